@@ -1,0 +1,29 @@
+GO ?= go
+BIN := bin/gopulse
+
+.PHONY: all build run test e2e generate bench deps
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gopulse
+
+# run: the agent on its embedded default config, plus a demo Go workload.
+run: build
+	scripts/run.sh
+
+# test: every unit and BPF test. BPF tests fail (not skip) when CI=true.
+test:
+	scripts/test.sh
+
+# e2e: end-to-end tests against real Prometheus, Loki and Jaeger servers
+# that scripts/backends.sh installs, caches and starts on 127.0.0.1.
+e2e:
+	scripts/e2e.sh
+
+# generate: regenerate bpf2go output (needs clang; installs it via apt-get).
+generate:
+	scripts/generate.sh
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...

@@ -1,0 +1,3 @@
+module github.com/gopulse/gopulse
+
+go 1.25.0
