@@ -1,3 +1,5 @@
 module github.com/gopulse/gopulse
 
 go 1.25.0
+
+require golang.org/x/arch v0.30.0
