@@ -68,7 +68,7 @@ type Binary struct {
 func Open(path string) (*Binary, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // *fs.PathError names the operation and the path
 	}
 	b, err := newBinary(path, f)
 	if err != nil {

@@ -46,6 +46,11 @@ type Sample struct {
 	// bucket boundaries of runtime/metrics. Counts is reused by the next
 	// Read and Buckets is shared: copy them to keep them.
 	Sched event.SchedHistogram
+	// PausesGC is the histogram of GC stop-the-world pauses
+	// (runtime.sched.stwTotalTimeGC, /sched/pauses/total/gc:seconds), with
+	// the same buckets; its total count is the number of GC pauses. Counts
+	// is nil before Go 1.22, which does not keep it.
+	PausesGC event.SchedHistogram
 }
 
 // The runtime's timeHistogram geometry (runtime/histogram.go), unchanged

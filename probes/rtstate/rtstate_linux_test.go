@@ -92,6 +92,7 @@ type snapshot struct {
 	GCCycles     uint64   `json:"gc_cycles"`
 	SchedCounts  []uint64 `json:"sched_counts"`
 	SchedBuckets int      `json:"sched_buckets"`
+	GCPauses     *uint64  `json:"gc_pauses"`
 	GoVersion    string   `json:"go_version"`
 }
 
@@ -216,6 +217,14 @@ func TestReadMatchesRuntime(t *testing.T) {
 						t.Errorf("p%v bucket %d, runtime %d", q*100, got, want)
 					}
 				}
+				switch {
+				case snap.GCPauses == nil && s.PausesGC.Counts != nil:
+					t.Errorf("pause histogram read from a runtime that has none")
+				case snap.GCPauses != nil && total(s.PausesGC.Counts) != *snap.GCPauses:
+					t.Errorf("gc pauses %d, runtime/metrics %d", total(s.PausesGC.Counts), *snap.GCPauses)
+				case snap.GCPauses != nil && *snap.GCPauses < snap.GCCycles:
+					t.Errorf("gc pauses %d for %d cycles", *snap.GCPauses, snap.GCCycles)
+				}
 				tg.resume(t)
 				time.Sleep(200 * time.Millisecond)
 			}
@@ -299,5 +308,63 @@ func BenchmarkRead(b *testing.B) {
 		if err := r.Read(&s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func total(c []uint64) uint64 {
+	var n uint64
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// TestSampler: the manager-facing Sampler fills KindSample fields, reuses
+// its reader without allocating, and drops it when the process exits.
+func TestSampler(t *testing.T) {
+	requireRoot(t)
+	bin := buildTarget(t, variants[1])
+	tg := startTarget(t, bin, "-idle", "200", "-churn", "2")
+	time.Sleep(200 * time.Millisecond)
+	s := rtstate.NewSampler(rtstate.SamplerDeps{})
+	defer s.Close()
+	var ev event.Runtime
+	if err := s.Sample(tg.pid, &ev); err != nil {
+		t.Fatal(err)
+	}
+	snap := tg.pause(t)
+	if err := s.Sample(tg.pid, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if !within(ev.Goroutines, int64(snap.Goroutines), 0.02) || uint64(ev.Cycle) != snap.GCCycles || ev.Sched == nil || ev.TS == 0 {
+		t.Errorf("event %+v; runtime goroutines %d gc %d", ev, snap.Goroutines, snap.GCCycles)
+	}
+	if got, want := rtstate.Quantile(*ev.Sched, 0.99), rtstate.Quantile(event.SchedHistogram{Counts: snap.SchedCounts}, 0.99); got != want {
+		t.Errorf("p99 bucket %d, runtime %d", got, want)
+	}
+	tg.resume(t)
+	if allocs := testing.AllocsPerRun(20, func() {
+		if err := s.Sample(tg.pid, &ev); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("Sample allocates %v per call", allocs)
+	}
+	tg.cmd.Process.Kill()
+	tg.cmd.Wait()
+	if err := s.Sample(tg.pid, &ev); !errors.Is(err, rtstate.ErrProcessGone) {
+		t.Errorf("after exit: %v, want ErrProcessGone", err)
+	}
+	if err := s.Sample(tg.pid, &ev); !errors.Is(err, rtstate.ErrProcessGone) {
+		t.Errorf("reopen after exit: %v, want ErrProcessGone", err)
+	}
+	// The test binary is a Go program too: reading itself works.
+	ev = event.Runtime{}
+	if err := s.Sample(os.Getpid(), &ev); err != nil || ev.Goroutines < 2 {
+		t.Errorf("self: goroutines %d, %v", ev.Goroutines, err)
+	}
+	s.Close()
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }
