@@ -30,6 +30,7 @@ type variant struct {
 	toolchain string // "" = local
 	ldflags   string
 	buildmode string
+	cgo       bool
 }
 
 var variants = []variant{
@@ -39,6 +40,12 @@ var variants = []variant{
 	{name: "go1.21", toolchain: "go1.21.13"},
 	{name: "go1.21-stripped", toolchain: "go1.21.13", ldflags: "-s -w"},
 	{name: "go1.25-stripped", toolchain: "go1.25.14", ldflags: "-s -w"},
+	// Externally linked by gcc, with .symtab and DWARF. Stripped ones are
+	// covered by probes/gobin's static tests only: here (go1.26.8 and
+	// go1.26.11, gcc 12) an externally linked target stripped by -s or by
+	// strip(1) crashes on its own within seconds (SIGSEGV in
+	// stopTheWorldWithSema), with or without gopulse.
+	{name: "local-cgo", ldflags: "-linkmode=external", cgo: true},
 }
 
 var (
@@ -68,7 +75,7 @@ func buildTarget(t testing.TB, v variant) string {
 	out := filepath.Join(buildDir, v.name)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := gobuild.Build(ctx, gobuild.Options{Dir: src, Out: out, Toolchain: v.toolchain, LDFlags: v.ldflags, BuildMode: v.buildmode}); err != nil {
+	if err := gobuild.Build(ctx, gobuild.Options{Dir: src, Out: out, Toolchain: v.toolchain, LDFlags: v.ldflags, BuildMode: v.buildmode, CGO: v.cgo}); err != nil {
 		t.Fatal(err)
 	}
 	builtBin[v.name] = out
@@ -183,6 +190,9 @@ func TestReadMatchesRuntime(t *testing.T) {
 	requireRoot(t)
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
+			if _, err := exec.LookPath("gcc"); v.cgo && err != nil {
+				t.Skip("no gcc for an externally linked target")
+			}
 			bin := buildTarget(t, v)
 			tg := startTarget(t, bin, "-idle", "1000", "-churn", "4")
 			time.Sleep(300 * time.Millisecond)
