@@ -26,7 +26,7 @@ const maxProcs = 1 << 16
 // Reader samples one process. It is not safe for concurrent use.
 type Reader struct {
 	pid        int
-	pidfd      int // pins the process: a reused pid is not mistaken for it; -1 if unavailable
+	pidfd      int  // pins the process: a reused pid is not mistaken for it; -1 if unavailable
 	includeSys bool // /sched/goroutines counts system goroutines (Go 1.26+)
 	o          offsets.Offsets
 
