@@ -478,3 +478,31 @@ func BenchmarkFuncForPC(b *testing.B) {
 		i += 7
 	}
 }
+
+// BenchmarkAnalyze is what the probes pay once per executable: open, load
+// the symbols, find the offsets (DWARF or table) and the uprobe offsets of
+// one function.
+func BenchmarkAnalyze(b *testing.B) {
+	bs := testBuilds(b)
+	for _, p := range []string{bs.plain, bs.stripped} {
+		b.Run(filepath.Base(p), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bin, err := gobin.Open(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bin.Offsets(); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bin.RetOffsets("runtime.gcStart"); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bin.DataSymbol("runtime.sched"); err != nil {
+					b.Fatal(err)
+				}
+				bin.Close()
+			}
+		})
+	}
+}

@@ -9,6 +9,12 @@
 // patch release works on the day it ships.
 package offsets
 
+// Regenerate with pinned releases (`make generate`), so that the output
+// only changes when this line does. To move to the newest patch releases
+// the module proxy serves, run `go run ./tools/offsetgen` from the
+// repository root and update the list.
+//go:generate go run ../../tools/offsetgen -out table.go -versions go1.21.13,go1.22.12,go1.23.12,go1.24.13,go1.25.14,go1.26.11
+
 import (
 	"strconv"
 	"strings"
