@@ -20,8 +20,9 @@ type Func struct {
 }
 
 type symbols struct {
-	source string // "symtab" or "pclntab"
-	funcs  []Func // sorted by Entry
+	source string   // "symtab" or "pclntab"
+	funcs  []Func   // sorted by Entry
+	entry  []uint64 // funcs[i].Entry, dense for FuncForPC's search
 	byName map[string]int
 	data   map[string]uint64 // STT_OBJECT symbols; nil without .symtab
 }
@@ -63,8 +64,10 @@ func (b *Binary) loadSymbols() (*symbols, error) {
 	}
 	sort.Slice(s.funcs, func(i, j int) bool { return s.funcs[i].Entry < s.funcs[j].Entry })
 	s.byName = make(map[string]int, len(s.funcs))
+	s.entry = make([]uint64, len(s.funcs))
 	for i := range s.funcs {
 		f := &s.funcs[i]
+		s.entry[i] = f.Entry
 		if off, err := b.FileOffset(f.Entry); err == nil {
 			f.Offset = off
 		}
@@ -164,12 +167,12 @@ func (b *Binary) FuncForPC(pc uint64) (name string, ok bool) {
 	if err != nil {
 		return "", false
 	}
-	funcs := s.funcs
+	funcs, entry := s.funcs, s.entry
 	// Find the last function with Entry <= pc.
-	lo, hi := 0, len(funcs)
+	lo, hi := 0, len(entry)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if funcs[m].Entry <= pc {
+		if entry[m] <= pc {
 			lo = m + 1
 		} else {
 			hi = m
