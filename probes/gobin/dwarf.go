@@ -37,6 +37,9 @@ func (b *Binary) loadOffsets() (Offsets, error) {
 		}
 		// Unreadable DWARF: fall through to the table.
 	}
+	if b.Arch != "amd64" {
+		return Offsets{}, fmt.Errorf("%s (%s, %s): the table is for amd64: %w", b.Path, b.GoVersion, b.Arch, ErrUnknownOffsets)
+	}
 	o, ok := offsets.Lookup(b.GoVersion)
 	if !ok {
 		v := b.GoVersion

@@ -506,3 +506,32 @@ func BenchmarkAnalyze(b *testing.B) {
 		})
 	}
 }
+
+// An arm64 binary: symbols work, amd64-only parts say so clearly.
+func TestOtherArch(t *testing.T) {
+	testBuilds(t)
+	dir := t.TempDir()
+	if err := gobuild.WriteProbeProgram(dir); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := filepath.Join(dir, "arm64-stripped")
+	if err := gobuild.Build(ctx, gobuild.Options{Dir: dir, Out: out, LDFlags: "-s -w", Env: []string{"GOARCH=arm64"}}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, out)
+	if b.Arch != "arm64" {
+		t.Fatalf("Arch = %q", b.Arch)
+	}
+	f, err := b.Func("runtime.gcStart")
+	if err != nil || f.Offset == 0 {
+		t.Errorf("Func: %+v, %v", f, err)
+	}
+	if _, err := b.RetOffsets("runtime.gcStart"); !errors.Is(err, gobin.ErrUnsupportedArch) {
+		t.Errorf("RetOffsets = %v, want ErrUnsupportedArch", err)
+	}
+	if _, err := b.Offsets(); !errors.Is(err, gobin.ErrUnknownOffsets) {
+		t.Errorf("Offsets = %v, want ErrUnknownOffsets", err)
+	}
+}
