@@ -27,6 +27,9 @@ var (
 	// ErrProcessGone: the process exited (or its memory went away) during
 	// the read.
 	ErrProcessGone = errors.New("process exited")
+	// ErrNotReady: the process has not initialised its Go runtime yet
+	// (it was sampled right after exec); try again later.
+	ErrNotReady = errors.New("go runtime not initialised yet")
 	// ErrLayout: the target's runtime does not have the layout this
 	// package understands (e.g. a timeHistogram of another size).
 	ErrLayout = errors.New("unsupported runtime layout")

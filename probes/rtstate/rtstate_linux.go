@@ -230,6 +230,9 @@ func (r *Reader) Read(s *Sample) error {
 	sch := r.buf1[r.posSch:]
 	field32 := func(off int64) int64 { return int64(int32(le.Uint32(sch[off-r.schedLo:]))) }
 
+	if allpLen == 0 || allglen == 0 {
+		return fmt.Errorf("read pid %d: %w", r.pid, ErrNotReady)
+	}
 	if allpLen < 1 || allpLen > maxProcs || allglen < 1 || allglen > 1<<40 {
 		return fmt.Errorf("read pid %d: implausible allglen %d, len(allp) %d: %w", r.pid, allglen, allpLen, ErrLayout)
 	}
