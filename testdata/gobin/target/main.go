@@ -81,8 +81,8 @@ func main() {
 			if !paused {
 				gate.Lock()
 				paused = true
-				settle()
 			}
+			settle()
 			if err := enc.Encode(snapshot()); err != nil {
 				os.Exit(1)
 			}
