@@ -354,7 +354,8 @@ func (m *Manager) prepare(path string, key exeKey) (x *exeProbes, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("struct offsets for %s: %w", bin.GoVersion, err)
 	}
-	x = &exeProbes{key: key, path: path, bin: bin, goMinor: minor}
+	xp := &exeProbes{key: key, path: path, bin: bin, goMinor: minor}
+	x = xp
 	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && offs.MemstatsNumGC > 0 {
 		x.numgc = vaddr + uint64(offs.MemstatsNumGC)
 	} else {
@@ -383,7 +384,7 @@ func (m *Manager) prepare(path string, key exeKey) (x *exeProbes, err error) {
 	}
 	defer func() {
 		if err != nil {
-			m.closeExe(x)
+			m.closeExe(xp) // also closes bin
 		}
 	}()
 	x.exe, err = link.OpenExecutable(path)
@@ -393,6 +394,13 @@ func (m *Manager) prepare(path string, key exeKey) (x *exeProbes, err error) {
 	const start, stop = "runtime.startTheWorldWithSema", "runtime.stopTheWorldWithSema"
 	if minor < 22 {
 		if err := m.entry(x, stop, "stw_stop_entry"); err != nil {
+			return nil, err
+		}
+		off, err := markTermNowOffset(bin)
+		if err != nil {
+			return nil, fmt.Errorf("find mark-termination end: %w", err)
+		}
+		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", off, "markterm_now"); err != nil {
 			return nil, err
 		}
 	}
