@@ -228,6 +228,7 @@ int stw_start_ret(struct pt_regs *ctx)
 	}
 	e->c = 0;
 	e->d = p->caller;
+	e->g = 0;
 	e->pid = tgid;
 	e->tid = (u32)id;
 	e->kind = EV_STW;
@@ -294,6 +295,7 @@ int g_status(struct pt_regs *ctx)
 		e->b = b;
 		e->c = startpc;
 		e->d = gopc;
+		e->g = gp;
 		e->pid = tgid;
 		e->tid = 0;
 		e->kind = kind;
@@ -331,6 +333,7 @@ int g_status(struct pt_regs *ctx)
 	e->b = b;
 	e->c = 0;
 	e->d = 0;
+	e->g = 0;
 	e->pid = tgid;
 	e->tid = 0;
 	e->kind = kind;

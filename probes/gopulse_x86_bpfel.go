@@ -20,6 +20,7 @@ type gopulseEvent struct {
 	B      uint64
 	C      uint64
 	D      uint64
+	G      uint64
 	Pid    uint32
 	Tid    uint32
 	Kind   uint8
