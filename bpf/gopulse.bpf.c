@@ -79,6 +79,15 @@ struct {
 	__type(value, u64);
 } markterm_end SEC(".maps");
 
+// go1.21: the runtime's own start of the next pause (work.pauseStart), per
+// process.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, u64);
+} pause_start SEC(".maps");
+
 // startTheWorldWithSema entry → its RETs, per thread.
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -154,6 +163,11 @@ int stw_stop_entry(struct pt_regs *ctx)
 		.start = bpf_ktime_get_ns(),
 		.reason = ctx->ax & 0xff,
 	};
+	u64 *start = bpf_map_lookup_elem(&pause_start, &tgid);
+	if (start) {
+		p.start = *start;
+		bpf_map_delete_elem(&pause_start, &tgid);
+	}
 	bpf_map_update_elem(&stops, &tgid, &p, BPF_ANY);
 	return 0;
 }
@@ -168,6 +182,19 @@ int markterm_now(struct pt_regs *ctx)
 		return 0;
 	u64 now = ctx->ax;
 	bpf_map_update_elem(&markterm_end, &tgid, &now, BPF_ANY);
+	return 0;
+}
+
+// go1.21 gcStart and gcMarkDone, right after `now := nanotime()` that
+// becomes work.pauseStart: RAX = the start of the pause to come.
+SEC("uprobe")
+int pause_start_now(struct pt_regs *ctx)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!watched(tgid))
+		return 0;
+	u64 now = ctx->ax;
+	bpf_map_update_elem(&pause_start, &tgid, &now, BPF_ANY);
 	return 0;
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/probes/gobin"
+	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
 // Manager discovers Go processes, attaches the runtime probes to their
@@ -42,6 +43,7 @@ type Manager struct {
 	rd       *ringbuf.Reader
 	rec      ringbuf.Record
 	ev       event.Runtime
+	rts      rtstate.Sample
 	exes     map[exeKey]*exeProbes
 	procs    map[uint32]*watchedProc
 	rejected map[exeKey]error // --all: executables that cannot be probed
@@ -89,7 +91,8 @@ type watchedProc struct {
 	dec   *procDecoder
 	info  ProcInfo
 	leaks *LeakDetector
-	child bool // started by StartCommand: reaped by its owner
+	state *rtstate.Reader // nil when the runtime state cannot be read
+	child bool            // started by StartCommand: reaped by its owner
 }
 
 // New loads nothing yet but creates the shared maps and the ring-buffer
@@ -290,8 +293,22 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	if trace {
 		leaks = NewLeakDetector(m.cfg.Leak)
 	}
-	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child,
-		dec: newProcDecoder(uint32(pid), m.monoToRT, 0, x.bin, leaks)}
+	// The runtime's own accounting: live goroutines and scheduling latency
+	// for KindSample, and the GC count to number cycles from when the
+	// probes cannot read memstats.numgc themselves.
+	var seed uint32
+	state, err := rtstate.Open(pid, x.bin)
+	if err != nil {
+		m.log.Info("runtime state unavailable: no goroutine/scheduling samples", "pid", pid, "err", err)
+		state = nil
+	} else if x.numgc == 0 {
+		var s rtstate.Sample
+		if err := state.Read(&s); err == nil {
+			seed = s.GCCycles
+		}
+	}
+	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
+		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, x.bin, leaks)}
 	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
 		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
 	p.info.Service = baseName(p.info.Exe)
@@ -356,6 +373,7 @@ type binInfo struct {
 	offs       gobin.Offsets
 	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
 	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
+	pauseStart []uint64 // go1.21: gcStart and gcMarkDone after nanotime()
 	startEntry uint64   // startTheWorldWithSema entry probe
 	startRets  []uint64 // its RET instructions
 	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
@@ -409,6 +427,13 @@ func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 		}
 		if bi.markTerm, err = markTermNowOffset(bin); err != nil {
 			return nil, fmt.Errorf("find mark-termination end: %w", err)
+		}
+		for _, fn := range []string{"runtime.gcStart", "runtime.gcMarkDone"} {
+			off, err := pauseStartOffset(bin, fn)
+			if err != nil {
+				return nil, fmt.Errorf("find pause start: %w", err)
+			}
+			bi.pauseStart = append(bi.pauseStart, off)
 		}
 	}
 	if off, err := bin.EntryProbeOffset("runtime.casgstatus"); err == nil {
@@ -469,6 +494,11 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 		}
 		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", bi.markTerm, "markterm_now"); err != nil {
 			return err
+		}
+		for _, off := range bi.pauseStart {
+			if err := m.uprobe(x, &x.links, "runtime.gcStart", off, "pause_start_now"); err != nil {
+				return err
+			}
 		}
 	}
 	if err := m.uprobe(x, &x.links, symStart, bi.startEntry, "stw_start_entry"); err != nil {
@@ -560,6 +590,9 @@ func (m *Manager) unwatchLocked(pid int, exitErr error) {
 	}
 	m.drainLocked()
 	_ = m.shared["pids"].Delete(uint32(pid))
+	if p.state != nil {
+		p.state.Close()
+	}
 	delete(m.procs, uint32(pid))
 	m.nprocs.Store(int64(len(m.procs)))
 	p.exe.procs--
@@ -788,8 +821,8 @@ func (m *Manager) sumStat(idx uint32) uint64 {
 	return s
 }
 
-// sample asks the Sampler for each process's runtime accounting and ticks
-// the leak detectors.
+// sample reads each process's own runtime accounting (KindSample) and
+// ticks the leak detectors.
 func (m *Manager) sample() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -798,18 +831,15 @@ func (m *Manager) sample() {
 			p.dec.reconcile(gMemReader(p.pid, p.exe.offs))
 			p.leaks.Tick()
 		}
-		if m.deps.Sampler == nil {
+		if p.state == nil {
 			continue
 		}
-		m.ev = event.Runtime{}
-		if err := m.deps.Sampler.Sample(int(pid), &m.ev); err != nil {
-			m.log.Debug("sample runtime state", "pid", pid, "err", err)
+		if err := p.state.Read(&m.rts); err != nil {
+			m.log.Debug("read runtime state", "pid", pid, "err", err)
 			continue
 		}
-		m.ev.Kind, m.ev.PID = event.KindSample, pid
-		if m.ev.TS == 0 {
-			m.ev.TS = time.Now().UnixNano()
-		}
+		m.ev = event.Runtime{Kind: event.KindSample, PID: pid, TS: time.Now().UnixNano(),
+			Goroutines: m.rts.Goroutines, Sched: &m.rts.Sched}
 		m.deps.Sink.HandleRuntime(&m.ev)
 	}
 }
