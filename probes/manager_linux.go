@@ -93,6 +93,8 @@ type watchedProc struct {
 	leaks *LeakDetector
 	state *rtstate.Reader // nil when the runtime state cannot be read
 	child bool            // started by StartCommand: reaped by its owner
+
+	stateTries int // StartCommand children: rtstate.Open attempts
 }
 
 // New loads nothing yet but creates the shared maps and the ring-buffer
@@ -299,8 +301,10 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	var seed uint32
 	state, err := rtstate.Open(pid, x.bin)
 	if err != nil {
-		m.log.Info("runtime state unavailable: no goroutine/scheduling samples", "pid", pid, "err", err)
-		state = nil
+		if !child {
+			m.log.Info("runtime state unavailable: no goroutine/scheduling samples", "pid", pid, "err", err)
+		}
+		state = nil // a child that has just exec'd has no runtime yet: retried in sample
 	} else if x.numgc == 0 {
 		var s rtstate.Sample
 		if err := state.Read(&s); err == nil {
@@ -832,7 +836,15 @@ func (m *Manager) sample() {
 			p.leaks.Tick()
 		}
 		if p.state == nil {
-			continue
+			if !p.child || p.stateTries >= 50 {
+				continue
+			}
+			p.stateTries++
+			st, err := rtstate.Open(p.pid, p.exe.bin)
+			if err != nil {
+				continue
+			}
+			p.state = st
 		}
 		if err := p.state.Read(&m.rts); err != nil {
 			m.log.Debug("read runtime state", "pid", pid, "err", err)
