@@ -16,7 +16,7 @@ import (
 func TestTraceMode(t *testing.T) {
 	requireBPF(t)
 	bin := buildTarget(t, "gcload", "", "")
-	tg := startTarget(t, bin, "-parked", "50", "-leak", "40")
+	tg := startTarget(t, bin, "-parked", "50", "-leak", "100", "-churnrate", "200")
 	sink := &syncSink{}
 	const budget = 0.05
 	m := startManager(t, Config{TraceBudget: budget, Leak: LeakConfig{Windows: 3, MinGrowth: 10}},
