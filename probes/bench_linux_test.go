@@ -123,7 +123,7 @@ func BenchmarkTraceMode(b *testing.B) {
 	})
 	b.Run("budget-5pct", func(b *testing.B) {
 		m := startManager(b, Config{Trace: true, TraceBudget: 0.05}, Deps{Sink: &countSink{}})
-		args := []string{"-work", "40000", "-churn=true"}
+		args := []string{"-work", "100000", "-churn=true"}
 		var off, on work
 		var est float64
 		for b.Loop() {
@@ -131,8 +131,10 @@ func BenchmarkTraceMode(b *testing.B) {
 			p := runWork(b, m, true, bin, args...)
 			off.wall, off.cpu = off.wall+a.wall, off.cpu+a.cpu
 			on.wall, on.cpu = on.wall+p.wall, on.cpu+p.cpu
+			on.hits += p.hits
 			est += m.Stats().TraceOverhead
 		}
+		b.ReportMetric(float64(on.hits)/float64(b.N), "hits/op")
 		b.ReportMetric(100*(on.wall.Seconds()/off.wall.Seconds()-1), "wall-slowdown-%")
 		b.ReportMetric(100*(on.cpu.Seconds()/off.cpu.Seconds()-1), "cpu-slowdown-%")
 		b.ReportMetric(100*est/float64(b.N), "est-overhead-%")

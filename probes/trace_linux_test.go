@@ -20,7 +20,7 @@ func TestTraceMode(t *testing.T) {
 	sink := &syncSink{}
 	const budget = 0.05
 	m := startManager(t, Config{TraceBudget: budget, Leak: LeakConfig{Windows: 3, MinGrowth: 10}},
-		Deps{Sink: sink, SampleInterval: time.Second})
+		Deps{Sink: sink, SampleInterval: time.Second, Logger: testLogger(t)})
 	if err := m.Watch(tg.cmd.Process.Pid, true); err != nil {
 		t.Fatalf("watch: %v", err)
 	}
