@@ -313,6 +313,10 @@ int g_status(struct pt_regs *ctx)
 	u64 gp = ctx->ax;
 	u32 oldv = ctx->bx & 0xffffffff;
 	u32 newv = ctx->cx & 0xffffffff;
+	// Only creation, exit and becoming runnable/running matter: leave the
+	// common running→waiting/syscall transitions before touching memory.
+	if (newv != G_RUNNABLE && newv != G_RUNNING && newv != G_DEAD && !(oldv == G_DEAD && newv == G_WAITING))
+		return 0;
 	u64 goid = 0;
 	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(gp + off_g_goid)))
 		return 0;

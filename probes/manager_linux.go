@@ -126,7 +126,8 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		rejected: make(map[exeKey]error),
 		infos:    make(map[exeKey]*binInfo),
 		// Trace probes start at a 10% duty until the first window has
-		// measured what they cost (see traceWindow).
+		// measured what they cost (see traceWindow); a budget of 1 or more
+		// means unthrottled.
 		duty: 0.1,
 	}
 	for name, ms := range spec.Maps {
@@ -144,6 +145,9 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	if err != nil {
 		m.closeMaps()
 		return nil, fmt.Errorf("open ring buffer: %w", err)
+	}
+	if cfg.TraceBudget >= 1 {
+		m.duty = 1
 	}
 	m.monoToRT = monoToRealtime()
 	return m, nil
@@ -766,7 +770,9 @@ func (m *Manager) traceWindow() {
 				full = 0.7*m.fullCost + 0.3*full
 			}
 			m.fullCost = full
-			m.duty = max(0.005, min(1, 2*m.duty, 0.8*m.cfg.TraceBudget/full))
+			if m.cfg.TraceBudget < 1 {
+				m.duty = max(0.005, min(1, 2*m.duty, 0.8*m.cfg.TraceBudget/full))
+			}
 		}
 		m.traceDuty.Store(math.Float64bits(m.duty))
 	}

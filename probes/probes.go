@@ -31,12 +31,12 @@ type Config struct {
 	// process. Watch can enable it per process.
 	Trace bool
 	// TraceBudget is the trace-mode overhead budget as a fraction of one
-	// CPU (default 0.05).
+	// CPU (default 0.05); 1 or more disables throttling.
 	TraceBudget float64
 	// TraceHitCost is the cost of one trace probe hit in the target, used
-	// to estimate the overhead (default 5µs: BenchmarkTraceMode/cost-per-hit
-	// measured 5.3µs on this machine kind under load, see BENCHMARKS.md;
-	// the emulated PUSHQ BP trap alone is about 0.7µs on an idle machine).
+	// to estimate the overhead (default 2.5µs: BenchmarkTraceMode/cost-per-hit
+	// measured 1.6µs of target CPU and 2.6µs of target wall time per hit on
+	// this machine kind, see BENCHMARKS.md).
 	TraceHitCost time.Duration
 	// TraceSample keeps one goroutine in TraceSample (by goid) in BPF
 	// (default 1: all).
@@ -56,7 +56,7 @@ func (c *Config) defaults() {
 		c.TraceBudget = 0.05
 	}
 	if c.TraceHitCost <= 0 {
-		c.TraceHitCost = 5 * time.Microsecond
+		c.TraceHitCost = 2500 * time.Nanosecond
 	}
 	if c.TraceSample == 0 {
 		c.TraceSample = 1
