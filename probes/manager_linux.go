@@ -774,7 +774,11 @@ func (m *Manager) traceWindow() {
 				m.duty = max(0.005, min(1, 2*m.duty, 0.8*m.cfg.TraceBudget/full))
 			}
 		}
-		m.traceDuty.Store(math.Float64bits(m.duty))
+		if m.anyTraced() {
+			m.traceDuty.Store(math.Float64bits(m.duty))
+		} else {
+			m.traceDuty.Store(0)
+		}
 	}
 	m.lastHits, m.lastWindow, m.onAccum = hits, now, 0
 	if !m.anyTraced() {
