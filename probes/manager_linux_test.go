@@ -5,6 +5,8 @@ package probes
 import (
 	"context"
 	"math"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,16 +48,27 @@ func startManager(t testing.TB, cfg Config, deps Deps) *Manager {
 // accounting over a window the test signals, for several builds.
 func TestGroundTruth(t *testing.T) {
 	requireBPF(t)
-	for _, c := range []struct {
+	type build struct {
 		name, toolchain, ldflags string
-	}{
-		{"go1.26", "", ""},
-		{"stripped", "", "-s -w"},
-		{"go1.21", "go1.21.13", ""},
-		{"go1.21-stripped", "go1.21.13", "-s -w"},
-	} {
+		flags                    []string
+	}
+	builds := []build{
+		{"go1.26", "", "", nil},
+		{"stripped", "", "-s -w", nil},
+		{"stripped-pie", "", "-s -w", []string{"-buildmode=pie"}},
+		{"go1.21", "go1.21.13", "", nil},
+		{"go1.21-stripped", "go1.21.13", "-s -w", nil},
+	}
+	// GOPULSE_TEST_TOOLCHAINS=go1.22.12,go1.23.12 adds more versions (each
+	// is downloaded through the module proxy on first use).
+	for _, tc := range strings.Split(os.Getenv("GOPULSE_TEST_TOOLCHAINS"), ",") {
+		if tc != "" {
+			builds = append(builds, build{tc, tc, "", nil}, build{tc + "-stripped", tc, "-s -w", nil})
+		}
+	}
+	for _, c := range builds {
 		t.Run(c.name, func(t *testing.T) {
-			bin := buildTarget(t, "gcload", c.toolchain, c.ldflags)
+			bin := buildTarget(t, "gcload", c.toolchain, c.ldflags, c.flags...)
 			tg := startTarget(t, bin, "-parked", "300")
 			sink := &syncSink{}
 			m := startManager(t, Config{}, Deps{Sink: sink, SampleInterval: 20 * time.Millisecond})

@@ -42,11 +42,11 @@ var (
 
 // buildTarget builds testdata/targets/NAME with the given toolchain
 // ("" = the running one) and ldflags, once per test binary.
-func buildTarget(t testing.TB, name, toolchain, ldflags string) string {
+func buildTarget(t testing.TB, name, toolchain, ldflags string, flags ...string) string {
 	t.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	key := name + "|" + toolchain + "|" + ldflags
+	key := name + "|" + toolchain + "|" + ldflags + "|" + strings.Join(flags, " ")
 	if p, ok := buildCache[key]; ok {
 		return p
 	}
@@ -66,6 +66,7 @@ func buildTarget(t testing.TB, name, toolchain, ldflags string) string {
 	if ldflags != "" {
 		args = append(args, "-ldflags="+ldflags)
 	}
+	args = append(args, flags...)
 	cmd := exec.Command("go", append(args, ".")...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
