@@ -2,6 +2,10 @@ module github.com/gopulse/gopulse
 
 go 1.25.0
 
-require golang.org/x/arch v0.30.0
+require (
+	github.com/cilium/ebpf v0.22.0
+	golang.org/x/arch v0.30.0
+	golang.org/x/sys v0.43.0
+)
 
-require golang.org/x/sys v0.40.0
+tool github.com/cilium/ebpf/cmd/bpf2go

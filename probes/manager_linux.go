@@ -1,0 +1,990 @@
+//go:build linux && amd64
+
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/probes/gobin"
+	"github.com/gopulse/gopulse/probes/rtstate"
+)
+
+// Manager discovers Go processes, attaches the runtime probes to their
+// executables and turns ring-buffer records into events for Deps.Sink.
+// Create it with New, drive it with Run and release it with Close.
+type Manager struct {
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	closed   bool
+	spec     *ebpf.CollectionSpec
+	shared   map[string]*ebpf.Map
+	rd       *ringbuf.Reader
+	rec      ringbuf.Record
+	ev       event.Runtime
+	rts      rtstate.Sample
+	exes     map[exeKey]*exeProbes
+	procs    map[uint32]*watchedProc
+	rejected map[exeKey]error // --all: executables that cannot be probed
+	infos    map[exeKey]*binInfo
+	monoToRT int64
+
+	attached  atomic.Int64
+	nprocs    atomic.Int64
+	nEvents   atomic.Uint64
+	traceOver atomic.Uint64 // float64 bits
+	traceDuty atomic.Uint64 // float64 bits
+	traceHits atomic.Uint64
+
+	// Trace-mode duty cycle (see traceWindow).
+	lastHits   uint64
+	lastWindow time.Time
+	duty       float64
+	fullCost   float64 // smoothed trace cost per second while attached
+	traceOn    bool
+	onSince    time.Time
+	onAccum    time.Duration
+	detachLat  time.Duration // how long detaching the trace probes takes
+	window     int
+	dutyTimer  *time.Timer
+}
+
+// exeProbes is one executable with its loaded programs and links.
+type exeProbes struct {
+	key      exeKey
+	path     string
+	bin      *gobin.Binary
+	goMinor  int
+	coll     *ebpf.Collection
+	exe      *link.Executable
+	links    []link.Link
+	trace    []link.Link
+	traceOff uint64 // file offset of the casgstatus entry probe, 0 if unavailable
+	numgc    uint64 // link-time address of runtime.memstats.numgc, 0 if unknown
+	offs     gobin.Offsets
+	procs    int
+}
+
+type watchedProc struct {
+	pid   int
+	start uint64
+	exe   *exeProbes
+	dec   *procDecoder
+	info  ProcInfo
+	leaks *LeakDetector
+	state *rtstate.Reader // nil when the runtime state cannot be read
+	child bool            // started by StartCommand: reaped by its owner
+
+	stateTries int // StartCommand children: rtstate.Open attempts
+}
+
+// New loads nothing yet but creates the shared maps and the ring-buffer
+// reader; it fails when BPF is unavailable.
+func New(cfg Config, deps Deps) (*Manager, error) {
+	cfg.defaults()
+	if deps.Sink == nil {
+		return nil, errors.New("probes: nil sink")
+	}
+	if deps.SampleInterval <= 0 {
+		deps.SampleInterval = time.Second
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	spec, err := loadGopulse()
+	if err != nil {
+		return nil, fmt.Errorf("load bpf spec: %w", err)
+	}
+	spec.Maps["events"].MaxEntries = uint32(ringSize(cfg.RingBytes))
+	m := &Manager{
+		cfg: cfg, deps: deps, log: log, spec: spec,
+		shared:   make(map[string]*ebpf.Map),
+		exes:     make(map[exeKey]*exeProbes),
+		procs:    make(map[uint32]*watchedProc),
+		rejected: make(map[exeKey]error),
+		infos:    make(map[exeKey]*binInfo),
+		// Trace probes start at a 10% duty until the first window has
+		// measured what they cost (see traceWindow); a budget of 1 or more
+		// means unthrottled.
+		duty: 0.1,
+	}
+	for name, ms := range spec.Maps {
+		if strings.HasPrefix(name, ".") {
+			continue // .rodata and friends belong to each collection
+		}
+		mp, err := ebpf.NewMap(ms)
+		if err != nil {
+			m.closeMaps()
+			return nil, fmt.Errorf("create map %s: %w", name, err)
+		}
+		m.shared[name] = mp
+	}
+	m.rd, err = ringbuf.NewReader(m.shared["events"])
+	if err != nil {
+		m.closeMaps()
+		return nil, fmt.Errorf("open ring buffer: %w", err)
+	}
+	if cfg.TraceBudget >= 1 {
+		m.duty = 1
+	}
+	m.monoToRT = monoToRealtime()
+	return m, nil
+}
+
+// ringSize rounds n up to a power of two of at least one page.
+func ringSize(n int) int {
+	s := os.Getpagesize()
+	for s < n {
+		s <<= 1
+	}
+	return s
+}
+
+func monoToRealtime() int64 {
+	var mono, rt unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)
+	_ = unix.ClockGettime(unix.CLOCK_REALTIME, &rt)
+	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono)
+	return rt.Nano() - mono.Nano()
+}
+
+func (m *Manager) closeMaps() {
+	for _, mp := range m.shared {
+		mp.Close()
+	}
+}
+
+// Run watches the configured processes until ctx is done, draining the
+// ring buffer every PollInterval and rescanning every RescanInterval.
+func (m *Manager) Run(ctx context.Context) error {
+	for _, pid := range m.cfg.PIDs {
+		if err := m.Watch(pid, m.cfg.Trace); err != nil {
+			return err
+		}
+	}
+	if m.cfg.All {
+		m.scan()
+	}
+	poll := time.NewTicker(m.cfg.PollInterval)
+	defer poll.Stop()
+	rescan := time.NewTicker(m.cfg.RescanInterval)
+	defer rescan.Stop()
+	sample := time.NewTicker(m.deps.SampleInterval)
+	defer sample.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			m.Flush()
+			return nil
+		case <-poll.C:
+			m.Flush()
+		case <-rescan.C:
+			m.reap()
+			if m.cfg.All {
+				m.scan()
+			}
+			m.traceWindow()
+		case <-sample.C:
+			m.sample()
+		}
+	}
+}
+
+// Flush decodes every record in the ring buffer now.
+func (m *Manager) Flush() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.drainLocked()
+}
+
+func (m *Manager) drainLocked() {
+	if m.closed {
+		return
+	}
+	m.rd.SetDeadline(time.Now().Add(-time.Second)) // never block: records are submitted without wakeups
+	var n uint64
+	for {
+		if err := m.rd.ReadInto(&m.rec); err != nil {
+			break
+		}
+		r, ok := decodeRecord(m.rec.RawSample)
+		if !ok {
+			continue
+		}
+		n++
+		if p := m.procs[r.PID]; p != nil {
+			p.dec.handle(r, &m.ev, m.deps.Sink)
+		}
+	}
+	m.nEvents.Add(n)
+}
+
+// Watch attaches to pid. trace enables per-goroutine trace mode for it.
+func (m *Manager) Watch(pid int, trace bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	return m.watchLocked(pid, trace, false)
+}
+
+func (m *Manager) watchLocked(pid int, trace, child bool) error {
+	if _, ok := m.procs[uint32(pid)]; ok {
+		return nil
+	}
+	start, err := procStartTime(pid)
+	if err != nil {
+		return fmt.Errorf("watch pid %d: %w", pid, ErrProcessExited)
+	}
+	path, key, err := procExe(pid)
+	if err != nil {
+		return fmt.Errorf("watch pid %d: %w: %w", pid, ErrProcessExited, err)
+	}
+	x := m.exes[key]
+	if x == nil {
+		x, err = m.prepare(path, key)
+		if err != nil {
+			if s, serr := procStartTime(pid); serr != nil || s != start {
+				return fmt.Errorf("watch pid %d: %w during attach: %w", pid, ErrProcessExited, err)
+			}
+			return fmt.Errorf("watch pid %d: %w", pid, err)
+		}
+		m.exes[key] = x
+	}
+	cfg, err := m.pidConfig(x, pid, trace)
+	if err != nil {
+		m.releaseExe(x)
+		return fmt.Errorf("watch pid %d: %w", pid, err)
+	}
+	if trace && x.trace == nil && (m.traceOn || !m.anyTraced()) {
+		if err := m.attachTrace(x); err != nil {
+			m.releaseExe(x)
+			return fmt.Errorf("watch pid %d: %w", pid, err)
+		}
+		if !m.traceOn {
+			m.traceOn, m.onSince = true, time.Now()
+			m.startTraceWindow()
+		}
+	}
+	if err := m.shared["pids"].Put(uint32(pid), cfg); err != nil {
+		m.releaseExe(x)
+		return fmt.Errorf("watch pid %d: add to pid filter: %w", pid, err)
+	}
+	// The process may have exited (and its pid been reused) meanwhile.
+	if s, err := procStartTime(pid); err != nil || s != start {
+		_ = m.shared["pids"].Delete(uint32(pid))
+		m.releaseExe(x)
+		return fmt.Errorf("watch pid %d: %w during attach", pid, ErrProcessExited)
+	}
+	x.procs++
+	var leaks *LeakDetector
+	if trace {
+		leaks = NewLeakDetector(m.cfg.Leak)
+	}
+	// The runtime's own accounting: live goroutines and scheduling latency
+	// for KindSample, and the GC count to number cycles from when the
+	// probes cannot read memstats.numgc themselves.
+	var seed uint32
+	state, err := rtstate.Open(pid, x.bin)
+	if err != nil {
+		if !child {
+			m.log.Info("runtime state unavailable: no goroutine/scheduling samples", "pid", pid, "err", err)
+		}
+		state = nil // a child that has just exec'd has no runtime yet: retried in sample
+	} else if x.numgc == 0 {
+		var s rtstate.Sample
+		if err := state.Read(&s); err == nil {
+			seed = s.GCCycles
+		}
+	}
+	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
+		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, x.bin, leaks)}
+	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
+		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
+	p.info.Service = baseName(p.info.Exe)
+	m.procs[uint32(pid)] = p
+	m.nprocs.Store(int64(len(m.procs)))
+	m.log.Debug("watching process", "pid", pid, "exe", p.info.Exe, "go_version", x.bin.GoVersion,
+		"stripped", x.bin.Stripped, "trace", trace)
+	return nil
+}
+
+func readlink(path string) string {
+	if s, err := os.Readlink(path); err == nil {
+		return s
+	}
+	return path
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func (m *Manager) pidConfig(x *exeProbes, pid int, trace bool) (gopulsePidCfg, error) {
+	cfg := gopulsePidCfg{SampleMod: m.cfg.TraceSample}
+	if trace {
+		cfg.Flags |= cfgTrace
+	}
+	if x.numgc != 0 {
+		bias, err := loadBias(pid, "/proc/"+strconv.Itoa(pid)+"/exe")
+		if err != nil {
+			return cfg, fmt.Errorf("%w: %w", ErrProcessExited, err)
+		}
+		cfg.NumgcAddr = x.numgc + bias
+	}
+	return cfg, nil
+}
+
+// goMinor parses "go1.26.8" → 26.
+func goMinor(v string) (int, error) {
+	rest, ok := strings.CutPrefix(v, "go1.")
+	if !ok {
+		return 0, fmt.Errorf("go version %q: %w", v, gobin.ErrUnknownOffsets)
+	}
+	if i := strings.IndexAny(rest, ".rcbeta-"); i >= 0 {
+		rest = rest[:i]
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil {
+		return 0, fmt.Errorf("go version %q: %w", v, gobin.ErrUnknownOffsets)
+	}
+	return n, nil
+}
+
+// binInfo is what the probes need from an executable. It is computed once
+// per executable (inode) and kept while the Manager lives, so re-attaching
+// costs only the BPF load and the attach.
+type binInfo struct {
+	bin        *gobin.Binary
+	goMinor    int
+	offs       gobin.Offsets
+	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
+	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
+	pauseStart []uint64 // go1.21: gcStart and gcMarkDone after nanotime()
+	startEntry uint64   // startTheWorldWithSema entry probe
+	startRets  []uint64 // its RET instructions
+	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
+	numgc      uint64   // link-time address of memstats.numgc, 0 if unknown
+}
+
+const (
+	symStart = "runtime.startTheWorldWithSema"
+	symStop  = "runtime.stopTheWorldWithSema"
+)
+
+// analyze inspects the executable at path (cached by key).
+func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
+	if bi := m.infos[key]; bi != nil {
+		return bi, nil
+	}
+	bin, err := gobin.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	bi, err := m.analyzeBinary(bin)
+	if err != nil {
+		bin.Close()
+		return nil, err
+	}
+	m.infos[key] = bi
+	return bi, nil
+}
+
+func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
+	minor, err := goMinor(bin.GoVersion)
+	if err != nil {
+		return nil, err
+	}
+	if minor < 21 {
+		return nil, fmt.Errorf("%s is not supported (need go1.21 or later): %w", bin.GoVersion, gobin.ErrUnknownOffsets)
+	}
+	bi := &binInfo{bin: bin, goMinor: minor}
+	if bi.offs, err = bin.Offsets(); err != nil {
+		return nil, fmt.Errorf("struct offsets for %s: %w", bin.GoVersion, err)
+	}
+	if bi.startEntry, err = bin.EntryProbeOffset(symStart); err != nil {
+		return nil, fmt.Errorf("find entry probe of %s: %w", symStart, err)
+	}
+	if bi.startRets, err = bin.RetOffsets(symStart); err != nil {
+		return nil, fmt.Errorf("find returns of %s: %w", symStart, err)
+	}
+	if minor < 22 {
+		if bi.stopEntry, err = bin.EntryProbeOffset(symStop); err != nil {
+			return nil, fmt.Errorf("find entry probe of %s: %w", symStop, err)
+		}
+		if bi.markTerm, err = markTermNowOffset(bin); err != nil {
+			return nil, fmt.Errorf("find mark-termination end: %w", err)
+		}
+		for _, fn := range []string{"runtime.gcStart", "runtime.gcMarkDone"} {
+			off, err := pauseStartOffset(bin, fn)
+			if err != nil {
+				return nil, fmt.Errorf("find pause start: %w", err)
+			}
+			bi.pauseStart = append(bi.pauseStart, off)
+		}
+	}
+	if off, err := bin.EntryProbeOffset("runtime.casgstatus"); err == nil {
+		bi.casg = off
+	}
+	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && bi.offs.MemstatsNumGC > 0 {
+		bi.numgc = vaddr + uint64(bi.offs.MemstatsNumGC)
+	} else {
+		m.log.Debug("runtime.memstats.numgc not found: GC cycles are counted from attach", "exe", bin.Path, "err", err)
+	}
+	return bi, nil
+}
+
+// prepare loads the programs for an executable and attaches the
+// default-mode probes.
+func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
+	bi, err := m.analyze(path, key)
+	if err != nil {
+		return nil, err
+	}
+	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
+	if err := m.load(x, bi); err != nil {
+		m.closeExe(x)
+		return nil, err
+	}
+	return x, nil
+}
+
+func (m *Manager) load(x *exeProbes, bi *binInfo) error {
+	spec := m.spec.Copy()
+	abi := uint32(1)
+	if bi.goMinor < 22 {
+		abi = 0
+	}
+	for name, v := range map[string]any{
+		"worldstop_abi":     abi,
+		"off_g_goid":        uint64(bi.offs.GGoid),
+		"off_g_parent_goid": uint64(bi.offs.GParentGoid),
+		"off_g_gopc":        uint64(bi.offs.GGopc),
+		"off_g_startpc":     uint64(bi.offs.GStartpc),
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	var err error
+	x.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: m.shared})
+	if err != nil {
+		return fmt.Errorf("load bpf programs: %w", err)
+	}
+	x.exe, err = link.OpenExecutable(x.path)
+	if err != nil {
+		return fmt.Errorf("open executable: %w", err)
+	}
+	if bi.goMinor < 22 {
+		if err := m.uprobe(x, &x.links, symStop, bi.stopEntry, "stw_stop_entry"); err != nil {
+			return err
+		}
+		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", bi.markTerm, "markterm_now"); err != nil {
+			return err
+		}
+		for _, off := range bi.pauseStart {
+			if err := m.uprobe(x, &x.links, "runtime.gcStart", off, "pause_start_now"); err != nil {
+				return err
+			}
+		}
+	}
+	if err := m.uprobe(x, &x.links, symStart, bi.startEntry, "stw_start_entry"); err != nil {
+		return err
+	}
+	for _, off := range bi.startRets {
+		if err := m.uprobe(x, &x.links, symStart, off, "stw_start_ret"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) uprobe(x *exeProbes, dst *[]link.Link, sym string, off uint64, prog string) error {
+	l, err := x.exe.Uprobe(sym, x.coll.Programs[prog], &link.UprobeOptions{Address: off})
+	if err != nil {
+		return fmt.Errorf("attach uprobe %s+%#x: %w", sym, off, err)
+	}
+	*dst = append(*dst, l)
+	m.attached.Add(1)
+	return nil
+}
+
+func (m *Manager) attachTrace(x *exeProbes) error {
+	if x.traceOff == 0 {
+		return fmt.Errorf("trace mode: no entry probe for runtime.casgstatus in %s", x.path)
+	}
+	var ls []link.Link
+	if err := m.uprobe(x, &ls, "runtime.casgstatus", x.traceOff, "g_status"); err != nil {
+		return fmt.Errorf("trace mode: %w", err)
+	}
+	x.trace = ls
+	return nil
+}
+
+func (m *Manager) detachTrace(x *exeProbes) {
+	m.closeLinks(x.trace)
+	x.trace = nil
+}
+
+// closeLinks closes links concurrently: each uprobe unregistration waits
+// for an RCU grace period (tens of ms here), so closing them one by one
+// makes detaching slow.
+func (m *Manager) closeLinks(ls []link.Link) {
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Close()
+		}()
+	}
+	wg.Wait()
+	m.attached.Add(-int64(len(ls)))
+}
+
+// releaseExe drops an executable that no process uses.
+func (m *Manager) releaseExe(x *exeProbes) {
+	if x.procs > 0 {
+		return
+	}
+	if m.exes[x.key] == x {
+		delete(m.exes, x.key)
+	}
+	m.closeExe(x)
+}
+
+func (m *Manager) closeExe(x *exeProbes) {
+	m.detachTrace(x)
+	m.closeLinks(x.links)
+	x.links = nil
+	if x.coll != nil {
+		x.coll.Close()
+		x.coll = nil
+	}
+}
+
+// Unwatch detaches from pid and reports it as exited when gone is set.
+func (m *Manager) Unwatch(pid int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.unwatchLocked(pid, nil)
+}
+
+func (m *Manager) unwatchLocked(pid int, exitErr error) {
+	p := m.procs[uint32(pid)]
+	if p == nil {
+		return
+	}
+	m.drainLocked()
+	_ = m.shared["pids"].Delete(uint32(pid))
+	if p.state != nil {
+		p.state.Close()
+	}
+	delete(m.procs, uint32(pid))
+	m.nprocs.Store(int64(len(m.procs)))
+	p.exe.procs--
+	if p.exe.procs == 0 {
+		m.releaseExe(p.exe)
+	} else if p.info.Trace && !m.anyTrace(p.exe) {
+		m.detachTrace(p.exe)
+	}
+	m.ev = event.Runtime{Kind: event.KindProcExit, PID: uint32(pid), TS: time.Now().UnixNano(), ExitErr: exitErr}
+	m.deps.Sink.HandleRuntime(&m.ev)
+}
+
+func (m *Manager) anyTrace(x *exeProbes) bool {
+	for _, p := range m.procs {
+		if p.exe == x && p.info.Trace {
+			return true
+		}
+	}
+	return false
+}
+
+// reap forgets processes that exited.
+func (m *Manager) reap() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for pid, p := range m.procs {
+		if p.child {
+			continue
+		}
+		if s, err := procStartTime(int(pid)); err != nil || s != p.start {
+			m.unwatchLocked(int(pid), nil)
+		}
+	}
+}
+
+// scan attaches to Go processes not watched yet.
+func (m *Manager) scan() {
+	pids, err := listPIDs()
+	if err != nil {
+		m.log.Warn("list processes", "err", err)
+		return
+	}
+	self := os.Getpid()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, pid := range pids {
+		if pid == self || m.closed {
+			continue
+		}
+		if _, ok := m.procs[uint32(pid)]; ok {
+			continue
+		}
+		_, key, err := procExe(pid)
+		if err != nil {
+			continue // kernel thread or gone
+		}
+		if _, bad := m.rejected[key]; bad {
+			continue
+		}
+		if err := m.watchLocked(pid, m.cfg.Trace, false); err != nil {
+			if !errors.Is(err, ErrProcessExited) {
+				m.rejected[key] = err
+				if !errors.Is(err, gobin.ErrNotGo) {
+					m.log.Info("cannot probe process", "pid", pid, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// StartCommand starts cmd and watches it from its first instruction: the
+// probes attach to the executable's inode before the fork, and the BPF pid
+// filter admits this process's children. The caller waits for cmd and then
+// calls Unwatch (after which its events are all delivered).
+func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	path := cmd.Path
+	if cmd.Err != nil {
+		return cmd.Err
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return fmt.Errorf("stat %s: %w", path, err)
+	}
+	key := exeKey{dev: st.Dev, ino: st.Ino}
+	x := m.exes[key]
+	if x == nil {
+		var err error
+		x, err = m.prepare(path, key)
+		if err != nil {
+			return fmt.Errorf("probe %s: %w", path, err)
+		}
+		m.exes[key] = x
+	}
+	if trace && x.trace == nil && (m.traceOn || !m.anyTraced()) {
+		if err := m.attachTrace(x); err != nil {
+			m.releaseExe(x)
+			return err
+		}
+		if !m.traceOn {
+			m.traceOn, m.onSince = true, time.Now()
+			m.startTraceWindow()
+		}
+	}
+	tmpl := gopulsePidCfg{SampleMod: m.cfg.TraceSample}
+	if trace {
+		tmpl.Flags |= cfgTrace
+	}
+	if x.numgc != 0 && x.bin != nil && !x.bin.PIE {
+		tmpl.NumgcAddr = x.numgc
+	}
+	self := uint32(os.Getpid())
+	if err := m.shared["parents"].Put(self, tmpl); err != nil {
+		m.releaseExe(x)
+		return fmt.Errorf("add parent filter: %w", err)
+	}
+	defer m.shared["parents"].Delete(self)
+	x.procs++ // hold the probes while the child starts
+	err := cmd.Start()
+	x.procs--
+	if err != nil {
+		m.releaseExe(x)
+		return err
+	}
+	if err := m.watchLocked(cmd.Process.Pid, trace, true); err != nil {
+		return err
+	}
+	return nil
+}
+
+// traceWindow closes a trace-mode window: it estimates the overhead the
+// trace probes cost the targets (hits × TraceHitCost / wall time) and holds
+// the budget by keeping the probes attached only for the first part of each
+// window (a duty cycle), sized from the cost measured while they were on.
+func (m *Manager) traceWindow() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	now := time.Now()
+	hits := m.sumStat(statTraceHits)
+	if m.traceOn {
+		m.onAccum += now.Sub(m.onSince)
+		m.onSince = now
+	}
+	if !m.lastWindow.IsZero() {
+		dh := hits - m.lastHits
+		cost := float64(dh) * m.cfg.TraceHitCost.Seconds()
+		m.traceHits.Store(hits)
+		m.traceOver.Store(math.Float64bits(cost / now.Sub(m.lastWindow).Seconds()))
+		if on := m.onAccum.Seconds(); on > 0.02 && dh > 0 {
+			// Cost per second while attached. Rises are believed at once,
+			// falls slowly, and the duty at most doubles per window; aim at
+			// 80% of the budget to leave room for the target's variation.
+			full := cost / on
+			if full < m.fullCost {
+				full = 0.7*m.fullCost + 0.3*full
+			}
+			m.fullCost = full
+			if m.cfg.TraceBudget < 1 {
+				m.duty = max(0.005, min(1, 2*m.duty, 0.8*m.cfg.TraceBudget/full))
+			}
+		}
+		if m.anyTraced() {
+			m.traceDuty.Store(math.Float64bits(m.duty))
+		} else {
+			m.traceDuty.Store(0)
+		}
+	}
+	m.lastHits, m.lastWindow, m.onAccum = hits, now, 0
+	if !m.anyTraced() {
+		return
+	}
+	m.startTraceWindow()
+}
+
+// startTraceWindow runs the trace probes for the duty's share of the
+// window. Detaching takes a while (each uprobe unregistration waits for an
+// RCU grace period, measured in detachLat) and the probes stay active
+// meanwhile, so the detach starts that much earlier; when the share is
+// shorter than a detach, the probes run only every k-th window.
+func (m *Manager) startTraceWindow() {
+	if m.dutyTimer != nil {
+		m.dutyTimer.Stop()
+	}
+	m.window++
+	if m.duty >= 1 {
+		if !m.traceOn {
+			m.setTrace(true)
+		}
+		return
+	}
+	share := m.duty * float64(m.cfg.RescanInterval)
+	every := 1
+	if lat := float64(m.detachLat); share < lat {
+		every = int(math.Ceil(lat / share))
+		share = lat
+	}
+	if m.window%every != 0 {
+		if m.traceOn {
+			m.setTrace(false)
+		}
+		return
+	}
+	if !m.traceOn {
+		m.setTrace(true)
+	}
+	m.dutyTimer = time.AfterFunc(time.Duration(share)-m.detachLat, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.closed {
+			m.setTrace(false)
+		}
+	})
+}
+
+func (m *Manager) anyTraced() bool {
+	for _, p := range m.procs {
+		if p.info.Trace {
+			return true
+		}
+	}
+	return false
+}
+
+// setTrace attaches or detaches the trace probes of every traced executable.
+func (m *Manager) setTrace(on bool) {
+	start := time.Now()
+	for _, x := range m.exes {
+		switch {
+		case on && x.trace == nil && m.anyTrace(x):
+			if err := m.attachTrace(x); err != nil {
+				m.log.Warn("attach trace probe", "exe", x.path, "err", err)
+			}
+		case !on && x.trace != nil:
+			m.detachTrace(x)
+		}
+	}
+	now := time.Now()
+	if m.traceOn && !on {
+		// The probes were live until the detach finished.
+		m.onAccum += now.Sub(m.onSince)
+		lat := now.Sub(start)
+		m.log.Debug("trace probes detached", "took", lat, "duty", m.duty)
+		if m.detachLat == 0 {
+			m.detachLat = lat
+		} else {
+			m.detachLat = (m.detachLat + lat) / 2
+		}
+	}
+	m.traceOn = on
+	m.onSince = now
+}
+
+func (m *Manager) sumStat(idx uint32) uint64 {
+	var vals []uint64
+	if err := m.shared["stats"].Lookup(idx, &vals); err != nil {
+		return 0
+	}
+	var s uint64
+	for _, v := range vals {
+		s += v
+	}
+	return s
+}
+
+// sample reads each process's own runtime accounting (KindSample) and
+// ticks the leak detectors.
+func (m *Manager) sample() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for pid, p := range m.procs {
+		if p.leaks != nil {
+			p.dec.reconcile(gMemReader(p.pid, p.exe.offs))
+			p.leaks.Tick()
+		}
+		if p.state == nil {
+			if !p.child || p.stateTries >= 50 {
+				continue
+			}
+			p.stateTries++
+			st, err := rtstate.Open(p.pid, p.exe.bin)
+			if err != nil {
+				continue
+			}
+			p.state = st
+		}
+		if err := p.state.Read(&m.rts); err != nil {
+			m.log.Debug("read runtime state", "pid", pid, "err", err)
+			continue
+		}
+		m.ev = event.Runtime{Kind: event.KindSample, PID: pid, TS: time.Now().UnixNano(),
+			Goroutines: m.rts.Goroutines, Sched: &m.rts.Sched}
+		m.deps.Sink.HandleRuntime(&m.ev)
+	}
+}
+
+// Procs returns what is known about each watched process.
+func (m *Manager) Procs() []ProcInfo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]ProcInfo, 0, len(m.procs))
+	for _, p := range m.procs {
+		info := p.info
+		info.Created, info.Exited = p.dec.goroutineCounts()
+		if p.leaks != nil {
+			info.Suspects = p.leaks.Suspects(nil)
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// Stats returns the Manager's counters; safe to call concurrently.
+func (m *Manager) Stats() Stats {
+	s := Stats{
+		ProbesAttached: int(m.attached.Load()),
+		Processes:      int(m.nprocs.Load()),
+		Events:         m.nEvents.Load(),
+		TraceOverhead:  math.Float64frombits(m.traceOver.Load()),
+		TraceDuty:      math.Float64frombits(m.traceDuty.Load()),
+		TraceHits:      m.traceHits.Load(),
+	}
+	m.mu.Lock()
+	if !m.closed {
+		s.EventsLost = m.sumStat(statLost)
+	}
+	m.mu.Unlock()
+	return s
+}
+
+// Close detaches everything and frees the maps. It is safe to call twice.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	if m.dutyTimer != nil {
+		m.dutyTimer.Stop()
+	}
+	for _, x := range m.exes {
+		m.closeExe(x)
+	}
+	m.exes = nil
+	m.procs = nil
+	for _, bi := range m.infos {
+		bi.bin.Close()
+	}
+	m.infos = nil
+	m.nprocs.Store(0)
+	err := m.rd.Close()
+	m.closeMaps()
+	runtime.KeepAlive(m.spec)
+	return err
+}
+
+// gMemReader reads a g's goid and status from pid's memory.
+func gMemReader(pid int, offs gobin.Offsets) gReader {
+	var goid uint64
+	var status uint32
+	local := []unix.Iovec{
+		{Base: (*byte)(unsafe.Pointer(&goid)), Len: 8},
+		{Base: (*byte)(unsafe.Pointer(&status)), Len: 4},
+	}
+	remote := make([]unix.RemoteIovec, 2)
+	return func(g uint64) (uint64, uint32, bool) {
+		if g == 0 {
+			return 0, 0, false
+		}
+		remote[0] = unix.RemoteIovec{Base: uintptr(g) + uintptr(offs.GGoid), Len: 8}
+		remote[1] = unix.RemoteIovec{Base: uintptr(g) + uintptr(offs.GStatus), Len: 4}
+		n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+		return goid, status, err == nil && n == 12
+	}
+}
