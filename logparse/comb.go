@@ -14,8 +14,8 @@ type Matcher interface {
 
 // State is the per-line state of a combinator parse.
 type State struct {
-	In  []byte
-	Rec *Record
+	In   []byte
+	Rec  *Record
 	Year int // year for layouts that carry none (syslog, klog)
 
 	// set by the last token: a value that is not in[pos:end] (unescaped
@@ -275,7 +275,7 @@ func scanNumber(b []byte, pos int) int {
 // record's scratch only when it holds escapes.
 func Quoted() Matcher { return quoted{'"'} }
 
-// QuotedWith is Quoted with another quote byte (e.g. '\'').
+// QuotedWith is Quoted with another quote byte (e.g. '\”).
 func QuotedWith(q byte) Matcher { return quoted{q} }
 
 type quoted struct{ q byte }
@@ -732,6 +732,10 @@ func (c *capture) Match(st *State, pos int) int {
 		st.hasVal = false
 	}
 	r := st.Rec
+	if st.layout != "" {
+		r.setTS(st.ts, st.layout)
+		st.layout = ""
+	}
 	switch c.role {
 	case RoleSkip:
 		return e
@@ -739,10 +743,6 @@ func (c *capture) Match(st *State, pos int) int {
 		r.Message = v
 	case RoleLevel:
 		r.Level = NormalizeLevel(v)
-	}
-	if st.layout != "" {
-		r.setTS(st.ts, st.layout)
-		st.layout = ""
 	}
 	if len(v) == 1 && v[0] == '-' {
 		// "-" stands for a missing value in access logs.

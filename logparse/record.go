@@ -155,4 +155,3 @@ func trimSpace(b []byte) []byte {
 	}
 	return b
 }
-
