@@ -14,7 +14,8 @@ import (
 
 func accessPrefix() []Matcher {
 	return []Matcher{
-		Capture("remote_addr", event.TypeIP, Alt(IP(false), Word())), Space(),
+		Alt(Seq(Capture("remote_addr", event.TypeIP, IP(false)), Space()),
+			Seq(Capture("remote_addr", event.TypeString, Word()), Space())),
 		Capture("ident", event.TypeString, Word()), Space(),
 		Capture("remote_user", event.TypeString, Word()), Space(),
 		Bracketed('[', ']', CaptureAs("time_local", event.TypeTimestamp, RoleTime, Time(LayoutCLF))), Space(),

@@ -317,8 +317,9 @@ func scanQuoted(b []byte, i int, q byte) (int, bool) {
 }
 
 // unescape decodes backslash escapes (JSON and Go style: \n \t \r \" \\ \/
-// \b \f \uXXXX with surrogate pairs, \xHH) into the record's scratch.
-// Unknown escapes are kept as they are.
+// \b \f \uXXXX with surrogate pairs, and \] from RFC 5424) into the record's
+// scratch. Other escapes (\xHH included: access logs use it for binary
+// bytes, which are better kept readable) are kept as they are.
 func unescape(r *Record, s []byte) []byte {
 	start := len(r.scratch)
 	buf := r.scratch
@@ -340,7 +341,7 @@ func unescape(r *Record, s []byte) []byte {
 			buf = append(buf, '\b')
 		case 'f':
 			buf = append(buf, '\f')
-		case '"', '\\', '/', '\'':
+		case '"', '\\', '/', '\'', ']':
 			buf = append(buf, s[i])
 		case 'u':
 			r1, ok := hex4(s, i+1)
@@ -356,17 +357,6 @@ func unescape(r *Record, s []byte) []byte {
 				}
 			}
 			buf = appendRune(buf, r1)
-		case 'x':
-			if i+2 < len(s) {
-				h, ok1 := hexVal(s[i+1])
-				l, ok2 := hexVal(s[i+2])
-				if ok1 && ok2 {
-					buf = append(buf, h<<4|l)
-					i += 2
-					continue
-				}
-			}
-			buf = append(buf, '\\', 'x')
 		default:
 			buf = append(buf, '\\', s[i])
 		}

@@ -173,11 +173,10 @@ func (ApacheError) Parse(b []byte, r *Record) error {
 	sawLevel := false
 	for i+1 < len(b) && b[i] == ' ' && b[i+1] == '[' {
 		s := i + 2
-		e := bytes.IndexByte(b[s:], ']')
+		e := closeBracket(b, s)
 		if e < 0 {
 			return r.fail("apache_error", "unterminated [", i+1)
 		}
-		e += s
 		g := b[s:e:e]
 		switch {
 		case hasLit(g, 0, "pid "):
@@ -229,4 +228,22 @@ message:
 	r.Format = "apache_error"
 	r.Body = b
 	return nil
+}
+
+// closeBracket returns the index of the "]" closing a group whose content
+// starts at i, skipping nested [..] pairs (as in "[client [::1]:80]").
+func closeBracket(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '[':
+			depth++
+		case ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		}
+	}
+	return -1
 }

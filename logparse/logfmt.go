@@ -139,10 +139,8 @@ func logfmtPair(r *Record, b []byte, i int, strict bool) (int, bool) {
 	} else {
 		vs := i
 		for i < len(b) && b[i] != ' ' && b[i] != '\t' {
-			if b[i] == '"' || b[i] == '=' {
-				if strict {
-					return 0, false
-				}
+			if b[i] == '"' && strict {
+				return 0, false
 			}
 			i++
 		}
