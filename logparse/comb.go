@@ -448,7 +448,7 @@ func (m ipm) Match(st *State, pos int) int {
 		}
 	}
 	if m.v6 {
-		if e := scanIPv6(b, pos); e > 0 {
+		if e := scanIPv6(b, pos); e > 0 && (e >= len(b) || !(isAlnum(b[e]) || b[e] == ':' || b[e] == '.')) {
 			return e
 		}
 	}
@@ -522,6 +522,9 @@ func scanIPv6(b []byte, i int) int {
 			return -1
 		}
 		groups++
+		if groups == 8 {
+			break
+		}
 		if i+1 < len(b) && b[i] == ':' && b[i+1] == ':' {
 			if dbl {
 				return -1
@@ -761,8 +764,9 @@ func (c *Combinator) Name() string { return c.name }
 
 // Parse runs the matcher over the line.
 func (c *Combinator) Parse(line []byte, r *Record) error {
-	st := State{In: line, Rec: r, Year: c.year}
-	e := c.m.Match(&st, 0)
+	st := &r.state
+	*st = State{In: line, Rec: r, Year: c.year}
+	e := c.m.Match(st, 0)
 	if e >= 0 {
 		for e < len(line) && (line[e] == ' ' || line[e] == '\t') {
 			e++

@@ -66,6 +66,7 @@ type Record struct {
 
 	scratch []byte
 	serr    SyntaxError
+	state   State // combinator state, kept here so that it does not escape per line
 }
 
 // Reset empties the record and keeps its buffers.
