@@ -54,7 +54,11 @@ func keyRole(k []byte) Role {
 			return RoleLevel
 		}
 	case 10:
-		if string(k) == "@timestamp" {
+		if string(k) == "@timestamp" || string(k) == "time_local" {
+			return RoleTime
+		}
+	case 12:
+		if string(k) == "time_iso8601" {
 			return RoleTime
 		}
 	}
