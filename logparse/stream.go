@@ -36,6 +36,7 @@ func DefaultParsers(year int) []Parser {
 		NewSyslog3164(year),
 		NewCombined(),
 		NewCLF(),
+		NewVhostCombined(),
 		NewNginxError(),
 		NewApacheError(),
 		NewKlog(year),
@@ -93,13 +94,26 @@ func NewStream(opts StreamOptions) *Stream {
 	}
 }
 
-// Format returns the stream's detected format ("" while still voting).
+// Format returns the stream's format: the detected one, or while the first
+// lines are still voting, the leader so far ("" when nothing parsed).
 func (s *Stream) Format() string {
-	if s.current < 0 {
+	if s.current >= 0 {
+		return s.parsers[s.current].Name()
+	}
+	best := -1
+	for j, v := range s.votes {
+		if v > 0 && (best < 0 || v > s.votes[best]) {
+			best = j
+		}
+	}
+	if best < 0 {
 		return ""
 	}
-	return s.parsers[s.current].Name()
+	return s.parsers[best].Name()
 }
+
+// Detected reports whether the vote is over and Format is fixed.
+func (s *Stream) Detected() bool { return s.current >= 0 }
 
 // Wrapper returns the detected wrapper ("cri", "docker" or "").
 func (s *Stream) Wrapper() string { return s.wrapper }

@@ -4,6 +4,7 @@
 //	logbench gen -n 2000000 -format combined > nginx.log
 //	logbench gen -n 2000000 -format json > nginx.jsonl
 //	logbench parse FILE…
+//	logbench detect FILE…   (format counts and the first unparsed lines)
 //
 // parse reads each file through LineReader and a Stream (detection, the
 // format's parser, timestamps) and feeds every record to an Observer: the
@@ -49,6 +50,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return w.Flush()
+	case "detect":
+		for _, f := range args[1:] {
+			if err := detectFile(f, stdout); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "parse":
 		fs := flag.NewFlagSet("parse", flag.ContinueOnError)
 		if err := fs.Parse(args[1:]); err != nil {
@@ -169,5 +177,34 @@ func parseFile(path string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "file=%s format=%s observer=%s lines=%d failed=%d bytes=%d cpu_s=%.3f wall_s=%.3f mb_per_cpu_s=%.1f\n",
 		path, s.Format(), obs.Name(), lines, failed, nbytes, cpu.Seconds(), wall.Seconds(), float64(nbytes)/1e6/cpu.Seconds())
+	return nil
+}
+
+// detectFile prints the stream format, the per-format line counts and the
+// first few lines that no format parsed.
+func detectFile(path string, out io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	lr := logparse.NewLineReader(f, 0)
+	s := logparse.NewStream(logparse.StreamOptions{})
+	var r logparse.Record
+	shown := 0
+	for {
+		line, _, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if perr := s.Parse(line, &r); perr != nil && !errors.Is(perr, logparse.ErrPartial) && shown < 3 {
+			fmt.Fprintf(out, "  unparsed %d: %.160q\n", lr.Line(), line)
+			shown++
+		}
+	}
+	fmt.Fprintf(out, "%s: format=%s wrapper=%s counts=%v\n", path, s.Format(), s.Wrapper(), s.Formats())
 	return nil
 }
