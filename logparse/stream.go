@@ -59,7 +59,9 @@ type Stream struct {
 	votes   []int // per parser, during detection
 	seen    int
 	current int // index of the stream's format; -1 while detecting
-	counts  map[string]int
+	counts  []int // lines per parser, then fallback, then empty
+	fbName  string
+	fbCount map[string]int
 
 	wrapper  string // detected wrapper, "" for none
 	partial  []byte // CRI/docker partial line being reassembled
@@ -90,7 +92,8 @@ func NewStream(opts StreamOptions) *Stream {
 		detect:   opts.DetectLines,
 		votes:    make([]int, len(opts.Parsers)),
 		current:  -1,
-		counts:   make(map[string]int, len(opts.Parsers)+2),
+		counts:   make([]int, len(opts.Parsers)),
+		fbCount:  make(map[string]int),
 	}
 }
 
@@ -119,9 +122,19 @@ func (s *Stream) Detected() bool { return s.current >= 0 }
 func (s *Stream) Wrapper() string { return s.wrapper }
 
 // Formats returns how many lines each format parsed so far (the fallback's
-// name included, and "empty" for empty lines). The map is the Stream's own:
-// read it, do not keep it across Parse calls.
-func (s *Stream) Formats() map[string]int { return s.counts }
+// names included, and "empty" for empty lines), in a new map.
+func (s *Stream) Formats() map[string]int {
+	m := make(map[string]int, len(s.counts)+len(s.fbCount))
+	for i, n := range s.counts {
+		if n > 0 {
+			m[s.parsers[i].Name()] += n
+		}
+	}
+	for k, n := range s.fbCount {
+		m[k] += n
+	}
+	return m
+}
 
 // Parse parses one line (without its newline; a trailing \r is removed)
 // into r, which is Reset first. It returns ErrPartial for a wrapper line
@@ -151,13 +164,13 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 	r.Body = body
 	if len(trimSpace(body)) == 0 {
 		r.Format = "empty"
-		s.counts["empty"]++
+		s.fbCount["empty"]++
 		return nil
 	}
 	mark := len(r.scratch)
 	if s.current >= 0 {
 		if err := s.parsers[s.current].Parse(body, r); err == nil {
-			s.counts[r.Format]++
+			s.counts[s.current]++
 			return nil
 		}
 		r.resetParse(mark)
@@ -170,7 +183,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 			if s.current < 0 {
 				s.vote(i)
 			}
-			s.counts[r.Format]++
+			s.counts[i]++
 			return nil
 		}
 		r.resetParse(mark)
@@ -183,7 +196,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 		err := s.fallback.Parse(body, r)
 		r.Body = body
 		if err == nil {
-			s.counts[r.Format]++
+			s.fbCount[r.Format]++ // no allocation once the key exists
 		}
 		return err
 	}
