@@ -58,7 +58,7 @@ type Stream struct {
 
 	votes   []int // per parser, during detection
 	seen    int
-	current int // index of the stream's format; -1 while detecting
+	current int   // index of the stream's format; -1 while detecting
 	counts  []int // lines per parser, then fallback, then empty
 	fbName  string
 	fbCount map[string]int
