@@ -738,7 +738,7 @@ func (c *capture) Match(st *State, pos int) int {
 	}
 	r := st.Rec
 	if st.layout != "" {
-		r.setTS(st.ts, st.layout)
+		r.SetTS(st.ts, st.layout)
 		st.layout = ""
 	}
 	switch c.role {
@@ -789,7 +789,7 @@ func (c *Combinator) Parse(line []byte, r *Record) error {
 		if e > col {
 			col = e
 		}
-		return r.fail(c.name, "unexpected input", col)
+		return r.Fail(c.name, "unexpected input", col)
 	}
 	r.Format = c.name
 	r.Body = line

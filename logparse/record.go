@@ -131,16 +131,16 @@ func (r *Record) joinKey(prefix, key []byte) []byte {
 	return r.scratch[start:len(r.scratch):len(r.scratch)]
 }
 
-// fail fills the record's embedded SyntaxError and returns it, so that a
+// Fail fills the record's embedded SyntaxError and returns it, so that a
 // failed parse does not allocate. The error is valid until the record is
 // reused; copy it (e.g. with errors.As into a value) to keep it.
-func (r *Record) fail(format, msg string, col int) error {
+func (r *Record) Fail(format, msg string, col int) error {
 	r.serr = SyntaxError{Format: format, Msg: msg, Col: col + 1}
 	return &r.serr
 }
 
-// setTS sets the record's timestamp once: the first timestamp of a line wins.
-func (r *Record) setTS(ns int64, layout string) {
+// SetTS sets the record's timestamp once: the first timestamp of a line wins.
+func (r *Record) SetTS(ns int64, layout string) {
 	if r.TSLayout == "" {
 		r.TS, r.TSLayout = ns, layout
 	}

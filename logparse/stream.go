@@ -58,10 +58,9 @@ type Stream struct {
 
 	votes   []int // per parser, during detection
 	seen    int
-	current int   // index of the stream's format; -1 while detecting
-	counts  []int // lines per parser, then fallback, then empty
-	fbName  string
-	fbCount map[string]int
+	current int            // index of the stream's format; -1 while detecting
+	counts  []int          // lines per parser
+	fbCount map[string]int // lines per fallback format name, and "empty"
 
 	wrapper  string // detected wrapper, "" for none
 	partial  []byte // CRI/docker partial line being reassembled
@@ -204,7 +203,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 	if s.current >= 0 {
 		name = s.parsers[s.current].Name()
 	}
-	return r.fail(name, "no format matches", 0)
+	return r.Fail(name, "no format matches", 0)
 }
 
 // vote records that parser i (or none, -1) parsed a detection line, and
