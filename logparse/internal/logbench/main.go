@@ -19,6 +19,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -59,8 +60,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return nil
 	case "parse":
 		fs := flag.NewFlagSet("parse", flag.ContinueOnError)
+		prof := fs.String("cpuprofile", "", "write a CPU profile to this file")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if *prof != "" {
+			pf, err := os.Create(*prof)
+			if err != nil {
+				return fmt.Errorf("create profile: %w", err)
+			}
+			defer pf.Close()
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				return fmt.Errorf("start profile: %w", err)
+			}
+			defer pprof.StopCPUProfile()
 		}
 		for _, f := range fs.Args() {
 			if err := parseFile(f, stdout); err != nil {
