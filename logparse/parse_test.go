@@ -298,6 +298,28 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestStreamDefaultCap feeds an 11 MB JSON line to a Stream with the
+// default 10 MB cap: it is cut, flagged and still returned (as free text,
+// since the cut JSON no longer parses).
+func TestStreamDefaultCap(t *testing.T) {
+	line := append([]byte(`{"msg":"`), bytes.Repeat([]byte("z"), 11<<20)...)
+	line = append(line, `"}`...)
+	s := NewStream(StreamOptions{Fallback: textFallback{}})
+	var r Record
+	if err := s.Parse(line, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Truncated || len(r.Body) != DefaultMaxLine || r.Format != "text" {
+		t.Errorf("truncated %v, body %d bytes, format %q", r.Truncated, len(r.Body), r.Format)
+	}
+	// Under the cap, the same kind of line parses as JSON.
+	small := append([]byte(`{"msg":"`), bytes.Repeat([]byte("z"), 1<<20)...)
+	small = append(small, `"}`...)
+	if err := s.Parse(small, &r); err != nil || r.Truncated || r.Format != "json" || len(r.Message) != 1<<20 {
+		t.Errorf("1 MB line: err %v truncated %v format %q", err, r.Truncated, r.Format)
+	}
+}
+
 func TestLineReader(t *testing.T) {
 	big := strings.Repeat("y", 11<<20) // over the 10 MB default cap
 	in := "a\r\nb\n\n" + big + "\nlast"
