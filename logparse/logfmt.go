@@ -12,7 +12,7 @@ func keyRole(k []byte) Role {
 			return RoleTime
 		}
 	case 2:
-		if string(k) == "ts" {
+		if string(k) == "ts" || string(k) == "@t" {
 			return RoleTime
 		}
 	case 3:

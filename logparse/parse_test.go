@@ -180,6 +180,7 @@ func TestNormalizeLevel(t *testing.T) {
 	for in, want := range map[string]string{
 		"INFO": "info", "Warning": "warn", "ERR": "error", "crit": "fatal", "notice": "info",
 		"DEBUG": "debug", "trace": "trace", "E": "error", "panic": "fatal", "bogus": "", "": "",
+		"30": "info", "50": "error", "35": "",
 	} {
 		if got := string(NormalizeLevel([]byte(in))); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
