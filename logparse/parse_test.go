@@ -271,6 +271,25 @@ func TestWrappers(t *testing.T) {
 	}
 }
 
+func TestWrapperYear(t *testing.T) {
+	// klog has no year: a CRI wrapper's timestamp supplies it.
+	s := NewStream(StreamOptions{Year: 2030})
+	var r Record
+	if err := s.Parse([]byte("2021-12-31T23:59:59Z stderr F I1231 23:59:58.000000 1 a.go:1] x"), &r); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2021, 12, 31, 23, 59, 58, 0, time.UTC).UnixNano(); r.TS != want || r.TSLayout != LayoutKlog {
+		t.Errorf("ts %d (%s), want %d", r.TS, r.TSLayout, want)
+	}
+	// A December line in a January wrapper belongs to the year before.
+	if err := s.Parse([]byte("2022-01-01T00:00:01Z stderr F I1231 23:59:59.000000 1 a.go:1] x"), &r); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2021, 12, 31, 23, 59, 59, 0, time.UTC).UnixNano(); r.TS != want {
+		t.Errorf("ts %d, want %d", r.TS, want)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	s := NewStream(StreamOptions{Fallback: textFallback{}, MaxLine: 1 << 10})
 	var r Record
