@@ -66,7 +66,7 @@ type Stream struct {
 	partial  []byte // CRI/docker partial line being reassembled
 	pstream  []byte
 	unwrap   []byte // docker: the unescaped log text
-	wrapRec  Record
+	wrapRec  Record // scratch for unescaped docker log text
 	partTrnc bool
 }
 

@@ -16,35 +16,16 @@ func (s *Stream) unwrapLine(line []byte, r *Record) ([]byte, int64, error) {
 		}
 	}
 	if len(line) > 8 && line[0] == '{' && hasLit(line, 1, `"log":`) {
-		w := &s.wrapRec
-		w.Reset()
-		if (JSON{}).Parse(line, w) == nil {
-			var body, stream []byte
-			var ts int64
-			found := false
-			for _, f := range w.Fields {
-				switch string(f.Key) {
-				case "log":
-					body, found = f.Value, true
-				case "stream":
-					stream = f.Value
-				case "time":
-					if t, n, ok := ParseRFC3339(f.Value); ok && n == len(f.Value) {
-						ts = t
-					}
+		if body, ts, stream, ok := s.splitDocker(line); ok {
+			s.wrapper = "docker"
+			partial := true
+			if n := len(body); n > 0 && body[n-1] == '\n' {
+				body, partial = body[:n-1], false
+				if n := len(body); n > 0 && body[n-1] == '\r' {
+					body = body[:n-1]
 				}
 			}
-			if found {
-				s.wrapper = "docker"
-				partial := true
-				if n := len(body); n > 0 && body[n-1] == '\n' {
-					body, partial = body[:n-1], false
-					if n := len(body); n > 0 && body[n-1] == '\r' {
-						body = body[:n-1]
-					}
-				}
-				return s.assemble(body, ts, stream, partial, r)
-			}
+			return s.assemble(body, ts, stream, partial, r)
 		}
 	}
 	return line, 0, nil
@@ -110,4 +91,70 @@ func splitCRI(line []byte) (body []byte, ts int64, stream []byte, partial bool, 
 		i++ // the space before the message
 	}
 	return line[i:], t, stream, partial, true
+}
+
+// splitDocker reads a docker json-file line: {"log":"…","stream":"…","time":"…"}
+// (other keys are skipped). The log text is unescaped into the Stream's
+// own buffer.
+func (s *Stream) splitDocker(line []byte) (body []byte, ts int64, stream []byte, ok bool) {
+	i := 1
+	found := false
+	for {
+		i = skipWS(line, i)
+		if i >= len(line) || line[i] != '"' {
+			return nil, 0, nil, false
+		}
+		ke, kesc := scanQuoted(line, i+1, '"')
+		if ke < 0 || kesc {
+			return nil, 0, nil, false
+		}
+		key := line[i+1 : ke]
+		i = skipWS(line, ke+1)
+		if i >= len(line) || line[i] != ':' {
+			return nil, 0, nil, false
+		}
+		i = skipWS(line, i+1)
+		if i < len(line) && line[i] == '"' {
+			ve, esc := scanQuoted(line, i+1, '"')
+			if ve < 0 {
+				return nil, 0, nil, false
+			}
+			v := line[i+1 : ve : ve]
+			switch string(key) {
+			case "log":
+				if esc {
+					s.wrapRec.scratch = s.wrapRec.scratch[:0]
+					v = unescape(&s.wrapRec, v)
+				}
+				body, found = v, true
+			case "stream":
+				stream = v
+			case "time":
+				if t, n, ok := ParseRFC3339(v); ok && n == len(v) {
+					ts = t
+				}
+			}
+			i = ve + 1
+		} else {
+			e := skipJSONValue(line, i, 1)
+			if e < 0 {
+				return nil, 0, nil, false
+			}
+			i = e
+		}
+		i = skipWS(line, i)
+		if i >= len(line) {
+			return nil, 0, nil, false
+		}
+		if line[i] == '}' {
+			if skipWS(line, i+1) != len(line) {
+				return nil, 0, nil, false
+			}
+			return body, ts, stream, found
+		}
+		if line[i] != ',' {
+			return nil, 0, nil, false
+		}
+		i++
+	}
 }
