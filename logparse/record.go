@@ -40,9 +40,11 @@ func (e *SyntaxError) Error() string {
 // Unwrap lets errors.Is(err, ErrNoMatch) hold.
 func (e *SyntaxError) Unwrap() error { return ErrNoMatch }
 
-// Parser parses one line into a Record. Implementations are safe for
-// concurrent use by several goroutines, each with its own Record; all
-// per-line state lives in the Record.
+// Parser parses one line into a Record. Parse adds to r: callers Reset r
+// between lines (Stream does). On failure it returns a *SyntaxError (see
+// Record.Fail) and r holds partial results to be discarded.
+// Implementations are safe for concurrent use by several goroutines, each
+// with its own Record; all per-line state lives in the Record.
 type Parser interface {
 	Name() string
 	Parse(line []byte, r *Record) error
