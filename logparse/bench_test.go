@@ -51,7 +51,7 @@ func BenchmarkPattern(b *testing.B) {
 // BenchmarkFreeTextFallback measures a free-text line in a free-text stream:
 // every built-in format rejects it before the fallback takes it.
 func BenchmarkFreeTextFallback(b *testing.B) {
-	line := []byte(`081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating`)
+	line := []byte(`240305 101112 731 INFO store.Compactor: compaction of segment seg_7731 finished in 42 ms, 3 files merged`)
 	s := NewStream(StreamOptions{Year: 2024, Fallback: textFallback{}})
 	var r Record
 	_ = s.Parse(line, &r)
