@@ -258,6 +258,20 @@ func TestWrappers(t *testing.T) {
 	if ok, _ := s.Flush(&r); ok {
 		t.Error("second flush returned a line")
 	}
+	// Partial stdout and stderr lines interleave; each is joined with its own.
+	for _, l := range []string{
+		"2024-01-02T00:00:03Z stdout P level=info msg=",
+		"2024-01-02T00:00:03Z stderr P level=error ",
+		"2024-01-02T00:00:04Z stdout F out",
+	} {
+		err = s.Parse([]byte(l), &r)
+	}
+	if err != nil || string(r.Message) != "out" || string(r.Stream) != "stdout" {
+		t.Errorf("interleaved stdout: %v %q %q", err, r.Message, r.Stream)
+	}
+	if err := s.Parse([]byte("2024-01-02T00:00:05Z stderr F msg=err"), &r); err != nil || string(r.Message) != "err" || string(r.Level) != "error" {
+		t.Errorf("interleaved stderr: %v %q %q", err, r.Message, r.Level)
+	}
 	// Docker chunks.
 	s = NewStream(StreamOptions{Year: 2024})
 	if err := s.Parse([]byte(`{"log":"{\"msg\":\"a","stream":"stdout","time":"2024-01-02T00:00:00Z"}`), &r); !errors.Is(err, ErrPartial) {

@@ -62,12 +62,10 @@ type Stream struct {
 	counts  []int          // lines per parser
 	fbCount map[string]int // lines per fallback format name, and "empty"
 
-	wrapper  string // detected wrapper, "" for none
-	partial  []byte // CRI/docker partial line being reassembled
-	pstream  []byte
-	unwrap   []byte // docker: the unescaped log text
-	wrapRec  Record // scratch for unescaped docker log text
-	partTrnc bool
+	wrapper  string     // detected wrapper, "" for none
+	partials [2]pending // CRI/docker partial lines being reassembled: stdout, stderr
+	unwrap   []byte     // docker: the unescaped log text
+	wrapRec  Record     // scratch for unescaped docker log text
 }
 
 // NewStream returns a Stream.
@@ -243,19 +241,30 @@ func (s *Stream) vote(i int) {
 
 // Flush parses a pending partial line (CRI "P" lines or docker chunks with
 // no final part) at the end of a stream. It returns false when nothing was
-// pending.
+// pending; call it until then (stdout and stderr are kept apart).
 func (s *Stream) Flush(r *Record) (bool, error) {
-	if len(s.partial) == 0 {
-		return false, nil
+	for i := range s.partials {
+		p := &s.partials[i]
+		if len(p.buf) == 0 {
+			continue
+		}
+		r.Reset()
+		s.unwrap = append(s.unwrap[:0], p.buf...)
+		p.buf = p.buf[:0]
+		r.Wrapper = s.wrapper
+		r.Stream = p.stream
+		r.Truncated = p.trunc
+		p.trunc = false
+		return true, s.parseBody(s.unwrap, r)
 	}
-	r.Reset()
-	s.unwrap = append(s.unwrap[:0], s.partial...)
-	s.partial = s.partial[:0]
-	r.Wrapper = s.wrapper
-	r.Stream = s.pstream
-	r.Truncated = s.partTrnc
-	s.partTrnc = false
-	return true, s.parseBody(s.unwrap, r)
+	return false, nil
+}
+
+// pending is a partial line of one output stream.
+type pending struct {
+	buf    []byte
+	stream []byte
+	trunc  bool
 }
 
 // withYearOf moves ts (parsed from a layout without a year) into the year of

@@ -32,31 +32,36 @@ func (s *Stream) unwrapLine(line []byte, r *Record) ([]byte, int64, error) {
 }
 
 // assemble joins partial pieces; it returns ErrPartial until the last piece.
+// Pieces of stdout and stderr are reassembled apart, as they may interleave.
 func (s *Stream) assemble(body []byte, ts int64, stream []byte, partial bool, r *Record) ([]byte, int64, error) {
 	r.Wrapper = s.wrapper
 	r.Stream = stream
+	p := &s.partials[0]
+	if string(stream) == "stderr" {
+		p = &s.partials[1]
+	}
 	if partial {
-		if len(s.partial) == 0 {
-			s.pstream = append(s.pstream[:0], stream...)
+		if len(p.buf) == 0 {
+			p.stream = append(p.stream[:0], stream...)
 		}
-		room := s.maxLine - len(s.partial)
+		room := s.maxLine - len(p.buf)
 		if len(body) > room {
 			body = body[:room]
-			s.partTrnc = true
+			p.trunc = true
 		}
-		s.partial = append(s.partial, body...)
+		p.buf = append(p.buf, body...)
 		return nil, 0, ErrPartial
 	}
-	if len(s.partial) > 0 {
-		room := s.maxLine - len(s.partial)
+	if len(p.buf) > 0 {
+		room := s.maxLine - len(p.buf)
 		if len(body) > room {
 			body = body[:room]
-			s.partTrnc = true
+			p.trunc = true
 		}
-		s.unwrap = append(append(s.unwrap[:0], s.partial...), body...)
-		s.partial = s.partial[:0]
-		r.Truncated = r.Truncated || s.partTrnc
-		s.partTrnc = false
+		s.unwrap = append(append(s.unwrap[:0], p.buf...), body...)
+		p.buf = p.buf[:0]
+		r.Truncated = r.Truncated || p.trunc
+		p.trunc = false
 		return s.unwrap, ts, nil
 	}
 	return body, ts, nil
