@@ -325,6 +325,12 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%.40q: %v", in, err)
 		}
 	}
+	// A byte order mark and copytruncate NUL padding do not hide the format.
+	for _, in := range []string{"\xEF\xBB\xBF{\"msg\":\"bom\"}", "\x00\x00\x00\x00{\"msg\":\"nul\"}"} {
+		if err := s.Parse([]byte(in), &r); err != nil || r.Format != "json" {
+			t.Errorf("%q: format %q err %v", in, r.Format, err)
+		}
+	}
 	// Long lines are cut and flagged, never dropped.
 	long := append([]byte(`{"msg":"`), bytes.Repeat([]byte("x"), 5000)...)
 	if err := s.Parse(long, &r); err != nil || !r.Truncated || len(r.Body) != 1<<10 || r.Format != "text" {

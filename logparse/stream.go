@@ -133,8 +133,9 @@ func (s *Stream) Formats() map[string]int {
 	return m
 }
 
-// Parse parses one line (without its newline; a trailing \r is removed)
-// into r, which is Reset first. It returns ErrPartial for a wrapper line
+// Parse parses one line (without its newline; a trailing \r, a leading
+// byte order mark and leading NUL bytes are removed) into r, which is Reset
+// first. It returns ErrPartial for a wrapper line
 // that is only part of a log line. Otherwise r is always filled — Body is
 // set even when the error is not nil — so that no line is lost.
 func (s *Stream) Parse(line []byte, r *Record) error {
@@ -145,6 +146,17 @@ func (s *Stream) Parse(line []byte, r *Record) error {
 	}
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
+	}
+	// A UTF-8 byte order mark (first line of some files) and the NUL bytes
+	// that copytruncate rotation leaves at the start of a file are not part
+	// of the line.
+	if len(line) > 0 && (line[0] == 0 || line[0] == 0xEF) {
+		if hasLit(line, 0, "\xEF\xBB\xBF") {
+			line = line[3:]
+		}
+		for len(line) > 0 && line[0] == 0 {
+			line = line[1:]
+		}
 	}
 	body, wts, err := s.unwrapLine(line, r)
 	if err != nil {
