@@ -144,7 +144,12 @@ var (
 	keyReferer    = []byte("http_referer")
 	keyUserAgent  = []byte("http_user_agent")
 	keyExtra      = []byte("extra")
-	anyIP         = ipm{v4: true, v6: true}
+	keyVhostPort  = []byte("vhost_port")
+	extraKeys     = [...][]byte{[]byte("extra.1"), []byte("extra.2"), []byte("extra.3"), []byte("extra.4"),
+		[]byte("extra.5"), []byte("extra.6"), []byte("extra.7"), []byte("extra.8"), []byte("extra.9"),
+		[]byte("extra.10"), []byte("extra.11"), []byte("extra.12"), []byte("extra.13"), []byte("extra.14"),
+		[]byte("extra.15"), []byte("extra.16")}
+	anyIP = ipm{v4: true, v6: true}
 )
 
 // addDash adds a field, with a nil value for "-".
@@ -179,7 +184,11 @@ func (p AccessLog) Parse(b []byte, r *Record) error {
 		if e == i {
 			return r.Fail(p.name, "expected vhost", i)
 		}
-		r.Add(keyVhost, b[i:e:e], event.TypeString)
+		host, port := splitHostPort(b[i:e:e])
+		r.Add(keyVhost, host, event.TypeString)
+		if port != nil {
+			r.Add(keyVhostPort, port, event.TypeInt)
+		}
 		if i = blanks(b, e); i == e {
 			return r.Fail(p.name, "expected blank", e)
 		}
@@ -261,12 +270,7 @@ func (p AccessLog) Parse(b []byte, r *Record) error {
 			e = qe + 1
 		}
 		if i = blanks(b, e); i > e && i < len(b) {
-			x := len(b)
-			for b[x-1] == ' ' || b[x-1] == '\t' {
-				x--
-			}
-			addDash(r, keyExtra, b[i:x:x], event.TypeString)
-			e = x
+			e = p.extra(b, i, r)
 		}
 	}
 	if e = blanks(b, e); e != len(b) {
@@ -275,6 +279,45 @@ func (p AccessLog) Parse(b []byte, r *Record) error {
 	r.Format = p.name
 	r.Body = b
 	return nil
+}
+
+// extra splits what follows the user agent (nginx ingress, traefik and
+// custom formats append upstream addresses, times, ids, router names…) into
+// fields extra.1, extra.2, …: one per blank-separated word or quoted string.
+// Past extra.16, the rest of the line is kept whole in "extra".
+func (p AccessLog) extra(b []byte, i int, r *Record) int {
+	end := len(b)
+	for end > i && (b[end-1] == ' ' || b[end-1] == '\t') {
+		end--
+	}
+	for n := 0; i < end; n++ {
+		if n == len(extraKeys) {
+			r.Add(keyExtra, b[i:end:end], event.TypeString)
+			return end
+		}
+		var v []byte
+		e := i
+		if b[i] == '"' {
+			if qe, esc := scanQuoted(b[:end], i+1, '"'); qe > 0 {
+				v = b[i+1 : qe : qe]
+				if esc {
+					v = unescape(r, v)
+				}
+				e = qe + 1
+			}
+		}
+		if v == nil || (e < end && b[e] != ' ' && b[e] != '\t') {
+			e = wordEnd(b[:end], i)
+			v = b[i:e:e]
+		}
+		t := event.TypeString
+		if b[i] != '"' {
+			t = classify(v)
+		}
+		addDash(r, extraKeys[n], v, t)
+		i = blanks(b, e)
+	}
+	return end
 }
 
 // splitRequest adds method, path and protocol when the request has the

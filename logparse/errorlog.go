@@ -31,7 +31,30 @@ var (
 	keyModule     = []byte("module")
 	keyClient     = []byte("client")
 	keyCode       = []byte("code")
+	keyClientPort = []byte("client_port")
 )
+
+// splitHostPort splits "1.2.3.4:80", "[::1]:80" or "host:80" into host and
+// port; a bare IPv6 address or a value without a numeric port is returned
+// whole with a nil port.
+func splitHostPort(b []byte) (host, port []byte) {
+	if len(b) > 2 && b[0] == '[' {
+		if e := bytes.IndexByte(b, ']'); e > 0 {
+			if e+2 < len(b) && b[e+1] == ':' && scanDigits(b, e+2, 5) == len(b) {
+				return b[1:e:e], b[e+2:]
+			}
+			if e+1 == len(b) {
+				return b[1:e:e], nil
+			}
+		}
+		return b, nil
+	}
+	c := bytes.IndexByte(b, ':')
+	if c <= 0 || bytes.IndexByte(b[c+1:], ':') >= 0 || scanDigits(b, c+1, 5) != len(b) {
+		return b, nil
+	}
+	return b[:c:c], b[c+1:]
+}
 
 // Parse parses one nginx error line.
 func (NginxError) Parse(b []byte, r *Record) error {
@@ -170,7 +193,7 @@ func (ApacheError) Parse(b []byte, r *Record) error {
 	r.SetTS(ts, LayoutApache)
 	r.Add(keyTime, b[1:1+n:1+n], event.TypeTimestamp)
 	i := 2 + n
-	sawLevel := false
+	sawLevel, sawClient := false, false
 	for i+1 < len(b) && b[i] == ' ' && b[i+1] == '[' {
 		s := i + 2
 		e := closeBracket(b, s)
@@ -188,7 +211,12 @@ func (ApacheError) Parse(b []byte, r *Record) error {
 				r.Add(keyPID, p, event.TypeInt)
 			}
 		case hasLit(g, 0, "client "):
-			r.Add(keyClient, g[7:], event.TypeIP)
+			sawClient = true
+			host, port := splitHostPort(g[7:])
+			r.Add(keyClient, host, event.TypeIP)
+			if port != nil {
+				r.Add(keyClientPort, port, event.TypeInt)
+			}
 		case !sawLevel:
 			lv := g
 			if c := bytes.IndexByte(g, ':'); c >= 0 {
@@ -221,6 +249,19 @@ message:
 		msg = msg[8:]
 		if len(msg) > 0 && msg[0] == ' ' {
 			msg = msg[1:]
+		}
+	}
+	if !sawClient {
+		// mod_ssl and others put the client after an error status:
+		// "(70014)End of file found: [client 1.2.3.4:5678] AH01991: …".
+		if c := bytes.Index(msg, []byte("[client ")); c >= 0 {
+			if e := bytes.IndexByte(msg[c:], ']'); e > 0 {
+				host, port := splitHostPort(msg[c+8 : c+e : c+e])
+				r.Add(keyClient, host, event.TypeIP)
+				if port != nil {
+					r.Add(keyClientPort, port, event.TypeInt)
+				}
+			}
 		}
 	}
 	r.Message = msg
