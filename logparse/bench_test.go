@@ -3,6 +3,7 @@ package logparse
 import (
 	"sort"
 	"testing"
+	"time"
 )
 
 // BenchmarkFormat parses one line of each format through a settled Stream
@@ -21,11 +22,13 @@ func BenchmarkFormat(b *testing.B) {
 			_ = s.Parse(line, &r)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(line)))
+			cpu0 := processCPU()
 			for b.Loop() {
 				if err := s.Parse(line, &r); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpu0, len(line))
 		})
 	}
 }
@@ -40,12 +43,25 @@ func BenchmarkPattern(b *testing.B) {
 	var r Record
 	b.ReportAllocs()
 	b.SetBytes(int64(len(line)))
+	cpu0 := processCPU()
 	for b.Loop() {
 		r.Reset()
 		if err := p.Parse(line, &r); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0, len(line))
+}
+
+// reportCPU adds the CPU time per line and MB per CPU-second (the process's
+// CPU time over the loop; the benchmark runs on one goroutine).
+func reportCPU(b *testing.B, cpu0 time.Duration, lineLen int) {
+	cpu := processCPU() - cpu0
+	if cpu <= 0 || b.N == 0 {
+		return
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(lineLen)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 }
 
 // BenchmarkFreeTextFallback measures a free-text line in a free-text stream:
@@ -57,9 +73,11 @@ func BenchmarkFreeTextFallback(b *testing.B) {
 	_ = s.Parse(line, &r)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(line)))
+	cpu0 := processCPU()
 	for b.Loop() {
 		if err := s.Parse(line, &r); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu0, len(line))
 }
