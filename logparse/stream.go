@@ -1,0 +1,293 @@
+package logparse
+
+import (
+	"time"
+)
+
+// DefaultMaxLine is the default line size limit: longer lines are cut and
+// flagged Truncated.
+const DefaultMaxLine = 10 << 20
+
+// DefaultDetectLines is how many lines vote on a stream's format.
+const DefaultDetectLines = 20
+
+// StreamOptions configures a Stream.
+type StreamOptions struct {
+	// Parsers are the candidate formats, most specific first. Nil means
+	// DefaultParsers(Year).
+	Parsers []Parser
+	// Fallback parses lines no candidate accepts (free text). Nil means such
+	// lines return the error of the stream's format.
+	Fallback Parser
+	// MaxLine caps line length (DefaultMaxLine when 0).
+	MaxLine int
+	// DetectLines is the number of lines that vote (DefaultDetectLines when 0).
+	DetectLines int
+	// Year is used for layouts without a year (syslog, klog); 0 means the
+	// current year when the Stream is made.
+	Year int
+}
+
+// DefaultParsers returns every built-in format, most specific first.
+func DefaultParsers(year int) []Parser {
+	return []Parser{
+		JSON{},
+		NewSyslog5424(),
+		NewSyslog3164(year),
+		NewCombined(),
+		NewCLF(),
+		NewVhostCombined(),
+		NewNginxError(),
+		NewApacheError(),
+		NewKlog(year),
+		SlogText{},
+		Logfmt{},
+	}
+}
+
+// Stream parses the lines of one log stream (one file or container). It
+// unwraps CRI and docker json-file lines (reassembling partial lines),
+// votes on the format over the first lines, then uses the winner for every
+// line, trying the other candidates and then the fallback for a line that
+// does not parse. A Stream is not safe for concurrent use.
+type Stream struct {
+	parsers  []Parser
+	fallback Parser
+	maxLine  int
+	detect   int
+
+	votes   []int // per parser, during detection
+	seen    int
+	current int            // index of the stream's format; -1 while detecting
+	counts  []int          // lines per parser
+	fbCount map[string]int // lines per fallback format name, and "empty"
+
+	wrapper  string     // detected wrapper, "" for none
+	partials [2]pending // CRI/docker partial lines being reassembled: stdout, stderr
+	unwrap   []byte     // docker: the unescaped log text
+	wrapRec  Record     // scratch for unescaped docker log text
+}
+
+// NewStream returns a Stream.
+func NewStream(opts StreamOptions) *Stream {
+	if opts.Year == 0 {
+		opts.Year = time.Now().UTC().Year()
+	}
+	if opts.Parsers == nil {
+		opts.Parsers = DefaultParsers(opts.Year)
+	}
+	if opts.MaxLine <= 0 {
+		opts.MaxLine = DefaultMaxLine
+	}
+	if opts.DetectLines <= 0 {
+		opts.DetectLines = DefaultDetectLines
+	}
+	return &Stream{
+		parsers:  opts.Parsers,
+		fallback: opts.Fallback,
+		maxLine:  opts.MaxLine,
+		detect:   opts.DetectLines,
+		votes:    make([]int, len(opts.Parsers)),
+		current:  -1,
+		counts:   make([]int, len(opts.Parsers)),
+		fbCount:  make(map[string]int),
+	}
+}
+
+// Format returns the stream's format: the detected one, or while the first
+// lines are still voting, the leader so far ("" when nothing parsed).
+func (s *Stream) Format() string {
+	if s.current >= 0 {
+		return s.parsers[s.current].Name()
+	}
+	best := -1
+	for j, v := range s.votes {
+		if v > 0 && (best < 0 || v > s.votes[best]) {
+			best = j
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return s.parsers[best].Name()
+}
+
+// Detected reports whether the vote is over and Format is fixed.
+func (s *Stream) Detected() bool { return s.current >= 0 }
+
+// Wrapper returns the detected wrapper ("cri", "docker" or "").
+func (s *Stream) Wrapper() string { return s.wrapper }
+
+// Formats returns how many lines each format parsed so far (the fallback's
+// names included, and "empty" for empty lines), in a new map.
+func (s *Stream) Formats() map[string]int {
+	m := make(map[string]int, len(s.counts)+len(s.fbCount))
+	for i, n := range s.counts {
+		if n > 0 {
+			m[s.parsers[i].Name()] += n
+		}
+	}
+	for k, n := range s.fbCount {
+		m[k] += n
+	}
+	return m
+}
+
+// Parse parses one line (without its newline; a trailing \r, a leading
+// byte order mark and leading NUL bytes are removed) into r, which is Reset
+// first. It returns ErrPartial for a wrapper line
+// that is only part of a log line. Otherwise r is always filled — Body is
+// set even when the error is not nil — so that no line is lost.
+func (s *Stream) Parse(line []byte, r *Record) error {
+	r.Reset()
+	if len(line) > s.maxLine {
+		line = line[:s.maxLine]
+		r.Truncated = true
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	// A UTF-8 byte order mark (first line of some files) and the NUL bytes
+	// that copytruncate rotation leaves at the start of a file are not part
+	// of the line.
+	if len(line) > 0 && (line[0] == 0 || line[0] == 0xEF) {
+		if hasLit(line, 0, "\xEF\xBB\xBF") {
+			line = line[3:]
+		}
+		for len(line) > 0 && line[0] == 0 {
+			line = line[1:]
+		}
+	}
+	body, wts, err := s.unwrapLine(line, r)
+	if err != nil {
+		return err
+	}
+	err = s.parseBody(body, r)
+	if r.Wrapper != "" && wts != 0 {
+		switch r.TSLayout {
+		case "":
+			r.TS, r.TSLayout = wts, LayoutRFC3339
+		case LayoutSyslog, LayoutKlog:
+			r.TS = withYearOf(r.TS, wts)
+		}
+	}
+	return err
+}
+
+func (s *Stream) parseBody(body []byte, r *Record) error {
+	r.Body = body
+	if len(trimSpace(body)) == 0 {
+		r.Format = "empty"
+		s.fbCount["empty"]++
+		return nil
+	}
+	mark := len(r.scratch)
+	if s.current >= 0 {
+		if err := s.parsers[s.current].Parse(body, r); err == nil {
+			s.counts[s.current]++
+			return nil
+		}
+		r.resetParse(mark)
+	}
+	for i, p := range s.parsers {
+		if i == s.current {
+			continue
+		}
+		if err := p.Parse(body, r); err == nil {
+			if s.current < 0 {
+				s.vote(i)
+			}
+			s.counts[i]++
+			return nil
+		}
+		r.resetParse(mark)
+	}
+	if s.current < 0 {
+		s.vote(-1)
+	}
+	r.Body = body
+	if s.fallback != nil {
+		err := s.fallback.Parse(body, r)
+		r.Body = body
+		if err == nil {
+			s.fbCount[r.Format]++ // no allocation once the key exists
+		}
+		return err
+	}
+	name := "unknown"
+	if s.current >= 0 {
+		name = s.parsers[s.current].Name()
+	}
+	return r.Fail(name, "no format matches", 0)
+}
+
+// vote records that parser i (or none, -1) parsed a detection line, and
+// fixes the format once enough lines voted.
+func (s *Stream) vote(i int) {
+	if i >= 0 {
+		s.votes[i]++
+	}
+	s.seen++
+	if s.seen < s.detect {
+		return
+	}
+	best := -1
+	for j, v := range s.votes {
+		if v > 0 && (best < 0 || v > s.votes[best]) {
+			best = j
+		}
+	}
+	if best >= 0 && s.votes[best]*2 >= s.seen {
+		s.current = best
+		return
+	}
+	// No clear winner (mostly free text): keep voting over a longer window.
+	for j := range s.votes {
+		s.votes[j] = 0
+	}
+	s.seen = 0
+	if s.detect < 1<<20 {
+		s.detect *= 2
+	}
+}
+
+// Flush parses a pending partial line (CRI "P" lines or docker chunks with
+// no final part) at the end of a stream. It returns false when nothing was
+// pending; call it until then (stdout and stderr are kept apart).
+func (s *Stream) Flush(r *Record) (bool, error) {
+	for i := range s.partials {
+		p := &s.partials[i]
+		if len(p.buf) == 0 {
+			continue
+		}
+		r.Reset()
+		s.unwrap = append(s.unwrap[:0], p.buf...)
+		p.buf = p.buf[:0]
+		r.Wrapper = s.wrapper
+		r.Stream = p.stream
+		r.Truncated = p.trunc
+		p.trunc = false
+		return true, s.parseBody(s.unwrap, r)
+	}
+	return false, nil
+}
+
+// pending is a partial line of one output stream.
+type pending struct {
+	buf    []byte
+	stream []byte
+	trunc  bool
+}
+
+// withYearOf moves ts (parsed from a layout without a year) into the year of
+// the wrapper's timestamp ref, or the year before when that would put it
+// more than a day after ref (a December line read in January).
+func withYearOf(ts, ref int64) int64 {
+	t := time.Unix(0, ts).UTC()
+	y := time.Unix(0, ref).UTC().Year()
+	moved := time.Date(y, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).UnixNano()
+	if moved > ref+int64(24*time.Hour) {
+		moved = time.Date(y-1, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).UnixNano()
+	}
+	return moved
+}
