@@ -98,6 +98,7 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 			return err
 		}
 	}
+	an.endLearning()
 	w := newJSONWriter(stdout)
 	for _, in := range ins {
 		an.startStream(in.name)

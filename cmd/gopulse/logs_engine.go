@@ -67,6 +67,9 @@ func (a *analyzer) learn(line []byte) {
 	}
 }
 
+// endLearning finishes mining: late generalisations apply to every line.
+func (a *analyzer) endLearning() { a.miner.Consolidate() }
+
 func (a *analyzer) analyze(line []byte) *analysis {
 	a.split(line)
 	r := &a.res

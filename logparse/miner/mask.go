@@ -113,16 +113,17 @@ func classify(msg []byte, t *token) {
 	s, e := int(t.s), int(t.e)
 	// A key=value token: the value alone is the variable ("uid=0" → "uid=<*>").
 	if k := indexByte(msg[s:e], '='); k > 0 && k < e-s-1 {
+		// The value of key=value is a parameter even without digits.
 		vs := s + k + 1
-		if typ := valueType(msg[vs:e]); typ != ParamNone {
-			cs, ce := trimPunct(msg, vs, e)
-			if cs < ce {
-				t.cs, t.ce, t.typ = int32(cs), int32(ce), valueType(msg[cs:ce])
-				if t.typ == ParamNone {
-					t.typ = typ
-				}
-				t.key = int32(vs)
+		if cs, ce := trimPunct(msg, vs, e); cs < ce {
+			t.cs, t.ce, t.typ = int32(cs), int32(ce), valueType(msg[cs:ce])
+			if t.typ == ParamNone {
+				t.typ = valueType(msg[vs:e])
 			}
+			if t.typ == ParamNone {
+				t.typ = ParamWord
+			}
+			t.key = int32(vs)
 		}
 		return
 	}
@@ -177,6 +178,10 @@ func valueType(b []byte) ParamType {
 		}
 	}
 	if digits == 0 {
+		// absolute paths and URLs are values even without digits
+		if len(b) > 1 && b[0] == '/' && b[1] != '/' && alpha > 0 || indexString(b, "://") > 0 {
+			return ParamPath
+		}
 		return ParamNone
 	}
 	switch {
@@ -419,4 +424,13 @@ func absorbUnits(msg []byte, toks []token) {
 		p.typ = ParamNone
 		p.e = p.s // empty: skipped by the miner
 	}
+}
+
+func indexString(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if string(b[i:i+len(s)]) == s {
+			return i
+		}
+	}
+	return -1
 }

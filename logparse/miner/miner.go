@@ -3,19 +3,26 @@
 // It is Drain-like but structure-aware. A message (the part of a line after
 // its header, which the caller strips) is split on whitespace and every
 // token is classified: numbers, IPs, hex ids, UUIDs, durations, sizes,
-// clock times, paths and any token carrying digits are variables and are
-// masked. What remains, the sequence of constant tokens, is the message's
-// signature, so a template does not depend on how many variable tokens a
-// line has ("403 bytes sent" and "1190 bytes (1.16 KB) sent" agree).
+// clock times, paths, key=value values and any token carrying digits are
+// parameters and are masked. What remains, the sequence of constant
+// tokens, is the message's signature, so a template does not depend on how
+// many parameter tokens a line has ("403 bytes sent" and "1190 bytes
+// (1.16 KB) sent" agree).
 //
-// Signatures that differ at exactly one position are merged into a
-// template with a word parameter there once MergeDistinct different values
-// were seen at that position: a user name varies, but "stored as bytes" and
-// "stored as values" stay apart.
+// Signatures are then generalised in three generic ways:
+//   - merge: signatures equal but at one position (not the first) become
+//     one template with a word parameter there once MergeDistinct distinct
+//     values were seen: a user name varies, "stored as bytes" and "stored
+//     as values" stay apart;
+//   - cover: a signature that a wildcard template matches joins it, also
+//     when it was seen before the wildcard existed;
+//   - fold: a signature that equals a template plus one or two extra words
+//     exactly where that template has parameters joins it (a host name
+//     without digits where other lines have an IP).
 //
 // Template ids are the 64-bit FNV-1a hash of the template text, so equal
 // input gives equal ids across runs and restarts. Memory is bounded: at
-// most MaxClusters signatures are kept, the least recently used is evicted.
+// most MaxClusters signatures are kept; the least recently used is evicted.
 package miner
 
 import (
@@ -33,6 +40,9 @@ type Config struct {
 	// MergeDistinct is the number of distinct values at one position that
 	// turns that position into a parameter; default 3.
 	MergeDistinct int
+	// ConsolidateEvery runs Consolidate after this many new signatures;
+	// default 256. Negative disables it (call Consolidate yourself).
+	ConsolidateEvery int
 }
 
 func (c *Config) defaults() {
@@ -44,6 +54,9 @@ func (c *Config) defaults() {
 	}
 	if c.MergeDistinct < 2 {
 		c.MergeDistinct = 3
+	}
+	if c.ConsolidateEvery == 0 {
+		c.ConsolidateEvery = 256
 	}
 }
 
@@ -60,10 +73,12 @@ type Template struct {
 type cluster struct {
 	hash   uint64
 	pieces [][]byte
-	gaps   []string // len(pieces)+1: rendered variables before piece k ("" = none)
+	glue   []bool   // piece k is glued to the parameter after it ("uid=<*>")
+	gaps   []string // len(pieces)+1: rendered parameters before piece k ("" = none)
 	types  [][]ParamType
 	count  uint64
 	g      *group
+	folded bool // member of g by folding: does not shape g's text
 	seq    uint64
 	// LRU list
 	prev, next *cluster
@@ -72,13 +87,14 @@ type cluster struct {
 // group is a template: one or more clusters, with wildcard positions.
 type group struct {
 	pieces  [][]byte
+	glue    []bool
 	wild    []bool
+	varGap  []bool // some member has a parameter in gap k
 	members []*cluster
 	seq     uint64
 	count   uint64
 	dirty   bool
 	tmpl    Template
-	inWild  bool
 }
 
 type star struct {
@@ -90,14 +106,16 @@ type Miner struct {
 	cfg      Config
 	clusters map[uint64]*cluster
 	stars    map[uint64]*star
-	wild     map[int][]*group // groups with wildcards, by piece count
-	lru      cluster          // sentinel
+	byLen    map[int][]*group
+	lru      cluster // sentinel
 	n        int
 	seq      uint64
+	fresh    int // new clusters since the last Consolidate
 
 	// scratch, reused per line
 	toks   []token
 	pieces [][]byte
+	glue   []bool
 	varAt  []bool
 }
 
@@ -108,7 +126,7 @@ func New(cfg Config) *Miner {
 		cfg:      cfg,
 		clusters: make(map[uint64]*cluster),
 		stars:    make(map[uint64]*star),
-		wild:     make(map[int][]*group),
+		byLen:    make(map[int][]*group),
 	}
 	m.lru.next, m.lru.prev = &m.lru, &m.lru
 	return m
@@ -130,6 +148,14 @@ func hashBytes(h uint64, b []byte) uint64 {
 	return h
 }
 
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
 func hashSep(h uint64, sep byte) uint64 {
 	h ^= uint64(sep)
 	h *= fnvPrime
@@ -138,10 +164,41 @@ func hashSep(h uint64, sep byte) uint64 {
 	return h
 }
 
-// scan tokenizes msg into m.pieces and m.varAt and returns the signature hash.
+// scan tokenizes msg into m.pieces, m.glue and m.varAt and returns the
+// signature hash.
 func (m *Miner) scan(msg []byte) uint64 {
 	m.toks = tokenize(msg, m.toks, m.cfg.MaxTokens)
+	h := m.collect(msg)
+	if len(m.pieces) == 0 && len(m.toks) > 0 {
+		// Only parameters: let their leading letters ("attempt_", "jetty-")
+		// tell such messages apart.
+		for i := range m.toks {
+			t := &m.toks[i]
+			if t.typ == ParamNone || t.key > t.s {
+				continue
+			}
+			k := t.s
+			for k < t.e && isAlpha(msg[k]) {
+				k++
+			}
+			if k > t.s && k < t.e {
+				t.key = k
+				if t.cs < k {
+					t.cs = k
+				}
+				if t.ce < t.cs {
+					t.ce = t.cs
+				}
+			}
+		}
+		h = m.collect(msg)
+	}
+	return h
+}
+
+func (m *Miner) collect(msg []byte) uint64 {
 	m.pieces = m.pieces[:0]
+	m.glue = m.glue[:0]
 	m.varAt = append(m.varAt[:0], false)
 	h := uint64(fnvOffset)
 	for i := range m.toks {
@@ -151,12 +208,14 @@ func (m *Miner) scan(msg []byte) uint64 {
 		}
 		if t.typ == ParamNone {
 			m.pieces = append(m.pieces, msg[t.s:t.e])
+			m.glue = append(m.glue, false)
 			m.varAt = append(m.varAt, false)
 			h = hashSep(hashBytes(h, msg[t.s:t.e]), 0)
 			continue
 		}
 		if t.key > t.s {
 			m.pieces = append(m.pieces, msg[t.s:t.key])
+			m.glue = append(m.glue, true)
 			m.varAt = append(m.varAt, false)
 			h = hashSep(hashBytes(h, msg[t.s:t.key]), 0)
 		}
@@ -179,7 +238,7 @@ func (m *Miner) samePieces(c *cluster) bool {
 	return true
 }
 
-// gapText renders the variables of gap k of the current line (between
+// gapText renders the parameters of gap k of the current line (between
 // piece k-1 and piece k) with their punctuation, e.g. "[<*>]".
 func (m *Miner) gapText(msg []byte, k int) (string, []ParamType) {
 	var b strings.Builder
@@ -214,19 +273,28 @@ func (m *Miner) gapText(msg []byte, k int) (string, []ParamType) {
 	return b.String(), types
 }
 
+func (m *Miner) lookup(h uint64) *cluster {
+	c := m.clusters[h]
+	if c != nil && !m.samePieces(c) {
+		c = m.clusters[h^collisionSalt]
+		if c != nil && !m.samePieces(c) {
+			c = nil
+		}
+	}
+	return c
+}
+
+const collisionSalt = 0x9e3779b97f4a7c15
+
 // Add mines one message and returns the template it belongs to now. The
 // returned value is valid until the next call.
 func (m *Miner) Add(msg []byte) *Template {
 	h := m.scan(msg)
-	c := m.clusters[h]
-	if c != nil && !m.samePieces(c) {
-		c = nil
-		h ^= 0x9e3779b97f4a7c15 // collision: use the other slot
-		if c2 := m.clusters[h]; c2 != nil && m.samePieces(c2) {
-			c = c2
-		}
-	}
+	c := m.lookup(h)
 	if c == nil {
+		if x := m.clusters[h]; x != nil {
+			h ^= collisionSalt // a different signature with the same hash
+		}
 		c = m.newCluster(h, msg)
 	} else {
 		m.touch(c)
@@ -241,33 +309,29 @@ func (m *Miner) Add(msg []byte) *Template {
 // or nil when no template covers it.
 func (m *Miner) Match(msg []byte) *Template {
 	h := m.scan(msg)
-	c := m.clusters[h]
-	if c != nil && !m.samePieces(c) {
-		c = m.clusters[h^0x9e3779b97f4a7c15]
-		if c != nil && !m.samePieces(c) {
-			c = nil
-		}
-	}
-	if c != nil {
+	if c := m.lookup(h); c != nil {
 		return m.template(c.g)
 	}
-	if g := m.findWild(); g != nil {
+	if g := m.findCover(m.pieces, nil, nil); g != nil {
+		return m.template(g)
+	}
+	if g := m.findFold(m.pieces, nil); g != nil {
 		return m.template(g)
 	}
 	return nil
 }
 
-// Render returns the template of msg as a line of its own (what a new
-// signature would give), without changing the miner.
+// Render returns the template of msg as a line of its own, without
+// changing the miner.
 func (m *Miner) Render(msg []byte) Template {
 	m.scan(msg)
-	c := &cluster{pieces: m.pieces, gaps: make([]string, len(m.pieces)+1), types: make([][]ParamType, len(m.pieces)+1)}
+	c := &cluster{pieces: m.pieces, glue: m.glue, gaps: make([]string, len(m.pieces)+1), types: make([][]ParamType, len(m.pieces)+1)}
 	for k, v := range m.varAt {
 		if v {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
 		}
 	}
-	g := &group{pieces: m.pieces, wild: make([]bool, len(m.pieces)), members: []*cluster{c}, dirty: true}
+	g := &group{pieces: c.pieces, glue: c.glue, wild: make([]bool, len(m.pieces)), members: []*cluster{c}, dirty: true}
 	return *m.template(g)
 }
 
@@ -275,7 +339,10 @@ func (m *Miner) unionGaps(c *cluster, msg []byte) {
 	for k, v := range m.varAt {
 		if v && c.gaps[k] == "" {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
-			c.g.dirty = true
+			if !c.folded {
+				c.g.varGap[k] = true
+				c.g.dirty = true
+			}
 		}
 	}
 }
@@ -297,6 +364,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		buf = append(buf, p...)
 		c.pieces[i] = buf[s:len(buf):len(buf)]
 	}
+	c.glue = append([]bool(nil), m.glue...)
 	c.gaps = make([]string, len(c.pieces)+1)
 	c.types = make([][]ParamType, len(c.pieces)+1)
 	for k, v := range m.varAt {
@@ -308,40 +376,204 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 	m.n++
 	m.pushFront(c)
 
-	if g := m.findWild(); g != nil {
-		m.join(g, c)
-		return c
+	if g := m.findCover(c.pieces, nil, nil); g != nil {
+		m.join(g, c, false)
+	} else if g := m.findFold(c.pieces, nil); g != nil {
+		m.join(g, c, true)
+	} else {
+		g := m.newGroup(c.pieces, c.glue, nil, c.seq)
+		m.join(g, c, false)
+		m.register(g)
 	}
-	m.seq++
-	g := &group{pieces: c.pieces, wild: make([]bool, len(c.pieces)), seq: m.seq}
-	m.join(g, c)
-	m.register(g)
+	m.fresh++
+	if m.cfg.ConsolidateEvery > 0 && m.fresh >= m.cfg.ConsolidateEvery {
+		m.Consolidate()
+	}
 	return c
 }
 
-func (m *Miner) join(g *group, c *cluster) {
+func (m *Miner) newGroup(pieces [][]byte, glue, wild []bool, seq uint64) *group {
+	g := &group{pieces: pieces, glue: glue, seq: seq, varGap: make([]bool, len(pieces)+1)}
+	if wild == nil {
+		g.wild = make([]bool, len(pieces))
+	} else {
+		g.wild = append([]bool(nil), wild...)
+	}
+	m.byLen[len(pieces)] = append(m.byLen[len(pieces)], g)
+	return g
+}
+
+func (m *Miner) dropGroup(g *group) {
+	m.unregister(g)
+	l := m.byLen[len(g.pieces)]
+	for j, x := range l {
+		if x == g {
+			l = append(l[:j], l[j+1:]...)
+			break
+		}
+	}
+	if len(l) == 0 {
+		delete(m.byLen, len(g.pieces))
+	} else {
+		m.byLen[len(g.pieces)] = l
+	}
+}
+
+func (m *Miner) join(g *group, c *cluster, folded bool) {
 	c.g = g
+	c.folded = folded
 	g.members = append(g.members, c)
 	g.count += c.count
 	g.dirty = true
-}
-
-// findWild returns a group with wildcards whose template covers m.pieces.
-func (m *Miner) findWild() *group {
-	var best *group
-	for _, g := range m.wild[len(m.pieces)] {
-		ok := true
-		for i, p := range g.pieces {
-			if !g.wild[i] && string(p) != string(m.pieces[i]) {
-				ok = false
-				break
+	if !folded {
+		for k, s := range c.gaps {
+			if s != "" {
+				g.varGap[k] = true
 			}
 		}
-		if ok && (best == nil || g.seq < best.seq) {
+	}
+}
+
+// moveAll moves every member of from into to and drops from.
+func (m *Miner) moveAll(from, to *group, folded bool) {
+	m.dropGroup(from)
+	for _, c := range from.members {
+		m.join(to, c, folded || c.folded)
+	}
+	from.members = nil
+	if to.seq > from.seq {
+		to.seq = from.seq
+	}
+}
+
+// covers reports whether g's template matches pieces (with wild positions
+// of pieces, when given, only at g's wild positions).
+func covers(g *group, pieces [][]byte, wild []bool) bool {
+	if len(g.pieces) != len(pieces) {
+		return false
+	}
+	for i, p := range g.pieces {
+		if g.wild[i] {
+			continue
+		}
+		if wild != nil && wild[i] {
+			return false
+		}
+		if string(p) != string(pieces[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// findCover returns the oldest group with wildcards that covers pieces.
+func (m *Miner) findCover(pieces [][]byte, wild []bool, self *group) *group {
+	var best *group
+	for _, g := range m.byLen[len(pieces)] {
+		if g == self || !hasWild(g) {
+			continue
+		}
+		if covers(g, pieces, wild) && (best == nil || g.seq < best.seq) {
 			best = g
 		}
 	}
 	return best
+}
+
+func hasWild(g *group) bool {
+	for _, w := range g.wild {
+		if w {
+			return true
+		}
+	}
+	return false
+}
+
+// folds reports whether pieces is g's template plus one or two extra words
+// placed where g has parameters, with enough constants left to be sure.
+func folds(g *group, pieces [][]byte, wild []bool) bool {
+	extra := len(pieces) - len(g.pieces)
+	if extra < 1 || extra > 2 {
+		return false
+	}
+	matched, j := 0, 0
+	for i, p := range pieces {
+		if j < len(g.pieces) && (g.wild[j] || string(g.pieces[j]) == string(p)) && (wild == nil || !wild[i] || g.wild[j]) {
+			if !g.wild[j] {
+				matched++
+			}
+			j++
+			continue
+		}
+		// extra piece i sits in g's gap j: g must have a parameter there,
+		// and a key ("user=") is structure, never an extra word
+		if !g.varGap[j] || (wild != nil && wild[i]) || isKey(p) {
+			return false
+		}
+		if j == 0 {
+			return false // keep the first word: it names the event
+		}
+	}
+	return j == len(g.pieces) && matched >= 2*extra
+}
+
+// findFold returns the oldest group into which pieces fold.
+func (m *Miner) findFold(pieces [][]byte, wild []bool) *group {
+	var best *group
+	for d := 1; d <= 2; d++ {
+		for _, g := range m.byLen[len(pieces)-d] {
+			if folds(g, pieces, wild) && (best == nil || g.seq < best.seq) {
+				best = g
+			}
+		}
+		if best != nil {
+			return best
+		}
+	}
+	return nil
+}
+
+// Consolidate applies cover and fold to all groups: signatures seen before
+// a wider template existed join it. Add calls it every ConsolidateEvery
+// new signatures; call it before reading templates back after a batch.
+func (m *Miner) Consolidate() {
+	m.fresh = 0
+	lens := make([]int, 0, len(m.byLen))
+	for n := range m.byLen {
+		lens = append(lens, n)
+	}
+	sort.Ints(lens)
+	for _, n := range lens {
+		// cover: groups inside a wildcard group of the same length
+		l := append([]*group(nil), m.byLen[n]...)
+		sort.Slice(l, func(i, j int) bool { return l[i].seq < l[j].seq })
+		for _, g := range l {
+			if g.members == nil {
+				continue
+			}
+			if w := m.findCover(g.pieces, g.wild, g); w != nil && w.members != nil {
+				m.moveAll(g, w, false)
+			}
+		}
+	}
+	for _, n := range lens {
+		if len(m.byLen[n-1])+len(m.byLen[n-2]) == 0 {
+			continue
+		}
+		l := append([]*group(nil), m.byLen[n]...)
+		sort.Slice(l, func(i, j int) bool { return l[i].seq < l[j].seq })
+		if len(l)*(len(m.byLen[n-1])+len(m.byLen[n-2])) > 1<<20 {
+			continue // bound the work on pathological streams
+		}
+		for _, g := range l {
+			if g.members == nil {
+				continue
+			}
+			if t := m.findFold(g.pieces, g.wild); t != nil {
+				m.moveAll(g, t, true)
+			}
+		}
+	}
 }
 
 // starKey hashes g's pieces with position i (and every wildcard) masked.
@@ -359,11 +591,19 @@ func starKey(g *group, i int) uint64 {
 	return h
 }
 
+// mergeable: a word parameter is never found at the first position (it
+// names the event) nor in signatures of fewer than three words.
+func mergeable(g *group, i int) bool {
+	return i > 0 && (len(g.pieces) >= 3 || g.glue[i]) && !g.wild[i]
+}
+
+func isKey(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '=' }
+
 // register adds g to the star index of each of its constant positions and
 // merges when a position has seen enough distinct values.
 func (m *Miner) register(g *group) {
 	for i := range g.pieces {
-		if g.wild[i] {
+		if !mergeable(g, i) {
 			continue
 		}
 		k := starKey(g, i)
@@ -382,7 +622,7 @@ func (m *Miner) register(g *group) {
 
 func (m *Miner) unregister(g *group) {
 	for i := range g.pieces {
-		if g.wild[i] {
+		if !mergeable(g, i) {
 			continue
 		}
 		k := starKey(g, i)
@@ -400,47 +640,24 @@ func (m *Miner) unregister(g *group) {
 			delete(m.stars, k)
 		}
 	}
-	if g.inWild {
-		l := m.wild[len(g.pieces)]
-		for j, x := range l {
-			if x == g {
-				l = append(l[:j], l[j+1:]...)
-				break
-			}
-		}
-		if len(l) == 0 {
-			delete(m.wild, len(g.pieces))
-		} else {
-			m.wild[len(g.pieces)] = l
-		}
-		g.inWild = false
-	}
 }
 
 // merge turns position i into a parameter for all groups of s.
 func (m *Miner) merge(s *star, i int) {
 	olds := append([]*group(nil), s.groups...)
 	first := olds[0]
-	m.seq++
-	ng := &group{pieces: first.pieces, wild: append([]bool(nil), first.wild...), seq: first.seq}
-	ng.wild[i] = true
+	wild := append([]bool(nil), first.wild...)
+	wild[i] = true
+	ng := m.newGroup(first.pieces, first.glue, wild, first.seq)
 	for _, g := range olds {
-		if g.seq < ng.seq {
-			ng.seq = g.seq
-		}
-		m.unregister(g)
-		for _, c := range g.members {
-			m.join(ng, c)
-		}
+		m.moveAll(g, ng, false)
 	}
-	// a wider template may now cover other existing wildcard groups too
-	m.wild[len(ng.pieces)] = append(m.wild[len(ng.pieces)], ng)
-	ng.inWild = true
 	m.register(ng)
 }
 
 func (m *Miner) template(g *group) *Template {
 	if !g.dirty {
+		g.tmpl.Count = g.count
 		return &g.tmpl
 	}
 	g.dirty = false
@@ -448,17 +665,17 @@ func (m *Miner) template(g *group) *Template {
 	var params []ParamType
 	n := len(g.pieces)
 	for k := 0; k <= n; k++ {
-		// union of the members' variables in gap k: the oldest member's text
+		// the parameters of gap k: the oldest shaping member's text
 		gap := ""
 		var types []ParamType
 		var gseq uint64
 		for _, c := range g.members {
-			if c.gaps[k] != "" && (gap == "" || c.seq < gseq) {
+			if !c.folded && c.gaps[k] != "" && (gap == "" || c.seq < gseq) {
 				gap, types, gseq = c.gaps[k], c.types[k], c.seq
 			}
 		}
 		if gap != "" {
-			if b.Len() > 0 && !(k > 0 && !g.wild[k-1] && strings.HasSuffix(string(g.pieces[k-1]), "=")) {
+			if b.Len() > 0 && !(k > 0 && !g.wild[k-1] && g.glue[k-1]) {
 				b.WriteByte(' ')
 			}
 			b.WriteString(gap)
@@ -477,7 +694,13 @@ func (m *Miner) template(g *group) *Template {
 			b.Write(g.pieces[k])
 		}
 	}
-	g.tmpl = Template{ID: hashBytes(fnvOffset, []byte(b.String())), Text: b.String(), Params: params, Count: g.count}
+	text := b.String()
+	if text != g.tmpl.Text || g.tmpl.Text == "" {
+		g.tmpl.Text = text
+		g.tmpl.ID = hashString(fnvOffset, text)
+		g.tmpl.Params = params
+	}
+	g.tmpl.Count = g.count
 	return &g.tmpl
 }
 
@@ -490,11 +713,14 @@ func (m *Miner) Templates() []Template {
 			continue
 		}
 		seen[c.g] = true
-		t := *m.template(c.g)
-		t.Count = c.g.count
-		out = append(out, t)
+		out = append(out, *m.template(c.g))
 	}
-	sortTemplates(out)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Text < out[j].Text
+	})
 	return out
 }
 
@@ -530,15 +756,7 @@ func (m *Miner) evict(c *cluster) {
 	g.count -= c.count
 	g.dirty = true
 	if len(g.members) == 0 {
-		m.unregister(g)
+		m.dropGroup(g)
+		g.members = nil
 	}
-}
-
-func sortTemplates(t []Template) {
-	sort.SliceStable(t, func(i, j int) bool {
-		if t[i].Count != t[j].Count {
-			return t[i].Count > t[j].Count
-		}
-		return t[i].Text < t[j].Text
-	})
 }
