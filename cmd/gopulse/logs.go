@@ -90,7 +90,7 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	// Pass 1 mines templates over all inputs, so that every line of a
 	// template gets the template's final text and id.
 	for _, in := range ins {
-		an.startStream(in.name)
+		an.startStream()
 		if err := readLines(ctx, in, func(line []byte, _ uint64, _ bool) error {
 			an.learn(line)
 			return nil
@@ -101,7 +101,7 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	an.endLearning()
 	w := newJSONWriter(stdout)
 	for _, in := range ins {
-		an.startStream(in.name)
+		an.startStream()
 		src := ""
 		if len(ins) > 1 {
 			src = in.name
@@ -116,4 +116,3 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	return w.flush()
 }
-

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gopulse/gopulse/logparse"
 	"github.com/gopulse/gopulse/logparse/freetext"
 	"github.com/gopulse/gopulse/logparse/miner"
 )
@@ -9,61 +14,63 @@ type analyzerConfig struct {
 	Pattern string
 }
 
-// kv is one output field.
-type kv struct {
-	key string
-	val []byte
-}
-
-// analysis is the result for one line; its slices are reused.
+// analysis is the result for one line; it is reused.
 type analysis struct {
-	format  string
-	fields  []kv
-	message []byte
+	rec     logparse.Record
+	err     error
+	partial bool
 	tmpl    miner.Template
 	hasTmpl bool
-	err     error
 }
 
-// analyzer turns lines into records and templates. learn() feeds the
-// miner; analyze() reads the mined state.
+// analyzer turns lines into records and templates: learn() feeds the miner
+// (first pass), analyze() reads the mined state (second pass). One Stream
+// per input detects that input's format.
 type analyzer struct {
-	miner *miner.Miner
-	hdr   freetext.Header
-	res   analysis
+	pattern logparse.Parser
+	year    int
+	stream  *logparse.Stream
+	miner   *miner.Miner
+	res     analysis
 }
 
 func newAnalyzer(cfg analyzerConfig) (*analyzer, error) {
-	return &analyzer{miner: miner.New(miner.Config{})}, nil
+	a := &analyzer{miner: miner.New(miner.Config{}), year: time.Now().UTC().Year()}
+	if cfg.Pattern != "" {
+		p, err := logparse.CompilePattern(cfg.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("compile pattern: %w", err)
+		}
+		a.pattern = p
+	}
+	return a, nil
 }
 
-func (a *analyzer) startStream(name string) {}
-
-func (a *analyzer) split(line []byte) {
-	r := &a.res
-	r.fields = r.fields[:0]
-	r.err = nil
-	r.format = "freetext"
-	freetext.Split(line, &a.hdr)
-	add := func(k string, v []byte) {
-		if len(v) > 0 {
-			r.fields = append(r.fields, kv{k, v})
-		}
+// startStream begins a new input: a fresh format detector.
+func (a *analyzer) startStream() {
+	opts := logparse.StreamOptions{Year: a.year, Fallback: freetext.Parser{Year: a.year}}
+	if a.pattern != nil {
+		opts = logparse.StreamOptions{Year: a.year, Parsers: []logparse.Parser{a.pattern}}
 	}
-	add("time", a.hdr.Time)
-	add("level", a.hdr.Level)
-	add("host", a.hdr.Host)
-	add("program", a.hdr.Program)
-	add("pid", a.hdr.PID)
-	add("thread", a.hdr.Thread)
-	add("component", a.hdr.Component)
-	r.message = a.hdr.Message
+	a.stream = logparse.NewStream(opts)
+}
+
+func (a *analyzer) parse(line []byte) {
+	r := &a.res
+	r.err = a.stream.Parse(line, &r.rec)
+	r.partial = errors.Is(r.err, logparse.ErrPartial)
+	if r.partial {
+		r.err = nil
+	}
+	if r.err == nil && !r.partial {
+		freetext.Refine(&r.rec)
+	}
 }
 
 func (a *analyzer) learn(line []byte) {
-	a.split(line)
-	if a.res.err == nil && len(a.res.message) > 0 {
-		a.miner.Add(a.res.message)
+	a.parse(line)
+	if a.res.err == nil && !a.res.partial && len(a.res.rec.Message) > 0 {
+		a.miner.Add(a.res.rec.Message)
 	}
 }
 
@@ -71,14 +78,14 @@ func (a *analyzer) learn(line []byte) {
 func (a *analyzer) endLearning() { a.miner.Consolidate() }
 
 func (a *analyzer) analyze(line []byte) *analysis {
-	a.split(line)
+	a.parse(line)
 	r := &a.res
 	r.hasTmpl = false
-	if r.err == nil && len(r.message) > 0 {
-		if t := a.miner.Match(r.message); t != nil {
+	if r.err == nil && !r.partial && len(r.rec.Message) > 0 {
+		if t := a.miner.Match(r.rec.Message); t != nil {
 			r.tmpl = *t
 		} else {
-			r.tmpl = a.miner.Render(r.message)
+			r.tmpl = a.miner.Render(r.rec.Message)
 		}
 		r.hasTmpl = true
 	}

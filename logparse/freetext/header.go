@@ -77,14 +77,23 @@ plain:
 
 // Split finds the header of line and fills h; h.Message is the rest.
 // It reports whether a header was found.
-func Split(line []byte, h *Header) bool {
+func Split(line []byte, h *Header) bool { return split(line, h, false) }
+
+// SplitMessage finds a header nested at the start of a message that another
+// format already took apart, e.g. a syslog message holding an
+// application's own "INFO [thread] pkg.Class: text". Such a header has no
+// timestamp; it needs a level, or a bracketed thread followed by a
+// component.
+func SplitMessage(msg []byte, h *Header) bool { return split(msg, h, true) }
+
+func split(line []byte, h *Header, nested bool) bool {
 	h.Reset()
 	c := cursor{line: line}
 	tsStart, tsEnd := -1, -1
 	haveLevel := false
 
 	// 1. Timestamp: up to five tokens, possibly one bracketed group.
-	for n := 0; n < 5; n++ {
+	for n := 0; n < 5 && !nested; n++ {
 		s, e := c.peek()
 		if s >= e {
 			break
@@ -135,12 +144,12 @@ func Split(line []byte, h *Header) bool {
 			h.PID = tok
 			c.pos = e
 			continue
-		case tok[0] == '[' && (haveLevel || tsStart >= 0) && h.Thread == nil && tok[len(tok)-1] != ':' && !isLevel(tok):
+		case tok[0] == '[' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && tok[len(tok)-1] != ':' && !isLevel(tok):
 			h.Thread = tok[1 : len(tok)-1]
 			c.pos = e
 			continue
 		}
-		if tsStart < 0 && !haveLevel {
+		if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil) {
 			break
 		}
 		// syslog: [host] program[pid]: or [host] program:
@@ -160,13 +169,13 @@ func Split(line []byte, h *Header) bool {
 			}
 		}
 		// component: "pkg.Class:" / "file.go:42]" after a level or timestamp
-		if (haveLevel || h.PID != nil) && isComponent(tok) {
+		if (haveLevel || h.PID != nil || h.Thread != nil) && isComponent(tok) {
 			h.Component = tok[:len(tok)-1]
 			c.pos = e
 			break
 		}
 		// "program - message" (one or two tokens before a lone dash)
-		if tsStart >= 0 && h.Program == nil && h.Component == nil {
+		if tsStart >= 0 && !nested && h.Program == nil && h.Component == nil {
 			cur := cursor{line: line, pos: e}
 			s2, e2 := cur.peek()
 			if s2 < e2 && isDash(line[s2:e2]) && isNameToken(tok) {
@@ -184,7 +193,7 @@ func Split(line []byte, h *Header) bool {
 		}
 		break
 	}
-	if tsStart < 0 && !haveLevel {
+	if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil && h.Component != nil) {
 		h.Reset()
 		h.Message = line
 		return false
