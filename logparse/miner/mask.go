@@ -51,7 +51,9 @@ type token struct {
 	key    int32     // for "key=value" variables: end of "key=" (the constant part); else s
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
