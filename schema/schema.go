@@ -131,14 +131,14 @@ type obs struct {
 }
 
 type fieldStat struct {
-	name     string
-	votes    [numVotes]uint32 // in the sample
-	present  uint32           // sampled records holding the field
-	count    uint64
-	layouts  map[string]uint32
-	small    []uint64 // distinct value hashes, up to EnumMax+1
-	values   []string // the values of small
-	hll      [hllM]uint8
+	name    string
+	votes   [numVotes]uint32 // in the sample
+	present uint32           // sampled records holding the field
+	count   uint64
+	layouts map[string]uint32
+	small   []uint64 // distinct value hashes, up to EnumMax+1
+	values  []string // the values of small
+	hll     [hllM]uint8
 
 	// drift
 	winVotes   [numVotes]uint32

@@ -217,7 +217,9 @@ func writeInspectTable(w io.Writer, rep *inspectReport) error {
 			for k := range in.Formats {
 				keys = append(keys, k)
 			}
-			sort.Slice(keys, func(i, j int) bool { return in.Formats[keys[i]] > in.Formats[keys[j]] || in.Formats[keys[i]] == in.Formats[keys[j]] && keys[i] < keys[j] })
+			sort.Slice(keys, func(i, j int) bool {
+				return in.Formats[keys[i]] > in.Formats[keys[j]] || in.Formats[keys[i]] == in.Formats[keys[j]] && keys[i] < keys[j]
+			})
 			var parts []string
 			for _, k := range keys {
 				parts = append(parts, fmt.Sprintf("%s %d", k, in.Formats[k]))
