@@ -14,6 +14,7 @@ const (
 	KeyPID       = "pid"
 	KeyThread    = "thread"
 	KeyComponent = "component"
+	KeySource    = "source"
 )
 
 // Parser is the free-text logparse.Parser, the Stream's fallback: it
@@ -36,6 +37,7 @@ var (
 	keyPID       = []byte(KeyPID)
 	keyThread    = []byte(KeyThread)
 	keyComponent = []byte(KeyComponent)
+	keySource    = []byte(KeySource)
 )
 
 // Parse implements logparse.Parser. It never fails on a non-empty line.
@@ -67,6 +69,9 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	}
 	if len(h.Component) > 0 {
 		r.Add(keyComponent, h.Component, event.TypeString)
+	}
+	if len(h.Source) > 0 {
+		r.Add(keySource, h.Source, event.TypeString)
 	}
 	r.Message = h.Message
 	r.Body = line

@@ -405,6 +405,12 @@ func isClock(b []byte) bool {
 func absorbUnits(msg []byte, toks []token) {
 	for i := 1; i < len(toks); i++ {
 		p, t := &toks[i-1], &toks[i]
+		// "Nov 9": a month name and a day are one time parameter
+		if p.typ == ParamNone && t.typ == ParamInt && t.ce-t.cs <= 2 && t.key == t.s && isMonthName(msg[p.s:p.e]) {
+			t.s, t.key, t.cs, t.typ = p.s, p.s, p.s, ParamTime
+			p.e = p.s
+			continue
+		}
 		if t.typ != ParamNone || (p.typ != ParamInt && p.typ != ParamFloat) || p.ce != p.e || p.key != p.s {
 			continue
 		}
@@ -435,4 +441,12 @@ func indexString(b []byte, s string) int {
 		}
 	}
 	return -1
+}
+
+func isMonthName(b []byte) bool {
+	switch string(b) {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
 }
