@@ -134,12 +134,11 @@ func classify(msg []byte, t *token) {
 		return
 	}
 	if typ := valueType(msg[cs:ce]); typ != ParamNone {
+		// "<1" as in "lifetime <1 sec": a comparison sign before a number
+		if cs > s && (msg[cs-1] == '<' || msg[cs-1] == '>') && isNumber(msg[cs:ce]) {
+			cs--
+		}
 		t.cs, t.ce, t.typ = int32(cs), int32(ce), typ
-		return
-	}
-	// "<1" as in "lifetime <1 sec": a comparison sign before a number.
-	if cs > s && (msg[cs-1] == '<' || msg[cs-1] == '>') && isNumber(msg[cs:ce]) {
-		t.cs, t.ce, t.typ = int32(cs-1), int32(ce), ParamInt
 	}
 }
 
@@ -194,7 +193,11 @@ func valueType(b []byte) ParamType {
 		return ParamInt
 	case isUUID(b):
 		return ParamUUID
-	case isIPv4(b) || isIPv6(b):
+	case isIPv4(b):
+		return ParamIP
+	case isClock(b):
+		return ParamTime
+	case isIPv6(b):
 		return ParamIP
 	case len(b) > 2 && b[0] == '0' && b[1]|0x20 == 'x':
 		return ParamHex
@@ -386,6 +389,9 @@ func isSizeUnit(u []byte) bool {
 
 // isClock: digits separated by ':' (12:30:01, 00:01, 12:30:01,123).
 func isClock(b []byte) bool {
+	if len(b) == 0 || !isDigit(b[0]) || indexString(b, "::") >= 0 {
+		return false
+	}
 	colons := 0
 	for _, c := range b {
 		switch {
