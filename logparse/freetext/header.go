@@ -120,7 +120,7 @@ func split(line []byte, h *Header, nested bool) bool {
 		tok := line[s:e]
 		ok := false
 		switch {
-		case tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
 			ok = tsStart < 0
 		case isTimeText(tok, tsStart < 0):
 			ok = true
@@ -178,7 +178,7 @@ func split(line []byte, h *Header, nested bool) bool {
 			h.Thread = tok // a thread id after the pid
 			c.pos = e
 			continue
-		case tok[0] == '[' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && tok[len(tok)-1] != ':' && !isLevel(tok):
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok):
 			h.Thread = tok[1 : len(tok)-1]
 			c.pos = e
 			continue

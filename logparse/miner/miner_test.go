@@ -56,13 +56,13 @@ func render(m *Miner, msg string) string {
 func TestMasking(t *testing.T) {
 	m := New(Config{})
 	cases := map[string]string{
-		"Connection from 10.1.2.3 port 5022 closed":           "Connection from <*> port <*> closed",
-		"Got block [173.34.1.86] with id=abc":                 "Got block [<*>] with id=<*>",
-		"stored block (estimated size 16.0 KB, free 2.0 GB)":  "stored block (estimated size <*>, free <*>)",
-		"took 12ms to flush /var/lib/data/seg.1":              "took <*> to flush <*>",
-		"session uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.9":  "session uid=<*> euid=<*> tty=<*> ruser= rhost=<*>",
-		"lifetime <1 sec":                                     "lifetime <*>",
-		"expires Nov 9 at noon":                               "expires <*> at noon",
+		"Connection from 10.1.2.3 port 5022 closed":          "Connection from <*> port <*> closed",
+		"Got block [173.34.1.86] with id=abc":                "Got block [<*>] with id=<*>",
+		"stored block (estimated size 16.0 KB, free 2.0 GB)": "stored block (estimated size <*>, free <*>)",
+		"took 12ms to flush /var/lib/data/seg.1":             "took <*> to flush <*>",
+		"session uid=0 euid=0 tty=ssh ruser= rhost=10.0.0.9": "session uid=<*> euid=<*> tty=<*> ruser= rhost=<*>",
+		"lifetime <1 sec":       "lifetime <*>",
+		"expires Nov 9 at noon": "expires <*> at noon",
 		"request 123e4567-e89b-12d3-a456-426614174000 served": "request <*> served",
 	}
 	for in := range cases {
