@@ -345,10 +345,14 @@ func decide(votes *[numVotes]uint32, conf float64) (event.FieldType, float64) {
 		return event.TypeUnknown, 0
 	}
 	share := float64(votes[best]) / float64(nonNull)
+	num := votes[voteInt] + votes[voteFloat]
+	if best == voteInt && votes[voteFloat] > 0 && float64(num)/float64(nonNull) >= conf {
+		return event.TypeFloat, float64(num) / float64(nonNull) // ints with some floats
+	}
 	if share >= conf {
 		return voteTypes[best], share
 	}
-	if num := votes[voteInt] + votes[voteFloat]; float64(num)/float64(nonNull) >= conf {
+	if float64(num)/float64(nonNull) >= conf {
 		return event.TypeFloat, float64(num) / float64(nonNull)
 	}
 	// no type is confident: a string, with the share of values that are
