@@ -48,7 +48,13 @@ func newAnalyzer(cfg analyzerConfig) (*analyzer, error) {
 
 // startStream begins a new input: a fresh format detector.
 func (a *analyzer) startStream() {
-	opts := logparse.StreamOptions{Year: a.year, Fallback: freetext.Parser{Year: a.year}}
+	parsers := logparse.DefaultParsers(a.year)
+	for i, p := range parsers {
+		if p.Name() == "syslog" {
+			parsers[i] = strictSyslog{p}
+		}
+	}
+	opts := logparse.StreamOptions{Year: a.year, Parsers: parsers, Fallback: freetext.Parser{Year: a.year}}
 	if a.pattern != nil {
 		opts = logparse.StreamOptions{Year: a.year, Parsers: []logparse.Parser{a.pattern}}
 	}
@@ -90,4 +96,25 @@ func (a *analyzer) analyze(line []byte) *analysis {
 		r.hasTmpl = true
 	}
 	return r
+}
+
+// strictSyslog rejects what the lenient RFC 3164 parser takes for syslog
+// in free-text logs with an ISO timestamp: no tag, and a "hostname" that is
+// a level word or a dash ("2015-10-18 18:01:47,978 INFO [main] …"). Those
+// lines go to the free-text parser, which finds their real header.
+type strictSyslog struct{ logparse.Parser }
+
+var errNotSyslog = errors.New("syslog: a level or dash where the hostname should be")
+
+func (p strictSyslog) Parse(line []byte, r *logparse.Record) error {
+	if err := p.Parser.Parse(line, r); err != nil {
+		return err
+	}
+	if _, ok := r.Get("appname"); ok {
+		return nil
+	}
+	if h, ok := r.Get("hostname"); ok && (string(h) == "-" || logparse.NormalizeLevel(h) != nil) {
+		return errNotSyslog
+	}
+	return nil
 }
