@@ -180,3 +180,26 @@ func FuzzSplit(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	lines := [][]byte{
+		[]byte("2024-01-05 10:15:00,123 WARN [pool-2 worker 7] com.example.Pool: worker stalled after 35ms"),
+		[]byte("240105 101500 77 INFO store.Writer$Flusher: Flusher 2 for seg seg_77 done"),
+		[]byte("Jan  5 10:15:00 gw1 authd[4242]: session opened for bob"),
+		[]byte("[01.05 10:15:00] browser.exe - cdn.example.com:443 open through proxy"),
+	}
+	size := 0
+	for _, l := range lines {
+		size += len(l)
+	}
+	b.SetBytes(int64(size / len(lines)))
+	b.ReportAllocs()
+	var r logparse.Record
+	p := Parser{Year: 2024}
+	i := 0
+	for b.Loop() {
+		r.Reset()
+		p.Parse(lines[i%len(lines)], &r)
+		i++
+	}
+}

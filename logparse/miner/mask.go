@@ -180,7 +180,7 @@ func valueType(b []byte) ParamType {
 	}
 	if digits == 0 {
 		// absolute paths and URLs are values even without digits
-		if len(b) > 1 && b[0] == '/' && b[1] != '/' && alpha > 0 || indexString(b, "://") > 0 {
+		if len(b) > 1 && b[0] == '/' && b[1] != '/' && alpha > 0 || indexByte(b, ':') > 0 && indexString(b, "://") > 0 {
 			return ParamPath
 		}
 		return ParamNone

@@ -89,7 +89,9 @@ type group struct {
 	pieces  [][]byte
 	glue    []bool
 	wild    []bool
-	varGap  []bool // some member has a parameter in gap k
+	varGap  []bool        // some shaping member has a parameter in gap k
+	gapText []string      // the parameters' text in gap k (first seen)
+	gapType [][]ParamType // and their types
 	members []*cluster
 	seq     uint64
 	count   uint64
@@ -331,7 +333,12 @@ func (m *Miner) Render(msg []byte) Template {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
 		}
 	}
-	g := &group{pieces: c.pieces, glue: c.glue, wild: make([]bool, len(m.pieces)), members: []*cluster{c}, dirty: true}
+	n := len(m.pieces)
+	g := &group{pieces: c.pieces, glue: c.glue, wild: make([]bool, n), varGap: make([]bool, n+1),
+		gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), dirty: true}
+	for k := range c.gaps {
+		g.setGap(k, c.gaps[k], c.types[k])
+	}
 	return *m.template(g)
 }
 
@@ -340,8 +347,7 @@ func (m *Miner) unionGaps(c *cluster, msg []byte) {
 		if v && c.gaps[k] == "" {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
 			if !c.folded {
-				c.g.varGap[k] = true
-				c.g.dirty = true
+				c.g.setGap(k, c.gaps[k], c.types[k])
 			}
 		}
 	}
@@ -393,7 +399,8 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 }
 
 func (m *Miner) newGroup(pieces [][]byte, glue, wild []bool, seq uint64) *group {
-	g := &group{pieces: pieces, glue: glue, seq: seq, varGap: make([]bool, len(pieces)+1)}
+	g := &group{pieces: pieces, glue: glue, seq: seq, varGap: make([]bool, len(pieces)+1),
+		gapText: make([]string, len(pieces)+1), gapType: make([][]ParamType, len(pieces)+1)}
 	if wild == nil {
 		g.wild = make([]bool, len(pieces))
 	} else {
@@ -427,11 +434,18 @@ func (m *Miner) join(g *group, c *cluster, folded bool) {
 	g.dirty = true
 	if !folded {
 		for k, s := range c.gaps {
-			if s != "" {
-				g.varGap[k] = true
-			}
+			g.setGap(k, s, c.types[k])
 		}
 	}
+}
+
+// setGap records the parameters of gap k unless the group has some already.
+func (g *group) setGap(k int, text string, types []ParamType) {
+	if text == "" || g.gapText[k] != "" {
+		return
+	}
+	g.gapText[k], g.gapType[k], g.varGap[k] = text, types, true
+	g.dirty = true
 }
 
 // moveAll moves every member of from into to and drops from.
@@ -665,15 +679,7 @@ func (m *Miner) template(g *group) *Template {
 	var params []ParamType
 	n := len(g.pieces)
 	for k := 0; k <= n; k++ {
-		// the parameters of gap k: the oldest shaping member's text
-		gap := ""
-		var types []ParamType
-		var gseq uint64
-		for _, c := range g.members {
-			if !c.folded && c.gaps[k] != "" && (gap == "" || c.seq < gseq) {
-				gap, types, gseq = c.gaps[k], c.types[k], c.seq
-			}
-		}
+		gap, types := g.gapText[k], g.gapType[k]
 		if gap != "" {
 			if b.Len() > 0 && !(k > 0 && !g.wild[k-1] && g.glue[k-1]) {
 				b.WriteByte(' ')
