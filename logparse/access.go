@@ -26,7 +26,7 @@ func accessPrefix() []Matcher {
 				Capture("protocol", event.TypeString, protoTok{}), Byte('"')),
 			Capture("request", event.TypeString, Quoted()),
 		), Space(),
-		Capture("status", event.TypeInt, Int()), Space(),
+		Capture("status", event.TypeInt, Alt(Int(), Dash())), Space(),
 		Capture("body_bytes_sent", event.TypeInt, Alt(Int(), Dash())),
 	}
 }
@@ -47,6 +47,19 @@ func NewCombined() *Combinator {
 		End(),
 	)
 	return NewCombinator("combined", Seq(m...), 0)
+}
+
+// NewVhostCombined returns the parser for combined lines prefixed by the
+// virtual host ("vhost_combined", apache's %v:%p and nginx's $host first).
+func NewVhostCombined() *Combinator {
+	m := append([]Matcher{Capture("vhost", event.TypeString, Word()), Space()}, accessPrefix()...)
+	m = append(m,
+		Space(), Capture("http_referer", event.TypeString, Quoted()),
+		Space(), Capture("http_user_agent", event.TypeString, Quoted()),
+		Opt(Seq(Space(), Capture("extra", event.TypeString, Until(0, true)))),
+		End(),
+	)
+	return NewCombinator("vhost_combined", Seq(m...), 0)
 }
 
 // methodTok matches an upper-case HTTP method.
