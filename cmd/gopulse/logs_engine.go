@@ -35,7 +35,7 @@ type analyzer struct {
 }
 
 func newAnalyzer(cfg analyzerConfig) (*analyzer, error) {
-	a := &analyzer{miner: miner.New(miner.Config{}), year: time.Now().UTC().Year()}
+	a := &analyzer{miner: miner.New(miner.Config{MaxClusters: 1 << 16}), year: time.Now().UTC().Year()}
 	if cfg.Pattern != "" {
 		p, err := logparse.CompilePattern(cfg.Pattern)
 		if err != nil {

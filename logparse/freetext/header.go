@@ -94,13 +94,17 @@ func split(line []byte, h *Header, nested bool) bool {
 	}
 	c := cursor{line: line}
 	tsStart, tsEnd := -1, -1
-	haveLevel := false
+	haveLevel, ahead := false, false
 
 	// 0. A lone dash before the timestamp (an alert flag) is skipped; a
 	// file or source name before a date is kept as the source.
 	if !nested {
 		s, e := c.peek()
+		s2, e2 := (&cursor{line: line, pos: e}).peek()
 		if e-s == 1 && line[s] == '-' {
+			c.pos = e
+		} else if s < e && isUpperWord(line[s:e]) && s2 < e2 && isTimeText(line[s2:e2], true) {
+			h.Source = line[s:e] // an upper-case flag or category before the time
 			c.pos = e
 		} else if s < e && !isTimeText(line[s:e], true) {
 			s2, e2 := (&cursor{line: line, pos: e}).peek()
@@ -204,9 +208,14 @@ func split(line []byte, h *Header, nested bool) bool {
 		}
 		// node names, ids and upper-case words before a level:
 		// "R02-M1-N0 RAS KERNEL INFO message"
-		if tsStart >= 0 && !haveLevel && h.Source == nil {
+		if tsStart >= 0 && !haveLevel && !ahead {
 			if end := levelAhead(line, s); end > 0 {
-				h.Source = trimSpaceRight(line[s:end])
+				if h.Source == nil {
+					h.Source = trimSpaceRight(line[s:end])
+				} else {
+					h.Component = trimSpaceRight(line[s:end])
+				}
+				ahead = true
 				c.pos = end
 				continue
 			}
@@ -637,5 +646,17 @@ func splitPipes(line []byte, h *Header) bool {
 		pos = i + 1
 	}
 	h.Message = line[pos:]
+	return true
+}
+
+func isUpperWord(b []byte) bool {
+	if len(b) < 2 || len(b) > 32 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
 	return true
 }

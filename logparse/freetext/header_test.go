@@ -34,6 +34,8 @@ var headerCases = []struct {
 		Header{Time: b("20240105-10:15:00:123"), Component: b("Steps"), PID: b("1001"), Message: b("onStep 42")}},
 	{"- 1704449700 2024.01.05 N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL FATAL data bus error",
 		Header{Time: b("1704449700 2024.01.05"), Source: b("N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL"), Level: b("FATAL"), Message: b("data bus error")}},
+	{"KERNBUS 1704449700 2024.01.05 N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL FATAL data bus error",
+		Header{Time: b("1704449700 2024.01.05"), Source: b("KERNBUS"), Component: b("N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL"), Level: b("FATAL"), Message: b("data bus error")}},
 	{"api.log.1 2024-01-05 10:15:00.008 2574 INFO svc.api.server [req-1 - -] GET /v1 200",
 		Header{Source: b("api.log.1"), Time: b("2024-01-05 10:15:00.008"), PID: b("2574"), Level: b("INFO"), Component: b("svc.api.server"), Thread: b("req-1 - -"), Message: b("GET /v1 200")}},
 	{"2024-01-05T10:15:00Z info: started",
