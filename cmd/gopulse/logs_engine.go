@@ -104,7 +104,7 @@ func (a *analyzer) analyze(line []byte) *analysis {
 // lines go to the free-text parser, which finds their real header.
 type strictSyslog struct{ logparse.Parser }
 
-var errNotSyslog = errors.New("syslog: a level or dash where the hostname should be")
+var errNotSyslog = errors.New("syslog: no hostname where the hostname should be")
 
 func (p strictSyslog) Parse(line []byte, r *logparse.Record) error {
 	if err := p.Parser.Parse(line, r); err != nil {
@@ -113,8 +113,28 @@ func (p strictSyslog) Parse(line []byte, r *logparse.Record) error {
 	if _, ok := r.Get("appname"); ok {
 		return nil
 	}
-	if h, ok := r.Get("hostname"); ok && (string(h) == "-" || logparse.NormalizeLevel(h) != nil) {
+	if h, ok := r.Get("hostname"); ok && notHostname(h) {
 		return errNotSyslog
 	}
 	return nil
+}
+
+// notHostname: a dash, a level word, a number (a pid) or an upper-case
+// time zone (UTC, CEST) stands where the hostname should be.
+func notHostname(h []byte) bool {
+	if string(h) == "-" || logparse.NormalizeLevel(h) != nil {
+		return true
+	}
+	digits, upper := 0, 0
+	for _, c := range h {
+		switch {
+		case c == '(' || c == ')' || c == '@' || c == '[' || c == ']':
+			return true
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'A' && c <= 'Z':
+			upper++
+		}
+	}
+	return digits == len(h) || upper == len(h) && len(h) <= 5
 }

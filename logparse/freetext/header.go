@@ -108,7 +108,7 @@ func split(line []byte, h *Header, nested bool) bool {
 			c.pos = e
 		} else if s < e && !isTimeText(line[s:e], true) {
 			s2, e2 := (&cursor{line: line, pos: e}).peek()
-			if s2 < e2 && isDate(line[s2:e2]) {
+			if s2 < e2 && (isDate(line[s2:e2]) || e2-s2 > 2 && line[s2] == '[' && line[e2-1] == ']' && isBracketTime(line[s2+1:e2-1])) {
 				h.Source = line[s:e]
 				c.pos = e
 			}
@@ -134,6 +134,8 @@ func split(line []byte, h *Header, nested bool) bool {
 			ok = true
 		case tsStart >= 0 && isWeekday(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
 			ok = true
+		case tsStart >= 0 && hasColon(lastWord(line[tsStart:tsEnd])) && (isYear(tok) || isZone(tok)):
+			ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
 		}
 		if !ok {
 			break
@@ -332,8 +334,8 @@ func isTimeText(tok []byte, first bool) bool {
 			return false
 		}
 	}
-	if digits < 4 || !isDigit(tok[0]) {
-		return false
+	if digits < 4 || !isDigit(tok[0]) || dots == 3 && colons <= 1 {
+		return false // 10.0.0.1:80 is an address
 	}
 	if seps == 0 {
 		// pure digits: 081109 / 203615 (yymmdd, hhmmss), 20151018, epoch
@@ -378,6 +380,7 @@ func isDash(b []byte) bool { return len(b) == 1 && b[0] == '-' }
 var levels = []string{
 	"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
 	"CRITICAL", "CRIT", "SEVERE", "ALERT", "EMERG", "PANIC", "FINE", "FINER", "FINEST", "CONFIG",
+	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION",
 }
 
 // trimLevel strips brackets and a trailing colon: "[INFO]" "INFO:" "<warn>".
@@ -393,7 +396,7 @@ func trimLevel(b []byte) []byte {
 
 func isLevel(tok []byte) bool {
 	b := trimLevel(tok)
-	if len(b) < 3 || len(b) > 8 {
+	if len(b) < 3 || len(b) > 11 {
 		return false
 	}
 	upper := b[0] >= 'A' && b[0] <= 'Z'
@@ -559,6 +562,7 @@ func isBracketTime(b []byte) bool {
 	if isTimeText(b, true) {
 		return true
 	}
+	b0 := b
 	clock := false
 	words := 0
 	for len(b) > 0 {
@@ -571,8 +575,9 @@ func isBracketTime(b []byte) bool {
 		case len(w) == 0:
 		case isMonth(w) || isWeekday(w):
 		case isInt(w) && len(w) <= 4:
-		case isTimeText(w, true):
+		case isTimeText(w, true) || isDateWord(w):
 			clock = true
+		case isZone(w):
 		default:
 			return false
 		}
@@ -582,7 +587,7 @@ func isBracketTime(b []byte) bool {
 		}
 		b = b[i:]
 	}
-	return clock && words >= 2
+	return clock && (words >= 2 || isDateWord(b0))
 }
 
 // levelAhead looks for an upper-case level within the next five tokens
@@ -659,4 +664,53 @@ func isUpperWord(b []byte) bool {
 		}
 	}
 	return true
+}
+
+func hasColon(b []byte) bool {
+	for _, c := range b {
+		if c == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+func isYear(b []byte) bool {
+	return len(b) == 4 && isInt(b) && (b[0] == '1' && b[1] == '9' || b[0] == '2' && b[1] == '0')
+}
+
+// isZone: UTC, CEST, Z, +0000, -07:00.
+func isZone(b []byte) bool {
+	if len(b) >= 5 && len(b) <= 6 && (b[0] == '+' || b[0] == '-') && isDigit(b[1]) {
+		return true
+	}
+	if len(b) < 1 || len(b) > 4 {
+		return false
+	}
+	for _, c := range b {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return string(b) == "Z" || b[len(b)-1] == 'T' || string(b) == "UTC"
+}
+
+// isDateWord: a date with a month name, as in CLF ("14/Jan/2015:12:48:57.127").
+func isDateWord(b []byte) bool {
+	months := 0
+	digits := 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '/' || c == ':' || c == '.' || c == ',' || c == '-' || c == '+':
+		case i+3 <= len(b) && isMonth(b[i:i+3]):
+			months++
+			i += 2
+		default:
+			return false
+		}
+	}
+	return months == 1 && digits >= 6
 }
