@@ -139,7 +139,28 @@ func classify(msg []byte, t *token) {
 			cs--
 		}
 		t.cs, t.ce, t.typ = int32(cs), int32(ce), typ
+		// "name:value" ("onExtend:1514038530000"): the name stays a word
+		if k := wordColon(msg[cs:ce]); k > 0 {
+			vs := cs + k + 1
+			// but "host:80" is an address: a short number is a port
+			if typ := valueType(msg[vs:ce]); typ != ParamNone && !(typ == ParamInt && ce-vs <= 5) {
+				t.key, t.cs, t.typ = int32(vs), int32(vs), typ
+			}
+		}
 	}
+}
+
+// wordColon returns the index of the ':' that ends a leading word of
+// letters and underscores (at least two), or 0.
+func wordColon(b []byte) int {
+	i := 0
+	for i < len(b) && (isAlpha(b[i]) || b[i] == '_') {
+		i++
+	}
+	if i >= 2 && i < len(b)-1 && b[i] == ':' && b[i+1] != '/' && b[i+1] != ':' {
+		return i
+	}
+	return 0
 }
 
 func indexByte(b []byte, c byte) int {
@@ -415,6 +436,12 @@ func absorbUnits(msg []byte, toks []token) {
 		if p.typ == ParamNone && t.typ == ParamInt && t.ce-t.cs <= 2 && t.key == t.s && isMonthName(msg[p.s:p.e]) {
 			t.s, t.key, t.cs, t.typ = p.s, p.s, p.s, ParamTime
 			p.e = p.s
+			// and a weekday before it: "Sun Jul 24"
+			if i >= 2 && toks[i-2].typ == ParamNone && isWeekdayName(msg[toks[i-2].s:toks[i-2].e]) {
+				w := &toks[i-2]
+				t.s, t.key, t.cs = w.s, w.s, w.s
+				w.e = w.s
+			}
 			continue
 		}
 		if t.typ != ParamNone || (p.typ != ParamInt && p.typ != ParamFloat) || p.ce != p.e || p.key != p.s {
@@ -452,6 +479,14 @@ func indexString(b []byte, s string) int {
 func isMonthName(b []byte) bool {
 	switch string(b) {
 	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
+}
+
+func isWeekdayName(b []byte) bool {
+	switch string(b) {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun":
 		return true
 	}
 	return false
