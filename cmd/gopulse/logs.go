@@ -87,6 +87,14 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	defer closeInputs(ins)
 
+	var total int64
+	for _, in := range ins {
+		total += in.size
+	}
+	bar := newProgress(stderr, 2*total) // two passes
+	defer bar.done()
+	var base int64
+
 	// Pass 1 mines templates over all inputs, so that every line of a
 	// template gets the template's final text and id.
 	for _, in := range ins {
@@ -94,9 +102,11 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		if err := readLines(ctx, in, func(line []byte, _ uint64, _ bool) error {
 			an.learn(line)
 			return nil
-		}, nil); err != nil {
+		}, func(done int64) { bar.update(base + done) }); err != nil {
 			return err
 		}
+		an.learnFlush()
+		base += in.size
 	}
 	an.endLearning()
 	w := newJSONWriter(stdout)
@@ -106,13 +116,22 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		if len(ins) > 1 {
 			src = in.name
 		}
+		var last uint64
 		if err := readLines(ctx, in, func(line []byte, n uint64, truncated bool) error {
+			last = n
 			res := an.analyze(line)
 			return w.writeParsed(src, n, line, truncated, res)
-		}, nil); err != nil {
+		}, func(done int64) { bar.update(base + done) }); err != nil {
 			w.flush()
 			return err
 		}
+		// a CRI/docker line left unfinished at the end of the input
+		if res, ok := an.analyzeFlush(); ok {
+			if err := w.writeParsed(src, last, res.rec.Body, false, res); err != nil {
+				return err
+			}
+		}
+		base += in.size
 	}
 	return w.flush()
 }

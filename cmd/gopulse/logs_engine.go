@@ -80,11 +80,50 @@ func (a *analyzer) learn(line []byte) {
 	}
 }
 
+// learnFlush mines a partial wrapper line left at the end of an input and
+// returns its record, if there was one.
+func (a *analyzer) learnFlush() (*analysis, bool) {
+	r := &a.res
+	ok, err := a.stream.Flush(&r.rec)
+	if !ok {
+		return nil, false
+	}
+	r.err, r.partial = err, false
+	if err == nil {
+		freetext.Refine(&r.rec)
+		if len(r.rec.Message) > 0 {
+			a.miner.Add(r.rec.Message)
+		}
+	}
+	return r, true
+}
+
+// analyzeFlush returns the record of a partial wrapper line left at the end
+// of an input, if any.
+func (a *analyzer) analyzeFlush() (*analysis, bool) {
+	r := &a.res
+	ok, err := a.stream.Flush(&r.rec)
+	if !ok {
+		return nil, false
+	}
+	r.err, r.partial, r.hasTmpl = err, false, false
+	if err == nil {
+		freetext.Refine(&r.rec)
+		a.match()
+	}
+	return r, true
+}
+
 // endLearning finishes mining: late generalisations apply to every line.
 func (a *analyzer) endLearning() { a.miner.Consolidate() }
 
 func (a *analyzer) analyze(line []byte) *analysis {
 	a.parse(line)
+	a.match()
+	return &a.res
+}
+
+func (a *analyzer) match() {
 	r := &a.res
 	r.hasTmpl = false
 	if r.err == nil && !r.partial && len(r.rec.Message) > 0 {
@@ -95,7 +134,6 @@ func (a *analyzer) analyze(line []byte) *analysis {
 		}
 		r.hasTmpl = true
 	}
-	return r
 }
 
 // strictSyslog rejects what the lenient RFC 3164 parser takes for syslog

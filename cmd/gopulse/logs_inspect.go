@@ -137,6 +137,13 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 			bar.done()
 			return err
 		}
+		if r, ok := an.learnFlush(); ok {
+			if r.err != nil {
+				res.Errors++
+			} else {
+				drift(inf.Observe(&r.rec))
+			}
+		}
 		base += in.size
 		drift(inf.Flush())
 		res.Format = an.stream.Format()

@@ -284,3 +284,18 @@ func TestGroupingAccuracy(t *testing.T) {
 		t.Fatalf("GA = %v, want 0.5", got)
 	}
 }
+
+func TestLogsParseCRIPartial(t *testing.T) {
+	in := "2024-01-05T10:15:00.000000000Z stdout P hello part one \n" +
+		"2024-01-05T10:15:00.100000000Z stdout F and two\n" +
+		"2024-01-05T10:15:01.000000000Z stdout P dangling fragment\n"
+	out, _, err := runCLI(t, in, "logs", "parse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := decodeLines(t, out)
+	if len(objs) != 4 || objs[0]["partial"] != true || objs[1]["message"] != "hello part one and two" ||
+		objs[2]["partial"] != true || objs[3]["message"] != "dangling fragment" || objs[3]["line"] != 3.0 {
+		t.Fatalf("CRI partial lines:\n%s", out)
+	}
+}
