@@ -27,7 +27,11 @@ type inspectResult struct {
 	Wrapper   string         `json:"wrapper,omitempty"`
 	Schema    schemaJSON     `json:"schema"`
 	Drift     []driftJSON    `json:"drift"`
+	DriftMore int            `json:"drift_not_shown,omitempty"` // events beyond maxDrift
 }
+
+// maxDrift bounds the drift events kept per input.
+const maxDrift = 1000
 
 type schemaJSON struct {
 	ID     string      `json:"id"`
@@ -106,6 +110,10 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 		res := inspectResult{Source: in.name}
 		drift := func(ch []schema.Change) {
 			for _, c := range ch {
+				if len(res.Drift) >= maxDrift {
+					res.DriftMore++
+					continue
+				}
 				d := driftJSON{Record: c.Record, Kind: c.Kind.String(), Field: c.Field, OldID: c.OldID, NewID: c.NewID}
 				if c.Kind != schema.FieldAdded {
 					d.From = c.From.String()
@@ -251,7 +259,11 @@ func writeInspectTable(w io.Writer, rep *inspectReport) error {
 		} else {
 			fmt.Fprintln(tw, "drift:")
 			fmt.Fprintln(tw, "RECORD\tCHANGE\tFIELD\tFROM\tTO")
-			for _, d := range in.Drift {
+			for i, d := range in.Drift {
+				if i == tableDrift {
+					fmt.Fprintf(tw, "… %d more (--output json lists %d)\n", len(in.Drift)-tableDrift+in.DriftMore, len(in.Drift))
+					break
+				}
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", d.Record, d.Kind, d.Field, dash(d.From), dash(d.To))
 			}
 		}
@@ -266,6 +278,9 @@ func writeInspectTable(w io.Writer, rep *inspectReport) error {
 	}
 	return tw.Flush()
 }
+
+// tableDrift is how many drift events the table shows.
+const tableDrift = 20
 
 func wrapperNote(w string) string {
 	if w == "" {
