@@ -12,7 +12,8 @@
 // estimate over all values.
 //
 // Drift is found on consecutive windows of Window records: a field that
-// appears, a field that disappears for a whole window, or a field whose
+// appears, a field that disappears for a whole window (after holding at
+// least 5% of the previous one: sparse fields do not flap), or a field whose
 // window type differs from the established type (at the same confidence).
 //
 // Everything is deterministic: equal input gives equal schemas, ids and
@@ -143,6 +144,7 @@ type fieldStat struct {
 	// drift
 	winVotes   [numVotes]uint32
 	winPresent uint32
+	prevWin    uint32 // winPresent of the previous window
 	estType    event.FieldType // established type, TypeUnknown before
 	known      bool            // part of the established schema
 }
@@ -444,6 +446,7 @@ func (s *Inferrer) establish() {
 	for _, fs := range s.fields {
 		fs.estType, _ = s.fieldType(fs, &fs.winVotes)
 		fs.known = true
+		fs.prevWin = fs.winPresent * uint32(s.cfg.Window) / uint32(max(s.n, 1))
 		fs.winVotes = [numVotes]uint32{}
 		fs.winPresent = 0
 	}
@@ -470,6 +473,8 @@ func (s *Inferrer) drift() {
 			t, _ := s.fieldType(fs, &fs.winVotes)
 			fs.known, fs.estType = true, t
 			s.changes = append(s.changes, Change{Kind: FieldAdded, Field: fs.name, To: t, Record: s.n})
+		case fs.known && fs.winPresent == 0 && fs.prevWin*20 < uint32(s.cfg.Window):
+			// a sparse field missing from one window is not a removal
 		case fs.known && fs.winPresent == 0:
 			fs.known = false
 			s.changes = append(s.changes, Change{Kind: FieldRemoved, Field: fs.name, From: fs.estType, Record: s.n})
@@ -489,6 +494,7 @@ func (s *Inferrer) drift() {
 				fs.estType = t
 			}
 		}
+		fs.prevWin = fs.winPresent
 		fs.winVotes = [numVotes]uint32{}
 		fs.winPresent = 0
 	}

@@ -244,3 +244,18 @@ func BenchmarkObserve(b *testing.B) {
 		s.Observe(r)
 	}
 }
+
+func TestSparseFieldDoesNotFlap(t *testing.T) {
+	s := New(Config{Window: 100})
+	var changes []Change
+	for i := 0; i < 2000; i++ {
+		kv := []string{"a", "1"}
+		if i%150 == 7 { // present in some windows, absent in others
+			kv = append(kv, "err", "boom")
+		}
+		changes = append(changes, s.Observe(rec(kv...))...)
+	}
+	if len(changes) > 1 { // at most its first appearance
+		t.Fatalf("sparse field flaps: %+v", changes)
+	}
+}
