@@ -144,7 +144,7 @@ type fieldStat struct {
 	// drift
 	winVotes   [numVotes]uint32
 	winPresent uint32
-	prevWin    uint32 // winPresent of the previous window
+	prevWin    uint32          // winPresent of the previous window
 	estType    event.FieldType // established type, TypeUnknown before
 	known      bool            // part of the established schema
 }
