@@ -20,8 +20,10 @@
 //     exactly where that template has parameters joins it (a host name
 //     without digits where other lines have an IP).
 //
-// Template ids are the 64-bit FNV-1a hash of the template text, so equal
-// input gives equal ids across runs and restarts. Memory is bounded: at
+// Template ids are the 64-bit FNV-1a hash of the template's canonical text
+// (its words, "<*>" for word parameters, not the typed parameters between
+// words), so equal input gives equal ids across runs and restarts, and an id
+// does not change when a line merely shows a parameter at a new place. Memory is bounded: at
 // most MaxClusters signatures are kept; the least recently used is evicted.
 package miner
 
@@ -521,7 +523,8 @@ func folds(g *group, pieces [][]byte, wild []bool) bool {
 		}
 		// extra piece i sits in g's gap j: g must have a parameter there,
 		// and a key ("user=") is structure, never an extra word
-		if !g.varGap[j] || (wild != nil && wild[i]) || isKey(p) {
+		// (a word parameter there is the same parameter)
+		if !g.varGap[j] || isKey(p) {
 			return false
 		}
 		if j == 0 {
@@ -587,6 +590,29 @@ func (m *Miner) Consolidate() {
 				m.moveAll(g, t, true)
 			}
 		}
+	}
+	m.mergeSameText()
+}
+
+// mergeSameText joins groups that render the same template text: a word
+// parameter and a typed parameter at the same place are one template.
+func (m *Miner) mergeSameText() {
+	var all []*group
+	for _, l := range m.byLen {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	byText := make(map[string]*group, len(all))
+	for _, g := range all {
+		if g.members == nil {
+			continue
+		}
+		t := m.template(g).Text
+		if first, ok := byText[t]; ok {
+			m.moveAll(g, first, true)
+			continue
+		}
+		byText[t] = g
 	}
 }
 
@@ -703,7 +729,7 @@ func (m *Miner) template(g *group) *Template {
 	text := b.String()
 	if text != g.tmpl.Text || g.tmpl.Text == "" {
 		g.tmpl.Text = text
-		g.tmpl.ID = hashString(fnvOffset, text)
+		g.tmpl.ID = structureID(g)
 		g.tmpl.Params = params
 	}
 	g.tmpl.Count = g.count
@@ -765,4 +791,24 @@ func (m *Miner) evict(c *cluster) {
 		m.dropGroup(g)
 		g.members = nil
 	}
+}
+
+// structureID hashes a template's canonical text: its words, with "<*>"
+// for word parameters, without the parameters between the words. It does
+// not change when a line shows a parameter at a new place between words
+// (the text does), only when the words themselves generalise.
+func structureID(g *group) uint64 {
+	h := uint64(fnvOffset)
+	for i, p := range g.pieces {
+		if i > 0 {
+			h = hashString(h, " ")
+		}
+		if g.wild[i] {
+			h = hashString(h, "<*>")
+			h = hashSep(h, 1) // a literal "<*>" word hashes differently
+			continue
+		}
+		h = hashBytes(h, p)
+	}
+	return h
 }
