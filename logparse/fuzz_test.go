@@ -115,12 +115,66 @@ func FuzzRFC3339(f *testing.F) {
 	f.Add("0001-01-01T00:00:00-23:59")
 	f.Fuzz(func(t *testing.T, s string) {
 		want, err := time.Parse(time.RFC3339Nano, s)
-		got, n, ok := ParseRFC3339([]byte(s))
-		if err != nil {
+		// time.Parse also takes one-digit hours; compare the fixed-width form
+		// within the range of UnixNano.
+		if err != nil || len(s) < 20 || s[13] != ':' || s[16] != ':' || want.Year() < 1678 || want.Year() > 2261 {
 			return
 		}
+		got, n, ok := ParseRFC3339([]byte(s))
 		if !ok || n != len(s) || got != want.UnixNano() {
 			t.Fatalf("%q: got %d n=%d ok=%v, want %d", s, got, n, ok, want.UnixNano())
+		}
+	})
+}
+
+// FuzzCLFTime checks ParseCLFTime against time.Parse.
+func FuzzCLFTime(f *testing.F) {
+	f.Add("10/Oct/2000:13:55:36 -0700")
+	f.Add("29/Feb/2024:23:59:59 +1400")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := time.Parse("02/Jan/2006:15:04:05 -0700", s)
+		// time.Parse also takes one-digit hours; compare the canonical,
+		// fixed-width form within the range of UnixNano.
+		if err != nil || len(s) != 26 || want.Year() < 1678 || want.Year() > 2261 || s[22:24] > "23" || s[24:26] > "59" {
+			return
+		}
+		got, n, ok := ParseCLFTime([]byte(s))
+		if !ok || n != len(s) || got != want.UnixNano() {
+			t.Fatalf("%q: got %d n=%d ok=%v, want %d", s, got, n, ok, want.UnixNano())
+		}
+	})
+}
+
+// FuzzLineReader checks that no line is lost or longer than the cap.
+func FuzzLineReader(f *testing.F) {
+	f.Add([]byte("a\nbb\r\n\nccc"), 2)
+	f.Add([]byte(""), 1)
+	f.Add([]byte("\n\n\n"), 5)
+	f.Fuzz(func(t *testing.T, data []byte, max int) {
+		if max <= 0 || max > 1<<16 {
+			return
+		}
+		lr := NewLineReader(bytes.NewReader(data), max)
+		n := 0
+		for {
+			line, trunc, err := lr.Next()
+			if err != nil {
+				break
+			}
+			n++
+			if len(line) > max {
+				t.Fatalf("line of %d bytes over the cap %d", len(line), max)
+			}
+			if trunc && len(line) < max-1 {
+				t.Fatalf("truncated line of %d bytes under the cap %d", len(line), max)
+			}
+		}
+		want := bytes.Count(data, []byte{'\n'})
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			want++
+		}
+		if n != want {
+			t.Fatalf("%d lines, want %d", n, want)
 		}
 	})
 }

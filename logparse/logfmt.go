@@ -12,14 +12,17 @@ func keyRole(k []byte) Role {
 			return RoleTime
 		}
 	case 2:
-		if string(k) == "ts" {
+		switch string(k) {
+		case "ts", "@t":
 			return RoleTime
+		case "@l":
+			return RoleLevel
 		}
 	case 3:
 		switch string(k) {
 		case "msg", "@mt":
 			return RoleMessage
-		case "lvl", "@l":
+		case "lvl":
 			return RoleLevel
 		}
 	case 4:

@@ -153,8 +153,13 @@ func (s *Stream) Parse(line []byte, r *Record) error {
 		return err
 	}
 	err = s.parseBody(body, r)
-	if r.Wrapper != "" && r.TSLayout == "" && wts != 0 {
-		r.TS, r.TSLayout = wts, LayoutRFC3339
+	if r.Wrapper != "" && wts != 0 {
+		switch r.TSLayout {
+		case "":
+			r.TS, r.TSLayout = wts, LayoutRFC3339
+		case LayoutSyslog, LayoutKlog:
+			r.TS = withYearOf(r.TS, wts)
+		}
 	}
 	return err
 }
@@ -251,4 +256,17 @@ func (s *Stream) Flush(r *Record) (bool, error) {
 	r.Truncated = s.partTrnc
 	s.partTrnc = false
 	return true, s.parseBody(s.unwrap, r)
+}
+
+// withYearOf moves ts (parsed from a layout without a year) into the year of
+// the wrapper's timestamp ref, or the year before when that would put it
+// more than a day after ref (a December line read in January).
+func withYearOf(ts, ref int64) int64 {
+	t := time.Unix(0, ts).UTC()
+	y := time.Unix(0, ref).UTC().Year()
+	moved := time.Date(y, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).UnixNano()
+	if moved > ref+int64(24*time.Hour) {
+		moved = time.Date(y-1, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).UnixNano()
+	}
+	return moved
 }

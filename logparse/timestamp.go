@@ -156,7 +156,7 @@ func zone(b []byte, i int) (int, int, bool) {
 		sign = -1
 	}
 	h, ok := num2(b, i+1)
-	if !ok || h > 23 {
+	if !ok || h > 24 {
 		return 0, 0, false
 	}
 	n := 3

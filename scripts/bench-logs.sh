@@ -113,7 +113,7 @@ for kind in combined json; do
 	RES[otel_$kind]=$(mb_per_s "$bytes" "$cpu")
 	printf "%-34s %12d %10s %12s\n" "$label ($kind)" "$bytes" "$cpu" "${RES[otel_$kind]}"
 	out=$("$DATA/logbench" parse "$file")
-	gcpu=$(sed -n 's/.*cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
+	gcpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
 	fmt=$(sed -n 's/.*format=\([a-z_]*\).*/\1/p' <<<"$out")
 	failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$out")
 	RES[gp_$kind]=$(mb_per_s "$bytes" "$gcpu")
