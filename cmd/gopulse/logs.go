@@ -9,7 +9,7 @@ import (
 )
 
 const logsUsage = `Usage:
-  gopulse logs inspect [--output table|json|jsonschema] [--top N] [FILE…|-]
+  gopulse logs inspect [--output table|json|jsonschema] [--top N] [--pattern P] [FILE…|-]
   gopulse logs parse [--pattern P] [FILE…|-]
 
 inspect prints the detected format(s), the inferred schema, the top

@@ -162,6 +162,9 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 		if res.Format == "" {
 			res.Format = topFormat(res.Formats)
 		}
+		if res.Format == "" {
+			res.Format = "none"
+		}
 		res.Wrapper = an.stream.Wrapper()
 		sc := inf.Schema()
 		res.Schema.ID = sc.ID
