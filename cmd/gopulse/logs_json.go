@@ -118,6 +118,18 @@ func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bo
 			b = appendJSONString(b, []byte(a.tmpl.Text))
 			b = append(b, `,"template_id":`...)
 			b = appendTemplateID(b, a.tmpl.ID)
+			if len(a.tmpl.Params) > 0 {
+				b = append(b, `,"params":[`...)
+				for i, p := range a.tmpl.Params {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, '"')
+					b = append(b, p.String()...)
+					b = append(b, '"')
+				}
+				b = append(b, ']')
+			}
 		}
 	}
 	if truncated || r.Truncated {

@@ -57,6 +57,9 @@ func TestLogsParseFreeText(t *testing.T) {
 	if first["template"] != "Accepted payment <*> for order <*> in <*>" {
 		t.Fatalf("template %q", first["template"])
 	}
+	if p, _ := json.Marshal(first["params"]); string(p) != `["int","id","duration"]` {
+		t.Fatalf("params %s", p)
+	}
 	// one template per event, the same id on every line of it
 	same := func(a, b int) bool { return objs[a]["template_id"] == objs[b]["template_id"] }
 	if !same(0, 1) || !same(0, 3) || same(0, 2) || !same(6, 7) || !same(6, 8) || !same(9, 10) || same(2, 4) {
