@@ -259,3 +259,19 @@ func TestSparseFieldDoesNotFlap(t *testing.T) {
 		t.Fatalf("sparse field flaps: %+v", changes)
 	}
 }
+
+func FuzzObserve(f *testing.F) {
+	for _, v := range []string{"42", "1.5s", "[::1]:80", "2024-01-05T10:15:00Z", "0x", "-", "\xff", "1e", "999999999999999999999"} {
+		f.Add("k", v)
+	}
+	s := New(Config{SampleFirst: 5, Reservoir: 8, Window: 10, MaxFields: 4})
+	f.Fuzz(func(t *testing.T, k, v string) {
+		s.Observe(rec(k, v, "fixed", "1"))
+		sc := s.Schema()
+		for _, fl := range sc.Fields {
+			if fl.NullRate < 0 || fl.NullRate > 1 || fl.Confidence < 0 || fl.Confidence > 1 {
+				t.Fatalf("field %+v out of range", fl)
+			}
+		}
+	})
+}
