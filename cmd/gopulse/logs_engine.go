@@ -20,6 +20,7 @@ type analysis struct {
 	err     error
 	partial bool
 	tmpl    miner.Template
+	params  []miner.Param // the line's parameter values
 	hasTmpl bool
 }
 
@@ -126,12 +127,14 @@ func (a *analyzer) analyze(line []byte) *analysis {
 func (a *analyzer) match() {
 	r := &a.res
 	r.hasTmpl = false
+	r.params = r.params[:0]
 	if r.err == nil && !r.partial && len(r.rec.Message) > 0 {
 		if t := a.miner.Match(r.rec.Message); t != nil {
 			r.tmpl = *t
 		} else {
 			r.tmpl = a.miner.Render(r.rec.Message)
 		}
+		r.params = a.miner.Params(r.rec.Message, r.params)
 		r.hasTmpl = true
 	}
 }

@@ -118,15 +118,17 @@ func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bo
 			b = appendJSONString(b, []byte(a.tmpl.Text))
 			b = append(b, `,"template_id":`...)
 			b = appendTemplateID(b, a.tmpl.ID)
-			if len(a.tmpl.Params) > 0 {
+			if len(a.params) > 0 {
 				b = append(b, `,"params":[`...)
-				for i, p := range a.tmpl.Params {
+				for i, p := range a.params {
 					if i > 0 {
 						b = append(b, ',')
 					}
-					b = append(b, '"')
-					b = append(b, p.String()...)
-					b = append(b, '"')
+					b = append(b, `{"type":"`...)
+					b = append(b, p.Type.String()...)
+					b = append(b, `","value":`...)
+					b = appendJSONString(b, p.Value)
+					b = append(b, '}')
 				}
 				b = append(b, ']')
 			}

@@ -57,7 +57,7 @@ func TestLogsParseFreeText(t *testing.T) {
 	if first["template"] != "Accepted payment <*> for order <*> in <*>" {
 		t.Fatalf("template %q", first["template"])
 	}
-	if p, _ := json.Marshal(first["params"]); string(p) != `["int","id","duration"]` {
+	if p, _ := json.Marshal(first["params"]); string(p) != `[{"type":"int","value":"4412"},{"type":"id","value":"ord-881"},{"type":"duration","value":"35ms"}]` {
 		t.Fatalf("params %s", p)
 	}
 	// one template per event, the same id on every line of it

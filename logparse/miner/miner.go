@@ -114,7 +114,8 @@ type Miner struct {
 	lru      cluster // sentinel
 	n        int
 	seq      uint64
-	fresh    int // new clusters since the last Consolidate
+	fresh    int    // new clusters since the last Consolidate
+	last     *group // the group of the last Add or Match, for Params
 
 	// scratch, reused per line
 	toks   []token
@@ -306,6 +307,7 @@ func (m *Miner) Add(msg []byte) *Template {
 	}
 	c.count++
 	c.g.count++
+	m.last = c.g
 	return m.template(c.g)
 }
 
@@ -313,16 +315,55 @@ func (m *Miner) Add(msg []byte) *Template {
 // or nil when no template covers it.
 func (m *Miner) Match(msg []byte) *Template {
 	h := m.scan(msg)
+	m.last = nil
 	if c := m.lookup(h); c != nil {
+		m.last = c.g
 		return m.template(c.g)
 	}
 	if g := m.findCover(m.pieces, nil, nil); g != nil {
+		m.last = g
 		return m.template(g)
 	}
 	if g := m.findFold(m.pieces, nil); g != nil {
 		return m.template(g)
 	}
 	return nil
+}
+
+// Param is one parameter value of a message: a sub-slice of it.
+type Param struct {
+	Type  ParamType
+	Value []byte
+}
+
+// Params appends to dst the parameter values of the message last given to
+// Match (or Add), in line order: its typed tokens, and its words where the
+// template has word parameters. The values point into that message.
+func (m *Miner) Params(msg []byte, dst []Param) []Param {
+	var wild []bool
+	if g := m.last; g != nil && len(g.pieces) == len(m.pieces) {
+		wild = g.wild
+	}
+	piece := 0
+	for i := range m.toks {
+		t := &m.toks[i]
+		if t.s == t.e {
+			continue
+		}
+		if t.typ == ParamNone {
+			if wild != nil && wild[piece] {
+				cs, ce := trimPunct(msg, int(t.s), int(t.e))
+				dst = append(dst, Param{Type: ParamWord, Value: msg[cs:ce]})
+			}
+			piece++
+			continue
+		}
+		if t.key > t.s {
+			piece++
+		}
+		dst = append(dst, Param{Type: t.typ, Value: msg[t.cs:t.ce]})
+	}
+	return dst
 }
 
 // Render returns the template of msg as a line of its own, without

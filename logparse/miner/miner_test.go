@@ -305,3 +305,26 @@ func FuzzMiner(f *testing.F) {
 		}
 	})
 }
+
+func TestParams(t *testing.T) {
+	m := New(Config{})
+	for _, u := range []string{"ann", "bob", "cy"} {
+		m.Add([]byte("Invalid user " + u + " from 10.0.0.1 port 22 uid=0"))
+	}
+	m.Consolidate()
+	msg := []byte("Invalid user dora from [10.0.0.2] port 2222 uid=7")
+	if tp := m.Match(msg); tp == nil || tp.Text != "Invalid user <*> from <*> port <*> uid=<*>" {
+		t.Fatalf("template %+v", tp)
+	}
+	var got []string
+	for _, p := range m.Params(msg, nil) {
+		got = append(got, p.Type.String()+":"+string(p.Value))
+	}
+	if want := "[string:dora ip:10.0.0.2 int:2222 int:7]"; fmt.Sprint(got) != want {
+		t.Fatalf("params %v, want %s", got, want)
+	}
+	var dst []Param
+	if a := testing.AllocsPerRun(100, func() { m.Match(msg); dst = m.Params(msg, dst[:0]) }); a != 0 {
+		t.Fatalf("Match+Params allocate %v", a)
+	}
+}
