@@ -201,7 +201,9 @@ func valueType(b []byte) ParamType {
 	}
 	if digits == 0 {
 		// absolute paths and URLs are values even without digits
-		if len(b) > 1 && b[0] == '/' && b[1] != '/' && alpha > 0 || indexByte(b, ':') > 0 && indexString(b, "://") > 0 {
+		if len(b) > 1 && b[0] == '/' && b[1] != '/' && alpha > 0 || indexByte(b, ':') > 0 && indexString(b, "://") > 0 ||
+			len(b) > 3 && isAlpha(b[0]) && b[1] == ':' && b[2] == '\\' { // C:\Windows\…
+
 			return ParamPath
 		}
 		return ParamNone

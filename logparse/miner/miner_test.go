@@ -30,6 +30,7 @@ func TestValueType(t *testing.T) {
 		{"12:30:01", ParamTime},
 		{"/var/log/app.log", ParamPath},
 		{"hdfs://nn/a/b", ParamPath},
+		{`C:\Windows\Servicing\x.dll`, ParamPath},
 		{"blk_-1234", ParamID},
 		{"attempt_1_0002_m_3", ParamID},
 		{"ssh2", ParamNone},
