@@ -115,6 +115,13 @@ func (a *analyzer) analyzeFlush() (*analysis, bool) {
 	return r, true
 }
 
+// analyzeOnline mines the line and returns it with its current template.
+func (a *analyzer) analyzeOnline(line []byte) *analysis {
+	a.learn(line)
+	a.match()
+	return &a.res
+}
+
 // endLearning finishes mining: late generalisations apply to every line.
 func (a *analyzer) endLearning() { a.miner.Consolidate() }
 

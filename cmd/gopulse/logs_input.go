@@ -89,10 +89,15 @@ func readLines(ctx context.Context, in logInput, fn lineFunc, progress func(done
 		return fmt.Errorf("open input: %w", err)
 	}
 	defer f.Close()
-	cr := &countingReader{r: f}
+	return readLinesFrom(ctx, in.name, f, fn, progress)
+}
+
+// readLinesFrom is readLines on any reader (stdin in --online mode).
+func readLinesFrom(ctx context.Context, name string, src io.Reader, fn lineFunc, progress func(done int64)) error {
+	cr := &countingReader{r: src}
 	r, err := logparse.Decompress(cr)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", in.name, err)
+		return fmt.Errorf("read %s: %w", name, err)
 	}
 	if c, ok := r.(io.Closer); ok {
 		defer c.Close()
@@ -104,7 +109,7 @@ func readLines(ctx context.Context, in logInput, fn lineFunc, progress func(done
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", in.name, err)
+			return fmt.Errorf("read %s: %w", name, err)
 		}
 		n := lr.Line()
 		if err := fn(line, n, truncated); err != nil {

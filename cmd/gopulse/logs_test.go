@@ -313,3 +313,28 @@ func TestLogsParseCRIPartial(t *testing.T) {
 		t.Fatalf("CRI partial lines:\n%s", out)
 	}
 }
+
+func TestLogsParseOnline(t *testing.T) {
+	raw, err := os.ReadFile(fixture("app.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, string(raw), "logs", "parse", "--online")
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, _, _ := runCLI(t, string(raw), "logs", "parse")
+	on, off := decodeLines(t, out), decodeLines(t, two)
+	if len(on) != len(off) {
+		t.Fatalf("online %d objects, two-pass %d", len(on), len(off))
+	}
+	for i := range on {
+		if on[i]["line"] != off[i]["line"] || on[i]["message"] != off[i]["message"] {
+			t.Fatalf("line %d differs: %v vs %v", i+1, on[i], off[i])
+		}
+	}
+	// the template of the first line is the same once its event repeats
+	if on[3]["template_id"] != off[3]["template_id"] {
+		t.Fatalf("online id %v, two-pass %v", on[3]["template_id"], off[3]["template_id"])
+	}
+}
