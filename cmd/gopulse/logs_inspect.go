@@ -385,6 +385,13 @@ func jsonSchemaType(f fieldJSON) map[string]any {
 	}
 	if f.NullRate > 0 {
 		m["type"] = []any{m["type"], "null"}
+		if vals, ok := m["enum"].([]string); ok {
+			e := make([]any, 0, len(vals)+1)
+			for _, v := range vals {
+				e = append(e, v)
+			}
+			m["enum"] = append(e, nil)
+		}
 	}
 	return m
 }
