@@ -22,6 +22,7 @@
 package schema
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"sort"
@@ -194,13 +195,22 @@ func (s *Inferrer) rand() uint64 {
 	return z ^ (z >> 31)
 }
 
+// hash64 is a deterministic 64-bit hash, eight bytes at a time, with a
+// murmur-style finaliser (HyperLogLog needs well-mixed bits).
 func hash64(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= 1099511628211
+	h := uint64(len(b)) * 0x9e3779b97f4a7c15
+	for len(b) >= 8 {
+		h ^= binary.LittleEndian.Uint64(b)
+		h *= 0xbf58476d1ce4e5b9
+		h ^= h >> 31
+		b = b[8:]
 	}
-	// finalise (FNV's low bits are weak for HLL)
+	var tail uint64
+	for i, c := range b {
+		tail |= uint64(c) << (8 * i)
+	}
+	h ^= tail
+	h *= 0x94d049bb133111eb
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33

@@ -74,6 +74,9 @@ func timeKey(k []byte) bool {
 // classify returns the vote of one value and, for timestamps, the layout.
 func classify(f *event.Field, year int) (vote, string) {
 	v := f.Value
+	if len(v) > 0 && plainWordStart(v[0]) && f.Type != event.TypeTimestamp {
+		return voteString, "" // not a number, address, id, duration, time or null
+	}
 	if isNull(v) {
 		return voteNull, ""
 	}
@@ -334,4 +337,16 @@ func scanLooseTime(b []byte) (int, string) {
 		return len(b), "text"
 	}
 	return 0, ""
+}
+
+// plainWordStart: a first byte that no typed value starts with: not a
+// digit, sign, bracket or hex letter, not the first letter of true, false,
+// null or n/a, and not the first letter of a month or weekday name.
+func plainWordStart(c byte) bool {
+	switch c {
+	case 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'o', 'p', 'q', 'r', 's', 'u', 'v', 'w', 'x', 'y', 'z',
+		'G', 'H', 'I', 'K', 'L', 'P', 'Q', 'R', 'U', 'V', 'X', 'Y', 'Z', '/', '_', '"', '\'', '{':
+		return true
+	}
+	return false
 }
