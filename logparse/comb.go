@@ -432,8 +432,9 @@ func IP(port bool) Matcher { return ipm{v4: true, v6: true, port: port} }
 
 type ipm struct{ v4, v6, port bool }
 
-func (m ipm) Match(st *State, pos int) int {
-	b := st.In
+func (m ipm) Match(st *State, pos int) int { return m.scan(st.In, pos) }
+
+func (m ipm) scan(b []byte, pos int) int {
 	if m.v6 && pos < len(b) && b[pos] == '[' {
 		e := scanIPv6(b, pos+1)
 		if e < 0 || e >= len(b) || b[e] != ']' {

@@ -178,3 +178,41 @@ func FuzzLineReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAccessOracle checks the hand-written access log parsers against the
+// same formats built from combinators.
+func FuzzAccessOracle(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`h:80 1.2.3.4 - - [05/Mar/2024:10:11:12 +0000] "GET / HTTP/1.1" - - "-" "ua" x  `))
+	f.Add([]byte(`1.2.3.4 - - [05/Mar/2024:10:11:12 +0000] "\"weird\" request" 200 +1 "a\"b" "c"`))
+	pairs := []struct{ fast, oracle Parser }{
+		{NewCLF(), clfCombinator()},
+		{NewCombined(), combinedCombinator()},
+		{NewVhostCombined(), vhostCombinator()},
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var a, b Record
+		for _, p := range pairs {
+			a.Reset()
+			b.Reset()
+			ea, eb := p.fast.Parse(line, &a), p.oracle.Parse(line, &b)
+			if (ea == nil) != (eb == nil) {
+				t.Fatalf("%s: fast error %v, combinator error %v on %q", p.fast.Name(), ea, eb, line)
+			}
+			if ea != nil {
+				continue
+			}
+			if a.TS != b.TS || len(a.Fields) != len(b.Fields) {
+				t.Fatalf("%s: ts %d/%d, %d/%d fields on %q", p.fast.Name(), a.TS, b.TS, len(a.Fields), len(b.Fields), line)
+			}
+			for i := range a.Fields {
+				fa, fb := a.Fields[i], b.Fields[i]
+				if !bytes.Equal(fa.Key, fb.Key) || !bytes.Equal(fa.Value, fb.Value) || fa.Type != fb.Type || (fa.Value == nil) != (fb.Value == nil) {
+					t.Fatalf("%s: field %d: %s=%q (%s) vs %s=%q (%s) on %q", p.fast.Name(), i, fa.Key, fa.Value, fa.Type, fb.Key, fb.Value, fb.Type, line)
+				}
+			}
+		}
+	})
+}
