@@ -1,0 +1,716 @@
+// Package freetext parses free-text log lines: it finds the header fields
+// that precede the message — timestamp, level, pid, host, program, thread,
+// component — without being told the layout, and returns the message.
+//
+// The header is recognised token by token with a small grammar that covers
+// the usual shapes:
+//
+//	081109 203615 148 INFO dfs.DataNode$PacketResponder: message
+//	2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.Foo: message
+//	17/06/09 20:10:40 INFO spark.SecurityManager: message
+//	2015-07-29 17:41:44,747 - INFO  [thread:Class@774] - message
+//	Dec 10 06:55:46 host sshd[24200]: message
+//	[10.30 16:49:06] chrome.exe - message
+//	I1121 10:00:00.123456 1 main.go:42] message
+//
+// A line without a timestamp or a level has no header: all of it is the
+// message.
+package freetext
+
+// Header holds the header fields of one line as sub-slices of the line.
+// Empty slices mean absent.
+type Header struct {
+	Time      []byte // the timestamp text, possibly several tokens ("2015-10-18 18:01:47,978")
+	Level     []byte
+	PID       []byte
+	Host      []byte
+	Program   []byte
+	Thread    []byte
+	Component []byte
+	Source    []byte // a file name, node or category before or after the timestamp
+	Message   []byte
+}
+
+// Reset clears h for reuse.
+func (h *Header) Reset() { *h = Header{} }
+
+type cursor struct {
+	line []byte
+	pos  int
+}
+
+// next returns the bounds of the token starting at or after pos. A token
+// opening with '[' runs to its matching ']' (brackets nest, spaces allowed).
+func (c *cursor) peek() (s, e int) {
+	i := c.pos
+	for i < len(c.line) && (c.line[i] == ' ' || c.line[i] == '\t') {
+		i++
+	}
+	s = i
+	if i < len(c.line) && c.line[i] == '[' {
+		depth := 0
+		for j := i; j < len(c.line) && j-i < 512; j++ {
+			switch c.line[j] {
+			case '[':
+				depth++
+			case ']':
+				depth--
+				if depth == 0 {
+					e = j + 1
+					// a colon glued to the bracket belongs to it: "[main]:"
+					for e < len(c.line) && c.line[e] == ':' {
+						e++
+					}
+					if e == len(c.line) || c.line[e] == ' ' || c.line[e] == '\t' {
+						return s, e
+					}
+					goto plain
+				}
+			}
+		}
+	}
+plain:
+	for i < len(c.line) && c.line[i] != ' ' && c.line[i] != '\t' {
+		i++
+	}
+	return s, i
+}
+
+// Split finds the header of line and fills h; h.Message is the rest.
+// It reports whether a header was found.
+func Split(line []byte, h *Header) bool { return split(line, h, false) }
+
+// SplitMessage finds a header nested at the start of a message that another
+// format already took apart, e.g. a syslog message holding an
+// application's own "INFO [thread] pkg.Class: text". Such a header has no
+// timestamp; it needs a level, or a bracketed thread followed by a
+// component.
+func SplitMessage(msg []byte, h *Header) bool { return split(msg, h, true) }
+
+func split(line []byte, h *Header, nested bool) bool {
+	h.Reset()
+	if !nested && splitPipes(line, h) {
+		return true
+	}
+	c := cursor{line: line}
+	tsStart, tsEnd := -1, -1
+	haveLevel, ahead := false, false
+
+	// 0. A lone dash before the timestamp (an alert flag) is skipped; a
+	// file or source name before a date is kept as the source.
+	if !nested {
+		s, e := c.peek()
+		s2, e2 := (&cursor{line: line, pos: e}).peek()
+		if e-s == 1 && line[s] == '-' {
+			c.pos = e
+		} else if s < e && isUpperWord(line[s:e]) && s2 < e2 && isTimeText(line[s2:e2], true) {
+			h.Source = line[s:e] // an upper-case flag or category before the time
+			c.pos = e
+		} else if s < e && !isTimeText(line[s:e], true) {
+			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			if s2 < e2 && (isDate(line[s2:e2]) || e2-s2 > 2 && line[s2] == '[' && line[e2-1] == ']' && isBracketTime(line[s2+1:e2-1])) {
+				h.Source = line[s:e]
+				c.pos = e
+			}
+		}
+	}
+
+	// 1. Timestamp: up to six tokens, possibly one bracketed group.
+	for n := 0; n < 6 && !nested; n++ {
+		s, e := c.peek()
+		if s >= e {
+			break
+		}
+		tok := line[s:e]
+		ok := false
+		switch {
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
+			ok = tsStart < 0
+		case isTimeText(tok, tsStart < 0):
+			ok = true
+		case tsStart >= 0 && isMonth(lastWord(line[tsStart:tsEnd])) && isDay(tok):
+			ok = true
+		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
+			ok = true
+		case tsStart >= 0 && isWeekday(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
+			ok = true
+		case tsStart >= 0 && hasColon(lastWord(line[tsStart:tsEnd])) && (isYear(tok) || isZone(tok)):
+			ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
+		}
+		if !ok {
+			break
+		}
+		if tsStart < 0 {
+			tsStart = s
+		}
+		tsEnd = e
+		c.pos = e
+	}
+	if tsStart >= 0 {
+		h.Time = trimBrackets(line[tsStart:tsEnd])
+		for len(h.Time) > 0 && (h.Time[len(h.Time)-1] == ',' || h.Time[len(h.Time)-1] == ':') {
+			h.Time = h.Time[:len(h.Time)-1]
+		}
+	}
+
+	// 2. Between timestamp and message: pid, host/program, separators, level,
+	// threads, component.
+	for n := 0; n < 10; n++ {
+		s, e := c.peek()
+		if s >= e {
+			break
+		}
+		tok := line[s:e]
+		switch {
+		case isSeparator(tok):
+			c.pos = e
+			continue
+		case !haveLevel && isLevel(tok):
+			h.Level = trimLevel(tok)
+			haveLevel = true
+			c.pos = e
+			continue
+		case !haveLevel && h.PID != nil && len(tok) == 1 && isLetterLevel(tok[0]):
+			// logcat: "1702  2395 D Tag: message"
+			h.Level = tok
+			haveLevel = true
+			c.pos = e
+			continue
+		case tsStart >= 0 && !haveLevel && h.PID == nil && h.Program == nil && isInt(tok) && len(tok) <= 10:
+			h.PID = tok
+			c.pos = e
+			continue
+		case tsStart >= 0 && !haveLevel && h.PID != nil && h.Thread == nil && isInt(tok) && len(tok) <= 10:
+			h.Thread = tok // a thread id after the pid
+			c.pos = e
+			continue
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok):
+			h.Thread = tok[1 : len(tok)-1]
+			c.pos = e
+			continue
+		}
+		if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil) {
+			break
+		}
+		// syslog: [host] program[pid]: or [host] program:
+		if tsStart >= 0 && !haveLevel && h.Program == nil {
+			if prog, pid, ok := programToken(tok); ok {
+				h.Program, h.PID = prog, pid
+				c.pos = e
+				break
+			}
+			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			if s2 < e2 && isHostToken(tok) {
+				if prog, pid, ok := programToken(line[s2:e2]); ok {
+					h.Host, h.Program, h.PID = tok, prog, pid
+					c.pos = e2
+					break
+				}
+			}
+		}
+		// node names, ids and upper-case words before a level:
+		// "R02-M1-N0 RAS KERNEL INFO message"
+		if tsStart >= 0 && !haveLevel && !ahead {
+			if end := levelAhead(line, s); end > 0 {
+				if h.Source == nil {
+					h.Source = trimSpaceRight(line[s:end])
+				} else {
+					h.Component = trimSpaceRight(line[s:end])
+				}
+				ahead = true
+				c.pos = end
+				continue
+			}
+		}
+		// component: "pkg.Class:" / "file.go:42]" after a level or timestamp;
+		// after a one-letter level any "Tag:"
+		if (haveLevel || h.PID != nil || h.Thread != nil) && (isComponent(tok) || len(h.Level) == 1 && len(tok) > 1 && tok[len(tok)-1] == ':' && isNameToken(tok[:len(tok)-1])) {
+			h.Component = tok[:len(tok)-1]
+			c.pos = e
+			break
+		}
+		// Python-style "LEVEL pkg.module [context] message"
+		if haveLevel && h.Component == nil && hasDot(tok) && isNameToken(tok) {
+			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			if s2 < e2 && line[s2] == '[' && line[e2-1] == ']' {
+				h.Component = tok
+				if h.Thread == nil {
+					h.Thread = line[s2+1 : e2-1]
+				}
+				c.pos = e2
+				break
+			}
+		}
+		// "program - message" (one or two tokens before a lone dash)
+		if tsStart >= 0 && !nested && h.Program == nil && h.Component == nil {
+			cur := cursor{line: line, pos: e}
+			s2, e2 := cur.peek()
+			if s2 < e2 && isDash(line[s2:e2]) && isNameToken(tok) {
+				h.Program = tok
+				c.pos = e2
+				break
+			}
+			cur.pos = e2
+			s3, e3 := cur.peek()
+			if s2 < e2 && s3 < e3 && isDash(line[s3:e3]) && isNameToken(tok) && e2-s2 <= 8 {
+				h.Program = line[s:e2]
+				c.pos = e3
+				break
+			}
+		}
+		break
+	}
+	if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil && h.Component != nil) {
+		h.Reset()
+		h.Message = line
+		return false
+	}
+	i := c.pos
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	h.Message = line[i:]
+	return true
+}
+
+func trimBrackets(b []byte) []byte {
+	if len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']' {
+		return b[1 : len(b)-1]
+	}
+	return b
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isInt(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isTimeText reports whether tok looks like (part of) a timestamp: digits
+// with date/time separators ("2015-10-18", "18:01:47,978", "17/06/09",
+// "2015-07-29T17:41:44.747Z", "10.30 16:49:06"), or, at the start of a
+// line, a 6- or 8-digit date ("081109") or an epoch.
+func isTimeText(tok []byte, first bool) bool {
+	if len(tok) < 4 {
+		return false
+	}
+	// klog: I1121 10:00:00.123456
+	if first && (tok[0] == 'I' || tok[0] == 'W' || tok[0] == 'E' || tok[0] == 'F') && len(tok) == 5 && isInt(tok[1:]) {
+		return true
+	}
+	digits, seps, colons, dashes, slashes, dots := 0, 0, 0, 0, 0, 0
+	for i, c := range tok {
+		switch {
+		case isDigit(c):
+			digits++
+		case c == ':':
+			colons++
+			seps++
+		case c == '-':
+			dashes++
+			seps++
+		case c == '/':
+			slashes++
+			seps++
+		case c == '.' || c == ',':
+			seps++
+			if c == '.' {
+				dots++
+			}
+		case c == 'T' && i > 0 && isDigit(tok[i-1]):
+		case c == 'Z' && i == len(tok)-1:
+		case c == '+' && i > 0:
+		case c == ' ':
+			seps++
+		default:
+			return false
+		}
+	}
+	if digits < 4 || !isDigit(tok[0]) || dots == 3 && colons <= 1 {
+		return false // 10.0.0.1:80 is an address
+	}
+	if seps == 0 {
+		// pure digits: 081109 / 203615 (yymmdd, hhmmss), 20151018, epoch
+		return len(tok) == 6 || len(tok) == 8 || len(tok) == 10 || len(tok) == 13
+	}
+	if colons >= 1 || dashes == 2 || slashes == 2 || dots == 2 && seps == 2 && digits == 8 {
+		return true
+	}
+	// "10.30" (in a bracketed timestamp) or "03-17" (logcat): month and day
+	return first && seps == 1 && digits == 4 && len(tok) == 5 && (tok[2] == '.' || tok[2] == '-')
+}
+
+func isMonth(b []byte) bool {
+	if len(b) != 3 {
+		return false
+	}
+	switch string(b) {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
+}
+
+func isWeekday(b []byte) bool {
+	switch string(b) {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Mon,", "Tue,", "Wed,", "Thu,", "Fri,", "Sat,", "Sun,":
+		return true
+	}
+	return false
+}
+
+func isDay(b []byte) bool {
+	return (len(b) == 1 || len(b) == 2) && isInt(b) || len(b) == 4 && isInt(b)
+}
+
+func isSeparator(b []byte) bool {
+	return len(b) == 1 && (b[0] == '-' || b[0] == '|' || b[0] == ':')
+}
+
+func isDash(b []byte) bool { return len(b) == 1 && b[0] == '-' }
+
+var levels = []string{
+	"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
+	"CRITICAL", "CRIT", "SEVERE", "ALERT", "EMERG", "PANIC", "FINE", "FINER", "FINEST", "CONFIG",
+	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION",
+}
+
+// trimLevel strips brackets and a trailing colon: "[INFO]" "INFO:" "<warn>".
+func trimLevel(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ':' || b[len(b)-1] == ']' || b[len(b)-1] == '>') {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && (b[0] == '[' || b[0] == '<') {
+		b = b[1:]
+	}
+	return b
+}
+
+func isLevel(tok []byte) bool {
+	b := trimLevel(tok)
+	if len(b) < 3 || len(b) > 11 {
+		return false
+	}
+	upper := b[0] >= 'A' && b[0] <= 'Z'
+	for _, l := range levels {
+		if len(l) != len(b) {
+			continue
+		}
+		eq := true
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			if c >= 'a' && c <= 'z' {
+				c -= 32
+			}
+			if c != l[i] {
+				eq = false
+				break
+			}
+		}
+		// lower-case levels only when bracketed or with a colon, to leave
+		// message words ("error: …") alone
+		if eq && (upper || len(b) != len(tok)) {
+			return true
+		}
+	}
+	return false
+}
+
+// programToken matches "name[pid]:" and "name:" as in syslog.
+func programToken(tok []byte) (prog, pid []byte, ok bool) {
+	if len(tok) < 2 || tok[len(tok)-1] != ':' {
+		return nil, nil, false
+	}
+	b := tok[:len(tok)-1]
+	if b[len(b)-1] == ']' {
+		open := -1
+		for i := len(b) - 2; i > 0; i-- {
+			if b[i] == '[' {
+				open = i
+				break
+			}
+		}
+		if open <= 0 || !isInt(b[open+1:len(b)-1]) || !isNameToken(b[:open]) {
+			return nil, nil, false
+		}
+		return b[:open], b[open+1 : len(b)-1], true
+	}
+	return nil, nil, false
+}
+
+func isHostToken(b []byte) bool {
+	if len(b) == 0 || len(b) > 64 {
+		return false
+	}
+	for _, c := range b {
+		if !(isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// isNameToken: a program or component name (letters first, no '=').
+func isNameToken(b []byte) bool {
+	if len(b) == 0 || len(b) > 96 || !(isDigit(b[0]) || b[0]|0x20 >= 'a' && b[0]|0x20 <= 'z') {
+		return false
+	}
+	for _, c := range b {
+		if !(isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '.' || c == '-' || c == '_' || c == '$' || c == '/' || c == '(' || c == ')') {
+			return false
+		}
+	}
+	return true
+}
+
+// isComponent: "dfs.DataNode$PacketResponder:", "org.apache.Foo:", "main.go:42]".
+func isComponent(tok []byte) bool {
+	if len(tok) < 3 {
+		return false
+	}
+	last := tok[len(tok)-1]
+	if last != ':' && last != ']' {
+		return false
+	}
+	b := tok[:len(tok)-1]
+	if last == ']' {
+		// klog's "file.go:42]"
+		k := len(b) - 1
+		for k >= 0 && isDigit(b[k]) {
+			k--
+		}
+		if k <= 0 || b[k] != ':' || k == len(b)-1 {
+			return false
+		}
+		b = b[:k]
+	}
+	if !isNameToken(b) {
+		return false
+	}
+	for _, c := range b {
+		if c == '.' || c == '$' || c == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDot(b []byte) bool {
+	for _, c := range b {
+		if c == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+func trimSpaceRight(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func lastWord(b []byte) []byte {
+	i := len(b)
+	for i > 0 && b[i-1] != ' ' && b[i-1] != '\t' && b[i-1] != '[' {
+		i--
+	}
+	return b[i:]
+}
+
+func isLetterLevel(c byte) bool {
+	switch c {
+	case 'V', 'D', 'I', 'W', 'E', 'F', 'A':
+		return true
+	}
+	return false
+}
+
+// isDate: a date with a year (2017-05-16, 2017/05/16, 2005.06.03).
+func isDate(b []byte) bool {
+	if len(b) != 10 {
+		return false
+	}
+	for i, c := range b {
+		switch i {
+		case 4, 7:
+			if c != '-' && c != '/' && c != '.' {
+				return false
+			}
+		default:
+			if !isDigit(c) {
+				return false
+			}
+		}
+	}
+	return b[4] == b[7]
+}
+
+// isBracketTime: the inside of "[...]" is a timestamp: digits with time
+// separators, month and weekday names ("Sun Dec 04 04:47:44 2005",
+// "10.30 16:49:06", "2024-01-02 10:00:00.123").
+func isBracketTime(b []byte) bool {
+	if isTimeText(b, true) {
+		return true
+	}
+	b0 := b
+	clock := false
+	words := 0
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] != ' ' {
+			i++
+		}
+		w := b[:i]
+		switch {
+		case len(w) == 0:
+		case isMonth(w) || isWeekday(w):
+		case isInt(w) && len(w) <= 4:
+		case isTimeText(w, true) || isDateWord(w):
+			clock = true
+		case isZone(w):
+		default:
+			return false
+		}
+		words++
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		b = b[i:]
+	}
+	return clock && (words >= 2 || isDateWord(b0))
+}
+
+// levelAhead looks for an upper-case level within the next five tokens
+// from pos, with only upper-case words and tokens carrying digits before
+// it. It returns where the level starts, or 0.
+func levelAhead(line []byte, pos int) int {
+	c := cursor{line: line, pos: pos}
+	for n := 0; n < 6; n++ {
+		s, e := c.peek()
+		if s >= e {
+			return 0
+		}
+		tok := line[s:e]
+		if n > 0 && isLevel(tok) && tok[0] >= 'A' && tok[0] <= 'Z' {
+			return s
+		}
+		digits, lower := false, false
+		for _, ch := range tok {
+			if isDigit(ch) {
+				digits = true
+			} else if ch >= 'a' && ch <= 'z' {
+				lower = true
+			}
+		}
+		if !digits && lower {
+			return 0
+		}
+		c.pos = e
+	}
+	return 0
+}
+
+// splitPipes handles "time|field|field|message" headers.
+func splitPipes(line []byte, h *Header) bool {
+	first := 0
+	for first < len(line) && line[first] != '|' && line[first] != ' ' && line[first] != '\t' {
+		first++
+	}
+	if first >= len(line) || line[first] != '|' || !isTimeText(line[:first], true) {
+		return false
+	}
+	h.Time = line[:first]
+	pos := first + 1
+	for n := 0; n < 4; n++ {
+		i := pos
+		for i < len(line) && line[i] != '|' && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		if i >= len(line) || line[i] != '|' {
+			break
+		}
+		f := line[pos:i]
+		switch {
+		case isInt(f) && h.PID == nil:
+			h.PID = f
+		case isLevel(f) && h.Level == nil:
+			h.Level = trimLevel(f)
+		case h.Component == nil:
+			h.Component = f
+		}
+		pos = i + 1
+	}
+	h.Message = line[pos:]
+	return true
+}
+
+func isUpperWord(b []byte) bool {
+	if len(b) < 2 || len(b) > 32 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func hasColon(b []byte) bool {
+	for _, c := range b {
+		if c == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+func isYear(b []byte) bool {
+	return len(b) == 4 && isInt(b) && (b[0] == '1' && b[1] == '9' || b[0] == '2' && b[1] == '0')
+}
+
+// isZone: UTC, CEST, Z, +0000, -07:00.
+func isZone(b []byte) bool {
+	if len(b) >= 5 && len(b) <= 6 && (b[0] == '+' || b[0] == '-') && isDigit(b[1]) {
+		return true
+	}
+	if len(b) < 1 || len(b) > 4 {
+		return false
+	}
+	for _, c := range b {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return string(b) == "Z" || b[len(b)-1] == 'T' || string(b) == "UTC"
+}
+
+// isDateWord: a date with a month name, as in CLF ("14/Jan/2015:12:48:57.127").
+func isDateWord(b []byte) bool {
+	months := 0
+	digits := 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '/' || c == ':' || c == '.' || c == ',' || c == '-' || c == '+':
+		case i+3 <= len(b) && isMonth(b[i:i+3]):
+			months++
+			i += 2
+		default:
+			return false
+		}
+	}
+	return months == 1 && digits >= 6
+}
