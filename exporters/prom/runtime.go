@@ -71,8 +71,9 @@ func (h *hist) observe(bounds []float64, v float64) {
 type schedSample struct {
 	le    []float64 // chosen runtime boundaries
 	leStr [][]byte  // their text form
-	idx   []int     // le[k] == runtime Buckets[idx[k]]
-	cum   []uint64  // cumulative count at le[k] (filled per sample)
+	leS   []string
+	idx   []int    // le[k] == runtime Buckets[idx[k]]
+	cum   []uint64 // cumulative count at le[k] (filled per sample)
 	count uint64
 	sum   float64
 	nb    int // len(Buckets) the mapping was built for
@@ -118,7 +119,8 @@ type labelPair struct{ name, value string }
 type Runtime struct {
 	cfg RuntimeConfig
 
-	gcLe, pauseLe, schedLe [][]byte
+	gcLe, pauseLe, schedLe    [][]byte
+	gcLeS, pauseLeS, schedLeS []string
 
 	mu    sync.Mutex
 	procs map[uint32]*procState
@@ -131,6 +133,7 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	r.gcLe = leStrings(cfg.GCBuckets)
 	r.pauseLe = leStrings(cfg.PauseBuckets)
 	r.schedLe = leStrings(cfg.SchedBuckets)
+	r.gcLeS, r.pauseLeS, r.schedLeS = toStrings(r.gcLe), toStrings(r.pauseLe), toStrings(r.schedLe)
 	return r
 }
 
@@ -138,6 +141,14 @@ func leStrings(b []float64) [][]byte {
 	out := make([][]byte, len(b))
 	for i, v := range b {
 		out[i] = strconv.AppendFloat(nil, v, 'g', -1, 64)
+	}
+	return out
+}
+
+func toStrings(bs [][]byte) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
 	}
 	return out
 }
@@ -280,7 +291,7 @@ func (r *Runtime) mapSched(ps *procState, h *event.SchedHistogram) {
 		return
 	}
 	if s.nb != len(h.Buckets) || s.first != h.Buckets[0] {
-		s.le, s.idx, s.leStr = s.le[:0], s.idx[:0], s.leStr[:0]
+		s.le, s.idx, s.leStr, s.leS = s.le[:0], s.idx[:0], s.leStr[:0], s.leS[:0]
 		for _, target := range r.cfg.SchedBuckets {
 			// The largest finite runtime boundary <= target.
 			j, found := slices.BinarySearch(h.Buckets, target)
@@ -293,6 +304,7 @@ func (r *Runtime) mapSched(ps *procState, h *event.SchedHistogram) {
 			s.le = append(s.le, h.Buckets[j])
 			s.idx = append(s.idx, j)
 			s.leStr = append(s.leStr, strconv.AppendFloat(nil, h.Buckets[j], 'g', -1, 64))
+			s.leS = append(s.leS, string(s.leStr[len(s.leStr)-1]))
 		}
 		s.cum = make([]uint64, len(s.le))
 		s.nb, s.first = len(h.Buckets), h.Buckets[0]
