@@ -3,6 +3,7 @@ module github.com/gopulse/gopulse
 go 1.26.0
 
 require (
+	github.com/golang/snappy v1.0.0
 	github.com/klauspost/compress v1.20.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3

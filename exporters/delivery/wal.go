@@ -186,13 +186,14 @@ func (w *wal) active() *segment { return w.segs[len(w.segs)-1] }
 
 // appendFrame frames payload into dst.
 func appendFrame(dst []byte, payload []byte, items uint32) []byte {
-	var hdr [frameHeader]byte
-	binary.LittleEndian.PutUint32(hdr[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(hdr[8:], items)
-	c := crc32.Update(crc32.Checksum(hdr[8:12], castagnoli), castagnoli, payload)
-	binary.LittleEndian.PutUint32(hdr[4:], c)
-	dst = append(dst, hdr[:]...)
-	return append(dst, payload...)
+	start := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
+	dst = binary.LittleEndian.AppendUint32(dst, items)
+	dst = append(dst, payload...)
+	c := crc32.Checksum(dst[start+8:], castagnoli)
+	binary.LittleEndian.PutUint32(dst[start+4:], c)
+	return dst
 }
 
 // write appends already framed records (metas give their sizes) to the

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/exporters/delivery"
-	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/s2"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -170,14 +170,18 @@ func (w *RemoteWriter) send(ctx context.Context, samples int) error {
 	return w.q.Enqueue(ctx, w.comp, samples)
 }
 
-// EncodeSnappy snappy-block-compresses src into dst's storage, growing it
-// only when too small.
+// EncodeSnappy compresses src in the snappy block format (what remote write
+// and Loki expect) into dst's storage, growing it only when too small. It
+// uses s2's fast snappy-compatible encoder.
 func EncodeSnappy(dst, src []byte) []byte {
-	n := snappy.MaxEncodedLen(len(src))
+	n := s2.MaxEncodedLen(len(src))
+	if n < 0 {
+		return nil
+	}
 	if cap(dst) < n {
 		dst = make([]byte, n)
 	}
-	return snappy.Encode(dst[:n], src)
+	return s2.EncodeSnappy(dst[:n], src)
 }
 
 // appendGathered converts client_golang families to timeseries.
