@@ -406,8 +406,12 @@ func (q *Queue) healthLoop(ctx context.Context, hc HealthChecker) {
 			}
 			q.mu.Lock()
 			before := es.state
-			es.healthResult(time.Now(), err == nil)
+			now := time.Now()
+			es.healthResult(now, err == nil)
 			q.noteState(es, before, err)
+			if before != stateClosed && es.state == stateClosed {
+				q.retryNow(now)
+			}
 			q.mu.Unlock()
 		}
 		signal(q.notify)
@@ -486,7 +490,7 @@ func (q *Queue) dispatchLocked(ctx context.Context, wg *sync.WaitGroup) time.Tim
 			q.cursor = q.w.next(off)
 			if err != nil {
 				q.putBuf(body)
-				q.m.dropped.WithLabelValues("corrupt").Add(0)
+				q.m.dropped.WithLabelValues("read_error").Add(float64(items))
 				q.logOnce("read", "queue read failed; record skipped", "err", err)
 				q.ackLocked(off)
 				continue
@@ -585,6 +589,20 @@ func (q *Queue) send(ctx context.Context, it *item, es *endpointState) {
 		q.finish(it)
 	}
 	q.noteState(es, before, err)
+	if before != stateClosed && es.state == stateClosed {
+		q.retryNow(now)
+	}
+}
+
+// retryNow makes every waiting retry due: they failed because an endpoint
+// was down, and one is back. Retry-After pauses live on the endpoints and
+// still hold.
+func (q *Queue) retryNow(now time.Time) {
+	for _, r := range q.retries {
+		if r.notBefore.After(now) {
+			r.notBefore = now
+		}
+	}
 }
 
 // noteState logs and exports breaker transitions.

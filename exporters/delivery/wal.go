@@ -295,7 +295,7 @@ func (w *wal) read(off uint64, buf []byte) ([]byte, uint32, error) {
 	}
 	buf = buf[:m.n]
 	if _, err := s.f.ReadAt(buf, m.pos+frameHeader); err != nil {
-		return buf, 0, fmt.Errorf("read record %d: %w", off, err)
+		return buf, m.items, fmt.Errorf("read record %d: %w", off, err)
 	}
 	return buf, m.items, nil
 }

@@ -72,6 +72,7 @@ type schedSample struct {
 	le    []float64 // chosen runtime boundaries
 	leStr [][]byte  // their text form
 	leS   []string
+	leEnc []chunk
 	idx   []int    // le[k] == runtime Buckets[idx[k]]
 	cum   []uint64 // cumulative count at le[k] (filled per sample)
 	count uint64
@@ -92,6 +93,8 @@ type procState struct {
 	known   bool
 	labels  []byte // pid="…",exe="…",service="…"[,namespace,pod,container]
 	sorted  []labelPair
+	enc     []chunk // sorted base labels, encoded for remote write
+	infoEnc [2]chunk
 	info    []byte // go_version="…",stripped="…"
 	version string
 
@@ -121,6 +124,7 @@ type Runtime struct {
 
 	gcLe, pauseLe, schedLe    [][]byte
 	gcLeS, pauseLeS, schedLeS []string
+	enc                       runtimeChunks
 
 	mu    sync.Mutex
 	procs map[uint32]*procState
@@ -134,6 +138,7 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	r.pauseLe = leStrings(cfg.PauseBuckets)
 	r.schedLe = leStrings(cfg.SchedBuckets)
 	r.gcLeS, r.pauseLeS, r.schedLeS = toStrings(r.gcLe), toStrings(r.pauseLe), toStrings(r.schedLe)
+	r.enc = newRuntimeChunks(r)
 	return r
 }
 
@@ -234,6 +239,13 @@ func (ps *procState) setLabels() {
 		return 0
 	})
 	ps.sorted = pairs
+	ps.enc = ps.enc[:0]
+	for _, lp := range pairs {
+		if lp.value != "" {
+			ps.enc = append(ps.enc, newChunk(lp.name, lp.value))
+		}
+	}
+	ps.infoEnc = [2]chunk{newChunk("go_version", p.GoVersion), newChunk("stripped", strconv.FormatBool(p.Stripped))}
 }
 
 // HandleRuntime implements event.RuntimeSink.
@@ -291,7 +303,7 @@ func (r *Runtime) mapSched(ps *procState, h *event.SchedHistogram) {
 		return
 	}
 	if s.nb != len(h.Buckets) || s.first != h.Buckets[0] {
-		s.le, s.idx, s.leStr, s.leS = s.le[:0], s.idx[:0], s.leStr[:0], s.leS[:0]
+		s.le, s.idx, s.leStr, s.leS, s.leEnc = s.le[:0], s.idx[:0], s.leStr[:0], s.leS[:0], s.leEnc[:0]
 		for _, target := range r.cfg.SchedBuckets {
 			// The largest finite runtime boundary <= target.
 			j, found := slices.BinarySearch(h.Buckets, target)
@@ -305,6 +317,7 @@ func (r *Runtime) mapSched(ps *procState, h *event.SchedHistogram) {
 			s.idx = append(s.idx, j)
 			s.leStr = append(s.leStr, strconv.AppendFloat(nil, h.Buckets[j], 'g', -1, 64))
 			s.leS = append(s.leS, string(s.leStr[len(s.leStr)-1]))
+			s.leEnc = append(s.leEnc, newChunk("le", s.leS[len(s.leS)-1]))
 		}
 		s.cum = make([]uint64, len(s.le))
 		s.nb, s.first = len(h.Buckets), h.Buckets[0]

@@ -29,12 +29,12 @@ func RemoteWriteHeaders() map[string]string {
 // RemoteWriteConfig configures remote write.
 type RemoteWriteConfig struct {
 	// Interval between two snapshots of the series.
-	Interval time.Duration
+	Interval time.Duration `yaml:"interval"`
 	// MaxRequestBytes is the uncompressed size at which a request is cut.
-	MaxRequestBytes int
+	MaxRequestBytes int `yaml:"max_request_bytes"`
 	// Queue is the delivery configuration (endpoints, on-disk queue, retries).
-	Queue delivery.Config
-	HTTP  delivery.HTTPConfig
+	Queue delivery.Config     `yaml:"queue"`
+	HTTP  delivery.HTTPConfig `yaml:"http"`
 }
 
 // DefaultRemoteWriteConfig returns defaults; set Queue.Endpoints and Queue.Dir.
