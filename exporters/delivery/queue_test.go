@@ -823,3 +823,32 @@ func TestCloseTwiceAndEnqueueAfterClose(t *testing.T) {
 		t.Fatalf("run after close: %v", err)
 	}
 }
+
+func TestOrderedKeepsLogOrderAcrossRetries(t *testing.T) {
+	rc := &recorder{}
+	rc.handle = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n%3 == 1 { // every third request fails once
+			http.Error(w, "flaky", http.StatusServiceUnavailable)
+			return false
+		}
+		return true
+	}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL)
+	cfg.Ordered = true
+	cfg.Breaker.FailureThreshold = 100
+	h := start(t, cfg, Deps{})
+	want := bodies("o", 30)
+	h.enqueue(want...)
+	waitFor(t, "delivery", 20*time.Second, func() bool { return len(rc.accepted()) == len(want) })
+	got := rc.accepted()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("position %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+	if h.metric("gopulse_exporter_failed_total", "reason", "status_5xx") == 0 {
+		t.Fatal("no failure happened; the test proves nothing")
+	}
+}

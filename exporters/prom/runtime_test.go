@@ -2,6 +2,7 @@ package prom
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/exporters/delivery"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
@@ -301,6 +303,18 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The delivery metrics too, with some values in every vector.
+	qcfg := delivery.DefaultConfig()
+	qcfg.Name, qcfg.Dir = "prometheus_remote_write", t.TempDir()
+	qcfg.Endpoints = []delivery.Endpoint{{URL: "http://127.0.0.1:9/api/v1/write"}}
+	q, err := delivery.New(qcfg, delivery.Deps{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if err := q.Enqueue(context.Background(), make([]byte, qcfg.MaxRecordBytes+1), 3); err == nil {
+		t.Fatal("oversized payload accepted")
+	}
 	r := NewRuntime(DefaultRuntimeConfig())
 	populate(t, r, 3)
 	r.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineCreate, PID: 1000, Goid: 9, Site: "x"})
