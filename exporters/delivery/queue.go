@@ -330,7 +330,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	q.runMu.Lock()
 	if q.running {
 		q.runMu.Unlock()
-		return errors.New("delivery queue already running")
+		return ErrRunning
 	}
 	if q.isClosed() {
 		q.runMu.Unlock()

@@ -14,6 +14,22 @@ import (
 
 const benchProcs = 20
 
+// loop runs body b.N times and reports ns/sample and CPU ns per op.
+func loop(b *testing.B, samples int, body func(i int)) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	c0, ok := cpuTime()
+	for i := 0; i < b.N; i++ {
+		body(i)
+	}
+	c1, _ := cpuTime()
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+	if ok {
+		b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
 func benchRuntime(b *testing.B) *Runtime {
 	r := NewRuntime(DefaultRuntimeConfig())
 	populate(b, r, benchProcs)
@@ -32,26 +48,19 @@ func countSamples(b *testing.B, r *Runtime) int {
 func BenchmarkExposition(b *testing.B) {
 	r := benchRuntime(b)
 	samples := countSamples(b, r)
-	size := len(r.AppendExposition(nil, false))
+	size := int64(len(r.AppendExposition(nil, false)))
 
 	b.Run("impl=gopulse", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
 		buf := r.AppendExposition(nil, false)
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			buf = r.AppendExposition(buf[:0], false)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+		b.SetBytes(size)
+		loop(b, samples, func(int) { buf = r.AppendExposition(buf[:0], false) })
 	})
 	b.Run("impl=client_golang", func(b *testing.B) {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(newRefCollector(r))
 		var buf bytes.Buffer
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
+		b.SetBytes(size)
+		loop(b, samples, func(int) {
 			buf.Reset()
 			mfs, err := reg.Gather()
 			if err != nil {
@@ -60,8 +69,7 @@ func BenchmarkExposition(b *testing.B) {
 			for _, mf := range mfs {
 				expfmt.MetricFamilyToText(&buf, mf)
 			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+		})
 	})
 	b.Run("impl=expfmt_only", func(b *testing.B) {
 		reg := prometheus.NewRegistry()
@@ -71,16 +79,13 @@ func BenchmarkExposition(b *testing.B) {
 			b.Fatal(err)
 		}
 		var buf bytes.Buffer
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
+		b.SetBytes(size)
+		loop(b, samples, func(int) {
 			buf.Reset()
 			for _, mf := range mfs {
 				expfmt.MetricFamilyToText(&buf, mf)
 			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+		})
 	})
 }
 
@@ -129,26 +134,22 @@ func BenchmarkRemoteWrite(b *testing.B) {
 	r := benchRuntime(b)
 	samples := countSamples(b, r)
 	raw, _, _ := r.AppendWriteRequest(nil, 1, 0, 0)
-	size := len(raw)
+	size := int64(len(raw))
 
 	b.Run("impl=gopulse", func(b *testing.B) {
-		var raw, comp []byte
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			raw, _, _ = r.AppendWriteRequest(raw[:0], int64(i+1), 0, 0)
-			comp = EncodeSnappy(comp, raw)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+		var buf, comp []byte
+		b.SetBytes(size)
+		loop(b, samples, func(i int) {
+			buf, _, _ = r.AppendWriteRequest(buf[:0], int64(i+1), 0, 0)
+			comp = EncodeSnappy(comp, buf)
+		})
 	})
 	b.Run("impl=prompb_build", func(b *testing.B) {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(newRefCollector(r))
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
+		var comp []byte
+		b.SetBytes(size)
+		loop(b, samples, func(i int) {
 			mfs, err := reg.Gather()
 			if err != nil {
 				b.Fatal(err)
@@ -158,9 +159,8 @@ func BenchmarkRemoteWrite(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_ = snappy.Encode(nil, p)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+			comp = snappy.Encode(comp[:cap(comp)], p)
+		})
 	})
 	b.Run("impl=prompb_marshal", func(b *testing.B) {
 		var wr prompb.WriteRequest
@@ -168,23 +168,20 @@ func BenchmarkRemoteWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 		var comp []byte
-		b.ReportAllocs()
-		b.SetBytes(int64(size))
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
+		b.SetBytes(size)
+		loop(b, samples, func(int) {
 			p, err := wr.Marshal()
 			if err != nil {
 				b.Fatal(err)
 			}
 			comp = snappy.Encode(comp[:cap(comp)], p)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+		})
 	})
 }
 
 // BenchmarkWriteRequestEncode isolates the protobuf encoding (no snappy):
 // the hand-written encoder from the aggregator's state versus gogo's Marshal
-// of an already built prompb.WriteRequest.
+// of an already built prompb.WriteRequest into a reused buffer.
 func BenchmarkWriteRequestEncode(b *testing.B) {
 	r := benchRuntime(b)
 	samples := countSamples(b, r)
@@ -192,29 +189,21 @@ func BenchmarkWriteRequestEncode(b *testing.B) {
 	size := len(raw)
 	b.Run("impl=gopulse", func(b *testing.B) {
 		buf := make([]byte, 0, 2*size)
-		b.ReportAllocs()
 		b.SetBytes(int64(size))
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			buf, _, _ = r.AppendWriteRequest(buf[:0], int64(i+1), 0, 0)
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+		loop(b, samples, func(i int) { buf, _, _ = r.AppendWriteRequest(buf[:0], int64(i+1), 0, 0) })
 	})
 	b.Run("impl=prompb_marshal", func(b *testing.B) {
 		var wr prompb.WriteRequest
 		if err := wr.Unmarshal(raw); err != nil {
 			b.Fatal(err)
 		}
-		buf := make([]byte, 0, size)
-		b.ReportAllocs()
+		buf := make([]byte, 2*size)
 		b.SetBytes(int64(size))
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			buf = buf[:wr.Size()]
-			if _, err := wr.MarshalToSizedBuffer(buf); err != nil {
+		loop(b, samples, func(int) {
+			n := wr.Size()
+			if _, err := wr.MarshalToSizedBuffer(buf[:n]); err != nil {
 				b.Fatal(err)
 			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+		})
 	})
 }
