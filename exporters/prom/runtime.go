@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
 )
@@ -34,6 +35,11 @@ type RuntimeConfig struct {
 	// MaxSites and MaxTracked bound the per-process leak tracking memory.
 	MaxSites   int
 	MaxTracked int
+
+	// StaleAfter removes a process that has had no event and no UpsertProc
+	// for that long (a safety net when its exit was missed); 0 keeps it
+	// until KindProcExit or RemoveProc.
+	StaleAfter time.Duration
 }
 
 // DefaultRuntimeConfig returns the default buckets and leak thresholds.
@@ -47,6 +53,7 @@ func DefaultRuntimeConfig() RuntimeConfig {
 		LeakMinLive:  100,
 		MaxSites:     1024,
 		MaxTracked:   1 << 16,
+		StaleAfter:   10 * time.Minute,
 	}
 }
 
@@ -88,15 +95,16 @@ type siteState struct {
 }
 
 type procState struct {
-	pid     uint32
-	proc    event.Proc
-	known   bool
-	labels  []byte // pid="…",exe="…",service="…"[,namespace,pod,container]
-	sorted  []labelPair
-	enc     []chunk // sorted base labels, encoded for remote write
-	infoEnc [2]chunk
-	info    []byte // go_version="…",stripped="…"
-	version string
+	pid      uint32
+	lastSeen int64 // Unix ns of the newest event or UpsertProc
+	proc     event.Proc
+	known    bool
+	labels   []byte // pid="…",exe="…",service="…"[,namespace,pod,container]
+	sorted   []labelPair
+	enc      []chunk // sorted base labels, encoded for remote write
+	infoEnc  [2]chunk
+	info     []byte // go_version="…",stripped="…"
+	version  string
 
 	gcCycles   uint64
 	gcDur      hist
@@ -166,6 +174,7 @@ func (r *Runtime) UpsertProc(p *event.Proc) {
 	ps := r.state(uint32(p.PID))
 	ps.proc = *p
 	ps.known = true
+	ps.lastSeen = max(ps.lastSeen, time.Now().UnixNano())
 	ps.setLabels()
 }
 
@@ -198,6 +207,7 @@ func (r *Runtime) state(pid uint32) *procState {
 		pauses:     make([]hist, int(event.STWOther)+1),
 	}
 	ps.proc.PID = int(pid)
+	ps.lastSeen = time.Now().UnixNano()
 	ps.setLabels()
 	r.procs[pid] = ps
 	i, _ := slices.BinarySearchFunc(r.order, pid, func(p *procState, pid uint32) int {
@@ -257,6 +267,9 @@ func (r *Runtime) HandleRuntime(ev *event.Runtime) {
 		return
 	}
 	ps := r.state(ev.PID)
+	if ev.TS > ps.lastSeen {
+		ps.lastSeen = ev.TS
+	}
 	switch ev.Kind {
 	case event.KindGCEnd:
 		ps.gcCycles++
@@ -408,6 +421,28 @@ func (r *Runtime) leakWindow(ps *procState, ts int64) {
 		}
 	}
 	ps.suspects = n
+}
+
+// Prune removes the processes not seen for StaleAfter and returns how many
+// it removed. The handler and the remote writer call it before encoding.
+func (r *Runtime) Prune(now time.Time) int {
+	if r.cfg.StaleAfter <= 0 {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	limit := now.Add(-r.cfg.StaleAfter).UnixNano()
+	n := 0
+	for i := 0; i < len(r.order); {
+		ps := r.order[i]
+		if ps.lastSeen < limit {
+			r.remove(ps.pid)
+			n++
+			continue
+		}
+		i++
+	}
+	return n
 }
 
 // Len returns the number of processes with series.

@@ -2,8 +2,10 @@ package prom
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/exporters/delivery"
@@ -348,5 +351,59 @@ func TestZeroAllocs(t *testing.T) {
 		r.HandleRuntime(&sample)
 	}); n != 0 {
 		t.Errorf("HandleRuntime: %v allocs", n)
+	}
+}
+
+func TestPruneRemovesSilentProcesses(t *testing.T) {
+	cfg := DefaultRuntimeConfig()
+	cfg.StaleAfter = time.Minute
+	r := NewRuntime(cfg)
+	now := time.Now()
+	r.UpsertProc(&event.Proc{PID: 1, Exe: "/a", Service: "a"})
+	r.UpsertProc(&event.Proc{PID: 2, Exe: "/b", Service: "b"})
+	r.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 2, TS: now.Add(2 * time.Minute).UnixNano(), Goroutines: 3})
+	if n := r.Prune(now.Add(90 * time.Second)); n != 1 {
+		t.Fatalf("pruned %d, want 1", n)
+	}
+	out := string(r.AppendExposition(nil, false))
+	if strings.Contains(out, `pid="1"`) || !strings.Contains(out, `pid="2"`) {
+		t.Fatalf("wrong process pruned:\n%s", out)
+	}
+	cfg.StaleAfter = 0
+	r2 := NewRuntime(cfg)
+	r2.UpsertProc(&event.Proc{PID: 1})
+	if n := r2.Prune(now.Add(24 * time.Hour)); n != 0 {
+		t.Fatal("pruning disabled but a process was removed")
+	}
+}
+
+func TestHandlerGzip(t *testing.T) {
+	r := NewRuntime(DefaultRuntimeConfig())
+	populate(t, r, 2)
+	srv := httptest.NewServer(NewHandler(nil, r, nil))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("content-encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(body, r.AppendExposition(nil, false)) {
+		t.Fatal("gzip body differs from the exposition")
+	}
+	if acceptsGzip("gzip;q=0") || !acceptsGzip("br, gzip;q=0.5") || acceptsGzip("identity") {
+		t.Error("accept-encoding parsing")
 	}
 }

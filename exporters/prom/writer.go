@@ -152,6 +152,7 @@ func (w *RemoteWriter) Collect(ctx context.Context, now time.Time) error {
 	if w.deps.Runtime == nil {
 		return nil
 	}
+	w.deps.Runtime.Prune(now)
 	for next := 0; next >= 0; {
 		var n int
 		w.raw, next, n = w.deps.Runtime.AppendWriteRequest(w.raw[:0], ts, next, w.cfg.MaxRequestBytes)
