@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"sort"
 	"testing"
+	"unsafe"
+
+	"github.com/gopulse/gopulse/event"
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/client_golang/prometheus"
@@ -206,4 +209,22 @@ func BenchmarkWriteRequestEncode(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkHandleRuntime is the sink's per-event cost for a mix of GC, STW
+// and trace-mode scheduling events (bytes: the event struct).
+func BenchmarkHandleRuntime(b *testing.B) {
+	r := benchRuntime(b)
+	evs := []event.Runtime{
+		{Kind: event.KindGCEnd, PID: 1005, DurationNS: 2_000_000},
+		{Kind: event.KindSTW, PID: 1005, Reason: event.STWGCSweepTermination, DurationNS: 15_000},
+		{Kind: event.KindSTW, PID: 1007, Reason: event.STWGCMarkTermination, DurationNS: 45_000},
+		{Kind: event.KindSchedLatency, PID: 1009, LatencyNS: 3_000},
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(unsafe.Sizeof(event.Runtime{})))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.HandleRuntime(&evs[i%len(evs)])
+	}
 }
