@@ -86,6 +86,7 @@ type Queue struct {
 
 	runMu     sync.Mutex
 	running   bool
+	closing   bool
 	cancelRun context.CancelFunc
 	runDone   chan struct{}
 	closeOnce sync.Once
@@ -251,6 +252,11 @@ func (q *Queue) flushLocked() error {
 	q.m.queueBytes.Set(float64(q.w.total))
 	q.mu.Unlock()
 	if err != nil {
+		lost := 0
+		for _, m := range metas {
+			lost += int(m.items)
+		}
+		q.m.dropped.WithLabelValues("write_error").Add(float64(lost))
 		return err
 	}
 	signal(q.notify)
@@ -332,7 +338,7 @@ func (q *Queue) Run(ctx context.Context) error {
 		q.runMu.Unlock()
 		return ErrRunning
 	}
-	if q.isClosed() {
+	if q.closing {
 		q.runMu.Unlock()
 		return ErrClosed
 	}
@@ -725,20 +731,15 @@ func (q *Queue) putBuf(b []byte) {
 	}
 }
 
-func (q *Queue) isClosed() bool {
-	q.memMu.Lock()
-	defer q.memMu.Unlock()
-	return q.closed
-}
-
 // Close stops Run if it is running, writes the in-memory batch to the log,
 // syncs and closes it. It is safe to call more than once.
 func (q *Queue) Close() error {
 	q.closeOnce.Do(func() {
 		q.runMu.Lock()
-		cancel, done := q.cancelRun, q.runDone
+		q.closing = true
+		running, cancel, done := q.running, q.cancelRun, q.runDone
 		q.runMu.Unlock()
-		if cancel != nil {
+		if running {
 			cancel()
 			<-done
 		}
