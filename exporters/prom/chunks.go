@@ -66,13 +66,6 @@ func newRuntimeChunks(r *Runtime) runtimeChunks {
 	return c
 }
 
-// extras are the series' own labels, sorted by name, __name__ first (it
-// sorts before every lower-case label name).
-type extras struct {
-	n int
-	c [3]*chunk
-}
-
 func sampleSize(v float64, ts int64) int {
 	n := 0
 	if v != 0 {
@@ -84,31 +77,21 @@ func sampleSize(v float64, ts int64) int {
 	return n
 }
 
-// appendSeriesChunks appends one TimeSeries from pre-encoded labels. The
+// appendSeries2 appends one TimeSeries: the __name__ label, the process's
+// pre-encoded base labels with up to two extra labels spliced in at their
+// sorted offsets (s1 <= s2; a nil extra adds nothing), and one sample. The
 // length is computed first, so nothing is moved afterwards.
-func appendSeriesChunks(b []byte, base []chunk, ex *extras, v float64, ts int64) []byte {
-	size := 0
-	for i := range base {
-		size += len(base[i].enc)
-	}
-	for i := 0; i < ex.n; i++ {
-		size += len(ex.c[i].enc)
-	}
+func appendSeries2(b []byte, name, base []byte, s1 int, e1 []byte, s2 int, e2 []byte, v float64, ts int64) []byte {
 	ss := sampleSize(v, ts)
-	size += 1 + pbwire.SizeVarint(uint64(ss)) + ss
-
+	size := len(name) + len(base) + len(e1) + len(e2) + 1 + pbwire.SizeVarint(uint64(ss)) + ss
 	b = pbwire.AppendTag(b, 1, pbwire.WireBytes)
 	b = pbwire.AppendVarint(b, uint64(size))
-	i, j := 0, 0
-	for i < len(base) || j < ex.n {
-		if j >= ex.n || (i < len(base) && base[i].name < ex.c[j].name) {
-			b = append(b, base[i].enc...)
-			i++
-			continue
-		}
-		b = append(b, ex.c[j].enc...)
-		j++
-	}
+	b = append(b, name...)
+	b = append(b, base[:s1]...)
+	b = append(b, e1...)
+	b = append(b, base[s1:s2]...)
+	b = append(b, e2...)
+	b = append(b, base[s2:]...)
 	b = pbwire.AppendTag(b, 2, pbwire.WireBytes)
 	b = pbwire.AppendVarint(b, uint64(ss))
 	if v != 0 {
@@ -121,31 +104,19 @@ func appendSeriesChunks(b []byte, base []chunk, ex *extras, v float64, ts int64)
 	return b
 }
 
-// appendHistChunks appends the series of one histogram.
-func appendHistChunks(b []byte, base []chunk, names *histChunks, reason *chunk, le []chunk, inf *chunk, cum func(int) uint64, count uint64, sum float64, ts int64) ([]byte, int) {
-	var ex extras
-	ex.c[0] = &names.bucket
-	ex.n = 2
-	leSlot := 1
+// appendHistChunks appends the series of one histogram; reason may be nil.
+func appendHistChunks(b []byte, ps *procState, names *histChunks, reason *chunk, le []chunk, inf *chunk, cum func(int) uint64, count uint64, sum float64, ts int64) ([]byte, int) {
+	base := ps.baseEnc
+	sr := len(base)
+	var re []byte
 	if reason != nil {
-		// "le" < "reason"
-		ex.c[2] = reason
-		ex.n = 3
+		sr, re = ps.splitReason, reason.enc
 	}
 	for k := range le {
-		ex.c[leSlot] = &le[k]
-		b = appendSeriesChunks(b, base, &ex, float64(cum(k)), ts)
+		b = appendSeries2(b, names.bucket.enc, base, ps.splitLe, le[k].enc, sr, re, float64(cum(k)), ts)
 	}
-	ex.c[leSlot] = inf
-	b = appendSeriesChunks(b, base, &ex, float64(count), ts)
-	ex = extras{n: 1}
-	if reason != nil {
-		ex.c[1] = reason
-		ex.n = 2
-	}
-	ex.c[0] = &names.sum
-	b = appendSeriesChunks(b, base, &ex, sum, ts)
-	ex.c[0] = &names.count
-	b = appendSeriesChunks(b, base, &ex, float64(count), ts)
+	b = appendSeries2(b, names.bucket.enc, base, ps.splitLe, inf.enc, sr, re, float64(count), ts)
+	b = appendSeries2(b, names.sum.enc, base, sr, re, len(base), nil, sum, ts)
+	b = appendSeries2(b, names.count.enc, base, sr, re, len(base), nil, float64(count), ts)
 	return b, len(le) + 3
 }

@@ -91,21 +91,17 @@ func (r *Runtime) AppendWriteRequest(b []byte, tsMs int64, start, maxBytes int) 
 	startLen := len(b)
 	for pi := start; pi < len(r.order); pi++ {
 		ps := r.order[pi]
-		base := ps.enc
-		ex := extras{n: 3, c: [3]*chunk{&c.info, &ps.infoEnc[0], &ps.infoEnc[1]}}
-		b = appendSeriesChunks(b, base, &ex, 1, tsMs)
-		ex = extras{n: 1, c: [3]*chunk{&c.cycles}}
-		b = appendSeriesChunks(b, base, &ex, float64(ps.gcCycles), tsMs)
-		ex.c[0] = &c.gs
-		b = appendSeriesChunks(b, base, &ex, float64(ps.goroutines), tsMs)
-		ex.c[0] = &c.created
-		b = appendSeriesChunks(b, base, &ex, float64(ps.created), tsMs)
-		ex.c[0] = &c.leaks
-		b = appendSeriesChunks(b, base, &ex, float64(ps.suspects), tsMs)
+		base := ps.baseEnc
+		end := len(base)
+		b = appendSeries2(b, c.info.enc, base, ps.splitGoVersion, ps.infoEnc[0].enc, ps.splitStripped, ps.infoEnc[1].enc, 1, tsMs)
+		b = appendSeries2(b, c.cycles.enc, base, end, nil, end, nil, float64(ps.gcCycles), tsMs)
+		b = appendSeries2(b, c.gs.enc, base, end, nil, end, nil, float64(ps.goroutines), tsMs)
+		b = appendSeries2(b, c.created.enc, base, end, nil, end, nil, float64(ps.created), tsMs)
+		b = appendSeries2(b, c.leaks.enc, base, end, nil, end, nil, float64(ps.suspects), tsMs)
 		samples += 5
 		var n int
 		hc := histCum{h: &ps.gcDur}
-		b, n = appendHistChunks(b, base, &c.gcDur, nil, c.gcLe, &c.inf, hc.at, ps.gcDur.count, ps.gcDur.sum, tsMs)
+		b, n = appendHistChunks(b, ps, &c.gcDur, nil, c.gcLe, &c.inf, hc.at, ps.gcDur.count, ps.gcDur.sum, tsMs)
 		samples += n
 		for reason := range ps.pauses {
 			h := &ps.pauses[reason]
@@ -113,15 +109,15 @@ func (r *Runtime) AppendWriteRequest(b []byte, tsMs int64, start, maxBytes int) 
 				continue
 			}
 			hc := histCum{h: h}
-			b, n = appendHistChunks(b, base, &c.pause, &c.reasons[reason], c.pauseLe, &c.inf, hc.at, h.count, h.sum, tsMs)
+			b, n = appendHistChunks(b, ps, &c.pause, &c.reasons[reason], c.pauseLe, &c.inf, hc.at, h.count, h.sum, tsMs)
 			samples += n
 		}
 		if ps.hasSched {
 			s := &ps.sched
-			b, n = appendHistChunks(b, base, &c.sched, nil, s.leEnc, &c.inf, func(k int) uint64 { return s.cum[k] }, s.count, s.sum, tsMs)
+			b, n = appendHistChunks(b, ps, &c.sched, nil, s.leEnc, &c.inf, func(k int) uint64 { return s.cum[k] }, s.count, s.sum, tsMs)
 		} else {
 			hc := histCum{h: &ps.schedTrace}
-			b, n = appendHistChunks(b, base, &c.sched, nil, c.schedLe, &c.inf, hc.at, ps.schedTrace.count, ps.schedTrace.sum, tsMs)
+			b, n = appendHistChunks(b, ps, &c.sched, nil, c.schedLe, &c.inf, hc.at, ps.schedTrace.count, ps.schedTrace.sum, tsMs)
 		}
 		samples += n
 		if maxBytes > 0 && len(b)-startLen >= maxBytes && pi+1 < len(r.order) {

@@ -103,8 +103,12 @@ type procState struct {
 	sorted   []labelPair
 	enc      []chunk // sorted base labels, encoded for remote write
 	infoEnc  [2]chunk
-	info     []byte // go_version="…",stripped="…"
-	version  string
+	// baseEnc is enc concatenated; split* are the byte offsets where a
+	// label of that name sorts in.
+	baseEnc                                             []byte
+	splitGoVersion, splitStripped, splitLe, splitReason int
+	info                                                []byte // go_version="…",stripped="…"
+	version                                             string
 
 	gcCycles   uint64
 	gcDur      hist
@@ -256,6 +260,21 @@ func (ps *procState) setLabels() {
 		}
 	}
 	ps.infoEnc = [2]chunk{newChunk("go_version", p.GoVersion), newChunk("stripped", strconv.FormatBool(p.Stripped))}
+	ps.baseEnc = ps.baseEnc[:0]
+	for _, c := range ps.enc {
+		ps.baseEnc = append(ps.baseEnc, c.enc...)
+	}
+	split := func(name string) int {
+		n := 0
+		for _, c := range ps.enc {
+			if c.name < name {
+				n += len(c.enc)
+			}
+		}
+		return n
+	}
+	ps.splitGoVersion, ps.splitStripped = split("go_version"), split("stripped")
+	ps.splitLe, ps.splitReason = split("le"), split("reason")
 }
 
 // HandleRuntime implements event.RuntimeSink.
