@@ -282,6 +282,9 @@ func TestOpenMetricsNegotiation(t *testing.T) {
 	if ct != ContentTypeOpenMetrics || !strings.HasSuffix(body, "# EOF\n") || strings.Count(body, "# EOF") != 1 {
 		t.Fatalf("openmetrics: %s\n%s", ct, body)
 	}
+	if !strings.Contains(body, `le="1.0"}`) || strings.Contains(body, `le="1"}`) {
+		t.Error("OpenMetrics le values must be canonical floats")
+	}
 	if !strings.Contains(body, "# TYPE gopulse_go_gc_cycles counter\n") || !strings.Contains(body, "gopulse_go_gc_cycles_total{") {
 		t.Error("OpenMetrics counter family must drop _total in TYPE and keep it on the sample")
 	}
