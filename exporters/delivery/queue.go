@@ -130,6 +130,7 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 		ack.close()
 		return nil, err
 	}
+	w.syncOnRotate = cfg.Fsync != FsyncNever
 	if st.tornTail > 0 {
 		m.walErrors.WithLabelValues("torn_tail").Add(float64(st.tornTail))
 		log.Warn("queue recovery skipped a torn tail record", "exporter", cfg.Name, "dir", cfg.Dir)

@@ -58,6 +58,9 @@ type wal struct {
 	segs     []*segment // ascending; the last one is active
 	total    int64      // bytes of all segments on disk
 	scratch  []byte
+	// syncOnRotate fsyncs a segment when it is closed (fsync policies other
+	// than never).
+	syncOnRotate bool
 }
 
 func segName(base uint64) string { return fmt.Sprintf("%020d%s", base, segSuffix) }
@@ -215,6 +218,12 @@ func (w *wal) write(frames []byte, metas []recMeta) (uint64, error) {
 	s.size = pos
 	w.total += int64(len(frames))
 	if s.size >= w.segBytes {
+		if w.syncOnRotate {
+			// Later syncs only see the active segment.
+			if err := s.f.Sync(); err != nil {
+				return off, fmt.Errorf("sync segment: %w", err)
+			}
+		}
 		if err := w.newSegment(s.end()); err != nil {
 			return off, err
 		}
@@ -227,6 +236,11 @@ func (w *wal) rotate() error {
 	s := w.active()
 	if s.size == 0 {
 		return nil
+	}
+	if w.syncOnRotate {
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("sync segment: %w", err)
+		}
 	}
 	return w.newSegment(s.end())
 }
