@@ -182,6 +182,16 @@ func (w *wal) newSegment(base uint64) error {
 		return fmt.Errorf("create segment: %w", err)
 	}
 	w.segs = append(w.segs, &segment{base: base, f: f})
+	if w.syncOnRotate {
+		// Make the new file's directory entry durable too.
+		if d, err := os.Open(w.dir); err == nil {
+			err = d.Sync()
+			d.Close()
+			if err != nil {
+				return fmt.Errorf("sync queue dir: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
