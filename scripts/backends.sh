@@ -149,7 +149,176 @@ cmd_build() {
 	log "build done"
 }
 
+# ---------------------------------------------------------------- run
+
+PROM_SCRAPE_TARGET=${PROM_SCRAPE_TARGET:-127.0.0.1:19100}
+J2_METRICS_PORT=${J2_METRICS_PORT:-18888}
+
+pidfile() { printf '%s/%s.pid\n' "$RUN" "$1"; }
+
+running() {
+	local pf
+	pf=$(pidfile "$1")
+	[ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null
+}
+
+# wait_http NAME URL SECONDS: poll until URL answers 2xx.
+wait_http() {
+	local name=$1 url=$2 secs=$3 i
+	for ((i = 0; i < secs * 4; i++)); do
+		if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
+			log "$name ready ($url)"
+			return 0
+		fi
+		if ! running "$name"; then
+			log "$name exited; last log lines:"
+			tail -n 30 "$RUN/$name.log" >&2 || true
+			return 1
+		fi
+		sleep 0.25
+	done
+	log "$name not ready after ${secs}s; last log lines:"
+	tail -n 30 "$RUN/$name.log" >&2 || true
+	return 1
+}
+
+# spawn NAME CMD...: start CMD in the background, logging to $RUN/NAME.log.
+spawn() {
+	local name=$1
+	shift
+	mkdir -p "$RUN"
+	if running "$name"; then
+		log "$name already running (pid $(cat "$(pidfile "$name")"))"
+		return 0
+	fi
+	setsid "$@" >>"$RUN/$name.log" 2>&1 </dev/null &
+	echo $! >"$(pidfile "$name")"
+}
+
+# datadir NAME: a data dir, emptied unless KEEP_DATA=1.
+datadir() {
+	local d=$RUN/$1-data
+	if [ "${KEEP_DATA:-0}" != 1 ]; then
+		rm -rf "$d"
+	fi
+	mkdir -p "$d"
+	printf '%s\n' "$d"
+}
+
+start_prometheus() {
+	local data conf=$RUN/prometheus.yml
+	build_prometheus
+	data=$(datadir prometheus)
+	mkdir -p "$RUN"
+	sed "s/@SCRAPE_TARGET@/$PROM_SCRAPE_TARGET/" "$CONF/prometheus.yml" >"$conf"
+	spawn prometheus prometheus --config.file="$conf" --storage.tsdb.path="$data" \
+		--web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-remote-write-receiver \
+		--web.enable-lifecycle --log.level=warn
+	wait_http prometheus "http://127.0.0.1:$PROM_PORT/-/ready" 60
+}
+
+start_loki() {
+	local data
+	build_loki
+	data=$(datadir loki)
+	LOKI_DATA=$data LOKI_HTTP_PORT=$LOKI_HTTP_PORT LOKI_GRPC_PORT=$LOKI_GRPC_PORT \
+		spawn loki "$LOKI_BIN" -config.file="$CONF/loki.yaml" -config.expand-env=true
+	wait_http loki "http://127.0.0.1:$LOKI_HTTP_PORT/ready" 180
+}
+
+start_jaeger2() {
+	local conf=$RUN/jaeger2.yaml
+	build_jaeger2
+	mkdir -p "$RUN"
+	sed -e "s/@METRICS_PORT@/$J2_METRICS_PORT/" -e "s/@QUERY_HTTP_PORT@/$J2_QUERY_HTTP_PORT/" \
+		-e "s/@QUERY_GRPC_PORT@/$J2_QUERY_GRPC_PORT/" -e "s/@OTLP_GRPC_PORT@/$J2_OTLP_GRPC_PORT/" \
+		-e "s/@OTLP_HTTP_PORT@/$J2_OTLP_HTTP_PORT/" "$CONF/jaeger2.yaml" >"$conf"
+	JAEGER_LISTEN_HOST=127.0.0.1 spawn jaeger2 "$JAEGER2_BIN" --config="$conf"
+	wait_http jaeger2 "http://127.0.0.1:$J2_QUERY_HTTP_PORT/api/services" 60
+}
+
+start_jaeger1() {
+	local flags=() f
+	build_jaeger1
+	# Every listener on loopback: the known ones on fixed ports, any other
+	# *.host-port flag this version has on an ephemeral loopback port.
+	while read -r f; do
+		case $f in
+		--collector.grpc-server.host-port) flags+=("$f=127.0.0.1:$J1_GRPC_PORT") ;;
+		--query.http-server.host-port) flags+=("$f=127.0.0.1:$J1_QUERY_HTTP_PORT") ;;
+		--admin.http.host-port) flags+=("$f=127.0.0.1:$J1_ADMIN_PORT") ;;
+		*) flags+=("$f=127.0.0.1:0") ;;
+		esac
+	done < <(SPAN_STORAGE_TYPE=memory "$JAEGER1_BIN" --help 2>/dev/null | grep -o -- '--[a-z0-9.-]*host-port' | sort -u)
+	SPAN_STORAGE_TYPE=memory spawn jaeger1 "$JAEGER1_BIN" "${flags[@]}" --log-level=warn
+	wait_http jaeger1 "http://127.0.0.1:$J1_QUERY_HTTP_PORT/api/services" 60
+}
+
+stop_one() {
+	local name=$1 pf pid i
+	pf=$(pidfile "$name")
+	[ -f "$pf" ] || return 0
+	pid=$(cat "$pf")
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -s "${SIGNAL:-TERM}" "$pid" 2>/dev/null || true
+		for ((i = 0; i < 120; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.25
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			log "$name (pid $pid) ignored SIG${SIGNAL:-TERM}; killing"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -f "$pf"
+	log "$name stopped"
+}
+
+names_or_all() {
+	if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf '%s\n' prometheus loki jaeger2 jaeger1; fi
+}
+
+cmd_start() {
+	local n
+	for n in $(names_or_all "$@"); do
+		case $n in
+		prometheus | loki | jaeger2 | jaeger1) "start_$n" ;;
+		*) log "unknown backend $n"; return 2 ;;
+		esac
+	done
+}
+
+cmd_stop() {
+	local n
+	for n in $(names_or_all "$@"); do stop_one "$n"; done
+}
+
+cmd_status() {
+	local n
+	for n in $(names_or_all "$@"); do
+		if running "$n"; then echo "$n running pid $(cat "$(pidfile "$n")")"; else echo "$n stopped"; fi
+	done
+}
+
+# cmd_env prints the endpoints for the e2e tests, as shell assignments.
+cmd_env() {
+	cat <<EOV
+export GOPULSE_E2E_BACKENDS=$0
+export GOPULSE_E2E_PROM_URL=http://127.0.0.1:$PROM_PORT
+export GOPULSE_E2E_PROM_SCRAPE=$PROM_SCRAPE_TARGET
+export GOPULSE_E2E_LOKI_URL=http://127.0.0.1:$LOKI_HTTP_PORT
+export GOPULSE_E2E_JAEGER2_OTLP=http://127.0.0.1:$J2_OTLP_HTTP_PORT
+export GOPULSE_E2E_JAEGER2_QUERY=http://127.0.0.1:$J2_QUERY_HTTP_PORT
+export GOPULSE_E2E_JAEGER1_GRPC=127.0.0.1:$J1_GRPC_PORT
+export GOPULSE_E2E_JAEGER1_QUERY=http://127.0.0.1:$J1_QUERY_HTTP_PORT
+EOV
+}
+
 case ${1:-} in
 build) shift; cmd_build "$@" ;;
+start) shift; cmd_start "$@" ;;
+stop) shift; cmd_stop "$@" ;;
+status) shift; cmd_status "$@" ;;
+env) cmd_env ;;
 *) echo "usage: $0 build|start|stop|status|env [prometheus loki jaeger2 jaeger1]" >&2; exit 2 ;;
 esac
