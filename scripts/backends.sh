@@ -26,6 +26,8 @@ CONF=$HERE/backends
 PROM_PORT=${PROM_PORT:-19090}
 LOKI_HTTP_PORT=${LOKI_HTTP_PORT:-13100}
 LOKI_GRPC_PORT=${LOKI_GRPC_PORT:-19095}
+LOKI2_HTTP_PORT=${LOKI2_HTTP_PORT:-13101}
+LOKI2_GRPC_PORT=${LOKI2_GRPC_PORT:-19096}
 J2_OTLP_HTTP_PORT=${J2_OTLP_HTTP_PORT:-14318}
 J2_OTLP_GRPC_PORT=${J2_OTLP_GRPC_PORT:-14317}
 J2_QUERY_HTTP_PORT=${J2_QUERY_HTTP_PORT:-16686}
@@ -140,7 +142,7 @@ cmd_build() {
 	for n in "${names[@]}"; do
 		case $n in
 		prometheus) build_prometheus ;;
-		loki) build_loki ;;
+		loki | loki2) build_loki ;;
 		jaeger2) build_jaeger2 ;;
 		jaeger1) build_jaeger1 ;;
 		*) log "unknown backend $n"; return 2 ;;
@@ -217,14 +219,20 @@ start_prometheus() {
 	wait_http prometheus "http://127.0.0.1:$PROM_PORT/-/ready" 60
 }
 
-start_loki() {
-	local data
+# loki_instance NAME HTTP_PORT GRPC_PORT
+loki_instance() {
+	local name=$1 data
 	build_loki
-	data=$(datadir loki)
-	LOKI_DATA=$data LOKI_HTTP_PORT=$LOKI_HTTP_PORT LOKI_GRPC_PORT=$LOKI_GRPC_PORT \
-		spawn loki "$LOKI_BIN" -config.file="$CONF/loki.yaml" -config.expand-env=true
-	wait_http loki "http://127.0.0.1:$LOKI_HTTP_PORT/ready" 180
+	data=$(datadir "$name")
+	LOKI_DATA=$data LOKI_HTTP_PORT=$2 LOKI_GRPC_PORT=$3 \
+		spawn "$name" "$LOKI_BIN" -config.file="$CONF/loki.yaml" -config.expand-env=true
+	wait_http "$name" "http://127.0.0.1:$2/ready" 180
 }
+
+start_loki() { loki_instance loki "$LOKI_HTTP_PORT" "$LOKI_GRPC_PORT"; }
+
+# loki2: a second instance, the failover target.
+start_loki2() { loki_instance loki2 "$LOKI2_HTTP_PORT" "$LOKI2_GRPC_PORT"; }
 
 start_jaeger2() {
 	local conf=$RUN/jaeger2.yaml
@@ -275,14 +283,14 @@ stop_one() {
 }
 
 names_or_all() {
-	if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf '%s\n' prometheus loki jaeger2 jaeger1; fi
+	if [ $# -gt 0 ]; then printf '%s\n' "$@"; else printf '%s\n' prometheus loki loki2 jaeger2 jaeger1; fi
 }
 
 cmd_start() {
 	local n
 	for n in $(names_or_all "$@"); do
 		case $n in
-		prometheus | loki | jaeger2 | jaeger1) "start_$n" ;;
+		prometheus | loki | loki2 | jaeger2 | jaeger1) "start_$n" ;;
 		*) log "unknown backend $n"; return 2 ;;
 		esac
 	done
@@ -307,6 +315,7 @@ export GOPULSE_E2E_BACKENDS=$0
 export GOPULSE_E2E_PROM_URL=http://127.0.0.1:$PROM_PORT
 export GOPULSE_E2E_PROM_SCRAPE=$PROM_SCRAPE_TARGET
 export GOPULSE_E2E_LOKI_URL=http://127.0.0.1:$LOKI_HTTP_PORT
+export GOPULSE_E2E_LOKI2_URL=http://127.0.0.1:$LOKI2_HTTP_PORT
 export GOPULSE_E2E_JAEGER2_OTLP=http://127.0.0.1:$J2_OTLP_HTTP_PORT
 export GOPULSE_E2E_JAEGER2_QUERY=http://127.0.0.1:$J2_QUERY_HTTP_PORT
 export GOPULSE_E2E_JAEGER1_GRPC=127.0.0.1:$J1_GRPC_PORT
