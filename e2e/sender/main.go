@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string) error {
 	cfg.Name = "loki"
 	cfg.Endpoints = []delivery.Endpoint{{URL: o.url + loki.PushPath}}
 	cfg.Dir = filepath.Join(o.dir, "wal")
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return err
+	}
 	cfg.Fsync = delivery.FsyncAlways
 	cfg.FlushInterval = 100 * time.Millisecond
 	cfg.Retry.MaxBackoff = 2 * time.Second
