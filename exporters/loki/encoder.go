@@ -9,7 +9,7 @@
 package loki
 
 import (
-	"github.com/golang/snappy"
+	"github.com/klauspost/compress/s2"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/gopulse/gopulse/event"
@@ -343,9 +343,11 @@ func (e *Encoder) appendEntry(dst []byte, en *entry) []byte {
 // result is valid until the next call to Encode.
 func (e *Encoder) Encode() []byte {
 	e.raw = e.AppendProto(e.raw[:0])
-	if n := snappy.MaxEncodedLen(len(e.raw)); cap(e.snapped) < n {
+	// s2's snappy-compatible block encoder: Loki decodes it with
+	// golang/snappy like any other snappy block.
+	if n := s2.MaxEncodedLen(len(e.raw)); cap(e.snapped) < n {
 		e.snapped = make([]byte, n)
 	}
-	e.snapped = snappy.Encode(e.snapped[:cap(e.snapped)], e.raw)
+	e.snapped = s2.EncodeSnappy(e.snapped[:cap(e.snapped)], e.raw)
 	return e.snapped
 }
