@@ -222,3 +222,14 @@ func TestEncoderForgetsExitedProcs(t *testing.T) {
 		t.Fatalf("resources after exit: %+v", enc.resources)
 	}
 }
+
+func TestBuilderAttachedMidCycle(t *testing.T) {
+	// Only the final pause of the cycle was seen: the trace has the cycle
+	// and its mark-termination span, nothing invented.
+	b := newBuilder(int64(time.Millisecond), 0)
+	ev := event.Runtime{Kind: event.KindGCEnd, PID: 3, Cycle: 9, TS: 2_000_000, StartNS: 1_000_000, DurationNS: 70_000, MarkTermNS: 70_000}
+	spans := b.add(nil, &ev)
+	if len(spans) != 2 || spans[1].name != NameMarkTerm || spans[1].start != 1_000_000 || spans[1].end != 1_070_000 {
+		t.Fatalf("spans %+v", spans)
+	}
+}
