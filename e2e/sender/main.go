@@ -108,14 +108,17 @@ func run(ctx context.Context, args []string) error {
 	var buf, seqBuf, userBuf []byte
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	perTick := max(1, o.rate/100)
+	began, from := time.Now(), next
 	for seq := next; seq < o.lines; {
+		var now time.Time
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case now = <-tick.C:
 		}
-		for k := 0; k < perTick && seq < o.lines; k++ {
+		// Catch up with the schedule: a late tick does not lower the rate.
+		due := from + int(now.Sub(began).Seconds()*float64(o.rate))
+		for seq < due && seq < o.lines {
 			buf = fmt.Appendf(buf[:0], "level=info msg=\"order placed\" seq=%d run=%d user=u%d amount=%d.%02d", seq, runN, seq%977, seq%500, seq%100)
 			seqBuf = strconv.AppendInt(seqBuf[:0], int64(seq), 10)
 			userBuf = fmt.Appendf(userBuf[:0], "u%d", seq%977)
