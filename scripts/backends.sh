@@ -311,7 +311,7 @@ cmd_status() {
 # cmd_env prints the endpoints for the e2e tests, as shell assignments.
 cmd_env() {
 	cat <<EOV
-export GOPULSE_E2E_BACKENDS=$0
+export GOPULSE_E2E_BACKENDS=$HERE/backends.sh
 export GOPULSE_E2E_PROM_URL=http://127.0.0.1:$PROM_PORT
 export GOPULSE_E2E_PROM_SCRAPE=$PROM_SCRAPE_TARGET
 export GOPULSE_E2E_LOKI_URL=http://127.0.0.1:$LOKI_HTTP_PORT
