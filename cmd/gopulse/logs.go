@@ -3,10 +3,117 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 )
 
-// PLACEHOLDER: replaced by the log engine work (issue 3).
+const logsUsage = `Usage:
+  gopulse logs inspect [--output table|json|jsonschema] [--top N] [FILE…|-]
+  gopulse logs parse [--pattern P] [FILE…|-]
+
+inspect prints the detected format(s), the inferred schema, the top
+templates and schema drift. parse prints one JSON object per input line.
+Inputs may be gzip-compressed; "-" (or no FILE) reads stdin.
+`
+
 func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("logs: not built yet")
+	if len(args) == 0 {
+		fmt.Fprint(stderr, logsUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "parse":
+		return runLogsParse(ctx, args[1:], stdin, stdout, stderr)
+	case "inspect":
+		return runLogsInspect(ctx, args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, logsUsage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "gopulse logs: unknown command %q\n\n%s", args[0], logsUsage)
+		return errUsage
+	}
 }
+
+// parseFlags parses flags that may appear before, between or after the
+// file arguments; "-" is a file (stdin), "--" ends the flags.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return files, nil
+		}
+		files = append(files, args[0])
+		args = args[1:]
+		if files[len(files)-1] == "--" {
+			files = append(files[:len(files)-1], args...)
+			return files, nil
+		}
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func flagErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return errUsage
+}
+
+func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("logs parse", stderr)
+	pattern := fs.String("pattern", "", "parse every line with this pattern (e.g. `<ip:client> - <_> [<ts:time>] \"<method> <path> <_>\" <int:status>`)")
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return flagErr(err)
+	}
+	an, err := newAnalyzer(analyzerConfig{Pattern: *pattern})
+	if err != nil {
+		return err
+	}
+	ins, err := openInputs(files, stdin)
+	if err != nil {
+		return err
+	}
+	defer closeInputs(ins)
+
+	// Pass 1 mines templates over all inputs, so that every line of a
+	// template gets the template's final text and id.
+	for _, in := range ins {
+		an.startStream(in.name)
+		if err := readLines(ctx, in, func(line []byte, _ uint64, _ bool) error {
+			an.learn(line)
+			return nil
+		}, nil); err != nil {
+			return err
+		}
+	}
+	an.endLearning()
+	w := newJSONWriter(stdout)
+	for _, in := range ins {
+		an.startStream(in.name)
+		src := ""
+		if len(ins) > 1 {
+			src = in.name
+		}
+		if err := readLines(ctx, in, func(line []byte, n uint64, truncated bool) error {
+			res := an.analyze(line)
+			return w.writeParsed(src, n, line, truncated, res)
+		}, nil); err != nil {
+			w.flush()
+			return err
+		}
+	}
+	return w.flush()
+}
+

@@ -1,0 +1,78 @@
+package logparse
+
+// Normalised level names. NormalizeLevel returns sub-slices of this table,
+// which must never be written to.
+var levelNames = [...][]byte{
+	lvlTrace: []byte("trace"),
+	lvlDebug: []byte("debug"),
+	lvlInfo:  []byte("info"),
+	lvlWarn:  []byte("warn"),
+	lvlError: []byte("error"),
+	lvlFatal: []byte("fatal"),
+}
+
+const (
+	lvlNone = iota - 1
+	lvlTrace
+	lvlDebug
+	lvlInfo
+	lvlWarn
+	lvlError
+	lvlFatal
+)
+
+// NormalizeLevel maps a level word to one of "trace", "debug", "info",
+// "warn", "error" or "fatal" (case-insensitive; common synonyms such as
+// "WARNING", "err", "crit", "notice", "dbg" and the single letters used by
+// klog and others). It returns nil for anything else. The result is shared
+// and read-only.
+func NormalizeLevel(b []byte) []byte {
+	if l := levelIndex(b); l >= 0 {
+		return levelNames[l][:len(levelNames[l]):len(levelNames[l])]
+	}
+	return nil
+}
+
+func levelIndex(b []byte) int {
+	if len(b) == 0 || len(b) > 13 {
+		return lvlNone
+	}
+	var buf [13]byte
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(b)]) {
+	case "trace", "trc", "verbose", "finest", "finer", "t":
+		return lvlTrace
+	case "debug", "dbg", "debu", "fine", "d", "debug1", "debug2", "debug3", "debug4", "debug5":
+		return lvlDebug
+	case "info", "inf", "information", "informational", "notice", "note", "i", "n", "config", "log":
+		return lvlInfo
+	case "warn", "warning", "wrn", "w", "wa":
+		return lvlWarn
+	case "error", "err", "eror", "e", "severe", "fail", "failure":
+		return lvlError
+	case "fatal", "ftl", "f", "crit", "critical", "alert", "emerg", "emergency", "panic", "dpanic", "c", "a":
+		return lvlFatal
+	}
+	return lvlNone
+}
+
+// syslogLevel maps a syslog severity (0..7) to a level name.
+func syslogLevel(sev int) []byte {
+	switch {
+	case sev <= 2:
+		return levelNames[lvlFatal]
+	case sev == 3:
+		return levelNames[lvlError]
+	case sev == 4:
+		return levelNames[lvlWarn]
+	case sev <= 6:
+		return levelNames[lvlInfo]
+	default:
+		return levelNames[lvlDebug]
+	}
+}

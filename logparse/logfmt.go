@@ -1,0 +1,233 @@
+package logparse
+
+import (
+	"github.com/gopulse/gopulse/event"
+)
+
+// keyRole says what a well-known key means.
+func keyRole(k []byte) Role {
+	switch len(k) {
+	case 1:
+		if k[0] == 't' {
+			return RoleTime
+		}
+	case 2:
+		if string(k) == "ts" {
+			return RoleTime
+		}
+	case 3:
+		switch string(k) {
+		case "msg", "@mt":
+			return RoleMessage
+		case "lvl", "@l":
+			return RoleLevel
+		}
+	case 4:
+		switch string(k) {
+		case "time", "date":
+			return RoleTime
+		}
+	case 5:
+		if string(k) == "level" {
+			return RoleLevel
+		}
+	case 7:
+		if string(k) == "message" {
+			return RoleMessage
+		}
+	case 8:
+		switch string(k) {
+		case "severity", "loglevel", "@message":
+			if k[0] == '@' {
+				return RoleMessage
+			}
+			return RoleLevel
+		case "datetime":
+			return RoleTime
+		}
+	case 9:
+		switch string(k) {
+		case "timestamp", "log.level", "levelname":
+			if k[0] == 't' {
+				return RoleTime
+			}
+			return RoleLevel
+		}
+	case 10:
+		if string(k) == "@timestamp" {
+			return RoleTime
+		}
+	}
+	return RoleField
+}
+
+// classify gives a cheap type to a bare (unquoted) token: int, float, bool
+// or string. Richer types are the schema's business.
+func classify(v []byte) event.FieldType {
+	if len(v) == 0 {
+		return event.TypeString
+	}
+	switch string(v) {
+	case "true", "false", "TRUE", "FALSE", "True", "False":
+		return event.TypeBool
+	}
+	if e := scanNumber(v, 0); e == len(v) {
+		for _, c := range v {
+			if c == '.' || c == 'e' || c == 'E' {
+				return event.TypeFloat
+			}
+		}
+		return event.TypeInt
+	}
+	return event.TypeString
+}
+
+// applyRole stores a well-known key's value in the record.
+func applyRole(r *Record, k, v []byte, year int) event.FieldType {
+	switch keyRole(k) {
+	case RoleMessage:
+		if r.Message == nil {
+			r.Message = v
+		}
+	case RoleLevel:
+		if r.Level == nil {
+			r.Level = NormalizeLevel(v)
+		}
+	case RoleTime:
+		if ns, n, l, ok := ParseAnyTime(v, year); ok && n == len(v) {
+			r.setTS(ns, l)
+			return event.TypeTimestamp
+		}
+	}
+	return 0
+}
+
+// logfmtPair parses key=value at i (no leading blanks) and adds the field.
+// With strict, a key without "=" fails.
+func logfmtPair(r *Record, b []byte, i int, strict bool) (int, bool) {
+	ks := i
+	for i < len(b) && b[i] > ' ' && b[i] != '=' && b[i] != '"' {
+		i++
+	}
+	if i == ks {
+		return 0, false
+	}
+	key := b[ks:i:i]
+	if i >= len(b) || b[i] != '=' {
+		if strict {
+			return 0, false
+		}
+		r.Add(key, nil, event.TypeBool)
+		return i, true
+	}
+	i++
+	var val []byte
+	t := event.TypeString
+	if i < len(b) && b[i] == '"' {
+		e, esc := scanQuoted(b, i+1, '"')
+		if e < 0 {
+			return 0, false
+		}
+		val = b[i+1 : e : e]
+		if esc {
+			val = unescape(r, val)
+		}
+		i = e + 1
+		if i < len(b) && b[i] != ' ' && b[i] != '\t' {
+			return 0, false
+		}
+	} else {
+		vs := i
+		for i < len(b) && b[i] != ' ' && b[i] != '\t' {
+			if b[i] == '"' && strict {
+				return 0, false
+			}
+			i++
+		}
+		val = b[vs:i:i]
+		t = classify(val)
+	}
+	if rt := applyRole(r, key, val, 0); rt != 0 {
+		t = rt
+	}
+	r.Add(key, val, t)
+	return i, true
+}
+
+// Logfmt parses key=value lines ("level=info msg=\"hello world\" n=3").
+// Every blank-separated token must be a key=value pair.
+type Logfmt struct{}
+
+// Name returns "logfmt".
+func (Logfmt) Name() string { return "logfmt" }
+
+// Parse parses one logfmt line.
+func (Logfmt) Parse(line []byte, r *Record) error { return parseLogfmt("logfmt", line, r) }
+
+func parseLogfmt(name string, line []byte, r *Record) error {
+	i := 0
+	n := 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			break
+		}
+		e, ok := logfmtPair(r, line, i, true)
+		if !ok {
+			return r.fail(name, "expected key=value", i)
+		}
+		i = e
+		n++
+	}
+	if n == 0 {
+		return r.fail(name, "empty line", 0)
+	}
+	r.Format = name
+	r.Body = line
+	return nil
+}
+
+// SlogText parses the output of Go's log/slog TextHandler: logfmt whose
+// first keys are time (optional), level and msg.
+type SlogText struct{}
+
+// Name returns "slog".
+func (SlogText) Name() string { return "slog" }
+
+// Parse parses one slog text line.
+func (SlogText) Parse(line []byte, r *Record) error {
+	if len(line) < 10 || !(hasPrefix(line, "time=") || hasPrefix(line, "level=")) {
+		return r.fail("slog", "expected time= or level=", 0)
+	}
+	if err := parseLogfmt("slog", line, r); err != nil {
+		r.serr.Format = "slog"
+		return err
+	}
+	i := 0
+	if string(r.Fields[0].Key) == "time" {
+		i = 1
+	}
+	if len(r.Fields) < i+2 || string(r.Fields[i].Key) != "level" || string(r.Fields[i+1].Key) != "msg" {
+		return r.fail("slog", "expected time, level and msg keys", 0)
+	}
+	// slog writes DEBUG, INFO, WARN, ERROR, optionally with an offset (INFO+2).
+	lv := r.Fields[i].Value
+	if len(lv) < 4 || lv[0] < 'A' || lv[0] > 'Z' || lv[1] < 'A' || lv[1] > 'Z' {
+		return r.fail("slog", "expected an upper-case level", 0)
+	}
+	base := lv
+	for j, c := range lv {
+		if c == '+' || c == '-' {
+			base = lv[:j]
+			break
+		}
+	}
+	r.Level = NormalizeLevel(base)
+	return nil
+}
+
+func hasPrefix(b []byte, p string) bool {
+	return len(b) >= len(p) && string(b[:len(p)]) == p
+}

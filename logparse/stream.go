@@ -1,0 +1,228 @@
+package logparse
+
+import (
+	"time"
+)
+
+// DefaultMaxLine is the default line size limit: longer lines are cut and
+// flagged Truncated.
+const DefaultMaxLine = 10 << 20
+
+// DefaultDetectLines is how many lines vote on a stream's format.
+const DefaultDetectLines = 20
+
+// StreamOptions configures a Stream.
+type StreamOptions struct {
+	// Parsers are the candidate formats, most specific first. Nil means
+	// DefaultParsers(Year).
+	Parsers []Parser
+	// Fallback parses lines no candidate accepts (free text). Nil means such
+	// lines return the error of the stream's format.
+	Fallback Parser
+	// MaxLine caps line length (DefaultMaxLine when 0).
+	MaxLine int
+	// DetectLines is the number of lines that vote (DefaultDetectLines when 0).
+	DetectLines int
+	// Year is used for layouts without a year (syslog, klog); 0 means the
+	// current year when the Stream is made.
+	Year int
+}
+
+// DefaultParsers returns every built-in format, most specific first.
+func DefaultParsers(year int) []Parser {
+	return []Parser{
+		JSON{},
+		NewSyslog5424(),
+		NewSyslog3164(year),
+		NewCombined(),
+		NewCLF(),
+		NewNginxError(),
+		NewApacheError(),
+		NewKlog(year),
+		SlogText{},
+		Logfmt{},
+	}
+}
+
+// Stream parses the lines of one log stream (one file or container). It
+// unwraps CRI and docker json-file lines (reassembling partial lines),
+// votes on the format over the first lines, then uses the winner for every
+// line, trying the other candidates and then the fallback for a line that
+// does not parse. A Stream is not safe for concurrent use.
+type Stream struct {
+	parsers  []Parser
+	fallback Parser
+	maxLine  int
+	detect   int
+
+	votes   []int // per parser, during detection
+	seen    int
+	current int // index of the stream's format; -1 while detecting
+	counts  map[string]int
+
+	wrapper  string // detected wrapper, "" for none
+	partial  []byte // CRI/docker partial line being reassembled
+	pstream  []byte
+	unwrap   []byte // docker: the unescaped log text
+	wrapRec  Record
+	partTrnc bool
+}
+
+// NewStream returns a Stream.
+func NewStream(opts StreamOptions) *Stream {
+	if opts.Year == 0 {
+		opts.Year = time.Now().UTC().Year()
+	}
+	if opts.Parsers == nil {
+		opts.Parsers = DefaultParsers(opts.Year)
+	}
+	if opts.MaxLine <= 0 {
+		opts.MaxLine = DefaultMaxLine
+	}
+	if opts.DetectLines <= 0 {
+		opts.DetectLines = DefaultDetectLines
+	}
+	return &Stream{
+		parsers:  opts.Parsers,
+		fallback: opts.Fallback,
+		maxLine:  opts.MaxLine,
+		detect:   opts.DetectLines,
+		votes:    make([]int, len(opts.Parsers)),
+		current:  -1,
+		counts:   make(map[string]int, len(opts.Parsers)+2),
+	}
+}
+
+// Format returns the stream's detected format ("" while still voting).
+func (s *Stream) Format() string {
+	if s.current < 0 {
+		return ""
+	}
+	return s.parsers[s.current].Name()
+}
+
+// Wrapper returns the detected wrapper ("cri", "docker" or "").
+func (s *Stream) Wrapper() string { return s.wrapper }
+
+// Formats returns how many lines each format parsed so far (the fallback's
+// name included, and "empty" for empty lines). The map is the Stream's own:
+// read it, do not keep it across Parse calls.
+func (s *Stream) Formats() map[string]int { return s.counts }
+
+// Parse parses one line (without its newline; a trailing \r is removed)
+// into r, which is Reset first. It returns ErrPartial for a wrapper line
+// that is only part of a log line. Otherwise r is always filled — Body is
+// set even when the error is not nil — so that no line is lost.
+func (s *Stream) Parse(line []byte, r *Record) error {
+	r.Reset()
+	if len(line) > s.maxLine {
+		line = line[:s.maxLine]
+		r.Truncated = true
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	body, wts, err := s.unwrapLine(line, r)
+	if err != nil {
+		return err
+	}
+	err = s.parseBody(body, r)
+	if r.Wrapper != "" && r.TSLayout == "" && wts != 0 {
+		r.TS, r.TSLayout = wts, LayoutRFC3339
+	}
+	return err
+}
+
+func (s *Stream) parseBody(body []byte, r *Record) error {
+	r.Body = body
+	if len(trimSpace(body)) == 0 {
+		r.Format = "empty"
+		s.counts["empty"]++
+		return nil
+	}
+	mark := len(r.scratch)
+	if s.current >= 0 {
+		if err := s.parsers[s.current].Parse(body, r); err == nil {
+			s.counts[r.Format]++
+			return nil
+		}
+		r.resetParse(mark)
+	}
+	for i, p := range s.parsers {
+		if i == s.current {
+			continue
+		}
+		if err := p.Parse(body, r); err == nil {
+			if s.current < 0 {
+				s.vote(i)
+			}
+			s.counts[r.Format]++
+			return nil
+		}
+		r.resetParse(mark)
+	}
+	if s.current < 0 {
+		s.vote(-1)
+	}
+	r.Body = body
+	if s.fallback != nil {
+		err := s.fallback.Parse(body, r)
+		r.Body = body
+		if err == nil {
+			s.counts[r.Format]++
+		}
+		return err
+	}
+	name := "unknown"
+	if s.current >= 0 {
+		name = s.parsers[s.current].Name()
+	}
+	return r.fail(name, "no format matches", 0)
+}
+
+// vote records that parser i (or none, -1) parsed a detection line, and
+// fixes the format once enough lines voted.
+func (s *Stream) vote(i int) {
+	if i >= 0 {
+		s.votes[i]++
+	}
+	s.seen++
+	if s.seen < s.detect {
+		return
+	}
+	best := -1
+	for j, v := range s.votes {
+		if v > 0 && (best < 0 || v > s.votes[best]) {
+			best = j
+		}
+	}
+	if best >= 0 && s.votes[best]*2 >= s.seen {
+		s.current = best
+		return
+	}
+	// No clear winner (mostly free text): keep voting over a longer window.
+	for j := range s.votes {
+		s.votes[j] = 0
+	}
+	s.seen = 0
+	if s.detect < 1<<20 {
+		s.detect *= 2
+	}
+}
+
+// Flush parses a pending partial line (CRI "P" lines or docker chunks with
+// no final part) at the end of a stream. It returns false when nothing was
+// pending.
+func (s *Stream) Flush(r *Record) (bool, error) {
+	if len(s.partial) == 0 {
+		return false, nil
+	}
+	r.Reset()
+	s.unwrap = append(s.unwrap[:0], s.partial...)
+	s.partial = s.partial[:0]
+	r.Wrapper = s.wrapper
+	r.Stream = s.pstream
+	r.Truncated = s.partTrnc
+	s.partTrnc = false
+	return true, s.parseBody(s.unwrap, r)
+}

@@ -1,0 +1,264 @@
+package logparse
+
+import (
+	"github.com/gopulse/gopulse/event"
+)
+
+var (
+	keyPriority = []byte("priority")
+	keyFacility = []byte("facility")
+	keySeverity = []byte("severity")
+	keyHostname = []byte("hostname")
+	keyAppname  = []byte("appname")
+	keyProcID   = []byte("procid")
+	keyMsgID    = []byte("msgid")
+	keyVersion  = []byte("version")
+	keySD       = []byte("sd")
+)
+
+// pri reads "<NNN>" at the start of b and adds priority, facility and
+// severity. It returns the bytes used (0 when there is no PRI).
+func pri(b []byte, r *Record) (int, bool) {
+	if len(b) < 3 || b[0] != '<' {
+		return 0, true
+	}
+	e := scanDigits(b, 1, 3)
+	if e < 0 || e >= len(b) || b[e] != '>' {
+		return 0, false
+	}
+	v := 0
+	for _, c := range b[1:e] {
+		v = v*10 + int(c-'0')
+	}
+	if v > 191 {
+		return 0, false
+	}
+	r.Add(keyPriority, b[1:e:e], event.TypeInt)
+	r.Level = syslogLevel(v & 7)
+	return e + 1, true
+}
+
+// Syslog3164 parses BSD syslog lines (RFC 3164), as sent on the wire (with
+// "<PRI>") or as written to files (without), also with the RFC 3339
+// timestamps rsyslog writes:
+//
+//	<34>Oct 11 22:14:15 mymachine su[123]: 'su root' failed for lonvick
+//	2024-01-02T15:04:05.123456+01:00 host sshd[42]: Accepted password
+type Syslog3164 struct{ year int }
+
+// NewSyslog3164 returns the RFC 3164 parser ("syslog"); year is used for
+// the year-less timestamps.
+func NewSyslog3164(year int) Syslog3164 { return Syslog3164{year: year} }
+
+// Name returns "syslog".
+func (Syslog3164) Name() string { return "syslog" }
+
+// Parse parses one RFC 3164 line.
+func (p Syslog3164) Parse(b []byte, r *Record) error {
+	i, ok := pri(b, r)
+	if !ok {
+		return r.fail("syslog", "bad <priority>", 0)
+	}
+	ts, n, ok := ParseSyslogTime(b[i:], p.year)
+	layout := LayoutSyslog
+	if !ok {
+		if ts, n, ok = ParseRFC3339(b[i:]); !ok || n < 20 {
+			return r.fail("syslog", "expected timestamp", i)
+		}
+		layout = LayoutRFC3339
+	}
+	r.setTS(ts, layout)
+	r.Add(keyTime, b[i:i+n:i+n], event.TypeTimestamp)
+	i += n
+	if i >= len(b) || b[i] != ' ' {
+		return r.fail("syslog", "expected hostname", i)
+	}
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	hs := i
+	for i < len(b) && b[i] > ' ' {
+		i++
+	}
+	if i == hs || i >= len(b) {
+		return r.fail("syslog", "expected hostname", hs)
+	}
+	r.Add(keyHostname, b[hs:i:i], event.TypeString)
+	i++
+	// TAG[PID]: — optional
+	ts0 := i
+	j := i
+	for j < len(b) && j-ts0 < 64 && b[j] != '[' && b[j] != ':' && b[j] != ' ' {
+		j++
+	}
+	if j > ts0 && j < len(b) {
+		tagEnd := j
+		var pid []byte
+		if b[j] == '[' {
+			ps := j + 1
+			k := ps
+			for k < len(b) && b[k] != ']' && k-ps < 32 {
+				k++
+			}
+			if k < len(b) && b[k] == ']' {
+				pid = b[ps:k:k]
+				j = k + 1
+			}
+		}
+		if j < len(b) && b[j] == ':' && (j+1 == len(b) || b[j+1] == ' ') {
+			r.Add(keyAppname, b[ts0:tagEnd:tagEnd], event.TypeString)
+			if pid != nil {
+				r.Add(keyPID, pid, event.TypeInt)
+			}
+			i = j + 1
+			if i < len(b) {
+				i++
+			}
+		}
+	}
+	msg := b[i:len(b):len(b)]
+	r.Message = msg
+	r.Add(keyMessage, msg, event.TypeString)
+	r.Format = "syslog"
+	r.Body = b
+	return nil
+}
+
+// Syslog5424 parses RFC 5424 lines, structured data included:
+//
+//	<165>1 2003-10-11T22:14:15.003Z host app 1234 ID47 [ex@32473 iut="3"] message
+//
+// Structured data parameters become fields "sd.<id>.<name>".
+type Syslog5424 struct{}
+
+// NewSyslog5424 returns the RFC 5424 parser ("syslog5424").
+func NewSyslog5424() Syslog5424 { return Syslog5424{} }
+
+// Name returns "syslog5424".
+func (Syslog5424) Name() string { return "syslog5424" }
+
+// Parse parses one RFC 5424 line.
+func (Syslog5424) Parse(b []byte, r *Record) error {
+	if len(b) == 0 || b[0] != '<' {
+		return r.fail("syslog5424", "expected <priority>", 0)
+	}
+	i, ok := pri(b, r)
+	if !ok || i == 0 {
+		return r.fail("syslog5424", "bad <priority>", 0)
+	}
+	vs := i
+	if e := scanDigits(b, i, 2); e < 0 || e >= len(b) || b[e] != ' ' {
+		return r.fail("syslog5424", "expected version", i)
+	} else {
+		r.Add(keyVersion, b[vs:e:e], event.TypeInt)
+		i = e + 1
+	}
+	// TIMESTAMP
+	if i < len(b) && b[i] == '-' {
+		i++
+	} else {
+		ts, n, ok := ParseRFC3339(b[i:])
+		if !ok {
+			return r.fail("syslog5424", "expected timestamp", i)
+		}
+		r.setTS(ts, LayoutRFC3339)
+		r.Add(keyTime, b[i:i+n:i+n], event.TypeTimestamp)
+		i += n
+	}
+	for _, k := range [...][]byte{keyHostname, keyAppname, keyProcID, keyMsgID} {
+		if i >= len(b) || b[i] != ' ' {
+			return r.fail("syslog5424", "expected header field", i)
+		}
+		i++
+		s := i
+		for i < len(b) && b[i] > ' ' && b[i] < 127 {
+			i++
+		}
+		if i == s {
+			return r.fail("syslog5424", "expected header field", s)
+		}
+		if !(i-s == 1 && b[s] == '-') {
+			r.Add(k, b[s:i:i], event.TypeString)
+		}
+	}
+	if i >= len(b) || b[i] != ' ' {
+		return r.fail("syslog5424", "expected structured data", i)
+	}
+	i++
+	if i < len(b) && b[i] == '-' {
+		i++
+	} else {
+		e, ok := structuredData(r, b, i)
+		if !ok {
+			return r.fail("syslog5424", "bad structured data", e)
+		}
+		i = e
+	}
+	if i < len(b) {
+		if b[i] != ' ' {
+			return r.fail("syslog5424", "expected message", i)
+		}
+		i++
+	}
+	msg := b[i:len(b):len(b)]
+	if hasLit(msg, 0, "\xEF\xBB\xBF") {
+		msg = msg[3:]
+	}
+	r.Message = msg
+	r.Add(keyMessage, msg, event.TypeString)
+	r.Format = "syslog5424"
+	r.Body = b
+	return nil
+}
+
+// structuredData parses one or more [id name="value" …] elements at i.
+func structuredData(r *Record, b []byte, i int) (int, bool) {
+	n := 0
+	for i < len(b) && b[i] == '[' {
+		s := i + 1
+		i = s
+		for i < len(b) && b[i] > ' ' && b[i] != ']' && b[i] != '=' && b[i] != '"' {
+			i++
+		}
+		if i == s {
+			return i, false
+		}
+		prefix := r.joinKey(keySD, b[s:i:i])
+		for i < len(b) && b[i] == ' ' {
+			i++
+			ns := i
+			for i < len(b) && b[i] > ' ' && b[i] != '=' && b[i] != ']' && b[i] != '"' {
+				i++
+			}
+			if i == ns || !hasLit(b, i, `="`) {
+				return i, false
+			}
+			name := b[ns:i:i]
+			i += 2
+			vs := i
+			esc := false
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					esc = true
+					i++
+				}
+				i++
+			}
+			if i >= len(b) {
+				return vs, false
+			}
+			v := b[vs:i:i]
+			if esc {
+				v = unescape(r, v)
+			}
+			i++
+			r.Add(r.joinKey(prefix, name), v, event.TypeString)
+		}
+		if i >= len(b) || b[i] != ']' {
+			return i, false
+		}
+		i++
+		n++
+	}
+	return i, n > 0
+}
