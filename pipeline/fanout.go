@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -176,3 +177,6 @@ func (f *RuntimeFanout) QueueNames() []string {
 	}
 	return slices.Clip(out)
 }
+
+// unsafeSizeofRuntime is the size of one queued event, for benchmarks.
+const unsafeSizeofRuntime = int(unsafe.Sizeof(event.Runtime{}))
