@@ -52,8 +52,6 @@ type Probes struct {
 	Mode           string        `yaml:"mode"`
 	TracePIDs      []int         `yaml:"trace_pids"`
 	TraceBudget    float64       `yaml:"trace_budget"` // fraction of the target's CPU, e.g. 0.05 or 5%
-	Include        []string      `yaml:"include"`      // executable globs; empty watches every Go process
-	Exclude        []string      `yaml:"exclude"`
 	SampleInterval time.Duration `yaml:"sample_interval"`
 	RingBytes      ByteSize      `yaml:"ring_bytes"`
 }
@@ -210,7 +208,7 @@ func Defaults() Config {
 			Mode:           "default",
 			TraceBudget:    0.05,
 			SampleInterval: time.Second,
-			RingBytes:      16 << 20,
+			RingBytes:      8 << 20,
 		},
 		Logs: Logs{
 			PollInterval:   250 * time.Millisecond,
@@ -310,12 +308,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Probes.TraceBudget <= 0 || c.Probes.TraceBudget > 1 {
 		v.bad("probes.trace_budget", "want a fraction in (0, 1] such as 0.05 or 5%%, got %g", c.Probes.TraceBudget)
-	}
-	for i, g := range c.Probes.Include {
-		v.glob(fmt.Sprintf("probes.include[%d]", i), g)
-	}
-	for i, g := range c.Probes.Exclude {
-		v.glob(fmt.Sprintf("probes.exclude[%d]", i), g)
 	}
 	v.positive("probes.sample_interval", c.Probes.SampleInterval)
 	if c.Probes.RingBytes < 4096 {

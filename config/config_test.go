@@ -23,7 +23,7 @@ func TestDefaultEmbedded(t *testing.T) {
 	if strings.Join(cfg.Logs.Paths, ",") != strings.Join(want, ",") {
 		t.Errorf("paths = %v", cfg.Logs.Paths)
 	}
-	if cfg.Probes.Mode != "default" || len(cfg.Probes.Include) != 0 {
+	if cfg.Probes.Mode != "default" {
 		t.Errorf("probes = %+v", cfg.Probes)
 	}
 	cfg, err = Parse("default.yaml", DefaultYAML(), env(map[string]string{"GOPULSE_LISTEN": "0.0.0.0:9999"}))

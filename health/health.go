@@ -79,7 +79,9 @@ type Config struct {
 	WorsenAfter  int // consecutive worse windows before the state worsens
 	RecoverAfter int // consecutive better windows before the state improves
 	// HeartbeatFailures: a process whose events stopped for more than this
-	// many consecutive windows is unhealthy at once.
+	// many consecutive windows is unhealthy at once. It applies once the
+	// process has sent periodic samples (KindSample): without them an idle
+	// process is legitimately silent.
 	HeartbeatFailures int
 
 	STWP99   DurationThreshold
@@ -249,6 +251,7 @@ type proc struct {
 	gHist     []int64 // goroutine count at the end of recent windows
 	known     map[uint64]struct{}
 	silent    int
+	sampled   bool // periodic samples arrive, so silence means a stall
 	state     State
 	since     time.Time
 	drained   bool
@@ -337,6 +340,7 @@ func (e *Engine) HandleRuntime(ev *event.Runtime) {
 	case event.KindSchedLatency:
 		p.sched = p.reservoir(p.sched, &p.schedSeen, ev.LatencyNS)
 	case event.KindSample:
+		p.sampled = true
 		// The window's floor: a leak raises it, a busy burst does not.
 		if !p.haveG || ev.Goroutines < p.goroutines {
 			p.goroutines = ev.Goroutines
@@ -507,7 +511,7 @@ func (e *Engine) closeWindow(p *proc, end time.Time) {
 	if p.silent > 0 && c.HeartbeatFailures >= 0 {
 		// No events: the signals say nothing this window.
 		raw, reasons = p.state, p.reasons
-		if p.silent > c.HeartbeatFailures {
+		if p.sampled && p.silent > c.HeartbeatFailures {
 			raw = Unhealthy
 			reasons = []Reason{{Signal: "heartbeat", State: Unhealthy, Value: float64(p.silent), Limit: float64(c.HeartbeatFailures),
 				Detail: fmt.Sprintf("no events for %d consecutive windows (> %d)", p.silent, c.HeartbeatFailures)}}
@@ -515,7 +519,7 @@ func (e *Engine) closeWindow(p *proc, end time.Time) {
 	}
 	sort.SliceStable(reasons, func(i, j int) bool { return reasons[i].State > reasons[j].State })
 	p.last = s
-	e.apply(p, raw, reasons, end, p.silent > c.HeartbeatFailures)
+	e.apply(p, raw, reasons, end, p.sampled && p.silent > c.HeartbeatFailures)
 
 	// reset the window
 	p.events, p.stw, p.stwSeen, p.stwMax = 0, p.stw[:0], 0, 0

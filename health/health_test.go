@@ -249,6 +249,23 @@ func TestHeartbeat(t *testing.T) {
 	}
 }
 
+// Without periodic samples, silence proves nothing: an idle process that
+// only reports GC cycles must not be drained.
+func TestNoHeartbeatWithoutSamples(t *testing.T) {
+	rec := &recorder{}
+	e, _ := New(DefaultConfig(), nil, rec)
+	now := time.Unix(0, 0)
+	e.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 9})
+	e.Tick(now)
+	for range 20 {
+		now = now.Add(DefaultConfig().Window)
+		e.Tick(now)
+	}
+	if st := e.Snapshot()[0].State; st != Healthy || len(rec.changes) != 0 {
+		t.Fatalf("state %v, changes %v", st, rec.changes)
+	}
+}
+
 func TestErrorRateAndNewTemplate(t *testing.T) {
 	cfg := DefaultConfig()
 	s := newSim(t, cfg)

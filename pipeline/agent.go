@@ -1,0 +1,376 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gopulse/gopulse/config"
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/health"
+)
+
+// RuntimeSource produces runtime events (the probes manager, through a small
+// adapter in cmd/gopulse).
+type RuntimeSource interface {
+	Run(ctx context.Context) error
+	Close() error
+	Stats() SourceStats
+}
+
+// SourceStats are the runtime source's own counters.
+type SourceStats struct {
+	ProbesAttached int
+	Processes      int
+	EventsLost     uint64
+}
+
+// ReadyCheck returns an error while a component is not ready (e.g. an
+// exporter failing beyond its threshold).
+type ReadyCheck struct {
+	Name  string
+	Check func() error
+}
+
+// AgentDeps are the agent's collaborators; everything but Logger is optional.
+type AgentDeps struct {
+	Logger   *slog.Logger
+	Registry *prometheus.Registry // nil: a new one
+	// NewRuntimeSource builds the probes, feeding sink. When it fails the
+	// agent keeps running (logs, health of what it sees) and /readyz says why.
+	NewRuntimeSource func(sink event.RuntimeSink, resolver *Resolver) (RuntimeSource, error)
+	RuntimeSinks     []NamedSink     // exporters consuming runtime events
+	LogSinks         []event.LogSink // exporters consuming log records
+	ReadyChecks      []ReadyCheck
+	ProcRoot         string // default /proc
+	HTTPClient       *http.Client
+}
+
+// Agent is the node daemon: probes and log tailers feed the health engine
+// and the exporters; /metrics, /healthz, /readyz and /v1/health are served.
+type Agent struct {
+	cfg  *config.Config
+	deps AgentDeps
+	log  *slog.Logger
+	reg  *prometheus.Registry
+
+	resolver *Resolver
+	engine   *health.Engine
+	notifier *health.Notifier
+	fanout   *RuntimeFanout
+	tailer   *Tailer
+	source   RuntimeSource
+	srcErr   error
+	srv      *http.Server
+	ln       net.Listener
+
+	closeOnce sync.Once
+}
+
+// NewAgent builds every component; nothing runs until Run.
+func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
+	if deps.Logger == nil {
+		return nil, errors.New("agent: logger is required")
+	}
+	a := &Agent{cfg: cfg, deps: deps, log: deps.Logger, reg: deps.Registry}
+	if a.reg == nil {
+		a.reg = prometheus.NewRegistry()
+	}
+	if err := a.reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, fmt.Errorf("register process collector: %w", err)
+	}
+	if err := a.reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, fmt.Errorf("register go collector: %w", err)
+	}
+
+	var pods PodLookup
+	if cfg.Kubernetes.Enabled {
+		k, err := NewKubeClient(KubeOptions{KubeletURL: cfg.Kubernetes.KubeletURL, APIServer: cfg.Kubernetes.APIServer,
+			NodeName: cfg.Kubernetes.NodeName, Refresh: cfg.Kubernetes.Refresh}, a.log)
+		switch {
+		case errors.Is(err, ErrNoKubernetes):
+			a.log.Debug("not in kubernetes: services are named after executables")
+		case err != nil:
+			return nil, fmt.Errorf("kubernetes client: %w", err)
+		default:
+			pods = k
+		}
+	}
+	a.resolver = NewResolver(deps.ProcRoot, pods)
+
+	hooks := make([]health.Webhook, 0, len(cfg.Webhooks))
+	for _, w := range cfg.Webhooks {
+		hooks = append(hooks, health.Webhook{URL: w.URL, Secret: w.Secret, Events: w.Events, Timeout: w.Timeout,
+			MaxRetries: w.MaxRetries, Headers: w.Headers})
+	}
+	var listeners []health.Listener
+	if len(hooks) > 0 {
+		n, err := health.NewNotifier(hooks, deps.HTTPClient, a.log, a.reg)
+		if err != nil {
+			return nil, err
+		}
+		a.notifier = n
+		listeners = append(listeners, n)
+	}
+	listeners = append(listeners, logChanges{a.log})
+	eng, err := health.New(HealthConfig(cfg.Health), a.resolver, listeners...)
+	if err != nil {
+		return nil, fmt.Errorf("health engine: %w", err)
+	}
+	a.engine = eng
+	if err := a.reg.Register(health.NewCollector(eng)); err != nil {
+		return nil, fmt.Errorf("register health metrics: %w", err)
+	}
+
+	sinks := append([]NamedSink{{Name: "health", Sink: exitSink{eng, a.resolver}}}, deps.RuntimeSinks...)
+	if a.fanout, err = NewRuntimeFanout(sinks, 0, a.reg); err != nil {
+		return nil, err
+	}
+
+	if len(cfg.Logs.Paths) > 0 {
+		ovs := make([]LogOverride, 0, len(cfg.Logs.Overrides))
+		for _, o := range cfg.Logs.Overrides {
+			ovs = append(ovs, LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
+		}
+		router, err := NewLogRouter(LogRouterOptions{Factory: NewLogParser, Overrides: ovs, Sinks: deps.LogSinks,
+			Observer: eng, Procs: a.resolver, Pods: pods}, a.log, a.reg)
+		if err != nil {
+			return nil, err
+		}
+		a.tailer, err = NewTailer(TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
+			Rescan: cfg.Logs.RescanInterval, MaxLine: int(cfg.Logs.MaxLineBytes), StartAtEnd: cfg.Logs.StartAt == "end",
+			StateFile: filepath.Join(cfg.StateDir, "log-offsets.json")}, router, a.log, a.reg)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.Probes.Mode != "off" && deps.NewRuntimeSource != nil {
+		a.source, a.srcErr = deps.NewRuntimeSource(a.fanout, a.resolver)
+		if a.srcErr != nil {
+			a.log.Error("runtime probes unavailable; the agent runs without them (see /readyz)", "err", a.srcErr)
+		}
+	}
+	a.registerSelfMetrics()
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, ErrorLog: slogErrorLog{a.log}}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", a.serveReady)
+	mux.Handle("GET /v1/health", eng.Handler())
+	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return a, nil
+}
+
+// HealthConfig converts the config file's health section.
+func HealthConfig(h config.Health) health.Config {
+	g := h.GoroutineGrowth
+	return health.Config{
+		Window: h.Window, WorsenAfter: h.WorsenAfter, RecoverAfter: h.RecoverAfter, HeartbeatFailures: h.HeartbeatFails,
+		STWP99:        health.DurationThreshold{Degraded: h.STWP99.Degraded, Unhealthy: h.STWP99.Unhealthy},
+		STWMax:        health.DurationThreshold{Degraded: h.STWMax.Degraded, Unhealthy: h.STWMax.Unhealthy},
+		SchedP99:      health.DurationThreshold{Degraded: h.SchedP99.Degraded, Unhealthy: h.SchedP99.Unhealthy},
+		GCCPU:         health.FloatThreshold{Degraded: h.GCCPU.Degraded, Unhealthy: h.GCCPU.Unhealthy},
+		GrowthWindows: g.Windows, GrowthMinPerWindow: g.MinPerWindow, GrowthMinRelative: g.MinRelative,
+		Growth:         health.FloatThreshold{Degraded: float64(g.Degraded), Unhealthy: float64(g.Unhealthy)},
+		ErrorRate:      health.FloatThreshold{Degraded: h.ErrorRate.Degraded, Unhealthy: h.ErrorRate.Unhealthy},
+		ErrorMinEvents: h.ErrorRate.MinEvents, NewErrorBurst: h.NewErrorBurst,
+	}
+}
+
+func (a *Agent) registerSelfMetrics() {
+	stats := func() SourceStats {
+		if a.source == nil {
+			return SourceStats{}
+		}
+		return a.source.Stats()
+	}
+	a.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_probes_attached", Help: "Uprobe links attached."},
+			func() float64 { return float64(stats().ProbesAttached) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_processes_watched", Help: "Go processes watched by the probes."},
+			func() float64 { return float64(stats().Processes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gopulse_agent_events_lost_total", Help: "Runtime events lost in the BPF ring buffer."},
+			func() float64 { return float64(stats().EventsLost) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_ready", Help: "1 when /readyz answers 200."},
+			func() float64 {
+				if a.ready() == nil {
+					return 1
+				}
+				return 0
+			}),
+	)
+}
+
+// ready returns why the agent is not ready, or nil.
+func (a *Agent) ready() error {
+	var errs []error
+	if a.cfg.Probes.Mode != "off" && a.deps.NewRuntimeSource != nil {
+		switch {
+		case a.srcErr != nil:
+			errs = append(errs, fmt.Errorf("probes: %w", a.srcErr))
+		case a.source != nil:
+			if s := a.source.Stats(); s.Processes > 0 && s.ProbesAttached == 0 {
+				errs = append(errs, fmt.Errorf("probes: %d processes watched but no probe attached", s.Processes))
+			}
+		}
+	}
+	for _, c := range a.deps.ReadyChecks {
+		if err := c.Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Agent) serveReady(w http.ResponseWriter, _ *http.Request) {
+	if err := a.ready(); err != nil {
+		http.Error(w, "not ready:\n"+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Handler returns the agent's HTTP handler (for tests).
+func (a *Agent) Handler() http.Handler { return a.srv.Handler }
+
+// Engine returns the health engine.
+func (a *Agent) Engine() *health.Engine { return a.engine }
+
+// Listen binds the HTTP address; Run calls it when it was not called.
+func (a *Agent) Listen() (net.Addr, error) {
+	if a.ln != nil {
+		return a.ln.Addr(), nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
+	}
+	a.ln = ln
+	return ln.Addr(), nil
+}
+
+// Run runs every component until ctx ends or one fails.
+func (a *Agent) Run(ctx context.Context) error {
+	addr, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	run("fanout", a.fanout.Run)
+	run("health", a.tick)
+	if a.notifier != nil {
+		run("webhooks", a.notifier.Run)
+	}
+	if a.tailer != nil {
+		run("logs", a.tailer.Run)
+	}
+	if a.source != nil {
+		run("probes", a.source.Run)
+	}
+	run("http", func(ctx context.Context) error {
+		go func() {
+			<-ctx.Done()
+			sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
+			defer c()
+			_ = a.srv.Shutdown(sctx)
+		}()
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	a.log.Info("gopulse agent running", "listen", addr.String(), "log_paths", len(a.cfg.Logs.Paths),
+		"probes", a.cfg.Probes.Mode, "probes_ok", a.source != nil)
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Agent) tick(ctx context.Context) error {
+	t := time.NewTicker(max(a.cfg.Health.Window/10, 50*time.Millisecond))
+	defer t.Stop()
+	a.engine.Tick(time.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			a.engine.Tick(now)
+		}
+	}
+}
+
+// Close releases everything; safe to call twice.
+func (a *Agent) Close() error {
+	var errs []error
+	a.closeOnce.Do(func() {
+		if a.source != nil {
+			errs = append(errs, a.source.Close())
+		}
+		if a.tailer != nil {
+			errs = append(errs, a.tailer.Close())
+		}
+		if a.notifier != nil {
+			errs = append(errs, a.notifier.Close())
+		}
+		errs = append(errs, a.fanout.Close(), a.srv.Close())
+	})
+	return errors.Join(errs...)
+}
+
+// exitSink feeds the health engine and forgets exited processes.
+type exitSink struct {
+	e *health.Engine
+	r *Resolver
+}
+
+func (s exitSink) HandleRuntime(ev *event.Runtime) {
+	s.e.HandleRuntime(ev)
+	if ev.Kind == event.KindProcExit {
+		s.r.Forget(ev.PID)
+	}
+}
+
+// logChanges logs every health change.
+type logChanges struct{ log *slog.Logger }
+
+func (l logChanges) Notify(c health.Change) {
+	reasons := make([]string, 0, len(c.Reasons))
+	for _, r := range c.Reasons {
+		reasons = append(reasons, r.String())
+	}
+	l.log.Info("health changed", "pid", c.Proc.PID, "service", c.Proc.Service, "from", c.From.String(), "to", c.To.String(),
+		"decision", string(c.Decision), "reasons", reasons)
+}
+
+type slogErrorLog struct{ log *slog.Logger }
+
+func (s slogErrorLog) Println(v ...any) { s.log.Error("serve metrics", "err", fmt.Sprint(v...)) }
