@@ -250,6 +250,7 @@ type proc struct {
 	// history
 	gHist     []int64 // goroutine count at the end of recent windows
 	known     map[uint64]struct{}
+	balance   int64 // trace mode: goroutines created minus exited since attach
 	silent    int
 	sampled   bool // periodic samples arrive, so silence means a stall
 	state     State
@@ -292,6 +293,19 @@ func (e *Engine) Forget(pid uint32) {
 	delete(e.procs, pid)
 	delete(e.decisions, decisionKey{pid, Drain})
 	delete(e.decisions, decisionKey{pid, Restore})
+}
+
+// traceG feeds the goroutine floor from trace-mode create/exit events when
+// no runtime samples arrive: the balance since attach grows exactly as the
+// live count does, which is all the leak signal needs.
+func (p *proc) traceG(n int64) {
+	if p.sampled {
+		return
+	}
+	if !p.haveG || n < p.goroutines {
+		p.goroutines = n
+	}
+	p.haveG = true
 }
 
 func (p *proc) rand(n int) int {
@@ -337,6 +351,12 @@ func (e *Engine) HandleRuntime(ev *event.Runtime) {
 			mark = max(0, ev.DurationNS-ev.SweepTermNS-ev.MarkTermNS)
 		}
 		p.gcMarkNS += mark
+	case event.KindGoroutineCreate:
+		p.balance++
+		p.traceG(p.balance)
+	case event.KindGoroutineExit:
+		p.balance--
+		p.traceG(p.balance)
 	case event.KindSchedLatency:
 		p.sched = p.reservoir(p.sched, &p.schedSeen, ev.LatencyNS)
 	case event.KindSample:

@@ -214,6 +214,33 @@ func TestGoroutineLeak(t *testing.T) {
 	}
 }
 
+// In trace mode without samples, the create/exit balance reveals a leak.
+func TestGoroutineLeakFromTraceEvents(t *testing.T) {
+	cfg := DefaultConfig()
+	rec := &recorder{}
+	e, _ := New(cfg, nil, rec)
+	now := time.Unix(0, 0)
+	e.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 5})
+	e.Tick(now)
+	for w := range 10 {
+		for range 1000 { // churn: created and gone
+			e.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineCreate, PID: 5})
+			e.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineExit, PID: 5})
+		}
+		if w >= 3 {
+			for range 800 { // leaked
+				e.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineCreate, PID: 5})
+			}
+		}
+		now = now.Add(cfg.Window)
+		e.Tick(now)
+	}
+	st := e.Snapshot()[0]
+	if st.State != Unhealthy || !hasReason(st.Reasons, "goroutine_growth", Unhealthy) {
+		t.Fatalf("status %+v", st)
+	}
+}
+
 func TestGoroutineGrowthNeedsSteadyGrowth(t *testing.T) {
 	s := newSim(t, DefaultConfig())
 	// Large, bursty but not monotonic: a worker pool scaling up and down.
