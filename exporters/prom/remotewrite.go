@@ -1,0 +1,157 @@
+package prom
+
+import (
+	"strconv"
+
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/exporters/internal/pbwire"
+)
+
+// Remote write 1.0 wire format (prompb):
+//
+//	WriteRequest { repeated TimeSeries timeseries = 1; }
+//	TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2; }
+//	Label        { string name = 1; string value = 2; }
+//	Sample       { double value = 1; int64 timestamp = 2; }
+//
+// Labels are sorted by name, so __name__ comes first for our label names.
+
+// extraLabels are up to two labels added to a process's base labels. They
+// must be sorted by name.
+type extraLabels struct {
+	n     int
+	names [2]string
+	vals  [2]string
+}
+
+func appendPBLabel(b []byte, name, value string) []byte {
+	b, m := pbwire.BeginMessage(b, 1)
+	b = pbwire.AppendString(b, 1, name)
+	b = pbwire.AppendString(b, 2, value)
+	return pbwire.EndMessage(b, m)
+}
+
+// appendSeries appends one TimeSeries with one sample. Labels with an empty
+// value are left out (Prometheus treats them as absent); zero scalars are
+// omitted as proto3 does, so the bytes equal prompb's Marshal.
+func appendSeries(b []byte, name, suffix string, base []labelPair, ex *extraLabels, v float64, tsMs int64) []byte {
+	b, ts := pbwire.BeginMessage(b, 1)
+	named := false
+	i, j := 0, 0
+	for i < len(base) || j < ex.n {
+		var ln, lv string
+		if j >= ex.n || (i < len(base) && base[i].name < ex.names[j]) {
+			ln, lv = base[i].name, base[i].value
+			i++
+		} else {
+			ln, lv = ex.names[j], ex.vals[j]
+			j++
+		}
+		if !named && ln > "__name__" {
+			b = appendNameLabel(b, name, suffix)
+			named = true
+		}
+		if lv != "" {
+			b = appendPBLabel(b, ln, lv)
+		}
+	}
+	if !named {
+		b = appendNameLabel(b, name, suffix)
+	}
+	b, m := pbwire.BeginMessage(b, 2)
+	if v != 0 {
+		b = pbwire.AppendDouble(b, 1, v)
+	}
+	if tsMs != 0 {
+		b = pbwire.AppendInt64(b, 2, tsMs)
+	}
+	b = pbwire.EndMessage(b, m)
+	return pbwire.EndMessage(b, ts)
+}
+
+// appendNameLabel writes __name__ = name+suffix without concatenating.
+func appendNameLabel(b []byte, name, suffix string) []byte {
+	b, m := pbwire.BeginMessage(b, 1)
+	b = pbwire.AppendString(b, 1, "__name__")
+	b = pbwire.AppendTag(b, 2, pbwire.WireBytes)
+	b = pbwire.AppendVarint(b, uint64(len(name)+len(suffix)))
+	b = append(b, name...)
+	b = append(b, suffix...)
+	return pbwire.EndMessage(b, m)
+}
+
+func appendPBHist(b []byte, name string, base []labelPair, reason string, le []string, cum func(int) uint64, count uint64, sum float64, tsMs int64) ([]byte, int) {
+	var ex extraLabels
+	ex.n = 1
+	ex.names[0] = "le"
+	li := 0
+	if reason != "" {
+		ex.n = 2
+		ex.names[1], ex.vals[1] = "reason", reason
+	}
+	for k := range le {
+		ex.vals[li] = le[k]
+		b = appendSeries(b, name, "_bucket", base, &ex, float64(cum(k)), tsMs)
+	}
+	ex.vals[li] = "+Inf"
+	b = appendSeries(b, name, "_bucket", base, &ex, float64(count), tsMs)
+	ex.n, ex.names[0], ex.vals[0] = 0, "", ""
+	if reason != "" {
+		ex.n, ex.names[0], ex.vals[0] = 1, "reason", reason
+	}
+	b = appendSeries(b, name, "_sum", base, &ex, sum, tsMs)
+	b = appendSeries(b, name, "_count", base, &ex, float64(count), tsMs)
+	return b, len(le) + 3
+}
+
+// AppendWriteRequest appends the runtime series of processes start, start+1,
+// … as the timeseries of a remote-write WriteRequest (the message has no
+// other fields, so the output is a complete request). It stops after the
+// process that takes b past maxBytes and returns the next process index (or
+// -1 when done) and the number of samples written. It allocates nothing.
+func (r *Runtime) AppendWriteRequest(b []byte, tsMs int64, start, maxBytes int) ([]byte, int, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	samples := 0
+	startLen := len(b)
+	for pi := start; pi < len(r.order); pi++ {
+		ps := r.order[pi]
+		base := ps.sorted
+		var ex extraLabels
+		ex.n = 2
+		ex.names = [2]string{"go_version", "stripped"}
+		ex.vals = [2]string{ps.version, strconv.FormatBool(ps.proc.Stripped)}
+		b = appendSeries(b, nameInfo, "", base, &ex, 1, tsMs)
+		ex = extraLabels{}
+		b = appendSeries(b, nameGCCycles, "", base, &ex, float64(ps.gcCycles), tsMs)
+		b = appendSeries(b, nameGoroutines, "", base, &ex, float64(ps.goroutines), tsMs)
+		b = appendSeries(b, nameCreated, "", base, &ex, float64(ps.created), tsMs)
+		b = appendSeries(b, nameLeaks, "", base, &ex, float64(ps.suspects), tsMs)
+		samples += 5
+		var n int
+		c := histCum{h: &ps.gcDur}
+		b, n = appendPBHist(b, nameGCDuration, base, "", r.gcLeS, c.at, ps.gcDur.count, ps.gcDur.sum, tsMs)
+		samples += n
+		for reason := range ps.pauses {
+			h := &ps.pauses[reason]
+			if h.count == 0 {
+				continue
+			}
+			c := histCum{h: h}
+			b, n = appendPBHist(b, namePause, base, event.STWReason(reason).String(), r.pauseLeS, c.at, h.count, h.sum, tsMs)
+			samples += n
+		}
+		if ps.hasSched {
+			s := &ps.sched
+			b, n = appendPBHist(b, nameSched, base, "", s.leS, func(k int) uint64 { return s.cum[k] }, s.count, s.sum, tsMs)
+		} else {
+			c := histCum{h: &ps.schedTrace}
+			b, n = appendPBHist(b, nameSched, base, "", r.schedLeS, c.at, ps.schedTrace.count, ps.schedTrace.sum, tsMs)
+		}
+		samples += n
+		if maxBytes > 0 && len(b)-startLen >= maxBytes && pi+1 < len(r.order) {
+			return b, pi + 1, samples
+		}
+	}
+	return b, -1, samples
+}
