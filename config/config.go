@@ -87,38 +87,38 @@ type Kubernetes struct {
 // Exporters configures every backend.
 type Exporters struct {
 	Prometheus Prometheus `yaml:"prometheus"`
-	Loki       Loki       `yaml:"loki"`
+	Loki       Backend    `yaml:"loki"`
 	Jaeger     Jaeger     `yaml:"jaeger"`
 }
 
 // Prometheus configures remote write (the /metrics endpoint is always on).
 type Prometheus struct {
-	RemoteWrite []Endpoint    `yaml:"remote_write"`
+	RemoteWrite Backend       `yaml:"remote_write"`
 	Interval    time.Duration `yaml:"interval"`
-	Queue       Queue         `yaml:"queue"`
-}
-
-// Loki configures the Loki push exporter.
-type Loki struct {
-	Endpoints []Endpoint `yaml:"endpoints"`
-	Queue     Queue      `yaml:"queue"`
 }
 
 // Jaeger configures the GC-trace exporter.
 type Jaeger struct {
-	Protocol  string        `yaml:"protocol"` // "otlp" (Jaeger v2) or "api_v2" (Jaeger v1)
-	Endpoints []Endpoint    `yaml:"endpoints"`
-	MinSTW    time.Duration `yaml:"min_stw"` // non-GC pauses at least this long get a span
-	Queue     Queue         `yaml:"queue"`
+	Backend  `yaml:",inline"`
+	Protocol string        `yaml:"protocol"` // "otlp" (Jaeger v2) or "api_v2" (Jaeger v1)
+	MinSTW   time.Duration `yaml:"min_stw"`  // non-GC pauses at least this long get a span
 }
 
-// Endpoint is one backend URL; several give failover.
+// Backend is one exporter's endpoints (in failover order), their shared
+// HTTP settings and the on-disk queue. No endpoint disables the exporter.
+type Backend struct {
+	Endpoints []Endpoint        `yaml:"endpoints"`
+	Timeout   time.Duration     `yaml:"timeout"`
+	Headers   map[string]string `yaml:"headers"`
+	Auth      Auth              `yaml:"auth"`
+	TLS       TLS               `yaml:"tls"`
+	Queue     Queue             `yaml:"queue"`
+}
+
+// Endpoint is one backend URL.
 type Endpoint struct {
-	URL     string            `yaml:"url"`
-	Timeout time.Duration     `yaml:"timeout"`
-	Headers map[string]string `yaml:"headers"`
-	Auth    Auth              `yaml:"auth"`
-	TLS     TLS               `yaml:"tls"`
+	URL       string `yaml:"url"`
+	HealthURL string `yaml:"health_url"` // polled with GET when set; 2xx = healthy
 }
 
 // Auth is basic or bearer authentication (not both).
@@ -218,9 +218,10 @@ func Defaults() Config {
 		},
 		Kubernetes: Kubernetes{Refresh: 30 * time.Second},
 		Exporters: Exporters{
-			Prometheus: Prometheus{Interval: 15 * time.Second, Queue: Queue{MaxBytes: 256 << 20}},
-			Loki:       Loki{Queue: Queue{MaxBytes: 256 << 20}},
-			Jaeger:     Jaeger{Protocol: "otlp", MinSTW: time.Millisecond, Queue: Queue{MaxBytes: 128 << 20}},
+			Prometheus: Prometheus{Interval: 15 * time.Second, RemoteWrite: Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 256 << 20}}},
+			Loki:       Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 256 << 20}},
+			Jaeger: Jaeger{Protocol: "otlp", MinSTW: time.Millisecond,
+				Backend: Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 128 << 20}}},
 		},
 		Health: Health{
 			Window:         10 * time.Second,
@@ -352,16 +353,13 @@ func (c *Config) Validate() error {
 	v.positive("kubernetes.refresh", c.Kubernetes.Refresh)
 
 	ex := &c.Exporters
-	v.endpoints("exporters.prometheus.remote_write", ex.Prometheus.RemoteWrite)
+	v.backend("exporters.prometheus.remote_write", ex.Prometheus.RemoteWrite)
 	v.positive("exporters.prometheus.interval", ex.Prometheus.Interval)
-	v.queue("exporters.prometheus.queue", ex.Prometheus.Queue)
-	v.endpoints("exporters.loki.endpoints", ex.Loki.Endpoints)
-	v.queue("exporters.loki.queue", ex.Loki.Queue)
+	v.backend("exporters.loki", ex.Loki)
 	if ex.Jaeger.Protocol != "otlp" && ex.Jaeger.Protocol != "api_v2" {
 		v.bad("exporters.jaeger.protocol", "want otlp or api_v2, got %q", ex.Jaeger.Protocol)
 	}
-	v.endpoints("exporters.jaeger.endpoints", ex.Jaeger.Endpoints)
-	v.queue("exporters.jaeger.queue", ex.Jaeger.Queue)
+	v.backend("exporters.jaeger", ex.Jaeger.Backend)
 
 	h := &c.Health
 	v.positive("health.window", h.Window)
@@ -479,23 +477,25 @@ func (v *validator) url(path, s string) {
 	}
 }
 
-func (v *validator) endpoints(path string, eps []Endpoint) {
-	for i, ep := range eps {
-		p := fmt.Sprintf("%s[%d]", path, i)
+func (v *validator) backend(path string, b Backend) {
+	for i, ep := range b.Endpoints {
+		p := fmt.Sprintf("%s.endpoints[%d]", path, i)
 		v.url(p+".url", ep.URL)
-		if ep.Timeout < 0 {
-			v.bad(p+".timeout", "must not be negative")
-		}
-		if ep.Auth.BearerToken != "" && (ep.Auth.Username != "" || ep.Auth.Password != "") {
-			v.bad(p+".auth", "set basic auth or bearer_token, not both")
-		}
-		if ep.Auth.Password != "" && ep.Auth.Username == "" {
-			v.bad(p+".auth.username", "required with a password")
-		}
-		if (ep.TLS.CertFile == "") != (ep.TLS.KeyFile == "") {
-			v.bad(p+".tls", "cert_file and key_file go together")
+		if ep.HealthURL != "" {
+			v.url(p+".health_url", ep.HealthURL)
 		}
 	}
+	v.positive(path+".timeout", b.Timeout)
+	if b.Auth.BearerToken != "" && (b.Auth.Username != "" || b.Auth.Password != "") {
+		v.bad(path+".auth", "set basic auth or bearer_token, not both")
+	}
+	if b.Auth.Password != "" && b.Auth.Username == "" {
+		v.bad(path+".auth.username", "required with a password")
+	}
+	if (b.TLS.CertFile == "") != (b.TLS.KeyFile == "") {
+		v.bad(path+".tls", "cert_file and key_file go together")
+	}
+	v.queue(path+".queue", b.Queue)
 }
 
 func (v *validator) queue(path string, q Queue) {

@@ -49,18 +49,21 @@ logs:
 exporters:
   prometheus:
     remote_write:
-      - url: https://prom.example:9090/api/v1/write
-        auth: {bearer_token: "${TOKEN}"}
-        headers: {X-Scope-OrgID: team-a}
+      endpoints:
+        - url: https://prom.example:9090/api/v1/write
+      auth: {bearer_token: "${TOKEN}"}
+      headers: {X-Scope-OrgID: team-a}
   loki:
     endpoints:
       - url: http://loki-a:3100
       - url: http://loki-b:3100
-        tls: {ca_file: /etc/ca.pem, cert_file: /c.pem, key_file: /k.pem}
+        health_url: http://loki-b:3100/ready
+    tls: {ca_file: /etc/ca.pem, cert_file: /c.pem, key_file: /k.pem}
     queue: {dir: /q/loki, max_bytes: 64MiB}
   jaeger:
     protocol: api_v2
     endpoints: [{url: "http://jaeger:14268"}]
+    timeout: 3s
 health:
   window: 5s
   stw_p99: {degraded: 5ms, unhealthy: 20ms}
@@ -81,10 +84,13 @@ webhooks:
 	if cfg.Probes.TraceBudget != 0.02 || len(cfg.Probes.TracePIDs) != 2 {
 		t.Errorf("probes %+v", cfg.Probes)
 	}
-	if got := cfg.Exporters.Prometheus.RemoteWrite[0].Auth.BearerToken; got != "s3cret" {
+	if got := cfg.Exporters.Prometheus.RemoteWrite.Auth.BearerToken; got != "s3cret" {
 		t.Errorf("token %q", got)
 	}
-	if got := cfg.Exporters.Prometheus.RemoteWrite[0].Headers["X-Scope-OrgID"]; got != "team-a" {
+	if cfg.Exporters.Jaeger.Timeout != 3*time.Second || cfg.Exporters.Jaeger.Endpoints[0].URL != "http://jaeger:14268" {
+		t.Errorf("jaeger %+v", cfg.Exporters.Jaeger)
+	}
+	if got := cfg.Exporters.Prometheus.RemoteWrite.Headers["X-Scope-OrgID"]; got != "team-a" {
 		t.Errorf("header %q", got)
 	}
 	if cfg.Exporters.Loki.Queue.MaxBytes != 64<<20 || cfg.QueueDir("loki", cfg.Exporters.Loki.Queue) != "/q/loki" {

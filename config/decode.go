@@ -149,15 +149,8 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		d.fail(n, path, ErrType, "want a mapping, got %s", kindName(n))
 		return
 	}
-	t := v.Type()
-	fields := make(map[string]int, t.NumField())
-	for i := range t.NumField() {
-		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" {
-			continue
-		}
-		fields[tag] = i
-	}
+	fields := map[string][]int{}
+	structFields(v.Type(), nil, fields)
 	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -176,7 +169,25 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(k, kp, ErrUnknownKey, "%s", msg)
 			continue
 		}
-		d.decode(val, v.Field(fi), kp)
+		d.decode(val, v.FieldByIndex(fi), kp)
+	}
+}
+
+// structFields maps YAML keys to field indexes, flattening `yaml:",inline"`
+// embedded structs.
+func structFields(t reflect.Type, prefix []int, out map[string][]int) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		idx := append(append([]int(nil), prefix...), i)
+		if opts == "inline" && f.Type.Kind() == reflect.Struct {
+			structFields(f.Type, idx, out)
+			continue
+		}
+		if name == "" || name == "-" {
+			continue
+		}
+		out[name] = idx
 	}
 }
 
@@ -320,7 +331,7 @@ func typeName(t reflect.Type) string {
 
 // suggest returns the known key closest to k, if it is close enough to be a
 // typo.
-func suggest(k string, fields map[string]int) string {
+func suggest(k string, fields map[string][]int) string {
 	names := make([]string, 0, len(fields))
 	for n := range fields {
 		names = append(names, n)

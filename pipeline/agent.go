@@ -13,10 +13,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/exporters/prom"
 	"github.com/gopulse/gopulse/health"
 )
 
@@ -68,6 +69,8 @@ type Agent struct {
 	engine   *health.Engine
 	notifier *health.Notifier
 	fanout   *RuntimeFanout
+	runtime  *prom.Runtime
+	rw       *prom.RemoteWriter
 	tailer   *Tailer
 	source   RuntimeSource
 	srcErr   error
@@ -132,9 +135,27 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		return nil, fmt.Errorf("register health metrics: %w", err)
 	}
 
-	sinks := append([]NamedSink{{Name: "health", Sink: exitSink{eng, a.resolver}}}, deps.RuntimeSinks...)
+	a.runtime = prom.NewRuntime(prom.DefaultRuntimeConfig())
+	sinks := append([]NamedSink{
+		{Name: "health", Sink: exitSink{eng, a.resolver}},
+		{Name: "prometheus", Sink: &labeledSink{rt: a.runtime, resolver: a.resolver, known: map[uint32]bool{}}},
+	}, deps.RuntimeSinks...)
 	if a.fanout, err = NewRuntimeFanout(sinks, 0, a.reg); err != nil {
 		return nil, err
+	}
+
+	if rwc := cfg.Exporters.Prometheus.RemoteWrite; len(rwc.Endpoints) > 0 {
+		c := prom.DefaultRemoteWriteConfig()
+		c.Interval = cfg.Exporters.Prometheus.Interval
+		c.Queue.Endpoints = deliveryEndpoints(rwc.Endpoints)
+		c.Queue.Dir = cfg.QueueDir("prometheus", rwc.Queue)
+		c.Queue.MaxQueueBytes = int64(rwc.Queue.MaxBytes)
+		c.Queue.SegmentBytes = min(c.Queue.SegmentBytes, c.Queue.MaxQueueBytes/2)
+		c.HTTP = deliveryHTTP(rwc)
+		if a.rw, err = prom.NewRemoteWriter(c, prom.RemoteWriteDeps{Logger: a.log.With("exporter", "prometheus"),
+			Registerer: a.reg, Runtime: a.runtime, Gatherer: a.reg}); err != nil {
+			return nil, fmt.Errorf("prometheus remote write: %w", err)
+		}
 	}
 
 	if len(cfg.Logs.Paths) > 0 {
@@ -164,7 +185,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	a.registerSelfMetrics()
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, ErrorLog: slogErrorLog{a.log}}))
+	mux.Handle("GET /metrics", prom.NewHandler(a.reg, a.runtime, a.log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", a.serveReady)
 	mux.Handle("GET /v1/health", eng.Handler())
@@ -288,6 +309,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.tailer != nil {
 		run("logs", a.tailer.Run)
 	}
+	if a.rw != nil {
+		run("prometheus_remote_write", a.rw.Run)
+	}
 	if a.source != nil {
 		run("probes", a.source.Run)
 	}
@@ -341,6 +365,9 @@ func (a *Agent) Close() error {
 		if a.notifier != nil {
 			errs = append(errs, a.notifier.Close())
 		}
+		if a.rw != nil {
+			errs = append(errs, a.rw.Close())
+		}
 		errs = append(errs, a.fanout.Close(), a.srv.Close())
 	})
 	return errors.Join(errs...)
@@ -371,6 +398,41 @@ func (l logChanges) Notify(c health.Change) {
 		"decision", string(c.Decision), "reasons", reasons)
 }
 
-type slogErrorLog struct{ log *slog.Logger }
+// labeledSink feeds the Prometheus runtime aggregation, naming each process
+// (pid, exe, service, Kubernetes placement) the first time it is seen.
+type labeledSink struct {
+	rt       *prom.Runtime
+	resolver *Resolver
+	known    map[uint32]bool // only touched by the fan-out goroutine
+}
 
-func (s slogErrorLog) Println(v ...any) { s.log.Error("serve metrics", "err", fmt.Sprint(v...)) }
+func (s *labeledSink) HandleRuntime(ev *event.Runtime) {
+	if ev.Kind == event.KindProcExit {
+		delete(s.known, ev.PID)
+		s.rt.HandleRuntime(ev)
+		return
+	}
+	if !s.known[ev.PID] {
+		p := s.resolver.Proc(ev.PID)
+		s.rt.UpsertProc(&p)
+		s.known[ev.PID] = true
+	}
+	s.rt.HandleRuntime(ev)
+}
+
+func deliveryEndpoints(eps []config.Endpoint) []delivery.Endpoint {
+	out := make([]delivery.Endpoint, 0, len(eps))
+	for _, e := range eps {
+		out = append(out, delivery.Endpoint{URL: e.URL, HealthURL: e.HealthURL})
+	}
+	return out
+}
+
+func deliveryHTTP(b config.Backend) delivery.HTTPConfig {
+	return delivery.HTTPConfig{
+		Timeout: b.Timeout,
+		TLS: delivery.TLSConfig{CAFile: b.TLS.CAFile, CertFile: b.TLS.CertFile, KeyFile: b.TLS.KeyFile,
+			ServerName: b.TLS.ServerName, InsecureSkipVerify: b.TLS.InsecureSkipVerify},
+		Username: b.Auth.Username, Password: b.Auth.Password, BearerToken: b.Auth.BearerToken, Headers: b.Headers,
+	}
+}

@@ -108,7 +108,7 @@ func TestAgentServesHealthAndMetrics(t *testing.T) {
 	_, metrics := get(t, base+"/metrics")
 	for _, name := range []string{"gopulse_health_state{", "gopulse_failover_decisions_total{", "gopulse_agent_probes_attached 12",
 		"gopulse_agent_events_lost_total 0", "gopulse_pipeline_queue_depth{sink=\"health\"}", "process_resident_memory_bytes",
-		"go_goroutines", "gopulse_tail_files 1", "gopulse_agent_ready 1"} {
+		"go_goroutines", "gopulse_tail_files 1", "gopulse_agent_ready 1", "gopulse_go_stw_pause_seconds_bucket{"} {
 		if !strings.Contains(metrics, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"debug/buildinfo"
+	"debug/elf"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +26,13 @@ type Resolver struct {
 
 	mu    sync.Mutex
 	cache map[uint32]event.Proc
+	exes  map[string]exeInfo // by /proc/PID/exe target
+}
+
+type exeInfo struct {
+	goVersion string
+	stripped  bool
+	cgo       bool
 }
 
 // NewResolver returns a resolver reading procRoot ("/proc" when empty);
@@ -32,7 +41,7 @@ func NewResolver(procRoot string, pods PodLookup) *Resolver {
 	if procRoot == "" {
 		procRoot = "/proc"
 	}
-	return &Resolver{procRoot: procRoot, pods: pods, cache: map[uint32]event.Proc{}}
+	return &Resolver{procRoot: procRoot, pods: pods, cache: map[uint32]event.Proc{}, exes: map[string]exeInfo{}}
 }
 
 // Proc returns what is known of pid. A process that is in a pod whose
@@ -69,6 +78,8 @@ func (r *Resolver) resolve(pid uint32) (event.Proc, bool) {
 	}
 	p.Exe = strings.TrimSuffix(exe, " (deleted)")
 	p.Service = filepath.Base(p.Exe)
+	x := r.exeInfo(p.Exe, filepath.Join(dir, "exe"))
+	p.GoVersion, p.Stripped, p.CGO = x.goVersion, x.stripped, x.cgo
 	cg, err := os.ReadFile(filepath.Join(dir, "cgroup"))
 	if err != nil {
 		return p, true
@@ -87,6 +98,36 @@ func (r *Resolver) resolve(pid uint32) (event.Proc, bool) {
 	p.Namespace, p.Pod, p.Service = pm.Namespace, pm.Name, pm.Service
 	p.Container = pm.Containers[ref.ContainerID]
 	return p, true
+}
+
+// exeInfo reads the Go version and build facts of an executable once
+// (through /proc/PID/exe, which works across mount namespaces).
+func (r *Resolver) exeInfo(exe, procExe string) exeInfo {
+	r.mu.Lock()
+	x, ok := r.exes[exe]
+	r.mu.Unlock()
+	if ok {
+		return x
+	}
+	if bi, err := buildinfo.ReadFile(procExe); err == nil {
+		x.goVersion = bi.GoVersion
+		for _, s := range bi.Settings {
+			if s.Key == "CGO_ENABLED" && s.Value == "1" {
+				x.cgo = true
+			}
+		}
+	}
+	if f, err := elf.Open(procExe); err == nil {
+		x.stripped = f.Section(".symtab") == nil
+		f.Close()
+	}
+	r.mu.Lock()
+	if len(r.exes) > 4096 {
+		clear(r.exes)
+	}
+	r.exes[exe] = x
+	r.mu.Unlock()
+	return x
 }
 
 // PodProcs returns the pids of cached processes in a pod (and container,

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -140,7 +141,7 @@ func TestResolver(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 	// our own process, for real
-	if p := NewResolver("", nil).Proc(uint32(os.Getpid())); p.Exe == "" || p.Service != filepath.Base(p.Exe) {
+	if p := NewResolver("", nil).Proc(uint32(os.Getpid())); p.Exe == "" || p.Service != filepath.Base(p.Exe) || p.GoVersion != runtime.Version() {
 		t.Fatalf("self: %+v", p)
 	}
 }
