@@ -47,10 +47,10 @@ type Config struct {
 
 // Probes selects and configures the runtime probes.
 type Probes struct {
-	// Mode is "default" (runtime accounting, ≤1% overhead), "trace"
-	// (per-goroutine events for TracePIDs) or "off".
+	// Mode is "default" (runtime accounting, ≤1% overhead, plus trace mode
+	// for TracePIDs) or "off"; "trace" is accepted as a synonym of default.
 	Mode           string        `yaml:"mode"`
-	TracePIDs      []int         `yaml:"trace_pids"`
+	TracePIDs      []int         `yaml:"trace_pids"`   // per-goroutine events, held to TraceBudget
 	TraceBudget    float64       `yaml:"trace_budget"` // fraction of the target's CPU, e.g. 0.05 or 5%
 	SampleInterval time.Duration `yaml:"sample_interval"`
 	RingBytes      ByteSize      `yaml:"ring_bytes"`

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/gopulse/gopulse/config"
@@ -23,6 +24,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listen := fs.String("listen", "", "serve /metrics, /healthz, /readyz, /v1/health on `addr` (overrides the config)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
+	var tracePIDs agentPIDs
+	fs.Var(&tracePIDs, "trace", "also run trace mode (per-goroutine events) for `pid` (repeatable; adds to probes.trace_pids)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -52,6 +55,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
+	cfg.Probes.TracePIDs = append(cfg.Probes.TracePIDs, tracePIDs...)
 
 	a, err := pipeline.NewAgent(cfg, pipeline.AgentDeps{
 		Logger:           logger,
@@ -79,12 +83,25 @@ func newProbeSource(cfg *config.Config, logger *slog.Logger) func(event.RuntimeS
 			return nil, fmt.Errorf("start probes: %w", err)
 		}
 		for _, pid := range cfg.Probes.TracePIDs {
-			if err := m.Watch(pid, cfg.Probes.Mode == "trace"); err != nil {
+			if err := m.Watch(pid, true); err != nil {
 				logger.Warn("trace mode not enabled", "pid", pid, "err", err)
 			}
 		}
 		return probeSource{m}, nil
 	}
+}
+
+// agentPIDs is the repeatable --trace flag.
+type agentPIDs []int
+
+func (p *agentPIDs) String() string { return fmt.Sprint([]int(*p)) }
+func (p *agentPIDs) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("want a pid, got %q", s)
+	}
+	*p = append(*p, n)
+	return nil
 }
 
 type probeSource struct{ m *probes.Manager }
