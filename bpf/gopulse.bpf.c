@@ -71,6 +71,14 @@ struct {
 	__type(value, struct stop_pending);
 } stops SEC(".maps");
 
+// go1.21: the runtime's own end of the mark-termination pause, per process.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, u64);
+} markterm_end SEC(".maps");
+
 // startTheWorldWithSema entry → its RETs, per thread.
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -150,6 +158,19 @@ int stw_stop_entry(struct pt_regs *ctx)
 	return 0;
 }
 
+// go1.21 gcMarkTermination, right after `now := nanotime()`: RAX = now,
+// the end of the mark-termination pause as the runtime records it.
+SEC("uprobe")
+int markterm_now(struct pt_regs *ctx)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!watched(tgid))
+		return 0;
+	u64 now = ctx->ax;
+	bpf_map_update_elem(&markterm_end, &tgid, &now, BPF_ANY);
+	return 0;
+}
+
 // startTheWorldWithSema(now int64, w worldStop) int64 on go1.22+:
 // RAX = now, RBX = w.reason, RCX = w.startedStopping.
 SEC("uprobe")
@@ -198,6 +219,13 @@ int stw_start_ret(struct pt_regs *ctx)
 	e->ts = bpf_ktime_get_ns();
 	e->a = p->start;
 	e->b = ctx->ax;
+	if (!worldstop_abi && p->reason == STW_GC_MARK_TERM) {
+		u64 *end = bpf_map_lookup_elem(&markterm_end, &tgid);
+		if (end) {
+			e->b = *end;
+			bpf_map_delete_elem(&markterm_end, &tgid);
+		}
+	}
 	e->c = 0;
 	e->d = p->caller;
 	e->pid = tgid;

@@ -54,6 +54,7 @@ type gopulseStopPending struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	gopulseMapEvents          = "events"
+	gopulseMapMarktermEnd     = "markterm_end"
 	gopulseMapParents         = "parents"
 	gopulseMapPids            = "pids"
 	gopulseMapRunnable        = "runnable"
@@ -61,6 +62,7 @@ const (
 	gopulseMapStats           = "stats"
 	gopulseMapStops           = "stops"
 	gopulseProgG_status       = "g_status"
+	gopulseProgMarktermNow    = "markterm_now"
 	gopulseProgStwStartEntry  = "stw_start_entry"
 	gopulseProgStwStartRet    = "stw_start_ret"
 	gopulseProgStwStopEntry   = "stw_stop_entry"
@@ -116,6 +118,7 @@ type gopulseSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type gopulseProgramSpecs struct {
 	G_status      *ebpf.ProgramSpec `ebpf:"g_status"`
+	MarktermNow   *ebpf.ProgramSpec `ebpf:"markterm_now"`
 	StwStartEntry *ebpf.ProgramSpec `ebpf:"stw_start_entry"`
 	StwStartRet   *ebpf.ProgramSpec `ebpf:"stw_start_ret"`
 	StwStopEntry  *ebpf.ProgramSpec `ebpf:"stw_stop_entry"`
@@ -125,13 +128,14 @@ type gopulseProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type gopulseMapSpecs struct {
-	Events   *ebpf.MapSpec `ebpf:"events"`
-	Parents  *ebpf.MapSpec `ebpf:"parents"`
-	Pids     *ebpf.MapSpec `ebpf:"pids"`
-	Runnable *ebpf.MapSpec `ebpf:"runnable"`
-	Starts   *ebpf.MapSpec `ebpf:"starts"`
-	Stats    *ebpf.MapSpec `ebpf:"stats"`
-	Stops    *ebpf.MapSpec `ebpf:"stops"`
+	Events      *ebpf.MapSpec `ebpf:"events"`
+	MarktermEnd *ebpf.MapSpec `ebpf:"markterm_end"`
+	Parents     *ebpf.MapSpec `ebpf:"parents"`
+	Pids        *ebpf.MapSpec `ebpf:"pids"`
+	Runnable    *ebpf.MapSpec `ebpf:"runnable"`
+	Starts      *ebpf.MapSpec `ebpf:"starts"`
+	Stats       *ebpf.MapSpec `ebpf:"stats"`
+	Stops       *ebpf.MapSpec `ebpf:"stops"`
 }
 
 // gopulseVariableSpecs contains global variables before they are loaded into the kernel.
@@ -167,18 +171,20 @@ func (o *gopulseObjects) Close() error {
 //
 // It can be passed to loadGopulseObjects or ebpf.CollectionSpec.LoadAndAssign.
 type gopulseMaps struct {
-	Events   *ebpf.Map `ebpf:"events"`
-	Parents  *ebpf.Map `ebpf:"parents"`
-	Pids     *ebpf.Map `ebpf:"pids"`
-	Runnable *ebpf.Map `ebpf:"runnable"`
-	Starts   *ebpf.Map `ebpf:"starts"`
-	Stats    *ebpf.Map `ebpf:"stats"`
-	Stops    *ebpf.Map `ebpf:"stops"`
+	Events      *ebpf.Map `ebpf:"events"`
+	MarktermEnd *ebpf.Map `ebpf:"markterm_end"`
+	Parents     *ebpf.Map `ebpf:"parents"`
+	Pids        *ebpf.Map `ebpf:"pids"`
+	Runnable    *ebpf.Map `ebpf:"runnable"`
+	Starts      *ebpf.Map `ebpf:"starts"`
+	Stats       *ebpf.Map `ebpf:"stats"`
+	Stops       *ebpf.Map `ebpf:"stops"`
 }
 
 func (m *gopulseMaps) Close() error {
 	return _GopulseClose(
 		m.Events,
+		m.MarktermEnd,
 		m.Parents,
 		m.Pids,
 		m.Runnable,
@@ -206,6 +212,7 @@ type gopulseVariables struct {
 // It can be passed to loadGopulseObjects or ebpf.CollectionSpec.LoadAndAssign.
 type gopulsePrograms struct {
 	G_status      *ebpf.Program `ebpf:"g_status"`
+	MarktermNow   *ebpf.Program `ebpf:"markterm_now"`
 	StwStartEntry *ebpf.Program `ebpf:"stw_start_entry"`
 	StwStartRet   *ebpf.Program `ebpf:"stw_start_ret"`
 	StwStopEntry  *ebpf.Program `ebpf:"stw_stop_entry"`
@@ -214,6 +221,7 @@ type gopulsePrograms struct {
 func (p *gopulsePrograms) Close() error {
 	return _GopulseClose(
 		p.G_status,
+		p.MarktermNow,
 		p.StwStartEntry,
 		p.StwStartRet,
 		p.StwStopEntry,

@@ -44,6 +44,7 @@ type Manager struct {
 	exes     map[exeKey]*exeProbes
 	procs    map[uint32]*watchedProc
 	rejected map[exeKey]error // --all: executables that cannot be probed
+	infos    map[exeKey]*binInfo
 	monoToRT int64
 
 	attached  atomic.Int64
@@ -108,6 +109,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		exes:     make(map[exeKey]*exeProbes),
 		procs:    make(map[uint32]*watchedProc),
 		rejected: make(map[exeKey]error),
+		infos:    make(map[exeKey]*binInfo),
 		duty:     1,
 	}
 	for name, ms := range spec.Maps {
@@ -244,6 +246,9 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	if x == nil {
 		x, err = m.prepare(path, key)
 		if err != nil {
+			if s, serr := procStartTime(pid); serr != nil || s != start {
+				return fmt.Errorf("watch pid %d: %w during attach: %w", pid, ErrProcessExited, err)
+			}
 			return fmt.Errorf("watch pid %d: %w", pid, err)
 		}
 		m.exes[key] = x
@@ -331,18 +336,45 @@ func goMinor(v string) (int, error) {
 	return n, nil
 }
 
-// prepare analyses an executable, loads its programs and attaches the
-// default-mode probes.
-func (m *Manager) prepare(path string, key exeKey) (x *exeProbes, err error) {
+// binInfo is what the probes need from an executable. It is computed once
+// per executable (inode) and kept while the Manager lives, so re-attaching
+// costs only the BPF load and the attach.
+type binInfo struct {
+	bin        *gobin.Binary
+	goMinor    int
+	offs       gobin.Offsets
+	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
+	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
+	startEntry uint64   // startTheWorldWithSema entry probe
+	startRets  []uint64 // its RET instructions
+	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
+	numgc      uint64   // link-time address of memstats.numgc, 0 if unknown
+}
+
+const (
+	symStart = "runtime.startTheWorldWithSema"
+	symStop  = "runtime.stopTheWorldWithSema"
+)
+
+// analyze inspects the executable at path (cached by key).
+func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
+	if bi := m.infos[key]; bi != nil {
+		return bi, nil
+	}
 	bin, err := gobin.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			bin.Close()
-		}
-	}()
+	bi, err := m.analyzeBinary(bin)
+	if err != nil {
+		bin.Close()
+		return nil, err
+	}
+	m.infos[key] = bi
+	return bi, nil
+}
+
+func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 	minor, err := goMinor(bin.GoVersion)
 	if err != nil {
 		return nil, err
@@ -350,76 +382,93 @@ func (m *Manager) prepare(path string, key exeKey) (x *exeProbes, err error) {
 	if minor < 21 {
 		return nil, fmt.Errorf("%s is not supported (need go1.21 or later): %w", bin.GoVersion, gobin.ErrUnknownOffsets)
 	}
-	offs, err := bin.Offsets()
-	if err != nil {
+	bi := &binInfo{bin: bin, goMinor: minor}
+	if bi.offs, err = bin.Offsets(); err != nil {
 		return nil, fmt.Errorf("struct offsets for %s: %w", bin.GoVersion, err)
 	}
-	x = &exeProbes{key: key, path: path, bin: bin, goMinor: minor}
-	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && offs.MemstatsNumGC > 0 {
-		x.numgc = vaddr + uint64(offs.MemstatsNumGC)
-	} else {
-		m.log.Debug("runtime.memstats.numgc not found: GC cycles are counted from attach", "exe", path, "err", err)
+	if bi.startEntry, err = bin.EntryProbeOffset(symStart); err != nil {
+		return nil, fmt.Errorf("find entry probe of %s: %w", symStart, err)
 	}
-
-	spec := m.spec.Copy()
-	abi := uint32(1)
+	if bi.startRets, err = bin.RetOffsets(symStart); err != nil {
+		return nil, fmt.Errorf("find returns of %s: %w", symStart, err)
+	}
 	if minor < 22 {
-		abi = 0
-	}
-	for name, v := range map[string]any{
-		"worldstop_abi":     abi,
-		"off_g_goid":        uint64(offs.GGoid),
-		"off_g_parent_goid": uint64(offs.GParentGoid),
-		"off_g_gopc":        uint64(offs.GGopc),
-		"off_g_startpc":     uint64(offs.GStartpc),
-	} {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return nil, fmt.Errorf("set %s: %w", name, err)
+		if bi.stopEntry, err = bin.EntryProbeOffset(symStop); err != nil {
+			return nil, fmt.Errorf("find entry probe of %s: %w", symStop, err)
 		}
-	}
-	x.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: m.shared})
-	if err != nil {
-		return nil, fmt.Errorf("load bpf programs: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			m.closeExe(x)
-		}
-	}()
-	x.exe, err = link.OpenExecutable(path)
-	if err != nil {
-		return nil, fmt.Errorf("open executable: %w", err)
-	}
-	const start, stop = "runtime.startTheWorldWithSema", "runtime.stopTheWorldWithSema"
-	if minor < 22 {
-		if err := m.entry(x, stop, "stw_stop_entry"); err != nil {
-			return nil, err
-		}
-	}
-	if err := m.entry(x, start, "stw_start_entry"); err != nil {
-		return nil, err
-	}
-	rets, err := bin.RetOffsets(start)
-	if err != nil {
-		return nil, fmt.Errorf("find returns of %s: %w", start, err)
-	}
-	for _, off := range rets {
-		if err := m.uprobe(x, &x.links, start, off, "stw_start_ret"); err != nil {
-			return nil, err
+		if bi.markTerm, err = markTermNowOffset(bin); err != nil {
+			return nil, fmt.Errorf("find mark-termination end: %w", err)
 		}
 	}
 	if off, err := bin.EntryProbeOffset("runtime.casgstatus"); err == nil {
-		x.traceOff = off
+		bi.casg = off
+	}
+	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && bi.offs.MemstatsNumGC > 0 {
+		bi.numgc = vaddr + uint64(bi.offs.MemstatsNumGC)
+	} else {
+		m.log.Debug("runtime.memstats.numgc not found: GC cycles are counted from attach", "exe", bin.Path, "err", err)
+	}
+	return bi, nil
+}
+
+// prepare loads the programs for an executable and attaches the
+// default-mode probes.
+func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
+	bi, err := m.analyze(path, key)
+	if err != nil {
+		return nil, err
+	}
+	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc}
+	if err := m.load(x, bi); err != nil {
+		m.closeExe(x)
+		return nil, err
 	}
 	return x, nil
 }
 
-func (m *Manager) entry(x *exeProbes, sym, prog string) error {
-	off, err := x.bin.EntryProbeOffset(sym)
-	if err != nil {
-		return fmt.Errorf("find entry probe of %s: %w", sym, err)
+func (m *Manager) load(x *exeProbes, bi *binInfo) error {
+	spec := m.spec.Copy()
+	abi := uint32(1)
+	if bi.goMinor < 22 {
+		abi = 0
 	}
-	return m.uprobe(x, &x.links, sym, off, prog)
+	for name, v := range map[string]any{
+		"worldstop_abi":     abi,
+		"off_g_goid":        uint64(bi.offs.GGoid),
+		"off_g_parent_goid": uint64(bi.offs.GParentGoid),
+		"off_g_gopc":        uint64(bi.offs.GGopc),
+		"off_g_startpc":     uint64(bi.offs.GStartpc),
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	var err error
+	x.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: m.shared})
+	if err != nil {
+		return fmt.Errorf("load bpf programs: %w", err)
+	}
+	x.exe, err = link.OpenExecutable(x.path)
+	if err != nil {
+		return fmt.Errorf("open executable: %w", err)
+	}
+	if bi.goMinor < 22 {
+		if err := m.uprobe(x, &x.links, symStop, bi.stopEntry, "stw_stop_entry"); err != nil {
+			return err
+		}
+		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", bi.markTerm, "markterm_now"); err != nil {
+			return err
+		}
+	}
+	if err := m.uprobe(x, &x.links, symStart, bi.startEntry, "stw_start_entry"); err != nil {
+		return err
+	}
+	for _, off := range bi.startRets {
+		if err := m.uprobe(x, &x.links, symStart, off, "stw_start_ret"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *Manager) uprobe(x *exeProbes, dst *[]link.Link, sym string, off uint64, prog string) error {
@@ -445,11 +494,24 @@ func (m *Manager) attachTrace(x *exeProbes) error {
 }
 
 func (m *Manager) detachTrace(x *exeProbes) {
-	for _, l := range x.trace {
-		l.Close()
-		m.attached.Add(-1)
-	}
+	m.closeLinks(x.trace)
 	x.trace = nil
+}
+
+// closeLinks closes links concurrently: each uprobe unregistration waits
+// for an RCU grace period (tens of ms here), so closing them one by one
+// makes detaching slow.
+func (m *Manager) closeLinks(ls []link.Link) {
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Close()
+		}()
+	}
+	wg.Wait()
+	m.attached.Add(-int64(len(ls)))
 }
 
 // releaseExe drops an executable that no process uses.
@@ -465,18 +527,11 @@ func (m *Manager) releaseExe(x *exeProbes) {
 
 func (m *Manager) closeExe(x *exeProbes) {
 	m.detachTrace(x)
-	for _, l := range x.links {
-		l.Close()
-		m.attached.Add(-1)
-	}
+	m.closeLinks(x.links)
 	x.links = nil
 	if x.coll != nil {
 		x.coll.Close()
 		x.coll = nil
-	}
-	if x.bin != nil {
-		x.bin.Close()
-		x.bin = nil
 	}
 }
 
@@ -755,6 +810,10 @@ func (m *Manager) Close() error {
 	}
 	m.exes = nil
 	m.procs = nil
+	for _, bi := range m.infos {
+		bi.bin.Close()
+	}
+	m.infos = nil
 	m.nprocs.Store(0)
 	err := m.rd.Close()
 	m.closeMaps()

@@ -21,6 +21,9 @@
 #define G_WAITING 4
 #define G_DEAD 6
 
+// runtime stwReason values used in BPF.
+#define STW_GC_MARK_TERM 1
+
 // stats map indexes.
 #define STAT_LOST 0
 #define STAT_TRACE_HITS 1
