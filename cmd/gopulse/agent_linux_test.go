@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopulse/gopulse/config"
+	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/privtest"
+	"github.com/gopulse/gopulse/pipeline"
+	"github.com/gopulse/gopulse/probes"
+)
+
+// phaseClock records when a target printed "phase NAME".
+type phaseClock struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (c *phaseClock) watch(r io.Reader) {
+	s := bufio.NewScanner(r)
+	for s.Scan() {
+		if name, ok := strings.CutPrefix(s.Text(), "phase "); ok {
+			c.mu.Lock()
+			c.at[name] = time.Now()
+			c.mu.Unlock()
+		}
+	}
+}
+
+func (c *phaseClock) get(name string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.at[name]
+	return t, ok
+}
+
+func startTarget(t *testing.T, bin, phases string, env ...string) (*exec.Cmd, *phaseClock) {
+	t.Helper()
+	cmd := exec.Command(bin, "-phases", phases, "-log", filepath.Join(t.TempDir(), "demo.log"))
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	clk := &phaseClock{at: map[string]time.Time{}}
+	go clk.watch(out)
+	return cmd, clk
+}
+
+// TestHealthRealTargets runs the agent with real probes against two copies
+// of the demo workload: one develops long stop-the-world pauses and a
+// goroutine leak, then recovers; the other is noisy but healthy. The first
+// must be drained with the right reasons within the configured windows and
+// restored after it recovers; the second must never change state.
+func TestHealthRealTargets(t *testing.T) {
+	probe, err := probes.New(probes.Config{}, probes.Deps{Logger: slog.New(slog.DiscardHandler), Sink: nopSink{}})
+	privtest.Require(t, err == nil, "cannot load BPF programs: "+errString(err))
+	probe.Close()
+
+	bin := filepath.Join(t.TempDir(), "gopulse-demo")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/demo").CombinedOutput(); err != nil {
+		t.Fatalf("build demo: %v\n%s", err, out)
+	}
+	const window = time.Second
+	bad, badClk := startTarget(t, bin, "healthy:4s,bad:14s,recover:60s", "GODEBUG=asyncpreemptoff=1")
+	noisy, _ := startTarget(t, bin, "noisy:60s")
+
+	cfg, err := config.Parse("test.yaml", []byte(`
+listen: 127.0.0.1:0
+state_dir: `+t.TempDir()+`
+health:
+  window: 1s
+  worsen_after: 2
+  recover_after: 3
+  goroutine_growth: {windows: 3, min_per_window: 10, degraded: 200, unhealthy: 600, min_relative: 0.2}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Probes.TracePIDs = []int{bad.Process.Pid}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := pipeline.NewAgent(cfg, pipeline.AgentDeps{Logger: logger, NewRuntimeSource: newProbeSource(cfg, logger)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		a.Close()
+	}()
+
+	find := func(pid int) (health.Status, bool) {
+		for _, s := range a.Engine().Snapshot() {
+			if s.PID == pid {
+				return s, true
+			}
+		}
+		return health.Status{}, false
+	}
+	var drainedAt, restoredAt time.Time
+	var drainReasons []health.Reason
+	seen := map[string]bool{} // signals named while the target was drained
+	deadline := time.Now().Add(75 * time.Second)
+	for time.Now().Before(deadline) && restoredAt.IsZero() {
+		time.Sleep(100 * time.Millisecond)
+		if s, ok := find(noisy.Process.Pid); ok && (s.State != health.Healthy || s.Drained) {
+			t.Fatalf("noisy target changed state: %+v", s)
+		}
+		s, ok := find(bad.Process.Pid)
+		if !ok {
+			continue
+		}
+		if s.State == health.Unhealthy && drainedAt.IsZero() {
+			drainedAt, drainReasons = time.Now(), s.Reasons
+			t.Logf("drained after bad phase start + %s: %v", time.Since(mustPhase(t, badClk, "bad")).Round(time.Millisecond), s.Reasons)
+		}
+		if s.Drained {
+			for _, r := range s.Reasons {
+				seen[r.Signal] = true
+			}
+		}
+		if !drainedAt.IsZero() && !s.Drained {
+			restoredAt = time.Now()
+		}
+	}
+	if drainedAt.IsZero() {
+		s, _ := find(bad.Process.Pid)
+		t.Fatalf("bad target never drained: %+v", s)
+	}
+	badStart := mustPhase(t, badClk, "bad")
+	// worsen_after windows, plus the window in progress, plus slack for the
+	// first pauses of the phase to happen
+	if lim := time.Duration(cfg.Health.WorsenAfter+1)*window + 3*time.Second; drainedAt.Sub(badStart) > lim {
+		t.Errorf("drained %s after the bad phase began, want ≤ %s", drainedAt.Sub(badStart), lim)
+	}
+	if !hasSignal(drainReasons, "stw_p99", "stw_max") {
+		t.Errorf("drain reasons lack the stop-the-world signals: %v", drainReasons)
+	}
+	if !seen["goroutine_growth"] {
+		t.Errorf("the goroutine leak was never named while drained: %v", seen)
+	}
+	if restoredAt.IsZero() {
+		s, _ := find(bad.Process.Pid)
+		t.Fatalf("bad target never restored: %+v", s)
+	}
+	rec := mustPhase(t, badClk, "recover")
+	if lim := time.Duration(cfg.Health.RecoverAfter+2)*window + 5*time.Second; restoredAt.Sub(rec) > lim {
+		t.Errorf("restored %s after recovery began, want ≤ %s", restoredAt.Sub(rec), lim)
+	}
+	if n := a.Engine().DecisionCount(uint32(bad.Process.Pid), health.Drain); n != 1 {
+		t.Errorf("%d drain decisions", n)
+	}
+	if n := a.Engine().DecisionCount(uint32(bad.Process.Pid), health.Restore); n != 1 {
+		t.Errorf("%d restore decisions", n)
+	}
+	if n := a.Engine().DecisionCount(uint32(noisy.Process.Pid), health.Drain); n != 0 {
+		t.Errorf("noisy target drained %d times", n)
+	}
+	t.Logf("drain reasons: %v", drainReasons)
+}
+
+func mustPhase(t *testing.T, c *phaseClock, name string) time.Time {
+	t.Helper()
+	at, ok := c.get(name)
+	if !ok {
+		t.Fatalf("target never entered phase %s", name)
+	}
+	return at
+}
+
+func hasSignal(rs []health.Reason, signals ...string) bool {
+	for _, r := range rs {
+		for _, s := range signals {
+			if r.Signal == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "health changed") {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
+	return len(p), nil
+}
