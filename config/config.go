@@ -53,7 +53,9 @@ type Probes struct {
 	TracePIDs      []int         `yaml:"trace_pids"`   // per-goroutine events, held to TraceBudget
 	TraceBudget    float64       `yaml:"trace_budget"` // fraction of the target's CPU, e.g. 0.05 or 5%
 	SampleInterval time.Duration `yaml:"sample_interval"`
-	RingBytes      ByteSize      `yaml:"ring_bytes"`
+	// RingBytes is the BPF ring buffer size; 0 picks 2MiB, or 64MiB when
+	// trace pids are set (per-goroutine events are many).
+	RingBytes ByteSize `yaml:"ring_bytes"`
 }
 
 // Logs configures the log tailers.
@@ -208,10 +210,9 @@ func Defaults() Config {
 			Mode:           "default",
 			TraceBudget:    0.05,
 			SampleInterval: time.Second,
-			RingBytes:      8 << 20,
 		},
 		Logs: Logs{
-			PollInterval:   250 * time.Millisecond,
+			PollInterval:   500 * time.Millisecond,
 			RescanInterval: 10 * time.Second,
 			MaxLineBytes:   256 << 10,
 			StartAt:        "end",
@@ -311,8 +312,8 @@ func (c *Config) Validate() error {
 		v.bad("probes.trace_budget", "want a fraction in (0, 1] such as 0.05 or 5%%, got %g", c.Probes.TraceBudget)
 	}
 	v.positive("probes.sample_interval", c.Probes.SampleInterval)
-	if c.Probes.RingBytes < 4096 {
-		v.bad("probes.ring_bytes", "must be at least 4KiB")
+	if c.Probes.RingBytes != 0 && c.Probes.RingBytes < 4096 {
+		v.bad("probes.ring_bytes", "must be 0 (automatic) or at least 4KiB")
 	}
 
 	for i, g := range c.Logs.Paths {

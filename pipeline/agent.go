@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"path/filepath"
 	"sync"
 	"time"
@@ -55,6 +56,8 @@ type AgentDeps struct {
 	ReadyChecks      []ReadyCheck
 	ProcRoot         string // default /proc
 	HTTPClient       *http.Client
+	// Pprof serves net/http/pprof under /debug/pprof/ (off by default).
+	Pprof bool
 }
 
 // Agent is the node daemon: probes and log tailers feed the health engine
@@ -189,6 +192,12 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", a.serveReady)
 	mux.Handle("GET /v1/health", eng.Handler())
+	if deps.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return a, nil
 }

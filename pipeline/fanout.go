@@ -19,7 +19,7 @@ import (
 )
 
 // DefaultQueueLen is the per-consumer runtime event queue length.
-const DefaultQueueLen = 4096
+const DefaultQueueLen = 1024
 
 // RuntimeFanout delivers runtime events to several sinks. HandleRuntime
 // copies the event into each sink's bounded queue and returns at once; each

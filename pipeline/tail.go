@@ -52,7 +52,10 @@ type Tailer struct {
 	denied  map[string]bool
 	dirty   bool
 	started bool
-	buf     []byte
+
+	lastPathCheck time.Time
+	pathEvery     time.Duration // how often paths are checked for rotation
+	buf           []byte
 
 	lines, bytesRead, rotations, truncations prometheus.Counter
 	filesGauge                               prometheus.Gauge
@@ -93,6 +96,7 @@ func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.R
 		cfg: cfg, h: h, log: log,
 		files: map[string]*tailFile{}, saved: map[string]offsetRecord{}, denied: map[string]bool{},
 		buf:         make([]byte, 64<<10),
+		pathEvery:   max(cfg.Poll, time.Second),
 		lines:       prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_lines_total", Help: "Lines read from tailed files."}),
 		bytesRead:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_read_bytes_total", Help: "Bytes read from tailed files."}),
 		rotations:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_rotations_total", Help: "Rename rotations followed."}),
@@ -315,10 +319,18 @@ func (t *Tailer) open(p string, atEnd bool) {
 	t.log.Info("tailing log file", "path", p, "offset", tf.offset)
 }
 
-// Poll reads every open file to its end and follows rotations.
+// Poll reads every open file to its end and follows rotations. The paths
+// themselves are checked for rotation at most once a second.
 func (t *Tailer) Poll() {
+	checkPaths := time.Since(t.lastPathCheck) >= t.pathEvery
+	if checkPaths {
+		t.lastPathCheck = time.Now()
+	}
 	for p, tf := range t.files {
 		t.read(tf)
+		if !checkPaths {
+			continue
+		}
 		fi, err := os.Stat(p)
 		switch {
 		case err != nil:

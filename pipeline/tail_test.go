@@ -66,6 +66,7 @@ func newTestTailer(t *testing.T, cfg TailConfig, h LineHandler, logBuf *bytes.Bu
 	if err != nil {
 		t.Fatal(err)
 	}
+	tl.pathEvery = 0 // every Poll checks for rotation: tests are step by step
 	return tl
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -24,6 +26,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listen := fs.String("listen", "", "serve /metrics, /healthz, /readyz, /v1/health on `addr` (overrides the config)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
+	pprofOn := fs.Bool("pprof", false, "serve net/http/pprof under /debug/pprof/ on the listen address")
 	var tracePIDs agentPIDs
 	fs.Var(&tracePIDs, "trace", "also run trace mode (per-goroutine events) for `pid` (repeatable; adds to probes.trace_pids)")
 	if err := fs.Parse(args); err != nil {
@@ -39,6 +42,11 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl})
 	}
 	logger := slog.New(h)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A daemon on every node: keep the heap tight (GC runs more often
+		// only when the heap nears the limit). GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(agentMemoryLimit)
+	}
 
 	var cfg *config.Config
 	var err error
@@ -60,6 +68,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	a, err := pipeline.NewAgent(cfg, pipeline.AgentDeps{
 		Logger:           logger,
 		NewRuntimeSource: newProbeSource(cfg, logger),
+		Pprof:            *pprofOn,
 		// Exporters plug in here: RuntimeSinks (Prometheus aggregation,
 		// Jaeger), LogSinks (Loki) and their ReadyChecks.
 	})
@@ -70,14 +79,26 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return a.Run(ctx)
 }
 
+// agentMemoryLimit is the agent's default soft Go memory limit.
+const agentMemoryLimit = 48 << 20
+
 // newProbeSource builds the probes manager for the agent: every Go process
 // in default mode, trace mode for the configured pids.
 func newProbeSource(cfg *config.Config, logger *slog.Logger) func(event.RuntimeSink, *pipeline.Resolver) (pipeline.RuntimeSource, error) {
 	return func(sink event.RuntimeSink, _ *pipeline.Resolver) (pipeline.RuntimeSource, error) {
+		ring := int(cfg.Probes.RingBytes)
+		if ring == 0 {
+			// Default mode sends a few events per GC cycle: a small ring keeps
+			// the agent's RSS low. Trace mode needs room for bursts.
+			ring = 2 << 20
+			if len(cfg.Probes.TracePIDs) > 0 {
+				ring = 64 << 20
+			}
+		}
 		m, err := probes.New(probes.Config{
 			All:         true,
 			TraceBudget: cfg.Probes.TraceBudget,
-			RingBytes:   int(cfg.Probes.RingBytes),
+			RingBytes:   ring,
 		}, probes.Deps{Logger: logger.With("component", "probes"), Sink: sink, SampleInterval: cfg.Probes.SampleInterval})
 		if err != nil {
 			return nil, fmt.Errorf("start probes: %w", err)
