@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/probes/gobin"
+	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
 // Manager discovers Go processes, attaches the runtime probes to their
@@ -41,6 +43,7 @@ type Manager struct {
 	rd       *ringbuf.Reader
 	rec      ringbuf.Record
 	ev       event.Runtime
+	rts      rtstate.Sample
 	exes     map[exeKey]*exeProbes
 	procs    map[uint32]*watchedProc
 	rejected map[exeKey]error // --all: executables that cannot be probed
@@ -54,9 +57,15 @@ type Manager struct {
 	traceDuty atomic.Uint64 // float64 bits
 	traceHits atomic.Uint64
 
+	// Trace-mode duty cycle (see traceWindow).
 	lastHits   uint64
 	lastWindow time.Time
 	duty       float64
+	fullCost   float64 // smoothed trace cost per second while attached
+	traceOn    bool
+	onSince    time.Time
+	onAccum    time.Duration
+	dutyTimer  *time.Timer
 }
 
 // exeProbes is one executable with its loaded programs and links.
@@ -71,6 +80,7 @@ type exeProbes struct {
 	trace    []link.Link
 	traceOff uint64 // file offset of the casgstatus entry probe, 0 if unavailable
 	numgc    uint64 // link-time address of runtime.memstats.numgc, 0 if unknown
+	offs     gobin.Offsets
 	procs    int
 }
 
@@ -81,7 +91,10 @@ type watchedProc struct {
 	dec   *procDecoder
 	info  ProcInfo
 	leaks *LeakDetector
-	child bool // started by StartCommand: reaped by its owner
+	state *rtstate.Reader // nil when the runtime state cannot be read
+	child bool            // started by StartCommand: reaped by its owner
+
+	stateTries int // StartCommand children: rtstate.Open attempts
 }
 
 // New loads nothing yet but creates the shared maps and the ring-buffer
@@ -258,10 +271,13 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		m.releaseExe(x)
 		return fmt.Errorf("watch pid %d: %w", pid, err)
 	}
-	if trace && x.trace == nil {
+	if trace && x.trace == nil && (m.traceOn || !m.anyTraced()) {
 		if err := m.attachTrace(x); err != nil {
 			m.releaseExe(x)
 			return fmt.Errorf("watch pid %d: %w", pid, err)
+		}
+		if !m.traceOn {
+			m.traceOn, m.onSince = true, time.Now()
 		}
 	}
 	if err := m.shared["pids"].Put(uint32(pid), cfg); err != nil {
@@ -279,8 +295,24 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	if trace {
 		leaks = NewLeakDetector(m.cfg.Leak)
 	}
-	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child,
-		dec: newProcDecoder(uint32(pid), m.monoToRT, 0, x.bin, leaks)}
+	// The runtime's own accounting: live goroutines and scheduling latency
+	// for KindSample, and the GC count to number cycles from when the
+	// probes cannot read memstats.numgc themselves.
+	var seed uint32
+	state, err := rtstate.Open(pid, x.bin)
+	if err != nil {
+		if !child {
+			m.log.Info("runtime state unavailable: no goroutine/scheduling samples", "pid", pid, "err", err)
+		}
+		state = nil // a child that has just exec'd has no runtime yet: retried in sample
+	} else if x.numgc == 0 {
+		var s rtstate.Sample
+		if err := state.Read(&s); err == nil {
+			seed = s.GCCycles
+		}
+	}
+	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
+		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, x.bin, leaks)}
 	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
 		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
 	p.info.Service = baseName(p.info.Exe)
@@ -345,6 +377,7 @@ type binInfo struct {
 	offs       gobin.Offsets
 	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
 	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
+	pauseStart []uint64 // go1.21: gcStart and gcMarkDone after nanotime()
 	startEntry uint64   // startTheWorldWithSema entry probe
 	startRets  []uint64 // its RET instructions
 	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
@@ -399,6 +432,13 @@ func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 		if bi.markTerm, err = markTermNowOffset(bin); err != nil {
 			return nil, fmt.Errorf("find mark-termination end: %w", err)
 		}
+		for _, fn := range []string{"runtime.gcStart", "runtime.gcMarkDone"} {
+			off, err := pauseStartOffset(bin, fn)
+			if err != nil {
+				return nil, fmt.Errorf("find pause start: %w", err)
+			}
+			bi.pauseStart = append(bi.pauseStart, off)
+		}
 	}
 	if off, err := bin.EntryProbeOffset("runtime.casgstatus"); err == nil {
 		bi.casg = off
@@ -418,7 +458,7 @@ func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc}
+	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
 	if err := m.load(x, bi); err != nil {
 		m.closeExe(x)
 		return nil, err
@@ -458,6 +498,11 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 		}
 		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", bi.markTerm, "markterm_now"); err != nil {
 			return err
+		}
+		for _, off := range bi.pauseStart {
+			if err := m.uprobe(x, &x.links, "runtime.gcStart", off, "pause_start_now"); err != nil {
+				return err
+			}
 		}
 	}
 	if err := m.uprobe(x, &x.links, symStart, bi.startEntry, "stw_start_entry"); err != nil {
@@ -549,6 +594,9 @@ func (m *Manager) unwatchLocked(pid int, exitErr error) {
 	}
 	m.drainLocked()
 	_ = m.shared["pids"].Delete(uint32(pid))
+	if p.state != nil {
+		p.state.Close()
+	}
 	delete(m.procs, uint32(pid))
 	m.nprocs.Store(int64(len(m.procs)))
 	p.exe.procs--
@@ -647,10 +695,13 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 		}
 		m.exes[key] = x
 	}
-	if trace && x.trace == nil {
+	if trace && x.trace == nil && (m.traceOn || !m.anyTraced()) {
 		if err := m.attachTrace(x); err != nil {
 			m.releaseExe(x)
 			return err
+		}
+		if !m.traceOn {
+			m.traceOn, m.onSince = true, time.Now()
 		}
 	}
 	tmpl := gopulsePidCfg{SampleMod: m.cfg.TraceSample}
@@ -679,51 +730,87 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 	return nil
 }
 
-// traceWindow estimates the trace-mode overhead of the last window and holds
-// the budget by attaching the trace probes only part of the time.
+// traceWindow closes a trace-mode window: it estimates the overhead the
+// trace probes cost the targets (hits × TraceHitCost / wall time) and holds
+// the budget by keeping the probes attached only for the first part of each
+// window (a duty cycle), sized from the cost measured while they were on.
 func (m *Manager) traceWindow() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	hits := m.sumStat(statTraceHits)
+	if m.closed {
+		return
+	}
 	now := time.Now()
+	hits := m.sumStat(statTraceHits)
+	if m.traceOn {
+		m.onAccum += now.Sub(m.onSince)
+		m.onSince = now
+	}
 	if !m.lastWindow.IsZero() {
-		wall := now.Sub(m.lastWindow).Seconds()
 		dh := hits - m.lastHits
+		cost := float64(dh) * m.cfg.TraceHitCost.Seconds()
 		m.traceHits.Store(hits)
-		over := float64(dh) * m.cfg.TraceHitCost.Seconds() / wall
-		m.traceOver.Store(math.Float64bits(over))
-		// Overhead when attached full time, from this window's duty.
-		if over > 0 && m.duty > 0 {
-			full := over / m.duty
-			m.duty = min(1, m.cfg.TraceBudget/full)
+		m.traceOver.Store(math.Float64bits(cost / now.Sub(m.lastWindow).Seconds()))
+		if on := m.onAccum.Seconds(); on > 0.05 && dh > 0 {
+			// Cost per second while attached, smoothed; aim at 80% of the
+			// budget to leave room for the target's own variation.
+			full := cost / on
+			if m.fullCost > 0 {
+				full = max(full, 0.5*m.fullCost+0.5*full)
+			}
+			m.fullCost = full
+			m.duty = max(0.01, min(1, 0.8*m.cfg.TraceBudget/full))
 		}
 		m.traceDuty.Store(math.Float64bits(m.duty))
 	}
-	m.lastHits, m.lastWindow = hits, now
-	if m.duty >= 1 {
+	m.lastHits, m.lastWindow, m.onAccum = hits, now, 0
+	if !m.anyTraced() {
 		return
 	}
-	// Detach for the off part of the next window, then reattach.
-	off := time.Duration((1 - m.duty) * float64(m.cfg.RescanInterval))
+	if !m.traceOn {
+		m.setTrace(true)
+	}
+	if m.duty < 1 {
+		if m.dutyTimer != nil {
+			m.dutyTimer.Stop()
+		}
+		m.dutyTimer = time.AfterFunc(time.Duration(m.duty*float64(m.cfg.RescanInterval)), func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if !m.closed {
+				m.setTrace(false)
+			}
+		})
+	}
+}
+
+func (m *Manager) anyTraced() bool {
+	for _, p := range m.procs {
+		if p.info.Trace {
+			return true
+		}
+	}
+	return false
+}
+
+// setTrace attaches or detaches the trace probes of every traced executable.
+func (m *Manager) setTrace(on bool) {
+	now := time.Now()
+	if m.traceOn && !on {
+		m.onAccum += now.Sub(m.onSince)
+	}
 	for _, x := range m.exes {
-		if x.trace != nil {
+		switch {
+		case on && x.trace == nil && m.anyTrace(x):
+			if err := m.attachTrace(x); err != nil {
+				m.log.Warn("attach trace probe", "exe", x.path, "err", err)
+			}
+		case !on && x.trace != nil:
 			m.detachTrace(x)
 		}
 	}
-	time.AfterFunc(off, func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.closed {
-			return
-		}
-		for _, x := range m.exes {
-			if x.trace == nil && m.anyTrace(x) {
-				if err := m.attachTrace(x); err != nil {
-					m.log.Warn("reattach trace probe", "exe", x.path, "err", err)
-				}
-			}
-		}
-	})
+	m.traceOn = on
+	m.onSince = time.Now()
 }
 
 func (m *Manager) sumStat(idx uint32) uint64 {
@@ -738,27 +825,33 @@ func (m *Manager) sumStat(idx uint32) uint64 {
 	return s
 }
 
-// sample asks the Sampler for each process's runtime accounting and ticks
-// the leak detectors.
+// sample reads each process's own runtime accounting (KindSample) and
+// ticks the leak detectors.
 func (m *Manager) sample() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for pid, p := range m.procs {
 		if p.leaks != nil {
+			p.dec.reconcile(gMemReader(p.pid, p.exe.offs))
 			p.leaks.Tick()
 		}
-		if m.deps.Sampler == nil {
+		if p.state == nil {
+			if !p.child || p.stateTries >= 50 {
+				continue
+			}
+			p.stateTries++
+			st, err := rtstate.Open(p.pid, p.exe.bin)
+			if err != nil {
+				continue
+			}
+			p.state = st
+		}
+		if err := p.state.Read(&m.rts); err != nil {
+			m.log.Debug("read runtime state", "pid", pid, "err", err)
 			continue
 		}
-		m.ev = event.Runtime{}
-		if err := m.deps.Sampler.Sample(int(pid), &m.ev); err != nil {
-			m.log.Debug("sample runtime state", "pid", pid, "err", err)
-			continue
-		}
-		m.ev.Kind, m.ev.PID = event.KindSample, pid
-		if m.ev.TS == 0 {
-			m.ev.TS = time.Now().UnixNano()
-		}
+		m.ev = event.Runtime{Kind: event.KindSample, PID: pid, TS: time.Now().UnixNano(),
+			Goroutines: m.rts.Goroutines, Sched: &m.rts.Sched}
 		m.deps.Sink.HandleRuntime(&m.ev)
 	}
 }
@@ -805,6 +898,9 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
+	if m.dutyTimer != nil {
+		m.dutyTimer.Stop()
+	}
 	for _, x := range m.exes {
 		m.closeExe(x)
 	}
@@ -819,4 +915,24 @@ func (m *Manager) Close() error {
 	m.closeMaps()
 	runtime.KeepAlive(m.spec)
 	return err
+}
+
+// gMemReader reads a g's goid and status from pid's memory.
+func gMemReader(pid int, offs gobin.Offsets) gReader {
+	var goid uint64
+	var status uint32
+	local := []unix.Iovec{
+		{Base: (*byte)(unsafe.Pointer(&goid)), Len: 8},
+		{Base: (*byte)(unsafe.Pointer(&status)), Len: 4},
+	}
+	remote := make([]unix.RemoteIovec, 2)
+	return func(g uint64) (uint64, uint32, bool) {
+		if g == 0 {
+			return 0, 0, false
+		}
+		remote[0] = unix.RemoteIovec{Base: uintptr(g) + uintptr(offs.GGoid), Len: 8}
+		remote[1] = unix.RemoteIovec{Base: uintptr(g) + uintptr(offs.GStatus), Len: 4}
+		n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+		return goid, status, err == nil && n == 12
+	}
 }
