@@ -24,7 +24,7 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$work/logs" "$work/state"
 for i in $(seq 1 "$nproc_targets"); do
-	./bin/gopulse-demo -rate 2 -log "$work/logs/demo-$i.log" >/dev/null &
+	./bin/gopulse-demo -exit-with-parent -rate 2 -log "$work/logs/demo-$i.log" >/dev/null &
 	pids+=($!)
 done
 # files 51..100 get a plain line each per second from one writer

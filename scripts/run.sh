@@ -18,7 +18,7 @@ if ! mkdir -p "${GOPULSE_STATE_DIR:-/var/lib/gopulse}" 2>/dev/null; then
 	export GOPULSE_STATE_DIR="${TMPDIR:-/tmp}/gopulse-state"
 fi
 
-./bin/gopulse-demo -log "$demo_log" >/dev/null &
+./bin/gopulse-demo -exit-with-parent -log "$demo_log" >/dev/null &
 demo_pid=$!
 agent_pid=
 cleanup() {
@@ -36,8 +36,8 @@ for ((i = 1; i <= $#; i++)); do
 done
 echo "run: demo workload pid $demo_pid, logs in $demo_log" >&2
 echo "run: metrics on http://$listen/metrics  health on http://$listen/v1/health  (Ctrl-C stops both)" >&2
-# The demo gets trace mode (per-goroutine scheduling latency) on top of the
-# default probes; every other Go process is watched in default mode.
-./bin/gopulse agent --trace "$demo_pid" "$@" &
+# Every Go process, the demo included, is watched in default mode (GC and
+# pause probes plus the runtime's own goroutine and scheduling accounting).
+./bin/gopulse agent "$@" &
 agent_pid=$!
 wait "$agent_pid"

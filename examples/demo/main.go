@@ -75,7 +75,11 @@ func main() {
 	logPath := flag.String("log", "", "append JSON logs to this file (default: stderr)")
 	phases := flag.String("phases", "healthy:87600h", "NAME:DURATION,… (healthy, noisy, bad, recover)")
 	rate := flag.Int("rate", 200, "requests per second")
+	withParent := flag.Bool("exit-with-parent", false, "exit when the parent process dies (Linux)")
 	flag.Parse()
+	if *withParent {
+		stopWithParent()
+	}
 	ps, err := parsePhases(*phases)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
