@@ -229,9 +229,9 @@ func Defaults() Config {
 			WorsenAfter:    2,
 			RecoverAfter:   3,
 			HeartbeatFails: 3,
-			STWP99:         DurationThreshold{Degraded: 10 * time.Millisecond, Unhealthy: 50 * time.Millisecond},
-			STWMax:         DurationThreshold{Degraded: 50 * time.Millisecond, Unhealthy: 200 * time.Millisecond},
-			SchedP99:       DurationThreshold{Degraded: 20 * time.Millisecond, Unhealthy: 100 * time.Millisecond},
+			STWP99:         DurationThreshold{Degraded: 25 * time.Millisecond, Unhealthy: 100 * time.Millisecond},
+			STWMax:         DurationThreshold{Degraded: 100 * time.Millisecond, Unhealthy: 500 * time.Millisecond},
+			SchedP99:       DurationThreshold{Degraded: 50 * time.Millisecond, Unhealthy: 250 * time.Millisecond},
 			GCCPU:          RatioThreshold{Degraded: 0.25, Unhealthy: 0.5},
 			GoroutineGrowth: GrowthThreshold{
 				Windows: 3, MinPerWindow: 10, Degraded: 500, Unhealthy: 2000, MinRelative: 0.2,

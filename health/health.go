@@ -104,9 +104,9 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Window: 10 * time.Second, WorsenAfter: 2, RecoverAfter: 3, HeartbeatFailures: 3,
-		STWP99:        DurationThreshold{10 * time.Millisecond, 50 * time.Millisecond},
-		STWMax:        DurationThreshold{50 * time.Millisecond, 200 * time.Millisecond},
-		SchedP99:      DurationThreshold{20 * time.Millisecond, 100 * time.Millisecond},
+		STWP99:        DurationThreshold{25 * time.Millisecond, 100 * time.Millisecond},
+		STWMax:        DurationThreshold{100 * time.Millisecond, 500 * time.Millisecond},
+		SchedP99:      DurationThreshold{50 * time.Millisecond, 250 * time.Millisecond},
 		GCCPU:         FloatThreshold{0.25, 0.5},
 		GrowthWindows: 3, GrowthMinPerWindow: 10, Growth: FloatThreshold{500, 2000}, GrowthMinRelative: 0.2,
 		ErrorRate: FloatThreshold{5, 50}, ErrorMinEvents: 10, NewErrorBurst: 20,

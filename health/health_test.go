@@ -133,7 +133,7 @@ func TestLongSTWDrainsThenRestores(t *testing.T) {
 	}
 	for i := range cfg.WorsenAfter {
 		for range 20 {
-			s.stw(80*time.Millisecond, event.STWReadMemStats)
+			s.stw(150*time.Millisecond, event.STWReadMemStats)
 		}
 		s.sample()
 		st := s.window()
@@ -163,7 +163,7 @@ func TestLongSTWDrainsThenRestores(t *testing.T) {
 			t.Fatalf("recovered too early: %v", st)
 		}
 	}
-	s.stw(300*time.Millisecond, event.STWStackDump)
+	s.stw(600*time.Millisecond, event.STWStackDump)
 	s.sample()
 	s.window()
 	for i := range cfg.RecoverAfter {
@@ -339,7 +339,7 @@ func TestErrorRateAndNewTemplate(t *testing.T) {
 func TestSchedLatencyFromRuntimeHistogram(t *testing.T) {
 	cfg := DefaultConfig()
 	s := newSim(t, cfg)
-	h := &event.SchedHistogram{Buckets: []float64{0, 1e-6, 1e-3, 0.01, 0.05, 0.2, posInf()}, Counts: make([]uint64, 6)}
+	h := &event.SchedHistogram{Buckets: []float64{0, 1e-6, 1e-3, 0.01, 0.05, 0.5, posInf()}, Counts: make([]uint64, 6)}
 	push := func(bucket int, n uint64) {
 		h.Counts[bucket] += n
 		s.e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: s.pid, Goroutines: 10, Sched: h})
@@ -359,11 +359,11 @@ func TestSchedLatencyFromRuntimeHistogram(t *testing.T) {
 	}
 	for range cfg.WorsenAfter {
 		push(1, 1000)
-		push(5, 100) // ~9% of runnable goroutines waited 50–200ms
+		push(5, 100) // ~9% of runnable goroutines waited 50–500ms
 		s.window()
 	}
 	st := s.e.Snapshot()[0]
-	if st.State != Unhealthy || !hasReason(st.Reasons, "sched_p99", Unhealthy) || st.Signals.SchedP99 != 0.2 {
+	if st.State != Unhealthy || !hasReason(st.Reasons, "sched_p99", Unhealthy) || st.Signals.SchedP99 != 0.5 {
 		t.Fatalf("status %+v", st)
 	}
 }
@@ -406,7 +406,7 @@ func TestStreakTakesMildest(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.WorsenAfter = 3
 	s := newSim(t, cfg)
-	for _, d := range []time.Duration{300, 20, 300} {
+	for _, d := range []time.Duration{600, 40, 600} {
 		for range 10 {
 			s.stw(d*time.Millisecond, event.STWOther)
 		}

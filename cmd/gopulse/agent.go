@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
@@ -75,9 +76,24 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	return a.Run(ctx)
+	runErr := a.Run(ctx)
+	// Detaching hundreds of uprobes can stall in the kernel; a daemon asked
+	// to stop must stop, so closing is bounded.
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			logger.Warn("agent close", "err", err)
+		}
+	case <-time.After(agentCloseTimeout):
+		logger.Error("agent close timed out; exiting anyway", "timeout", agentCloseTimeout.String())
+	}
+	return runErr
 }
+
+// agentCloseTimeout bounds the release of probes and files at exit.
+const agentCloseTimeout = 10 * time.Second
 
 // agentMemoryLimit is the agent's default soft Go memory limit.
 const agentMemoryLimit = 48 << 20

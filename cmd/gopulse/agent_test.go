@@ -12,9 +12,9 @@ import (
 	"github.com/gopulse/gopulse/event"
 )
 
-type nopSink struct{}
+type agentNopSink struct{}
 
-func (nopSink) HandleRuntime(*event.Runtime) {}
+func (agentNopSink) HandleRuntime(*event.Runtime) {}
 
 func TestConfigValidateCommand(t *testing.T) {
 	dir := t.TempDir()

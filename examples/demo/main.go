@@ -164,11 +164,12 @@ func (d *demo) serve(ctx context.Context) {
 	}
 }
 
-// spin keeps GOMAXPROCS goroutines in long loops without preemption points
-// during "bad": with GODEBUG=asyncpreemptoff=1 a stop-the-world has to wait
-// for each loop to end.
+// spin keeps GOMAXPROCS-1 goroutines in long loops without preemption
+// points during "bad": with GODEBUG=asyncpreemptoff=1 a stop-the-world,
+// started from the one free P, has to wait for each loop to end. Leaving a
+// P (and a core) free keeps the rest of the machine usable.
 func (d *demo) spin(ctx context.Context) {
-	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+	for i := 0; i < max(1, runtime.GOMAXPROCS(0)-1); i++ {
 		go func() {
 			var x uint64 = 1
 			for ctx.Err() == nil {
@@ -176,8 +177,9 @@ func (d *demo) spin(ctx context.Context) {
 					time.Sleep(50 * time.Millisecond)
 					continue
 				}
-				x = busy(x, 60_000_000)
-				runtime.Gosched()
+				x = busy(x, 150_000_000)
+				// half the time off: long pauses without starving the machine
+				time.Sleep(250 * time.Millisecond)
 			}
 			_ = x
 		}()
