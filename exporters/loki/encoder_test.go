@@ -1,0 +1,179 @@
+package loki
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/golang/snappy"
+	"github.com/grafana/loki/pkg/push"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// testRecords returns n records spread over three streams, with fields.
+func testRecords(n int) []event.LogRecord {
+	recs := make([]event.LogRecord, n)
+	base := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC).UnixNano()
+	for i := range recs {
+		pod := fmt.Sprintf("api-%d", i%3)
+		recs[i] = event.LogRecord{
+			Source: "/var/log/pods/x.log",
+			Format: "logfmt",
+			TS:     base + int64(i)*1001,
+			Level:  []byte("info"),
+			Body:   []byte(fmt.Sprintf(`level=info msg="request done" status=%d path=/v1/items/%d dur=%dms`, 200+i%5, i, i%97)),
+			Labels: []event.Label{{Name: "namespace", Value: "shop"}, {Name: "pod", Value: pod}, {Name: "container", Value: "api"}, {Name: "source", Value: "unbounded-ignored"}},
+			Fields: []event.Field{
+				{Key: []byte("msg"), Value: []byte("request done"), Type: event.TypeString},
+				{Key: []byte("status"), Value: []byte(fmt.Sprint(200 + i%5)), Type: event.TypeInt},
+				{Key: []byte("http.path"), Value: []byte(fmt.Sprintf("/v1/items/%d", i)), Type: event.TypeString},
+				{Key: []byte("dur"), Value: []byte(fmt.Sprintf("%dms", i%97)), Type: event.TypeDuration},
+			},
+		}
+	}
+	return recs
+}
+
+// reference builds the same request with the official push types.
+func reference(job string, recs []event.LogRecord) *push.PushRequest {
+	req := &push.PushRequest{}
+	idx := map[string]int{}
+	for i := range recs {
+		r := &recs[i]
+		var ns, pod, ctr string
+		for _, l := range r.Labels {
+			switch l.Name {
+			case "namespace":
+				ns = l.Value
+			case "pod":
+				pod = l.Value
+			case "container":
+				ctr = l.Value
+			}
+		}
+		sel := fmt.Sprintf(`{container=%q, format=%q, job=%q, namespace=%q, pod=%q}`, ctr, r.Format, job, ns, pod)
+		si, ok := idx[sel]
+		if !ok {
+			si = len(req.Streams)
+			idx[sel] = si
+			req.Streams = append(req.Streams, push.Stream{Labels: sel})
+		}
+		en := push.Entry{Timestamp: time.Unix(0, r.TS).UTC(), Line: string(r.Body)}
+		for _, f := range r.Fields {
+			name := string(bytes.ReplaceAll(f.Key, []byte("."), []byte("_")))
+			en.StructuredMetadata = append(en.StructuredMetadata, push.LabelAdapter{Name: name, Value: string(f.Value)})
+		}
+		en.StructuredMetadata = append(en.StructuredMetadata, push.LabelAdapter{Name: "level", Value: string(r.Level)})
+		req.Streams[si].Entries = append(req.Streams[si].Entries, en)
+	}
+	return req
+}
+
+func TestEncoderMatchesPushTypes(t *testing.T) {
+	recs := testRecords(50)
+	enc := NewEncoder("gopulse")
+	for round := 0; round < 2; round++ { // the second round reuses every buffer
+		for i := range recs {
+			enc.Append(&recs[i])
+		}
+		if enc.Len() != len(recs) {
+			t.Fatalf("Len = %d, want %d", enc.Len(), len(recs))
+		}
+		want, err := reference("gopulse", recs).Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := enc.AppendProto(nil)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("round %d: encoding differs from push.PushRequest.Marshal (%d vs %d bytes)", round, len(got), len(want))
+		}
+		body := enc.Encode()
+		raw, err := snappy.Decode(nil, body)
+		if err != nil {
+			t.Fatalf("snappy: %v", err)
+		}
+		var dec push.PushRequest
+		if err := dec.Unmarshal(raw); err != nil {
+			t.Fatalf("unmarshal: %v", err)
+		}
+		if len(dec.Streams) != 3 {
+			t.Fatalf("streams = %d, want 3", len(dec.Streams))
+		}
+		// Per-stream order is arrival order.
+		for _, s := range dec.Streams {
+			for j := 1; j < len(s.Entries); j++ {
+				if !s.Entries[j].Timestamp.After(s.Entries[j-1].Timestamp) {
+					t.Fatalf("stream %s: entry %d out of order", s.Labels, j)
+				}
+			}
+		}
+		enc.Reset()
+		if enc.Len() != 0 {
+			t.Fatalf("Len after Reset = %d", enc.Len())
+		}
+	}
+}
+
+func TestEncoderEdgeCases(t *testing.T) {
+	enc := NewEncoder("j")
+	enc.maxLine = 8
+	recs := []event.LogRecord{
+		{TS: -1_500_000_000, Body: []byte("0123456789abc"), Labels: []event.Label{{Name: "pod", Value: `we"ird\pod`}}},
+		{TS: 0, Body: nil, Fields: []event.Field{{Key: []byte("9lives"), Value: []byte("x")}, {Key: []byte("empty"), Value: nil}, {Key: []byte("level"), Value: []byte("warn")}}, Level: []byte("warn")},
+	}
+	for i := range recs {
+		enc.Append(&recs[i])
+	}
+	var dec push.PushRequest
+	if err := dec.Unmarshal(enc.AppendProto(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if len(dec.Streams) != 2 {
+		t.Fatalf("streams = %d, want 2", len(dec.Streams))
+	}
+	if got, want := dec.Streams[0].Labels, `{job="j", pod="we\"ird\\pod"}`; got != want {
+		t.Errorf("labels = %s, want %s", got, want)
+	}
+	e0 := dec.Streams[0].Entries[0]
+	if e0.Line != "01234567" {
+		t.Errorf("line not truncated: %q", e0.Line)
+	}
+	if !e0.Timestamp.Equal(time.Unix(0, -1_500_000_000)) {
+		t.Errorf("negative ts = %v", e0.Timestamp)
+	}
+	md := dec.Streams[1].Entries[0].StructuredMetadata
+	if len(md) != 2 || md[0].Name != "_9lives" || md[1].Name != "level" || md[1].Value != "warn" {
+		t.Errorf("metadata = %+v", md)
+	}
+}
+
+func TestEncoderStreamIndexBounded(t *testing.T) {
+	enc := NewEncoder("j")
+	enc.maxStreams = 10
+	for i := 0; i < 25; i++ {
+		rec := event.LogRecord{Body: []byte("x"), Labels: []event.Label{{Name: "pod", Value: fmt.Sprint(i)}}}
+		enc.Append(&rec)
+	}
+	enc.Reset()
+	if len(enc.streams) != 0 || len(enc.index) != 0 {
+		t.Fatalf("stream index not pruned: %d streams", len(enc.streams))
+	}
+}
+
+func TestEncoderZeroAllocs(t *testing.T) {
+	recs := testRecords(64)
+	enc := NewEncoder("gopulse")
+	run := func() {
+		for i := range recs {
+			enc.Append(&recs[i])
+		}
+		enc.Encode()
+		enc.Reset()
+	}
+	run()
+	if a := testing.AllocsPerRun(20, run); a != 0 {
+		t.Fatalf("allocs per batch = %v, want 0", a)
+	}
+}
