@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/exporters/jaeger"
+	"github.com/gopulse/gopulse/exporters/loki"
 	"github.com/gopulse/gopulse/exporters/prom"
 	"github.com/gopulse/gopulse/health"
 )
@@ -74,6 +77,10 @@ type Agent struct {
 	fanout   *RuntimeFanout
 	runtime  *prom.Runtime
 	rw       *prom.RemoteWriter
+	loki     *loki.Exporter
+	jaeger   *jaeger.Exporter
+	queues   []exporterQueue // Loki and Jaeger delivery queues
+	closers  []func() error  // transports
 	tailer   *Tailer
 	source   RuntimeSource
 	srcErr   error
@@ -143,6 +150,11 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		{Name: "health", Sink: exitSink{eng, a.resolver}},
 		{Name: "prometheus", Sink: &labeledSink{rt: a.runtime, resolver: a.resolver, known: map[uint32]bool{}}},
 	}, deps.RuntimeSinks...)
+	logSinks := deps.LogSinks
+	if err := a.newBackends(&sinks, &logSinks); err != nil {
+		a.closeBackends()
+		return nil, err
+	}
 	if a.fanout, err = NewRuntimeFanout(sinks, 0, a.reg); err != nil {
 		return nil, err
 	}
@@ -154,6 +166,10 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		c.Queue.Dir = cfg.QueueDir("prometheus", rwc.Queue)
 		c.Queue.MaxQueueBytes = int64(rwc.Queue.MaxBytes)
 		c.Queue.SegmentBytes = min(c.Queue.SegmentBytes, c.Queue.MaxQueueBytes/2)
+		c.Queue.MaxRecordBytes = min(c.Queue.MaxRecordBytes, int(c.Queue.MaxQueueBytes/2))
+		if err := os.MkdirAll(c.Queue.Dir, 0o750); err != nil {
+			return nil, fmt.Errorf("prometheus remote write queue dir: %w", err)
+		}
 		c.HTTP = deliveryHTTP(rwc)
 		if a.rw, err = prom.NewRemoteWriter(c, prom.RemoteWriteDeps{Logger: a.log.With("exporter", "prometheus"),
 			Registerer: a.reg, Runtime: a.runtime, Gatherer: a.reg}); err != nil {
@@ -166,7 +182,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		for _, o := range cfg.Logs.Overrides {
 			ovs = append(ovs, LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
 		}
-		router, err := NewLogRouter(LogRouterOptions{Factory: NewLogParser, Overrides: ovs, Sinks: deps.LogSinks,
+		router, err := NewLogRouter(LogRouterOptions{Factory: NewLogParser, Overrides: ovs, Sinks: logSinks,
 			Observer: eng, Procs: a.resolver, Pods: pods}, a.log, a.reg)
 		if err != nil {
 			return nil, err
@@ -255,6 +271,11 @@ func (a *Agent) ready() error {
 			}
 		}
 	}
+	for _, q := range a.queues {
+		if err := q.ready(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", q.name, err))
+		}
+	}
 	for _, c := range a.deps.ReadyChecks {
 		if err := c.Check(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
@@ -321,6 +342,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.rw != nil {
 		run("prometheus_remote_write", a.rw.Run)
 	}
+	for _, q := range a.queues {
+		run(q.name+"_queue", q.q.Run)
+	}
+	if a.loki != nil {
+		run("loki", a.loki.Run)
+	}
+	if a.jaeger != nil {
+		run("jaeger", a.jaeger.Run)
+	}
 	if a.source != nil {
 		run("probes", a.source.Run)
 	}
@@ -377,6 +407,7 @@ func (a *Agent) Close() error {
 		if a.rw != nil {
 			errs = append(errs, a.rw.Close())
 		}
+		errs = append(errs, a.closeBackends())
 		errs = append(errs, a.fanout.Close(), a.srv.Close())
 	})
 	return errors.Join(errs...)
@@ -444,4 +475,112 @@ func deliveryHTTP(b config.Backend) delivery.HTTPConfig {
 			ServerName: b.TLS.ServerName, InsecureSkipVerify: b.TLS.InsecureSkipVerify},
 		Username: b.Auth.Username, Password: b.Auth.Password, BearerToken: b.Auth.BearerToken, Headers: b.Headers,
 	}
+}
+
+// exporterQueue is one exporter's delivery queue and its cap.
+type exporterQueue struct {
+	name string
+	q    *delivery.Queue
+	cap  int64
+}
+
+// readyFill is the queue fill above which an exporter counts as failing:
+// its backend has not taken the data for long enough to fill most of the
+// on-disk queue.
+const readyFill = 0.9
+
+func (q exporterQueue) ready() error {
+	if st := q.q.Stats(); q.cap > 0 && float64(st.DiskBytes) >= readyFill*float64(q.cap) {
+		return fmt.Errorf("delivery queue %d of %d bytes full: the backend is failing", st.DiskBytes, q.cap)
+	}
+	return nil
+}
+
+func (a *Agent) newQueue(name string, b config.Backend, headers map[string]string, tr delivery.Transport) (*delivery.Queue, error) {
+	c := delivery.DefaultConfig()
+	c.Name = name
+	c.Endpoints = deliveryEndpoints(b.Endpoints)
+	c.Dir = a.cfg.QueueDir(name, b.Queue)
+	c.MaxQueueBytes = int64(b.Queue.MaxBytes)
+	c.SegmentBytes = min(c.SegmentBytes, c.MaxQueueBytes/2)
+	c.MaxRecordBytes = min(c.MaxRecordBytes, int(c.MaxQueueBytes/2))
+	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("%s queue dir: %w", name, err)
+	}
+	q, err := delivery.New(c, delivery.Deps{Logger: a.log.With("exporter", name), Registerer: a.reg, Transport: tr,
+		HTTP: deliveryHTTP(b), ProtocolHeaders: headers})
+	if err != nil {
+		return nil, fmt.Errorf("%s queue: %w", name, err)
+	}
+	a.queues = append(a.queues, exporterQueue{name: name, q: q, cap: c.MaxQueueBytes})
+	return q, nil
+}
+
+// newBackends builds the Loki and Jaeger exporters that have endpoints.
+func (a *Agent) newBackends(sinks *[]NamedSink, logSinks *[]event.LogSink) error {
+	ex := &a.cfg.Exporters
+	if len(ex.Loki.Endpoints) > 0 {
+		q, err := a.newQueue("loki", ex.Loki, loki.ProtocolHeaders(), nil)
+		if err != nil {
+			return err
+		}
+		if a.loki, err = loki.New(loki.DefaultConfig(), loki.Deps{Queue: q, Logger: a.log.With("exporter", "loki")}); err != nil {
+			return err
+		}
+		*logSinks = append(*logSinks, a.loki)
+	}
+	if len(ex.Jaeger.Endpoints) > 0 {
+		c := jaeger.DefaultConfig()
+		c.STWThreshold = ex.Jaeger.MinSTW
+		var tr delivery.Transport
+		headers := jaeger.ProtocolHeaders()
+		if ex.Jaeger.Protocol == "api_v2" {
+			c.Protocol = jaeger.ProtocolAPIv2
+			md := map[string]string{}
+			for k, v := range ex.Jaeger.Headers {
+				md[k] = v
+			}
+			if tok := ex.Jaeger.Auth.BearerToken; tok != "" {
+				md["authorization"] = "Bearer " + tok
+			}
+			g := jaeger.NewGRPCTransport(jaeger.GRPCConfig{Headers: md})
+			tr, headers = g, nil
+			a.closers = append(a.closers, g.Close)
+		}
+		q, err := a.newQueue("jaeger", ex.Jaeger.Backend, headers, tr)
+		if err != nil {
+			return err
+		}
+		if a.jaeger, err = jaeger.New(c, jaeger.Deps{Queue: q, Procs: procLookup{a.resolver}, Logger: a.log.With("exporter", "jaeger")}); err != nil {
+			return err
+		}
+		*sinks = append(*sinks, NamedSink{Name: "jaeger", Sink: a.jaeger})
+	}
+	return nil
+}
+
+// closeBackends flushes the exporters, then closes their queues.
+func (a *Agent) closeBackends() error {
+	var errs []error
+	if a.loki != nil {
+		errs = append(errs, a.loki.Close())
+	}
+	if a.jaeger != nil {
+		errs = append(errs, a.jaeger.Close())
+	}
+	for _, q := range a.queues {
+		errs = append(errs, q.q.Close())
+	}
+	for _, c := range a.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+// procLookup adapts the resolver for the Jaeger resource attributes.
+type procLookup struct{ r *Resolver }
+
+func (p procLookup) Proc(pid uint32) (event.Proc, bool) {
+	pr := p.r.Proc(pid)
+	return pr, pr.Exe != ""
 }

@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,3 +149,96 @@ func TestAgentNotReadyWithoutProbes(t *testing.T) {
 		t.Fatalf("healthz %d", rr.Code)
 	}
 }
+
+// Log lines reach a Loki endpoint and GC events a Jaeger OTLP endpoint,
+// through the delivery queues.
+func TestAgentExportsToBackends(t *testing.T) {
+	var lokiPosts, otlpPosts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/loki/api/v1/push":
+			if r.Header.Get("Content-Type") == "application/x-protobuf" {
+				lokiPosts.Add(1)
+			}
+		case "/v1/traces":
+			otlpPosts.Add(1)
+		}
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "app.log")
+	os.WriteFile(logFile, nil, 0o644)
+	cfg, err := config.Parse("t.yaml", []byte(`listen: 127.0.0.1:0
+state_dir: `+dir+`/state
+logs: {paths: ["`+dir+`/*.log"], poll_interval: 50ms}
+exporters:
+  loki: {endpoints: [{url: "`+srv.URL+`/loki/api/v1/push"}], queue: {max_bytes: 4MiB}}
+  jaeger: {endpoints: [{url: "`+srv.URL+`/v1/traces"}], queue: {max_bytes: 4MiB}}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := uint32(os.Getpid())
+	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler),
+		NewRuntimeSource: func(sink event.RuntimeSink, _ *Resolver) (RuntimeSource, error) {
+			return &gcSource{sink: sink, pid: pid}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	time.Sleep(200 * time.Millisecond)
+	appendFile(t, logFile, `{"level":"error","msg":"payment failed","order":17}`+"\n")
+	deadline := time.Now().Add(15 * time.Second)
+	for (lokiPosts.Load() == 0 || otlpPosts.Load() == 0) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if lokiPosts.Load() == 0 || otlpPosts.Load() == 0 {
+		t.Fatalf("loki posts %d, otlp posts %d", lokiPosts.Load(), otlpPosts.Load())
+	}
+	rr := httptestRecorder()
+	a.Handler().ServeHTTP(rr, mustReq("/metrics"))
+	for _, w := range []string{`gopulse_exporter_sent_total{exporter="loki"`, `gopulse_exporter_sent_total{exporter="jaeger"`} {
+		if !strings.Contains(rr.Body.String(), w) {
+			t.Errorf("/metrics lacks %s", w)
+		}
+	}
+}
+
+// gcSource emits one GC cycle every 20ms.
+type gcSource struct {
+	sink event.RuntimeSink
+	pid  uint32
+}
+
+func (s *gcSource) Run(ctx context.Context) error {
+	var cycle uint32
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+		cycle++
+		now := time.Now().UnixNano()
+		for _, ev := range []event.Runtime{
+			{Kind: event.KindGCStart, PID: s.pid, Cycle: cycle, TS: now},
+			{Kind: event.KindSTW, PID: s.pid, Cycle: cycle, StartNS: now, DurationNS: 50_000, Reason: event.STWGCSweepTermination},
+			{Kind: event.KindSTW, PID: s.pid, Cycle: cycle, StartNS: now + 1e6, DurationNS: 60_000, Reason: event.STWGCMarkTermination},
+			{Kind: event.KindGCEnd, PID: s.pid, Cycle: cycle, TS: now + 1e6, StartNS: now, DurationNS: 1e6, SweepTermNS: 50_000, MarkNS: 890_000, MarkTermNS: 60_000},
+		} {
+			s.sink.HandleRuntime(&ev)
+		}
+	}
+}
+func (s *gcSource) Close() error       { return nil }
+func (s *gcSource) Stats() SourceStats { return SourceStats{ProbesAttached: 1, Processes: 1} }
