@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -502,3 +503,26 @@ func hasReason(rs []Reason, signal string, st State) bool {
 }
 
 func posInf() float64 { var z float64; return 1 / z }
+
+func BenchmarkEngineHandleRuntime(b *testing.B) {
+	e, _ := New(DefaultConfig(), nil)
+	evs := []event.Runtime{
+		{Kind: event.KindSTW, PID: 1, DurationNS: 120_000, Reason: event.STWGCSweepTermination},
+		{Kind: event.KindSTW, PID: 1, DurationNS: 80_000, Reason: event.STWGCMarkTermination},
+		{Kind: event.KindGCEnd, PID: 1, DurationNS: 3e6, MarkNS: 2.8e6},
+		{Kind: event.KindSample, PID: 1, Goroutines: 100, Sched: &event.SchedHistogram{Counts: make([]uint64, 160), Buckets: make([]float64, 161)}},
+	}
+	now := time.Unix(0, 0)
+	e.Tick(now)
+	b.ReportAllocs()
+	b.SetBytes(int64(unsafe.Sizeof(event.Runtime{})))
+	i := 0
+	for b.Loop() {
+		e.HandleRuntime(&evs[i&3])
+		i++
+		if i%100_000 == 0 { // close a window now and then, as the agent does
+			now = now.Add(10 * time.Second)
+			e.Tick(now)
+		}
+	}
+}

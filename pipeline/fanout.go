@@ -123,16 +123,17 @@ func (f *RuntimeFanout) Run(ctx context.Context) error {
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
+			ev := new(event.Runtime) // one per consumer: no allocation per event
 			for {
 				select {
-				case ev := <-q.ch:
-					q.sink.HandleRuntime(&ev)
+				case *ev = <-q.ch:
+					q.sink.HandleRuntime(ev)
 					q.recycle(ev.Sched)
 				case <-ctx.Done():
 					for {
 						select {
-						case ev := <-q.ch:
-							q.sink.HandleRuntime(&ev)
+						case *ev = <-q.ch:
+							q.sink.HandleRuntime(ev)
 						default:
 							return
 						}

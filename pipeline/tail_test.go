@@ -293,3 +293,22 @@ func denyChild(t *testing.T, dir string) {
 		t.Fatalf("%d messages:\n%s", n, l)
 	}
 }
+
+type nopLines struct{ n int }
+
+func (h *nopLines) HandleLine(string, []byte, bool) { h.n++ }
+func (h *nopLines) CloseSource(string)              {}
+
+// BenchmarkTailerSplit measures splitting read chunks into lines.
+func BenchmarkTailerSplit(b *testing.B) {
+	line := []byte(`{"time":"2026-11-22T00:00:00Z","level":"INFO","msg":"request served","path":"/api/cart","status":200}` + "\n")
+	chunk := bytes.Repeat(line, 600) // ~64 KiB, as one read
+	h := &nopLines{}
+	tl, _ := NewTailer(TailConfig{}, h, slog.New(slog.DiscardHandler), nil)
+	tf := &tailFile{path: "x"}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(chunk)))
+	for b.Loop() {
+		tl.split(tf, chunk)
+	}
+}
