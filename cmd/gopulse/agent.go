@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +41,6 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl})
 	}
 	logger := slog.New(h)
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A daemon on every node: keep the heap tight (GC runs more often
-		// only when the heap nears the limit). GOMEMLIMIT overrides it.
-		debug.SetMemoryLimit(agentMemoryLimit)
-	}
 
 	var cfg *config.Config
 	var err error
@@ -94,9 +87,6 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // agentCloseTimeout bounds the release of probes and files at exit.
 const agentCloseTimeout = 10 * time.Second
-
-// agentMemoryLimit is the agent's default soft Go memory limit.
-const agentMemoryLimit = 48 << 20
 
 // newProbeSource builds the probes manager for the agent: every Go process
 // in default mode, trace mode for the configured pids.
