@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,4 +239,73 @@ func (w testWriter) Write(p []byte) (int, error) {
 		w.t.Log(strings.TrimSpace(string(p)))
 	}
 	return len(p), nil
+}
+
+// TestAgentShowsDemoMetrics is `make run` without the script: the agent on
+// the embedded default config (own listen address and state dir) shows the
+// demo workload's real GC and scheduling series on /metrics within 10 s.
+func TestAgentShowsDemoMetrics(t *testing.T) {
+	probe, err := probes.New(probes.Config{}, probes.Deps{Logger: slog.New(slog.DiscardHandler), Sink: agentNopSink{}})
+	privtest.Require(t, err == nil, "cannot load BPF programs: "+errString(err))
+	probe.Close()
+	bin := filepath.Join(t.TempDir(), "gopulse-demo")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/demo").CombinedOutput(); err != nil {
+		t.Fatalf("build demo: %v\n%s", err, out)
+	}
+	t.Setenv("GOPULSE_LISTEN", "127.0.0.1:0")
+	t.Setenv("GOPULSE_STATE_DIR", t.TempDir())
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, _ := startTarget(t, bin, "healthy:60s")
+	start := time.Now()
+	logger := slog.New(slog.DiscardHandler)
+	a, err := pipeline.NewAgent(cfg, pipeline.AgentDeps{Logger: logger, NewRuntimeSource: newProbeSource(cfg, logger)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := a.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		a.Close()
+	}()
+	pid := fmt.Sprintf(`pid="%d"`, demo.Process.Pid)
+	want := []string{"gopulse_go_gc_cycles_total{", "gopulse_go_sched_latency_seconds_count{", "gopulse_go_stw_pause_seconds_count{", "gopulse_go_goroutines{"}
+	var missing []string
+	for time.Since(start) < 10*time.Second {
+		time.Sleep(250 * time.Millisecond)
+		resp, err := http.Get("http://" + addr.String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		missing = missing[:0]
+		for _, w := range want {
+			found := false
+			for _, line := range strings.Split(string(body), "\n") {
+				// a real value: the series exists for the demo and is not 0
+				if strings.HasPrefix(line, w) && strings.Contains(line, pid) && !strings.HasSuffix(line, " 0") {
+					found = true
+					break
+				}
+			}
+			if !found {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 {
+			t.Logf("demo series with real values after %s", time.Since(start).Round(10*time.Millisecond))
+			return
+		}
+	}
+	t.Fatalf("after 10s /metrics still lacks non-zero %v for %s", missing, pid)
 }
