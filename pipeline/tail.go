@@ -55,6 +55,8 @@ type Tailer struct {
 
 	lastPathCheck time.Time
 	pathEvery     time.Duration // how often paths are checked for rotation
+	draining      []drainingFile
+	rotateGrace   time.Duration
 	buf           []byte
 
 	lines, bytesRead, rotations, truncations prometheus.Counter
@@ -73,6 +75,15 @@ type tailFile struct {
 	carry  []byte // an incomplete last line
 	skip   bool   // discarding the rest of an over-long line
 }
+
+// drainingFile is a rotated-away file still read until a deadline.
+type drainingFile struct {
+	tf    *tailFile
+	until time.Time
+}
+
+// rotateGrace is how long a rotated-away file is still read.
+const rotateGrace = 5 * time.Second
 
 type offsetRecord struct {
 	Path   string `json:"path"`
@@ -97,6 +108,7 @@ func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.R
 		files: map[string]*tailFile{}, saved: map[string]offsetRecord{}, denied: map[string]bool{},
 		buf:         make([]byte, 64<<10),
 		pathEvery:   max(cfg.Poll, time.Second),
+		rotateGrace: rotateGrace,
 		lines:       prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_lines_total", Help: "Lines read from tailed files."}),
 		bytesRead:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_read_bytes_total", Help: "Bytes read from tailed files."}),
 		rotations:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_rotations_total", Help: "Rename rotations followed."}),
@@ -223,6 +235,10 @@ func (t *Tailer) Close() error {
 			delete(t.files, p)
 			t.h.CloseSource(p)
 		}
+		for _, d := range t.draining {
+			d.tf.f.Close()
+		}
+		t.draining = nil
 	})
 	return nil
 }
@@ -320,11 +336,14 @@ func (t *Tailer) open(p string, atEnd bool) {
 }
 
 // Poll reads every open file to its end and follows rotations. The paths
-// themselves are checked for rotation at most once a second.
+// themselves are checked for rotation at most once a second. A file renamed
+// or deleted away is still read for rotateGrace: writers that have not
+// reopened their log yet keep appending to it.
 func (t *Tailer) Poll() {
-	checkPaths := time.Since(t.lastPathCheck) >= t.pathEvery
+	now := time.Now()
+	checkPaths := now.Sub(t.lastPathCheck) >= t.pathEvery
 	if checkPaths {
-		t.lastPathCheck = time.Now()
+		t.lastPathCheck = now
 	}
 	for p, tf := range t.files {
 		t.read(tf)
@@ -333,20 +352,18 @@ func (t *Tailer) Poll() {
 		}
 		fi, err := os.Stat(p)
 		switch {
-		case err != nil:
-			// Deleted or renamed away with no new file yet: the old file has
-			// been read to its end; let it go.
-			tf.f.Close()
+		case err != nil: // deleted, or renamed with no new file yet
 			delete(t.files, p)
-			t.h.CloseSource(p)
-			t.dirty = true
+			t.drain(tf, now)
+			if t.rotateGrace <= 0 {
+				t.h.CloseSource(p)
+			}
 		default:
 			dev, ino := fileID(fi)
 			if dev != tf.dev || ino != tf.ino { // rename rotation
 				t.rotations.Inc()
-				t.flushCarry(tf)
-				tf.f.Close()
 				delete(t.files, p)
+				t.drain(tf, now)
 				t.open(p, false)
 				if nf := t.files[p]; nf != nil {
 					nf.offset = 0
@@ -355,7 +372,43 @@ func (t *Tailer) Poll() {
 			}
 		}
 	}
+	kept := t.draining[:0]
+	for _, d := range t.draining {
+		t.read(d.tf)
+		if _, open := t.files[d.tf.path]; checkPaths && !open {
+			// the path reappeared (a rename rotation whose new file came late)
+			if _, err := os.Stat(d.tf.path); err == nil {
+				t.open(d.tf.path, false)
+				if nf := t.files[d.tf.path]; nf != nil {
+					nf.offset = 0
+					t.read(nf)
+				}
+			}
+		}
+		if now.Before(d.until) {
+			kept = append(kept, d)
+			continue
+		}
+		t.flushCarry(d.tf)
+		d.tf.f.Close()
+		if _, open := t.files[d.tf.path]; !open {
+			t.h.CloseSource(d.tf.path)
+		}
+	}
+	clear(t.draining[len(kept):])
+	t.draining = kept
 	t.filesGauge.Set(float64(len(t.files)))
+}
+
+// drain keeps reading a file that left its path for rotateGrace.
+func (t *Tailer) drain(tf *tailFile, now time.Time) {
+	t.dirty = true
+	if t.rotateGrace <= 0 {
+		t.flushCarry(tf)
+		tf.f.Close()
+		return
+	}
+	t.draining = append(t.draining, drainingFile{tf: tf, until: now.Add(t.rotateGrace)})
 }
 
 func (t *Tailer) read(tf *tailFile) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 type lineRec struct {
@@ -121,6 +122,7 @@ func TestTailRenameRotation(t *testing.T) {
 	appendFile(t, p, "")
 	rec := &lineRec{}
 	tl := newTestTailer(t, TailConfig{Paths: []string{p}}, rec, nil)
+	tl.rotateGrace = 0 // the old file is read to its end and closed at once
 	tl.Scan()
 	appendFile(t, p, "1\n2\n")
 	tl.Poll()
@@ -137,6 +139,50 @@ func TestTailRenameRotation(t *testing.T) {
 	want(t, rec.get(p), "1", "2", "3", "4-no-newline", "5", "6")
 	if got := tl.files[p].offset; got != 4 {
 		t.Fatalf("offset %d", got)
+	}
+}
+
+// A writer that keeps its old file open after the rename (before it reopens
+// its log) still has its lines read, for the grace period.
+func TestTailRenameLateWriter(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	appendFile(t, p, "")
+	rec := &lineRec{}
+	tl := newTestTailer(t, TailConfig{Paths: []string{p}}, rec, nil)
+	tl.Scan()
+	w, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	fmt.Fprintln(w, "old-1")
+	tl.Poll()
+	os.Rename(p, p+".1")
+	tl.Poll()                // path gone: the old file is draining
+	fmt.Fprintln(w, "old-2") // the writer has not reopened yet
+	appendFile(t, p, "new-1\n")
+	tl.Poll()
+	fmt.Fprintln(w, "old-3")
+	tl.Poll()
+	got := strings.Join(rec.get(p), ",")
+	for _, l := range []string{"old-1", "old-2", "old-3", "new-1"} {
+		if !strings.Contains(got, l) {
+			t.Fatalf("lines %s lack %s", got, l)
+		}
+	}
+	// after the grace period the old file is closed
+	for i := range tl.draining {
+		tl.draining[i].until = time.Now()
+	}
+	tl.Poll()
+	if len(tl.draining) != 0 {
+		t.Fatalf("%d files still draining", len(tl.draining))
+	}
+	fmt.Fprintln(w, "old-4")
+	tl.Poll()
+	if strings.Contains(strings.Join(rec.get(p), ","), "old-4") {
+		t.Fatal("read a closed file")
 	}
 }
 
