@@ -65,6 +65,8 @@ type Manager struct {
 	traceOn    bool
 	onSince    time.Time
 	onAccum    time.Duration
+	detachLat  time.Duration // how long detaching the trace probes takes
+	window     int
 	dutyTimer  *time.Timer
 }
 
@@ -123,7 +125,9 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		procs:    make(map[uint32]*watchedProc),
 		rejected: make(map[exeKey]error),
 		infos:    make(map[exeKey]*binInfo),
-		duty:     1,
+		// Trace probes start at a 10% duty until the first window has
+		// measured what they cost (see traceWindow).
+		duty: 0.1,
 	}
 	for name, ms := range spec.Maps {
 		if strings.HasPrefix(name, ".") {
@@ -278,6 +282,7 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		}
 		if !m.traceOn {
 			m.traceOn, m.onSince = true, time.Now()
+			m.startTraceWindow()
 		}
 	}
 	if err := m.shared["pids"].Put(uint32(pid), cfg); err != nil {
@@ -702,6 +707,7 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 		}
 		if !m.traceOn {
 			m.traceOn, m.onSince = true, time.Now()
+			m.startTraceWindow()
 		}
 	}
 	tmpl := gopulsePidCfg{SampleMod: m.cfg.TraceSample}
@@ -751,15 +757,16 @@ func (m *Manager) traceWindow() {
 		cost := float64(dh) * m.cfg.TraceHitCost.Seconds()
 		m.traceHits.Store(hits)
 		m.traceOver.Store(math.Float64bits(cost / now.Sub(m.lastWindow).Seconds()))
-		if on := m.onAccum.Seconds(); on > 0.05 && dh > 0 {
-			// Cost per second while attached, smoothed; aim at 80% of the
-			// budget to leave room for the target's own variation.
+		if on := m.onAccum.Seconds(); on > 0.02 && dh > 0 {
+			// Cost per second while attached. Rises are believed at once,
+			// falls slowly, and the duty at most doubles per window; aim at
+			// 80% of the budget to leave room for the target's variation.
 			full := cost / on
-			if m.fullCost > 0 {
-				full = max(full, 0.5*m.fullCost+0.5*full)
+			if full < m.fullCost {
+				full = 0.7*m.fullCost + 0.3*full
 			}
 			m.fullCost = full
-			m.duty = max(0.01, min(1, 0.8*m.cfg.TraceBudget/full))
+			m.duty = max(0.005, min(1, 2*m.duty, 0.8*m.cfg.TraceBudget/full))
 		}
 		m.traceDuty.Store(math.Float64bits(m.duty))
 	}
@@ -767,21 +774,47 @@ func (m *Manager) traceWindow() {
 	if !m.anyTraced() {
 		return
 	}
+	m.startTraceWindow()
+}
+
+// startTraceWindow runs the trace probes for the duty's share of the
+// window. Detaching takes a while (each uprobe unregistration waits for an
+// RCU grace period, measured in detachLat) and the probes stay active
+// meanwhile, so the detach starts that much earlier; when the share is
+// shorter than a detach, the probes run only every k-th window.
+func (m *Manager) startTraceWindow() {
+	if m.dutyTimer != nil {
+		m.dutyTimer.Stop()
+	}
+	m.window++
+	if m.duty >= 1 {
+		if !m.traceOn {
+			m.setTrace(true)
+		}
+		return
+	}
+	share := m.duty * float64(m.cfg.RescanInterval)
+	every := 1
+	if lat := float64(m.detachLat); share < lat {
+		every = int(math.Ceil(lat / share))
+		share = lat
+	}
+	if m.window%every != 0 {
+		if m.traceOn {
+			m.setTrace(false)
+		}
+		return
+	}
 	if !m.traceOn {
 		m.setTrace(true)
 	}
-	if m.duty < 1 {
-		if m.dutyTimer != nil {
-			m.dutyTimer.Stop()
+	m.dutyTimer = time.AfterFunc(time.Duration(share)-m.detachLat, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !m.closed {
+			m.setTrace(false)
 		}
-		m.dutyTimer = time.AfterFunc(time.Duration(m.duty*float64(m.cfg.RescanInterval)), func() {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			if !m.closed {
-				m.setTrace(false)
-			}
-		})
-	}
+	})
 }
 
 func (m *Manager) anyTraced() bool {
@@ -795,10 +828,7 @@ func (m *Manager) anyTraced() bool {
 
 // setTrace attaches or detaches the trace probes of every traced executable.
 func (m *Manager) setTrace(on bool) {
-	now := time.Now()
-	if m.traceOn && !on {
-		m.onAccum += now.Sub(m.onSince)
-	}
+	start := time.Now()
 	for _, x := range m.exes {
 		switch {
 		case on && x.trace == nil && m.anyTrace(x):
@@ -809,8 +839,20 @@ func (m *Manager) setTrace(on bool) {
 			m.detachTrace(x)
 		}
 	}
+	now := time.Now()
+	if m.traceOn && !on {
+		// The probes were live until the detach finished.
+		m.onAccum += now.Sub(m.onSince)
+		lat := now.Sub(start)
+		m.log.Debug("trace probes detached", "took", lat, "duty", m.duty)
+		if m.detachLat == 0 {
+			m.detachLat = lat
+		} else {
+			m.detachLat = (m.detachLat + lat) / 2
+		}
+	}
 	m.traceOn = on
-	m.onSince = time.Now()
+	m.onSince = now
 }
 
 func (m *Manager) sumStat(idx uint32) uint64 {

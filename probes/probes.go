@@ -34,8 +34,9 @@ type Config struct {
 	// CPU (default 0.05).
 	TraceBudget float64
 	// TraceHitCost is the cost of one trace probe hit in the target, used
-	// to estimate the overhead (default 750ns, measured on this machine
-	// kind: see BENCHMARKS.md).
+	// to estimate the overhead (default 5µs: BenchmarkTraceMode/cost-per-hit
+	// measured 5.3µs on this machine kind under load, see BENCHMARKS.md;
+	// the emulated PUSHQ BP trap alone is about 0.7µs on an idle machine).
 	TraceHitCost time.Duration
 	// TraceSample keeps one goroutine in TraceSample (by goid) in BPF
 	// (default 1: all).
@@ -55,7 +56,7 @@ func (c *Config) defaults() {
 		c.TraceBudget = 0.05
 	}
 	if c.TraceHitCost <= 0 {
-		c.TraceHitCost = 750 * time.Nanosecond
+		c.TraceHitCost = 5 * time.Microsecond
 	}
 	if c.TraceSample == 0 {
 		c.TraceSample = 1

@@ -16,11 +16,11 @@ import (
 func TestTraceMode(t *testing.T) {
 	requireBPF(t)
 	bin := buildTarget(t, "gcload", "", "")
-	tg := startTarget(t, bin, "-parked", "50", "-leak", "40")
+	tg := startTarget(t, bin, "-parked", "50", "-leak", "100", "-churnrate", "200")
 	sink := &syncSink{}
 	const budget = 0.05
 	m := startManager(t, Config{TraceBudget: budget, Leak: LeakConfig{Windows: 3, MinGrowth: 10}},
-		Deps{Sink: sink, SampleInterval: time.Second})
+		Deps{Sink: sink, SampleInterval: time.Second, Logger: testLogger(t)})
 	if err := m.Watch(tg.cmd.Process.Pid, true); err != nil {
 		t.Fatalf("watch: %v", err)
 	}

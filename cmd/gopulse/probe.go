@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -457,8 +456,7 @@ func (o *tableOutput) Tick(procs []probes.ProcInfo, st probes.Stats) {
 		if w.exited {
 			exe += " (exited)"
 		}
-		sus := strings.Join(info.Suspects, ",")
-		sort.Strings(info.Suspects)
+		sus := strings.Join(info.Suspects, ",") // sorted by the manager
 		fmt.Fprintf(&b, "%-8d %-16.16s %6.1f %7d %9s %9s %9s %9s %8s %8d %8d %s\n",
 			pid, exe, float64(w.gcs)/secs, len(w.stws), fmtDur(maxSTW), fmtDur(p99), p50s, p99s,
 			live, info.Created, info.Exited, sus)

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/probes"
 )
 
 func TestAppendEventJSONContract(t *testing.T) {
@@ -54,5 +59,44 @@ func BenchmarkAppendEventJSON(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf = appendEventJSON(buf[:0], &ev)
+	}
+}
+
+func TestTableOutput(t *testing.T) {
+	var buf bytes.Buffer
+	o := newTableOutput(&buf, false)
+	o.last = o.last.Add(-time.Second)
+	buckets := []float64{0, 1e-6, 1e-5, 1e-4, 1e-3}
+	o.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 7, Goroutines: 42,
+		Sched: &event.SchedHistogram{Counts: []uint64{0, 0, 0, 0}, Buckets: buckets}})
+	o.Tick(nil, probes.Stats{})
+	buf.Reset()
+	o.last = o.last.Add(-time.Second)
+	for i := 0; i < 3; i++ {
+		o.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 7})
+	}
+	for _, d := range []int64{100e3, 300e3, 200e3} {
+		o.HandleRuntime(&event.Runtime{Kind: event.KindSTW, PID: 7, DurationNS: d, Reason: event.STWGCMarkTermination})
+	}
+	// 90 latencies in (1µs,10µs], 10 in (10µs,100µs].
+	o.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 7, Goroutines: 42,
+		Sched: &event.SchedHistogram{Counts: []uint64{0, 90, 10, 0}, Buckets: buckets}})
+	o.Tick([]probes.ProcInfo{{Proc: event.Proc{PID: 7, Service: "api"}, Created: 5, Exited: 2, Suspects: []string{"main.leak"}}},
+		probes.Stats{Processes: 1, ProbesAttached: 3})
+	out := buf.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("table:\n%s", out)
+	}
+	f := strings.Fields(lines[2])
+	// PID EXE GC/s STW STW_MAX STW_P99 SCHED_P50 SCHED_P99 G_LIVE G_NEW G_EXIT LEAK_SUSPECTS
+	want := []string{"7", "api", "", "3", "300µs", "300µs", "10µs", "100µs", "42", "5", "2", "main.leak"}
+	for i, w := range want {
+		if w != "" && f[i] != w {
+			t.Errorf("column %d = %q, want %q\n%s", i, f[i], w, out)
+		}
+	}
+	if gcps, err := strconv.ParseFloat(f[2], 64); err != nil || gcps < 2.5 || gcps > 3.5 {
+		t.Errorf("GC/s = %q, want about 3", f[2])
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,7 @@ type snapshot struct {
 func main() {
 	allocWorkers := flag.Int("alloc", 1, "allocating goroutines (GC load)")
 	churn := flag.Bool("churn", true, "create short-lived goroutines continuously")
+	churnRate := flag.Int("churnrate", 0, "churn batches (64 goroutines each) per second, 0: as fast as possible")
 	parked := flag.Int("parked", 500, "goroutines parked for the whole run")
 	leak := flag.Int("leak", 0, "goroutines leaked per second (never exit)")
 	work := flag.Int("work", 0, "benchmark: run this many work units, print the wall time and exit")
@@ -55,16 +57,22 @@ func main() {
 	}
 
 	var paused atomic.Bool
-	var active sync.WaitGroup
 	stop := make(chan struct{})
 	for i := 0; i < *parked; i++ {
 		go func() { <-stop }()
 	}
 	for i := 0; i < *allocWorkers; i++ {
-		go loop(&paused, &active, allocate)
+		go loop(&paused, allocate)
 	}
 	if *churn {
-		go loop(&paused, &active, churnOnce)
+		f := churnOnce
+		if *churnRate > 0 {
+			f = func() {
+				churnOnce()
+				time.Sleep(time.Second / time.Duration(*churnRate))
+			}
+		}
+		go loop(&paused, f)
 	}
 	if *leak > 0 {
 		go leaker(&paused, *leak, stop)
@@ -81,12 +89,17 @@ func main() {
 		switch in.Text() {
 		case "mark":
 			paused.Store(true)
-			time.Sleep(60 * time.Millisecond) // let workers idle and a running GC finish
+			time.Sleep(20 * time.Millisecond) // let workers idle
+			// Wait for a running GC to finish and start none while reading,
+			// so that no GC straddles the window's edge.
+			old := debug.SetGCPercent(-1)
+			time.Sleep(20 * time.Millisecond)
 			s := read(pauseName)
+			time.Sleep(20 * time.Millisecond)
+			debug.SetGCPercent(old)
 			if err := out.Encode(s); err != nil {
 				os.Exit(1)
 			}
-			time.Sleep(40 * time.Millisecond)
 			paused.Store(false)
 		case "quit":
 			return
@@ -143,7 +156,7 @@ func finite(b []float64) []float64 {
 	return out
 }
 
-func loop(paused *atomic.Bool, active *sync.WaitGroup, f func()) {
+func loop(paused *atomic.Bool, f func()) {
 	for {
 		if paused.Load() {
 			time.Sleep(5 * time.Millisecond)
