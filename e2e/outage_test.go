@@ -100,13 +100,13 @@ func checkAllBack(t *testing.T, job string, from int64, n int, bases ...string) 
 	return per
 }
 
-// TestLokiOutage: Loki goes away for 60 s while lines keep coming at
+// TestLokiOutage: Loki goes away for 60 s while lines keep coming at over
 // 5000/s; once it is back, every line arrives and the disk queue never
 // passed its cap.
 func TestLokiOutage(t *testing.T) {
 	base := env(t, "GOPULSE_E2E_LOKI_URL")
 	job := uniq("e2e-outage")
-	const rate, capBytes = 5000, 64 << 20
+	const rate, minRate, capBytes = 5500, 5000, 64 << 20
 	reg := prometheus.NewRegistry()
 	q := startQueue(t, queueOpts{
 		name: "loki", endpoints: []delivery.Endpoint{{URL: base + loki.PushPath}},
@@ -151,8 +151,8 @@ func TestLokiOutage(t *testing.T) {
 	close(stopMon)
 	wg.Wait()
 
-	if r := float64(n) / elapsed.Seconds(); r < rate*0.95 {
-		t.Errorf("produced %.0f lines/s, want %d", r, rate)
+	if r := float64(n) / elapsed.Seconds(); r < minRate {
+		t.Errorf("produced %.0f lines/s, want at least %d", r, minRate)
 	}
 	if d := maxDisk.Load(); d > capBytes {
 		t.Errorf("disk queue reached %d bytes, cap %d", d, capBytes)

@@ -32,9 +32,11 @@ func benchSpans() []span {
 // ptraceotlp (the collector's and the OTLP exporters' protobuf path).
 func BenchmarkOTLPEncode(b *testing.B) {
 	spans := benchSpans()
-	b.Run("gopulse", func(b *testing.B) {
+	b.Run("impl=gopulse", func(b *testing.B) {
 		enc := NewEncoder(testProcs, "v0.1.0")
 		b.ReportAllocs()
+		cpu := startCPU()
+		defer cpu.report(b)
 		b.SetBytes(int64(len(func() []byte {
 			for _, s := range spans {
 				enc.add(s)
@@ -50,11 +52,13 @@ func BenchmarkOTLPEncode(b *testing.B) {
 			}
 		}
 	})
-	b.Run("official", func(b *testing.B) {
+	b.Run("impl=official", func(b *testing.B) {
 		p := testProcs[42]
 		var td ptrace.Traces
 		var ss ptrace.SpanSlice
 		b.ReportAllocs()
+		cpu := startCPU()
+		defer cpu.report(b)
 		n := 0
 		for i := 0; b.Loop(); i++ {
 			if n == 0 {
@@ -114,9 +118,11 @@ func BenchmarkOTLPEncode(b *testing.B) {
 // PostSpansRequest.Marshal.
 func BenchmarkJaegerEncode(b *testing.B) {
 	spans := benchSpans()
-	b.Run("gopulse", func(b *testing.B) {
+	b.Run("impl=gopulse", func(b *testing.B) {
 		enc := NewEncoder(testProcs, "v0.1.0")
 		b.ReportAllocs()
+		cpu := startCPU()
+		defer cpu.report(b)
 		for i := 0; b.Loop(); i++ {
 			enc.add(spans[i%benchBatch])
 			if enc.Len() == benchBatch {
@@ -125,7 +131,7 @@ func BenchmarkJaegerEncode(b *testing.B) {
 			}
 		}
 	})
-	b.Run("official", func(b *testing.B) {
+	b.Run("impl=official", func(b *testing.B) {
 		p := testProcs[42]
 		proc := &model.Process{ServiceName: p.Service, Tags: []model.KeyValue{
 			model.Int64("process.pid", int64(p.PID)), model.String("process.runtime.name", "go"),
@@ -135,6 +141,8 @@ func BenchmarkJaegerEncode(b *testing.B) {
 		}}
 		req := &api_v2.PostSpansRequest{}
 		b.ReportAllocs()
+		cpu := startCPU()
+		defer cpu.report(b)
 		for i := 0; b.Loop(); i++ {
 			s := &spans[i%benchBatch]
 			tid, _ := model.TraceIDFromBytes(s.traceID[:])

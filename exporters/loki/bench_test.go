@@ -20,15 +20,17 @@ func batchBytes(recs []event.LogRecord) int64 {
 	return int64(n)
 }
 
-// BenchmarkPushEncode/gopulse: the hand-written encoder, 1000 lines per
+// BenchmarkPushEncode/impl=gopulse: the hand-written encoder, 1000 lines per
 // request, snappy included. One op = one line.
-// BenchmarkPushEncode/official: the same request built with the push types,
+// BenchmarkPushEncode/impl=official: the same request built with the push types,
 // gogo Marshal and snappy.
 func BenchmarkPushEncode(b *testing.B) {
 	recs := testRecords(benchBatch)
-	b.Run("gopulse", func(b *testing.B) {
+	b.Run("impl=gopulse", func(b *testing.B) {
 		enc := NewEncoder("gopulse")
 		b.ReportAllocs()
+		cpu := startCPU()
+		defer cpu.report(b)
 		b.SetBytes(batchBytes(recs) / benchBatch)
 		for i := 0; b.Loop(); i++ {
 			enc.Append(&recs[i%benchBatch])
@@ -38,11 +40,13 @@ func BenchmarkPushEncode(b *testing.B) {
 			}
 		}
 	})
-	b.Run("official", func(b *testing.B) {
+	b.Run("impl=official", func(b *testing.B) {
 		var snapped []byte
 		req := &push.PushRequest{}
 		idx := map[string]int{}
 		b.ReportAllocs()
+		cpu := startCPU()
+		defer cpu.report(b)
 		b.SetBytes(batchBytes(recs) / benchBatch)
 		n := 0
 		for i := 0; b.Loop(); i++ {

@@ -76,6 +76,9 @@ type Encoder struct {
 	index        map[string]int32
 	active       []int32 // streams with entries in this batch, first-seen order
 	key          []byte  // scratch: the stream selector being built
+	lastFormat   string  // the previous record's stream inputs, for a fast path
+	lastLabels   []event.Label
+	lastStream   int32
 	vals         [numLabels][]byte
 	raw, snapped []byte
 }
@@ -89,6 +92,7 @@ func NewEncoder(job string) *Encoder {
 		maxMetadata: DefaultMaxMetadataEntries,
 		maxStreams:  defaultMaxStreams,
 		index:       make(map[string]int32),
+		lastStream:  -1,
 	}
 }
 
@@ -111,6 +115,7 @@ func (e *Encoder) Reset() {
 	if len(e.streams) > e.maxStreams {
 		clear(e.index)
 		e.streams = e.streams[:0]
+		e.lastStream = -1
 	}
 }
 
@@ -189,7 +194,31 @@ func (e *Encoder) Append(rec *event.LogRecord) {
 }
 
 // streamOf returns the index of the record's stream, creating it when new.
+// Consecutive records of one stream (the common case: a tailer reads a file
+// at a time) skip building the selector.
 func (e *Encoder) streamOf(rec *event.LogRecord) int32 {
+	if e.lastStream >= 0 && rec.Format == e.lastFormat && sameLabels(rec.Labels, e.lastLabels) {
+		return e.lastStream
+	}
+	si := e.lookupStream(rec)
+	e.lastStream, e.lastFormat = si, rec.Format
+	e.lastLabels = append(e.lastLabels[:0], rec.Labels...)
+	return si
+}
+
+func sameLabels(a, b []event.Label) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Encoder) lookupStream(rec *event.LogRecord) int32 {
 	for i := range e.vals {
 		e.vals[i] = e.vals[i][:0]
 	}

@@ -177,3 +177,33 @@ func TestEncoderZeroAllocs(t *testing.T) {
 		t.Fatalf("allocs per batch = %v, want 0", a)
 	}
 }
+
+func TestEncoderStreamFastPathFollowsReusedLabels(t *testing.T) {
+	// The producer reuses its record and label slice: the fast path must
+	// notice a changed label value.
+	enc := NewEncoder("j")
+	labels := []event.Label{{Name: "pod", Value: "a"}}
+	rec := event.LogRecord{Format: "json", Body: []byte("x"), Labels: labels}
+	enc.Append(&rec)
+	enc.Append(&rec)
+	labels[0].Value = "b"
+	enc.Append(&rec)
+	rec.Format = "logfmt"
+	enc.Append(&rec)
+	var dec push.PushRequest
+	if err := dec.Unmarshal(enc.AppendProto(nil)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{format="json", job="j", pod="a"}`, `{format="json", job="j", pod="b"}`, `{format="logfmt", job="j", pod="b"}`}
+	if len(dec.Streams) != len(want) {
+		t.Fatalf("streams = %d, want %d", len(dec.Streams), len(want))
+	}
+	for i, s := range dec.Streams {
+		if s.Labels != want[i] {
+			t.Errorf("stream %d = %s, want %s", i, s.Labels, want[i])
+		}
+	}
+	if len(dec.Streams[0].Entries) != 2 {
+		t.Errorf("first stream entries = %d, want 2", len(dec.Streams[0].Entries))
+	}
+}
