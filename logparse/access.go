@@ -26,27 +26,55 @@ func accessPrefix() []Matcher {
 				Capture("protocol", event.TypeString, protoTok{}), Byte('"')),
 			Capture("request", event.TypeString, Quoted()),
 		), Space(),
-		Capture("status", event.TypeInt, Int()), Space(),
+		Capture("status", event.TypeInt, Alt(Int(), Dash())), Space(),
 		Capture("body_bytes_sent", event.TypeInt, Alt(Int(), Dash())),
 	}
 }
 
-// NewCLF returns the Common Log Format parser ("clf").
-func NewCLF() *Combinator {
+// clfCombinator is the Common Log Format built from combinators. The
+// hand-written AccessLog below is what the Stream uses (it is faster); the
+// tests check that both agree.
+func clfCombinator() *Combinator {
 	return NewCombinator("clf", Seq(append(accessPrefix(), End())...), 0)
 }
 
-// NewCombined returns the combined access log parser ("combined"): CLF
-// plus referer and user agent; anything after them (nginx ingress and
-// custom formats append more) is kept raw as "extra".
-func NewCombined() *Combinator {
+// combinedCombinator is the combined format built from combinators (the
+// tests' oracle for AccessLog).
+func combinedCombinator() *Combinator {
 	m := append(accessPrefix(),
 		Space(), Capture("http_referer", event.TypeString, Quoted()),
 		Space(), Capture("http_user_agent", event.TypeString, Quoted()),
-		Opt(Seq(Space(), Capture("extra", event.TypeString, Until(0, true)))),
+		Opt(Seq(Space(), Capture("extra", event.TypeString, tail{}))),
 		End(),
 	)
 	return NewCombinator("combined", Seq(m...), 0)
+}
+
+// vhostCombinator is vhost_combined built from combinators (the tests'
+// oracle for AccessLog).
+func vhostCombinator() *Combinator {
+	m := append([]Matcher{Capture("vhost", event.TypeString, Word()), Space()}, accessPrefix()...)
+	m = append(m,
+		Space(), Capture("http_referer", event.TypeString, Quoted()),
+		Space(), Capture("http_user_agent", event.TypeString, Quoted()),
+		Opt(Seq(Space(), Capture("extra", event.TypeString, tail{}))),
+		End(),
+	)
+	return NewCombinator("vhost_combined", Seq(m...), 0)
+}
+
+// tail matches the rest of the line up to its last non-blank byte.
+type tail struct{}
+
+func (tail) Match(st *State, pos int) int {
+	e := len(st.In)
+	for e > pos && (st.In[e-1] == ' ' || st.In[e-1] == '\t') {
+		e--
+	}
+	if e == pos {
+		return -1
+	}
+	return e
 }
 
 // methodTok matches an upper-case HTTP method.
@@ -75,4 +103,213 @@ func (protoTok) Match(st *State, pos int) int {
 		return -1
 	}
 	return p
+}
+
+// AccessLog parses access logs: "clf", "combined" (CLF plus referer and
+// user agent; anything after them, as nginx ingress and custom formats
+// append, is kept raw as "extra") and "vhost_combined" (combined prefixed
+// by the virtual host, as apache's %v:%p or nginx's $host).
+type AccessLog struct {
+	name     string
+	vhost    bool
+	combined bool
+}
+
+// NewCLF returns the Common Log Format parser ("clf").
+func NewCLF() AccessLog { return AccessLog{name: "clf"} }
+
+// NewCombined returns the combined access log parser ("combined").
+func NewCombined() AccessLog { return AccessLog{name: "combined", combined: true} }
+
+// NewVhostCombined returns the "vhost_combined" parser.
+func NewVhostCombined() AccessLog {
+	return AccessLog{name: "vhost_combined", vhost: true, combined: true}
+}
+
+// Name returns the format name.
+func (p AccessLog) Name() string { return p.name }
+
+var (
+	keyVhost      = []byte("vhost")
+	keyRemoteAddr = []byte("remote_addr")
+	keyIdent      = []byte("ident")
+	keyRemoteUser = []byte("remote_user")
+	keyTimeLocal  = []byte("time_local")
+	keyMethod     = []byte("method")
+	keyPath       = []byte("path")
+	keyProtocol   = []byte("protocol")
+	keyRequest    = []byte("request")
+	keyStatus     = []byte("status")
+	keyBodyBytes  = []byte("body_bytes_sent")
+	keyReferer    = []byte("http_referer")
+	keyUserAgent  = []byte("http_user_agent")
+	keyExtra      = []byte("extra")
+	anyIP         = ipm{v4: true, v6: true}
+)
+
+// addDash adds a field, with a nil value for "-".
+func addDash(r *Record, k, v []byte, t event.FieldType) {
+	if len(v) == 1 && v[0] == '-' {
+		r.Add(k, nil, event.TypeUnknown)
+		return
+	}
+	r.Add(k, v, t)
+}
+
+func blanks(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func wordEnd(b []byte, i int) int {
+	for i < len(b) && b[i] != ' ' && b[i] != '\t' {
+		i++
+	}
+	return i
+}
+
+// Parse parses one access log line.
+func (p AccessLog) Parse(b []byte, r *Record) error {
+	i := 0
+	// word fields, each followed by blanks
+	if p.vhost {
+		e := wordEnd(b, i)
+		if e == i {
+			return r.Fail(p.name, "expected vhost", i)
+		}
+		r.Add(keyVhost, b[i:e:e], event.TypeString)
+		if i = blanks(b, e); i == e {
+			return r.Fail(p.name, "expected blank", e)
+		}
+	}
+	e := wordEnd(b, i)
+	if e == i {
+		return r.Fail(p.name, "expected remote address", i)
+	}
+	addr := b[i:e:e]
+	if anyIP.scan(addr, 0) == len(addr) {
+		addDash(r, keyRemoteAddr, addr, event.TypeIP)
+	} else {
+		addDash(r, keyRemoteAddr, addr, event.TypeString)
+	}
+	for _, k := range [2][]byte{keyIdent, keyRemoteUser} {
+		if i = blanks(b, e); i == e {
+			return r.Fail(p.name, "expected blank", e)
+		}
+		if e = wordEnd(b, i); e == i {
+			return r.Fail(p.name, "expected ident or user", i)
+		}
+		addDash(r, k, b[i:e:e], event.TypeString)
+	}
+	if i = blanks(b, e); i == e || i >= len(b) || b[i] != '[' {
+		return r.Fail(p.name, "expected [time]", i)
+	}
+	ts, n, ok := ParseCLFTime(b[i+1:])
+	if !ok || i+1+n >= len(b) || b[i+1+n] != ']' {
+		return r.Fail(p.name, "expected [02/Jan/2006:15:04:05 -0700]", i+1)
+	}
+	r.SetTS(ts, LayoutCLF)
+	r.Add(keyTimeLocal, b[i+1:i+1+n:i+1+n], event.TypeTimestamp)
+	e = i + 2 + n
+	if i = blanks(b, e); i == e || i >= len(b) || b[i] != '"' {
+		return r.Fail(p.name, "expected \"request\"", i)
+	}
+	qe, esc := scanQuoted(b, i+1, '"')
+	if qe < 0 {
+		return r.Fail(p.name, "unterminated request", i)
+	}
+	splitRequest(r, b[i+1:qe:qe], esc)
+	e = qe + 1
+	for _, k := range [2][]byte{keyStatus, keyBodyBytes} {
+		if i = blanks(b, e); i == e {
+			return r.Fail(p.name, "expected blank", e)
+		}
+		e = i
+		if e < len(b) && (b[e] == '-' || b[e] == '+') {
+			e++
+		}
+		for e < len(b) && digit(b[e]) {
+			e++
+		}
+		switch {
+		case e < len(b) && b[e] != ' ' && b[e] != '\t':
+			return r.Fail(p.name, "expected a number or -", i)
+		case e == i+1 && b[i] == '-':
+			r.Add(k, nil, event.TypeUnknown)
+		case e == i || !digit(b[e-1]):
+			return r.Fail(p.name, "expected a number or -", i)
+		default:
+			r.Add(k, b[i:e:e], event.TypeInt)
+		}
+	}
+	if p.combined {
+		for _, k := range [2][]byte{keyReferer, keyUserAgent} {
+			if i = blanks(b, e); i == e || i >= len(b) || b[i] != '"' {
+				return r.Fail(p.name, "expected a quoted string", i)
+			}
+			qe, esc := scanQuoted(b, i+1, '"')
+			if qe < 0 {
+				return r.Fail(p.name, "unterminated string", i)
+			}
+			v := b[i+1 : qe : qe]
+			if esc {
+				v = unescape(r, v)
+			}
+			addDash(r, k, v, event.TypeString)
+			e = qe + 1
+		}
+		if i = blanks(b, e); i > e && i < len(b) {
+			x := len(b)
+			for b[x-1] == ' ' || b[x-1] == '\t' {
+				x--
+			}
+			addDash(r, keyExtra, b[i:x:x], event.TypeString)
+			e = x
+		}
+	}
+	if e = blanks(b, e); e != len(b) {
+		return r.Fail(p.name, "unexpected input", e)
+	}
+	r.Format = p.name
+	r.Body = b
+	return nil
+}
+
+// splitRequest adds method, path and protocol when the request has the
+// shape "METHOD path PROTO", else the whole request.
+func splitRequest(r *Record, q []byte, esc bool) {
+	m := 0
+	for m < len(q) && m <= 20 && ((q[m] >= 'A' && q[m] <= 'Z') || q[m] == '-' || q[m] == '_') {
+		m++
+	}
+	if m > 0 && m <= 20 && m < len(q) && q[m] == ' ' {
+		ps := m + 1
+		pe := ps
+		for pe < len(q) && q[pe] != ' ' {
+			pe++
+		}
+		proto := q[min(pe+1, len(q)):]
+		if pe > ps && pe < len(q) && len(proto) > 0 && len(proto) <= 16 && plainProto(proto) {
+			r.Add(keyMethod, q[:m:m], event.TypeString)
+			r.Add(keyPath, q[ps:pe:pe], event.TypeString)
+			r.Add(keyProtocol, proto, event.TypeString)
+			return
+		}
+	}
+	if esc {
+		q = unescape(r, q)
+	}
+	addDash(r, keyRequest, q, event.TypeString)
+}
+
+// plainProto reports whether p has no blank, quote or backslash.
+func plainProto(p []byte) bool {
+	for _, c := range p {
+		if c == ' ' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

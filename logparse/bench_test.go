@@ -47,3 +47,19 @@ func BenchmarkPattern(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFreeTextFallback measures a free-text line in a free-text stream:
+// every built-in format rejects it before the fallback takes it.
+func BenchmarkFreeTextFallback(b *testing.B) {
+	line := []byte(`081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating`)
+	s := NewStream(StreamOptions{Year: 2024, Fallback: textFallback{}})
+	var r Record
+	_ = s.Parse(line, &r)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		if err := s.Parse(line, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package logparse
 
 import (
+	"bytes"
+
 	"github.com/gopulse/gopulse/event"
 )
 
@@ -150,12 +152,12 @@ type until struct {
 }
 
 func (u until) Match(st *State, pos int) int {
-	for p := pos; p < len(st.In); p++ {
-		if st.In[p] == u.c {
-			if p == pos {
+	if pos < len(st.In) {
+		if j := bytes.IndexByte(st.In[pos:], u.c); j >= 0 {
+			if j == 0 {
 				return -1
 			}
-			return p
+			return pos + j
 		}
 	}
 	if u.toEnd && pos < len(st.In) {
@@ -300,6 +302,16 @@ func (q quoted) Match(st *State, pos int) int {
 // scanQuoted finds the closing quote from i; returns its index and whether
 // a backslash escape was seen.
 func scanQuoted(b []byte, i int, q byte) (int, bool) {
+	if i > len(b) {
+		return -1, false
+	}
+	j := bytes.IndexByte(b[i:], q)
+	if j < 0 {
+		return -1, false
+	}
+	if bytes.IndexByte(b[i:i+j], '\\') < 0 {
+		return i + j, false
+	}
 	esc := false
 	for i < len(b) {
 		c := b[i]
@@ -420,8 +432,9 @@ func IP(port bool) Matcher { return ipm{v4: true, v6: true, port: port} }
 
 type ipm struct{ v4, v6, port bool }
 
-func (m ipm) Match(st *State, pos int) int {
-	b := st.In
+func (m ipm) Match(st *State, pos int) int { return m.scan(st.In, pos) }
+
+func (m ipm) scan(b []byte, pos int) int {
 	if m.v6 && pos < len(b) && b[pos] == '[' {
 		e := scanIPv6(b, pos+1)
 		if e < 0 || e >= len(b) || b[e] != ']' {
@@ -726,7 +739,7 @@ func (c *capture) Match(st *State, pos int) int {
 	}
 	r := st.Rec
 	if st.layout != "" {
-		r.setTS(st.ts, st.layout)
+		r.SetTS(st.ts, st.layout)
 		st.layout = ""
 	}
 	switch c.role {
@@ -777,7 +790,7 @@ func (c *Combinator) Parse(line []byte, r *Record) error {
 		if e > col {
 			col = e
 		}
-		return r.fail(c.name, "unexpected input", col)
+		return r.Fail(c.name, "unexpected input", col)
 	}
 	r.Format = c.name
 	r.Body = line

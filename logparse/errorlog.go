@@ -37,13 +37,13 @@ var (
 func (NginxError) Parse(b []byte, r *Record) error {
 	ts, n, ok := ParseNginxTime(b)
 	if !ok {
-		return r.fail("nginx_error", "expected 2006/01/02 15:04:05", 0)
+		return r.Fail("nginx_error", "expected 2006/01/02 15:04:05", 0)
 	}
-	r.setTS(ts, LayoutNginx)
+	r.SetTS(ts, LayoutNginx)
 	r.Add(keyTime, b[:n:n], event.TypeTimestamp)
 	i := n
 	if !hasLit(b, i, " [") {
-		return r.fail("nginx_error", "expected [level]", i)
+		return r.Fail("nginx_error", "expected [level]", i)
 	}
 	i += 2
 	ls := i
@@ -51,26 +51,26 @@ func (NginxError) Parse(b []byte, r *Record) error {
 		i++
 	}
 	if i >= len(b) || b[i] != ']' || i == ls {
-		return r.fail("nginx_error", "expected level]", i)
+		return r.Fail("nginx_error", "expected level]", i)
 	}
 	lv := b[ls:i:i]
 	r.Level = NormalizeLevel(lv)
 	r.Add(keyLevel, lv, event.TypeEnum)
 	i++
 	if !hasLit(b, i, " ") {
-		return r.fail("nginx_error", "expected pid#tid", i)
+		return r.Fail("nginx_error", "expected pid#tid", i)
 	}
 	i++
 	ps := i
 	i = scanDigits(b, i, 10)
 	if i < 0 || i >= len(b) || b[i] != '#' {
-		return r.fail("nginx_error", "expected pid#tid", ps)
+		return r.Fail("nginx_error", "expected pid#tid", ps)
 	}
 	r.Add(keyPID, b[ps:i:i], event.TypeInt)
 	ts2 := i + 1
 	i = scanDigits(b, ts2, 20)
 	if i < 0 || i >= len(b) || b[i] != ':' {
-		return r.fail("nginx_error", "expected tid:", ts2)
+		return r.Fail("nginx_error", "expected tid:", ts2)
 	}
 	r.Add(keyTID, b[ts2:i:i], event.TypeInt)
 	i++
@@ -161,13 +161,13 @@ func (ApacheError) Name() string { return "apache_error" }
 // Parse parses one apache error line.
 func (ApacheError) Parse(b []byte, r *Record) error {
 	if len(b) < 26 || b[0] != '[' {
-		return r.fail("apache_error", "expected [time]", 0)
+		return r.Fail("apache_error", "expected [time]", 0)
 	}
 	ts, n, ok := ParseApacheTime(b[1:])
 	if !ok || 1+n >= len(b) || b[1+n] != ']' {
-		return r.fail("apache_error", "expected [Mon Jan _2 15:04:05 2006]", 1)
+		return r.Fail("apache_error", "expected [Mon Jan _2 15:04:05 2006]", 1)
 	}
-	r.setTS(ts, LayoutApache)
+	r.SetTS(ts, LayoutApache)
 	r.Add(keyTime, b[1:1+n:1+n], event.TypeTimestamp)
 	i := 2 + n
 	sawLevel := false
@@ -175,7 +175,7 @@ func (ApacheError) Parse(b []byte, r *Record) error {
 		s := i + 2
 		e := closeBracket(b, s)
 		if e < 0 {
-			return r.fail("apache_error", "unterminated [", i+1)
+			return r.Fail("apache_error", "unterminated [", i+1)
 		}
 		g := b[s:e:e]
 		switch {
@@ -197,7 +197,7 @@ func (ApacheError) Parse(b []byte, r *Record) error {
 			}
 			r.Level = NormalizeLevel(lv)
 			if r.Level == nil && !hasLit(lv, 0, "trace") {
-				return r.fail("apache_error", "expected [module:level]", s)
+				return r.Fail("apache_error", "expected [module:level]", s)
 			}
 			r.Add(keyLevel, lv, event.TypeEnum)
 			sawLevel = true
@@ -209,7 +209,7 @@ func (ApacheError) Parse(b []byte, r *Record) error {
 	}
 message:
 	if !sawLevel {
-		return r.fail("apache_error", "expected [level]", i)
+		return r.Fail("apache_error", "expected [level]", i)
 	}
 	if i < len(b) && b[i] == ' ' {
 		i++

@@ -19,14 +19,14 @@ func (JSON) Name() string { return "json" }
 func (JSON) Parse(line []byte, r *Record) error {
 	i := skipWS(line, 0)
 	if i >= len(line) || line[i] != '{' {
-		return r.fail("json", "expected {", i)
+		return r.Fail("json", "expected {", i)
 	}
 	e, msg := jsonObject(r, line, i, nil, 0)
 	if e < 0 {
-		return r.fail("json", msg, -e-1)
+		return r.Fail("json", msg, -e-1)
 	}
 	if e = skipWS(line, e); e != len(line) {
-		return r.fail("json", "trailing data", e)
+		return r.Fail("json", "trailing data", e)
 	}
 	r.Format = "json"
 	r.Body = line

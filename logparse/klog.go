@@ -25,20 +25,20 @@ func (Klog) Name() string { return "klog" }
 // Parse parses one klog line.
 func (p Klog) Parse(b []byte, r *Record) error {
 	if len(b) < 20 {
-		return r.fail("klog", "too short", 0)
+		return r.Fail("klog", "too short", 0)
 	}
 	switch b[0] {
 	case 'I', 'W', 'E', 'F', 'D':
 	default:
-		return r.fail("klog", "expected I, W, E or F", 0)
+		return r.Fail("klog", "expected I, W, E or F", 0)
 	}
 	ts, n, ok := ParseKlogTime(b[1:], p.year)
 	if !ok {
-		return r.fail("klog", "expected mmdd hh:mm:ss.uuuuuu", 1)
+		return r.Fail("klog", "expected mmdd hh:mm:ss.uuuuuu", 1)
 	}
 	r.Level = NormalizeLevel(b[0:1])
 	r.Add(keyLevel, b[0:1:1], event.TypeEnum)
-	r.setTS(ts, LayoutKlog)
+	r.SetTS(ts, LayoutKlog)
 	r.Add(keyTime, b[1:1+n:1+n], event.TypeTimestamp)
 	i := 1 + n
 	for i < len(b) && b[i] == ' ' {
@@ -47,7 +47,7 @@ func (p Klog) Parse(b []byte, r *Record) error {
 	ts0 := i
 	i = scanDigits(b, i, 20)
 	if i < 0 || i >= len(b) || b[i] != ' ' {
-		return r.fail("klog", "expected thread id", ts0)
+		return r.Fail("klog", "expected thread id", ts0)
 	}
 	r.Add(keyThread, b[ts0:i:i], event.TypeInt)
 	i++
@@ -56,7 +56,7 @@ func (p Klog) Parse(b []byte, r *Record) error {
 		i++
 	}
 	if i >= len(b) || b[i] != ']' || i == ss {
-		return r.fail("klog", "expected file:line]", ss)
+		return r.Fail("klog", "expected file:line]", ss)
 	}
 	r.Add(keySource, b[ss:i:i], event.TypeString)
 	i++

@@ -45,17 +45,18 @@ func levelIndex(b []byte) int {
 		buf[i] = c
 	}
 	switch string(buf[:len(b)]) {
-	case "trace", "trc", "verbose", "finest", "finer", "t":
+	// The numbers are pino/bunyan levels (10 trace … 60 fatal).
+	case "trace", "trc", "verbose", "finest", "finer", "t", "10":
 		return lvlTrace
-	case "debug", "dbg", "debu", "fine", "d", "debug1", "debug2", "debug3", "debug4", "debug5":
+	case "debug", "dbg", "debu", "fine", "d", "debug1", "debug2", "debug3", "debug4", "debug5", "20":
 		return lvlDebug
-	case "info", "inf", "information", "informational", "notice", "note", "i", "n", "config", "log":
+	case "info", "inf", "information", "informational", "notice", "note", "i", "n", "config", "log", "30":
 		return lvlInfo
-	case "warn", "warning", "wrn", "w", "wa":
+	case "warn", "warning", "wrn", "w", "wa", "40":
 		return lvlWarn
-	case "error", "err", "eror", "e", "severe", "fail", "failure":
+	case "error", "err", "eror", "e", "severe", "fail", "failure", "50":
 		return lvlError
-	case "fatal", "ftl", "f", "crit", "critical", "alert", "emerg", "emergency", "panic", "dpanic", "c", "a":
+	case "fatal", "ftl", "f", "crit", "critical", "alert", "emerg", "emergency", "panic", "dpanic", "c", "a", "60":
 		return lvlFatal
 	}
 	return lvlNone

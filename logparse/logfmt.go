@@ -12,14 +12,17 @@ func keyRole(k []byte) Role {
 			return RoleTime
 		}
 	case 2:
-		if string(k) == "ts" {
+		switch string(k) {
+		case "ts", "@t":
 			return RoleTime
+		case "@l":
+			return RoleLevel
 		}
 	case 3:
 		switch string(k) {
 		case "msg", "@mt":
 			return RoleMessage
-		case "lvl", "@l":
+		case "lvl":
 			return RoleLevel
 		}
 	case 4:
@@ -54,7 +57,11 @@ func keyRole(k []byte) Role {
 			return RoleLevel
 		}
 	case 10:
-		if string(k) == "@timestamp" {
+		if string(k) == "@timestamp" || string(k) == "time_local" {
+			return RoleTime
+		}
+	case 12:
+		if string(k) == "time_iso8601" {
 			return RoleTime
 		}
 	}
@@ -95,7 +102,7 @@ func applyRole(r *Record, k, v []byte, year int) event.FieldType {
 		}
 	case RoleTime:
 		if ns, n, l, ok := ParseAnyTime(v, year); ok && n == len(v) {
-			r.setTS(ns, l)
+			r.SetTS(ns, l)
 			return event.TypeTimestamp
 		}
 	}
@@ -176,13 +183,13 @@ func parseLogfmt(name string, line []byte, r *Record) error {
 		}
 		e, ok := logfmtPair(r, line, i, true)
 		if !ok {
-			return r.fail(name, "expected key=value", i)
+			return r.Fail(name, "expected key=value", i)
 		}
 		i = e
 		n++
 	}
 	if n == 0 {
-		return r.fail(name, "empty line", 0)
+		return r.Fail(name, "empty line", 0)
 	}
 	r.Format = name
 	r.Body = line
@@ -199,7 +206,7 @@ func (SlogText) Name() string { return "slog" }
 // Parse parses one slog text line.
 func (SlogText) Parse(line []byte, r *Record) error {
 	if len(line) < 10 || !(hasPrefix(line, "time=") || hasPrefix(line, "level=")) {
-		return r.fail("slog", "expected time= or level=", 0)
+		return r.Fail("slog", "expected time= or level=", 0)
 	}
 	if err := parseLogfmt("slog", line, r); err != nil {
 		r.serr.Format = "slog"
@@ -210,12 +217,12 @@ func (SlogText) Parse(line []byte, r *Record) error {
 		i = 1
 	}
 	if len(r.Fields) < i+2 || string(r.Fields[i].Key) != "level" || string(r.Fields[i+1].Key) != "msg" {
-		return r.fail("slog", "expected time, level and msg keys", 0)
+		return r.Fail("slog", "expected time, level and msg keys", 0)
 	}
 	// slog writes DEBUG, INFO, WARN, ERROR, optionally with an offset (INFO+2).
 	lv := r.Fields[i].Value
 	if len(lv) < 4 || lv[0] < 'A' || lv[0] > 'Z' || lv[1] < 'A' || lv[1] > 'Z' {
-		return r.fail("slog", "expected an upper-case level", 0)
+		return r.Fail("slog", "expected an upper-case level", 0)
 	}
 	base := lv
 	for j, c := range lv {

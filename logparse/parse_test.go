@@ -180,6 +180,7 @@ func TestNormalizeLevel(t *testing.T) {
 	for in, want := range map[string]string{
 		"INFO": "info", "Warning": "warn", "ERR": "error", "crit": "fatal", "notice": "info",
 		"DEBUG": "debug", "trace": "trace", "E": "error", "panic": "fatal", "bogus": "", "": "",
+		"30": "info", "50": "error", "35": "",
 	} {
 		if got := string(NormalizeLevel([]byte(in))); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
@@ -270,6 +271,25 @@ func TestWrappers(t *testing.T) {
 	}
 }
 
+func TestWrapperYear(t *testing.T) {
+	// klog has no year: a CRI wrapper's timestamp supplies it.
+	s := NewStream(StreamOptions{Year: 2030})
+	var r Record
+	if err := s.Parse([]byte("2021-12-31T23:59:59Z stderr F I1231 23:59:58.000000 1 a.go:1] x"), &r); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2021, 12, 31, 23, 59, 58, 0, time.UTC).UnixNano(); r.TS != want || r.TSLayout != LayoutKlog {
+		t.Errorf("ts %d (%s), want %d", r.TS, r.TSLayout, want)
+	}
+	// A December line in a January wrapper belongs to the year before.
+	if err := s.Parse([]byte("2022-01-01T00:00:01Z stderr F I1231 23:59:59.000000 1 a.go:1] x"), &r); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2021, 12, 31, 23, 59, 59, 0, time.UTC).UnixNano(); r.TS != want {
+		t.Errorf("ts %d, want %d", r.TS, want)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	s := NewStream(StreamOptions{Fallback: textFallback{}, MaxLine: 1 << 10})
 	var r Record
@@ -295,6 +315,28 @@ func TestBadInput(t *testing.T) {
 	long := append([]byte(`{"msg":"`), bytes.Repeat([]byte("x"), 5000)...)
 	if err := s.Parse(long, &r); err != nil || !r.Truncated || len(r.Body) != 1<<10 || r.Format != "text" {
 		t.Errorf("long line: err %v truncated %v len %d format %q", err, r.Truncated, len(r.Body), r.Format)
+	}
+}
+
+// TestStreamDefaultCap feeds an 11 MB JSON line to a Stream with the
+// default 10 MB cap: it is cut, flagged and still returned (as free text,
+// since the cut JSON no longer parses).
+func TestStreamDefaultCap(t *testing.T) {
+	line := append([]byte(`{"msg":"`), bytes.Repeat([]byte("z"), 11<<20)...)
+	line = append(line, `"}`...)
+	s := NewStream(StreamOptions{Fallback: textFallback{}})
+	var r Record
+	if err := s.Parse(line, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Truncated || len(r.Body) != DefaultMaxLine || r.Format != "text" {
+		t.Errorf("truncated %v, body %d bytes, format %q", r.Truncated, len(r.Body), r.Format)
+	}
+	// Under the cap, the same kind of line parses as JSON.
+	small := append([]byte(`{"msg":"`), bytes.Repeat([]byte("z"), 1<<20)...)
+	small = append(small, `"}`...)
+	if err := s.Parse(small, &r); err != nil || r.Truncated || r.Format != "json" || len(r.Message) != 1<<20 {
+		t.Errorf("1 MB line: err %v truncated %v format %q", err, r.Truncated, r.Format)
 	}
 }
 

@@ -71,9 +71,6 @@ type Record struct {
 
 // Reset empties the record and keeps its buffers.
 func (r *Record) Reset() {
-	for i := range r.Fields {
-		r.Fields[i] = event.Field{}
-	}
 	r.Fields = r.Fields[:0]
 	r.Format, r.Wrapper = "", ""
 	r.Stream, r.Message, r.Level, r.Body = nil, nil, nil, nil
@@ -85,9 +82,6 @@ func (r *Record) Reset() {
 // resetParse clears what a parser fills, keeping wrapper information, so
 // that a Stream can try several parsers on one line.
 func (r *Record) resetParse(mark int) {
-	for i := range r.Fields {
-		r.Fields[i] = event.Field{}
-	}
 	r.Fields = r.Fields[:0]
 	r.Format = ""
 	r.Message, r.Level = nil, nil
@@ -98,7 +92,14 @@ func (r *Record) resetParse(mark int) {
 // Add appends a field. key and value must stay valid as long as the record
 // is used (sub-slices of the line or of the record's scratch).
 func (r *Record) Add(key, value []byte, t event.FieldType) {
-	r.Fields = append(r.Fields, event.Field{Key: key, Value: value, Type: t})
+	n := len(r.Fields)
+	if n == cap(r.Fields) {
+		r.Fields = append(r.Fields, event.Field{})
+	} else {
+		r.Fields = r.Fields[:n+1]
+	}
+	f := &r.Fields[n]
+	f.Key, f.Value, f.Type = key, value, t
 }
 
 // Get returns the value of the first field named key.
@@ -131,16 +132,17 @@ func (r *Record) joinKey(prefix, key []byte) []byte {
 	return r.scratch[start:len(r.scratch):len(r.scratch)]
 }
 
-// fail fills the record's embedded SyntaxError and returns it, so that a
+// Fail fills the record's embedded SyntaxError (col is the 0-based byte
+// offset of the problem) and returns it, so that a
 // failed parse does not allocate. The error is valid until the record is
 // reused; copy it (e.g. with errors.As into a value) to keep it.
-func (r *Record) fail(format, msg string, col int) error {
+func (r *Record) Fail(format, msg string, col int) error {
 	r.serr = SyntaxError{Format: format, Msg: msg, Col: col + 1}
 	return &r.serr
 }
 
-// setTS sets the record's timestamp once: the first timestamp of a line wins.
-func (r *Record) setTS(ns int64, layout string) {
+// SetTS sets the record's timestamp once: the first timestamp of a line wins.
+func (r *Record) SetTS(ns int64, layout string) {
 	if r.TSLayout == "" {
 		r.TS, r.TSLayout = ns, layout
 	}

@@ -36,6 +36,7 @@ func DefaultParsers(year int) []Parser {
 		NewSyslog3164(year),
 		NewCombined(),
 		NewCLF(),
+		NewVhostCombined(),
 		NewNginxError(),
 		NewApacheError(),
 		NewKlog(year),
@@ -57,8 +58,9 @@ type Stream struct {
 
 	votes   []int // per parser, during detection
 	seen    int
-	current int // index of the stream's format; -1 while detecting
-	counts  map[string]int
+	current int            // index of the stream's format; -1 while detecting
+	counts  []int          // lines per parser
+	fbCount map[string]int // lines per fallback format name, and "empty"
 
 	wrapper  string // detected wrapper, "" for none
 	partial  []byte // CRI/docker partial line being reassembled
@@ -89,25 +91,49 @@ func NewStream(opts StreamOptions) *Stream {
 		detect:   opts.DetectLines,
 		votes:    make([]int, len(opts.Parsers)),
 		current:  -1,
-		counts:   make(map[string]int, len(opts.Parsers)+2),
+		counts:   make([]int, len(opts.Parsers)),
+		fbCount:  make(map[string]int),
 	}
 }
 
-// Format returns the stream's detected format ("" while still voting).
+// Format returns the stream's format: the detected one, or while the first
+// lines are still voting, the leader so far ("" when nothing parsed).
 func (s *Stream) Format() string {
-	if s.current < 0 {
+	if s.current >= 0 {
+		return s.parsers[s.current].Name()
+	}
+	best := -1
+	for j, v := range s.votes {
+		if v > 0 && (best < 0 || v > s.votes[best]) {
+			best = j
+		}
+	}
+	if best < 0 {
 		return ""
 	}
-	return s.parsers[s.current].Name()
+	return s.parsers[best].Name()
 }
+
+// Detected reports whether the vote is over and Format is fixed.
+func (s *Stream) Detected() bool { return s.current >= 0 }
 
 // Wrapper returns the detected wrapper ("cri", "docker" or "").
 func (s *Stream) Wrapper() string { return s.wrapper }
 
 // Formats returns how many lines each format parsed so far (the fallback's
-// name included, and "empty" for empty lines). The map is the Stream's own:
-// read it, do not keep it across Parse calls.
-func (s *Stream) Formats() map[string]int { return s.counts }
+// names included, and "empty" for empty lines), in a new map.
+func (s *Stream) Formats() map[string]int {
+	m := make(map[string]int, len(s.counts)+len(s.fbCount))
+	for i, n := range s.counts {
+		if n > 0 {
+			m[s.parsers[i].Name()] += n
+		}
+	}
+	for k, n := range s.fbCount {
+		m[k] += n
+	}
+	return m
+}
 
 // Parse parses one line (without its newline; a trailing \r is removed)
 // into r, which is Reset first. It returns ErrPartial for a wrapper line
@@ -127,8 +153,13 @@ func (s *Stream) Parse(line []byte, r *Record) error {
 		return err
 	}
 	err = s.parseBody(body, r)
-	if r.Wrapper != "" && r.TSLayout == "" && wts != 0 {
-		r.TS, r.TSLayout = wts, LayoutRFC3339
+	if r.Wrapper != "" && wts != 0 {
+		switch r.TSLayout {
+		case "":
+			r.TS, r.TSLayout = wts, LayoutRFC3339
+		case LayoutSyslog, LayoutKlog:
+			r.TS = withYearOf(r.TS, wts)
+		}
 	}
 	return err
 }
@@ -137,13 +168,13 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 	r.Body = body
 	if len(trimSpace(body)) == 0 {
 		r.Format = "empty"
-		s.counts["empty"]++
+		s.fbCount["empty"]++
 		return nil
 	}
 	mark := len(r.scratch)
 	if s.current >= 0 {
 		if err := s.parsers[s.current].Parse(body, r); err == nil {
-			s.counts[r.Format]++
+			s.counts[s.current]++
 			return nil
 		}
 		r.resetParse(mark)
@@ -156,7 +187,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 			if s.current < 0 {
 				s.vote(i)
 			}
-			s.counts[r.Format]++
+			s.counts[i]++
 			return nil
 		}
 		r.resetParse(mark)
@@ -169,7 +200,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 		err := s.fallback.Parse(body, r)
 		r.Body = body
 		if err == nil {
-			s.counts[r.Format]++
+			s.fbCount[r.Format]++ // no allocation once the key exists
 		}
 		return err
 	}
@@ -177,7 +208,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 	if s.current >= 0 {
 		name = s.parsers[s.current].Name()
 	}
-	return r.fail(name, "no format matches", 0)
+	return r.Fail(name, "no format matches", 0)
 }
 
 // vote records that parser i (or none, -1) parsed a detection line, and
@@ -225,4 +256,17 @@ func (s *Stream) Flush(r *Record) (bool, error) {
 	r.Truncated = s.partTrnc
 	s.partTrnc = false
 	return true, s.parseBody(s.unwrap, r)
+}
+
+// withYearOf moves ts (parsed from a layout without a year) into the year of
+// the wrapper's timestamp ref, or the year before when that would put it
+// more than a day after ref (a December line read in January).
+func withYearOf(ts, ref int64) int64 {
+	t := time.Unix(0, ts).UTC()
+	y := time.Unix(0, ref).UTC().Year()
+	moved := time.Date(y, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).UnixNano()
+	if moved > ref+int64(24*time.Hour) {
+		moved = time.Date(y-1, t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).UnixNano()
+	}
+	return moved
 }

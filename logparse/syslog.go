@@ -57,21 +57,21 @@ func (Syslog3164) Name() string { return "syslog" }
 func (p Syslog3164) Parse(b []byte, r *Record) error {
 	i, ok := pri(b, r)
 	if !ok {
-		return r.fail("syslog", "bad <priority>", 0)
+		return r.Fail("syslog", "bad <priority>", 0)
 	}
 	ts, n, ok := ParseSyslogTime(b[i:], p.year)
 	layout := LayoutSyslog
 	if !ok {
 		if ts, n, ok = ParseRFC3339(b[i:]); !ok || n < 20 {
-			return r.fail("syslog", "expected timestamp", i)
+			return r.Fail("syslog", "expected timestamp", i)
 		}
 		layout = LayoutRFC3339
 	}
-	r.setTS(ts, layout)
+	r.SetTS(ts, layout)
 	r.Add(keyTime, b[i:i+n:i+n], event.TypeTimestamp)
 	i += n
 	if i >= len(b) || b[i] != ' ' {
-		return r.fail("syslog", "expected hostname", i)
+		return r.Fail("syslog", "expected hostname", i)
 	}
 	for i < len(b) && b[i] == ' ' {
 		i++
@@ -81,7 +81,7 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 		i++
 	}
 	if i == hs || i >= len(b) {
-		return r.fail("syslog", "expected hostname", hs)
+		return r.Fail("syslog", "expected hostname", hs)
 	}
 	r.Add(keyHostname, b[hs:i:i], event.TypeString)
 	i++
@@ -140,15 +140,15 @@ func (Syslog5424) Name() string { return "syslog5424" }
 // Parse parses one RFC 5424 line.
 func (Syslog5424) Parse(b []byte, r *Record) error {
 	if len(b) == 0 || b[0] != '<' {
-		return r.fail("syslog5424", "expected <priority>", 0)
+		return r.Fail("syslog5424", "expected <priority>", 0)
 	}
 	i, ok := pri(b, r)
 	if !ok || i == 0 {
-		return r.fail("syslog5424", "bad <priority>", 0)
+		return r.Fail("syslog5424", "bad <priority>", 0)
 	}
 	vs := i
 	if e := scanDigits(b, i, 2); e < 0 || e >= len(b) || b[e] != ' ' {
-		return r.fail("syslog5424", "expected version", i)
+		return r.Fail("syslog5424", "expected version", i)
 	} else {
 		r.Add(keyVersion, b[vs:e:e], event.TypeInt)
 		i = e + 1
@@ -159,15 +159,15 @@ func (Syslog5424) Parse(b []byte, r *Record) error {
 	} else {
 		ts, n, ok := ParseRFC3339(b[i:])
 		if !ok {
-			return r.fail("syslog5424", "expected timestamp", i)
+			return r.Fail("syslog5424", "expected timestamp", i)
 		}
-		r.setTS(ts, LayoutRFC3339)
+		r.SetTS(ts, LayoutRFC3339)
 		r.Add(keyTime, b[i:i+n:i+n], event.TypeTimestamp)
 		i += n
 	}
 	for _, k := range [...][]byte{keyHostname, keyAppname, keyProcID, keyMsgID} {
 		if i >= len(b) || b[i] != ' ' {
-			return r.fail("syslog5424", "expected header field", i)
+			return r.Fail("syslog5424", "expected header field", i)
 		}
 		i++
 		s := i
@@ -175,14 +175,14 @@ func (Syslog5424) Parse(b []byte, r *Record) error {
 			i++
 		}
 		if i == s {
-			return r.fail("syslog5424", "expected header field", s)
+			return r.Fail("syslog5424", "expected header field", s)
 		}
 		if !(i-s == 1 && b[s] == '-') {
 			r.Add(k, b[s:i:i], event.TypeString)
 		}
 	}
 	if i >= len(b) || b[i] != ' ' {
-		return r.fail("syslog5424", "expected structured data", i)
+		return r.Fail("syslog5424", "expected structured data", i)
 	}
 	i++
 	if i < len(b) && b[i] == '-' {
@@ -190,13 +190,13 @@ func (Syslog5424) Parse(b []byte, r *Record) error {
 	} else {
 		e, ok := structuredData(r, b, i)
 		if !ok {
-			return r.fail("syslog5424", "bad structured data", e)
+			return r.Fail("syslog5424", "bad structured data", e)
 		}
 		i = e
 	}
 	if i < len(b) {
 		if b[i] != ' ' {
-			return r.fail("syslog5424", "expected message", i)
+			return r.Fail("syslog5424", "expected message", i)
 		}
 		i++
 	}

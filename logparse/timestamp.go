@@ -156,7 +156,7 @@ func zone(b []byte, i int) (int, int, bool) {
 		sign = -1
 	}
 	h, ok := num2(b, i+1)
-	if !ok || h > 23 {
+	if !ok || h > 24 {
 		return 0, 0, false
 	}
 	n := 3
@@ -202,29 +202,39 @@ func ParseRFC3339(b []byte) (int64, int, bool) {
 }
 
 // ParseSyslogTime reads "Jan _2 15:04:05[.frac]" at the start of b, in the
-// given year (syslog lines carry none), UTC.
+// given year (syslog lines carry none), UTC. A one-digit day may also be
+// written with a single space ("Nov 2 15:04:05").
 func ParseSyslogTime(b []byte, year int) (int64, int, bool) {
-	if len(b) < 15 || b[3] != ' ' || b[6] != ' ' {
+	if len(b) < 14 || b[3] != ' ' {
 		return 0, 0, false
 	}
 	mo := month(b, 0)
+	i := 4
+	if b[i] == ' ' {
+		i++
+	}
 	var d int
 	switch {
-	case b[4] == ' ' && digit(b[5]):
-		d = int(b[5] - '0')
+	case i+1 < len(b) && digit(b[i]) && b[i+1] == ' ':
+		d = int(b[i] - '0')
+		i += 2
+	case i+2 < len(b) && digit(b[i]) && digit(b[i+1]) && b[i+2] == ' ' && i == 4:
+		d = int(b[i]-'0')*10 + int(b[i+1]-'0')
+		i += 3
 	default:
-		var ok bool
-		if d, ok = num2(b, 4); !ok {
-			return 0, 0, false
-		}
+		return 0, 0, false
 	}
-	h, mi, s, ok := hms(b, 7)
+	if i+8 > len(b) {
+		return 0, 0, false
+	}
+	h, mi, s, ok := hms(b, i)
 	if mo == 0 || !ok {
 		return 0, 0, false
 	}
-	ns, fn := frac(b, 15)
+	i += 8
+	ns, fn := frac(b, i)
 	t, ok := UnixNano(year, mo, d, h, mi, s, ns)
-	return t, 15 + fn, ok
+	return t, i + fn, ok
 }
 
 // ParseCLFTime reads "02/Jan/2006:15:04:05 -0700" at the start of b.

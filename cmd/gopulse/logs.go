@@ -6,11 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 )
 
 const logsUsage = `Usage:
-  gopulse logs inspect [--output table|json|jsonschema] [--top N] [FILE…|-]
-  gopulse logs parse [--pattern P] [FILE…|-]
+  gopulse logs inspect [--output table|json|jsonschema] [--top N] [--pattern P] [FILE…|-]
+  gopulse logs parse [--pattern P] [--online] [FILE…|-]
 
 inspect prints the detected format(s), the inferred schema, the top
 templates and schema drift. parse prints one JSON object per input line.
@@ -73,6 +74,7 @@ func flagErr(err error) error {
 func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("logs parse", stderr)
 	pattern := fs.String("pattern", "", "parse every line with this pattern (e.g. `<ip:client> - <_> [<ts:time>] \"<method> <path> <_>\" <int:status>`)")
+	online := fs.Bool("online", false, "one pass, printing each line as it is read (for endless input such as `tail -f`); a template's text and id may still change as it generalises")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return flagErr(err)
@@ -81,39 +83,103 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if err != nil {
 		return err
 	}
+	if *online {
+		return parseOnline(ctx, an, files, stdin, stdout)
+	}
 	ins, err := openInputs(files, stdin)
 	if err != nil {
 		return err
 	}
 	defer closeInputs(ins)
 
+	var total int64
+	for _, in := range ins {
+		total += in.size
+	}
+	bar := newProgress(stderr, 2*total) // two passes
+	defer bar.done()
+	var base int64
+
 	// Pass 1 mines templates over all inputs, so that every line of a
 	// template gets the template's final text and id.
 	for _, in := range ins {
-		an.startStream(in.name)
+		an.startStream()
 		if err := readLines(ctx, in, func(line []byte, _ uint64, _ bool) error {
 			an.learn(line)
 			return nil
-		}, nil); err != nil {
+		}, func(done int64) { bar.update(base + done) }); err != nil {
 			return err
 		}
+		an.learnFlush()
+		base += in.size
 	}
 	an.endLearning()
 	w := newJSONWriter(stdout)
 	for _, in := range ins {
-		an.startStream(in.name)
+		an.startStream()
 		src := ""
 		if len(ins) > 1 {
 			src = in.name
 		}
+		var last uint64
 		if err := readLines(ctx, in, func(line []byte, n uint64, truncated bool) error {
+			last = n
 			res := an.analyze(line)
 			return w.writeParsed(src, n, line, truncated, res)
-		}, nil); err != nil {
+		}, func(done int64) { bar.update(base + done) }); err != nil {
 			w.flush()
 			return err
 		}
+		// a CRI/docker line left unfinished at the end of the input
+		if res, ok := an.analyzeFlush(); ok {
+			if err := w.writeParsed(src, last, res.rec.Body, false, res); err != nil {
+				return err
+			}
+		}
+		base += in.size
 	}
 	return w.flush()
 }
 
+// parseOnline mines and prints in one pass, flushing every line.
+func parseOnline(ctx context.Context, an *analyzer, files []string, stdin io.Reader, stdout io.Writer) error {
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+	w := newJSONWriter(stdout)
+	for _, name := range files {
+		src := ""
+		if len(files) > 1 {
+			src = name
+		}
+		var r io.Reader = stdin
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				return fmt.Errorf("open input: %w", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		an.startStream()
+		var last uint64
+		err := readLinesFrom(ctx, name, r, func(line []byte, n uint64, truncated bool) error {
+			last = n
+			if err := w.writeParsed(src, n, line, truncated, an.analyzeOnline(line)); err != nil {
+				return err
+			}
+			return w.flush()
+		}, nil)
+		if err != nil {
+			w.flush()
+			return err
+		}
+		if res, ok := an.learnFlush(); ok {
+			an.match()
+			if err := w.writeParsed(src, last, res.rec.Body, false, res); err != nil {
+				return err
+			}
+		}
+	}
+	return w.flush()
+}

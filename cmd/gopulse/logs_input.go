@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-)
 
-// maxLine is the longest line kept whole; longer lines are cut and flagged.
-const maxLine = 10 << 20
+	"github.com/gopulse/gopulse/logparse"
+)
 
 // logInput is one input of `gopulse logs`: a file, or stdin spooled to a
 // temporary file so that it can be read twice (mining, then output).
@@ -71,7 +68,7 @@ func closeInputs(ins []logInput) {
 // number and whether it was truncated. The slice is reused.
 type lineFunc func(line []byte, n uint64, truncated bool) error
 
-// countingReader counts the compressed bytes read, for the progress bar.
+// countingReader counts the (possibly compressed) bytes read.
 type countingReader struct {
 	r io.Reader
 	n int64
@@ -92,65 +89,39 @@ func readLines(ctx context.Context, in logInput, fn lineFunc, progress func(done
 		return fmt.Errorf("open input: %w", err)
 	}
 	defer f.Close()
-	cr := &countingReader{r: f}
-	br := bufio.NewReaderSize(cr, 256<<10)
-	var r io.Reader = br
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("read gzip %s: %w", in.name, err)
-		}
-		defer zr.Close()
-		r = bufio.NewReaderSize(zr, 256<<10)
+	return readLinesFrom(ctx, in.name, f, fn, progress)
+}
+
+// readLinesFrom is readLines on any reader (stdin in --online mode).
+func readLinesFrom(ctx context.Context, name string, src io.Reader, fn lineFunc, progress func(done int64)) error {
+	cr := &countingReader{r: src}
+	r, err := logparse.Decompress(cr)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
 	}
-	lr := r.(*bufio.Reader)
-	var long []byte
-	var n uint64
+	if c, ok := r.(io.Closer); ok {
+		defer c.Close()
+	}
+	lr := logparse.NewLineReader(r, logparse.DefaultMaxLine)
 	for {
-		frag, err := lr.ReadSlice('\n')
-		line := frag
-		truncated := false
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// a long line: gather up to maxLine, drop the rest
-			long = append(long[:0], frag...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				frag, err = lr.ReadSlice('\n')
-				if room := maxLine - len(long); room > 0 {
-					if len(frag) > room {
-						long = append(long, frag[:room]...)
-						truncated = true
-					} else {
-						long = append(long, frag...)
-					}
-				} else {
-					truncated = true
-				}
-			}
-			line = long
-		}
-		if len(line) > 0 {
-			n++
-			if line[len(line)-1] == '\n' {
-				line = line[:len(line)-1]
-			}
-			if len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-			}
-			if ferr := fn(line, n, truncated); ferr != nil {
-				return ferr
-			}
-			if progress != nil && n%4096 == 0 {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				progress(cr.n)
-			}
-		}
-		if err == io.EOF {
+		line, truncated, err := lr.Next()
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read %s: %w", in.name, err)
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		n := lr.Line()
+		if err := fn(line, n, truncated); err != nil {
+			return err
+		}
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(cr.n)
+			}
 		}
 	}
 	if progress != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"github.com/gopulse/gopulse/event"
 	"io"
 	"strconv"
 	"unicode/utf8"
@@ -68,45 +69,136 @@ func appendTemplateID(b []byte, id uint64) []byte {
 	return append(b, '"')
 }
 
-func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bool, r *analysis) error {
+func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bool, a *analysis) error {
+	r := &a.rec
 	b := append(j.buf[:0], `{"line":`...)
 	b = strconv.AppendUint(b, n, 10)
 	if src != "" {
 		b = append(b, `,"source":`...)
 		b = appendJSONString(b, []byte(src))
 	}
-	if r.err != nil {
+	switch {
+	case a.err != nil:
 		b = append(b, `,"error":`...)
-		b = appendJSONString(b, []byte(r.err.Error()))
+		b = appendJSONString(b, []byte(a.err.Error()))
 		b = append(b, `,"raw":`...)
 		b = appendJSONString(b, line)
-	} else {
+	case a.partial:
+		// a CRI/docker fragment: its text is part of a following line's record
+		b = append(b, `,"partial":true`...)
+	default:
 		b = append(b, `,"format":`...)
-		b = appendJSONString(b, []byte(r.format))
+		b = appendJSONString(b, []byte(r.Format))
+		if r.Wrapper != "" {
+			b = append(b, `,"wrapper":`...)
+			b = appendJSONString(b, []byte(r.Wrapper))
+		}
+		if len(r.Level) > 0 {
+			b = append(b, `,"level":`...)
+			b = appendJSONString(b, r.Level)
+		}
+		if r.TSLayout != "" {
+			b = append(b, `,"ts":`...)
+			b = strconv.AppendInt(b, r.TS, 10)
+		}
 		b = append(b, `,"fields":{`...)
-		for i, f := range r.fields {
+		for i, f := range r.Fields {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, []byte(f.key))
+			b = appendJSONString(b, f.Key)
 			b = append(b, ':')
-			b = appendJSONString(b, f.val)
+			b = appendFieldValue(b, f)
 		}
 		b = append(b, '}')
-		if r.hasTmpl {
+		if a.hasTmpl {
 			b = append(b, `,"message":`...)
-			b = appendJSONString(b, r.message)
+			b = appendJSONString(b, r.Message)
 			b = append(b, `,"template":`...)
-			b = appendJSONString(b, []byte(r.tmpl.Text))
+			b = appendJSONString(b, []byte(a.tmpl.Text))
 			b = append(b, `,"template_id":`...)
-			b = appendTemplateID(b, r.tmpl.ID)
+			b = appendTemplateID(b, a.tmpl.ID)
+			if len(a.params) > 0 {
+				b = append(b, `,"params":[`...)
+				for i, p := range a.params {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, `{"type":"`...)
+					b = append(b, p.Type.String()...)
+					b = append(b, `","value":`...)
+					b = appendJSONString(b, p.Value)
+					b = append(b, '}')
+				}
+				b = append(b, ']')
+			}
 		}
 	}
-	if truncated {
+	if truncated || r.Truncated {
 		b = append(b, `,"truncated":true`...)
 	}
 	b = append(b, '}', '\n')
 	j.buf = b
 	_, err := j.w.Write(b)
 	return err
+}
+
+// appendFieldValue writes numbers and booleans bare when they are valid
+// JSON, everything else as a string.
+func appendFieldValue(b []byte, f event.Field) []byte {
+	switch f.Type {
+	case event.TypeInt, event.TypeFloat:
+		if isJSONNumber(f.Value) {
+			return append(b, f.Value...)
+		}
+	case event.TypeBool:
+		if string(f.Value) == "true" || string(f.Value) == "false" {
+			return append(b, f.Value...)
+		}
+	}
+	return appendJSONString(b, f.Value)
+}
+
+// isJSONNumber: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isJSONNumber(v []byte) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	if i >= len(v) {
+		return false
+	}
+	if v[i] == '0' {
+		i++
+	} else if v[i] >= '1' && v[i] <= '9' {
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+	} else {
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		d := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(v)
 }

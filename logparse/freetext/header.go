@@ -27,6 +27,7 @@ type Header struct {
 	Program   []byte
 	Thread    []byte
 	Component []byte
+	Source    []byte // a file name, node or category before or after the timestamp
 	Message   []byte
 }
 
@@ -77,14 +78,45 @@ plain:
 
 // Split finds the header of line and fills h; h.Message is the rest.
 // It reports whether a header was found.
-func Split(line []byte, h *Header) bool {
+func Split(line []byte, h *Header) bool { return split(line, h, false) }
+
+// SplitMessage finds a header nested at the start of a message that another
+// format already took apart, e.g. a syslog message holding an
+// application's own "INFO [thread] pkg.Class: text". Such a header has no
+// timestamp; it needs a level, or a bracketed thread followed by a
+// component.
+func SplitMessage(msg []byte, h *Header) bool { return split(msg, h, true) }
+
+func split(line []byte, h *Header, nested bool) bool {
 	h.Reset()
+	if !nested && splitPipes(line, h) {
+		return true
+	}
 	c := cursor{line: line}
 	tsStart, tsEnd := -1, -1
-	haveLevel := false
+	haveLevel, ahead := false, false
 
-	// 1. Timestamp: up to five tokens, possibly one bracketed group.
-	for n := 0; n < 5; n++ {
+	// 0. A lone dash before the timestamp (an alert flag) is skipped; a
+	// file or source name before a date is kept as the source.
+	if !nested {
+		s, e := c.peek()
+		s2, e2 := (&cursor{line: line, pos: e}).peek()
+		if e-s == 1 && line[s] == '-' {
+			c.pos = e
+		} else if s < e && isUpperWord(line[s:e]) && s2 < e2 && isTimeText(line[s2:e2], true) {
+			h.Source = line[s:e] // an upper-case flag or category before the time
+			c.pos = e
+		} else if s < e && !isTimeText(line[s:e], true) {
+			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			if s2 < e2 && (isDate(line[s2:e2]) || e2-s2 > 2 && line[s2] == '[' && line[e2-1] == ']' && isBracketTime(line[s2+1:e2-1])) {
+				h.Source = line[s:e]
+				c.pos = e
+			}
+		}
+	}
+
+	// 1. Timestamp: up to six tokens, possibly one bracketed group.
+	for n := 0; n < 6 && !nested; n++ {
 		s, e := c.peek()
 		if s >= e {
 			break
@@ -92,14 +124,18 @@ func Split(line []byte, h *Header) bool {
 		tok := line[s:e]
 		ok := false
 		switch {
-		case tok[0] == '[' && tok[len(tok)-1] == ']' && isTimeText(tok[1:len(tok)-1], true):
-			ok = true
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
+			ok = tsStart < 0
 		case isTimeText(tok, tsStart < 0):
 			ok = true
-		case tsStart >= 0 && isMonth(line[tsStart:tsEnd]) && isDay(tok):
+		case tsStart >= 0 && isMonth(lastWord(line[tsStart:tsEnd])) && isDay(tok):
 			ok = true
 		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
 			ok = true
+		case tsStart >= 0 && isWeekday(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
+			ok = true
+		case tsStart >= 0 && hasColon(lastWord(line[tsStart:tsEnd])) && (isYear(tok) || isZone(tok)):
+			ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
 		}
 		if !ok {
 			break
@@ -112,11 +148,14 @@ func Split(line []byte, h *Header) bool {
 	}
 	if tsStart >= 0 {
 		h.Time = trimBrackets(line[tsStart:tsEnd])
+		for len(h.Time) > 0 && (h.Time[len(h.Time)-1] == ',' || h.Time[len(h.Time)-1] == ':') {
+			h.Time = h.Time[:len(h.Time)-1]
+		}
 	}
 
 	// 2. Between timestamp and message: pid, host/program, separators, level,
 	// threads, component.
-	for n := 0; n < 8; n++ {
+	for n := 0; n < 10; n++ {
 		s, e := c.peek()
 		if s >= e {
 			break
@@ -131,16 +170,26 @@ func Split(line []byte, h *Header) bool {
 			haveLevel = true
 			c.pos = e
 			continue
+		case !haveLevel && h.PID != nil && len(tok) == 1 && isLetterLevel(tok[0]):
+			// logcat: "1702  2395 D Tag: message"
+			h.Level = tok
+			haveLevel = true
+			c.pos = e
+			continue
 		case tsStart >= 0 && !haveLevel && h.PID == nil && h.Program == nil && isInt(tok) && len(tok) <= 10:
 			h.PID = tok
 			c.pos = e
 			continue
-		case tok[0] == '[' && (haveLevel || tsStart >= 0) && h.Thread == nil && tok[len(tok)-1] != ':' && !isLevel(tok):
+		case tsStart >= 0 && !haveLevel && h.PID != nil && h.Thread == nil && isInt(tok) && len(tok) <= 10:
+			h.Thread = tok // a thread id after the pid
+			c.pos = e
+			continue
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok):
 			h.Thread = tok[1 : len(tok)-1]
 			c.pos = e
 			continue
 		}
-		if tsStart < 0 && !haveLevel {
+		if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil) {
 			break
 		}
 		// syslog: [host] program[pid]: or [host] program:
@@ -159,14 +208,41 @@ func Split(line []byte, h *Header) bool {
 				}
 			}
 		}
-		// component: "pkg.Class:" / "file.go:42]" after a level or timestamp
-		if (haveLevel || h.PID != nil) && isComponent(tok) {
+		// node names, ids and upper-case words before a level:
+		// "R02-M1-N0 RAS KERNEL INFO message"
+		if tsStart >= 0 && !haveLevel && !ahead {
+			if end := levelAhead(line, s); end > 0 {
+				if h.Source == nil {
+					h.Source = trimSpaceRight(line[s:end])
+				} else {
+					h.Component = trimSpaceRight(line[s:end])
+				}
+				ahead = true
+				c.pos = end
+				continue
+			}
+		}
+		// component: "pkg.Class:" / "file.go:42]" after a level or timestamp;
+		// after a one-letter level any "Tag:"
+		if (haveLevel || h.PID != nil || h.Thread != nil) && (isComponent(tok) || len(h.Level) == 1 && len(tok) > 1 && tok[len(tok)-1] == ':' && isNameToken(tok[:len(tok)-1])) {
 			h.Component = tok[:len(tok)-1]
 			c.pos = e
 			break
 		}
+		// Python-style "LEVEL pkg.module [context] message"
+		if haveLevel && h.Component == nil && hasDot(tok) && isNameToken(tok) {
+			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			if s2 < e2 && line[s2] == '[' && line[e2-1] == ']' {
+				h.Component = tok
+				if h.Thread == nil {
+					h.Thread = line[s2+1 : e2-1]
+				}
+				c.pos = e2
+				break
+			}
+		}
 		// "program - message" (one or two tokens before a lone dash)
-		if tsStart >= 0 && h.Program == nil && h.Component == nil {
+		if tsStart >= 0 && !nested && h.Program == nil && h.Component == nil {
 			cur := cursor{line: line, pos: e}
 			s2, e2 := cur.peek()
 			if s2 < e2 && isDash(line[s2:e2]) && isNameToken(tok) {
@@ -184,7 +260,7 @@ func Split(line []byte, h *Header) bool {
 		}
 		break
 	}
-	if tsStart < 0 && !haveLevel {
+	if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil && h.Component != nil) {
 		h.Reset()
 		h.Message = line
 		return false
@@ -230,7 +306,7 @@ func isTimeText(tok []byte, first bool) bool {
 	if first && (tok[0] == 'I' || tok[0] == 'W' || tok[0] == 'E' || tok[0] == 'F') && len(tok) == 5 && isInt(tok[1:]) {
 		return true
 	}
-	digits, seps, colons, dashes, slashes := 0, 0, 0, 0, 0
+	digits, seps, colons, dashes, slashes, dots := 0, 0, 0, 0, 0, 0
 	for i, c := range tok {
 		switch {
 		case isDigit(c):
@@ -246,6 +322,9 @@ func isTimeText(tok []byte, first bool) bool {
 			seps++
 		case c == '.' || c == ',':
 			seps++
+			if c == '.' {
+				dots++
+			}
 		case c == 'T' && i > 0 && isDigit(tok[i-1]):
 		case c == 'Z' && i == len(tok)-1:
 		case c == '+' && i > 0:
@@ -255,18 +334,18 @@ func isTimeText(tok []byte, first bool) bool {
 			return false
 		}
 	}
-	if digits < 4 || !isDigit(tok[0]) {
-		return false
+	if digits < 4 || !isDigit(tok[0]) || dots == 3 && colons <= 1 {
+		return false // 10.0.0.1:80 is an address
 	}
 	if seps == 0 {
 		// pure digits: 081109 / 203615 (yymmdd, hhmmss), 20151018, epoch
 		return len(tok) == 6 || len(tok) == 8 || len(tok) == 10 || len(tok) == 13
 	}
-	if colons >= 1 || dashes == 2 || slashes == 2 {
+	if colons >= 1 || dashes == 2 || slashes == 2 || dots == 2 && seps == 2 && digits == 8 {
 		return true
 	}
-	// "10.30": a month.day pair only inside a bracketed timestamp
-	return first && seps == 1 && digits == 4 && len(tok) == 5 && tok[2] == '.'
+	// "10.30" (in a bracketed timestamp) or "03-17" (logcat): month and day
+	return first && seps == 1 && digits == 4 && len(tok) == 5 && (tok[2] == '.' || tok[2] == '-')
 }
 
 func isMonth(b []byte) bool {
@@ -301,6 +380,7 @@ func isDash(b []byte) bool { return len(b) == 1 && b[0] == '-' }
 var levels = []string{
 	"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
 	"CRITICAL", "CRIT", "SEVERE", "ALERT", "EMERG", "PANIC", "FINE", "FINER", "FINEST", "CONFIG",
+	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION",
 }
 
 // trimLevel strips brackets and a trailing colon: "[INFO]" "INFO:" "<warn>".
@@ -316,7 +396,7 @@ func trimLevel(b []byte) []byte {
 
 func isLevel(tok []byte) bool {
 	b := trimLevel(tok)
-	if len(b) < 3 || len(b) > 8 {
+	if len(b) < 3 || len(b) > 11 {
 		return false
 	}
 	upper := b[0] >= 'A' && b[0] <= 'Z'
@@ -384,7 +464,7 @@ func isNameToken(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if !(isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '.' || c == '-' || c == '_' || c == '$' || c == '/') {
+		if !(isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '.' || c == '-' || c == '_' || c == '$' || c == '/' || c == '(' || c == ')') {
 			return false
 		}
 	}
@@ -421,4 +501,216 @@ func isComponent(tok []byte) bool {
 		}
 	}
 	return false
+}
+
+func hasDot(b []byte) bool {
+	for _, c := range b {
+		if c == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+func trimSpaceRight(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func lastWord(b []byte) []byte {
+	i := len(b)
+	for i > 0 && b[i-1] != ' ' && b[i-1] != '\t' && b[i-1] != '[' {
+		i--
+	}
+	return b[i:]
+}
+
+func isLetterLevel(c byte) bool {
+	switch c {
+	case 'V', 'D', 'I', 'W', 'E', 'F', 'A':
+		return true
+	}
+	return false
+}
+
+// isDate: a date with a year (2017-05-16, 2017/05/16, 2005.06.03).
+func isDate(b []byte) bool {
+	if len(b) != 10 {
+		return false
+	}
+	for i, c := range b {
+		switch i {
+		case 4, 7:
+			if c != '-' && c != '/' && c != '.' {
+				return false
+			}
+		default:
+			if !isDigit(c) {
+				return false
+			}
+		}
+	}
+	return b[4] == b[7]
+}
+
+// isBracketTime: the inside of "[...]" is a timestamp: digits with time
+// separators, month and weekday names ("Sun Dec 04 04:47:44 2005",
+// "10.30 16:49:06", "2024-01-02 10:00:00.123").
+func isBracketTime(b []byte) bool {
+	if isTimeText(b, true) {
+		return true
+	}
+	b0 := b
+	clock := false
+	words := 0
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] != ' ' {
+			i++
+		}
+		w := b[:i]
+		switch {
+		case len(w) == 0:
+		case isMonth(w) || isWeekday(w):
+		case isInt(w) && len(w) <= 4:
+		case isTimeText(w, true) || isDateWord(w):
+			clock = true
+		case isZone(w):
+		default:
+			return false
+		}
+		words++
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		b = b[i:]
+	}
+	return clock && (words >= 2 || isDateWord(b0))
+}
+
+// levelAhead looks for an upper-case level within the next five tokens
+// from pos, with only upper-case words and tokens carrying digits before
+// it. It returns where the level starts, or 0.
+func levelAhead(line []byte, pos int) int {
+	c := cursor{line: line, pos: pos}
+	for n := 0; n < 6; n++ {
+		s, e := c.peek()
+		if s >= e {
+			return 0
+		}
+		tok := line[s:e]
+		if n > 0 && isLevel(tok) && tok[0] >= 'A' && tok[0] <= 'Z' {
+			return s
+		}
+		digits, lower := false, false
+		for _, ch := range tok {
+			if isDigit(ch) {
+				digits = true
+			} else if ch >= 'a' && ch <= 'z' {
+				lower = true
+			}
+		}
+		if !digits && lower {
+			return 0
+		}
+		c.pos = e
+	}
+	return 0
+}
+
+// splitPipes handles "time|field|field|message" headers.
+func splitPipes(line []byte, h *Header) bool {
+	first := 0
+	for first < len(line) && line[first] != '|' && line[first] != ' ' && line[first] != '\t' {
+		first++
+	}
+	if first >= len(line) || line[first] != '|' || !isTimeText(line[:first], true) {
+		return false
+	}
+	h.Time = line[:first]
+	pos := first + 1
+	for n := 0; n < 4; n++ {
+		i := pos
+		for i < len(line) && line[i] != '|' && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		if i >= len(line) || line[i] != '|' {
+			break
+		}
+		f := line[pos:i]
+		switch {
+		case isInt(f) && h.PID == nil:
+			h.PID = f
+		case isLevel(f) && h.Level == nil:
+			h.Level = trimLevel(f)
+		case h.Component == nil:
+			h.Component = f
+		}
+		pos = i + 1
+	}
+	h.Message = line[pos:]
+	return true
+}
+
+func isUpperWord(b []byte) bool {
+	if len(b) < 2 || len(b) > 32 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func hasColon(b []byte) bool {
+	for _, c := range b {
+		if c == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+func isYear(b []byte) bool {
+	return len(b) == 4 && isInt(b) && (b[0] == '1' && b[1] == '9' || b[0] == '2' && b[1] == '0')
+}
+
+// isZone: UTC, CEST, Z, +0000, -07:00.
+func isZone(b []byte) bool {
+	if len(b) >= 5 && len(b) <= 6 && (b[0] == '+' || b[0] == '-') && isDigit(b[1]) {
+		return true
+	}
+	if len(b) < 1 || len(b) > 4 {
+		return false
+	}
+	for _, c := range b {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return string(b) == "Z" || b[len(b)-1] == 'T' || string(b) == "UTC"
+}
+
+// isDateWord: a date with a month name, as in CLF ("14/Jan/2015:12:48:57.127").
+func isDateWord(b []byte) bool {
+	months := 0
+	digits := 0
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case isDigit(c):
+			digits++
+		case c == '/' || c == ':' || c == '.' || c == ',' || c == '-' || c == '+':
+		case i+3 <= len(b) && isMonth(b[i:i+3]):
+			months++
+			i += 2
+		default:
+			return false
+		}
+	}
+	return months == 1 && digits >= 6
 }

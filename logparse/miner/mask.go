@@ -51,7 +51,9 @@ type token struct {
 	key    int32     // for "key=value" variables: end of "key=" (the constant part); else s
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -132,13 +134,33 @@ func classify(msg []byte, t *token) {
 		return
 	}
 	if typ := valueType(msg[cs:ce]); typ != ParamNone {
+		// "<1" as in "lifetime <1 sec": a comparison sign before a number
+		if cs > s && (msg[cs-1] == '<' || msg[cs-1] == '>') && isNumber(msg[cs:ce]) {
+			cs--
+		}
 		t.cs, t.ce, t.typ = int32(cs), int32(ce), typ
-		return
+		// "name:value" ("onExtend:1514038530000"): the name stays a word
+		if k := wordColon(msg[cs:ce]); k > 0 {
+			vs := cs + k + 1
+			// but "host:80" is an address: a short number is a port
+			if typ := valueType(msg[vs:ce]); typ != ParamNone && !(typ == ParamInt && ce-vs <= 5) {
+				t.key, t.cs, t.typ = int32(vs), int32(vs), typ
+			}
+		}
 	}
-	// "<1" as in "lifetime <1 sec": a comparison sign before a number.
-	if cs > s && (msg[cs-1] == '<' || msg[cs-1] == '>') && isNumber(msg[cs:ce]) {
-		t.cs, t.ce, t.typ = int32(cs-1), int32(ce), ParamInt
+}
+
+// wordColon returns the index of the ':' that ends a leading word of
+// letters and underscores (at least two), or 0.
+func wordColon(b []byte) int {
+	i := 0
+	for i < len(b) && (isAlpha(b[i]) || b[i] == '_') {
+		i++
 	}
+	if i >= 2 && i < len(b)-1 && b[i] == ':' && b[i+1] != '/' && b[i+1] != ':' {
+		return i
+	}
+	return 0
 }
 
 func indexByte(b []byte, c byte) int {
@@ -179,7 +201,9 @@ func valueType(b []byte) ParamType {
 	}
 	if digits == 0 {
 		// absolute paths and URLs are values even without digits
-		if len(b) > 1 && b[0] == '/' && b[1] != '/' && alpha > 0 || indexString(b, "://") > 0 {
+		if len(b) > 1 && b[0] == '/' && b[1] != '/' && alpha > 0 || indexByte(b, ':') > 0 && indexString(b, "://") > 0 ||
+			len(b) > 3 && isAlpha(b[0]) && b[1] == ':' && b[2] == '\\' { // C:\Windows\…
+
 			return ParamPath
 		}
 		return ParamNone
@@ -192,7 +216,11 @@ func valueType(b []byte) ParamType {
 		return ParamInt
 	case isUUID(b):
 		return ParamUUID
-	case isIPv4(b) || isIPv6(b):
+	case isIPv4(b):
+		return ParamIP
+	case isClock(b):
+		return ParamTime
+	case isIPv6(b):
 		return ParamIP
 	case len(b) > 2 && b[0] == '0' && b[1]|0x20 == 'x':
 		return ParamHex
@@ -384,6 +412,9 @@ func isSizeUnit(u []byte) bool {
 
 // isClock: digits separated by ':' (12:30:01, 00:01, 12:30:01,123).
 func isClock(b []byte) bool {
+	if len(b) == 0 || !isDigit(b[0]) || indexString(b, "::") >= 0 {
+		return false
+	}
 	colons := 0
 	for _, c := range b {
 		switch {
@@ -403,6 +434,18 @@ func isClock(b []byte) bool {
 func absorbUnits(msg []byte, toks []token) {
 	for i := 1; i < len(toks); i++ {
 		p, t := &toks[i-1], &toks[i]
+		// "Nov 9": a month name and a day are one time parameter
+		if p.typ == ParamNone && t.typ == ParamInt && t.ce-t.cs <= 2 && t.key == t.s && isMonthName(msg[p.s:p.e]) {
+			t.s, t.key, t.cs, t.typ = p.s, p.s, p.s, ParamTime
+			p.e = p.s
+			// and a weekday before it: "Sun Jul 24"
+			if i >= 2 && toks[i-2].typ == ParamNone && isWeekdayName(msg[toks[i-2].s:toks[i-2].e]) {
+				w := &toks[i-2]
+				t.s, t.key, t.cs = w.s, w.s, w.s
+				w.e = w.s
+			}
+			continue
+		}
 		if t.typ != ParamNone || (p.typ != ParamInt && p.typ != ParamFloat) || p.ce != p.e || p.key != p.s {
 			continue
 		}
@@ -433,4 +476,20 @@ func indexString(b []byte, s string) int {
 		}
 	}
 	return -1
+}
+
+func isMonthName(b []byte) bool {
+	switch string(b) {
+	case "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec":
+		return true
+	}
+	return false
+}
+
+func isWeekdayName(b []byte) bool {
+	switch string(b) {
+	case "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun":
+		return true
+	}
+	return false
 }

@@ -20,8 +20,10 @@
 //     exactly where that template has parameters joins it (a host name
 //     without digits where other lines have an IP).
 //
-// Template ids are the 64-bit FNV-1a hash of the template text, so equal
-// input gives equal ids across runs and restarts. Memory is bounded: at
+// Template ids are the 64-bit FNV-1a hash of the template's canonical text
+// (its words, "<*>" for word parameters, not the typed parameters between
+// words), so equal input gives equal ids across runs and restarts, and an id
+// does not change when a line merely shows a parameter at a new place. Memory is bounded: at
 // most MaxClusters signatures are kept; the least recently used is evicted.
 package miner
 
@@ -89,7 +91,9 @@ type group struct {
 	pieces  [][]byte
 	glue    []bool
 	wild    []bool
-	varGap  []bool // some member has a parameter in gap k
+	varGap  []bool        // some shaping member has a parameter in gap k
+	gapText []string      // the parameters' text in gap k (first seen)
+	gapType [][]ParamType // and their types
 	members []*cluster
 	seq     uint64
 	count   uint64
@@ -110,7 +114,8 @@ type Miner struct {
 	lru      cluster // sentinel
 	n        int
 	seq      uint64
-	fresh    int // new clusters since the last Consolidate
+	fresh    int    // new clusters since the last Consolidate
+	last     *group // the group of the last Add or Match, for Params
 
 	// scratch, reused per line
 	toks   []token
@@ -302,6 +307,7 @@ func (m *Miner) Add(msg []byte) *Template {
 	}
 	c.count++
 	c.g.count++
+	m.last = c.g
 	return m.template(c.g)
 }
 
@@ -309,16 +315,55 @@ func (m *Miner) Add(msg []byte) *Template {
 // or nil when no template covers it.
 func (m *Miner) Match(msg []byte) *Template {
 	h := m.scan(msg)
+	m.last = nil
 	if c := m.lookup(h); c != nil {
+		m.last = c.g
 		return m.template(c.g)
 	}
 	if g := m.findCover(m.pieces, nil, nil); g != nil {
+		m.last = g
 		return m.template(g)
 	}
 	if g := m.findFold(m.pieces, nil); g != nil {
 		return m.template(g)
 	}
 	return nil
+}
+
+// Param is one parameter value of a message: a sub-slice of it.
+type Param struct {
+	Type  ParamType
+	Value []byte
+}
+
+// Params appends to dst the parameter values of the message last given to
+// Match (or Add), in line order: its typed tokens, and its words where the
+// template has word parameters. The values point into that message.
+func (m *Miner) Params(msg []byte, dst []Param) []Param {
+	var wild []bool
+	if g := m.last; g != nil && len(g.pieces) == len(m.pieces) {
+		wild = g.wild
+	}
+	piece := 0
+	for i := range m.toks {
+		t := &m.toks[i]
+		if t.s == t.e {
+			continue
+		}
+		if t.typ == ParamNone {
+			if wild != nil && wild[piece] {
+				cs, ce := trimPunct(msg, int(t.s), int(t.e))
+				dst = append(dst, Param{Type: ParamWord, Value: msg[cs:ce]})
+			}
+			piece++
+			continue
+		}
+		if t.key > t.s {
+			piece++
+		}
+		dst = append(dst, Param{Type: t.typ, Value: msg[t.cs:t.ce]})
+	}
+	return dst
 }
 
 // Render returns the template of msg as a line of its own, without
@@ -331,7 +376,12 @@ func (m *Miner) Render(msg []byte) Template {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
 		}
 	}
-	g := &group{pieces: c.pieces, glue: c.glue, wild: make([]bool, len(m.pieces)), members: []*cluster{c}, dirty: true}
+	n := len(m.pieces)
+	g := &group{pieces: c.pieces, glue: c.glue, wild: make([]bool, n), varGap: make([]bool, n+1),
+		gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), dirty: true}
+	for k := range c.gaps {
+		g.setGap(k, c.gaps[k], c.types[k])
+	}
 	return *m.template(g)
 }
 
@@ -340,8 +390,7 @@ func (m *Miner) unionGaps(c *cluster, msg []byte) {
 		if v && c.gaps[k] == "" {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
 			if !c.folded {
-				c.g.varGap[k] = true
-				c.g.dirty = true
+				c.g.setGap(k, c.gaps[k], c.types[k])
 			}
 		}
 	}
@@ -393,7 +442,8 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 }
 
 func (m *Miner) newGroup(pieces [][]byte, glue, wild []bool, seq uint64) *group {
-	g := &group{pieces: pieces, glue: glue, seq: seq, varGap: make([]bool, len(pieces)+1)}
+	g := &group{pieces: pieces, glue: glue, seq: seq, varGap: make([]bool, len(pieces)+1),
+		gapText: make([]string, len(pieces)+1), gapType: make([][]ParamType, len(pieces)+1)}
 	if wild == nil {
 		g.wild = make([]bool, len(pieces))
 	} else {
@@ -427,11 +477,18 @@ func (m *Miner) join(g *group, c *cluster, folded bool) {
 	g.dirty = true
 	if !folded {
 		for k, s := range c.gaps {
-			if s != "" {
-				g.varGap[k] = true
-			}
+			g.setGap(k, s, c.types[k])
 		}
 	}
+}
+
+// setGap records the parameters of gap k unless the group has some already.
+func (g *group) setGap(k int, text string, types []ParamType) {
+	if text == "" || g.gapText[k] != "" {
+		return
+	}
+	g.gapText[k], g.gapType[k], g.varGap[k] = text, types, true
+	g.dirty = true
 }
 
 // moveAll moves every member of from into to and drops from.
@@ -507,7 +564,8 @@ func folds(g *group, pieces [][]byte, wild []bool) bool {
 		}
 		// extra piece i sits in g's gap j: g must have a parameter there,
 		// and a key ("user=") is structure, never an extra word
-		if !g.varGap[j] || (wild != nil && wild[i]) || isKey(p) {
+		// (a word parameter there is the same parameter)
+		if !g.varGap[j] || isKey(p) {
 			return false
 		}
 		if j == 0 {
@@ -573,6 +631,29 @@ func (m *Miner) Consolidate() {
 				m.moveAll(g, t, true)
 			}
 		}
+	}
+	m.mergeSameText()
+}
+
+// mergeSameText joins groups that render the same template text: a word
+// parameter and a typed parameter at the same place are one template.
+func (m *Miner) mergeSameText() {
+	var all []*group
+	for _, l := range m.byLen {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	byText := make(map[string]*group, len(all))
+	for _, g := range all {
+		if g.members == nil {
+			continue
+		}
+		t := m.template(g).Text
+		if first, ok := byText[t]; ok {
+			m.moveAll(g, first, true)
+			continue
+		}
+		byText[t] = g
 	}
 }
 
@@ -665,15 +746,7 @@ func (m *Miner) template(g *group) *Template {
 	var params []ParamType
 	n := len(g.pieces)
 	for k := 0; k <= n; k++ {
-		// the parameters of gap k: the oldest shaping member's text
-		gap := ""
-		var types []ParamType
-		var gseq uint64
-		for _, c := range g.members {
-			if !c.folded && c.gaps[k] != "" && (gap == "" || c.seq < gseq) {
-				gap, types, gseq = c.gaps[k], c.types[k], c.seq
-			}
-		}
+		gap, types := g.gapText[k], g.gapType[k]
 		if gap != "" {
 			if b.Len() > 0 && !(k > 0 && !g.wild[k-1] && g.glue[k-1]) {
 				b.WriteByte(' ')
@@ -697,7 +770,7 @@ func (m *Miner) template(g *group) *Template {
 	text := b.String()
 	if text != g.tmpl.Text || g.tmpl.Text == "" {
 		g.tmpl.Text = text
-		g.tmpl.ID = hashString(fnvOffset, text)
+		g.tmpl.ID = structureID(g)
 		g.tmpl.Params = params
 	}
 	g.tmpl.Count = g.count
@@ -759,4 +832,24 @@ func (m *Miner) evict(c *cluster) {
 		m.dropGroup(g)
 		g.members = nil
 	}
+}
+
+// structureID hashes a template's canonical text: its words, with "<*>"
+// for word parameters, without the parameters between the words. It does
+// not change when a line shows a parameter at a new place between words
+// (the text does), only when the words themselves generalise.
+func structureID(g *group) uint64 {
+	h := uint64(fnvOffset)
+	for i, p := range g.pieces {
+		if i > 0 {
+			h = hashString(h, " ")
+		}
+		if g.wild[i] {
+			h = hashString(h, "<*>")
+			h = hashSep(h, 1) // a literal "<*>" word hashes differently
+			continue
+		}
+		h = hashBytes(h, p)
+	}
+	return h
 }

@@ -1,0 +1,215 @@
+package freetext
+
+import (
+	"testing"
+
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logparse"
+)
+
+// Lines in the shapes of common free-text logs (all invented).
+var headerCases = []struct {
+	line string
+	want Header // only the non-empty fields are compared
+}{
+	{"240105 101500 77 INFO store.Writer$Flusher: Flusher 2 for seg seg_77 done",
+		Header{Time: b("240105 101500"), PID: b("77"), Level: b("INFO"), Component: b("store.Writer$Flusher"), Message: b("Flusher 2 for seg seg_77 done")}},
+	{"2024-01-05 10:15:00,123 WARN [pool-2 worker 7] com.example.Pool: worker stalled",
+		Header{Time: b("2024-01-05 10:15:00,123"), Level: b("WARN"), Thread: b("pool-2 worker 7"), Component: b("com.example.Pool"), Message: b("worker stalled")}},
+	{"24/01/05 10:15:00 ERROR core.Engine: engine halted",
+		Header{Time: b("24/01/05 10:15:00"), Level: b("ERROR"), Component: b("core.Engine"), Message: b("engine halted")}},
+	{"2024-01-05 10:15:00,123 - INFO  [Sync[id=3]/0:0:0:0:0:0:0:0:2181:Sync@88] - peer joined",
+		Header{Time: b("2024-01-05 10:15:00,123"), Level: b("INFO"), Thread: b("Sync[id=3]/0:0:0:0:0:0:0:0:2181:Sync@88"), Message: b("peer joined")}},
+	{"Jan  5 10:15:00 gw1 authd[4242]: session opened for bob",
+		Header{Time: b("Jan  5 10:15:00"), Host: b("gw1"), Program: b("authd"), PID: b("4242"), Message: b("session opened for bob")}},
+	{"[01.05 10:15:00] browser.exe - cdn.example.com:443 open through proxy",
+		Header{Time: b("01.05 10:15:00"), Program: b("browser.exe"), Message: b("cdn.example.com:443 open through proxy")}},
+	{"[01.05 10:15:00] 7zip.exe *64 - cdn.example.com:443 close",
+		Header{Time: b("01.05 10:15:00"), Program: b("7zip.exe *64"), Message: b("cdn.example.com:443 close")}},
+	{"01-05 10:15:00.123  1200  1300 I Radio: signal 4 bars",
+		Header{Time: b("01-05 10:15:00.123"), PID: b("1200"), Thread: b("1300"), Level: b("I"), Component: b("Radio"), Message: b("signal 4 bars")}},
+	{"[Fri Jan 05 10:15:00 2024] [error] mod_x.init() failed",
+		Header{Time: b("Fri Jan 05 10:15:00 2024"), Level: b("error"), Message: b("mod_x.init() failed")}},
+	{"20240105-10:15:00:123|Steps|1001|onStep 42",
+		Header{Time: b("20240105-10:15:00:123"), Component: b("Steps"), PID: b("1001"), Message: b("onStep 42")}},
+	{"- 1704449700 2024.01.05 N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL FATAL data bus error",
+		Header{Time: b("1704449700 2024.01.05"), Source: b("N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL"), Level: b("FATAL"), Message: b("data bus error")}},
+	{"KERNBUS 1704449700 2024.01.05 N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL FATAL data bus error",
+		Header{Time: b("1704449700 2024.01.05"), Source: b("KERNBUS"), Component: b("N1-R2 2024-01-05-10.15.00.1 N1-R2 RAS KERNEL"), Level: b("FATAL"), Message: b("data bus error")}},
+	{"api.log.1 2024-01-05 10:15:00.008 2574 INFO svc.api.server [req-1 - -] GET /v1 200",
+		Header{Source: b("api.log.1"), Time: b("2024-01-05 10:15:00.008"), PID: b("2574"), Level: b("INFO"), Component: b("svc.api.server"), Thread: b("req-1 - -"), Message: b("GET /v1 200")}},
+	{"2024-01-05T10:15:00Z info: started",
+		Header{Time: b("2024-01-05T10:15:00Z"), Level: b("info"), Message: b("started")}},
+	{"I0105 10:15:00.123456    1 main.go:42] serving",
+		Header{Time: b("I0105 10:15:00.123456"), PID: b("1"), Component: b("main.go:42"), Message: b("serving")}},
+	{"10.1.2.3:40000 [05/Jan/2024:10:15:00.123] web~ be/node1 0/0/1 200 512",
+		Header{Source: b("10.1.2.3:40000"), Time: b("05/Jan/2024:10:15:00.123"), Message: b("web~ be/node1 0/0/1 200 512")}},
+	{"2024-01-05T10:15:00.123456Z 31 [Note] Access denied for user 'x'",
+		Header{Time: b("2024-01-05T10:15:00.123456Z"), PID: b("31"), Level: b("Note"), Message: b("Access denied for user 'x'")}},
+	{"2024-01-05 10:15:00.123 UTC [147] db FATAL: auth failed",
+		Header{Time: b("2024-01-05 10:15:00.123 UTC"), Thread: b("147"), Message: b("db FATAL: auth failed")}},
+	{"Fri Jan 5 10:15:00 2024 [pid 27245] CONNECT: Client 10.0.0.1",
+		Header{Time: b("Fri Jan 5 10:15:00 2024"), Thread: b("pid 27245"), Message: b("CONNECT: Client 10.0.0.1")}},
+	// no header: everything is the message
+	{"just some words", Header{Message: b("just some words")}},
+	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},
+	{"warning signs are words here", Header{Message: b("warning signs are words here")}},
+	{"note that INFO comes later", Header{Message: b("note that INFO comes later")}},
+	{"", Header{}},
+}
+
+func b(s string) []byte { return []byte(s) }
+
+func TestSplit(t *testing.T) {
+	for _, c := range headerCases {
+		var h Header
+		Split([]byte(c.line), &h)
+		check := func(name string, got, want []byte) {
+			if string(got) != string(want) {
+				t.Errorf("%q: %s = %q, want %q", c.line, name, got, want)
+			}
+		}
+		check("time", h.Time, c.want.Time)
+		check("level", h.Level, c.want.Level)
+		check("pid", h.PID, c.want.PID)
+		check("host", h.Host, c.want.Host)
+		check("program", h.Program, c.want.Program)
+		check("thread", h.Thread, c.want.Thread)
+		check("component", h.Component, c.want.Component)
+		check("source", h.Source, c.want.Source)
+		check("message", h.Message, c.want.Message)
+	}
+}
+
+func TestSplitMessage(t *testing.T) {
+	cases := []struct{ in, level, thread, comp, msg string }{
+		{"INFO  [main] - started", "INFO", "main", "", "started"},
+		{"[main] org.example.App: started", "", "main", "org.example.App", "started"},
+		{"WARN com.example.Svc: slow", "WARN", "", "com.example.Svc", "slow"},
+		{"plain message: not a header", "", "", "", "plain message: not a header"},
+		{"[preauth] only a bracket", "", "", "", "[preauth] only a bracket"},
+	}
+	for _, c := range cases {
+		var h Header
+		SplitMessage([]byte(c.in), &h)
+		if string(h.Level) != c.level || string(h.Thread) != c.thread || string(h.Component) != c.comp || string(h.Message) != c.msg {
+			t.Errorf("%q: got level=%q thread=%q component=%q message=%q", c.in, h.Level, h.Thread, h.Component, h.Message)
+		}
+	}
+}
+
+func TestParser(t *testing.T) {
+	var r logparse.Record
+	p := Parser{Year: 2024}
+	if err := p.Parse([]byte("2024-01-05 10:15:00 WARN [w1] a.B: disk 91% full"), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Format != "freetext" || string(r.Message) != "disk 91% full" || string(r.Level) != "warn" {
+		t.Fatalf("record: format=%q message=%q level=%q", r.Format, r.Message, r.Level)
+	}
+	if r.TSLayout == "" || r.TS == 0 {
+		t.Fatalf("timestamp not parsed: %d %q", r.TS, r.TSLayout)
+	}
+	if v, ok := r.Get(KeyThread); !ok || string(v) != "w1" {
+		t.Fatalf("thread = %q", v)
+	}
+	for _, f := range r.Fields {
+		if string(f.Key) == KeyTime && f.Type != event.TypeTimestamp {
+			t.Fatalf("time field type %v", f.Type)
+		}
+	}
+}
+
+func TestParserAsStreamFallback(t *testing.T) {
+	s := logparse.NewStream(logparse.StreamOptions{Year: 2024, Fallback: Parser{Year: 2024}})
+	var r logparse.Record
+	lines := []string{
+		"24/01/05 10:15:00 INFO core.Engine: engine started",
+		`{"level":"info","msg":"json line"}`,
+		"24/01/05 10:15:01 INFO core.Engine: engine stopped",
+	}
+	for _, l := range lines {
+		if err := s.Parse([]byte(l), &r); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		if len(r.Message) == 0 {
+			t.Fatalf("%q: no message (format %s)", l, r.Format)
+		}
+	}
+}
+
+func TestRefine(t *testing.T) {
+	var r logparse.Record
+	r.Format = "syslog"
+	r.Message = []byte("ERROR [main] org.example.Job: job failed")
+	if !Refine(&r) {
+		t.Fatal("no nested header found")
+	}
+	if string(r.Message) != "job failed" || string(r.Level) != "error" {
+		t.Fatalf("message=%q level=%q", r.Message, r.Level)
+	}
+	r.Reset()
+	r.Format = "freetext"
+	r.Message = []byte("INFO x.Y: z")
+	if Refine(&r) {
+		t.Fatal("free-text records are not refined")
+	}
+}
+
+func TestSplitNoAllocs(t *testing.T) {
+	line := []byte("2024-01-05 10:15:00,123 WARN [pool-2] com.example.Pool: worker stalled")
+	var r logparse.Record
+	p := Parser{Year: 2024}
+	allocs := testing.AllocsPerRun(100, func() {
+		r.Reset()
+		p.Parse(line, &r)
+	})
+	if allocs != 0 {
+		t.Fatalf("Parse allocates %v per line", allocs)
+	}
+}
+
+func FuzzSplit(f *testing.F) {
+	for _, c := range headerCases {
+		f.Add(c.line)
+	}
+	f.Add("[[[[")
+	f.Add("] ] ]:")
+	f.Add("2024-01-05 |a|b|")
+	f.Add("\x00\xff 12:00:00 INFO")
+	f.Fuzz(func(t *testing.T, line string) {
+		var h Header
+		Split([]byte(line), &h)
+		if len(h.Message) > len(line) {
+			t.Fatal("message longer than the line")
+		}
+		SplitMessage([]byte(line), &h)
+		var r logparse.Record
+		if err := (Parser{Year: 2024}).Parse([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	lines := [][]byte{
+		[]byte("2024-01-05 10:15:00,123 WARN [pool-2 worker 7] com.example.Pool: worker stalled after 35ms"),
+		[]byte("240105 101500 77 INFO store.Writer$Flusher: Flusher 2 for seg seg_77 done"),
+		[]byte("Jan  5 10:15:00 gw1 authd[4242]: session opened for bob"),
+		[]byte("[01.05 10:15:00] browser.exe - cdn.example.com:443 open through proxy"),
+	}
+	size := 0
+	for _, l := range lines {
+		size += len(l)
+	}
+	b.SetBytes(int64(size / len(lines)))
+	b.ReportAllocs()
+	var r logparse.Record
+	p := Parser{Year: 2024}
+	i := 0
+	for b.Loop() {
+		r.Reset()
+		p.Parse(lines[i%len(lines)], &r)
+		i++
+	}
+}

@@ -1,0 +1,352 @@
+package schema
+
+import (
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logparse"
+)
+
+// vote is the type one value votes for. It extends event.FieldType with a
+// null vote; enums are decided per field from the cardinality, not per value.
+type vote uint8
+
+const (
+	voteNull vote = iota
+	voteString
+	voteInt
+	voteFloat
+	voteBool
+	voteTimestamp
+	voteDuration
+	voteIP
+	voteUUID
+	voteHex
+	numVotes
+)
+
+var voteTypes = [numVotes]event.FieldType{
+	voteNull:      event.TypeUnknown,
+	voteString:    event.TypeString,
+	voteInt:       event.TypeInt,
+	voteFloat:     event.TypeFloat,
+	voteBool:      event.TypeBool,
+	voteTimestamp: event.TypeTimestamp,
+	voteDuration:  event.TypeDuration,
+	voteIP:        event.TypeIP,
+	voteUUID:      event.TypeUUID,
+	voteHex:       event.TypeHexID,
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHex(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
+
+func lowerEq(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 32
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isNull(v []byte) bool {
+	return len(v) == 0 || (len(v) == 1 && v[0] == '-') || lowerEq(v, "null") || lowerEq(v, "nil") || lowerEq(v, "none") || lowerEq(v, "n/a")
+}
+
+// timeKey reports whether a field name says it holds a timestamp.
+func timeKey(k []byte) bool {
+	for _, s := range [...]string{"time", "ts", "timestamp", "@timestamp", "date", "datetime", "t"} {
+		if lowerEq(k, s) {
+			return true
+		}
+	}
+	n := len(k)
+	return n > 5 && (lowerEq(k[n-5:], "_time") || lowerEq(k[n-3:], "_ts") || lowerEq(k[n-3:], "_at"))
+}
+
+// classify returns the vote of one value and, for timestamps, the layout.
+func classify(f *event.Field, year int) (vote, string) {
+	v := f.Value
+	if len(v) > 0 && plainWordStart(v[0]) && f.Type != event.TypeTimestamp {
+		return voteString, "" // not a number, address, id, duration, time or null
+	}
+	if isNull(v) {
+		return voteNull, ""
+	}
+	if lowerEq(v, "true") || lowerEq(v, "false") {
+		return voteBool, ""
+	}
+	if n := numberKind(v); n != 0 {
+		if f.Type == event.TypeTimestamp || timeKey(f.Key) {
+			if _, used, layout, ok := logparse.ParseEpoch(v); ok && used == len(v) {
+				return voteTimestamp, layout
+			}
+		}
+		if n == 1 {
+			return voteInt, ""
+		}
+		return voteFloat, ""
+	}
+	if isDuration(v) {
+		return voteDuration, ""
+	}
+	if isIP(v) {
+		return voteIP, ""
+	}
+	if isUUID(v) {
+		return voteUUID, ""
+	}
+	if isHexID(v) {
+		return voteHex, ""
+	}
+	if len(v) >= 6 && isDigit(v[0]) || len(v) >= 10 && v[0] >= 'A' && v[0] <= 'Z' {
+		if _, used, layout, ok := logparse.ParseAnyTime(v, year); ok && used == len(v) {
+			return voteTimestamp, layout
+		}
+		if used, layout := scanLooseTime(v); used == len(v) {
+			return voteTimestamp, layout
+		}
+	}
+	if f.Type == event.TypeTimestamp {
+		return voteTimestamp, "text"
+	}
+	return voteString, ""
+}
+
+// numberKind: 0 not a number, 1 integer, 2 float.
+func numberKind(b []byte) int {
+	i := 0
+	if i < len(b) && (b[i] == '-' || b[i] == '+') {
+		i++
+	}
+	d, kind := 0, 1
+	for i < len(b) && isDigit(b[i]) {
+		i++
+		d++
+	}
+	if d > 19 {
+		return 0 // an id, not an integer
+	}
+	if i < len(b) && b[i] == '.' {
+		kind = 2
+		i++
+		for i < len(b) && isDigit(b[i]) {
+			i++
+			d++
+		}
+	}
+	if d == 0 {
+		return 0
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		kind = 2
+		i++
+		if i < len(b) && (b[i] == '-' || b[i] == '+') {
+			i++
+		}
+		e := 0
+		for i < len(b) && isDigit(b[i]) {
+			i++
+			e++
+		}
+		if e == 0 {
+			return 0
+		}
+	}
+	if i != len(b) {
+		return 0
+	}
+	return kind
+}
+
+// isDuration: Go-style durations (1.5s, 10ms, 3m20s, 250µs).
+func isDuration(b []byte) bool {
+	i, parts := 0, 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	for i < len(b) {
+		d := 0
+		for i < len(b) && (isDigit(b[i]) || b[i] == '.') {
+			i++
+			d++
+		}
+		if d == 0 {
+			return false
+		}
+		u := i
+		for i < len(b) && (b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z' || b[i] >= 0x80) {
+			i++
+		}
+		switch string(b[u:i]) {
+		case "ns", "us", "µs", "ms", "s", "m", "h":
+		default:
+			return false
+		}
+		parts++
+	}
+	return parts > 0
+}
+
+func isIP(b []byte) bool {
+	if len(b) > 0 && b[0] == '[' { // [::1]:80
+		end := -1
+		for i, c := range b {
+			if c == ']' {
+				end = i
+				break
+			}
+		}
+		if end < 0 {
+			return false
+		}
+		return isIPv6(b[1:end]) && (end == len(b)-1 || isPort(b[end+1:]))
+	}
+	return isIPv4(b) || isIPv6(b)
+}
+
+func isPort(b []byte) bool {
+	if len(b) < 2 || b[0] != ':' {
+		return false
+	}
+	for _, c := range b[1:] {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(b) <= 6
+}
+
+func isIPv4(b []byte) bool {
+	parts, d, val := 0, 0, 0
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if isDigit(c) {
+			d++
+			val = val*10 + int(c-'0')
+			if d > 3 || val > 255 {
+				return false
+			}
+			continue
+		}
+		if c == '.' && d > 0 && parts < 3 {
+			parts++
+			d, val = 0, 0
+			continue
+		}
+		break
+	}
+	if parts != 3 || d == 0 {
+		return false
+	}
+	return i == len(b) || isPort(b[i:])
+}
+
+func isIPv6(b []byte) bool {
+	colons, hex := 0, 0
+	for _, c := range b {
+		switch {
+		case c == ':':
+			colons++
+			hex = 0
+		case isHex(c):
+			hex++
+			if hex > 4 {
+				return false
+			}
+		case c == '.' || c == '%':
+		default:
+			return false
+		}
+	}
+	return colons >= 2 && colons <= 7
+}
+
+func isUUID(b []byte) bool {
+	if len(b) != 36 {
+		return false
+	}
+	for i, c := range b {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// isHexID: 0x-prefixed hex, or 8+ hex digits mixing digits and letters.
+func isHexID(b []byte) bool {
+	if len(b) > 2 && b[0] == '0' && b[1]|0x20 == 'x' {
+		for _, c := range b[2:] {
+			if !isHex(c) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(b) < 8 {
+		return false
+	}
+	digits, letters := 0, 0
+	for _, c := range b {
+		switch {
+		case isDigit(c):
+			digits++
+		case isHex(c):
+			letters++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && letters > 0
+}
+
+// scanLooseTime accepts the date/time shapes of free-text headers that the
+// strict layouts leave out: "2015-10-18 18:01:47,978", "17/06/09 20:10:40",
+// "081109 203615", "10.30 16:49:06". It returns the bytes used.
+func scanLooseTime(b []byte) (int, string) {
+	digits, seps, colons := 0, 0, 0
+	for _, c := range b {
+		switch {
+		case isDigit(c):
+			digits++
+		case c == ':':
+			colons++
+		case c == '-' || c == '/' || c == '.' || c == ',' || c == ' ' || c == 'T':
+			seps++
+		default:
+			return 0, ""
+		}
+	}
+	if digits >= 8 && (colons >= 2 || (colons == 0 && digits == 12 && seps == 1)) {
+		return len(b), "text"
+	}
+	return 0, ""
+}
+
+// plainWordStart: a first byte that no typed value starts with: not a
+// digit, sign, bracket or hex letter, not the first letter of true, false,
+// null or n/a, and not the first letter of a month or weekday name.
+func plainWordStart(c byte) bool {
+	switch c {
+	case 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'o', 'p', 'q', 'r', 's', 'u', 'v', 'w', 'x', 'y', 'z',
+		'G', 'H', 'I', 'K', 'L', 'P', 'Q', 'R', 'U', 'V', 'X', 'Y', 'Z', '/', '_', '"', '\'', '{':
+		return true
+	}
+	return false
+}
