@@ -3,6 +3,8 @@
 # and 100 log files being appended to; the agent watches them all and its RSS
 # and CPU are read from /proc over a minute.
 #   scripts/footprint.sh [SECONDS]      (default 60; needs root for the probes)
+# FOOTPRINT_PROBES=off measures the log side alone; FOOTPRINT_PROCS and
+# FOOTPRINT_FILES change the counts; FOOTPRINT_AGENT_FLAGS=--pprof profiles.
 # Goals: RSS ≤ 64 MiB, idle CPU ≤ 1% of a core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,7 @@ pids+=($!)
 cat >"$work/agent.yaml" <<YAML
 listen: 127.0.0.1:${FOOTPRINT_PORT:-19470}
 state_dir: $work/state
+probes: {mode: ${FOOTPRINT_PROBES:-default}}
 logs:
   paths: [$work/logs/*.log]
   start_at: beginning
