@@ -3,7 +3,9 @@ package pipeline
 import (
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,6 +126,23 @@ func guessService(pod string) string {
 	return pod
 }
 
+// fileService derives a service name from a log file name: the base name
+// without rotation and .log suffixes ("api.log.1" → "api").
+func fileService(path string) string {
+	b := filepath.Base(path)
+	for {
+		ext := filepath.Ext(b)
+		if ext == "" || ext == b {
+			break
+		}
+		if ext != ".log" && strings.Trim(ext[1:], "0123456789") != "" && ext != ".gz" {
+			break
+		}
+		b = strings.TrimSuffix(b, ext)
+	}
+	return b
+}
+
 func (r *LogRouter) stream(path string) *logStream {
 	if s := r.streams[path]; s != nil {
 		return s
@@ -147,6 +166,11 @@ func (r *LogRouter) stream(path string) *logStream {
 	}
 	if ov.Service != "" {
 		s.service = ov.Service
+	} else if !s.inPod {
+		// A plain file is named after its program more often than not
+		// (/var/log/billing.log): its lines count for the processes of that
+		// service, if any.
+		s.service = fileService(path)
 	}
 	if s.service != "" {
 		s.labels = append(s.labels, event.Label{Name: "service", Value: s.service})

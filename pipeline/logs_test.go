@@ -117,6 +117,17 @@ func TestLogRouterEndToEnd(t *testing.T) {
 	}
 }
 
+func TestFileService(t *testing.T) {
+	for p, want := range map[string]string{
+		"/var/log/billing.log": "billing", "/var/log/api.log.1": "api", "/var/log/api.log.2.gz": "api",
+		"/var/log/syslog": "syslog", "/var/log/my.app.log": "my.app",
+	} {
+		if got := fileService(p); got != want {
+			t.Errorf("%s: %q, want %q", p, got, want)
+		}
+	}
+}
+
 func TestGuessService(t *testing.T) {
 	for pod, want := range map[string]string{
 		"cart-7d9f8c6b5-x2k4q": "cart", "db-0": "db", "node-exporter-abcde": "node-exporter", "solo": "solo",
