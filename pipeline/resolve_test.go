@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,5 +144,57 @@ func TestResolver(t *testing.T) {
 	// our own process, for real
 	if p := NewResolver("", nil).Proc(uint32(os.Getpid())); p.Exe == "" || p.Service != filepath.Base(p.Exe) || p.GoVersion != runtime.Version() {
 		t.Fatalf("self: %+v", p)
+	}
+}
+
+func TestAPIServerClient(t *testing.T) {
+	var gotAuth, gotSel string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth, gotSel = r.Header.Get("Authorization"), r.URL.Query().Get("fieldSelector")
+		if r.URL.Path != "/api/v1/pods" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(podListJSON))
+	}))
+	defer srv.Close()
+	sa := t.TempDir()
+	os.WriteFile(filepath.Join(sa, "token"), []byte("tok3n\n"), 0o600)
+	k, err := NewKubeClient(KubeOptions{APIServer: srv.URL, NodeName: "node-1", ServiceAccountDir: sa}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, ok := k.Pod(context.Background(), "0b7c2a8e-1f2d-4c3b-9a8e-7d6c5b4a3f21")
+	if !ok || pm.Service != "cart" {
+		t.Fatalf("%+v %v", pm, ok)
+	}
+	if gotAuth != "Bearer tok3n" || gotSel != "spec.nodeName=node-1" {
+		t.Fatalf("auth %q selector %q", gotAuth, gotSel)
+	}
+	// in-cluster discovery from the environment
+	t.Setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "443")
+	k, err = NewKubeClient(KubeOptions{ServiceAccountDir: sa}, slog.New(slog.DiscardHandler))
+	if err != nil || !strings.HasPrefix(k.url, "https://10.0.0.1:443/api/v1/pods") {
+		t.Fatalf("%v %+v", err, k)
+	}
+}
+
+// A failing API is logged once and the lookup falls back quietly.
+func TestKubeClientFailing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	var logs strings.Builder
+	k, _ := NewKubeClient(KubeOptions{KubeletURL: srv.URL, Refresh: time.Nanosecond}, slog.New(slog.NewTextHandler(&logs, nil)))
+	for range 3 {
+		if _, ok := k.Pod(context.Background(), "x"); ok {
+			t.Fatal("found a pod")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if n := strings.Count(logs.String(), "kubernetes pod lookup failed"); n != 1 {
+		t.Fatalf("%d warnings:\n%s", n, logs.String())
 	}
 }
