@@ -53,6 +53,10 @@ type Probes struct {
 	TracePIDs      []int         `yaml:"trace_pids"`   // per-goroutine events, held to TraceBudget
 	TraceBudget    float64       `yaml:"trace_budget"` // fraction of the target's CPU, e.g. 0.05 or 5%
 	SampleInterval time.Duration `yaml:"sample_interval"`
+	// MinAge: processes are probed once they have run this long, so that
+	// short-lived Go programs (build tools…) cost nothing. 0 probes every Go
+	// process as soon as it is seen.
+	MinAge time.Duration `yaml:"min_age"`
 	// RingBytes is the BPF ring buffer size; 0 picks 2MiB, or 64MiB when
 	// trace pids are set (per-goroutine events are many).
 	RingBytes ByteSize `yaml:"ring_bytes"`
@@ -210,6 +214,7 @@ func Defaults() Config {
 			Mode:           "default",
 			TraceBudget:    0.05,
 			SampleInterval: time.Second,
+			MinAge:         2 * time.Second,
 		},
 		Logs: Logs{
 			PollInterval:   500 * time.Millisecond,
@@ -312,6 +317,9 @@ func (c *Config) Validate() error {
 		v.bad("probes.trace_budget", "want a fraction in (0, 1] such as 0.05 or 5%%, got %g", c.Probes.TraceBudget)
 	}
 	v.positive("probes.sample_interval", c.Probes.SampleInterval)
+	if c.Probes.MinAge < 0 {
+		v.bad("probes.min_age", "must not be negative")
+	}
 	if c.Probes.RingBytes != 0 && c.Probes.RingBytes < 4096 {
 		v.bad("probes.ring_bytes", "must be 0 (automatic) or at least 4KiB")
 	}

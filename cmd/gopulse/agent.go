@@ -102,7 +102,7 @@ func newProbeSource(cfg *config.Config, logger *slog.Logger) func(event.RuntimeS
 			}
 		}
 		m, err := probes.New(probes.Config{
-			All:         true,
+			All:         cfg.Probes.MinAge == 0, // else the discoverer below
 			TraceBudget: cfg.Probes.TraceBudget,
 			RingBytes:   ring,
 		}, probes.Deps{Logger: logger.With("component", "probes"), Sink: sink, SampleInterval: cfg.Probes.SampleInterval})
@@ -114,7 +114,11 @@ func newProbeSource(cfg *config.Config, logger *slog.Logger) func(event.RuntimeS
 				logger.Warn("trace mode not enabled", "pid", pid, "err", err)
 			}
 		}
-		return probeSource{m}, nil
+		src := probeSource{m: m}
+		if cfg.Probes.MinAge > 0 {
+			src.disc = newDiscoverer(m, logger.With("component", "probes"), cfg.Probes.MinAge)
+		}
+		return src, nil
 	}
 }
 
@@ -131,10 +135,28 @@ func (p *agentPIDs) Set(s string) error {
 	return nil
 }
 
-type probeSource struct{ m *probes.Manager }
+type probeSource struct {
+	m    *probes.Manager
+	disc *discoverer // nil: the manager discovers processes itself
+}
 
-func (p probeSource) Run(ctx context.Context) error { return p.m.Run(ctx) }
-func (p probeSource) Close() error                  { return p.m.Close() }
+func (p probeSource) Run(ctx context.Context) error {
+	if p.disc == nil {
+		return p.m.Run(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.disc.run(ctx)
+	}()
+	err := p.m.Run(ctx)
+	cancel()
+	<-done
+	return err
+}
+
+func (p probeSource) Close() error { return p.m.Close() }
 func (p probeSource) Stats() pipeline.SourceStats {
 	s := p.m.Stats()
 	return pipeline.SourceStats{ProbesAttached: s.ProbesAttached, Processes: s.Processes, EventsLost: s.EventsLost}
