@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -258,5 +259,29 @@ func TestSetListen(t *testing.T) {
 	}
 	if err := cfg.SetListen("nope"); !errors.Is(err, ErrValue) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The example in README's agent section is a valid config.
+func TestReadmeExample(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skip("no README:", err)
+	}
+	_, sec, ok := strings.Cut(string(data), "<!-- section: agent -->")
+	if !ok {
+		t.Fatal("no agent section in README.md")
+	}
+	_, rest, ok := strings.Cut(sec, "```yaml\n")
+	if !ok {
+		t.Fatal("no yaml example in the agent section")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	cfg, err := Parse("README.md", []byte(example), env(map[string]string{"PROM_TOKEN": "t", "HOOK_SECRET": "s", "NODE_IP": "10.0.0.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Webhooks) != 1 || cfg.Kubernetes.KubeletURL != "http://10.0.0.1:10255" {
+		t.Fatalf("%+v", cfg)
 	}
 }
