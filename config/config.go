@@ -1,0 +1,558 @@
+// Package config is gopulse's agent configuration: a strict YAML file with
+// ${ENV} and ${ENV:-default} expansion, whose every problem is reported at
+// once with its line and column, and an embedded default used when no file is
+// given.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default configuration file.
+func DefaultYAML() []byte { return bytes.Clone(defaultYAML) }
+
+// Config is the agent configuration.
+type Config struct {
+	// Listen is the address of /metrics, /healthz, /readyz and /v1/health.
+	Listen string `yaml:"listen"`
+	// StateDir keeps the log offsets and the exporters' default queues.
+	StateDir   string     `yaml:"state_dir"`
+	Probes     Probes     `yaml:"probes"`
+	Logs       Logs       `yaml:"logs"`
+	Kubernetes Kubernetes `yaml:"kubernetes"`
+	Exporters  Exporters  `yaml:"exporters"`
+	Health     Health     `yaml:"health"`
+	Webhooks   []Webhook  `yaml:"webhooks"`
+
+	pos  map[string]Pos
+	file string
+}
+
+// Probes selects and configures the runtime probes.
+type Probes struct {
+	// Mode is "default" (runtime accounting, ≤1% overhead, plus trace mode
+	// for TracePIDs) or "off"; "trace" is accepted as a synonym of default.
+	Mode           string        `yaml:"mode"`
+	TracePIDs      []int         `yaml:"trace_pids"`   // per-goroutine events, held to TraceBudget
+	TraceBudget    float64       `yaml:"trace_budget"` // fraction of the target's CPU, e.g. 0.05 or 5%
+	SampleInterval time.Duration `yaml:"sample_interval"`
+	// MinAge: processes are probed once they have run this long, so that
+	// short-lived Go programs (build tools…) cost nothing. 0 probes every Go
+	// process as soon as it is seen.
+	MinAge time.Duration `yaml:"min_age"`
+	// RingBytes is the BPF ring buffer size; 0 picks 2MiB, or 64MiB when
+	// trace pids are set (per-goroutine events are many).
+	RingBytes ByteSize `yaml:"ring_bytes"`
+}
+
+// Logs configures the log tailers.
+type Logs struct {
+	Paths          []string      `yaml:"paths"` // globs, ** allowed; missing paths are skipped
+	Exclude        []string      `yaml:"exclude"`
+	PollInterval   time.Duration `yaml:"poll_interval"`
+	RescanInterval time.Duration `yaml:"rescan_interval"`
+	MaxLineBytes   ByteSize      `yaml:"max_line_bytes"`
+	StartAt        string        `yaml:"start_at"` // "end" (default) or "beginning" for files never seen
+	Overrides      []LogOverride `yaml:"overrides"`
+}
+
+// LogOverride forces a format, pattern or service for the files matching Path.
+type LogOverride struct {
+	Path    string `yaml:"path"`
+	Format  string `yaml:"format"`
+	Pattern string `yaml:"pattern"`
+	Service string `yaml:"service"`
+}
+
+// Kubernetes configures pod metadata lookups.
+type Kubernetes struct {
+	Enabled    bool          `yaml:"enabled"`
+	KubeletURL string        `yaml:"kubelet_url"` // read-only kubelet API, e.g. http://127.0.0.1:10255
+	APIServer  string        `yaml:"api_server"`  // empty: in-cluster discovery from the environment
+	NodeName   string        `yaml:"node_name"`
+	Refresh    time.Duration `yaml:"refresh"`
+}
+
+// Exporters configures every backend.
+type Exporters struct {
+	Prometheus Prometheus `yaml:"prometheus"`
+	Loki       Backend    `yaml:"loki"`
+	Jaeger     Jaeger     `yaml:"jaeger"`
+}
+
+// Prometheus configures remote write (the /metrics endpoint is always on).
+type Prometheus struct {
+	RemoteWrite Backend       `yaml:"remote_write"`
+	Interval    time.Duration `yaml:"interval"`
+}
+
+// Jaeger configures the GC-trace exporter.
+type Jaeger struct {
+	Backend  `yaml:",inline"`
+	Protocol string        `yaml:"protocol"` // "otlp" (Jaeger v2) or "api_v2" (Jaeger v1)
+	MinSTW   time.Duration `yaml:"min_stw"`  // non-GC pauses at least this long get a span
+}
+
+// Backend is one exporter's endpoints (in failover order), their shared
+// HTTP settings and the on-disk queue. No endpoint disables the exporter.
+type Backend struct {
+	Endpoints []Endpoint        `yaml:"endpoints"`
+	Timeout   time.Duration     `yaml:"timeout"`
+	Headers   map[string]string `yaml:"headers"`
+	Auth      Auth              `yaml:"auth"`
+	TLS       TLS               `yaml:"tls"`
+	Queue     Queue             `yaml:"queue"`
+}
+
+// Endpoint is one backend URL.
+type Endpoint struct {
+	URL       string `yaml:"url"`
+	HealthURL string `yaml:"health_url"` // polled with GET when set; 2xx = healthy
+}
+
+// Auth is basic or bearer authentication (not both).
+type Auth struct {
+	Username    string `yaml:"username"`
+	Password    string `yaml:"password"`
+	BearerToken string `yaml:"bearer_token"`
+}
+
+// TLS configures TLS and mTLS.
+type TLS struct {
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"`
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+// Queue is an exporter's on-disk queue.
+type Queue struct {
+	Dir      string   `yaml:"dir"` // default: STATE_DIR/queue/EXPORTER
+	MaxBytes ByteSize `yaml:"max_bytes"`
+}
+
+// Health holds the windows, hysteresis and thresholds of the verdicts.
+type Health struct {
+	Window         time.Duration `yaml:"window"`
+	WorsenAfter    int           `yaml:"worsen_after"`       // consecutive windows before a worse state is taken
+	RecoverAfter   int           `yaml:"recover_after"`      // consecutive windows before a better state is taken
+	HeartbeatFails int           `yaml:"heartbeat_failures"` // unhealthy when silent windows exceed this
+
+	STWP99          DurationThreshold `yaml:"stw_p99"`
+	STWMax          DurationThreshold `yaml:"stw_max"`
+	SchedP99        DurationThreshold `yaml:"sched_p99"`
+	GCCPU           RatioThreshold    `yaml:"gc_cpu"`
+	GoroutineGrowth GrowthThreshold   `yaml:"goroutine_growth"`
+	ErrorRate       RateThreshold     `yaml:"error_rate"`
+	NewErrorBurst   int               `yaml:"new_error_template_burst"` // errors of a never-seen template in one window
+}
+
+// DurationThreshold marks a signal degraded or unhealthy above a duration.
+type DurationThreshold struct {
+	Degraded  time.Duration `yaml:"degraded"`
+	Unhealthy time.Duration `yaml:"unhealthy"`
+}
+
+// RatioThreshold is a fraction (0.25) or percentage ("25%").
+type RatioThreshold struct {
+	Degraded  float64 `yaml:"degraded"`
+	Unhealthy float64 `yaml:"unhealthy"`
+}
+
+// RateThreshold is events per second.
+type RateThreshold struct {
+	Degraded  float64 `yaml:"degraded"`
+	Unhealthy float64 `yaml:"unhealthy"`
+	MinEvents int     `yaml:"min_events"` // ignore windows with fewer matching events
+}
+
+// GrowthThreshold flags a goroutine count that keeps growing: over Windows
+// consecutive windows, each window adds at least MinPerWindow goroutines, and
+// the total growth exceeds Degraded / Unhealthy.
+type GrowthThreshold struct {
+	Windows      int     `yaml:"windows"`
+	MinPerWindow int     `yaml:"min_per_window"`
+	Degraded     int     `yaml:"degraded"`
+	Unhealthy    int     `yaml:"unhealthy"`
+	MinRelative  float64 `yaml:"min_relative"` // and total growth ≥ this fraction of the starting count
+}
+
+// Webhook receives failover decisions.
+type Webhook struct {
+	URL        string            `yaml:"url"`
+	Secret     string            `yaml:"secret"` // HMAC-SHA256 key for X-Gopulse-Signature
+	Events     []string          `yaml:"events"` // drain, restore, state; empty = drain and restore
+	Timeout    time.Duration     `yaml:"timeout"`
+	MaxRetries int               `yaml:"max_retries"`
+	Headers    map[string]string `yaml:"headers"`
+}
+
+// Defaults returns the built-in values that a file overrides key by key.
+func Defaults() Config {
+	return Config{
+		Listen:   "127.0.0.1:9464",
+		StateDir: "/var/lib/gopulse",
+		Probes: Probes{
+			Mode:           "default",
+			TraceBudget:    0.05,
+			SampleInterval: time.Second,
+			MinAge:         2 * time.Second,
+		},
+		Logs: Logs{
+			PollInterval:   500 * time.Millisecond,
+			RescanInterval: 10 * time.Second,
+			MaxLineBytes:   256 << 10,
+			StartAt:        "end",
+		},
+		Kubernetes: Kubernetes{Refresh: 30 * time.Second},
+		Exporters: Exporters{
+			Prometheus: Prometheus{Interval: 15 * time.Second, RemoteWrite: Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 256 << 20}}},
+			Loki:       Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 256 << 20}},
+			Jaeger: Jaeger{Protocol: "otlp", MinSTW: time.Millisecond,
+				Backend: Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 128 << 20}}},
+		},
+		Health: Health{
+			Window:         10 * time.Second,
+			WorsenAfter:    2,
+			RecoverAfter:   3,
+			HeartbeatFails: 3,
+			STWP99:         DurationThreshold{Degraded: 25 * time.Millisecond, Unhealthy: 100 * time.Millisecond},
+			STWMax:         DurationThreshold{Degraded: 100 * time.Millisecond, Unhealthy: 500 * time.Millisecond},
+			SchedP99:       DurationThreshold{Degraded: 50 * time.Millisecond, Unhealthy: 250 * time.Millisecond},
+			GCCPU:          RatioThreshold{Degraded: 0.25, Unhealthy: 0.5},
+			GoroutineGrowth: GrowthThreshold{
+				Windows: 3, MinPerWindow: 10, Degraded: 500, Unhealthy: 2000, MinRelative: 0.2,
+			},
+			ErrorRate:     RateThreshold{Degraded: 5, Unhealthy: 50, MinEvents: 10},
+			NewErrorBurst: 20,
+		},
+	}
+}
+
+// Default returns the embedded default configuration.
+func Default() (*Config, error) {
+	return Parse("default.yaml", defaultYAML, osEnv)
+}
+
+// Load reads and validates FILE, expanding environment variables.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(file, data, osEnv)
+}
+
+// Parse decodes and validates data. env looks up environment variables (nil:
+// the process environment). On any problem it returns every problem joined
+// and no config: a config is never half-applied.
+func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, error) {
+	if env == nil {
+		env = osEnv
+	}
+	cfg := Defaults()
+	cfg.file = file
+	d := &decoder{file: file, env: env, pos: map[string]Pos{}}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &Error{File: file, Msg: err.Error(), Kind: ErrSyntax}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Line: extra.Line, Col: extra.Column, Msg: "more than one YAML document", Kind: ErrSyntax}
+	}
+	if len(doc.Content) > 0 {
+		d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
+	}
+	cfg.pos = d.pos
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// Validate checks the values, reporting every problem (errors.Join) with the
+// position of its key when the config came from a file.
+func (c *Config) Validate() error {
+	v := validator{c: c}
+	if err := checkHostPort(c.Listen); err != nil {
+		v.bad("listen", "%v", err)
+	}
+	if c.StateDir == "" {
+		v.bad("state_dir", "must not be empty")
+	}
+	switch c.Probes.Mode {
+	case "default", "trace", "off":
+	default:
+		v.bad("probes.mode", "want default, trace or off, got %q", c.Probes.Mode)
+	}
+	for i, pid := range c.Probes.TracePIDs {
+		if pid <= 0 {
+			v.bad(fmt.Sprintf("probes.trace_pids[%d]", i), "pid must be positive, got %d", pid)
+		}
+	}
+	if c.Probes.TraceBudget <= 0 || c.Probes.TraceBudget > 1 {
+		v.bad("probes.trace_budget", "want a fraction in (0, 1] such as 0.05 or 5%%, got %g", c.Probes.TraceBudget)
+	}
+	v.positive("probes.sample_interval", c.Probes.SampleInterval)
+	if c.Probes.MinAge < 0 {
+		v.bad("probes.min_age", "must not be negative")
+	}
+	if c.Probes.RingBytes != 0 && c.Probes.RingBytes < 4096 {
+		v.bad("probes.ring_bytes", "must be 0 (automatic) or at least 4KiB")
+	}
+
+	for i, g := range c.Logs.Paths {
+		v.glob(fmt.Sprintf("logs.paths[%d]", i), g)
+	}
+	for i, g := range c.Logs.Exclude {
+		v.glob(fmt.Sprintf("logs.exclude[%d]", i), g)
+	}
+	v.positive("logs.poll_interval", c.Logs.PollInterval)
+	v.positive("logs.rescan_interval", c.Logs.RescanInterval)
+	if c.Logs.MaxLineBytes < 256 {
+		v.bad("logs.max_line_bytes", "must be at least 256B")
+	}
+	if c.Logs.StartAt != "end" && c.Logs.StartAt != "beginning" {
+		v.bad("logs.start_at", "want end or beginning, got %q", c.Logs.StartAt)
+	}
+	for i, o := range c.Logs.Overrides {
+		p := fmt.Sprintf("logs.overrides[%d]", i)
+		if o.Path == "" {
+			v.bad(p, "path is required")
+		} else {
+			v.glob(p+".path", o.Path)
+		}
+		if o.Format != "" && o.Pattern != "" {
+			v.bad(p, "set format or pattern, not both")
+		}
+		if o.Format == "" && o.Pattern == "" && o.Service == "" {
+			v.bad(p, "set at least one of format, pattern, service")
+		}
+	}
+
+	if c.Kubernetes.KubeletURL != "" {
+		v.url("kubernetes.kubelet_url", c.Kubernetes.KubeletURL)
+	}
+	if c.Kubernetes.APIServer != "" {
+		v.url("kubernetes.api_server", c.Kubernetes.APIServer)
+	}
+	v.positive("kubernetes.refresh", c.Kubernetes.Refresh)
+
+	ex := &c.Exporters
+	v.backend("exporters.prometheus.remote_write", ex.Prometheus.RemoteWrite)
+	v.positive("exporters.prometheus.interval", ex.Prometheus.Interval)
+	v.backend("exporters.loki", ex.Loki)
+	if ex.Jaeger.Protocol != "otlp" && ex.Jaeger.Protocol != "api_v2" {
+		v.bad("exporters.jaeger.protocol", "want otlp or api_v2, got %q", ex.Jaeger.Protocol)
+	}
+	v.backend("exporters.jaeger", ex.Jaeger.Backend)
+
+	h := &c.Health
+	v.positive("health.window", h.Window)
+	if h.Window > 0 && h.Window < 100*time.Millisecond {
+		v.bad("health.window", "must be at least 100ms, got %s", h.Window)
+	}
+	v.atLeast("health.worsen_after", h.WorsenAfter, 1)
+	v.atLeast("health.recover_after", h.RecoverAfter, 1)
+	v.atLeast("health.heartbeat_failures", h.HeartbeatFails, 0)
+	v.durThreshold("health.stw_p99", h.STWP99)
+	v.durThreshold("health.stw_max", h.STWMax)
+	v.durThreshold("health.sched_p99", h.SchedP99)
+	if g := h.GCCPU; g.Degraded <= 0 || g.Unhealthy > 1 || g.Degraded > g.Unhealthy {
+		v.bad("health.gc_cpu", "want 0 < degraded ≤ unhealthy ≤ 1, got degraded=%g unhealthy=%g", g.Degraded, g.Unhealthy)
+	}
+	if g := h.GoroutineGrowth; g.Windows < 1 || g.MinPerWindow < 1 || g.Degraded < 1 || g.Degraded > g.Unhealthy || g.MinRelative < 0 {
+		v.bad("health.goroutine_growth", "want windows ≥ 1, min_per_window ≥ 1, 1 ≤ degraded ≤ unhealthy, min_relative ≥ 0")
+	}
+	if r := h.ErrorRate; r.Degraded <= 0 || r.Degraded > r.Unhealthy || r.MinEvents < 0 {
+		v.bad("health.error_rate", "want 0 < degraded ≤ unhealthy and min_events ≥ 0, got degraded=%g unhealthy=%g", r.Degraded, r.Unhealthy)
+	}
+	v.atLeast("health.new_error_template_burst", h.NewErrorBurst, 1)
+
+	for i, w := range c.Webhooks {
+		p := fmt.Sprintf("webhooks[%d]", i)
+		v.url(p+".url", w.URL)
+		for j, e := range w.Events {
+			if e != "drain" && e != "restore" && e != "state" {
+				v.bad(fmt.Sprintf("%s.events[%d]", p, j), "want drain, restore or state, got %q", e)
+			}
+		}
+		if w.Timeout < 0 {
+			v.bad(p+".timeout", "must not be negative")
+		}
+		if w.MaxRetries < 0 {
+			v.bad(p+".max_retries", "must not be negative")
+		}
+	}
+	sort.SliceStable(v.errs, func(i, j int) bool {
+		a, b := v.errs[i].(*Error), v.errs[j].(*Error)
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	return errors.Join(v.errs...)
+}
+
+type validator struct {
+	c    *Config
+	errs []error
+}
+
+// bad records a problem at path, positioned at the closest known key.
+func (v *validator) bad(path, format string, args ...any) {
+	e := &Error{File: v.c.file, Path: path, Msg: fmt.Sprintf(format, args...), Kind: ErrValue}
+	for p := path; ; {
+		if pos, ok := v.c.pos[p]; ok {
+			e.Line, e.Col = pos.Line, pos.Col
+			break
+		}
+		i := lastSep(p)
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	v.errs = append(v.errs, e)
+}
+
+func lastSep(p string) int {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '.' || p[i] == '[' {
+			return i
+		}
+	}
+	return -1
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.bad(path, "must be positive, got %s", d)
+	}
+}
+
+func (v *validator) atLeast(path string, n, lo int) {
+	if n < lo {
+		v.bad(path, "must be at least %d, got %d", lo, n)
+	}
+}
+
+func (v *validator) durThreshold(path string, t DurationThreshold) {
+	if t.Degraded <= 0 || t.Degraded > t.Unhealthy {
+		v.bad(path, "want 0 < degraded ≤ unhealthy, got degraded=%s unhealthy=%s", t.Degraded, t.Unhealthy)
+	}
+}
+
+func (v *validator) glob(path, g string) {
+	if g == "" {
+		v.bad(path, "empty path")
+		return
+	}
+	if _, err := filepath.Match(g, ""); err != nil {
+		v.bad(path, "bad glob %q: %v", g, err)
+	}
+}
+
+func (v *validator) url(path, s string) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.bad(path, "want an http:// or https:// URL with a host, got %q", s)
+		return
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			v.bad(path, "bad port %q", p)
+		}
+	}
+}
+
+func (v *validator) backend(path string, b Backend) {
+	for i, ep := range b.Endpoints {
+		p := fmt.Sprintf("%s.endpoints[%d]", path, i)
+		v.url(p+".url", ep.URL)
+		if ep.HealthURL != "" {
+			v.url(p+".health_url", ep.HealthURL)
+		}
+	}
+	v.positive(path+".timeout", b.Timeout)
+	if b.Auth.BearerToken != "" && (b.Auth.Username != "" || b.Auth.Password != "") {
+		v.bad(path+".auth", "set basic auth or bearer_token, not both")
+	}
+	if b.Auth.Password != "" && b.Auth.Username == "" {
+		v.bad(path+".auth.username", "required with a password")
+	}
+	if (b.TLS.CertFile == "") != (b.TLS.KeyFile == "") {
+		v.bad(path+".tls", "cert_file and key_file go together")
+	}
+	v.queue(path+".queue", b.Queue)
+}
+
+func (v *validator) queue(path string, q Queue) {
+	if q.MaxBytes < 1<<20 {
+		v.bad(path+".max_bytes", "must be at least 1MiB")
+	}
+}
+
+func checkHostPort(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("want host:port, got %q", s)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("bad host %q", host)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("bad port %q", port)
+	}
+	return nil
+}
+
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for _, c := range h {
+		if !(c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// SetListen overrides the listen address (the --listen flag) and validates it.
+func (c *Config) SetListen(addr string) error {
+	if err := checkHostPort(addr); err != nil {
+		return fmt.Errorf("listen: %w: %w", err, ErrValue)
+	}
+	c.Listen = addr
+	return nil
+}
+
+// QueueDir returns the on-disk queue directory of an exporter.
+func (c *Config) QueueDir(exporter string, q Queue) string {
+	if q.Dir != "" {
+		return q.Dir
+	}
+	return filepath.Join(c.StateDir, "queue", exporter)
+}

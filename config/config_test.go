@@ -1,0 +1,287 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaultEmbedded(t *testing.T) {
+	cfg, err := Parse("default.yaml", DefaultYAML(), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9464" {
+		t.Errorf("listen = %q", cfg.Listen)
+	}
+	want := []string{"/var/log/pods/**/*.log", "/var/log/*.log"}
+	if strings.Join(cfg.Logs.Paths, ",") != strings.Join(want, ",") {
+		t.Errorf("paths = %v", cfg.Logs.Paths)
+	}
+	if cfg.Probes.Mode != "default" {
+		t.Errorf("probes = %+v", cfg.Probes)
+	}
+	cfg, err = Parse("default.yaml", DefaultYAML(), env(map[string]string{"GOPULSE_LISTEN": "0.0.0.0:9999"}))
+	if err != nil || cfg.Listen != "0.0.0.0:9999" {
+		t.Fatalf("env override: %v %v", cfg, err)
+	}
+}
+
+func TestParseFull(t *testing.T) {
+	src := `
+listen: 127.0.0.1:${PORT:-9000}
+state_dir: /tmp/gp
+probes:
+  mode: trace
+  trace_pids: [12, 13]
+  trace_budget: 2%
+logs:
+  paths: [/var/log/app/*.log]
+  overrides:
+    - path: /var/log/app/access.log
+      pattern: '<ip:client> - - [<ts:time>] "<method> <path> <_>" <int:status>'
+      service: web
+exporters:
+  prometheus:
+    remote_write:
+      endpoints:
+        - url: https://prom.example:9090/api/v1/write
+      auth: {bearer_token: "${TOKEN}"}
+      headers: {X-Scope-OrgID: team-a}
+  loki:
+    endpoints:
+      - url: http://loki-a:3100
+      - url: http://loki-b:3100
+        health_url: http://loki-b:3100/ready
+    tls: {ca_file: /etc/ca.pem, cert_file: /c.pem, key_file: /k.pem}
+    queue: {dir: /q/loki, max_bytes: 64MiB}
+  jaeger:
+    protocol: api_v2
+    endpoints: [{url: "http://jaeger:14268"}]
+    timeout: 3s
+health:
+  window: 5s
+  stw_p99: {degraded: 5ms, unhealthy: 20ms}
+  gc_cpu: {degraded: 20%, unhealthy: 0.4}
+webhooks:
+  - url: https://hooks.example/gopulse
+    secret: $${not-expanded}
+    events: [drain, restore]
+    max_retries: 4
+`
+	cfg, err := Parse("x.yaml", []byte(src), env(map[string]string{"TOKEN": "s3cret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9000" {
+		t.Errorf("listen %q", cfg.Listen)
+	}
+	if cfg.Probes.TraceBudget != 0.02 || len(cfg.Probes.TracePIDs) != 2 {
+		t.Errorf("probes %+v", cfg.Probes)
+	}
+	if got := cfg.Exporters.Prometheus.RemoteWrite.Auth.BearerToken; got != "s3cret" {
+		t.Errorf("token %q", got)
+	}
+	if cfg.Exporters.Jaeger.Timeout != 3*time.Second || cfg.Exporters.Jaeger.Endpoints[0].URL != "http://jaeger:14268" {
+		t.Errorf("jaeger %+v", cfg.Exporters.Jaeger)
+	}
+	if got := cfg.Exporters.Prometheus.RemoteWrite.Headers["X-Scope-OrgID"]; got != "team-a" {
+		t.Errorf("header %q", got)
+	}
+	if cfg.Exporters.Loki.Queue.MaxBytes != 64<<20 || cfg.QueueDir("loki", cfg.Exporters.Loki.Queue) != "/q/loki" {
+		t.Errorf("loki queue %+v", cfg.Exporters.Loki.Queue)
+	}
+	if cfg.QueueDir("jaeger", cfg.Exporters.Jaeger.Queue) != "/tmp/gp/queue/jaeger" {
+		t.Errorf("jaeger queue dir")
+	}
+	if cfg.Health.Window != 5*time.Second || cfg.Health.STWP99.Unhealthy != 20*time.Millisecond || cfg.Health.GCCPU.Degraded != 0.2 {
+		t.Errorf("health %+v", cfg.Health)
+	}
+	// Untouched keys keep their defaults.
+	if cfg.Health.RecoverAfter != Defaults().Health.RecoverAfter || cfg.Health.STWMax != Defaults().Health.STWMax {
+		t.Errorf("defaults lost: %+v", cfg.Health)
+	}
+	if cfg.Webhooks[0].Secret != "${not-expanded}" {
+		t.Errorf("secret %q", cfg.Webhooks[0].Secret)
+	}
+}
+
+// Every problem is reported at once, each with its line:col.
+func TestParseReportsEverything(t *testing.T) {
+	src := `listen: "localhost:99999"
+probes:
+  mode: fast
+  sample_intervall: 1s
+  trace_pids: [1, x]
+logs:
+  paths: /var/log/*.log
+  poll_interval: 10
+health:
+  window: ten seconds
+  stw_p99: {degraded: 50ms, unhealthy: 10ms}
+  worsen_after: -1
+exporters:
+  loki:
+    endpoints:
+      - url: loki:3100
+  jaeger: {protocol: grpc}
+webhooks:
+  - url: http://h
+    secret: ${MISSING}
+bogus: 1
+`
+	_, err := Parse("bad.yaml", []byte(src), env(nil))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	wants := []string{
+		`bad.yaml:4:3: probes.sample_intervall: unknown key "sample_intervall" (did you mean "sample_interval"?)`,
+		`bad.yaml:5:19: probes.trace_pids[1]: want an integer, got "x"`,
+		`bad.yaml:7:10: logs.paths: want a list, got "/var/log/*.log"`,
+		`bad.yaml:8:18: logs.poll_interval: want a duration like 500ms or 10s, got "10"`,
+		`bad.yaml:10:11: health.window: want a duration`,
+		`bad.yaml:20:13: webhooks[0].secret: environment variable MISSING is not set`,
+		`bad.yaml:21:1: bogus: unknown key "bogus"`,
+	}
+	for _, w := range wants {
+		if !strings.Contains(msg, w) {
+			t.Errorf("missing %q in\n%s", w, msg)
+		}
+	}
+	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrType) || !errors.Is(err, ErrValue) {
+		t.Errorf("sentinels not wrapped: %v", err)
+	}
+	// Decoding problems are fixed; now only value problems remain, all listed.
+	src2 := `listen: "localhost:99999"
+probes:
+  mode: fast
+health:
+  stw_p99: {degraded: 50ms, unhealthy: 10ms}
+  worsen_after: -1
+exporters:
+  loki:
+    endpoints:
+      - url: loki:3100
+  jaeger: {protocol: grpc}
+`
+	_, err = Parse("bad.yaml", []byte(src2), env(nil))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg = err.Error()
+	wants = []string{
+		`bad.yaml:1:9: listen: bad port "99999"`,
+		`bad.yaml:3:9: probes.mode: want default, trace or off, got "fast"`,
+		`bad.yaml:5:12: health.stw_p99: want 0 < degraded ≤ unhealthy`,
+		`bad.yaml:6:17: health.worsen_after: must be at least 1, got -1`,
+		`bad.yaml:10:14: exporters.loki.endpoints[0].url: want an http:// or https:// URL`,
+		`bad.yaml:11:22: exporters.jaeger.protocol: want otlp or api_v2, got "grpc"`,
+	}
+	for _, w := range wants {
+		if !strings.Contains(msg, w) {
+			t.Errorf("missing %q in\n%s", w, msg)
+		}
+	}
+	if n := len(strings.Split(msg, "\n")); n != len(wants) {
+		t.Errorf("got %d problems, want %d:\n%s", n, len(wants), msg)
+	}
+}
+
+func TestSyntaxError(t *testing.T) {
+	_, err := Parse("s.yaml", []byte("listen: [1,\n"), env(nil))
+	if !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "s.yaml") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = Parse("s.yaml", []byte("listen: a:1\n---\nlisten: b:2\n"), env(nil))
+	if !errors.Is(err, ErrSyntax) {
+		t.Fatalf("two documents: %v", err)
+	}
+}
+
+func TestEmptyFileIsDefaults(t *testing.T) {
+	cfg, err := Parse("e.yaml", nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != Defaults().Listen || len(cfg.Logs.Paths) != 0 {
+		t.Errorf("cfg %+v", cfg)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	d := &decoder{env: env(map[string]string{"A": "1", "E": ""}), pos: map[string]Pos{}}
+	for in, want := range map[string]string{
+		"x${A}y":      "x1y",
+		"${B:-dflt}":  "dflt",
+		"${E:-dflt}":  "dflt",
+		"$$A":         "$A",
+		"cost $5":     "cost $5",
+		"${A}${A:-2}": "11",
+	} {
+		got, ok := d.expand(nil, "p", in)
+		if !ok || got != want {
+			t.Errorf("expand(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	if _, ok := d.expand(nil, "p", "${A"); ok {
+		t.Error("unterminated accepted")
+	}
+	if _, ok := d.expand(nil, "p", "${1X}"); ok {
+		t.Error("bad name accepted")
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]ByteSize{"1024": 1024, "64KiB": 64 << 10, "1.5MiB": 3 << 19, "2GB": 2e9, "10 MB": 1e7} {
+		got, err := ParseByteSize(in)
+		if err != nil || got != want {
+			t.Errorf("%q = %d, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1", "5PB"} {
+		if _, err := ParseByteSize(in); err == nil {
+			t.Errorf("%q accepted", in)
+		}
+	}
+}
+
+func TestSetListen(t *testing.T) {
+	cfg := Defaults()
+	if err := cfg.SetListen("0.0.0.0:1"); err != nil || cfg.Listen != "0.0.0.0:1" {
+		t.Fatal(err)
+	}
+	if err := cfg.SetListen("nope"); !errors.Is(err, ErrValue) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// The example in README's agent section is a valid config.
+func TestReadmeExample(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skip("no README:", err)
+	}
+	_, sec, ok := strings.Cut(string(data), "<!-- section: agent -->")
+	if !ok {
+		t.Fatal("no agent section in README.md")
+	}
+	_, rest, ok := strings.Cut(sec, "```yaml\n")
+	if !ok {
+		t.Fatal("no yaml example in the agent section")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	cfg, err := Parse("README.md", []byte(example), env(map[string]string{"PROM_TOKEN": "t", "HOOK_SECRET": "s", "NODE_IP": "10.0.0.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Webhooks) != 1 || cfg.Kubernetes.KubeletURL != "http://10.0.0.1:10255" {
+		t.Fatalf("%+v", cfg)
+	}
+}

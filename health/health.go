@@ -1,0 +1,691 @@
+// Package health turns runtime and log signals of each watched process into
+// a verdict (healthy, degraded, unhealthy) with hysteresis, and into failover
+// decisions (drain, restore) with their reasons.
+//
+// The Engine is pure logic: events come in through HandleRuntime and
+// ObserveLog, time goes forward only through Tick, so tests drive it with
+// synthetic signal sequences and no clock.
+package health
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// ErrConfig wraps every configuration problem found by Config.Validate.
+var ErrConfig = errors.New("health config")
+
+// State is a verdict.
+type State uint8
+
+// The verdicts, from best to worst.
+const (
+	Healthy State = iota
+	Degraded
+	Unhealthy
+)
+
+var stateNames = [...]string{"healthy", "degraded", "unhealthy"}
+
+func (s State) String() string {
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "unknown"
+}
+
+// MarshalText makes State a JSON string.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a state name.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if n == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown state %q", b)
+}
+
+// States lists every state, for metrics.
+var States = [...]State{Healthy, Degraded, Unhealthy}
+
+// Decision is a failover decision.
+type Decision string
+
+// The decisions.
+const (
+	Drain   Decision = "drain"
+	Restore Decision = "restore"
+)
+
+// DurationThreshold marks a signal degraded or unhealthy at or above a value.
+type DurationThreshold struct{ Degraded, Unhealthy time.Duration }
+
+// FloatThreshold marks a signal degraded or unhealthy at or above a value.
+type FloatThreshold struct{ Degraded, Unhealthy float64 }
+
+// Config holds windows, hysteresis and thresholds.
+type Config struct {
+	Window       time.Duration
+	WorsenAfter  int // consecutive worse windows before the state worsens
+	RecoverAfter int // consecutive better windows before the state improves
+	// HeartbeatFailures: a process whose events stopped for more than this
+	// many consecutive windows is unhealthy at once. It applies once the
+	// process has sent periodic samples (KindSample): without them an idle
+	// process is legitimately silent.
+	HeartbeatFailures int
+
+	STWP99   DurationThreshold
+	STWMax   DurationThreshold
+	SchedP99 DurationThreshold
+	GCCPU    FloatThreshold // share of wall time lost to GC (see Signals.GCCPU)
+
+	GrowthWindows      int            // consecutive windows of growth
+	GrowthMinPerWindow int            // each adding at least this many goroutines
+	Growth             FloatThreshold // total growth over those windows
+	GrowthMinRelative  float64        // and at least this fraction of the starting count
+
+	ErrorRate      FloatThreshold // error lines per second
+	ErrorMinEvents int            // windows with fewer errors are ignored
+	NewErrorBurst  int            // errors of a template never seen before, per window
+}
+
+// DefaultConfig returns sound defaults: a noisy but healthy Go service stays
+// well below them.
+func DefaultConfig() Config {
+	return Config{
+		Window: 10 * time.Second, WorsenAfter: 2, RecoverAfter: 3, HeartbeatFailures: 3,
+		STWP99:        DurationThreshold{25 * time.Millisecond, 100 * time.Millisecond},
+		STWMax:        DurationThreshold{100 * time.Millisecond, 500 * time.Millisecond},
+		SchedP99:      DurationThreshold{50 * time.Millisecond, 250 * time.Millisecond},
+		GCCPU:         FloatThreshold{0.25, 0.5},
+		GrowthWindows: 3, GrowthMinPerWindow: 10, Growth: FloatThreshold{500, 2000}, GrowthMinRelative: 0.2,
+		ErrorRate: FloatThreshold{5, 50}, ErrorMinEvents: 10, NewErrorBurst: 20,
+	}
+}
+
+// Validate reports every problem.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(f string, a ...any) { errs = append(errs, fmt.Errorf("%w: "+f, append([]any{ErrConfig}, a...)...)) }
+	if c.Window <= 0 {
+		bad("window must be positive")
+	}
+	if c.WorsenAfter < 1 || c.RecoverAfter < 1 {
+		bad("worsen_after and recover_after must be at least 1")
+	}
+	if c.HeartbeatFailures < 0 {
+		bad("heartbeat_failures must not be negative")
+	}
+	for name, t := range map[string]DurationThreshold{"stw_p99": c.STWP99, "stw_max": c.STWMax, "sched_p99": c.SchedP99} {
+		if t.Degraded <= 0 || t.Degraded > t.Unhealthy {
+			bad("%s: want 0 < degraded ≤ unhealthy", name)
+		}
+	}
+	for name, t := range map[string]FloatThreshold{"gc_cpu": c.GCCPU, "goroutine_growth": c.Growth, "error_rate": c.ErrorRate} {
+		if t.Degraded <= 0 || t.Degraded > t.Unhealthy {
+			bad("%s: want 0 < degraded ≤ unhealthy", name)
+		}
+	}
+	if c.GrowthWindows < 1 || c.GrowthMinPerWindow < 1 || c.NewErrorBurst < 1 {
+		bad("goroutine_growth windows/min_per_window and new_error_template_burst must be at least 1")
+	}
+	return errors.Join(errs...)
+}
+
+// Reason explains why a signal is not healthy.
+type Reason struct {
+	Signal string  `json:"signal"` // stw_p99, stw_max, gc_cpu, sched_p99, goroutine_growth, error_rate, new_error_template, heartbeat
+	State  State   `json:"state"`
+	Value  float64 `json:"value"`     // seconds, ratio, goroutines or errors/s
+	Limit  float64 `json:"threshold"` // the threshold crossed
+	Detail string  `json:"detail"`
+}
+
+func (r Reason) String() string { return r.Signal + ": " + r.Detail }
+
+// Signals are the values measured over the last closed window.
+type Signals struct {
+	Events   int     `json:"events"`
+	STWCount int     `json:"stw_count"`
+	STWP99   float64 `json:"stw_p99_seconds"`
+	STWMax   float64 `json:"stw_max_seconds"`
+	GCCycles int     `json:"gc_cycles"`
+	// GCCPU estimates the share of wall time the program lost to GC: GC
+	// stop-the-world time plus a quarter of the concurrent mark time (the
+	// runtime's dedicated background-mark share), over the window.
+	GCCPU      float64 `json:"gc_cpu_share"`
+	SchedP99   float64 `json:"sched_p99_seconds"`
+	Goroutines int64   `json:"goroutines"`       // lowest count sampled in the window
+	Growth     int64   `json:"goroutine_growth"` // of that floor over the growth windows
+	LogLines   int     `json:"log_lines"`
+	Errors     int     `json:"log_errors"`
+	ErrorRate  float64 `json:"error_rate"`
+	NewErrors  int     `json:"new_template_errors"` // largest burst of one new template
+}
+
+// Change is a state change, with the decision it caused, if any.
+type Change struct {
+	Proc     event.Proc
+	From, To State
+	Decision Decision // "" when the change needs none
+	Reasons  []Reason
+	At       time.Time
+}
+
+// Listener receives changes. It must not block (Engine holds its lock).
+type Listener interface {
+	Notify(c Change)
+}
+
+// ProcResolver names a process the engine sees for the first time.
+type ProcResolver interface {
+	Proc(pid uint32) event.Proc
+}
+
+// Engine keeps per-process windows and verdicts.
+type Engine struct {
+	cfg      Config
+	resolver ProcResolver
+	notify   []Listener
+
+	mu        sync.Mutex
+	procs     map[uint32]*proc
+	decisions map[decisionKey]uint64
+}
+
+type decisionKey struct {
+	pid      uint32
+	decision Decision
+}
+
+// New returns an engine. resolver may be nil.
+func New(cfg Config, resolver ProcResolver, listeners ...Listener) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, resolver: resolver, notify: listeners, procs: map[uint32]*proc{}, decisions: map[decisionKey]uint64{}}, nil
+}
+
+const (
+	maxSamples   = 2048 // pause/latency durations kept per window (reservoir beyond)
+	maxTemplates = 4096 // error templates remembered per process
+)
+
+type proc struct {
+	info event.Proc
+
+	windowStart time.Time
+	started     bool
+
+	// current window
+	events     int
+	stw        []int64
+	stwSeen    int
+	stwMax     int64
+	gcPauseNS  int64
+	gcMarkNS   int64
+	gcCycles   int
+	sched      []int64 // trace-mode latencies
+	schedSeen  int
+	schedBase  []uint64 // cumulative counts at the start of the window
+	schedLast  []uint64
+	schedBkts  []float64
+	goroutines int64
+	haveG      bool
+	logLines   int
+	errors     int
+	newErr     map[uint64]int
+	rng        uint64
+
+	// history
+	gHist     []int64 // goroutine count at the end of recent windows
+	known     map[uint64]struct{}
+	balance   int64 // trace mode: goroutines created minus exited since attach
+	silent    int
+	sampled   bool // periodic samples arrive, so silence means a stall
+	state     State
+	since     time.Time
+	drained   bool
+	streak    int
+	streakTo  State
+	reasons   []Reason
+	last      Signals
+	windows   uint64
+	lastEvent time.Time
+}
+
+func (e *Engine) procLocked(pid uint32) *proc {
+	p := e.procs[pid]
+	if p == nil {
+		info := event.Proc{PID: int(pid)}
+		if e.resolver != nil {
+			info = e.resolver.Proc(pid)
+			info.PID = int(pid)
+		}
+		p = &proc{info: info, newErr: map[uint64]int{}, known: map[uint64]struct{}{}, rng: uint64(pid)*0x9E3779B97F4A7C15 | 1}
+		e.procs[pid] = p
+	}
+	return p
+}
+
+// SetProc records (or updates) a process's identity and labels.
+func (e *Engine) SetProc(info event.Proc) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.procLocked(uint32(info.PID))
+	p.info = info
+}
+
+// Forget drops a process.
+func (e *Engine) Forget(pid uint32) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.procs, pid)
+	delete(e.decisions, decisionKey{pid, Drain})
+	delete(e.decisions, decisionKey{pid, Restore})
+}
+
+// traceG feeds the goroutine floor from trace-mode create/exit events when
+// no runtime samples arrive: the balance since attach grows exactly as the
+// live count does, which is all the leak signal needs.
+func (p *proc) traceG(n int64) {
+	if p.sampled {
+		return
+	}
+	if !p.haveG || n < p.goroutines {
+		p.goroutines = n
+	}
+	p.haveG = true
+}
+
+func (p *proc) rand(n int) int {
+	p.rng ^= p.rng << 13
+	p.rng ^= p.rng >> 7
+	p.rng ^= p.rng << 17
+	return int(p.rng % uint64(n))
+}
+
+// reservoir keeps at most maxSamples values, uniformly sampled.
+func (p *proc) reservoir(buf []int64, seen *int, v int64) []int64 {
+	*seen++
+	if len(buf) < maxSamples {
+		return append(buf, v)
+	}
+	if i := p.rand(*seen); i < maxSamples {
+		buf[i] = v
+	}
+	return buf
+}
+
+// HandleRuntime implements event.RuntimeSink.
+func (e *Engine) HandleRuntime(ev *event.Runtime) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ev.Kind == event.KindProcExit {
+		delete(e.procs, ev.PID)
+		return
+	}
+	p := e.procLocked(ev.PID)
+	p.events++
+	switch ev.Kind {
+	case event.KindSTW:
+		p.stw = p.reservoir(p.stw, &p.stwSeen, ev.DurationNS)
+		p.stwMax = max(p.stwMax, ev.DurationNS)
+		if ev.Reason.IsGC() {
+			p.gcPauseNS += ev.DurationNS
+		}
+	case event.KindGCEnd:
+		p.gcCycles++
+		mark := ev.MarkNS
+		if mark == 0 && ev.DurationNS > 0 {
+			mark = max(0, ev.DurationNS-ev.SweepTermNS-ev.MarkTermNS)
+		}
+		p.gcMarkNS += mark
+	case event.KindGoroutineCreate:
+		p.balance++
+		p.traceG(p.balance)
+	case event.KindGoroutineExit:
+		p.balance--
+		p.traceG(p.balance)
+	case event.KindSchedLatency:
+		p.sched = p.reservoir(p.sched, &p.schedSeen, ev.LatencyNS)
+	case event.KindSample:
+		p.sampled = true
+		// The window's floor: a leak raises it, a busy burst does not.
+		if !p.haveG || ev.Goroutines < p.goroutines {
+			p.goroutines = ev.Goroutines
+		}
+		p.haveG = true
+		if h := ev.Sched; h != nil && len(h.Counts) > 0 {
+			if len(p.schedLast) != len(h.Counts) {
+				p.schedLast = make([]uint64, len(h.Counts))
+				p.schedBkts = slices.Clone(h.Buckets)
+				p.schedBase = nil // histogram layout changed: no baseline
+			}
+			copy(p.schedLast, h.Counts)
+			if p.schedBase == nil {
+				p.schedBase = slices.Clone(h.Counts)
+			}
+		}
+	}
+}
+
+// ObserveLog counts one parsed log line of a process. level is the
+// normalised lower-case level ("" when unknown); templateID is 0 when none
+// was mined.
+func (e *Engine) ObserveLog(pid uint32, level []byte, templateID uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.procLocked(pid)
+	p.logLines++
+	if !isError(level) {
+		return
+	}
+	p.errors++
+	if templateID == 0 {
+		return
+	}
+	if _, ok := p.known[templateID]; !ok {
+		p.newErr[templateID]++
+	}
+}
+
+func isError(level []byte) bool {
+	switch string(level) {
+	case "error", "err", "fatal", "panic", "critical", "crit", "alert", "emerg", "emergency", "severe":
+		return true
+	}
+	return false
+}
+
+// Tick closes every window that ended at or before now and applies the
+// verdicts. Call it at least once per window.
+func (e *Engine) Tick(now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.procs {
+		if !p.started {
+			p.started, p.windowStart, p.since = true, now, now
+			continue
+		}
+		for !now.Before(p.windowStart.Add(e.cfg.Window)) {
+			p.windowStart = p.windowStart.Add(e.cfg.Window)
+			e.closeWindow(p, p.windowStart)
+		}
+	}
+}
+
+func (e *Engine) closeWindow(p *proc, end time.Time) {
+	c := &e.cfg
+	p.windows++
+	s := Signals{Events: p.events, STWCount: p.stwSeen, GCCycles: p.gcCycles, LogLines: p.logLines, Errors: p.errors}
+	var reasons []Reason
+	add := func(signal string, v float64, t FloatThreshold, unit func(float64) string, detail string) {
+		st := Healthy
+		lim := t.Degraded
+		switch {
+		case v >= t.Unhealthy:
+			st, lim = Unhealthy, t.Unhealthy
+		case v >= t.Degraded:
+			st = Degraded
+		default:
+			return
+		}
+		reasons = append(reasons, Reason{Signal: signal, State: st, Value: v, Limit: lim,
+			Detail: fmt.Sprintf("%s %s ≥ %s", detail, unit(v), unit(lim))})
+	}
+	secs := func(v float64) string { return time.Duration(v * 1e9).Round(10 * time.Microsecond).String() }
+	pct := func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) }
+	num := func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	rate := func(v float64) string { return fmt.Sprintf("%.2f/s", v) }
+	dt := func(t DurationThreshold) FloatThreshold {
+		return FloatThreshold{t.Degraded.Seconds(), t.Unhealthy.Seconds()}
+	}
+
+	if p.events == 0 {
+		p.silent++
+	} else {
+		p.silent = 0
+	}
+	if len(p.stw) > 0 {
+		s.STWP99 = float64(quantile(p.stw, 0.99)) / 1e9
+		s.STWMax = float64(p.stwMax) / 1e9
+		add("stw_p99", s.STWP99, dt(c.STWP99), secs, fmt.Sprintf("stop-the-world p99 over %d pauses", p.stwSeen))
+		add("stw_max", s.STWMax, dt(c.STWMax), secs, "longest stop-the-world pause")
+	}
+	win := c.Window.Seconds()
+	s.GCCPU = (float64(p.gcPauseNS) + 0.25*float64(p.gcMarkNS)) / 1e9 / win
+	add("gc_cpu", s.GCCPU, c.GCCPU, pct, fmt.Sprintf("GC share of wall time over %d cycles", p.gcCycles))
+
+	if len(p.sched) > 0 {
+		s.SchedP99 = float64(quantile(p.sched, 0.99)) / 1e9
+	} else if p.schedBase != nil {
+		s.SchedP99 = histQuantile(p.schedBase, p.schedLast, p.schedBkts, 0.99)
+	}
+	if s.SchedP99 > 0 {
+		add("sched_p99", s.SchedP99, dt(c.SchedP99), secs, "scheduling latency p99")
+	}
+	if p.schedLast != nil {
+		p.schedBase = append(p.schedBase[:0], p.schedLast...)
+	}
+
+	if p.haveG {
+		s.Goroutines = p.goroutines
+		p.gHist = append(p.gHist, p.goroutines)
+		if n := c.GrowthWindows + 1; len(p.gHist) > n {
+			p.gHist = p.gHist[len(p.gHist)-n:]
+		}
+		if len(p.gHist) == c.GrowthWindows+1 {
+			growing := true
+			for i := 1; i < len(p.gHist); i++ {
+				if p.gHist[i]-p.gHist[i-1] < int64(c.GrowthMinPerWindow) {
+					growing = false
+					break
+				}
+			}
+			first := p.gHist[0]
+			s.Growth = p.gHist[len(p.gHist)-1] - first
+			if growing && float64(s.Growth) >= c.GrowthMinRelative*float64(first) {
+				add("goroutine_growth", float64(s.Growth), c.Growth, num,
+					fmt.Sprintf("goroutine floor grew %d→%d over %d windows, by", first, p.gHist[len(p.gHist)-1], c.GrowthWindows))
+			}
+		}
+	}
+
+	s.ErrorRate = float64(p.errors) / win
+	if p.errors >= c.ErrorMinEvents {
+		add("error_rate", s.ErrorRate, c.ErrorRate, rate, fmt.Sprintf("%d error lines, rate", p.errors))
+	}
+	var burstID uint64
+	for id, n := range p.newErr {
+		if n > s.NewErrors || n == s.NewErrors && id < burstID {
+			s.NewErrors, burstID = n, id
+		}
+	}
+	add("new_error_template", float64(s.NewErrors), FloatThreshold{float64(c.NewErrorBurst), 5 * float64(c.NewErrorBurst)}, num,
+		fmt.Sprintf("burst of new error template %d:", burstID))
+	for id := range p.newErr {
+		if len(p.known) >= maxTemplates {
+			for k := range p.known { // evict one arbitrary template
+				delete(p.known, k)
+				break
+			}
+		}
+		p.known[id] = struct{}{}
+	}
+
+	raw := Healthy
+	for _, r := range reasons {
+		raw = max(raw, r.State)
+	}
+	if p.silent > 0 && c.HeartbeatFailures >= 0 {
+		// No events: the signals say nothing this window.
+		raw, reasons = p.state, p.reasons
+		if p.sampled && p.silent > c.HeartbeatFailures {
+			raw = Unhealthy
+			reasons = []Reason{{Signal: "heartbeat", State: Unhealthy, Value: float64(p.silent), Limit: float64(c.HeartbeatFailures),
+				Detail: fmt.Sprintf("no events for %d consecutive windows (> %d)", p.silent, c.HeartbeatFailures)}}
+		}
+	}
+	sort.SliceStable(reasons, func(i, j int) bool { return reasons[i].State > reasons[j].State })
+	p.last = s
+	e.apply(p, raw, reasons, end, p.sampled && p.silent > c.HeartbeatFailures)
+
+	// reset the window
+	p.events, p.stw, p.stwSeen, p.stwMax = 0, p.stw[:0], 0, 0
+	p.gcPauseNS, p.gcMarkNS, p.gcCycles = 0, 0, 0
+	p.sched, p.schedSeen = p.sched[:0], 0
+	p.haveG, p.logLines, p.errors = false, 0, 0
+	clear(p.newErr)
+}
+
+// apply runs the hysteresis: the state moves only after WorsenAfter (or
+// RecoverAfter) consecutive windows on the same side of it, to the mildest
+// verdict seen along the streak. A heartbeat failure moves at once.
+func (e *Engine) apply(p *proc, raw State, reasons []Reason, at time.Time, immediate bool) {
+	from := p.state
+	switch {
+	case raw == p.state:
+		p.streak = 0
+		if raw != Healthy {
+			p.reasons = reasons
+		}
+		return
+	case immediate:
+		p.streak = 0
+		p.state = raw
+	case raw > p.state:
+		if p.streak > 0 && p.streakTo > p.state {
+			p.streakTo = min(p.streakTo, raw)
+			p.streak++
+		} else {
+			p.streak, p.streakTo = 1, raw
+		}
+		if p.streak < e.cfg.WorsenAfter {
+			return
+		}
+		p.state, p.streak = p.streakTo, 0
+	default: // raw < p.state
+		if p.streak > 0 && p.streakTo < p.state {
+			p.streakTo = max(p.streakTo, raw)
+			p.streak++
+		} else {
+			p.streak, p.streakTo = 1, raw
+		}
+		if p.streak < e.cfg.RecoverAfter {
+			return
+		}
+		p.state, p.streak = p.streakTo, 0
+	}
+	if p.state == from {
+		return
+	}
+	p.since = at
+	if p.state == Healthy {
+		p.reasons = nil
+	} else {
+		p.reasons = reasons
+	}
+	ch := Change{Proc: p.info, From: from, To: p.state, Reasons: slices.Clone(p.reasons), At: at}
+	switch {
+	case p.state == Unhealthy && !p.drained:
+		p.drained, ch.Decision = true, Drain
+	case p.state == Healthy && p.drained:
+		p.drained, ch.Decision = false, Restore
+		ch.Reasons = []Reason{{Signal: "recovered", State: Healthy,
+			Detail: fmt.Sprintf("healthy for %d consecutive windows", e.cfg.RecoverAfter)}}
+	}
+	if ch.Decision != "" {
+		e.decisions[decisionKey{uint32(p.info.PID), ch.Decision}]++
+	}
+	for _, n := range e.notify {
+		n.Notify(ch)
+	}
+}
+
+// quantile returns the q-quantile of v (sorted in place).
+func quantile(v []int64, q float64) int64 {
+	slices.Sort(v)
+	i := int(math.Ceil(q*float64(len(v)))) - 1
+	return v[max(0, min(i, len(v)-1))]
+}
+
+// histQuantile returns the q-quantile of the histogram last-base, as the
+// upper bound of its bucket (the lower bound for the +Inf bucket).
+func histQuantile(base, last []uint64, bounds []float64, q float64) float64 {
+	var total uint64
+	for i := range last {
+		total += last[i] - min(base[i], last[i])
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	var cum uint64
+	for i := range last {
+		cum += last[i] - min(base[i], last[i])
+		if cum >= rank {
+			hi := bounds[i+1]
+			if math.IsInf(hi, 1) {
+				return bounds[i]
+			}
+			return hi
+		}
+	}
+	return bounds[len(bounds)-2]
+}
+
+// Status is one process's health, as served at /v1/health.
+type Status struct {
+	PID       int       `json:"pid"`
+	Exe       string    `json:"exe"`
+	Service   string    `json:"service"`
+	Namespace string    `json:"namespace,omitempty"`
+	Pod       string    `json:"pod,omitempty"`
+	Container string    `json:"container,omitempty"`
+	State     State     `json:"state"`
+	Since     time.Time `json:"since"`
+	Drained   bool      `json:"drained"`
+	Decision  Decision  `json:"decision"` // drain while drained, else restore
+	Reasons   []Reason  `json:"reasons"`
+	Signals   Signals   `json:"signals"`
+	Windows   uint64    `json:"windows"`
+}
+
+// Snapshot returns every process's status, by pid.
+func (e *Engine) Snapshot() []Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Status, 0, len(e.procs))
+	for _, p := range e.procs {
+		d := Restore
+		if p.drained {
+			d = Drain
+		}
+		out = append(out, Status{
+			PID: p.info.PID, Exe: p.info.Exe, Service: p.info.Service,
+			Namespace: p.info.Namespace, Pod: p.info.Pod, Container: p.info.Container,
+			State: p.state, Since: p.since, Drained: p.drained, Decision: d,
+			Reasons: slices.Clone(p.reasons), Signals: p.last, Windows: p.windows,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out
+}
+
+// DecisionCount returns how many decisions of a kind were taken for pid.
+func (e *Engine) DecisionCount(pid uint32, d Decision) uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.decisions[decisionKey{pid, d}]
+}

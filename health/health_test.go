@@ -1,0 +1,528 @@
+package health
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+type recorder struct{ changes []Change }
+
+func (r *recorder) Notify(c Change) { r.changes = append(r.changes, c) }
+
+type names map[uint32]event.Proc
+
+func (n names) Proc(pid uint32) event.Proc { return n[pid] }
+
+// sim drives an engine window by window with synthetic signals.
+type sim struct {
+	t   *testing.T
+	e   *Engine
+	rec *recorder
+	now time.Time
+	pid uint32
+	g   int64
+}
+
+func newSim(t *testing.T, cfg Config) *sim {
+	rec := &recorder{}
+	e, err := New(cfg, names{42: {PID: 42, Exe: "/usr/bin/api", Service: "api"}}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sim{t: t, e: e, rec: rec, now: time.Unix(1_700_000_000, 0), pid: 42, g: 100}
+	s.sample() // the process is known
+	e.Tick(s.now)
+	return s
+}
+
+func (s *sim) stw(d time.Duration, r event.STWReason) {
+	s.e.HandleRuntime(&event.Runtime{Kind: event.KindSTW, PID: s.pid, DurationNS: int64(d), Reason: r})
+}
+
+func (s *sim) gc(mark time.Duration) {
+	s.stw(100*time.Microsecond, event.STWGCSweepTermination)
+	s.stw(150*time.Microsecond, event.STWGCMarkTermination)
+	s.e.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: s.pid, MarkNS: int64(mark)})
+}
+
+func (s *sim) sample() {
+	s.e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: s.pid, Goroutines: s.g})
+}
+
+// window ends the current window.
+func (s *sim) window() State {
+	s.now = s.now.Add(s.e.cfg.Window)
+	s.e.Tick(s.now)
+	return s.state()
+}
+
+func (s *sim) state() State { return s.e.Snapshot()[0].State }
+
+// healthyWindow is normal activity: a few GCs with sub-ms pauses.
+func (s *sim) healthyWindow() State {
+	for range 5 {
+		s.gc(20 * time.Millisecond)
+	}
+	s.sample()
+	return s.window()
+}
+
+func TestSteadyHealthy(t *testing.T) {
+	s := newSim(t, DefaultConfig())
+	for range 50 {
+		if st := s.healthyWindow(); st != Healthy {
+			t.Fatalf("state %v", st)
+		}
+	}
+	if len(s.rec.changes) != 0 {
+		t.Fatalf("changes: %+v", s.rec.changes)
+	}
+	if st := s.e.Snapshot()[0]; st.Signals.GCCycles != 5 || st.Signals.STWCount != 10 || st.Service != "api" {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// A noisy but healthy workload: pauses, goroutines, errors and even lone
+// bad windows vary a lot, yet the state never changes.
+func TestNoisyHealthyNeverFlaps(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	r := rand.New(rand.NewPCG(1, 2))
+	for w := range 500 {
+		for range 1 + r.IntN(20) {
+			s.gc(time.Duration(r.IntN(200)) * time.Millisecond)
+			s.stw(time.Duration(r.IntN(3000))*time.Microsecond, event.STWReadMemStats)
+		}
+		if w%17 == 0 { // a lone spike: one window over the unhealthy threshold
+			s.stw(300*time.Millisecond, event.STWGOMAXPROCS)
+		}
+		for range 10 { // goroutines swing by ±400 but do not grow
+			s.g = 1000 + int64(r.IntN(800))
+			s.sample()
+		}
+		for range r.IntN(int(cfg.Window.Seconds() * 4)) { // errors below 5/s
+			lvl := "info"
+			if r.IntN(2) == 0 {
+				lvl = "error"
+			}
+			s.e.ObserveLog(s.pid, []byte(lvl), uint64(1+r.IntN(3)))
+		}
+		if st := s.window(); st != Healthy {
+			t.Fatalf("window %d: state %v, reasons %v", w, st, s.e.Snapshot()[0].Reasons)
+		}
+	}
+	if len(s.rec.changes) != 0 {
+		t.Fatalf("changes: %+v", s.rec.changes)
+	}
+}
+
+func TestLongSTWDrainsThenRestores(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for range 3 {
+		s.healthyWindow()
+	}
+	for i := range cfg.WorsenAfter {
+		for range 20 {
+			s.stw(150*time.Millisecond, event.STWReadMemStats)
+		}
+		s.sample()
+		st := s.window()
+		if i < cfg.WorsenAfter-1 && st != Healthy {
+			t.Fatalf("changed after %d windows: %v", i+1, st)
+		}
+	}
+	if st := s.state(); st != Unhealthy {
+		t.Fatalf("state %v after %d bad windows", st, cfg.WorsenAfter)
+	}
+	if len(s.rec.changes) != 1 {
+		t.Fatalf("changes %+v", s.rec.changes)
+	}
+	c := s.rec.changes[0]
+	if c.Decision != Drain || c.To != Unhealthy || c.Proc.Service != "api" {
+		t.Fatalf("change %+v", c)
+	}
+	if !hasReason(c.Reasons, "stw_p99", Unhealthy) || !hasReason(c.Reasons, "stw_max", Degraded) {
+		t.Fatalf("reasons %v", c.Reasons)
+	}
+	if got := s.e.DecisionCount(42, Drain); got != 1 {
+		t.Fatalf("drains %d", got)
+	}
+	// Recovery needs RecoverAfter healthy windows; a relapse resets the count.
+	for range cfg.RecoverAfter - 1 {
+		if st := s.healthyWindow(); st != Unhealthy {
+			t.Fatalf("recovered too early: %v", st)
+		}
+	}
+	s.stw(600*time.Millisecond, event.STWStackDump)
+	s.sample()
+	s.window()
+	for i := range cfg.RecoverAfter {
+		st := s.healthyWindow()
+		if want := Unhealthy; i < cfg.RecoverAfter-1 && st != want {
+			t.Fatalf("window %d: %v", i, st)
+		}
+	}
+	if st := s.state(); st != Healthy {
+		t.Fatalf("not restored: %v", st)
+	}
+	last := s.rec.changes[len(s.rec.changes)-1]
+	if last.Decision != Restore || last.From != Unhealthy || last.To != Healthy {
+		t.Fatalf("last change %+v", last)
+	}
+	if s.e.DecisionCount(42, Restore) != 1 || s.e.Snapshot()[0].Drained {
+		t.Fatal("restore not recorded")
+	}
+}
+
+func TestGoroutineLeak(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	s.g = 50
+	for range 3 {
+		s.healthyWindow()
+	}
+	var st State
+	var n int
+	for st != Unhealthy && n < 20 {
+		s.g += 1000 // a steady leak
+		st = s.healthyWindow()
+		n++
+	}
+	// growth is judged over GrowthWindows, then WorsenAfter windows of it.
+	if st != Unhealthy || n > cfg.GrowthWindows+cfg.WorsenAfter {
+		t.Fatalf("state %v after %d windows", st, n)
+	}
+	if !hasReason(s.e.Snapshot()[0].Reasons, "goroutine_growth", Unhealthy) {
+		t.Fatalf("reasons %v", s.e.Snapshot()[0].Reasons)
+	}
+	// The leak stops: the count plateaus, the process recovers.
+	for range cfg.RecoverAfter + 1 {
+		st = s.healthyWindow()
+	}
+	if st != Healthy {
+		t.Fatalf("state %v after plateau", st)
+	}
+}
+
+// In trace mode without samples, the create/exit balance reveals a leak.
+func TestGoroutineLeakFromTraceEvents(t *testing.T) {
+	cfg := DefaultConfig()
+	rec := &recorder{}
+	e, _ := New(cfg, nil, rec)
+	now := time.Unix(0, 0)
+	e.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 5})
+	e.Tick(now)
+	for w := range 10 {
+		for range 1000 { // churn: created and gone
+			e.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineCreate, PID: 5})
+			e.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineExit, PID: 5})
+		}
+		if w >= 3 {
+			for range 800 { // leaked
+				e.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineCreate, PID: 5})
+			}
+		}
+		now = now.Add(cfg.Window)
+		e.Tick(now)
+	}
+	st := e.Snapshot()[0]
+	if st.State != Unhealthy || !hasReason(st.Reasons, "goroutine_growth", Unhealthy) {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestGoroutineGrowthNeedsSteadyGrowth(t *testing.T) {
+	s := newSim(t, DefaultConfig())
+	// Large, bursty but not monotonic: a worker pool scaling up and down.
+	for i := range 60 {
+		s.g = 1000 + int64(i%4)*3000
+		if st := s.healthyWindow(); st != Healthy {
+			t.Fatalf("window %d: %v %v", i, st, s.e.Snapshot()[0].Reasons)
+		}
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	s.healthyWindow()
+	for i := range cfg.HeartbeatFailures {
+		if st := s.window(); st != Healthy {
+			t.Fatalf("silent window %d: %v", i+1, st)
+		}
+	}
+	if st := s.window(); st != Unhealthy {
+		t.Fatalf("state %v after %d silent windows", st, cfg.HeartbeatFailures+1)
+	}
+	c := s.rec.changes[0]
+	if c.Decision != Drain || !hasReason(c.Reasons, "heartbeat", Unhealthy) {
+		t.Fatalf("change %+v", c)
+	}
+	for range cfg.RecoverAfter {
+		s.healthyWindow()
+	}
+	if s.state() != Healthy || s.rec.changes[len(s.rec.changes)-1].Decision != Restore {
+		t.Fatalf("no restore: %+v", s.rec.changes)
+	}
+}
+
+// Without periodic samples, silence proves nothing: an idle process that
+// only reports GC cycles must not be drained.
+func TestNoHeartbeatWithoutSamples(t *testing.T) {
+	rec := &recorder{}
+	e, _ := New(DefaultConfig(), nil, rec)
+	now := time.Unix(0, 0)
+	e.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 9})
+	e.Tick(now)
+	for range 20 {
+		now = now.Add(DefaultConfig().Window)
+		e.Tick(now)
+	}
+	if st := e.Snapshot()[0].State; st != Healthy || len(rec.changes) != 0 {
+		t.Fatalf("state %v, changes %v", st, rec.changes)
+	}
+}
+
+func TestErrorRateAndNewTemplate(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	// template 7 is a known error template
+	for range 5 {
+		s.e.ObserveLog(s.pid, []byte("error"), 7)
+	}
+	s.healthyWindow()
+	// a burst of a never-seen error template: degraded (below the error rate)
+	for range 2 {
+		for range cfg.NewErrorBurst {
+			s.e.ObserveLog(s.pid, []byte("error"), 99)
+		}
+		s.healthyWindow()
+	}
+	// after one window the template is known, so the second window is healthy
+	if s.state() != Healthy {
+		t.Fatalf("known template still counted: %v", s.e.Snapshot()[0].Reasons)
+	}
+	for w := range 2 {
+		for range cfg.NewErrorBurst {
+			s.e.ObserveLog(s.pid, []byte("error"), uint64(1000+w))
+		}
+		s.healthyWindow()
+	}
+	st := s.e.Snapshot()[0]
+	if st.State != Degraded || !hasReason(st.Reasons, "new_error_template", Degraded) {
+		t.Fatalf("status %+v", st)
+	}
+	// a high error rate: 60/s
+	for range 2 {
+		for range int(60 * cfg.Window.Seconds()) {
+			s.e.ObserveLog(s.pid, []byte("fatal"), 7)
+			s.e.ObserveLog(s.pid, []byte("info"), 8)
+		}
+		s.healthyWindow()
+	}
+	st = s.e.Snapshot()[0]
+	if st.State != Unhealthy || !hasReason(st.Reasons, "error_rate", Unhealthy) || st.Signals.LogLines != int(120*cfg.Window.Seconds()) {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestSchedLatencyFromRuntimeHistogram(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	h := &event.SchedHistogram{Buckets: []float64{0, 1e-6, 1e-3, 0.01, 0.05, 0.5, posInf()}, Counts: make([]uint64, 6)}
+	push := func(bucket int, n uint64) {
+		h.Counts[bucket] += n
+		s.e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: s.pid, Goroutines: 10, Sched: h})
+	}
+	push(1, 1000)
+	s.window()
+	// cumulative history must not count: only this window's increments.
+	for range 5 {
+		push(1, 10000)
+		push(2, 50)
+		if st := s.window(); st != Healthy {
+			t.Fatalf("state %v", st)
+		}
+	}
+	if got := s.e.Snapshot()[0].Signals.SchedP99; got != 1e-3 {
+		t.Fatalf("p99 = %g", got)
+	}
+	for range cfg.WorsenAfter {
+		push(1, 1000)
+		push(5, 100) // ~9% of runnable goroutines waited 50–500ms
+		s.window()
+	}
+	st := s.e.Snapshot()[0]
+	if st.State != Unhealthy || !hasReason(st.Reasons, "sched_p99", Unhealthy) || st.Signals.SchedP99 != 0.5 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestGCCPUShare(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for range cfg.WorsenAfter {
+		for range 100 { // 100 cycles of 160ms mark: 4s of mark/4 = 40% share
+			s.gc(160 * time.Millisecond)
+		}
+		s.sample()
+		s.window()
+	}
+	st := s.e.Snapshot()[0]
+	if st.State != Degraded || !hasReason(st.Reasons, "gc_cpu", Degraded) {
+		t.Fatalf("status %+v", st)
+	}
+	if st.Signals.GCCPU < 0.40 || st.Signals.GCCPU > 0.41 {
+		t.Fatalf("share %g", st.Signals.GCCPU)
+	}
+}
+
+// Alternating bad and good windows never satisfy WorsenAfter = 2.
+func TestHysteresisAlternating(t *testing.T) {
+	s := newSim(t, DefaultConfig())
+	for i := range 100 {
+		if i%2 == 0 {
+			s.stw(500*time.Millisecond, event.STWOther)
+		}
+		s.sample()
+		if st := s.window(); st != Healthy {
+			t.Fatalf("window %d: %v", i, st)
+		}
+	}
+}
+
+// A degraded window inside an unhealthy streak makes the move to degraded only.
+func TestStreakTakesMildest(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.WorsenAfter = 3
+	s := newSim(t, cfg)
+	for _, d := range []time.Duration{600, 40, 600} {
+		for range 10 {
+			s.stw(d*time.Millisecond, event.STWOther)
+		}
+		s.sample()
+		s.window()
+	}
+	if st := s.state(); st != Degraded {
+		t.Fatalf("state %v", st)
+	}
+	if c := s.rec.changes[0]; c.Decision != "" || c.To != Degraded {
+		t.Fatalf("change %+v", c)
+	}
+}
+
+func TestProcExitForgets(t *testing.T) {
+	s := newSim(t, DefaultConfig())
+	s.e.HandleRuntime(&event.Runtime{Kind: event.KindProcExit, PID: 42})
+	if n := len(s.e.Snapshot()); n != 0 {
+		t.Fatalf("%d processes", n)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	c.Window = 0
+	c.STWP99.Degraded = time.Second
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "window") || !strings.Contains(err.Error(), "stw_p99") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := New(c, nil); err == nil {
+		t.Fatal("New accepted a bad config")
+	}
+}
+
+func TestHandlerAndMetrics(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for range cfg.WorsenAfter {
+		s.stw(time.Second, event.STWOther)
+		s.sample()
+		s.window()
+	}
+	rr := httptest.NewRecorder()
+	s.e.Handler().ServeHTTP(rr, httptest.NewRequest("GET", "/v1/health", nil))
+	var rep Report
+	if err := json.Unmarshal(rr.Body.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rr.Code != 200 || rep.Unhealthy != 1 || len(rep.Processes) != 1 || rep.Processes[0].Decision != Drain {
+		t.Fatalf("%d %s", rr.Code, rr.Body)
+	}
+	if !strings.Contains(rr.Body.String(), `"state": "unhealthy"`) || !strings.Contains(rr.Body.String(), `"signal": "stw_max"`) {
+		t.Fatalf("body %s", rr.Body)
+	}
+	rr = httptest.NewRecorder()
+	s.e.Handler().ServeHTTP(rr, httptest.NewRequest("GET", "/v1/health?service=api", nil))
+	if rr.Code != 503 {
+		t.Fatalf("filtered code %d", rr.Code)
+	}
+
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(s.e))
+	want := `
+# HELP gopulse_failover_decisions_total Failover decisions taken for a watched process.
+# TYPE gopulse_failover_decisions_total counter
+gopulse_failover_decisions_total{container="",decision="drain",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api"} 1
+gopulse_failover_decisions_total{container="",decision="restore",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api"} 0
+# HELP gopulse_health_state Health verdict of a watched process: 1 for the current state.
+# TYPE gopulse_health_state gauge
+gopulse_health_state{container="",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api",state="degraded"} 0
+gopulse_health_state{container="",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api",state="healthy"} 0
+gopulse_health_state{container="",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api",state="unhealthy"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	if probs, err := testutil.GatherAndLint(reg); err != nil || len(probs) != 0 {
+		t.Fatalf("lint: %v %v", probs, err)
+	}
+}
+
+func hasReason(rs []Reason, signal string, st State) bool {
+	for _, r := range rs {
+		if r.Signal == signal && r.State == st {
+			return true
+		}
+	}
+	return false
+}
+
+func posInf() float64 { var z float64; return 1 / z }
+
+func BenchmarkEngineHandleRuntime(b *testing.B) {
+	e, _ := New(DefaultConfig(), nil)
+	evs := []event.Runtime{
+		{Kind: event.KindSTW, PID: 1, DurationNS: 120_000, Reason: event.STWGCSweepTermination},
+		{Kind: event.KindSTW, PID: 1, DurationNS: 80_000, Reason: event.STWGCMarkTermination},
+		{Kind: event.KindGCEnd, PID: 1, DurationNS: 3e6, MarkNS: 2.8e6},
+		{Kind: event.KindSample, PID: 1, Goroutines: 100, Sched: &event.SchedHistogram{Counts: make([]uint64, 160), Buckets: make([]float64, 161)}},
+	}
+	now := time.Unix(0, 0)
+	e.Tick(now)
+	b.ReportAllocs()
+	b.SetBytes(int64(unsafe.Sizeof(event.Runtime{})))
+	i := 0
+	for b.Loop() {
+		e.HandleRuntime(&evs[i&3])
+		i++
+		if i%100_000 == 0 { // close a window now and then, as the agent does
+			now = now.Add(10 * time.Second)
+			e.Tick(now)
+		}
+	}
+}

@@ -1,0 +1,586 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gopulse/gopulse/config"
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/exporters/jaeger"
+	"github.com/gopulse/gopulse/exporters/loki"
+	"github.com/gopulse/gopulse/exporters/prom"
+	"github.com/gopulse/gopulse/health"
+)
+
+// RuntimeSource produces runtime events (the probes manager, through a small
+// adapter in cmd/gopulse).
+type RuntimeSource interface {
+	Run(ctx context.Context) error
+	Close() error
+	Stats() SourceStats
+}
+
+// SourceStats are the runtime source's own counters.
+type SourceStats struct {
+	ProbesAttached int
+	Processes      int
+	EventsLost     uint64
+}
+
+// ReadyCheck returns an error while a component is not ready (e.g. an
+// exporter failing beyond its threshold).
+type ReadyCheck struct {
+	Name  string
+	Check func() error
+}
+
+// AgentDeps are the agent's collaborators; everything but Logger is optional.
+type AgentDeps struct {
+	Logger   *slog.Logger
+	Registry *prometheus.Registry // nil: a new one
+	// NewRuntimeSource builds the probes, feeding sink. When it fails the
+	// agent keeps running (logs, health of what it sees) and /readyz says why.
+	NewRuntimeSource func(sink event.RuntimeSink, resolver *Resolver) (RuntimeSource, error)
+	RuntimeSinks     []NamedSink     // exporters consuming runtime events
+	LogSinks         []event.LogSink // exporters consuming log records
+	ReadyChecks      []ReadyCheck
+	ProcRoot         string // default /proc
+	HTTPClient       *http.Client
+	// Pprof serves net/http/pprof under /debug/pprof/ (off by default).
+	Pprof bool
+}
+
+// Agent is the node daemon: probes and log tailers feed the health engine
+// and the exporters; /metrics, /healthz, /readyz and /v1/health are served.
+type Agent struct {
+	cfg  *config.Config
+	deps AgentDeps
+	log  *slog.Logger
+	reg  *prometheus.Registry
+
+	resolver *Resolver
+	engine   *health.Engine
+	notifier *health.Notifier
+	fanout   *RuntimeFanout
+	runtime  *prom.Runtime
+	rw       *prom.RemoteWriter
+	loki     *loki.Exporter
+	jaeger   *jaeger.Exporter
+	queues   []exporterQueue // Loki and Jaeger delivery queues
+	closers  []func() error  // transports
+	tailer   *Tailer
+	source   RuntimeSource
+	srcErr   error
+	srv      *http.Server
+	ln       net.Listener
+
+	closeOnce sync.Once
+}
+
+// NewAgent builds every component; nothing runs until Run.
+func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
+	if deps.Logger == nil {
+		return nil, errors.New("agent: logger is required")
+	}
+	a := &Agent{cfg: cfg, deps: deps, log: deps.Logger, reg: deps.Registry}
+	if a.reg == nil {
+		a.reg = prometheus.NewRegistry()
+	}
+	if err := a.reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, fmt.Errorf("register process collector: %w", err)
+	}
+	if err := a.reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, fmt.Errorf("register go collector: %w", err)
+	}
+
+	var pods PodLookup
+	if cfg.Kubernetes.Enabled {
+		k, err := NewKubeClient(KubeOptions{KubeletURL: cfg.Kubernetes.KubeletURL, APIServer: cfg.Kubernetes.APIServer,
+			NodeName: cfg.Kubernetes.NodeName, Refresh: cfg.Kubernetes.Refresh}, a.log)
+		switch {
+		case errors.Is(err, ErrNoKubernetes):
+			a.log.Debug("not in kubernetes: services are named after executables")
+		case err != nil:
+			return nil, fmt.Errorf("kubernetes client: %w", err)
+		default:
+			pods = k
+		}
+	}
+	a.resolver = NewResolver(deps.ProcRoot, pods)
+
+	hooks := make([]health.Webhook, 0, len(cfg.Webhooks))
+	for _, w := range cfg.Webhooks {
+		hooks = append(hooks, health.Webhook{URL: w.URL, Secret: w.Secret, Events: w.Events, Timeout: w.Timeout,
+			MaxRetries: w.MaxRetries, Headers: w.Headers})
+	}
+	var listeners []health.Listener
+	if len(hooks) > 0 {
+		n, err := health.NewNotifier(hooks, deps.HTTPClient, a.log, a.reg)
+		if err != nil {
+			return nil, err
+		}
+		a.notifier = n
+		listeners = append(listeners, n)
+	}
+	listeners = append(listeners, logChanges{a.log})
+	eng, err := health.New(HealthConfig(cfg.Health), a.resolver, listeners...)
+	if err != nil {
+		return nil, fmt.Errorf("health engine: %w", err)
+	}
+	a.engine = eng
+	if err := a.reg.Register(health.NewCollector(eng)); err != nil {
+		return nil, fmt.Errorf("register health metrics: %w", err)
+	}
+
+	a.runtime = prom.NewRuntime(prom.DefaultRuntimeConfig())
+	sinks := append([]NamedSink{
+		{Name: "health", Sink: exitSink{eng, a.resolver}},
+		{Name: "prometheus", Sink: &labeledSink{rt: a.runtime, resolver: a.resolver, known: map[uint32]bool{}}},
+	}, deps.RuntimeSinks...)
+	logSinks := deps.LogSinks
+	if err := a.newBackends(&sinks, &logSinks); err != nil {
+		a.closeBackends()
+		return nil, err
+	}
+	if a.fanout, err = NewRuntimeFanout(sinks, 0, a.reg); err != nil {
+		return nil, err
+	}
+
+	if rwc := cfg.Exporters.Prometheus.RemoteWrite; len(rwc.Endpoints) > 0 {
+		c := prom.DefaultRemoteWriteConfig()
+		c.Interval = cfg.Exporters.Prometheus.Interval
+		c.Queue.Endpoints = deliveryEndpoints(rwc.Endpoints)
+		c.Queue.Dir = cfg.QueueDir("prometheus", rwc.Queue)
+		c.Queue.MaxQueueBytes = int64(rwc.Queue.MaxBytes)
+		c.Queue.SegmentBytes = min(c.Queue.SegmentBytes, c.Queue.MaxQueueBytes/2)
+		c.Queue.MaxRecordBytes = min(c.Queue.MaxRecordBytes, int(c.Queue.MaxQueueBytes/2))
+		if err := os.MkdirAll(c.Queue.Dir, 0o750); err != nil {
+			return nil, fmt.Errorf("prometheus remote write queue dir: %w", err)
+		}
+		c.HTTP = deliveryHTTP(rwc)
+		if a.rw, err = prom.NewRemoteWriter(c, prom.RemoteWriteDeps{Logger: a.log.With("exporter", "prometheus"),
+			Registerer: a.reg, Runtime: a.runtime, Gatherer: a.reg}); err != nil {
+			return nil, fmt.Errorf("prometheus remote write: %w", err)
+		}
+	}
+
+	if len(cfg.Logs.Paths) > 0 {
+		ovs := make([]LogOverride, 0, len(cfg.Logs.Overrides))
+		for _, o := range cfg.Logs.Overrides {
+			ovs = append(ovs, LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
+		}
+		router, err := NewLogRouter(LogRouterOptions{Factory: NewLogParser, Overrides: ovs, Sinks: logSinks,
+			Observer: eng, Procs: a.resolver, Pods: pods}, a.log, a.reg)
+		if err != nil {
+			return nil, err
+		}
+		a.tailer, err = NewTailer(TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
+			Rescan: cfg.Logs.RescanInterval, MaxLine: int(cfg.Logs.MaxLineBytes), StartAtEnd: cfg.Logs.StartAt == "end",
+			StateFile: filepath.Join(cfg.StateDir, "log-offsets.json")}, router, a.log, a.reg)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.Probes.Mode != "off" && deps.NewRuntimeSource != nil {
+		a.source, a.srcErr = deps.NewRuntimeSource(a.fanout, a.resolver)
+		if a.srcErr != nil {
+			a.log.Error("runtime probes unavailable; the agent runs without them (see /readyz)", "err", a.srcErr)
+		}
+	}
+	a.registerSelfMetrics()
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", prom.NewHandler(a.reg, a.runtime, a.log))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", a.serveReady)
+	mux.Handle("GET /v1/health", eng.Handler())
+	if deps.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return a, nil
+}
+
+// HealthConfig converts the config file's health section.
+func HealthConfig(h config.Health) health.Config {
+	g := h.GoroutineGrowth
+	return health.Config{
+		Window: h.Window, WorsenAfter: h.WorsenAfter, RecoverAfter: h.RecoverAfter, HeartbeatFailures: h.HeartbeatFails,
+		STWP99:        health.DurationThreshold{Degraded: h.STWP99.Degraded, Unhealthy: h.STWP99.Unhealthy},
+		STWMax:        health.DurationThreshold{Degraded: h.STWMax.Degraded, Unhealthy: h.STWMax.Unhealthy},
+		SchedP99:      health.DurationThreshold{Degraded: h.SchedP99.Degraded, Unhealthy: h.SchedP99.Unhealthy},
+		GCCPU:         health.FloatThreshold{Degraded: h.GCCPU.Degraded, Unhealthy: h.GCCPU.Unhealthy},
+		GrowthWindows: g.Windows, GrowthMinPerWindow: g.MinPerWindow, GrowthMinRelative: g.MinRelative,
+		Growth:         health.FloatThreshold{Degraded: float64(g.Degraded), Unhealthy: float64(g.Unhealthy)},
+		ErrorRate:      health.FloatThreshold{Degraded: h.ErrorRate.Degraded, Unhealthy: h.ErrorRate.Unhealthy},
+		ErrorMinEvents: h.ErrorRate.MinEvents, NewErrorBurst: h.NewErrorBurst,
+	}
+}
+
+func (a *Agent) registerSelfMetrics() {
+	stats := func() SourceStats {
+		if a.source == nil {
+			return SourceStats{}
+		}
+		return a.source.Stats()
+	}
+	a.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_probes_attached", Help: "Uprobe links attached."},
+			func() float64 { return float64(stats().ProbesAttached) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_processes_watched", Help: "Go processes watched by the probes."},
+			func() float64 { return float64(stats().Processes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gopulse_agent_events_lost_total", Help: "Runtime events lost in the BPF ring buffer."},
+			func() float64 { return float64(stats().EventsLost) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_ready", Help: "1 when /readyz answers 200."},
+			func() float64 {
+				if a.ready() == nil {
+					return 1
+				}
+				return 0
+			}),
+	)
+}
+
+// ready returns why the agent is not ready, or nil.
+func (a *Agent) ready() error {
+	var errs []error
+	if a.cfg.Probes.Mode != "off" && a.deps.NewRuntimeSource != nil {
+		switch {
+		case a.srcErr != nil:
+			errs = append(errs, fmt.Errorf("probes: %w", a.srcErr))
+		case a.source != nil:
+			if s := a.source.Stats(); s.Processes > 0 && s.ProbesAttached == 0 {
+				errs = append(errs, fmt.Errorf("probes: %d processes watched but no probe attached", s.Processes))
+			}
+		}
+	}
+	for _, q := range a.queues {
+		if err := q.ready(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", q.name, err))
+		}
+	}
+	for _, c := range a.deps.ReadyChecks {
+		if err := c.Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Agent) serveReady(w http.ResponseWriter, _ *http.Request) {
+	if err := a.ready(); err != nil {
+		http.Error(w, "not ready:\n"+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// Handler returns the agent's HTTP handler (for tests).
+func (a *Agent) Handler() http.Handler { return a.srv.Handler }
+
+// Engine returns the health engine.
+func (a *Agent) Engine() *health.Engine { return a.engine }
+
+// Listen binds the HTTP address; Run calls it when it was not called.
+func (a *Agent) Listen() (net.Addr, error) {
+	if a.ln != nil {
+		return a.ln.Addr(), nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
+	}
+	a.ln = ln
+	return ln.Addr(), nil
+}
+
+// Run runs every component until ctx ends or one fails.
+func (a *Agent) Run(ctx context.Context) error {
+	addr, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 8)
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	run("fanout", a.fanout.Run)
+	run("health", a.tick)
+	if a.notifier != nil {
+		run("webhooks", a.notifier.Run)
+	}
+	if a.tailer != nil {
+		run("logs", a.tailer.Run)
+	}
+	if a.rw != nil {
+		run("prometheus_remote_write", a.rw.Run)
+	}
+	for _, q := range a.queues {
+		run(q.name+"_queue", q.q.Run)
+	}
+	if a.loki != nil {
+		run("loki", a.loki.Run)
+	}
+	if a.jaeger != nil {
+		run("jaeger", a.jaeger.Run)
+	}
+	if a.source != nil {
+		run("probes", a.source.Run)
+	}
+	run("http", func(ctx context.Context) error {
+		go func() {
+			<-ctx.Done()
+			sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
+			defer c()
+			_ = a.srv.Shutdown(sctx)
+		}()
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	a.log.Info("gopulse agent running", "listen", addr.String(), "log_paths", len(a.cfg.Logs.Paths),
+		"probes", a.cfg.Probes.Mode, "probes_ok", a.source != nil)
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (a *Agent) tick(ctx context.Context) error {
+	t := time.NewTicker(max(a.cfg.Health.Window/10, 50*time.Millisecond))
+	defer t.Stop()
+	a.engine.Tick(time.Now())
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			a.engine.Tick(now)
+		}
+	}
+}
+
+// Close releases everything; safe to call twice.
+func (a *Agent) Close() error {
+	var errs []error
+	a.closeOnce.Do(func() {
+		if a.source != nil {
+			errs = append(errs, a.source.Close())
+		}
+		if a.tailer != nil {
+			errs = append(errs, a.tailer.Close())
+		}
+		if a.notifier != nil {
+			errs = append(errs, a.notifier.Close())
+		}
+		if a.rw != nil {
+			errs = append(errs, a.rw.Close())
+		}
+		errs = append(errs, a.closeBackends())
+		errs = append(errs, a.fanout.Close(), a.srv.Close())
+	})
+	return errors.Join(errs...)
+}
+
+// exitSink feeds the health engine and forgets exited processes.
+type exitSink struct {
+	e *health.Engine
+	r *Resolver
+}
+
+func (s exitSink) HandleRuntime(ev *event.Runtime) {
+	s.e.HandleRuntime(ev)
+	if ev.Kind == event.KindProcExit {
+		s.r.Forget(ev.PID)
+	}
+}
+
+// logChanges logs every health change.
+type logChanges struct{ log *slog.Logger }
+
+func (l logChanges) Notify(c health.Change) {
+	reasons := make([]string, 0, len(c.Reasons))
+	for _, r := range c.Reasons {
+		reasons = append(reasons, r.String())
+	}
+	l.log.Info("health changed", "pid", c.Proc.PID, "service", c.Proc.Service, "from", c.From.String(), "to", c.To.String(),
+		"decision", string(c.Decision), "reasons", reasons)
+}
+
+// labeledSink feeds the Prometheus runtime aggregation, naming each process
+// (pid, exe, service, Kubernetes placement) the first time it is seen.
+type labeledSink struct {
+	rt       *prom.Runtime
+	resolver *Resolver
+	known    map[uint32]bool // only touched by the fan-out goroutine
+}
+
+func (s *labeledSink) HandleRuntime(ev *event.Runtime) {
+	if ev.Kind == event.KindProcExit {
+		delete(s.known, ev.PID)
+		s.rt.HandleRuntime(ev)
+		return
+	}
+	if !s.known[ev.PID] {
+		p := s.resolver.Proc(ev.PID)
+		s.rt.UpsertProc(&p)
+		s.known[ev.PID] = true
+	}
+	s.rt.HandleRuntime(ev)
+}
+
+func deliveryEndpoints(eps []config.Endpoint) []delivery.Endpoint {
+	out := make([]delivery.Endpoint, 0, len(eps))
+	for _, e := range eps {
+		out = append(out, delivery.Endpoint{URL: e.URL, HealthURL: e.HealthURL})
+	}
+	return out
+}
+
+func deliveryHTTP(b config.Backend) delivery.HTTPConfig {
+	return delivery.HTTPConfig{
+		Timeout: b.Timeout,
+		TLS: delivery.TLSConfig{CAFile: b.TLS.CAFile, CertFile: b.TLS.CertFile, KeyFile: b.TLS.KeyFile,
+			ServerName: b.TLS.ServerName, InsecureSkipVerify: b.TLS.InsecureSkipVerify},
+		Username: b.Auth.Username, Password: b.Auth.Password, BearerToken: b.Auth.BearerToken, Headers: b.Headers,
+	}
+}
+
+// exporterQueue is one exporter's delivery queue and its cap.
+type exporterQueue struct {
+	name string
+	q    *delivery.Queue
+	cap  int64
+}
+
+// readyFill is the queue fill above which an exporter counts as failing:
+// its backend has not taken the data for long enough to fill most of the
+// on-disk queue.
+const readyFill = 0.9
+
+func (q exporterQueue) ready() error {
+	if st := q.q.Stats(); q.cap > 0 && float64(st.DiskBytes) >= readyFill*float64(q.cap) {
+		return fmt.Errorf("delivery queue %d of %d bytes full: the backend is failing", st.DiskBytes, q.cap)
+	}
+	return nil
+}
+
+func (a *Agent) newQueue(name string, b config.Backend, headers map[string]string, tr delivery.Transport) (*delivery.Queue, error) {
+	c := delivery.DefaultConfig()
+	c.Name = name
+	c.Endpoints = deliveryEndpoints(b.Endpoints)
+	c.Dir = a.cfg.QueueDir(name, b.Queue)
+	c.MaxQueueBytes = int64(b.Queue.MaxBytes)
+	c.SegmentBytes = min(c.SegmentBytes, c.MaxQueueBytes/2)
+	c.MaxRecordBytes = min(c.MaxRecordBytes, int(c.MaxQueueBytes/2))
+	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("%s queue dir: %w", name, err)
+	}
+	q, err := delivery.New(c, delivery.Deps{Logger: a.log.With("exporter", name), Registerer: a.reg, Transport: tr,
+		HTTP: deliveryHTTP(b), ProtocolHeaders: headers})
+	if err != nil {
+		return nil, fmt.Errorf("%s queue: %w", name, err)
+	}
+	a.queues = append(a.queues, exporterQueue{name: name, q: q, cap: c.MaxQueueBytes})
+	return q, nil
+}
+
+// newBackends builds the Loki and Jaeger exporters that have endpoints.
+func (a *Agent) newBackends(sinks *[]NamedSink, logSinks *[]event.LogSink) error {
+	ex := &a.cfg.Exporters
+	if len(ex.Loki.Endpoints) > 0 {
+		q, err := a.newQueue("loki", ex.Loki, loki.ProtocolHeaders(), nil)
+		if err != nil {
+			return err
+		}
+		if a.loki, err = loki.New(loki.DefaultConfig(), loki.Deps{Queue: q, Logger: a.log.With("exporter", "loki")}); err != nil {
+			return err
+		}
+		*logSinks = append(*logSinks, a.loki)
+	}
+	if len(ex.Jaeger.Endpoints) > 0 {
+		c := jaeger.DefaultConfig()
+		c.STWThreshold = ex.Jaeger.MinSTW
+		var tr delivery.Transport
+		headers := jaeger.ProtocolHeaders()
+		if ex.Jaeger.Protocol == "api_v2" {
+			c.Protocol = jaeger.ProtocolAPIv2
+			md := map[string]string{}
+			for k, v := range ex.Jaeger.Headers {
+				md[k] = v
+			}
+			if tok := ex.Jaeger.Auth.BearerToken; tok != "" {
+				md["authorization"] = "Bearer " + tok
+			}
+			g := jaeger.NewGRPCTransport(jaeger.GRPCConfig{Headers: md})
+			tr, headers = g, nil
+			a.closers = append(a.closers, g.Close)
+		}
+		q, err := a.newQueue("jaeger", ex.Jaeger.Backend, headers, tr)
+		if err != nil {
+			return err
+		}
+		if a.jaeger, err = jaeger.New(c, jaeger.Deps{Queue: q, Procs: procLookup{a.resolver}, Logger: a.log.With("exporter", "jaeger")}); err != nil {
+			return err
+		}
+		*sinks = append(*sinks, NamedSink{Name: "jaeger", Sink: a.jaeger})
+	}
+	return nil
+}
+
+// closeBackends flushes the exporters, then closes their queues.
+func (a *Agent) closeBackends() error {
+	var errs []error
+	if a.loki != nil {
+		errs = append(errs, a.loki.Close())
+	}
+	if a.jaeger != nil {
+		errs = append(errs, a.jaeger.Close())
+	}
+	for _, q := range a.queues {
+		errs = append(errs, q.q.Close())
+	}
+	for _, c := range a.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+// procLookup adapts the resolver for the Jaeger resource attributes.
+type procLookup struct{ r *Resolver }
+
+func (p procLookup) Proc(pid uint32) (event.Proc, bool) {
+	pr := p.r.Proc(pid)
+	return pr, pr.Exe != ""
+}

@@ -1,0 +1,246 @@
+package pipeline
+
+import (
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// ErrSkipLine is returned by a LogParser for a line that produces no record
+// yet (e.g. one part of a CRI partial line).
+var ErrSkipLine = errors.New("skip line")
+
+// LogParser parses the lines of one source into records. One parser serves
+// one source, from one goroutine, so it may keep per-stream state.
+type LogParser interface {
+	Parse(line []byte, rec *event.LogRecord) error
+}
+
+// ParserFactory returns the parser of a newly tailed source.
+type ParserFactory func(path string, o LogOverride) (LogParser, error)
+
+// LogOverride forces a format, pattern or service for matching paths.
+type LogOverride struct {
+	Path    string // glob
+	Format  string
+	Pattern string
+	Service string
+}
+
+// LogObserver receives the level and template of each line of a process
+// (the health engine).
+type LogObserver interface {
+	ObserveLog(pid uint32, level []byte, templateID uint64)
+}
+
+// ProcIndex finds the processes a log source belongs to (*Resolver).
+type ProcIndex interface {
+	PodProcs(namespace, pod, container string, dst []uint32) []uint32
+	ServiceProcs(service string, dst []uint32) []uint32
+}
+
+// LogRouter parses tailed lines and shards them by service: each source
+// gets bounded labels (service, namespace, pod, container), records go to
+// the log sinks in order, and levels/templates go to the health engine for
+// the source's processes. It runs on the tailer's goroutine: a slow sink
+// slows the reading of files (backpressure, nothing lost), never the probes.
+type LogRouter struct {
+	factory   ParserFactory
+	overrides []LogOverride
+	sinks     []event.LogSink
+	observer  LogObserver
+	procs     ProcIndex
+	pods      PodLookup
+	log       *slog.Logger
+
+	mu      sync.Mutex
+	streams map[string]*logStream
+	rec     event.LogRecord
+	pids    []uint32
+
+	lines, errs *prometheus.CounterVec
+}
+
+type logStream struct {
+	parser  LogParser
+	labels  []event.Label
+	service string
+	pod     PodLogRef
+	inPod   bool
+	line    uint64
+	failed  bool // no parser: lines pass through unparsed
+}
+
+// LogRouterOptions configures NewLogRouter.
+type LogRouterOptions struct {
+	Factory   ParserFactory
+	Overrides []LogOverride
+	Sinks     []event.LogSink
+	Observer  LogObserver // may be nil
+	Procs     ProcIndex   // may be nil
+	Pods      PodLookup   // may be nil
+}
+
+// NewLogRouter returns a router; reg may be nil.
+func NewLogRouter(o LogRouterOptions, log *slog.Logger, reg prometheus.Registerer) (*LogRouter, error) {
+	r := &LogRouter{
+		factory: o.Factory, overrides: o.Overrides, sinks: o.Sinks, observer: o.Observer, procs: o.Procs, pods: o.Pods, log: log,
+		streams: map[string]*logStream{},
+		lines: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gopulse_log_lines_total",
+			Help: "Log lines read, by detected format."}, []string{"format"}),
+		errs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gopulse_log_parse_errors_total",
+			Help: "Log lines that did not parse in their stream's format."}, []string{"format"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{r.lines, r.errs} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+var (
+	deployPodRe = regexp.MustCompile(`^(.+)-[0-9a-f]{6,10}-[0-9a-z]{5}$`)
+	stsPodRe    = regexp.MustCompile(`^(.+)-[0-9]+$`)
+	dsPodRe     = regexp.MustCompile(`^(.+)-[0-9a-z]{5}$`)
+)
+
+// guessService derives a workload name from a pod name when the pod's
+// labels cannot be fetched.
+func guessService(pod string) string {
+	for _, re := range []*regexp.Regexp{deployPodRe, stsPodRe, dsPodRe} {
+		if m := re.FindStringSubmatch(pod); m != nil {
+			return m[1]
+		}
+	}
+	return pod
+}
+
+// fileService derives a service name from a log file name: the base name
+// without rotation and .log suffixes ("api.log.1" → "api").
+func fileService(path string) string {
+	b := filepath.Base(path)
+	for {
+		ext := filepath.Ext(b)
+		if ext == "" || ext == b {
+			break
+		}
+		if ext != ".log" && strings.Trim(ext[1:], "0123456789") != "" && ext != ".gz" {
+			break
+		}
+		b = strings.TrimSuffix(b, ext)
+	}
+	return b
+}
+
+func (r *LogRouter) stream(path string) *logStream {
+	if s := r.streams[path]; s != nil {
+		return s
+	}
+	s := &logStream{}
+	var ov LogOverride
+	for _, o := range r.overrides {
+		if matchGlob(o.Path, path) {
+			ov = o
+			break
+		}
+	}
+	if ref, ok := ParsePodLogPath(path); ok {
+		s.pod, s.inPod = ref, true
+		s.service = guessService(ref.Pod)
+		if r.pods != nil {
+			if pm, ok := r.pods.Pod(contextBackground(), ref.UID); ok {
+				s.service = pm.Service
+			}
+		}
+	}
+	if ov.Service != "" {
+		s.service = ov.Service
+	} else if !s.inPod {
+		// A plain file is named after its program more often than not
+		// (/var/log/billing.log): its lines count for the processes of that
+		// service, if any.
+		s.service = fileService(path)
+	}
+	if s.service != "" {
+		s.labels = append(s.labels, event.Label{Name: "service", Value: s.service})
+	}
+	if s.inPod {
+		s.labels = append(s.labels, event.Label{Name: "namespace", Value: s.pod.Namespace},
+			event.Label{Name: "pod", Value: s.pod.Pod}, event.Label{Name: "container", Value: s.pod.Container})
+	}
+	if r.factory != nil {
+		p, err := r.factory(path, ov)
+		if err != nil {
+			r.log.Warn("log source kept unparsed: its parser could not be built", "path", path, "err", err)
+			s.failed = true
+		} else {
+			s.parser = p
+		}
+	} else {
+		s.failed = true
+	}
+	r.streams[path] = s
+	return s
+}
+
+// HandleLine implements LineHandler.
+func (r *LogRouter) HandleLine(path string, line []byte, truncated bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.stream(path)
+	rec := &r.rec
+	*rec = event.LogRecord{Labels: s.labels, Fields: rec.Fields[:0]}
+	rec.Source, rec.Truncated = path, truncated
+	var err error
+	if s.failed {
+		rec.Body, rec.Format = line, "raw"
+	} else if err = s.parser.Parse(line, rec); errors.Is(err, ErrSkipLine) {
+		return
+	}
+	s.line++
+	rec.Line = s.line
+	if rec.TS == 0 {
+		rec.TS = time.Now().UnixNano()
+	}
+	if rec.Body == nil {
+		rec.Body = line
+	}
+	r.lines.WithLabelValues(rec.Format).Inc()
+	if err != nil {
+		r.errs.WithLabelValues(rec.Format).Inc()
+	}
+	for _, sink := range r.sinks {
+		sink.HandleLog(rec)
+	}
+	if r.observer == nil || r.procs == nil {
+		return
+	}
+	r.pids = r.pids[:0]
+	switch {
+	case s.inPod:
+		r.pids = r.procs.PodProcs(s.pod.Namespace, s.pod.Pod, s.pod.Container, r.pids)
+	case s.service != "":
+		r.pids = r.procs.ServiceProcs(s.service, r.pids)
+	}
+	for _, pid := range r.pids {
+		r.observer.ObserveLog(pid, rec.Level, rec.TemplateID)
+	}
+}
+
+// CloseSource implements LineHandler.
+func (r *LogRouter) CloseSource(path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.streams, path)
+}

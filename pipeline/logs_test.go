@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+type logRec struct {
+	Source, Format, Level, Template, Body string
+	TemplateID                            uint64
+	Labels                                map[string]string
+	Line                                  uint64
+}
+
+type logSink struct{ recs []logRec }
+
+func (s *logSink) HandleLog(r *event.LogRecord) {
+	l := map[string]string{}
+	for _, lb := range r.Labels {
+		l[lb.Name] = lb.Value
+	}
+	s.recs = append(s.recs, logRec{r.Source, r.Format, string(r.Level), r.Template, string(r.Body), r.TemplateID, l, r.Line})
+}
+
+type obs struct{ byPID map[uint32][]string }
+
+func (o *obs) ObserveLog(pid uint32, level []byte, tid uint64) {
+	if o.byPID == nil {
+		o.byPID = map[uint32][]string{}
+	}
+	o.byPID[pid] = append(o.byPID[pid], string(level))
+}
+
+type index struct{}
+
+func (index) PodProcs(ns, pod, c string, dst []uint32) []uint32 {
+	if ns == "shop" && pod == "cart-7d9f8c6b5-x2k4q" && c == "cart" {
+		return append(dst, 11)
+	}
+	return dst
+}
+func (index) ServiceProcs(s string, dst []uint32) []uint32 {
+	if s == "billing" {
+		return append(dst, 10)
+	}
+	return dst
+}
+
+func TestLogRouterEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	podLog := filepath.Join(dir, "var/log/pods/shop_cart-7d9f8c6b5-x2k4q_0b7c2a8e-1f2d-4c3b-9a8e-7d6c5b4a3f21/cart/0.log")
+	plain := filepath.Join(dir, "var/log/billing.log")
+	os.MkdirAll(filepath.Dir(podLog), 0o755)
+	appendFile(t, podLog, "")
+	appendFile(t, plain, "")
+
+	sink := &logSink{}
+	o := &obs{}
+	reg := prometheus.NewPedanticRegistry()
+	router, err := NewLogRouter(LogRouterOptions{
+		Factory:   NewLogParser,
+		Overrides: []LogOverride{{Path: dir + "/var/log/billing.log", Service: "billing"}},
+		Sinks:     []event.LogSink{sink}, Observer: o, Procs: index{},
+	}, slog.New(slog.DiscardHandler), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := newTestTailer(t, TailConfig{Paths: []string{dir + "/var/log/pods/**/*.log", dir + "/var/log/*.log"}}, router, nil)
+	tl.Scan()
+	// CRI-wrapped JSON, with a partial line reassembled
+	appendFile(t, podLog, `2026-11-22T00:00:00.000000001Z stdout F {"level":"info","msg":"cart loaded 3 items"}`+"\n"+
+		`2026-11-22T00:00:01.000000001Z stderr P {"level":"error","msg":"payment `+"\n"+
+		`2026-11-22T00:00:01.000000002Z stderr F failed for order 17"}`+"\n"+
+		`2026-11-22T00:00:02.000000001Z stderr F {"level":"error","msg":"payment failed for order 18"}`+"\n")
+	appendFile(t, plain, "2026-11-22 00:00:03 ERROR db timeout after 30s\n2026-11-22 00:00:04 INFO request served in 12ms\n")
+	tl.Poll()
+
+	var pod, bill []logRec
+	for _, r := range sink.recs {
+		if r.Source == podLog {
+			pod = append(pod, r)
+		} else {
+			bill = append(bill, r)
+		}
+	}
+	if len(pod) != 3 || len(bill) != 2 {
+		t.Fatalf("records: %+v", sink.recs)
+	}
+	if pod[0].Format != "json" || pod[1].Level != "error" || pod[1].Line != 2 {
+		t.Fatalf("pod records %+v", pod)
+	}
+	if l := pod[0].Labels; l["service"] != "cart" || l["namespace"] != "shop" || l["pod"] != "cart-7d9f8c6b5-x2k4q" || l["container"] != "cart" {
+		t.Fatalf("labels %v", l)
+	}
+	if pod[1].TemplateID == 0 || pod[1].TemplateID != pod[2].TemplateID {
+		t.Logf("templates %q %q", pod[1].Template, pod[2].Template)
+	}
+	if bill[0].Labels["service"] != "billing" || bill[0].Level != "error" {
+		t.Fatalf("billing %+v", bill[0])
+	}
+	if got := strings.Join(o.byPID[11], ","); got != "info,error,error" {
+		t.Fatalf("pid 11 levels %q", got)
+	}
+	if got := strings.Join(o.byPID[10], ","); got != "error,info" {
+		t.Fatalf("pid 10 levels %q", got)
+	}
+	if n := testutil.ToFloat64(router.lines.WithLabelValues("json")); n != 3 {
+		t.Fatalf("json lines %g", n)
+	}
+}
+
+func TestFileService(t *testing.T) {
+	for p, want := range map[string]string{
+		"/var/log/billing.log": "billing", "/var/log/api.log.1": "api", "/var/log/api.log.2.gz": "api",
+		"/var/log/syslog": "syslog", "/var/log/my.app.log": "my.app",
+	} {
+		if got := fileService(p); got != want {
+			t.Errorf("%s: %q, want %q", p, got, want)
+		}
+	}
+}
+
+func TestGuessService(t *testing.T) {
+	for pod, want := range map[string]string{
+		"cart-7d9f8c6b5-x2k4q": "cart", "db-0": "db", "node-exporter-abcde": "node-exporter", "solo": "solo",
+	} {
+		if got := guessService(pod); got != want {
+			t.Errorf("%s: %q", pod, got)
+		}
+	}
+}
+
+func TestLogParserOverrides(t *testing.T) {
+	if _, err := NewLogParser("x", LogOverride{Format: "nope"}); err == nil || !strings.Contains(err.Error(), "known:") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := NewLogParser("x", LogOverride{Pattern: "<int:status"}); err == nil {
+		t.Fatal("bad pattern accepted")
+	}
+	p, err := NewLogParser("x", LogOverride{Format: "logfmt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec event.LogRecord
+	if err := p.Parse([]byte(`level=warn msg="slow query" ms=812`), &rec); err != nil || rec.Format != "logfmt" || string(rec.Level) != "warn" {
+		t.Fatalf("%v %+v", err, rec)
+	}
+}

@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"context"
+	"debug/buildinfo"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// PodLookup finds a pod by UID; *KubeClient implements it.
+type PodLookup interface {
+	Pod(ctx context.Context, uid string) (PodMeta, bool)
+}
+
+// Resolver names processes: executable, service and Kubernetes placement
+// (/proc/PID/cgroup → pod UID → pod labels), cached per pid and executable.
+type Resolver struct {
+	procRoot string
+	pods     PodLookup // nil outside Kubernetes
+
+	mu    sync.Mutex
+	cache map[uint32]event.Proc
+	exes  map[string]exeInfo // by /proc/PID/exe target
+}
+
+type exeInfo struct {
+	goVersion string
+	stripped  bool
+	cgo       bool
+}
+
+// NewResolver returns a resolver reading procRoot ("/proc" when empty);
+// pods may be nil.
+func NewResolver(procRoot string, pods PodLookup) *Resolver {
+	if procRoot == "" {
+		procRoot = "/proc"
+	}
+	return &Resolver{procRoot: procRoot, pods: pods, cache: map[uint32]event.Proc{}, exes: map[string]exeInfo{}}
+}
+
+// Proc returns what is known of pid. A process that is in a pod whose
+// labels could not be fetched yet is retried on the next call.
+func (r *Resolver) Proc(pid uint32) event.Proc {
+	r.mu.Lock()
+	p, ok := r.cache[pid]
+	r.mu.Unlock()
+	if ok {
+		return p
+	}
+	p, complete := r.resolve(pid)
+	if complete {
+		r.mu.Lock()
+		r.cache[pid] = p
+		r.mu.Unlock()
+	}
+	return p
+}
+
+// Forget drops a pid from the cache (the process exited).
+func (r *Resolver) Forget(pid uint32) {
+	r.mu.Lock()
+	delete(r.cache, pid)
+	r.mu.Unlock()
+}
+
+func (r *Resolver) resolve(pid uint32) (event.Proc, bool) {
+	dir := filepath.Join(r.procRoot, strconv.FormatUint(uint64(pid), 10))
+	p := event.Proc{PID: int(pid)}
+	exe, err := os.Readlink(filepath.Join(dir, "exe"))
+	if err != nil {
+		return p, false
+	}
+	p.Exe = strings.TrimSuffix(exe, " (deleted)")
+	p.Service = filepath.Base(p.Exe)
+	x := r.exeInfo(p.Exe, filepath.Join(dir, "exe"))
+	p.GoVersion, p.Stripped, p.CGO = x.goVersion, x.stripped, x.cgo
+	cg, err := os.ReadFile(filepath.Join(dir, "cgroup"))
+	if err != nil {
+		return p, true
+	}
+	ref, inPod := parseCgroup(string(cg))
+	if !inPod {
+		return p, true
+	}
+	if r.pods == nil {
+		return p, true
+	}
+	pm, ok := r.pods.Pod(context.Background(), ref.PodUID)
+	if !ok {
+		return p, false
+	}
+	p.Namespace, p.Pod, p.Service = pm.Namespace, pm.Name, pm.Service
+	p.Container = pm.Containers[ref.ContainerID]
+	return p, true
+}
+
+// exeInfo reads the Go version and build facts of an executable once
+// (through /proc/PID/exe, which works across mount namespaces).
+func (r *Resolver) exeInfo(exe, procExe string) exeInfo {
+	r.mu.Lock()
+	x, ok := r.exes[exe]
+	r.mu.Unlock()
+	if ok {
+		return x
+	}
+	if bi, err := buildinfo.ReadFile(procExe); err == nil {
+		x.goVersion = bi.GoVersion
+		for _, s := range bi.Settings {
+			if s.Key == "CGO_ENABLED" && s.Value == "1" {
+				x.cgo = true
+			}
+		}
+	}
+	if f, err := elf.Open(procExe); err == nil {
+		x.stripped = f.Section(".symtab") == nil
+		f.Close()
+	}
+	r.mu.Lock()
+	if len(r.exes) > 4096 {
+		clear(r.exes)
+	}
+	r.exes[exe] = x
+	r.mu.Unlock()
+	return x
+}
+
+// PodProcs returns the pids of cached processes in a pod (and container,
+// when given), for attributing pod logs to processes.
+func (r *Resolver) PodProcs(namespace, pod, container string, dst []uint32) []uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pid, p := range r.cache {
+		if p.Namespace == namespace && p.Pod == pod && (container == "" || p.Container == container) {
+			dst = append(dst, pid)
+		}
+	}
+	return dst
+}
+
+// ServiceProcs returns the pids of cached processes of a service.
+func (r *Resolver) ServiceProcs(service string, dst []uint32) []uint32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pid, p := range r.cache {
+		if p.Service == service {
+			dst = append(dst, pid)
+		}
+	}
+	return dst
+}
