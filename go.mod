@@ -3,6 +3,7 @@ module github.com/gopulse/gopulse
 go 1.25.0
 
 require (
+	github.com/grafana/grafana-foundation-sdk/go v0.0.12
 	helm.sh/helm/v3 v3.21.0
 	k8s.io/api v0.35.10
 	sigs.k8s.io/yaml v1.6.0
