@@ -37,7 +37,6 @@ var allowedHostPaths = map[string]bool{
 	"/sys/fs/bpf":      true, // pinned maps and links (hot upgrade)
 	"/var/lib/gopulse": true, // tail offsets and exporter queues
 	"/sys/kernel/btf":  false,
-	"/proc":            false,
 	"/var/log":         false,
 	"/var/log/pods":    false,
 }
@@ -251,7 +250,7 @@ func checkBundle(t *testing.T, b *bundle, port int32, wantCaps []corev1.Capabili
 			t.Errorf("mount %s: bidirectional propagation needs privileged", m.Name)
 		}
 	}
-	for _, need := range []string{"/sys/fs/bpf", "/sys/kernel/btf", "/proc", "/var/lib/gopulse"} {
+	for _, need := range []string{"/sys/fs/bpf", "/sys/kernel/btf", "/var/lib/gopulse"} {
 		found := false
 		for _, hp := range hostPaths {
 			found = found || hp == need
