@@ -46,7 +46,6 @@ require (
 	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/oauth2 v0.35.0 // indirect
-	golang.org/x/sys v0.46.0 // indirect
 	golang.org/x/term v0.44.0 // indirect
 	golang.org/x/text v0.39.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
@@ -64,3 +63,11 @@ require (
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.3.0 // indirect
 )
+
+require (
+	github.com/cilium/ebpf v0.22.0
+	golang.org/x/arch v0.30.0
+	golang.org/x/sys v0.46.0
+)
+
+tool github.com/cilium/ebpf/cmd/bpf2go

@@ -1,12 +1,478 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/probes"
 )
 
-// PLACEHOLDER: replaced by the probes work (issue 2).
+const probeUsage = `Usage: gopulse probe (--pid N | --all | --exec CMD [ARG…]) [flags]
+
+Watches Go programs' runtime with eBPF uprobes: GC cycles, every
+stop-the-world pause, goroutines and scheduling latency. Prints a table
+every second, or JSON lines with --json. With --exec, the program's stdout
+and stderr go to gopulse's stderr and gopulse exits with its status.
+
+Flags:
+`
+
+// runProbe implements 'gopulse probe'.
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("probe: not built yet")
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, probeUsage); fs.PrintDefaults() }
+	var (
+		pids     pidList
+		all      = fs.Bool("all", false, "watch every Go process (new ones are picked up)")
+		jsonOut  = fs.Bool("json", false, "write JSON lines (one event per line) instead of a table")
+		duration = fs.Duration("duration", 0, "stop after this long (0: until interrupted or the --exec program exits)")
+		trace    = fs.Bool("trace", false, "trace mode: per-goroutine create/exit/scheduling events (sampled, overhead budget)")
+		budget   = fs.Float64("budget", 0.05, "trace-mode overhead budget, fraction of one CPU")
+		verbose  = fs.Bool("v", false, "log attach details to stderr")
+	)
+	fs.Var(&pids, "pid", "watch this process (repeatable)")
+	var execArgs []string
+	for i, a := range args {
+		if a == "--exec" || a == "-exec" {
+			execArgs = args[i+1:]
+			args = args[:i]
+			break
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "probe: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	modes := 0
+	for _, on := range []bool{len(pids) > 0, *all, len(execArgs) > 0} {
+		if on {
+			modes++
+		}
+	}
+	if modes != 1 {
+		fmt.Fprintln(stderr, "probe: give exactly one of --pid, --all or --exec CMD")
+		fs.Usage()
+		return errUsage
+	}
+
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var out probeOutput
+	if *jsonOut {
+		out = newJSONOutput(stdout)
+	} else {
+		out = newTableOutput(stdout, isTerminal(stdout))
+	}
+	cfg := probes.Config{PIDs: pids, All: *all, Trace: *trace, TraceBudget: *budget}
+	m, err := probes.New(cfg, probes.Deps{Logger: logger, Sink: out})
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	defer m.Close()
+
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+
+	var cmd *exec.Cmd
+	if len(execArgs) > 0 {
+		cmd = exec.Command(execArgs[0], execArgs[1:]...)
+		cmd.Stdin = os.Stdin
+		cmd.Stdout, cmd.Stderr = stderr, stderr
+		if err := m.StartCommand(cmd, *trace); err != nil {
+			return fmt.Errorf("probe --exec %s: %w", execArgs[0], err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	var runErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runErr = m.Run(runCtx)
+	}()
+	// Table refresh / JSON flush once a second.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				out.Tick(m.Procs(), m.Stats())
+			}
+		}
+	}()
+
+	var exitErr error
+	if cmd != nil {
+		waitDone := make(chan error, 1)
+		go func() { waitDone <- cmd.Wait() }()
+		select {
+		case err := <-waitDone:
+			m.Unwatch(cmd.Process.Pid) // drains the child's remaining events
+			exitErr = childExit(err)
+		case <-ctx.Done():
+			_ = cmd.Process.Signal(os.Interrupt)
+			err := <-waitDone
+			m.Unwatch(cmd.Process.Pid)
+			exitErr = childExit(err)
+		}
+		stopRun()
+	} else {
+		<-runCtx.Done()
+	}
+	wg.Wait()
+	m.Flush()
+	out.Tick(m.Procs(), m.Stats())
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("probe: write output: %w", err)
+	}
+	if runErr != nil {
+		return fmt.Errorf("probe: %w", runErr)
+	}
+	return exitErr
 }
+
+func childExit(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code := ee.ExitCode()
+		if code < 0 {
+			code = 128 + 9 // killed by a signal
+		}
+		return exitError{code: code}
+	}
+	return err
+}
+
+type pidList []int
+
+func (p *pidList) String() string {
+	s := make([]string, len(*p))
+	for i, v := range *p {
+		s[i] = strconv.Itoa(v)
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *pidList) Set(v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("invalid pid %q", v)
+	}
+	*p = append(*p, n)
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// probeOutput receives events (HandleRuntime, under the manager's lock) and
+// a tick once a second.
+type probeOutput interface {
+	event.RuntimeSink
+	Tick(procs []probes.ProcInfo, st probes.Stats)
+	Close() error
+}
+
+// jsonOutput writes one JSON object per event. Encoding appends into one
+// reused buffer.
+type jsonOutput struct {
+	mu  sync.Mutex
+	w   *bufio.Writer
+	buf []byte
+	err error
+}
+
+func newJSONOutput(w io.Writer) *jsonOutput {
+	return &jsonOutput{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 512)}
+}
+
+func (o *jsonOutput) HandleRuntime(ev *event.Runtime) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf = appendEventJSON(o.buf[:0], ev)
+	o.buf = append(o.buf, '\n')
+	if _, err := o.w.Write(o.buf); err != nil && o.err == nil {
+		o.err = err
+	}
+}
+
+func (o *jsonOutput) Tick([]probes.ProcInfo, probes.Stats) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.w.Flush(); err != nil && o.err == nil {
+		o.err = err
+	}
+}
+
+func (o *jsonOutput) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.w.Flush(); err != nil && o.err == nil {
+		o.err = err
+	}
+	return o.err
+}
+
+// appendEventJSON appends ev as a JSON object (no trailing newline). Every
+// object has "type", "pid" and "ts" (Unix ns).
+func appendEventJSON(b []byte, ev *event.Runtime) []byte {
+	b = append(b, `{"type":"`...)
+	b = append(b, ev.Kind.String()...)
+	b = append(b, `","pid":`...)
+	b = strconv.AppendUint(b, uint64(ev.PID), 10)
+	b = appendInt(b, "ts", ev.TS)
+	switch ev.Kind {
+	case event.KindGCStart:
+		b = appendInt(b, "cycle", int64(ev.Cycle))
+		b = appendInt(b, "start_ns", ev.StartNS)
+	case event.KindGCEnd:
+		b = appendInt(b, "cycle", int64(ev.Cycle))
+		b = appendInt(b, "start_ns", ev.StartNS)
+		b = appendInt(b, "duration_ns", ev.DurationNS)
+		b = appendInt(b, "sweep_term_ns", ev.SweepTermNS)
+		b = appendInt(b, "mark_ns", ev.MarkNS)
+		b = appendInt(b, "mark_term_ns", ev.MarkTermNS)
+	case event.KindSTW:
+		b = append(b, `,"reason":"`...)
+		b = append(b, ev.Reason.String()...)
+		b = append(b, '"')
+		b = appendInt(b, "start_ns", ev.StartNS)
+		b = appendInt(b, "duration_ns", ev.DurationNS)
+		if ev.Reason.IsGC() {
+			b = appendInt(b, "cycle", int64(ev.Cycle))
+		}
+	case event.KindGoroutineCreate:
+		b = appendInt(b, "goid", int64(ev.Goid))
+		b = appendInt(b, "parent_goid", int64(ev.ParentGoid))
+		b = appendString(b, "site", ev.Site)
+	case event.KindGoroutineExit:
+		b = appendInt(b, "goid", int64(ev.Goid))
+		b = appendString(b, "site", ev.Site)
+	case event.KindSchedLatency:
+		b = appendInt(b, "goid", int64(ev.Goid))
+		b = appendInt(b, "latency_ns", ev.LatencyNS)
+	case event.KindSample:
+		b = appendInt(b, "goroutines", ev.Goroutines)
+		if h := ev.Sched; h != nil {
+			b = append(b, `,"sched_counts":[`...)
+			for i, c := range h.Counts {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendUint(b, c, 10)
+			}
+			b = append(b, ']')
+		}
+	case event.KindProcExit:
+		if ev.ExitErr != nil {
+			b = appendString(b, "error", ev.ExitErr.Error())
+		}
+	}
+	return append(b, '}')
+}
+
+func appendInt(b []byte, key string, v int64) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, v, 10)
+}
+
+func appendString(b []byte, key, v string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	b = append(b, '"')
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, `\u00`...)
+			b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// tableOutput aggregates per process and prints a table every second.
+type tableOutput struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	procs map[uint32]*procWindow
+	start time.Time
+	last  time.Time
+}
+
+type procWindow struct {
+	gcs       int
+	stws      []int64 // pause durations this window
+	stwTotal  int
+	goroutine int64
+	schedPrev []uint64
+	schedCur  []uint64
+	schedB    []float64
+	delta     []uint64
+	traceLat  []int64
+	exited    bool
+}
+
+func newTableOutput(w io.Writer, tty bool) *tableOutput {
+	now := time.Now()
+	return &tableOutput{w: w, tty: tty, procs: make(map[uint32]*procWindow), start: now, last: now}
+}
+
+func (o *tableOutput) HandleRuntime(ev *event.Runtime) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p := o.procs[ev.PID]
+	if p == nil {
+		p = &procWindow{}
+		o.procs[ev.PID] = p
+	}
+	switch ev.Kind {
+	case event.KindGCEnd:
+		p.gcs++
+	case event.KindSTW:
+		p.stws = append(p.stws, ev.DurationNS)
+		p.stwTotal++
+	case event.KindSample:
+		p.goroutine = ev.Goroutines
+		if ev.Sched != nil {
+			p.schedCur = append(p.schedCur[:0], ev.Sched.Counts...)
+			p.schedB = append(p.schedB[:0], ev.Sched.Buckets...)
+		}
+	case event.KindSchedLatency:
+		p.traceLat = append(p.traceLat, ev.LatencyNS)
+	case event.KindProcExit:
+		p.exited = true
+	}
+}
+
+func (o *tableOutput) Tick(procs []probes.ProcInfo, st probes.Stats) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := time.Now()
+	secs := now.Sub(o.last).Seconds()
+	o.last = now
+	var b strings.Builder
+	if o.tty {
+		b.WriteString("\x1b[H\x1b[2J")
+	}
+	fmt.Fprintf(&b, "gopulse probe  %s  processes=%d probes=%d events=%d lost=%d",
+		now.Format(time.TimeOnly), st.Processes, st.ProbesAttached, st.Events, st.EventsLost)
+	if st.TraceDuty > 0 {
+		fmt.Fprintf(&b, " trace_overhead=%.2f%% duty=%.0f%%", 100*st.TraceOverhead, 100*st.TraceDuty)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "%-8s %-16s %6s %7s %9s %9s %9s %9s %8s %8s %8s %s\n",
+		"PID", "EXE", "GC/s", "STW", "STW_MAX", "STW_P99", "SCHED_P50", "SCHED_P99", "G_LIVE", "G_NEW", "G_EXIT", "LEAK_SUSPECTS")
+	byPID := make(map[int]probes.ProcInfo, len(procs))
+	for _, p := range procs {
+		byPID[p.PID] = p
+	}
+	keys := make([]uint32, 0, len(o.procs))
+	for pid := range o.procs {
+		keys = append(keys, pid)
+	}
+	for _, p := range procs {
+		if _, ok := o.procs[uint32(p.PID)]; !ok {
+			keys = append(keys, uint32(p.PID))
+			o.procs[uint32(p.PID)] = &procWindow{}
+		}
+	}
+	slices.Sort(keys)
+	for _, pid := range keys {
+		w := o.procs[pid]
+		info := byPID[int(pid)]
+		slices.Sort(w.stws)
+		var maxSTW, p99 int64
+		if n := len(w.stws); n > 0 {
+			maxSTW = w.stws[n-1]
+			p99 = w.stws[min(n-1, n*99/100)]
+		}
+		p50s, p99s := "-", "-"
+		if len(w.schedCur) > 0 {
+			w.delta = probes.HistDelta(w.delta, w.schedCur, w.schedPrev)
+			if i := probes.HistQuantile(w.delta, 0.5); i >= 0 && i+1 < len(w.schedB) {
+				p50s = fmtDur(int64(w.schedB[i+1] * 1e9))
+				p99s = fmtDur(int64(w.schedB[probes.HistQuantile(w.delta, 0.99)+1] * 1e9))
+			}
+			w.schedPrev = append(w.schedPrev[:0], w.schedCur...)
+		} else if n := len(w.traceLat); n > 0 {
+			slices.Sort(w.traceLat)
+			p50s, p99s = fmtDur(w.traceLat[n/2]), fmtDur(w.traceLat[min(n-1, n*99/100)])
+		}
+		live := "-"
+		if w.goroutine > 0 {
+			live = strconv.FormatInt(w.goroutine, 10)
+		}
+		exe := info.Service
+		if w.exited {
+			exe += " (exited)"
+		}
+		sus := strings.Join(info.Suspects, ",")
+		sort.Strings(info.Suspects)
+		fmt.Fprintf(&b, "%-8d %-16.16s %6.1f %7d %9s %9s %9s %9s %8s %8d %8d %s\n",
+			pid, exe, float64(w.gcs)/secs, len(w.stws), fmtDur(maxSTW), fmtDur(p99), p50s, p99s,
+			live, info.Created, info.Exited, sus)
+		w.gcs, w.stws, w.traceLat = 0, w.stws[:0], w.traceLat[:0]
+		if w.exited {
+			delete(o.procs, pid)
+		}
+	}
+	io.WriteString(o.w, b.String())
+}
+
+func fmtDur(ns int64) string {
+	if ns <= 0 {
+		return "-"
+	}
+	return time.Duration(ns).Round(time.Microsecond).String()
+}
+
+func (o *tableOutput) Close() error { return nil }

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// gopulse runtime probes: stop-the-world pauses (default mode) and
+// goroutine transitions (trace mode) of Go programs, observed with uprobes
+// only. Function returns are seen through uprobes placed on RET
+// instructions; uretprobes are never used (they crash Go programs).
+//
+// Every struct offset and runtime-version switch is a `const volatile`
+// variable that user space sets before loading; nothing about the target's
+// layout is hard-coded here.
+#include "headers/vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "headers/gopulse.h"
+
+char __license[] SEC("license") = "Dual BSD/GPL";
+
+// Keep the record layouts in BTF so bpf2go emits their Go mirrors.
+const struct event *unused_event __attribute__((unused));
+const struct pid_cfg *unused_pid_cfg __attribute__((unused));
+
+// --- configuration, set with spec.Variables[...].Set before load ---
+
+// 1 when startTheWorldWithSema receives a worldStop (go1.22+), whose
+// startedStopping is the runtime's own pause start. 0 for go1.21, where the
+// start is taken at stopTheWorldWithSema's entry.
+const volatile u32 worldstop_abi = 1;
+// Offsets inside runtime.g (trace mode).
+const volatile u64 off_g_goid = 0;
+const volatile u64 off_g_parent_goid = 0;
+const volatile u64 off_g_gopc = 0;
+const volatile u64 off_g_startpc = 0;
+
+// --- maps ---
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+// Watched processes: uprobes attach per executable inode, so every program
+// first checks that the hitting tgid is one we watch.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, struct pid_cfg);
+} pids SEC(".maps");
+
+// Processes whose children are watched from their first instruction
+// ('gopulse probe --exec'): a child that hits a probe is added to pids with
+// its parent's template, so no event is missed between fork and attach.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, u32);
+	__type(value, struct pid_cfg);
+} parents SEC(".maps");
+
+// go1.21: stopTheWorldWithSema entry, per process (one STW at a time).
+struct stop_pending {
+	u64 start;
+	u64 reason;
+	u64 caller; // return address of startTheWorldWithSema
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, struct stop_pending);
+} stops SEC(".maps");
+
+// go1.21: the runtime's own end of the mark-termination pause, per process.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, u64);
+} markterm_end SEC(".maps");
+
+// startTheWorldWithSema entry → its RETs, per thread.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, u64);
+	__type(value, struct stop_pending);
+} starts SEC(".maps");
+
+// Trace mode: when a sampled goroutine became runnable.
+struct runnable_key {
+	u32 pid;
+	u32 pad;
+	u64 goid;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct runnable_key);
+	__type(value, u64);
+} runnable SEC(".maps");
+
+// Counters, per CPU: see the STAT_* indexes in gopulse.h.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, u32);
+	__type(value, u64);
+} stats SEC(".maps");
+
+static __always_inline void count(u32 idx)
+{
+	u64 *v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct pid_cfg *watched(u32 tgid)
+{
+	struct pid_cfg *cfg = bpf_map_lookup_elem(&pids, &tgid);
+	if (cfg)
+		return cfg;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	u32 ppid = BPF_CORE_READ(task, real_parent, tgid);
+	struct pid_cfg *tmpl = bpf_map_lookup_elem(&parents, &ppid);
+	if (!tmpl)
+		return NULL;
+	bpf_map_update_elem(&pids, &tgid, tmpl, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&pids, &tgid);
+}
+
+static __always_inline struct event *reserve(void)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		count(STAT_LOST);
+	return e;
+}
+
+static __always_inline void submit(struct event *e)
+{
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+// stopTheWorldWithSema(reason stwReason): go1.21 only.
+SEC("uprobe")
+int stw_stop_entry(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32;
+	if (!watched(tgid))
+		return 0;
+	struct stop_pending p = {
+		.start = bpf_ktime_get_ns(),
+		.reason = ctx->ax & 0xff,
+	};
+	bpf_map_update_elem(&stops, &tgid, &p, BPF_ANY);
+	return 0;
+}
+
+// go1.21 gcMarkTermination, right after `now := nanotime()`: RAX = now,
+// the end of the mark-termination pause as the runtime records it.
+SEC("uprobe")
+int markterm_now(struct pt_regs *ctx)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!watched(tgid))
+		return 0;
+	u64 now = ctx->ax;
+	bpf_map_update_elem(&markterm_end, &tgid, &now, BPF_ANY);
+	return 0;
+}
+
+// startTheWorldWithSema(now int64, w worldStop) int64 on go1.22+:
+// RAX = now, RBX = w.reason, RCX = w.startedStopping.
+SEC("uprobe")
+int stw_start_entry(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32;
+	if (!watched(tgid))
+		return 0;
+	struct stop_pending p = {};
+	if (worldstop_abi) {
+		p.start = ctx->cx;
+		p.reason = ctx->bx & 0xff;
+	} else {
+		struct stop_pending *s = bpf_map_lookup_elem(&stops, &tgid);
+		if (!s)
+			return 0;
+		p = *s;
+		bpf_map_delete_elem(&stops, &tgid);
+	}
+	// The probe sits on the prologue's PUSHQ BP: SP points at the return
+	// address, which tells a mark-phase restart (gcMarkDone) from the end
+	// of a cycle (gcMarkTermination).
+	bpf_probe_read_user(&p.caller, sizeof(p.caller), (void *)ctx->sp);
+	bpf_map_update_elem(&starts, &id, &p, BPF_ANY);
+	return 0;
+}
+
+// A RET of startTheWorldWithSema: RAX holds the runtime's own end time.
+SEC("uprobe")
+int stw_start_ret(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32;
+	struct pid_cfg *cfg = watched(tgid);
+	if (!cfg)
+		return 0;
+	struct stop_pending *p = bpf_map_lookup_elem(&starts, &id);
+	if (!p)
+		return 0;
+	struct event *e = reserve();
+	if (!e) {
+		bpf_map_delete_elem(&starts, &id);
+		return 0;
+	}
+	e->ts = bpf_ktime_get_ns();
+	e->a = p->start;
+	e->b = ctx->ax;
+	if (!worldstop_abi && p->reason == STW_GC_MARK_TERM) {
+		u64 *end = bpf_map_lookup_elem(&markterm_end, &tgid);
+		if (end) {
+			e->b = *end;
+			bpf_map_delete_elem(&markterm_end, &tgid);
+		}
+	}
+	e->c = 0;
+	e->d = p->caller;
+	e->pid = tgid;
+	e->tid = (u32)id;
+	e->kind = EV_STW;
+	e->reason = p->reason;
+	e->flags = 0;
+	e->pad = 0;
+	if (cfg->numgc_addr) {
+		u32 n = 0;
+		if (bpf_probe_read_user(&n, sizeof(n), (void *)cfg->numgc_addr) == 0) {
+			e->c = n;
+			e->flags |= EVF_NUMGC;
+		}
+	}
+	bpf_map_delete_elem(&starts, &id);
+	submit(e);
+	return 0;
+}
+
+static __always_inline int sampled(struct pid_cfg *cfg, u64 goid)
+{
+	u32 m = cfg->sample_mod;
+	if (m <= 1)
+		return 1;
+	return goid % m == 0;
+}
+
+// casgstatus(gp *g, oldval, newval uint32): RAX = gp, RBX = old, RCX = new.
+// Trace mode only; the program is attached only to processes traced.
+SEC("uprobe")
+int g_status(struct pt_regs *ctx)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct pid_cfg *cfg = watched(tgid);
+	if (!cfg || !(cfg->flags & CFG_TRACE))
+		return 0;
+	count(STAT_TRACE_HITS);
+	u64 gp = ctx->ax;
+	u32 oldv = ctx->bx & 0xffffffff;
+	u32 newv = ctx->cx & 0xffffffff;
+	u64 goid = 0;
+	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(gp + off_g_goid)))
+		return 0;
+	if (!sampled(cfg, goid))
+		return 0;
+
+	u8 kind = 0;
+	u64 b = 0;
+	if (oldv == G_DEAD && (newv == G_RUNNABLE || newv == G_WAITING)) {
+		kind = EV_GO_CREATE;
+		bpf_probe_read_user(&b, sizeof(b), (void *)(gp + off_g_parent_goid));
+		u64 gopc = 0, startpc = 0;
+		bpf_probe_read_user(&gopc, sizeof(gopc), (void *)(gp + off_g_gopc));
+		bpf_probe_read_user(&startpc, sizeof(startpc), (void *)(gp + off_g_startpc));
+		if (newv == G_RUNNABLE) {
+			struct runnable_key k = {.pid = tgid, .goid = goid};
+			u64 now = bpf_ktime_get_ns();
+			bpf_map_update_elem(&runnable, &k, &now, BPF_ANY);
+		}
+		struct event *e = reserve();
+		if (!e)
+			return 0;
+		e->ts = bpf_ktime_get_ns();
+		e->a = goid;
+		e->b = b;
+		e->c = startpc;
+		e->d = gopc;
+		e->pid = tgid;
+		e->tid = 0;
+		e->kind = kind;
+		e->reason = 0;
+		e->flags = 0;
+		e->pad = 0;
+		submit(e);
+		return 0;
+	}
+	if (newv == G_DEAD && oldv == G_RUNNING) {
+		struct runnable_key k = {.pid = tgid, .goid = goid};
+		bpf_map_delete_elem(&runnable, &k);
+		kind = EV_GO_EXIT;
+	} else if (newv == G_RUNNABLE) {
+		struct runnable_key k = {.pid = tgid, .goid = goid};
+		u64 now = bpf_ktime_get_ns();
+		bpf_map_update_elem(&runnable, &k, &now, BPF_ANY);
+		return 0;
+	} else if (oldv == G_RUNNABLE && newv == G_RUNNING) {
+		struct runnable_key k = {.pid = tgid, .goid = goid};
+		u64 *since = bpf_map_lookup_elem(&runnable, &k);
+		if (!since)
+			return 0;
+		b = bpf_ktime_get_ns() - *since;
+		bpf_map_delete_elem(&runnable, &k);
+		kind = EV_SCHED;
+	} else {
+		return 0;
+	}
+	struct event *e = reserve();
+	if (!e)
+		return 0;
+	e->ts = bpf_ktime_get_ns();
+	e->a = goid;
+	e->b = b;
+	e->c = 0;
+	e->d = 0;
+	e->pid = tgid;
+	e->tid = 0;
+	e->kind = kind;
+	e->reason = 0;
+	e->flags = 0;
+	e->pad = 0;
+	submit(e);
+	return 0;
+}

@@ -1,0 +1,113 @@
+//go:build linux && amd64
+
+package probes
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// startManager runs a Manager for the test's lifetime.
+func startManager(t testing.TB, cfg Config, deps Deps) *Manager {
+	t.Helper()
+	m, err := New(cfg, deps)
+	if err != nil {
+		t.Fatalf("new manager: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := m.Run(ctx); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("second close: %v", err)
+		}
+	})
+	return m
+}
+
+// TestGroundTruth compares what the probes see with the runtime's own
+// accounting over a window the test signals, for several builds.
+func TestGroundTruth(t *testing.T) {
+	requireBPF(t)
+	for _, c := range []struct {
+		name, toolchain, ldflags string
+	}{
+		{"go1.26", "", ""},
+		{"stripped", "", "-s -w"},
+		{"go1.21", "go1.21.13", ""},
+		{"go1.21-stripped", "go1.21.13", "-s -w"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bin := buildTarget(t, "gcload", c.toolchain, c.ldflags)
+			tg := startTarget(t, bin, "-parked", "300")
+			sink := &syncSink{}
+			m := startManager(t, Config{}, Deps{Sink: sink})
+			if err := m.Watch(tg.cmd.Process.Pid, false); err != nil {
+				t.Fatalf("watch: %v", err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			a := tg.mark(t)
+			time.Sleep(1500 * time.Millisecond)
+			b := tg.mark(t)
+			m.Flush()
+			checkWindow(t, sink.events(), a, b)
+		})
+	}
+}
+
+func checkWindow(t *testing.T, evs []event.Runtime, a, b snapshot) {
+	t.Helper()
+	var ends, pauses int
+	var total int64
+	var lastCycle uint32
+	for _, e := range evs {
+		if e.StartNS <= a.UnixNS || e.StartNS >= b.UnixNS {
+			continue
+		}
+		switch {
+		case e.Kind == event.KindGCEnd:
+			ends++
+			lastCycle = e.Cycle
+		case e.Kind == event.KindSTW && e.Reason.IsGC():
+			pauses++
+			total += e.DurationNS
+		}
+	}
+	wantCycles := int(b.GCCycles - a.GCCycles)
+	wantPauses := int(b.PauseCount - a.PauseCount)
+	wantTotal := int64(b.PauseTotalNS - a.PauseTotalNS)
+	t.Logf("window: gc cycles %d (runtime %d), gc pauses %d (runtime %d), pause total %v (runtime %v)",
+		ends, wantCycles, pauses, wantPauses, time.Duration(total), time.Duration(wantTotal))
+	if wantCycles < 5 {
+		t.Fatalf("target ran only %d GC cycles in the window", wantCycles)
+	}
+	if ends != wantCycles {
+		t.Errorf("GC cycles = %d, runtime says %d", ends, wantCycles)
+	}
+	if uint64(lastCycle) != b.GCCycles {
+		t.Errorf("last cycle number = %d, runtime's count is %d", lastCycle, b.GCCycles)
+	}
+	if pauses != wantPauses {
+		t.Errorf("GC STW pauses = %d, runtime pause histogram counts %d", pauses, wantPauses)
+	}
+	if diff := math.Abs(float64(total-wantTotal)) / float64(wantTotal); diff > 0.05 {
+		t.Errorf("total pause %v differs from the runtime's %v by %.1f%% (> 5%%)",
+			time.Duration(total), time.Duration(wantTotal), 100*diff)
+	}
+}

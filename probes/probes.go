@@ -1,0 +1,119 @@
+package probes
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// Errors returned by the Manager. Binary-level problems (not a Go program,
+// no symbols, unknown offsets) wrap the sentinels of probes/gobin.
+var (
+	// ErrNotSupported is returned on platforms without the BPF programs
+	// (anything but linux/amd64).
+	ErrNotSupported = errors.New("runtime probes are only supported on linux/amd64")
+	// ErrProcessExited: the process went away before or during attach.
+	ErrProcessExited = errors.New("process exited")
+	// ErrClosed: the Manager was closed.
+	ErrClosed = errors.New("probes manager closed")
+)
+
+// Config configures a Manager. The zero value watches nothing until Watch is
+// called; set All to discover every Go process on the machine.
+type Config struct {
+	// PIDs are watched from the start.
+	PIDs []int
+	// All discovers every Go process (rescanned every RescanInterval).
+	All bool
+	// Trace enables trace mode (per-goroutine events) for every watched
+	// process. Watch can enable it per process.
+	Trace bool
+	// TraceBudget is the trace-mode overhead budget as a fraction of one
+	// CPU (default 0.05).
+	TraceBudget float64
+	// TraceHitCost is the cost of one trace probe hit in the target, used
+	// to estimate the overhead (default 750ns, measured on this machine
+	// kind: see BENCHMARKS.md).
+	TraceHitCost time.Duration
+	// TraceSample keeps one goroutine in TraceSample (by goid) in BPF
+	// (default 1: all).
+	TraceSample uint32
+	// RingBytes is the ring buffer size (default 8 MiB, 64 MiB with Trace).
+	RingBytes int
+	// PollInterval is how often the ring buffer is drained (default 10ms).
+	PollInterval time.Duration
+	// RescanInterval is how often processes are rescanned (default 1s).
+	RescanInterval time.Duration
+	// Leak tunes goroutine-leak detection in trace mode.
+	Leak LeakConfig
+}
+
+func (c *Config) defaults() {
+	if c.TraceBudget <= 0 {
+		c.TraceBudget = 0.05
+	}
+	if c.TraceHitCost <= 0 {
+		c.TraceHitCost = 750 * time.Nanosecond
+	}
+	if c.TraceSample == 0 {
+		c.TraceSample = 1
+	}
+	if c.RingBytes <= 0 {
+		c.RingBytes = 8 << 20
+		if c.Trace {
+			c.RingBytes = 64 << 20
+		}
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 10 * time.Millisecond
+	}
+	if c.RescanInterval <= 0 {
+		c.RescanInterval = time.Second
+	}
+}
+
+// Sampler reads a process's own runtime accounting (live goroutines,
+// scheduling-latency histogram) and fills ev as a KindSample event. The
+// probes/rtstate package provides one; nil disables default-mode samples.
+type Sampler interface {
+	Sample(pid int, ev *event.Runtime) error
+}
+
+// Deps are the Manager's collaborators.
+type Deps struct {
+	Logger *slog.Logger
+	// Sink receives every event. Events are only valid during the call.
+	Sink event.RuntimeSink
+	// Sampler is called for each watched process every SampleInterval
+	// (optional).
+	Sampler Sampler
+	// SampleInterval defaults to 1s.
+	SampleInterval time.Duration
+}
+
+// Stats are the Manager's own counters.
+type Stats struct {
+	ProbesAttached int    // uprobe links currently attached
+	Processes      int    // processes currently watched
+	EventsLost     uint64 // ring-buffer reservations that failed
+	Events         uint64 // records decoded
+	// TraceOverhead is the estimated trace-mode overhead over the last
+	// window: hits × TraceHitCost / wall time (fraction of one CPU).
+	TraceOverhead float64
+	// TraceDuty is the fraction of time the trace probes were attached in
+	// the last window (the budget is held by detaching them).
+	TraceDuty float64
+	TraceHits uint64
+}
+
+// ProcInfo describes a watched process (for display).
+type ProcInfo struct {
+	event.Proc
+	Trace      bool
+	Created    uint64
+	Exited     uint64
+	Suspects   []string
+	AttachedAt time.Time
+}

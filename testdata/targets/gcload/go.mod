@@ -1,0 +1,3 @@
+module gcload
+
+go 1.21

@@ -1,0 +1,219 @@
+// Command gcload is a target program for gopulse's probe tests and
+// benchmarks. It keeps the GC busy (allocation), churns goroutines, keeps a
+// pool of parked goroutines alive and can leak goroutines on purpose.
+//
+// Ground truth: each line "mark" on stdin quiesces the workload, reads the
+// runtime's own accounting (runtime/metrics, plus MemStats.PauseTotalNs for
+// the exact pause sum) and prints it as one JSON line on stdout, then
+// resumes. "quit" exits. With -work N it instead runs a fixed amount of work
+// and prints the elapsed wall time (benchmarks).
+//
+// It has its own go.mod (go 1.21) so it builds with GOTOOLCHAIN=go1.21.13.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+var sink atomic.Pointer[[]byte]
+
+type snapshot struct {
+	UnixNS        int64     `json:"unix_ns"`
+	GCCycles      uint64    `json:"gc_cycles"`
+	PauseCount    uint64    `json:"gc_pause_count"`
+	PauseTotalNS  uint64    `json:"gc_pause_total_ns"`
+	PauseHistName string    `json:"gc_pause_metric"`
+	Goroutines    uint64    `json:"goroutines"`
+	SchedCounts   []uint64  `json:"sched_counts"`
+	SchedBuckets  []float64 `json:"sched_buckets"`
+	PauseCounts   []uint64  `json:"pause_counts"`
+	PauseBuckets  []float64 `json:"pause_buckets"`
+}
+
+func main() {
+	allocWorkers := flag.Int("alloc", 1, "allocating goroutines (GC load)")
+	churn := flag.Bool("churn", true, "create short-lived goroutines continuously")
+	parked := flag.Int("parked", 500, "goroutines parked for the whole run")
+	leak := flag.Int("leak", 0, "goroutines leaked per second (never exit)")
+	work := flag.Int("work", 0, "benchmark: run this many work units, print the wall time and exit")
+	flag.Parse()
+
+	if *work > 0 {
+		bench(*work, *allocWorkers, *churn)
+		return
+	}
+
+	var paused atomic.Bool
+	var active sync.WaitGroup
+	stop := make(chan struct{})
+	for i := 0; i < *parked; i++ {
+		go func() { <-stop }()
+	}
+	for i := 0; i < *allocWorkers; i++ {
+		go loop(&paused, &active, allocate)
+	}
+	if *churn {
+		go loop(&paused, &active, churnOnce)
+	}
+	if *leak > 0 {
+		go leaker(&paused, *leak, stop)
+	}
+
+	pauseName := "/sched/pauses/total/gc:seconds"
+	if !haveMetric(pauseName) {
+		pauseName = "/gc/pauses:seconds" // go1.21
+	}
+	in := bufio.NewScanner(os.Stdin)
+	out := json.NewEncoder(os.Stdout)
+	fmt.Println(`{"ready":true}`)
+	for in.Scan() {
+		switch in.Text() {
+		case "mark":
+			paused.Store(true)
+			time.Sleep(60 * time.Millisecond) // let workers idle and a running GC finish
+			s := read(pauseName)
+			if err := out.Encode(s); err != nil {
+				os.Exit(1)
+			}
+			time.Sleep(40 * time.Millisecond)
+			paused.Store(false)
+		case "quit":
+			return
+		}
+	}
+}
+
+func haveMetric(name string) bool {
+	for _, d := range metrics.All() {
+		if d.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func read(pauseName string) snapshot {
+	samples := []metrics.Sample{
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: pauseName},
+		{Name: "/sched/goroutines:goroutines"},
+		{Name: "/sched/latencies:seconds"},
+	}
+	metrics.Read(samples)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s := snapshot{UnixNS: time.Now().UnixNano(), PauseHistName: pauseName}
+	s.GCCycles = samples[0].Value.Uint64()
+	ph := samples[1].Value.Float64Histogram()
+	for _, c := range ph.Counts {
+		s.PauseCount += c
+	}
+	s.PauseCounts, s.PauseBuckets = ph.Counts, finite(ph.Buckets)
+	s.PauseTotalNS = ms.PauseTotalNs
+	s.Goroutines = samples[2].Value.Uint64()
+	sh := samples[3].Value.Float64Histogram()
+	s.SchedCounts, s.SchedBuckets = sh.Counts, finite(sh.Buckets)
+	return s
+}
+
+// finite replaces ±Inf bucket bounds, which JSON cannot carry.
+func finite(b []float64) []float64 {
+	out := make([]float64, len(b))
+	for i, v := range b {
+		switch {
+		case math.IsInf(v, -1):
+			out[i] = -1
+		case math.IsInf(v, 1):
+			out[i] = 1e9
+		default:
+			out[i] = v
+		}
+	}
+	return out
+}
+
+func loop(paused *atomic.Bool, active *sync.WaitGroup, f func()) {
+	for {
+		if paused.Load() {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		f()
+	}
+}
+
+// allocate makes garbage: about 1 MiB per call in small objects.
+func allocate() {
+	for i := 0; i < 256; i++ {
+		b := make([]byte, 4096)
+		b[0] = byte(i)
+		sink.Store(&b)
+	}
+}
+
+// churnOnce starts 64 short-lived goroutines and waits for them.
+func churnOnce() {
+	var wg sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			b := make([]byte, 128)
+			b[0] = 1
+			sink.Store(&b)
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+}
+
+func leaker(paused *atomic.Bool, perSec int, stop chan struct{}) {
+	t := time.NewTicker(time.Second / time.Duration(perSec))
+	defer t.Stop()
+	for range t.C {
+		if paused.Load() {
+			continue
+		}
+		go leaked(stop)
+	}
+}
+
+//go:noinline
+func leaked(stop chan struct{}) { <-stop }
+
+// bench runs n work units and prints the elapsed wall time in ns.
+func bench(n, allocWorkers int, churn bool) {
+	start := time.Now()
+	var wg sync.WaitGroup
+	per := n / max(1, allocWorkers)
+	for w := 0; w < allocWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				if churn {
+					churnOnce()
+				} else {
+					allocate()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("{\"elapsed_ns\":%d,\"gc_cycles\":%d}\n", time.Since(start).Nanoseconds(), gcCycles())
+}
+
+func gcCycles() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
