@@ -212,4 +212,3 @@ type stuckSource struct{ release chan struct{} }
 func (s stuckSource) Run(context.Context) error { <-s.release; return nil }
 func (s stuckSource) Procs() []event.Proc       { return nil }
 func (s stuckSource) Close() error              { return nil }
-
