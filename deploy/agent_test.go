@@ -44,7 +44,10 @@ func TestAgentAcceptsConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildAgent(t)
+	bin := os.Getenv("GOPULSE_AGENT_BIN") // a prebuilt agent, to try a branch
+	if bin == "" {
+		bin = buildAgent(t)
+	}
 	dir := t.TempDir()
 	for name, b := range map[string]*bundle{"manifest": plain, "chart": rendered} {
 		file := filepath.Join(dir, name+".yaml")
