@@ -79,6 +79,15 @@ struct {
 	__type(value, u64);
 } markterm_end SEC(".maps");
 
+// go1.21: the runtime's own start of the next pause (work.pauseStart), per
+// process.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, u32);
+	__type(value, u64);
+} pause_start SEC(".maps");
+
 // startTheWorldWithSema entry → its RETs, per thread.
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -154,6 +163,11 @@ int stw_stop_entry(struct pt_regs *ctx)
 		.start = bpf_ktime_get_ns(),
 		.reason = ctx->ax & 0xff,
 	};
+	u64 *start = bpf_map_lookup_elem(&pause_start, &tgid);
+	if (start) {
+		p.start = *start;
+		bpf_map_delete_elem(&pause_start, &tgid);
+	}
 	bpf_map_update_elem(&stops, &tgid, &p, BPF_ANY);
 	return 0;
 }
@@ -171,30 +185,91 @@ int markterm_now(struct pt_regs *ctx)
 	return 0;
 }
 
+// go1.21 gcStart and gcMarkDone, right after `now := nanotime()` that
+// becomes work.pauseStart: RAX = the start of the pause to come.
+SEC("uprobe")
+int pause_start_now(struct pt_regs *ctx)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!watched(tgid))
+		return 0;
+	u64 now = ctx->ax;
+	bpf_map_update_elem(&pause_start, &tgid, &now, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void emit_stw(struct pid_cfg *cfg, u64 id, struct stop_pending *p, u64 end)
+{
+	struct event *e = reserve();
+	if (!e)
+		return;
+	e->ts = bpf_ktime_get_ns();
+	e->a = p->start;
+	e->b = end;
+	e->c = 0;
+	e->d = p->caller;
+	e->g = 0;
+	e->pid = id >> 32;
+	e->tid = (u32)id;
+	e->kind = EV_STW;
+	e->reason = p->reason;
+	e->flags = 0;
+	e->pad = 0;
+	if (cfg->numgc_addr) {
+		u32 n = 0;
+		if (bpf_probe_read_user(&n, sizeof(n), (void *)cfg->numgc_addr) == 0) {
+			e->c = n;
+			e->flags |= EVF_NUMGC;
+		}
+	}
+	submit(e);
+}
+
 // startTheWorldWithSema(now int64, w worldStop) int64 on go1.22+:
-// RAX = now, RBX = w.reason, RCX = w.startedStopping.
+// RAX = now, RBX = w.reason, RCX = w.startedStopping. go1.21:
+// startTheWorldWithSema() int64, the start comes from stw_stop_entry.
+//
+// When the end of the pause is already known here (go1.22+ callers that
+// pass now, i.e. gcMarkTermination; go1.21 mark termination), the event is
+// sent at once: other Ps already run user code before this function
+// returns, and a program that exits right after its last GC would take the
+// RET probe's event with it.
 SEC("uprobe")
 int stw_start_entry(struct pt_regs *ctx)
 {
 	u64 id = bpf_get_current_pid_tgid();
 	u32 tgid = id >> 32;
-	if (!watched(tgid))
+	struct pid_cfg *cfg = watched(tgid);
+	if (!cfg)
 		return 0;
 	struct stop_pending p = {};
+	u64 end = 0;
 	if (worldstop_abi) {
 		p.start = ctx->cx;
 		p.reason = ctx->bx & 0xff;
+		end = ctx->ax;
 	} else {
 		struct stop_pending *s = bpf_map_lookup_elem(&stops, &tgid);
 		if (!s)
 			return 0;
 		p = *s;
 		bpf_map_delete_elem(&stops, &tgid);
+		if (p.reason == STW_GC_MARK_TERM) {
+			u64 *e = bpf_map_lookup_elem(&markterm_end, &tgid);
+			if (e) {
+				end = *e;
+				bpf_map_delete_elem(&markterm_end, &tgid);
+			}
+		}
 	}
 	// The probe sits on the prologue's PUSHQ BP: SP points at the return
 	// address, which tells a mark-phase restart (gcMarkDone) from the end
 	// of a cycle (gcMarkTermination).
 	bpf_probe_read_user(&p.caller, sizeof(p.caller), (void *)ctx->sp);
+	if (end) {
+		emit_stw(cfg, id, &p, end);
+		return 0;
+	}
 	bpf_map_update_elem(&starts, &id, &p, BPF_ANY);
 	return 0;
 }
@@ -211,38 +286,9 @@ int stw_start_ret(struct pt_regs *ctx)
 	struct stop_pending *p = bpf_map_lookup_elem(&starts, &id);
 	if (!p)
 		return 0;
-	struct event *e = reserve();
-	if (!e) {
-		bpf_map_delete_elem(&starts, &id);
-		return 0;
-	}
-	e->ts = bpf_ktime_get_ns();
-	e->a = p->start;
-	e->b = ctx->ax;
-	if (!worldstop_abi && p->reason == STW_GC_MARK_TERM) {
-		u64 *end = bpf_map_lookup_elem(&markterm_end, &tgid);
-		if (end) {
-			e->b = *end;
-			bpf_map_delete_elem(&markterm_end, &tgid);
-		}
-	}
-	e->c = 0;
-	e->d = p->caller;
-	e->pid = tgid;
-	e->tid = (u32)id;
-	e->kind = EV_STW;
-	e->reason = p->reason;
-	e->flags = 0;
-	e->pad = 0;
-	if (cfg->numgc_addr) {
-		u32 n = 0;
-		if (bpf_probe_read_user(&n, sizeof(n), (void *)cfg->numgc_addr) == 0) {
-			e->c = n;
-			e->flags |= EVF_NUMGC;
-		}
-	}
+	struct stop_pending copy = *p;
 	bpf_map_delete_elem(&starts, &id);
-	submit(e);
+	emit_stw(cfg, id, &copy, ctx->ax);
 	return 0;
 }
 
@@ -294,6 +340,7 @@ int g_status(struct pt_regs *ctx)
 		e->b = b;
 		e->c = startpc;
 		e->d = gopc;
+		e->g = gp;
 		e->pid = tgid;
 		e->tid = 0;
 		e->kind = kind;
@@ -331,6 +378,7 @@ int g_status(struct pt_regs *ctx)
 	e->b = b;
 	e->c = 0;
 	e->d = 0;
+	e->g = 0;
 	e->pid = tgid;
 	e->tid = 0;
 	e->kind = kind;

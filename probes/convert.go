@@ -31,7 +31,7 @@ type procDecoder struct {
 	sites   SiteResolver
 	siteOf  map[uint64]string // pc → interned function name
 	restart map[uint64]bool   // startTheWorldWithSema caller pc → in gcMarkDone
-	liveOf  map[uint64]string // sampled live goroutine → site
+	liveOf  map[uint64]liveG  // sampled live goroutine (goid) → where it lives
 	leaks   *LeakDetector
 	created uint64
 	exited  uint64
@@ -45,7 +45,7 @@ func newProcDecoder(pid uint32, monoToRT int64, seed uint32, sites SiteResolver,
 		sites:    sites,
 		siteOf:   make(map[uint64]string),
 		restart:  make(map[uint64]bool),
-		liveOf:   make(map[uint64]string),
+		liveOf:   make(map[uint64]liveG),
 		leaks:    leaks,
 	}
 }
@@ -60,7 +60,7 @@ func (d *procDecoder) handle(r *rawEvent, ev *event.Runtime, sink event.RuntimeS
 		if site == "" {
 			site = d.site(r.C)
 		}
-		d.liveOf[r.A] = site
+		d.liveOf[r.A] = liveG{site: site, g: r.G}
 		d.created++
 		if d.leaks != nil {
 			d.leaks.Created(site)
@@ -69,8 +69,9 @@ func (d *procDecoder) handle(r *rawEvent, ev *event.Runtime, sink event.RuntimeS
 			Goid: r.A, ParentGoid: r.B, Site: site}
 		sink.HandleRuntime(ev)
 	case evGoExit:
-		site, ok := d.liveOf[r.A]
-		if ok {
+		var site string
+		if lg, ok := d.liveOf[r.A]; ok {
+			site = lg.site
 			delete(d.liveOf, r.A)
 			if d.leaks != nil {
 				d.leaks.Exited(site)
@@ -169,6 +170,41 @@ func (d *procDecoder) stw(r *rawEvent, ev *event.Runtime, sink event.RuntimeSink
 	d.inGC = false
 	sink.HandleRuntime(ev)
 }
+
+// liveG is a goroutine seen created and not yet seen exiting.
+type liveG struct {
+	site string
+	g    uint64 // address of its runtime.g
+}
+
+// gReader reads a goroutine's id and status from the target's memory.
+type gReader func(g uint64) (goid uint64, status uint32, ok bool)
+
+// reconcile drops goroutines that exited without their exit being seen
+// (trace probes are detached part of the time to hold the overhead budget):
+// a g that is dead or now holds another goroutine has exited. It returns how
+// many were dropped.
+func (d *procDecoder) reconcile(read gReader) int {
+	n := 0
+	for goid, lg := range d.liveOf {
+		id, status, ok := read(lg.g)
+		if ok && id == goid && status&^gScan != gDead {
+			continue
+		}
+		delete(d.liveOf, goid)
+		if d.leaks != nil {
+			d.leaks.Exited(lg.site)
+		}
+		d.exited++
+		n++
+	}
+	return n
+}
+
+const (
+	gDead = 6      // runtime._Gdead
+	gScan = 0x1000 // runtime._Gscan
+)
 
 // stats returns the trace-mode goroutine counters.
 func (d *procDecoder) goroutineCounts() (created, exited uint64) { return d.created, d.exited }

@@ -138,8 +138,8 @@ func TestDecoderGoroutines(t *testing.T) {
 }
 
 func TestDecodeRecord(t *testing.T) {
-	if rawEventSize != 56 {
-		t.Fatalf("rawEvent is %d bytes, want 56 (struct event in bpf/headers/gopulse.h)", rawEventSize)
+	if rawEventSize != 64 {
+		t.Fatalf("rawEvent is %d bytes, want 64 (struct event in bpf/headers/gopulse.h)", rawEventSize)
 	}
 	buf := make([]byte, 64)
 	want := rawEvent{TS: 1, A: 2, B: 3, C: 4, D: 5, PID: 6, TID: 7, Kind: evSTW, Reason: 2, Flags: evfNumGC}
@@ -195,4 +195,36 @@ func BenchmarkDecodeAggregate(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(i), "ns/record")
+}
+
+func TestDecoderReconcile(t *testing.T) {
+	var c collect
+	leaks := NewLeakDetector(LeakConfig{})
+	d := newProcDecoder(7, 0, 0, syms, leaks)
+	var ev event.Runtime
+	for _, r := range []rawEvent{
+		{Kind: evGoCreate, PID: 7, A: 20, D: pcGoStmt, G: 0xa000},
+		{Kind: evGoCreate, PID: 7, A: 21, D: pcGoStmt, G: 0xb000},
+		{Kind: evGoCreate, PID: 7, A: 22, D: pcGoStmt, G: 0xc000},
+	} {
+		d.handle(&r, &ev, &c)
+	}
+	mem := map[uint64]struct {
+		goid   uint64
+		status uint32
+	}{
+		0xa000: {20, 4},     // still waiting
+		0xb000: {21, gDead}, // exited unseen
+		0xc000: {99, 2},     // g reused by another goroutine
+	}
+	n := d.reconcile(func(g uint64) (uint64, uint32, bool) {
+		v, ok := mem[g]
+		return v.goid, v.status, ok
+	})
+	if n != 2 || leaks.Live("main.serve") != 1 {
+		t.Fatalf("dropped %d, live %d; want 2, 1", n, leaks.Live("main.serve"))
+	}
+	if _, ex := d.goroutineCounts(); ex != 2 {
+		t.Errorf("exited = %d, want 2", ex)
+	}
 }

@@ -20,6 +20,7 @@ type gopulseEvent struct {
 	B      uint64
 	C      uint64
 	D      uint64
+	G      uint64
 	Pid    uint32
 	Tid    uint32
 	Kind   uint8
@@ -56,6 +57,7 @@ const (
 	gopulseMapEvents          = "events"
 	gopulseMapMarktermEnd     = "markterm_end"
 	gopulseMapParents         = "parents"
+	gopulseMapPauseStart      = "pause_start"
 	gopulseMapPids            = "pids"
 	gopulseMapRunnable        = "runnable"
 	gopulseMapStarts          = "starts"
@@ -63,6 +65,7 @@ const (
 	gopulseMapStops           = "stops"
 	gopulseProgG_status       = "g_status"
 	gopulseProgMarktermNow    = "markterm_now"
+	gopulseProgPauseStartNow  = "pause_start_now"
 	gopulseProgStwStartEntry  = "stw_start_entry"
 	gopulseProgStwStartRet    = "stw_start_ret"
 	gopulseProgStwStopEntry   = "stw_stop_entry"
@@ -119,6 +122,7 @@ type gopulseSpecs struct {
 type gopulseProgramSpecs struct {
 	G_status      *ebpf.ProgramSpec `ebpf:"g_status"`
 	MarktermNow   *ebpf.ProgramSpec `ebpf:"markterm_now"`
+	PauseStartNow *ebpf.ProgramSpec `ebpf:"pause_start_now"`
 	StwStartEntry *ebpf.ProgramSpec `ebpf:"stw_start_entry"`
 	StwStartRet   *ebpf.ProgramSpec `ebpf:"stw_start_ret"`
 	StwStopEntry  *ebpf.ProgramSpec `ebpf:"stw_stop_entry"`
@@ -131,6 +135,7 @@ type gopulseMapSpecs struct {
 	Events      *ebpf.MapSpec `ebpf:"events"`
 	MarktermEnd *ebpf.MapSpec `ebpf:"markterm_end"`
 	Parents     *ebpf.MapSpec `ebpf:"parents"`
+	PauseStart  *ebpf.MapSpec `ebpf:"pause_start"`
 	Pids        *ebpf.MapSpec `ebpf:"pids"`
 	Runnable    *ebpf.MapSpec `ebpf:"runnable"`
 	Starts      *ebpf.MapSpec `ebpf:"starts"`
@@ -174,6 +179,7 @@ type gopulseMaps struct {
 	Events      *ebpf.Map `ebpf:"events"`
 	MarktermEnd *ebpf.Map `ebpf:"markterm_end"`
 	Parents     *ebpf.Map `ebpf:"parents"`
+	PauseStart  *ebpf.Map `ebpf:"pause_start"`
 	Pids        *ebpf.Map `ebpf:"pids"`
 	Runnable    *ebpf.Map `ebpf:"runnable"`
 	Starts      *ebpf.Map `ebpf:"starts"`
@@ -186,6 +192,7 @@ func (m *gopulseMaps) Close() error {
 		m.Events,
 		m.MarktermEnd,
 		m.Parents,
+		m.PauseStart,
 		m.Pids,
 		m.Runnable,
 		m.Starts,
@@ -213,6 +220,7 @@ type gopulseVariables struct {
 type gopulsePrograms struct {
 	G_status      *ebpf.Program `ebpf:"g_status"`
 	MarktermNow   *ebpf.Program `ebpf:"markterm_now"`
+	PauseStartNow *ebpf.Program `ebpf:"pause_start_now"`
 	StwStartEntry *ebpf.Program `ebpf:"stw_start_entry"`
 	StwStartRet   *ebpf.Program `ebpf:"stw_start_ret"`
 	StwStopEntry  *ebpf.Program `ebpf:"stw_stop_entry"`
@@ -222,6 +230,7 @@ func (p *gopulsePrograms) Close() error {
 	return _GopulseClose(
 		p.G_status,
 		p.MarktermNow,
+		p.PauseStartNow,
 		p.StwStartEntry,
 		p.StwStartRet,
 		p.StwStopEntry,

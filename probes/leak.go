@@ -67,7 +67,8 @@ func (l *LeakDetector) Live(site string) int64 {
 
 // Tick closes a window and re-evaluates every site. A site is a suspect
 // when its live count did not shrink at any of the last Windows ticks and
-// grew by at least MinGrowth over them. Sites with no live goroutines are
+// grew by at least MinGrowth over them (trace mode sees only part of the
+// time, so a window without growth does not clear a suspect). Sites with no live goroutines are
 // forgotten.
 func (l *LeakDetector) Tick() {
 	for name, s := range l.sites {
@@ -86,7 +87,7 @@ func (l *LeakDetector) Tick() {
 		}
 		grows := true
 		for i := 1; i < len(s.history); i++ {
-			if s.history[i] <= s.history[i-1] {
+			if s.history[i] < s.history[i-1] {
 				grows = false
 				break
 			}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/probes/gobin"
+	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
 // Manager discovers Go processes, attaches the runtime probes to their
@@ -41,9 +43,11 @@ type Manager struct {
 	rd       *ringbuf.Reader
 	rec      ringbuf.Record
 	ev       event.Runtime
+	rts      rtstate.Sample
 	exes     map[exeKey]*exeProbes
 	procs    map[uint32]*watchedProc
 	rejected map[exeKey]error // --all: executables that cannot be probed
+	infos    map[exeKey]*binInfo
 	monoToRT int64
 
 	attached  atomic.Int64
@@ -53,9 +57,15 @@ type Manager struct {
 	traceDuty atomic.Uint64 // float64 bits
 	traceHits atomic.Uint64
 
+	// Trace-mode duty cycle (see traceWindow).
 	lastHits   uint64
 	lastWindow time.Time
 	duty       float64
+	fullCost   float64 // smoothed trace cost per second while attached
+	traceOn    bool
+	onSince    time.Time
+	onAccum    time.Duration
+	dutyTimer  *time.Timer
 }
 
 // exeProbes is one executable with its loaded programs and links.
@@ -70,6 +80,7 @@ type exeProbes struct {
 	trace    []link.Link
 	traceOff uint64 // file offset of the casgstatus entry probe, 0 if unavailable
 	numgc    uint64 // link-time address of runtime.memstats.numgc, 0 if unknown
+	offs     gobin.Offsets
 	procs    int
 }
 
@@ -80,7 +91,10 @@ type watchedProc struct {
 	dec   *procDecoder
 	info  ProcInfo
 	leaks *LeakDetector
-	child bool // started by StartCommand: reaped by its owner
+	state *rtstate.Reader // nil when the runtime state cannot be read
+	child bool            // started by StartCommand: reaped by its owner
+
+	stateTries int // StartCommand children: rtstate.Open attempts
 }
 
 // New loads nothing yet but creates the shared maps and the ring-buffer
@@ -108,6 +122,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		exes:     make(map[exeKey]*exeProbes),
 		procs:    make(map[uint32]*watchedProc),
 		rejected: make(map[exeKey]error),
+		infos:    make(map[exeKey]*binInfo),
 		duty:     1,
 	}
 	for name, ms := range spec.Maps {
@@ -244,6 +259,9 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	if x == nil {
 		x, err = m.prepare(path, key)
 		if err != nil {
+			if s, serr := procStartTime(pid); serr != nil || s != start {
+				return fmt.Errorf("watch pid %d: %w during attach: %w", pid, ErrProcessExited, err)
+			}
 			return fmt.Errorf("watch pid %d: %w", pid, err)
 		}
 		m.exes[key] = x
@@ -253,10 +271,13 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		m.releaseExe(x)
 		return fmt.Errorf("watch pid %d: %w", pid, err)
 	}
-	if trace && x.trace == nil {
+	if trace && x.trace == nil && (m.traceOn || !m.anyTraced()) {
 		if err := m.attachTrace(x); err != nil {
 			m.releaseExe(x)
 			return fmt.Errorf("watch pid %d: %w", pid, err)
+		}
+		if !m.traceOn {
+			m.traceOn, m.onSince = true, time.Now()
 		}
 	}
 	if err := m.shared["pids"].Put(uint32(pid), cfg); err != nil {
@@ -274,8 +295,24 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	if trace {
 		leaks = NewLeakDetector(m.cfg.Leak)
 	}
-	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child,
-		dec: newProcDecoder(uint32(pid), m.monoToRT, 0, x.bin, leaks)}
+	// The runtime's own accounting: live goroutines and scheduling latency
+	// for KindSample, and the GC count to number cycles from when the
+	// probes cannot read memstats.numgc themselves.
+	var seed uint32
+	state, err := rtstate.Open(pid, x.bin)
+	if err != nil {
+		if !child {
+			m.log.Info("runtime state unavailable: no goroutine/scheduling samples", "pid", pid, "err", err)
+		}
+		state = nil // a child that has just exec'd has no runtime yet: retried in sample
+	} else if x.numgc == 0 {
+		var s rtstate.Sample
+		if err := state.Read(&s); err == nil {
+			seed = s.GCCycles
+		}
+	}
+	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
+		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, x.bin, leaks)}
 	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
 		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
 	p.info.Service = baseName(p.info.Exe)
@@ -331,18 +368,46 @@ func goMinor(v string) (int, error) {
 	return n, nil
 }
 
-// prepare analyses an executable, loads its programs and attaches the
-// default-mode probes.
-func (m *Manager) prepare(path string, key exeKey) (x *exeProbes, err error) {
+// binInfo is what the probes need from an executable. It is computed once
+// per executable (inode) and kept while the Manager lives, so re-attaching
+// costs only the BPF load and the attach.
+type binInfo struct {
+	bin        *gobin.Binary
+	goMinor    int
+	offs       gobin.Offsets
+	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
+	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
+	pauseStart []uint64 // go1.21: gcStart and gcMarkDone after nanotime()
+	startEntry uint64   // startTheWorldWithSema entry probe
+	startRets  []uint64 // its RET instructions
+	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
+	numgc      uint64   // link-time address of memstats.numgc, 0 if unknown
+}
+
+const (
+	symStart = "runtime.startTheWorldWithSema"
+	symStop  = "runtime.stopTheWorldWithSema"
+)
+
+// analyze inspects the executable at path (cached by key).
+func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
+	if bi := m.infos[key]; bi != nil {
+		return bi, nil
+	}
 	bin, err := gobin.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			bin.Close()
-		}
-	}()
+	bi, err := m.analyzeBinary(bin)
+	if err != nil {
+		bin.Close()
+		return nil, err
+	}
+	m.infos[key] = bi
+	return bi, nil
+}
+
+func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 	minor, err := goMinor(bin.GoVersion)
 	if err != nil {
 		return nil, err
@@ -350,84 +415,105 @@ func (m *Manager) prepare(path string, key exeKey) (x *exeProbes, err error) {
 	if minor < 21 {
 		return nil, fmt.Errorf("%s is not supported (need go1.21 or later): %w", bin.GoVersion, gobin.ErrUnknownOffsets)
 	}
-	offs, err := bin.Offsets()
-	if err != nil {
+	bi := &binInfo{bin: bin, goMinor: minor}
+	if bi.offs, err = bin.Offsets(); err != nil {
 		return nil, fmt.Errorf("struct offsets for %s: %w", bin.GoVersion, err)
 	}
-	xp := &exeProbes{key: key, path: path, bin: bin, goMinor: minor}
-	x = xp
-	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && offs.MemstatsNumGC > 0 {
-		x.numgc = vaddr + uint64(offs.MemstatsNumGC)
-	} else {
-		m.log.Debug("runtime.memstats.numgc not found: GC cycles are counted from attach", "exe", path, "err", err)
+	if bi.startEntry, err = bin.EntryProbeOffset(symStart); err != nil {
+		return nil, fmt.Errorf("find entry probe of %s: %w", symStart, err)
 	}
-
-	spec := m.spec.Copy()
-	abi := uint32(1)
+	if bi.startRets, err = bin.RetOffsets(symStart); err != nil {
+		return nil, fmt.Errorf("find returns of %s: %w", symStart, err)
+	}
 	if minor < 22 {
-		abi = 0
-	}
-	for name, v := range map[string]any{
-		"worldstop_abi":     abi,
-		"off_g_goid":        uint64(offs.GGoid),
-		"off_g_parent_goid": uint64(offs.GParentGoid),
-		"off_g_gopc":        uint64(offs.GGopc),
-		"off_g_startpc":     uint64(offs.GStartpc),
-	} {
-		if err := spec.Variables[name].Set(v); err != nil {
-			return nil, fmt.Errorf("set %s: %w", name, err)
+		if bi.stopEntry, err = bin.EntryProbeOffset(symStop); err != nil {
+			return nil, fmt.Errorf("find entry probe of %s: %w", symStop, err)
 		}
-	}
-	x.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: m.shared})
-	if err != nil {
-		return nil, fmt.Errorf("load bpf programs: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			m.closeExe(xp) // also closes bin
-		}
-	}()
-	x.exe, err = link.OpenExecutable(path)
-	if err != nil {
-		return nil, fmt.Errorf("open executable: %w", err)
-	}
-	const start, stop = "runtime.startTheWorldWithSema", "runtime.stopTheWorldWithSema"
-	if minor < 22 {
-		if err := m.entry(x, stop, "stw_stop_entry"); err != nil {
-			return nil, err
-		}
-		off, err := markTermNowOffset(bin)
-		if err != nil {
+		if bi.markTerm, err = markTermNowOffset(bin); err != nil {
 			return nil, fmt.Errorf("find mark-termination end: %w", err)
 		}
-		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", off, "markterm_now"); err != nil {
-			return nil, err
-		}
-	}
-	if err := m.entry(x, start, "stw_start_entry"); err != nil {
-		return nil, err
-	}
-	rets, err := bin.RetOffsets(start)
-	if err != nil {
-		return nil, fmt.Errorf("find returns of %s: %w", start, err)
-	}
-	for _, off := range rets {
-		if err := m.uprobe(x, &x.links, start, off, "stw_start_ret"); err != nil {
-			return nil, err
+		for _, fn := range []string{"runtime.gcStart", "runtime.gcMarkDone"} {
+			off, err := pauseStartOffset(bin, fn)
+			if err != nil {
+				return nil, fmt.Errorf("find pause start: %w", err)
+			}
+			bi.pauseStart = append(bi.pauseStart, off)
 		}
 	}
 	if off, err := bin.EntryProbeOffset("runtime.casgstatus"); err == nil {
-		x.traceOff = off
+		bi.casg = off
+	}
+	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && bi.offs.MemstatsNumGC > 0 {
+		bi.numgc = vaddr + uint64(bi.offs.MemstatsNumGC)
+	} else {
+		m.log.Debug("runtime.memstats.numgc not found: GC cycles are counted from attach", "exe", bin.Path, "err", err)
+	}
+	return bi, nil
+}
+
+// prepare loads the programs for an executable and attaches the
+// default-mode probes.
+func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
+	bi, err := m.analyze(path, key)
+	if err != nil {
+		return nil, err
+	}
+	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
+	if err := m.load(x, bi); err != nil {
+		m.closeExe(x)
+		return nil, err
 	}
 	return x, nil
 }
 
-func (m *Manager) entry(x *exeProbes, sym, prog string) error {
-	off, err := x.bin.EntryProbeOffset(sym)
-	if err != nil {
-		return fmt.Errorf("find entry probe of %s: %w", sym, err)
+func (m *Manager) load(x *exeProbes, bi *binInfo) error {
+	spec := m.spec.Copy()
+	abi := uint32(1)
+	if bi.goMinor < 22 {
+		abi = 0
 	}
-	return m.uprobe(x, &x.links, sym, off, prog)
+	for name, v := range map[string]any{
+		"worldstop_abi":     abi,
+		"off_g_goid":        uint64(bi.offs.GGoid),
+		"off_g_parent_goid": uint64(bi.offs.GParentGoid),
+		"off_g_gopc":        uint64(bi.offs.GGopc),
+		"off_g_startpc":     uint64(bi.offs.GStartpc),
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("set %s: %w", name, err)
+		}
+	}
+	var err error
+	x.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: m.shared})
+	if err != nil {
+		return fmt.Errorf("load bpf programs: %w", err)
+	}
+	x.exe, err = link.OpenExecutable(x.path)
+	if err != nil {
+		return fmt.Errorf("open executable: %w", err)
+	}
+	if bi.goMinor < 22 {
+		if err := m.uprobe(x, &x.links, symStop, bi.stopEntry, "stw_stop_entry"); err != nil {
+			return err
+		}
+		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", bi.markTerm, "markterm_now"); err != nil {
+			return err
+		}
+		for _, off := range bi.pauseStart {
+			if err := m.uprobe(x, &x.links, "runtime.gcStart", off, "pause_start_now"); err != nil {
+				return err
+			}
+		}
+	}
+	if err := m.uprobe(x, &x.links, symStart, bi.startEntry, "stw_start_entry"); err != nil {
+		return err
+	}
+	for _, off := range bi.startRets {
+		if err := m.uprobe(x, &x.links, symStart, off, "stw_start_ret"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *Manager) uprobe(x *exeProbes, dst *[]link.Link, sym string, off uint64, prog string) error {
@@ -453,11 +539,24 @@ func (m *Manager) attachTrace(x *exeProbes) error {
 }
 
 func (m *Manager) detachTrace(x *exeProbes) {
-	for _, l := range x.trace {
-		l.Close()
-		m.attached.Add(-1)
-	}
+	m.closeLinks(x.trace)
 	x.trace = nil
+}
+
+// closeLinks closes links concurrently: each uprobe unregistration waits
+// for an RCU grace period (tens of ms here), so closing them one by one
+// makes detaching slow.
+func (m *Manager) closeLinks(ls []link.Link) {
+	var wg sync.WaitGroup
+	for _, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Close()
+		}()
+	}
+	wg.Wait()
+	m.attached.Add(-int64(len(ls)))
 }
 
 // releaseExe drops an executable that no process uses.
@@ -473,18 +572,11 @@ func (m *Manager) releaseExe(x *exeProbes) {
 
 func (m *Manager) closeExe(x *exeProbes) {
 	m.detachTrace(x)
-	for _, l := range x.links {
-		l.Close()
-		m.attached.Add(-1)
-	}
+	m.closeLinks(x.links)
 	x.links = nil
 	if x.coll != nil {
 		x.coll.Close()
 		x.coll = nil
-	}
-	if x.bin != nil {
-		x.bin.Close()
-		x.bin = nil
 	}
 }
 
@@ -502,6 +594,9 @@ func (m *Manager) unwatchLocked(pid int, exitErr error) {
 	}
 	m.drainLocked()
 	_ = m.shared["pids"].Delete(uint32(pid))
+	if p.state != nil {
+		p.state.Close()
+	}
 	delete(m.procs, uint32(pid))
 	m.nprocs.Store(int64(len(m.procs)))
 	p.exe.procs--
@@ -600,10 +695,13 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 		}
 		m.exes[key] = x
 	}
-	if trace && x.trace == nil {
+	if trace && x.trace == nil && (m.traceOn || !m.anyTraced()) {
 		if err := m.attachTrace(x); err != nil {
 			m.releaseExe(x)
 			return err
+		}
+		if !m.traceOn {
+			m.traceOn, m.onSince = true, time.Now()
 		}
 	}
 	tmpl := gopulsePidCfg{SampleMod: m.cfg.TraceSample}
@@ -632,51 +730,87 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 	return nil
 }
 
-// traceWindow estimates the trace-mode overhead of the last window and holds
-// the budget by attaching the trace probes only part of the time.
+// traceWindow closes a trace-mode window: it estimates the overhead the
+// trace probes cost the targets (hits × TraceHitCost / wall time) and holds
+// the budget by keeping the probes attached only for the first part of each
+// window (a duty cycle), sized from the cost measured while they were on.
 func (m *Manager) traceWindow() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	hits := m.sumStat(statTraceHits)
+	if m.closed {
+		return
+	}
 	now := time.Now()
+	hits := m.sumStat(statTraceHits)
+	if m.traceOn {
+		m.onAccum += now.Sub(m.onSince)
+		m.onSince = now
+	}
 	if !m.lastWindow.IsZero() {
-		wall := now.Sub(m.lastWindow).Seconds()
 		dh := hits - m.lastHits
+		cost := float64(dh) * m.cfg.TraceHitCost.Seconds()
 		m.traceHits.Store(hits)
-		over := float64(dh) * m.cfg.TraceHitCost.Seconds() / wall
-		m.traceOver.Store(math.Float64bits(over))
-		// Overhead when attached full time, from this window's duty.
-		if over > 0 && m.duty > 0 {
-			full := over / m.duty
-			m.duty = min(1, m.cfg.TraceBudget/full)
+		m.traceOver.Store(math.Float64bits(cost / now.Sub(m.lastWindow).Seconds()))
+		if on := m.onAccum.Seconds(); on > 0.05 && dh > 0 {
+			// Cost per second while attached, smoothed; aim at 80% of the
+			// budget to leave room for the target's own variation.
+			full := cost / on
+			if m.fullCost > 0 {
+				full = max(full, 0.5*m.fullCost+0.5*full)
+			}
+			m.fullCost = full
+			m.duty = max(0.01, min(1, 0.8*m.cfg.TraceBudget/full))
 		}
 		m.traceDuty.Store(math.Float64bits(m.duty))
 	}
-	m.lastHits, m.lastWindow = hits, now
-	if m.duty >= 1 {
+	m.lastHits, m.lastWindow, m.onAccum = hits, now, 0
+	if !m.anyTraced() {
 		return
 	}
-	// Detach for the off part of the next window, then reattach.
-	off := time.Duration((1 - m.duty) * float64(m.cfg.RescanInterval))
+	if !m.traceOn {
+		m.setTrace(true)
+	}
+	if m.duty < 1 {
+		if m.dutyTimer != nil {
+			m.dutyTimer.Stop()
+		}
+		m.dutyTimer = time.AfterFunc(time.Duration(m.duty*float64(m.cfg.RescanInterval)), func() {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if !m.closed {
+				m.setTrace(false)
+			}
+		})
+	}
+}
+
+func (m *Manager) anyTraced() bool {
+	for _, p := range m.procs {
+		if p.info.Trace {
+			return true
+		}
+	}
+	return false
+}
+
+// setTrace attaches or detaches the trace probes of every traced executable.
+func (m *Manager) setTrace(on bool) {
+	now := time.Now()
+	if m.traceOn && !on {
+		m.onAccum += now.Sub(m.onSince)
+	}
 	for _, x := range m.exes {
-		if x.trace != nil {
+		switch {
+		case on && x.trace == nil && m.anyTrace(x):
+			if err := m.attachTrace(x); err != nil {
+				m.log.Warn("attach trace probe", "exe", x.path, "err", err)
+			}
+		case !on && x.trace != nil:
 			m.detachTrace(x)
 		}
 	}
-	time.AfterFunc(off, func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if m.closed {
-			return
-		}
-		for _, x := range m.exes {
-			if x.trace == nil && m.anyTrace(x) {
-				if err := m.attachTrace(x); err != nil {
-					m.log.Warn("reattach trace probe", "exe", x.path, "err", err)
-				}
-			}
-		}
-	})
+	m.traceOn = on
+	m.onSince = time.Now()
 }
 
 func (m *Manager) sumStat(idx uint32) uint64 {
@@ -691,27 +825,33 @@ func (m *Manager) sumStat(idx uint32) uint64 {
 	return s
 }
 
-// sample asks the Sampler for each process's runtime accounting and ticks
-// the leak detectors.
+// sample reads each process's own runtime accounting (KindSample) and
+// ticks the leak detectors.
 func (m *Manager) sample() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for pid, p := range m.procs {
 		if p.leaks != nil {
+			p.dec.reconcile(gMemReader(p.pid, p.exe.offs))
 			p.leaks.Tick()
 		}
-		if m.deps.Sampler == nil {
+		if p.state == nil {
+			if !p.child || p.stateTries >= 50 {
+				continue
+			}
+			p.stateTries++
+			st, err := rtstate.Open(p.pid, p.exe.bin)
+			if err != nil {
+				continue
+			}
+			p.state = st
+		}
+		if err := p.state.Read(&m.rts); err != nil {
+			m.log.Debug("read runtime state", "pid", pid, "err", err)
 			continue
 		}
-		m.ev = event.Runtime{}
-		if err := m.deps.Sampler.Sample(int(pid), &m.ev); err != nil {
-			m.log.Debug("sample runtime state", "pid", pid, "err", err)
-			continue
-		}
-		m.ev.Kind, m.ev.PID = event.KindSample, pid
-		if m.ev.TS == 0 {
-			m.ev.TS = time.Now().UnixNano()
-		}
+		m.ev = event.Runtime{Kind: event.KindSample, PID: pid, TS: time.Now().UnixNano(),
+			Goroutines: m.rts.Goroutines, Sched: &m.rts.Sched}
 		m.deps.Sink.HandleRuntime(&m.ev)
 	}
 }
@@ -758,14 +898,41 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
+	if m.dutyTimer != nil {
+		m.dutyTimer.Stop()
+	}
 	for _, x := range m.exes {
 		m.closeExe(x)
 	}
 	m.exes = nil
 	m.procs = nil
+	for _, bi := range m.infos {
+		bi.bin.Close()
+	}
+	m.infos = nil
 	m.nprocs.Store(0)
 	err := m.rd.Close()
 	m.closeMaps()
 	runtime.KeepAlive(m.spec)
 	return err
+}
+
+// gMemReader reads a g's goid and status from pid's memory.
+func gMemReader(pid int, offs gobin.Offsets) gReader {
+	var goid uint64
+	var status uint32
+	local := []unix.Iovec{
+		{Base: (*byte)(unsafe.Pointer(&goid)), Len: 8},
+		{Base: (*byte)(unsafe.Pointer(&status)), Len: 4},
+	}
+	remote := make([]unix.RemoteIovec, 2)
+	return func(g uint64) (uint64, uint32, bool) {
+		if g == 0 {
+			return 0, 0, false
+		}
+		remote[0] = unix.RemoteIovec{Base: uintptr(g) + uintptr(offs.GGoid), Len: 8}
+		remote[1] = unix.RemoteIovec{Base: uintptr(g) + uintptr(offs.GStatus), Len: 4}
+		n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+		return goid, status, err == nil && n == 12
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
 // startManager runs a Manager for the test's lifetime.
@@ -57,7 +58,7 @@ func TestGroundTruth(t *testing.T) {
 			bin := buildTarget(t, "gcload", c.toolchain, c.ldflags)
 			tg := startTarget(t, bin, "-parked", "300")
 			sink := &syncSink{}
-			m := startManager(t, Config{}, Deps{Sink: sink})
+			m := startManager(t, Config{}, Deps{Sink: sink, SampleInterval: 20 * time.Millisecond})
 			if err := m.Watch(tg.cmd.Process.Pid, false); err != nil {
 				t.Fatalf("watch: %v", err)
 			}
@@ -66,7 +67,9 @@ func TestGroundTruth(t *testing.T) {
 			time.Sleep(1500 * time.Millisecond)
 			b := tg.mark(t)
 			m.Flush()
-			checkWindow(t, sink.events(), a, b)
+			evs := sink.events()
+			checkWindow(t, evs, a, b)
+			checkSamples(t, evs, a, b)
 		})
 	}
 }
@@ -109,5 +112,56 @@ func checkWindow(t *testing.T, evs []event.Runtime, a, b snapshot) {
 	if diff := math.Abs(float64(total-wantTotal)) / float64(wantTotal); diff > 0.05 {
 		t.Errorf("total pause %v differs from the runtime's %v by %.1f%% (> 5%%)",
 			time.Duration(total), time.Duration(wantTotal), 100*diff)
+	}
+}
+
+// nearestSample returns the KindSample closest in time to ts.
+func nearestSample(evs []event.Runtime, ts int64) (event.Runtime, time.Duration) {
+	var best event.Runtime
+	bestD := time.Duration(math.MaxInt64)
+	for _, e := range evs {
+		if e.Kind != event.KindSample {
+			continue
+		}
+		d := time.Duration(e.TS - ts)
+		if d < 0 {
+			d = -d
+		}
+		if d < bestD {
+			best, bestD = e, d
+		}
+	}
+	return best, bestD
+}
+
+// checkSamples compares the default mode's samples (the runtime's own
+// accounting read from outside) with the target's runtime/metrics.
+func checkSamples(t *testing.T, evs []event.Runtime, a, b snapshot) {
+	t.Helper()
+	sa, da := nearestSample(evs, a.UnixNS)
+	sb, db := nearestSample(evs, b.UnixNS)
+	if sa.Sched == nil || sb.Sched == nil || da > 30*time.Millisecond || db > 30*time.Millisecond {
+		t.Fatalf("no sample near the window's ends (%v, %v)", da, db)
+	}
+	for _, c := range []struct {
+		got  int64
+		want uint64
+	}{{sa.Goroutines, a.Goroutines}, {sb.Goroutines, b.Goroutines}} {
+		if diff := math.Abs(float64(c.got)-float64(c.want)) / float64(c.want); diff > 0.02 {
+			t.Errorf("live goroutines %d, runtime says %d (%.1f%% > 2%%)", c.got, c.want, 100*diff)
+		}
+	}
+	if len(sb.Sched.Counts) != len(b.SchedCounts) {
+		t.Fatalf("sched histogram has %d buckets, runtime/metrics %d", len(sb.Sched.Counts), len(b.SchedCounts))
+	}
+	got := event.SchedHistogram{Counts: HistDelta(nil, sb.Sched.Counts, sa.Sched.Counts)}
+	want := event.SchedHistogram{Counts: HistDelta(nil, b.SchedCounts, a.SchedCounts)}
+	for _, q := range []float64{0.5, 0.99} {
+		gi, wi := rtstate.Quantile(got, q), rtstate.Quantile(want, q)
+		t.Logf("sched latency p%v: bucket %d (≤%gs), runtime bucket %d (≤%gs); goroutines %d/%d",
+			q*100, gi, b.SchedBuckets[gi+1], wi, b.SchedBuckets[wi+1], sb.Goroutines, b.Goroutines)
+		if gi != wi || gi < 0 {
+			t.Errorf("sched latency p%v in bucket %d, runtime's in bucket %d", q*100, gi, wi)
+		}
 	}
 }

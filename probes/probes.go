@@ -74,22 +74,14 @@ func (c *Config) defaults() {
 	}
 }
 
-// Sampler reads a process's own runtime accounting (live goroutines,
-// scheduling-latency histogram) and fills ev as a KindSample event. The
-// probes/rtstate package provides one; nil disables default-mode samples.
-type Sampler interface {
-	Sample(pid int, ev *event.Runtime) error
-}
-
 // Deps are the Manager's collaborators.
 type Deps struct {
 	Logger *slog.Logger
 	// Sink receives every event. Events are only valid during the call.
 	Sink event.RuntimeSink
-	// Sampler is called for each watched process every SampleInterval
-	// (optional).
-	Sampler Sampler
-	// SampleInterval defaults to 1s.
+	// SampleInterval is how often each process's own runtime accounting
+	// (live goroutines, scheduling-latency histogram) is read with
+	// probes/rtstate and emitted as a KindSample event (default 1s).
 	SampleInterval time.Duration
 }
 

@@ -27,7 +27,8 @@ func procExe(pid int) (string, exeKey, error) {
 }
 
 // procStartTime returns field 22 of /proc/PID/stat (start time in clock
-// ticks), which tells a process from a later one that reuses its pid.
+// ticks), which tells a process from a later one that reuses its pid. A
+// process that has exited (a zombie) is an error.
 func procStartTime(pid int) (uint64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -41,6 +42,9 @@ func procStartTime(pid int) (uint64, error) {
 	fields := strings.Fields(string(b[i+1:]))
 	if len(fields) < 20 {
 		return 0, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	if st := fields[0]; st == "Z" || st == "X" {
+		return 0, fmt.Errorf("process %d is a zombie", pid)
 	}
 	return strconv.ParseUint(fields[19], 10, 64)
 }

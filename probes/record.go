@@ -21,7 +21,7 @@ const (
 	statTraceHits = 1
 )
 
-// rawEvent mirrors struct event in bpf/headers/gopulse.h (56 bytes, naturally
+// rawEvent mirrors struct event in bpf/headers/gopulse.h (64 bytes, naturally
 // aligned). A ring-buffer record is decoded by casting its bytes.
 type rawEvent struct {
 	TS     uint64 // CLOCK_MONOTONIC ns
@@ -29,6 +29,7 @@ type rawEvent struct {
 	B      uint64
 	C      uint64
 	D      uint64
+	G      uint64
 	PID    uint32
 	TID    uint32
 	Kind   uint8

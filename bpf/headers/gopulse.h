@@ -29,7 +29,7 @@
 #define STAT_TRACE_HITS 1
 #define STAT_MAX 2
 
-// One ring-buffer record, 56 bytes.
+// One ring-buffer record, 64 bytes.
 //   EV_STW:       a = start (CLOCK_MONOTONIC ns, the runtime's own),
 //                 b = end (same clock), c = memstats.numgc (EVF_NUMGC),
 //                 d = caller of startTheWorldWithSema (return address),
@@ -43,6 +43,7 @@ struct event {
 	__u64 b;
 	__u64 c;
 	__u64 d;
+	__u64 g; // EV_GO_CREATE: the g's address (to check later that it still lives)
 	__u32 pid;
 	__u32 tid;
 	__u8 kind;

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/probes"
+	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
 const probeUsage = `Usage: gopulse probe (--pid N | --all | --exec CMD [ARG…]) [flags]
@@ -438,9 +439,10 @@ func (o *tableOutput) Tick(procs []probes.ProcInfo, st probes.Stats) {
 		p50s, p99s := "-", "-"
 		if len(w.schedCur) > 0 {
 			w.delta = probes.HistDelta(w.delta, w.schedCur, w.schedPrev)
-			if i := probes.HistQuantile(w.delta, 0.5); i >= 0 && i+1 < len(w.schedB) {
+			h := event.SchedHistogram{Counts: w.delta, Buckets: w.schedB}
+			if i := rtstate.Quantile(h, 0.5); i >= 0 && i+1 < len(w.schedB) {
 				p50s = fmtDur(int64(w.schedB[i+1] * 1e9))
-				p99s = fmtDur(int64(w.schedB[probes.HistQuantile(w.delta, 0.99)+1] * 1e9))
+				p99s = fmtDur(int64(w.schedB[rtstate.Quantile(h, 0.99)+1] * 1e9))
 			}
 			w.schedPrev = append(w.schedPrev[:0], w.schedCur...)
 		} else if n := len(w.traceLat); n > 0 {

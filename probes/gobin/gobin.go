@@ -162,7 +162,24 @@ func (b *Binary) FileOffset(vaddr uint64) (uint64, error) {
 	return 0, fmt.Errorf("vaddr %#x: not in a loadable segment", vaddr)
 }
 
-// readAt reads n bytes at virtual address vaddr from the file.
+// Vaddr converts a file offset into the linked virtual address it is
+// loaded at. With the start address and file offset of a mapping of the
+// executable (from /proc/PID/maps) it gives the load bias of a PIE process:
+// bias = start - Vaddr(offset).
+func (b *Binary) Vaddr(fileOffset uint64) (uint64, error) {
+	for _, p := range b.elf.Progs {
+		if p.Type != elf.PT_LOAD {
+			continue
+		}
+		// Mappings start at page boundaries, segments need not.
+		if fileOffset >= p.Off&^0xfff && fileOffset < p.Off+p.Filesz {
+			return p.Vaddr - p.Off + fileOffset, nil
+		}
+	}
+	return 0, fmt.Errorf("file offset %#x: not in a loadable segment", fileOffset)
+}
+
+// readVaddr reads n bytes at virtual address vaddr from the file.
 func (b *Binary) readVaddr(vaddr, n uint64) ([]byte, error) {
 	off, err := b.FileOffset(vaddr)
 	if err != nil {

@@ -46,11 +46,12 @@ func main() {
 	parked := flag.Int("parked", 500, "goroutines parked for the whole run")
 	leak := flag.Int("leak", 0, "goroutines leaked per second (never exit)")
 	work := flag.Int("work", 0, "benchmark: run this many work units, print the wall time and exit")
+	exit := flag.Int("exit", 0, "with -work: exit status")
 	flag.Parse()
 
 	if *work > 0 {
 		bench(*work, *allocWorkers, *churn)
-		return
+		os.Exit(*exit)
 	}
 
 	var paused atomic.Bool

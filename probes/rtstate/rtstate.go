@@ -1,0 +1,152 @@
+// Package rtstate reads a live Go process's own runtime accounting from
+// outside, with process_vm_readv: the live goroutine count exactly as the
+// runtime computes /sched/goroutines:goroutines, the scheduling-latency
+// histogram (runtime.sched.timeToRun, the source of /sched/latencies:seconds)
+// and the GC count (runtime.memstats.numgc, /gc/cycles/total:gc-cycles).
+//
+// Addresses come from probes/gobin (symbols, or recovered from code in
+// stripped binaries) and struct offsets from the binary's DWARF or the
+// versioned table. A sample costs three syscalls and allocates nothing in
+// steady state. Linux only; elsewhere Open returns ErrNotSupported.
+package rtstate
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	// ErrNotSupported: reading another process's memory is implemented
+	// for Linux only.
+	ErrNotSupported = errors.New("runtime state reading is not supported on this platform")
+	// ErrProcessGone: the process exited (or its memory went away) during
+	// the read.
+	ErrProcessGone = errors.New("process exited")
+	// ErrLayout: the target's runtime does not have the layout this
+	// package understands (e.g. a timeHistogram of another size).
+	ErrLayout = errors.New("unsupported runtime layout")
+)
+
+// Sample is one read of the runtime's accounting.
+type Sample struct {
+	// Goroutines is /sched/goroutines:goroutines as the target's Go
+	// version computes it: user goroutines up to Go 1.25, user plus system
+	// goroutines from Go 1.26 (gcount(true)).
+	Goroutines int64
+	// UserGoroutines excludes system goroutines, like runtime.NumGoroutine.
+	UserGoroutines int64
+	// GCCycles is runtime.memstats.numgc, /gc/cycles/total:gc-cycles.
+	GCCycles uint32
+	// Sched is the cumulative scheduling-latency histogram with the
+	// bucket boundaries of runtime/metrics. Counts is reused by the next
+	// Read and Buckets is shared: copy them to keep them.
+	Sched event.SchedHistogram
+}
+
+// The runtime's timeHistogram geometry (runtime/histogram.go), unchanged
+// from Go 1.20 through 1.26.
+const (
+	timeHistMinBucketBits = 9
+	timeHistMaxBucketBits = 48
+	timeHistSubBucketBits = 2
+	timeHistNumSubBuckets = 1 << timeHistSubBucketBits
+	timeHistNumBuckets    = timeHistMaxBucketBits - timeHistMinBucketBits + 1
+	// timeHistCounts is len(timeHistogram.counts).
+	timeHistCounts = timeHistNumBuckets * timeHistNumSubBuckets
+)
+
+// TimeHistogramBuckets returns the bucket boundaries (seconds) runtime/metrics
+// reports for a timeHistogram: len = counts + 2 (underflow, overflow) + 1,
+// from -Inf to +Inf, as the runtime's timeHistogramMetricsBuckets.
+func TimeHistogramBuckets() []float64 {
+	b := make([]float64, timeHistCounts+3)
+	b[0] = math.Inf(-1)
+	for j := 0; j < timeHistNumSubBuckets; j++ {
+		ns := uint64(j) << (timeHistMinBucketBits - 1 - timeHistSubBucketBits)
+		b[j+1] = float64(ns) / 1e9
+	}
+	for i := timeHistMinBucketBits; i < timeHistMaxBucketBits; i++ {
+		for j := 0; j < timeHistNumSubBuckets; j++ {
+			ns := uint64(1) << (i - 1)
+			ns |= uint64(j) << (i - 1 - timeHistSubBucketBits)
+			idx := (i-timeHistMinBucketBits+1)*timeHistNumSubBuckets + j + 1
+			b[idx] = float64(ns) / 1e9
+		}
+	}
+	b[len(b)-2] = float64(uint64(1)<<(timeHistMaxBucketBits-1)) / 1e9
+	b[len(b)-1] = math.Inf(1)
+	return b
+}
+
+// goroutines is the runtime's gcount: allglen minus the Gs on the global
+// and per-P free lists, minus system goroutines unless includeSys. Like the
+// runtime it never reports less than 1 (the values are read without a lock
+// and may be momentarily inconsistent).
+func goroutines(allglen, schedFree, ngsys, pFree int64, includeSys bool) int64 {
+	n := allglen - schedFree - pFree
+	if !includeSys {
+		n -= ngsys
+	}
+	if n < 1 {
+		n = 1
+	}
+	return n
+}
+
+// Quantile returns the index of the bucket (into h.Counts) that holds the
+// q-quantile (0 < q ≤ 1) of the histogram, or -1 when it is empty. The
+// same rank rule is used for both sides of a comparison.
+func Quantile(h event.SchedHistogram, q float64) int {
+	var total uint64
+	for _, c := range h.Counts {
+		total += c
+	}
+	if total == 0 {
+		return -1
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	if rank == 0 {
+		rank = 1
+	}
+	var cum uint64
+	for i, c := range h.Counts {
+		cum += c
+		if cum >= rank {
+			return i
+		}
+	}
+	return len(h.Counts) - 1
+}
+
+type mapping struct {
+	start, offset, inode uint64
+	path                 string
+}
+
+// parseMapsLine parses "start-end perms offset dev inode path".
+func parseMapsLine(line string) (mapping, bool) {
+	fields := strings.Fields(line)
+	if len(fields) < 5 {
+		return mapping{}, false
+	}
+	startS, _, ok := strings.Cut(fields[0], "-")
+	if !ok {
+		return mapping{}, false
+	}
+	start, err1 := strconv.ParseUint(startS, 16, 64)
+	off, err2 := strconv.ParseUint(fields[2], 16, 64)
+	inode, err3 := strconv.ParseUint(fields[4], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return mapping{}, false
+	}
+	m := mapping{start: start, offset: off, inode: inode}
+	if len(fields) >= 6 {
+		m.path = strings.Join(fields[5:], " ")
+	}
+	return m, true
+}

@@ -1,0 +1,325 @@
+package rtstate
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gopulse/gopulse/probes/gobin"
+	"github.com/gopulse/gopulse/probes/offsets"
+)
+
+// iovMax is the kernel's UIO_MAXIOV: the most iovecs one process_vm_readv
+// takes.
+const iovMax = 1024
+
+// maxProcs bounds len(runtime.allp) (GOMAXPROCS) as a sanity check.
+const maxProcs = 1 << 16
+
+// Reader samples one process. It is not safe for concurrent use.
+type Reader struct {
+	pid        int
+	includeSys bool // /sched/goroutines counts system goroutines (Go 1.26+)
+	o          offsets.Offsets
+
+	// Read 1: allglen, the allp slice header, memstats.numgc and the
+	// sched span from its lowest needed field to the end of timeToRun,
+	// scattered into one buffer.
+	local1  [1]unix.Iovec
+	remote1 [4]unix.RemoteIovec
+	buf1    []byte
+	posSch  int   // where the sched span starts in buf1
+	schedLo int64 // offset in runtime.schedt of the span's first byte
+
+	// Read 2: the allp array of *p.
+	allpBuf []byte
+	local2  [1]unix.Iovec
+	remote2 [1]unix.RemoteIovec
+
+	// Read 3: gFree count of every P.
+	pRemote []unix.RemoteIovec
+	pBuf    []byte
+	local3  [1]unix.Iovec
+
+	counts  []uint64
+	buckets []float64
+}
+
+// Open prepares to sample pid, whose executable bin is (bin stays owned by
+// the caller and is not used after Open returns). It resolves the runtime's
+// globals, applies the PIE load bias from /proc/PID/maps, and reads once to
+// check that what it finds is plausible.
+func Open(pid int, bin *gobin.Binary) (*Reader, error) {
+	o, err := bin.Offsets()
+	if err != nil {
+		return nil, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	if err := checkLayout(o); err != nil {
+		return nil, fmt.Errorf("pid %d (%s): %w", pid, bin.GoVersion, err)
+	}
+	_, minor, _ := offsets.Minor(bin.GoVersion)
+	var bias uint64
+	if bin.PIE {
+		bias, err = LoadBias(pid, bin)
+		if err != nil {
+			return nil, err
+		}
+	}
+	sym := func(name string) (uint64, error) {
+		v, err := bin.DataSymbol(name)
+		if err != nil {
+			return 0, fmt.Errorf("pid %d: %w", pid, err)
+		}
+		return v + bias, nil
+	}
+	allglen, err := sym("runtime.allglen")
+	if err != nil {
+		return nil, err
+	}
+	allp, err := sym("runtime.allp")
+	if err != nil {
+		return nil, err
+	}
+	sched, err := sym("runtime.sched")
+	if err != nil {
+		return nil, err
+	}
+	memstats, err := sym("runtime.memstats")
+	if err != nil {
+		return nil, err
+	}
+
+	r := &Reader{
+		pid:        pid,
+		includeSys: minor >= 26,
+		o:          o,
+		counts:     make([]uint64, o.HistCountsLen+2),
+		buckets:    TimeHistogramBuckets(),
+	}
+	lo := o.SchedTimeToRun
+	for _, f := range []int64{o.SchedNGsys, o.SchedGFreeN, o.SchedGFreeStackN, o.SchedGFreeNoStackN} {
+		if f >= 0 && f < lo {
+			lo = f
+		}
+	}
+	hi := o.SchedTimeToRun + o.HistOverflow + 8
+	r.schedLo = lo
+	r.remote1 = [4]unix.RemoteIovec{
+		{Base: uintptr(allglen), Len: 8},
+		{Base: uintptr(allp), Len: 16},
+		{Base: uintptr(memstats + uint64(o.MemstatsNumGC)), Len: 4},
+		{Base: uintptr(sched + uint64(lo)), Len: int(hi - lo)},
+	}
+	n := 0
+	for _, v := range r.remote1 {
+		n += v.Len
+	}
+	r.posSch = n - int(hi-lo)
+	r.buf1 = make([]byte, n)
+	r.local1[0] = iovec(r.buf1)
+
+	var s Sample
+	if err := r.Read(&s); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkLayout verifies that the offsets have every field Read needs.
+func checkLayout(o offsets.Offsets) error {
+	if o.HistCountsLen != timeHistCounts {
+		return fmt.Errorf("timeHistogram has %d counts, want %d: %w", o.HistCountsLen, timeHistCounts, ErrLayout)
+	}
+	if o.HistCounts != 0 || o.HistUnderflow != o.HistCountsLen*8 || o.HistOverflow != o.HistUnderflow+8 {
+		return fmt.Errorf("timeHistogram fields at %d/%d/%d: %w", o.HistCounts, o.HistUnderflow, o.HistOverflow, ErrLayout)
+	}
+	for name, v := range map[string]int64{
+		"schedt.timeToRun": o.SchedTimeToRun, "schedt.ngsys": o.SchedNGsys,
+		"p.gFree.n": o.PGFreeN, "mstats.numgc": o.MemstatsNumGC,
+	} {
+		if v < 0 {
+			return fmt.Errorf("no %s: %w", name, ErrLayout)
+		}
+	}
+	if o.SchedGFreeN < 0 && (o.SchedGFreeStackN < 0 || o.SchedGFreeNoStackN < 0) {
+		return fmt.Errorf("no schedt.gFree count: %w", ErrLayout)
+	}
+	return nil
+}
+
+func iovec(b []byte) unix.Iovec {
+	v := unix.Iovec{Base: unsafe.SliceData(b)}
+	v.SetLen(len(b))
+	return v
+}
+
+// readv reads the remote ranges into local (contiguously).
+func (r *Reader) readv(local []unix.Iovec, remote []unix.RemoteIovec, want int) error {
+	n, err := unix.ProcessVMReadv(r.pid, local, remote, 0)
+	if err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("read pid %d: %w", r.pid, ErrProcessGone)
+		}
+		if errors.Is(err, unix.EFAULT) {
+			// The address space went away or the address is wrong;
+			// tell the two apart.
+			if !r.alive() {
+				return fmt.Errorf("read pid %d: %w", r.pid, ErrProcessGone)
+			}
+		}
+		return fmt.Errorf("read pid %d: process_vm_readv: %w", r.pid, err)
+	}
+	if n != want {
+		if !r.alive() {
+			return fmt.Errorf("read pid %d: %w", r.pid, ErrProcessGone)
+		}
+		return fmt.Errorf("read pid %d: short read %d of %d bytes", r.pid, n, want)
+	}
+	return nil
+}
+
+func (r *Reader) alive() bool {
+	err := unix.Kill(r.pid, 0)
+	return err == nil || errors.Is(err, unix.EPERM)
+}
+
+// Read takes one sample into s. It makes three process_vm_readv calls and
+// allocates nothing unless GOMAXPROCS grew since the last call. A process
+// that exits during the read gives an error wrapping ErrProcessGone.
+func (r *Reader) Read(s *Sample) error {
+	le := binary.LittleEndian
+	if err := r.readv(r.local1[:], r.remote1[:], len(r.buf1)); err != nil {
+		return err
+	}
+	allglen := int64(le.Uint64(r.buf1[0:]))
+	allpPtr := le.Uint64(r.buf1[8:])
+	allpLen := int64(le.Uint64(r.buf1[16:]))
+	numgc := le.Uint32(r.buf1[24:])
+	sch := r.buf1[r.posSch:]
+	field32 := func(off int64) int64 { return int64(int32(le.Uint32(sch[off-r.schedLo:]))) }
+
+	if allpLen < 1 || allpLen > maxProcs || allglen < 1 || allglen > 1<<40 {
+		return fmt.Errorf("read pid %d: implausible allglen %d, len(allp) %d: %w", r.pid, allglen, allpLen, ErrLayout)
+	}
+
+	// The P free lists.
+	need := int(allpLen) * 8
+	if cap(r.allpBuf) < need {
+		r.allpBuf = make([]byte, need)
+		r.pBuf = make([]byte, 4*allpLen)
+		r.pRemote = make([]unix.RemoteIovec, allpLen)
+	}
+	r.allpBuf = r.allpBuf[:need]
+	r.local2[0] = iovec(r.allpBuf)
+	r.remote2[0] = unix.RemoteIovec{Base: uintptr(allpPtr), Len: need}
+	if err := r.readv(r.local2[:], r.remote2[:], need); err != nil {
+		return err
+	}
+	pRemote := r.pRemote[:allpLen]
+	for i := range pRemote {
+		pRemote[i] = unix.RemoteIovec{Base: uintptr(le.Uint64(r.allpBuf[8*i:]) + uint64(r.o.PGFreeN)), Len: 4}
+	}
+	pBuf := r.pBuf[:4*allpLen]
+	for start := 0; start < len(pRemote); start += iovMax {
+		end := min(start+iovMax, len(pRemote))
+		r.local3[0] = iovec(pBuf[4*start : 4*end])
+		if err := r.readv(r.local3[:], pRemote[start:end], 4*(end-start)); err != nil {
+			return err
+		}
+	}
+	var pFree int64
+	for i := 0; i < int(allpLen); i++ {
+		pFree += int64(int32(le.Uint32(pBuf[4*i:])))
+	}
+
+	var schedFree int64
+	if r.o.SchedGFreeN >= 0 {
+		schedFree = field32(r.o.SchedGFreeN)
+	} else {
+		schedFree = field32(r.o.SchedGFreeStackN) + field32(r.o.SchedGFreeNoStackN)
+	}
+	ngsys := field32(r.o.SchedNGsys)
+	s.Goroutines = goroutines(allglen, schedFree, ngsys, pFree, r.includeSys)
+	s.UserGoroutines = goroutines(allglen, schedFree, ngsys, pFree, false)
+	s.GCCycles = numgc
+
+	// timeHistogram: counts, then underflow and overflow. runtime/metrics
+	// puts underflow first and overflow last.
+	h := sch[r.o.SchedTimeToRun-r.schedLo:]
+	n := int(r.o.HistCountsLen)
+	r.counts[0] = le.Uint64(h[r.o.HistUnderflow:])
+	for i := 0; i < n; i++ {
+		r.counts[i+1] = le.Uint64(h[8*i:])
+	}
+	r.counts[n+1] = le.Uint64(h[r.o.HistOverflow:])
+	s.Sched.Counts = r.counts
+	s.Sched.Buckets = r.buckets
+	return nil
+}
+
+// Close releases the reader. It holds no kernel resources; Close exists so
+// that the reader can sit in the same lifecycle as the probes, and is safe
+// to call more than once.
+func (r *Reader) Close() error { return nil }
+
+// LoadBias returns the difference between the run-time and the linked
+// addresses of pid's executable (0 unless it is PIE), from the mapping of
+// the executable in /proc/PID/maps.
+func LoadBias(pid int, bin *gobin.Binary) (uint64, error) {
+	if !bin.PIE {
+		return 0, nil
+	}
+	exe := fmt.Sprintf("/proc/%d/exe", pid)
+	var st unix.Stat_t
+	if err := unix.Stat(exe, &st); err != nil {
+		return 0, procErr(pid, "stat exe", err)
+	}
+	exePath, _ := os.Readlink(exe)
+	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return 0, procErr(pid, "open maps", err)
+	}
+	defer f.Close()
+	var byPath, byInode *mapping
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m, ok := parseMapsLine(sc.Text())
+		if !ok {
+			continue
+		}
+		if byInode == nil && m.inode == st.Ino && m.inode != 0 {
+			byInode = &m
+		}
+		if byPath == nil && exePath != "" && m.path == exePath {
+			byPath = &m
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, procErr(pid, "read maps", err)
+	}
+	m := byInode
+	if m == nil {
+		m = byPath
+	}
+	if m == nil {
+		return 0, fmt.Errorf("pid %d: executable %s not mapped", pid, exePath)
+	}
+	v, err := bin.Vaddr(m.offset)
+	if err != nil {
+		return 0, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	return m.start - v, nil
+}
+
+func procErr(pid int, what string, err error) error {
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("pid %d: %s: %w", pid, what, errors.Join(ErrProcessGone, err))
+	}
+	return fmt.Errorf("pid %d: %s: %w", pid, what, err)
+}

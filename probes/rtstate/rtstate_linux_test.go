@@ -1,0 +1,303 @@
+package rtstate_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/internal/privtest"
+	"github.com/gopulse/gopulse/probes/gobin"
+	"github.com/gopulse/gopulse/probes/gobin/gobuild"
+	"github.com/gopulse/gopulse/probes/rtstate"
+)
+
+const targetSrc = "../../testdata/gobin/target"
+
+// variant is one build of the target.
+type variant struct {
+	name      string
+	toolchain string // "" = local
+	ldflags   string
+	buildmode string
+}
+
+var variants = []variant{
+	{name: "local"},
+	{name: "local-stripped", ldflags: "-s -w"},
+	{name: "local-stripped-pie", ldflags: "-s -w", buildmode: "pie"},
+	{name: "go1.21", toolchain: "go1.21.13"},
+	{name: "go1.21-stripped", toolchain: "go1.21.13", ldflags: "-s -w"},
+	{name: "go1.25-stripped", toolchain: "go1.25.14", ldflags: "-s -w"},
+}
+
+var (
+	buildMu  sync.Mutex
+	builtBin = map[string]string{}
+	buildDir string
+)
+
+func buildTarget(t testing.TB, v variant) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := builtBin[v.name]; ok {
+		return p
+	}
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "rtstate-targets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buildDir = d
+	}
+	src, err := filepath.Abs(targetSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(buildDir, v.name)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := gobuild.Build(ctx, gobuild.Options{Dir: src, Out: out, Toolchain: v.toolchain, LDFlags: v.ldflags, BuildMode: v.buildmode}); err != nil {
+		t.Fatal(err)
+	}
+	builtBin[v.name] = out
+	return out
+}
+
+func requireRoot(t testing.TB) {
+	privtest.Require(t, privtest.IsRoot(), "process_vm_readv on another process needs root")
+}
+
+// target is a running test workload.
+type target struct {
+	cmd *exec.Cmd
+	out *bufio.Reader
+	pid int
+}
+
+type snapshot struct {
+	Goroutines   uint64   `json:"goroutines"`
+	NumGoroutine int64    `json:"num_goroutine"`
+	GCCycles     uint64   `json:"gc_cycles"`
+	SchedCounts  []uint64 `json:"sched_counts"`
+	SchedBuckets int      `json:"sched_buckets"`
+	GoVersion    string   `json:"go_version"`
+}
+
+func startTarget(t testing.TB, bin string, args ...string) *target {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{cmd: cmd, out: bufio.NewReader(stdout), pid: cmd.Process.Pid}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var ready struct{ Ready bool }
+	if err := tg.line(&ready); err != nil || !ready.Ready {
+		t.Fatalf("target did not start: %v", err)
+	}
+	return tg
+}
+
+func (tg *target) line(v any) error {
+	done := make(chan error, 1)
+	go func() {
+		l, err := tg.out.ReadBytes('\n')
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- json.Unmarshal(l, v)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		return errors.New("timeout waiting for the target")
+	}
+}
+
+// pause stops the workload and returns the target's own metrics.
+func (tg *target) pause(t testing.TB) snapshot {
+	t.Helper()
+	if err := tg.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	var s snapshot
+	if err := tg.line(&s); err != nil {
+		t.Fatalf("read snapshot: %v", err)
+	}
+	return s
+}
+
+func (tg *target) resume(t testing.TB) {
+	if err := tg.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openReader(t testing.TB, bin string, pid int) *rtstate.Reader {
+	t.Helper()
+	b, err := gobin.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	r, err := rtstate.Open(pid, b)
+	if err != nil {
+		t.Fatalf("rtstate.Open: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func within(got, want int64, frac float64) bool {
+	d := float64(got - want)
+	return d <= frac*float64(want) && -d <= frac*float64(want)
+}
+
+// TestReadMatchesRuntime compares rtstate with the target's own
+// runtime/metrics, read while the workload is paused: goroutines within 2%,
+// GC cycles equal, p50/p99 scheduling latency in the same bucket.
+func TestReadMatchesRuntime(t *testing.T) {
+	requireRoot(t)
+	for _, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			bin := buildTarget(t, v)
+			tg := startTarget(t, bin, "-idle", "1000", "-churn", "4")
+			time.Sleep(300 * time.Millisecond)
+			r := openReader(t, bin, tg.pid)
+			var s rtstate.Sample
+			for round := 0; round < 3; round++ {
+				snap := tg.pause(t)
+				if err := r.Read(&s); err != nil {
+					t.Fatalf("Read: %v", err)
+				}
+				t.Logf("%s round %d: rtstate goroutines %d (user %d) gc %d; runtime %d (NumGoroutine %d) gc %d",
+					snap.GoVersion, round, s.Goroutines, s.UserGoroutines, s.GCCycles, snap.Goroutines, snap.NumGoroutine, snap.GCCycles)
+				if !within(s.Goroutines, int64(snap.Goroutines), 0.02) {
+					t.Errorf("goroutines %d, runtime/metrics %d", s.Goroutines, snap.Goroutines)
+				}
+				if !within(s.UserGoroutines, snap.NumGoroutine, 0.02) {
+					t.Errorf("user goroutines %d, NumGoroutine %d", s.UserGoroutines, snap.NumGoroutine)
+				}
+				if uint64(s.GCCycles) != snap.GCCycles {
+					t.Errorf("gc cycles %d, runtime/metrics %d", s.GCCycles, snap.GCCycles)
+				}
+				if round > 0 && snap.GCCycles == 0 {
+					t.Errorf("the workload ran no GC")
+				}
+				if len(s.Sched.Counts) != len(snap.SchedCounts) || len(s.Sched.Buckets) != snap.SchedBuckets {
+					t.Fatalf("histogram shape %d/%d, runtime %d/%d", len(s.Sched.Counts), len(s.Sched.Buckets), len(snap.SchedCounts), snap.SchedBuckets)
+				}
+				theirs := event.SchedHistogram{Counts: snap.SchedCounts}
+				for _, q := range []float64{0.5, 0.99} {
+					got, want := rtstate.Quantile(s.Sched, q), rtstate.Quantile(theirs, q)
+					if got != want || got < 0 {
+						t.Errorf("p%v bucket %d, runtime %d", q*100, got, want)
+					}
+				}
+				tg.resume(t)
+				time.Sleep(200 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// TestProcessGone: reading a process that exited gives ErrProcessGone, both
+// while it is a zombie and after it was reaped.
+func TestProcessGone(t *testing.T) {
+	requireRoot(t)
+	bin := buildTarget(t, variants[0])
+	tg := startTarget(t, bin, "-idle", "10", "-churn", "1")
+	r := openReader(t, bin, tg.pid)
+	var s rtstate.Sample
+	if err := r.Read(&s); err != nil {
+		t.Fatal(err)
+	}
+	// Kill without reaping: a zombie has no address space.
+	if err := syscall.Kill(tg.pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until it is a zombie; WNOWAIT leaves it one.
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, tg.pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Read(&s); !errors.Is(err, rtstate.ErrProcessGone) {
+		t.Errorf("zombie: Read = %v, want ErrProcessGone", err)
+	}
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(tg.pid, &ws, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Read(&s)
+	if !errors.Is(err, rtstate.ErrProcessGone) {
+		t.Errorf("reaped: Read = %v, want ErrProcessGone", err)
+	}
+	t.Logf("error: %v", err)
+	b, _ := gobin.Open(bin)
+	defer b.Close()
+	if _, err := rtstate.Open(tg.pid, b); !errors.Is(err, rtstate.ErrProcessGone) {
+		t.Errorf("Open of an exited pid = %v, want ErrProcessGone", err)
+	}
+}
+
+// TestLoadBias: for a PIE target the bias moves runtime.sched to where the
+// process really has it: reading through it works (Open reads once) and is
+// page-aligned.
+func TestLoadBias(t *testing.T) {
+	requireRoot(t)
+	bin := buildTarget(t, variants[2])
+	tg := startTarget(t, bin, "-idle", "10", "-churn", "1")
+	b, err := gobin.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	bias, err := rtstate.LoadBias(tg.pid, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.PIE || bias == 0 || bias%4096 != 0 {
+		t.Errorf("PIE=%v bias=%#x", b.PIE, bias)
+	}
+}
+
+func BenchmarkRead(b *testing.B) {
+	requireRoot(b)
+	bin := buildTarget(b, variants[1])
+	tg := startTarget(b, bin, "-idle", "1000", "-churn", "1")
+	r := openReader(b, bin, tg.pid)
+	var s rtstate.Sample
+	if err := r.Read(&s); err != nil {
+		b.Fatal(err)
+	}
+	// allglen + allp header + numgc + sched span + allp + per-P counts.
+	b.SetBytes(int64(8 + 16 + 4 + 8*len(s.Sched.Counts)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Read(&s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,82 @@
+//go:build linux && amd64
+
+package probes
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gopulse/gopulse/event"
+)
+
+// TestTraceMode watches a target that churns goroutines and leaks some on
+// purpose: goroutine events carry creation sites, the leaking site (and only
+// it) is flagged, and the overhead budget holds.
+func TestTraceMode(t *testing.T) {
+	requireBPF(t)
+	bin := buildTarget(t, "gcload", "", "")
+	tg := startTarget(t, bin, "-parked", "50", "-leak", "40")
+	sink := &syncSink{}
+	const budget = 0.05
+	m := startManager(t, Config{TraceBudget: budget, Leak: LeakConfig{Windows: 3, MinGrowth: 10}},
+		Deps{Sink: sink, SampleInterval: time.Second})
+	if err := m.Watch(tg.cmd.Process.Pid, true); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	var suspects []string
+	var overheads []float64
+	deadline := time.Now().Add(12 * time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		st := m.Stats()
+		overheads = append(overheads, st.TraceOverhead)
+		t.Logf("trace overhead %.2f%%, duty %.1f%%, hits %d, events %d, lost %d",
+			100*st.TraceOverhead, 100*st.TraceDuty, st.TraceHits, st.Events, st.EventsLost)
+		if ps := m.Procs(); len(ps) == 1 {
+			suspects = ps[0].Suspects
+		}
+		if len(overheads) >= 5 && slices.Contains(suspects, "main.leaker") {
+			break
+		}
+	}
+	m.Flush()
+	var creates, exits, lat int
+	sites := map[string]int{}
+	for _, e := range sink.events() {
+		switch e.Kind {
+		case event.KindGoroutineCreate:
+			creates++
+			sites[e.Site]++
+			if e.Goid == 0 || e.ParentGoid == 0 {
+				t.Fatalf("create without ids: %+v", e)
+			}
+		case event.KindGoroutineExit:
+			exits++
+		case event.KindSchedLatency:
+			lat++
+			if e.LatencyNS <= 0 || e.LatencyNS > int64(10*time.Second) {
+				t.Fatalf("implausible latency %d ns", e.LatencyNS)
+			}
+		}
+	}
+	t.Logf("creates %d, exits %d, sched latencies %d, sites %v, suspects %v", creates, exits, lat, sites, suspects)
+	if creates == 0 || exits == 0 || lat == 0 {
+		t.Fatalf("missing trace events: creates %d exits %d latencies %d", creates, exits, lat)
+	}
+	if sites["main.churnOnce"] == 0 || sites["main.leaker"] == 0 {
+		t.Errorf("creation sites = %v, want main.churnOnce and main.leaker", sites)
+	}
+	if !slices.Contains(suspects, "main.leaker") || slices.Contains(suspects, "main.churnOnce") {
+		t.Errorf("leak suspects = %v, want main.leaker and not main.churnOnce", suspects)
+	}
+	// After the first two windows (the first runs unthrottled) the duty
+	// cycle holds the estimate at the budget on average.
+	var sum float64
+	for _, o := range overheads[2:] {
+		sum += o
+	}
+	if mean := sum / float64(len(overheads)-2); mean > 1.5*budget {
+		t.Errorf("mean trace overhead %.1f%% exceeds the %.0f%% budget by more than half (%v)", 100*mean, 100*budget, overheads)
+	}
+}

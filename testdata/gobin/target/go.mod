@@ -1,0 +1,3 @@
+module gopulse.test/target
+
+go 1.21
