@@ -22,6 +22,9 @@ type Config struct {
 	// goroutine creation) within TraceBudget of one CPU.
 	Trace       bool    `mapstructure:"trace"`
 	TraceBudget float64 `mapstructure:"trace_budget"`
+	// SampleInterval is how often each process's own runtime accounting
+	// (live goroutines, scheduling-latency histogram) is read.
+	SampleInterval time.Duration `mapstructure:"sample_interval"`
 	// RingBufferSize is the BPF ring buffer size in bytes (0: the probes'
 	// default).
 	RingBufferSize int `mapstructure:"ring_buffer_size"`
@@ -64,6 +67,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.DiscoverAll && cfg.RescanInterval <= 0 {
 		errs = append(errs, fmt.Errorf("rescan_interval must be positive with discover_all, got %s", cfg.RescanInterval))
+	}
+	if cfg.SampleInterval <= 0 {
+		errs = append(errs, fmt.Errorf("sample_interval must be positive, got %s", cfg.SampleInterval))
 	}
 	if cfg.Trace && (cfg.TraceBudget <= 0 || cfg.TraceBudget > 1) {
 		errs = append(errs, fmt.Errorf("trace_budget must be in (0, 1], got %g", cfg.TraceBudget))

@@ -36,6 +36,7 @@ func TestConfigUnmarshal(t *testing.T) {
 		"trace":               true,
 		"trace_budget":        0.02,
 		"ring_buffer_size":    1 << 22,
+		"sample_interval":     "500ms",
 		"pause_buckets":       []any{0.001, 0.01, 0.1},
 	})
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
@@ -43,7 +44,7 @@ func TestConfigUnmarshal(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.CollectionInterval != 2*time.Second || len(cfg.PIDs) != 2 || cfg.PIDs[1] != 5678 ||
-		cfg.DiscoverAll || !cfg.Trace || cfg.TraceBudget != 0.02 || cfg.RingBufferSize != 1<<22 ||
+		cfg.DiscoverAll || !cfg.Trace || cfg.TraceBudget != 0.02 || cfg.RingBufferSize != 1<<22 || cfg.SampleInterval != 500*time.Millisecond ||
 		len(cfg.PauseBuckets) != 3 || len(cfg.GCBuckets) == 0 {
 		t.Errorf("unmarshalled %+v", cfg)
 	}
@@ -65,6 +66,7 @@ func TestConfigValidateJoinsEveryProblem(t *testing.T) {
 	cfg.Trace = true
 	cfg.TraceBudget = 1.5
 	cfg.RingBufferSize = 3000
+	cfg.SampleInterval = -time.Second
 	cfg.GCBuckets = nil
 	cfg.PauseBuckets = []float64{0.1, 0.01}
 	err := cfg.Validate()
@@ -76,6 +78,7 @@ func TestConfigValidateJoinsEveryProblem(t *testing.T) {
 		"pids[1]: -3 is not a process ID",
 		"trace_budget must be in (0, 1]",
 		"ring_buffer_size must be 0 or a power of two",
+		"sample_interval must be positive",
 		"gc_buckets must not be empty",
 		"pause_buckets must be positive and strictly increasing",
 	} {
@@ -83,8 +86,8 @@ func TestConfigValidateJoinsEveryProblem(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if n := strings.Count(err.Error(), "\n") + 1; n != 6 {
-		t.Errorf("%d problems reported, want 6:\n%v", n, err)
+	if n := strings.Count(err.Error(), "\n") + 1; n != 7 {
+		t.Errorf("%d problems reported, want 7:\n%v", n, err)
 	}
 
 	cfg = NewFactory().CreateDefaultConfig().(*Config)

@@ -23,6 +23,7 @@ func createDefaultConfig() component.Config {
 		CollectionInterval: 10 * time.Second,
 		DiscoverAll:        true,
 		RescanInterval:     time.Second,
+		SampleInterval:     time.Second,
 		TraceBudget:        0.05,
 		GCBuckets:          defaultGCBuckets(),
 		PauseBuckets:       defaultPauseBuckets(),

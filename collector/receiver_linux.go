@@ -36,7 +36,7 @@ func newProbesSource(cfg *Config, logger *slog.Logger, sink event.RuntimeSink) (
 		TraceBudget:    cfg.TraceBudget,
 		RingBytes:      cfg.RingBufferSize,
 		RescanInterval: cfg.RescanInterval,
-	}, probes.Deps{Logger: logger, Sink: sink})
+	}, probes.Deps{Logger: logger, Sink: sink, SampleInterval: cfg.SampleInterval})
 	if err != nil {
 		return nil, fmt.Errorf("create probes manager: %w", err)
 	}

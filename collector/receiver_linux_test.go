@@ -71,10 +71,10 @@ func TestRealProbes(t *testing.T) {
 	}()
 
 	var last pmetric.Metrics
-	var cycles int64
-	var gcPauses uint64
+	var cycles, goroutines int64
+	var gcPauses, schedCount uint64
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && (cycles < 3 || gcPauses < 3) {
+	for time.Now().Before(deadline) && (cycles < 3 || gcPauses < 3 || goroutines == 0 || schedCount == 0) {
 		time.Sleep(250 * time.Millisecond)
 		all := sink.AllMetrics()
 		if len(all) == 0 {
@@ -90,6 +90,12 @@ func TestRealProbes(t *testing.T) {
 			if m, ok := ms[metadata.MetricGCCycles]; ok {
 				cycles = m.Sum().DataPoints().At(0).IntValue()
 			}
+			if m, ok := ms[metadata.MetricGoroutineCount]; ok {
+				goroutines = m.Sum().DataPoints().At(0).IntValue()
+			}
+			if m, ok := ms[metadata.MetricScheduleDuration]; ok {
+				schedCount = m.Histogram().DataPoints().At(0).Count()
+			}
 			gcPauses = 0
 			if m, ok := ms[metadata.MetricSTWPause]; ok {
 				dps := m.Histogram().DataPoints()
@@ -101,8 +107,9 @@ func TestRealProbes(t *testing.T) {
 			}
 		}
 	}
-	if cycles < 3 || gcPauses < 3 {
-		t.Fatalf("after 30s: %d GC cycles and %d GC pauses for pid %d", cycles, gcPauses, pid)
+	if cycles < 3 || gcPauses < 3 || goroutines == 0 || schedCount == 0 {
+		t.Fatalf("after 30s for pid %d: %d GC cycles, %d GC pauses, %d goroutines, %d scheduling samples",
+			pid, cycles, gcPauses, goroutines, schedCount)
 	}
 	rms := last.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
