@@ -68,6 +68,12 @@ func newDashboard(uid, title, desc string) *dashboard.DashboardBuilder {
 		Time("now-1h", "now").
 		Timezone("browser").
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Link(dashboard.NewDashboardLinkBuilder("gopulse").
+			Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{"gopulse"}).
+			AsDropdown(true).
+			IncludeVars(true).
+			KeepTime(true)).
 		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").
 			Label("Data source").
 			Type("prometheus"))
@@ -194,6 +200,10 @@ func runtimeDashboard() *dashboard.DashboardBuilder {
 		WithPanel(timeSeries("GC cycle duration", "GC start to end, p50 and p99, per service.", "s", 12,
 			query(fmt.Sprintf(`histogram_quantile(0.99, sum by (le, service) (rate(gopulse_go_gc_cycle_duration_seconds_bucket{%s}[$__rate_interval])))`, procSel), "{{service}} p99"),
 			query(fmt.Sprintf(`histogram_quantile(0.5, sum by (le, service) (rate(gopulse_go_gc_cycle_duration_seconds_bucket{%s}[$__rate_interval])))`, procSel), "{{service}} p50"))).
+		WithPanel(timeSeries("Time in GC", "Share of wall time a GC cycle was in progress (concurrent mark included), per process.", "percentunit", 12,
+			query(fmt.Sprintf(`sum by (service, pid) (rate(gopulse_go_gc_cycle_duration_seconds_sum{%s}[$__rate_interval]))`, procSel), "{{service}} {{pid}}"))).
+		WithPanel(timeSeries("GC cycle duration (mean)", "Mean GC cycle duration per process.", "s", 12,
+			query(fmt.Sprintf(`sum by (service, pid) (rate(gopulse_go_gc_cycle_duration_seconds_sum{%[1]s}[$__rate_interval])) / sum by (service, pid) (rate(gopulse_go_gc_cycle_duration_seconds_count{%[1]s}[$__rate_interval]))`, procSel), "{{service}} {{pid}}"))).
 		WithRow(dashboard.NewRowBuilder("Stop-the-world pauses")).
 		WithPanel(heatmapPanel("STW pause heatmap", "Every stop-the-world pause of the selected processes, by duration.", "s",
 			fmt.Sprintf(`sum by (le) (increase(gopulse_go_stw_pause_seconds_bucket{%s}[$__rate_interval]))`, procSel))).
