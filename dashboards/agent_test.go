@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,8 +194,9 @@ func (b *lockedBuffer) String() string {
 }
 
 // TestDashboardMetricsExposedByAgent starts the real agent (built from
-// ./cmd/gopulse) against a real Go workload that also writes a log file and
-// a Loki stand-in, scrapes its /metrics until every metric and label that a
+// ./cmd/gopulse) against a real Go workload that also writes a log file (with
+// a malformed line now and then) and a Loki stand-in that fails and rejects
+// pushes before it accepts them, scrapes its /metrics until every metric and label that a
 // dashboard queries is there, and fails if one never appears.
 func TestDashboardMetricsExposedByAgent(t *testing.T) {
 	if !privtest.IsRoot() {
@@ -221,10 +223,19 @@ func TestDashboardMetricsExposedByAgent(t *testing.T) {
 	}
 	defer tgt.Wait()
 
-	// Loki stand-in: accepts pushes, so that exporter series exist.
+	// Loki stand-in: fails the first push (retried: failed_total), rejects
+	// the second (dropped_total), accepts the rest (sent_total).
+	var pushes atomic.Int64
 	loki := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
-		w.WriteHeader(http.StatusNoContent)
+		switch pushes.Add(1) {
+		case 1:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case 2:
+			http.Error(w, "entry out of order", http.StatusBadRequest)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
 	}))
 	defer loki.Close()
 

@@ -1,7 +1,8 @@
 // Command target is a Go workload for the dashboard test: it allocates (GC
 // cycles and STW pauses), forces collections, reads MemStats (another STW
 // reason), creates short-lived goroutines, leaks some from one site, and
-// writes JSON log lines (with errors) to -log.
+// writes JSON log lines (with errors, now and then a line that is not JSON,
+// and a schema change after 10 s) to -log.
 package main
 
 import (
@@ -54,10 +55,18 @@ func main() {
 		if i%50 == 0 {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			log.Info("tick", "i", i, "heap_bytes", ms.HeapAlloc, "goroutines", runtime.NumGoroutine())
+			if i < 1000 {
+				log.Info("tick", "i", i, "heap_bytes", ms.HeapAlloc, "goroutines", runtime.NumGoroutine())
+			} else { // schema drift after 10 s: a new field, and heap_bytes turns into a string
+				log.Info("tick", "i", i, "heap_bytes", fmt.Sprintf("%dKiB", ms.HeapAlloc>>10),
+					"goroutines", runtime.NumGoroutine(), "region", "eu-west-1")
+			}
 		}
 		if i%70 == 0 {
 			log.Error("upstream request failed", "i", i, "status", 503, "upstream", "10.0.0.7:8080")
+		}
+		if i%200 == 100 {
+			fmt.Fprintf(out, "goroutine %d [running]: not a JSON line {\n", i)
 		}
 	}
 }
