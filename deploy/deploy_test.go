@@ -452,6 +452,7 @@ func TestHelmValuesSchema(t *testing.T) {
 		"capability":         {"extraCapabilities": []any{"SYS_ADMIN"}},
 		"no memory limit":    {"resources": map[string]any{"limits": map[string]any{"memory": nil}}},
 		"relative state dir": {"stateHostPath": "var/lib/gopulse"},
+		"config section typo": {"config": map[string]any{"exporter": map[string]any{}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := renderChart(t, "gopulse", "gopulse", vals); err == nil {
