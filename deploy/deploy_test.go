@@ -445,13 +445,13 @@ func TestHelmChartValues(t *testing.T) {
 // before anything renders.
 func TestHelmValuesSchema(t *testing.T) {
 	for name, vals := range map[string]map[string]any{
-		"unknown key":        {"imag": map[string]any{"tag": "x"}},
-		"nested typo":        {"image": map[string]any{"repository": "r", "tagg": "x"}},
-		"wrong type":         {"port": "9464"},
-		"port out of range":  {"port": 70000},
-		"capability":         {"extraCapabilities": []any{"SYS_ADMIN"}},
-		"no memory limit":    {"resources": map[string]any{"limits": map[string]any{"memory": nil}}},
-		"relative state dir": {"stateHostPath": "var/lib/gopulse"},
+		"unknown key":         {"imag": map[string]any{"tag": "x"}},
+		"nested typo":         {"image": map[string]any{"repository": "r", "tagg": "x"}},
+		"wrong type":          {"port": "9464"},
+		"port out of range":   {"port": 70000},
+		"capability":          {"extraCapabilities": []any{"SYS_ADMIN"}},
+		"no memory limit":     {"resources": map[string]any{"limits": map[string]any{"memory": nil}}},
+		"relative state dir":  {"stateHostPath": "var/lib/gopulse"},
 		"config section typo": {"config": map[string]any{"exporter": map[string]any{}}},
 	} {
 		t.Run(name, func(t *testing.T) {
