@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -261,7 +262,10 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	}
 	path, key, err := procExe(pid)
 	if err != nil {
-		return fmt.Errorf("watch pid %d: %w: %w", pid, ErrProcessExited, err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("watch pid %d: %w: %w", pid, ErrProcessExited, err)
+		}
+		return fmt.Errorf("watch pid %d: %w", pid, err)
 	}
 	x := m.exes[key]
 	if x == nil {
