@@ -57,7 +57,7 @@ func (b *Binary) DataSymbol(name string) (uint64, error) {
 //     first RIP-relative byte load; subtract the mstats.numgc offset.
 //
 // The field offsets come from Offsets (DWARF or the table). Every recovered
-// address must fall inside a writable data segment. tests compare each
+// address must fall inside a writable data segment. The tests compare each
 // recovery with .symtab of the same program built without -s -w.
 
 // recoverData finds the data symbols of a stripped binary.

@@ -4,6 +4,7 @@ import (
 	"debug/dwarf"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 
 	"github.com/gopulse/gopulse/probes/offsets"
@@ -25,7 +26,7 @@ func (b *Binary) Offsets() (Offsets, error) {
 
 func (b *Binary) loadOffsets() (Offsets, error) {
 	if b.HasDWARF {
-		d, err := b.elf.DWARF()
+		d, err := b.dwarf()
 		if err == nil {
 			o, err := OffsetsFromDWARF(d)
 			if err != nil {
@@ -36,6 +37,9 @@ func (b *Binary) loadOffsets() (Offsets, error) {
 		}
 		// Unreadable DWARF: fall through to the table.
 	}
+	if b.Arch != "amd64" {
+		return Offsets{}, fmt.Errorf("%s (%s, %s): the table is for amd64: %w", b.Path, b.GoVersion, b.Arch, ErrUnknownOffsets)
+	}
 	o, ok := offsets.Lookup(b.GoVersion)
 	if !ok {
 		v := b.GoVersion
@@ -45,6 +49,45 @@ func (b *Binary) loadOffsets() (Offsets, error) {
 		return Offsets{}, fmt.Errorf("%s (%s): %w", b.Path, v, ErrUnknownOffsets)
 	}
 	return o, nil
+}
+
+// dwarf loads only the debug sections type lookups need (info, abbrev,
+// str and the DWARF 5 string/address indexes): elf.File.DWARF would also
+// decompress the line, location and range tables, most of the cost.
+func (b *Binary) dwarf() (*dwarf.Data, error) {
+	if b.elf.Section(".debug_info") == nil {
+		return b.elf.DWARF() // old-style .zdebug_* sections
+	}
+	sec := func(name string) ([]byte, error) {
+		s := b.elf.Section(".debug_" + name)
+		if s == nil {
+			return nil, nil
+		}
+		return s.Data()
+	}
+	var data [3][]byte
+	for i, name := range []string{"abbrev", "info", "str"} {
+		var err error
+		if data[i], err = sec(name); err != nil {
+			return nil, fmt.Errorf("read .debug_%s: %w", name, err)
+		}
+	}
+	d, err := dwarf.New(data[0], nil, nil, data[1], nil, nil, nil, data[2])
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"addr", "str_offsets"} {
+		x, err := sec(name)
+		if err != nil {
+			return nil, fmt.Errorf("read .debug_%s: %w", name, err)
+		}
+		if x != nil {
+			if err := d.AddSection(".debug_"+name, x); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return d, nil
 }
 
 // fieldSpec is one parsed `dwarf` tag.
@@ -71,13 +114,17 @@ func offsetSpecs() []fieldSpec {
 // OffsetsFromDWARF reads every Offsets field from d. Fields whose struct or
 // member does not exist in this Go version are offsets.Absent; it is an
 // error only when a required runtime type is missing altogether.
+//
+// Only the DIEs of the wanted structs and of the member types a path goes
+// through are decoded: dwarf.Data.Type would load the whole graph of types
+// reachable from runtime.g, ten times slower.
 func OffsetsFromDWARF(d *dwarf.Data) (Offsets, error) {
 	specs := offsetSpecs()
-	want := make(map[string]*dwarf.StructType)
+	want := make(map[string]dwarf.Offset)
 	for _, s := range specs {
-		want[s.typ] = nil
+		want[s.typ] = 0
 	}
-	// Fast pass over the runtime's compile units only; if a type is not
+	// Fast pass over the runtime's compile unit only; if a type is not
 	// there (a toolchain that places types elsewhere), scan everything.
 	if err := findStructs(d, want, true); err != nil {
 		return Offsets{}, err
@@ -86,21 +133,27 @@ func OffsetsFromDWARF(d *dwarf.Data) (Offsets, error) {
 		return Offsets{}, err
 	}
 	var missing []string
-	for name, st := range want {
-		if st == nil {
+	for name, at := range want {
+		if at == 0 {
 			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
+		sort.Strings(missing)
 		return Offsets{}, fmt.Errorf("dwarf: runtime types %v not found", missing)
 	}
+	w := &dieWalker{r: d.Reader(), members: make(map[dwarf.Offset]map[string]member)}
 	var o Offsets
 	o.Source = "dwarf"
 	v := reflect.ValueOf(&o).Elem()
 	for _, s := range specs {
 		off := offsets.Absent
 		for _, p := range s.paths {
-			if n, ok := resolve(want[s.typ], p); ok {
+			n, ok, err := w.resolve(want[s.typ], p)
+			if err != nil {
+				return Offsets{}, fmt.Errorf("dwarf %s.%s: %w", s.typ, p, err)
+			}
+			if ok {
 				off = n
 				break
 			}
@@ -110,59 +163,12 @@ func OffsetsFromDWARF(d *dwarf.Data) (Offsets, error) {
 	return o, nil
 }
 
-// resolve follows a dotted member path ("gFree.stack.size"; a final "#len"
-// asks for an array's length) through nested struct types.
-func resolve(st *dwarf.StructType, path string) (int64, bool) {
-	path, wantLen := strings.CutSuffix(path, "#len")
-	var off int64
-	var t dwarf.Type = st
-	for part := range strings.SplitSeq(path, ".") {
-		s, ok := underlying(t).(*dwarf.StructType)
-		if !ok {
-			return 0, false
-		}
-		var f *dwarf.StructField
-		for _, sf := range s.Field {
-			if sf.Name == part {
-				f = sf
-				break
-			}
-		}
-		if f == nil {
-			return 0, false
-		}
-		off += f.ByteOffset
-		t = f.Type
-	}
-	if wantLen {
-		a, ok := underlying(t).(*dwarf.ArrayType)
-		if !ok {
-			return 0, false
-		}
-		return a.Count, true
-	}
-	return off, true
-}
-
-// underlying strips typedefs and qualifiers.
-func underlying(t dwarf.Type) dwarf.Type {
-	for {
-		switch tt := t.(type) {
-		case *dwarf.TypedefType:
-			t = tt.Type
-		case *dwarf.QualType:
-			t = tt.Type
-		default:
-			return t
-		}
-	}
-}
-
-// findStructs fills the nil entries of want with the named struct types.
-func findStructs(d *dwarf.Data, want map[string]*dwarf.StructType, runtimeOnly bool) error {
+// findStructs fills the zero entries of want with the DIE offsets of the
+// named struct types.
+func findStructs(d *dwarf.Data, want map[string]dwarf.Offset, runtimeOnly bool) error {
 	left := 0
-	for _, st := range want {
-		if st == nil {
+	for _, at := range want {
+		if at == 0 {
 			left++
 		}
 	}
@@ -182,28 +188,139 @@ func findStructs(d *dwarf.Data, want map[string]*dwarf.StructType, runtimeOnly b
 			}
 			continue
 		}
-		if e.Tag != dwarf.TagStructType {
-			if e.Children {
-				r.SkipChildren()
+		if e.Tag == dwarf.TagStructType {
+			name, _ := e.Val(dwarf.AttrName).(string)
+			if at, ok := want[name]; ok && at == 0 {
+				want[name] = e.Offset
+				left--
 			}
-			continue
 		}
-		name, _ := e.Val(dwarf.AttrName).(string)
-		if st, ok := want[name]; !ok || st != nil {
+		if e.Children {
 			r.SkipChildren()
-			continue
 		}
-		t, err := d.Type(e.Offset)
-		if err != nil {
-			return fmt.Errorf("read dwarf type %s: %w", name, err)
-		}
-		st, ok := t.(*dwarf.StructType)
-		if !ok {
-			return fmt.Errorf("dwarf type %s: not a struct", name)
-		}
-		want[name] = st
-		left--
-		r.SkipChildren()
 	}
 	return nil
+}
+
+type member struct {
+	off int64
+	typ dwarf.Offset
+}
+
+// dieWalker decodes struct members and array lengths on demand.
+type dieWalker struct {
+	r       *dwarf.Reader
+	members map[dwarf.Offset]map[string]member
+}
+
+// entry reads the DIE at off, following typedefs.
+func (w *dieWalker) entry(off dwarf.Offset) (*dwarf.Entry, error) {
+	for range 8 {
+		w.r.Seek(off)
+		e, err := w.r.Next()
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			return nil, fmt.Errorf("no dwarf entry at %#x", off)
+		}
+		if e.Tag != dwarf.TagTypedef {
+			return e, nil
+		}
+		next, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
+		if !ok {
+			return e, nil
+		}
+		off = next
+	}
+	return nil, fmt.Errorf("typedef chain at %#x too long", off)
+}
+
+// structMembers returns the members of the struct at off, or nil when it
+// is not a struct.
+func (w *dieWalker) structMembers(off dwarf.Offset) (map[string]member, error) {
+	if m, ok := w.members[off]; ok {
+		return m, nil
+	}
+	e, err := w.entry(off)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]member
+	if e.Tag == dwarf.TagStructType && e.Children {
+		m = make(map[string]member)
+		for {
+			c, err := w.r.Next()
+			if err != nil {
+				return nil, err
+			}
+			if c == nil || c.Tag == 0 {
+				break
+			}
+			if c.Tag == dwarf.TagMember {
+				name, _ := c.Val(dwarf.AttrName).(string)
+				loc, _ := c.Val(dwarf.AttrDataMemberLoc).(int64)
+				typ, _ := c.Val(dwarf.AttrType).(dwarf.Offset)
+				m[name] = member{off: loc, typ: typ}
+			}
+			if c.Children {
+				w.r.SkipChildren()
+			}
+		}
+	}
+	w.members[off] = m
+	return m, nil
+}
+
+// arrayLen returns the element count of the array type at off.
+func (w *dieWalker) arrayLen(off dwarf.Offset) (int64, bool, error) {
+	e, err := w.entry(off)
+	if err != nil {
+		return 0, false, err
+	}
+	if e.Tag != dwarf.TagArrayType || !e.Children {
+		return 0, false, nil
+	}
+	for {
+		c, err := w.r.Next()
+		if err != nil {
+			return 0, false, err
+		}
+		if c == nil || c.Tag == 0 {
+			return 0, false, nil
+		}
+		if c.Tag == dwarf.TagSubrangeType {
+			if n, ok := c.Val(dwarf.AttrCount).(int64); ok {
+				return n, true, nil
+			}
+			if ub, ok := c.Val(dwarf.AttrUpperBound).(int64); ok {
+				return ub + 1, true, nil
+			}
+			return 0, false, nil
+		}
+	}
+}
+
+// resolve follows a dotted member path ("gFree.stack.size"; a final "#len"
+// asks for an array's length) from the struct at off.
+func (w *dieWalker) resolve(off dwarf.Offset, path string) (int64, bool, error) {
+	path, wantLen := strings.CutSuffix(path, "#len")
+	var total int64
+	typ := off
+	for part := range strings.SplitSeq(path, ".") {
+		m, err := w.structMembers(typ)
+		if err != nil {
+			return 0, false, err
+		}
+		f, ok := m[part]
+		if !ok {
+			return 0, false, nil
+		}
+		total += f.off
+		typ = f.typ
+	}
+	if wantLen {
+		return w.arrayLen(typ)
+	}
+	return total, true, nil
 }

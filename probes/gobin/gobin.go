@@ -68,7 +68,7 @@ type Binary struct {
 func Open(path string) (*Binary, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // *fs.PathError names the operation and the path
 	}
 	b, err := newBinary(path, f)
 	if err != nil {
@@ -81,7 +81,7 @@ func Open(path string) (*Binary, error) {
 func newBinary(path string, f *os.File) (*Binary, error) {
 	ef, err := elf.NewFile(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not an elf file: %w", path, errors.Join(ErrNotGo, err))
+		return nil, fmt.Errorf("%s: %w: %w", path, ErrNotGo, err)
 	}
 	bi, err := buildinfo.Read(f)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -21,6 +22,9 @@ import (
 // flavours with the local toolchain.
 type builds struct {
 	plain, stripped, pie, strippedPIE string
+	// Externally linked by gcc (cgo): C code precedes the Go text and the
+	// pclntab header's textStart is left 0. Empty without gcc.
+	cgo, cgoStripped, cgoPIE, cgoStrippedPIE string
 }
 
 var (
@@ -61,6 +65,24 @@ func testBuilds(t testing.TB) builds {
 				return
 			}
 		}
+		if _, err := exec.LookPath("gcc"); err != nil {
+			return
+		}
+		ext := "-linkmode=external"
+		for _, o := range []gobuild.Options{
+			{Dir: dir, Out: filepath.Join(dir, "cgo"), CGO: true, LDFlags: ext},
+			{Dir: dir, Out: filepath.Join(dir, "cgo-stripped"), CGO: true, LDFlags: ext + " -s -w"},
+			{Dir: dir, Out: filepath.Join(dir, "cgo-pie"), CGO: true, LDFlags: ext, BuildMode: "pie"},
+			{Dir: dir, Out: filepath.Join(dir, "cgo-stripped-pie"), CGO: true, LDFlags: ext + " -s -w", BuildMode: "pie"},
+		} {
+			if buildErr = gobuild.Build(ctx, o); buildErr != nil {
+				return
+			}
+		}
+		built.cgo = filepath.Join(dir, "cgo")
+		built.cgoStripped = filepath.Join(dir, "cgo-stripped")
+		built.cgoPIE = filepath.Join(dir, "cgo-pie")
+		built.cgoStrippedPIE = filepath.Join(dir, "cgo-stripped-pie")
 	})
 	if buildErr != nil {
 		t.Fatalf("build probe program: %v", buildErr)
@@ -127,6 +149,22 @@ func TestOpenFlags(t *testing.T) {
 	}
 }
 
+func TestOpenCGO(t *testing.T) {
+	bs := testBuilds(t)
+	if bs.cgo == "" {
+		t.Skip("no gcc")
+	}
+	for _, p := range []string{bs.cgo, bs.cgoStrippedPIE} {
+		b := open(t, p)
+		if !b.CGO {
+			t.Errorf("%s: CGO = false", p)
+		}
+		if _, err := b.Offsets(); err != nil {
+			t.Errorf("%s: Offsets: %v", p, err)
+		}
+	}
+}
+
 // The facts note measured offsetof(runtime.g, goid) = 152 on go1.26.
 func TestOffsetsGoid(t *testing.T) {
 	bs := testBuilds(t)
@@ -146,7 +184,13 @@ func TestOffsetsGoid(t *testing.T) {
 // probes use.
 func TestStrippedMatchesSymtab(t *testing.T) {
 	bs := testBuilds(t)
-	for _, pair := range [][2]string{{bs.plain, bs.stripped}, {bs.pie, bs.strippedPIE}} {
+	pairs := [][2]string{{bs.plain, bs.stripped}, {bs.pie, bs.strippedPIE}}
+	if bs.cgo != "" {
+		pairs = append(pairs, [2]string{bs.cgo, bs.cgoStripped}, [2]string{bs.cgoPIE, bs.cgoStrippedPIE})
+	} else {
+		t.Log("no gcc: externally linked binaries not tested")
+	}
+	for _, pair := range pairs {
 		t.Run(filepath.Base(pair[1]), func(t *testing.T) {
 			full, strip := open(t, pair[0]), open(t, pair[1])
 			fo, err := full.Offsets()
@@ -432,5 +476,62 @@ func BenchmarkFuncForPC(b *testing.B) {
 			b.Fatal("not found")
 		}
 		i += 7
+	}
+}
+
+// BenchmarkAnalyze is what the probes pay once per executable: open, load
+// the symbols, find the offsets (DWARF or table) and the uprobe offsets of
+// one function.
+func BenchmarkAnalyze(b *testing.B) {
+	bs := testBuilds(b)
+	for _, p := range []string{bs.plain, bs.stripped} {
+		b.Run(filepath.Base(p), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bin, err := gobin.Open(p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bin.Offsets(); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bin.RetOffsets("runtime.gcStart"); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bin.DataSymbol("runtime.sched"); err != nil {
+					b.Fatal(err)
+				}
+				bin.Close()
+			}
+		})
+	}
+}
+
+// An arm64 binary: symbols work, amd64-only parts say so clearly.
+func TestOtherArch(t *testing.T) {
+	testBuilds(t)
+	dir := t.TempDir()
+	if err := gobuild.WriteProbeProgram(dir); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out := filepath.Join(dir, "arm64-stripped")
+	if err := gobuild.Build(ctx, gobuild.Options{Dir: dir, Out: out, LDFlags: "-s -w", Env: []string{"GOARCH=arm64"}}); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, out)
+	if b.Arch != "arm64" {
+		t.Fatalf("Arch = %q", b.Arch)
+	}
+	f, err := b.Func("runtime.gcStart")
+	if err != nil || f.Offset == 0 {
+		t.Errorf("Func: %+v, %v", f, err)
+	}
+	if _, err := b.RetOffsets("runtime.gcStart"); !errors.Is(err, gobin.ErrUnsupportedArch) {
+		t.Errorf("RetOffsets = %v, want ErrUnsupportedArch", err)
+	}
+	if _, err := b.Offsets(); !errors.Is(err, gobin.ErrUnknownOffsets) {
+		t.Errorf("Offsets = %v, want ErrUnknownOffsets", err)
 	}
 }

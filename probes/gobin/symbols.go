@@ -20,8 +20,9 @@ type Func struct {
 }
 
 type symbols struct {
-	source string // "symtab" or "pclntab"
-	funcs  []Func // sorted by Entry
+	source string   // "symtab" or "pclntab"
+	funcs  []Func   // sorted by Entry
+	entry  []uint64 // funcs[i].Entry, dense for FuncForPC's search
 	byName map[string]int
 	data   map[string]uint64 // STT_OBJECT symbols; nil without .symtab
 }
@@ -63,8 +64,10 @@ func (b *Binary) loadSymbols() (*symbols, error) {
 	}
 	sort.Slice(s.funcs, func(i, j int) bool { return s.funcs[i].Entry < s.funcs[j].Entry })
 	s.byName = make(map[string]int, len(s.funcs))
+	s.entry = make([]uint64, len(s.funcs))
 	for i := range s.funcs {
 		f := &s.funcs[i]
+		s.entry[i] = f.Entry
 		if off, err := b.FileOffset(f.Entry); err == nil {
 			f.Offset = off
 		}
@@ -101,11 +104,11 @@ func (b *Binary) pclntabSymbols() (*symbols, error) {
 	if err != nil {
 		return nil, err
 	}
-	text := b.elf.Section(".text")
-	if text == nil {
-		return nil, errors.New("no .text section")
+	textStart, err := b.textStart(pcln, data)
+	if err != nil {
+		return nil, err
 	}
-	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, text.Addr))
+	tab, err := gosym.NewTable(nil, gosym.NewLineTable(data, textStart))
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +167,12 @@ func (b *Binary) FuncForPC(pc uint64) (name string, ok bool) {
 	if err != nil {
 		return "", false
 	}
-	funcs := s.funcs
+	funcs, entry := s.funcs, s.entry
 	// Find the last function with Entry <= pc.
-	lo, hi := 0, len(funcs)
+	lo, hi := 0, len(entry)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if funcs[m].Entry <= pc {
+		if entry[m] <= pc {
 			lo = m + 1
 		} else {
 			hi = m
@@ -183,4 +186,133 @@ func (b *Binary) FuncForPC(pc uint64) (name string, ok bool) {
 		return "", false
 	}
 	return f.Name, true
+}
+
+// textStart returns runtime.text, the address pclntab entries are relative
+// to. It is the pcHeader's textStart field (Go 1.18+). That field is
+// resolved in the file for non-PIE binaries; in a PIE it is a dynamic
+// R_X86_64_RELATIVE relocation whose addend is the value. An externally
+// linked (cgo) binary puts C code at the start of .text, so .text's address
+// is only the fallback.
+func (b *Binary) textStart(pcln *elf.Section, data []byte) (uint64, error) {
+	text := b.elf.Section(".text")
+	if text == nil {
+		return 0, errors.New("no .text section")
+	}
+	const fieldOff = 8 + 2*8 // magic, pads, minLC, ptrSize; nfunc, nfiles
+	if len(data) < fieldOff+8 || data[7] != 8 {
+		return text.Addr, nil
+	}
+	switch b.elf.ByteOrder.Uint32(data) {
+	case 0xfffffff0, 0xfffffff1: // Go 1.18–1.19, Go 1.20+
+	default:
+		return text.Addr, nil
+	}
+	inText := func(v uint64) bool { return v >= text.Addr && v < text.Addr+text.Size }
+	v := b.elf.ByteOrder.Uint64(data[fieldOff:])
+	if v == 0 && b.PIE {
+		v = b.relativeReloc(pcln.Addr + fieldOff)
+	}
+	if inText(v) {
+		return v, nil
+	}
+	// The external linker leaves the header field 0: take moduledata.text
+	// instead.
+	if v, ok := b.moduledataText(pcln.Addr); ok && inText(v) {
+		return v, nil
+	}
+	return text.Addr, nil
+}
+
+// moduledataText finds runtime.firstmoduledata, whose first word points to
+// the pclntab header, and returns its text field. moduledata starts with
+// pcHeader, six slices, findfunctab, minpc and maxpc, so text is at byte
+// 176 (the same in Go 1.18 through 1.26); etext follows it.
+func (b *Binary) moduledataText(pcHeader uint64) (uint64, bool) {
+	const textOff, etextOff = 8 + 6*24 + 8 + 2*8, 8 + 6*24 + 8 + 3*8
+	bo := b.elf.ByteOrder
+	if b.PIE {
+		// Pointers in a PIE's data are R_X86_64_RELATIVE relocations.
+		if md, ok := b.relativeRelocTo(pcHeader); ok {
+			text, etext := b.relativeReloc(md+textOff), b.relativeReloc(md+etextOff)
+			if text != 0 && etext > text {
+				return text, true
+			}
+		}
+	}
+	for _, p := range b.elf.Progs {
+		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_W == 0 || p.Filesz < etextOff+8 {
+			continue
+		}
+		seg := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(seg, 0); err != nil {
+			continue
+		}
+		for i := 0; i+etextOff+8 <= len(seg); i += 8 {
+			if bo.Uint64(seg[i:]) != pcHeader {
+				continue
+			}
+			text, etext := bo.Uint64(seg[i+textOff:]), bo.Uint64(seg[i+etextOff:])
+			if text != 0 && etext > text {
+				return text, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// relativeRelocTo returns the address of the first R_X86_64_RELATIVE
+// relocation whose addend is target.
+func (b *Binary) relativeRelocTo(target uint64) (uint64, bool) {
+	var at uint64
+	found := false
+	b.eachRelative(func(off, addend uint64) bool {
+		if addend == target {
+			at, found = off, true
+			return false
+		}
+		return true
+	})
+	return at, found
+}
+
+// relativeReloc returns the addend of the R_X86_64_RELATIVE relocation at
+// vaddr, or 0.
+func (b *Binary) relativeReloc(vaddr uint64) uint64 {
+	var v uint64
+	b.eachRelative(func(off, addend uint64) bool {
+		if off == vaddr {
+			v = addend
+			return false
+		}
+		return true
+	})
+	return v
+}
+
+// eachRelative calls fn for every R_X86_64_RELATIVE relocation until fn
+// returns false.
+func (b *Binary) eachRelative(fn func(off, addend uint64) bool) {
+	if b.elf.Machine != elf.EM_X86_64 {
+		return
+	}
+	bo := b.elf.ByteOrder
+	for _, sec := range b.elf.Sections {
+		if sec.Type != elf.SHT_RELA {
+			continue
+		}
+		data, err := sec.Data()
+		if err != nil {
+			continue
+		}
+		for i := 0; i+24 <= len(data); i += 24 {
+			info := bo.Uint64(data[i+8:])
+			if elf.R_X86_64(info&0xffffffff) != elf.R_X86_64_RELATIVE {
+				continue
+			}
+			if !fn(bo.Uint64(data[i:]), bo.Uint64(data[i+16:])) {
+				return
+			}
+		}
+	}
 }

@@ -6,8 +6,35 @@
 // program with the latest patch release of every supported Go minor version
 // and reads the offsets from its DWARF. Runtime struct layouts do not change
 // within a minor release, so Lookup matches by minor version only: a new
-// patch release works on the day it ships.
+// patch release works on the day it ships. The table is for amd64.
+//
+// What changes between Go 1.21 and 1.26 (amd64, from the generated table
+// and the runtime sources):
+//
+//   - runtime.g: goid is at 152 in 1.21–1.22 and 1.25–1.26, at 160 in
+//     1.23–1.24.
+//   - Free-G counts: up to 1.24 sched.gFree and p.gFree carry an int32 n;
+//     from 1.25 gList itself has a size, so the counts are
+//     sched.gFree.stack.size + sched.gFree.noStack.size and p.gFree.size.
+//   - gcount (the runtime's live-goroutine count) is
+//     allglen − sched free − Σ p free − sched.ngsys in every version, but
+//     /sched/goroutines:goroutines uses gcount(true) from 1.26: system
+//     goroutines are included there (runtime.NumGoroutine still excludes
+//     them).
+//   - runtime.schedt moves: ngsys 72/80/96, timeToRun 320/344/360
+//     (1.21–1.24 / 1.25 / 1.26); stwTotalTimeGC exists from 1.22.
+//   - runtime.timeHistogram is the same everywhere: 160 counts (min 9, max
+//     48 bucket bits, 2 sub-bucket bits), then underflow and overflow.
+//   - runtime.mstats.numgc is at 7704 up to 1.24 and 7680 from 1.25;
+//     runtime.workType.cycles at 400/424/512/648 (1.21–1.22 / 1.23–1.24 /
+//     1.25 / 1.26).
 package offsets
+
+// Regenerate with pinned releases (`make generate`), so that the output
+// only changes when this line does. To move to the newest patch releases
+// the module proxy serves, run `go run ./tools/offsetgen` from the
+// repository root and update the list.
+//go:generate go run ../../tools/offsetgen -out table.go -versions go1.21.13,go1.22.12,go1.23.12,go1.24.13,go1.25.14,go1.26.11
 
 import (
 	"strconv"

@@ -64,6 +64,15 @@ func TestLookup(t *testing.T) {
 	}
 }
 
+// probedFuncs are the runtime functions the probes attach to
+// (../shared/notes/ebpf-facts.md).
+var probedFuncs = []string{
+	"runtime.gcStart", "runtime.gcMarkDone", "runtime.gcMarkTermination",
+	"runtime.stopTheWorldWithSema", "runtime.startTheWorldWithSema",
+	"runtime.newproc1", "runtime.goexit1", "runtime.goexit0",
+	"runtime.execute", "runtime.casgstatus",
+}
+
 func itoa(i int) string {
 	return string(rune('0'+i/10)) + string(rune('0'+i%10))
 }
@@ -132,6 +141,31 @@ func TestTableMatchesDWARF(t *testing.T) {
 			fromDWARF.Source, fromDWARF.GoVersion, fromTable.Source, fromTable.GoVersion = "", "", "", ""
 			if fromDWARF != fromTable {
 				t.Errorf("table differs from DWARF:\n table %+v\n dwarf %+v", fromTable, fromDWARF)
+			}
+			// The probes' functions exist in every version, and the
+			// stripped binary gives the same uprobe offsets.
+			for _, fn := range probedFuncs {
+				ff, err := full.Func(fn)
+				if err != nil {
+					t.Errorf("%v", err)
+					continue
+				}
+				sf, err := strip.Func(fn)
+				if err != nil || sf.Offset != ff.Offset {
+					t.Errorf("stripped %s: %+v, %v; symtab %+v", fn, sf, err, ff)
+					continue
+				}
+				fe, err1 := full.EntryProbeOffset(fn)
+				se, err2 := strip.EntryProbeOffset(fn)
+				if err1 != nil || err2 != nil || fe != se {
+					t.Errorf("%s: entry probe %#x/%#x, %v, %v", fn, fe, se, err1, err2)
+				}
+				fr, err1 := full.RetOffsets(fn)
+				sr, err2 := strip.RetOffsets(fn)
+				if err1 != nil || err2 != nil || len(fr) != len(sr) || len(fr) == 0 {
+					t.Errorf("%s: rets %x / %x, %v, %v", fn, fr, sr, err1, err2)
+				}
+				t.Logf("%s: entry+%#x, %d rets", fn, fe-ff.Offset, len(fr))
 			}
 			for _, sym := range []string{"runtime.sched", "runtime.allglen", "runtime.allp", "runtime.memstats"} {
 				want, err := full.DataSymbol(sym)

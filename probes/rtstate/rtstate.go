@@ -27,6 +27,9 @@ var (
 	// ErrProcessGone: the process exited (or its memory went away) during
 	// the read.
 	ErrProcessGone = errors.New("process exited")
+	// ErrNotReady: the process has not initialised its Go runtime yet
+	// (it was sampled right after exec); try again later.
+	ErrNotReady = errors.New("go runtime not initialised yet")
 	// ErrLayout: the target's runtime does not have the layout this
 	// package understands (e.g. a timeHistogram of another size).
 	ErrLayout = errors.New("unsupported runtime layout")
@@ -46,6 +49,11 @@ type Sample struct {
 	// bucket boundaries of runtime/metrics. Counts is reused by the next
 	// Read and Buckets is shared: copy them to keep them.
 	Sched event.SchedHistogram
+	// PausesGC is the histogram of GC stop-the-world pauses
+	// (runtime.sched.stwTotalTimeGC, /sched/pauses/total/gc:seconds), with
+	// the same buckets; its total count is the number of GC pauses. Counts
+	// is nil before Go 1.22, which does not keep it.
+	PausesGC event.SchedHistogram
 }
 
 // The runtime's timeHistogram geometry (runtime/histogram.go), unchanged

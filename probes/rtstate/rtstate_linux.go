@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/probes/gobin"
 	"github.com/gopulse/gopulse/probes/offsets"
 )
@@ -25,16 +26,18 @@ const maxProcs = 1 << 16
 // Reader samples one process. It is not safe for concurrent use.
 type Reader struct {
 	pid        int
+	pidfd      int  // pins the process: a reused pid is not mistaken for it; -1 if unavailable
 	includeSys bool // /sched/goroutines counts system goroutines (Go 1.26+)
 	o          offsets.Offsets
 
-	// Read 1: allglen, the allp slice header, memstats.numgc and the
-	// sched span from its lowest needed field to the end of timeToRun,
-	// scattered into one buffer.
+	// Read 1: allglen, the allp slice header, memstats.numgc, the sched
+	// span from its lowest needed field to the end of timeToRun and, when
+	// the runtime has it, stwTotalTimeGC, gathered into one buffer.
 	local1  [1]unix.Iovec
-	remote1 [4]unix.RemoteIovec
+	remote1 []unix.RemoteIovec
 	buf1    []byte
 	posSch  int   // where the sched span starts in buf1
+	posSTW  int   // where stwTotalTimeGC starts in buf1 (0: absent)
 	schedLo int64 // offset in runtime.schedt of the span's first byte
 
 	// Read 2: the allp array of *p.
@@ -47,8 +50,9 @@ type Reader struct {
 	pBuf    []byte
 	local3  [1]unix.Iovec
 
-	counts  []uint64
-	buckets []float64
+	counts    []uint64
+	stwCounts []uint64
+	buckets   []float64
 }
 
 // Open prepares to sample pid, whose executable bin is (bin stays owned by
@@ -97,6 +101,7 @@ func Open(pid int, bin *gobin.Binary) (*Reader, error) {
 
 	r := &Reader{
 		pid:        pid,
+		pidfd:      -1,
 		includeSys: minor >= 26,
 		o:          o,
 		counts:     make([]uint64, o.HistCountsLen+2),
@@ -110,22 +115,35 @@ func Open(pid int, bin *gobin.Binary) (*Reader, error) {
 	}
 	hi := o.SchedTimeToRun + o.HistOverflow + 8
 	r.schedLo = lo
-	r.remote1 = [4]unix.RemoteIovec{
+	histBytes := o.HistOverflow + 8
+	r.remote1 = []unix.RemoteIovec{
 		{Base: uintptr(allglen), Len: 8},
 		{Base: uintptr(allp), Len: 16},
 		{Base: uintptr(memstats + uint64(o.MemstatsNumGC)), Len: 4},
 		{Base: uintptr(sched + uint64(lo)), Len: int(hi - lo)},
 	}
-	n := 0
-	for _, v := range r.remote1 {
-		n += v.Len
+	r.posSch = 8 + 16 + 4
+	n := r.posSch + int(hi-lo)
+	if o.SchedSTWTotalTimeGC >= 0 {
+		r.remote1 = append(r.remote1, unix.RemoteIovec{Base: uintptr(sched + uint64(o.SchedSTWTotalTimeGC)), Len: int(histBytes)})
+		r.posSTW = n
+		n += int(histBytes)
+		r.stwCounts = make([]uint64, o.HistCountsLen+2)
 	}
-	r.posSch = n - int(hi-lo)
 	r.buf1 = make([]byte, n)
 	r.local1[0] = iovec(r.buf1)
 
+	// The pidfd is taken before the first read, so that the read and every
+	// later one are known to come from this process, not a successor that
+	// reused its pid.
+	if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+		r.pidfd = fd
+	} else if errors.Is(err, unix.ESRCH) {
+		return nil, fmt.Errorf("pid %d: %w", pid, ErrProcessGone)
+	}
 	var s Sample
 	if err := r.Read(&s); err != nil {
+		r.Close()
 		return nil, err
 	}
 	return r, nil
@@ -184,13 +202,21 @@ func (r *Reader) readv(local []unix.Iovec, remote []unix.RemoteIovec, want int) 
 	return nil
 }
 
+// alive reports whether the process is still there (a zombie counts as
+// alive; its reads fail with ESRCH anyway).
 func (r *Reader) alive() bool {
-	err := unix.Kill(r.pid, 0)
+	var err error
+	if r.pidfd >= 0 {
+		err = unix.PidfdSendSignal(r.pidfd, 0, nil, 0)
+	} else {
+		err = unix.Kill(r.pid, 0)
+	}
 	return err == nil || errors.Is(err, unix.EPERM)
 }
 
 // Read takes one sample into s. It makes three process_vm_readv calls and
-// allocates nothing unless GOMAXPROCS grew since the last call. A process
+// one pidfd check, and allocates nothing unless GOMAXPROCS grew since the
+// last call. A process
 // that exits during the read gives an error wrapping ErrProcessGone.
 func (r *Reader) Read(s *Sample) error {
 	le := binary.LittleEndian
@@ -204,6 +230,9 @@ func (r *Reader) Read(s *Sample) error {
 	sch := r.buf1[r.posSch:]
 	field32 := func(off int64) int64 { return int64(int32(le.Uint32(sch[off-r.schedLo:]))) }
 
+	if allpLen == 0 || allglen == 0 {
+		return fmt.Errorf("read pid %d: %w", r.pid, ErrNotReady)
+	}
 	if allpLen < 1 || allpLen > maxProcs || allglen < 1 || allglen > 1<<40 {
 		return fmt.Errorf("read pid %d: implausible allglen %d, len(allp) %d: %w", r.pid, allglen, allpLen, ErrLayout)
 	}
@@ -249,24 +278,48 @@ func (r *Reader) Read(s *Sample) error {
 	s.UserGoroutines = goroutines(allglen, schedFree, ngsys, pFree, false)
 	s.GCCycles = numgc
 
-	// timeHistogram: counts, then underflow and overflow. runtime/metrics
-	// puts underflow first and overflow last.
-	h := sch[r.o.SchedTimeToRun-r.schedLo:]
-	n := int(r.o.HistCountsLen)
-	r.counts[0] = le.Uint64(h[r.o.HistUnderflow:])
-	for i := 0; i < n; i++ {
-		r.counts[i+1] = le.Uint64(h[8*i:])
+	// The pid may have been reused after the process exited: the pidfd
+	// tells (one more syscall).
+	if r.pidfd >= 0 && !r.alive() {
+		return fmt.Errorf("read pid %d: %w", r.pid, ErrProcessGone)
 	}
-	r.counts[n+1] = le.Uint64(h[r.o.HistOverflow:])
+	r.hist(r.counts, sch[r.o.SchedTimeToRun-r.schedLo:])
 	s.Sched.Counts = r.counts
 	s.Sched.Buckets = r.buckets
+	if r.posSTW > 0 {
+		r.hist(r.stwCounts, r.buf1[r.posSTW:])
+		s.PausesGC.Counts = r.stwCounts
+		s.PausesGC.Buckets = r.buckets
+	} else {
+		s.PausesGC = event.SchedHistogram{}
+	}
 	return nil
 }
 
-// Close releases the reader. It holds no kernel resources; Close exists so
-// that the reader can sit in the same lifecycle as the probes, and is safe
-// to call more than once.
-func (r *Reader) Close() error { return nil }
+// hist converts a raw timeHistogram (counts, then underflow and overflow)
+// into runtime/metrics order (underflow first, overflow last).
+func (r *Reader) hist(dst []uint64, h []byte) {
+	le := binary.LittleEndian
+	n := int(r.o.HistCountsLen)
+	dst[0] = le.Uint64(h[r.o.HistUnderflow:])
+	for i := 0; i < n; i++ {
+		dst[i+1] = le.Uint64(h[8*i:])
+	}
+	dst[n+1] = le.Uint64(h[r.o.HistOverflow:])
+}
+
+// Close releases the reader's pidfd. It is safe to call more than once.
+func (r *Reader) Close() error {
+	if r.pidfd < 0 {
+		return nil
+	}
+	err := unix.Close(r.pidfd)
+	r.pidfd = -1
+	if err != nil {
+		return fmt.Errorf("close pidfd of %d: %w", r.pid, err)
+	}
+	return nil
+}
 
 // LoadBias returns the difference between the run-time and the linked
 // addresses of pid's executable (0 unless it is PIE), from the mapping of
@@ -319,7 +372,7 @@ func LoadBias(pid int, bin *gobin.Binary) (uint64, error) {
 
 func procErr(pid int, what string, err error) error {
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("pid %d: %s: %w", pid, what, errors.Join(ErrProcessGone, err))
+		return fmt.Errorf("pid %d: %s: %w: %w", pid, what, ErrProcessGone, err)
 	}
 	return fmt.Errorf("pid %d: %s: %w", pid, what, err)
 }

@@ -30,6 +30,7 @@ type variant struct {
 	toolchain string // "" = local
 	ldflags   string
 	buildmode string
+	cgo       bool
 }
 
 var variants = []variant{
@@ -39,6 +40,12 @@ var variants = []variant{
 	{name: "go1.21", toolchain: "go1.21.13"},
 	{name: "go1.21-stripped", toolchain: "go1.21.13", ldflags: "-s -w"},
 	{name: "go1.25-stripped", toolchain: "go1.25.14", ldflags: "-s -w"},
+	// Externally linked by gcc, with .symtab and DWARF. Stripped ones are
+	// covered by probes/gobin's static tests only: here (go1.26.8 and
+	// go1.26.11, gcc 12) an externally linked target stripped by -s or by
+	// strip(1) crashes on its own within seconds (SIGSEGV in
+	// stopTheWorldWithSema), with or without gopulse.
+	{name: "local-cgo", ldflags: "-linkmode=external", cgo: true},
 }
 
 var (
@@ -68,7 +75,7 @@ func buildTarget(t testing.TB, v variant) string {
 	out := filepath.Join(buildDir, v.name)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if err := gobuild.Build(ctx, gobuild.Options{Dir: src, Out: out, Toolchain: v.toolchain, LDFlags: v.ldflags, BuildMode: v.buildmode}); err != nil {
+	if err := gobuild.Build(ctx, gobuild.Options{Dir: src, Out: out, Toolchain: v.toolchain, LDFlags: v.ldflags, BuildMode: v.buildmode, CGO: v.cgo}); err != nil {
 		t.Fatal(err)
 	}
 	builtBin[v.name] = out
@@ -92,6 +99,7 @@ type snapshot struct {
 	GCCycles     uint64   `json:"gc_cycles"`
 	SchedCounts  []uint64 `json:"sched_counts"`
 	SchedBuckets int      `json:"sched_buckets"`
+	GCPauses     *uint64  `json:"gc_pauses"`
 	GoVersion    string   `json:"go_version"`
 }
 
@@ -182,6 +190,9 @@ func TestReadMatchesRuntime(t *testing.T) {
 	requireRoot(t)
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
+			if _, err := exec.LookPath("gcc"); v.cgo && err != nil {
+				t.Skip("no gcc for an externally linked target")
+			}
 			bin := buildTarget(t, v)
 			tg := startTarget(t, bin, "-idle", "1000", "-churn", "4")
 			time.Sleep(300 * time.Millisecond)
@@ -191,6 +202,16 @@ func TestReadMatchesRuntime(t *testing.T) {
 				snap := tg.pause(t)
 				if err := r.Read(&s); err != nil {
 					t.Fatalf("Read: %v", err)
+				}
+				// A GC cycle that was running when the workload paused
+				// may end between the two reads on a loaded machine:
+				// the state is quiescent, so read both sides again.
+				for retry := 0; retry < 3 && uint64(s.GCCycles) != snap.GCCycles; retry++ {
+					t.Logf("gc count moved (%d vs %d): reading again", s.GCCycles, snap.GCCycles)
+					snap = tg.pause(t)
+					if err := r.Read(&s); err != nil {
+						t.Fatalf("Read: %v", err)
+					}
 				}
 				t.Logf("%s round %d: rtstate goroutines %d (user %d) gc %d; runtime %d (NumGoroutine %d) gc %d",
 					snap.GoVersion, round, s.Goroutines, s.UserGoroutines, s.GCCycles, snap.Goroutines, snap.NumGoroutine, snap.GCCycles)
@@ -215,6 +236,14 @@ func TestReadMatchesRuntime(t *testing.T) {
 					if got != want || got < 0 {
 						t.Errorf("p%v bucket %d, runtime %d", q*100, got, want)
 					}
+				}
+				switch {
+				case snap.GCPauses == nil && s.PausesGC.Counts != nil:
+					t.Errorf("pause histogram read from a runtime that has none")
+				case snap.GCPauses != nil && total(s.PausesGC.Counts) != *snap.GCPauses:
+					t.Errorf("gc pauses %d, runtime/metrics %d", total(s.PausesGC.Counts), *snap.GCPauses)
+				case snap.GCPauses != nil && *snap.GCPauses < snap.GCCycles:
+					t.Errorf("gc pauses %d for %d cycles", *snap.GCPauses, snap.GCCycles)
 				}
 				tg.resume(t)
 				time.Sleep(200 * time.Millisecond)
@@ -292,12 +321,76 @@ func BenchmarkRead(b *testing.B) {
 	if err := r.Read(&s); err != nil {
 		b.Fatal(err)
 	}
-	// allglen + allp header + numgc + sched span + allp + per-P counts.
-	b.SetBytes(int64(8 + 16 + 4 + 8*len(s.Sched.Counts)))
+	// About: allglen, allp header, numgc, two histograms; plus small bits.
+	b.SetBytes(int64(8 + 16 + 4 + 2*8*len(s.Sched.Counts)))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := r.Read(&s); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func total(c []uint64) uint64 {
+	var n uint64
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// TestSampler: the manager-facing Sampler fills KindSample fields, reuses
+// its reader without allocating, and drops it when the process exits.
+func TestSampler(t *testing.T) {
+	requireRoot(t)
+	bin := buildTarget(t, variants[1])
+	tg := startTarget(t, bin, "-idle", "200", "-churn", "2")
+	time.Sleep(200 * time.Millisecond)
+	s := rtstate.NewSampler(rtstate.SamplerDeps{})
+	defer s.Close()
+	var ev event.Runtime
+	if err := s.Sample(tg.pid, &ev); err != nil {
+		t.Fatal(err)
+	}
+	snap := tg.pause(t)
+	if err := s.Sample(tg.pid, &ev); err != nil {
+		t.Fatal(err)
+	}
+	for retry := 0; retry < 3 && uint64(ev.Cycle) != snap.GCCycles; retry++ {
+		snap = tg.pause(t) // a GC running at the pause ended in between
+		if err := s.Sample(tg.pid, &ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !within(ev.Goroutines, int64(snap.Goroutines), 0.02) || uint64(ev.Cycle) != snap.GCCycles || ev.Sched == nil || ev.TS == 0 {
+		t.Errorf("event %+v; runtime goroutines %d gc %d", ev, snap.Goroutines, snap.GCCycles)
+	}
+	if got, want := rtstate.Quantile(*ev.Sched, 0.99), rtstate.Quantile(event.SchedHistogram{Counts: snap.SchedCounts}, 0.99); got != want {
+		t.Errorf("p99 bucket %d, runtime %d", got, want)
+	}
+	tg.resume(t)
+	if allocs := testing.AllocsPerRun(20, func() {
+		if err := s.Sample(tg.pid, &ev); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("Sample allocates %v per call", allocs)
+	}
+	tg.cmd.Process.Kill()
+	tg.cmd.Wait()
+	if err := s.Sample(tg.pid, &ev); !errors.Is(err, rtstate.ErrProcessGone) {
+		t.Errorf("after exit: %v, want ErrProcessGone", err)
+	}
+	if err := s.Sample(tg.pid, &ev); !errors.Is(err, rtstate.ErrProcessGone) {
+		t.Errorf("reopen after exit: %v, want ErrProcessGone", err)
+	}
+	// The test binary is a Go program too: reading itself works.
+	ev = event.Runtime{}
+	if err := s.Sample(os.Getpid(), &ev); err != nil || ev.Goroutines < 2 {
+		t.Errorf("self: goroutines %d, %v", ev.Goroutines, err)
+	}
+	s.Close()
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"runtime/metrics"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Snapshot is what the target prints.
@@ -81,6 +82,7 @@ func main() {
 				gate.Lock()
 				paused = true
 			}
+			settle()
 			if err := enc.Encode(snapshot()); err != nil {
 				os.Exit(1)
 			}
@@ -92,6 +94,23 @@ func main() {
 		case syscall.SIGTERM:
 			return
 		}
+	}
+}
+
+// settle waits until a GC cycle that was running when the workload paused
+// has finished: the cycle count stays the same for 100ms.
+func settle() {
+	s := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	last := s[0].Value.Uint64()
+	for i := 0; i < 50; i++ {
+		time.Sleep(100 * time.Millisecond)
+		metrics.Read(s)
+		n := s[0].Value.Uint64()
+		if n == last {
+			return
+		}
+		last = n
 	}
 }
 
