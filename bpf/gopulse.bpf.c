@@ -26,6 +26,12 @@ const struct pid_cfg *unused_pid_cfg __attribute__((unused));
 // startedStopping is the runtime's own pause start. 0 for go1.21, where the
 // start is taken at stopTheWorldWithSema's entry.
 const volatile u32 worldstop_abi = 1;
+// 1 when gc_transition is attached to gcCPULimiterState.finishGCTransition,
+// which receives the end of the sweep-termination pause (and, on go1.21,
+// of the mark-termination pause) as its argument. Then no RET probe is
+// needed: RET probes are single-stepped by the kernel and cost the target
+// far more than the emulated PUSHQ BP entry probes.
+const volatile u32 have_transition = 0;
 // Offsets inside runtime.g (trace mode).
 const volatile u64 off_g_goid = 0;
 const volatile u64 off_g_parent_goid = 0;
@@ -270,7 +276,42 @@ int stw_start_entry(struct pt_regs *ctx)
 		emit_stw(cfg, id, &p, end);
 		return 0;
 	}
+	if (have_transition && p.reason != STW_GC_SWEEP_TERM) {
+		// Without RET probes the runtime's own end of this pause (non-GC,
+		// or a mark-phase restart) is not seen: it is taken now, before
+		// startTheWorldWithSema restarts the Ps.
+		emit_stw(cfg, id, &p, bpf_ktime_get_ns());
+		return 0;
+	}
 	bpf_map_update_elem(&starts, &id, &p, BPF_ANY);
+	return 0;
+}
+
+// runtime.(*gcCPULimiterState).finishGCTransition(now int64): RBX = now.
+// gcStart calls it right after startTheWorldWithSema(0, stw) with the
+// sweep-termination pause's end; go1.21's gcMarkTermination calls it with
+// the mark-termination pause's end before restarting the world.
+SEC("uprobe")
+int gc_transition(struct pt_regs *ctx)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tgid = id >> 32;
+	struct pid_cfg *cfg = watched(tgid);
+	if (!cfg)
+		return 0;
+	u64 now = ctx->bx;
+	struct stop_pending *p = bpf_map_lookup_elem(&starts, &id);
+	if (p && p->reason == STW_GC_SWEEP_TERM) {
+		struct stop_pending copy = *p;
+		bpf_map_delete_elem(&starts, &id);
+		emit_stw(cfg, id, &copy, now);
+		return 0;
+	}
+	if (!worldstop_abi) {
+		struct stop_pending *s = bpf_map_lookup_elem(&stops, &tgid);
+		if (s && s->reason == STW_GC_MARK_TERM)
+			bpf_map_update_elem(&markterm_end, &tgid, &now, BPF_ANY);
+	}
 	return 0;
 }
 

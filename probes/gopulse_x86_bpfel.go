@@ -64,11 +64,13 @@ const (
 	gopulseMapStats           = "stats"
 	gopulseMapStops           = "stops"
 	gopulseProgG_status       = "g_status"
+	gopulseProgGcTransition   = "gc_transition"
 	gopulseProgMarktermNow    = "markterm_now"
 	gopulseProgPauseStartNow  = "pause_start_now"
 	gopulseProgStwStartEntry  = "stw_start_entry"
 	gopulseProgStwStartRet    = "stw_start_ret"
 	gopulseProgStwStopEntry   = "stw_stop_entry"
+	gopulseVarHaveTransition  = "have_transition"
 	gopulseVarOffG_goid       = "off_g_goid"
 	gopulseVarOffG_gopc       = "off_g_gopc"
 	gopulseVarOffG_parentGoid = "off_g_parent_goid"
@@ -121,6 +123,7 @@ type gopulseSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type gopulseProgramSpecs struct {
 	G_status      *ebpf.ProgramSpec `ebpf:"g_status"`
+	GcTransition  *ebpf.ProgramSpec `ebpf:"gc_transition"`
 	MarktermNow   *ebpf.ProgramSpec `ebpf:"markterm_now"`
 	PauseStartNow *ebpf.ProgramSpec `ebpf:"pause_start_now"`
 	StwStartEntry *ebpf.ProgramSpec `ebpf:"stw_start_entry"`
@@ -147,6 +150,7 @@ type gopulseMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type gopulseVariableSpecs struct {
+	HaveTransition  *ebpf.VariableSpec `ebpf:"have_transition"`
 	OffG_goid       *ebpf.VariableSpec `ebpf:"off_g_goid"`
 	OffG_gopc       *ebpf.VariableSpec `ebpf:"off_g_gopc"`
 	OffG_parentGoid *ebpf.VariableSpec `ebpf:"off_g_parent_goid"`
@@ -205,6 +209,7 @@ func (m *gopulseMaps) Close() error {
 //
 // It can be passed to loadGopulseObjects or ebpf.CollectionSpec.LoadAndAssign.
 type gopulseVariables struct {
+	HaveTransition  *ebpf.Variable `ebpf:"have_transition"`
 	OffG_goid       *ebpf.Variable `ebpf:"off_g_goid"`
 	OffG_gopc       *ebpf.Variable `ebpf:"off_g_gopc"`
 	OffG_parentGoid *ebpf.Variable `ebpf:"off_g_parent_goid"`
@@ -219,6 +224,7 @@ type gopulseVariables struct {
 // It can be passed to loadGopulseObjects or ebpf.CollectionSpec.LoadAndAssign.
 type gopulsePrograms struct {
 	G_status      *ebpf.Program `ebpf:"g_status"`
+	GcTransition  *ebpf.Program `ebpf:"gc_transition"`
 	MarktermNow   *ebpf.Program `ebpf:"markterm_now"`
 	PauseStartNow *ebpf.Program `ebpf:"pause_start_now"`
 	StwStartEntry *ebpf.Program `ebpf:"stw_start_entry"`
@@ -229,6 +235,7 @@ type gopulsePrograms struct {
 func (p *gopulsePrograms) Close() error {
 	return _GopulseClose(
 		p.G_status,
+		p.GcTransition,
 		p.MarktermNow,
 		p.PauseStartNow,
 		p.StwStartEntry,

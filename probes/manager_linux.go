@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -261,7 +262,10 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	}
 	path, key, err := procExe(pid)
 	if err != nil {
-		return fmt.Errorf("watch pid %d: %w: %w", pid, ErrProcessExited, err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("watch pid %d: %w: %w", pid, ErrProcessExited, err)
+		}
+		return fmt.Errorf("watch pid %d: %w", pid, err)
 	}
 	x := m.exes[key]
 	if x == nil {
@@ -390,12 +394,14 @@ type binInfo struct {
 	startEntry uint64   // startTheWorldWithSema entry probe
 	startRets  []uint64 // its RET instructions
 	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
+	transition uint64   // gcCPULimiterState.finishGCTransition entry probe, 0 if none
 	numgc      uint64   // link-time address of memstats.numgc, 0 if unknown
 }
 
 const (
-	symStart = "runtime.startTheWorldWithSema"
-	symStop  = "runtime.stopTheWorldWithSema"
+	symStart      = "runtime.startTheWorldWithSema"
+	symStop       = "runtime.stopTheWorldWithSema"
+	symTransition = "runtime.(*gcCPULimiterState).finishGCTransition"
 )
 
 // analyze inspects the executable at path (cached by key).
@@ -452,6 +458,14 @@ func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 	if off, err := bin.EntryProbeOffset("runtime.casgstatus"); err == nil {
 		bi.casg = off
 	}
+	// Prefer finishGCTransition's argument to RET probes for the end of the
+	// sweep-termination pause; fall back to RET probes when it is missing
+	// or its prologue has no PUSHQ BP (a probe there would be single-stepped).
+	if f, err := bin.Func(symTransition); err == nil {
+		if off, err := bin.EntryProbeOffset(symTransition); err == nil && off != f.Offset {
+			bi.transition = off
+		}
+	}
 	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && bi.offs.MemstatsNumGC > 0 {
 		bi.numgc = vaddr + uint64(bi.offs.MemstatsNumGC)
 	} else {
@@ -481,8 +495,13 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 	if bi.goMinor < 22 {
 		abi = 0
 	}
+	transition := uint32(0)
+	if bi.transition != 0 {
+		transition = 1
+	}
 	for name, v := range map[string]any{
 		"worldstop_abi":     abi,
+		"have_transition":   transition,
 		"off_g_goid":        uint64(bi.offs.GGoid),
 		"off_g_parent_goid": uint64(bi.offs.GParentGoid),
 		"off_g_gopc":        uint64(bi.offs.GGopc),
@@ -505,8 +524,10 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 		if err := m.uprobe(x, &x.links, symStop, bi.stopEntry, "stw_stop_entry"); err != nil {
 			return err
 		}
-		if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", bi.markTerm, "markterm_now"); err != nil {
-			return err
+		if bi.transition == 0 {
+			if err := m.uprobe(x, &x.links, "runtime.gcMarkTermination", bi.markTerm, "markterm_now"); err != nil {
+				return err
+			}
 		}
 		for _, off := range bi.pauseStart {
 			if err := m.uprobe(x, &x.links, "runtime.gcStart", off, "pause_start_now"); err != nil {
@@ -516,6 +537,9 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 	}
 	if err := m.uprobe(x, &x.links, symStart, bi.startEntry, "stw_start_entry"); err != nil {
 		return err
+	}
+	if bi.transition != 0 {
+		return m.uprobe(x, &x.links, symTransition, bi.transition, "gc_transition")
 	}
 	for _, off := range bi.startRets {
 		if err := m.uprobe(x, &x.links, symStart, off, "stw_start_ret"); err != nil {

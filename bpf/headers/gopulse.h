@@ -23,6 +23,7 @@
 
 // runtime stwReason values used in BPF.
 #define STW_GC_MARK_TERM 1
+#define STW_GC_SWEEP_TERM 2
 
 // stats map indexes.
 #define STAT_LOST 0

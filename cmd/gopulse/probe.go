@@ -116,6 +116,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go func() {
 		defer wg.Done()
 		runErr = m.Run(runCtx)
+		stopRun() // e.g. a --pid that cannot be watched
 	}()
 	// Table refresh / JSON flush once a second.
 	wg.Add(1)
@@ -128,7 +129,11 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			case <-runCtx.Done():
 				return
 			case <-t.C:
-				out.Tick(m.Procs(), m.Stats())
+				st := m.Stats()
+				out.Tick(m.Procs(), st)
+				if len(pids) > 0 && st.Processes == 0 {
+					stopRun() // every process given with --pid has exited
+				}
 			}
 		}
 	}()
@@ -153,7 +158,9 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	wg.Wait()
 	m.Flush()
-	out.Tick(m.Procs(), m.Stats())
+	if runErr == nil {
+		out.Tick(m.Procs(), m.Stats())
+	}
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("probe: write output: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,25 +29,7 @@ func (nopSink) HandleRuntime(*event.Runtime) {}
 // contract holds, every GC cycle of the program is seen from its start, the
 // program's output goes to stderr and its exit status is returned.
 func TestProbeExecJSON(t *testing.T) {
-	ok, why := privtest.IsRoot(), "needs root"
-	if ok {
-		m, err := probes.New(probes.Config{}, probes.Deps{Sink: nopSink{}})
-		if err != nil {
-			ok, why = false, err.Error()
-		} else {
-			m.Close()
-		}
-	}
-	privtest.Require(t, ok, why)
-
-	bin := filepath.Join(t.TempDir(), "gcload")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = filepath.Join("..", "..", "testdata", "targets", "gcload")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build target: %v\n%s", err, out)
-	}
-
+	bin := buildGCLoad(t)
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -106,5 +89,58 @@ func TestProbeExecJSON(t *testing.T) {
 	}
 	if types["proc_exit"] != 1 {
 		t.Errorf("proc_exit events = %d, want 1", types["proc_exit"])
+	}
+}
+
+// buildGCLoad checks BPF privileges (skip, or fail on CI) and builds the
+// target.
+func buildGCLoad(t *testing.T) string {
+	t.Helper()
+	ok, why := privtest.IsRoot(), "needs root"
+	if ok {
+		m, err := probes.New(probes.Config{}, probes.Deps{Sink: nopSink{}})
+		if err != nil {
+			ok, why = false, err.Error()
+		} else {
+			m.Close()
+		}
+	}
+	privtest.Require(t, ok, why)
+	bin := filepath.Join(t.TempDir(), "gcload")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = filepath.Join("..", "..", "testdata", "targets", "gcload")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build target: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestProbePIDExits watches a running program by pid: gopulse stops on its
+// own once the program has exited, after reporting the exit.
+func TestProbePIDExits(t *testing.T) {
+	bin := buildGCLoad(t)
+	cmd := exec.Command(bin, "-work", "1500", "-churn=false")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	err := runProbe(ctx, []string{"--json", "--pid", strconv.Itoa(cmd.Process.Pid)}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("runProbe: %v\n%s", err, stderr.String())
+	}
+	if ctx.Err() != nil {
+		t.Fatal("gopulse did not stop after the program exited")
+	}
+	<-done
+	out := stdout.String()
+	t.Logf("stopped %v after start; %d bytes of JSON", time.Since(start).Round(time.Millisecond), len(out))
+	if !strings.Contains(out, `"type":"gc_end"`) || !strings.Contains(out, `"type":"proc_exit"`) {
+		t.Fatalf("missing gc_end or proc_exit in output:\n%.2000s", out)
 	}
 }
