@@ -272,6 +272,10 @@ func TestWrappers(t *testing.T) {
 	if err := s.Parse([]byte("2024-01-02T00:00:05Z stderr F msg=err"), &r); err != nil || string(r.Message) != "err" || string(r.Level) != "error" {
 		t.Errorf("interleaved stderr: %v %q %q", err, r.Message, r.Level)
 	}
+	// The shortest CRI line: an empty message.
+	if err := s.Parse([]byte("2024-01-02T00:00:06Z stdout F"), &r); err != nil || r.Wrapper != "cri" || r.Format != "empty" {
+		t.Errorf("empty CRI line: %v wrapper %q format %q", err, r.Wrapper, r.Format)
+	}
 	// Docker chunks.
 	s = NewStream(StreamOptions{Year: 2024})
 	if err := s.Parse([]byte(`{"log":"{\"msg\":\"a","stream":"stdout","time":"2024-01-02T00:00:00Z"}`), &r); !errors.Is(err, ErrPartial) {
