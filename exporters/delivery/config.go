@@ -25,77 +25,78 @@ const (
 // Config configures one exporter's delivery queue.
 type Config struct {
 	// Name is the exporter, used as the `exporter` label ("prom_rw", "loki", …).
-	Name string
+	Name string `yaml:"name"`
 	// Endpoints in priority order: traffic goes to the first healthy one and
 	// fails back to it when it recovers.
-	Endpoints []Endpoint
+	Endpoints []Endpoint `yaml:"endpoints"`
 	// Dir holds the write-ahead log segments and the ack file.
-	Dir string
+	Dir string `yaml:"dir"`
 
 	// MaxQueueBytes caps the on-disk queue; when full, the oldest segment is
 	// dropped (counted with reason "queue_full").
-	MaxQueueBytes int64
+	MaxQueueBytes int64 `yaml:"max_queue_bytes"`
 	// SegmentBytes is the size at which a segment is closed; at most
 	// MaxQueueBytes/2.
-	SegmentBytes int64
+	SegmentBytes int64 `yaml:"segment_bytes"`
 	// MaxRecordBytes rejects larger payloads (reason "too_large").
-	MaxRecordBytes int
-	Fsync          FsyncPolicy
-	FsyncInterval  time.Duration
+	MaxRecordBytes int           `yaml:"max_record_bytes"`
+	Fsync          FsyncPolicy   `yaml:"fsync"`
+	FsyncInterval  time.Duration `yaml:"fsync_interval"`
 
 	// MemoryBytes bounds the in-memory batch in front of the log; FlushInterval
 	// bounds how long a payload waits there.
-	MemoryBytes   int
-	FlushInterval time.Duration
+	MemoryBytes   int           `yaml:"memory_bytes"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
 
-	Retry       RetryConfig
-	Breaker     BreakerConfig
-	Concurrency ConcurrencyConfig
+	Retry       RetryConfig       `yaml:"retry"`
+	Breaker     BreakerConfig     `yaml:"breaker"`
+	Concurrency ConcurrencyConfig `yaml:"concurrency"`
 	// Ordered keeps delivery in log order: one request in flight and no new
 	// record while an older one waits for a retry.
-	Ordered bool
+	Ordered bool `yaml:"ordered"`
 	// HealthInterval is the period of endpoint health checks (when the
 	// endpoint has a HealthURL and the transport can check).
-	HealthInterval time.Duration
+	HealthInterval time.Duration `yaml:"health_interval"`
 }
 
 // Endpoint is one destination.
 type Endpoint struct {
-	URL string
+	URL string `yaml:"url"`
 	// HealthURL, when set, is polled with GET; a 2xx marks the endpoint healthy.
-	HealthURL string
+	HealthURL string `yaml:"health_url"`
 }
 
 // RetryConfig configures retries of retryable failures (429, 5xx, network).
 // Retryable payloads are retried until delivered or dropped by the queue cap.
 type RetryConfig struct {
-	InitialBackoff time.Duration
-	MaxBackoff     time.Duration
-	Multiplier     float64
+	InitialBackoff time.Duration `yaml:"initial_backoff"`
+	MaxBackoff     time.Duration `yaml:"max_backoff"`
+	Multiplier     float64       `yaml:"multiplier"`
 	// Jitter is the random fraction (0..1) taken off each backoff.
-	Jitter float64
+	Jitter float64 `yaml:"jitter"`
 	// MaxRetryAfter caps a server's Retry-After.
-	MaxRetryAfter time.Duration
+	MaxRetryAfter time.Duration `yaml:"max_retry_after"`
 }
 
 // BreakerConfig configures the per-endpoint circuit breaker.
 type BreakerConfig struct {
 	// FailureThreshold consecutive failures open the breaker.
-	FailureThreshold int
+	FailureThreshold int `yaml:"failure_threshold"`
 	// OpenTimeout is how long it stays open before a probe request; it
 	// doubles on each failed probe up to MaxOpenTimeout.
-	OpenTimeout    time.Duration
-	MaxOpenTimeout time.Duration
+	OpenTimeout    time.Duration `yaml:"open_timeout"`
+	MaxOpenTimeout time.Duration `yaml:"max_open_timeout"`
 }
 
 // ConcurrencyConfig configures per-endpoint adaptive concurrency (AIMD).
 type ConcurrencyConfig struct {
-	Min, Max int
+	Min int `yaml:"min"`
+	Max int `yaml:"max"`
 	// LatencyTarget: a success slower than this decreases the limit.
-	LatencyTarget time.Duration
+	LatencyTarget time.Duration `yaml:"latency_target"`
 	// Backoff is the multiplicative decrease (0..1) on 429, 5xx, network
 	// errors and slow responses.
-	Backoff float64
+	Backoff float64 `yaml:"backoff"`
 }
 
 // DefaultConfig returns a Config with every knob set except Name, Endpoints

@@ -12,6 +12,7 @@ import (
 // Sentinel errors.
 var (
 	ErrClosed        = errors.New("delivery queue closed")
+	ErrRunning       = errors.New("delivery queue already running")
 	ErrTooLarge      = errors.New("payload larger than max_record_bytes")
 	ErrNoHealthCheck = errors.New("endpoint has no health url")
 )

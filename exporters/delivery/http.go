@@ -30,22 +30,23 @@ type HealthChecker interface {
 
 // TLSConfig configures TLS and mutual TLS.
 type TLSConfig struct {
-	CAFile             string
-	CertFile           string // client certificate for mTLS
-	KeyFile            string
-	ServerName         string
-	InsecureSkipVerify bool
+	CAFile             string `yaml:"ca_file"`
+	CertFile           string `yaml:"cert_file"` // client certificate for mTLS
+	KeyFile            string `yaml:"key_file"`
+	ServerName         string `yaml:"server_name"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
 
 // HTTPConfig configures the HTTP transport.
 type HTTPConfig struct {
-	Timeout time.Duration
-	TLS     TLSConfig
+	Timeout time.Duration `yaml:"timeout"`
+	TLS     TLSConfig     `yaml:"tls"`
 	// BasicAuth is used when Username is set; BearerToken otherwise when set.
-	Username, Password string
-	BearerToken        string
+	Username    string `yaml:"username"`
+	Password    string `yaml:"password"`
+	BearerToken string `yaml:"bearer_token"`
 	// Headers are added to every request (after the exporter's own).
-	Headers map[string]string
+	Headers map[string]string `yaml:"headers"`
 }
 
 // Validate reports every problem of c, joined.

@@ -37,7 +37,7 @@ func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"reason"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gopulse_exporter_dropped_total",
-			Help: "Items given up on, by reason (queue_full, too_large, status_4xx codes, corrupt).",
+			Help: "Items given up on, by reason (queue_full, too_large, status_<4xx code>, read_error, write_error).",
 		}, []string{"reason"}),
 		queueBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gopulse_exporter_queue_bytes",

@@ -86,6 +86,7 @@ type Queue struct {
 
 	runMu     sync.Mutex
 	running   bool
+	closing   bool
 	cancelRun context.CancelFunc
 	runDone   chan struct{}
 	closeOnce sync.Once
@@ -129,6 +130,7 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 		ack.close()
 		return nil, err
 	}
+	w.syncOnRotate = cfg.Fsync != FsyncNever
 	if st.tornTail > 0 {
 		m.walErrors.WithLabelValues("torn_tail").Add(float64(st.tornTail))
 		log.Warn("queue recovery skipped a torn tail record", "exporter", cfg.Name, "dir", cfg.Dir)
@@ -251,6 +253,11 @@ func (q *Queue) flushLocked() error {
 	q.m.queueBytes.Set(float64(q.w.total))
 	q.mu.Unlock()
 	if err != nil {
+		lost := 0
+		for _, m := range metas {
+			lost += int(m.items)
+		}
+		q.m.dropped.WithLabelValues("write_error").Add(float64(lost))
 		return err
 	}
 	signal(q.notify)
@@ -330,9 +337,9 @@ func (q *Queue) Run(ctx context.Context) error {
 	q.runMu.Lock()
 	if q.running {
 		q.runMu.Unlock()
-		return errors.New("delivery queue already running")
+		return ErrRunning
 	}
-	if q.isClosed() {
+	if q.closing {
 		q.runMu.Unlock()
 		return ErrClosed
 	}
@@ -406,8 +413,12 @@ func (q *Queue) healthLoop(ctx context.Context, hc HealthChecker) {
 			}
 			q.mu.Lock()
 			before := es.state
-			es.healthResult(time.Now(), err == nil)
+			now := time.Now()
+			es.healthResult(now, err == nil)
 			q.noteState(es, before, err)
+			if before != stateClosed && es.state == stateClosed {
+				q.retryNow(now)
+			}
 			q.mu.Unlock()
 		}
 		signal(q.notify)
@@ -486,7 +497,7 @@ func (q *Queue) dispatchLocked(ctx context.Context, wg *sync.WaitGroup) time.Tim
 			q.cursor = q.w.next(off)
 			if err != nil {
 				q.putBuf(body)
-				q.m.dropped.WithLabelValues("corrupt").Add(0)
+				q.m.dropped.WithLabelValues("read_error").Add(float64(items))
 				q.logOnce("read", "queue read failed; record skipped", "err", err)
 				q.ackLocked(off)
 				continue
@@ -585,6 +596,20 @@ func (q *Queue) send(ctx context.Context, it *item, es *endpointState) {
 		q.finish(it)
 	}
 	q.noteState(es, before, err)
+	if before != stateClosed && es.state == stateClosed {
+		q.retryNow(now)
+	}
+}
+
+// retryNow makes every waiting retry due: they failed because an endpoint
+// was down, and one is back. Retry-After pauses live on the endpoints and
+// still hold.
+func (q *Queue) retryNow(now time.Time) {
+	for _, r := range q.retries {
+		if r.notBefore.After(now) {
+			r.notBefore = now
+		}
+	}
 }
 
 // noteState logs and exports breaker transitions.
@@ -707,20 +732,15 @@ func (q *Queue) putBuf(b []byte) {
 	}
 }
 
-func (q *Queue) isClosed() bool {
-	q.memMu.Lock()
-	defer q.memMu.Unlock()
-	return q.closed
-}
-
 // Close stops Run if it is running, writes the in-memory batch to the log,
 // syncs and closes it. It is safe to call more than once.
 func (q *Queue) Close() error {
 	q.closeOnce.Do(func() {
 		q.runMu.Lock()
-		cancel, done := q.cancelRun, q.runDone
+		q.closing = true
+		running, cancel, done := q.running, q.cancelRun, q.runDone
 		q.runMu.Unlock()
-		if cancel != nil {
+		if running {
 			cancel()
 			<-done
 		}

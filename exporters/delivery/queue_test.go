@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -821,5 +822,122 @@ func TestCloseTwiceAndEnqueueAfterClose(t *testing.T) {
 	}
 	if err := q.Run(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Fatalf("run after close: %v", err)
+	}
+}
+
+func TestOrderedKeepsLogOrderAcrossRetries(t *testing.T) {
+	rc := &recorder{}
+	rc.handle = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n%3 == 1 { // every third request fails once
+			http.Error(w, "flaky", http.StatusServiceUnavailable)
+			return false
+		}
+		return true
+	}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL)
+	cfg.Ordered = true
+	cfg.Breaker.FailureThreshold = 100
+	h := start(t, cfg, Deps{})
+	want := bodies("o", 30)
+	h.enqueue(want...)
+	waitFor(t, "delivery", 20*time.Second, func() bool { return len(rc.accepted()) == len(want) })
+	got := rc.accepted()
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("position %d: got %s, want %s", i, got[i], want[i])
+		}
+	}
+	if h.metric("gopulse_exporter_failed_total", "reason", "status_5xx") == 0 {
+		t.Fatal("no failure happened; the test proves nothing")
+	}
+}
+
+// The backend process goes away entirely (connection refused) while
+// payloads keep coming, then comes back on the same address.
+func TestBackendDownAndBackLosesNothing(t *testing.T) {
+	rc := &recorder{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	srv := &http.Server{Handler: rc}
+	go srv.Serve(ln)
+
+	cfg := testConfig(t, "http://"+addr+"/push")
+	cfg.MaxQueueBytes = 4 << 20
+	cfg.SegmentBytes = 256 << 10
+	cfg.MaxRecordBytes = 64 << 10
+	h := start(t, cfg, Deps{})
+	const total = 3000
+	stop := make(chan struct{})
+	var restarted *http.Server
+	go func() {
+		defer close(stop)
+		time.Sleep(150 * time.Millisecond)
+		srv.Close() // outage
+		time.Sleep(time.Second)
+		ln2, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("relisten: %v", err)
+			return
+		}
+		restarted = &http.Server{Handler: rc}
+		go restarted.Serve(ln2)
+	}()
+	for i := 0; i < total; i++ { // ~6k payloads/s for 0.5 s, then the rest
+		h.enqueue(fmt.Sprintf("line-%05d", i))
+		if i%30 == 29 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	<-stop
+	if restarted == nil {
+		t.FailNow()
+	}
+	defer restarted.Close()
+	waitFor(t, "everything delivered", 20*time.Second, func() bool {
+		seen := map[string]bool{}
+		for _, b := range rc.accepted() {
+			seen[b] = true
+		}
+		return len(seen) == total
+	})
+	if v := h.metric("gopulse_exporter_failed_total", "reason", "network"); v == 0 {
+		t.Error("the outage was not noticed")
+	}
+	if v := h.metric("gopulse_exporter_dropped_total", "reason", "queue_full"); v != 0 {
+		t.Errorf("dropped %v within the cap", v)
+	}
+	if dup := len(rc.accepted()) - total; dup > cfg.Concurrency.Max {
+		t.Errorf("%d duplicates", dup)
+	}
+}
+
+func TestBackpressureIsVisible(t *testing.T) {
+	cfg := testConfig(t, "http://127.0.0.1:9")
+	cfg.MemoryBytes = 1 << 10
+	reg := prometheus.NewPedanticRegistry()
+	q, err := New(cfg, Deps{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	payload := bytes.Repeat([]byte("b"), 300)
+	for i := 0; i < 50; i++ { // no Run: every full batch is written by the caller
+		if err := q.Enqueue(context.Background(), payload, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := metricValue(t, reg, "gopulse_exporter_enqueue_blocked_seconds_total"); v <= 0 {
+		t.Errorf("blocked seconds = %v", v)
+	}
+	if v := metricValue(t, reg, "gopulse_exporter_queue_bytes"); v < 40*300 {
+		t.Errorf("queue_bytes = %v", v)
+	}
+	if v := metricValue(t, reg, "gopulse_exporter_queue_memory_bytes"); v <= 0 || v > float64(cfg.MemoryBytes) {
+		t.Errorf("memory bytes = %v", v)
 	}
 }

@@ -58,6 +58,9 @@ type wal struct {
 	segs     []*segment // ascending; the last one is active
 	total    int64      // bytes of all segments on disk
 	scratch  []byte
+	// syncOnRotate fsyncs a segment when it is closed (fsync policies other
+	// than never).
+	syncOnRotate bool
 }
 
 func segName(base uint64) string { return fmt.Sprintf("%020d%s", base, segSuffix) }
@@ -179,6 +182,16 @@ func (w *wal) newSegment(base uint64) error {
 		return fmt.Errorf("create segment: %w", err)
 	}
 	w.segs = append(w.segs, &segment{base: base, f: f})
+	if w.syncOnRotate {
+		// Make the new file's directory entry durable too.
+		if d, err := os.Open(w.dir); err == nil {
+			err = d.Sync()
+			d.Close()
+			if err != nil {
+				return fmt.Errorf("sync queue dir: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -186,13 +199,14 @@ func (w *wal) active() *segment { return w.segs[len(w.segs)-1] }
 
 // appendFrame frames payload into dst.
 func appendFrame(dst []byte, payload []byte, items uint32) []byte {
-	var hdr [frameHeader]byte
-	binary.LittleEndian.PutUint32(hdr[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint32(hdr[8:], items)
-	c := crc32.Update(crc32.Checksum(hdr[8:12], castagnoli), castagnoli, payload)
-	binary.LittleEndian.PutUint32(hdr[4:], c)
-	dst = append(dst, hdr[:]...)
-	return append(dst, payload...)
+	start := len(dst)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
+	dst = binary.LittleEndian.AppendUint32(dst, items)
+	dst = append(dst, payload...)
+	c := crc32.Checksum(dst[start+8:], castagnoli)
+	binary.LittleEndian.PutUint32(dst[start+4:], c)
+	return dst
 }
 
 // write appends already framed records (metas give their sizes) to the
@@ -214,6 +228,12 @@ func (w *wal) write(frames []byte, metas []recMeta) (uint64, error) {
 	s.size = pos
 	w.total += int64(len(frames))
 	if s.size >= w.segBytes {
+		if w.syncOnRotate {
+			// Later syncs only see the active segment.
+			if err := s.f.Sync(); err != nil {
+				return off, fmt.Errorf("sync segment: %w", err)
+			}
+		}
 		if err := w.newSegment(s.end()); err != nil {
 			return off, err
 		}
@@ -226,6 +246,11 @@ func (w *wal) rotate() error {
 	s := w.active()
 	if s.size == 0 {
 		return nil
+	}
+	if w.syncOnRotate {
+		if err := s.f.Sync(); err != nil {
+			return fmt.Errorf("sync segment: %w", err)
+		}
 	}
 	return w.newSegment(s.end())
 }
@@ -294,7 +319,7 @@ func (w *wal) read(off uint64, buf []byte) ([]byte, uint32, error) {
 	}
 	buf = buf[:m.n]
 	if _, err := s.f.ReadAt(buf, m.pos+frameHeader); err != nil {
-		return buf, 0, fmt.Errorf("read record %d: %w", off, err)
+		return buf, m.items, fmt.Errorf("read record %d: %w", off, err)
 	}
 	return buf, m.items, nil
 }

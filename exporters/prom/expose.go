@@ -1,6 +1,7 @@
 package prom
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
@@ -83,7 +84,7 @@ func appendFloat(b []byte, v float64) []byte {
 
 // appendHist appends one histogram series set; reason is an extra label when
 // not empty. le and cum give the finite buckets (cum is cumulative).
-func appendHist(b []byte, name string, labels []byte, reason string, le [][]byte, cum func(k int) uint64, count uint64, sum float64) []byte {
+func appendHist(b []byte, om bool, name string, labels []byte, reason string, le [][]byte, cum func(k int) uint64, count uint64, sum float64) []byte {
 	for k := range le {
 		b = appendSeriesStart(b, name, "_bucket", labels)
 		if reason != "" {
@@ -93,6 +94,9 @@ func appendHist(b []byte, name string, labels []byte, reason string, le [][]byte
 		}
 		b = append(b, `,le="`...)
 		b = append(b, le[k]...)
+		if om && bytes.IndexAny(le[k], ".eEIN") < 0 {
+			b = append(b, ".0"...) // OpenMetrics' canonical float: le="1.0"
+		}
 		b = append(b, `"} `...)
 		b = strconv.AppendUint(b, cum(k), 10)
 		b = append(b, '\n')
@@ -164,7 +168,7 @@ func (r *Runtime) AppendExposition(b []byte, om bool) []byte {
 	b = appendHeader(b, om, nameGCDuration, "histogram", "GC cycle duration, from start to the end of mark termination.")
 	for _, ps := range r.order {
 		c := histCum{h: &ps.gcDur}
-		b = appendHist(b, nameGCDuration, ps.labels, "", r.gcLe, c.at, ps.gcDur.count, ps.gcDur.sum)
+		b = appendHist(b, om, nameGCDuration, ps.labels, "", r.gcLe, c.at, ps.gcDur.count, ps.gcDur.sum)
 	}
 	b = appendHeader(b, om, namePause, "histogram", "Stop-the-world pauses by reason.")
 	for _, ps := range r.order {
@@ -174,18 +178,18 @@ func (r *Runtime) AppendExposition(b []byte, om bool) []byte {
 				continue
 			}
 			c := histCum{h: h}
-			b = appendHist(b, namePause, ps.labels, event.STWReason(reason).String(), r.pauseLe, c.at, h.count, h.sum)
+			b = appendHist(b, om, namePause, ps.labels, event.STWReason(reason).String(), r.pauseLe, c.at, h.count, h.sum)
 		}
 	}
 	b = appendHeader(b, om, nameSched, "histogram", "Scheduling latency: time goroutines spend runnable before running.")
 	for _, ps := range r.order {
 		if ps.hasSched {
 			s := &ps.sched
-			b = appendHist(b, nameSched, ps.labels, "", s.leStr, func(k int) uint64 { return s.cum[k] }, s.count, s.sum)
+			b = appendHist(b, om, nameSched, ps.labels, "", s.leStr, func(k int) uint64 { return s.cum[k] }, s.count, s.sum)
 			continue
 		}
 		c := histCum{h: &ps.schedTrace}
-		b = appendHist(b, nameSched, ps.labels, "", r.schedLe, c.at, ps.schedTrace.count, ps.schedTrace.sum)
+		b = appendHist(b, om, nameSched, ps.labels, "", r.schedLe, c.at, ps.schedTrace.count, ps.schedTrace.sum)
 	}
 	b = appendHeader(b, om, nameGoroutines, "gauge", "Live goroutines.")
 	for _, ps := range r.order {

@@ -2,11 +2,14 @@ package prom
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
@@ -25,6 +28,7 @@ type Handler struct {
 	runtime  *Runtime
 	log      *slog.Logger
 	pool     sync.Pool
+	gzPool   sync.Pool
 }
 
 // NewHandler returns the /metrics handler. gatherer or runtime may be nil.
@@ -34,6 +38,10 @@ func NewHandler(gatherer prometheus.Gatherer, runtime *Runtime, log *slog.Logger
 	}
 	h := &Handler{gatherer: gatherer, runtime: runtime, log: log}
 	h.pool.New = func() any { return new(bytes.Buffer) }
+	h.gzPool.New = func() any {
+		gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+		return gz
+	}
 	return h
 }
 
@@ -83,9 +91,26 @@ func parseQ(s string) float64 {
 	return v
 }
 
+func acceptsGzip(ae string) bool {
+	for _, part := range strings.Split(ae, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) != "gzip" {
+			continue
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok && parseQ(v) == 0 {
+			return false
+		}
+		return true
+	}
+	return false
+}
+
 // ServeHTTP writes the exposition.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	om := WantsOpenMetrics(r.Header.Get("Accept"))
+	if h.runtime != nil {
+		h.runtime.Prune(time.Now())
+	}
 	buf := h.pool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer h.pool.Put(buf)
@@ -98,6 +123,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ct = ContentTypeOpenMetrics
 	}
 	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Vary", "Accept, Accept-Encoding")
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := h.gzPool.Get().(*gzip.Writer)
+		gz.Reset(w)
+		_, err := gz.Write(buf.Bytes())
+		if err == nil {
+			err = gz.Close()
+		}
+		h.gzPool.Put(gz)
+		if err != nil {
+			h.log.Debug("write metrics response", "err", err)
+		}
+		return
+	}
 	if _, err := w.Write(buf.Bytes()); err != nil {
 		h.log.Debug("write metrics response", "err", err)
 	}

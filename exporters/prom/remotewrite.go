@@ -1,9 +1,6 @@
 package prom
 
 import (
-	"strconv"
-
-	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/exporters/internal/pbwire"
 )
 
@@ -80,73 +77,47 @@ func appendNameLabel(b []byte, name, suffix string) []byte {
 	return pbwire.EndMessage(b, m)
 }
 
-func appendPBHist(b []byte, name string, base []labelPair, reason string, le []string, cum func(int) uint64, count uint64, sum float64, tsMs int64) ([]byte, int) {
-	var ex extraLabels
-	ex.n = 1
-	ex.names[0] = "le"
-	li := 0
-	if reason != "" {
-		ex.n = 2
-		ex.names[1], ex.vals[1] = "reason", reason
-	}
-	for k := range le {
-		ex.vals[li] = le[k]
-		b = appendSeries(b, name, "_bucket", base, &ex, float64(cum(k)), tsMs)
-	}
-	ex.vals[li] = "+Inf"
-	b = appendSeries(b, name, "_bucket", base, &ex, float64(count), tsMs)
-	ex.n, ex.names[0], ex.vals[0] = 0, "", ""
-	if reason != "" {
-		ex.n, ex.names[0], ex.vals[0] = 1, "reason", reason
-	}
-	b = appendSeries(b, name, "_sum", base, &ex, sum, tsMs)
-	b = appendSeries(b, name, "_count", base, &ex, float64(count), tsMs)
-	return b, len(le) + 3
-}
-
 // AppendWriteRequest appends the runtime series of processes start, start+1,
 // … as the timeseries of a remote-write WriteRequest (the message has no
 // other fields, so the output is a complete request). It stops after the
 // process that takes b past maxBytes and returns the next process index (or
-// -1 when done) and the number of samples written. It allocates nothing.
+// -1 when done) and the number of samples written. It allocates nothing:
+// label messages are encoded once per process and copied.
 func (r *Runtime) AppendWriteRequest(b []byte, tsMs int64, start, maxBytes int) ([]byte, int, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	c := &r.enc
 	samples := 0
 	startLen := len(b)
 	for pi := start; pi < len(r.order); pi++ {
 		ps := r.order[pi]
-		base := ps.sorted
-		var ex extraLabels
-		ex.n = 2
-		ex.names = [2]string{"go_version", "stripped"}
-		ex.vals = [2]string{ps.version, strconv.FormatBool(ps.proc.Stripped)}
-		b = appendSeries(b, nameInfo, "", base, &ex, 1, tsMs)
-		ex = extraLabels{}
-		b = appendSeries(b, nameGCCycles, "", base, &ex, float64(ps.gcCycles), tsMs)
-		b = appendSeries(b, nameGoroutines, "", base, &ex, float64(ps.goroutines), tsMs)
-		b = appendSeries(b, nameCreated, "", base, &ex, float64(ps.created), tsMs)
-		b = appendSeries(b, nameLeaks, "", base, &ex, float64(ps.suspects), tsMs)
+		base := ps.baseEnc
+		end := len(base)
+		b = appendSeries2(b, c.info.enc, base, ps.splitGoVersion, ps.infoEnc[0].enc, ps.splitStripped, ps.infoEnc[1].enc, 1, tsMs)
+		b = appendSeries2(b, c.cycles.enc, base, end, nil, end, nil, float64(ps.gcCycles), tsMs)
+		b = appendSeries2(b, c.gs.enc, base, end, nil, end, nil, float64(ps.goroutines), tsMs)
+		b = appendSeries2(b, c.created.enc, base, end, nil, end, nil, float64(ps.created), tsMs)
+		b = appendSeries2(b, c.leaks.enc, base, end, nil, end, nil, float64(ps.suspects), tsMs)
 		samples += 5
 		var n int
-		c := histCum{h: &ps.gcDur}
-		b, n = appendPBHist(b, nameGCDuration, base, "", r.gcLeS, c.at, ps.gcDur.count, ps.gcDur.sum, tsMs)
+		hc := histCum{h: &ps.gcDur}
+		b, n = appendHistChunks(b, ps, &c.gcDur, nil, c.gcLe, &c.inf, hc.at, ps.gcDur.count, ps.gcDur.sum, tsMs)
 		samples += n
 		for reason := range ps.pauses {
 			h := &ps.pauses[reason]
 			if h.count == 0 {
 				continue
 			}
-			c := histCum{h: h}
-			b, n = appendPBHist(b, namePause, base, event.STWReason(reason).String(), r.pauseLeS, c.at, h.count, h.sum, tsMs)
+			hc := histCum{h: h}
+			b, n = appendHistChunks(b, ps, &c.pause, &c.reasons[reason], c.pauseLe, &c.inf, hc.at, h.count, h.sum, tsMs)
 			samples += n
 		}
 		if ps.hasSched {
 			s := &ps.sched
-			b, n = appendPBHist(b, nameSched, base, "", s.leS, func(k int) uint64 { return s.cum[k] }, s.count, s.sum, tsMs)
+			b, n = appendHistChunks(b, ps, &c.sched, nil, s.leEnc, &c.inf, func(k int) uint64 { return s.cum[k] }, s.count, s.sum, tsMs)
 		} else {
-			c := histCum{h: &ps.schedTrace}
-			b, n = appendPBHist(b, nameSched, base, "", r.schedLeS, c.at, ps.schedTrace.count, ps.schedTrace.sum, tsMs)
+			hc := histCum{h: &ps.schedTrace}
+			b, n = appendHistChunks(b, ps, &c.sched, nil, c.schedLe, &c.inf, hc.at, ps.schedTrace.count, ps.schedTrace.sum, tsMs)
 		}
 		samples += n
 		if maxBytes > 0 && len(b)-startLen >= maxBytes && pi+1 < len(r.order) {

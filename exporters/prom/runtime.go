@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
 )
@@ -34,6 +35,11 @@ type RuntimeConfig struct {
 	// MaxSites and MaxTracked bound the per-process leak tracking memory.
 	MaxSites   int
 	MaxTracked int
+
+	// StaleAfter removes a process that has had no event and no UpsertProc
+	// for that long (a safety net when its exit was missed); 0 keeps it
+	// until KindProcExit or RemoveProc.
+	StaleAfter time.Duration
 }
 
 // DefaultRuntimeConfig returns the default buckets and leak thresholds.
@@ -47,6 +53,7 @@ func DefaultRuntimeConfig() RuntimeConfig {
 		LeakMinLive:  100,
 		MaxSites:     1024,
 		MaxTracked:   1 << 16,
+		StaleAfter:   10 * time.Minute,
 	}
 }
 
@@ -72,6 +79,7 @@ type schedSample struct {
 	le    []float64 // chosen runtime boundaries
 	leStr [][]byte  // their text form
 	leS   []string
+	leEnc []chunk
 	idx   []int    // le[k] == runtime Buckets[idx[k]]
 	cum   []uint64 // cumulative count at le[k] (filled per sample)
 	count uint64
@@ -87,13 +95,20 @@ type siteState struct {
 }
 
 type procState struct {
-	pid     uint32
-	proc    event.Proc
-	known   bool
-	labels  []byte // pid="…",exe="…",service="…"[,namespace,pod,container]
-	sorted  []labelPair
-	info    []byte // go_version="…",stripped="…"
-	version string
+	pid      uint32
+	lastSeen int64 // Unix ns of the newest event or UpsertProc
+	proc     event.Proc
+	known    bool
+	labels   []byte // pid="…",exe="…",service="…"[,namespace,pod,container]
+	sorted   []labelPair
+	enc      []chunk // sorted base labels, encoded for remote write
+	infoEnc  [2]chunk
+	// baseEnc is enc concatenated; split* are the byte offsets where a
+	// label of that name sorts in.
+	baseEnc                                             []byte
+	splitGoVersion, splitStripped, splitLe, splitReason int
+	info                                                []byte // go_version="…",stripped="…"
+	version                                             string
 
 	gcCycles   uint64
 	gcDur      hist
@@ -121,6 +136,7 @@ type Runtime struct {
 
 	gcLe, pauseLe, schedLe    [][]byte
 	gcLeS, pauseLeS, schedLeS []string
+	enc                       runtimeChunks
 
 	mu    sync.Mutex
 	procs map[uint32]*procState
@@ -134,6 +150,7 @@ func NewRuntime(cfg RuntimeConfig) *Runtime {
 	r.pauseLe = leStrings(cfg.PauseBuckets)
 	r.schedLe = leStrings(cfg.SchedBuckets)
 	r.gcLeS, r.pauseLeS, r.schedLeS = toStrings(r.gcLe), toStrings(r.pauseLe), toStrings(r.schedLe)
+	r.enc = newRuntimeChunks(r)
 	return r
 }
 
@@ -161,6 +178,7 @@ func (r *Runtime) UpsertProc(p *event.Proc) {
 	ps := r.state(uint32(p.PID))
 	ps.proc = *p
 	ps.known = true
+	ps.lastSeen = max(ps.lastSeen, time.Now().UnixNano())
 	ps.setLabels()
 }
 
@@ -193,6 +211,7 @@ func (r *Runtime) state(pid uint32) *procState {
 		pauses:     make([]hist, int(event.STWOther)+1),
 	}
 	ps.proc.PID = int(pid)
+	ps.lastSeen = time.Now().UnixNano()
 	ps.setLabels()
 	r.procs[pid] = ps
 	i, _ := slices.BinarySearchFunc(r.order, pid, func(p *procState, pid uint32) int {
@@ -234,6 +253,28 @@ func (ps *procState) setLabels() {
 		return 0
 	})
 	ps.sorted = pairs
+	ps.enc = ps.enc[:0]
+	for _, lp := range pairs {
+		if lp.value != "" {
+			ps.enc = append(ps.enc, newChunk(lp.name, lp.value))
+		}
+	}
+	ps.infoEnc = [2]chunk{newChunk("go_version", p.GoVersion), newChunk("stripped", strconv.FormatBool(p.Stripped))}
+	ps.baseEnc = ps.baseEnc[:0]
+	for _, c := range ps.enc {
+		ps.baseEnc = append(ps.baseEnc, c.enc...)
+	}
+	split := func(name string) int {
+		n := 0
+		for _, c := range ps.enc {
+			if c.name < name {
+				n += len(c.enc)
+			}
+		}
+		return n
+	}
+	ps.splitGoVersion, ps.splitStripped = split("go_version"), split("stripped")
+	ps.splitLe, ps.splitReason = split("le"), split("reason")
 }
 
 // HandleRuntime implements event.RuntimeSink.
@@ -245,6 +286,9 @@ func (r *Runtime) HandleRuntime(ev *event.Runtime) {
 		return
 	}
 	ps := r.state(ev.PID)
+	if ev.TS > ps.lastSeen {
+		ps.lastSeen = ev.TS
+	}
 	switch ev.Kind {
 	case event.KindGCEnd:
 		ps.gcCycles++
@@ -291,7 +335,7 @@ func (r *Runtime) mapSched(ps *procState, h *event.SchedHistogram) {
 		return
 	}
 	if s.nb != len(h.Buckets) || s.first != h.Buckets[0] {
-		s.le, s.idx, s.leStr, s.leS = s.le[:0], s.idx[:0], s.leStr[:0], s.leS[:0]
+		s.le, s.idx, s.leStr, s.leS, s.leEnc = s.le[:0], s.idx[:0], s.leStr[:0], s.leS[:0], s.leEnc[:0]
 		for _, target := range r.cfg.SchedBuckets {
 			// The largest finite runtime boundary <= target.
 			j, found := slices.BinarySearch(h.Buckets, target)
@@ -305,6 +349,7 @@ func (r *Runtime) mapSched(ps *procState, h *event.SchedHistogram) {
 			s.idx = append(s.idx, j)
 			s.leStr = append(s.leStr, strconv.AppendFloat(nil, h.Buckets[j], 'g', -1, 64))
 			s.leS = append(s.leS, string(s.leStr[len(s.leStr)-1]))
+			s.leEnc = append(s.leEnc, newChunk("le", s.leS[len(s.leS)-1]))
 		}
 		s.cum = make([]uint64, len(s.le))
 		s.nb, s.first = len(h.Buckets), h.Buckets[0]
@@ -395,6 +440,28 @@ func (r *Runtime) leakWindow(ps *procState, ts int64) {
 		}
 	}
 	ps.suspects = n
+}
+
+// Prune removes the processes not seen for StaleAfter and returns how many
+// it removed. The handler and the remote writer call it before encoding.
+func (r *Runtime) Prune(now time.Time) int {
+	if r.cfg.StaleAfter <= 0 {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	limit := now.Add(-r.cfg.StaleAfter).UnixNano()
+	n := 0
+	for i := 0; i < len(r.order); {
+		ps := r.order[i]
+		if ps.lastSeen < limit {
+			r.remove(ps.pid)
+			n++
+			continue
+		}
+		i++
+	}
+	return n
 }
 
 // Len returns the number of processes with series.

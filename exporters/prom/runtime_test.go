@@ -2,7 +2,10 @@ package prom
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +15,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/exporters/delivery"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
@@ -277,6 +282,9 @@ func TestOpenMetricsNegotiation(t *testing.T) {
 	if ct != ContentTypeOpenMetrics || !strings.HasSuffix(body, "# EOF\n") || strings.Count(body, "# EOF") != 1 {
 		t.Fatalf("openmetrics: %s\n%s", ct, body)
 	}
+	if !strings.Contains(body, `le="1.0"}`) || strings.Contains(body, `le="1"}`) {
+		t.Error("OpenMetrics le values must be canonical floats")
+	}
 	if !strings.Contains(body, "# TYPE gopulse_go_gc_cycles counter\n") || !strings.Contains(body, "gopulse_go_gc_cycles_total{") {
 		t.Error("OpenMetrics counter family must drop _total in TYPE and keep it on the sample")
 	}
@@ -293,14 +301,29 @@ func TestOpenMetricsNegotiation(t *testing.T) {
 // promtool check metrics must print nothing for the live output.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	path, err := exec.LookPath("promtool")
+	if err != nil && os.Getenv("CI") == "true" {
+		path, err = installPromtool(t)
+	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool not found; CI must install it (apt-get install prometheus)")
+			t.Fatalf("promtool not found and could not be installed: %v", err)
 		}
-		t.Skip("promtool not installed")
+		t.Skip("promtool not installed (apt-get install --no-install-recommends prometheus)")
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The delivery metrics too, with some values in every vector.
+	qcfg := delivery.DefaultConfig()
+	qcfg.Name, qcfg.Dir = "prometheus_remote_write", t.TempDir()
+	qcfg.Endpoints = []delivery.Endpoint{{URL: "http://127.0.0.1:9/api/v1/write"}}
+	q, err := delivery.New(qcfg, delivery.Deps{Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if err := q.Enqueue(context.Background(), make([]byte, qcfg.MaxRecordBytes+1), 3); err == nil {
+		t.Fatal("oversized payload accepted")
+	}
 	r := NewRuntime(DefaultRuntimeConfig())
 	populate(t, r, 3)
 	r.HandleRuntime(&event.Runtime{Kind: event.KindGoroutineCreate, PID: 1000, Goid: 9, Site: "x"})
@@ -335,4 +358,86 @@ func TestZeroAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("HandleRuntime: %v allocs", n)
 	}
+}
+
+func TestPruneRemovesSilentProcesses(t *testing.T) {
+	cfg := DefaultRuntimeConfig()
+	cfg.StaleAfter = time.Minute
+	r := NewRuntime(cfg)
+	now := time.Now()
+	r.UpsertProc(&event.Proc{PID: 1, Exe: "/a", Service: "a"})
+	r.UpsertProc(&event.Proc{PID: 2, Exe: "/b", Service: "b"})
+	r.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 2, TS: now.Add(2 * time.Minute).UnixNano(), Goroutines: 3})
+	if n := r.Prune(now.Add(90 * time.Second)); n != 1 {
+		t.Fatalf("pruned %d, want 1", n)
+	}
+	out := string(r.AppendExposition(nil, false))
+	if strings.Contains(out, `pid="1"`) || !strings.Contains(out, `pid="2"`) {
+		t.Fatalf("wrong process pruned:\n%s", out)
+	}
+	cfg.StaleAfter = 0
+	r2 := NewRuntime(cfg)
+	r2.UpsertProc(&event.Proc{PID: 1})
+	if n := r2.Prune(now.Add(24 * time.Hour)); n != 0 {
+		t.Fatal("pruning disabled but a process was removed")
+	}
+}
+
+func TestHandlerGzip(t *testing.T) {
+	r := NewRuntime(DefaultRuntimeConfig())
+	populate(t, r, 2)
+	srv := httptest.NewServer(NewHandler(nil, r, nil))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req) // no transparent decompression
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("content-encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(body, r.AppendExposition(nil, false)) {
+		t.Fatal("gzip body differs from the exposition")
+	}
+	if acceptsGzip("gzip;q=0") || !acceptsGzip("br, gzip;q=0.5") || acceptsGzip("identity") {
+		t.Error("accept-encoding parsing")
+	}
+}
+
+// installPromtool installs Debian's prometheus package (which ships
+// promtool) on CI, where the test must run rather than skip.
+func installPromtool(t *testing.T) (string, error) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return "", fmt.Errorf("not root")
+	}
+	apt := func(args ...string) error {
+		cmd := exec.Command("apt-get", append([]string{"-o", "DPkg::Lock::Timeout=300"}, args...)...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	t.Log("CI=true and no promtool: installing the prometheus package")
+	if err := apt("install", "-y", "--no-install-recommends", "prometheus"); err != nil {
+		if err := apt("update"); err != nil {
+			return "", err
+		}
+		if err := apt("install", "-y", "--no-install-recommends", "prometheus"); err != nil {
+			return "", err
+		}
+	}
+	return exec.LookPath("promtool")
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/exporters/delivery"
-	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/s2"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -29,12 +29,12 @@ func RemoteWriteHeaders() map[string]string {
 // RemoteWriteConfig configures remote write.
 type RemoteWriteConfig struct {
 	// Interval between two snapshots of the series.
-	Interval time.Duration
+	Interval time.Duration `yaml:"interval"`
 	// MaxRequestBytes is the uncompressed size at which a request is cut.
-	MaxRequestBytes int
+	MaxRequestBytes int `yaml:"max_request_bytes"`
 	// Queue is the delivery configuration (endpoints, on-disk queue, retries).
-	Queue delivery.Config
-	HTTP  delivery.HTTPConfig
+	Queue delivery.Config     `yaml:"queue"`
+	HTTP  delivery.HTTPConfig `yaml:"http"`
 }
 
 // DefaultRemoteWriteConfig returns defaults; set Queue.Endpoints and Queue.Dir.
@@ -152,6 +152,7 @@ func (w *RemoteWriter) Collect(ctx context.Context, now time.Time) error {
 	if w.deps.Runtime == nil {
 		return nil
 	}
+	w.deps.Runtime.Prune(now)
 	for next := 0; next >= 0; {
 		var n int
 		w.raw, next, n = w.deps.Runtime.AppendWriteRequest(w.raw[:0], ts, next, w.cfg.MaxRequestBytes)
@@ -170,14 +171,18 @@ func (w *RemoteWriter) send(ctx context.Context, samples int) error {
 	return w.q.Enqueue(ctx, w.comp, samples)
 }
 
-// EncodeSnappy snappy-block-compresses src into dst's storage, growing it
-// only when too small.
+// EncodeSnappy compresses src in the snappy block format (what remote write
+// and Loki expect) into dst's storage, growing it only when too small. It
+// uses s2's fast snappy-compatible encoder.
 func EncodeSnappy(dst, src []byte) []byte {
-	n := snappy.MaxEncodedLen(len(src))
+	n := s2.MaxEncodedLen(len(src))
+	if n < 0 {
+		return nil
+	}
 	if cap(dst) < n {
 		dst = make([]byte, n)
 	}
-	return snappy.Encode(dst[:n], src)
+	return s2.EncodeSnappy(dst[:n], src)
 }
 
 // appendGathered converts client_golang families to timeseries.
