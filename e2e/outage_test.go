@@ -87,13 +87,23 @@ func checkAllBack(t *testing.T, job string, from int64, n int, bases ...string) 
 			}
 		}
 		missing := 0
-		for _, c := range total {
-			if c == 0 {
-				missing++
+		var ranges []string
+		for seq := 0; seq < n; seq++ {
+			if total[seq] != 0 {
+				continue
 			}
+			end := seq
+			for end+1 < n && total[end+1] == 0 {
+				end++
+			}
+			missing += end - seq + 1
+			if len(ranges) < 10 {
+				ranges = append(ranges, fmt.Sprintf("%d-%d", seq, end))
+			}
+			seq = end
 		}
 		if missing > 0 {
-			return fmt.Errorf("%d of %d lines missing", missing, n)
+			return fmt.Errorf("%d of %d lines missing (seq ranges %v)", missing, n, ranges)
 		}
 		return nil
 	})

@@ -119,9 +119,6 @@ build_jaeger2() {
 	mkdir -p "$(dirname "$JAEGER2_BIN")"
 	(cd "$src" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -o "$JAEGER2_BIN.tmp" ./cmd/jaeger)
 	mv "$JAEGER2_BIN.tmp" "$JAEGER2_BIN"
-	# Keep the upstream all-in-one config next to the binary: start derives
-	# a loopback-only config from it.
-	cp "$src/cmd/jaeger/internal/all-in-one.yaml" "$(dirname "$JAEGER2_BIN")/all-in-one.yaml"
 }
 
 build_jaeger1() {

@@ -152,7 +152,7 @@ func (x *Exporter) HandleRuntime(ev *event.Runtime) {
 		x.enc.ProcExited(ev.PID)
 	}
 	if x.enc.Len() >= x.cfg.BatchSpans {
-		x.flushLocked(x.ctx)
+		x.flushAndLog(x.ctx)
 	}
 }
 
@@ -169,14 +169,28 @@ func (x *Exporter) flushLocked(ctx context.Context) error {
 	}
 	x.enc.Reset()
 	if err := x.q.Enqueue(ctx, body, n); err != nil {
-		if msg := err.Error(); msg != x.lastErr {
-			x.lastErr = msg
-			x.log.Warn("jaeger batch not queued", "spans", n, "err", err)
-		}
 		return fmt.Errorf("enqueue %d spans: %w", n, err)
 	}
 	x.lastErr = ""
 	return nil
+}
+
+// flushAndLog flushes for the callers that cannot return the error
+// (HandleRuntime, the timer): it is logged once per distinct message; the queue
+// counts its own drops.
+func (x *Exporter) flushAndLog(ctx context.Context) {
+	err := x.flushLocked(ctx)
+	if err == nil {
+		return
+	}
+	key := err.Error()
+	if inner := errors.Unwrap(err); inner != nil {
+		key = inner.Error() // not the item count
+	}
+	if key != x.lastErr {
+		x.lastErr = key
+		x.log.Warn("jaeger batch not queued", "err", err)
+	}
 }
 
 // Flush sends the pending batch now.
@@ -205,7 +219,7 @@ func (x *Exporter) Run(ctx context.Context) error {
 		case now := <-t.C:
 			x.mu.Lock()
 			if x.enc.Len() > 0 && now.Sub(x.oldest) >= x.cfg.FlushInterval {
-				x.flushLocked(ctx) // logged; the queue counts its own drops
+				x.flushAndLog(ctx)
 			}
 			x.mu.Unlock()
 		}

@@ -129,7 +129,7 @@ func (x *Exporter) HandleLog(rec *event.LogRecord) {
 	}
 	x.enc.Append(rec)
 	if x.enc.Len() >= x.cfg.BatchLines || x.enc.Bytes() >= x.cfg.BatchBytes {
-		x.flushLocked(x.ctx)
+		x.flushAndLog(x.ctx)
 	}
 }
 
@@ -141,14 +141,28 @@ func (x *Exporter) flushLocked(ctx context.Context) error {
 	body := x.enc.Encode()
 	x.enc.Reset()
 	if err := x.q.Enqueue(ctx, body, n); err != nil {
-		if msg := err.Error(); msg != x.lastErr {
-			x.lastErr = msg
-			x.log.Warn("loki batch not queued", "lines", n, "err", err)
-		}
 		return fmt.Errorf("enqueue %d lines: %w", n, err)
 	}
 	x.lastErr = ""
 	return nil
+}
+
+// flushAndLog flushes for the callers that cannot return the error
+// (HandleLog, the timer): it is logged once per distinct message; the queue
+// counts its own drops.
+func (x *Exporter) flushAndLog(ctx context.Context) {
+	err := x.flushLocked(ctx)
+	if err == nil {
+		return
+	}
+	key := err.Error()
+	if inner := errors.Unwrap(err); inner != nil {
+		key = inner.Error() // not the item count
+	}
+	if key != x.lastErr {
+		x.lastErr = key
+		x.log.Warn("loki batch not queued", "err", err)
+	}
 }
 
 // Flush sends the pending batch now.
@@ -177,7 +191,7 @@ func (x *Exporter) Run(ctx context.Context) error {
 		case now := <-t.C:
 			x.mu.Lock()
 			if x.enc.Len() > 0 && now.Sub(x.oldest) >= x.cfg.FlushInterval {
-				x.flushLocked(ctx) // logged; the queue counts its own drops
+				x.flushAndLog(ctx)
 			}
 			x.mu.Unlock()
 		}
