@@ -135,8 +135,8 @@ func (m *Manager) closeAdopted() {
 	}
 }
 
-// Handover stops the Manager for a successor started with Config.Adopt: it
-// decodes what the ring buffer holds, pins the shared maps and the uprobe
+// Handover stops the Manager for a successor started with Config.Adopt
+// (call it after Run returned): it pins the shared maps and the uprobe
 // links under Config.PinDir and releases its file descriptors without
 // detaching anything. The probes keep firing and the ring buffer keeps
 // filling until the successor drains it. The Manager is closed afterwards;
@@ -153,7 +153,9 @@ func (m *Manager) Handover() (*HandoverState, error) {
 	if m.dutyTimer != nil {
 		m.dutyTimer.Stop()
 	}
-	m.drainLocked()
+	// No drain here: the records not decoded yet stay in the ring buffer
+	// for the successor (the consumers may have stopped already), and the
+	// decoder state handed over matches the ring's consumer position.
 	if err := m.pinLocked(); err != nil {
 		_ = os.RemoveAll(m.cfg.PinDir)
 		return nil, fmt.Errorf("handover: %w", err)
@@ -287,9 +289,17 @@ func (m *Manager) watchSeeds() {
 // each): the consumers' queues hold 1024 events.
 const replayBatch = 256
 
-// replayLocked replays a batch of the held records of handed-over processes.
+// queueRoom is a sink that tells how many events it can take without
+// dropping (pipeline.RuntimeFanout).
+type queueRoom interface{ Free() int }
+
+// replayLocked replays a batch of the held records of handed-over
+// processes, no more than the sink has room for.
 func (m *Manager) replayLocked() {
 	budget := replayBatch
+	if q, ok := m.deps.Sink.(queueRoom); ok {
+		budget = min(budget, q.Free()/2) // a record makes at most two events
+	}
 	for len(m.backlogged) > 0 && budget > 0 {
 		p := m.backlogged[0]
 		n := min(budget, len(p.backlog))
