@@ -196,6 +196,12 @@ func TestAgentTakeover(t *testing.T) {
 			got, want, start, end, metricLines(addrB, "gopulse_agent_events_lost_total", "gopulse_pipeline_dropped_total"), a.logs(), b.logs())
 	}
 	t.Logf("takeover: %d GC cycles counted across the handover, as the target's own count", got)
+	for _, l := range strings.Split(a.logs()+b.logs(), "\n") {
+		if strings.Contains(l, "takeover requested") || strings.Contains(l, "handed over") ||
+			strings.Contains(l, "agent running") || strings.Contains(l, "took over") {
+			t.Log(l)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(stateDir, agentHandoverFile)); err == nil {
 		t.Errorf("handover file not consumed by B")
 	}
