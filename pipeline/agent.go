@@ -61,6 +61,9 @@ type AgentDeps struct {
 	HTTPClient       *http.Client
 	// Pprof serves net/http/pprof under /debug/pprof/ (off by default).
 	Pprof bool
+	// Handover is a predecessor's state (gopulse agent --takeover): the
+	// Prometheus aggregation starts from its counters.
+	Handover *Handover
 }
 
 // Agent is the node daemon: probes and log tailers feed the health engine
@@ -146,6 +149,11 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	}
 
 	a.runtime = prom.NewRuntime(prom.DefaultRuntimeConfig())
+	if h := deps.Handover; h != nil {
+		if skipped := a.runtime.Restore(h.Runtime, nil); len(skipped) > 0 {
+			a.log.Warn("histogram buckets changed: histograms restart for these processes", "pids", skipped)
+		}
+	}
 	sinks := append([]NamedSink{
 		{Name: "health", Sink: exitSink{eng, a.resolver}},
 		{Name: "prometheus", Sink: &labeledSink{rt: a.runtime, resolver: a.resolver, known: map[uint32]bool{}}},
@@ -331,7 +339,6 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	run("fanout", a.fanout.Run)
 	run("health", a.tick)
 	if a.notifier != nil {
 		run("webhooks", a.notifier.Run)
@@ -351,9 +358,35 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.jaeger != nil {
 		run("jaeger", a.jaeger.Run)
 	}
+	// The probes stop first: their last drain must reach the consumers
+	// before the fan-out stops (nothing is lost at shutdown or handover).
+	probesDone := make(chan struct{})
 	if a.source != nil {
-		run("probes", a.source.Run)
+		pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
+		go func() {
+			<-ctx.Done()
+			pcancel()
+		}()
+		run("probes", func(context.Context) error {
+			defer close(probesDone)
+			defer pcancel()
+			return a.source.Run(pctx)
+		})
+	} else {
+		close(probesDone)
 	}
+	fctx, fcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer fcancel()
+	go func() {
+		<-ctx.Done()
+		<-probesDone
+		fcancel()
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = a.fanout.Run(fctx)
+	}()
 	run("http", func(ctx context.Context) error {
 		go func() {
 			<-ctx.Done()

@@ -150,6 +150,19 @@ func (f *RuntimeFanout) Run(ctx context.Context) error {
 // its context. Safe to call twice.
 func (f *RuntimeFanout) Close() error { return nil }
 
+// Free returns how many events every consumer's queue can still take: a
+// producer replaying a backlog (the probes after a takeover) paces itself
+// with it instead of overflowing the queues.
+func (f *RuntimeFanout) Free() int {
+	free := DefaultQueueLen
+	for i, q := range f.queues {
+		if n := cap(q.ch) - len(q.ch); i == 0 || n < free {
+			free = n
+		}
+	}
+	return free
+}
+
 // Dropped returns the events dropped for a sink so far.
 func (f *RuntimeFanout) Dropped(sink string) uint64 {
 	for _, q := range f.queues {

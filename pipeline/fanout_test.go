@@ -94,3 +94,24 @@ func BenchmarkFanout(b *testing.B) {
 		f.HandleRuntime(ev)
 	}
 }
+
+func TestFanoutFree(t *testing.T) {
+	f, err := NewRuntimeFanout([]NamedSink{{Name: "a", Sink: nopRuntimeSink{}}, {Name: "b", Sink: nopRuntimeSink{}}}, 8, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Free(); got != 8 {
+		t.Fatalf("empty fan-out: free %d, want 8", got)
+	}
+	ev := event.Runtime{Kind: event.KindGCEnd, PID: 1}
+	for range 3 {
+		f.HandleRuntime(&ev)
+	}
+	if got := f.Free(); got != 5 {
+		t.Fatalf("after 3 events (not consumed): free %d, want 5", got)
+	}
+}
+
+type nopRuntimeSink struct{}
+
+func (nopRuntimeSink) HandleRuntime(*event.Runtime) {}

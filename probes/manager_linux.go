@@ -51,6 +51,16 @@ type Manager struct {
 	infos    map[exeKey]*binInfo
 	monoToRT int64
 
+	// Takeover (Config.Adopt): the predecessor's links by executable until
+	// a watched process claims them, and its per-process decoder state.
+	adopted map[exeKey][]link.Link
+	seeds   map[uint32]ProcHandover
+	// Records of handed-over processes drained before they are watched
+	// again (re-analyzing every binary takes a while): replayed by watch.
+	pending    map[uint32][]rawEvent
+	npending   int
+	backlogged []*watchedProc
+
 	attached  atomic.Int64
 	nprocs    atomic.Int64
 	nEvents   atomic.Uint64
@@ -98,6 +108,11 @@ type watchedProc struct {
 	child bool            // started by StartCommand: reaped by its owner
 
 	stateTries int // StartCommand children: rtstate.Open attempts
+
+	// backlog: records held during a takeover, replayed a batch per drain
+	// (a burst would overflow the consumers' queues); newer records queue
+	// behind them.
+	backlog []rawEvent
 }
 
 // New loads nothing yet but creates the shared maps and the ring-buffer
@@ -131,8 +146,30 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		// means unthrottled.
 		duty: 0.1,
 	}
+	if cfg.Seed != nil {
+		m.seeds = make(map[uint32]ProcHandover, len(cfg.Seed.Procs))
+		for _, p := range cfg.Seed.Procs {
+			m.seeds[uint32(p.PID)] = p
+		}
+	}
+	if cfg.Adopt {
+		// The predecessor's maps and links; the pins are removed at once
+		// (the descriptors hold the objects), so nothing stays pinned.
+		err := m.adoptMaps()
+		if err == nil {
+			err = m.adoptLinks()
+		}
+		if err != nil {
+			m.closeAdopted()
+			m.closeMaps()
+			return nil, err
+		}
+		if err := os.RemoveAll(cfg.PinDir); err != nil {
+			log.Warn("remove adopted pins", "dir", cfg.PinDir, "err", err)
+		}
+	}
 	for name, ms := range spec.Maps {
-		if strings.HasPrefix(name, ".") {
+		if strings.HasPrefix(name, ".") || m.shared[name] != nil {
 			continue // .rodata and friends belong to each collection
 		}
 		mp, err := ebpf.NewMap(ms)
@@ -180,6 +217,9 @@ func (m *Manager) closeMaps() {
 // Run watches the configured processes until ctx is done, draining the
 // ring buffer every PollInterval and rescanning every RescanInterval.
 func (m *Manager) Run(ctx context.Context) error {
+	// Takeover: watch the predecessor's processes before the first drain,
+	// so that the records it left in the ring buffer find their decoder.
+	m.watchSeeds()
 	for _, pid := range m.cfg.PIDs {
 		if err := m.Watch(pid, m.cfg.Trace); err != nil {
 			return err
@@ -187,6 +227,12 @@ func (m *Manager) Run(ctx context.Context) error {
 	}
 	if m.cfg.All {
 		m.scan()
+	}
+	if m.adopted != nil {
+		// Links adopted for executables no process runs any more.
+		m.mu.Lock()
+		m.closeAdopted()
+		m.mu.Unlock()
 	}
 	poll := time.NewTicker(m.cfg.PollInterval)
 	defer poll.Stop()
@@ -236,10 +282,19 @@ func (m *Manager) drainLocked() {
 		}
 		n++
 		if p := m.procs[r.PID]; p != nil {
+			if p.backlog != nil {
+				p.backlog = append(p.backlog, *r) // behind the held records
+				continue
+			}
 			p.dec.handle(r, &m.ev, m.deps.Sink)
+		} else if m.seeds != nil {
+			m.holdSeeded(r)
 		}
 	}
 	m.nEvents.Add(n)
+	if len(m.backlogged) > 0 {
+		m.replayLocked()
+	}
 }
 
 // Watch attaches to pid. trace enables per-goroutine trace mode for it.
@@ -326,6 +381,20 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	}
 	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
 		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, x.bin, leaks)}
+	if s, ok := m.seeds[uint32(pid)]; ok {
+		delete(m.seeds, uint32(pid))
+		if s.Start == start {
+			d := p.dec
+			d.counted, d.inGC, d.gcStart, d.sweepEnd, d.sweepTerm = s.Counted, s.InGC, s.GCStart, s.SweepEnd, s.SweepTerm
+			if held := m.pending[uint32(pid)]; len(held) > 0 {
+				m.log.Debug("replaying records held during the takeover", "pid", pid, "records", len(held))
+				p.backlog = held
+				m.backlogged = append(m.backlogged, p)
+			}
+		}
+		m.npending -= len(m.pending[uint32(pid)])
+		delete(m.pending, uint32(pid))
+	}
 	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
 		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
 	p.info.Service = baseName(p.info.Exe)
@@ -482,6 +551,12 @@ func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
 		return nil, err
 	}
 	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
+	if ls, ok := m.adopted[key]; ok {
+		// Takeover: the predecessor's links already feed the adopted maps.
+		delete(m.adopted, key)
+		x.links = ls
+		return x, nil
+	}
 	if err := m.load(x, bi); err != nil {
 		m.closeExe(x)
 		return nil, err
@@ -490,6 +565,15 @@ func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
 }
 
 func (m *Manager) load(x *exeProbes, bi *binInfo) error {
+	if err := m.loadColl(x, bi); err != nil {
+		return err
+	}
+	return m.attachDefault(x, bi)
+}
+
+// loadColl loads the programs for x (sharing the Manager's maps) and opens
+// the executable for attaching.
+func (m *Manager) loadColl(x *exeProbes, bi *binInfo) error {
 	spec := m.spec.Copy()
 	abi := uint32(1)
 	if bi.goMinor < 22 {
@@ -520,6 +604,10 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 	if err != nil {
 		return fmt.Errorf("open executable: %w", err)
 	}
+	return nil
+}
+
+func (m *Manager) attachDefault(x *exeProbes, bi *binInfo) error {
 	if bi.goMinor < 22 {
 		if err := m.uprobe(x, &x.links, symStop, bi.stopEntry, "stw_stop_entry"); err != nil {
 			return err
@@ -562,6 +650,16 @@ func (m *Manager) uprobe(x *exeProbes, dst *[]link.Link, sym string, off uint64,
 func (m *Manager) attachTrace(x *exeProbes) error {
 	if x.traceOff == 0 {
 		return fmt.Errorf("trace mode: no entry probe for runtime.casgstatus in %s", x.path)
+	}
+	if x.coll == nil {
+		// Adopted executable: its programs are loaded on first use.
+		bi := m.infos[x.key]
+		if bi == nil {
+			return fmt.Errorf("trace mode: %s not analyzed", x.path)
+		}
+		if err := m.loadColl(x, bi); err != nil {
+			return fmt.Errorf("trace mode: %w", err)
+		}
 	}
 	var ls []link.Link
 	if err := m.uprobe(x, &ls, "runtime.casgstatus", x.traceOff, "g_status"); err != nil {
@@ -626,6 +724,10 @@ func (m *Manager) unwatchLocked(pid int, exitErr error) {
 		return
 	}
 	m.drainLocked()
+	for i := range p.backlog {
+		p.dec.handle(&p.backlog[i], &m.ev, m.deps.Sink)
+	}
+	p.backlog = nil
 	_ = m.shared["pids"].Delete(uint32(pid))
 	if p.state != nil {
 		p.state.Close()
@@ -980,6 +1082,7 @@ func (m *Manager) Close() error {
 	for _, x := range m.exes {
 		m.closeExe(x)
 	}
+	m.closeAdopted()
 	m.exes = nil
 	m.procs = nil
 	for _, bi := range m.infos {

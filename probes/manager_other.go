@@ -36,3 +36,6 @@ func (m *Manager) Stats() Stats { return Stats{} }
 
 // Procs returns nothing.
 func (m *Manager) Procs() []ProcInfo { return nil }
+
+// Handover returns ErrNotSupported.
+func (m *Manager) Handover() (*HandoverState, error) { return nil, ErrNotSupported }

@@ -49,6 +49,16 @@ type Config struct {
 	RescanInterval time.Duration
 	// Leak tunes goroutine-leak detection in trace mode.
 	Leak LeakConfig
+
+	// PinDir is the bpffs directory where Handover pins the maps and
+	// links for a successor (default DefaultPinDir).
+	PinDir string
+	// Adopt takes over the maps and links a predecessor pinned in PinDir
+	// with Handover instead of creating new ones (gopulse agent
+	// --takeover). New fails with ErrNoPins when there are none.
+	Adopt bool
+	// Seed is the predecessor's HandoverState (with Adopt).
+	Seed *HandoverState
 }
 
 func (c *Config) defaults() {
@@ -72,6 +82,9 @@ func (c *Config) defaults() {
 	}
 	if c.RescanInterval <= 0 {
 		c.RescanInterval = time.Second
+	}
+	if c.PinDir == "" {
+		c.PinDir = DefaultPinDir
 	}
 }
 

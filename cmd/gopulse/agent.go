@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +30,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
 	pprofOn := fs.Bool("pprof", false, "serve net/http/pprof under /debug/pprof/ on the listen address")
+	takeover := fs.Bool("takeover", false, "hot upgrade: take over the probes and counters of the agent running with the same state dir, which then exits")
+	takeoverWait := fs.Duration("takeover-timeout", 30*time.Second, "with --takeover: how long to wait for the running agent to hand over")
+	pinDir := fs.String("pin-dir", probes.DefaultPinDir, "bpffs `dir` where BPF maps and links are pinned during a takeover (bpffs is mounted on /sys/fs/bpf if absent)")
 	var tracePIDs agentPIDs
 	fs.Var(&tracePIDs, "trace", "also run trace mode (per-goroutine events) for `pid` (repeatable; adds to probes.trace_pids)")
 	if err := fs.Parse(args); err != nil {
@@ -59,17 +66,62 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Probes.TracePIDs = append(cfg.Probes.TracePIDs, tracePIDs...)
 
+	// One agent per state dir; --takeover asks the running one to hand over
+	// and waits for it to exit.
+	handoverReq, stopNotify := notifyHandover()
+	defer stopNotify()
+	lock, err := acquireAgentLock(ctx, cfg.StateDir, *takeover, *takeoverWait)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+	popts := probeOptions{pinDir: *pinDir}
+	hfile := handoverPath(cfg.StateDir)
+	var handover *pipeline.Handover
+	if *takeover {
+		handover, popts.seed, popts.adopt = loadHandover(hfile, *pinDir, logger)
+	} else {
+		clearHandover(hfile, *pinDir, logger)
+	}
+
 	a, err := pipeline.NewAgent(cfg, pipeline.AgentDeps{
 		Logger:           logger,
-		NewRuntimeSource: newProbeSource(cfg, logger),
+		NewRuntimeSource: newProbeSourceOpts(cfg, logger, popts),
 		Pprof:            *pprofOn,
+		Handover:         handover,
 		// Exporters plug in here: RuntimeSinks (Prometheus aggregation,
 		// Jaeger), LogSinks (Loki) and their ReadyChecks.
 	})
 	if err != nil {
 		return err
 	}
-	runErr := a.Run(ctx)
+	if handover != nil {
+		_ = os.Remove(hfile) // consumed: a later restart must not count it twice
+	}
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	handingOver := make(chan struct{})
+	go func() {
+		select {
+		case <-handoverReq:
+			logger.Info("takeover requested: handing over to the new agent")
+			close(handingOver)
+			cancelRun()
+		case <-runCtx.Done():
+		}
+	}()
+	runErr := a.Run(runCtx)
+	select {
+	case <-handingOver:
+		if err := a.Handover(hfile); err != nil {
+			// The successor starts from scratch (it finds no pins).
+			logger.Error("handover failed: detaching the probes", "err", err)
+			_ = os.RemoveAll(*pinDir)
+		} else {
+			logger.Info("handed over: probes pinned, counters written", "pin_dir", *pinDir, "file", hfile)
+		}
+	default:
+	}
 	// Detaching hundreds of uprobes can stall in the kernel; a daemon asked
 	// to stop must stop, so closing is bounded.
 	closed := make(chan error, 1)
@@ -91,6 +143,17 @@ const agentCloseTimeout = 10 * time.Second
 // newProbeSource builds the probes manager for the agent: every Go process
 // in default mode, trace mode for the configured pids.
 func newProbeSource(cfg *config.Config, logger *slog.Logger) func(event.RuntimeSink, *pipeline.Resolver) (pipeline.RuntimeSource, error) {
+	return newProbeSourceOpts(cfg, logger, probeOptions{})
+}
+
+// probeOptions are the takeover settings of the agent's probes.
+type probeOptions struct {
+	pinDir string
+	adopt  bool                  // take over the predecessor's pinned maps and links
+	seed   *probes.HandoverState // its decoder state
+}
+
+func newProbeSourceOpts(cfg *config.Config, logger *slog.Logger, opts probeOptions) func(event.RuntimeSink, *pipeline.Resolver) (pipeline.RuntimeSource, error) {
 	return func(sink event.RuntimeSink, _ *pipeline.Resolver) (pipeline.RuntimeSource, error) {
 		ring := int(cfg.Probes.RingBytes)
 		if ring == 0 {
@@ -101,11 +164,26 @@ func newProbeSource(cfg *config.Config, logger *slog.Logger) func(event.RuntimeS
 				ring = 64 << 20
 			}
 		}
-		m, err := probes.New(probes.Config{
+		pc := probes.Config{
 			All:         cfg.Probes.MinAge == 0, // else the discoverer below
 			TraceBudget: cfg.Probes.TraceBudget,
 			RingBytes:   ring,
-		}, probes.Deps{Logger: logger.With("component", "probes"), Sink: sink, SampleInterval: cfg.Probes.SampleInterval})
+			PinDir:      opts.pinDir,
+			Adopt:       opts.adopt,
+			Seed:        opts.seed,
+		}
+		deps := probes.Deps{Logger: logger.With("component", "probes"), Sink: sink, SampleInterval: cfg.Probes.SampleInterval}
+		m, err := probes.New(pc, deps)
+		if err != nil && opts.adopt {
+			// Nothing usable to adopt: detach the predecessor's probes (by
+			// removing their pins) and start afresh.
+			logger.Warn("cannot adopt the previous agent's probes: starting new ones (events during the takeover are lost)", "err", err)
+			if opts.pinDir != "" {
+				_ = os.RemoveAll(opts.pinDir)
+			}
+			pc.Adopt, pc.Seed = false, nil
+			m, err = probes.New(pc, deps)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("start probes: %w", err)
 		}
@@ -157,6 +235,53 @@ func (p probeSource) Run(ctx context.Context) error {
 }
 
 func (p probeSource) Close() error { return p.m.Close() }
+
+// Handover pins the probes for a successor and returns their state.
+func (p probeSource) Handover() (json.RawMessage, error) {
+	st, err := p.m.Handover()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(st)
+}
+
+// loadHandover reads the predecessor's handover file; adopt reports
+// whether its pinned maps are there.
+func loadHandover(file, pinDir string, logger *slog.Logger) (h *pipeline.Handover, seed *probes.HandoverState, adopt bool) {
+	h, err := pipeline.ReadHandover(file)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			logger.Warn("ignoring the handover file: counters start from zero", "err", err)
+		} else {
+			logger.Info("takeover: no handover file: counters start from zero", "file", file)
+		}
+		h = nil
+	} else if len(h.Probes) > 0 {
+		seed = new(probes.HandoverState)
+		if err := json.Unmarshal(h.Probes, seed); err != nil {
+			logger.Warn("ignoring the probes' handover state", "err", err)
+			seed = nil
+		}
+	}
+	if _, err := os.Stat(filepath.Join(pinDir, "maps")); err == nil {
+		adopt = true
+	} else {
+		logger.Warn("takeover: no pinned probes to adopt", "pin_dir", pinDir)
+	}
+	return h, seed, adopt
+}
+
+// clearHandover removes what an unfinished takeover left: pins nobody
+// adopted (removing them detaches those probes) and the handover file.
+func clearHandover(file, pinDir string, logger *slog.Logger) {
+	if _, err := os.Stat(pinDir); err == nil {
+		logger.Warn("removing pins left by an unfinished takeover", "pin_dir", pinDir)
+		if err := os.RemoveAll(pinDir); err != nil {
+			logger.Warn("remove stale pins", "pin_dir", pinDir, "err", err)
+		}
+	}
+	_ = os.Remove(file)
+}
 func (p probeSource) Stats() pipeline.SourceStats {
 	s := p.m.Stats()
 	return pipeline.SourceStats{ProbesAttached: s.ProbesAttached, Processes: s.Processes, EventsLost: s.EventsLost}

@@ -1,0 +1,25 @@
+//go:build !linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+)
+
+// agentLock is a no-op outside Linux, where the probes (and so takeover)
+// are not supported.
+type agentLock struct{}
+
+func acquireAgentLock(ctx context.Context, dir string, takeover bool, wait time.Duration) (*agentLock, error) {
+	if takeover {
+		return nil, errors.New("takeover is only supported on linux")
+	}
+	return nil, nil
+}
+
+func (l *agentLock) release() {}
+
+func notifyHandover() (<-chan os.Signal, func()) { return nil, func() {} }
