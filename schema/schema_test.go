@@ -275,3 +275,65 @@ func FuzzObserve(f *testing.F) {
 		}
 	})
 }
+
+// accessLog returns n access-log records shaped like the nginx JSON lines
+// of scripts/bench-logs.sh: IPv4 and IPv6 clients, a CLF timestamp that
+// ticks every 40 records, enums, ids in paths, ints and user agents.
+func accessLog(n int) []*logparse.Record {
+	methods := []string{"GET", "GET", "POST", "PUT", "DELETE", "HEAD"}
+	paths := []string{"/", "/api/v1/users/", "/static/js/app.", "/search?q=", "/health"}
+	agents := []string{"-", "curl/8.5.0", "kube-probe/1.29",
+		"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15"}
+	refs := []string{"-", "https://www.example.com/search?q=shoes", "https://t.co/x"}
+	x := uint64(7)
+	next := func(m int) int {
+		x = x*6364136223846793005 + 1442695040888963407
+		return int(x>>33) % m
+	}
+	out := make([]*logparse.Record, n)
+	for i := range out {
+		addr := fmt.Sprintf("%d.%d.%d.%d", next(223)+1, next(256), next(256), next(256))
+		if next(5) == 0 {
+			addr = fmt.Sprintf("2001:db8:%x::%x", next(65536), next(65536))
+		}
+		user := "-"
+		if next(10) == 0 {
+			user = fmt.Sprintf("user%d", next(50))
+		}
+		sec := i / 40
+		r := &logparse.Record{Format: "json"}
+		r.Add([]byte("remote_addr"), []byte(addr), event.TypeUnknown)
+		r.Add([]byte("remote_user"), []byte(user), event.TypeUnknown)
+		r.Add([]byte("time_local"), []byte(fmt.Sprintf("05/Mar/2024:%02d:%02d:%02d +0000", sec/3600%24, sec/60%60, sec%60)), event.TypeTimestamp)
+		r.Add([]byte("method"), []byte(methods[next(len(methods))]), event.TypeUnknown)
+		r.Add([]byte("path"), []byte(paths[next(len(paths))]+fmt.Sprint(next(100000))), event.TypeUnknown)
+		r.Add([]byte("protocol"), []byte("HTTP/1.1"), event.TypeUnknown)
+		r.Add([]byte("status"), []byte(fmt.Sprint([]int{200, 200, 200, 301, 404, 503}[next(6)])), event.TypeInt)
+		r.Add([]byte("body_bytes_sent"), []byte(fmt.Sprint(next(65536))), event.TypeInt)
+		r.Add([]byte("http_referer"), []byte(refs[next(len(refs))]), event.TypeUnknown)
+		r.Add([]byte("http_user_agent"), []byte(agents[next(len(agents))]), event.TypeUnknown)
+		out[i] = r
+	}
+	return out
+}
+
+// BenchmarkObserveAccessLog observes varied access-log records (the shape
+// of the logs benchmark), one record per op.
+func BenchmarkObserveAccessLog(b *testing.B) {
+	recs := accessLog(8192)
+	size := 0
+	for _, r := range recs {
+		for _, f := range r.Fields {
+			size += len(f.Key) + len(f.Value) + 6
+		}
+	}
+	s := New(Config{})
+	b.SetBytes(int64(size / len(recs)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.Observe(recs[i&(len(recs)-1)])
+		i++
+	}
+}
