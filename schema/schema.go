@@ -19,6 +19,13 @@
 // Everything is deterministic: equal input gives equal schemas, ids and
 // drift events. Observe allocates nothing per record once every field of
 // the stream has been seen.
+//
+// Observe is built for the steady state of a stream: a field is found by
+// its position in the record (checked against its name) before the name
+// map is consulted, and each field remembers its last value with that
+// value's vote, so a value equal to the previous one is neither classified
+// nor hashed again (equal values vote alike and leave the cardinality
+// sketch unchanged: the results are the same as classifying every value).
 package schema
 
 import (
@@ -132,15 +139,33 @@ type obs struct {
 	v     vote
 }
 
+type layoutCount struct {
+	layout string
+	n      uint32
+}
+
+// lastValueMax is the longest value a field remembers (see fieldStat.last).
+const lastValueMax = 128
+
 type fieldStat struct {
 	name    string
+	key     []byte           // name, as bytes
 	votes   [numVotes]uint32 // in the sample
 	present uint32           // sampled records holding the field
 	count   uint64
-	layouts map[string]uint32
-	small   []uint64 // distinct value hashes, up to EnumMax+1
-	values  []string // the values of small
-	hll     [hllM]uint8
+	layouts []layoutCount // timestamp layouts seen, with their counts
+	timeKey bool          // the name says timestamp (timeKey)
+
+	// The last value seen (when at most lastValueMax bytes), with the
+	// parser's type for it and its vote and layout: an equal value is not
+	// classified or hashed again.
+	last       []byte
+	lastType   event.FieldType
+	lastVote   vote
+	lastLayout string
+	lastOK     bool
+	small      []uint64 // distinct value hashes, up to EnumMax+1
+	values     []string // the values of small
 
 	// drift
 	winVotes   [numVotes]uint32
@@ -148,6 +173,8 @@ type fieldStat struct {
 	prevWin    uint32          // winPresent of the previous window
 	estType    event.FieldType // established type, TypeUnknown before
 	known      bool            // part of the established schema
+
+	hll [hllM]uint8
 }
 
 const (
@@ -160,6 +187,8 @@ type Inferrer struct {
 	cfg    Config
 	fields []*fieldStat
 	byName map[string]int32
+	pos    []int32 // field index last seen at each record position, -1 none
+	exact  bool    // tests: classify and hash every value (no caches)
 	n      uint64
 	slots  [][]obs // the sample: one slot per sampled record
 	rng    uint64
@@ -195,26 +224,43 @@ func (s *Inferrer) rand() uint64 {
 	return z ^ (z >> 31)
 }
 
-// hash64 is a deterministic 64-bit hash, eight bytes at a time, with a
-// murmur-style finaliser (HyperLogLog needs well-mixed bits).
+// Constants of the value hash (those of wyhash).
+const (
+	hk0 = 0xa0761d6478bd642f
+	hk1 = 0xe7037ed1a0b428db
+	hk2 = 0x8ebc6af09c88c6e3
+	hk3 = 0x589965cc75374cc3
+)
+
+// mum multiplies to 128 bits and folds the halves.
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hash64 is a deterministic 64-bit hash in the manner of wyhash: sixteen
+// bytes per 64×64→128-bit multiply, the tail read as two overlapping
+// words, and a final multiply that mixes every bit (HyperLogLog needs
+// well-mixed bits).
 func hash64(b []byte) uint64 {
-	h := uint64(len(b)) * 0x9e3779b97f4a7c15
-	for len(b) >= 8 {
-		h ^= binary.LittleEndian.Uint64(b)
-		h *= 0xbf58476d1ce4e5b9
-		h ^= h >> 31
-		b = b[8:]
+	n := len(b)
+	seed := uint64(n) ^ hk0
+	for len(b) > 16 {
+		seed = mum(binary.LittleEndian.Uint64(b)^hk1, binary.LittleEndian.Uint64(b[8:])^seed)
+		b = b[16:]
 	}
-	var tail uint64
-	for i, c := range b {
-		tail |= uint64(c) << (8 * i)
+	var a, c uint64
+	switch {
+	case len(b) >= 8:
+		a = binary.LittleEndian.Uint64(b)
+		c = binary.LittleEndian.Uint64(b[len(b)-8:])
+	case len(b) >= 4:
+		a = uint64(binary.LittleEndian.Uint32(b))
+		c = uint64(binary.LittleEndian.Uint32(b[len(b)-4:]))
+	case len(b) > 0:
+		a = uint64(b[0])<<16 | uint64(b[len(b)>>1])<<8 | uint64(b[len(b)-1])
 	}
-	h ^= tail
-	h *= 0x94d049bb133111eb
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	return h
+	return mum(mum(a^hk1, c^seed)^hk2, uint64(n)^hk3)
 }
 
 // Observe adds one record. It returns the drift events noticed at this
@@ -225,31 +271,45 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 	s.cur = s.cur[:0]
 	for i := range r.Fields {
 		f := &r.Fields[i]
-		idx, ok := s.byName[string(f.Key)]
-		if !ok {
-			if len(s.fields) >= s.cfg.MaxFields {
-				s.overflow++
+		// the field last seen at this position, if it has this name;
+		// else the name map
+		idx := int32(-1)
+		if i < len(s.pos) {
+			if idx = s.pos[i]; idx >= 0 && !bytesEq(s.fields[idx].key, f.Key) {
+				idx = -1
+			}
+		}
+		if idx < 0 {
+			if idx = s.fieldAt(i, f.Key); idx < 0 {
 				continue
 			}
-			idx = int32(len(s.fields))
-			s.fields = append(s.fields, &fieldStat{name: string(f.Key)})
-			s.byName[s.fields[idx].name] = idx
-			s.seen = append(s.seen, false)
 		}
 		if s.seen[idx] {
 			continue // a repeated key: the first value counts
 		}
 		s.seen[idx] = true
 		fs := s.fields[idx]
-		v, layout := classify(f, s.cfg.Year)
+		var v vote
+		var layout string
+		same := fs.lastOK && f.Type == fs.lastType && bytesEq(f.Value, fs.last)
+		if same {
+			v, layout = fs.lastVote, fs.lastLayout
+		} else {
+			v, layout = classifyKey(f, fs.timeKey, s.cfg.Year)
+			if len(f.Value) <= lastValueMax && !s.exact {
+				fs.last = append(fs.last[:0], f.Value...)
+				fs.lastType, fs.lastVote, fs.lastLayout, fs.lastOK = f.Type, v, layout, true
+			} else {
+				fs.lastOK = false
+			}
+		}
 		fs.count++
 		if v != voteNull {
-			s.observeValue(fs, f.Value)
+			if !same {
+				s.observeValue(fs, f.Value)
+			}
 			if layout != "" {
-				if fs.layouts == nil {
-					fs.layouts = make(map[string]uint32, 1)
-				}
-				fs.layouts[layout]++
+				fs.addLayout(layout)
 			}
 		}
 		fs.winVotes[v]++
@@ -267,6 +327,66 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		s.drift()
 	}
 	return s.changes
+}
+
+// fieldAt returns the index of the field named key, found in the name map
+// or added if it is new, and remembers it for position i of the record;
+// -1 once MaxFields are tracked.
+func (s *Inferrer) fieldAt(i int, key []byte) int32 {
+	idx, ok := s.byName[string(key)]
+	if !ok {
+		if len(s.fields) >= s.cfg.MaxFields {
+			s.overflow++
+			return -1
+		}
+		idx = int32(len(s.fields))
+		fs := &fieldStat{name: string(key), key: append([]byte(nil), key...), timeKey: timeKey(key), last: make([]byte, 0, lastValueMax)}
+		s.fields = append(s.fields, fs)
+		s.byName[fs.name] = idx
+		s.seen = append(s.seen, false)
+	}
+	if i < s.cfg.MaxFields && !s.exact {
+		for len(s.pos) <= i {
+			s.pos = append(s.pos, -1)
+		}
+		s.pos[i] = idx
+	}
+	return idx
+}
+
+// bytesEq is bytes.Equal with the short cases (field names, most values)
+// done inline, a word or two at a time.
+func bytesEq(a, b []byte) bool {
+	n := len(a)
+	if n != len(b) {
+		return false
+	}
+	switch {
+	case n >= 8 && n <= 16:
+		return binary.LittleEndian.Uint64(a) == binary.LittleEndian.Uint64(b) &&
+			binary.LittleEndian.Uint64(a[n-8:]) == binary.LittleEndian.Uint64(b[n-8:])
+	case n >= 4 && n < 8:
+		return binary.LittleEndian.Uint32(a) == binary.LittleEndian.Uint32(b) &&
+			binary.LittleEndian.Uint32(a[n-4:]) == binary.LittleEndian.Uint32(b[n-4:])
+	case n < 4:
+		for i := 0; i < n; i++ {
+			if a[i] != b[i] {
+				return false
+			}
+		}
+		return true
+	}
+	return string(a) == string(b)
+}
+
+func (fs *fieldStat) addLayout(layout string) {
+	for j := range fs.layouts {
+		if fs.layouts[j].layout == layout {
+			fs.layouts[j].n++
+			return
+		}
+	}
+	fs.layouts = append(fs.layouts, layoutCount{layout: layout, n: 1})
 }
 
 // sample puts the current record in the reservoir (all of the first
@@ -408,11 +528,11 @@ func (s *Inferrer) Schema() Schema {
 	return sc
 }
 
-func topLayout(m map[string]uint32) string {
+func topLayout(ls []layoutCount) string {
 	best, n := "", uint32(0)
-	for l, c := range m {
-		if c > n || c == n && l < best {
-			best, n = l, c
+	for _, l := range ls {
+		if l.n > n || l.n == n && l.layout < best {
+			best, n = l.layout, l.n
 		}
 	}
 	return best

@@ -293,6 +293,16 @@ func accessLog(n int) []*logparse.Record {
 	}
 	out := make([]*logparse.Record, n)
 	for i := range out {
+		// keys and values live in one buffer per record, as they do in
+		// the line that a parser slices
+		var line []byte
+		var spans [][2]int
+		add := func(k, v string) {
+			spans = append(spans, [2]int{len(line), len(k)})
+			line = append(line, k...)
+			spans = append(spans, [2]int{len(line), len(v)})
+			line = append(line, v...)
+		}
 		addr := fmt.Sprintf("%d.%d.%d.%d", next(223)+1, next(256), next(256), next(256))
 		if next(5) == 0 {
 			addr = fmt.Sprintf("2001:db8:%x::%x", next(65536), next(65536))
@@ -302,17 +312,22 @@ func accessLog(n int) []*logparse.Record {
 			user = fmt.Sprintf("user%d", next(50))
 		}
 		sec := i / 40
+		add("remote_addr", addr)
+		add("remote_user", user)
+		add("time_local", fmt.Sprintf("05/Mar/2024:%02d:%02d:%02d +0000", sec/3600%24, sec/60%60, sec%60))
+		add("method", methods[next(len(methods))])
+		add("path", paths[next(len(paths))]+fmt.Sprint(next(100000)))
+		add("protocol", "HTTP/1.1")
+		add("status", fmt.Sprint([]int{200, 200, 200, 301, 404, 503}[next(6)]))
+		add("body_bytes_sent", fmt.Sprint(next(65536)))
+		add("http_referer", refs[next(len(refs))])
+		add("http_user_agent", agents[next(len(agents))])
 		r := &logparse.Record{Format: "json"}
-		r.Add([]byte("remote_addr"), []byte(addr), event.TypeUnknown)
-		r.Add([]byte("remote_user"), []byte(user), event.TypeUnknown)
-		r.Add([]byte("time_local"), []byte(fmt.Sprintf("05/Mar/2024:%02d:%02d:%02d +0000", sec/3600%24, sec/60%60, sec%60)), event.TypeTimestamp)
-		r.Add([]byte("method"), []byte(methods[next(len(methods))]), event.TypeUnknown)
-		r.Add([]byte("path"), []byte(paths[next(len(paths))]+fmt.Sprint(next(100000))), event.TypeUnknown)
-		r.Add([]byte("protocol"), []byte("HTTP/1.1"), event.TypeUnknown)
-		r.Add([]byte("status"), []byte(fmt.Sprint([]int{200, 200, 200, 301, 404, 503}[next(6)])), event.TypeInt)
-		r.Add([]byte("body_bytes_sent"), []byte(fmt.Sprint(next(65536))), event.TypeInt)
-		r.Add([]byte("http_referer"), []byte(refs[next(len(refs))]), event.TypeUnknown)
-		r.Add([]byte("http_user_agent"), []byte(agents[next(len(agents))]), event.TypeUnknown)
+		types := []event.FieldType{event.TypeUnknown, event.TypeUnknown, event.TypeTimestamp, event.TypeUnknown, event.TypeUnknown, event.TypeUnknown, event.TypeInt, event.TypeInt, event.TypeUnknown, event.TypeUnknown}
+		for j, t := range types {
+			k, v := spans[2*j], spans[2*j+1]
+			r.Add(line[k[0]:k[0]+k[1]], line[v[0]:v[0]+v[1]], t)
+		}
 		out[i] = r
 	}
 	return out
@@ -321,7 +336,7 @@ func accessLog(n int) []*logparse.Record {
 // BenchmarkObserveAccessLog observes varied access-log records (the shape
 // of the logs benchmark), one record per op.
 func BenchmarkObserveAccessLog(b *testing.B) {
-	recs := accessLog(8192)
+	recs := accessLog(1024)
 	size := 0
 	for _, r := range recs {
 		for _, f := range r.Fields {
@@ -335,5 +350,113 @@ func BenchmarkObserveAccessLog(b *testing.B) {
 	for b.Loop() {
 		s.Observe(recs[i&(len(recs)-1)])
 		i++
+	}
+}
+
+// TestCachesKeepResults runs streams through an Inferrer with its caches
+// (field by position, last value per field) and through one that
+// classifies and hashes every value, and wants the same drift events at
+// every record and the same schema at the end.
+func TestCachesKeepResults(t *testing.T) {
+	mixed := make([]*logparse.Record, 0, 6000)
+	for i := 0; i < 6000; i++ {
+		v := fmt.Sprint(i % 7) // repeats: the last-value cache hits
+		switch {
+		case i > 3000 && i%3 != 1:
+			v = "word" // the type drifts
+		case i%11 == 0:
+			v = "-"
+		}
+		kv := []string{"a", v, "ts", fmt.Sprintf("2024-01-05T10:%02d:%02dZ", i/600%60, i/10%60)}
+		if i%2 == 0 {
+			kv = []string{"ts", kv[3], "a", v} // another order
+		}
+		if i%5 == 0 {
+			kv = append(kv, "a", "dup", "time", "1704449700") // a repeated key; an epoch
+		}
+		if i < 2000 || i > 4000 {
+			kv = append(kv, "late", fmt.Sprint(i%3 == 0))
+		}
+		r := rec(kv...)
+		if i%4 == 0 { // the same value under another parser type
+			for j := range r.Fields {
+				if string(r.Fields[j].Key) == "a" {
+					r.Fields[j].Type = event.TypeTimestamp
+				}
+			}
+		}
+		mixed = append(mixed, r)
+	}
+	for name, recs := range map[string][]*logparse.Record{"access": accessLog(5000), "mixed": mixed} {
+		cfg := Config{Window: 200, SampleFirst: 50, Reservoir: 300}
+		fast, exact := New(cfg), New(cfg)
+		exact.exact = true
+		for n, r := range recs {
+			a := fmt.Sprintf("%+v", fast.Observe(r))
+			if b := fmt.Sprintf("%+v", exact.Observe(r)); a != b {
+				t.Fatalf("%s record %d: changes %s, want %s", name, n+1, a, b)
+			}
+		}
+		a, b := fmt.Sprintf("%+v", fast.Flush()), fmt.Sprintf("%+v", exact.Flush())
+		if a != b {
+			t.Fatalf("%s flush: %s, want %s", name, a, b)
+		}
+		if a, b := fmt.Sprintf("%+v", fast.Schema()), fmt.Sprintf("%+v", exact.Schema()); a != b {
+			t.Fatalf("%s schema:\n%s\nwant\n%s", name, a, b)
+		}
+		if a, b := counters(fast), counters(exact); a != b {
+			t.Fatalf("%s counters:\n%s\nwant\n%s", name, a, b)
+		}
+	}
+}
+
+// counters prints every field's votes, counts, layouts, distinct values
+// and sketch: what the caches could get wrong before it shows in a schema.
+func counters(s *Inferrer) string {
+	out := ""
+	for _, fs := range s.fields {
+		out += fmt.Sprintf("%s votes=%v present=%d count=%d layouts=%v small=%v values=%q hll=%v win=%v/%d\n",
+			fs.name, fs.votes, fs.present, fs.count, fs.layouts, fs.small, fs.values, fs.hll, fs.winVotes, fs.winPresent)
+	}
+	return out
+}
+
+// TestCardinalityError checks the HyperLogLog estimate against the exact
+// count: with 256 registers the standard error is 1.04/16 = 6.5%; every
+// estimate must be within three of them.
+func TestCardinalityError(t *testing.T) {
+	for _, n := range []int{50, 1000, 20000, 200000} {
+		for _, shape := range []string{"u%d", "%d", "/api/v1/users/%08d/orders?page=2&sort=desc", "10.%d.1.1"} {
+			s := New(Config{})
+			for i := 0; i < n; i++ {
+				s.Observe(rec("v", fmt.Sprintf(shape, i)))
+			}
+			got := float64(field(t, s.Schema(), "v").Cardinality)
+			if e := got/float64(n) - 1; e < -0.195 || e > 0.195 {
+				t.Errorf("%d distinct %q: estimate %.0f (error %.1f%%)", n, shape, got, 100*e)
+			}
+		}
+	}
+}
+
+func TestBytesEq(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		a := make([]byte, n)
+		for i := range a {
+			a[i] = byte('a' + i)
+		}
+		if !bytesEq(a, append([]byte(nil), a...)) {
+			t.Fatalf("len %d: equal slices differ", n)
+		}
+		for i := 0; i < n; i++ {
+			b := append([]byte(nil), a...)
+			b[i]++
+			if bytesEq(a, b) {
+				t.Fatalf("len %d: a change at %d is missed", n, i)
+			}
+		}
+		if bytesEq(a, append(append([]byte(nil), a...), 'x')) {
+			t.Fatalf("len %d: a longer slice is equal", n)
+		}
 	}
 }

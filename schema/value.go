@@ -73,6 +73,12 @@ func timeKey(k []byte) bool {
 
 // classify returns the vote of one value and, for timestamps, the layout.
 func classify(f *event.Field, year int) (vote, string) {
+	return classifyKey(f, timeKey(f.Key), year)
+}
+
+// classifyKey is classify with timeKey(f.Key) already known (it is a
+// property of the field, worked out once per field by the Inferrer).
+func classifyKey(f *event.Field, isTimeKey bool, year int) (vote, string) {
 	v := f.Value
 	if len(v) > 0 && plainWordStart(v[0]) && f.Type != event.TypeTimestamp {
 		return voteString, "" // not a number, address, id, duration, time or null
@@ -84,7 +90,7 @@ func classify(f *event.Field, year int) (vote, string) {
 		return voteBool, ""
 	}
 	if n := numberKind(v); n != 0 {
-		if f.Type == event.TypeTimestamp || timeKey(f.Key) {
+		if f.Type == event.TypeTimestamp || isTimeKey {
 			if _, used, layout, ok := logparse.ParseEpoch(v); ok && used == len(v) {
 				return voteTimestamp, layout
 			}
