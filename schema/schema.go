@@ -22,10 +22,11 @@
 //
 // Observe is built for the steady state of a stream: a field is found by
 // its position in the record (checked against its name) before the name
-// map is consulted, and each field remembers its last value with that
-// value's vote, so a value equal to the previous one is neither classified
-// nor hashed again (equal values vote alike and leave the cardinality
-// sketch unchanged: the results are the same as classifying every value).
+// map is consulted, and each field remembers a few recent values with
+// their votes (a small direct-mapped cache), so a value seen again is
+// neither classified nor hashed again: equal values vote alike and leave
+// the cardinality sketch and the distinct-value list unchanged, so the
+// results are the same as classifying and hashing every value.
 package schema
 
 import (
@@ -144,8 +145,32 @@ type layoutCount struct {
 	n      uint32
 }
 
-// lastValueMax is the longest value a field remembers (see fieldStat.last).
-const lastValueMax = 128
+// A field remembers up to valueCacheN recent values of at most
+// valueCacheMax bytes (see fieldStat.cache).
+const (
+	valueCacheN   = 8
+	valueCacheMax = 128
+)
+
+// cachedValue is a value seen before, with the parser's type for it and
+// the vote and layout it got.
+type cachedValue struct {
+	val    []byte
+	typ    event.FieldType
+	vote   vote
+	ok     bool
+	layout string
+}
+
+// cacheSlot picks the slot of a value from its length and three of its
+// bytes: cheap, and enough to keep the few values of an enum apart.
+func cacheSlot(v []byte) int {
+	n := len(v)
+	if n == 0 {
+		return 0
+	}
+	return (n + int(v[0]) + 3*int(v[n>>1]) + 5*int(v[n-1])) & (valueCacheN - 1)
+}
 
 type fieldStat struct {
 	name    string
@@ -156,16 +181,10 @@ type fieldStat struct {
 	layouts []layoutCount // timestamp layouts seen, with their counts
 	timeKey bool          // the name says timestamp (timeKey)
 
-	// The last value seen (when at most lastValueMax bytes), with the
-	// parser's type for it and its vote and layout: an equal value is not
-	// classified or hashed again.
-	last       []byte
-	lastType   event.FieldType
-	lastVote   vote
-	lastLayout string
-	lastOK     bool
-	small      []uint64 // distinct value hashes, up to EnumMax+1
-	values     []string // the values of small
+	// recent values: one seen again is not classified or hashed again
+	cache  [valueCacheN]cachedValue
+	small  []uint64 // distinct value hashes, up to EnumMax+1
+	values []string // the values of small
 
 	// drift
 	winVotes   [numVotes]uint32
@@ -291,16 +310,15 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		fs := s.fields[idx]
 		var v vote
 		var layout string
-		same := fs.lastOK && f.Type == fs.lastType && bytesEq(f.Value, fs.last)
+		c := &fs.cache[cacheSlot(f.Value)]
+		same := c.ok && c.typ == f.Type && bytesEq(f.Value, c.val)
 		if same {
-			v, layout = fs.lastVote, fs.lastLayout
+			v, layout = c.vote, c.layout
 		} else {
 			v, layout = classifyKey(f, fs.timeKey, s.cfg.Year)
-			if len(f.Value) <= lastValueMax && !s.exact {
-				fs.last = append(fs.last[:0], f.Value...)
-				fs.lastType, fs.lastVote, fs.lastLayout, fs.lastOK = f.Type, v, layout, true
-			} else {
-				fs.lastOK = false
+			if len(f.Value) <= valueCacheMax && !s.exact {
+				c.val = append(c.val[:0], f.Value...)
+				c.typ, c.vote, c.layout, c.ok = f.Type, v, layout, true
 			}
 		}
 		fs.count++
@@ -340,7 +358,11 @@ func (s *Inferrer) fieldAt(i int, key []byte) int32 {
 			return -1
 		}
 		idx = int32(len(s.fields))
-		fs := &fieldStat{name: string(key), key: append([]byte(nil), key...), timeKey: timeKey(key), last: make([]byte, 0, lastValueMax)}
+		fs := &fieldStat{name: string(key), key: append([]byte(nil), key...), timeKey: timeKey(key)}
+		buf := make([]byte, valueCacheN*valueCacheMax) // one array for the cache
+		for j := range fs.cache {
+			fs.cache[j].val = buf[j*valueCacheMax : j*valueCacheMax : (j+1)*valueCacheMax]
+		}
 		s.fields = append(s.fields, fs)
 		s.byName[fs.name] = idx
 		s.seen = append(s.seen, false)
