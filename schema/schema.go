@@ -180,6 +180,7 @@ type fieldStat struct {
 	count   uint64
 	layouts []layoutCount // timestamp layouts seen, with their counts
 	timeKey bool          // the name says timestamp (timeKey)
+	hint    vote          // vote of the last value classified (classifyHint)
 
 	// recent values: one seen again is not classified or hashed again
 	cache  [valueCacheN]cachedValue
@@ -315,7 +316,8 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		if same {
 			v, layout = c.vote, c.layout
 		} else {
-			v, layout = classifyKey(f, fs.timeKey, s.cfg.Year)
+			v, layout = classifyHint(f, fs.timeKey, s.cfg.Year, fs.hint)
+			fs.hint = v
 			if len(f.Value) <= valueCacheMax && !s.exact {
 				c.val = append(c.val[:0], f.Value...)
 				c.typ, c.vote, c.layout, c.ok = f.Type, v, layout, true

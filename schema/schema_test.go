@@ -460,3 +460,38 @@ func TestBytesEq(t *testing.T) {
 		}
 	}
 }
+
+var hintValues = []string{"", "-", "null", "true", "0", "42", "-7", "+3", "3.25", "1e9", "1e", "1704449700", "1704449700123",
+	"10.0.0.1", "10.0.0.1:80", "256.0.0.1", "1.2.3", "1.2.3.4.5", "1.2.3.4:", "01.002.3.4", "1.5s", "3m20s", "10.5.5ms",
+	"::1", "[::1]:80", "2001:db8::1", "123e4567-e89b-12d3-a456-426614174000", "0xdeadbeef", "5f2b9c0d1e",
+	"2024-01-05T10:15:00Z", "05/Mar/2024:00:00:00 +0000", "2024-01-05 10:15:00,123", "Mozilla/5.0", "GET", "word", "/path"}
+
+// TestClassifyHint checks that a hint never changes a vote: every value,
+// under every hint, key kind and parser type, votes as without a hint.
+func TestClassifyHint(t *testing.T) {
+	for _, v := range hintValues {
+		checkHint(t, v)
+	}
+}
+
+func checkHint(t *testing.T, v string) {
+	t.Helper()
+	for _, key := range []string{"x", "time"} {
+		for _, typ := range []event.FieldType{event.TypeUnknown, event.TypeInt, event.TypeTimestamp} {
+			f := event.Field{Key: []byte(key), Value: []byte(v), Type: typ}
+			want, wantLayout := classifyKey(&f, timeKey(f.Key), 2024)
+			for h := voteNull; h < numVotes; h++ {
+				if got, layout := classifyHint(&f, timeKey(f.Key), 2024, h); got != want || layout != wantLayout {
+					t.Fatalf("%s=%q type %v hint %v: %v %q, want %v %q", key, v, typ, h, got, layout, want, wantLayout)
+				}
+			}
+		}
+	}
+}
+
+func FuzzClassifyHint(f *testing.F) {
+	for _, v := range hintValues {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) { checkHint(t, v) })
+}
