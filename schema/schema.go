@@ -149,13 +149,13 @@ type layoutCount struct {
 // valueCacheMax bytes (see fieldStat.cache).
 const (
 	valueCacheN   = 8
-	valueCacheMax = 128
+	valueCacheMax = 256
 )
 
 // cachedValue is a value seen before, with the parser's type for it and
 // the vote and layout it got.
 type cachedValue struct {
-	val    []byte
+	key    shortKey
 	typ    event.FieldType
 	vote   vote
 	ok     bool
@@ -174,7 +174,7 @@ func cacheSlot(v []byte) int {
 
 type fieldStat struct {
 	name    string
-	key     []byte           // name, as bytes
+	key     shortKey         // name, for a quick comparison
 	votes   [numVotes]uint32 // in the sample
 	present uint32           // sampled records holding the field
 	count   uint64
@@ -295,7 +295,7 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		// else the name map
 		idx := int32(-1)
 		if i < len(s.pos) {
-			if idx = s.pos[i]; idx >= 0 && !bytesEq(s.fields[idx].key, f.Key) {
+			if idx = s.pos[i]; idx >= 0 && !s.fields[idx].key.is(f.Key) {
 				idx = -1
 			}
 		}
@@ -312,14 +312,14 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		var v vote
 		var layout string
 		c := &fs.cache[cacheSlot(f.Value)]
-		same := c.ok && c.typ == f.Type && bytesEq(f.Value, c.val)
+		same := c.ok && c.typ == f.Type && c.key.is(f.Value)
 		if same {
 			v, layout = c.vote, c.layout
 		} else {
 			v, layout = classifyHint(f, fs.timeKey, s.cfg.Year, fs.hint)
 			fs.hint = v
 			if len(f.Value) <= valueCacheMax && !s.exact {
-				c.val = append(c.val[:0], f.Value...)
+				c.key = keyOf(f.Value, c.key.long[:0])
 				c.typ, c.vote, c.layout, c.ok = f.Type, v, layout, true
 			}
 		}
@@ -360,10 +360,10 @@ func (s *Inferrer) fieldAt(i int, key []byte) int32 {
 			return -1
 		}
 		idx = int32(len(s.fields))
-		fs := &fieldStat{name: string(key), key: append([]byte(nil), key...), timeKey: timeKey(key)}
+		fs := &fieldStat{name: string(key), key: keyOf(key, nil), timeKey: timeKey(key)}
 		buf := make([]byte, valueCacheN*valueCacheMax) // one array for the cache
 		for j := range fs.cache {
-			fs.cache[j].val = buf[j*valueCacheMax : j*valueCacheMax : (j+1)*valueCacheMax]
+			fs.cache[j].key.long = buf[j*valueCacheMax : j*valueCacheMax : (j+1)*valueCacheMax]
 		}
 		s.fields = append(s.fields, fs)
 		s.byName[fs.name] = idx
@@ -378,29 +378,48 @@ func (s *Inferrer) fieldAt(i int, key []byte) int32 {
 	return idx
 }
 
-// bytesEq is bytes.Equal with the short cases (field names, most values)
-// done inline, a word or two at a time.
-func bytesEq(a, b []byte) bool {
-	n := len(a)
-	if n != len(b) {
+// shortKey holds a byte string for quick equality tests: its length and
+// two words that together hold every byte of a string of up to 16 bytes
+// (the first and the last 8, 4 or 1–3 bytes), so that short strings (field
+// names, most values) compare without touching memory elsewhere. Longer
+// strings are compared in full, with a copy kept in long.
+type shortKey struct {
+	n    int
+	a, b uint64
+	long []byte // a copy of the bytes when n > 16
+}
+
+// words returns the two words of shortKey for b.
+func words(b []byte) (uint64, uint64) {
+	n := len(b)
+	switch {
+	case n >= 8:
+		return binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32(b)), uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	case n > 0:
+		return uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1]), 0
+	}
+	return 0, 0
+}
+
+// keyOf makes the shortKey of b, copying b into buf when it is long.
+func keyOf(b, buf []byte) shortKey {
+	k := shortKey{n: len(b), long: buf}
+	k.a, k.b = words(b)
+	if len(b) > 16 {
+		k.long = append(buf[:0], b...)
+	}
+	return k
+}
+
+// is reports whether b equals the string of k.
+func (k *shortKey) is(b []byte) bool {
+	if len(b) != k.n {
 		return false
 	}
-	switch {
-	case n >= 8 && n <= 16:
-		return binary.LittleEndian.Uint64(a) == binary.LittleEndian.Uint64(b) &&
-			binary.LittleEndian.Uint64(a[n-8:]) == binary.LittleEndian.Uint64(b[n-8:])
-	case n >= 4 && n < 8:
-		return binary.LittleEndian.Uint32(a) == binary.LittleEndian.Uint32(b) &&
-			binary.LittleEndian.Uint32(a[n-4:]) == binary.LittleEndian.Uint32(b[n-4:])
-	case n < 4:
-		for i := 0; i < n; i++ {
-			if a[i] != b[i] {
-				return false
-			}
-		}
-		return true
-	}
-	return string(a) == string(b)
+	a, c := words(b)
+	return a == k.a && c == k.b && (k.n <= 16 || string(b) == string(k.long))
 }
 
 func (fs *fieldStat) addLayout(layout string) {

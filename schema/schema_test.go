@@ -439,24 +439,25 @@ func TestCardinalityError(t *testing.T) {
 	}
 }
 
-func TestBytesEq(t *testing.T) {
+func TestShortKey(t *testing.T) {
+	eq := func(a, b []byte) bool { k := keyOf(a, nil); return k.is(b) }
 	for n := 0; n <= 40; n++ {
 		a := make([]byte, n)
 		for i := range a {
 			a[i] = byte('a' + i)
 		}
-		if !bytesEq(a, append([]byte(nil), a...)) {
-			t.Fatalf("len %d: equal slices differ", n)
+		if !eq(a, append([]byte(nil), a...)) {
+			t.Fatalf("len %d: equal strings differ", n)
 		}
 		for i := 0; i < n; i++ {
 			b := append([]byte(nil), a...)
 			b[i]++
-			if bytesEq(a, b) {
+			if eq(a, b) {
 				t.Fatalf("len %d: a change at %d is missed", n, i)
 			}
 		}
-		if bytesEq(a, append(append([]byte(nil), a...), 'x')) {
-			t.Fatalf("len %d: a longer slice is equal", n)
+		if eq(a, append(append([]byte(nil), a...), 'x')) {
+			t.Fatalf("len %d: a longer string is equal", n)
 		}
 	}
 }
