@@ -147,9 +147,17 @@ type layoutCount struct {
 
 // A field remembers up to valueCacheN recent values of at most
 // valueCacheMax bytes (see fieldStat.cache).
+//
+// A field whose values are rarely seen again (ids, sizes, addresses) does
+// not pay for the cache: after cacheTrial values with fewer than one hit in
+// cacheMinHits, the field goes without it for cacheRetry times as long,
+// then tries again.
 const (
 	valueCacheN   = 8
 	valueCacheMax = 256
+	cacheTrial    = 1024
+	cacheMinHits  = 8
+	cacheRetry    = 8
 )
 
 // cachedValue is a value seen before, with the parser's type for it and
@@ -183,9 +191,12 @@ type fieldStat struct {
 	hint    vote          // vote of the last value classified (classifyHint)
 
 	// recent values: one seen again is not classified or hashed again
-	cache  [valueCacheN]cachedValue
-	small  []uint64 // distinct value hashes, up to EnumMax+1
-	values []string // the values of small
+	cache   [valueCacheN]cachedValue
+	cacheOn bool     // the cache is in use (it hits often enough)
+	tries   uint32   // values since the last change of cacheOn
+	hits    uint32   // of them, found in the cache
+	small   []uint64 // distinct value hashes, up to EnumMax+1
+	values  []string // the values of small
 
 	// drift
 	winVotes   [numVotes]uint32
@@ -311,18 +322,32 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		fs := s.fields[idx]
 		var v vote
 		var layout string
-		c := &fs.cache[cacheSlot(f.Value)]
-		same := c.ok && c.typ == f.Type && c.key.is(f.Value)
-		if same {
-			v, layout = c.vote, c.layout
+		same := false
+		if fs.cacheOn {
+			c := &fs.cache[cacheSlot(f.Value)]
+			fs.tries++
+			if c.ok && c.typ == f.Type && c.key.is(f.Value) {
+				same = true
+				fs.hits++
+				v, layout = c.vote, c.layout
+			} else {
+				v, layout = classifyHint(f, fs.timeKey, s.cfg.Year, fs.hint)
+				if len(f.Value) <= valueCacheMax {
+					c.key = keyOf(f.Value, c.key.long[:0])
+					c.typ, c.vote, c.layout, c.ok = f.Type, v, layout, true
+				}
+			}
+			if fs.tries == cacheTrial {
+				fs.cacheOn = fs.hits*cacheMinHits >= fs.tries
+				fs.tries, fs.hits = 0, 0
+			}
 		} else {
 			v, layout = classifyHint(f, fs.timeKey, s.cfg.Year, fs.hint)
-			fs.hint = v
-			if len(f.Value) <= valueCacheMax && !s.exact {
-				c.key = keyOf(f.Value, c.key.long[:0])
-				c.typ, c.vote, c.layout, c.ok = f.Type, v, layout, true
+			if fs.tries++; fs.tries == cacheTrial*cacheRetry {
+				fs.cacheOn, fs.tries = !s.exact, 0 // try the cache again
 			}
 		}
+		fs.hint = v
 		fs.count++
 		if v != voteNull {
 			if !same {
@@ -360,7 +385,7 @@ func (s *Inferrer) fieldAt(i int, key []byte) int32 {
 			return -1
 		}
 		idx = int32(len(s.fields))
-		fs := &fieldStat{name: string(key), key: keyOf(key, nil), timeKey: timeKey(key)}
+		fs := &fieldStat{name: string(key), key: keyOf(key, nil), timeKey: timeKey(key), cacheOn: !s.exact}
 		buf := make([]byte, valueCacheN*valueCacheMax) // one array for the cache
 		for j := range fs.cache {
 			fs.cache[j].key.long = buf[j*valueCacheMax : j*valueCacheMax : (j+1)*valueCacheMax]

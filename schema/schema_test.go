@@ -387,7 +387,7 @@ func TestCachesKeepResults(t *testing.T) {
 		}
 		mixed = append(mixed, r)
 	}
-	for name, recs := range map[string][]*logparse.Record{"access": accessLog(5000), "mixed": mixed} {
+	for name, recs := range map[string][]*logparse.Record{"access": accessLog(12000), "mixed": mixed} {
 		cfg := Config{Window: 200, SampleFirst: 50, Reservoir: 300}
 		fast, exact := New(cfg), New(cfg)
 		exact.exact = true
