@@ -23,10 +23,14 @@
 // Observe is built for the steady state of a stream: a field is found by
 // its position in the record (checked against its name) before the name
 // map is consulted, and each field remembers a few recent values with
-// their votes (a small direct-mapped cache), so a value seen again is
-// neither classified nor hashed again: equal values vote alike and leave
-// the cardinality sketch and the distinct-value list unchanged, so the
-// results are the same as classifying and hashing every value.
+// their votes (a small direct-mapped cache, dropped for fields whose values
+// rarely repeat), so a value seen again is neither classified nor hashed
+// again: equal values vote alike and leave the cardinality sketch and the
+// distinct-value list unchanged, so the results are the same as
+// classifying and hashing every value. A value that is classified starts
+// with the scan for its field's previous vote (IPv4, number), which gives
+// the same vote as the full sequence of checks when it matches. Each field
+// costs about 3 KB (the cache: 8 values of up to 256 bytes).
 package schema
 
 import (
