@@ -2,12 +2,15 @@ package schema
 
 // The benchmarks here use only what every version of the package has
 // (New, Observe and the rec helper of schema_test.go), so that this file
-// can be dropped into an older tree for a before/after comparison (see
-// BENCHMARKS.md).
+// and cputime_*_test.go can be dropped into an older tree for a
+// before/after comparison (see BENCHMARKS.md). Besides wall time they
+// report the process CPU time per record (cpu-ns/op), which the other jobs
+// of a loaded machine disturb far less.
 
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logparse"
@@ -84,8 +87,35 @@ func BenchmarkObserveAccessLog(b *testing.B) {
 	b.SetBytes(int64(size / len(recs)))
 	b.ReportAllocs()
 	i := 0
+	cpu0 := processCPU()
 	for b.Loop() {
 		s.Observe(recs[i&(len(recs)-1)])
 		i++
+	}
+	reportCPU(b, cpu0)
+}
+
+// BenchmarkObserveSame observes one record again and again, as
+// BenchmarkObserve does, and reports CPU time too.
+func BenchmarkObserveSame(b *testing.B) {
+	s := New(Config{})
+	r := rec("ts", "2024-01-05T10:15:00Z", "level", "info", "status", "200", "client", "10.0.0.1",
+		"latency", "0.25", "path", "/api/v1/items", "trace", "5f2b9c0d1e7a")
+	size := 0
+	for _, f := range r.Fields {
+		size += len(f.Key) + len(f.Value) + 2
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		s.Observe(r)
+	}
+	reportCPU(b, cpu0)
+}
+
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if cpu := processCPU() - cpu0; cpu > 0 && b.N > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
