@@ -330,7 +330,7 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		if fs.cacheOn {
 			c := &fs.cache[cacheSlot(f.Value)]
 			fs.tries++
-			if c.ok && c.typ == f.Type && c.key.is(f.Value) {
+			if c.ok && c.key.n == len(f.Value) && c.typ == f.Type && c.key.is(f.Value) {
 				same = true
 				fs.hits++
 				v, layout = c.vote, c.layout
