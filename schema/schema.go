@@ -19,6 +19,18 @@
 // Everything is deterministic: equal input gives equal schemas, ids and
 // drift events. Observe allocates nothing per record once every field of
 // the stream has been seen.
+//
+// Observe is built for the steady state of a stream: a field is found by
+// its position in the record (checked against its name) before the name
+// map is consulted, and each field remembers a few recent values with
+// their votes (a small direct-mapped cache, dropped for fields whose values
+// rarely repeat), so a value seen again is neither classified nor hashed
+// again: equal values vote alike and leave the cardinality sketch and the
+// distinct-value list unchanged, so the results are the same as
+// classifying and hashing every value. A value that is classified starts
+// with the scan for its field's previous vote (IPv4, number), which gives
+// the same vote as the full sequence of checks when it matches. Each field
+// costs about 3 KB (the cache: 8 values of up to 256 bytes).
 package schema
 
 import (
@@ -132,15 +144,63 @@ type obs struct {
 	v     vote
 }
 
+type layoutCount struct {
+	layout string
+	n      uint32
+}
+
+// A field remembers up to valueCacheN recent values of at most
+// valueCacheMax bytes (see fieldStat.cache).
+//
+// A field whose values are rarely seen again (ids, sizes, addresses) does
+// not pay for the cache: after cacheTrial values with fewer than one hit in
+// cacheMinHits, the field goes without it for cacheRetry times as long,
+// then tries again.
+const (
+	valueCacheN   = 8
+	valueCacheMax = 256
+	cacheTrial    = 1024
+	cacheMinHits  = 8
+	cacheRetry    = 8
+)
+
+// cachedValue is a value seen before, with the parser's type for it and
+// the vote and layout it got.
+type cachedValue struct {
+	key    shortKey
+	typ    event.FieldType
+	vote   vote
+	ok     bool
+	layout string
+}
+
+// cacheSlot picks the slot of a value from its length and three of its
+// bytes: cheap, and enough to keep the few values of an enum apart.
+func cacheSlot(v []byte) int {
+	n := len(v)
+	if n == 0 {
+		return 0
+	}
+	return (n + int(v[0]) + 3*int(v[n>>1]) + 5*int(v[n-1])) & (valueCacheN - 1)
+}
+
 type fieldStat struct {
 	name    string
+	key     shortKey         // name, for a quick comparison
 	votes   [numVotes]uint32 // in the sample
 	present uint32           // sampled records holding the field
 	count   uint64
-	layouts map[string]uint32
+	layouts []layoutCount // timestamp layouts seen, with their counts
+	timeKey bool          // the name says timestamp (timeKey)
+	hint    vote          // vote of the last value classified (classifyHint)
+
+	// recent values: one seen again is not classified or hashed again
+	cache   [valueCacheN]cachedValue
+	cacheOn bool     // the cache is in use (it hits often enough)
+	tries   uint32   // values since the last change of cacheOn
+	hits    uint32   // of them, found in the cache
 	small   []uint64 // distinct value hashes, up to EnumMax+1
 	values  []string // the values of small
-	hll     [hllM]uint8
 
 	// drift
 	winVotes   [numVotes]uint32
@@ -148,6 +208,8 @@ type fieldStat struct {
 	prevWin    uint32          // winPresent of the previous window
 	estType    event.FieldType // established type, TypeUnknown before
 	known      bool            // part of the established schema
+
+	hll [hllM]uint8
 }
 
 const (
@@ -160,6 +222,8 @@ type Inferrer struct {
 	cfg    Config
 	fields []*fieldStat
 	byName map[string]int32
+	pos    []int32 // field index last seen at each record position, -1 none
+	exact  bool    // tests: classify and hash every value (no caches)
 	n      uint64
 	slots  [][]obs // the sample: one slot per sampled record
 	rng    uint64
@@ -195,26 +259,43 @@ func (s *Inferrer) rand() uint64 {
 	return z ^ (z >> 31)
 }
 
-// hash64 is a deterministic 64-bit hash, eight bytes at a time, with a
-// murmur-style finaliser (HyperLogLog needs well-mixed bits).
+// Constants of the value hash (those of wyhash).
+const (
+	hk0 = 0xa0761d6478bd642f
+	hk1 = 0xe7037ed1a0b428db
+	hk2 = 0x8ebc6af09c88c6e3
+	hk3 = 0x589965cc75374cc3
+)
+
+// mum multiplies to 128 bits and folds the halves.
+func mum(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// hash64 is a deterministic 64-bit hash in the manner of wyhash: sixteen
+// bytes per 64×64→128-bit multiply, the tail read as two overlapping
+// words, and a final multiply that mixes every bit (HyperLogLog needs
+// well-mixed bits).
 func hash64(b []byte) uint64 {
-	h := uint64(len(b)) * 0x9e3779b97f4a7c15
-	for len(b) >= 8 {
-		h ^= binary.LittleEndian.Uint64(b)
-		h *= 0xbf58476d1ce4e5b9
-		h ^= h >> 31
-		b = b[8:]
+	n := len(b)
+	seed := uint64(n) ^ hk0
+	for len(b) > 16 {
+		seed = mum(binary.LittleEndian.Uint64(b)^hk1, binary.LittleEndian.Uint64(b[8:])^seed)
+		b = b[16:]
 	}
-	var tail uint64
-	for i, c := range b {
-		tail |= uint64(c) << (8 * i)
+	var a, c uint64
+	switch {
+	case len(b) >= 8:
+		a = binary.LittleEndian.Uint64(b)
+		c = binary.LittleEndian.Uint64(b[len(b)-8:])
+	case len(b) >= 4:
+		a = uint64(binary.LittleEndian.Uint32(b))
+		c = uint64(binary.LittleEndian.Uint32(b[len(b)-4:]))
+	case len(b) > 0:
+		a = uint64(b[0])<<16 | uint64(b[len(b)>>1])<<8 | uint64(b[len(b)-1])
 	}
-	h ^= tail
-	h *= 0x94d049bb133111eb
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	return h
+	return mum(mum(a^hk1, c^seed)^hk2, uint64(n)^hk3)
 }
 
 // Observe adds one record. It returns the drift events noticed at this
@@ -225,31 +306,59 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 	s.cur = s.cur[:0]
 	for i := range r.Fields {
 		f := &r.Fields[i]
-		idx, ok := s.byName[string(f.Key)]
-		if !ok {
-			if len(s.fields) >= s.cfg.MaxFields {
-				s.overflow++
+		// the field last seen at this position, if it has this name;
+		// else the name map
+		idx := int32(-1)
+		if i < len(s.pos) {
+			if idx = s.pos[i]; idx >= 0 && !s.fields[idx].key.is(f.Key) {
+				idx = -1
+			}
+		}
+		if idx < 0 {
+			if idx = s.fieldAt(i, f.Key); idx < 0 {
 				continue
 			}
-			idx = int32(len(s.fields))
-			s.fields = append(s.fields, &fieldStat{name: string(f.Key)})
-			s.byName[s.fields[idx].name] = idx
-			s.seen = append(s.seen, false)
 		}
 		if s.seen[idx] {
 			continue // a repeated key: the first value counts
 		}
 		s.seen[idx] = true
 		fs := s.fields[idx]
-		v, layout := classify(f, s.cfg.Year)
+		var v vote
+		var layout string
+		same := false
+		if fs.cacheOn {
+			c := &fs.cache[cacheSlot(f.Value)]
+			fs.tries++
+			if c.ok && c.key.n == len(f.Value) && c.typ == f.Type && c.key.is(f.Value) {
+				same = true
+				fs.hits++
+				v, layout = c.vote, c.layout
+			} else {
+				v, layout = classifyHint(f, fs.timeKey, s.cfg.Year, fs.hint)
+				if len(f.Value) <= valueCacheMax {
+					c.key = keyOf(f.Value, c.key.long[:0])
+					c.typ, c.vote, c.layout, c.ok = f.Type, v, layout, true
+				}
+			}
+			if fs.tries == cacheTrial {
+				fs.cacheOn = fs.hits*cacheMinHits >= fs.tries
+				fs.tries, fs.hits = 0, 0
+			}
+		} else {
+			v, layout = classifyHint(f, fs.timeKey, s.cfg.Year, fs.hint)
+			if fs.tries++; fs.tries == cacheTrial*cacheRetry {
+				fs.cacheOn, fs.tries = !s.exact, 0 // try the cache again
+			}
+		}
+		fs.hint = v
 		fs.count++
 		if v != voteNull {
-			s.observeValue(fs, f.Value)
+			if !same {
+				s.observeValue(fs, f.Value)
+			}
 			if layout != "" {
-				if fs.layouts == nil {
-					fs.layouts = make(map[string]uint32, 1)
-				}
-				fs.layouts[layout]++
+				fs.addLayout(layout)
 			}
 		}
 		fs.winVotes[v]++
@@ -267,6 +376,89 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		s.drift()
 	}
 	return s.changes
+}
+
+// fieldAt returns the index of the field named key, found in the name map
+// or added if it is new, and remembers it for position i of the record;
+// -1 once MaxFields are tracked.
+func (s *Inferrer) fieldAt(i int, key []byte) int32 {
+	idx, ok := s.byName[string(key)]
+	if !ok {
+		if len(s.fields) >= s.cfg.MaxFields {
+			s.overflow++
+			return -1
+		}
+		idx = int32(len(s.fields))
+		fs := &fieldStat{name: string(key), key: keyOf(key, nil), timeKey: timeKey(key), cacheOn: !s.exact}
+		buf := make([]byte, valueCacheN*valueCacheMax) // one array for the cache
+		for j := range fs.cache {
+			fs.cache[j].key.long = buf[j*valueCacheMax : j*valueCacheMax : (j+1)*valueCacheMax]
+		}
+		s.fields = append(s.fields, fs)
+		s.byName[fs.name] = idx
+		s.seen = append(s.seen, false)
+	}
+	if i < s.cfg.MaxFields && !s.exact {
+		for len(s.pos) <= i {
+			s.pos = append(s.pos, -1)
+		}
+		s.pos[i] = idx
+	}
+	return idx
+}
+
+// shortKey holds a byte string for quick equality tests: its length and
+// two words that together hold every byte of a string of up to 16 bytes
+// (the first and the last 8, 4 or 1–3 bytes), so that short strings (field
+// names, most values) compare without touching memory elsewhere. Longer
+// strings are compared in full, with a copy kept in long.
+type shortKey struct {
+	n    int
+	a, b uint64
+	long []byte // a copy of the bytes when n > 16
+}
+
+// words returns the two words of shortKey for b.
+func words(b []byte) (uint64, uint64) {
+	n := len(b)
+	switch {
+	case n >= 8:
+		return binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[n-8:])
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32(b)), uint64(binary.LittleEndian.Uint32(b[n-4:]))
+	case n > 0:
+		return uint64(b[0])<<16 | uint64(b[n>>1])<<8 | uint64(b[n-1]), 0
+	}
+	return 0, 0
+}
+
+// keyOf makes the shortKey of b, copying b into buf when it is long.
+func keyOf(b, buf []byte) shortKey {
+	k := shortKey{n: len(b), long: buf}
+	k.a, k.b = words(b)
+	if len(b) > 16 {
+		k.long = append(buf[:0], b...)
+	}
+	return k
+}
+
+// is reports whether b equals the string of k.
+func (k *shortKey) is(b []byte) bool {
+	if len(b) != k.n {
+		return false
+	}
+	a, c := words(b)
+	return a == k.a && c == k.b && (k.n <= 16 || string(b) == string(k.long))
+}
+
+func (fs *fieldStat) addLayout(layout string) {
+	for j := range fs.layouts {
+		if fs.layouts[j].layout == layout {
+			fs.layouts[j].n++
+			return
+		}
+	}
+	fs.layouts = append(fs.layouts, layoutCount{layout: layout, n: 1})
 }
 
 // sample puts the current record in the reservoir (all of the first
@@ -408,11 +600,11 @@ func (s *Inferrer) Schema() Schema {
 	return sc
 }
 
-func topLayout(m map[string]uint32) string {
+func topLayout(ls []layoutCount) string {
 	best, n := "", uint32(0)
-	for l, c := range m {
-		if c > n || c == n && l < best {
-			best, n = l, c
+	for _, l := range ls {
+		if l.n > n || l.n == n && l.layout < best {
+			best, n = l.layout, l.n
 		}
 	}
 	return best

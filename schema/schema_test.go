@@ -275,3 +275,147 @@ func FuzzObserve(f *testing.F) {
 		}
 	})
 }
+
+// TestCachesKeepResults runs streams through an Inferrer with its caches
+// (field by position, last value per field) and through one that
+// classifies and hashes every value, and wants the same drift events at
+// every record and the same schema at the end.
+func TestCachesKeepResults(t *testing.T) {
+	mixed := make([]*logparse.Record, 0, 6000)
+	for i := 0; i < 6000; i++ {
+		v := fmt.Sprint(i % 7) // repeats: the last-value cache hits
+		switch {
+		case i > 3000 && i%3 != 1:
+			v = "word" // the type drifts
+		case i%11 == 0:
+			v = "-"
+		}
+		kv := []string{"a", v, "ts", fmt.Sprintf("2024-01-05T10:%02d:%02dZ", i/600%60, i/10%60)}
+		if i%2 == 0 {
+			kv = []string{"ts", kv[3], "a", v} // another order
+		}
+		if i%5 == 0 {
+			kv = append(kv, "a", "dup", "time", "1704449700") // a repeated key; an epoch
+		}
+		if i < 2000 || i > 4000 {
+			kv = append(kv, "late", fmt.Sprint(i%3 == 0))
+		}
+		r := rec(kv...)
+		if i%4 == 0 { // the same value under another parser type
+			for j := range r.Fields {
+				if string(r.Fields[j].Key) == "a" {
+					r.Fields[j].Type = event.TypeTimestamp
+				}
+			}
+		}
+		mixed = append(mixed, r)
+	}
+	for name, recs := range map[string][]*logparse.Record{"access": accessLog(12000), "mixed": mixed} {
+		cfg := Config{Window: 200, SampleFirst: 50, Reservoir: 300}
+		fast, exact := New(cfg), New(cfg)
+		exact.exact = true
+		for n, r := range recs {
+			a := fmt.Sprintf("%+v", fast.Observe(r))
+			if b := fmt.Sprintf("%+v", exact.Observe(r)); a != b {
+				t.Fatalf("%s record %d: changes %s, want %s", name, n+1, a, b)
+			}
+		}
+		a, b := fmt.Sprintf("%+v", fast.Flush()), fmt.Sprintf("%+v", exact.Flush())
+		if a != b {
+			t.Fatalf("%s flush: %s, want %s", name, a, b)
+		}
+		if a, b := fmt.Sprintf("%+v", fast.Schema()), fmt.Sprintf("%+v", exact.Schema()); a != b {
+			t.Fatalf("%s schema:\n%s\nwant\n%s", name, a, b)
+		}
+		if a, b := counters(fast), counters(exact); a != b {
+			t.Fatalf("%s counters:\n%s\nwant\n%s", name, a, b)
+		}
+	}
+}
+
+// counters prints every field's votes, counts, layouts, distinct values
+// and sketch: what the caches could get wrong before it shows in a schema.
+func counters(s *Inferrer) string {
+	out := ""
+	for _, fs := range s.fields {
+		out += fmt.Sprintf("%s votes=%v present=%d count=%d layouts=%v small=%v values=%q hll=%v win=%v/%d\n",
+			fs.name, fs.votes, fs.present, fs.count, fs.layouts, fs.small, fs.values, fs.hll, fs.winVotes, fs.winPresent)
+	}
+	return out
+}
+
+// TestCardinalityError checks the HyperLogLog estimate against the exact
+// count: with 256 registers the standard error is 1.04/16 = 6.5%; every
+// estimate must be within three of them.
+func TestCardinalityError(t *testing.T) {
+	for _, n := range []int{50, 1000, 20000, 200000} {
+		for _, shape := range []string{"u%d", "%d", "/api/v1/users/%08d/orders?page=2&sort=desc", "10.%d.1.1"} {
+			s := New(Config{})
+			for i := 0; i < n; i++ {
+				s.Observe(rec("v", fmt.Sprintf(shape, i)))
+			}
+			got := float64(field(t, s.Schema(), "v").Cardinality)
+			if e := got/float64(n) - 1; e < -0.195 || e > 0.195 {
+				t.Errorf("%d distinct %q: estimate %.0f (error %.1f%%)", n, shape, got, 100*e)
+			}
+		}
+	}
+}
+
+func TestShortKey(t *testing.T) {
+	eq := func(a, b []byte) bool { k := keyOf(a, nil); return k.is(b) }
+	for n := 0; n <= 40; n++ {
+		a := make([]byte, n)
+		for i := range a {
+			a[i] = byte('a' + i)
+		}
+		if !eq(a, append([]byte(nil), a...)) {
+			t.Fatalf("len %d: equal strings differ", n)
+		}
+		for i := 0; i < n; i++ {
+			b := append([]byte(nil), a...)
+			b[i]++
+			if eq(a, b) {
+				t.Fatalf("len %d: a change at %d is missed", n, i)
+			}
+		}
+		if eq(a, append(append([]byte(nil), a...), 'x')) {
+			t.Fatalf("len %d: a longer string is equal", n)
+		}
+	}
+}
+
+var hintValues = []string{"", "-", "null", "true", "0", "42", "-7", "+3", "3.25", "1e9", "1e", "1704449700", "1704449700123",
+	"10.0.0.1", "10.0.0.1:80", "256.0.0.1", "1.2.3", "1.2.3.4.5", "1.2.3.4:", "01.002.3.4", "1.5s", "3m20s", "10.5.5ms",
+	"::1", "[::1]:80", "2001:db8::1", "123e4567-e89b-12d3-a456-426614174000", "0xdeadbeef", "5f2b9c0d1e",
+	"2024-01-05T10:15:00Z", "05/Mar/2024:00:00:00 +0000", "2024-01-05 10:15:00,123", "Mozilla/5.0", "GET", "word", "/path"}
+
+// TestClassifyHint checks that a hint never changes a vote: every value,
+// under every hint, key kind and parser type, votes as without a hint.
+func TestClassifyHint(t *testing.T) {
+	for _, v := range hintValues {
+		checkHint(t, v)
+	}
+}
+
+func checkHint(t *testing.T, v string) {
+	t.Helper()
+	for _, key := range []string{"x", "time"} {
+		for _, typ := range []event.FieldType{event.TypeUnknown, event.TypeInt, event.TypeTimestamp} {
+			f := event.Field{Key: []byte(key), Value: []byte(v), Type: typ}
+			want, wantLayout := classifyKey(&f, timeKey(f.Key), 2024)
+			for h := voteNull; h < numVotes; h++ {
+				if got, layout := classifyHint(&f, timeKey(f.Key), 2024, h); got != want || layout != wantLayout {
+					t.Fatalf("%s=%q type %v hint %v: %v %q, want %v %q", key, v, typ, h, got, layout, want, wantLayout)
+				}
+			}
+		}
+	}
+}
+
+func FuzzClassifyHint(f *testing.F) {
+	for _, v := range hintValues {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) { checkHint(t, v) })
+}

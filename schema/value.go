@@ -73,6 +73,12 @@ func timeKey(k []byte) bool {
 
 // classify returns the vote of one value and, for timestamps, the layout.
 func classify(f *event.Field, year int) (vote, string) {
+	return classifyKey(f, timeKey(f.Key), year)
+}
+
+// classifyKey is classify with timeKey(f.Key) already known (it is a
+// property of the field, worked out once per field by the Inferrer).
+func classifyKey(f *event.Field, isTimeKey bool, year int) (vote, string) {
 	v := f.Value
 	if len(v) > 0 && plainWordStart(v[0]) && f.Type != event.TypeTimestamp {
 		return voteString, "" // not a number, address, id, duration, time or null
@@ -84,7 +90,7 @@ func classify(f *event.Field, year int) (vote, string) {
 		return voteBool, ""
 	}
 	if n := numberKind(v); n != 0 {
-		if f.Type == event.TypeTimestamp || timeKey(f.Key) {
+		if f.Type == event.TypeTimestamp || isTimeKey {
 			if _, used, layout, ok := logparse.ParseEpoch(v); ok && used == len(v) {
 				return voteTimestamp, layout
 			}
@@ -118,6 +124,32 @@ func classify(f *event.Field, year int) (vote, string) {
 		return voteTimestamp, "text"
 	}
 	return voteString, ""
+}
+
+// classifyHint is classifyKey with the field's previous vote as a hint.
+// When the hint is a type whose values are recognised by a single scan
+// (an IPv4 address, a number), that scan is tried first: a value that
+// passes it gets the same vote from classifyKey, whose earlier checks all
+// fail on such a value (no IPv4 address is a plain word, null, bool,
+// number or duration; a number is no plain word, null or bool), so the
+// other scans are skipped. TestClassifyHint checks the equivalence.
+func classifyHint(f *event.Field, isTimeKey bool, year int, hint vote) (vote, string) {
+	switch hint {
+	case voteIP:
+		if isIPv4(f.Value) {
+			return voteIP, ""
+		}
+	case voteInt, voteFloat:
+		if !isTimeKey && f.Type != event.TypeTimestamp {
+			switch numberKind(f.Value) {
+			case 1:
+				return voteInt, ""
+			case 2:
+				return voteFloat, ""
+			}
+		}
+	}
+	return classifyKey(f, isTimeKey, year)
 }
 
 // numberKind: 0 not a number, 1 integer, 2 float.

@@ -3,12 +3,13 @@
 //
 //	logbench gen -n 2000000 -format combined > nginx.log
 //	logbench gen -n 2000000 -format json > nginx.jsonl
-//	logbench parse FILE…
+//	logbench parse [-observer schema|none] FILE…
 //	logbench detect FILE…   (format counts and the first unparsed lines)
 //
 // parse reads each file through LineReader and a Stream (detection, the
 // format's parser, timestamps) and feeds every record to an Observer: the
-// hook where schema inference is plugged in (see observer.go).
+// hook where schema inference is plugged in (see observer.go; by default a
+// schema.Inferrer, so the figures are parse + schema; -observer none parses only).
 package main
 
 import (
@@ -61,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "parse":
 		fs := flag.NewFlagSet("parse", flag.ContinueOnError)
 		prof := fs.String("cpuprofile", "", "write a CPU profile to this file")
+		observer := fs.String("observer", "schema", "what to do with each record: schema (parse + schema inference) or none (parse only)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -76,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			defer pprof.StopCPUProfile()
 		}
 		for _, f := range fs.Args() {
-			if err := parseFile(f, stdout); err != nil {
+			if err := parseFile(f, *observer, stdout); err != nil {
 				return err
 			}
 		}
@@ -146,7 +148,7 @@ func generate(w *bufio.Writer, n int, format string, seed uint64) error {
 
 // parseFile parses a file and prints lines, bytes, CPU seconds and MB per
 // CPU-second as one line of text.
-func parseFile(path string, out io.Writer) error {
+func parseFile(path, observer string, out io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -156,7 +158,10 @@ func parseFile(path string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	obs := newObserver()
+	obs, err := newObserver(observer)
+	if err != nil {
+		return err
+	}
 	cpu0 := cpuTime()
 	wall0 := time.Now()
 	lr := logparse.NewLineReader(rd, 0)

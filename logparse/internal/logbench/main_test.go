@@ -47,3 +47,27 @@ func TestGenerate(t *testing.T) {
 		}
 	}
 }
+
+// TestObservers checks that the default observer infers a schema and that
+// an unknown observer name is refused.
+func TestObservers(t *testing.T) {
+	o, err := newObserver("schema")
+	if err != nil || o.Name() != "schema" {
+		t.Fatalf("schema observer: %v %v", o, err)
+	}
+	var r logparse.Record
+	r.Add([]byte("status"), []byte("200"), 0)
+	for i := 0; i < 200; i++ {
+		o.Observe(&r)
+	}
+	sc := o.(*schemaObserver).inf.Schema()
+	if sc.Records != 200 || len(sc.Fields) != 1 || sc.Fields[0].Name != "status" {
+		t.Fatalf("schema after 200 records: %+v", sc)
+	}
+	if o, err := newObserver("none"); err != nil || o.Name() != "none" {
+		t.Fatalf("none observer: %v %v", o, err)
+	}
+	if _, err := newObserver("bogus"); err == nil {
+		t.Fatal("unknown observer accepted")
+	}
+}
