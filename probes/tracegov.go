@@ -31,7 +31,9 @@ const govFill = 0.9
 
 func newTraceGovernor(budget float64, hitCost, window time.Duration) *traceGovernor {
 	full := budget * window.Seconds()
-	return &traceGovernor{budget: budget, hitCost: hitCost.Seconds(), full: full, credit: full}
+	// The bucket starts empty: the probes attached by Watch run for one
+	// step and the budget then holds from the first window on.
+	return &traceGovernor{budget: budget, hitCost: hitCost.Seconds(), full: full}
 }
 
 // start begins accounting at now with the hit counter at hits.
