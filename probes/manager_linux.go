@@ -68,17 +68,14 @@ type Manager struct {
 	traceDuty atomic.Uint64 // float64 bits
 	traceHits atomic.Uint64
 
-	// Trace-mode duty cycle (see traceWindow).
+	// Trace-mode budget: gov decides when the probes are attached (see
+	// traceStep); traceWindow reports what that cost.
+	gov        *traceGovernor
 	lastHits   uint64
 	lastWindow time.Time
-	duty       float64
-	fullCost   float64 // smoothed trace cost per second while attached
 	traceOn    bool
 	onSince    time.Time
 	onAccum    time.Duration
-	detachLat  time.Duration // how long detaching the trace probes takes
-	window     int
-	dutyTimer  *time.Timer
 }
 
 // exeProbes is one executable with its loaded programs and links.
@@ -141,10 +138,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		procs:    make(map[uint32]*watchedProc),
 		rejected: make(map[exeKey]error),
 		infos:    make(map[exeKey]*binInfo),
-		// Trace probes start at a 10% duty until the first window has
-		// measured what they cost (see traceWindow); a budget of 1 or more
-		// means unthrottled.
-		duty: 0.1,
+		gov:      newTraceGovernor(cfg.TraceBudget, cfg.TraceHitCost, cfg.RescanInterval),
 	}
 	if cfg.Seed != nil {
 		m.seeds = make(map[uint32]ProcHandover, len(cfg.Seed.Procs))
@@ -183,9 +177,6 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	if err != nil {
 		m.closeMaps()
 		return nil, fmt.Errorf("open ring buffer: %w", err)
-	}
-	if cfg.TraceBudget >= 1 {
-		m.duty = 1
 	}
 	m.monoToRT = monoToRealtime()
 	return m, nil
@@ -247,6 +238,7 @@ func (m *Manager) Run(ctx context.Context) error {
 			return nil
 		case <-poll.C:
 			m.Flush()
+			m.traceStep()
 		case <-rescan.C:
 			m.reap()
 			if m.cfg.All {
@@ -345,7 +337,7 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		}
 		if !m.traceOn {
 			m.traceOn, m.onSince = true, time.Now()
-			m.startTraceWindow()
+			m.gov.start(m.onSince, m.sumStat(statTraceHits))
 		}
 	}
 	if err := m.shared["pids"].Put(uint32(pid), cfg); err != nil {
@@ -837,7 +829,7 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 		}
 		if !m.traceOn {
 			m.traceOn, m.onSince = true, time.Now()
-			m.startTraceWindow()
+			m.gov.start(m.onSince, m.sumStat(statTraceHits))
 		}
 	}
 	tmpl := gopulsePidCfg{SampleMod: m.cfg.TraceSample}
@@ -866,10 +858,9 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 	return nil
 }
 
-// traceWindow closes a trace-mode window: it estimates the overhead the
-// trace probes cost the targets (hits × TraceHitCost / wall time) and holds
-// the budget by keeping the probes attached only for the first part of each
-// window (a duty cycle), sized from the cost measured while they were on.
+// traceWindow closes a reporting window: the overhead estimate is the
+// trace probe hits in it × TraceHitCost / wall time, and the duty the share
+// of it the probes were attached.
 func (m *Manager) traceWindow() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -882,75 +873,35 @@ func (m *Manager) traceWindow() {
 		m.onAccum += now.Sub(m.onSince)
 		m.onSince = now
 	}
-	if !m.lastWindow.IsZero() {
-		dh := hits - m.lastHits
-		cost := float64(dh) * m.cfg.TraceHitCost.Seconds()
+	if !m.lastWindow.IsZero() && hits >= m.lastHits {
+		wall := now.Sub(m.lastWindow).Seconds()
+		cost := float64(hits-m.lastHits) * m.cfg.TraceHitCost.Seconds()
 		m.traceHits.Store(hits)
-		m.traceOver.Store(math.Float64bits(cost / now.Sub(m.lastWindow).Seconds()))
-		if on := m.onAccum.Seconds(); on > 0.02 && dh > 0 {
-			// Cost per second while attached. Rises are believed at once,
-			// falls slowly, and the duty at most doubles per window; aim at
-			// 80% of the budget to leave room for the target's variation.
-			full := cost / on
-			if full < m.fullCost {
-				full = 0.7*m.fullCost + 0.3*full
-			}
-			m.fullCost = full
-			if m.cfg.TraceBudget < 1 {
-				m.duty = max(0.005, min(1, 2*m.duty, 0.8*m.cfg.TraceBudget/full))
-			}
-		}
-		if m.anyTraced() {
-			m.traceDuty.Store(math.Float64bits(m.duty))
-		} else {
-			m.traceDuty.Store(0)
-		}
+		m.traceOver.Store(math.Float64bits(cost / wall))
+		m.traceDuty.Store(math.Float64bits(min(1, m.onAccum.Seconds()/wall)))
 	}
 	m.lastHits, m.lastWindow, m.onAccum = hits, now, 0
-	if !m.anyTraced() {
-		return
-	}
-	m.startTraceWindow()
 }
 
-// startTraceWindow runs the trace probes for the duty's share of the
-// window. Detaching takes a while (each uprobe unregistration waits for an
-// RCU grace period, measured in detachLat) and the probes stay active
-// meanwhile, so the detach starts that much earlier; when the share is
-// shorter than a detach, the probes run only every k-th window.
-func (m *Manager) startTraceWindow() {
-	if m.dutyTimer != nil {
-		m.dutyTimer.Stop()
+// traceStep runs every PollInterval: it lets the governor account the hits
+// since the last step and attaches or detaches the trace probes as it says.
+func (m *Manager) traceStep() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
 	}
-	m.window++
-	if m.duty >= 1 {
-		if !m.traceOn {
-			m.setTrace(true)
+	if !m.anyTraced() {
+		if m.traceOn { // the last traced process went: its probes went with it
+			m.onAccum += time.Since(m.onSince)
+			m.traceOn = false
 		}
 		return
 	}
-	share := m.duty * float64(m.cfg.RescanInterval)
-	every := 1
-	if lat := float64(m.detachLat); share < lat {
-		every = int(math.Ceil(lat / share))
-		share = lat
+	want := m.gov.step(time.Now(), m.sumStat(statTraceHits), m.traceOn)
+	if want != m.traceOn {
+		m.setTrace(want)
 	}
-	if m.window%every != 0 {
-		if m.traceOn {
-			m.setTrace(false)
-		}
-		return
-	}
-	if !m.traceOn {
-		m.setTrace(true)
-	}
-	m.dutyTimer = time.AfterFunc(time.Duration(share)-m.detachLat, func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		if !m.closed {
-			m.setTrace(false)
-		}
-	})
 }
 
 func (m *Manager) anyTraced() bool {
@@ -980,12 +931,8 @@ func (m *Manager) setTrace(on bool) {
 		// The probes were live until the detach finished.
 		m.onAccum += now.Sub(m.onSince)
 		lat := now.Sub(start)
-		m.log.Debug("trace probes detached", "took", lat, "duty", m.duty)
-		if m.detachLat == 0 {
-			m.detachLat = lat
-		} else {
-			m.detachLat = (m.detachLat + lat) / 2
-		}
+		m.log.Debug("trace probes detached", "took", lat)
+		m.gov.detached(lat)
 	}
 	m.traceOn = on
 	m.onSince = now
@@ -1076,9 +1023,6 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
-	if m.dutyTimer != nil {
-		m.dutyTimer.Stop()
-	}
 	for _, x := range m.exes {
 		m.closeExe(x)
 	}

@@ -26,11 +26,13 @@ func TestTraceMode(t *testing.T) {
 	}
 	var suspects []string
 	var overheads []float64
+	var hits []uint64
 	deadline := time.Now().Add(12 * time.Second)
 	for time.Now().Before(deadline) {
 		time.Sleep(time.Second)
 		st := m.Stats()
 		overheads = append(overheads, st.TraceOverhead)
+		hits = append(hits, st.TraceHits)
 		t.Logf("trace overhead %.2f%%, duty %.1f%%, hits %d, events %d, lost %d",
 			100*st.TraceOverhead, 100*st.TraceDuty, st.TraceHits, st.Events, st.EventsLost)
 		if ps := m.Procs(); len(ps) == 1 {
@@ -70,13 +72,19 @@ func TestTraceMode(t *testing.T) {
 	if !slices.Contains(suspects, "main.leaker") || slices.Contains(suspects, "main.churnOnce") {
 		t.Errorf("leak suspects = %v, want main.leaker and not main.churnOnce", suspects)
 	}
-	// After the first two windows (the first runs unthrottled) the duty
-	// cycle holds the estimate at the budget on average.
+	// The probes come back after being throttled: hits keep rising after
+	// the first windows (which spend the initial allowance).
+	if last := hits[len(hits)-1]; last <= hits[1] {
+		t.Errorf("trace probe hits stopped at %d after the first windows (%v): the probes never re-attached", hits[1], hits)
+	}
+	// After the first two windows the governor holds the estimate at the
+	// budget on average (exactly so in TestTraceGovernorHoldsBudget; here
+	// the windows are few and their edges not the governor's).
 	var sum float64
 	for _, o := range overheads[2:] {
 		sum += o
 	}
-	if mean := sum / float64(len(overheads)-2); mean > 1.5*budget {
-		t.Errorf("mean trace overhead %.1f%% exceeds the %.0f%% budget by more than half (%v)", 100*mean, 100*budget, overheads)
+	if mean := sum / float64(len(overheads)-2); mean > 1.25*budget {
+		t.Errorf("mean trace overhead %.1f%% exceeds the %.0f%% budget by more than a quarter (%v)", 100*mean, 100*budget, overheads)
 	}
 }
