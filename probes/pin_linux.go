@@ -150,9 +150,6 @@ func (m *Manager) Handover() (*HandoverState, error) {
 	if m.cfg.PinDir == "" {
 		return nil, errors.New("handover: no pin dir configured")
 	}
-	if m.dutyTimer != nil {
-		m.dutyTimer.Stop()
-	}
 	// No drain here: the records not decoded yet stay in the ring buffer
 	// for the successor (the consumers may have stopped already), and the
 	// decoder state handed over matches the ring's consumer position.
