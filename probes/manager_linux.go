@@ -20,6 +20,7 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
@@ -49,6 +50,9 @@ type Manager struct {
 	procs    map[uint32]*watchedProc
 	rejected map[exeKey]error // --all: executables that cannot be probed
 	infos    map[exeKey]*binInfo
+	colls    map[collKey]*sharedColl
+	btfCache *btf.Cache   // kernel BTF, decoded once per Manager
+	batch    *[]link.Link // non-nil: closeExe defers link closes to the batch owner
 	monoToRT int64
 
 	attached  atomic.Int64
@@ -77,7 +81,7 @@ type exeProbes struct {
 	path     string
 	bin      *gobin.Binary
 	goMinor  int
-	coll     *ebpf.Collection
+	coll     *sharedColl
 	exe      *link.Executable
 	links    []link.Link
 	trace    []link.Link
@@ -126,6 +130,8 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		procs:    make(map[uint32]*watchedProc),
 		rejected: make(map[exeKey]error),
 		infos:    make(map[exeKey]*binInfo),
+		colls:    make(map[collKey]*sharedColl),
+		btfCache: btf.NewCache(),
 		// Trace probes start at a 10% duty until the first window has
 		// measured what they cost (see traceWindow); a budget of 1 or more
 		// means unthrottled.
@@ -418,8 +424,36 @@ func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
 		bin.Close()
 		return nil, err
 	}
+	// Everything the probes need is extracted: drop the symbol tables
+	// (most of the agent's memory otherwise), keeping the runtime globals
+	// rtstate reads for each process and a compact pc → function table
+	// for the decoders (gcMarkDone checks, trace-mode creation sites).
+	if err := bin.Trim(rtstate.DataSymbols(), true); err != nil {
+		m.log.Debug("runtime globals missing: no goroutine/scheduling samples", "exe", bin.Path, "err", err)
+	}
+	m.evictInfos()
 	m.infos[key] = bi
 	return bi, nil
+}
+
+// maxIdleInfos bounds the analyses kept for executables no watched process
+// runs (e.g. a stream of short-lived test binaries).
+const maxIdleInfos = 32
+
+// evictInfos forgets analyses of unused executables beyond maxIdleInfos.
+func (m *Manager) evictInfos() {
+	idle := len(m.infos) - len(m.exes)
+	for key, bi := range m.infos {
+		if idle < maxIdleInfos {
+			return
+		}
+		if _, used := m.exes[key]; used {
+			continue
+		}
+		bi.bin.Close()
+		delete(m.infos, key)
+		idle--
+	}
 }
 
 func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
@@ -490,6 +524,11 @@ func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
 }
 
 func (m *Manager) load(x *exeProbes, bi *binInfo) error {
+	if c := m.colls[collKeyOf(bi)]; c != nil {
+		c.refs++
+		x.coll = c
+		return m.attachDefault(x, bi)
+	}
 	spec := m.spec.Copy()
 	abi := uint32(1)
 	if bi.goMinor < 22 {
@@ -512,13 +551,85 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 		}
 	}
 	var err error
-	x.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: m.shared})
+	x.coll, err = m.collection(spec, bi)
 	if err != nil {
-		return fmt.Errorf("load bpf programs: %w", err)
+		return err
 	}
-	x.exe, err = link.OpenExecutable(x.path)
+	return m.attachDefault(x, bi)
+}
+
+// collKey is what the programs are specialised with: executables that
+// agree on it (the same Go release, typically) share one collection.
+type collKey struct {
+	abi, transition uint32
+	goid, parent    int64
+	gopc, startpc   int64
+}
+
+func collKeyOf(bi *binInfo) collKey {
+	k := collKey{abi: 1, goid: bi.offs.GGoid, parent: bi.offs.GParentGoid, gopc: bi.offs.GGopc, startpc: bi.offs.GStartpc}
+	if bi.goMinor < 22 {
+		k.abi = 0
+	}
+	if bi.transition != 0 {
+		k.transition = 1
+	}
+	return k
+}
+
+// sharedColl is a loaded collection and how many executables use it.
+type sharedColl struct {
+	key   collKey
+	coll  *ebpf.Collection
+	refs  int
+	multi bool // programs attach through uprobe_multi links
+}
+
+// collection loads the programs for uprobe_multi links (Linux 6.6+): they
+// are BPF links, whose close unregisters without the two RCU grace periods
+// per probe a perf-event uprobe waits for under a global mutex (0.5–1 s
+// each on a virtualised machine). Older kernels get perf-event uprobes.
+func (m *Manager) collection(spec *ebpf.CollectionSpec, bi *binInfo) (*sharedColl, error) {
+	opts := ebpf.CollectionOptions{MapReplacements: m.shared, Cache: m.btfCache}
+	multi := spec.Copy()
+	for _, p := range multi.Programs {
+		if p.Type == ebpf.Kprobe {
+			p.AttachType = ebpf.AttachTraceUprobeMulti
+		}
+	}
+	c := &sharedColl{key: collKeyOf(bi), refs: 1, multi: true}
+	coll, err := ebpf.NewCollectionWithOptions(multi, opts)
 	if err != nil {
-		return fmt.Errorf("open executable: %w", err)
+		m.log.Debug("uprobe_multi programs rejected: using perf-event uprobes", "err", err)
+		c.multi = false
+		coll, err = ebpf.NewCollectionWithOptions(spec, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load bpf programs: %w", err)
+	}
+	c.coll = coll
+	m.colls[c.key] = c
+	return c, nil
+}
+
+func (m *Manager) releaseColl(c *sharedColl) {
+	c.refs--
+	if c.refs > 0 {
+		return
+	}
+	if m.colls[c.key] == c {
+		delete(m.colls, c.key)
+	}
+	c.coll.Close()
+}
+
+// attachDefault opens the executable and attaches the default-mode probes.
+func (m *Manager) attachDefault(x *exeProbes, bi *binInfo) error {
+	if x.exe == nil {
+		var err error
+		if x.exe, err = link.OpenExecutable(x.path); err != nil {
+			return fmt.Errorf("open executable: %w", err)
+		}
 	}
 	if bi.goMinor < 22 {
 		if err := m.uprobe(x, &x.links, symStop, bi.stopEntry, "stw_stop_entry"); err != nil {
@@ -550,7 +661,13 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 }
 
 func (m *Manager) uprobe(x *exeProbes, dst *[]link.Link, sym string, off uint64, prog string) error {
-	l, err := x.exe.Uprobe(sym, x.coll.Programs[prog], &link.UprobeOptions{Address: off})
+	var l link.Link
+	var err error
+	if x.coll.multi {
+		l, err = x.exe.UprobeMulti(nil, x.coll.coll.Programs[prog], &link.UprobeMultiOptions{Addresses: []uint64{off}})
+	} else {
+		l, err = x.exe.Uprobe(sym, x.coll.coll.Programs[prog], &link.UprobeOptions{Address: off})
+	}
 	if err != nil {
 		return fmt.Errorf("attach uprobe %s+%#x: %w", sym, off, err)
 	}
@@ -576,20 +693,47 @@ func (m *Manager) detachTrace(x *exeProbes) {
 	x.trace = nil
 }
 
-// closeLinks closes links concurrently: each uprobe unregistration waits
-// for an RCU grace period (tens of ms here), so closing them one by one
-// makes detaching slow.
+// maxClosers bounds the threads closing links at once.
+const maxClosers = 64
+
+// closeLinks closes links concurrently. Closing a perf-event uprobe waits
+// for an RCU grace period and an RCU tasks-trace grace period (from tens of
+// ms to seconds on a busy or virtualised machine); concurrent closes share
+// grace periods, sequential ones add them up. Callers detaching several
+// executables at once collect all their links into one call (see
+// closeExe and batch): closing executable by executable made Close take
+// minutes with many executables.
 func (m *Manager) closeLinks(ls []link.Link) {
+	if len(ls) == 0 {
+		return
+	}
+	work := make(chan link.Link)
 	var wg sync.WaitGroup
-	for _, l := range ls {
+	for range min(len(ls), maxClosers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l.Close()
+			for l := range work {
+				l.Close()
+			}
 		}()
 	}
+	for _, l := range ls {
+		work <- l
+	}
+	close(work)
 	wg.Wait()
 	m.attached.Add(-int64(len(ls)))
+}
+
+// batchClose runs fn with link closes deferred, then closes every link fn
+// released in one concurrent batch.
+func (m *Manager) batchClose(fn func()) {
+	var pending []link.Link
+	m.batch = &pending
+	fn()
+	m.batch = nil
+	m.closeLinks(pending)
 }
 
 // releaseExe drops an executable that no process uses.
@@ -604,11 +748,16 @@ func (m *Manager) releaseExe(x *exeProbes) {
 }
 
 func (m *Manager) closeExe(x *exeProbes) {
-	m.detachTrace(x)
-	m.closeLinks(x.links)
-	x.links = nil
+	if m.batch != nil {
+		// The programs stay alive in the kernel while links use them, so
+		// the collection may be released before the links close.
+		*m.batch = append(append(*m.batch, x.trace...), x.links...)
+	} else {
+		m.closeLinks(append(x.trace, x.links...))
+	}
+	x.trace, x.links = nil, nil
 	if x.coll != nil {
-		x.coll.Close()
+		m.releaseColl(x.coll)
 		x.coll = nil
 	}
 }
@@ -655,14 +804,16 @@ func (m *Manager) anyTrace(x *exeProbes) bool {
 func (m *Manager) reap() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for pid, p := range m.procs {
-		if p.child {
-			continue
+	m.batchClose(func() {
+		for pid, p := range m.procs {
+			if p.child {
+				continue
+			}
+			if s, err := procStartTime(int(pid)); err != nil || s != p.start {
+				m.unwatchLocked(int(pid), nil)
+			}
 		}
-		if s, err := procStartTime(int(pid)); err != nil || s != p.start {
-			m.unwatchLocked(int(pid), nil)
-		}
-	}
+	})
 }
 
 // scan attaches to Go processes not watched yet.
@@ -977,9 +1128,11 @@ func (m *Manager) Close() error {
 	if m.dutyTimer != nil {
 		m.dutyTimer.Stop()
 	}
-	for _, x := range m.exes {
-		m.closeExe(x)
-	}
+	m.batchClose(func() {
+		for _, x := range m.exes {
+			m.closeExe(x)
+		}
+	})
 	m.exes = nil
 	m.procs = nil
 	for _, bi := range m.infos {
