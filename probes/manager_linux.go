@@ -80,6 +80,7 @@ type exeProbes struct {
 	key      exeKey
 	path     string
 	bin      *gobin.Binary
+	info     *binInfo
 	goMinor  int
 	coll     *sharedColl
 	exe      *link.Executable
@@ -331,7 +332,7 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		}
 	}
 	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
-		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, x.bin, leaks)}
+		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, m.sites(x.info, path, trace), leaks)}
 	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
 		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
 	p.info.Service = baseName(p.info.Exe)
@@ -394,14 +395,61 @@ type binInfo struct {
 	bin        *gobin.Binary
 	goMinor    int
 	offs       gobin.Offsets
-	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
-	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
-	pauseStart []uint64 // go1.21: gcStart and gcMarkDone after nanotime()
-	startEntry uint64   // startTheWorldWithSema entry probe
-	startRets  []uint64 // its RET instructions
-	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
-	transition uint64   // gcCPULimiterState.finishGCTransition entry probe, 0 if none
-	numgc      uint64   // link-time address of memstats.numgc, 0 if unknown
+	stopEntry  uint64        // go1.21: stopTheWorldWithSema entry probe
+	markTerm   uint64        // go1.21: gcMarkTermination after nanotime()
+	pauseStart []uint64      // go1.21: gcStart and gcMarkDone after nanotime()
+	startEntry uint64        // startTheWorldWithSema entry probe
+	startRets  []uint64      // its RET instructions
+	casg       uint64        // casgstatus entry probe (trace mode), 0 if none
+	transition uint64        // gcCPULimiterState.finishGCTransition entry probe, 0 if none
+	numgc      uint64        // link-time address of memstats.numgc, 0 if unknown
+	markDone   funcRange     // runtime.gcMarkDone, for the decoders' restart check
+	full       *gobin.Binary // trace mode: a pc → function table for every function
+}
+
+// funcRange is a SiteResolver that knows one function: in default mode the
+// decoders only ask whether a pc is in runtime.gcMarkDone, and a table of
+// every function costs megabytes for a large program.
+type funcRange struct {
+	name       string
+	entry, end uint64
+}
+
+func (r funcRange) FuncForPC(pc uint64) (string, bool) {
+	if pc >= r.entry && pc < r.end {
+		return r.name, true
+	}
+	return "", false
+}
+
+// sites returns what names pcs for a process of x: the full table in trace
+// mode (loaded from exePath when the analysis dropped it), else markDone.
+func (m *Manager) sites(bi *binInfo, exePath string, trace bool) SiteResolver {
+	if !trace {
+		return bi.markDone
+	}
+	if bi.full == nil {
+		if _, ok := bi.bin.FuncForPC(bi.markDone.entry); ok {
+			bi.full = bi.bin // kept by the analysis (Config.Trace)
+		} else if b, err := gobin.Open(exePath); err != nil {
+			m.log.Warn("trace mode: no function table: creation sites unnamed", "exe", exePath, "err", err)
+			return bi.markDone
+		} else if err := b.Trim(nil, true); err != nil {
+			b.Close()
+			m.log.Warn("trace mode: no function table: creation sites unnamed", "exe", exePath, "err", err)
+			return bi.markDone
+		} else {
+			bi.full = b
+		}
+	}
+	return bi.full
+}
+
+func (bi *binInfo) close() {
+	if bi.full != nil && bi.full != bi.bin {
+		bi.full.Close()
+	}
+	bi.bin.Close()
 }
 
 const (
@@ -426,9 +474,9 @@ func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
 	}
 	// Everything the probes need is extracted: drop the symbol tables
 	// (most of the agent's memory otherwise), keeping the runtime globals
-	// rtstate reads for each process and a compact pc → function table
-	// for the decoders (gcMarkDone checks, trace-mode creation sites).
-	if err := bin.Trim(rtstate.DataSymbols(), true); err != nil {
+	// rtstate reads for each process and, in trace mode, a compact pc →
+	// function table for the goroutine creation sites.
+	if err := bin.Trim(rtstate.DataSymbols(), m.cfg.Trace); err != nil {
 		m.log.Debug("runtime globals missing: no goroutine/scheduling samples", "exe", bin.Path, "err", err)
 	}
 	m.evictInfos()
@@ -450,7 +498,7 @@ func (m *Manager) evictInfos() {
 		if _, used := m.exes[key]; used {
 			continue
 		}
-		bi.bin.Close()
+		bi.close()
 		delete(m.infos, key)
 		idle--
 	}
@@ -465,6 +513,9 @@ func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 		return nil, fmt.Errorf("%s is not supported (need go1.21 or later): %w", bin.GoVersion, gobin.ErrUnknownOffsets)
 	}
 	bi := &binInfo{bin: bin, goMinor: minor}
+	if f, err := bin.Func("runtime.gcMarkDone"); err == nil {
+		bi.markDone = funcRange{name: f.Name, entry: f.Entry, end: f.End}
+	}
 	if bi.offs, err = bin.Offsets(); err != nil {
 		return nil, fmt.Errorf("struct offsets for %s: %w", bin.GoVersion, err)
 	}
@@ -515,7 +566,7 @@ func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
+	x := &exeProbes{key: key, path: path, bin: bi.bin, info: bi, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
 	if err := m.load(x, bi); err != nil {
 		m.closeExe(x)
 		return nil, err
@@ -1136,7 +1187,7 @@ func (m *Manager) Close() error {
 	m.exes = nil
 	m.procs = nil
 	for _, bi := range m.infos {
-		bi.bin.Close()
+		bi.close()
 	}
 	m.infos = nil
 	m.nprocs.Store(0)
