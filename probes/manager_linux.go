@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +55,7 @@ type Manager struct {
 	btfCache *btf.Cache   // kernel BTF, decoded once per Manager
 	batch    *[]link.Link // non-nil: closeExe defers link closes to the batch owner
 	monoToRT int64
+	analyzed bool // an executable was analysed since the last rescan
 
 	attached  atomic.Int64
 	nprocs    atomic.Int64
@@ -213,10 +215,25 @@ func (m *Manager) Run(ctx context.Context) error {
 			if m.cfg.All {
 				m.scan()
 			}
+			m.releaseMemory()
 			m.traceWindow()
 		case <-sample.C:
 			m.sample()
 		}
+	}
+}
+
+// releaseMemory returns the memory that analysing executables took to the
+// OS at once: reading a binary's symbols and DWARF allocates tens of MB
+// that are garbage a moment later, and the agent's RSS would otherwise keep
+// that peak for minutes. It runs at most once per rescan, after analyses.
+func (m *Manager) releaseMemory() {
+	m.mu.Lock()
+	did := m.analyzed
+	m.analyzed = false
+	m.mu.Unlock()
+	if did {
+		debug.FreeOSMemory()
 	}
 }
 
@@ -481,6 +498,7 @@ func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
 	}
 	m.evictInfos()
 	m.infos[key] = bi
+	m.analyzed = true
 	return bi, nil
 }
 
