@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/gopulse/gopulse/event"
 	"testing"
 	"time"
 )
@@ -114,5 +116,59 @@ func TestManyExecutablesCloseDeadline(t *testing.T) {
 	}
 	if err := m.Close(); err != nil {
 		t.Errorf("second close: %v", err)
+	}
+}
+
+// TestReapExited: processes that exit are forgotten at the next rescan
+// (found by polling their pidfds), with a KindProcExit event each, and
+// their executables' probes are detached.
+func TestReapExited(t *testing.T) {
+	requireBPF(t)
+	bin := buildTarget(t, "gcload", "", "")
+	keep := startTarget(t, bin, "-parked", "10")
+	var dying []*target
+	for range 3 {
+		dying = append(dying, startTarget(t, bin, "-parked", "10"))
+	}
+	sink := &syncSink{}
+	m := startManager(t, Config{RescanInterval: 100 * time.Millisecond}, Deps{Sink: sink})
+	for _, tg := range append(dying, keep) {
+		if err := m.Watch(tg.cmd.Process.Pid, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probes := m.Stats().ProbesAttached
+	for _, tg := range dying {
+		tg.cmd.Process.Kill()
+		tg.cmd.Wait()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for m.Stats().Processes != 1 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := m.Stats(); st.Processes != 1 || st.ProbesAttached != probes {
+		t.Fatalf("after the exits: %+v; want 1 process and %d probes", st, probes)
+	}
+	exited := map[uint32]bool{}
+	for _, e := range sink.events() {
+		if e.Kind == event.KindProcExit {
+			exited[e.PID] = true
+		}
+	}
+	for _, tg := range dying {
+		if !exited[uint32(tg.cmd.Process.Pid)] {
+			t.Errorf("no exit event for pid %d", tg.cmd.Process.Pid)
+		}
+	}
+	if exited[uint32(keep.cmd.Process.Pid)] {
+		t.Error("the live process was reported exited")
+	}
+	keep.cmd.Process.Kill()
+	keep.cmd.Wait()
+	for m.Stats().Processes != 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st := m.Stats(); st.Processes != 0 || st.ProbesAttached != 0 {
+		t.Fatalf("after the last exit: %+v", st)
 	}
 }

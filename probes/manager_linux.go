@@ -56,6 +56,7 @@ type Manager struct {
 	batch    *[]link.Link // non-nil: closeExe defers link closes to the batch owner
 	monoToRT int64
 	analyzed bool // an executable was analysed since the last rescan
+	pollFds  []unix.PollFd
 
 	attached  atomic.Int64
 	nprocs    atomic.Int64
@@ -103,6 +104,7 @@ type watchedProc struct {
 	leaks *LeakDetector
 	state *rtstate.Reader // nil when the runtime state cannot be read
 	child bool            // started by StartCommand: reaped by its owner
+	pidfd int             // readable once the process exits; -1 if unavailable
 
 	stateTries int // StartCommand children: rtstate.Open attempts
 }
@@ -321,8 +323,19 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		m.releaseExe(x)
 		return fmt.Errorf("watch pid %d: add to pid filter: %w", pid, err)
 	}
+	// reap polls the pidfd instead of reading /proc/PID/stat; it is taken
+	// before the check below, so it refers to the process checked.
+	pidfd := -1
+	if !child {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			pidfd = fd
+		}
+	}
 	// The process may have exited (and its pid been reused) meanwhile.
 	if s, err := procStartTime(pid); err != nil || s != start {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
 		_ = m.shared["pids"].Delete(uint32(pid))
 		m.releaseExe(x)
 		return fmt.Errorf("watch pid %d: %w during attach", pid, ErrProcessExited)
@@ -348,7 +361,7 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 			seed = s.GCCycles
 		}
 	}
-	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
+	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state, pidfd: pidfd,
 		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, m.sites(x.info, path, trace), leaks)}
 	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
 		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
@@ -848,6 +861,9 @@ func (m *Manager) unwatchLocked(pid int, exitErr error) {
 	if p.state != nil {
 		p.state.Close()
 	}
+	if p.pidfd >= 0 {
+		unix.Close(p.pidfd)
+	}
 	delete(m.procs, uint32(pid))
 	m.nprocs.Store(int64(len(m.procs)))
 	p.exe.procs--
@@ -873,14 +889,41 @@ func (m *Manager) anyTrace(x *exeProbes) bool {
 func (m *Manager) reap() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.batchClose(func() {
-		for pid, p := range m.procs {
-			if p.child {
-				continue
-			}
+	// One poll(2) over the pidfds finds the exited processes; only
+	// processes without a pidfd cost a /proc read.
+	m.pollFds = m.pollFds[:0]
+	var gone []int
+	for pid, p := range m.procs {
+		switch {
+		case p.child:
+		case p.pidfd >= 0:
+			m.pollFds = append(m.pollFds, unix.PollFd{Fd: int32(p.pidfd), Events: unix.POLLIN})
+		default:
 			if s, err := procStartTime(int(pid)); err != nil || s != p.start {
-				m.unwatchLocked(int(pid), nil)
+				gone = append(gone, int(pid))
 			}
+		}
+	}
+	if len(m.pollFds) > 0 {
+		if n, err := unix.Poll(m.pollFds, 0); err == nil && n > 0 {
+			for _, p := range m.procs {
+				if p.pidfd < 0 {
+					continue
+				}
+				for _, f := range m.pollFds {
+					if f.Fd == int32(p.pidfd) && f.Revents != 0 {
+						gone = append(gone, p.pid)
+					}
+				}
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	m.batchClose(func() {
+		for _, pid := range gone {
+			m.unwatchLocked(pid, nil)
 		}
 	})
 }
@@ -1203,6 +1246,14 @@ func (m *Manager) Close() error {
 		}
 	})
 	m.exes = nil
+	for _, p := range m.procs {
+		if p.state != nil {
+			p.state.Close()
+		}
+		if p.pidfd >= 0 {
+			unix.Close(p.pidfd)
+		}
+	}
 	m.procs = nil
 	for _, bi := range m.infos {
 		bi.close()
