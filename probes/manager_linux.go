@@ -199,7 +199,11 @@ func (m *Manager) Run(ctx context.Context) error {
 	if m.cfg.All {
 		m.scan()
 	}
-	poll := time.NewTicker(m.cfg.PollInterval)
+	// The poll backs off while the ring stays empty (default mode sees a
+	// few events per GC): waking every 10 ms for nothing cost more CPU
+	// than the rest of the probes side. Any record restores the interval.
+	every := m.cfg.PollInterval
+	poll := time.NewTimer(every)
 	defer poll.Stop()
 	rescan := time.NewTicker(m.cfg.RescanInterval)
 	defer rescan.Stop()
@@ -211,7 +215,15 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.Flush()
 			return nil
 		case <-poll.C:
-			m.Flush()
+			m.mu.Lock()
+			n := m.drainLocked()
+			m.mu.Unlock()
+			if n == 0 {
+				every = min(2*every, maxIdlePolls*m.cfg.PollInterval)
+			} else {
+				every = m.cfg.PollInterval
+			}
+			poll.Reset(every)
 		case <-rescan.C:
 			m.reap()
 			if m.cfg.All {
@@ -246,9 +258,12 @@ func (m *Manager) Flush() {
 	m.drainLocked()
 }
 
-func (m *Manager) drainLocked() {
+// maxIdlePolls bounds the idle poll back-off, in PollIntervals.
+const maxIdlePolls = 8
+
+func (m *Manager) drainLocked() uint64 {
 	if m.closed {
-		return
+		return 0
 	}
 	m.rd.SetDeadline(time.Now().Add(-time.Second)) // never block: records are submitted without wakeups
 	var n uint64
@@ -266,6 +281,7 @@ func (m *Manager) drainLocked() {
 		}
 	}
 	m.nEvents.Add(n)
+	return n
 }
 
 // Watch attaches to pid. trace enables per-goroutine trace mode for it.
