@@ -57,6 +57,7 @@ type Manager struct {
 	monoToRT int64
 	analyzed bool // an executable was analysed since the last rescan
 	pollFds  []unix.PollFd
+	toolOffs map[string]gobin.Offsets // by gobin.Binary.ToolchainKey: DWARF read once per toolchain
 
 	attached  atomic.Int64
 	nprocs    atomic.Int64
@@ -136,6 +137,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		rejected: make(map[exeKey]error),
 		infos:    make(map[exeKey]*binInfo),
 		colls:    make(map[collKey]*sharedColl),
+		toolOffs: make(map[string]gobin.Offsets),
 		btfCache: btf.NewCache(),
 		// Trace probes start at a 10% duty until the first window has
 		// measured what they cost (see traceWindow); a budget of 1 or more
@@ -513,6 +515,10 @@ func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	tk := bin.ToolchainKey()
+	if o, ok := m.toolOffs[tk]; ok && tk != "" {
+		bin.UseOffsets(o)
+	}
 	bi, err := m.analyzeBinary(bin)
 	if err != nil {
 		bin.Close()
@@ -524,6 +530,9 @@ func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
 	// function table for the goroutine creation sites.
 	if err := bin.Trim(rtstate.DataSymbols(), m.cfg.Trace); err != nil {
 		m.log.Debug("runtime globals missing: no goroutine/scheduling samples", "exe", bin.Path, "err", err)
+	}
+	if tk != "" && bi.offs.Source == "dwarf" && len(m.toolOffs) < maxIdleInfos {
+		m.toolOffs[tk] = bi.offs
 	}
 	m.evictInfos()
 	m.infos[key] = bi

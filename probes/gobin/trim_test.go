@@ -96,3 +96,33 @@ func TestTrim(t *testing.T) {
 		}
 	})
 }
+
+// TestToolchainKeyOffsets: binaries built by one toolchain share a
+// ToolchainKey and their DWARF offsets, so one read can serve all of them.
+func TestToolchainKeyOffsets(t *testing.T) {
+	bs := testBuilds(t)
+	a, b := open(t, bs.plain), open(t, bs.pie)
+	if a.ToolchainKey() == "" || a.ToolchainKey() != b.ToolchainKey() {
+		t.Fatalf("toolchain keys %q, %q", a.ToolchainKey(), b.ToolchainKey())
+	}
+	oa, err := a.Offsets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, err := b.Offsets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oa != ob {
+		t.Fatalf("offsets differ within one toolchain:\n%+v\n%+v", oa, ob)
+	}
+	c := open(t, bs.pie)
+	c.UseOffsets(oa)
+	if oc, err := c.Offsets(); err != nil || oc != oa {
+		t.Errorf("Offsets after UseOffsets = %+v, %v", oc, err)
+	}
+	c.UseOffsets(gobin.Offsets{}) // no effect once set
+	if oc, _ := c.Offsets(); oc != oa {
+		t.Error("UseOffsets replaced offsets already set")
+	}
+}
