@@ -518,6 +518,11 @@ func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
 	tk := bin.ToolchainKey()
 	if o, ok := m.toolOffs[tk]; ok && tk != "" {
 		bin.UseOffsets(o)
+	} else if _, err := bin.Offsets(); err == nil && bin.HasDWARF {
+		// The DWARF just read (tens of MB decompressed for a large
+		// program) is garbage now: collect it before the symbol tables
+		// are read, so that the two peaks do not add up in the RSS.
+		runtime.GC()
 	}
 	bi, err := m.analyzeBinary(bin)
 	if err != nil {
