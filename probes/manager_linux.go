@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"unsafe"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
@@ -49,7 +51,13 @@ type Manager struct {
 	procs    map[uint32]*watchedProc
 	rejected map[exeKey]error // --all: executables that cannot be probed
 	infos    map[exeKey]*binInfo
+	colls    map[collKey]*sharedColl
+	btfCache *btf.Cache   // kernel BTF, decoded once per Manager
+	batch    *[]link.Link // non-nil: closeExe defers link closes to the batch owner
 	monoToRT int64
+	analyzed bool // an executable was analysed since the last rescan
+	pollFds  []unix.PollFd
+	toolOffs map[string]gobin.Offsets // by gobin.Binary.ToolchainKey: DWARF read once per toolchain
 
 	// Takeover (Config.Adopt): the predecessor's links by executable until
 	// a watched process claims them, and its per-process decoder state.
@@ -83,8 +91,9 @@ type exeProbes struct {
 	key      exeKey
 	path     string
 	bin      *gobin.Binary
+	info     *binInfo
 	goMinor  int
-	coll     *ebpf.Collection
+	coll     *sharedColl
 	exe      *link.Executable
 	links    []link.Link
 	trace    []link.Link
@@ -103,6 +112,7 @@ type watchedProc struct {
 	leaks *LeakDetector
 	state *rtstate.Reader // nil when the runtime state cannot be read
 	child bool            // started by StartCommand: reaped by its owner
+	pidfd int             // readable once the process exits; -1 if unavailable
 
 	stateTries int // StartCommand children: rtstate.Open attempts
 
@@ -139,6 +149,9 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		rejected: make(map[exeKey]error),
 		infos:    make(map[exeKey]*binInfo),
 		gov:      newTraceGovernor(cfg.TraceBudget, cfg.TraceHitCost, cfg.RescanInterval),
+		colls:    make(map[collKey]*sharedColl),
+		toolOffs: make(map[string]gobin.Offsets),
+		btfCache: btf.NewCache(),
 	}
 	if cfg.Seed != nil {
 		m.seeds = make(map[uint32]ProcHandover, len(cfg.Seed.Procs))
@@ -225,7 +238,11 @@ func (m *Manager) Run(ctx context.Context) error {
 		m.closeAdopted()
 		m.mu.Unlock()
 	}
-	poll := time.NewTicker(m.cfg.PollInterval)
+	// The poll backs off while the ring stays empty (default mode sees a
+	// few events per GC): waking every 10 ms for nothing cost more CPU
+	// than the rest of the probes side. Any record restores the interval.
+	every := m.cfg.PollInterval
+	poll := time.NewTimer(every)
 	defer poll.Stop()
 	rescan := time.NewTicker(m.cfg.RescanInterval)
 	defer rescan.Stop()
@@ -237,17 +254,41 @@ func (m *Manager) Run(ctx context.Context) error {
 			m.Flush()
 			return nil
 		case <-poll.C:
-			m.Flush()
+			m.mu.Lock()
+			n := m.drainLocked()
+			traced := m.anyTraced()
+			m.mu.Unlock()
 			m.traceStep()
+			if n == 0 && !traced {
+				every = min(2*every, maxIdlePolls*m.cfg.PollInterval)
+			} else {
+				every = m.cfg.PollInterval // the trace governor counts hits every poll
+			}
+			poll.Reset(every)
 		case <-rescan.C:
 			m.reap()
 			if m.cfg.All {
 				m.scan()
 			}
+			m.releaseMemory()
 			m.traceWindow()
 		case <-sample.C:
 			m.sample()
 		}
+	}
+}
+
+// releaseMemory returns the memory that analysing executables took to the
+// OS at once: reading a binary's symbols and DWARF allocates tens of MB
+// that are garbage a moment later, and the agent's RSS would otherwise keep
+// that peak for minutes. It runs at most once per rescan, after analyses.
+func (m *Manager) releaseMemory() {
+	m.mu.Lock()
+	did := m.analyzed
+	m.analyzed = false
+	m.mu.Unlock()
+	if did {
+		debug.FreeOSMemory()
 	}
 }
 
@@ -258,9 +299,12 @@ func (m *Manager) Flush() {
 	m.drainLocked()
 }
 
-func (m *Manager) drainLocked() {
+// maxIdlePolls bounds the idle poll back-off, in PollIntervals.
+const maxIdlePolls = 8
+
+func (m *Manager) drainLocked() uint64 {
 	if m.closed {
-		return
+		return 0
 	}
 	m.rd.SetDeadline(time.Now().Add(-time.Second)) // never block: records are submitted without wakeups
 	var n uint64
@@ -287,6 +331,7 @@ func (m *Manager) drainLocked() {
 	if len(m.backlogged) > 0 {
 		m.replayLocked()
 	}
+	return n
 }
 
 // Watch attaches to pid. trace enables per-goroutine trace mode for it.
@@ -344,8 +389,19 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		m.releaseExe(x)
 		return fmt.Errorf("watch pid %d: add to pid filter: %w", pid, err)
 	}
+	// reap polls the pidfd instead of reading /proc/PID/stat; it is taken
+	// before the check below, so it refers to the process checked.
+	pidfd := -1
+	if !child {
+		if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+			pidfd = fd
+		}
+	}
 	// The process may have exited (and its pid been reused) meanwhile.
 	if s, err := procStartTime(pid); err != nil || s != start {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
 		_ = m.shared["pids"].Delete(uint32(pid))
 		m.releaseExe(x)
 		return fmt.Errorf("watch pid %d: %w during attach", pid, ErrProcessExited)
@@ -371,8 +427,8 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 			seed = s.GCCycles
 		}
 	}
-	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state,
-		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, x.bin, leaks)}
+	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state, pidfd: pidfd,
+		dec: newProcDecoder(uint32(pid), m.monoToRT, seed, m.sites(x.info, path, trace), leaks)}
 	if s, ok := m.seeds[uint32(pid)]; ok {
 		delete(m.seeds, uint32(pid))
 		if s.Start == start {
@@ -449,14 +505,61 @@ type binInfo struct {
 	bin        *gobin.Binary
 	goMinor    int
 	offs       gobin.Offsets
-	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
-	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
-	pauseStart []uint64 // go1.21: gcStart and gcMarkDone after nanotime()
-	startEntry uint64   // startTheWorldWithSema entry probe
-	startRets  []uint64 // its RET instructions
-	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
-	transition uint64   // gcCPULimiterState.finishGCTransition entry probe, 0 if none
-	numgc      uint64   // link-time address of memstats.numgc, 0 if unknown
+	stopEntry  uint64        // go1.21: stopTheWorldWithSema entry probe
+	markTerm   uint64        // go1.21: gcMarkTermination after nanotime()
+	pauseStart []uint64      // go1.21: gcStart and gcMarkDone after nanotime()
+	startEntry uint64        // startTheWorldWithSema entry probe
+	startRets  []uint64      // its RET instructions
+	casg       uint64        // casgstatus entry probe (trace mode), 0 if none
+	transition uint64        // gcCPULimiterState.finishGCTransition entry probe, 0 if none
+	numgc      uint64        // link-time address of memstats.numgc, 0 if unknown
+	markDone   funcRange     // runtime.gcMarkDone, for the decoders' restart check
+	full       *gobin.Binary // trace mode: a pc → function table for every function
+}
+
+// funcRange is a SiteResolver that knows one function: in default mode the
+// decoders only ask whether a pc is in runtime.gcMarkDone, and a table of
+// every function costs megabytes for a large program.
+type funcRange struct {
+	name       string
+	entry, end uint64
+}
+
+func (r funcRange) FuncForPC(pc uint64) (string, bool) {
+	if pc >= r.entry && pc < r.end {
+		return r.name, true
+	}
+	return "", false
+}
+
+// sites returns what names pcs for a process of x: the full table in trace
+// mode (loaded from exePath when the analysis dropped it), else markDone.
+func (m *Manager) sites(bi *binInfo, exePath string, trace bool) SiteResolver {
+	if !trace {
+		return bi.markDone
+	}
+	if bi.full == nil {
+		if _, ok := bi.bin.FuncForPC(bi.markDone.entry); ok {
+			bi.full = bi.bin // kept by the analysis (Config.Trace)
+		} else if b, err := gobin.Open(exePath); err != nil {
+			m.log.Warn("trace mode: no function table: creation sites unnamed", "exe", exePath, "err", err)
+			return bi.markDone
+		} else if err := b.Trim(nil, true); err != nil {
+			b.Close()
+			m.log.Warn("trace mode: no function table: creation sites unnamed", "exe", exePath, "err", err)
+			return bi.markDone
+		} else {
+			bi.full = b
+		}
+	}
+	return bi.full
+}
+
+func (bi *binInfo) close() {
+	if bi.full != nil && bi.full != bi.bin {
+		bi.full.Close()
+	}
+	bi.bin.Close()
 }
 
 const (
@@ -474,13 +577,54 @@ func (m *Manager) analyze(path string, key exeKey) (*binInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	tk := bin.ToolchainKey()
+	if o, ok := m.toolOffs[tk]; ok && tk != "" {
+		bin.UseOffsets(o)
+	} else if _, err := bin.Offsets(); err == nil && bin.HasDWARF {
+		// The DWARF just read (tens of MB decompressed for a large
+		// program) is garbage now: collect it before the symbol tables
+		// are read, so that the two peaks do not add up in the RSS.
+		runtime.GC()
+	}
 	bi, err := m.analyzeBinary(bin)
 	if err != nil {
 		bin.Close()
 		return nil, err
 	}
+	// Everything the probes need is extracted: drop the symbol tables
+	// (most of the agent's memory otherwise), keeping the runtime globals
+	// rtstate reads for each process and, in trace mode, a compact pc →
+	// function table for the goroutine creation sites.
+	if err := bin.Trim(rtstate.DataSymbols(), m.cfg.Trace); err != nil {
+		m.log.Debug("runtime globals missing: no goroutine/scheduling samples", "exe", bin.Path, "err", err)
+	}
+	if tk != "" && bi.offs.Source == "dwarf" && len(m.toolOffs) < maxIdleInfos {
+		m.toolOffs[tk] = bi.offs
+	}
+	m.evictInfos()
 	m.infos[key] = bi
+	m.analyzed = true
 	return bi, nil
+}
+
+// maxIdleInfos bounds the analyses kept for executables no watched process
+// runs (e.g. a stream of short-lived test binaries).
+const maxIdleInfos = 32
+
+// evictInfos forgets analyses of unused executables beyond maxIdleInfos.
+func (m *Manager) evictInfos() {
+	idle := len(m.infos) - len(m.exes)
+	for key, bi := range m.infos {
+		if idle < maxIdleInfos {
+			return
+		}
+		if _, used := m.exes[key]; used {
+			continue
+		}
+		bi.close()
+		delete(m.infos, key)
+		idle--
+	}
 }
 
 func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
@@ -492,6 +636,9 @@ func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 		return nil, fmt.Errorf("%s is not supported (need go1.21 or later): %w", bin.GoVersion, gobin.ErrUnknownOffsets)
 	}
 	bi := &binInfo{bin: bin, goMinor: minor}
+	if f, err := bin.Func("runtime.gcMarkDone"); err == nil {
+		bi.markDone = funcRange{name: f.Name, entry: f.Entry, end: f.End}
+	}
 	if bi.offs, err = bin.Offsets(); err != nil {
 		return nil, fmt.Errorf("struct offsets for %s: %w", bin.GoVersion, err)
 	}
@@ -542,7 +689,7 @@ func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &exeProbes{key: key, path: path, bin: bi.bin, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
+	x := &exeProbes{key: key, path: path, bin: bi.bin, info: bi, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
 	if ls, ok := m.adopted[key]; ok {
 		// Takeover: the predecessor's links already feed the adopted maps.
 		delete(m.adopted, key)
@@ -566,6 +713,11 @@ func (m *Manager) load(x *exeProbes, bi *binInfo) error {
 // loadColl loads the programs for x (sharing the Manager's maps) and opens
 // the executable for attaching.
 func (m *Manager) loadColl(x *exeProbes, bi *binInfo) error {
+	if c := m.colls[collKeyOf(bi)]; c != nil {
+		c.refs++
+		x.coll = c
+		return m.openExe(x)
+	}
 	spec := m.spec.Copy()
 	abi := uint32(1)
 	if bi.goMinor < 22 {
@@ -588,13 +740,85 @@ func (m *Manager) loadColl(x *exeProbes, bi *binInfo) error {
 		}
 	}
 	var err error
-	x.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: m.shared})
+	x.coll, err = m.collection(spec, bi)
 	if err != nil {
-		return fmt.Errorf("load bpf programs: %w", err)
+		return err
 	}
-	x.exe, err = link.OpenExecutable(x.path)
+	return m.openExe(x)
+}
+
+// collKey is what the programs are specialised with: executables that
+// agree on it (the same Go release, typically) share one collection.
+type collKey struct {
+	abi, transition uint32
+	goid, parent    int64
+	gopc, startpc   int64
+}
+
+func collKeyOf(bi *binInfo) collKey {
+	k := collKey{abi: 1, goid: bi.offs.GGoid, parent: bi.offs.GParentGoid, gopc: bi.offs.GGopc, startpc: bi.offs.GStartpc}
+	if bi.goMinor < 22 {
+		k.abi = 0
+	}
+	if bi.transition != 0 {
+		k.transition = 1
+	}
+	return k
+}
+
+// sharedColl is a loaded collection and how many executables use it.
+type sharedColl struct {
+	key   collKey
+	coll  *ebpf.Collection
+	refs  int
+	multi bool // programs attach through uprobe_multi links
+}
+
+// collection loads the programs for uprobe_multi links (Linux 6.6+): they
+// are BPF links, whose close unregisters without the two RCU grace periods
+// per probe a perf-event uprobe waits for under a global mutex (0.5–1 s
+// each on a virtualised machine). Older kernels get perf-event uprobes.
+func (m *Manager) collection(spec *ebpf.CollectionSpec, bi *binInfo) (*sharedColl, error) {
+	opts := ebpf.CollectionOptions{MapReplacements: m.shared, Cache: m.btfCache}
+	multi := spec.Copy()
+	for _, p := range multi.Programs {
+		if p.Type == ebpf.Kprobe {
+			p.AttachType = ebpf.AttachTraceUprobeMulti
+		}
+	}
+	c := &sharedColl{key: collKeyOf(bi), refs: 1, multi: true}
+	coll, err := ebpf.NewCollectionWithOptions(multi, opts)
 	if err != nil {
-		return fmt.Errorf("open executable: %w", err)
+		m.log.Debug("uprobe_multi programs rejected: using perf-event uprobes", "err", err)
+		c.multi = false
+		coll, err = ebpf.NewCollectionWithOptions(spec, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load bpf programs: %w", err)
+	}
+	c.coll = coll
+	m.colls[c.key] = c
+	return c, nil
+}
+
+func (m *Manager) releaseColl(c *sharedColl) {
+	c.refs--
+	if c.refs > 0 {
+		return
+	}
+	if m.colls[c.key] == c {
+		delete(m.colls, c.key)
+	}
+	c.coll.Close()
+}
+
+// openExe opens the executable for attaching, once.
+func (m *Manager) openExe(x *exeProbes) error {
+	if x.exe == nil {
+		var err error
+		if x.exe, err = link.OpenExecutable(x.path); err != nil {
+			return fmt.Errorf("open executable: %w", err)
+		}
 	}
 	return nil
 }
@@ -630,7 +854,13 @@ func (m *Manager) attachDefault(x *exeProbes, bi *binInfo) error {
 }
 
 func (m *Manager) uprobe(x *exeProbes, dst *[]link.Link, sym string, off uint64, prog string) error {
-	l, err := x.exe.Uprobe(sym, x.coll.Programs[prog], &link.UprobeOptions{Address: off})
+	var l link.Link
+	var err error
+	if x.coll.multi {
+		l, err = x.exe.UprobeMulti(nil, x.coll.coll.Programs[prog], &link.UprobeMultiOptions{Addresses: []uint64{off}})
+	} else {
+		l, err = x.exe.Uprobe(sym, x.coll.coll.Programs[prog], &link.UprobeOptions{Address: off})
+	}
 	if err != nil {
 		return fmt.Errorf("attach uprobe %s+%#x: %w", sym, off, err)
 	}
@@ -666,20 +896,47 @@ func (m *Manager) detachTrace(x *exeProbes) {
 	x.trace = nil
 }
 
-// closeLinks closes links concurrently: each uprobe unregistration waits
-// for an RCU grace period (tens of ms here), so closing them one by one
-// makes detaching slow.
+// maxClosers bounds the threads closing links at once.
+const maxClosers = 64
+
+// closeLinks closes links concurrently. Closing a perf-event uprobe waits
+// for an RCU grace period and an RCU tasks-trace grace period (from tens of
+// ms to seconds on a busy or virtualised machine); concurrent closes share
+// grace periods, sequential ones add them up. Callers detaching several
+// executables at once collect all their links into one call (see
+// closeExe and batch): closing executable by executable made Close take
+// minutes with many executables.
 func (m *Manager) closeLinks(ls []link.Link) {
+	if len(ls) == 0 {
+		return
+	}
+	work := make(chan link.Link)
 	var wg sync.WaitGroup
-	for _, l := range ls {
+	for range min(len(ls), maxClosers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l.Close()
+			for l := range work {
+				l.Close()
+			}
 		}()
 	}
+	for _, l := range ls {
+		work <- l
+	}
+	close(work)
 	wg.Wait()
 	m.attached.Add(-int64(len(ls)))
+}
+
+// batchClose runs fn with link closes deferred, then closes every link fn
+// released in one concurrent batch.
+func (m *Manager) batchClose(fn func()) {
+	var pending []link.Link
+	m.batch = &pending
+	fn()
+	m.batch = nil
+	m.closeLinks(pending)
 }
 
 // releaseExe drops an executable that no process uses.
@@ -694,11 +951,16 @@ func (m *Manager) releaseExe(x *exeProbes) {
 }
 
 func (m *Manager) closeExe(x *exeProbes) {
-	m.detachTrace(x)
-	m.closeLinks(x.links)
-	x.links = nil
+	if m.batch != nil {
+		// The programs stay alive in the kernel while links use them, so
+		// the collection may be released before the links close.
+		*m.batch = append(append(*m.batch, x.trace...), x.links...)
+	} else {
+		m.closeLinks(append(x.trace, x.links...))
+	}
+	x.trace, x.links = nil, nil
 	if x.coll != nil {
-		x.coll.Close()
+		m.releaseColl(x.coll)
 		x.coll = nil
 	}
 }
@@ -723,6 +985,9 @@ func (m *Manager) unwatchLocked(pid int, exitErr error) {
 	_ = m.shared["pids"].Delete(uint32(pid))
 	if p.state != nil {
 		p.state.Close()
+	}
+	if p.pidfd >= 0 {
+		unix.Close(p.pidfd)
 	}
 	delete(m.procs, uint32(pid))
 	m.nprocs.Store(int64(len(m.procs)))
@@ -749,14 +1014,43 @@ func (m *Manager) anyTrace(x *exeProbes) bool {
 func (m *Manager) reap() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// One poll(2) over the pidfds finds the exited processes; only
+	// processes without a pidfd cost a /proc read.
+	m.pollFds = m.pollFds[:0]
+	var gone []int
 	for pid, p := range m.procs {
-		if p.child {
-			continue
-		}
-		if s, err := procStartTime(int(pid)); err != nil || s != p.start {
-			m.unwatchLocked(int(pid), nil)
+		switch {
+		case p.child:
+		case p.pidfd >= 0:
+			m.pollFds = append(m.pollFds, unix.PollFd{Fd: int32(p.pidfd), Events: unix.POLLIN})
+		default:
+			if s, err := procStartTime(int(pid)); err != nil || s != p.start {
+				gone = append(gone, int(pid))
+			}
 		}
 	}
+	if len(m.pollFds) > 0 {
+		if n, err := unix.Poll(m.pollFds, 0); err == nil && n > 0 {
+			for _, p := range m.procs {
+				if p.pidfd < 0 {
+					continue
+				}
+				for _, f := range m.pollFds {
+					if f.Fd == int32(p.pidfd) && f.Revents != 0 {
+						gone = append(gone, p.pid)
+					}
+				}
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	m.batchClose(func() {
+		for _, pid := range gone {
+			m.unwatchLocked(pid, nil)
+		}
+	})
 }
 
 // scan attaches to Go processes not watched yet.
@@ -1023,14 +1317,24 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
-	for _, x := range m.exes {
-		m.closeExe(x)
-	}
-	m.closeAdopted()
+	m.batchClose(func() {
+		for _, x := range m.exes {
+			m.closeExe(x)
+		}
+		m.closeAdopted()
+	})
 	m.exes = nil
+	for _, p := range m.procs {
+		if p.state != nil {
+			p.state.Close()
+		}
+		if p.pidfd >= 0 {
+			unix.Close(p.pidfd)
+		}
+	}
 	m.procs = nil
 	for _, bi := range m.infos {
-		bi.bin.Close()
+		bi.close()
 	}
 	m.infos = nil
 	m.nprocs.Store(0)

@@ -175,7 +175,7 @@ func (m *Manager) Handover() (*HandoverState, error) {
 		m.attached.Add(-int64(len(x.links)))
 		x.links = nil
 		if x.coll != nil {
-			x.coll.Close()
+			m.releaseColl(x.coll)
 			x.coll = nil
 		}
 	}
@@ -183,6 +183,9 @@ func (m *Manager) Handover() (*HandoverState, error) {
 	for _, p := range m.procs {
 		if p.state != nil {
 			p.state.Close()
+		}
+		if p.pidfd >= 0 {
+			unix.Close(p.pidfd)
 		}
 	}
 	m.exes, m.procs = nil, nil

@@ -43,7 +43,8 @@ type Config struct {
 	TraceSample uint32
 	// RingBytes is the ring buffer size (default 8 MiB, 64 MiB with Trace).
 	RingBytes int
-	// PollInterval is how often the ring buffer is drained (default 10ms).
+	// PollInterval is how often the ring buffer is drained (default 10ms;
+	// while it stays empty the interval backs off to 8× this).
 	PollInterval time.Duration
 	// RescanInterval is how often processes are rescanned (default 1s).
 	RescanInterval time.Duration

@@ -19,7 +19,7 @@ import (
 // most of the agent's CPU and memory). Processes already running when the
 // agent starts are taken at once.
 type discoverer struct {
-	m      *probes.Manager
+	m      watcher
 	log    *slog.Logger
 	minAge time.Duration
 	every  time.Duration
@@ -28,9 +28,21 @@ type discoverer struct {
 	seen     map[int]uint64     // pid → start time (ticks) of the process handled
 	rejected map[[2]uint64]bool // (dev, ino) of executables that cannot be probed
 	scanned  bool               // the first scan takes every process, whatever its age
+	scans    int
 }
 
-func newDiscoverer(m *probes.Manager, log *slog.Logger, minAge time.Duration) *discoverer {
+// recheckEvery is how many scans pass between rereads of the start time of
+// processes already handled: reading /proc/PID/stat of every process every
+// second was a third of the agent's CPU. A pid reused meanwhile by a Go
+// program is found at the next recheck.
+const recheckEvery = 10
+
+// watcher is what the discoverer needs from probes.Manager.
+type watcher interface {
+	Watch(pid int, trace bool) error
+}
+
+func newDiscoverer(m watcher, log *slog.Logger, minAge time.Duration) *discoverer {
 	return &discoverer{m: m, log: log, minAge: minAge, every: time.Second, proc: "/proc",
 		seen: map[int]uint64{}, rejected: map[[2]uint64]bool{}}
 }
@@ -63,9 +75,15 @@ func (d *discoverer) scan() {
 	}
 	self := os.Getpid()
 	alive := make(map[int]bool, len(d.seen))
+	d.scans++
+	recheck := d.scans%recheckEvery == 0
 	for _, e := range dir {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
+			continue
+		}
+		if _, ok := d.seen[pid]; ok && !recheck {
+			alive[pid] = true
 			continue
 		}
 		start, ok := startTicks(d.proc, pid)

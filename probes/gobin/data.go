@@ -21,6 +21,9 @@ func (b *Binary) DataSymbol(name string) (uint64, error) {
 		if v, ok := s.data[name]; ok {
 			return v, nil
 		}
+		if s.trimmed {
+			return 0, fmt.Errorf("data symbol %s: %w", name, ErrTrimmed)
+		}
 		return 0, fmt.Errorf("data symbol %s: %w", name, ErrNoSymbol)
 	}
 	b.dataOnce.Do(func() {

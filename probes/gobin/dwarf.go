@@ -24,6 +24,23 @@ func (b *Binary) Offsets() (Offsets, error) {
 	return b.offs, b.offErr
 }
 
+// ToolchainKey names what the runtime's struct layout depends on: the Go
+// version, GOARCH and GOEXPERIMENT. Binaries with equal keys have equal
+// Offsets; it is "" when the Go version is unknown.
+func (b *Binary) ToolchainKey() string {
+	if b.GoVersion == "" {
+		return ""
+	}
+	return b.GoVersion + "|" + b.Arch + "|" + b.experiment
+}
+
+// UseOffsets gives the binary the struct offsets read from another one with
+// the same ToolchainKey, sparing the DWARF read (most of an analysis's
+// time). It has no effect once Offsets has been called.
+func (b *Binary) UseOffsets(o Offsets) {
+	b.offOnce.Do(func() { b.offs = o })
+}
+
 func (b *Binary) loadOffsets() (Offsets, error) {
 	if b.HasDWARF {
 		d, err := b.dwarf()

@@ -44,6 +44,8 @@ type Binary struct {
 	CGO       bool // built with CGO_ENABLED=1
 	PIE       bool // ELF type ET_DYN: loaded at a random base
 
+	experiment string // GOEXPERIMENT build setting
+
 	file *os.File
 	elf  *elf.File
 
@@ -108,6 +110,8 @@ func newBinary(path string, f *os.File) (*Binary, error) {
 			b.CGO = s.Value == "1"
 		case "GOARCH":
 			b.Arch = s.Value
+		case "GOEXPERIMENT":
+			b.experiment = s.Value
 		}
 	}
 	if b.Arch == "" {

@@ -25,6 +25,9 @@ type symbols struct {
 	entry  []uint64 // funcs[i].Entry, dense for FuncForPC's search
 	byName map[string]int
 	data   map[string]uint64 // STT_OBJECT symbols; nil without .symtab
+
+	trimmed bool     // see Binary.Trim: funcs, entry and byName are gone
+	pcs     *pcTable // FuncForPC after Trim; nil if not kept
 }
 
 // SymbolSource says where function symbols come from: "symtab" or
@@ -129,6 +132,9 @@ func (b *Binary) Func(name string) (Func, error) {
 	if err != nil {
 		return Func{}, err
 	}
+	if s.trimmed {
+		return Func{}, fmt.Errorf("func %s: %w", name, ErrTrimmed)
+	}
 	i, ok := s.byName[name]
 	if !ok {
 		// Assembly (ABI0) functions are "x.abi0" in .symtab but "x" in
@@ -156,6 +162,9 @@ func (b *Binary) Funcs() ([]Func, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.trimmed {
+		return nil, ErrTrimmed
+	}
 	return s.funcs, nil
 }
 
@@ -166,6 +175,12 @@ func (b *Binary) FuncForPC(pc uint64) (name string, ok bool) {
 	s, err := b.symbols()
 	if err != nil {
 		return "", false
+	}
+	if s.trimmed {
+		if s.pcs == nil {
+			return "", false
+		}
+		return s.pcs.lookup(pc)
 	}
 	funcs, entry := s.funcs, s.entry
 	// Find the last function with Entry <= pc.

@@ -158,3 +158,9 @@ func parseMapsLine(line string) (mapping, bool) {
 	}
 	return m, true
 }
+
+// DataSymbols names the runtime globals Open looks up with
+// gobin.Binary.DataSymbol: keep them when trimming a Binary (gobin's Trim).
+func DataSymbols() []string {
+	return []string{"runtime.allglen", "runtime.allp", "runtime.sched", "runtime.memstats"}
+}
