@@ -165,6 +165,7 @@ type Inferrer struct {
 	rng    uint64
 	cur    []obs // scratch for the current record
 	seen   []bool
+	atPos  []int32 // field index last seen at each position of a record, -1 for none
 
 	win      uint64 // records in the current window
 	estID    string
@@ -225,7 +226,17 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 	s.cur = s.cur[:0]
 	for i := range r.Fields {
 		f := &r.Fields[i]
-		idx, ok := s.byName[string(f.Key)]
+		// Records of a stream mostly repeat their keys in the same order:
+		// check the field seen at this position before the map lookup.
+		idx, ok := int32(-1), false
+		if i < len(s.atPos) {
+			if j := s.atPos[i]; j >= 0 && s.fields[j].name == string(f.Key) {
+				idx, ok = j, true
+			}
+		}
+		if !ok {
+			idx, ok = s.byName[string(f.Key)]
+		}
 		if !ok {
 			if len(s.fields) >= s.cfg.MaxFields {
 				s.overflow++
@@ -235,6 +246,11 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 			s.fields = append(s.fields, &fieldStat{name: string(f.Key)})
 			s.byName[s.fields[idx].name] = idx
 			s.seen = append(s.seen, false)
+		}
+		if i < len(s.atPos) {
+			s.atPos[i] = idx
+		} else if i == len(s.atPos) && i < s.cfg.MaxFields {
+			s.atPos = append(s.atPos, idx)
 		}
 		if s.seen[idx] {
 			continue // a repeated key: the first value counts

@@ -275,3 +275,34 @@ func FuzzObserve(f *testing.F) {
 		}
 	})
 }
+
+// TestKeyOrderChanges: records whose keys move between positions, repeat,
+// or come and go are counted per field by name (the position cache is only
+// a shortcut).
+func TestKeyOrderChanges(t *testing.T) {
+	s := New(Config{})
+	shapes := [][]string{
+		{"a", "1", "b", "x", "c", "true"},
+		{"c", "false", "a", "2", "b", "y"},
+		{"b", "z", "b", "w", "a", "3"},
+		{"d", "9"},
+	}
+	for i := range 400 {
+		s.Observe(rec(shapes[i%len(shapes)]...))
+	}
+	got := map[string]uint64{}
+	types := map[string]string{}
+	for _, f := range s.Schema().Fields {
+		got[f.Name] = f.Count
+		types[f.Name] = f.Type.String()
+	}
+	want := map[string]uint64{"a": 300, "b": 300, "c": 200, "d": 100}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("field %s counted %d times, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+	if types["a"] != "int" || types["c"] != "bool" {
+		t.Errorf("types %v", types)
+	}
+}
