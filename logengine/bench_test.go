@@ -108,6 +108,12 @@ func TestZeroAllocsSteadyState(t *testing.T) {
 			t.Errorf("%s: parse + schema: %.2f allocs/line", format, a)
 		}
 		if a := testing.AllocsPerRun(2000, func() {
+			st.Infer(lines[i%len(lines)])
+			i++
+		}); a != 0 {
+			t.Errorf("%s: Infer: %.2f allocs/line", format, a)
+		}
+		if a := testing.AllocsPerRun(2000, func() {
 			st.Online(lines[i%len(lines)])
 			i++
 		}); a != 0 {
@@ -119,9 +125,7 @@ func TestZeroAllocsSteadyState(t *testing.T) {
 // BenchmarkParseSchema: parse + schema update per format, in a settled
 // stream over 512 distinct lines.
 func BenchmarkParseSchema(b *testing.B) {
-	runFormats(b, func(st *Stream, inf *schema.Inferrer, line []byte) {
-		inf.Observe(&st.Parse(line).Rec)
-	})
+	runFormats(b, func(st *Stream, _ *schema.Inferrer, line []byte) { st.Infer(line) })
 }
 
 // BenchmarkOnline: the agent's whole path per line (parse, refine, template

@@ -219,6 +219,15 @@ func (s *Stream) learn() {
 	}
 }
 
+// Infer parses a line and updates the schema, without mining.
+func (s *Stream) Infer(line []byte) *Result {
+	s.Parse(line)
+	if r := &s.res; s.inf != nil && r.ok() {
+		r.Changes = s.inf.Observe(&r.Rec)
+	}
+	return &s.res
+}
+
 // Analyze parses a line and finds its template in the mined state, without
 // changing it (the second pass of a two-pass read).
 func (s *Stream) Analyze(line []byte) *Result {
