@@ -2,6 +2,8 @@ package logparse
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/gopulse/gopulse/event"
 )
@@ -300,32 +302,61 @@ func (q quoted) Match(st *State, pos int) int {
 }
 
 // scanQuoted finds the closing quote from i; returns its index and whether
-// a backslash escape was seen.
+// a backslash escape was seen. It looks for the quote and the backslash in
+// one pass, eight bytes at a time.
 func scanQuoted(b []byte, i int, q byte) (int, bool) {
 	if i > len(b) {
 		return -1, false
 	}
-	j := bytes.IndexByte(b[i:], q)
-	if j < 0 {
-		return -1, false
+	qq := swarLo * uint64(q)
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if m := swarHas(x, qq) | swarHas(x, swarBackslash); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			if b[i] == q {
+				return i, false
+			}
+			return scanEscaped(b, i, q)
+		}
 	}
-	if bytes.IndexByte(b[i:i+j], '\\') < 0 {
-		return i + j, false
+	for ; i < len(b); i++ {
+		if b[i] == q {
+			return i, false
+		}
+		if b[i] == '\\' {
+			return scanEscaped(b, i, q)
+		}
 	}
-	esc := false
+	return -1, false
+}
+
+const (
+	swarLo        = 0x0101010101010101
+	swarHi        = 0x8080808080808080
+	swarBackslash = swarLo * '\\'
+)
+
+// swarHas has the high bit set in each byte of x equal to the byte repeated
+// in cc (exact for the lowest such byte, which is the one used).
+func swarHas(x, cc uint64) uint64 {
+	y := x ^ cc
+	return (y - swarLo) &^ y & swarHi
+}
+
+// scanEscaped continues scanQuoted from a backslash at i.
+func scanEscaped(b []byte, i int, q byte) (int, bool) {
 	for i < len(b) {
 		c := b[i]
 		if c == q {
-			return i, esc
+			return i, true
 		}
 		if c == '\\' {
-			esc = true
 			i += 2
 			continue
 		}
 		i++
 	}
-	return -1, esc
+	return -1, true
 }
 
 // unescape decodes backslash escapes (JSON and Go style: \n \t \r \" \\ \/

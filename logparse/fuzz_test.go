@@ -234,3 +234,31 @@ func headFields(fs []event.Field) []event.Field {
 	}
 	return out
 }
+
+// FuzzScanQuoted checks the eight-bytes-at-a-time quote scan against a
+// byte loop.
+func FuzzScanQuoted(f *testing.F) {
+	f.Add([]byte(`abc"def`), 0)
+	f.Add([]byte(`a\"bcdefghijkl\\"x`), 0)
+	f.Add([]byte(`0123456789abcdef\`), 3)
+	f.Fuzz(func(t *testing.T, b []byte, i int) {
+		if i < 0 || i > len(b) {
+			return
+		}
+		want, wantEsc := -1, false
+		for j := i; j < len(b); j++ {
+			if b[j] == '"' {
+				want = j
+				break
+			}
+			if b[j] == '\\' {
+				wantEsc = true
+				j++
+			}
+		}
+		got, esc := scanQuoted(b, i, '"')
+		if got != want || (want >= 0 && esc != wantEsc) {
+			t.Fatalf("scanQuoted(%q, %d) = %d, %v; want %d, %v", b, i, got, esc, want, wantEsc)
+		}
+	})
+}

@@ -272,6 +272,10 @@ func TestWrappers(t *testing.T) {
 	if err := s.Parse([]byte("2024-01-02T00:00:05Z stderr F msg=err"), &r); err != nil || string(r.Message) != "err" || string(r.Level) != "error" {
 		t.Errorf("interleaved stderr: %v %q %q", err, r.Message, r.Level)
 	}
+	// The shortest CRI line: an empty message.
+	if err := s.Parse([]byte("2024-01-02T00:00:06Z stdout F"), &r); err != nil || r.Wrapper != "cri" || r.Format != "empty" {
+		t.Errorf("empty CRI line: %v wrapper %q format %q", err, r.Wrapper, r.Format)
+	}
 	// Docker chunks.
 	s = NewStream(StreamOptions{Year: 2024})
 	if err := s.Parse([]byte(`{"log":"{\"msg\":\"a","stream":"stdout","time":"2024-01-02T00:00:00Z"}`), &r); !errors.Is(err, ErrPartial) {
@@ -301,6 +305,34 @@ func TestWrapperYear(t *testing.T) {
 	}
 	if want := time.Date(2021, 12, 31, 23, 59, 59, 0, time.UTC).UnixNano(); r.TS != want {
 		t.Errorf("ts %d, want %d", r.TS, want)
+	}
+}
+
+func TestAutoYear(t *testing.T) {
+	// Read on 2027-01-01, a syslog line from December belongs to 2026 and
+	// one from January to 2027.
+	now := func() time.Time { return time.Date(2027, 1, 1, 0, 30, 0, 0, time.UTC) }
+	s := NewStream(StreamOptions{Now: now})
+	var r Record
+	for line, want := range map[string]time.Time{
+		"Dec 31 23:59:59 host app[1]: late": time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC),
+		"Jan  1 00:10:00 host app[1]: new":  time.Date(2027, 1, 1, 0, 10, 0, 0, time.UTC),
+	} {
+		if err := s.Parse([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.TS != want.UnixNano() {
+			t.Errorf("%s: %v, want %v", line, time.Unix(0, r.TS).UTC(), want)
+		}
+	}
+	line := []byte("Dec 31 23:59:59 host app[1]: late")
+	if a := testing.AllocsPerRun(100, func() { _ = s.Parse(line, &r) }); a != 0 {
+		t.Errorf("%.1f allocs per line", a)
+	}
+	// An explicit year is kept as it is.
+	s = NewStream(StreamOptions{Year: 2020, Now: now})
+	if err := s.Parse([]byte("Dec 31 23:59:59 host app[1]: x"), &r); err != nil || time.Unix(0, r.TS).UTC().Year() != 2020 {
+		t.Errorf("explicit year: %v %v", err, time.Unix(0, r.TS).UTC())
 	}
 }
 

@@ -23,9 +23,13 @@ type StreamOptions struct {
 	MaxLine int
 	// DetectLines is the number of lines that vote (DefaultDetectLines when 0).
 	DetectLines int
-	// Year is used for layouts without a year (syslog, klog); 0 means the
-	// current year when the Stream is made.
+	// Year is used for layouts without a year (syslog, klog). 0 means "the
+	// last 12 months": such a timestamp is put in the current year, or the
+	// year before when that would be more than a day in the future (a
+	// December line read in January).
 	Year int
+	// Now returns the current time for that choice; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultParsers returns every built-in format, most specific first.
@@ -55,6 +59,10 @@ type Stream struct {
 	fallback Parser
 	maxLine  int
 	detect   int
+	autoYear bool
+	now      func() time.Time
+	nowNS    int64 // last reading of now, refreshed every 4096 lines
+	nowAge   int
 
 	votes   []int // per parser, during detection
 	seen    int
@@ -70,8 +78,12 @@ type Stream struct {
 
 // NewStream returns a Stream.
 func NewStream(opts StreamOptions) *Stream {
-	if opts.Year == 0 {
-		opts.Year = time.Now().UTC().Year()
+	autoYear := opts.Year == 0
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if autoYear {
+		opts.Year = opts.Now().UTC().Year()
 	}
 	if opts.Parsers == nil {
 		opts.Parsers = DefaultParsers(opts.Year)
@@ -90,6 +102,8 @@ func NewStream(opts StreamOptions) *Stream {
 		votes:    make([]int, len(opts.Parsers)),
 		current:  -1,
 		counts:   make([]int, len(opts.Parsers)),
+		autoYear: autoYear,
+		now:      opts.Now,
 		fbCount:  make(map[string]int),
 	}
 }
@@ -163,13 +177,20 @@ func (s *Stream) Parse(line []byte, r *Record) error {
 		return err
 	}
 	err = s.parseBody(body, r)
-	if r.Wrapper != "" && wts != 0 {
+	switch {
+	case r.Wrapper != "" && wts != 0:
 		switch r.TSLayout {
 		case "":
 			r.TS, r.TSLayout = wts, LayoutRFC3339
 		case LayoutSyslog, LayoutKlog:
 			r.TS = withYearOf(r.TS, wts)
 		}
+	case s.autoYear && (r.TSLayout == LayoutSyslog || r.TSLayout == LayoutKlog):
+		if s.nowAge == 0 {
+			s.nowNS = s.now().UnixNano()
+		}
+		s.nowAge = (s.nowAge + 1) & 4095
+		r.TS = withYearOf(r.TS, s.nowNS)
 	}
 	return err
 }

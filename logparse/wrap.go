@@ -9,7 +9,7 @@ package logparse
 // returns the inner body and the wrapper's timestamp. Lines that are not
 // wrapped are returned as they are.
 func (s *Stream) unwrapLine(line []byte, r *Record) ([]byte, int64, error) {
-	if len(line) > 30 && digit(line[0]) {
+	if len(line) >= 29 && digit(line[0]) { // "2006-01-02T15:04:05Z stdout F"
 		if body, ts, stream, partial, ok := splitCRI(line); ok {
 			s.wrapper = "cri"
 			return s.assemble(body, ts, stream, partial, r)

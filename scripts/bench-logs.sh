@@ -18,7 +18,20 @@ N=${N:-2000000}
 CACHE=${GOPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gopulse}
 DATA=$CACHE/bench-logs
 mkdir -p "$DATA"
-PORT=${OTEL_METRICS_PORT:-18888}
+# The collector's own metrics endpoint (to count accepted records): the
+# first free port from 28888 unless OTEL_METRICS_PORT is set.
+free_port() {
+	local p
+	for p in $(seq 28888 28988); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	echo "no free port in 28888-28988" >&2
+	return 1
+}
+PORT=${OTEL_METRICS_PORT:-$(free_port)}
 
 go build -o "$DATA/logbench" ./logparse/internal/logbench
 LOG=$DATA/nginx-combined-$N.log
