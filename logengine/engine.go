@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gopulse/gopulse/logparse"
 	"github.com/gopulse/gopulse/logparse/freetext"
@@ -26,8 +27,8 @@ type Config struct {
 	Pattern string
 	// Format pins every stream to one built-in format ("json", "combined", …).
 	Format string
-	// Year completes timestamps without a year (syslog, klog); 0 means the
-	// current year.
+	// Year completes timestamps without a year (syslog, klog); 0 puts them
+	// in the last 12 months (see logparse.StreamOptions.Year).
 	Year int
 	// MaxTemplates bounds the template miner (its MaxClusters); 0 means the
 	// miner's default.
@@ -42,6 +43,7 @@ type Config struct {
 // neither are its streams.
 type Engine struct {
 	cfg     Config
+	year    int             // cfg.Year, or the current year when it is 0
 	pinned  logparse.Parser // Pattern or Format; nil to detect
 	miner   *miner.Miner
 	schemas bool
@@ -49,10 +51,10 @@ type Engine struct {
 
 // New returns an Engine.
 func New(cfg Config) (*Engine, error) {
-	if cfg.Year == 0 {
-		cfg.Year = currentYear()
+	e := &Engine{cfg: cfg, year: cfg.Year, miner: miner.New(miner.Config{MaxClusters: cfg.MaxTemplates}), schemas: cfg.Schema}
+	if e.year == 0 {
+		e.year = time.Now().UTC().Year()
 	}
-	e := &Engine{cfg: cfg, miner: miner.New(miner.Config{MaxClusters: cfg.MaxTemplates}), schemas: cfg.Schema}
 	switch {
 	case cfg.Pattern != "":
 		p, err := logparse.CompilePattern(cfg.Pattern)
@@ -62,7 +64,7 @@ func New(cfg Config) (*Engine, error) {
 		e.pinned = p
 	case cfg.Format != "":
 		var names []string
-		for _, p := range logparse.DefaultParsers(cfg.Year) {
+		for _, p := range logparse.DefaultParsers(e.year) {
 			if p.Name() == cfg.Format {
 				e.pinned = p
 			}
@@ -73,13 +75,14 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	if e.cfg.SchemaConfig.Year == 0 {
-		e.cfg.SchemaConfig.Year = cfg.Year
+		e.cfg.SchemaConfig.Year = e.year
 	}
 	return e, nil
 }
 
-// Year returns the year used for timestamps without one.
-func (e *Engine) Year() int { return e.cfg.Year }
+// Year returns the year used for timestamps without one (the current year
+// when Config.Year is 0).
+func (e *Engine) Year() int { return e.year }
 
 // Miner returns the engine's template miner.
 func (e *Engine) Miner() *miner.Miner { return e.miner }
@@ -98,13 +101,7 @@ func (e *Engine) NewStream() *Stream {
 	if e.pinned != nil {
 		opts.Parsers = []logparse.Parser{e.pinned}
 	} else {
-		opts.Parsers = logparse.DefaultParsers(e.cfg.Year)
-		for i, p := range opts.Parsers {
-			if p.Name() == "syslog" {
-				opts.Parsers[i] = strictSyslog{p}
-			}
-		}
-		opts.Fallback = freetext.Parser{Year: e.cfg.Year}
+		opts.Fallback = freetext.Parser{Year: e.year} // every built-in format first
 	}
 	s := &Stream{e: e, s: logparse.NewStream(opts)}
 	if e.schemas {
