@@ -141,6 +141,7 @@ type fieldStat struct {
 	small   []uint64 // distinct value hashes, up to EnumMax+1
 	values  []string // the values of small
 	hll     [hllM]uint8
+	memo    [memoN]memo // classification of recent values, by value hash
 
 	// drift
 	winVotes   [numVotes]uint32
@@ -154,6 +155,19 @@ const (
 	hllP = 8
 	hllM = 1 << hllP
 )
+
+// memo caches the classification of one value of a field: fields such as a
+// method, a status or a user agent repeat a few values, whose type need not
+// be worked out again. The parser's type is part of the key.
+type memo struct {
+	h      uint64
+	typ    event.FieldType
+	v      vote
+	layout string
+	set    bool
+}
+
+const memoN = 8
 
 // Inferrer infers the schema of one stream. It is not safe for concurrent use.
 type Inferrer struct {
@@ -257,10 +271,16 @@ func (s *Inferrer) Observe(r *logparse.Record) []Change {
 		}
 		s.seen[idx] = true
 		fs := s.fields[idx]
-		v, layout := classify(f, s.cfg.Year)
+		h := hash64(f.Value)
+		m := &fs.memo[h%memoN]
+		if !m.set || m.h != h || m.typ != f.Type {
+			m.v, m.layout = classify(f, s.cfg.Year)
+			m.h, m.typ, m.set = h, f.Type, true
+		}
+		v, layout := m.v, m.layout
 		fs.count++
 		if v != voteNull {
-			s.observeValue(fs, f.Value)
+			s.observeValue(fs, h, f.Value)
 			if layout != "" {
 				if fs.layouts == nil {
 					fs.layouts = make(map[string]uint32, 1)
@@ -314,8 +334,7 @@ func (s *Inferrer) sample() {
 	s.idDirty = true
 }
 
-func (s *Inferrer) observeValue(fs *fieldStat, v []byte) {
-	h := hash64(v)
+func (s *Inferrer) observeValue(fs *fieldStat, h uint64, v []byte) {
 	// HyperLogLog register update
 	idx := h >> (64 - hllP)
 	rank := uint8(bits.LeadingZeros64(h<<hllP|1<<(hllP-1)) + 1)
