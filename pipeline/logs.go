@@ -240,9 +240,7 @@ func (r *LogRouter) HandleLine(path string, line []byte, truncated bool) {
 		rec.Body = line
 	}
 	r.lines.WithLabelValues(rec.Format).Inc()
-	if s.failed {
-		r.errs.WithLabelValues(rec.Format).Inc()
-	} else {
+	if !s.failed {
 		r.sourceStats(s, s.parser.Stats(), err != nil)
 	}
 	for _, sink := range r.sinks {
