@@ -47,7 +47,13 @@ type Engine struct {
 	pinned  logparse.Parser // Pattern or Format; nil to detect
 	miner   *miner.Miner
 	schemas bool
+
+	// Templates' cache: recounted when the miner's signatures change, and
+	// every recountEvery calls.
+	templates, lastLen, sinceCount int
 }
+
+const recountEvery = 1024
 
 // New returns an Engine.
 func New(cfg Config) (*Engine, error) {
@@ -87,8 +93,15 @@ func (e *Engine) Year() int { return e.year }
 // Miner returns the engine's template miner.
 func (e *Engine) Miner() *miner.Miner { return e.miner }
 
-// Templates returns the number of templates mined so far.
-func (e *Engine) Templates() int { return e.miner.Len() }
+// Templates returns the number of templates mined so far. It is cheap
+// enough to call per line.
+func (e *Engine) Templates() int {
+	if n := e.miner.Len(); n != e.lastLen || e.sinceCount >= recountEvery {
+		e.templates, e.lastLen, e.sinceCount = e.miner.NumTemplates(), n, 0
+	}
+	e.sinceCount++
+	return e.templates
+}
 
 // EndLearning finishes a first mining pass: late generalisations apply to
 // every line matched afterwards.
