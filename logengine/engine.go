@@ -224,7 +224,14 @@ func (s *Stream) learn() {
 	if len(r.Rec.Message) > 0 {
 		s.e.miner.Add(r.Rec.Message)
 	}
-	if s.inf != nil {
+	s.observe()
+}
+
+// observe updates the schema with the record, unless it is not in the
+// stream's format (a free-text line in a JSON stream would otherwise show
+// up as drift).
+func (s *Stream) observe() {
+	if r := &s.res; s.inf != nil && !r.Mismatch {
 		r.Changes = s.inf.Observe(&r.Rec)
 	}
 }
@@ -232,8 +239,8 @@ func (s *Stream) learn() {
 // Infer parses a line and updates the schema, without mining.
 func (s *Stream) Infer(line []byte) *Result {
 	s.Parse(line)
-	if r := &s.res; s.inf != nil && r.ok() {
-		r.Changes = s.inf.Observe(&r.Rec)
+	if s.res.ok() {
+		s.observe()
 	}
 	return &s.res
 }

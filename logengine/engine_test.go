@@ -83,16 +83,27 @@ func TestSchemaDriftPerStream(t *testing.T) {
 		r := st.Online(line)
 		changes = append(changes, r.Changes...)
 	}
+	// A line not in the stream's format does not count for its schema.
+	for range 50 {
+		r := st.Online([]byte("2026-11-22 01:00:00 WARN [main] worker 7 restarted"))
+		if !r.Mismatch || len(r.Changes) > 0 {
+			t.Fatalf("a free-text line in a JSON stream: mismatch=%v changes=%v", r.Mismatch, r.Changes)
+		}
+	}
 	changes = append(changes, st.FlushSchema()...)
 	kinds := map[string]bool{}
 	for _, c := range changes {
 		kinds[c.Kind.String()+":"+c.Field] = true
 	}
+	if kinds["field_added:thread"] {
+		t.Errorf("fields of free-text lines joined the JSON schema: %v", kinds)
+	}
 	if !kinds["field_added:region"] || !kinds["type_changed:status"] {
 		t.Fatalf("drift events %v: want region added and status type changed", kinds)
 	}
-	if st.Schema().ID == "" {
-		t.Fatal("no schema id")
+	sc := st.Schema()
+	if sc.ID == "" || sc.Records != 300 {
+		t.Fatalf("schema %q over %d records, want 300", sc.ID, sc.Records)
 	}
 	// A second stream of the same engine has its own schema.
 	if other := e.NewStream(); other.Schema().Records != 0 {
