@@ -83,9 +83,11 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 	if i == hs || i >= len(b) {
 		return r.Fail("syslog", "expected hostname", hs)
 	}
-	r.Add(keyHostname, b[hs:i:i], event.TypeString)
+	host := b[hs:i:i]
+	r.Add(keyHostname, host, event.TypeString)
 	i++
 	// TAG[PID]: — optional
+	tagged := false
 	ts0 := i
 	j := i
 	for j < len(b) && j-ts0 < 64 && b[j] != '[' && b[j] != ':' && b[j] != ' ' {
@@ -106,6 +108,7 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 			}
 		}
 		if j < len(b) && b[j] == ':' && (j+1 == len(b) || b[j+1] == ' ') {
+			tagged = true
 			r.Add(keyAppname, b[ts0:tagEnd:tagEnd], event.TypeString)
 			if pid != nil {
 				r.Add(keyPID, pid, event.TypeInt)
@@ -116,12 +119,40 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 			}
 		}
 	}
+	// Without a tag, the hostname is all that makes the line syslog: free
+	// text with a timestamp header ("2015-10-18 18:01:47,978 INFO [main] …")
+	// would otherwise pass, with its level or pid taken for a hostname.
+	if !tagged && notHostname(host) {
+		return r.Fail("syslog", "expected hostname, found a level, pid, zone or dash", hs)
+	}
 	msg := b[i:len(b):len(b)]
 	r.Message = msg
 	r.Add(keyMessage, msg, event.TypeString)
 	r.Format = "syslog"
 	r.Body = b
 	return nil
+}
+
+// notHostname reports whether h, where an RFC 3164 hostname should be, is
+// something else: a dash, a level word, a number (a pid), a word with
+// brackets, parentheses or an @, or a short upper-case word (a time zone
+// such as UTC or CEST).
+func notHostname(h []byte) bool {
+	if len(h) == 1 && h[0] == '-' || NormalizeLevel(h) != nil {
+		return true
+	}
+	digits, upper := 0, 0
+	for _, c := range h {
+		switch {
+		case c == '(' || c == ')' || c == '@' || c == '[' || c == ']':
+			return true
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'A' && c <= 'Z':
+			upper++
+		}
+	}
+	return digits == len(h) || upper == len(h) && len(h) <= 5
 }
 
 // Syslog5424 parses RFC 5424 lines, structured data included:

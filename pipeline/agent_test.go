@@ -11,9 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang/snappy"
+	"github.com/grafana/loki/pkg/push"
 
 	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
@@ -154,10 +158,25 @@ func TestAgentNotReadyWithoutProbes(t *testing.T) {
 // through the delivery queues.
 func TestAgentExportsToBackends(t *testing.T) {
 	var lokiPosts, otlpPosts atomic.Int32
+	var mu sync.Mutex
+	metadata := map[string]string{} // structured metadata of the pushed entries
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/loki/api/v1/push":
 			if r.Header.Get("Content-Type") == "application/x-protobuf" {
+				body, _ := io.ReadAll(r.Body)
+				var req push.PushRequest
+				if raw, err := snappy.Decode(nil, body); err == nil && req.Unmarshal(raw) == nil {
+					mu.Lock()
+					for _, st := range req.Streams {
+						for _, en := range st.Entries {
+							for _, l := range en.StructuredMetadata {
+								metadata[l.Name] = l.Value
+							}
+						}
+					}
+					mu.Unlock()
+				}
 				lokiPosts.Add(1)
 			}
 		case "/v1/traces":
@@ -205,6 +224,12 @@ exporters:
 	if lokiPosts.Load() == 0 || otlpPosts.Load() == 0 {
 		t.Fatalf("loki posts %d, otlp posts %d", lokiPosts.Load(), otlpPosts.Load())
 	}
+	// The parsed fields go to Loki as structured metadata.
+	mu.Lock()
+	if metadata["order"] != "17" || metadata["level"] != "error" {
+		t.Errorf("structured metadata %v: want order=17 and level=error", metadata)
+	}
+	mu.Unlock()
 	rr := httptestRecorder()
 	a.Handler().ServeHTTP(rr, mustReq("/metrics"))
 	for _, w := range []string{`gopulse_exporter_sent_total{exporter="loki"`, `gopulse_exporter_sent_total{exporter="jaeger"`} {

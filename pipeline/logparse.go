@@ -2,86 +2,65 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/logparse"
-	"github.com/gopulse/gopulse/logparse/freetext"
-	"github.com/gopulse/gopulse/logparse/miner"
+	"github.com/gopulse/gopulse/logengine"
 )
 
 func contextBackground() context.Context { return context.Background() }
 
-// streamParser parses one source with logparse: wrapper unwrapping and
-// format detection per stream, a free-text header split for lines no format
-// takes, and template mining of the messages.
-type streamParser struct {
-	s     *logparse.Stream
-	miner *miner.Miner
-	rec   logparse.Record
-	hdr   freetext.Header
-}
-
 // maxTemplatesPerSource bounds each source's template miner.
 const maxTemplatesPerSource = 1024
 
-// NewLogParser is the ParserFactory built on logparse: an override's
+// engineParser parses one source with the shared log engine (logengine):
+// wrapper unwrapping and format detection per stream with a free-text
+// fallback, template mining in one pass, and schema inference with drift.
+type engineParser struct {
+	st    *logengine.Stream
+	eng   *logengine.Engine
+	stats LogStats
+}
+
+// NewLogParser is the ParserFactory built on logengine: an override's
 // pattern (the pattern language) or format pins the parser; otherwise the
 // format is detected.
 func NewLogParser(path string, o LogOverride) (LogParser, error) {
-	opts := logparse.StreamOptions{}
-	switch {
-	case o.Pattern != "":
-		p, err := logparse.CompilePattern(o.Pattern)
-		if err != nil {
-			return nil, fmt.Errorf("compile pattern for %s: %w", path, err)
-		}
-		opts.Parsers = []logparse.Parser{p}
-	case o.Format != "":
-		for _, p := range logparse.DefaultParsers(0) {
-			if p.Name() == o.Format {
-				opts.Parsers = []logparse.Parser{p}
-			}
-		}
-		if opts.Parsers == nil {
-			names := []string{}
-			for _, p := range logparse.DefaultParsers(0) {
-				names = append(names, p.Name())
-			}
-			return nil, fmt.Errorf("unknown log format %q for %s (known: %s)", o.Format, path, strings.Join(names, ", "))
-		}
+	eng, err := logengine.New(logengine.Config{Pattern: o.Pattern, Format: o.Format,
+		MaxTemplates: maxTemplatesPerSource, Schema: true})
+	if err != nil {
+		return nil, fmt.Errorf("log parser for %s: %w", path, err)
 	}
-	return &streamParser{s: logparse.NewStream(opts), miner: miner.New(miner.Config{MaxClusters: maxTemplatesPerSource})}, nil
+	return &engineParser{eng: eng, st: eng.NewStream()}, nil
 }
 
 // Parse implements LogParser.
-func (p *streamParser) Parse(line []byte, out *event.LogRecord) error {
-	err := p.s.Parse(line, &p.rec)
-	if errors.Is(err, logparse.ErrPartial) {
+func (p *engineParser) Parse(line []byte, out *event.LogRecord) error {
+	res := p.st.Online(line)
+	if res.Partial {
 		return ErrSkipLine
 	}
-	r := &p.rec
+	r := &res.Rec
 	out.Format, out.Body, out.TS, out.Level = r.Format, r.Body, r.TS, r.Level
 	out.Fields = append(out.Fields[:0], r.Fields...)
 	out.Truncated = out.Truncated || r.Truncated
-	msg := r.Message
-	if err != nil {
-		// No format took the line: split a free-text header.
-		freetext.Split(r.Body, &p.hdr)
-		out.Format, msg = "freetext", p.hdr.Message
-		if len(p.hdr.Level) > 0 {
-			out.Level = logparse.NormalizeLevel(p.hdr.Level)
-		}
-		if p.s.Format() == "" {
-			err = nil // a free-text stream: nothing failed
-		}
+	if res.HasTemplate {
+		out.TemplateID, out.Template = res.Template.ID, res.Template.Text
 	}
-	if len(msg) > 0 {
-		if t := p.miner.Add(msg); t != nil {
-			out.TemplateID, out.Template = t.ID, t.Text
-		}
+	p.stats.Format = p.st.Format()
+	if p.stats.Format == "" {
+		p.stats.Format = "freetext" // no format took a line so far
 	}
-	return err
+	p.stats.Templates = p.eng.Templates()
+	p.stats.Changes = res.Changes
+	if res.Err != nil {
+		return res.Err
+	}
+	if res.Mismatch {
+		return errNotInFormat
+	}
+	return nil
 }
+
+// Stats implements LogParser.
+func (p *engineParser) Stats() *LogStats { return &p.stats }

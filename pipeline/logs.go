@@ -12,16 +12,31 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/schema"
 )
 
 // ErrSkipLine is returned by a LogParser for a line that produces no record
 // yet (e.g. one part of a CRI partial line).
 var ErrSkipLine = errors.New("skip line")
 
+// errNotInFormat: the line is not in its source's detected format (the
+// free-text fallback took it).
+var errNotInFormat = errors.New("line not in the stream's format")
+
 // LogParser parses the lines of one source into records. One parser serves
 // one source, from one goroutine, so it may keep per-stream state.
 type LogParser interface {
 	Parse(line []byte, rec *event.LogRecord) error
+	// Stats describes the source after the last Parse; the router reads
+	// it before the next one.
+	Stats() *LogStats
+}
+
+// LogStats is what a LogParser knows about its source.
+type LogStats struct {
+	Format    string          // the source's format (detected, or the leader while detecting)
+	Templates int             // templates mined so far
+	Changes   []schema.Change // schema drift noticed at the last line
 }
 
 // ParserFactory returns the parser of a newly tailed source.
@@ -66,7 +81,8 @@ type LogRouter struct {
 	rec     event.LogRecord
 	pids    []uint32
 
-	lines, errs *prometheus.CounterVec
+	lines, errs, changes *prometheus.CounterVec
+	templates            *prometheus.GaugeVec
 }
 
 type logStream struct {
@@ -77,6 +93,9 @@ type logStream struct {
 	inPod   bool
 	line    uint64
 	failed  bool // no parser: lines pass through unparsed
+
+	format    string // format label of the templates gauge
+	templates int    // templates counted in that gauge
 }
 
 // LogRouterOptions configures NewLogRouter.
@@ -98,9 +117,13 @@ func NewLogRouter(o LogRouterOptions, log *slog.Logger, reg prometheus.Registere
 			Help: "Log lines read, by detected format."}, []string{"format"}),
 		errs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gopulse_log_parse_errors_total",
 			Help: "Log lines that did not parse in their stream's format."}, []string{"format"}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gopulse_log_schema_changes_total",
+			Help: "Schema drift events of log streams (field added or removed, type changed), by stream format."}, []string{"format", "kind"}),
+		templates: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gopulse_log_templates",
+			Help: "Message templates mined from the open log streams, by stream format."}, []string{"format"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{r.lines, r.errs} {
+		for _, c := range []prometheus.Collector{r.lines, r.errs, r.changes, r.templates} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -217,8 +240,8 @@ func (r *LogRouter) HandleLine(path string, line []byte, truncated bool) {
 		rec.Body = line
 	}
 	r.lines.WithLabelValues(rec.Format).Inc()
-	if err != nil {
-		r.errs.WithLabelValues(rec.Format).Inc()
+	if !s.failed {
+		r.sourceStats(s, s.parser.Stats(), err != nil)
 	}
 	for _, sink := range r.sinks {
 		sink.HandleLog(rec)
@@ -238,9 +261,38 @@ func (r *LogRouter) HandleLine(path string, line []byte, truncated bool) {
 	}
 }
 
+// sourceStats updates the per-format series of a parsed line of s.
+func (r *LogRouter) sourceStats(s *logStream, st *LogStats, failed bool) {
+	if failed {
+		r.errs.WithLabelValues(st.Format).Inc()
+	}
+	if st.Format != s.format {
+		if s.format != "" {
+			r.templates.WithLabelValues(s.format).Sub(float64(s.templates))
+		}
+		s.format, s.templates = st.Format, 0
+		// The series of a format exist from its first line on, at zero
+		// until something happens.
+		r.errs.WithLabelValues(st.Format)
+		for _, k := range []schema.ChangeKind{schema.FieldAdded, schema.FieldRemoved, schema.TypeChanged} {
+			r.changes.WithLabelValues(st.Format, k.String())
+		}
+	}
+	if st.Templates != s.templates {
+		r.templates.WithLabelValues(s.format).Add(float64(st.Templates - s.templates))
+		s.templates = st.Templates
+	}
+	for _, c := range st.Changes {
+		r.changes.WithLabelValues(st.Format, c.Kind.String()).Inc()
+	}
+}
+
 // CloseSource implements LineHandler.
 func (r *LogRouter) CloseSource(path string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if s := r.streams[path]; s != nil && s.format != "" {
+		r.templates.WithLabelValues(s.format).Sub(float64(s.templates))
+	}
 	delete(r.streams, path)
 }

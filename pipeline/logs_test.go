@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -152,5 +153,79 @@ func TestLogParserOverrides(t *testing.T) {
 	var rec event.LogRecord
 	if err := p.Parse([]byte(`level=warn msg="slow query" ms=812`), &rec); err != nil || rec.Format != "logfmt" || string(rec.Level) != "warn" {
 		t.Fatalf("%v %+v", err, rec)
+	}
+}
+
+// fieldSink collects HandleLog records (Fields copied).
+type fieldSink struct{ fields []map[string]string }
+
+func (s *fieldSink) HandleLog(r *event.LogRecord) {
+	m := map[string]string{}
+	for _, f := range r.Fields {
+		m[string(f.Key)] = string(f.Value)
+	}
+	s.fields = append(s.fields, m)
+}
+
+// TestLogRouterSourceMetrics: per-format lines, parse errors (a line that is
+// not in its stream's format), schema drift and the templates gauge, which
+// drops when the source closes.
+func TestLogRouterSourceMetrics(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	sink := &fieldSink{}
+	router, err := NewLogRouter(LogRouterOptions{Factory: NewLogParser, Sinks: []event.LogSink{sink}},
+		slog.New(slog.DiscardHandler), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const src = "/var/log/app.log"
+	// 100 lines establish the schema; then a window of 1000 lines in which
+	// status turns into a string and a field appears.
+	for i := range 1200 {
+		line := fmt.Sprintf(`{"level":"info","msg":"served %d","status":%d}`, i, 200+i%2)
+		if i >= 200 {
+			line = fmt.Sprintf(`{"level":"info","msg":"served %d","status":"s%d","region":"eu"}`, i, i%2)
+		}
+		router.HandleLine(src, []byte(line), false)
+		if i == 50 {
+			router.HandleLine(src, []byte("panic: not json at all"), false)
+		}
+	}
+	if n := testutil.ToFloat64(router.errs.WithLabelValues("json")); n != 1 {
+		t.Errorf("json parse errors %g, want 1", n)
+	}
+	if n := testutil.ToFloat64(router.lines.WithLabelValues("json")); n != 1200 {
+		t.Errorf("json lines %g, want 1200", n)
+	}
+	if n := testutil.ToFloat64(router.changes.WithLabelValues("json", "type_changed")); n != 1 {
+		t.Errorf("type changes %g, want 1", n)
+	}
+	if n := testutil.ToFloat64(router.changes.WithLabelValues("json", "field_added")); n != 1 {
+		t.Errorf("fields added %g, want 1", n)
+	}
+	tmpl := testutil.ToFloat64(router.templates.WithLabelValues("json"))
+	if tmpl < 1 {
+		t.Errorf("templates %g", tmpl)
+	}
+	if len(sink.fields) != 1201 || sink.fields[0]["status"] != "200" || sink.fields[1199]["region"] != "eu" {
+		t.Errorf("fields reaching the sinks: %d records, first %v", len(sink.fields), sink.fields[0])
+	}
+	router.CloseSource(src)
+	if n := testutil.ToFloat64(router.templates.WithLabelValues("json")); n != 0 {
+		t.Errorf("templates after close %g, want 0", n)
+	}
+	// Every series is exposed.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	for _, n := range []string{"gopulse_log_lines_total", "gopulse_log_parse_errors_total", "gopulse_log_schema_changes_total", "gopulse_log_templates"} {
+		if !names[n] {
+			t.Errorf("%s not exposed", n)
+		}
 	}
 }

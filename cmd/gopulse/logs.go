@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/gopulse/gopulse/logengine"
 )
 
 const logsUsage = `Usage:
@@ -79,7 +81,7 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if err != nil {
 		return flagErr(err)
 	}
-	an, err := newAnalyzer(analyzerConfig{Pattern: *pattern})
+	an, err := newEngine(*pattern, false)
 	if err != nil {
 		return err
 	}
@@ -103,20 +105,21 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	// Pass 1 mines templates over all inputs, so that every line of a
 	// template gets the template's final text and id.
 	for _, in := range ins {
-		an.startStream()
+		st := an.NewStream()
 		if err := readLines(ctx, in, func(line []byte, _ uint64, _ bool) error {
-			an.learn(line)
+			st.Learn(line)
 			return nil
 		}, func(done int64) { bar.update(base + done) }); err != nil {
 			return err
 		}
-		an.learnFlush()
+		for _, ok := st.Flush(logengine.ModeLearn); ok; _, ok = st.Flush(logengine.ModeLearn) {
+		}
 		base += in.size
 	}
-	an.endLearning()
+	an.EndLearning()
 	w := newJSONWriter(stdout)
 	for _, in := range ins {
-		an.startStream()
+		st := an.NewStream()
 		src := ""
 		if len(ins) > 1 {
 			src = in.name
@@ -124,15 +127,15 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		var last uint64
 		if err := readLines(ctx, in, func(line []byte, n uint64, truncated bool) error {
 			last = n
-			res := an.analyze(line)
+			res := st.Analyze(line)
 			return w.writeParsed(src, n, line, truncated, res)
 		}, func(done int64) { bar.update(base + done) }); err != nil {
 			w.flush()
 			return err
 		}
 		// a CRI/docker line left unfinished at the end of the input
-		if res, ok := an.analyzeFlush(); ok {
-			if err := w.writeParsed(src, last, res.rec.Body, false, res); err != nil {
+		for res, ok := st.Flush(logengine.ModeAnalyze); ok; res, ok = st.Flush(logengine.ModeAnalyze) {
+			if err := w.writeParsed(src, last, res.Rec.Body, false, res); err != nil {
 				return err
 			}
 		}
@@ -142,7 +145,7 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 }
 
 // parseOnline mines and prints in one pass, flushing every line.
-func parseOnline(ctx context.Context, an *analyzer, files []string, stdin io.Reader, stdout io.Writer) error {
+func parseOnline(ctx context.Context, an *logengine.Engine, files []string, stdin io.Reader, stdout io.Writer) error {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -161,11 +164,11 @@ func parseOnline(ctx context.Context, an *analyzer, files []string, stdin io.Rea
 			defer f.Close()
 			r = f
 		}
-		an.startStream()
+		st := an.NewStream()
 		var last uint64
 		err := readLinesFrom(ctx, name, r, func(line []byte, n uint64, truncated bool) error {
 			last = n
-			if err := w.writeParsed(src, n, line, truncated, an.analyzeOnline(line)); err != nil {
+			if err := w.writeParsed(src, n, line, truncated, st.Online(line)); err != nil {
 				return err
 			}
 			return w.flush()
@@ -174,9 +177,8 @@ func parseOnline(ctx context.Context, an *analyzer, files []string, stdin io.Rea
 			w.flush()
 			return err
 		}
-		if res, ok := an.learnFlush(); ok {
-			an.match()
-			if err := w.writeParsed(src, last, res.rec.Body, false, res); err != nil {
+		for res, ok := st.Flush(logengine.ModeOnline); ok; res, ok = st.Flush(logengine.ModeOnline) {
+			if err := w.writeParsed(src, last, res.Rec.Body, false, res); err != nil {
 				return err
 			}
 		}

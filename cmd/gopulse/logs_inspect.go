@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logengine"
 	"github.com/gopulse/gopulse/logparse"
 	"github.com/gopulse/gopulse/schema"
 )
@@ -87,7 +88,7 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 		fmt.Fprintf(stderr, "gopulse logs inspect: unknown --output %q (table, json or jsonschema)\n", *output)
 		return errUsage
 	}
-	an, err := newAnalyzer(analyzerConfig{Pattern: *pattern})
+	an, err := newEngine(*pattern, true)
 	if err != nil {
 		return err
 	}
@@ -105,8 +106,7 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 	var rep inspectReport
 	var base int64
 	for _, in := range ins {
-		an.startStream()
-		inf := schema.New(schema.Config{Year: an.year})
+		st := an.NewStream()
 		res := inspectResult{Source: in.name}
 		drift := func(ch []schema.Change) {
 			for _, c := range ch {
@@ -129,34 +129,29 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 			if truncated {
 				res.Truncated++
 			}
-			an.learn(line)
-			r := &an.res
-			if r.err != nil {
+			if r := st.Learn(line); r.Err != nil {
 				res.Errors++
-				return nil
+			} else {
+				drift(r.Changes)
 			}
-			if r.partial || r.rec.Format == "empty" {
-				return nil
-			}
-			drift(inf.Observe(&r.rec))
 			return nil
 		}, func(done int64) { bar.update(base + done) })
 		if err != nil {
 			bar.done()
 			return err
 		}
-		if r, ok := an.learnFlush(); ok {
-			if r.err != nil {
+		for r, ok := st.Flush(logengine.ModeLearn); ok; r, ok = st.Flush(logengine.ModeLearn) {
+			if r.Err != nil {
 				res.Errors++
 			} else {
-				drift(inf.Observe(&r.rec))
+				drift(r.Changes)
 			}
 		}
 		base += in.size
-		drift(inf.Flush())
-		res.Format = an.stream.Format()
+		drift(st.FlushSchema())
+		res.Format = st.Format()
 		res.Formats = make(map[string]int)
-		for k, v := range an.stream.Formats() {
+		for k, v := range st.Formats() {
 			res.Formats[k] = v
 		}
 		if res.Format == "" {
@@ -165,8 +160,8 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 		if res.Format == "" {
 			res.Format = "none"
 		}
-		res.Wrapper = an.stream.Wrapper()
-		sc := inf.Schema()
+		res.Wrapper = st.Wrapper()
+		sc := st.Schema()
 		res.Schema.ID = sc.ID
 		for _, f := range sc.Fields {
 			res.Schema.Fields = append(res.Schema.Fields, fieldJSON{
@@ -181,8 +176,8 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 		rep.Inputs = append(rep.Inputs, res)
 	}
 	bar.done()
-	an.endLearning()
-	tmpls := an.miner.Templates()
+	an.EndLearning()
+	tmpls := an.Miner().Templates()
 	rep.TemplateN = len(tmpls)
 	rep.Templates = []templateJSON{}
 	for i, t := range tmpls {

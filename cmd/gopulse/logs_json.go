@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
-	"github.com/gopulse/gopulse/event"
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logengine"
 )
 
 // jsonWriter writes JSON lines into a reused buffer.
@@ -69,8 +71,8 @@ func appendTemplateID(b []byte, id uint64) []byte {
 	return append(b, '"')
 }
 
-func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bool, a *analysis) error {
-	r := &a.rec
+func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bool, a *logengine.Result) error {
+	r := &a.Rec
 	b := append(j.buf[:0], `{"line":`...)
 	b = strconv.AppendUint(b, n, 10)
 	if src != "" {
@@ -78,12 +80,12 @@ func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bo
 		b = appendJSONString(b, []byte(src))
 	}
 	switch {
-	case a.err != nil:
+	case a.Err != nil:
 		b = append(b, `,"error":`...)
-		b = appendJSONString(b, []byte(a.err.Error()))
+		b = appendJSONString(b, []byte(a.Err.Error()))
 		b = append(b, `,"raw":`...)
 		b = appendJSONString(b, line)
-	case a.partial:
+	case a.Partial:
 		// a CRI/docker fragment: its text is part of a following line's record
 		b = append(b, `,"partial":true`...)
 	default:
@@ -111,16 +113,16 @@ func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bo
 			b = appendFieldValue(b, f)
 		}
 		b = append(b, '}')
-		if a.hasTmpl {
+		if a.HasTemplate {
 			b = append(b, `,"message":`...)
 			b = appendJSONString(b, r.Message)
 			b = append(b, `,"template":`...)
-			b = appendJSONString(b, []byte(a.tmpl.Text))
+			b = appendJSONString(b, []byte(a.Template.Text))
 			b = append(b, `,"template_id":`...)
-			b = appendTemplateID(b, a.tmpl.ID)
-			if len(a.params) > 0 {
+			b = appendTemplateID(b, a.Template.ID)
+			if len(a.Params) > 0 {
 				b = append(b, `,"params":[`...)
-				for i, p := range a.params {
+				for i, p := range a.Params {
 					if i > 0 {
 						b = append(b, ',')
 					}

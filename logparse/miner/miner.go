@@ -853,3 +853,14 @@ func structureID(g *group) uint64 {
 	}
 	return h
 }
+
+// NumTemplates returns the number of templates (what Templates would
+// return, without building them). It costs one step per distinct message
+// length, not per template.
+func (m *Miner) NumTemplates() int {
+	n := 0
+	for _, l := range m.byLen {
+		n += len(l)
+	}
+	return n
+}

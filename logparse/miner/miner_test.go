@@ -329,3 +329,17 @@ func TestParams(t *testing.T) {
 		t.Fatalf("Match+Params allocate %v", a)
 	}
 }
+
+func TestNumTemplates(t *testing.T) {
+	m := New(Config{})
+	if m.NumTemplates() != 0 {
+		t.Fatal("templates in an empty miner")
+	}
+	for i := range 40 {
+		m.Add([]byte(fmt.Sprintf("connection %d closed after %d bytes", i, i*7)))
+		m.Add([]byte(fmt.Sprintf("user u%d logged in from 10.0.0.%d", i, i)))
+	}
+	if got, want := m.NumTemplates(), len(m.Templates()); got != want || got < 2 {
+		t.Fatalf("NumTemplates %d, len(Templates) %d", got, want)
+	}
+}

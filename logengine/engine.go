@@ -1,0 +1,315 @@
+// Package logengine is the one composition of the log engine that the CLI
+// (gopulse logs) and the agent's pipeline share: per-stream format detection
+// with a free-text fallback for lines no format takes, the free-text header
+// refinement of messages, template mining, and schema inference with drift
+// per stream. It does no I/O: lines in, results out.
+package logengine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gopulse/gopulse/logparse"
+	"github.com/gopulse/gopulse/logparse/freetext"
+	"github.com/gopulse/gopulse/logparse/miner"
+	"github.com/gopulse/gopulse/schema"
+)
+
+// ErrUnknownFormat is returned by New for a Config.Format that no built-in
+// parser has.
+var ErrUnknownFormat = errors.New("unknown log format")
+
+// Config configures an Engine. The zero value detects every built-in format.
+type Config struct {
+	// Pattern pins every stream to a pattern of the pattern language.
+	Pattern string
+	// Format pins every stream to one built-in format ("json", "combined", …).
+	Format string
+	// Year completes timestamps without a year (syslog, klog); 0 puts them
+	// in the last 12 months (see logparse.StreamOptions.Year).
+	Year int
+	// MaxTemplates bounds the template miner (its MaxClusters); 0 means the
+	// miner's default.
+	MaxTemplates int
+	// Schema enables schema inference per stream, configured by SchemaConfig.
+	Schema       bool
+	SchemaConfig schema.Config
+}
+
+// Engine holds what the streams of one engine share: the parser
+// configuration and the template miner. It is not safe for concurrent use;
+// neither are its streams.
+type Engine struct {
+	cfg     Config
+	year    int             // cfg.Year, or the current year when it is 0
+	pinned  logparse.Parser // Pattern or Format; nil to detect
+	miner   *miner.Miner
+	schemas bool
+
+	// Templates' cache: recounted when the miner's signatures change, and
+	// every recountEvery calls.
+	templates, lastLen, sinceCount int
+}
+
+const recountEvery = 1024
+
+// New returns an Engine.
+func New(cfg Config) (*Engine, error) {
+	e := &Engine{cfg: cfg, year: cfg.Year, miner: miner.New(miner.Config{MaxClusters: cfg.MaxTemplates}), schemas: cfg.Schema}
+	if e.year == 0 {
+		e.year = time.Now().UTC().Year()
+	}
+	switch {
+	case cfg.Pattern != "":
+		p, err := logparse.CompilePattern(cfg.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("compile pattern: %w", err)
+		}
+		e.pinned = p
+	case cfg.Format != "":
+		var names []string
+		for _, p := range logparse.DefaultParsers(e.year) {
+			if p.Name() == cfg.Format {
+				e.pinned = p
+			}
+			names = append(names, p.Name())
+		}
+		if e.pinned == nil {
+			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownFormat, cfg.Format, strings.Join(names, ", "))
+		}
+	}
+	if e.cfg.SchemaConfig.Year == 0 {
+		e.cfg.SchemaConfig.Year = e.year
+	}
+	return e, nil
+}
+
+// Year returns the year used for timestamps without one (the current year
+// when Config.Year is 0).
+func (e *Engine) Year() int { return e.year }
+
+// Miner returns the engine's template miner.
+func (e *Engine) Miner() *miner.Miner { return e.miner }
+
+// Templates returns the number of templates mined so far. It is cheap
+// enough to call per line.
+func (e *Engine) Templates() int {
+	if n := e.miner.Len(); n != e.lastLen || e.sinceCount >= recountEvery {
+		e.templates, e.lastLen, e.sinceCount = e.miner.NumTemplates(), n, 0
+	}
+	e.sinceCount++
+	return e.templates
+}
+
+// EndLearning finishes a first mining pass: late generalisations apply to
+// every line matched afterwards.
+func (e *Engine) EndLearning() { e.miner.Consolidate() }
+
+// NewStream starts one input (a file, a container): a fresh format
+// detector and, when enabled, a fresh schema.
+func (e *Engine) NewStream() *Stream {
+	opts := logparse.StreamOptions{Year: e.cfg.Year}
+	if e.pinned != nil {
+		opts.Parsers = []logparse.Parser{e.pinned}
+	} else {
+		opts.Fallback = freetext.Parser{Year: e.year} // every built-in format first
+	}
+	s := &Stream{e: e, s: logparse.NewStream(opts)}
+	if e.schemas {
+		s.inf = schema.New(e.cfg.SchemaConfig)
+	}
+	return s
+}
+
+// Result is the outcome of one line. A Stream reuses its Result: it is valid
+// until the next call on that Stream.
+type Result struct {
+	Rec logparse.Record
+	// Err is a parse error; Rec.Body still holds the line.
+	Err error
+	// Partial: a wrapper line that is only part of a log line (nothing to
+	// emit yet).
+	Partial bool
+	// Mismatch: the stream's format is known but this line is not in it
+	// (the free-text fallback took it).
+	Mismatch bool
+	// Template and Params are set when HasTemplate.
+	Template    miner.Template
+	Params      []miner.Param
+	HasTemplate bool
+	// Changes are the schema drift events noticed at this line (schema
+	// inference only).
+	Changes []schema.Change
+}
+
+// Failed reports whether the line counts as a parse error: it did not parse,
+// or it is not in its stream's known format.
+func (r *Result) Failed() bool { return r.Err != nil || r.Mismatch }
+
+// Stream is one input of an Engine.
+type Stream struct {
+	e   *Engine
+	s   *logparse.Stream
+	inf *schema.Inferrer
+	res Result
+}
+
+// Format returns the stream's format: the detected one, the leader while
+// the first lines vote, or "" when no format took a line.
+func (s *Stream) Format() string { return s.s.Format() }
+
+// Formats returns how many lines each format parsed, in a new map.
+func (s *Stream) Formats() map[string]int { return s.s.Formats() }
+
+// Wrapper returns the detected wrapper ("cri", "docker" or "").
+func (s *Stream) Wrapper() string { return s.s.Wrapper() }
+
+// Schema returns the stream's inferred schema (the zero Schema without
+// schema inference).
+func (s *Stream) Schema() schema.Schema {
+	if s.inf == nil {
+		return schema.Schema{}
+	}
+	return s.inf.Schema()
+}
+
+// FlushSchema ends the stream's drift window (at the end of an input) and
+// returns the drift events it finds.
+func (s *Stream) FlushSchema() []schema.Change {
+	if s.inf == nil {
+		return nil
+	}
+	return s.inf.Flush()
+}
+
+// Parse parses and refines one line, without mining or schema inference.
+func (s *Stream) Parse(line []byte) *Result {
+	r := &s.res
+	r.Err = s.s.Parse(line, &r.Rec)
+	s.finish()
+	return r
+}
+
+func (s *Stream) finish() {
+	r := &s.res
+	r.Changes, r.HasTemplate = nil, false
+	r.Partial = errors.Is(r.Err, logparse.ErrPartial)
+	if r.Partial {
+		r.Err = nil
+	}
+	r.Mismatch = r.Err == nil && !r.Partial && s.s.Detected() && r.Rec.Format == "freetext"
+	if r.Err == nil && !r.Partial {
+		freetext.Refine(&r.Rec)
+	}
+}
+
+// ok reports whether the record is a parsed, complete, non-empty line.
+func (r *Result) ok() bool { return r.Err == nil && !r.Partial && r.Rec.Format != "empty" }
+
+// Learn parses a line, mines its message and updates the schema (the first
+// pass of a two-pass read; see Analyze).
+func (s *Stream) Learn(line []byte) *Result {
+	s.Parse(line)
+	s.learn()
+	return &s.res
+}
+
+func (s *Stream) learn() {
+	r := &s.res
+	if !r.ok() {
+		return
+	}
+	if len(r.Rec.Message) > 0 {
+		s.e.miner.Add(r.Rec.Message)
+	}
+	s.observe()
+}
+
+// observe updates the schema with the record, unless it is not in the
+// stream's format (a free-text line in a JSON stream would otherwise show
+// up as drift).
+func (s *Stream) observe() {
+	if r := &s.res; s.inf != nil && !r.Mismatch {
+		r.Changes = s.inf.Observe(&r.Rec)
+	}
+}
+
+// Infer parses a line and updates the schema, without mining.
+func (s *Stream) Infer(line []byte) *Result {
+	s.Parse(line)
+	if s.res.ok() {
+		s.observe()
+	}
+	return &s.res
+}
+
+// Analyze parses a line and finds its template in the mined state, without
+// changing it (the second pass of a two-pass read).
+func (s *Stream) Analyze(line []byte) *Result {
+	s.Parse(line)
+	s.match()
+	return &s.res
+}
+
+// Online parses a line, mines it, updates the schema and returns it with
+// its current template: one pass, for endless input. A template's text and
+// id may still change as it generalises.
+func (s *Stream) Online(line []byte) *Result {
+	s.Parse(line)
+	s.learn()
+	s.match()
+	return &s.res
+}
+
+func (s *Stream) match() {
+	r := &s.res
+	r.HasTemplate = false
+	r.Params = r.Params[:0]
+	if r.Err != nil || r.Partial || len(r.Rec.Message) == 0 {
+		return
+	}
+	m := s.e.miner
+	if t := m.Match(r.Rec.Message); t != nil {
+		r.Template = *t
+	} else {
+		r.Template = m.Render(r.Rec.Message)
+	}
+	r.Params = m.Params(r.Rec.Message, r.Params)
+	r.HasTemplate = true
+}
+
+// Flush returns the record of a partial wrapper line left at the end of an
+// input, if any; call it until it returns false. mode says what to do with
+// the record, as for the line methods.
+func (s *Stream) Flush(mode Mode) (*Result, bool) {
+	r := &s.res
+	ok, err := s.s.Flush(&r.Rec)
+	if !ok {
+		return nil, false
+	}
+	r.Err = err
+	s.finish()
+	switch mode {
+	case ModeLearn:
+		s.learn()
+	case ModeAnalyze:
+		s.match()
+	case ModeOnline:
+		s.learn()
+		s.match()
+	}
+	return r, true
+}
+
+// Mode selects what Flush does with a flushed record.
+type Mode uint8
+
+// The modes of Flush: the same steps as Parse, Learn, Analyze and Online.
+const (
+	ModeParse Mode = iota
+	ModeLearn
+	ModeAnalyze
+	ModeOnline
+)
