@@ -220,9 +220,11 @@ func TestLokiPush100k(t *testing.T) {
 	defer cancel()
 	seen := make([]bool, lines)
 	var got, bad, disorder int
+	var disorderEx []string
 	eventually(t, time.Minute, "all lines back", func() error {
 		clear(seen)
 		got, bad, disorder = 0, 0, 0
+		disorderEx = disorderEx[:0]
 		lastSeq := map[string]int{} // per stream (pod), in the order Loki returns them
 		err := queryLoki(ctx, base, `{job="`+job+`"}`, t0, t0+lines*1000+1e9, func(e lokiEntry) {
 			seq, _, ok := parseSeq(e.Line)
@@ -235,6 +237,9 @@ func TestLokiPush100k(t *testing.T) {
 			pod := e.Stream["pod"]
 			if prev, ok := lastSeq[pod]; ok && seq <= prev {
 				disorder++
+				if len(disorderEx) < 5 {
+					disorderEx = append(disorderEx, fmt.Sprintf("%v: seq %d (ts %d) after %d", e.Stream, seq, e.TS, prev))
+				}
 			}
 			lastSeq[pod] = seq
 			md := e.Metadata
@@ -260,7 +265,7 @@ func TestLokiPush100k(t *testing.T) {
 		t.Fatalf("%d lines with wrong content, metadata or labels", bad)
 	}
 	if disorder != 0 {
-		t.Fatalf("%d lines read back out of order within their stream", disorder)
+		t.Fatalf("%d lines read back out of order within their stream: %v", disorder, disorderEx)
 	}
 	oc.mu.Lock()
 	defer oc.mu.Unlock()
