@@ -225,7 +225,9 @@ func TestLokiPush100k(t *testing.T) {
 		clear(seen)
 		got, bad, disorder = 0, 0, 0
 		disorderEx = disorderEx[:0]
-		lastSeq := map[string]int{} // per stream (pod), in the order Loki returns them
+		// Per stream, in the order Loki returns them. The key is the whole
+		// label set: Loki may shard a busy stream (__stream_shard__).
+		lastSeq := map[string]int{}
 		err := queryLoki(ctx, base, `{job="`+job+`"}`, t0, t0+lines*1000+1e9, func(e lokiEntry) {
 			seq, _, ok := parseSeq(e.Line)
 			if !ok || seq >= lines || seen[seq] {
@@ -234,14 +236,14 @@ func TestLokiPush100k(t *testing.T) {
 			}
 			seen[seq] = true
 			got++
-			pod := e.Stream["pod"]
-			if prev, ok := lastSeq[pod]; ok && seq <= prev {
+			key := fmt.Sprint(e.Stream) // fmt prints maps sorted by key
+			if prev, ok := lastSeq[key]; ok && seq <= prev {
 				disorder++
 				if len(disorderEx) < 5 {
 					disorderEx = append(disorderEx, fmt.Sprintf("%v: seq %d (ts %d) after %d", e.Stream, seq, e.TS, prev))
 				}
 			}
-			lastSeq[pod] = seq
+			lastSeq[key] = seq
 			md := e.Metadata
 			if md["seq"] != strconv.Itoa(seq) || md["user_id"] != fmt.Sprintf("u%d", seq%977) || md["msg"] != "order placed" || md["level"] != "info" {
 				if bad < 5 {
