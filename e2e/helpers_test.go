@@ -74,6 +74,9 @@ type queueOpts struct {
 	headers   map[string]string
 	maxBytes  int64
 	reg       *prometheus.Registry
+	// ordered: one request in flight, in log order (what the agent uses
+	// for Loki, whose streams must arrive in order).
+	ordered bool
 }
 
 // startQueue opens and runs a delivery queue; it is closed at cleanup.
@@ -82,6 +85,7 @@ func startQueue(t *testing.T, o queueOpts) *delivery.Queue {
 	cfg := delivery.DefaultConfig()
 	cfg.Name = o.name
 	cfg.Endpoints = o.endpoints
+	cfg.Ordered = o.ordered
 	cfg.Dir = o.dir
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()

@@ -163,3 +163,52 @@ func TestJaegerV1APIv2(t *testing.T) {
 	})
 	runJaeger(t, jaeger.ProtocolAPIv2, q, func() { waitDrained(t, q, time.Minute) }, query)
 }
+
+// TestJaegerV2RealAgent: the real agent probes a real GC-heavy Go program
+// and exports its GC cycles over OTLP to Jaeger v2; a GC-cycle trace with
+// its phase spans comes back by the target's service name, with the
+// target's pid on the process.
+func TestJaegerV2RealAgent(t *testing.T) {
+	otlp := env(t, "GOPULSE_E2E_JAEGER2_OTLP")
+	query := env(t, "GOPULSE_E2E_JAEGER2_QUERY")
+	a := startRealAgent(t, freeAddr(t), fmt.Sprintf(`  jaeger:
+    protocol: otlp
+    endpoints:
+      - url: %s%s
+`, otlp, jaeger.OTLPPath))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var found jaegerTrace
+	eventually(t, 2*time.Minute, "a gc-cycle trace of the target", func() error {
+		var resp struct {
+			Data []jaegerTrace `json:"data"`
+		}
+		err := getJSON(ctx, query, "/api/traces", url.Values{"service": {a.service}, "operation": {jaeger.NameGCCycle},
+			"limit": {"20"}, "lookback": {"1h"}}, nil, &resp)
+		if err != nil {
+			return err
+		}
+		for _, tr := range resp.Data {
+			ops := map[string]int{}
+			for _, s := range tr.Spans {
+				ops[s.OperationName]++
+			}
+			if ops[jaeger.NameGCCycle] == 1 && ops[jaeger.NameMark] == 1 && ops[jaeger.NameSweepTerm] == 1 && ops[jaeger.NameMarkTerm] == 1 {
+				found = tr
+				return nil
+			}
+		}
+		return fmt.Errorf("%d traces for service %s, none a complete gc cycle", len(resp.Data), a.service)
+	})
+	for _, p := range found.Processes {
+		tags := map[string]any{}
+		for _, tg := range p.Tags {
+			tags[tg.Key] = tg.Value
+		}
+		if p.ServiceName != a.service || fmt.Sprint(tags["process.pid"]) != a.pid() {
+			t.Errorf("process %s tags %v, want service %s pid %s", p.ServiceName, tags, a.service, a.pid())
+		}
+	}
+	t.Logf("gc-cycle trace %s of %s (pid %s): %d spans", found.TraceID, a.service, a.pid(), len(found.Spans))
+}

@@ -9,9 +9,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/golang/snappy"
+	"github.com/grafana/loki/pkg/push"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gopulse/gopulse/event"
@@ -133,13 +136,68 @@ func lokiExporter(t *testing.T, q loki.Queue) *loki.Exporter {
 	return x
 }
 
+// orderCheck wraps the HTTP transport and checks, for every push Loki
+// accepted, that each stream's entries come after everything Loki accepted
+// for that stream before: the order in which Loki received them.
+type orderCheck struct {
+	tr *delivery.HTTPTransport
+
+	mu       sync.Mutex
+	inflight int
+	maxIn    int
+	last     map[string]int64 // stream labels -> newest accepted timestamp
+	pushes   int
+	problems []string
+}
+
+func (c *orderCheck) Send(ctx context.Context, ep delivery.Endpoint, body []byte) error {
+	c.mu.Lock()
+	c.inflight++
+	c.maxIn = max(c.maxIn, c.inflight)
+	c.mu.Unlock()
+	err := c.tr.Send(ctx, ep, body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight--
+	if err != nil {
+		return err
+	}
+	c.pushes++
+	raw, derr := snappy.Decode(nil, body)
+	var req push.PushRequest
+	if derr == nil {
+		derr = req.Unmarshal(raw)
+	}
+	if derr != nil {
+		c.problems = append(c.problems, "decode push: "+derr.Error())
+		return nil
+	}
+	for _, st := range req.Streams {
+		prev := c.last[st.Labels]
+		for _, e := range st.Entries {
+			ts := e.Timestamp.UnixNano()
+			if ts <= prev && len(c.problems) < 5 {
+				c.problems = append(c.problems, fmt.Sprintf("push %d, stream %s: entry %d after %d", c.pushes, st.Labels, ts, prev))
+			}
+			prev = ts
+		}
+		c.last[st.Labels] = prev
+	}
+	return nil
+}
+
 func TestLokiPush100k(t *testing.T) {
 	base := env(t, "GOPULSE_E2E_LOKI_URL")
 	job := uniq("e2e-100k")
 	reg := prometheus.NewRegistry()
+	htr, err := delivery.NewHTTPTransport(delivery.HTTPConfig{Timeout: 10 * time.Second}, loki.ProtocolHeaders())
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := &orderCheck{tr: htr, last: map[string]int64{}}
 	q := startQueue(t, queueOpts{
 		name: "loki", endpoints: []delivery.Endpoint{{URL: base + loki.PushPath}},
-		headers: loki.ProtocolHeaders(), reg: reg,
+		headers: loki.ProtocolHeaders(), reg: reg, ordered: true, transport: oc,
 	})
 	x := lokiExporter(t, q)
 	const lines = 100_000
@@ -161,10 +219,15 @@ func TestLokiPush100k(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	seen := make([]bool, lines)
-	var got, bad int
+	var got, bad, disorder int
+	var disorderEx []string
 	eventually(t, time.Minute, "all lines back", func() error {
 		clear(seen)
-		got, bad = 0, 0
+		got, bad, disorder = 0, 0, 0
+		disorderEx = disorderEx[:0]
+		// Per stream, in the order Loki returns them. The key is the whole
+		// label set: Loki may shard a busy stream (__stream_shard__).
+		lastSeq := map[string]int{}
 		err := queryLoki(ctx, base, `{job="`+job+`"}`, t0, t0+lines*1000+1e9, func(e lokiEntry) {
 			seq, _, ok := parseSeq(e.Line)
 			if !ok || seq >= lines || seen[seq] {
@@ -173,6 +236,14 @@ func TestLokiPush100k(t *testing.T) {
 			}
 			seen[seq] = true
 			got++
+			key := fmt.Sprint(e.Stream) // fmt prints maps sorted by key
+			if prev, ok := lastSeq[key]; ok && seq <= prev {
+				disorder++
+				if len(disorderEx) < 5 {
+					disorderEx = append(disorderEx, fmt.Sprintf("%v: seq %d (ts %d) after %d", e.Stream, seq, e.TS, prev))
+				}
+			}
+			lastSeq[key] = seq
 			md := e.Metadata
 			if md["seq"] != strconv.Itoa(seq) || md["user_id"] != fmt.Sprintf("u%d", seq%977) || md["msg"] != "order placed" || md["level"] != "info" {
 				if bad < 5 {
@@ -195,5 +266,16 @@ func TestLokiPush100k(t *testing.T) {
 	if bad != 0 {
 		t.Fatalf("%d lines with wrong content, metadata or labels", bad)
 	}
-	t.Logf("%d lines pushed and read back with structured metadata", got)
+	if disorder != 0 {
+		t.Fatalf("%d lines read back out of order within their stream: %v", disorder, disorderEx)
+	}
+	oc.mu.Lock()
+	defer oc.mu.Unlock()
+	if len(oc.problems) > 0 {
+		t.Fatalf("pushes reached Loki out of order: %v", oc.problems)
+	}
+	if oc.maxIn != 1 {
+		t.Fatalf("%d pushes in flight at once, want 1 (ordered delivery)", oc.maxIn)
+	}
+	t.Logf("%d lines pushed in %d ordered pushes and read back in order with structured metadata", got, oc.pushes)
 }

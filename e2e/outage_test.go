@@ -110,6 +110,23 @@ func checkAllBack(t *testing.T, job string, from int64, n int, bases ...string) 
 	return per
 }
 
+// killLoki kills the first Loki with SIGKILL: a crash, not a shutdown.
+//
+// The graceful stop (SIGTERM) this test used before lost one push (500
+// lines, answered 204) in one of four runs: with flush_on_shutdown, Loki
+// stops its WAL and then flushes the in-memory chunks to the store and the
+// index, and data acknowledged just before that did not come back after the
+// restart. The delivery queue only acknowledges 2xx answers (see
+// exporters/delivery TestAckOnlyAfterSuccess*), so the loss was on Loki's side
+// of its shutdown path. Under SIGKILL no shutdown code runs: every push Loki
+// answered 2xx was first written to its WAL (write(2) before the answer, in
+// the page cache, which outlives the process) and is replayed when it starts
+// again with its data kept (KEEP_DATA=1).
+func killLoki(t *testing.T) {
+	t.Helper()
+	backends(t, []string{"SIGNAL=KILL"}, "stop", "loki")
+}
+
 // TestLokiOutage: Loki goes away for 60 s while lines keep coming at over
 // 5000/s; once it is back, every line arrives and the disk queue never
 // passed its cap.
@@ -120,7 +137,7 @@ func TestLokiOutage(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	q := startQueue(t, queueOpts{
 		name: "loki", endpoints: []delivery.Endpoint{{URL: base + loki.PushPath}},
-		headers: loki.ProtocolHeaders(), maxBytes: capBytes, reg: reg,
+		headers: loki.ProtocolHeaders(), maxBytes: capBytes, reg: reg, ordered: true,
 	})
 	x := lokiExporter(t, q)
 	t0 := time.Now().Add(-5 * time.Minute).UnixNano()
@@ -146,7 +163,7 @@ func TestLokiOutage(t *testing.T) {
 	began := time.Now()
 	p := produce(x, job, t0, rate)
 	time.Sleep(10 * time.Second)
-	backends(t, nil, "stop", "loki")
+	killLoki(t)
 	down := time.Now()
 	time.Sleep(60 * time.Second)
 	backends(t, []string{"KEEP_DATA=1"}, "start", "loki")
@@ -182,7 +199,7 @@ func TestLokiFailover(t *testing.T) {
 	job := uniq("e2e-failover")
 	reg := prometheus.NewRegistry()
 	q := startQueue(t, queueOpts{
-		name: "loki", reg: reg, headers: loki.ProtocolHeaders(),
+		name: "loki", reg: reg, headers: loki.ProtocolHeaders(), ordered: true,
 		endpoints: []delivery.Endpoint{
 			{URL: base1 + loki.PushPath, HealthURL: base1 + "/ready"},
 			{URL: base2 + loki.PushPath, HealthURL: base2 + "/ready"},
@@ -192,7 +209,7 @@ func TestLokiFailover(t *testing.T) {
 	t0 := time.Now().Add(-5 * time.Minute).UnixNano()
 	p := produce(x, job, t0, 2000)
 	time.Sleep(5 * time.Second)
-	backends(t, nil, "stop", "loki")
+	killLoki(t)
 	time.Sleep(20 * time.Second)
 	backends(t, []string{"KEEP_DATA=1"}, "start", "loki")
 	back := int(p.n.Load())

@@ -6,19 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/delivery"
-	"github.com/gopulse/gopulse/exporters/prom"
 )
 
 // promQuery runs an instant query and returns the first sample's value.
@@ -43,99 +34,67 @@ func promQuery(ctx context.Context, base, query string) (float64, int, error) {
 	return v, len(resp.Data.Result), err
 }
 
-// TestPrometheusScrapeAndRemoteWrite: Prometheus scrapes the /metrics
-// handler on GOPULSE_E2E_PROM_SCRAPE (the address its config targets), and
-// series remote-written to it arrive; both are read back with /api/v1/query.
-//
-// The scrape target is exporters/prom's handler served here; once the agent
-// exists, `gopulse agent --listen $GOPULSE_E2E_PROM_SCRAPE` can replace it.
+// TestPrometheusScrapeAndRemoteWrite: the real agent (`gopulse agent
+// --listen $GOPULSE_E2E_PROM_SCRAPE`, the address Prometheus's config
+// scrapes) probes a real GC-heavy Go program; Prometheus scrapes the agent,
+// and the agent also remote-writes to Prometheus. Both copies of the target's
+// GC-cycle counter are read back with /api/v1/query: the scraped one carries
+// job="gopulse", the remote-written one no job (it came through no scrape).
 func TestPrometheusScrapeAndRemoteWrite(t *testing.T) {
 	base := env(t, "GOPULSE_E2E_PROM_URL")
 	scrape := env(t, "GOPULSE_E2E_PROM_SCRAPE")
-	service := uniq("e2e-prom")
-	const pid = 31337
+	a := startRealAgent(t, scrape, fmt.Sprintf(`  prometheus:
+    interval: 1s
+    remote_write:
+      endpoints:
+        - url: %s/api/v1/write
+`, base))
+	pid := a.pid()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	rt := prom.NewRuntime(prom.DefaultRuntimeConfig())
-	rt.UpsertProc(&event.Proc{PID: pid, Exe: "/opt/e2e/" + service, Service: service, GoVersion: "go1.26.8"})
-
-	lis, err := net.Listen("tcp", scrape)
-	if err != nil {
-		t.Fatalf("listen on the scrape address: %v", err)
-	}
-	srv := &http.Server{Handler: http.NewServeMux(), ReadHeaderTimeout: 5 * time.Second}
-	srv.Handler.(*http.ServeMux).Handle("/metrics", prom.NewHandler(reg, rt, testLogger(t)))
-	go srv.Serve(lis)
-	t.Cleanup(func() { srv.Close() })
-
-	// Remote write the same runtime series (no job label: they did not
-	// come through a scrape).
-	cfg := prom.DefaultRemoteWriteConfig()
-	cfg.Interval = time.Second
-	cfg.Queue.Endpoints = []delivery.Endpoint{{URL: base + "/api/v1/write"}}
-	cfg.Queue.Dir = t.TempDir()
-	dreg := prometheus.NewRegistry()
-	w, err := prom.NewRemoteWriter(cfg, prom.RemoteWriteDeps{Logger: testLogger(t), Registerer: dreg, Runtime: rt})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; w.Close() })
-
-	// GC cycles keep coming while Prometheus scrapes.
-	stop := make(chan struct{})
-	fed := make(chan struct{})
-	go func() {
-		defer close(fed)
-		for c := uint32(1); ; c++ {
-			now := time.Now().UnixNano()
-			evs := []event.Runtime{
-				{Kind: event.KindSTW, PID: pid, StartNS: now - 3e6, DurationNS: 50_000, Reason: event.STWGCSweepTermination},
-				{Kind: event.KindSTW, PID: pid, StartNS: now - 1e5, DurationNS: 70_000, Reason: event.STWGCMarkTermination},
-				{Kind: event.KindGCEnd, PID: pid, Cycle: c, TS: now, StartNS: now - 3e6, DurationNS: 3e6, SweepTermNS: 50_000, MarkNS: 2_880_000, MarkTermNS: 70_000},
-			}
-			for i := range evs {
-				rt.HandleRuntime(&evs[i])
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
-	defer func() { close(stop); <-fed }()
-
-	qctx, qcancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer qcancel()
-	eventually(t, 90*time.Second, "scraped series", func() error {
-		v, _, err := promQuery(qctx, base, fmt.Sprintf(`gopulse_go_gc_cycles_total{job="gopulse",service=%q}`, service))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var scraped, written float64
+	eventually(t, 2*time.Minute, "scraped series", func() error {
+		v, _, err := promQuery(ctx, base, fmt.Sprintf(`gopulse_go_gc_cycles_total{job="gopulse",pid=%q}`, pid))
 		if err != nil {
 			return err
 		}
 		if v < 1 {
 			return fmt.Errorf("gc cycles %v", v)
 		}
-		if _, _, err := promQuery(qctx, base, fmt.Sprintf(`gopulse_go_stw_pause_seconds_count{job="gopulse",service=%q,reason="gc_mark_termination"}`, service)); err != nil {
+		scraped = v
+		if _, _, err := promQuery(ctx, base, fmt.Sprintf(`gopulse_go_stw_pause_seconds_count{job="gopulse",pid=%q}`, pid)); err != nil {
 			return err
 		}
-		_, _, err = promQuery(qctx, base, `up{job="gopulse"} == 1`)
+		_, _, err = promQuery(ctx, base, `up{job="gopulse"} == 1`)
 		return err
 	})
-	eventually(t, 90*time.Second, "remote-written series", func() error {
-		v, _, err := promQuery(qctx, base, fmt.Sprintf(`gopulse_go_gc_cycles_total{job="",service=%q}`, service))
+	eventually(t, 2*time.Minute, "remote-written series", func() error {
+		v, _, err := promQuery(ctx, base, fmt.Sprintf(`gopulse_go_gc_cycles_total{job="",pid=%q}`, pid))
 		if err != nil {
 			return err
 		}
 		if v < 1 {
 			return fmt.Errorf("gc cycles %v", v)
+		}
+		written = v
+		return nil
+	})
+	// The agent's own delivery metrics, scraped: the remote writes it sent,
+	// and none refused (e.g. 400 "out of order sample" when requests
+	// overtake each other).
+	eventually(t, time.Minute, "remote write sent_total", func() error {
+		v, _, err := promQuery(ctx, base, `sum(gopulse_exporter_sent_total{job="gopulse",exporter="prometheus_remote_write"})`)
+		if err != nil {
+			return err
+		}
+		if v <= 0 {
+			return fmt.Errorf("sent_total %v", v)
 		}
 		return nil
 	})
-	if sent := counter(t, dreg, "gopulse_exporter_sent_total", nil); sent <= 0 {
-		t.Errorf("remote write sent_total = %v", sent)
+	if v, _, err := promQuery(ctx, base, `sum(gopulse_exporter_dropped_total{job="gopulse",exporter="prometheus_remote_write"})`); err == nil && v != 0 {
+		t.Errorf("the agent dropped %v remote-written samples", v)
 	}
+	t.Logf("target pid %s: gc cycles scraped %v, remote-written %v", pid, scraped, written)
 }

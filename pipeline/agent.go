@@ -532,6 +532,9 @@ func (q exporterQueue) ready() error {
 func (a *Agent) newQueue(name string, b config.Backend, headers map[string]string, tr delivery.Transport) (*delivery.Queue, error) {
 	c := delivery.DefaultConfig()
 	c.Name = name
+	// Loki keeps each stream in push order: one request in flight, and no
+	// newer request while an older one waits for its retry.
+	c.Ordered = name == "loki"
 	c.Endpoints = deliveryEndpoints(b.Endpoints)
 	c.Dir = a.cfg.QueueDir(name, b.Queue)
 	c.MaxQueueBytes = int64(b.Queue.MaxBytes)

@@ -41,6 +41,10 @@ type RemoteWriteConfig struct {
 func DefaultRemoteWriteConfig() RemoteWriteConfig {
 	q := delivery.DefaultConfig()
 	q.Name = "prometheus_remote_write"
+	// Prometheus refuses a sample older than the newest of its series (400
+	// "out of order sample", dropped): requests must arrive in order, one
+	// at a time, a retry before anything newer.
+	q.Ordered = true
 	return RemoteWriteConfig{
 		Interval:        15 * time.Second,
 		MaxRequestBytes: 1 << 20,
