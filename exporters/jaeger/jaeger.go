@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/exporters/delivery"
 )
 
 // Queue is what the exporter needs from the delivery layer
@@ -91,19 +91,13 @@ type Deps struct {
 // may be called from several goroutines.
 type Exporter struct {
 	cfg Config
-	q   Queue
-	log *slog.Logger
 
-	mu      sync.Mutex
-	b       *builder
-	enc     *Encoder
-	spans   []span
-	oldest  time.Time
-	closed  bool
-	lastErr string
-	ctx     context.Context
+	// guarded by batch (Add runs under its lock)
+	b     *builder
+	enc   *Encoder
+	spans []span
 
-	closeOnce sync.Once
+	batch *delivery.Batch
 }
 
 var _ event.RuntimeSink = (*Exporter)(nil)
@@ -121,11 +115,13 @@ func New(cfg Config, deps Deps) (*Exporter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	enc := NewEncoder(deps.Procs, deps.Version)
 	return &Exporter{
-		cfg: cfg, q: deps.Queue, log: log,
+		cfg: cfg,
 		b:   newBuilder(cfg.STWThreshold.Nanoseconds(), 0),
-		enc: NewEncoder(deps.Procs, deps.Version),
-		ctx: context.Background(),
+		enc: enc,
+		batch: delivery.NewBatch("spans", wireEncoder{enc, cfg.Protocol == ProtocolAPIv2},
+			deps.Queue, cfg.FlushInterval, log),
 	}, nil
 }
 
@@ -136,105 +132,38 @@ func (x *Exporter) HandleRuntime(ev *event.Runtime) {
 	default:
 		return
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return
-	}
-	x.spans = x.b.add(x.spans[:0], ev)
-	if len(x.spans) > 0 && x.enc.Len() == 0 {
-		x.oldest = time.Now()
-	}
-	for i := range x.spans {
-		x.enc.add(x.spans[i])
-	}
-	if ev.Kind == event.KindProcExit {
-		x.enc.ProcExited(ev.PID)
-	}
-	if x.enc.Len() >= x.cfg.BatchSpans {
-		x.flushAndLog(x.ctx)
-	}
-}
-
-func (x *Exporter) flushLocked(ctx context.Context) error {
-	n := x.enc.Len()
-	if n == 0 {
-		return nil
-	}
-	var body []byte
-	if x.cfg.Protocol == ProtocolAPIv2 {
-		body = x.enc.EncodeJaeger()
-	} else {
-		body = x.enc.EncodeOTLP()
-	}
-	x.enc.Reset()
-	if err := x.q.Enqueue(ctx, body, n); err != nil {
-		return fmt.Errorf("enqueue %d spans: %w", n, err)
-	}
-	x.lastErr = ""
-	return nil
-}
-
-// flushAndLog flushes for the callers that cannot return the error
-// (HandleRuntime, the timer): it is logged once per distinct message; the queue
-// counts its own drops.
-func (x *Exporter) flushAndLog(ctx context.Context) {
-	err := x.flushLocked(ctx)
-	if err == nil {
-		return
-	}
-	key := err.Error()
-	if inner := errors.Unwrap(err); inner != nil {
-		key = inner.Error() // not the item count
-	}
-	if key != x.lastErr {
-		x.lastErr = key
-		x.log.Warn("jaeger batch not queued", "err", err)
-	}
-}
-
-// Flush sends the pending batch now.
-func (x *Exporter) Flush(ctx context.Context) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.flushLocked(ctx)
-}
-
-// Run flushes batches older than FlushInterval until ctx is done, then
-// flushes what is left.
-func (x *Exporter) Run(ctx context.Context) error {
-	x.mu.Lock()
-	x.ctx = ctx
-	x.mu.Unlock()
-	t := time.NewTicker(x.cfg.FlushInterval / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			x.mu.Lock()
-			x.ctx = context.Background()
-			err := x.flushLocked(context.Background())
-			x.mu.Unlock()
-			return err
-		case now := <-t.C:
-			x.mu.Lock()
-			if x.enc.Len() > 0 && now.Sub(x.oldest) >= x.cfg.FlushInterval {
-				x.flushAndLog(ctx)
-			}
-			x.mu.Unlock()
+	x.batch.Add(func() bool {
+		x.spans = x.b.add(x.spans[:0], ev)
+		for i := range x.spans {
+			x.enc.add(x.spans[i])
 		}
-	}
+		if ev.Kind == event.KindProcExit {
+			x.enc.ProcExited(ev.PID)
+		}
+		return x.enc.Len() >= x.cfg.BatchSpans
+	})
 }
 
-// Close flushes the pending batch and stops accepting events. It is safe to
-// call twice.
-func (x *Exporter) Close() error {
-	var err error
-	x.closeOnce.Do(func() {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		err = x.flushLocked(context.Background())
-		x.closed = true
-	})
-	return err
+// Flush hands the pending batch to the queue now.
+func (x *Exporter) Flush(ctx context.Context) error { return x.batch.Flush(ctx) }
+
+// Run hands over batches older than FlushInterval until ctx is done, then
+// what is left.
+func (x *Exporter) Run(ctx context.Context) error { return x.batch.Run(ctx) }
+
+// Close hands over the pending batch and stops accepting events. It is safe
+// to call twice.
+func (x *Exporter) Close() error { return x.batch.Close() }
+
+// wireEncoder encodes the pending spans in the configured protocol.
+type wireEncoder struct {
+	*Encoder
+	apiv2 bool
+}
+
+func (w wireEncoder) Encode() []byte {
+	if w.apiv2 {
+		return w.EncodeJaeger()
+	}
+	return w.EncodeOTLP()
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/exporters/delivery"
 )
 
 // Queue is what the exporter needs from the delivery layer
@@ -82,18 +82,9 @@ type Deps struct {
 // delivery queue. It implements event.LogSink; HandleLog may be called from
 // several goroutines.
 type Exporter struct {
-	cfg Config
-	q   Queue
-	log *slog.Logger
-
-	mu      sync.Mutex
-	enc     *Encoder
-	oldest  time.Time // when the first line of the pending batch came
-	closed  bool
-	lastErr string
-	ctx     context.Context
-
-	closeOnce sync.Once
+	cfg   Config
+	enc   *Encoder
+	batch *delivery.Batch
 }
 
 var _ event.LogSink = (*Exporter)(nil)
@@ -113,100 +104,26 @@ func New(cfg Config, deps Deps) (*Exporter, error) {
 	}
 	enc := NewEncoder(cfg.Job)
 	enc.maxLine = cfg.MaxLineBytes
-	return &Exporter{cfg: cfg, q: deps.Queue, log: log, enc: enc, ctx: context.Background()}, nil
+	return &Exporter{cfg: cfg, enc: enc,
+		batch: delivery.NewBatch("loki lines", enc, deps.Queue, cfg.FlushInterval, log)}, nil
 }
 
 // HandleLog adds one record to the current batch, sending the batch when it
 // is full. The record is copied.
 func (x *Exporter) HandleLog(rec *event.LogRecord) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed {
-		return
-	}
-	if x.enc.Len() == 0 {
-		x.oldest = time.Now()
-	}
-	x.enc.Append(rec)
-	if x.enc.Len() >= x.cfg.BatchLines || x.enc.Bytes() >= x.cfg.BatchBytes {
-		x.flushAndLog(x.ctx)
-	}
-}
-
-func (x *Exporter) flushLocked(ctx context.Context) error {
-	n := x.enc.Len()
-	if n == 0 {
-		return nil
-	}
-	body := x.enc.Encode()
-	x.enc.Reset()
-	if err := x.q.Enqueue(ctx, body, n); err != nil {
-		return fmt.Errorf("enqueue %d lines: %w", n, err)
-	}
-	x.lastErr = ""
-	return nil
-}
-
-// flushAndLog flushes for the callers that cannot return the error
-// (HandleLog, the timer): it is logged once per distinct message; the queue
-// counts its own drops.
-func (x *Exporter) flushAndLog(ctx context.Context) {
-	err := x.flushLocked(ctx)
-	if err == nil {
-		return
-	}
-	key := err.Error()
-	if inner := errors.Unwrap(err); inner != nil {
-		key = inner.Error() // not the item count
-	}
-	if key != x.lastErr {
-		x.lastErr = key
-		x.log.Warn("loki batch not queued", "err", err)
-	}
-}
-
-// Flush sends the pending batch now.
-func (x *Exporter) Flush(ctx context.Context) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.flushLocked(ctx)
-}
-
-// Run flushes batches older than FlushInterval until ctx is done, then
-// flushes what is left.
-func (x *Exporter) Run(ctx context.Context) error {
-	x.mu.Lock()
-	x.ctx = ctx
-	x.mu.Unlock()
-	t := time.NewTicker(x.cfg.FlushInterval / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			x.mu.Lock()
-			x.ctx = context.Background()
-			err := x.flushLocked(context.Background())
-			x.mu.Unlock()
-			return err
-		case now := <-t.C:
-			x.mu.Lock()
-			if x.enc.Len() > 0 && now.Sub(x.oldest) >= x.cfg.FlushInterval {
-				x.flushAndLog(ctx)
-			}
-			x.mu.Unlock()
-		}
-	}
-}
-
-// Close flushes the pending batch and stops accepting records. It is safe
-// to call twice.
-func (x *Exporter) Close() error {
-	var err error
-	x.closeOnce.Do(func() {
-		x.mu.Lock()
-		defer x.mu.Unlock()
-		err = x.flushLocked(context.Background())
-		x.closed = true
+	x.batch.Add(func() bool {
+		x.enc.Append(rec)
+		return x.enc.Len() >= x.cfg.BatchLines || x.enc.Bytes() >= x.cfg.BatchBytes
 	})
-	return err
 }
+
+// Flush hands the pending batch to the queue now.
+func (x *Exporter) Flush(ctx context.Context) error { return x.batch.Flush(ctx) }
+
+// Run hands over batches older than FlushInterval until ctx is done, then
+// what is left.
+func (x *Exporter) Run(ctx context.Context) error { return x.batch.Run(ctx) }
+
+// Close hands over the pending batch and stops accepting records. It is safe
+// to call twice.
+func (x *Exporter) Close() error { return x.batch.Close() }
