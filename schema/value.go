@@ -106,7 +106,7 @@ func classifyKey(f *event.Field, isTimeKey bool, year int) (vote, string) {
 	if isIP(v) {
 		return voteIP, ""
 	}
-	if isUUID(v) {
+	if logparse.IsUUID(v) {
 		return voteUUID, ""
 	}
 	if isHexID(v) {
@@ -300,25 +300,6 @@ func isIPv6(b []byte) bool {
 		}
 	}
 	return colons >= 2 && colons <= 7
-}
-
-func isUUID(b []byte) bool {
-	if len(b) != 36 {
-		return false
-	}
-	for i, c := range b {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isHex(c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // isHexID: 0x-prefixed hex, or 8+ hex digits mixing digits and letters.

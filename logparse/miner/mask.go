@@ -1,5 +1,7 @@
 package miner
 
+import "github.com/gopulse/gopulse/logparse"
+
 // ParamType is the type of a template parameter (a masked token).
 type ParamType uint8
 
@@ -214,7 +216,7 @@ func valueType(b []byte) ParamType {
 			return ParamFloat
 		}
 		return ParamInt
-	case isUUID(b):
+	case logparse.IsUUID(b):
 		return ParamUUID
 	case isIPv4(b):
 		return ParamIP
@@ -294,25 +296,6 @@ func isNumber(b []byte) bool {
 		}
 	}
 	return i == len(b)
-}
-
-func isUUID(b []byte) bool {
-	if len(b) != 36 {
-		return false
-	}
-	for i, c := range b {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isHex(c) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // isIPv4 accepts a.b.c.d with an optional :port and a leading '/'.
