@@ -14,6 +14,7 @@ import (
 	"runtime/metrics"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,16 +29,31 @@ import (
 
 // realSchedHistogram reads this test process's own scheduling-latency
 // histogram: the runtime's real bucket layout.
+// realSchedHistogram is this test binary's own /sched/latencies:seconds
+// histogram (the real runtime bucket layout), read once: the live histogram
+// keeps moving, and tests that compare two aggregations fed the "same"
+// events need the same sample in both.
 func realSchedHistogram(t testing.TB) *event.SchedHistogram {
 	t.Helper()
-	s := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+	schedOnce.Do(func() {
+		s := []metrics.Sample{{Name: "/sched/latencies:seconds"}}
+		metrics.Read(s)
+		if s[0].Value.Kind() != metrics.KindFloat64Histogram {
+			return
+		}
+		h := s[0].Value.Float64Histogram()
+		testSched = &event.SchedHistogram{Counts: h.Counts, Buckets: h.Buckets}
+	})
+	if testSched == nil {
 		t.Fatal("no /sched/latencies:seconds")
 	}
-	h := s[0].Value.Float64Histogram()
-	return &event.SchedHistogram{Counts: h.Counts, Buckets: h.Buckets}
+	return testSched
 }
+
+var (
+	schedOnce sync.Once
+	testSched *event.SchedHistogram
+)
 
 // populate feeds a realistic event mix for n processes.
 func populate(t testing.TB, r *Runtime, n int) {
