@@ -65,6 +65,8 @@ struct {
 } parents SEC(".maps");
 
 // go1.21: stopTheWorldWithSema entry, per process (one STW at a time).
+// go1.22+ with pid_cfg.tmark_addr: the cycle's sweep-termination pause,
+// waiting for its mark termination.
 struct stop_pending {
 	u64 start;
 	u64 reason;
@@ -204,12 +206,15 @@ int pause_start_now(struct pt_regs *ctx)
 	return 0;
 }
 
-static __always_inline void emit_stw(struct pid_cfg *cfg, u64 id, struct stop_pending *p, u64 end)
+// emit_stw sends one pause. late: the sweep-termination pause sent with
+// its cycle's mark termination: stamped with its own end, and numbered
+// before memstats.numgc counted the cycle.
+static __always_inline void emit_stw(struct pid_cfg *cfg, u64 id, struct stop_pending *p, u64 end, int late)
 {
 	struct event *e = reserve();
 	if (!e)
 		return;
-	e->ts = bpf_ktime_get_ns();
+	e->ts = late ? end : bpf_ktime_get_ns();
 	e->a = p->start;
 	e->b = end;
 	e->c = 0;
@@ -221,10 +226,11 @@ static __always_inline void emit_stw(struct pid_cfg *cfg, u64 id, struct stop_pe
 	e->reason = p->reason;
 	e->flags = 0;
 	e->pad = 0;
-	if (cfg->numgc_addr) {
+	// The GC count numbers cycles: only GC pauses carry it.
+	if (cfg->numgc_addr && (p->reason == STW_GC_MARK_TERM || p->reason == STW_GC_SWEEP_TERM)) {
 		u32 n = 0;
 		if (bpf_probe_read_user(&n, sizeof(n), (void *)cfg->numgc_addr) == 0) {
-			e->c = n;
+			e->c = late ? n - 1 : n;
 			e->flags |= EVF_NUMGC;
 		}
 	}
@@ -270,17 +276,44 @@ int stw_start_entry(struct pt_regs *ctx)
 	}
 	// The probe sits on the prologue's PUSHQ BP: SP points at the return
 	// address, which tells a mark-phase restart (gcMarkDone) from the end
-	// of a cycle (gcMarkTermination).
-	bpf_probe_read_user(&p.caller, sizeof(p.caller), (void *)ctx->sp);
+	// of a cycle (gcMarkTermination). Only those pauses need it, and a user
+	// memory read is a fifth of this program's cost.
+	if (p.reason == STW_GC_MARK_TERM)
+		bpf_probe_read_user(&p.caller, sizeof(p.caller), (void *)ctx->sp);
+	if (worldstop_abi && cfg->tmark_addr) {
+		// Two probe hits per GC cycle, both on this entry: the sweep-
+		// termination pause waits here for its cycle's mark termination,
+		// which reads its end from work.tMark (set when it ended).
+		if (p.reason == STW_GC_SWEEP_TERM) {
+			bpf_map_update_elem(&stops, &tgid, &p, BPF_ANY);
+			return 0;
+		}
+		if (end) {
+			struct stop_pending *s = bpf_map_lookup_elem(&stops, &tgid);
+			if (s) {
+				struct stop_pending sw = *s;
+				u64 tmark = 0;
+				bpf_map_delete_elem(&stops, &tgid);
+				if (bpf_probe_read_user(&tmark, sizeof(tmark), (void *)cfg->tmark_addr) == 0 &&
+				    tmark > sw.start && tmark <= p.start)
+					emit_stw(cfg, id, &sw, tmark, 1);
+			}
+			emit_stw(cfg, id, &p, end, 0);
+			return 0;
+		}
+		// Non-GC pauses and mark-phase restarts end now, as below.
+		emit_stw(cfg, id, &p, bpf_ktime_get_ns(), 0);
+		return 0;
+	}
 	if (end) {
-		emit_stw(cfg, id, &p, end);
+		emit_stw(cfg, id, &p, end, 0);
 		return 0;
 	}
 	if (have_transition && p.reason != STW_GC_SWEEP_TERM) {
 		// Without RET probes the runtime's own end of this pause (non-GC,
 		// or a mark-phase restart) is not seen: it is taken now, before
 		// startTheWorldWithSema restarts the Ps.
-		emit_stw(cfg, id, &p, bpf_ktime_get_ns());
+		emit_stw(cfg, id, &p, bpf_ktime_get_ns(), 0);
 		return 0;
 	}
 	bpf_map_update_elem(&starts, &id, &p, BPF_ANY);
@@ -304,7 +337,7 @@ int gc_transition(struct pt_regs *ctx)
 	if (p && p->reason == STW_GC_SWEEP_TERM) {
 		struct stop_pending copy = *p;
 		bpf_map_delete_elem(&starts, &id);
-		emit_stw(cfg, id, &copy, now);
+		emit_stw(cfg, id, &copy, now, 0);
 		return 0;
 	}
 	if (!worldstop_abi) {
@@ -329,7 +362,7 @@ int stw_start_ret(struct pt_regs *ctx)
 		return 0;
 	struct stop_pending copy = *p;
 	bpf_map_delete_elem(&starts, &id);
-	emit_stw(cfg, id, &copy, ctx->ax);
+	emit_stw(cfg, id, &copy, ctx->ax, 0);
 	return 0;
 }
 

@@ -32,6 +32,7 @@ type gopulseEvent struct {
 type gopulsePidCfg struct {
 	_         structs.HostLayout
 	NumgcAddr uint64
+	TmarkAddr uint64
 	Flags     uint32
 	SampleMod uint32
 }

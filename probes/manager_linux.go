@@ -99,6 +99,7 @@ type exeProbes struct {
 	trace    []link.Link
 	traceOff uint64 // file offset of the casgstatus entry probe, 0 if unavailable
 	numgc    uint64 // link-time address of runtime.memstats.numgc, 0 if unknown
+	tmark    uint64 // link-time address of runtime.work.tMark, 0 if unknown
 	offs     gobin.Offsets
 	procs    int
 }
@@ -472,12 +473,17 @@ func (m *Manager) pidConfig(x *exeProbes, pid int, trace bool) (gopulsePidCfg, e
 	if trace {
 		cfg.Flags |= cfgTrace
 	}
-	if x.numgc != 0 {
+	if x.numgc != 0 || x.tmark != 0 {
 		bias, err := loadBias(pid, "/proc/"+strconv.Itoa(pid)+"/exe")
 		if err != nil {
 			return cfg, fmt.Errorf("%w: %w", ErrProcessExited, err)
 		}
-		cfg.NumgcAddr = x.numgc + bias
+		if x.numgc != 0 {
+			cfg.NumgcAddr = x.numgc + bias
+		}
+		if x.tmark != 0 {
+			cfg.TmarkAddr = x.tmark + bias
+		}
 	}
 	return cfg, nil
 }
@@ -505,16 +511,20 @@ type binInfo struct {
 	bin        *gobin.Binary
 	goMinor    int
 	offs       gobin.Offsets
-	stopEntry  uint64        // go1.21: stopTheWorldWithSema entry probe
-	markTerm   uint64        // go1.21: gcMarkTermination after nanotime()
-	pauseStart []uint64      // go1.21: gcStart and gcMarkDone after nanotime()
-	startEntry uint64        // startTheWorldWithSema entry probe
-	startRets  []uint64      // its RET instructions
-	casg       uint64        // casgstatus entry probe (trace mode), 0 if none
-	transition uint64        // gcCPULimiterState.finishGCTransition entry probe, 0 if none
-	numgc      uint64        // link-time address of memstats.numgc, 0 if unknown
-	markDone   funcRange     // runtime.gcMarkDone, for the decoders' restart check
-	full       *gobin.Binary // trace mode: a pc → function table for every function
+	stopEntry  uint64   // go1.21: stopTheWorldWithSema entry probe
+	markTerm   uint64   // go1.21: gcMarkTermination after nanotime()
+	pauseStart []uint64 // go1.21: gcStart and gcMarkDone after nanotime()
+	startEntry uint64   // startTheWorldWithSema entry probe
+	startRets  []uint64 // its RET instructions
+	casg       uint64   // casgstatus entry probe (trace mode), 0 if none
+	transition uint64   // gcCPULimiterState.finishGCTransition entry probe, 0 if none
+	// tmark is the linked address of runtime.work.tMark (go1.22+), 0 if
+	// unknown: with it a GC cycle costs two probe hits instead of four
+	// (see stw_start_entry).
+	tmark    uint64
+	numgc    uint64        // link-time address of memstats.numgc, 0 if unknown
+	markDone funcRange     // runtime.gcMarkDone, for the decoders' restart check
+	full     *gobin.Binary // trace mode: a pc → function table for every function
 }
 
 // funcRange is a SiteResolver that knows one function: in default mode the
@@ -627,6 +637,14 @@ func (m *Manager) evictInfos() {
 	}
 }
 
+// lateSweep reports whether every process of the executable gets the
+// address of work.tMark (PIE children started by StartCommand cannot: their
+// load bias is unknown before they run), so that startTheWorldWithSema's
+// entry is the only default-mode probe needed.
+func (bi *binInfo) lateSweep() bool {
+	return bi.tmark != 0 && bi.bin != nil && !bi.bin.PIE
+}
+
 func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 	minor, err := goMinor(bin.GoVersion)
 	if err != nil {
@@ -674,6 +692,13 @@ func (m *Manager) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 			bi.transition = off
 		}
 	}
+	if minor >= 22 && bi.offs.WorkTMark > 0 {
+		if vaddr, err := bin.DataSymbol("runtime.work"); err == nil {
+			bi.tmark = vaddr + uint64(bi.offs.WorkTMark)
+		} else {
+			m.log.Debug("runtime.work not found: sweep-termination pauses need a probe of their own", "exe", bin.Path, "err", err)
+		}
+	}
 	if vaddr, err := bin.DataSymbol("runtime.memstats"); err == nil && bi.offs.MemstatsNumGC > 0 {
 		bi.numgc = vaddr + uint64(bi.offs.MemstatsNumGC)
 	} else {
@@ -689,7 +714,7 @@ func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &exeProbes{key: key, path: path, bin: bi.bin, info: bi, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, offs: bi.offs}
+	x := &exeProbes{key: key, path: path, bin: bi.bin, info: bi, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, tmark: bi.tmark, offs: bi.offs}
 	if ls, ok := m.adopted[key]; ok {
 		// Takeover: the predecessor's links already feed the adopted maps.
 		delete(m.adopted, key)
@@ -841,6 +866,9 @@ func (m *Manager) attachDefault(x *exeProbes, bi *binInfo) error {
 	}
 	if err := m.uprobe(x, &x.links, symStart, bi.startEntry, "stw_start_entry"); err != nil {
 		return err
+	}
+	if bi.lateSweep() {
+		return nil
 	}
 	if bi.transition != 0 {
 		return m.uprobe(x, &x.links, symTransition, bi.transition, "gc_transition")
@@ -1130,8 +1158,10 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 	if trace {
 		tmpl.Flags |= cfgTrace
 	}
-	if x.numgc != 0 && x.bin != nil && !x.bin.PIE {
-		tmpl.NumgcAddr = x.numgc
+	if x.bin != nil && !x.bin.PIE {
+		// A child's load bias is unknown before it runs: only fixed
+		// addresses can go in the template.
+		tmpl.NumgcAddr, tmpl.TmarkAddr = x.numgc, x.tmark
 	}
 	self := uint32(os.Getpid())
 	if err := m.shared["parents"].Put(self, tmpl); err != nil {

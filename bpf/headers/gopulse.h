@@ -56,6 +56,10 @@ struct event {
 // Per watched process (value of the pids map).
 struct pid_cfg {
 	__u64 numgc_addr; // address of runtime.memstats.numgc in the process, or 0
+	// Address of runtime.work.tMark (go1.22+), or 0. When set, the sweep-
+	// termination pause is sent with the cycle's mark termination, its end
+	// read from tMark, and no probe is needed between the two.
+	__u64 tmark_addr;
 	__u32 flags;      // CFG_*
 	__u32 sample_mod; // trace mode: keep goroutines with goid % sample_mod == 0
 };

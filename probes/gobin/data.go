@@ -4,6 +4,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -58,6 +59,12 @@ func (b *Binary) DataSymbol(name string) (uint64, error) {
 //   - runtime.memstats: runtime.gcMarkTermination indexes pause_ns with
 //     `MOVZX runtime.memstats+numgc(IP), AX` (numgc % 256, one byte): the
 //     first RIP-relative byte load; subtract the mstats.numgc offset.
+//   - runtime.work: runtime.gcStart resets the cycle's pause total with
+//     `MOVQ $0, runtime.work+pauseNS(IP)` and later adds the sweep-
+//     termination pause to it with `ADDQ R, runtime.work+pauseNS(IP)` (in
+//     gcStart or, when not inlined, one of its closures): the first zero
+//     store whose address is also added to; subtract the workType.pauseNS
+//     offset.
 //
 // The field offsets come from Offsets (DWARF or the table). Every recovered
 // address must fall inside a writable data segment. The tests compare each
@@ -100,6 +107,9 @@ func (b *Binary) recoverData() (map[string]uint64, error) {
 	add("runtime.allglen", "runtime.allgadd", findXchgStore, 0)
 	add("runtime.allp", "runtime.gcMarkTinyAllocs", findSliceLoad, 0)
 	add("runtime.memstats", "runtime.gcMarkTermination", findByteLoad, o.MemstatsNumGC)
+	if o.WorkPauseNS >= 0 {
+		add("runtime.work", "runtime.gcStart", findResetThenAdd, o.WorkPauseNS)
+	}
 	return found, errors.Join(errs...)
 }
 
@@ -214,6 +224,39 @@ func findSliceLoad(_ *Binary, insts []decoded) (uint64, bool) {
 		lo, hi := min(loads[0], loads[1]), max(loads[0], loads[1])
 		if hi-lo == 8 {
 			return lo, true
+		}
+	}
+	return 0, false
+}
+
+func findResetThenAdd(b *Binary, insts []decoded) (uint64, bool) {
+	if fs, err := b.Funcs(); err == nil {
+		for _, f := range fs {
+			if strings.HasPrefix(f.Name, "runtime.gcStart.func") {
+				if more, err := b.decodeFunc(f.Name); err == nil {
+					insts = append(insts[:len(insts):len(insts)], more...)
+				}
+			}
+		}
+	}
+	added := make(map[uint64]bool)
+	for _, d := range insts {
+		if d.inst.Op != x86asm.ADD || d.inst.MemBytes != 8 {
+			continue
+		}
+		if ea, ok := d.ripTarget(0); ok {
+			added[ea] = true
+		}
+	}
+	for _, d := range insts {
+		if d.inst.Op != x86asm.MOV || d.inst.MemBytes != 8 {
+			continue
+		}
+		if imm, ok := d.inst.Args[1].(x86asm.Imm); !ok || imm != 0 {
+			continue
+		}
+		if ea, ok := d.ripTarget(0); ok && added[ea] {
+			return ea, true
 		}
 	}
 	return 0, false

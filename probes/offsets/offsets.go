@@ -109,6 +109,11 @@ type Offsets struct {
 
 	// runtime.workType (runtime.work)
 	WorkCycles int64 `json:"work_cycles" dwarf:"runtime.workType:cycles"`
+	// WorkPauseNS is work.pauseNS, the cycle's total stop-the-world time,
+	// and WorkTMark work.tMark, the end of its sweep-termination pause
+	// (the runtime's nanotime).
+	WorkPauseNS int64 `json:"work_pause_ns" dwarf:"runtime.workType:pauseNS"`
+	WorkTMark   int64 `json:"work_tmark" dwarf:"runtime.workType:tMark"`
 }
 
 // Entry is one row of the versioned table.

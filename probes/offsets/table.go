@@ -31,6 +31,8 @@ func table() []Entry {
 			HistOverflow:           1288,
 			MemstatsNumGC:          7704,
 			WorkCycles:             400,
+			WorkPauseNS:            448,
+			WorkTMark:              424,
 		}},
 		{GoVersion: "go1.22.12", Offsets: Offsets{
 			GGoid:                  152,
@@ -59,6 +61,8 @@ func table() []Entry {
 			HistOverflow:           1288,
 			MemstatsNumGC:          7704,
 			WorkCycles:             400,
+			WorkPauseNS:            448,
+			WorkTMark:              424,
 		}},
 		{GoVersion: "go1.23.12", Offsets: Offsets{
 			GGoid:                  160,
@@ -87,6 +91,8 @@ func table() []Entry {
 			HistOverflow:           1288,
 			MemstatsNumGC:          7704,
 			WorkCycles:             424,
+			WorkPauseNS:            472,
+			WorkTMark:              448,
 		}},
 		{GoVersion: "go1.24.13", Offsets: Offsets{
 			GGoid:                  160,
@@ -115,6 +121,8 @@ func table() []Entry {
 			HistOverflow:           1288,
 			MemstatsNumGC:          7704,
 			WorkCycles:             424,
+			WorkPauseNS:            472,
+			WorkTMark:              448,
 		}},
 		{GoVersion: "go1.25.14", Offsets: Offsets{
 			GGoid:                  152,
@@ -143,6 +151,8 @@ func table() []Entry {
 			HistOverflow:           1288,
 			MemstatsNumGC:          7680,
 			WorkCycles:             512,
+			WorkPauseNS:            560,
+			WorkTMark:              536,
 		}},
 		{GoVersion: "go1.26.11", Offsets: Offsets{
 			GGoid:                  152,
@@ -171,6 +181,8 @@ func table() []Entry {
 			HistOverflow:           1288,
 			MemstatsNumGC:          7680,
 			WorkCycles:             648,
+			WorkPauseNS:            696,
+			WorkTMark:              672,
 		}},
 	}
 }

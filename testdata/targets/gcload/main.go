@@ -23,6 +23,7 @@ import (
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -49,7 +50,14 @@ func main() {
 	leak := flag.Int("leak", 0, "goroutines leaked per second (never exit)")
 	work := flag.Int("work", 0, "benchmark: run this many work units, print the wall time and exit")
 	exit := flag.Int("exit", 0, "with -work: exit status")
+	phased := flag.Bool("phased", false, "benchmark: work until \"quit\"; each \"tick\" on stdin prints the work units done and the CPU time used so far")
+	unit := flag.String("unit", "", "with -phased: the work unit, \"\" (allocate, or churn with -churn), \"memstats\" (runtime.ReadMemStats: one stop-the-world), \"gc\" (runtime.GC: one whole cycle) or \"gosched\" (runtime.Gosched: one runnable→running transition); the last two run on one P")
 	flag.Parse()
+
+	if *phased {
+		serveTicks(*allocWorkers, *churn, *unit)
+		return
+	}
 
 	if *work > 0 {
 		bench(*work, *allocWorkers, *churn)
@@ -224,6 +232,54 @@ func bench(n, allocWorkers int, churn bool) {
 	}
 	wg.Wait()
 	fmt.Printf("{\"elapsed_ns\":%d,\"gc_cycles\":%d}\n", time.Since(start).Nanoseconds(), gcCycles())
+}
+
+// serveTicks works continuously and answers each "tick" on stdin with the
+// work units done, the process's CPU time (user+system) and the GC count so
+// far, so that a benchmark can compare phases with and without probes inside
+// one process (no start-up or heap-layout noise between arms).
+func serveTicks(allocWorkers int, churn bool, unit string) {
+	var units atomic.Int64
+	f := allocate
+	switch {
+	case unit == "memstats":
+		var ms runtime.MemStats
+		f = func() { runtime.ReadMemStats(&ms) }
+	case unit == "gc":
+		f = runtime.GC
+	case unit == "gosched":
+		f = runtime.Gosched
+	case unit != "":
+		fmt.Fprintf(os.Stderr, "unknown -unit %q\n", unit)
+		os.Exit(2)
+	case churn:
+		f = churnOnce
+	}
+	if unit != "" {
+		runtime.GOMAXPROCS(1)
+		allocWorkers = 1
+	}
+	for w := 0; w < max(1, allocWorkers); w++ {
+		go func() {
+			for {
+				f()
+				units.Add(1)
+			}
+		}()
+	}
+	in := bufio.NewScanner(os.Stdin)
+	fmt.Println(`{"ready":true}`)
+	for in.Scan() {
+		switch in.Text() {
+		case "tick":
+			var ru syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			cpu := ru.Utime.Nano() + ru.Stime.Nano()
+			fmt.Printf("{\"units\":%d,\"cpu_ns\":%d,\"gc_cycles\":%d,\"unix_ns\":%d}\n", units.Load(), cpu, gcCycles(), time.Now().UnixNano())
+		case "quit":
+			return
+		}
+	}
 }
 
 func gcCycles() uint64 {
