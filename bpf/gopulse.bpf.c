@@ -206,6 +206,17 @@ int pause_start_now(struct pt_regs *ctx)
 	return 0;
 }
 
+// take moves the pause waiting under key in m to out.
+static __always_inline int take(void *m, const void *key, struct stop_pending *out)
+{
+	struct stop_pending *p = bpf_map_lookup_elem(m, key);
+	if (!p)
+		return 0;
+	*out = *p;
+	bpf_map_delete_elem(m, key);
+	return 1;
+}
+
 // emit_stw sends one pause. late: the sweep-termination pause sent with
 // its cycle's mark termination: stamped with its own end, and numbered
 // before memstats.numgc counted the cycle.
@@ -261,11 +272,8 @@ int stw_start_entry(struct pt_regs *ctx)
 		p.reason = ctx->bx & 0xff;
 		end = ctx->ax;
 	} else {
-		struct stop_pending *s = bpf_map_lookup_elem(&stops, &tgid);
-		if (!s)
+		if (!take(&stops, &tgid, &p))
 			return 0;
-		p = *s;
-		bpf_map_delete_elem(&stops, &tgid);
 		if (p.reason == STW_GC_MARK_TERM) {
 			u64 *e = bpf_map_lookup_elem(&markterm_end, &tgid);
 			if (e) {
@@ -289,15 +297,12 @@ int stw_start_entry(struct pt_regs *ctx)
 			return 0;
 		}
 		if (end) {
-			struct stop_pending *s = bpf_map_lookup_elem(&stops, &tgid);
-			if (s) {
-				struct stop_pending sw = *s;
-				u64 tmark = 0;
-				bpf_map_delete_elem(&stops, &tgid);
-				if (bpf_probe_read_user(&tmark, sizeof(tmark), (void *)cfg->tmark_addr) == 0 &&
-				    tmark > sw.start && tmark <= p.start)
-					emit_stw(cfg, id, &sw, tmark, 1);
-			}
+			struct stop_pending sw;
+			u64 tmark = 0;
+			if (take(&stops, &tgid, &sw) &&
+			    bpf_probe_read_user(&tmark, sizeof(tmark), (void *)cfg->tmark_addr) == 0 &&
+			    tmark > sw.start && tmark <= p.start)
+				emit_stw(cfg, id, &sw, tmark, 1);
 			emit_stw(cfg, id, &p, end, 0);
 			return 0;
 		}
@@ -334,10 +339,9 @@ int gc_transition(struct pt_regs *ctx)
 		return 0;
 	u64 now = ctx->bx;
 	struct stop_pending *p = bpf_map_lookup_elem(&starts, &id);
-	if (p && p->reason == STW_GC_SWEEP_TERM) {
-		struct stop_pending copy = *p;
-		bpf_map_delete_elem(&starts, &id);
-		emit_stw(cfg, id, &copy, now, 0);
+	struct stop_pending sw;
+	if (p && p->reason == STW_GC_SWEEP_TERM && take(&starts, &id, &sw)) {
+		emit_stw(cfg, id, &sw, now, 0);
 		return 0;
 	}
 	if (!worldstop_abi) {
@@ -357,12 +361,9 @@ int stw_start_ret(struct pt_regs *ctx)
 	struct pid_cfg *cfg = watched(tgid);
 	if (!cfg)
 		return 0;
-	struct stop_pending *p = bpf_map_lookup_elem(&starts, &id);
-	if (!p)
-		return 0;
-	struct stop_pending copy = *p;
-	bpf_map_delete_elem(&starts, &id);
-	emit_stw(cfg, id, &copy, ctx->ax, 0);
+	struct stop_pending p;
+	if (take(&starts, &id, &p))
+		emit_stw(cfg, id, &p, ctx->ax, 0);
 	return 0;
 }
 

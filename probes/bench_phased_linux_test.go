@@ -74,15 +74,25 @@ func (t *phasedTarget) read(b *testing.B) tick {
 	return k
 }
 
-// phase is the target's cost over one phase: CPU time and wall time per
-// work unit, and GC cycles.
+// phase is the target's work over one phase (or a sum of phases): units
+// done, its CPU and wall time, GC cycles.
 type phase struct {
-	cpuPerUnit, wallPerUnit float64
-	units                   int64
-	gcs                     uint64
-	cpu, wall               int64
-	agentCPU                int64 // this process (the agent) over the phase
+	units     int64
+	gcs       uint64
+	cpu, wall int64
+	agentCPU  int64 // this process (the agent) over the phase
 }
+
+// cpuPerUnit is the target CPU per unit of work.
+func (p *phase) cpuPerUnit() float64 { return float64(p.cpu) / float64(p.units) }
+
+// plus adds q's work to p.
+func (p *phase) plus(q phase) {
+	p.units, p.gcs, p.cpu, p.wall, p.agentCPU = p.units+q.units, p.gcs+q.gcs, p.cpu+q.cpu, p.wall+q.wall, p.agentCPU+q.agentCPU
+}
+
+// wallPerUnit is the wall time per unit of work.
+func (p *phase) wallPerUnit() float64 { return float64(p.wall) / float64(p.units) }
 
 func selfCPU() int64 {
 	var ru syscall.Rusage
@@ -99,11 +109,7 @@ func measurePhase(b *testing.B, t *phasedTarget, d time.Duration) phase {
 	if u <= 0 {
 		b.Fatalf("target did no work in %v", d)
 	}
-	return phase{
-		cpuPerUnit:  float64(z.CPUNS-a.CPUNS) / float64(u),
-		wallPerUnit: float64(z.UnixNS-a.UnixNS) / float64(u),
-		units:       u, gcs: z.GCCycles - a.GCCycles, cpu: z.CPUNS - a.CPUNS, wall: z.UnixNS - a.UnixNS,
-	}
+	return phase{units: u, gcs: z.GCCycles - a.GCCycles, cpu: z.CPUNS - a.CPUNS, wall: z.UnixNS - a.UnixNS}
 }
 
 // pairStats accumulates ABBA pairs of phases.
@@ -114,13 +120,10 @@ type pairStats struct {
 }
 
 func (p *pairStats) add(off, on phase, hits uint64) {
-	p.cpuRatios = append(p.cpuRatios, on.cpuPerUnit/off.cpuPerUnit)
-	p.wallRatios = append(p.wallRatios, on.wallPerUnit/off.wallPerUnit)
-	p.off.cpu, p.on.cpu = p.off.cpu+off.cpu, p.on.cpu+on.cpu
-	p.off.units, p.on.units = p.off.units+off.units, p.on.units+on.units
-	p.off.wall, p.on.wall = p.off.wall+off.wall, p.on.wall+on.wall
-	p.off.agentCPU, p.on.agentCPU = p.off.agentCPU+off.agentCPU, p.on.agentCPU+on.agentCPU
-	p.on.gcs += on.gcs
+	p.cpuRatios = append(p.cpuRatios, on.cpuPerUnit()/off.cpuPerUnit())
+	p.wallRatios = append(p.wallRatios, on.wallPerUnit()/off.wallPerUnit())
+	p.off.plus(off)
+	p.on.plus(on)
 	p.hits += hits
 }
 
@@ -130,10 +133,13 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
+// extraCPU is the target CPU the probes add to one unit of work.
+func (p *pairStats) extraCPU() float64 { return p.on.cpuPerUnit() - p.off.cpuPerUnit() }
+
 // cpuSlowdown is the ratio of the sums: target CPU per unit of work, probes
 // on over probes off.
 func (p *pairStats) cpuSlowdown() float64 {
-	return (float64(p.on.cpu) / float64(p.on.units)) / (float64(p.off.cpu) / float64(p.off.units))
+	return p.on.cpuPerUnit() / p.off.cpuPerUnit()
 }
 
 // watchPairs alternates phases without probes and with (Watch attaches
@@ -240,10 +246,8 @@ func BenchmarkTargetOverheadPhased(b *testing.B) {
 		ps := watchPairs(b, m, t, 300*time.Millisecond, false, false)
 		reportEvents(b, m, s0, ps)
 		// One hit per unit.
-		perUnitOn := float64(ps.on.cpu) / float64(ps.on.units)
-		perUnitOff := float64(ps.off.cpu) / float64(ps.off.units)
-		b.ReportMetric(perUnitOn-perUnitOff, "cpu-ns/hit")
-		b.ReportMetric(perUnitOff, "off-cpu-ns/unit")
+		b.ReportMetric(ps.extraCPU(), "cpu-ns/hit")
+		b.ReportMetric(ps.off.cpuPerUnit(), "off-cpu-ns/unit")
 	})
 	b.Run("hit-gc", func(b *testing.B) {
 		m := startManager(b, Config{}, Deps{Sink: &countSink{}})
@@ -252,11 +256,9 @@ func BenchmarkTargetOverheadPhased(b *testing.B) {
 		s0 := m.Stats()
 		ps := watchPairs(b, m, t, 300*time.Millisecond, false, false)
 		reportEvents(b, m, s0, ps)
-		perUnitOn := float64(ps.on.cpu) / float64(ps.on.units)
-		perUnitOff := float64(ps.off.cpu) / float64(ps.off.units)
-		gcCycleNS = perUnitOn - perUnitOff
+		gcCycleNS = ps.extraCPU()
 		b.ReportMetric(gcCycleNS, "cpu-ns/cycle")
-		b.ReportMetric(perUnitOff, "off-cpu-ns/unit")
+		b.ReportMetric(ps.off.cpuPerUnit(), "off-cpu-ns/unit")
 	})
 	b.Run("hit-floor", func(b *testing.B) {
 		// The same probe site with a program that returns at once: what
@@ -292,7 +294,7 @@ func BenchmarkTargetOverheadPhased(b *testing.B) {
 				b.Fatal(err)
 			}
 		}, func() { l.Close() }, func() uint64 { return 0 })
-		b.ReportMetric(float64(ps.on.cpu)/float64(ps.on.units)-float64(ps.off.cpu)/float64(ps.off.units), "cpu-ns/cycle")
+		b.ReportMetric(ps.extraCPU(), "cpu-ns/cycle")
 	})
 	b.Run("hit-trace", func(b *testing.B) {
 		m := startManager(b, Config{Trace: true, TraceBudget: 1e9}, Deps{Sink: &countSink{}})
@@ -301,13 +303,11 @@ func BenchmarkTargetOverheadPhased(b *testing.B) {
 		s0 := m.Stats()
 		ps := watchPairs(b, m, t, 300*time.Millisecond, true, false)
 		reportEvents(b, m, s0, ps)
-		perUnitOn := float64(ps.on.cpu) / float64(ps.on.units)
-		perUnitOff := float64(ps.off.cpu) / float64(ps.off.units)
 		hitsPerUnit := float64(ps.hits) / float64(ps.on.units)
-		b.ReportMetric((perUnitOn-perUnitOff)/hitsPerUnit, "cpu-ns/hit")
-		b.ReportMetric(perUnitOn-perUnitOff, "cpu-ns/event")
+		b.ReportMetric(ps.extraCPU()/hitsPerUnit, "cpu-ns/hit")
+		b.ReportMetric(ps.extraCPU(), "cpu-ns/event")
 		b.ReportMetric(hitsPerUnit, "hits/unit")
-		b.ReportMetric(perUnitOff, "off-cpu-ns/unit")
+		b.ReportMetric(ps.off.cpuPerUnit(), "off-cpu-ns/unit")
 	})
 	for _, c := range []struct {
 		name string
