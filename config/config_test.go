@@ -262,22 +262,18 @@ func TestSetListen(t *testing.T) {
 	}
 }
 
-// The example in README's agent section is a valid config.
-func TestReadmeExample(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
+// The example in docs/config.md is a valid config.
+func TestDocsExample(t *testing.T) {
+	data, err := os.ReadFile("../docs/config.md")
 	if err != nil {
-		t.Skip("no README:", err)
+		t.Fatal(err)
 	}
-	_, sec, ok := strings.Cut(string(data), "<!-- section: agent -->")
+	_, rest, ok := strings.Cut(string(data), "```yaml\n")
 	if !ok {
-		t.Fatal("no agent section in README.md")
-	}
-	_, rest, ok := strings.Cut(sec, "```yaml\n")
-	if !ok {
-		t.Fatal("no yaml example in the agent section")
+		t.Fatal("no yaml example in docs/config.md")
 	}
 	example, _, _ := strings.Cut(rest, "```")
-	cfg, err := Parse("README.md", []byte(example), env(map[string]string{"PROM_TOKEN": "t", "HOOK_SECRET": "s", "NODE_IP": "10.0.0.1"}))
+	cfg, err := Parse("docs/config.md", []byte(example), env(map[string]string{"PROM_TOKEN": "t", "HOOK_SECRET": "s", "NODE_IP": "10.0.0.1"}))
 	if err != nil {
 		t.Fatal(err)
 	}
