@@ -31,7 +31,7 @@ func runWork(b *testing.B, m *Manager, trace bool, bin string, args ...string) w
 	var hits0 uint64
 	if m != nil {
 		m.mu.Lock()
-		hits0 = m.sumStat(statTraceHits)
+		hits0 = m.at.sumStat(statTraceHits)
 		m.mu.Unlock()
 		if err := m.StartCommand(cmd, trace); err != nil {
 			b.Fatal(err)
@@ -46,7 +46,7 @@ func runWork(b *testing.B, m *Manager, trace bool, bin string, args ...string) w
 	if m != nil {
 		m.Unwatch(cmd.Process.Pid)
 		m.mu.Lock()
-		hits = m.sumStat(statTraceHits) - hits0
+		hits = m.at.sumStat(statTraceHits) - hits0
 		m.mu.Unlock()
 	}
 	var r struct {

@@ -151,7 +151,7 @@ func watchPairs(b *testing.B, m *Manager, t *phasedTarget, d time.Duration, trac
 	hits := func() uint64 {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return m.sumStat(statTraceHits)
+		return m.at.sumStat(statTraceHits)
 	}
 	return runPairs(b, t, d, func() {
 		if aa {

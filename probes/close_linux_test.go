@@ -76,9 +76,9 @@ func TestManyExecutablesCloseDeadline(t *testing.T) {
 	attach := time.Since(start)
 	st := m.Stats()
 	m.mu.Lock()
-	nexes, ncolls, ninfos := len(m.exes), len(m.colls), len(m.infos)
+	nexes, ncolls, ninfos := len(m.ps.exes), len(m.at.colls), len(m.an.infos)
 	var untrimmed int
-	for _, bi := range m.infos {
+	for _, bi := range m.an.infos {
 		if _, err := bi.bin.Funcs(); err == nil {
 			untrimmed++
 		}

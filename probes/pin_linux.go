@@ -26,6 +26,18 @@ import (
 // Pins exist only during a handover: the successor loads them and removes
 // the directory at once, so a normal shutdown (or a crash) leaves nothing.
 
+// takeover is what a Manager started with Config.Adopt took over from its
+// predecessor, until its processes are watched again.
+type takeover struct {
+	adopted map[exeKey][]link.Link  // the predecessor's links by executable, until a watched process claims them
+	seeds   map[uint32]ProcHandover // the predecessor's per-process decoder state
+	// Records of handed-over processes drained before they are watched
+	// again (re-analyzing every binary takes a while): replayed by watch.
+	pending    map[uint32][]rawEvent
+	npending   int
+	backlogged []*watchedProc
+}
+
 // ensureBPFFS makes sure dir can be created on a bpf filesystem, mounting
 // one on /sys/fs/bpf when dir lies below it and nothing is mounted there.
 func ensureBPFFS(dir string) error {
@@ -57,11 +69,11 @@ func ensureBPFFS(dir string) error {
 	return nil
 }
 
-// adoptMaps loads the pinned shared maps into m.shared, checking that they
+// adoptMaps loads the pinned shared maps into m.at.shared, checking that they
 // fit this build's programs.
 func (m *Manager) adoptMaps() error {
 	dir := filepath.Join(m.cfg.PinDir, "maps")
-	for name, ms := range m.spec.Maps {
+	for name, ms := range m.at.spec.Maps {
 		if strings.HasPrefix(name, ".") {
 			continue
 		}
@@ -72,7 +84,7 @@ func (m *Manager) adoptMaps() error {
 			}
 			return fmt.Errorf("adopt map %s: %w", name, err)
 		}
-		m.shared[name] = mp
+		m.at.shared[name] = mp
 		if name == "events" {
 			// The predecessor chose the ring's size.
 			ms.MaxEntries = mp.MaxEntries()
@@ -94,7 +106,7 @@ func (m *Manager) adoptLinks() error {
 	if err != nil {
 		return fmt.Errorf("adopt links: %w", err)
 	}
-	m.adopted = make(map[exeKey][]link.Link)
+	m.tk.adopted = make(map[exeKey][]link.Link)
 	for _, e := range exes {
 		key, ok := parseExeKey(e.Name())
 		if !ok {
@@ -109,8 +121,8 @@ func (m *Manager) adoptLinks() error {
 			if err != nil {
 				return fmt.Errorf("adopt link %s/%s: %w", e.Name(), f.Name(), err)
 			}
-			m.adopted[key] = append(m.adopted[key], l)
-			m.attached.Add(1)
+			m.tk.adopted[key] = append(m.tk.adopted[key], l)
+			m.at.attached.Add(1)
 		}
 	}
 	return nil
@@ -129,9 +141,9 @@ func parseExeKey(s string) (exeKey, bool) {
 // closeAdopted detaches the adopted links no process claimed (their
 // executables' processes exited during the handover).
 func (m *Manager) closeAdopted() {
-	for key, ls := range m.adopted {
-		m.closeLinks(ls)
-		delete(m.adopted, key)
+	for key, ls := range m.tk.adopted {
+		m.at.closeLinks(ls)
+		delete(m.tk.adopted, key)
 	}
 }
 
@@ -158,7 +170,7 @@ func (m *Manager) Handover() (*HandoverState, error) {
 		return nil, fmt.Errorf("handover: %w", err)
 	}
 	st := &HandoverState{}
-	for _, p := range m.procs {
+	for _, p := range m.ps.procs {
 		d := p.dec
 		st.Procs = append(st.Procs, ProcHandover{PID: p.pid, Start: p.start, Counted: d.counted, InGC: d.inGC,
 			GCStart: d.gcStart, SweepEnd: d.sweepEnd, SweepTerm: d.sweepTerm, Trace: p.info.Trace})
@@ -167,38 +179,26 @@ func (m *Manager) Handover() (*HandoverState, error) {
 	// Release without detaching: the pins hold the maps and links. Trace
 	// links are not pinned and go away with their descriptors.
 	m.closed = true
-	for _, x := range m.exes {
-		m.detachTrace(x)
+	for _, x := range m.ps.exes {
+		m.at.detachTrace(x)
 		for _, l := range x.links {
 			_ = l.Close()
 		}
-		m.attached.Add(-int64(len(x.links)))
+		m.at.attached.Add(-int64(len(x.links)))
 		x.links = nil
 		if x.coll != nil {
-			m.releaseColl(x.coll)
+			m.at.releaseColl(x.coll)
 			x.coll = nil
 		}
 	}
 	m.closeAdopted()
-	for _, p := range m.procs {
-		if p.state != nil {
-			p.state.Close()
-		}
-		if p.pidfd >= 0 {
-			unix.Close(p.pidfd)
-		}
-	}
-	m.exes, m.procs = nil, nil
-	for _, bi := range m.infos {
-		bi.bin.Close()
-	}
-	m.infos = nil
-	m.nprocs.Store(0)
-	if err := m.rd.Close(); err != nil {
+	m.ps.closeAll()
+	m.an.closeAll()
+	if err := m.ring.close(); err != nil {
 		// The pins are in place: the handover stands.
 		m.log.Warn("close ring buffer reader", "err", err)
 	}
-	m.closeMaps()
+	m.at.closeMaps()
 	return st, nil
 }
 
@@ -213,12 +213,12 @@ func (m *Manager) pinLocked() error {
 	if err := os.MkdirAll(mapDir, 0o700); err != nil {
 		return fmt.Errorf("create pin dir: %w", err)
 	}
-	for name, mp := range m.shared {
+	for name, mp := range m.at.shared {
 		if err := mp.Pin(filepath.Join(mapDir, name)); err != nil {
 			return fmt.Errorf("pin map %s: %w", name, err)
 		}
 	}
-	for key, x := range m.exes {
+	for key, x := range m.ps.exes {
 		if len(x.links) == 0 {
 			continue
 		}
@@ -241,14 +241,14 @@ const maxPending = 1 << 20
 
 // holdSeeded keeps a record of a handed-over process until it is watched.
 func (m *Manager) holdSeeded(r *rawEvent) {
-	if _, ok := m.seeds[r.PID]; !ok || m.npending >= maxPending {
+	if _, ok := m.tk.seeds[r.PID]; !ok || m.tk.npending >= maxPending {
 		return
 	}
-	if m.pending == nil {
-		m.pending = make(map[uint32][]rawEvent)
+	if m.tk.pending == nil {
+		m.tk.pending = make(map[uint32][]rawEvent)
 	}
-	m.pending[r.PID] = append(m.pending[r.PID], *r)
-	m.npending++
+	m.tk.pending[r.PID] = append(m.tk.pending[r.PID], *r)
+	m.tk.npending++
 }
 
 // watchSeeds watches the processes a predecessor handed over. Analyzing
@@ -256,12 +256,12 @@ func (m *Manager) holdSeeded(r *rawEvent) {
 // them (holding their records) to keep it from overflowing.
 func (m *Manager) watchSeeds() {
 	m.mu.Lock()
-	if m.seeds == nil {
+	if m.tk.seeds == nil {
 		m.mu.Unlock()
 		return
 	}
-	seeds := make([]ProcHandover, 0, len(m.seeds))
-	for _, s := range m.seeds {
+	seeds := make([]ProcHandover, 0, len(m.tk.seeds))
+	for _, s := range m.tk.seeds {
 		seeds = append(seeds, s)
 	}
 	m.mu.Unlock()
@@ -274,7 +274,7 @@ func (m *Manager) watchSeeds() {
 			return
 		}
 		m.drainLocked()
-		if _, ok := m.seeds[uint32(s.PID)]; ok {
+		if _, ok := m.tk.seeds[uint32(s.PID)]; ok {
 			if err := m.watchLocked(s.PID, s.Trace, false); err != nil {
 				m.log.Info("handed-over process not watched", "pid", s.PID, "err", err)
 			}
@@ -283,7 +283,7 @@ func (m *Manager) watchSeeds() {
 	}
 	m.mu.Lock()
 	m.drainLocked()
-	m.seeds, m.pending, m.npending = nil, nil, 0
+	m.tk.seeds, m.tk.pending, m.tk.npending = nil, nil, 0
 	m.mu.Unlock()
 	m.log.Info("took over the previous agent's processes", "processes", len(seeds), "took", time.Since(start).Round(time.Millisecond))
 }
@@ -303,10 +303,10 @@ func (m *Manager) replayLocked() {
 	if q, ok := m.deps.Sink.(queueRoom); ok {
 		budget = min(budget, q.Free()/2) // a record makes at most two events
 	}
-	for len(m.backlogged) > 0 && budget > 0 {
-		p := m.backlogged[0]
+	for len(m.tk.backlogged) > 0 && budget > 0 {
+		p := m.tk.backlogged[0]
 		n := min(budget, len(p.backlog))
-		if m.procs[uint32(p.pid)] == p {
+		if m.ps.procs[uint32(p.pid)] == p {
 			for i := range p.backlog[:n] {
 				p.dec.handle(&p.backlog[i], &m.ev, m.deps.Sink)
 			}
@@ -315,7 +315,7 @@ func (m *Manager) replayLocked() {
 		p.backlog = p.backlog[n:]
 		if len(p.backlog) == 0 {
 			p.backlog = nil
-			m.backlogged = m.backlogged[1:]
+			m.tk.backlogged = m.tk.backlogged[1:]
 		}
 	}
 }
