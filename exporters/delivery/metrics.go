@@ -12,6 +12,7 @@ type metrics struct {
 	failed      *prometheus.CounterVec
 	dropped     *prometheus.CounterVec
 	queueBytes  prometheus.Gauge
+	diskBytes   prometheus.Gauge
 	memBytes    prometheus.Gauge
 	blocked     prometheus.Counter
 	walErrors   *prometheus.CounterVec
@@ -41,7 +42,11 @@ func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"reason"}),
 		queueBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gopulse_exporter_queue_bytes",
-			Help: "Bytes of the on-disk queue (write-ahead log segments).",
+			Help: "Backlog: bytes written to the on-disk queue and not yet acknowledged by a backend.",
+		}),
+		diskBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gopulse_exporter_queue_disk_bytes",
+			Help: "Bytes of the on-disk queue files (capped by max_bytes), delivered records included until their segment is deleted.",
 		}),
 		memBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "gopulse_exporter_queue_memory_bytes",
@@ -73,14 +78,35 @@ func newMetrics(name string, reg prometheus.Registerer) (*metrics, error) {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.sent, m.failed, m.dropped, m.queueBytes, m.memBytes,
+	for _, c := range []prometheus.Collector{m.sent, m.failed, m.dropped, m.queueBytes, m.diskBytes, m.memBytes,
 		m.blocked, m.walErrors, m.up, m.limit, m.inflight, m.reqDuration} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
 	}
+	// Counters of known label values exist from the start, at zero, so that
+	// rate() and alerts on them work before the first failure.
+	for _, r := range FailReasons {
+		m.failed.WithLabelValues(r)
+	}
+	for _, r := range DropReasons {
+		m.dropped.WithLabelValues(r)
+	}
+	for _, k := range []string{"torn_tail", "corrupt"} {
+		m.walErrors.WithLabelValues(k)
+	}
 	return m, nil
 }
+
+// FailReasons are the reasons of gopulse_exporter_failed_total: send
+// attempts that failed and are retried.
+var FailReasons = []string{"network", "status_429", "status_5xx"}
+
+// DropReasons are the known reasons of gopulse_exporter_dropped_total:
+// items given up on. A backend may reject a payload with another 4xx code,
+// which adds its own status_<code> series.
+var DropReasons = []string{"queue_full", "too_large", "read_error", "write_error", "bad_request", "bad_endpoint",
+	"status_400", "status_401", "status_403", "status_404", "status_413", "status_other"}
 
 // endpointLabel is the URL without credentials, query or fragment.
 func endpointLabel(raw string) string {

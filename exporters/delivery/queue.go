@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,6 +84,11 @@ type Queue struct {
 
 	notify   chan struct{}
 	flushReq chan struct{}
+
+	// drops counts items given up on; lastDrop is when (unix ns) and why
+	// the last ones were, for readiness.
+	drops    atomic.Uint64
+	lastDrop atomic.Pointer[dropNote]
 
 	runMu     sync.Mutex
 	running   bool
@@ -171,7 +177,7 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 	if err := w.deleteBelow(q.committed); err != nil {
 		log.Warn("queue cleanup", "exporter", cfg.Name, "err", err)
 	}
-	m.queueBytes.Set(float64(w.total))
+	q.setQueueBytesLocked()
 	return q, nil
 }
 
@@ -184,7 +190,7 @@ func (q *Queue) Enqueue(ctx context.Context, payload []byte, items int) error {
 		return err
 	}
 	if len(payload) > q.cfg.MaxRecordBytes {
-		q.m.dropped.WithLabelValues("too_large").Add(float64(items))
+		q.drop("too_large", items)
 		return ErrTooLarge
 	}
 	frame := frameHeader + len(payload)
@@ -250,14 +256,14 @@ func (q *Queue) flushLocked() error {
 		return err
 	}
 	_, err := q.w.write(frames, metas)
-	q.m.queueBytes.Set(float64(q.w.total))
+	q.setQueueBytesLocked()
 	q.mu.Unlock()
 	if err != nil {
 		lost := 0
 		for _, m := range metas {
 			lost += int(m.items)
 		}
-		q.m.dropped.WithLabelValues("write_error").Add(float64(lost))
+		q.drop("write_error", lost)
 		return err
 	}
 	signal(q.notify)
@@ -314,7 +320,7 @@ func (q *Queue) makeRoom(n int64) error {
 			lost += int(r.items)
 		}
 		if lost > 0 {
-			q.m.dropped.WithLabelValues("queue_full").Add(float64(lost))
+			q.drop("queue_full", lost)
 			q.logOnce("queue_full", "queue full: dropped the oldest segment", "items", lost)
 		}
 		if q.committed < s.end() {
@@ -497,7 +503,7 @@ func (q *Queue) dispatchLocked(ctx context.Context, wg *sync.WaitGroup) time.Tim
 			q.cursor = q.w.next(off)
 			if err != nil {
 				q.putBuf(body)
-				q.m.dropped.WithLabelValues("read_error").Add(float64(items))
+				q.drop("read_error", int(items))
 				q.logOnce("read", "queue read failed; record skipped", "err", err)
 				q.ackLocked(off)
 				continue
@@ -580,7 +586,7 @@ func (q *Queue) send(ctx context.Context, it *item, es *endpointState) {
 		es.failure(now, o, &q.cfg)
 		q.m.failed.WithLabelValues(o.reason).Add(float64(it.items))
 		if it.orphan {
-			q.m.dropped.WithLabelValues("queue_full").Add(float64(it.items))
+			q.drop("queue_full", int(it.items))
 			q.finish(it)
 			break
 		}
@@ -591,7 +597,7 @@ func (q *Queue) send(ctx context.Context, it *item, es *endpointState) {
 		q.requeue(it)
 	default:
 		es.rejected()
-		q.m.dropped.WithLabelValues(o.reason).Add(float64(it.items))
+		q.drop(o.reason, int(it.items))
 		q.logOnce(o.reason, "backend rejected a payload; dropped", "endpoint", es.label, "err", err)
 		q.finish(it)
 	}
@@ -678,7 +684,38 @@ func (q *Queue) ackLocked(off uint64) {
 	if err := q.w.deleteBelow(q.committed); err != nil {
 		q.logOnce("cleanup", "delete acknowledged segment", "err", err)
 	}
-	q.m.queueBytes.Set(float64(q.w.total))
+	q.setQueueBytesLocked()
+}
+
+// backlogLocked is what the queue still has to deliver: the bytes from the
+// oldest unacknowledged record to the end of the log, less the records
+// acknowledged out of order above it.
+func (q *Queue) backlogLocked() int64 {
+	n := int64(q.w.end()) - int64(q.committed)
+	for off := range q.acked {
+		if i, j, ok := q.w.find(off); ok {
+			n -= frameHeader + int64(q.w.segs[i].recs[j].n)
+		}
+	}
+	return max(n, 0)
+}
+
+func (q *Queue) setQueueBytesLocked() {
+	q.m.queueBytes.Set(float64(q.backlogLocked()))
+	q.m.diskBytes.Set(float64(q.w.total))
+}
+
+// dropNote is the last drop: when and why.
+type dropNote struct {
+	at     time.Time
+	reason string
+}
+
+// drop counts items given up on.
+func (q *Queue) drop(reason string, items int) {
+	q.m.dropped.WithLabelValues(reason).Add(float64(items))
+	q.drops.Add(uint64(items))
+	q.lastDrop.Store(&dropNote{at: time.Now(), reason: reason})
 }
 
 func (q *Queue) advanceCommitted() {
@@ -763,22 +800,34 @@ func (q *Queue) Close() error {
 	return q.closeErr
 }
 
-// Stats is a snapshot of the queue, for tests and status pages.
+// Stats is a snapshot of the queue, for tests, status pages and readiness.
 type Stats struct {
-	DiskBytes int64
-	Pending   int // dispatched, not yet acknowledged
-	Committed uint64
-	End       uint64
+	DiskBytes    int64 // the on-disk queue files
+	BacklogBytes int64 // written and not yet acknowledged (gopulse_exporter_queue_bytes)
+	Pending      int   // dispatched, not yet acknowledged
+	Committed    uint64
+	End          uint64
+	// Dropped counts the items given up on since New, all reasons;
+	// LastDrop and LastDropReason tell when and why the last ones were.
+	Dropped        uint64
+	LastDrop       time.Time
+	LastDropReason string
 }
 
 // Stats returns a snapshot.
 func (q *Queue) Stats() Stats {
+	var st Stats
+	st.Dropped = q.drops.Load()
+	if d := q.lastDrop.Load(); d != nil {
+		st.LastDrop, st.LastDropReason = d.at, d.reason
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.w == nil {
-		return Stats{}
+		return st
 	}
-	return Stats{DiskBytes: q.w.total, Pending: len(q.pending), Committed: q.committed, End: q.w.end()}
+	st.DiskBytes, st.BacklogBytes, st.Pending, st.Committed, st.End = q.w.total, q.backlogLocked(), len(q.pending), q.committed, q.w.end()
+	return st
 }
 
 func signal(c chan struct{}) {

@@ -137,6 +137,10 @@ func (w *RemoteWriter) Run(ctx context.Context) error {
 	}
 }
 
+// Stats returns the delivery queue's snapshot (backlog, drops), for
+// readiness.
+func (w *RemoteWriter) Stats() delivery.Stats { return w.q.Stats() }
+
 // Collect snapshots the series at now and enqueues the requests.
 func (w *RemoteWriter) Collect(ctx context.Context, now time.Time) error {
 	w.mu.Lock()
