@@ -25,14 +25,16 @@ var ErrConfig = errors.New("health config")
 // State is a verdict.
 type State uint8
 
-// The verdicts, from best to worst.
+// The verdicts, from best to worst, and Unknown: a process not yet measured
+// for enough windows to have one (see Engine.Status).
 const (
 	Healthy State = iota
 	Degraded
 	Unhealthy
+	Unknown
 )
 
-var stateNames = [...]string{"healthy", "degraded", "unhealthy"}
+var stateNames = [...]string{"healthy", "degraded", "unhealthy", "unknown"}
 
 func (s State) String() string {
 	if int(s) < len(stateNames) {
@@ -56,7 +58,7 @@ func (s *State) UnmarshalText(b []byte) error {
 }
 
 // States lists every state, for metrics.
-var States = [...]State{Healthy, Degraded, Unhealthy}
+var States = [...]State{Healthy, Degraded, Unhealthy, Unknown}
 
 // Decision is a failover decision.
 type Decision string
@@ -201,7 +203,23 @@ type Engine struct {
 	mu        sync.Mutex
 	procs     map[uint32]*proc
 	decisions map[decisionKey]uint64
+	exited    map[uint32]exitedProc // last status of processes that exited recently
+	now       time.Time             // of the last Tick
 }
+
+// exitedProc is the last status of a process that exited.
+type exitedProc struct {
+	st Status
+	at time.Time
+}
+
+const (
+	// exitedKeep is how long the last verdict of an exited process is
+	// kept (at least; in windows: exitedKeepWindows).
+	exitedKeep        = 5 * time.Minute
+	exitedKeepWindows = 30
+	maxExited         = 4096
+)
 
 type decisionKey struct {
 	pid      uint32
@@ -213,7 +231,8 @@ func New(cfg Config, resolver ProcResolver, listeners ...Listener) (*Engine, err
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, resolver: resolver, notify: listeners, procs: map[uint32]*proc{}, decisions: map[decisionKey]uint64{}}, nil
+	return &Engine{cfg: cfg, resolver: resolver, notify: listeners, procs: map[uint32]*proc{}, decisions: map[decisionKey]uint64{},
+		exited: map[uint32]exitedProc{}}, nil
 }
 
 const (
@@ -252,6 +271,7 @@ type proc struct {
 	known     map[uint64]struct{}
 	balance   int64 // trace mode: goroutines created minus exited since attach
 	silent    int
+	measured  int  // windows closed with events (capped)
 	sampled   bool // periodic samples arrive, so silence means a stall
 	state     State
 	since     time.Time
@@ -274,6 +294,7 @@ func (e *Engine) procLocked(pid uint32) *proc {
 		}
 		p = &proc{info: info, newErr: map[uint64]int{}, known: map[uint64]struct{}{}, rng: uint64(pid)*0x9E3779B97F4A7C15 | 1}
 		e.procs[pid] = p
+		delete(e.exited, pid) // the pid was reused
 	}
 	return p
 }
@@ -286,13 +307,37 @@ func (e *Engine) SetProc(info event.Proc) {
 	p.info = info
 }
 
-// Forget drops a process.
+// Forget drops a process, remembering nothing of it.
 func (e *Engine) Forget(pid uint32) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.procs, pid)
+	delete(e.exited, pid)
 	delete(e.decisions, decisionKey{pid, Drain})
 	delete(e.decisions, decisionKey{pid, Restore})
+}
+
+// exitLocked forgets a process that exited, keeping its last status for
+// a while (Status answers it, marked exited).
+func (e *Engine) exitLocked(pid uint32, at time.Time) {
+	p := e.procs[pid]
+	if p == nil {
+		return
+	}
+	delete(e.procs, pid)
+	if len(e.exited) >= maxExited {
+		var oldest uint32
+		first := true
+		for k, x := range e.exited {
+			if first || x.at.Before(e.exited[oldest].at) {
+				oldest, first = k, false
+			}
+		}
+		delete(e.exited, oldest)
+	}
+	st := e.statusLocked(p)
+	st.Exited = &at
+	e.exited[pid] = exitedProc{st: st, at: at}
 }
 
 // traceG feeds the goroutine floor from trace-mode create/exit events when
@@ -332,7 +377,14 @@ func (e *Engine) HandleRuntime(ev *event.Runtime) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if ev.Kind == event.KindProcExit {
-		delete(e.procs, ev.PID)
+		at := e.now
+		if ev.TS > 0 {
+			at = time.Unix(0, ev.TS)
+		}
+		if at.IsZero() {
+			at = time.Now()
+		}
+		e.exitLocked(ev.PID, at)
 		return
 	}
 	p := e.procLocked(ev.PID)
@@ -413,6 +465,13 @@ func isError(level []byte) bool {
 func (e *Engine) Tick(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.now = now
+	keep := max(exitedKeep, exitedKeepWindows*e.cfg.Window)
+	for pid, x := range e.exited {
+		if now.Sub(x.at) > keep {
+			delete(e.exited, pid)
+		}
+	}
 	for _, p := range e.procs {
 		if !p.started {
 			p.started, p.windowStart, p.since = true, now, now
@@ -456,6 +515,7 @@ func (e *Engine) closeWindow(p *proc, end time.Time) {
 		p.silent++
 	} else {
 		p.silent = 0
+		p.measured = min(p.measured+1, 1<<20)
 	}
 	if len(p.stw) > 0 {
 		s.STWP99 = float64(quantile(p.stw, 0.99)) / 1e9
@@ -646,6 +706,11 @@ func histQuantile(base, last []uint64, bounds []float64, q float64) float64 {
 }
 
 // Status is one process's health, as served at /v1/health.
+//
+// State is Unknown until the process has been measured (has sent events)
+// for WorsenAfter windows: until then no verdict could have been reached,
+// so "healthy" would be a guess. A process whose evidence already made it
+// worse than healthy (e.g. a heartbeat failure) shows that state.
 type Status struct {
 	PID       int       `json:"pid"`
 	Exe       string    `json:"exe"`
@@ -660,6 +725,52 @@ type Status struct {
 	Reasons   []Reason  `json:"reasons"`
 	Signals   Signals   `json:"signals"`
 	Windows   uint64    `json:"windows"`
+	Measured  int       `json:"measured_windows"` // windows closed with events
+	// Exited is when the process exited; set only in the last status of a
+	// process that exited recently (Engine.Status).
+	Exited *time.Time `json:"exited,omitempty"`
+}
+
+// MinWindows is how many measured windows a process needs before its state
+// is more than Unknown.
+func (e *Engine) MinWindows() int { return e.cfg.WorsenAfter }
+
+// statusLocked returns p's status.
+func (e *Engine) statusLocked(p *proc) Status {
+	d := Restore
+	if p.drained {
+		d = Drain
+	}
+	st := p.state
+	if st == Healthy && p.measured < e.cfg.WorsenAfter {
+		st = Unknown
+	}
+	return Status{
+		PID: p.info.PID, Exe: p.info.Exe, Service: p.info.Service,
+		Namespace: p.info.Namespace, Pod: p.info.Pod, Container: p.info.Container,
+		State: st, Since: p.since, Drained: p.drained, Decision: d,
+		Reasons: slices.Clone(p.reasons), Signals: p.last, Windows: p.windows, Measured: p.measured,
+	}
+}
+
+// Status returns one process's status. For a process that exited recently
+// it returns its last status with Exited set and live false; ok is false
+// when the pid is unknown.
+func (e *Engine) Status(pid int) (st Status, live, ok bool) {
+	if pid <= 0 || pid > math.MaxUint32 {
+		return Status{}, false, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.procs[uint32(pid)]; p != nil {
+		return e.statusLocked(p), true, true
+	}
+	if x, found := e.exited[uint32(pid)]; found {
+		st = x.st
+		st.Reasons = slices.Clone(st.Reasons)
+		return st, false, true
+	}
+	return Status{}, false, false
 }
 
 // Snapshot returns every process's status, by pid.
@@ -668,16 +779,7 @@ func (e *Engine) Snapshot() []Status {
 	defer e.mu.Unlock()
 	out := make([]Status, 0, len(e.procs))
 	for _, p := range e.procs {
-		d := Restore
-		if p.drained {
-			d = Drain
-		}
-		out = append(out, Status{
-			PID: p.info.PID, Exe: p.info.Exe, Service: p.info.Service,
-			Namespace: p.info.Namespace, Pod: p.info.Pod, Container: p.info.Container,
-			State: p.state, Since: p.since, Drained: p.drained, Decision: d,
-			Reasons: slices.Clone(p.reasons), Signals: p.last, Windows: p.windows,
-		})
+		out = append(out, e.statusLocked(p))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out

@@ -42,6 +42,17 @@ func newSim(t *testing.T, cfg Config) *sim {
 	s := &sim{t: t, e: e, rec: rec, now: time.Unix(1_700_000_000, 0), pid: 42, g: 100}
 	s.sample() // the process is known
 	e.Tick(s.now)
+	// Until it has been measured for WorsenAfter windows its state is
+	// unknown (TestUnknownUntilMeasured); the tests start after that.
+	for range e.MinWindows() {
+		s.sample()
+		if st := s.window(); st != Unknown && s.e.Snapshot()[0].Measured < e.MinWindows() {
+			t.Fatalf("state %v before %d measured windows", st, e.MinWindows())
+		}
+	}
+	if st := s.state(); st != Healthy {
+		t.Fatalf("state %v after %d measured windows", st, e.MinWindows())
+	}
 	return s
 }
 
@@ -246,7 +257,7 @@ func TestGoroutineGrowthNeedsSteadyGrowth(t *testing.T) {
 	s := newSim(t, DefaultConfig())
 	// Large, bursty but not monotonic: a worker pool scaling up and down.
 	for i := range 60 {
-		s.g = 1000 + int64(i%4)*3000
+		s.g = [...]int64{1000, 7000, 4000, 10000}[i%4]
 		if st := s.healthyWindow(); st != Healthy {
 			t.Fatalf("window %d: %v %v", i, st, s.e.Snapshot()[0].Reasons)
 		}
@@ -289,7 +300,8 @@ func TestNoHeartbeatWithoutSamples(t *testing.T) {
 		now = now.Add(DefaultConfig().Window)
 		e.Tick(now)
 	}
-	if st := e.Snapshot()[0].State; st != Healthy || len(rec.changes) != 0 {
+	// One window with events: not enough for a verdict, and no drain.
+	if st := e.Snapshot()[0].State; st != Unknown || len(rec.changes) != 0 {
 		t.Fatalf("state %v, changes %v", st, rec.changes)
 	}
 }
@@ -484,6 +496,7 @@ gopulse_failover_decisions_total{container="",decision="restore",exe="/usr/bin/a
 gopulse_health_state{container="",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api",state="degraded"} 0
 gopulse_health_state{container="",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api",state="healthy"} 0
 gopulse_health_state{container="",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api",state="unhealthy"} 1
+gopulse_health_state{container="",exe="/usr/bin/api",namespace="",pid="42",pod="",service="api",state="unknown"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Fatal(err)
@@ -524,5 +537,167 @@ func BenchmarkEngineHandleRuntime(b *testing.B) {
 			now = now.Add(10 * time.Second)
 			e.Tick(now)
 		}
+	}
+}
+
+// A new process is unknown until it has been measured for WorsenAfter
+// windows (before, it was "healthy" with zero windows measured); windows
+// without events do not count.
+func TestUnknownUntilMeasured(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.WorsenAfter = 3
+	e, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	sample := func() { e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 7, Goroutines: 10}) }
+	state := func() State {
+		st, live, ok := e.Status(7)
+		if !ok || !live {
+			t.Fatalf("status of 7: live %v ok %v", live, ok)
+		}
+		return st.State
+	}
+	sample()
+	e.Tick(now)
+	if st := state(); st != Unknown {
+		t.Fatalf("new process: %v", st)
+	}
+	now = now.Add(cfg.Window)
+	e.Tick(now) // the first window, with the first sample, closes
+	for i := range cfg.WorsenAfter {
+		now = now.Add(cfg.Window)
+		e.Tick(now) // a silent window: nothing measured
+		if st := state(); st != Unknown {
+			t.Fatalf("after silent window %d: %v", i, st)
+		}
+	}
+	for i := 1; i < cfg.WorsenAfter; i++ {
+		if st := state(); st != Unknown {
+			t.Fatalf("after %d measured windows: %v", i, st)
+		}
+		sample()
+		now = now.Add(cfg.Window)
+		e.Tick(now)
+	}
+	if st := state(); st != Healthy {
+		t.Fatalf("after %d measured windows: %v", cfg.WorsenAfter, st)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(e))
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP gopulse_health_state Health verdict of a watched process: 1 for the current state.
+# TYPE gopulse_health_state gauge
+gopulse_health_state{container="",exe="",namespace="",pid="7",pod="",service="",state="degraded"} 0
+gopulse_health_state{container="",exe="",namespace="",pid="7",pod="",service="",state="healthy"} 1
+gopulse_health_state{container="",exe="",namespace="",pid="7",pod="",service="",state="unhealthy"} 0
+gopulse_health_state{container="",exe="",namespace="",pid="7",pod="",service="",state="unknown"} 0
+`), "gopulse_health_state"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The status codes a load balancer polling /v1/health sees. Before, a dead
+// or never-seen pid answered 200 with an empty list, and ?pid=abc or a
+// misspelled ?service= were ignored (200, every process).
+func TestHandlerStatusCodes(t *testing.T) {
+	cfg := DefaultConfig()
+	rec := &recorder{}
+	procs := names{42: {PID: 42, Exe: "/usr/bin/api", Service: "api"}, 43: {PID: 43, Exe: "/usr/bin/api", Service: "api"},
+		44: {PID: 44, Exe: "/usr/bin/db", Service: "db"}, 45: {PID: 45, Exe: "/usr/bin/new", Service: "new"}}
+	e, err := New(cfg, procs, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_700_000_000, 0)
+	tick := func(bad bool) {
+		for _, pid := range []uint32{42, 43, 44} {
+			e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: pid, Goroutines: 10})
+		}
+		if bad {
+			e.HandleRuntime(&event.Runtime{Kind: event.KindSTW, PID: 44, DurationNS: int64(time.Second), Reason: event.STWOther})
+		}
+		e.Tick(now)
+		now = now.Add(cfg.Window)
+	}
+	tick(false)
+	for range cfg.WorsenAfter {
+		tick(true)
+	}
+	e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 45, Goroutines: 3}) // seen, not measured
+	e.HandleRuntime(&event.Runtime{Kind: event.KindProcExit, PID: 43, TS: now.UnixNano()})
+
+	get := func(query string) (int, Report) {
+		t.Helper()
+		rr := httptest.NewRecorder()
+		e.Handler().ServeHTTP(rr, httptest.NewRequest("GET", "/v1/health"+query, nil))
+		var rep Report
+		if err := json.Unmarshal(rr.Body.Bytes(), &rep); err != nil {
+			t.Fatalf("%s: %v: %s", query, err, rr.Body)
+		}
+		if ct := rr.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s: content type %q", query, ct)
+		}
+		return rr.Code, rep
+	}
+	for _, c := range []struct {
+		query string
+		code  int
+		state State // of the one process answered, when code is not 400
+		err   string
+	}{
+		{"?pid=42", 200, Healthy, ""},
+		{"?pid=44", 503, Unhealthy, ""},
+		{"?pid=45", 200, Unknown, ""},
+		{"?pid=43", 404, Healthy, "exited"},
+		{"?pid=4000000", 404, 0, "no process with pid 4000000"},
+		{"?service=db", 503, Unhealthy, ""},
+		{"?service=new", 200, Unknown, ""},
+		{"?service=nope", 404, 0, `no watched process of service "nope"`},
+		{"?pid=abc", 400, 0, `pid "abc" is not a positive integer`},
+		{"?pid=0", 400, 0, "not a positive integer"},
+		{"?pid=-3", 400, 0, "not a positive integer"},
+		{"?pid=", 400, 0, "not a positive integer"},
+		{"?pid=99999999999", 400, 0, "not a positive integer"},
+		{"?servise=api", 400, 0, `unknown parameter "servise"`},
+		{"?service=", 400, 0, "empty service"},
+		{"?pid=42&pid=44", 400, 0, `"pid" given 2 times`},
+		{"?pid=42&service=api", 400, 0, "not both"},
+		{"?pid=%zz", 400, 0, "bad query"},
+	} {
+		code, rep := get(c.query)
+		if code != c.code || !strings.Contains(rep.Error, c.err) {
+			t.Errorf("%s: %d %q, want %d %q", c.query, code, rep.Error, c.code, c.err)
+			continue
+		}
+		switch {
+		case code == 400 || c.err != "" && c.err != "exited":
+			if len(rep.Processes) != 0 {
+				t.Errorf("%s: processes %+v", c.query, rep.Processes)
+			}
+		case len(rep.Processes) != 1 || rep.Processes[0].State != c.state:
+			t.Errorf("%s: processes %+v, want one %v", c.query, rep.Processes, c.state)
+		}
+	}
+	// The exited process's last status says when it exited.
+	if _, rep := get("?pid=43"); rep.Processes[0].Exited == nil || !rep.Processes[0].Exited.Equal(now) || rep.Processes[0].PID != 43 {
+		t.Errorf("exited status %+v", rep.Processes[0])
+	}
+	// Without a query: every live process, 200 even with an unhealthy one.
+	code, rep := get("")
+	if code != 200 || len(rep.Processes) != 3 || rep.Healthy != 1 || rep.Unhealthy != 1 || rep.Unknown != 1 {
+		t.Errorf("all: %d %+v", code, rep)
+	}
+	// The last status is kept for a while, then forgotten.
+	e.Tick(now.Add(exitedKeep + exitedKeepWindows*cfg.Window))
+	if code, rep := get("?pid=43"); code != 404 || len(rep.Processes) != 0 {
+		t.Errorf("long after the exit: %d %+v", code, rep)
+	}
+	// A reused pid is a new, live process.
+	e.HandleRuntime(&event.Runtime{Kind: event.KindProcExit, PID: 42})
+	e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 42, Goroutines: 1})
+	if code, rep := get("?pid=42"); code != 200 || rep.Processes[0].State != Unknown || rep.Processes[0].Exited != nil {
+		t.Errorf("reused pid: %d %+v", code, rep)
 	}
 }

@@ -90,6 +90,11 @@ type Agent struct {
 	srv      *http.Server
 	ln       net.Listener
 
+	// dropWindow: the agent is not ready while it dropped data this
+	// recently (readyDropWindow; tests shorten it).
+	dropWindow time.Duration
+	drops      dropWatch
+
 	closeOnce sync.Once
 }
 
@@ -98,7 +103,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	if deps.Logger == nil {
 		return nil, errors.New("agent: logger is required")
 	}
-	a := &Agent{cfg: cfg, deps: deps, log: deps.Logger, reg: deps.Registry}
+	a := &Agent{cfg: cfg, deps: deps, log: deps.Logger, reg: deps.Registry, dropWindow: readyDropWindow}
 	if a.reg == nil {
 		a.reg = prometheus.NewRegistry()
 	}
@@ -266,22 +271,44 @@ func (a *Agent) registerSelfMetrics() {
 	)
 }
 
-// ready returns why the agent is not ready, or nil.
+// readyDropWindow: the agent is not ready while it dropped data within
+// this long.
+const readyDropWindow = time.Minute
+
+// ready returns why the agent is not ready, or nil: a required component
+// is down (the probes cannot load or attach, an exporter's backend keeps
+// failing), or data is being dropped (an exporter gave items up, the
+// fan-out or the BPF ring buffer lost runtime events) within dropWindow.
 func (a *Agent) ready() error {
+	now := time.Now()
 	var errs []error
 	if a.cfg.Probes.Mode != "off" && a.deps.NewRuntimeSource != nil {
 		switch {
 		case a.srcErr != nil:
 			errs = append(errs, fmt.Errorf("probes: %w", a.srcErr))
 		case a.source != nil:
-			if s := a.source.Stats(); s.Processes > 0 && s.ProbesAttached == 0 {
+			s := a.source.Stats()
+			if s.Processes > 0 && s.ProbesAttached == 0 {
 				errs = append(errs, fmt.Errorf("probes: %d processes watched but no probe attached", s.Processes))
+			}
+			if err := a.drops.check("probes", "runtime events lost in the ring buffer", s.EventsLost, now, a.dropWindow); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
+	for _, name := range a.fanout.QueueNames() {
+		if err := a.drops.check("pipeline "+name, "runtime events dropped (consumer queue full)", a.fanout.Dropped(name), now, a.dropWindow); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, q := range a.queues {
-		if err := q.ready(); err != nil {
+		if err := q.ready(now, a.dropWindow); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", q.name, err))
+		}
+	}
+	if a.rw != nil {
+		if err := queueReady(a.rw.Stats(), int64(a.cfg.Exporters.Prometheus.RemoteWrite.Queue.MaxBytes), now, a.dropWindow); err != nil {
+			errs = append(errs, fmt.Errorf("prometheus remote write: %w", err))
 		}
 	}
 	for _, c := range a.deps.ReadyChecks {
@@ -522,9 +549,52 @@ type exporterQueue struct {
 // on-disk queue.
 const readyFill = 0.9
 
-func (q exporterQueue) ready() error {
-	if st := q.q.Stats(); q.cap > 0 && float64(st.DiskBytes) >= readyFill*float64(q.cap) {
-		return fmt.Errorf("delivery queue %d of %d bytes full: the backend is failing", st.DiskBytes, q.cap)
+func (q exporterQueue) ready(now time.Time, window time.Duration) error {
+	return queueReady(q.q.Stats(), q.cap, now, window)
+}
+
+// queueReady fails while the queue is nearly full (its backend is failing)
+// or dropped items within window.
+func queueReady(st delivery.Stats, capBytes int64, now time.Time, window time.Duration) error {
+	var errs []error
+	if capBytes > 0 && float64(st.DiskBytes) >= readyFill*float64(capBytes) {
+		errs = append(errs, fmt.Errorf("delivery queue %d of %d bytes full: the backend is failing", st.DiskBytes, capBytes))
+	}
+	if !st.LastDrop.IsZero() && now.Sub(st.LastDrop) < window {
+		errs = append(errs, fmt.Errorf("dropping data: %d items dropped so far, the last %s ago (%s)",
+			st.Dropped, now.Sub(st.LastDrop).Round(time.Millisecond), st.LastDropReason))
+	}
+	return errors.Join(errs...)
+}
+
+// dropWatch notices counters of lost data growing: the agent is not ready
+// for a window after it saw one grow.
+type dropWatch struct {
+	mu   sync.Mutex
+	seen map[string]dropSeen
+}
+
+type dropSeen struct {
+	total uint64
+	grew  time.Time // when total was last seen growing
+	delta uint64    // by how much
+}
+
+func (d *dropWatch) check(name, what string, total uint64, now time.Time, window time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen = map[string]dropSeen{}
+	}
+	s := d.seen[name]
+	if total > s.total {
+		s.delta, s.grew = total-s.total, now
+	}
+	s.total = total
+	d.seen[name] = s
+	if !s.grew.IsZero() && now.Sub(s.grew) < window {
+		return fmt.Errorf("%s: dropping data: %d %s (%d so far), seen %s ago", name, s.delta, what, total,
+			now.Sub(s.grew).Round(time.Millisecond))
 	}
 	return nil
 }
