@@ -17,6 +17,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -40,6 +41,7 @@ type Config struct {
 	Exporters  Exporters  `yaml:"exporters"`
 	Health     Health     `yaml:"health"`
 	Webhooks   []Webhook  `yaml:"webhooks"`
+	Checks     []Check    `yaml:"checks"`
 
 	pos  map[string]Pos
 	file string
@@ -203,6 +205,21 @@ type Webhook struct {
 	Timeout    time.Duration     `yaml:"timeout"`
 	MaxRetries int               `yaml:"max_retries"`
 	Headers    map[string]string `yaml:"headers"`
+}
+
+// Check serves one backend's health to a load balancer: HAProxy's
+// agent-check on AgentCheck, and GET /v1/check/NAME with Consul's status
+// codes. It speaks for the processes selected by exactly one of PID, Exe,
+// Service and Port (see docs/failover.md).
+type Check struct {
+	Name       string `yaml:"name"`
+	AgentCheck string `yaml:"agent_check"` // host:port HAProxy's agent-check connects to; empty: HTTP only
+	PID        int    `yaml:"pid"`
+	Exe        string `yaml:"exe"` // executable path, or base name
+	Service    string `yaml:"service"`
+	Port       int    `yaml:"port"` // the process listening on this TCP port
+	// DegradedWeight is the weight answered while degraded (default 50%).
+	DegradedWeight float64 `yaml:"degraded_weight"`
 }
 
 // Defaults returns the built-in values that a file overrides key by key.
@@ -407,6 +424,44 @@ func (c *Config) Validate() error {
 			v.bad(p+".max_retries", "must not be negative")
 		}
 	}
+	names, addrs := map[string]bool{}, map[string]bool{}
+	for i, ch := range c.Checks {
+		p := fmt.Sprintf("checks[%d]", i)
+		if !validCheckName(ch.Name) {
+			v.bad(p+".name", "want a name of letters, digits, '.', '_' or '-', got %q", ch.Name)
+		} else if names[ch.Name] {
+			v.bad(p+".name", "duplicate check name %q", ch.Name)
+		}
+		names[ch.Name] = true
+		if ch.AgentCheck != "" {
+			if err := checkHostPort(ch.AgentCheck); err != nil {
+				v.bad(p+".agent_check", "%v", err)
+			} else if addrs[ch.AgentCheck] && !strings.HasSuffix(ch.AgentCheck, ":0") {
+				v.bad(p+".agent_check", "%s is used by another check", ch.AgentCheck)
+			} else if ch.AgentCheck == c.Listen && !strings.HasSuffix(ch.AgentCheck, ":0") {
+				v.bad(p+".agent_check", "%s is the agent's listen address", ch.AgentCheck)
+			}
+			addrs[ch.AgentCheck] = true
+		}
+		set := 0
+		for _, on := range []bool{ch.PID != 0, ch.Exe != "", ch.Service != "", ch.Port != 0} {
+			if on {
+				set++
+			}
+		}
+		if set != 1 {
+			v.bad(p, "set exactly one of pid, exe, service, port (the process the check speaks for)")
+		}
+		if ch.PID < 0 {
+			v.bad(p+".pid", "must be positive, got %d", ch.PID)
+		}
+		if ch.Port < 0 || ch.Port > 65535 {
+			v.bad(p+".port", "want a TCP port 1-65535, got %d", ch.Port)
+		}
+		if ch.DegradedWeight < 0 || ch.DegradedWeight > 1 {
+			v.bad(p+".degraded_weight", "want a weight in (0, 1] such as 50%%, got %g", ch.DegradedWeight)
+		}
+	}
 	sort.SliceStable(v.errs, func(i, j int) bool {
 		a, b := v.errs[i].(*Error), v.errs[j].(*Error)
 		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
@@ -526,6 +581,18 @@ func checkHostPort(s string) error {
 		return fmt.Errorf("bad port %q", port)
 	}
 	return nil
+}
+
+func validCheckName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func validHostname(h string) bool {

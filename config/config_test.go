@@ -281,3 +281,44 @@ func TestDocsExample(t *testing.T) {
 		t.Fatalf("%+v", cfg)
 	}
 }
+
+func TestChecks(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`
+checks:
+  - {name: api-1, agent_check: "127.0.0.1:9701", port: 8081}
+  - {name: api-2, pid: 4242, degraded_weight: 25%}
+  - {name: db, exe: /usr/bin/postgres}
+  - {name: web, service: web}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Checks) != 4 || cfg.Checks[0].Port != 8081 || cfg.Checks[0].AgentCheck != "127.0.0.1:9701" ||
+		cfg.Checks[1].DegradedWeight != 0.25 || cfg.Checks[2].Exe != "/usr/bin/postgres" || cfg.Checks[3].Service != "web" {
+		t.Fatalf("%+v", cfg.Checks)
+	}
+	_, err = Parse("t.yaml", []byte(`listen: 127.0.0.1:9464
+checks:
+  - {name: "a b", pid: 1}
+  - {name: x, agent_check: "9701", pid: 1}
+  - {name: x, pid: 1, port: 80}
+  - {name: y}
+  - {name: z, agent_check: "127.0.0.1:9701", port: 70000, degraded_weight: 150%}
+  - {name: w, agent_check: "127.0.0.1:9701", pid: 1}
+  - {name: v, agent_check: "127.0.0.1:9464", pid: 1}
+`), env(nil))
+	for _, want := range []string{
+		`t.yaml:3:12: checks[0].name: want a name`, `t.yaml:4:28: checks[1].agent_check: want host:port, got "9701"`,
+		`t.yaml:5:12: checks[2].name: duplicate check name "x"`, `t.yaml:5:5: checks[2]: set exactly one of pid, exe, service, port`,
+		`checks[3]: set exactly one`, `checks[4].port: want a TCP port 1-65535, got 70000`,
+		`checks[4].degraded_weight: want a weight in (0, 1]`, `checks[5].agent_check: 127.0.0.1:9701 is used by another check`,
+		`checks[6].agent_check: 127.0.0.1:9464 is the agent's listen address`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := Parse("t.yaml", []byte("checks: [{name: u, pid: 1, prot: 80}]\n"), env(nil)); err == nil || !strings.Contains(err.Error(), `checks[0].prot: unknown key "prot"`) {
+		t.Errorf("err = %v", err)
+	}
+}

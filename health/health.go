@@ -272,6 +272,7 @@ type proc struct {
 	balance   int64 // trace mode: goroutines created minus exited since attach
 	silent    int
 	measured  int  // windows closed with events (capped)
+	imported  bool // verdict handed over by a predecessor, no event since
 	sampled   bool // periodic samples arrive, so silence means a stall
 	state     State
 	since     time.Time
@@ -389,6 +390,7 @@ func (e *Engine) HandleRuntime(ev *event.Runtime) {
 	}
 	p := e.procLocked(ev.PID)
 	p.events++
+	p.imported = false
 	switch ev.Kind {
 	case event.KindSTW:
 		p.stw = p.reservoir(p.stw, &p.stwSeen, ev.DurationNS)
@@ -472,14 +474,22 @@ func (e *Engine) Tick(now time.Time) {
 			delete(e.exited, pid)
 		}
 	}
-	for _, p := range e.procs {
+	for pid, p := range e.procs {
 		if !p.started {
-			p.started, p.windowStart, p.since = true, now, now
+			p.started, p.windowStart = true, now
+			if p.since.IsZero() {
+				p.since = now
+			}
 			continue
 		}
 		for !now.Before(p.windowStart.Add(e.cfg.Window)) {
 			p.windowStart = p.windowStart.Add(e.cfg.Window)
 			e.closeWindow(p, p.windowStart)
+		}
+		if p.imported && p.silent > max(e.cfg.HeartbeatFailures, 1) {
+			// A handed-over verdict nobody confirmed: the process is not
+			// watched any more.
+			delete(e.procs, pid)
 		}
 	}
 }
@@ -670,6 +680,52 @@ func (e *Engine) apply(p *proc, raw State, reasons []Reason, at time.Time, immed
 	}
 	for _, n := range e.notify {
 		n.Notify(ch)
+	}
+}
+
+// Saved is a process's verdict as an agent hands it over to its successor
+// (gopulse agent --takeover), so that the successor answers load balancers
+// with it at once instead of "unknown".
+type Saved struct {
+	PID      int       `json:"pid"`
+	State    State     `json:"state"` // the verdict (never Unknown)
+	Drained  bool      `json:"drained"`
+	Since    time.Time `json:"since"`
+	Reasons  []Reason  `json:"reasons,omitempty"`
+	Measured int       `json:"measured_windows"`
+	Windows  uint64    `json:"windows"`
+}
+
+// Export returns every process's verdict, by pid.
+func (e *Engine) Export() []Saved {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Saved, 0, len(e.procs))
+	for _, p := range e.procs {
+		out = append(out, Saved{PID: p.info.PID, State: p.state, Drained: p.drained, Since: p.since,
+			Reasons: slices.Clone(p.reasons), Measured: p.measured, Windows: p.windows})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out
+}
+
+// Import seeds the verdicts a predecessor exported. Windows start afresh;
+// the hysteresis goes on from the imported state. A process already known
+// keeps its own. An imported verdict that no event confirms within
+// HeartbeatFailures windows is dropped.
+func (e *Engine) Import(saved []Saved) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, sv := range saved {
+		if sv.PID <= 0 || sv.PID > math.MaxUint32 || sv.State > Unhealthy {
+			continue
+		}
+		if _, ok := e.procs[uint32(sv.PID)]; ok {
+			continue
+		}
+		p := e.procLocked(uint32(sv.PID))
+		p.state, p.drained, p.since, p.reasons = sv.State, sv.Drained, sv.Since, slices.Clone(sv.Reasons)
+		p.measured, p.windows, p.imported = sv.Measured, sv.Windows, true
 	}
 }
 

@@ -701,3 +701,68 @@ func TestHandlerStatusCodes(t *testing.T) {
 		t.Errorf("reused pid: %d %+v", code, rep)
 	}
 }
+
+// A successor agent resumes with the verdicts handed over: no "unknown"
+// gap, the drain holds, and the hysteresis goes on from there. A handed-over
+// process that sends nothing is forgotten.
+func TestExportImport(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for range cfg.WorsenAfter {
+		s.stw(time.Second, event.STWOther)
+		s.sample()
+		s.window()
+	}
+	s.e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 77, Goroutines: 1}) // seen, unmeasured
+	s.window()
+	saved := s.e.Export()
+	if len(saved) != 2 || saved[0].PID != 42 || saved[0].State != Unhealthy || !saved[0].Drained {
+		t.Fatalf("saved %+v", saved)
+	}
+	b, err := json.Marshal(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Saved
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := &recorder{}
+	e2, err := New(cfg, names{42: {PID: 42, Exe: "/usr/bin/api", Service: "api"}}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2.Import(back)
+	st, live, ok := e2.Status(42)
+	if !ok || !live || st.State != Unhealthy || !st.Drained || st.Service != "api" || len(st.Reasons) == 0 {
+		t.Fatalf("imported status %+v", st)
+	}
+	if st, _, _ := e2.Status(77); st.State != Unknown {
+		t.Fatalf("imported unmeasured process: %v", st.State)
+	}
+	// Process 42 goes on (healthy now): restored after RecoverAfter windows,
+	// with one restore decision and no new drain.
+	now := s.now
+	e2.Tick(now)
+	for range cfg.RecoverAfter {
+		e2.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 42, Goroutines: 100})
+		now = now.Add(cfg.Window)
+		e2.Tick(now)
+	}
+	if st, _, _ := e2.Status(42); st.State != Healthy || st.Drained {
+		t.Fatalf("after recovery %+v", st)
+	}
+	if e2.DecisionCount(42, Drain) != 0 || e2.DecisionCount(42, Restore) != 1 {
+		t.Fatalf("decisions: drain %d restore %d", e2.DecisionCount(42, Drain), e2.DecisionCount(42, Restore))
+	}
+	// 77 sent nothing: forgotten after more than HeartbeatFailures silent
+	// windows.
+	for range cfg.HeartbeatFailures + 1 - cfg.RecoverAfter {
+		now = now.Add(cfg.Window)
+		e2.Tick(now)
+	}
+	if _, _, ok := e2.Status(77); ok {
+		t.Fatal("an unconfirmed handed-over process is kept")
+	}
+}

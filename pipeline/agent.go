@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/gopulse/gopulse/exporters/jaeger"
 	"github.com/gopulse/gopulse/exporters/loki"
 	"github.com/gopulse/gopulse/exporters/prom"
+	"github.com/gopulse/gopulse/failover"
 	"github.com/gopulse/gopulse/health"
 )
 
@@ -76,6 +78,7 @@ type Agent struct {
 
 	resolver *Resolver
 	engine   *health.Engine
+	checks   *failover.Server
 	notifier *health.Notifier
 	fanout   *RuntimeFanout
 	runtime  *prom.Runtime
@@ -152,7 +155,23 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	if err := a.reg.Register(health.NewCollector(eng)); err != nil {
 		return nil, fmt.Errorf("register health metrics: %w", err)
 	}
+	if a.checks, err = failover.New(FailoverConfig(cfg.Checks), failover.Deps{Logger: a.log.With("component", "checks"),
+		Verdicts: eng, MinWindows: eng.MinWindows(), Registerer: a.reg}); err != nil {
+		return nil, fmt.Errorf("checks: %w", err)
+	}
 
+	if h := deps.Handover; h != nil && len(h.Health) > 0 {
+		// Only processes still running: a pid that exited meanwhile must
+		// not be answered for.
+		alive := make([]health.Saved, 0, len(h.Health))
+		for _, sv := range h.Health {
+			if _, err := os.Stat(filepath.Join(a.resolver.procRoot, strconv.Itoa(sv.PID))); err == nil {
+				alive = append(alive, sv)
+			}
+		}
+		eng.Import(alive)
+		a.log.Info("resumed the verdicts handed over", "processes", len(alive), "exited", len(h.Health)-len(alive))
+	}
 	a.runtime = prom.NewRuntime(prom.DefaultRuntimeConfig())
 	if h := deps.Handover; h != nil {
 		if skipped := a.runtime.Restore(h.Runtime, nil); len(skipped) > 0 {
@@ -221,6 +240,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", a.serveReady)
 	mux.Handle("GET /v1/health", eng.Handler())
+	mux.Handle("GET /v1/check/{name}", a.checks.Handler())
 	if deps.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -229,6 +249,16 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	}
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return a, nil
+}
+
+// FailoverConfig converts the config file's checks.
+func FailoverConfig(cs []config.Check) failover.Config {
+	var out failover.Config
+	for _, c := range cs {
+		out.Checks = append(out.Checks, failover.Check{Name: c.Name, AgentAddr: c.AgentCheck, DegradedWeight: c.DegradedWeight,
+			Target: failover.Target{PID: c.PID, Exe: c.Exe, Service: c.Service, Port: c.Port}})
+	}
+	return out
 }
 
 // HealthConfig converts the config file's health section.
@@ -333,7 +363,8 @@ func (a *Agent) Handler() http.Handler { return a.srv.Handler }
 // Engine returns the health engine.
 func (a *Agent) Engine() *health.Engine { return a.engine }
 
-// Listen binds the HTTP address; Run calls it when it was not called.
+// Listen binds the HTTP address and the checks' agent-check addresses; Run
+// calls it when it was not called.
 func (a *Agent) Listen() (net.Addr, error) {
 	if a.ln != nil {
 		return a.ln.Addr(), nil
@@ -342,9 +373,17 @@ func (a *Agent) Listen() (net.Addr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
 	}
+	if err := a.checks.Listen(); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	a.ln = ln
 	return ln.Addr(), nil
 }
+
+// CheckAddr returns the bound agent-check address of a check (nil when it
+// has none or Listen was not called).
+func (a *Agent) CheckAddr(name string) net.Addr { return a.checks.Addr(name) }
 
 // Run runs every component until ctx ends or one fails.
 func (a *Agent) Run(ctx context.Context) error {
@@ -367,6 +406,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 	run("health", a.tick)
+	run("checks", a.checks.Run)
 	if a.notifier != nil {
 		run("webhooks", a.notifier.Run)
 	}
@@ -468,7 +508,7 @@ func (a *Agent) Close() error {
 			errs = append(errs, a.rw.Close())
 		}
 		errs = append(errs, a.closeBackends())
-		errs = append(errs, a.fanout.Close(), a.srv.Close())
+		errs = append(errs, a.fanout.Close(), a.srv.Close(), a.checks.Close())
 	})
 	return errors.Join(errs...)
 }

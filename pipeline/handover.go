@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/gopulse/gopulse/exporters/prom"
+	"github.com/gopulse/gopulse/health"
 )
 
 // ErrNoHandover: the runtime source cannot hand its probes over.
@@ -18,11 +19,13 @@ const HandoverVersion = 1
 
 // Handover is what an agent leaves its successor (gopulse agent
 // --takeover) besides the BPF objects the probes pin: the Prometheus
-// aggregation's counters and the probes' own state.
+// aggregation's counters, the probes' own state and the health verdicts
+// (the successor answers load balancers with them at once).
 type Handover struct {
 	Version int                  `json:"version"`
 	Runtime prom.RuntimeSnapshot `json:"runtime"`
 	Probes  json.RawMessage      `json:"probes,omitempty"`
+	Health  []health.Saved       `json:"health,omitempty"`
 }
 
 // HandoverSource is a RuntimeSource that can stop for a successor without
@@ -45,7 +48,7 @@ func (a *Agent) Handover(path string) error {
 	if err != nil {
 		return err
 	}
-	h := Handover{Version: HandoverVersion, Runtime: a.runtime.Snapshot(), Probes: probes}
+	h := Handover{Version: HandoverVersion, Runtime: a.runtime.Snapshot(), Probes: probes, Health: a.engine.Export()}
 	return WriteHandover(path, &h)
 }
 
