@@ -81,6 +81,9 @@ func settledStream(t testing.TB, format string, lines [][]byte, schemas bool) *S
 	for range 3 {
 		for _, l := range lines {
 			r := st.Online(l)
+			if r.Partial {
+				continue // the first line: its record is out with the next one
+			}
 			if r.Err != nil || r.Rec.Format != want {
 				t.Fatalf("%s: %q: format %q err %v", format, l, r.Rec.Format, r.Err)
 			}

@@ -36,6 +36,15 @@ type Config struct {
 	// Schema enables schema inference per stream, configured by SchemaConfig.
 	Schema       bool
 	SchemaConfig schema.Config
+	// SingleLine turns off the assembly of multi-line records (stack
+	// traces, indented continuations; see logparse.MultilineOptions): every
+	// line is then a record of its own.
+	SingleLine bool
+	// MaxRecordBytes caps a multi-line record (logparse.DefaultMaxRecord
+	// when 0); MultilineWait is how long Expire waits for a record's next
+	// line (logparse.DefaultMaxWait when 0).
+	MaxRecordBytes int
+	MultilineWait  time.Duration
 }
 
 // Engine holds what the streams of one engine share: the parser
@@ -110,7 +119,8 @@ func (e *Engine) EndLearning() { e.miner.Consolidate() }
 // NewStream starts one input (a file, a container): a fresh format
 // detector and, when enabled, a fresh schema.
 func (e *Engine) NewStream() *Stream {
-	opts := logparse.StreamOptions{Year: e.cfg.Year}
+	opts := logparse.StreamOptions{Year: e.cfg.Year, Multiline: logparse.MultilineOptions{
+		Enabled: !e.cfg.SingleLine, MaxBytes: e.cfg.MaxRecordBytes, MaxWait: e.cfg.MultilineWait}}
 	if e.pinned != nil {
 		opts.Parsers = []logparse.Parser{e.pinned}
 	} else {
@@ -123,14 +133,19 @@ func (e *Engine) NewStream() *Stream {
 	return s
 }
 
-// Result is the outcome of one line. A Stream reuses its Result: it is valid
-// until the next call on that Stream.
+// Result is the outcome of one line: the record that the line completed, if
+// any. With multi-line records a record is complete once the line after it
+// arrives (or at Flush or Expire), so a line usually completes the record
+// before it: Rec.Line and Rec.Lines tell which input lines a record holds.
+// A Stream reuses its Result: it is valid until the next call on that
+// Stream.
 type Result struct {
 	Rec logparse.Record
-	// Err is a parse error; Rec.Body still holds the line.
+	// Err is a parse error; Rec.Body still holds the record's text.
 	Err error
-	// Partial: a wrapper line that is only part of a log line (nothing to
-	// emit yet).
+	// Partial: the line completed no record (nothing to emit yet): a
+	// wrapper line that is only part of a log line, or a line of a record
+	// that may go on.
 	Partial bool
 	// Mismatch: the stream's format is known but this line is not in it
 	// (the free-text fallback took it).
@@ -200,7 +215,7 @@ func (s *Stream) finish() {
 		r.Err = nil
 	}
 	r.Mismatch = r.Err == nil && !r.Partial && s.s.Detected() && r.Rec.Format == "freetext"
-	if r.Err == nil && !r.Partial {
+	if r.Err == nil && !r.Partial && r.Rec.Format != logparse.FormatStackTrace {
 		freetext.Refine(&r.Rec)
 	}
 }
@@ -280,15 +295,40 @@ func (s *Stream) match() {
 	r.HasTemplate = true
 }
 
-// Flush returns the record of a partial wrapper line left at the end of an
-// input, if any; call it until it returns false. mode says what to do with
-// the record, as for the line methods.
+// Flush returns a record left at the end of an input (a partial wrapper
+// line, a multi-line record), if any; call it until it returns false. mode
+// says what to do with the record, as for the line methods.
 func (s *Stream) Flush(mode Mode) (*Result, bool) {
 	r := &s.res
 	ok, err := s.s.Flush(&r.Rec)
 	if !ok {
 		return nil, false
 	}
+	return s.complete(err, mode), true
+}
+
+// MarkTruncated says that the next line was cut by its reader: its record
+// is flagged Truncated.
+func (s *Stream) MarkTruncated() { s.s.MarkTruncated() }
+
+// Pending reports whether a multi-line record waits for its next line.
+func (s *Stream) Pending() bool { return s.s.Pending() }
+
+// Expire returns a multi-line record that got no line for MultilineWait,
+// if any (see logparse.Stream.Expire): call it periodically with the
+// current time, again while it returns true.
+func (s *Stream) Expire(now time.Time, mode Mode) (*Result, bool) {
+	r := &s.res
+	ok, err := s.s.Expire(now, &r.Rec)
+	if !ok {
+		return nil, false
+	}
+	return s.complete(err, mode), true
+}
+
+// complete finishes a record that Flush or Expire returned.
+func (s *Stream) complete(err error, mode Mode) *Result {
+	r := &s.res
 	r.Err = err
 	s.finish()
 	switch mode {
@@ -300,7 +340,7 @@ func (s *Stream) Flush(mode Mode) (*Result, bool) {
 		s.learn()
 		s.match()
 	}
-	return r, true
+	return r
 }
 
 // Mode selects what Flush does with a flushed record.

@@ -28,6 +28,10 @@ func NewLineReader(r io.Reader, max int) *LineReader {
 	return &LineReader{br: bufio.NewReaderSize(r, 64<<10), max: max}
 }
 
+// Buffered returns the number of bytes read from the source and not yet
+// returned: 0 means that the next call may block on the source.
+func (l *LineReader) Buffered() int { return l.br.Buffered() }
+
 // Next returns the next line without its "\n" or "\r\n", whether it was
 // truncated, and io.EOF after the last line. A last line without a newline
 // is returned. The line is valid until the next call.

@@ -66,6 +66,12 @@ type Record struct {
 
 	Truncated bool // the line was longer than the limit and was cut
 
+	// Line is the 1-based number, in its Stream, of the record's first
+	// input line; Lines is how many input lines the record holds (more than
+	// one for CRI/docker partial lines and multi-line records).
+	Line  uint64
+	Lines int
+
 	scratch []byte
 	serr    SyntaxError
 	state   State // combinator state, kept here so that it does not escape per line
@@ -78,6 +84,7 @@ func (r *Record) Reset() {
 	r.Stream, r.Message, r.Level, r.Body = nil, nil, nil, nil
 	r.TS, r.TSLayout = 0, ""
 	r.Truncated = false
+	r.Line, r.Lines = 0, 0
 	r.scratch = r.scratch[:0]
 }
 

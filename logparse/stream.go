@@ -30,6 +30,9 @@ type StreamOptions struct {
 	Year int
 	// Now returns the current time for that choice; nil means time.Now.
 	Now func() time.Time
+	// Multiline joins the lines of multi-line records (stack traces,
+	// indented continuations) before parsing; see MultilineOptions.
+	Multiline MultilineOptions
 }
 
 // DefaultParsers returns every built-in format, most specific first.
@@ -74,6 +77,14 @@ type Stream struct {
 	partials [2]pending // CRI/docker partial lines being reassembled: stdout, stderr
 	unwrap   []byte     // docker: the unescaped log text
 	wrapRec  Record     // scratch for unescaped docker log text
+
+	nextTrunc bool   // MarkTruncated: the next line was cut by its reader
+	lineNo    uint64 // input lines so far
+	bodyFirst uint64 // first input line of the body unwrapLine returned
+	bodyLines int    // and its number of input lines (CRI/docker pieces)
+
+	ml   MultilineOptions
+	recs [2]mlRecord // multi-line records being assembled: stdout (or no wrapper), stderr
 }
 
 // NewStream returns a Stream.
@@ -94,7 +105,14 @@ func NewStream(opts StreamOptions) *Stream {
 	if opts.DetectLines <= 0 {
 		opts.DetectLines = DefaultDetectLines
 	}
+	if opts.Multiline.MaxBytes <= 0 {
+		opts.Multiline.MaxBytes = DefaultMaxRecord
+	}
+	if opts.Multiline.MaxWait <= 0 {
+		opts.Multiline.MaxWait = DefaultMaxWait
+	}
 	return &Stream{
+		ml:       opts.Multiline,
 		parsers:  opts.Parsers,
 		fallback: opts.Fallback,
 		maxLine:  opts.MaxLine,
@@ -149,11 +167,17 @@ func (s *Stream) Formats() map[string]int {
 
 // Parse parses one line (without its newline; a trailing \r, a leading
 // byte order mark and leading NUL bytes are removed) into r, which is Reset
-// first. It returns ErrPartial for a wrapper line
-// that is only part of a log line. Otherwise r is always filled — Body is
-// set even when the error is not nil — so that no line is lost.
+// first. It returns ErrPartial for a wrapper line that is only part of a
+// log line, and, with multi-line records, while the record the line belongs
+// to may still go on (r then holds nothing): a record is returned by the
+// call whose line starts the next record, or by Flush or Expire. Otherwise r
+// is always filled — Body is set even when the error is not nil — so that
+// no line is lost; r.Line and r.Lines tell which input lines it holds.
 func (s *Stream) Parse(line []byte, r *Record) error {
+	s.lineNo++
+	s.bodyFirst, s.bodyLines = s.lineNo, 1
 	r.Reset()
+	r.Truncated, s.nextTrunc = s.nextTrunc, false
 	if len(line) > s.maxLine {
 		line = line[:s.maxLine]
 		r.Truncated = true
@@ -176,7 +200,22 @@ func (s *Stream) Parse(line []byte, r *Record) error {
 	if err != nil {
 		return err
 	}
+	if s.ml.Enabled {
+		return s.feed(body, wts, s.bodyFirst, s.bodyLines, r)
+	}
+	r.Line, r.Lines = s.bodyFirst, s.bodyLines
 	err = s.parseBody(body, r)
+	s.finishTS(r, wts)
+	return err
+}
+
+// MarkTruncated says that the next line given to Parse was cut by whoever
+// read it (a LineReader, a tailer): its record is flagged Truncated.
+func (s *Stream) MarkTruncated() { s.nextTrunc = true }
+
+// finishTS completes a year-less timestamp with the wrapper's year or the
+// current one.
+func (s *Stream) finishTS(r *Record, wts int64) {
 	switch {
 	case r.Wrapper != "" && wts != 0:
 		switch r.TSLayout {
@@ -192,7 +231,6 @@ func (s *Stream) Parse(line []byte, r *Record) error {
 		s.nowAge = (s.nowAge + 1) & 4095
 		r.TS = withYearOf(r.TS, s.nowNS)
 	}
-	return err
 }
 
 func (s *Stream) parseBody(body []byte, r *Record) error {
@@ -273,8 +311,9 @@ func (s *Stream) vote(i int) {
 }
 
 // Flush parses a pending partial line (CRI "P" lines or docker chunks with
-// no final part) at the end of a stream. It returns false when nothing was
-// pending; call it until then (stdout and stderr are kept apart).
+// no final part) and the pending multi-line records at the end of a
+// stream. It returns false when nothing was pending; call it until then
+// (stdout and stderr are kept apart).
 func (s *Stream) Flush(r *Record) (bool, error) {
 	for i := range s.partials {
 		p := &s.partials[i]
@@ -288,9 +327,16 @@ func (s *Stream) Flush(r *Record) (bool, error) {
 		r.Stream = p.stream
 		r.Truncated = p.trunc
 		p.trunc = false
+		if s.ml.Enabled {
+			if err := s.feed(s.unwrap, 0, p.first, p.n, r); err != ErrPartial {
+				return true, err
+			}
+			continue
+		}
+		r.Line, r.Lines = p.first, p.n
 		return true, s.parseBody(s.unwrap, r)
 	}
-	return false, nil
+	return s.flushRecords(r)
 }
 
 // pending is a partial line of one output stream.
@@ -298,6 +344,8 @@ type pending struct {
 	buf    []byte
 	stream []byte
 	trunc  bool
+	first  uint64 // input line of the first piece
+	n      int    // pieces
 }
 
 // withYearOf moves ts (parsed from a layout without a year) into the year of

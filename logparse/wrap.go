@@ -43,7 +43,9 @@ func (s *Stream) assemble(body []byte, ts int64, stream []byte, partial bool, r 
 	if partial {
 		if len(p.buf) == 0 {
 			p.stream = append(p.stream[:0], stream...)
+			p.first, p.n = s.lineNo, 0
 		}
+		p.n++
 		room := s.maxLine - len(p.buf)
 		if len(body) > room {
 			body = body[:room]
@@ -60,6 +62,7 @@ func (s *Stream) assemble(body []byte, ts int64, stream []byte, partial bool, r 
 		}
 		s.unwrap = append(append(s.unwrap[:0], p.buf...), body...)
 		p.buf = p.buf[:0]
+		s.bodyFirst, s.bodyLines = p.first, p.n+1
 		r.Truncated = r.Truncated || p.trunc
 		p.trunc = false
 		return s.unwrap, ts, nil

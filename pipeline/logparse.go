@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logengine"
@@ -36,14 +37,37 @@ func NewLogParser(path string, o LogOverride) (LogParser, error) {
 
 // Parse implements LogParser.
 func (p *engineParser) Parse(line []byte, out *event.LogRecord) error {
+	if out.Truncated {
+		p.st.MarkTruncated()
+	}
 	res := p.st.Online(line)
 	if res.Partial {
 		return ErrSkipLine
 	}
+	return p.fill(res, out)
+}
+
+// Flush implements LogParser.
+func (p *engineParser) Flush(now time.Time, force bool, out *event.LogRecord) (bool, error) {
+	var res *logengine.Result
+	var ok bool
+	if force {
+		res, ok = p.st.Flush(logengine.ModeOnline)
+	} else {
+		res, ok = p.st.Expire(now, logengine.ModeOnline)
+	}
+	if !ok {
+		return false, nil
+	}
+	return true, p.fill(res, out)
+}
+
+func (p *engineParser) fill(res *logengine.Result, out *event.LogRecord) error {
 	r := &res.Rec
 	out.Format, out.Body, out.TS, out.Level = r.Format, r.Body, r.TS, r.Level
 	out.Fields = append(out.Fields[:0], r.Fields...)
-	out.Truncated = out.Truncated || r.Truncated
+	out.Truncated = r.Truncated
+	out.Line = r.Line
 	if res.HasTemplate {
 		out.TemplateID, out.Template = res.Template.ID, res.Template.Text
 	}

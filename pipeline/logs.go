@@ -24,9 +24,18 @@ var ErrSkipLine = errors.New("skip line")
 var errNotInFormat = errors.New("line not in the stream's format")
 
 // LogParser parses the lines of one source into records. One parser serves
-// one source, from one goroutine, so it may keep per-stream state.
+// one source, from one goroutine, so it may keep per-stream state. A record
+// may span several lines (a stack trace): Parse then returns ErrSkipLine
+// while it may go on, and the record comes out with a later line or from
+// Flush. rec.Truncated says on input whether the line was cut.
 type LogParser interface {
 	Parse(line []byte, rec *event.LogRecord) error
+	// Flush fills rec with a record the parser holds back, if any: with
+	// force, any (the source ends); otherwise one that has waited long
+	// enough for a next line that did not come (now is the current time;
+	// called after each poll). It reports whether rec was filled; call it
+	// again until it reports false.
+	Flush(now time.Time, force bool, rec *event.LogRecord) (bool, error)
 	// Stats describes the source after the last Parse; the router reads
 	// it before the next one.
 	Stats() *LogStats
@@ -222,22 +231,61 @@ func (r *LogRouter) HandleLine(path string, line []byte, truncated bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.stream(path)
-	rec := &r.rec
-	*rec = event.LogRecord{Labels: s.labels, Fields: rec.Fields[:0]}
-	rec.Source, rec.Truncated = path, truncated
+	rec := r.newRecord(s, path)
+	rec.Truncated = truncated
 	var err error
 	if s.failed {
 		rec.Body, rec.Format = line, "raw"
 	} else if err = s.parser.Parse(line, rec); errors.Is(err, ErrSkipLine) {
 		return
 	}
-	s.line++
-	rec.Line = s.line
-	if rec.TS == 0 {
-		rec.TS = time.Now().UnixNano()
-	}
 	if rec.Body == nil {
 		rec.Body = line
+	}
+	r.deliver(s, rec, err)
+}
+
+func (r *LogRouter) newRecord(s *logStream, path string) *event.LogRecord {
+	rec := &r.rec
+	*rec = event.LogRecord{Labels: s.labels, Fields: rec.Fields[:0]}
+	rec.Source = path
+	return rec
+}
+
+// Idle implements IdleHandler: it emits the records that the sources'
+// parsers held back and that waited long enough.
+func (r *LogRouter) Idle(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for path, s := range r.streams {
+		r.flush(s, path, now, false)
+	}
+}
+
+// flush emits the records a source's parser holds back (see
+// LogParser.Flush).
+func (r *LogRouter) flush(s *logStream, path string, now time.Time, force bool) {
+	if s.failed {
+		return
+	}
+	for {
+		rec := r.newRecord(s, path)
+		ok, err := s.parser.Flush(now, force, rec)
+		if !ok {
+			return
+		}
+		r.deliver(s, rec, err)
+	}
+}
+
+// deliver hands a parsed record of s to the sinks and the health engine.
+func (r *LogRouter) deliver(s *logStream, rec *event.LogRecord, err error) {
+	s.line++
+	if rec.Line == 0 {
+		rec.Line = s.line
+	}
+	if rec.TS == 0 {
+		rec.TS = time.Now().UnixNano()
 	}
 	r.lines.WithLabelValues(rec.Format).Inc()
 	if !s.failed {
@@ -287,11 +335,17 @@ func (r *LogRouter) sourceStats(s *logStream, st *LogStats, failed bool) {
 	}
 }
 
-// CloseSource implements LineHandler.
+// CloseSource implements LineHandler: the records the source's parser still
+// holds are emitted first.
 func (r *LogRouter) CloseSource(path string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if s := r.streams[path]; s != nil && s.format != "" {
+	s := r.streams[path]
+	if s == nil {
+		return
+	}
+	r.flush(s, path, time.Now(), true)
+	if s.format != "" {
 		r.templates.WithLabelValues(s.format).Sub(float64(s.templates))
 	}
 	delete(r.streams, path)

@@ -1,17 +1,21 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logparse"
 )
 
 type logRec struct {
@@ -83,6 +87,11 @@ func TestLogRouterEndToEnd(t *testing.T) {
 		`2026-11-22T00:00:02.000000001Z stderr F {"level":"error","msg":"payment failed for order 18"}`+"\n")
 	appendFile(t, plain, "2026-11-22 00:00:03 ERROR db timeout after 30s\n2026-11-22 00:00:04 INFO request served in 12ms\n")
 	tl.Poll()
+	// the last record of each file waits for a next line (it could be a
+	// stack trace) until the multi-line wait is over
+	now := time.Now()
+	router.Idle(now)
+	router.Idle(now.Add(logparse.DefaultMaxWait))
 
 	var pod, bill []logRec
 	for _, r := range sink.recs {
@@ -95,6 +104,8 @@ func TestLogRouterEndToEnd(t *testing.T) {
 	if len(pod) != 3 || len(bill) != 2 {
 		t.Fatalf("records: %+v", sink.recs)
 	}
+	// stdout and stderr records are assembled apart: in order per stream
+	sort.SliceStable(pod, func(i, j int) bool { return pod[i].Line < pod[j].Line })
 	if pod[0].Format != "json" || pod[1].Level != "error" || pod[1].Line != 2 {
 		t.Fatalf("pod records %+v", pod)
 	}
@@ -107,7 +118,7 @@ func TestLogRouterEndToEnd(t *testing.T) {
 	if bill[0].Labels["service"] != "billing" || bill[0].Level != "error" {
 		t.Fatalf("billing %+v", bill[0])
 	}
-	if got := strings.Join(o.byPID[11], ","); got != "info,error,error" {
+	if got := strings.Join(o.byPID[11], ","); got != "error,info,error" { // stderr's first record is out first
 		t.Fatalf("pid 11 levels %q", got)
 	}
 	if got := strings.Join(o.byPID[10], ","); got != "error,info" {
@@ -151,8 +162,11 @@ func TestLogParserOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rec event.LogRecord
-	if err := p.Parse([]byte(`level=warn msg="slow query" ms=812`), &rec); err != nil || rec.Format != "logfmt" || string(rec.Level) != "warn" {
-		t.Fatalf("%v %+v", err, rec)
+	if err := p.Parse([]byte(`level=warn msg="slow query" ms=812`), &rec); !errors.Is(err, ErrSkipLine) {
+		t.Fatalf("the record came out before the source showed it is complete: %v", err)
+	}
+	if ok, err := p.Flush(time.Now(), true, &rec); !ok || err != nil || rec.Format != "logfmt" || string(rec.Level) != "warn" {
+		t.Fatalf("%v %v %+v", ok, err, rec)
 	}
 }
 
@@ -188,9 +202,12 @@ func TestLogRouterSourceMetrics(t *testing.T) {
 		}
 		router.HandleLine(src, []byte(line), false)
 		if i == 50 {
-			router.HandleLine(src, []byte("panic: not json at all"), false)
+			router.HandleLine(src, []byte("not json at all"), false)
 		}
 	}
+	now := time.Now()
+	router.Idle(now)
+	router.Idle(now.Add(logparse.DefaultMaxWait))
 	if n := testutil.ToFloat64(router.errs.WithLabelValues("json")); n != 1 {
 		t.Errorf("json parse errors %g, want 1", n)
 	}

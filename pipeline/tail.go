@@ -27,6 +27,13 @@ type LineHandler interface {
 	CloseSource(path string)
 }
 
+// IdleHandler is a LineHandler that holds lines back (the router assembles
+// multi-line records): after each poll the tailer calls Idle, so that it can
+// emit what has waited long enough for a next line that did not come.
+type IdleHandler interface {
+	Idle(now time.Time)
+}
+
 // TailConfig configures a Tailer.
 type TailConfig struct {
 	Paths      []string // globs; "**" matches any number of directories
@@ -205,9 +212,12 @@ func (t *Tailer) Run(ctx context.Context) error {
 			err := t.SaveOffsets()
 			t.mu.Unlock()
 			return err
-		case <-poll.C:
+		case now := <-poll.C:
 			t.mu.Lock()
 			t.Poll()
+			if ih, ok := t.h.(IdleHandler); ok {
+				ih.Idle(now)
+			}
 			t.mu.Unlock()
 		case <-rescan.C:
 			t.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/gopulse/gopulse/logengine"
 )
@@ -106,7 +107,10 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	// template gets the template's final text and id.
 	for _, in := range ins {
 		st := an.NewStream()
-		if err := readLines(ctx, in, func(line []byte, _ uint64, _ bool) error {
+		if err := readLines(ctx, in, func(line []byte, _ uint64, truncated bool) error {
+			if truncated {
+				st.MarkTruncated()
+			}
 			st.Learn(line)
 			return nil
 		}, func(done int64) { bar.update(base + done) }); err != nil {
@@ -124,18 +128,18 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		if len(ins) > 1 {
 			src = in.name
 		}
-		var last uint64
 		if err := readLines(ctx, in, func(line []byte, n uint64, truncated bool) error {
-			last = n
-			res := st.Analyze(line)
-			return w.writeParsed(src, n, line, truncated, res)
+			if truncated {
+				st.MarkTruncated()
+			}
+			return w.writeParsed(src, st.Analyze(line))
 		}, func(done int64) { bar.update(base + done) }); err != nil {
 			w.flush()
 			return err
 		}
-		// a CRI/docker line left unfinished at the end of the input
+		// the last record, and a CRI/docker line left unfinished
 		for res, ok := st.Flush(logengine.ModeAnalyze); ok; res, ok = st.Flush(logengine.ModeAnalyze) {
-			if err := w.writeParsed(src, last, res.Rec.Body, false, res); err != nil {
+			if err := w.writeParsed(src, res); err != nil {
 				return err
 			}
 		}
@@ -144,7 +148,11 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	return w.flush()
 }
 
-// parseOnline mines and prints in one pass, flushing every line.
+// parseOnline mines and prints in one pass. A reader goroutine hands over
+// the lines in batches, one whenever the input has nothing more buffered,
+// so that stdout is flushed per batch rather than per line, and a record
+// that waits for a next line that does not come (the last line of a quiet
+// `tail -f`) is printed after the multi-line wait.
 func parseOnline(ctx context.Context, an *logengine.Engine, files []string, stdin io.Reader, stdout io.Writer) error {
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -164,24 +172,110 @@ func parseOnline(ctx context.Context, an *logengine.Engine, files []string, stdi
 			defer f.Close()
 			r = f
 		}
-		st := an.NewStream()
-		var last uint64
-		err := readLinesFrom(ctx, name, r, func(line []byte, n uint64, truncated bool) error {
-			last = n
-			if err := w.writeParsed(src, n, line, truncated, st.Online(line)); err != nil {
-				return err
-			}
-			return w.flush()
-		}, nil)
-		if err != nil {
+		if err := parseOnlineInput(ctx, an.NewStream(), name, src, r, w); err != nil {
 			w.flush()
 			return err
 		}
-		for res, ok := st.Flush(logengine.ModeOnline); ok; res, ok = st.Flush(logengine.ModeOnline) {
-			if err := w.writeParsed(src, last, res.Rec.Body, false, res); err != nil {
+	}
+	return w.flush()
+}
+
+// lineBatch is a run of lines read together.
+type lineBatch struct {
+	data  []byte
+	ends  []int  // end offset of each line in data
+	trunc []bool // per line
+	err   error  // the read error that ended the input (nil at EOF)
+	last  bool
+}
+
+// onlineIdle is how often a waiting multi-line record is checked.
+const onlineIdle = 250 * time.Millisecond
+
+func parseOnlineInput(ctx context.Context, st *logengine.Stream, name, src string, r io.Reader, w *jsonWriter) error {
+	batches := make(chan *lineBatch)
+	free := make(chan *lineBatch, 2)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // owned by this call; ends at the end of the input or on stop
+		send := func(b *lineBatch) bool {
+			select {
+			case batches <- b:
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		b := &lineBatch{}
+		err := readLinesFrom(ctx, name, r, func(line []byte, _ uint64, truncated bool, more bool) error {
+			b.data = append(b.data, line...)
+			b.ends = append(b.ends, len(b.data))
+			b.trunc = append(b.trunc, truncated)
+			if more && len(b.ends) < 4096 {
+				return nil
+			}
+			if !send(b) {
+				return context.Canceled
+			}
+			select {
+			case b = <-free:
+				b.data, b.ends, b.trunc = b.data[:0], b.ends[:0], b.trunc[:0]
+			default:
+				b = &lineBatch{}
+			}
+			return nil
+		}, nil)
+		b.err, b.last = err, true
+		send(b)
+	}()
+	tick := time.NewTicker(onlineIdle)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case now := <-tick.C:
+			wrote := false
+			for res, ok := st.Expire(now, logengine.ModeOnline); ok; res, ok = st.Expire(now, logengine.ModeOnline) {
+				if err := w.writeParsed(src, res); err != nil {
+					return err
+				}
+				wrote = true
+			}
+			if wrote {
+				if err := w.flush(); err != nil {
+					return err
+				}
+			}
+		case b := <-batches:
+			start := 0
+			for i, end := range b.ends {
+				if b.trunc[i] {
+					st.MarkTruncated()
+				}
+				if err := w.writeParsed(src, st.Online(b.data[start:end])); err != nil {
+					return err
+				}
+				start = end
+			}
+			if b.last {
+				if b.err != nil {
+					return b.err
+				}
+				for res, ok := st.Flush(logengine.ModeOnline); ok; res, ok = st.Flush(logengine.ModeOnline) {
+					if err := w.writeParsed(src, res); err != nil {
+						return err
+					}
+				}
+				return w.flush()
+			}
+			if err := w.flush(); err != nil {
 				return err
+			}
+			select {
+			case free <- b:
+			default:
 			}
 		}
 	}
-	return w.flush()
 }

@@ -68,6 +68,10 @@ func closeInputs(ins []logInput) {
 // number and whether it was truncated. The slice is reused.
 type lineFunc func(line []byte, n uint64, truncated bool) error
 
+// batchFunc is a lineFunc that also learns whether more input is buffered
+// (false: the next read may block).
+type batchFunc func(line []byte, n uint64, truncated bool, more bool) error
+
 // countingReader counts the (possibly compressed) bytes read.
 type countingReader struct {
 	r io.Reader
@@ -89,11 +93,13 @@ func readLines(ctx context.Context, in logInput, fn lineFunc, progress func(done
 		return fmt.Errorf("open input: %w", err)
 	}
 	defer f.Close()
-	return readLinesFrom(ctx, in.name, f, fn, progress)
+	return readLinesFrom(ctx, in.name, f, func(line []byte, n uint64, truncated bool, _ bool) error {
+		return fn(line, n, truncated)
+	}, progress)
 }
 
 // readLinesFrom is readLines on any reader (stdin in --online mode).
-func readLinesFrom(ctx context.Context, name string, src io.Reader, fn lineFunc, progress func(done int64)) error {
+func readLinesFrom(ctx context.Context, name string, src io.Reader, fn batchFunc, progress func(done int64)) error {
 	cr := &countingReader{r: src}
 	r, err := logparse.Decompress(cr)
 	if err != nil {
@@ -112,7 +118,7 @@ func readLinesFrom(ctx context.Context, name string, src io.Reader, fn lineFunc,
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		n := lr.Line()
-		if err := fn(line, n, truncated); err != nil {
+		if err := fn(line, n, truncated, lr.Buffered() > 0); err != nil {
 			return err
 		}
 		if n%4096 == 0 {

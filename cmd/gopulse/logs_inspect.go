@@ -128,6 +128,7 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 			res.Lines = n
 			if truncated {
 				res.Truncated++
+				st.MarkTruncated()
 			}
 			if r := st.Learn(line); r.Err != nil {
 				res.Errors++

@@ -71,10 +71,18 @@ func appendTemplateID(b []byte, id uint64) []byte {
 	return append(b, '"')
 }
 
-func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bool, a *logengine.Result) error {
+// writeParsed writes the record of a, if the line completed one.
+func (j *jsonWriter) writeParsed(src string, a *logengine.Result) error {
+	if a.Partial {
+		return nil // the record is out with a later line
+	}
 	r := &a.Rec
 	b := append(j.buf[:0], `{"line":`...)
-	b = strconv.AppendUint(b, n, 10)
+	b = strconv.AppendUint(b, r.Line, 10)
+	if r.Lines > 1 {
+		b = append(b, `,"lines":`...)
+		b = strconv.AppendInt(b, int64(r.Lines), 10)
+	}
 	if src != "" {
 		b = append(b, `,"source":`...)
 		b = appendJSONString(b, []byte(src))
@@ -84,10 +92,7 @@ func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bo
 		b = append(b, `,"error":`...)
 		b = appendJSONString(b, []byte(a.Err.Error()))
 		b = append(b, `,"raw":`...)
-		b = appendJSONString(b, line)
-	case a.Partial:
-		// a CRI/docker fragment: its text is part of a following line's record
-		b = append(b, `,"partial":true`...)
+		b = appendJSONString(b, r.Body)
 	default:
 		b = append(b, `,"format":`...)
 		b = appendJSONString(b, []byte(r.Format))
@@ -136,7 +141,7 @@ func (j *jsonWriter) writeParsed(src string, n uint64, line []byte, truncated bo
 			}
 		}
 	}
-	if truncated || r.Truncated {
+	if r.Truncated {
 		b = append(b, `,"truncated":true`...)
 	}
 	b = append(b, '}', '\n')
