@@ -262,3 +262,75 @@ func FuzzScanQuoted(f *testing.F) {
 		}
 	})
 }
+
+// multilineSeeds are bits of stack traces and dumps of several runtimes.
+var multilineSeeds = []string{
+	"panic: boom [recovered]\n\tpanic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/a/main.go:5 +0x1d\nexit status 2",
+	"SIGQUIT: quit\nPC=0x46b1e3 m=0 sigcode=0\n\ngoroutine 0 gp=0x5 m=0 mp=0x6 [idle]:\nruntime.futex(0x1, 0x2)\nrax    0xca\nrip    0x46b1e3",
+	"2024-01-01 ERROR x\nTraceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nKeyError: 'k'\n\nDuring handling of the above exception, another exception occurred:\n\nTraceback (most recent call last):\nValueError",
+	"Exception in thread \"main\" java.lang.IllegalStateException: x\n\tat A.b(A.java:1)\nCaused by: java.io.IOException\n\t... 3 more\n\tSuppressed: x.YError",
+	"/app/x.js:3\n    throw e;\n    ^\n\nError: boom\n    at f (/app/x.js:3:11) {\n  code: 'E'\n}\n\nNode.js v20.0.0",
+	"x.rb:2:in `f': boom (RuntimeError)\n\tfrom x.rb:5:in `<main>'\nx.rb:1:in `g': cause (ArgumentError)",
+	"Mar 10, 2024 1:55:00 PM com.x.Main main\nSEVERE: failed\njava.lang.X: y\n\tat A.b(A.java:1)",
+	"2024-01-01T00:00:00Z stderr P panic: \n2024-01-01T00:00:00Z stderr F x\n2024-01-01T00:00:00Z stdout F \tat y",
+	"\n\n \t\n}\n]\n... 3 more\n#0 {main}\nStack trace:\n", "a\n  b\n    c\n  d\ne",
+}
+
+// FuzzMultiline checks the multi-line assembly: whatever the lines, every
+// input line is in exactly one record, no record is over the size cap
+// (unless one line is), and the record invariants hold.
+func FuzzMultiline(f *testing.F) {
+	for _, s := range multilineSeeds {
+		f.Add([]byte(s))
+	}
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s + "\n\t" + s + "\n" + s))
+	}
+	const maxLine, maxRec = 512, 300
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := NewStream(StreamOptions{MaxLine: maxLine, DetectLines: 2, Year: 2024,
+			Multiline: MultilineOptions{Enabled: true, MaxBytes: maxRec, MaxWait: time.Millisecond}})
+		var r Record
+		lines := bytes.Split(data, []byte{'\n'})
+		covered := 0
+		check := func(err error) {
+			if errors.Is(err, ErrPartial) {
+				return
+			}
+			if err == nil {
+				checkRecord(t, "multiline", r.Body, &r)
+			}
+			if r.Lines < 1 {
+				t.Fatalf("record of %d lines", r.Lines)
+			}
+			if len(r.Body) > max(maxRec, maxLine) {
+				t.Fatalf("record of %d bytes", len(r.Body))
+			}
+			covered += r.Lines
+		}
+		now := time.Unix(0, 0)
+		for i, line := range lines {
+			check(s.Parse(line, &r))
+			if i%7 == 3 { // expiry at odd places
+				now = now.Add(time.Second)
+				for {
+					ok, err := s.Expire(now, &r)
+					if !ok {
+						break
+					}
+					check(err)
+				}
+			}
+		}
+		for {
+			ok, err := s.Flush(&r)
+			if !ok {
+				break
+			}
+			check(err)
+		}
+		if covered != len(lines) {
+			t.Fatalf("records hold %d lines, %d were given", covered, len(lines))
+		}
+	})
+}

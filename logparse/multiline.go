@@ -1,6 +1,7 @@
 package logparse
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/gopulse/gopulse/event"
@@ -586,27 +587,32 @@ func nodeHeader(b []byte) bool {
 // rubyFrame: "app/models/user.rb:12:in 'save'" (Ruby 3.4) or with a
 // backquote (older Rubies), as loggers print backtraces.
 func rubyFrame(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1] != '\'' {
+		return false
+	}
 	i := rubyLoc(b)
-	return i > 0 && len(b) > i && b[len(b)-1] == '\''
+	return i > 0 && len(b) > i
 }
 
 // rubyUncaught: "x.rb:2:in 'foo': boom (RuntimeError)", the first line of
 // an uncaught Ruby exception.
 func rubyUncaught(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1] != ')' {
+		return false
+	}
 	i := rubyLoc(b)
-	return i > 0 && b[len(b)-1] == ')' && indexLit(b[i:], "': ") >= 0
+	return i > 0 && indexLit(b[i:], "': ") >= 0
 }
 
 // rubyLoc returns the offset after "path.rb:12:in '" or "…:in `", or -1.
 func rubyLoc(b []byte) int {
-	j := indexLit(b, ".rb:")
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 0 {
+		sp = len(b)
+	}
+	j := indexLit(b[:sp], ".rb:")
 	if j <= 0 {
 		return -1
-	}
-	for _, c := range b[:j] {
-		if c == ' ' || c == '\t' {
-			return -1
-		}
 	}
 	i := scanDigits(b, j+4, 9)
 	if i < 0 || !(hasLit(b, i, ":in '") || hasLit(b, i, ":in `")) {
@@ -672,12 +678,19 @@ func hasSuffix(b []byte, s string) bool {
 
 // indexLit is bytes.Index for a string literal.
 func indexLit(b []byte, s string) int {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if b[i] == s[0] && string(b[i:i+len(s)]) == s {
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(b[i:], s[0])
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+len(s) > len(b) {
+			return -1
+		}
+		if string(b[i:i+len(s)]) == s {
 			return i
 		}
 	}
-	return -1
 }
 
 // julFirstLine: java.util.logging's SimpleFormatter header,
@@ -968,8 +981,8 @@ func goException(trace []byte) ([]byte, []byte) {
 		return nil, nil
 	}
 	msg := l[i:]
-	if hasSuffix(msg, " [recovered]") {
-		msg = msg[:len(msg)-12]
+	if j := indexLit(msg, " [recovered"); j >= 0 && hasSuffix(msg, "]") { // also "[recovered, repanicked]"
+		msg = msg[:j]
 	}
 	return typ, msg
 }

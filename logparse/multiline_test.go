@@ -88,4 +88,137 @@ func indent(s string) string {
 	return b.String()
 }
 
-var _ = time.Second
+// TestMultilineRules covers the rules on hand-written samples of what the
+// runtime tests cannot start here (Kotlin, .NET, PHP) and the edge cases.
+func TestMultilineRules(t *testing.T) {
+	for _, c := range []struct {
+		name, in string
+		want     []string // each record's text, in order
+		excType  []string // per record, "" for none
+	}{
+		{"kotlin coroutine", "2024-05-01 10:00:00.123 ERROR [main] c.e.Svc - call failed\n" +
+			"kotlinx.coroutines.TimeoutCancellationException: Timed out waiting for 100 ms\n" +
+			"\tat kotlinx.coroutines.TimeoutKt.TimeoutCancellationException(Timeout.kt:184)\n" +
+			"\tat com.example.SvcKt$main$1.invokeSuspend(Svc.kt:12)\n" +
+			"\t(Coroutine boundary)\n" +
+			"\tat com.example.SvcKt.main(Svc.kt:9)\n" +
+			"2024-05-01 10:00:01.000 INFO [main] c.e.Svc - retrying",
+			[]string{"2024-05-01 10:00:00.123 ERROR [main] c.e.Svc - call failed\nkotlinx", "2024-05-01 10:00:01.000 INFO"},
+			[]string{"kotlinx.coroutines.TimeoutCancellationException", ""}},
+		{"dotnet", "fail: Microsoft.AspNetCore.Server.Kestrel[13]\n" +
+			"      Connection id \"0HN\", Request id \"0HN:1\": An unhandled exception was thrown by the application.\n" +
+			"      System.InvalidOperationException: Sequence contains no elements\n" +
+			"         at System.Linq.ThrowHelper.ThrowNoElementsException()\n" +
+			"         at Api.Controllers.OrdersController.Get(Int32 id) in /src/Api/OrdersController.cs:line 42\n" +
+			"info: Microsoft.Hosting.Lifetime[0]",
+			[]string{"fail: Microsoft", "info: Microsoft"}, []string{"", ""}},
+		{"php", "[01-May-2024 10:00:00 UTC] PHP Fatal error:  Uncaught Exception: no route in /var/www/index.php:3\n" +
+			"Stack trace:\n#0 /var/www/index.php(7): route()\n#1 {main}\n  thrown in /var/www/index.php on line 3\n" +
+			"[01-May-2024 10:00:01 UTC] PHP Notice:  x",
+			[]string{"[01-May-2024 10:00:00 UTC] PHP Fatal error", "[01-May-2024 10:00:01 UTC]"}, []string{"", ""}},
+		{"indented continuation", "2024-05-01T10:00:00Z INFO config loaded:\n  listen: :8080\n\n  workers: 4\n2024-05-01T10:00:01Z INFO up",
+			[]string{"2024-05-01T10:00:00Z INFO config loaded:\n  listen: :8080\n\n  workers: 4", "2024-05-01T10:00:01Z INFO up"}, []string{"", ""}},
+		{"indented records stay apart", "  a: 1\n  b: 2\n  c: 3", []string{"  a: 1", "  b: 2", "  c: 3"}, []string{"", "", ""}},
+		{"a print is not a traceback's log line", "hello\nTraceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nNameError: name 'x' is not defined",
+			[]string{"hello", "Traceback"}, []string{"", "NameError"}},
+		{"two traces back to back", "java.lang.RuntimeException: a\n\tat A.a(A.java:1)\njava.lang.RuntimeException: b\n\tat B.b(B.java:1)",
+			[]string{"java.lang.RuntimeException: a\n\tat A.a(A.java:1)", "java.lang.RuntimeException: b"}, []string{"java.lang.RuntimeException", "java.lang.RuntimeException"}},
+		{"blank lines at the start and between", "\n\nfirst\n\nsecond", []string{"", "first", "second"}, []string{"", "", ""}},
+		{"a word ending in Error is no exception header", "ready\ncom.example.AppError: handled", []string{"ready", "com.example.AppError"}, []string{"", ""}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			recs := assembleAll(t, c.in, StreamOptions{})
+			if len(recs) != len(c.want) {
+				for _, r := range recs {
+					t.Logf("%d+%d %q", r.Line, r.Lines, r.Body)
+				}
+				t.Fatalf("%d records, want %d", len(recs), len(c.want))
+			}
+			for i, r := range recs {
+				if !strings.HasPrefix(r.Body, c.want[i]) {
+					t.Errorf("record %d: %q, want it to start with %q", i, r.Body, c.want[i])
+				}
+				if r.Type != c.excType[i] {
+					t.Errorf("record %d: exception type %q, want %q", i, r.Type, c.excType[i])
+				}
+			}
+		})
+	}
+}
+
+// TestMultilineCapAndExpire: a record at the size cap is emitted and the
+// rest goes on in a new record; a quiet stream's record comes out after
+// MaxWait, counted from the first Expire call after its last line.
+func TestMultilineCapAndExpire(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("Exception in thread \"main\" java.lang.StackOverflowError\n")
+	for range 200 {
+		in.WriteString("\tat Main.recurse(Main.java:3)\n")
+	}
+	recs := assembleAll(t, in.String(), StreamOptions{Multiline: MultilineOptions{MaxBytes: 1024}})
+	total := 0
+	for _, r := range recs {
+		if len(r.Body) > 1024 {
+			t.Fatalf("record of %d bytes over the cap", len(r.Body))
+		}
+		total += r.Lines
+	}
+	if len(recs) < 6 || total != 201 {
+		t.Fatalf("%d records holding %d lines, want several holding 201", len(recs), total)
+	}
+
+	s := NewStream(StreamOptions{Year: 2024, Fallback: textFallback{}, Multiline: MultilineOptions{Enabled: true, MaxWait: time.Second}})
+	var r Record
+	if err := s.Parse([]byte("panic: boom"), &r); !errors.Is(err, ErrPartial) {
+		t.Fatal(err)
+	}
+	s.Parse([]byte(""), &r)
+	s.Parse([]byte("goroutine 1 [running]:"), &r)
+	t0 := time.Unix(1000, 0)
+	for _, at := range []time.Duration{0, 500 * time.Millisecond, 999 * time.Millisecond} {
+		if ok, _ := s.Expire(t0.Add(at), &r); ok {
+			t.Fatalf("emitted %v after the first Expire", at)
+		}
+	}
+	s.Parse([]byte("main.main()"), &r) // a new line: the wait starts again
+	if ok, _ := s.Expire(t0.Add(1500*time.Millisecond), &r); ok {
+		t.Fatal("emitted right after a new line")
+	}
+	if ok, _ := s.Expire(t0.Add(2400*time.Millisecond), &r); ok {
+		t.Fatal("emitted before MaxWait")
+	}
+	ok, err := s.Expire(t0.Add(2500*time.Millisecond), &r)
+	if !ok || err != nil || r.Format != FormatStackTrace || r.Lines != 4 || s.Pending() {
+		t.Fatalf("expire: %v %v %q %d", ok, err, r.Format, r.Lines)
+	}
+}
+
+// TestMultilineWrapped: CRI lines are unwrapped first, and stdout and
+// stderr are assembled apart, so a trace on stderr is whole even with
+// stdout lines between its lines.
+func TestMultilineWrapped(t *testing.T) {
+	in := "2024-05-01T10:00:00.000000001Z stderr F panic: boom\n" +
+		"2024-05-01T10:00:00.000000002Z stdout F {\"level\":\"info\",\"msg\":\"a\"}\n" +
+		"2024-05-01T10:00:00.000000003Z stderr F \n" +
+		"2024-05-01T10:00:00.000000004Z stderr P goroutine 1 \n" +
+		"2024-05-01T10:00:00.000000005Z stderr F [running]:\n" +
+		"2024-05-01T10:00:00.000000006Z stdout F {\"level\":\"info\",\"msg\":\"b\"}\n" +
+		"2024-05-01T10:00:00.000000007Z stderr F main.main()\n" +
+		"2024-05-01T10:00:00.000000008Z stderr F \t/app/main.go:5 +0x1d\n"
+	recs := assembleAll(t, in, StreamOptions{})
+	var trace *mlRec
+	msgs := 0
+	for i := range recs {
+		if recs[i].Format == FormatStackTrace {
+			trace = &recs[i]
+		} else if recs[i].Format == "json" {
+			msgs++
+		}
+	}
+	if trace == nil || msgs != 2 || len(recs) != 3 {
+		t.Fatalf("records %+v", recs)
+	}
+	if trace.Body != "panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d" || trace.Line != 1 || trace.Lines != 6 {
+		t.Fatalf("trace %d+%d %q", trace.Line, trace.Lines, trace.Body)
+	}
+}

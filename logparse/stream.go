@@ -317,23 +317,25 @@ func (s *Stream) vote(i int) {
 func (s *Stream) Flush(r *Record) (bool, error) {
 	for i := range s.partials {
 		p := &s.partials[i]
-		if len(p.buf) == 0 {
+		if p.n == 0 {
 			continue
 		}
 		r.Reset()
 		s.unwrap = append(s.unwrap[:0], p.buf...)
 		p.buf = p.buf[:0]
+		n := p.n
+		p.n = 0
 		r.Wrapper = s.wrapper
 		r.Stream = p.stream
 		r.Truncated = p.trunc
 		p.trunc = false
 		if s.ml.Enabled {
-			if err := s.feed(s.unwrap, 0, p.first, p.n, r); err != ErrPartial {
+			if err := s.feed(s.unwrap, 0, p.first, n, r); err != ErrPartial {
 				return true, err
 			}
 			continue
 		}
-		r.Line, r.Lines = p.first, p.n
+		r.Line, r.Lines = p.first, n
 		return true, s.parseBody(s.unwrap, r)
 	}
 	return s.flushRecords(r)

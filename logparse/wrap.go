@@ -41,9 +41,9 @@ func (s *Stream) assemble(body []byte, ts int64, stream []byte, partial bool, r 
 		p = &s.partials[1]
 	}
 	if partial {
-		if len(p.buf) == 0 {
+		if p.n == 0 {
 			p.stream = append(p.stream[:0], stream...)
-			p.first, p.n = s.lineNo, 0
+			p.first = s.lineNo
 		}
 		p.n++
 		room := s.maxLine - len(p.buf)
@@ -54,7 +54,7 @@ func (s *Stream) assemble(body []byte, ts int64, stream []byte, partial bool, r 
 		p.buf = append(p.buf, body...)
 		return nil, 0, ErrPartial
 	}
-	if len(p.buf) > 0 {
+	if p.n > 0 {
 		room := s.maxLine - len(p.buf)
 		if len(body) > room {
 			body = body[:room]
@@ -63,6 +63,7 @@ func (s *Stream) assemble(body []byte, ts int64, stream []byte, partial bool, r 
 		s.unwrap = append(append(s.unwrap[:0], p.buf...), body...)
 		p.buf = p.buf[:0]
 		s.bodyFirst, s.bodyLines = p.first, p.n+1
+		p.n = 0
 		r.Truncated = r.Truncated || p.trunc
 		p.trunc = false
 		return s.unwrap, ts, nil

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Runs all tests of the main module and of the collector/ module.
 # On CI (CI=true, root) it first installs what the tests use from Debian:
-# promtool (package prometheus) for `promtool check metrics`.
+# promtool (package prometheus) for `promtool check metrics`, and the
+# runtimes whose real stack traces the multi-line tests read (python3,
+# nodejs, default-jdk-headless, ruby).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${CI:-}" = "true" ] && ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ]; then
-	apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-	# The package's service is not wanted; tests start their own servers.
-	systemctl stop prometheus 2>/dev/null || true
+if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
+	pkgs=()
+	command -v promtool >/dev/null || pkgs+=(prometheus)
+	command -v python3 >/dev/null || pkgs+=(python3)
+	command -v node >/dev/null || pkgs+=(nodejs)
+	command -v java >/dev/null || pkgs+=(default-jdk-headless)
+	command -v ruby >/dev/null || pkgs+=(ruby)
+	if [ ${#pkgs[@]} -gt 0 ]; then
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+		# The prometheus package's service is not wanted; tests start their own servers.
+		systemctl stop prometheus 2>/dev/null || true
+	fi
 fi
 go vet ./...
 go test -count=1 -timeout 14m ./...
