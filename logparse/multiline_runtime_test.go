@@ -124,7 +124,6 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"sync"
 	"time"
 )
 
@@ -140,10 +139,7 @@ func main() {
 		var s []int
 		fmt.Println(s[len(os.Args)+3])
 	case "goroutine":
-		var wg sync.WaitGroup
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			defer func() {
 				if r := recover(); r != nil {
 					panic(r)
@@ -151,7 +147,7 @@ func main() {
 			}()
 			panic(fmt.Errorf("load config: %w", &cfgError{"db.url"}))
 		}()
-		wg.Wait()
+		select {} // the panic ends the process
 	case "nil":
 		var m map[string]*cfgError
 		fmt.Println(m["x"].key)

@@ -27,20 +27,16 @@ func goCrashOutput(t *testing.T) []string {
 import (
 	"log"
 	"os"
-	"sync"
 )
 
 func main() {
 	log.SetOutput(os.Stdout)
 	log.Printf("cart service starting on :%d", 8080)
-	var wg sync.WaitGroup
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
 		var m map[string][]int
 		log.Printf("item count %d", m["x"][3])
 	}()
-	wg.Wait()
+	select {} // the panic ends the process
 }
 `
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644)
