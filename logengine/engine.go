@@ -45,6 +45,8 @@ type Config struct {
 	// line (logparse.DefaultMaxWait when 0).
 	MaxRecordBytes int
 	MultilineWait  time.Duration
+	// Params fills Result.Params with each line's parameter values.
+	Params bool
 }
 
 // Engine holds what the streams of one engine share: the parser
@@ -111,6 +113,10 @@ func (e *Engine) Templates() int {
 	e.sinceCount++
 	return e.templates
 }
+
+// Resolve returns the id that a template id handed out earlier stands for
+// now: the id of the template it was merged into, or itself.
+func (e *Engine) Resolve(id uint64) uint64 { return e.miner.Resolve(id) }
 
 // EndLearning finishes a first mining pass: late generalisations apply to
 // every line matched afterwards.
@@ -237,9 +243,34 @@ func (s *Stream) learn() {
 		return
 	}
 	if len(r.Rec.Message) > 0 {
-		s.e.miner.Add(r.Rec.Message)
+		s.e.miner.AddIn(r.Rec.Message, context(&r.Rec))
 	}
 	s.observe()
+}
+
+// context hashes the field that names where a line was logged (a logger,
+// component or call site) for the miner: a word that differs between
+// lines of two loggers is not taken for a parameter.
+func context(r *logparse.Record) uint64 {
+	for i := range r.Fields {
+		f := &r.Fields[i]
+		switch string(f.Key) {
+		case "component", "logger", "logger_name", "caller", "module":
+		case "source":
+			if r.Format != "klog" {
+				continue // free text: a node or file name before the time
+			}
+		default:
+			continue
+		}
+		h := uint64(14695981039346656037)
+		for _, c := range f.Value {
+			h ^= uint64(c)
+			h *= 1099511628211
+		}
+		return h
+	}
+	return 0
 }
 
 // observe updates the schema with the record, unless it is not in the
@@ -269,13 +300,28 @@ func (s *Stream) Analyze(line []byte) *Result {
 }
 
 // Online parses a line, mines it, updates the schema and returns it with
-// its current template: one pass, for endless input. A template's text and
-// id may still change as it generalises.
+// its current template: one pass, for endless input. A template's text
+// may still change as it generalises; its id does not, but a template that
+// is merged into another later leaves its id as an alias of the other's
+// (Engine.Resolve).
 func (s *Stream) Online(line []byte) *Result {
 	s.Parse(line)
-	s.learn()
-	s.match()
-	return &s.res
+	r := &s.res
+	r.HasTemplate = false
+	r.Params = r.Params[:0]
+	if !r.ok() {
+		return r
+	}
+	if len(r.Rec.Message) > 0 {
+		m := s.e.miner
+		r.Template = *m.AddIn(r.Rec.Message, context(&r.Rec))
+		if s.e.cfg.Params {
+			r.Params = m.Params(r.Rec.Message, r.Params)
+		}
+		r.HasTemplate = true
+	}
+	s.observe()
+	return r
 }
 
 func (s *Stream) match() {
@@ -286,12 +332,14 @@ func (s *Stream) match() {
 		return
 	}
 	m := s.e.miner
-	if t := m.Match(r.Rec.Message); t != nil {
+	if t := m.MatchIn(r.Rec.Message, context(&r.Rec)); t != nil {
 		r.Template = *t
 	} else {
 		r.Template = m.Render(r.Rec.Message)
 	}
-	r.Params = m.Params(r.Rec.Message, r.Params)
+	if s.e.cfg.Params {
+		r.Params = m.Params(r.Rec.Message, r.Params)
+	}
 	r.HasTemplate = true
 }
 

@@ -3,6 +3,7 @@ package schema
 import (
 	"bufio"
 	"fmt"
+	"github.com/gopulse/gopulse/logparse/token"
 	"os"
 	"path/filepath"
 	"testing"
@@ -418,4 +419,31 @@ func FuzzClassifyHint(f *testing.F) {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v string) { checkHint(t, v) })
+}
+
+// TestSharedLexer: the schema and the template miner type a value alike,
+// through the one lexer (logparse/token): 999.1.1.1 is no address for
+// either, and a value the miner takes for an address, a number, a
+// duration, a UUID or a hex id gets that vote.
+func TestSharedLexer(t *testing.T) {
+	cases := map[string]vote{
+		"999.1.1.1": voteString, "10.0.0.1": voteIP, "10.0.0.1:8080": voteIP, "[::1]:80": voteIP,
+		"42": voteInt, "-3.5": voteFloat, "10ms": voteDuration, "5min": voteDuration, "0x1f": voteHex,
+		"deadbeef01": voteHex, "123e4567-e89b-12d3-a456-426614174000": voteUUID, "web7": voteString,
+	}
+	for v, want := range cases {
+		f := event.Field{Key: []byte("x"), Value: []byte(v), Type: event.TypeString}
+		if got, _ := classify(&f, 0); got != want {
+			t.Errorf("schema votes %v for %q, want %v", got, v, want)
+		}
+		c := token.Classify([]byte(v))
+		mine := map[token.Class]vote{token.IP: voteIP, token.Int: voteInt, token.Float: voteFloat, token.Duration: voteDuration,
+			token.Hex: voteHex, token.UUID: voteUUID}[c]
+		if mine == 0 {
+			mine = voteString
+		}
+		if mine != want {
+			t.Errorf("the lexer classes %q as %v, the schema votes %v", v, c, want)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package schema
 import (
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logparse"
+	"github.com/gopulse/gopulse/logparse/token"
 )
 
 // vote is the type one value votes for. It extends event.FieldType with a
@@ -37,8 +38,6 @@ var voteTypes = [numVotes]event.FieldType{
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func isHex(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
 
 func lowerEq(b []byte, s string) bool {
 	if len(b) != len(s) {
@@ -78,6 +77,9 @@ func classify(f *event.Field, year int) (vote, string) {
 
 // classifyKey is classify with timeKey(f.Key) already known (it is a
 // property of the field, worked out once per field by the Inferrer).
+// Numbers, durations, addresses, UUIDs and hex ids are recognised by the
+// lexer the template miner uses too (logparse/token), so a value is a
+// parameter of the same type in both.
 func classifyKey(f *event.Field, isTimeKey bool, year int) (vote, string) {
 	v := f.Value
 	if len(v) > 0 && plainWordStart(v[0]) && f.Type != event.TypeTimestamp {
@@ -89,27 +91,24 @@ func classifyKey(f *event.Field, isTimeKey bool, year int) (vote, string) {
 	if lowerEq(v, "true") || lowerEq(v, "false") {
 		return voteBool, ""
 	}
-	if n := numberKind(v); n != 0 {
+	switch token.Classify(v) {
+	case token.Int, token.Float:
 		if f.Type == event.TypeTimestamp || isTimeKey {
 			if _, used, layout, ok := logparse.ParseEpoch(v); ok && used == len(v) {
 				return voteTimestamp, layout
 			}
 		}
-		if n == 1 {
+		if token.Number(v) == 1 {
 			return voteInt, ""
 		}
 		return voteFloat, ""
-	}
-	if isDuration(v) {
+	case token.Duration:
 		return voteDuration, ""
-	}
-	if isIP(v) {
+	case token.IP:
 		return voteIP, ""
-	}
-	if logparse.IsUUID(v) {
+	case token.UUID:
 		return voteUUID, ""
-	}
-	if isHexID(v) {
+	case token.Hex:
 		return voteHex, ""
 	}
 	if len(v) >= 6 && isDigit(v[0]) || len(v) >= 10 && v[0] >= 'A' && v[0] <= 'Z' {
@@ -136,12 +135,12 @@ func classifyKey(f *event.Field, isTimeKey bool, year int) (vote, string) {
 func classifyHint(f *event.Field, isTimeKey bool, year int, hint vote) (vote, string) {
 	switch hint {
 	case voteIP:
-		if isIPv4(f.Value) {
+		if v := f.Value; len(v) > 0 && v[0] != '/' && token.IsIPv4(v) {
 			return voteIP, ""
 		}
 	case voteInt, voteFloat:
 		if !isTimeKey && f.Type != event.TypeTimestamp {
-			switch numberKind(f.Value) {
+			switch token.Number(f.Value) {
 			case 1:
 				return voteInt, ""
 			case 2:
@@ -150,183 +149,6 @@ func classifyHint(f *event.Field, isTimeKey bool, year int, hint vote) (vote, st
 		}
 	}
 	return classifyKey(f, isTimeKey, year)
-}
-
-// numberKind: 0 not a number, 1 integer, 2 float.
-func numberKind(b []byte) int {
-	i := 0
-	if i < len(b) && (b[i] == '-' || b[i] == '+') {
-		i++
-	}
-	d, kind := 0, 1
-	for i < len(b) && isDigit(b[i]) {
-		i++
-		d++
-	}
-	if d > 19 {
-		return 0 // an id, not an integer
-	}
-	if i < len(b) && b[i] == '.' {
-		kind = 2
-		i++
-		for i < len(b) && isDigit(b[i]) {
-			i++
-			d++
-		}
-	}
-	if d == 0 {
-		return 0
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		kind = 2
-		i++
-		if i < len(b) && (b[i] == '-' || b[i] == '+') {
-			i++
-		}
-		e := 0
-		for i < len(b) && isDigit(b[i]) {
-			i++
-			e++
-		}
-		if e == 0 {
-			return 0
-		}
-	}
-	if i != len(b) {
-		return 0
-	}
-	return kind
-}
-
-// isDuration: Go-style durations (1.5s, 10ms, 3m20s, 250µs).
-func isDuration(b []byte) bool {
-	i, parts := 0, 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	for i < len(b) {
-		d := 0
-		for i < len(b) && (isDigit(b[i]) || b[i] == '.') {
-			i++
-			d++
-		}
-		if d == 0 {
-			return false
-		}
-		u := i
-		for i < len(b) && (b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z' || b[i] >= 0x80) {
-			i++
-		}
-		switch string(b[u:i]) {
-		case "ns", "us", "µs", "ms", "s", "m", "h":
-		default:
-			return false
-		}
-		parts++
-	}
-	return parts > 0
-}
-
-func isIP(b []byte) bool {
-	if len(b) > 0 && b[0] == '[' { // [::1]:80
-		end := -1
-		for i, c := range b {
-			if c == ']' {
-				end = i
-				break
-			}
-		}
-		if end < 0 {
-			return false
-		}
-		return isIPv6(b[1:end]) && (end == len(b)-1 || isPort(b[end+1:]))
-	}
-	return isIPv4(b) || isIPv6(b)
-}
-
-func isPort(b []byte) bool {
-	if len(b) < 2 || b[0] != ':' {
-		return false
-	}
-	for _, c := range b[1:] {
-		if !isDigit(c) {
-			return false
-		}
-	}
-	return len(b) <= 6
-}
-
-func isIPv4(b []byte) bool {
-	parts, d, val := 0, 0, 0
-	i := 0
-	for ; i < len(b); i++ {
-		c := b[i]
-		if isDigit(c) {
-			d++
-			val = val*10 + int(c-'0')
-			if d > 3 || val > 255 {
-				return false
-			}
-			continue
-		}
-		if c == '.' && d > 0 && parts < 3 {
-			parts++
-			d, val = 0, 0
-			continue
-		}
-		break
-	}
-	if parts != 3 || d == 0 {
-		return false
-	}
-	return i == len(b) || isPort(b[i:])
-}
-
-func isIPv6(b []byte) bool {
-	colons, hex := 0, 0
-	for _, c := range b {
-		switch {
-		case c == ':':
-			colons++
-			hex = 0
-		case isHex(c):
-			hex++
-			if hex > 4 {
-				return false
-			}
-		case c == '.' || c == '%':
-		default:
-			return false
-		}
-	}
-	return colons >= 2 && colons <= 7
-}
-
-// isHexID: 0x-prefixed hex, or 8+ hex digits mixing digits and letters.
-func isHexID(b []byte) bool {
-	if len(b) > 2 && b[0] == '0' && b[1]|0x20 == 'x' {
-		for _, c := range b[2:] {
-			if !isHex(c) {
-				return false
-			}
-		}
-		return true
-	}
-	if len(b) < 8 {
-		return false
-	}
-	digits, letters := 0, 0
-	for _, c := range b {
-		switch {
-		case isDigit(c):
-			digits++
-		case isHex(c):
-			letters++
-		default:
-			return false
-		}
-	}
-	return digits > 0 && letters > 0
 }
 
 // scanLooseTime accepts the date/time shapes of free-text headers that the

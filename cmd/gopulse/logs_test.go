@@ -67,9 +67,12 @@ func TestLogsParseFreeText(t *testing.T) {
 	if p, _ := json.Marshal(first["params"]); string(p) != `[{"type":"int","value":"4412"},{"type":"id","value":"ord-881"},{"type":"duration","value":"35ms"}]` {
 		t.Fatalf("params %s", p)
 	}
-	// one template per event, the same id on every line of it
+	// one template per event, the same id on every line of it; the two
+	// declines differ only in the text after "ord-884:", each seen once:
+	// one event with an error text as its last parameter
 	same := func(a, b int) bool { return objs[a]["template_id"] == objs[b]["template_id"] }
-	if !same(0, 1) || !same(0, 3) || same(0, 2) || !same(5, 6) || !same(5, 7) || !same(8, 9) || same(2, 4) {
+	if !same(0, 1) || !same(0, 3) || same(0, 2) || !same(5, 6) || !same(5, 7) || !same(8, 9) || !same(2, 4) ||
+		objs[2]["template"] != "Declined payment <*> for order <*>: <*>" {
 		t.Fatalf("grouping: %v", out)
 	}
 	if objs[4]["lines"] != 2.0 {

@@ -1,35 +1,57 @@
 // Package miner groups free-text log messages into templates.
 //
 // It is Drain-like but structure-aware. A message (the part of a line after
-// its header, which the caller strips) is split on whitespace and every
-// token is classified: numbers, IPs, hex ids, UUIDs, durations, sizes,
-// clock times, paths, key=value values and any token carrying digits are
-// parameters and are masked. What remains, the sequence of constant
-// tokens, is the message's signature, so a template does not depend on how
-// many parameter tokens a line has ("403 bytes sent" and "1190 bytes
-// (1.16 KB) sent" agree).
+// its header, which the caller strips) is split by the shared lexer
+// (logparse/token): numbers, addresses, ids, UUIDs, durations, sizes,
+// times, paths, URLs, booleans, quoted strings, key=value values and any
+// token carrying two or more digits are parameters. What remains, the
+// sequence of constant words, is the message's signature, so a template
+// does not depend on how many parameter tokens a line has ("403 bytes
+// sent" and "1190 bytes (1.16 KB) sent" agree).
 //
-// Signatures are then generalised in three generic ways:
-//   - merge: signatures equal but at one position (not the first) become
-//     one template with a word parameter there once MergeDistinct distinct
-//     values were seen: a user name varies, "stored as bytes" and "stored
-//     as values" stay apart;
+// Signatures are generalised by evidence, as lines arrive:
+//   - merge: signatures equal but at one position become one template
+//     with a word parameter there when the words seen there show it to
+//     vary: two distinct names with a digit (web7 and web3, db-2 and
+//     db-3: the lexer leaves such names words, as ssh2 and log4j are
+//     constants), or MergeDistinct (3) distinct plain words; plain words
+//     seen twice stay apart ("stored as bytes" and "stored as values",
+//     "link up" and "link down" are different events). The first word,
+//     which usually names the event, needs MergeDistinct+1 words and
+//     three words after it;
+//   - tail: signatures equal up to a word or value ending in ':' that
+//     closes a clause of at least two words, and different after it,
+//     become one template whose tail is one parameter when the tails do
+//     not repeat: the Go idiom "doing x: %v" with an error's text of any
+//     length. Tails that repeat are events of their own;
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
 //     exactly where that template has parameters joins it (a host name
-//     without digits where other lines have an IP).
+//     without digits where other lines have an IP);
+//   - same text: two templates that read the same are one.
 //
-// Template ids are the 64-bit FNV-1a hash of the template's canonical text
-// (its words, "<*>" for word parameters, not the typed parameters between
-// words), so equal input gives equal ids across runs and restarts, and an id
-// does not change when a line merely shows a parameter at a new place. Memory is bounded: at
-// most MaxClusters signatures are kept; the least recently used is evicted.
+// Every decision is made when the line that brings the evidence arrives,
+// so one pass (the agent) and two passes (`gopulse logs parse`, which
+// mines everything first) group alike; only the lines seen before a merge
+// carry the id of a template that was merged since.
+//
+// Template ids. A template's id is the 64-bit hash of its canonical text
+// when it was made (deterministic: equal input gives equal ids across
+// runs). It never changes as the template generalises; when templates are
+// merged, the merged template keeps the id of the oldest one, and the ids
+// of the others become aliases of it (Resolve), so that an id handed out
+// is never silently orphaned. Memory is bounded: at most MaxClusters
+// signatures are kept; the least recently used is evicted.
 package miner
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"sort"
 	"strings"
+
+	"github.com/gopulse/gopulse/logparse/token"
 )
 
 // Config tunes a Miner. The zero value gives the defaults.
@@ -39,11 +61,13 @@ type Config struct {
 	MaxClusters int
 	// MaxTokens bounds the tokens of a message considered; default 96.
 	MaxTokens int
-	// MergeDistinct is the number of distinct values at one position that
-	// turns that position into a parameter; default 3.
+	// MergeDistinct is the number of distinct plain words at one position
+	// that turns that position into a parameter; default 3.
 	MergeDistinct int
 	// ConsolidateEvery runs Consolidate after this many new signatures;
 	// default 256. Negative disables it (call Consolidate yourself).
+	// Every merge is also made as soon as its evidence arrives; Consolidate
+	// only catches what a bounded search left out.
 	ConsolidateEvery int
 }
 
@@ -62,6 +86,29 @@ func (c *Config) defaults() {
 	}
 }
 
+// ParamType is the type of a template parameter: a class of the shared
+// lexer (token.String for a word that varies).
+type ParamType = token.Class
+
+// The parameter types.
+const (
+	ParamNone     = token.Word
+	ParamInt      = token.Int
+	ParamFloat    = token.Float
+	ParamBool     = token.Bool
+	ParamIP       = token.IP
+	ParamHex      = token.Hex
+	ParamUUID     = token.UUID
+	ParamDuration = token.Duration
+	ParamSize     = token.Size
+	ParamTime     = token.Time
+	ParamPath     = token.Path
+	ParamURL      = token.URL
+	ParamID       = token.ID
+	ParamQuoted   = token.Quoted
+	ParamWord     = token.String // a word that varies between lines, or a tail of free text
+)
+
 // Template is a mined template. Text uses "<*>" for every parameter (the
 // LogHub convention); Params holds the parameters' types in order.
 type Template struct {
@@ -78,9 +125,10 @@ type cluster struct {
 	glue   []bool   // piece k is glued to the parameter after it ("uid=<*>")
 	gaps   []string // len(pieces)+1: rendered parameters before piece k ("" = none)
 	types  [][]ParamType
+	gapSet uint64 // bit k: gap k (k < 64) seen
 	count  uint64
 	g      *group
-	folded bool // member of g by folding: does not shape g's text
+	folded bool // member of g by folding or tail: does not shape g's text
 	seq    uint64
 	// LRU list
 	prev, next *cluster
@@ -91,13 +139,21 @@ type group struct {
 	pieces  [][]byte
 	glue    []bool
 	wild    []bool
+	tail    bool          // a tail template: pieces is the prefix, the rest of a line one parameter
 	varGap  []bool        // some shaping member has a parameter in gap k
 	gapText []string      // the parameters' text in gap k (first seen)
 	gapType [][]ParamType // and their types
 	members []*cluster
-	seq     uint64
+	seq     uint64 // of its oldest member
 	count   uint64
+	id      uint64
 	dirty   bool
+	live    bool
+	textKey uint64   // hash of tmpl.Text in the text index
+	ctx     uint64   // the context (logger, component) of its first line
+	bounds  []int    // piece counts at which a tail may start
+	tkeys   []uint64 // tail candidate sets it is in
+	tkey    uint64   // a tail template: its key in Miner.tailOf
 	tmpl    Template
 }
 
@@ -110,18 +166,26 @@ type Miner struct {
 	cfg      Config
 	clusters map[uint64]*cluster
 	stars    map[uint64]*star
+	tails    map[uint64]*star  // candidates for a tail template, by prefix
+	tailOf   map[uint64]*group // tail templates, by prefix
 	byLen    map[int][]*group
+	byText   map[uint64]*group
+	aliases  map[uint64]uint64
 	lru      cluster // sentinel
 	n        int
+	ngroups  int
 	seq      uint64
 	fresh    int    // new clusters since the last Consolidate
 	last     *group // the group of the last Add or Match, for Params
+	ctx      uint64 // context of the line being added
 
 	// scratch, reused per line
-	toks   []token
+	toks   []token.Token
 	pieces [][]byte
 	glue   []bool
 	varAt  []bool
+	ph     []uint64 // ph[k]: hash of the first k pieces, names with a digit masked (prefixKey)
+	boundN []int    // piece counts at which a tail may start (see collect)
 }
 
 // New returns a Miner.
@@ -131,7 +195,11 @@ func New(cfg Config) *Miner {
 		cfg:      cfg,
 		clusters: make(map[uint64]*cluster),
 		stars:    make(map[uint64]*star),
+		tails:    make(map[uint64]*star),
+		tailOf:   make(map[uint64]*group),
 		byLen:    make(map[int][]*group),
+		byText:   make(map[uint64]*group),
+		aliases:  make(map[uint64]uint64),
 	}
 	m.lru.next, m.lru.prev = &m.lru, &m.lru
 	return m
@@ -140,59 +208,91 @@ func New(cfg Config) *Miner {
 // Len returns the number of signatures kept.
 func (m *Miner) Len() int { return m.n }
 
+// NumTemplates returns the number of templates.
+func (m *Miner) NumTemplates() int { return m.ngroups }
+
+// Aliases returns the number of recorded aliases (ids of merged templates).
+func (m *Miner) Aliases() int { return len(m.aliases) }
+
+// Resolve returns the id of the template that the template id was merged
+// into (following merges of merges), or id itself.
+func (m *Miner) Resolve(id uint64) uint64 {
+	x := id
+	for i := 0; i < 64; i++ {
+		y, ok := m.aliases[x]
+		if !ok {
+			break
+		}
+		x = y
+	}
+	if x != id {
+		if y := m.aliases[id]; y != x {
+			m.aliases[id] = x // shorten the chain
+		}
+	}
+	return x
+}
+
+// Hashing: 8 bytes per step, mixed with a 64×64→128-bit multiply.
 const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
+	hk0 = 0xa0761d6478bd642f
+	hk1 = 0xe7037ed1a0b428db
+	hk2 = 0x8ebc6af09c88c6e3
 )
 
-func hashBytes(h uint64, b []byte) uint64 {
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= fnvPrime
-	}
-	return h
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
 }
+
+func hashPiece(h uint64, b []byte) uint64 {
+	for len(b) >= 8 {
+		h = mix(h^binary.LittleEndian.Uint64(b)^hk1, hk0)
+		b = b[8:]
+	}
+	var t uint64
+	for i, c := range b {
+		t |= uint64(c) << (8 * i)
+	}
+	return mix(h^t^hk2, hk0^uint64(len(b)+1))
+}
+
+func hashSep(h uint64, sep uint64) uint64 { return mix(h^sep^hk1, hk2) }
+
+const fnvOffset = 14695981039346656037
 
 func hashString(h uint64, s string) uint64 {
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])
-		h *= fnvPrime
+		h *= 1099511628211
 	}
-	return h
-}
-
-func hashSep(h uint64, sep byte) uint64 {
-	h ^= uint64(sep)
-	h *= fnvPrime
-	h ^= 0xff
-	h *= fnvPrime
 	return h
 }
 
 // scan tokenizes msg into m.pieces, m.glue and m.varAt and returns the
 // signature hash.
 func (m *Miner) scan(msg []byte) uint64 {
-	m.toks = tokenize(msg, m.toks, m.cfg.MaxTokens)
+	m.toks = token.Split(msg, m.toks, m.cfg.MaxTokens)
 	h := m.collect(msg)
 	if len(m.pieces) == 0 && len(m.toks) > 0 {
 		// Only parameters: let their leading letters ("attempt_", "jetty-")
 		// tell such messages apart.
 		for i := range m.toks {
 			t := &m.toks[i]
-			if t.typ == ParamNone || t.key > t.s {
+			if t.Class == token.Word || t.Key > t.S {
 				continue
 			}
-			k := t.s
-			for k < t.e && isAlpha(msg[k]) {
+			k := t.S
+			for k < t.E && isAlpha(msg[k]) {
 				k++
 			}
-			if k > t.s && k < t.e {
-				t.key = k
-				if t.cs < k {
-					t.cs = k
+			if k > t.S && k < t.E {
+				t.Key = k
+				if t.CS < k {
+					t.CS = k
 				}
-				if t.ce < t.cs {
-					t.ce = t.cs
+				if t.CE < t.CS {
+					t.CE = t.CS
 				}
 			}
 		}
@@ -201,34 +301,78 @@ func (m *Miner) scan(msg []byte) uint64 {
 	return h
 }
 
+func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
 func (m *Miner) collect(msg []byte) uint64 {
 	m.pieces = m.pieces[:0]
 	m.glue = m.glue[:0]
 	m.varAt = append(m.varAt[:0], false)
+	m.boundN = m.boundN[:0]
 	h := uint64(fnvOffset)
+	m.ph = append(m.ph[:0], h)
+	// A tail may start after a token ending in ':' that closes a clause
+	// of at least two words ("failed to sync <*>: …", not "serf: …").
+	colon, words := false, 0
 	for i := range m.toks {
 		t := &m.toks[i]
-		if t.s == t.e {
+		if t.S == t.E {
 			continue
 		}
-		if t.typ == ParamNone {
-			m.pieces = append(m.pieces, msg[t.s:t.e])
-			m.glue = append(m.glue, false)
+		if t.Class == token.Word || t.Key > t.S {
+			if colon {
+				if words >= 2 {
+					m.boundN = append(m.boundN, len(m.pieces))
+				}
+				words = 0
+			}
+			end := t.E
+			glued := false
+			if t.Class != token.Word {
+				end, glued = t.Key, true
+			}
+			p := msg[t.S:end]
+			if wordy(p) {
+				words++
+			}
+			m.pieces = append(m.pieces, p)
+			m.glue = append(m.glue, glued)
 			m.varAt = append(m.varAt, false)
-			h = hashSep(hashBytes(h, msg[t.s:t.e]), 0)
-			continue
+			ph := m.ph[len(m.ph)-1]
+			if nameLike(p) {
+				ph = hashSep(ph, 1)
+			} else {
+				ph = hashSep(hashPiece(ph, p), 0)
+			}
+			m.ph = append(m.ph, ph)
+			h = hashSep(hashPiece(h, p), 0)
 		}
-		if t.key > t.s {
-			m.pieces = append(m.pieces, msg[t.s:t.key])
-			m.glue = append(m.glue, true)
-			m.varAt = append(m.varAt, false)
-			h = hashSep(hashBytes(h, msg[t.s:t.key]), 0)
+		if t.Class != token.Word {
+			m.varAt[len(m.varAt)-1] = true
 		}
-		m.varAt[len(m.varAt)-1] = true
+		colon = msg[t.E-1] == ':'
 	}
-	h ^= uint64(len(m.pieces))
-	h *= fnvPrime
-	return h
+	return hashSep(h, uint64(len(m.pieces)))
+}
+
+// wordy: a piece with two letters that is not wholly in brackets ([INFO],
+// (forced)): a word of a sentence.
+func wordy(p []byte) bool {
+	if len(p) >= 2 && (p[0] == '[' || p[0] == '(' || p[0] == '<') {
+		c := p[len(p)-1]
+		if c == ':' && len(p) > 2 {
+			c = p[len(p)-2]
+		}
+		if c == ']' || c == ')' || c == '>' {
+			return false
+		}
+	}
+	letters := 0
+	for _, c := range p {
+		if isAlpha(c) {
+			letters++
+		}
+	}
+	return letters >= 2
 }
 
 func (m *Miner) samePieces(c *cluster) bool {
@@ -251,14 +395,14 @@ func (m *Miner) gapText(msg []byte, k int) (string, []ParamType) {
 	gap := 0
 	for i := range m.toks {
 		t := &m.toks[i]
-		if t.s == t.e {
+		if t.S == t.E {
 			continue
 		}
-		if t.typ == ParamNone {
+		if t.Class == token.Word {
 			gap++
 			continue
 		}
-		if t.key > t.s {
+		if t.Key > t.S {
 			gap++
 		}
 		if gap != k {
@@ -270,10 +414,10 @@ func (m *Miner) gapText(msg []byte, k int) (string, []ParamType) {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.Write(msg[t.key:t.cs])
+		b.Write(msg[t.Key:t.CS])
 		b.WriteString("<*>")
-		b.Write(msg[t.ce:t.e])
-		types = append(types, t.typ)
+		b.Write(msg[t.CE:t.E])
+		types = append(types, t.Class)
 	}
 	return b.String(), types
 }
@@ -293,7 +437,16 @@ const collisionSalt = 0x9e3779b97f4a7c15
 
 // Add mines one message and returns the template it belongs to now. The
 // returned value is valid until the next call.
-func (m *Miner) Add(msg []byte) *Template {
+func (m *Miner) Add(msg []byte) *Template { return m.AddIn(msg, 0) }
+
+// AddIn is Add for a message logged in a context: a hash of the logger,
+// component or source file that the line's header names (0 for none).
+// Lines of one signature share a template whatever their context, but a
+// word or a tail that differs between lines is only taken for a parameter
+// when they come from one context: "EventType: JOB_SETUP" from one
+// component and "EventType: TASK_ABORT" from another are two events.
+func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
+	m.ctx = ctx
 	h := m.scan(msg)
 	c := m.lookup(h)
 	if c == nil {
@@ -313,7 +466,11 @@ func (m *Miner) Add(msg []byte) *Template {
 
 // Match returns the template msg belongs to without changing the miner,
 // or nil when no template covers it.
-func (m *Miner) Match(msg []byte) *Template {
+func (m *Miner) Match(msg []byte) *Template { return m.MatchIn(msg, 0) }
+
+// MatchIn is Match for a message logged in a context (see AddIn).
+func (m *Miner) MatchIn(msg []byte, ctx uint64) *Template {
+	m.ctx = ctx
 	h := m.scan(msg)
 	m.last = nil
 	if c := m.lookup(h); c != nil {
@@ -321,6 +478,10 @@ func (m *Miner) Match(msg []byte) *Template {
 		return m.template(c.g)
 	}
 	if g := m.findCover(m.pieces, nil, nil); g != nil {
+		m.last = g
+		return m.template(g)
+	}
+	if g := m.findTail(m.pieces); g != nil {
 		m.last = g
 		return m.template(g)
 	}
@@ -341,27 +502,41 @@ type Param struct {
 // template has word parameters. The values point into that message.
 func (m *Miner) Params(msg []byte, dst []Param) []Param {
 	var wild []bool
-	if g := m.last; g != nil && len(g.pieces) == len(m.pieces) {
-		wild = g.wild
+	tail := -1
+	if g := m.last; g != nil {
+		switch {
+		case g.tail && len(m.pieces) >= len(g.pieces):
+			wild, tail = g.wild, len(g.pieces)
+		case len(g.pieces) == len(m.pieces):
+			wild = g.wild
+		}
 	}
 	piece := 0
 	for i := range m.toks {
 		t := &m.toks[i]
-		if t.s == t.e {
+		if t.S == t.E {
 			continue
 		}
-		if t.typ == ParamNone {
-			if wild != nil && wild[piece] {
-				cs, ce := trimPunct(msg, int(t.s), int(t.e))
+		if tail >= 0 && piece == tail && (t.Class == token.Word || t.Key > t.S) {
+			// the rest of the message is the tail parameter
+			e := len(msg)
+			for e > int(t.S) && token.IsSpace(msg[e-1]) {
+				e--
+			}
+			return append(dst, Param{Type: ParamWord, Value: msg[t.S:e]})
+		}
+		if t.Class == token.Word {
+			if wild != nil && piece < len(wild) && wild[piece] {
+				cs, ce := token.Trim(msg, int(t.S), int(t.E))
 				dst = append(dst, Param{Type: ParamWord, Value: msg[cs:ce]})
 			}
 			piece++
 			continue
 		}
-		if t.key > t.s {
+		if t.Key > t.S {
 			piece++
 		}
-		dst = append(dst, Param{Type: t.typ, Value: msg[t.cs:t.ce]})
+		dst = append(dst, Param{Type: t.Class, Value: msg[t.CS:t.CE]})
 	}
 	return dst
 }
@@ -370,28 +545,33 @@ func (m *Miner) Params(msg []byte, dst []Param) []Param {
 // changing the miner.
 func (m *Miner) Render(msg []byte) Template {
 	m.scan(msg)
-	c := &cluster{pieces: m.pieces, glue: m.glue, gaps: make([]string, len(m.pieces)+1), types: make([][]ParamType, len(m.pieces)+1)}
+	n := len(m.pieces)
+	g := &group{pieces: m.pieces, glue: m.glue, wild: make([]bool, n), varGap: make([]bool, n+1),
+		gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), dirty: true}
 	for k, v := range m.varAt {
 		if v {
-			c.gaps[k], c.types[k] = m.gapText(msg, k)
+			s, t := m.gapText(msg, k)
+			g.setGap(k, s, t)
 		}
 	}
-	n := len(m.pieces)
-	g := &group{pieces: c.pieces, glue: c.glue, wild: make([]bool, n), varGap: make([]bool, n+1),
-		gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), dirty: true}
-	for k := range c.gaps {
-		g.setGap(k, c.gaps[k], c.types[k])
-	}
-	return *m.template(g)
+	t := *m.template(g)
+	t.ID = canonicalID(g)
+	return t
 }
 
 func (m *Miner) unionGaps(c *cluster, msg []byte) {
 	for k, v := range m.varAt {
-		if v && c.gaps[k] == "" {
+		if !v || (k < 64 && c.gapSet&(1<<k) != 0) {
+			continue
+		}
+		if c.gaps[k] == "" {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
-			if !c.folded {
-				c.g.setGap(k, c.gaps[k], c.types[k])
+			if !c.folded && c.g.setGap(k, c.gaps[k], c.types[k]) {
+				m.retext(c.g)
 			}
+		}
+		if k < 64 {
+			c.gapSet |= 1 << k
 		}
 	}
 }
@@ -419,20 +599,44 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 	for k, v := range m.varAt {
 		if v {
 			c.gaps[k], c.types[k] = m.gapText(msg, k)
+			if k < 64 {
+				c.gapSet |= 1 << k
+			}
 		}
 	}
 	m.clusters[h] = c
 	m.n++
 	m.pushFront(c)
 
-	if g := m.findCover(c.pieces, nil, nil); g != nil {
+	bounds := append([]int(nil), m.boundN...)
+	switch g := m.findCover(c.pieces, nil, nil); {
+	case g != nil:
 		m.join(g, c, false)
-	} else if g := m.findFold(c.pieces, nil); g != nil {
-		m.join(g, c, true)
-	} else {
+		m.retext(g)
+	default:
+		if g := m.findTail(c.pieces); g != nil {
+			m.join(g, c, true)
+			break
+		}
+		if g := m.findFold(c.pieces, nil); g != nil {
+			m.join(g, c, true)
+			break
+		}
 		g := m.newGroup(c.pieces, c.glue, nil, c.seq)
+		g.bounds = bounds
+		g.ctx = m.ctx
 		m.join(g, c, false)
-		m.register(g)
+		g.id = canonicalID(g)
+		m.retext(g)
+		if g.live {
+			m.absorbFolds(g)
+		}
+		if g.live {
+			m.register(g)
+		}
+		if g.live {
+			m.registerTail(g)
+		}
 	}
 	m.fresh++
 	if m.cfg.ConsolidateEvery > 0 && m.fresh >= m.cfg.ConsolidateEvery {
@@ -443,18 +647,35 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 
 func (m *Miner) newGroup(pieces [][]byte, glue, wild []bool, seq uint64) *group {
 	g := &group{pieces: pieces, glue: glue, seq: seq, varGap: make([]bool, len(pieces)+1),
-		gapText: make([]string, len(pieces)+1), gapType: make([][]ParamType, len(pieces)+1)}
+		gapText: make([]string, len(pieces)+1), gapType: make([][]ParamType, len(pieces)+1), live: true, dirty: true}
 	if wild == nil {
 		g.wild = make([]bool, len(pieces))
 	} else {
 		g.wild = append([]bool(nil), wild...)
 	}
 	m.byLen[len(pieces)] = append(m.byLen[len(pieces)], g)
+	m.ngroups++
 	return g
 }
 
+// dropGroup removes an empty or merged group from every index.
 func (m *Miner) dropGroup(g *group) {
+	if !g.live {
+		return
+	}
+	g.live = false
+	m.ngroups--
 	m.unregister(g)
+	m.unregisterTail(g)
+	if x, ok := m.byText[g.textKey]; ok && x == g {
+		delete(m.byText, g.textKey)
+	}
+	if g.tail {
+		if x := m.tailOf[g.tkey]; x == g {
+			delete(m.tailOf, g.tkey)
+		}
+		return
+	}
 	l := m.byLen[len(g.pieces)]
 	for j, x := range l {
 		if x == g {
@@ -475,6 +696,9 @@ func (m *Miner) join(g *group, c *cluster, folded bool) {
 	g.members = append(g.members, c)
 	g.count += c.count
 	g.dirty = true
+	if c.seq < g.seq {
+		g.seq = c.seq
+	}
 	if !folded {
 		for k, s := range c.gaps {
 			g.setGap(k, s, c.types[k])
@@ -482,24 +706,61 @@ func (m *Miner) join(g *group, c *cluster, folded bool) {
 	}
 }
 
-// setGap records the parameters of gap k unless the group has some already.
-func (g *group) setGap(k int, text string, types []ParamType) {
-	if text == "" || g.gapText[k] != "" {
-		return
+// setGap records the parameters of gap k unless the group has some
+// already; it reports whether the group changed.
+func (g *group) setGap(k int, text string, types []ParamType) bool {
+	if text == "" || k >= len(g.gapText) || g.gapText[k] != "" {
+		return false
 	}
 	g.gapText[k], g.gapType[k], g.varGap[k] = text, types, true
 	g.dirty = true
+	return true
 }
 
-// moveAll moves every member of from into to and drops from.
+// moveAll moves every member of from into to and drops from; the older of
+// the two ids survives and the other becomes its alias.
 func (m *Miner) moveAll(from, to *group, folded bool) {
+	if from == to || !from.live {
+		return
+	}
 	m.dropGroup(from)
 	for _, c := range from.members {
 		m.join(to, c, folded || c.folded)
 	}
 	from.members = nil
-	if to.seq > from.seq {
+	m.adoptID(to, from)
+}
+
+// adoptID makes to carry the id of the older of to and from, recording the
+// other id as an alias of it.
+func (m *Miner) adoptID(to, from *group) {
+	if from.seq < to.seq || from.seq == to.seq && from.id < to.id {
+		if to.id != 0 && to.id != from.id {
+			m.aliases[to.id] = from.id
+		}
+		to.id = from.id
 		to.seq = from.seq
+	} else if from.id != to.id && from.id != 0 {
+		m.aliases[from.id] = to.id
+	}
+	delete(m.aliases, to.id) // the survivor's id is no alias
+	m.pruneAliases()
+}
+
+// pruneAliases bounds the alias table: when it holds more than eight
+// entries per signature kept, aliases whose template is gone are dropped.
+func (m *Miner) pruneAliases() {
+	if len(m.aliases) <= 8*m.cfg.MaxClusters {
+		return
+	}
+	live := make(map[uint64]bool, m.ngroups)
+	for c := m.lru.next; c != &m.lru; c = c.next {
+		live[c.g.id] = true
+	}
+	for k := range m.aliases {
+		if !live[m.Resolve(k)] {
+			delete(m.aliases, k)
+		}
 	}
 }
 
@@ -550,7 +811,7 @@ func hasWild(g *group) bool {
 // placed where g has parameters, with enough constants left to be sure.
 func folds(g *group, pieces [][]byte, wild []bool) bool {
 	extra := len(pieces) - len(g.pieces)
-	if extra < 1 || extra > 2 {
+	if extra < 1 || extra > 2 || g.tail {
 		return false
 	}
 	matched, j := 0, 0
@@ -564,7 +825,6 @@ func folds(g *group, pieces [][]byte, wild []bool) bool {
 		}
 		// extra piece i sits in g's gap j: g must have a parameter there,
 		// and a key ("user=") is structure, never an extra word
-		// (a word parameter there is the same parameter)
 		if !g.varGap[j] || isKey(p) {
 			return false
 		}
@@ -591,6 +851,37 @@ func (m *Miner) findFold(pieces [][]byte, wild []bool) *group {
 	return nil
 }
 
+// absorbFolds moves into a new group g the groups that fold into it or
+// that it covers: signatures seen before g existed.
+func (m *Miner) absorbFolds(g *group) {
+	n := len(g.pieces)
+	for d := 1; d <= 2; d++ {
+		l := m.byLen[n+d]
+		if len(l) > 4096 {
+			continue // bound the work on pathological streams
+		}
+		for _, x := range append([]*group(nil), l...) {
+			if x.live && x != g && folds(g, x.pieces, x.wild) {
+				m.moveAll(x, g, true)
+			}
+		}
+	}
+}
+
+// absorbCovered moves into a wildcard group w the groups of its length it
+// covers.
+func (m *Miner) absorbCovered(w *group) {
+	l := m.byLen[len(w.pieces)]
+	if len(l) > 4096 {
+		return
+	}
+	for _, x := range append([]*group(nil), l...) {
+		if x.live && x != w && covers(w, x.pieces, x.wild) {
+			m.moveAll(x, w, false)
+		}
+	}
+}
+
 // Consolidate applies cover and fold to all groups: signatures seen before
 // a wider template existed join it. Add calls it every ConsolidateEvery
 // new signatures; call it before reading templates back after a batch.
@@ -602,14 +893,13 @@ func (m *Miner) Consolidate() {
 	}
 	sort.Ints(lens)
 	for _, n := range lens {
-		// cover: groups inside a wildcard group of the same length
 		l := append([]*group(nil), m.byLen[n]...)
 		sort.Slice(l, func(i, j int) bool { return l[i].seq < l[j].seq })
 		for _, g := range l {
-			if g.members == nil {
+			if !g.live {
 				continue
 			}
-			if w := m.findCover(g.pieces, g.wild, g); w != nil && w.members != nil {
+			if w := m.findCover(g.pieces, g.wild, g); w != nil && w.live {
 				m.moveAll(g, w, false)
 			}
 		}
@@ -624,7 +914,7 @@ func (m *Miner) Consolidate() {
 			continue // bound the work on pathological streams
 		}
 		for _, g := range l {
-			if g.members == nil {
+			if !g.live {
 				continue
 			}
 			if t := m.findFold(g.pieces, g.wild); t != nil {
@@ -632,29 +922,35 @@ func (m *Miner) Consolidate() {
 			}
 		}
 	}
-	m.mergeSameText()
 }
 
-// mergeSameText joins groups that render the same template text: a word
-// parameter and a typed parameter at the same place are one template.
-func (m *Miner) mergeSameText() {
-	var all []*group
-	for _, l := range m.byLen {
-		all = append(all, l...)
+// retext renders g's text again and joins g with an older template that
+// reads the same (a typed parameter and a word parameter at one place).
+func (m *Miner) retext(g *group) {
+	if !g.live {
+		return
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
-	byText := make(map[string]*group, len(all))
-	for _, g := range all {
-		if g.members == nil {
-			continue
-		}
-		t := m.template(g).Text
-		if first, ok := byText[t]; ok {
-			m.moveAll(g, first, true)
-			continue
-		}
-		byText[t] = g
+	t := m.template(g)
+	k := hashString(fnvOffset, t.Text)
+	if k == g.textKey && m.byText[k] == g {
+		return
 	}
+	if x, ok := m.byText[g.textKey]; ok && x == g {
+		delete(m.byText, g.textKey)
+	}
+	g.textKey = k
+	o, ok := m.byText[k]
+	if !ok || o == g || !o.live {
+		m.byText[k] = g
+		return
+	}
+	// one text, one template: the younger joins the older
+	older, younger := o, g
+	if g.seq < o.seq {
+		older, younger = g, o
+	}
+	m.byText[k] = older
+	m.moveAll(younger, older, true)
 }
 
 // starKey hashes g's pieces with position i (and every wildcard) masked.
@@ -665,20 +961,60 @@ func starKey(g *group, i int) uint64 {
 			h = hashSep(h, 1)
 			continue
 		}
-		h = hashSep(hashBytes(h, p), 0)
+		h = hashSep(hashPiece(h, p), 0)
 	}
-	h ^= uint64(len(g.pieces))<<8 | uint64(i)<<32
-	h *= fnvPrime
-	return h
+	return hashSep(h, uint64(len(g.pieces))<<8|uint64(i)<<32) ^ mix(g.ctx, hk2)
 }
 
-// mergeable: a word parameter is never found at the first position (it
-// names the event) nor in signatures of fewer than three words.
+// mergeable: a word parameter is never found in signatures of fewer than
+// three words (unless the word is glued to a value), and the first word,
+// which usually names the event, only with three words after it.
 func mergeable(g *group, i int) bool {
-	return i > 0 && (len(g.pieces) >= 3 || g.glue[i]) && !g.wild[i]
+	if g.tail || g.wild[i] {
+		return false
+	}
+	if i == 0 {
+		return len(g.pieces) >= 4
+	}
+	return len(g.pieces) >= 3 || g.glue[i]
 }
 
 func isKey(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '=' }
+
+// nameLike reports whether a word is a name with a digit (web7, db-2),
+// which the lexer leaves a word (ssh2 and log4j are names too) but which
+// varies like a value when it varies at all.
+func nameLike(p []byte) bool {
+	for _, c := range p {
+		if c >= '0' && c <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// enough decides whether the groups of a star, which differ only at
+// position i, show that position to be a parameter.
+func (m *Miner) enough(s *star, i int) bool {
+	n := len(s.groups)
+	if n < 2 {
+		return false
+	}
+	names := true
+	for _, g := range s.groups {
+		if !nameLike(g.pieces[i]) {
+			names = false
+		}
+	}
+	need := m.cfg.MergeDistinct
+	switch {
+	case names:
+		need = 2
+	case i == 0:
+		need = m.cfg.MergeDistinct + 1
+	}
+	return n >= need
+}
 
 // register adds g to the star index of each of its constant positions and
 // merges when a position has seen enough distinct values.
@@ -694,7 +1030,7 @@ func (m *Miner) register(g *group) {
 			m.stars[k] = s
 		}
 		s.groups = append(s.groups, g)
-		if len(s.groups) >= m.cfg.MergeDistinct {
+		if m.enough(s, i) {
 			m.merge(s, i)
 			return // g is gone; the merged group registered itself
 		}
@@ -727,13 +1063,232 @@ func (m *Miner) unregister(g *group) {
 func (m *Miner) merge(s *star, i int) {
 	olds := append([]*group(nil), s.groups...)
 	first := olds[0]
+	for _, g := range olds {
+		if g.seq < first.seq {
+			first = g
+		}
+	}
 	wild := append([]bool(nil), first.wild...)
 	wild[i] = true
 	ng := m.newGroup(first.pieces, first.glue, wild, first.seq)
+	ng.id = first.id
+	ng.bounds = first.bounds
+	ng.ctx = first.ctx
 	for _, g := range olds {
 		m.moveAll(g, ng, false)
 	}
-	m.register(ng)
+	m.absorbCovered(ng)
+	m.retext(ng)
+	if ng.live {
+		if t := m.tailFor(ng); t != nil {
+			m.moveAll(ng, t, true)
+			return
+		}
+		m.register(ng)
+	}
+	if ng.live {
+		m.registerTail(ng)
+	}
+}
+
+// tailFor returns the tail template that g's signatures belong to.
+func (m *Miner) tailFor(g *group) *group {
+	if len(m.tailOf) == 0 {
+		return nil
+	}
+	for _, n := range g.bounds {
+		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
+			return t
+		}
+	}
+	return nil
+}
+
+// prefixMatch reports whether pieces start with t's prefix and have a
+// tail. A name with a digit that differs from t's makes that position a
+// parameter of t (the prefix key masks such names).
+func (m *Miner) prefixMatch(t *group, pieces [][]byte) bool {
+	if len(pieces) <= len(t.pieces) {
+		return false
+	}
+	widen := false
+	for i, p := range t.pieces {
+		if t.wild[i] || string(p) == string(pieces[i]) {
+			continue
+		}
+		if !nameLike(p) || !nameLike(pieces[i]) {
+			return false
+		}
+		widen = true
+	}
+	if widen {
+		for i, p := range t.pieces {
+			if !t.wild[i] && string(p) != string(pieces[i]) {
+				t.wild[i] = true
+			}
+		}
+		t.dirty = true
+		m.retext(t)
+	}
+	return t.live
+}
+
+// tailKey is the key of a tail template or candidate set: the prefix's
+// hash, its length and the context.
+func tailKey(prefix uint64, n int, ctx uint64) uint64 {
+	return prefix ^ uint64(n) ^ mix(ctx, hk1)
+}
+
+// prefixKey hashes the first len(pieces) pieces as the key of a tail
+// template or a tail candidate. Wildcards and names with a digit are
+// masked: "failed to sync pod web-1: EOF" and "… web-2: i/o timeout" are
+// one template with two parameters.
+func prefixKey(pieces [][]byte, wild []bool) uint64 {
+	h := uint64(fnvOffset)
+	for j, p := range pieces {
+		if wild != nil && wild[j] || nameLike(p) {
+			h = hashSep(h, 1)
+			continue
+		}
+		h = hashSep(hashPiece(h, p), 0)
+	}
+	return h
+}
+
+// registerTail adds g to the tail candidates of each of its boundaries
+// and makes a tail template when the tails vary.
+func (m *Miner) registerTail(g *group) {
+	for _, n := range g.bounds {
+		k := tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)
+		s := m.tails[k]
+		if s == nil {
+			s = &star{}
+			m.tails[k] = s
+		}
+		s.groups = append(s.groups, g)
+		g.tkeys = append(g.tkeys, k)
+		if m.enoughTails(s) {
+			m.mergeTail(s, n, k)
+			return
+		}
+	}
+}
+
+func (m *Miner) unregisterTail(g *group) {
+	for _, k := range g.tkeys {
+		s := m.tails[k]
+		if s == nil {
+			continue
+		}
+		for j, x := range s.groups {
+			if x == g {
+				s.groups = append(s.groups[:j], s.groups[j+1:]...)
+				break
+			}
+		}
+		if len(s.groups) == 0 {
+			delete(m.tails, k)
+		}
+	}
+	g.tkeys = nil
+}
+
+// enoughTails: tails that do not repeat (none seen twice, on average,
+// before the next came). Tails that repeat are events of their own
+// ("…: card expired", "…: insufficient funds").
+func (m *Miner) enoughTails(s *star) bool {
+	n := len(s.groups)
+	if n < 2 {
+		return false
+	}
+	var seen uint64
+	for _, g := range s.groups[:n-1] {
+		seen += g.count
+	}
+	return seen <= uint64(n-1)
+}
+
+// mergeTail makes the tail template of the groups of s, whose first n
+// pieces agree.
+func (m *Miner) mergeTail(s *star, n int, k uint64) {
+	olds := append([]*group(nil), s.groups...)
+	first := olds[0]
+	for _, g := range olds {
+		if g.seq < first.seq {
+			first = g
+		}
+	}
+	pieces := first.pieces[:n:n]
+	glue := first.glue[:n:n]
+	wild := append([]bool(nil), first.wild[:n]...)
+	for _, g := range olds {
+		for i := 0; i < n; i++ {
+			if !g.wild[i] && string(g.pieces[i]) != string(pieces[i]) {
+				wild[i] = true // a name with a digit that differs
+			}
+		}
+	}
+	ng := &group{pieces: pieces, glue: glue, wild: wild, tail: true, seq: first.seq, ctx: first.ctx,
+		varGap: make([]bool, n+1), gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), live: true, dirty: true, id: first.id, tkey: k}
+	m.ngroups++
+	m.tailOf[k] = ng
+	delete(m.tails, k)
+	for _, g := range olds {
+		m.moveAll(g, ng, true)
+	}
+	// the prefix's own parameters shape the text
+	for k := 0; k <= n; k++ {
+		if first.gapText[k] != "" {
+			ng.setGap(k, first.gapText[k], first.gapType[k])
+		}
+	}
+	m.retext(ng)
+}
+
+// findTail returns the tail template whose prefix the line's pieces start
+// with, using the boundaries found by collect.
+func (m *Miner) findTail(pieces [][]byte) *group {
+	if len(m.tailOf) == 0 {
+		return nil
+	}
+	for _, n := range m.boundN {
+		if g := m.tailOf[tailKey(m.ph[n], n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
+			return g
+		}
+		// "x: …" where the template has a value before the ':' ("<*>: …")
+		if n >= 2 {
+			k := n - 1
+			if g := m.tailOf[tailKey(m.ph[k], k, m.ctx)]; g != nil && g.live && g.gapText[k] != "" &&
+				strings.HasSuffix(g.gapText[k], ":") && m.prefixMatch(g, pieces) {
+				return g
+			}
+		}
+	}
+	return nil
+}
+
+// canonicalID hashes a template's canonical text: its words, with "<*>"
+// for word parameters, without the parameters between the words.
+func canonicalID(g *group) uint64 {
+	h := uint64(fnvOffset)
+	for i, p := range g.pieces {
+		if i > 0 {
+			h = hashString(h, " ")
+		}
+		if g.wild[i] {
+			h = hashString(h, "<*>")
+			h ^= 0xff // a literal "<*>" word hashes differently
+			continue
+		}
+		for _, c := range p {
+			h ^= uint64(c)
+			h *= 1099511628211
+		}
+	}
+	if g.tail {
+		h = hashString(h, " <*…>")
+	}
+	return h
 }
 
 func (m *Miner) template(g *group) *Template {
@@ -761,18 +1316,24 @@ func (m *Miner) template(g *group) *Template {
 			b.WriteByte(' ')
 		}
 		if g.wild[k] {
+			// keep the punctuation around the word: "(<*>)", "<*>:"
+			p := g.pieces[k]
+			cs, ce := token.Trim(p, 0, len(p))
+			b.Write(p[:cs])
 			b.WriteString("<*>")
+			b.Write(p[ce:])
 			params = append(params, ParamWord)
 		} else {
 			b.Write(g.pieces[k])
 		}
 	}
-	text := b.String()
-	if text != g.tmpl.Text || g.tmpl.Text == "" {
-		g.tmpl.Text = text
-		g.tmpl.ID = structureID(g)
-		g.tmpl.Params = params
+	if g.tail {
+		b.WriteString(" <*>")
+		params = append(params, ParamWord)
 	}
+	g.tmpl.Text = b.String()
+	g.tmpl.Params = params
+	g.tmpl.ID = g.id
 	g.tmpl.Count = g.count
 	return &g.tmpl
 }
@@ -832,35 +1393,4 @@ func (m *Miner) evict(c *cluster) {
 		m.dropGroup(g)
 		g.members = nil
 	}
-}
-
-// structureID hashes a template's canonical text: its words, with "<*>"
-// for word parameters, without the parameters between the words. It does
-// not change when a line shows a parameter at a new place between words
-// (the text does), only when the words themselves generalise.
-func structureID(g *group) uint64 {
-	h := uint64(fnvOffset)
-	for i, p := range g.pieces {
-		if i > 0 {
-			h = hashString(h, " ")
-		}
-		if g.wild[i] {
-			h = hashString(h, "<*>")
-			h = hashSep(h, 1) // a literal "<*>" word hashes differently
-			continue
-		}
-		h = hashBytes(h, p)
-	}
-	return h
-}
-
-// NumTemplates returns the number of templates (what Templates would
-// return, without building them). It costs one step per distinct message
-// length, not per template.
-func (m *Miner) NumTemplates() int {
-	n := 0
-	for _, l := range m.byLen {
-		n += len(l)
-	}
-	return n
 }

@@ -1,0 +1,170 @@
+package miner
+
+import (
+	"fmt"
+	"testing"
+)
+
+// distinctTemplates mines msgs and returns how many templates their lines
+// end up in (after learning all of them, as in two passes).
+func distinctTemplates(t *testing.T, msgs []string) (int, []string) {
+	t.Helper()
+	got := mineAll(Config{}, msgs)
+	seen := map[string]bool{}
+	for _, g := range got {
+		seen[g] = true
+	}
+	return len(seen), got
+}
+
+func TestNamesWithADigitVary(t *testing.T) {
+	n, got := distinctTemplates(t, []string{"connected to web7 after retry", "connected to web3 after retry"})
+	if n != 1 || got[0] != "connected to <*> after retry" {
+		t.Errorf("web7/web3: %q", got)
+	}
+	// a name with a digit that does not vary stays a word
+	n, got = distinctTemplates(t, []string{"ssh2 session opened", "ssh2 session opened"})
+	if n != 1 || got[0] != "ssh2 session opened" {
+		t.Errorf("ssh2: %q", got)
+	}
+	// and two plain words are two events
+	n, got = distinctTemplates(t, []string{"eth0 link is up now", "eth0 link is down now", "eth0 link is up now", "eth0 link is down now"})
+	if n != 2 {
+		t.Errorf("link up/down: %q", got)
+	}
+}
+
+func TestBooleansAndURLsAreValues(t *testing.T) {
+	n, got := distinctTemplates(t, []string{"leader elected: true", "leader elected: false"})
+	if n != 1 || got[0] != "leader elected: <*>" {
+		t.Errorf("true/false: %q", got)
+	}
+	n, got = distinctTemplates(t, []string{"GET /api/v1/orders?page=2&sort=asc took 5ms", "GET /api/v1/users?id=7 took 9ms"})
+	if n != 1 || got[0] != "GET <*> took <*>" {
+		t.Errorf("URLs: %q", got)
+	}
+}
+
+func TestFirstWordParameter(t *testing.T) {
+	var msgs []string
+	for _, w := range []string{"alpha", "beta", "gamma", "delta"} {
+		msgs = append(msgs, w+": tunneling connection read failed")
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "<*>: tunneling connection read failed" {
+		t.Errorf("first word: %q", got)
+	}
+	// three words are not enough, and neither are short templates
+	n, got = distinctTemplates(t, msgs[:3])
+	if n != 3 {
+		t.Errorf("three first words merged: %q", got)
+	}
+	n, got = distinctTemplates(t, []string{"tickTime set to 1", "maxSession set to 2", "minSession set to 3", "initLimit set to 4"})
+	if n != 4 {
+		t.Errorf("short templates merged on their first word: %q", got)
+	}
+}
+
+func TestErrorTail(t *testing.T) {
+	msgs := []string{
+		"failed to sync pod web-1: context deadline exceeded",
+		"failed to sync pod web-2: dial tcp 10.0.0.1:443: connect: connection refused",
+		"failed to sync pod web-3: EOF",
+		"failed to sync pod web-4: the object has been modified; please apply your changes",
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "failed to sync pod <*>: <*>" {
+		t.Errorf("error tails: %q", got)
+	}
+	// tails that repeat are events of their own
+	var rep []string
+	for i := 0; i < 3; i++ {
+		rep = append(rep, fmt.Sprintf("Declined payment %d: card expired", i), fmt.Sprintf("Declined payment %d: card expired", i+10))
+	}
+	rep = append(rep, "Declined payment 7: insufficient funds", "Declined payment 8: insufficient funds")
+	if n, got := distinctTemplates(t, rep); n != 2 {
+		t.Errorf("repeating tails merged: %q", got)
+	}
+	// a component prefix is no clause: "serf: x" and "serf: y" stay apart
+	if n, got := distinctTemplates(t, []string{"serf: EventMemberJoin node1", "serf: Shutting down query loop", "serf: received leave intent"}); n != 3 {
+		t.Errorf("component prefix taken for a clause: %q", got)
+	}
+}
+
+func TestContextKeepsEventsApart(t *testing.T) {
+	m := New(Config{})
+	m.AddIn([]byte("Processing the event EventType: JOB_SETUP"), 1)
+	m.AddIn([]byte("Processing the event EventType: CONTAINER_REMOTE_LAUNCH for container c_1"), 2)
+	m.AddIn([]byte("Processing the event EventType: TASK_ABORT"), 1)
+	if a, b := m.MatchIn([]byte("Processing the event EventType: JOB_SETUP"), 1).Text, m.MatchIn([]byte("Processing the event EventType: CONTAINER_REMOTE_LAUNCH for container c_1"), 2).Text; a == b {
+		t.Errorf("two components' events merged: %q", a)
+	}
+	// one signature from two contexts is one template
+	x := m.AddIn([]byte("Stopping service now"), 1).ID
+	if y := m.AddIn([]byte("Stopping service now"), 2).ID; x != y {
+		t.Errorf("same signature, two templates")
+	}
+}
+
+func TestIDsSurviveMerges(t *testing.T) {
+	m := New(Config{})
+	var ids []uint64
+	for _, u := range []string{"alice", "bob", "carol", "dave"} {
+		ids = append(ids, m.Add([]byte("Invalid user "+u+" from 10.0.0.1 port 22")).ID)
+	}
+	// the merged template keeps the oldest id; the others are aliases of it
+	if ids[3] != ids[0] {
+		t.Fatalf("merged template id %x, first line's %x", ids[3], ids[0])
+	}
+	for _, id := range ids {
+		if m.Resolve(id) != ids[0] {
+			t.Fatalf("id %x resolves to %x, want %x", id, m.Resolve(id), ids[0])
+		}
+	}
+	if ids[1] == ids[0] || m.Aliases() == 0 {
+		t.Fatalf("no alias recorded: %x", ids)
+	}
+}
+
+func TestSameTextOneID(t *testing.T) {
+	m := New(Config{})
+	a := m.Add([]byte("connected to 10.0.0.1 after retry")).ID // a typed value
+	m.Add([]byte("connected to web7 after retry"))
+	m.Add([]byte("connected to web3 after retry")) // a word parameter at the same place
+	byText := map[string]uint64{}
+	for _, tp := range m.Templates() {
+		if id, ok := byText[tp.Text]; ok && id != tp.ID {
+			t.Fatalf("text %q has ids %x and %x", tp.Text, id, tp.ID)
+		}
+		byText[tp.Text] = tp.ID
+	}
+	if got := m.Match([]byte("connected to web9 after retry")); got == nil || got.ID != a {
+		t.Fatalf("word-parameter lines: %+v, want id %x", got, a)
+	}
+}
+
+func TestOnlineMatchesTwoPass(t *testing.T) {
+	msgs := benchMessages(512)
+	for i := 0; i < 64; i++ {
+		msgs = append(msgs, []byte(fmt.Sprintf("worker %s finished job: %s", []string{"alpha", "beta", "gamma", "delta"}[i%4],
+			[]string{"ok", "context canceled", "dial tcp 10.0.0.1:80: connect: connection refused", "EOF"}[i/4%4])))
+	}
+	one := New(Config{})
+	online := make([]uint64, len(msgs))
+	for i, s := range msgs {
+		online[i] = one.Add(s).ID
+	}
+	two := New(Config{})
+	for _, s := range msgs {
+		two.Add(s)
+	}
+	for i, s := range msgs {
+		tp := two.Match(s)
+		if tp == nil {
+			t.Fatalf("no template for %q", s)
+		}
+		if got := one.Resolve(online[i]); got != tp.ID {
+			t.Fatalf("line %d %q: online id %x resolves to %x, two-pass %x (%q)", i, s, online[i], got, tp.ID, tp.Text)
+		}
+	}
+}

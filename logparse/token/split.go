@@ -1,0 +1,285 @@
+package token
+
+// Token is one blank-separated token of a message (a quoted string that
+// holds blanks is one token). For a value, [CS, CE) is its core inside
+// [S, E); the bytes around the core stay template text ("[<*>]", "<*>,",
+// "user=<*>"). Key is the end of a constant prefix that names the value
+// ("user=", "onExtend:"), else S.
+type Token struct {
+	S, E   int32
+	CS, CE int32
+	Key    int32
+	Class  Class // Word for a constant token
+}
+
+// Var reports whether the token is a value.
+func (t *Token) Var() bool { return t.Class != Word }
+
+// Trim returns the bounds of b[s:e] without the punctuation that wraps a
+// value: opening ( [ { < " ' ` and closing ) ] } > " ' ` , ; . : ! ?.
+func Trim(b []byte, s, e int) (int, int) {
+	for s < e && flags[b[s]]&fOpen != 0 {
+		s++
+	}
+	for e > s && flags[b[e-1]]&fClose != 0 {
+		e--
+	}
+	return s, e
+}
+
+// closeQuote returns the index of the quote q closing a string opened
+// before i (backslash escapes skipped), when it is followed by a blank,
+// the end or closing punctuation; else -1. It looks at most 4 KB ahead.
+func closeQuote(b []byte, i int, q byte) int {
+	lim := min(len(b), i+4096)
+	for ; i < lim; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case q:
+			if i+1 == len(b) || flags[b[i+1]]&(fSpace|fClose) != 0 {
+				return i
+			}
+			if q == '"' {
+				return -1 // a quote glued to more text: not a string
+			}
+		}
+	}
+	return -1
+}
+
+// Split splits msg into tokens (appended to dst[:0]) and classifies each.
+// At most max tokens are made (max ≤ 0: no limit); the rest of the line is
+// one last constant token. Number-and-unit pairs ("16.0 KB", "<1 sec")
+// and month-day dates ("Nov 9") are folded into one value; the token
+// that is folded into another is left empty (S == E).
+func Split(msg []byte, dst []Token, max int) []Token {
+	dst = dst[:0]
+	n := len(msg)
+	i := 0
+	for i < n {
+		for i < n && flags[msg[i]]&fSpace != 0 {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		s := i
+		if max > 0 && len(dst) == max-1 {
+			e := n
+			for e > s && flags[msg[e-1]]&fSpace != 0 {
+				e--
+			}
+			dst = append(dst, Token{S: int32(s), E: int32(e), CS: int32(s), CE: int32(s), Key: int32(s)})
+			break
+		}
+		// Scan to the end, noting what the fast path must rule out.
+		var all uint8
+		eq, quote, spec := -1, -1, false
+		for i < n {
+			c := msg[i]
+			f := flags[c]
+			if f&fSpace != 0 {
+				break
+			}
+			all |= f
+			switch c {
+			case '/', ':', '\\', '~':
+				spec = true
+			case '=':
+				if eq < 0 {
+					eq = i
+				}
+			case '"', '\'':
+				// a string opens at the token's start (after opening
+				// punctuation) or right after a key's '='
+				if quote < 0 && (i == s || i-1 == eq || flags[msg[i-1]]&fOpen != 0 && allOpen(msg[s:i])) {
+					if j := closeQuote(msg, i+1, c); j > 0 {
+						quote = i
+						i = j + 1
+						continue
+					}
+				}
+			}
+			i++
+		}
+		t := Token{S: int32(s), E: int32(i), CS: int32(s), CE: int32(s), Key: int32(s)}
+		// Fast path: a plain word (no digit, '=', quote, '/', ':', '\\').
+		if all&fDigit == 0 && eq < 0 && quote < 0 && !spec {
+			if l := i - s; l == 4 || l == 5 { // true, false
+				if cs, ce := Trim(msg, s, i); Classify(msg[cs:ce]) == Bool {
+					t.CS, t.CE, t.Class = int32(cs), int32(ce), Bool
+				}
+			}
+			dst = append(dst, t)
+			continue
+		}
+		classify(msg, &t, eq, quote)
+		dst = append(dst, t)
+	}
+	absorb(msg, dst)
+	return dst
+}
+
+func allOpen(b []byte) bool {
+	for _, c := range b {
+		if flags[c]&fOpen == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// isKey: a key of key=value: a letter, '_' or '@' first, and no byte of
+// a path, URL or quoted string (/ ? & " ' = \): in "/a?b=c" or
+// "http://x/?q=1" the '=' belongs to a URL, not to a key.
+func isKey(b []byte) bool {
+	if len(b) == 0 || !(isAlpha(b[0]) || b[0] == '_' || b[0] == '@') {
+		return false
+	}
+	for _, c := range b {
+		switch c {
+		case '/', '?', '&', '"', '\'', '\\', '=':
+			return false
+		}
+	}
+	return true
+}
+
+func classify(msg []byte, t *Token, eq, quote int) {
+	s, e := int(t.S), int(t.E)
+	// key=value (not inside a URL or path: the key must be a name)
+	if eq > s && eq < e-1 && isKey(msg[s:eq]) && (quote < 0 || quote == eq+1) {
+		vs := eq + 1
+		t.Key = int32(vs)
+		if quote == vs {
+			cl := closingQuote(msg, quote, e)
+			t.CS, t.CE = int32(quote+1), int32(cl)
+			if c := Classify(msg[quote+1 : cl]); c != Word {
+				t.Class = c
+			} else if hasBlank(msg[quote+1 : cl]) {
+				t.Class = Quoted
+			} else {
+				t.Class = String
+			}
+			return
+		}
+		cs, ce := Trim(msg, vs, e)
+		if cs >= ce {
+			t.Key = int32(s) // "key=," : no value
+			return
+		}
+		t.CS, t.CE = int32(cs), int32(ce)
+		if t.Class = Classify(msg[cs:ce]); t.Class == Word {
+			t.Class = String // a key's value is a value even without digits
+		}
+		return
+	}
+	// a quoted string with blanks is one value, and so is a word in
+	// double quotes (Go's %q)
+	if quote >= 0 {
+		cl := closingQuote(msg, quote, e)
+		if hasBlank(msg[quote+1:cl]) || msg[quote] == '"' && cl > quote+1 {
+			t.CS, t.CE = int32(quote+1), int32(cl)
+			if t.Class = Classify(msg[quote+1 : cl]); t.Class == Word {
+				t.Class = Quoted
+			}
+			return
+		}
+	}
+	cs, ce := Trim(msg, s, e)
+	if cs >= ce {
+		return
+	}
+	c := Classify(msg[cs:ce])
+	if c == Word {
+		return
+	}
+	// "<1" as in "lifetime <1 sec": a comparison sign before a number
+	if cs > s && (msg[cs-1] == '<' || msg[cs-1] == '>') && (c == Int || c == Float) {
+		cs--
+	}
+	t.CS, t.CE, t.Class = int32(cs), int32(ce), c
+	// "name:value" ("onExtend:1514038530000"): the name stays a word, but
+	// "host:80" is an address: a short number is a port
+	if k := wordColon(msg[cs:ce]); k > 0 {
+		vs := cs + k + 1
+		if vc := Classify(msg[vs:ce]); vc != Word && !(vc == Int && ce-vs <= 5) {
+			t.Key, t.CS, t.Class = int32(vs), int32(vs), vc
+		}
+	}
+}
+
+// closingQuote finds the quote closing the string opened at q, within
+// [q+1, e).
+func closingQuote(msg []byte, q, e int) int {
+	for i := q + 1; i < e; i++ {
+		switch msg[i] {
+		case '\\':
+			i++
+		case msg[q]:
+			return i
+		}
+	}
+	return e
+}
+
+func hasBlank(b []byte) bool {
+	for _, c := range b {
+		if flags[c]&fSpace != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// wordColon returns the index of the ':' that ends a leading word of
+// letters and underscores (at least two), or 0.
+func wordColon(b []byte) int {
+	i := 0
+	for i < len(b) && (isAlpha(b[i]) || b[i] == '_') {
+		i++
+	}
+	if i >= 2 && i < len(b)-1 && b[i] == ':' && b[i+1] != '/' && b[i+1] != ':' {
+		return i
+	}
+	return 0
+}
+
+// absorb folds a unit token that follows a number into that number's
+// value ("16.0 KB," is one size, "<1 sec" one duration) and a day after a
+// month name into one date ("Nov 9", "Sun Jul 24").
+func absorb(msg []byte, toks []Token) {
+	for i := 1; i < len(toks); i++ {
+		p, t := &toks[i-1], &toks[i]
+		if p.Class == Word && t.Class == Int && t.CE-t.CS <= 2 && t.Key == t.S && p.E > p.S && IsMonth(msg[p.S:p.E]) {
+			t.S, t.Key, t.CS, t.Class = p.S, p.S, p.S, Time
+			p.E = p.S
+			if i >= 2 && toks[i-2].Class == Word && IsWeekday(msg[toks[i-2].S:toks[i-2].E]) {
+				w := &toks[i-2]
+				t.S, t.Key, t.CS = w.S, w.S, w.S
+				w.E = w.S
+			}
+			continue
+		}
+		if t.Class != Word || (p.Class != Int && p.Class != Float) || p.CE != p.E || p.Key != p.S || t.E == t.S {
+			continue
+		}
+		cs, ce := Trim(msg, int(t.S), int(t.E))
+		if cs != int(t.S) || cs >= ce {
+			continue
+		}
+		u := msg[cs:ce]
+		switch {
+		case IsSizeUnit(u):
+			t.Class = Size
+		case IsTimeUnit(u):
+			t.Class = Duration
+		default:
+			continue
+		}
+		t.S, t.Key, t.CS, t.CE = p.S, p.Key, p.CS, int32(ce)
+		p.Class = Word
+		p.E = p.S // empty: skipped
+	}
+}

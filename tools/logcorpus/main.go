@@ -1,0 +1,334 @@
+// Command logcorpus builds a labelled log corpus from the log statements
+// of real open-source Go projects and scores gopulse's template mining on
+// it.
+//
+//	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
+//	logcorpus score [-cache DIR] [-part dev|held] [-detail] [-pred DIR]
+//
+// build downloads each project of the list (projects.go) into the Go
+// module cache (go mod download), extracts the format strings and messages
+// of its klog, log, slog, zap, logr, hclog, go-kit and logrus calls with
+// go/ast, renders each with generated values (values.go) and wraps the
+// lines in real header layouts (shapes.go). Every line's ground truth is
+// its statement: the format string with its verbs as <*> (and, in text
+// layouts, the keys of its key/value pairs). The corpus is written under
+// the cache directory (default ~/.cache/gopulse/logcorpus), never into the
+// repository: the projects' source and the rendered logs stay out of it.
+//
+// The corpus has two parts, split by project and by header layout with a
+// rule fixed before any tuning (heldBack in projects.go). score prints the
+// grouping accuracy (GA) of the engine in two passes (as `gopulse logs
+// parse`) and in one pass (as the agent), per dataset for the development
+// part and only as totals for the held-back part unless -detail is given.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "logcorpus:", err)
+		os.Exit(1)
+	}
+}
+
+func defaultCache() string {
+	if c := os.Getenv("GOPULSE_CACHE"); c != "" {
+		return filepath.Join(c, "logcorpus")
+	}
+	if c, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(c, "gopulse", "logcorpus")
+	}
+	return filepath.Join(os.TempDir(), "gopulse-logcorpus")
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: logcorpus build|score|split [flags]")
+	}
+	fs := flag.NewFlagSet("logcorpus "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cache := fs.String("cache", defaultCache(), "corpus directory")
+	lines := fs.Int("lines", 2000, "lines per dataset")
+	part := fs.String("part", partDev, "part to score: dev or held")
+	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
+	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
+	var srcs multiFlag
+	fs.Var(&srcs, "src", "MODULE=DIR: read a project's source from DIR instead of the module cache (repeatable)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "build":
+		return build(*cache, *lines, srcs, stderr)
+	case "score":
+		if *part != partDev && *part != partHeld {
+			return fmt.Errorf("unknown part %q", *part)
+		}
+		if *part == partHeld && *pred != "" {
+			return errors.New("-pred is for the development part only")
+		}
+		return score(*cache, *part, *detail || *part == partDev, *pred, stdout)
+	case "split":
+		for _, p := range projects {
+			fmt.Fprintf(stdout, "project %-45s %s\n", p.Module, partOf(p.Module))
+		}
+		for _, s := range shapes {
+			fmt.Fprintf(stdout, "shape   %-45s %s\n", s.Name, partOf(s.Name))
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+type multiFlag map[string]string
+
+func (m *multiFlag) String() string { return fmt.Sprint(map[string]string(*m)) }
+
+func (m *multiFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok {
+		return fmt.Errorf("want MODULE=DIR, got %q", s)
+	}
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[k] = v
+	return nil
+}
+
+// moduleDir downloads mod@version into the module cache and returns its
+// directory.
+func moduleDir(mod, version string) (string, error) {
+	tmp, err := os.MkdirTemp("", "logcorpus-dl")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command("go", "mod", "download", "-json", mod+"@"+version)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	out, err := cmd.Output()
+	var res struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &res); jerr != nil || res.Dir == "" {
+		if res.Error != "" {
+			return "", fmt.Errorf("download %s@%s: %s", mod, version, res.Error)
+		}
+		return "", fmt.Errorf("download %s@%s: %v", mod, version, err)
+	}
+	return res.Dir, nil
+}
+
+func hash64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// eventDef is one event of a project: the statements sharing a ground
+// truth.
+type eventDef struct {
+	key   string
+	stmts []stmt
+}
+
+// keys returns a statement's ground truth in a text layout and in a
+// structured one.
+func keys(s stmt) (text, structured string) {
+	msg := s.Msg
+	if s.Printf {
+		msg = templateOf(s.Format)
+	} else {
+		msg = strings.Join(strings.Fields(msg), " ")
+	}
+	structured = msg
+	text = msg
+	for _, p := range s.KVs {
+		text += " " + p.Key + "=<*>"
+	}
+	return text, structured
+}
+
+func usable(s stmt) bool {
+	m := s.Msg
+	if s.Printf {
+		m = s.Format
+	}
+	if strings.ContainsAny(m, "\n\r") || strings.TrimSpace(m) == "" || len(m) > 300 {
+		return false // multi-line records are another matter (issue 9, item 4)
+	}
+	t, _ := keys(s)
+	return constantWords(t) >= 1
+}
+
+func slug(mod string) string {
+	return strings.NewReplacer("/", "_", ".", "-").Replace(mod)
+}
+
+func build(cache string, lines int, srcs map[string]string, stderr io.Writer) error {
+	for _, part := range []string{partDev, partHeld} {
+		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, p := range projects {
+		dir := srcs[p.Module]
+		if dir == "" {
+			if len(srcs) > 0 {
+				continue // only the given sources (tests)
+			}
+			var err error
+			if dir, err = moduleDir(p.Module, p.Version); err != nil {
+				return err
+			}
+		}
+		st, err := extract(dir)
+		if err != nil {
+			return fmt.Errorf("extract %s: %w", p.Module, err)
+		}
+		part := partOf(p.Module)
+		var pool []shape
+		for _, s := range shapes {
+			if partOf(s.Name) == part {
+				pool = append(pool, s)
+			}
+		}
+		rng := rand.New(rand.NewPCG(hash64(p.Module), 7))
+		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+		n := 0
+		for _, sh := range pool[:min(2, len(pool))] {
+			k, err := writeDataset(cache, part, p, sh, st, lines)
+			if err != nil {
+				return err
+			}
+			n = k
+		}
+		fmt.Fprintf(stderr, "%-45s %-4s %5d statements, %4d events\n", p.Module, part, len(st), n)
+	}
+	return nil
+}
+
+func writeDataset(cache, part string, p project, sh shape, st []stmt, lines int) (int, error) {
+	byKey := map[string]*eventDef{}
+	var evs []*eventDef
+	for _, s := range st {
+		if !usable(s) {
+			continue
+		}
+		text, structured := keys(s)
+		k := text
+		if sh.Structured {
+			k = structured
+		}
+		e := byKey[k]
+		if e == nil {
+			e = &eventDef{key: k}
+			byKey[k] = e
+			evs = append(evs, e)
+		}
+		e.stmts = append(e.stmts, s)
+	}
+	if len(evs) == 0 {
+		return 0, fmt.Errorf("%s: no usable log statements", p.Module)
+	}
+	seed := hash64(p.Module + "|" + sh.Name)
+	rng := rand.New(rand.NewPCG(seed, 11))
+	sort.Slice(evs, func(i, j int) bool { return evs[i].key < evs[j].key })
+	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	k := min(len(evs), 40+rng.IntN(81))
+	evs = evs[:k]
+	// Zipf-like frequencies: a few events dominate, many are rare, and
+	// every chosen event occurs at least once.
+	weights := make([]float64, k)
+	total := 0.0
+	for i := range weights {
+		weights[i] = 1 / math.Pow(float64(i+1), 1.1)
+		total += weights[i]
+	}
+	order := make([]int, 0, lines)
+	for i := 0; i < k && i < lines; i++ {
+		order = append(order, i)
+	}
+	for len(order) < lines {
+		x := rng.Float64() * total
+		i := 0
+		for ; i < k-1 && x > weights[i]; i++ {
+			x -= weights[i]
+		}
+		order = append(order, i)
+	}
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+
+	v := newVals(seed)
+	base := filepath.Join(cache, part, slug(p.Module)+"__"+sh.Name)
+	logf, err := os.Create(base + ".log")
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	truthf, err := os.Create(base + ".truth")
+	if err != nil {
+		return 0, err
+	}
+	defer truthf.Close()
+	lw, tw := bufio.NewWriter(logf), bufio.NewWriter(truthf)
+	t := time.Date(2024, 3, 10, 13, 55, 0, 0, time.UTC).Add(time.Duration(rng.IntN(86400*300)) * time.Second)
+	pid := 1000 + rng.IntN(60000)
+	hosts := []string{v.nodeName(), v.nodeName(), v.nodeName()}
+	threads := []string{"main", "worker-1", "worker-2", "pool-2-thread-1", "grpc-default-executor-0"}
+	for seq, i := range order {
+		e := evs[i]
+		s := e.stmts[rng.IntN(len(e.stmts))]
+		t = t.Add(time.Duration(rng.IntN(2000)) * time.Millisecond)
+		ev := event{T: t, Level: s.Level, Comp: compOf(s.File), Class: classOf(p.Module, s.File), File: filepath.Base(s.File),
+			Line: s.Line, PID: pid, TID: 1 + rng.IntN(40), Host: hosts[rng.IntN(len(hosts))], Thread: threads[rng.IntN(len(threads))], Seq: seq + 1}
+		if s.Printf {
+			ev.Msg = v.renderPrintf(s.Format, s.Args)
+		} else {
+			ev.Msg = s.Msg
+		}
+		for _, p := range s.KVs {
+			ev.KVs = append(ev.KVs, [2]string{p.Key, v.value('v', p.Hint)})
+		}
+		lw.WriteString(sh.Render(&ev))
+		lw.WriteByte('\n')
+		tw.WriteString(e.key)
+		tw.WriteByte('\n')
+	}
+	if err := lw.Flush(); err != nil {
+		return 0, err
+	}
+	return k, tw.Flush()
+}
+
+func compOf(file string) string {
+	d := filepath.Base(filepath.Dir(file))
+	if d == "." || d == "" {
+		return "main"
+	}
+	return d
+}
+
+func classOf(mod, file string) string {
+	parts := strings.Split(strings.TrimSuffix(file, ".go"), "/")
+	last := parts[len(parts)-1]
+	last = strings.ToUpper(last[:1]) + strings.ReplaceAll(last[1:], "_", "")
+	parts[len(parts)-1] = last
+	org := strings.Split(mod, "/")[0]
+	return "io." + strings.Split(org, ".")[0] + "." + strings.ReplaceAll(strings.Join(parts, "."), "-", "")
+}

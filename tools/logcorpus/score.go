@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gopulse/gopulse/logengine"
+)
+
+// dataset is one generated log with its truth.
+type dataset struct {
+	name  string
+	lines [][]byte
+	truth []string
+}
+
+func loadPart(cache, part string) ([]dataset, error) {
+	logs, err := filepath.Glob(filepath.Join(cache, part, "*.log"))
+	if err != nil {
+		return nil, err
+	}
+	if len(logs) == 0 {
+		return nil, fmt.Errorf("no datasets in %s: run logcorpus build first", filepath.Join(cache, part))
+	}
+	sort.Strings(logs)
+	var out []dataset
+	for _, l := range logs {
+		raw, err := os.ReadFile(l)
+		if err != nil {
+			return nil, err
+		}
+		tr, err := os.ReadFile(strings.TrimSuffix(l, ".log") + ".truth")
+		if err != nil {
+			return nil, err
+		}
+		d := dataset{name: strings.TrimSuffix(filepath.Base(l), ".log")}
+		d.lines = bytes.Split(bytes.TrimSuffix(raw, []byte("\n")), []byte("\n"))
+		d.truth = strings.Split(strings.TrimSuffix(string(tr), "\n"), "\n")
+		if len(d.lines) != len(d.truth) {
+			return nil, fmt.Errorf("%s: %d lines, %d truths", l, len(d.lines), len(d.truth))
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Result of one dataset.
+type result struct {
+	twoPass, online, onlineFinal float64
+	groups, truthGroups          int
+}
+
+// mine groups the lines of d in two passes (as `gopulse logs parse`) and
+// in one pass (as the agent: schema inference on, 1024 templates per
+// source), and returns the per-line template ids and texts.
+func mine(d dataset) (two, online, final []string, texts []string, err error) {
+	eng, err := logengine.New(logengine.Config{MaxTemplates: 1 << 16})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	st := eng.NewStream()
+	for _, l := range d.lines {
+		st.Learn(l)
+	}
+	eng.EndLearning()
+	st = eng.NewStream()
+	for _, l := range d.lines {
+		r := st.Analyze(l)
+		id, text := "", ""
+		if r.HasTemplate {
+			id, text = strconv.FormatUint(r.Template.ID, 16), r.Template.Text
+		} else {
+			text = "<no template: " + r.Rec.Format + ">"
+			id = text
+		}
+		two = append(two, id)
+		texts = append(texts, text)
+	}
+
+	eng, err = logengine.New(logengine.Config{MaxTemplates: 1024, Schema: true})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	st = eng.NewStream()
+	var ids []uint64
+	for _, l := range d.lines {
+		r := st.Online(l)
+		id := ""
+		var n uint64
+		if r.HasTemplate {
+			n = r.Template.ID
+			id = strconv.FormatUint(n, 16)
+		} else {
+			id = "<no template: " + r.Rec.Format + ">"
+		}
+		ids = append(ids, n)
+		online = append(online, id)
+	}
+	// the ids as a consumer that follows the miner's aliases sees them
+	for i, n := range ids {
+		if n == 0 {
+			final = append(final, online[i])
+			continue
+		}
+		final = append(final, strconv.FormatUint(eng.Miner().Resolve(n), 16))
+	}
+	return two, online, final, texts, nil
+}
+
+func score(cache, part string, detail bool, predDir string, w io.Writer) error {
+	ds, err := loadPart(cache, part)
+	if err != nil {
+		return err
+	}
+	if predDir != "" {
+		if err := os.MkdirAll(predDir, 0o755); err != nil {
+			return err
+		}
+	}
+	var sum result
+	if detail {
+		fmt.Fprintf(w, "%-62s %7s %7s %7s %6s %6s\n", "dataset", "GA-2p", "GA-1p", "GA-1pA", "groups", "truth")
+	}
+	for _, d := range ds {
+		two, online, final, texts, err := mine(d)
+		if err != nil {
+			return err
+		}
+		r := result{twoPass: groupingAccuracy(d.truth, two), online: groupingAccuracy(d.truth, online),
+			onlineFinal: groupingAccuracy(d.truth, final), groups: distinct(two), truthGroups: distinct(d.truth)}
+		sum.twoPass += r.twoPass
+		sum.online += r.online
+		sum.onlineFinal += r.onlineFinal
+		if detail {
+			fmt.Fprintf(w, "%-62s %7.4f %7.4f %7.4f %6d %6d\n", d.name, r.twoPass, r.online, r.onlineFinal, r.groups, r.truthGroups)
+		}
+		if predDir != "" {
+			if err := writePred(filepath.Join(predDir, d.name+".tsv"), d, texts); err != nil {
+				return err
+			}
+		}
+	}
+	n := float64(len(ds))
+	fmt.Fprintf(w, "%s: %d datasets, mean GA two-pass %.4f, online %.4f, online with aliases followed %.4f\n",
+		part, len(ds), sum.twoPass/n, sum.online/n, sum.onlineFinal/n)
+	return nil
+}
+
+// writePred writes, per truth group, the predicted templates with counts,
+// the split and merged groups first.
+func writePred(path string, d dataset, texts []string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bw := bufio.NewWriter(f)
+	byTruth := map[string]map[string]int{}
+	byPred := map[string]map[string]int{}
+	for i, t := range d.truth {
+		if byTruth[t] == nil {
+			byTruth[t] = map[string]int{}
+		}
+		byTruth[t][texts[i]]++
+		if byPred[texts[i]] == nil {
+			byPred[texts[i]] = map[string]int{}
+		}
+		byPred[texts[i]][t]++
+	}
+	var keys []string
+	for k := range byTruth {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		bad := len(byTruth[k]) > 1
+		for p := range byTruth[k] {
+			if len(byPred[p]) > 1 {
+				bad = true
+			}
+		}
+		mark := "ok  "
+		if bad {
+			mark = "BAD "
+		}
+		fmt.Fprintf(bw, "%s%s\n", mark, k)
+		for p, n := range byTruth[k] {
+			fmt.Fprintf(bw, "\t%5d %s\n", n, p)
+		}
+	}
+	fmt.Fprintln(bw, "\n# example lines")
+	seen := map[string]int{}
+	for i, t := range d.truth {
+		if seen[t] < 2 {
+			seen[t]++
+			fmt.Fprintf(bw, "%s\n\t%s\n\t%s\n", t, d.lines[i], texts[i])
+		}
+	}
+	return bw.Flush()
+}
+
+func distinct(xs []string) int {
+	m := map[string]bool{}
+	for _, x := range xs {
+		m[x] = true
+	}
+	return len(m)
+}
+
+// groupingAccuracy: a line counts when the lines of its predicted group
+// are exactly the lines of its true group (LogHub's GA).
+func groupingAccuracy(truth, pred []string) float64 {
+	if len(truth) != len(pred) || len(truth) == 0 {
+		return 0
+	}
+	tg := map[string][]int{}
+	pg := map[string]int{}
+	for i := range truth {
+		tg[truth[i]] = append(tg[truth[i]], i)
+		pg[pred[i]]++
+	}
+	correct := 0
+	for _, idx := range tg {
+		p := pred[idx[0]]
+		ok := pg[p] == len(idx)
+		for _, i := range idx {
+			ok = ok && pred[i] == p
+		}
+		if ok {
+			correct += len(idx)
+		}
+	}
+	return float64(correct) / float64(len(truth))
+}
