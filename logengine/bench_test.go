@@ -52,6 +52,20 @@ func formatLines(format string, n int) [][]byte {
 		case "docker":
 			l = fmt.Sprintf(`{"log":"%s - - [22/Nov/2026:01:%02d:%02d +0000] \"GET /p/%d HTTP/1.1\" %d %d \"-\" \"curl/8.5.0\"\n","stream":"stdout","time":"2026-11-22T01:%02d:%02d.%09dZ"}`,
 				ip, i%60, (i*7)%60, i, 200+i%5, 600+i, i%60, (i*7)%60, i)
+		case "alb":
+			l = fmt.Sprintf(`https 2026-11-22T01:%02d:%02d.%06dZ app/shop-alb/50dc6c495c0c9188 %s:%d 10.0.2.%d:8080 0.000 0.0%02d 0.000 %d %d %d %d "%s https://shop.example.com:443/api/v1/users/%d HTTP/1.1" "Mozilla/5.0 (X11; Linux x86_64)" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/shop/73e2d6bc24d8a067 "Root=1-67080e58-%024x" "shop.example.com" "-" %d 2026-11-22T01:%02d:%02d.000000Z "forward" "-" "-" "10.0.2.%d:8080" "%d" "-" "-" TID_%032x`,
+				i%60, (i*7)%60, i, ip, 40000+i, i%9+1, i%90, 200+i%5, 200+i%5, 100+i, 1000+i*3, m, i, i, i%5, i%60, (i*7)%60, i%9+1, 200+i%5, i)
+		case "elb":
+			l = fmt.Sprintf(`2026-11-22T01:%02d:%02d.%06dZ shop-elb %s:%d 10.0.0.%d:80 0.0000%02d 0.00%04d 0.0000%02d %d %d 0 %d "%s http://shop.example.com:80/p/%d HTTP/1.1" "curl/8.5.0" - -`,
+				i%60, (i*7)%60, i, ip, 2000+i, i%9+1, i%90, i, i%50, 200+i%5, 200+i%5, 29+i, m, i)
+		case "cloudfront":
+			l = fmt.Sprintf("2026-11-22\t01:%02d:%02d\tFRA56-P5\t%d\t%s\t%s\td111111abcdef8.cloudfront.net\t/img/%d.png\t%d\t-\tMozilla/5.0%%20(X11)\t-\t-\tHit\treq%dXV6Q4rgb7XiVGOHms==\tshop.example.com\thttps\t%d\t0.00%d\t-\tTLSv1.3\tTLS_AES_128_GCM_SHA256\tHit\tHTTP/2.0\t-\t-\t%d\t0.00%d\tHit\timage/png\t%d\t-\t-",
+				i%60, (i*7)%60, 1000+i, ip, m, i, 200+i%5, i, 20+i%9, i%9, 10000+i, i%9, 900+i)
+		case "calico":
+			l = fmt.Sprintf(`2026-11-22 01:%02d:%02d.%03d [%s][%d] felix/int_dataplane.go %d: Received interface update ifaceName="cali%x" state="up" ipVersion=4`,
+				i%60, (i*7)%60, i%1000, []string{"INFO", "WARNING", "ERROR", "DEBUG"}[i%4], 50+i%3, 1500+i%40, i)
+		case "apache_ssl_request":
+			l = fmt.Sprintf(`[22/Nov/2026:01:%02d:%02d +0000] %s TLSv1.3 TLS_AES_256_GCM_SHA384 "%s /account/%d HTTP/1.1" %d`, i%60, (i*7)%60, ip, m, i, 500+i)
 		case "freetext":
 			l = fmt.Sprintf(`2026-11-22 01:%02d:%02d,%03d %s [worker-%d] store.Compactor: compaction of segment seg_%d finished in %d ms, %d files merged`,
 				i%60, (i*7)%60, i%1000, []string{"INFO", "WARN", "ERROR", "DEBUG"}[i%4], i%4, i, i%97, i%9)
@@ -63,7 +77,8 @@ func formatLines(format string, n int) [][]byte {
 	return out
 }
 
-var benchFormats = []string{"apache_error", "clf", "combined", "cri", "docker", "freetext", "json", "klog", "logfmt", "nginx_error", "slog", "syslog", "syslog5424"}
+var benchFormats = []string{"alb", "apache_error", "apache_ssl_request", "calico", "clf", "cloudfront", "combined", "cri", "docker", "elb",
+	"freetext", "json", "klog", "logfmt", "nginx_error", "slog", "syslog", "syslog5424"}
 
 // wantFormat is the record format of each fixture (wrappers hold another).
 var wantFormat = map[string]string{"cri": "json", "docker": "combined"}

@@ -145,6 +145,7 @@ var (
 	keyUserAgent  = []byte("http_user_agent")
 	keyExtra      = []byte("extra")
 	keyVhostPort  = []byte("vhost_port")
+	keyXFF        = []byte("http_x_forwarded_for")
 	extraKeys     = [...][]byte{[]byte("extra.1"), []byte("extra.2"), []byte("extra.3"), []byte("extra.4"),
 		[]byte("extra.5"), []byte("extra.6"), []byte("extra.7"), []byte("extra.8"), []byte("extra.9"),
 		[]byte("extra.10"), []byte("extra.11"), []byte("extra.12"), []byte("extra.13"), []byte("extra.14"),
@@ -181,7 +182,7 @@ func (p AccessLog) Parse(b []byte, r *Record) error {
 	// word fields, each followed by blanks
 	if p.vhost {
 		e := wordEnd(b, i)
-		if e == i {
+		if e == i || b[e-1] == ',' {
 			return r.Fail(p.name, "expected vhost", i)
 		}
 		host, port := splitHostPort(b[i:e:e])
@@ -198,14 +199,39 @@ func (p AccessLog) Parse(b []byte, r *Record) error {
 		return r.Fail(p.name, "expected remote address", i)
 	}
 	addr := b[i:e:e]
-	if anyIP.scan(addr, 0) == len(addr) {
-		addDash(r, keyRemoteAddr, addr, event.TypeIP)
+	if addr[len(addr)-1] == ',' {
+		// an X-Forwarded-For list in place of the address ("10.0.0.1,
+		// 172.16.0.2 - - [..."): the client is its first address
+		if p.vhost {
+			return r.Fail(p.name, "expected vhost", i)
+		}
+		addr = addr[:len(addr)-1]
+		for n := 0; n < 16 && e < len(b) && b[e-1] == ','; n++ {
+			j := blanks(b, e)
+			if j == e || j >= len(b) {
+				return r.Fail(p.name, "expected an address after ','", j)
+			}
+			e = wordEnd(b, j)
+		}
+		if b[e-1] == ',' {
+			return r.Fail(p.name, "address list too long", e)
+		}
+		r.Add(keyRemoteAddr, addr, addrType(addr))
+		r.Add(keyXFF, b[i:e:e], event.TypeString)
 	} else {
-		addDash(r, keyRemoteAddr, addr, event.TypeString)
+		addDash(r, keyRemoteAddr, addr, addrType(addr))
 	}
-	for _, k := range [2][]byte{keyIdent, keyRemoteUser} {
+	// ident and user; custom log_formats drop one or both
+	// ("$remote_addr - [$time_local] …")
+	for n, k := range [2][]byte{keyIdent, keyRemoteUser} {
 		if i = blanks(b, e); i == e {
 			return r.Fail(p.name, "expected blank", e)
+		}
+		if i < len(b) && b[i] == '[' && !p.vhost {
+			if n == 1 { // one word: the user
+				r.Fields[len(r.Fields)-1].Key = keyRemoteUser
+			}
+			break
 		}
 		if e = wordEnd(b, i); e == i {
 			return r.Fail(p.name, "expected ident or user", i)
@@ -253,7 +279,9 @@ func (p AccessLog) Parse(b []byte, r *Record) error {
 			r.Add(k, b[i:e:e], event.TypeInt)
 		}
 	}
-	if p.combined {
+	if p.vhost && blanks(b, e) == len(b) {
+		// vhost with the common format: no referer and user agent
+	} else if p.combined {
 		for _, k := range [2][]byte{keyReferer, keyUserAgent} {
 			if i = blanks(b, e); i == e || i >= len(b) || b[i] != '"' {
 				return r.Fail(p.name, "expected a quoted string", i)
@@ -272,6 +300,10 @@ func (p AccessLog) Parse(b []byte, r *Record) error {
 		if i = blanks(b, e); i > e && i < len(b) {
 			e = p.extra(b, i, r)
 		}
+	} else if i = blanks(b, e); i > e && i < len(b) && b[i] != '"' {
+		// the common format with fields appended (request time, upstream):
+		// a quoted string next is the combined format's business
+		e = p.extra(b, i, r)
 	}
 	if e = blanks(b, e); e != len(b) {
 		return r.Fail(p.name, "unexpected input", e)
@@ -355,4 +387,75 @@ func plainProto(p []byte) bool {
 		}
 	}
 	return true
+}
+
+// addrType is TypeIP for an IP address, else TypeString.
+func addrType(a []byte) event.FieldType {
+	if anyIP.scan(a, 0) == len(a) {
+		return event.TypeIP
+	}
+	return event.TypeString
+}
+
+var (
+	keySSLProtocol = []byte("ssl_protocol")
+	keySSLCipher   = []byte("ssl_cipher")
+)
+
+// SSLRequest parses Apache mod_ssl's ssl_request_log, whose default
+// LogFormat is "%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x \"%r\" %b":
+//
+//	[10/Oct/2024:13:55:36 +0000] 198.51.100.7 TLSv1.3 TLS_AES_256_GCM_SHA384 "GET /account HTTP/1.1" 5120
+type SSLRequest struct{}
+
+// NewSSLRequest returns the ssl_request_log parser ("apache_ssl_request").
+func NewSSLRequest() SSLRequest { return SSLRequest{} }
+
+// Name returns "apache_ssl_request".
+func (SSLRequest) Name() string { return "apache_ssl_request" }
+
+// Parse parses one ssl_request_log line.
+func (SSLRequest) Parse(b []byte, r *Record) error {
+	const name = "apache_ssl_request"
+	if len(b) < 30 || b[0] != '[' {
+		return r.Fail(name, "expected [time]", 0)
+	}
+	ts, n, ok := ParseCLFTime(b[1:])
+	if !ok || 1+n >= len(b) || b[1+n] != ']' {
+		return r.Fail(name, "expected [02/Jan/2006:15:04:05 -0700]", 1)
+	}
+	r.SetTS(ts, LayoutCLF)
+	r.Add(keyTimeLocal, b[1:1+n:1+n], event.TypeTimestamp)
+	e := 2 + n
+	for _, k := range [3][]byte{keyRemoteAddr, keySSLProtocol, keySSLCipher} {
+		i := blanks(b, e)
+		if i == e || i >= len(b) || b[i] == '"' {
+			return r.Fail(name, "expected a word", i)
+		}
+		e = wordEnd(b, i)
+		v := b[i:e:e]
+		t := event.TypeString
+		if k[0] == 'r' {
+			t = addrType(v)
+		}
+		addDash(r, k, v, t)
+	}
+	i := blanks(b, e)
+	if i == e || i >= len(b) || b[i] != '"' {
+		return r.Fail(name, "expected \"request\"", i)
+	}
+	qe, esc := scanQuoted(b, i+1, '"')
+	if qe < 0 {
+		return r.Fail(name, "unterminated request", i)
+	}
+	splitRequest(r, b[i+1:qe:qe], esc)
+	i = blanks(b, qe+1)
+	e = wordEnd(b, i)
+	v := b[i:e:e]
+	if i == qe+1 || e == i || classify(v) != event.TypeInt && !(len(v) == 1 && v[0] == '-') || blanks(b, e) != len(b) {
+		return r.Fail(name, "expected the size", i)
+	}
+	addDash(r, keyBodyBytes, v, event.TypeInt)
+	r.Format, r.Body = name, b
+	return nil
 }

@@ -24,6 +24,8 @@ func (NginxError) Name() string { return "nginx_error" }
 var (
 	keyLevel      = []byte("level")
 	keyPID        = []byte("pid")
+	keyErrStatus  = []byte("error_status")
+	keyErrString  = []byte("error_string")
 	keyTID        = []byte("tid")
 	keyConnection = []byte("connection")
 	keyMessage    = []byte("message")
@@ -243,6 +245,28 @@ message:
 		i++
 	}
 	msg := b[i:len(b):len(b)]
+	// ErrorLogFormat's %E, the APR/OS status: "(70014)End of file found: ",
+	// often followed by the client
+	if len(msg) > 3 && msg[0] == '(' {
+		if e := scanDigits(msg, 1, 10); e > 0 && e < len(msg) && msg[e] == ')' {
+			if c := bytes.Index(msg[e:], []byte(": ")); c > 1 {
+				r.Add(keyErrStatus, msg[1:e:e], event.TypeInt)
+				r.Add(keyErrString, msg[e+1:e+c:e+c], event.TypeString)
+				msg = msg[e+c+2:]
+			}
+		}
+		if !sawClient && hasLit(msg, 0, "[client ") {
+			if e := closeBracket(msg, 1); e > 0 {
+				sawClient = true
+				host, port := splitHostPort(msg[8:e:e])
+				r.Add(keyClient, host, event.TypeIP)
+				if port != nil {
+					r.Add(keyClientPort, port, event.TypeInt)
+				}
+				msg = msg[blanks(msg, e+1):]
+			}
+		}
+	}
 	// "AH00124: " error code
 	if len(msg) > 9 && msg[0] == 'A' && msg[1] == 'H' && msg[7] == ':' && scanDigits(msg, 2, 5) == 7 {
 		r.Add(keyCode, msg[:7:7], event.TypeString)

@@ -201,6 +201,9 @@ func FuzzAccessOracle(f *testing.F) {
 			a.Reset()
 			b.Reset()
 			ea, eb := p.fast.Parse(line, &a), p.oracle.Parse(line, &b)
+			if ea == nil && eb != nil && accessVariant(&a) {
+				continue // a shape the combinators do not describe (TestAccessVariants)
+			}
 			if (ea == nil) != (eb == nil) {
 				t.Fatalf("%s: fast error %v, combinator error %v on %q", p.fast.Name(), ea, eb, line)
 			}
@@ -333,4 +336,16 @@ func FuzzMultiline(f *testing.F) {
 			t.Fatalf("records hold %d lines, %d were given", covered, len(lines))
 		}
 	})
+}
+
+// accessVariant reports whether an access log record used one of the
+// shapes beyond the classic grammar of the combinator oracle: an
+// X-Forwarded-For list as the client, ident or user left out, fields after
+// the common format, a vhost line without referer and user agent.
+func accessVariant(r *Record) bool {
+	_, xff := r.Get("http_x_forwarded_for")
+	_, ident := r.Get("ident")
+	_, extra := r.Get("extra.1")
+	_, ua := r.Get("http_user_agent")
+	return xff || !ident || r.Format == "clf" && extra || r.Format == "vhost_combined" && !ua
 }

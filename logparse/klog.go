@@ -81,7 +81,7 @@ func (p Klog) Parse(b []byte, r *Record) error {
 				if j >= len(msg) {
 					break
 				}
-				ne, ok := logfmtPair(r, msg, j, true)
+				ne, ok := klogPair(r, msg, j)
 				if !ok {
 					okKV = false
 					break
@@ -106,4 +106,90 @@ func (p Klog) Parse(b []byte, r *Record) error {
 	r.Format = "klog"
 	r.Body = b
 	return nil
+}
+
+// klogPair parses one key=value of a structured klog line at i: the key
+// bare or quoted ("some key"=1), the value quoted, bracketed with blanks
+// inside (usage={cpu: 2}, pods=[a b], m=map[a:1 b:2]), or a bare word.
+func klogPair(r *Record, b []byte, i int) (int, bool) {
+	var key []byte
+	if b[i] == '"' {
+		e, esc := scanQuoted(b, i+1, '"')
+		if e < 0 || e+1 >= len(b) || b[e+1] != '=' {
+			return 0, false
+		}
+		key = b[i+1 : e : e]
+		if esc {
+			key = unescape(r, key)
+		}
+		i = e + 1
+	} else {
+		ks := i
+		for i < len(b) && b[i] > ' ' && b[i] != '=' && b[i] != '"' {
+			i++
+		}
+		if i == ks || i >= len(b) || b[i] != '=' {
+			return 0, false
+		}
+		key = b[ks:i:i]
+	}
+	i++ // '='
+	if i >= len(b) || b[i] == ' ' {
+		r.Add(key, b[i:i:i], event.TypeString)
+		return i, true
+	}
+	switch b[i] {
+	case '"':
+		e, esc := scanQuoted(b, i+1, '"')
+		if e < 0 {
+			return 0, false
+		}
+		v := b[i+1 : e : e]
+		if esc {
+			v = unescape(r, v)
+		}
+		r.Add(key, v, event.TypeString)
+		return e + 1, true
+	case '{', '[', '(':
+		e := bracketEnd(b, i)
+		if e < 0 {
+			return 0, false
+		}
+		r.Add(key, b[i:e:e], event.TypeString)
+		return e, true
+	}
+	if hasLit(b, i, "map[") {
+		if e := bracketEnd(b, i+3); e > 0 {
+			r.Add(key, b[i:e:e], event.TypeString)
+			return e, true
+		}
+	}
+	e := wordEnd(b, i)
+	v := b[i:e:e]
+	r.Add(key, v, classify(v))
+	return e, true
+}
+
+// bracketEnd returns the end of the bracketed value opening at b[i]
+// (nested brackets and quoted strings inside), or -1.
+func bracketEnd(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			e, _ := scanQuoted(b, i+1, '"')
+			if e < 0 {
+				return -1
+			}
+			i = e
+		case '{', '[', '(':
+			depth++
+		case '}', ']', ')':
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }

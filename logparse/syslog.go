@@ -5,16 +5,63 @@ import (
 )
 
 var (
-	keyPriority = []byte("priority")
-	keyFacility = []byte("facility")
-	keySeverity = []byte("severity")
-	keyHostname = []byte("hostname")
-	keyAppname  = []byte("appname")
-	keyProcID   = []byte("procid")
-	keyMsgID    = []byte("msgid")
-	keyVersion  = []byte("version")
-	keySD       = []byte("sd")
+	keyPriority  = []byte("priority")
+	keyFacility  = []byte("facility")
+	keySeverity  = []byte("severity")
+	keyHostname  = []byte("hostname")
+	keyAppname   = []byte("appname")
+	keyProcID    = []byte("procid")
+	keyMsgID     = []byte("msgid")
+	keyVersion   = []byte("version")
+	keySD        = []byte("sd")
+	keySubsystem = []byte("subsystem")
 )
+
+// syslogTag reads "TAG:", "TAG[PID]:" or "TAG[PID] (context):" at i. It
+// returns the end of the tag, the position of the colon, the pid and the
+// context. A tag with blanks needs a pid.
+func syslogTag(b []byte, i int) (tagEnd, colon int, pid, ctx []byte, ok bool) {
+	j := i
+	spaces := 0
+	for j < len(b) && j-i < 64 && b[j] != '[' && b[j] != ':' {
+		if b[j] == ' ' {
+			if j == i || b[j-1] == ' ' {
+				return 0, 0, nil, nil, false
+			}
+			spaces++
+		}
+		j++
+	}
+	if j == i || j >= len(b) || b[j-1] == ' ' {
+		return 0, 0, nil, nil, false
+	}
+	tagEnd = j
+	if b[j] == '[' {
+		ps := j + 1
+		k := ps
+		for k < len(b) && b[k] != ']' && k-ps < 32 {
+			k++
+		}
+		if k >= len(b) || b[k] != ']' {
+			return 0, 0, nil, nil, false
+		}
+		pid = b[ps:k:k]
+		j = k + 1
+		if hasLit(b, j, " (") {
+			if ce := indexLit(b[j:], "):"); ce > 2 && ce < 256 {
+				ctx = b[j+2 : j+ce : j+ce]
+				j += ce + 1
+			}
+		}
+	}
+	if spaces > 0 && (pid == nil || spaces > 4) {
+		return 0, 0, nil, nil, false
+	}
+	if j < len(b) && b[j] == ':' && (j+1 == len(b) || b[j+1] == ' ') {
+		return tagEnd, j, pid, ctx, true
+	}
+	return 0, 0, nil, nil, false
+}
 
 // pri reads "<NNN>" at the start of b and adds priority, facility and
 // severity. It returns the bytes used (0 when there is no PRI).
@@ -86,38 +133,28 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 	host := b[hs:i:i]
 	r.Add(keyHostname, host, event.TypeString)
 	i++
-	// TAG[PID]: — optional
+	// TAG[PID]: — optional. The tag may hold blanks when a pid follows
+	// ("Google Chrome Helper[412]:"), and launchd adds the job it speaks
+	// of: "com.apple.xpc.launchd[1] (com.apple.mdworker.shared.0A[853]):".
 	tagged := false
-	ts0 := i
-	j := i
-	for j < len(b) && j-ts0 < 64 && b[j] != '[' && b[j] != ':' && b[j] != ' ' {
-		j++
+	if te, pe, pid, ctx, ok := syslogTag(b, i); ok {
+		tagged = true
+		r.Add(keyAppname, b[i:te:te], event.TypeString)
+		if pid != nil {
+			r.Add(keyPID, pid, event.TypeInt)
+		}
+		if ctx != nil {
+			r.Add(keySubsystem, ctx, event.TypeString)
+		}
+		i = pe + 1
+		if i < len(b) {
+			i++
+		}
 	}
-	if j > ts0 && j < len(b) {
-		tagEnd := j
-		var pid []byte
-		if b[j] == '[' {
-			ps := j + 1
-			k := ps
-			for k < len(b) && b[k] != ']' && k-ps < 32 {
-				k++
-			}
-			if k < len(b) && b[k] == ']' {
-				pid = b[ps:k:k]
-				j = k + 1
-			}
-		}
-		if j < len(b) && b[j] == ':' && (j+1 == len(b) || b[j+1] == ' ') {
-			tagged = true
-			r.Add(keyAppname, b[ts0:tagEnd:tagEnd], event.TypeString)
-			if pid != nil {
-				r.Add(keyPID, pid, event.TypeInt)
-			}
-			i = j + 1
-			if i < len(b) {
-				i++
-			}
-		}
+	// A level word or a key=value where the hostname should be is a
+	// free-text or logfmt line with a timestamp first, tag or not.
+	if NormalizeLevel(host) != nil || indexLit(host, "=") >= 0 {
+		return r.Fail("syslog", "expected hostname, found a level or a key=value", hs)
 	}
 	// Without a tag, the hostname is all that makes the line syslog: free
 	// text with a timestamp header ("2015-10-18 18:01:47,978 INFO [main] …")

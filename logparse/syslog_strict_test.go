@@ -4,8 +4,10 @@ import "testing"
 
 // TestSyslog3164LookAlikes: free-text lines with an ISO timestamp and no
 // syslog tag, whose second word is a level, a pid, a zone, a dash or a
-// bracketed thread, are not RFC 3164; tagless lines with a real hostname,
-// and tagged lines whatever their hostname, still are.
+// bracketed thread, are not RFC 3164, nor are lines with a level word or a
+// key=value where the hostname goes, tag or not (Python's
+// "%(asctime)s %(levelname)s %(name)s: %(message)s" is far more common than
+// a host named INFO); tagless lines with a real hostname still are.
 func TestSyslog3164LookAlikes(t *testing.T) {
 	p := NewSyslog3164(2024)
 	for _, l := range []string{
@@ -17,6 +19,9 @@ func TestSyslog3164LookAlikes(t *testing.T) {
 		`2016-09-28T04:30:32+02:00 CEST scheduler tick`,
 		`2016-09-28T04:30:33.5Z [main] thread pool resized to 16`,
 		`2016-09-28T04:30:33.5Z (worker) thread pool resized to 16`,
+		`2024-01-02T15:04:06.5+01:00 INFO sshd[42]: a level where the hostname goes`,
+		`2026-12-04 11:56:14,788 ERROR app: lookup failed`,
+		`2024-03-10T13:55:00Z level=info msg="x" user=u`,
 	} {
 		var r Record
 		if err := p.Parse([]byte(l), &r); err == nil {
@@ -28,7 +33,8 @@ func TestSyslog3164LookAlikes(t *testing.T) {
 		`<13>Oct 11 22:14:15 mymachine su[230]: 'su root' failed for lonvick`,
 		`Oct 11 22:14:17 web-01 a message from a tagless sender`,
 		`2024-01-02T15:04:05.123456+01:00 db-2 postgres[881]: checkpoint complete`,
-		`2024-01-02T15:04:06.5+01:00 INFO sshd[42]: tagged, so the hostname is kept`,
+		`Jul  1 09:03:11 mac-7 Microsoft Word[14463]: document saved`,
+		`Jul  1 09:01:06 mac-7 com.apple.xpc.launchd[1] (com.apple.mdworker.shared.0A[853]): Service exited due to SIGKILL`,
 		`Oct 11 22:14:18 10.0.0.7 kernel: eth0 up`,
 	} {
 		var r Record
@@ -46,5 +52,37 @@ func TestNotHostname(t *testing.T) {
 		if got := notHostname([]byte(h)); got != want {
 			t.Errorf("notHostname(%q) = %v, want %v", h, got, want)
 		}
+	}
+}
+
+// TestSyslogTags: program names with blanks and launchd's job context.
+func TestSyslogTags(t *testing.T) {
+	p := NewSyslog3164(2024)
+	for line, want := range map[string][4]string{
+		`Jul  1 09:03:11 mac-7 Microsoft Word[14463]: document saved`:                                                       {"Microsoft Word", "14463", "", "document saved"},
+		`Jul  1 09:01:06 mac-7 com.apple.xpc.launchd[1] (com.apple.mdworker.shared.0A[853]): Service exited due to SIGKILL`: {"com.apple.xpc.launchd", "1", "com.apple.mdworker.shared.0A[853]", "Service exited due to SIGKILL"},
+		`Jul  1 09:01:07 mac-7 kernel[0]: IOThunderboltSwitch<0>(0x0)::listenerCallback - HPD`:                              {"kernel", "0", "", "IOThunderboltSwitch<0>(0x0)::listenerCallback - HPD"},
+		`Jul  1 09:01:08 mac-7 My App Helper[123]: ready`:                                                                   {"My App Helper", "123", "", "ready"},
+		`Jul  1 09:01:09 mac-7 sshd: no pid`:                                                                                {"sshd", "", "", "no pid"},
+	} {
+		var r Record
+		if err := p.Parse([]byte(line), &r); err != nil {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		app, _ := r.Get("appname")
+		pid, _ := r.Get("pid")
+		sub, _ := r.Get("subsystem")
+		if got := [4]string{string(app), string(pid), string(sub), string(r.Message)}; got != want {
+			t.Errorf("%q: %q, want %q", line, got, want)
+		}
+	}
+	// words with a colon in a tagless message are no tag
+	var r Record
+	if err := p.Parse([]byte(`Jul  1 09:01:10 mac-7 the cache is: full`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Get("appname"); ok || string(r.Message) != "the cache is: full" {
+		t.Errorf("tagless message: %q %v", r.Message, r.Fields)
 	}
 }
