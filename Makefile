@@ -1,12 +1,19 @@
 GO ?= go
 BIN := bin/gopulse
 
+# The release version is internal/version/VERSION (embedded, so a plain
+# `go build` knows it too); the source revision is stamped here.
+VERSION := $(shell cat internal/version/VERSION)
+REVISION := $(shell git rev-parse HEAD 2>/dev/null)
+MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
+LDFLAGS := -X github.com/gopulse/gopulse/internal/version.revision=$(REVISION) -X github.com/gopulse/gopulse/internal/version.modified=$(MODIFIED)
+
 .PHONY: all build run test e2e generate bench deps
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/gopulse
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gopulse
 
 # run: the agent on its embedded default config, plus a demo Go workload.
 run: build

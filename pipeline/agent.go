@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/gopulse/gopulse/exporters/prom"
 	"github.com/gopulse/gopulse/failover"
 	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/version"
 )
 
 // RuntimeSource produces runtime events (the probes manager, through a small
@@ -284,7 +286,12 @@ func (a *Agent) registerSelfMetrics() {
 		}
 		return a.source.Stats()
 	}
+	v := version.Get()
 	a.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_build_info",
+			Help: "1, labelled with the agent's version, source revision and Go version.",
+			ConstLabels: prometheus.Labels{"version": v.Version, "revision": v.Revision, "goversion": v.GoVersion,
+				"goarch": runtime.GOARCH}}, func() float64 { return 1 }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_probes_attached", Help: "Uprobe links attached."},
 			func() float64 { return float64(stats().ProbesAttached) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_agent_processes_watched", Help: "Go processes watched by the probes."},

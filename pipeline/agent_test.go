@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/version"
 )
 
 // synthSource stands for the probes: it emits long STW pauses for one pid.
@@ -118,6 +120,9 @@ func TestAgentServesHealthAndMetrics(t *testing.T) {
 		if !strings.Contains(metrics, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
+	}
+	if v := version.Get(); !strings.Contains(metrics, `gopulse_build_info{goarch="`+runtime.GOARCH+`",goversion="`+v.GoVersion+`",revision="`+v.Revision+`",version="`+v.Version+`"} 1`) {
+		t.Error("no gopulse_build_info with the build's version")
 	}
 	if !strings.Contains(metrics, `decision="drain",exe=`) {
 		t.Error("no drain decision series")

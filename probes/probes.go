@@ -16,9 +16,18 @@ var (
 	ErrNotSupported = errors.New("runtime probes are only supported on linux/amd64")
 	// ErrProcessExited: the process went away before or during attach.
 	ErrProcessExited = errors.New("process exited")
+	// ErrNoProcess: no process has that pid (it never existed, or exited
+	// before it was looked at). errors.Is(ErrNoProcess, ErrProcessExited)
+	// holds, so callers skipping vanished processes need one check.
+	ErrNoProcess error = noProcessError{}
 	// ErrClosed: the Manager was closed.
 	ErrClosed = errors.New("probes manager closed")
 )
+
+type noProcessError struct{}
+
+func (noProcessError) Error() string        { return "no such process" }
+func (noProcessError) Is(target error) bool { return target == ErrProcessExited }
 
 // Config configures a Manager. The zero value watches nothing until Watch is
 // called; set All to discover every Go process on the machine.

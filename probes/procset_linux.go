@@ -139,6 +139,9 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 	}
 	start, err := procStartTime(pid)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("watch pid %d: %w", pid, ErrNoProcess)
+		}
 		return fmt.Errorf("watch pid %d: %w", pid, ErrProcessExited)
 	}
 	path, key, err := procExe(pid)

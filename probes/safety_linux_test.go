@@ -120,6 +120,16 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 
+	t.Run("never-existing pid", func(t *testing.T) {
+		if _, err := os.Stat("/proc/4000000"); err == nil {
+			t.Skip("pid 4000000 exists here")
+		}
+		err := m.Watch(4000000, false)
+		if !errors.Is(err, ErrNoProcess) || !strings.Contains(err.Error(), "no such process") || strings.Contains(err.Error(), "exited") {
+			t.Fatalf("err = %v, want ErrNoProcess saying no such process", err)
+		}
+	})
+
 	t.Run("exited process", func(t *testing.T) {
 		bin := buildTarget(t, "gcload", "", "")
 		cmd := exec.Command(bin, "-work", "1")

@@ -3,7 +3,8 @@
 # On CI (CI=true, root) it first installs what the tests use from Debian:
 # promtool (package prometheus) for `promtool check metrics`, and the
 # runtimes whose real stack traces the multi-line tests read (python3,
-# nodejs, default-jdk-headless, ruby).
+# nodejs, default-jdk-headless, ruby), zsh and fish for the completion
+# scripts' test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
@@ -13,6 +14,8 @@ if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
 	command -v node >/dev/null || pkgs+=(nodejs)
 	command -v java >/dev/null || pkgs+=(default-jdk-headless)
 	command -v ruby >/dev/null || pkgs+=(ruby)
+	command -v zsh >/dev/null || pkgs+=(zsh)
+	command -v fish >/dev/null || pkgs+=(fish)
 	if [ ${#pkgs[@]} -gt 0 ]; then
 		apt-get update -qq >/dev/null
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null

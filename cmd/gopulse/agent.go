@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gopulse/gopulse/config"
@@ -21,27 +20,63 @@ import (
 	"github.com/gopulse/gopulse/probes"
 )
 
-// runAgent runs the node daemon: `gopulse agent [--config FILE] [--listen ADDR]`.
-func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgFile := fs.String("config", "", "YAML config `file` (default: the embedded default; see 'gopulse config default')")
-	listen := fs.String("listen", "", "serve /metrics, /healthz, /readyz, /v1/health on `addr` (overrides the config)")
-	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
-	pprofOn := fs.Bool("pprof", false, "serve net/http/pprof under /debug/pprof/ on the listen address")
-	takeover := fs.Bool("takeover", false, "hot upgrade: take over the probes and counters of the agent running with the same state dir, which then exits")
-	takeoverWait := fs.Duration("takeover-timeout", 30*time.Second, "with --takeover: how long to wait for the running agent to hand over")
-	pinDir := fs.String("pin-dir", probes.DefaultPinDir, "bpffs `dir` where BPF maps and links are pinned during a takeover (bpffs is mounted on /sys/fs/bpf if absent)")
-	var tracePIDs agentPIDs
-	fs.Var(&tracePIDs, "trace", "also run trace mode (per-goroutine events) for `pid` (repeatable; adds to probes.trace_pids)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+type agentFlags struct {
+	config       string
+	listen       string
+	level        string
+	logJSON      bool
+	pprof        bool
+	takeover     bool
+	takeoverWait time.Duration
+	pinDir       string
+	trace        agentPIDs
+}
+
+func (f *agentFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "YAML config `file` (default: the embedded default, see 'gopulse config default')")
+	fs.StringVar(&f.listen, "listen", "", "serve /metrics, /healthz, /readyz and /v1/health on `host:port` (overrides the config)")
+	fs.StringVar(&f.level, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.BoolVar(&f.logJSON, "log-json", false, "log JSON lines instead of text")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/ on the listen address")
+	fs.BoolVar(&f.takeover, "takeover", false, "hot upgrade: take over the probes and counters of the agent running with the same state dir, which then exits")
+	fs.DurationVar(&f.takeoverWait, "takeover-timeout", 30*time.Second, "with --takeover: how long to wait for the running agent to hand over")
+	fs.StringVar(&f.pinDir, "pin-dir", probes.DefaultPinDir, "bpffs `dir` where BPF maps and links are pinned during a takeover")
+	fs.Var(&f.trace, "trace", "also run trace mode (per-goroutine events) for `pid` (repeatable; adds to probes.trace_pids)")
+}
+
+func agentCommand() *command {
+	return &command{
+		path:    "agent",
+		summary: "run the node daemon (probes, logs, exporters, health)",
+		usage:   "agent [--config FILE] [--listen ADDR] [flags]",
+		long: `Runs the node daemon: probes every selected Go process, tails the configured
+log files, feeds the health engine and the exporters, and serves /metrics,
+/healthz, /readyz and /v1/health. See docs/agent.md and docs/config.md.`,
+		examples: `sudo gopulse agent
+sudo gopulse agent --config /etc/gopulse/config.yaml --listen 0.0.0.0:9464
+sudo gopulse agent --trace 1234 --log-level debug
+sudo gopulse-new agent --config /etc/gopulse/config.yaml --takeover   # hot upgrade`,
+		flags: func(fs *flag.FlagSet) { new(agentFlags).register(fs) },
 	}
+}
+
+// runAgent runs the node daemon.
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f agentFlags
+	c := agentCommand()
+	c.flags = f.register
+	_, pos, err := parseCommandFlags(c, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr(c, "unexpected argument %q", pos[0])
+	}
+	level, logJSON, cfgFile, listen, tracePIDs := &f.level, &f.logJSON, &f.config, &f.listen, f.trace
+	takeover, takeoverWait, pinDir, pprofOn := &f.takeover, &f.takeoverWait, &f.pinDir, &f.pprof
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintf(stderr, "gopulse agent: bad --log-level %q\n", *level)
-		return errUsage
+		return usageErr(c, "bad --log-level %q (want debug, info, warn or error)", *level)
 	}
 	var h slog.Handler = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})
 	if *logJSON {
@@ -50,7 +85,6 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := slog.New(h)
 
 	var cfg *config.Config
-	var err error
 	if *cfgFile != "" {
 		cfg, err = config.Load(*cfgFile)
 	} else {
@@ -287,41 +321,78 @@ func (p probeSource) Stats() pipeline.SourceStats {
 	return pipeline.SourceStats{ProbesAttached: s.ProbesAttached, Processes: s.Processes, EventsLost: s.EventsLost}
 }
 
-// runConfig: `gopulse config validate FILE…` and `gopulse config default`.
-func runConfig(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: gopulse config validate FILE… | gopulse config default\n"
-	if len(args) == 0 {
-		fmt.Fprint(stderr, use)
-		return errUsage
+func configValidateCommand() *command {
+	return &command{
+		path:    "config validate",
+		summary: "check agent config files, reporting every problem",
+		usage:   "config validate FILE…",
+		long: `Checks agent configuration files as the agent would load them: YAML syntax,
+unknown keys, types, values, log formats and patterns. Every problem is
+reported, as FILE:LINE:COL: key.path: message. ${VAR} references to
+variables that are not set are reported unless they have a default
+(${VAR:-default}). Exit status 1 when a file has a problem.`,
+		examples: `gopulse config validate /etc/gopulse/config.yaml
+gopulse config default > my.yaml && gopulse config validate my.yaml`,
+		flags: func(*flag.FlagSet) {},
+		args:  "file",
 	}
-	switch args[0] {
-	case "default":
-		_, err := stdout.Write(config.DefaultYAML())
+}
+
+func runConfigValidate(args []string, stdout, stderr io.Writer) error {
+	c := configValidateCommand()
+	_, files, err := parseCommandFlags(c, args, stdout, stderr)
+	if err != nil {
 		return err
-	case "validate":
-		if len(args) < 2 {
-			fmt.Fprint(stderr, use)
-			return errUsage
-		}
-		bad := 0
-		for _, f := range args[1:] {
-			if _, err := config.Load(f); err != nil {
-				bad++
-				var cerr *config.Error
-				if errors.As(err, &cerr) || strings.Contains(err.Error(), "\n") {
-					fmt.Fprintf(stderr, "%s: %d problem(s):\n", f, len(strings.Split(err.Error(), "\n")))
-				}
-				fmt.Fprintln(stderr, err)
-				continue
-			}
-			fmt.Fprintf(stdout, "%s: ok\n", f)
-		}
-		if bad > 0 {
-			return exitError{1}
-		}
-		return nil
-	default:
-		fmt.Fprint(stderr, use)
-		return errUsage
 	}
+	if len(files) == 0 {
+		return usageErr(c, "no config file given")
+	}
+	bad := 0
+	for _, f := range files {
+		if _, err := config.Load(f); err != nil {
+			bad++
+			if n := problemCount(err); n > 1 {
+				fmt.Fprintf(stderr, "%s: %d problems:\n", f, n)
+			}
+			fmt.Fprintln(stderr, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", f)
+	}
+	if bad > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+// problemCount counts the problems joined in err.
+func problemCount(err error) int {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return len(j.Unwrap())
+	}
+	return 1
+}
+
+func configDefaultCommand() *command {
+	return &command{
+		path:     "config default",
+		summary:  "print the embedded default agent config",
+		usage:    "config default",
+		long:     "Prints the configuration the agent uses when it is started without --config.",
+		examples: "gopulse config default > /etc/gopulse/config.yaml",
+		flags:    func(*flag.FlagSet) {},
+	}
+}
+
+func runConfigDefault(args []string, stdout, stderr io.Writer) error {
+	c := configDefaultCommand()
+	_, pos, err := parseCommandFlags(c, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr(c, "unexpected argument %q", pos[0])
+	}
+	_, err = stdout.Write(config.DefaultYAML())
+	return err
 }

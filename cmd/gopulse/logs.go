@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,76 +11,48 @@ import (
 	"github.com/gopulse/gopulse/logengine"
 )
 
-const logsUsage = `Usage:
-  gopulse logs inspect [--output table|json|jsonschema] [--top N] [--pattern P] [FILE…|-]
-  gopulse logs parse [--pattern P] [--online] [FILE…|-]
-
-inspect prints the detected format(s), the inferred schema, the top
-templates and schema drift. parse prints one JSON object per input line.
-Inputs may be gzip-compressed; "-" (or no FILE) reads stdin.
-`
-
-func runLogs(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, logsUsage)
-		return errUsage
-	}
-	switch args[0] {
-	case "parse":
-		return runLogsParse(ctx, args[1:], stdin, stdout, stderr)
-	case "inspect":
-		return runLogsInspect(ctx, args[1:], stdin, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, logsUsage)
-		return nil
-	default:
-		fmt.Fprintf(stderr, "gopulse logs: unknown command %q\n\n%s", args[0], logsUsage)
-		return errUsage
-	}
+type logsParseFlags struct {
+	pattern string
+	online  bool
 }
 
-// parseFlags parses flags that may appear before, between or after the
-// file arguments; "-" is a file (stdin), "--" ends the flags.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return files, nil
-		}
-		files = append(files, args[0])
-		args = args[1:]
-		if files[len(files)-1] == "--" {
-			files = append(files[:len(files)-1], args...)
-			return files, nil
-		}
-	}
+func (f *logsParseFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.pattern, "pattern", "", "parse every line with `pattern` instead of detecting the format (see 'gopulse help logs inspect')")
+	fs.BoolVar(&f.online, "online", false, "one pass, printing each line as it is read (for endless input such as tail -f); a template's text and id may still change as it generalises")
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
+func logsParseCommand() *command {
+	return &command{
+		path:    "logs parse",
+		summary: "print one JSON record per input line",
+		usage:   "logs parse [--pattern P] [--online] [FILE…|-]",
+		long: `Detects each input's format, parses every line into typed fields and mines
+templates, then prints one JSON object per input line, in input order:
+{"line":N,"format":…,"level":…,"ts":…,"fields":{…},"message":…,"template":…,
+"template_id":…,"params":[…]}. A line a --pattern does not match gives
+{"line":N,"error":…,"raw":…}: nothing is dropped.
 
-func flagErr(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
+Inputs may be gzip-compressed; "-" or no FILE reads stdin. Without --online
+the input is read twice (templates are mined first, so every line carries its
+template's final text and id).`,
+		examples: `gopulse logs parse app.log
+kubectl logs my-pod | gopulse logs parse -
+gopulse logs parse --pattern '<ip:client> <method> <int:status>' access.log
+tail -f app.log | gopulse logs parse --online`,
+		flags: func(fs *flag.FlagSet) { new(logsParseFlags).register(fs) },
+		args:  "file",
 	}
-	return errUsage
 }
 
 func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("logs parse", stderr)
-	pattern := fs.String("pattern", "", "parse every line with this pattern (e.g. `<ip:client> - <_> [<ts:time>] \"<method> <path> <_>\" <int:status>`)")
-	online := fs.Bool("online", false, "one pass, printing each line as it is read (for endless input such as `tail -f`); a template's text and id may still change as it generalises")
-	files, err := parseFlags(fs, args)
+	var f logsParseFlags
+	c := logsParseCommand()
+	c.flags = f.register
+	_, files, err := parseCommandFlags(c, args, stdout, stderr)
 	if err != nil {
-		return flagErr(err)
+		return err
 	}
+	pattern, online := &f.pattern, &f.online
 	an, err := newEngine(*pattern, false)
 	if err != nil {
 		return err

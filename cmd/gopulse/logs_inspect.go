@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,20 +74,53 @@ type inspectReport struct {
 	TemplateN int             `json:"template_count"`
 }
 
-func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("logs inspect", stderr)
-	output := fs.String("output", "table", "output format: table, json or jsonschema")
-	top := fs.Int("top", 10, "number of templates to show")
-	pattern := fs.String("pattern", "", "parse every line with this pattern instead of detecting the format")
-	files, err := parseFlags(fs, args)
-	if err != nil {
-		return flagErr(err)
+type logsInspectFlags struct {
+	output  string
+	top     int
+	pattern string
+}
+
+func (f *logsInspectFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.output, "output", "table", "output `format`: table, json or jsonschema")
+	fs.IntVar(&f.top, "top", 10, "number of templates to show")
+	fs.StringVar(&f.pattern, "pattern", "", "parse every line with `pattern` instead of detecting the format")
+}
+
+func logsInspectCommand() *command {
+	return &command{
+		path:    "logs inspect",
+		summary: "detect the format, schema, templates and drift of log files",
+		usage:   "logs inspect [--output table|json|jsonschema] [--top N] [--pattern P] [FILE…|-]",
+		long: `Prints, per input, the detected format (and the per-line mix), the inferred
+schema (field, type, confidence, null rate, cardinality, examples) and schema
+drift, then the top templates with their counts. Inputs may be
+gzip-compressed; "-" or no FILE reads stdin.
+
+A pattern names captures in angle brackets: <name>, <type:name> or <_>
+(matched, not kept); types are int float ip ts duration quoted word level
+rest kv, e.g. '<ip:client> - <_> [<ts:time>] "<method> <path> <_>" <int:status>'.`,
+		examples: `gopulse logs inspect app.log
+gopulse logs inspect --output json a.log b.log.gz
+gopulse logs inspect --output jsonschema app.log > app.schema.json
+gopulse logs inspect --pattern '<ip:client> <method> <int:status>' access.log`,
+		flags: func(fs *flag.FlagSet) { new(logsInspectFlags).register(fs) },
+		args:  "file",
 	}
+}
+
+func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var f logsInspectFlags
+	c := logsInspectCommand()
+	c.flags = f.register
+	_, files, err := parseCommandFlags(c, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	output, top, pattern := &f.output, &f.top, &f.pattern
 	switch *output {
 	case "table", "json", "jsonschema":
 	default:
-		fmt.Fprintf(stderr, "gopulse logs inspect: unknown --output %q (table, json or jsonschema)\n", *output)
-		return errUsage
+		return usageErr(c, "unknown --output %q (want table, json or jsonschema)", *output)
 	}
 	an, err := newEngine(*pattern, true)
 	if err != nil {

@@ -7,13 +7,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gopulse/gopulse/event"
@@ -21,46 +24,73 @@ import (
 	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
-const probeUsage = `Usage: gopulse probe (--pid N | --all | --exec CMD [ARG…]) [flags]
+type probeFlags struct {
+	pids     pidList
+	all      bool
+	json     bool
+	duration time.Duration
+	trace    bool
+	budget   float64
+	verbose  bool
+}
 
-Watches Go programs' runtime with eBPF uprobes: GC cycles, every
-stop-the-world pause, goroutines and scheduling latency. Prints a table
-every second, or JSON lines with --json. With --exec, the program's stdout
-and stderr go to gopulse's stderr and gopulse exits with its status.
+func (f *probeFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.pids, "pid", "watch the process `pid` (repeatable)")
+	fs.BoolVar(&f.all, "all", false, "watch every Go process (new ones are picked up)")
+	fs.BoolVar(&f.json, "json", false, "write JSON lines (one event per line) instead of a table")
+	fs.DurationVar(&f.duration, "duration", 0, "stop after this long (0: until interrupted, or until the --exec program or every --pid exits)")
+	fs.BoolVar(&f.trace, "trace", false, "trace mode: per-goroutine create/exit/scheduling events, held to --budget")
+	fs.Float64Var(&f.budget, "budget", 0.05, "trace-mode overhead budget, fraction of one CPU")
+	fs.BoolVar(&f.verbose, "v", false, "log attach details to stderr")
+	fs.Bool("exec", false, "start the program given after --exec (and its arguments) and watch it from its first instruction; must come last")
+}
 
-Flags:
-`
+func probeCommand() *command {
+	return &command{
+		path:    "probe",
+		summary: "watch Go programs' runtime live (GC, pauses, goroutines, scheduling)",
+		usage:   "probe (--pid N… | --all | --exec CMD [ARG…]) [flags]",
+		long: `Watches Go programs' runtime with eBPF uprobes: GC cycles, every
+stop-the-world pause, goroutines and scheduling latency. Prints a table every
+second, or JSON lines with --json (see docs/probes.md for the fields).
+
+With --exec, the program's stdout and stderr go to gopulse's stderr; gopulse
+exits with its status. When gopulse is interrupted or --duration ends, the
+program gets SIGTERM (then SIGKILL after 10 s); it is also killed if gopulse
+dies. With --pid, gopulse stops once every given process has exited.
+Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.`,
+		examples: `sudo gopulse probe --pid 1234
+sudo gopulse probe --all --json > events.jsonl
+sudo gopulse probe --json --exec ./server -p 8080
+sudo gopulse probe --pid 1234 --trace --budget 0.05 --duration 30s`,
+		flags: func(fs *flag.FlagSet) { new(probeFlags).register(fs) },
+	}
+}
 
 // runProbe implements 'gopulse probe'.
 func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, probeUsage); fs.PrintDefaults() }
-	var (
-		pids     pidList
-		all      = fs.Bool("all", false, "watch every Go process (new ones are picked up)")
-		jsonOut  = fs.Bool("json", false, "write JSON lines (one event per line) instead of a table")
-		duration = fs.Duration("duration", 0, "stop after this long (0: until interrupted or the --exec program exits)")
-		trace    = fs.Bool("trace", false, "trace mode: per-goroutine create/exit/scheduling events (sampled, overhead budget)")
-		budget   = fs.Float64("budget", 0.05, "trace-mode overhead budget, fraction of one CPU")
-		verbose  = fs.Bool("v", false, "log attach details to stderr")
-	)
-	fs.Var(&pids, "pid", "watch this process (repeatable)")
+	var f probeFlags
+	c := probeCommand()
+	c.flags = f.register
 	var execArgs []string
 	for i, a := range args {
 		if a == "--exec" || a == "-exec" {
 			execArgs = args[i+1:]
 			args = args[:i]
+			if len(execArgs) == 0 {
+				return usageErr(c, "--exec needs a program to run")
+			}
 			break
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	_, pos, err := parseCommandFlags(c, args, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "probe: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if len(pos) > 0 {
+		return usageErr(c, "unexpected argument %q", pos[0])
 	}
+	pids, all, jsonOut, duration, trace, budget, verbose := f.pids, &f.all, &f.json, &f.duration, &f.trace, &f.budget, &f.verbose
 	modes := 0
 	for _, on := range []bool{len(pids) > 0, *all, len(execArgs) > 0} {
 		if on {
@@ -68,9 +98,12 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if modes != 1 {
-		fmt.Fprintln(stderr, "probe: give exactly one of --pid, --all or --exec CMD")
-		fs.Usage()
-		return errUsage
+		return usageErr(c, "give exactly one of --pid, --all or --exec CMD")
+	}
+	for _, pid := range pids {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("pid %d: %w", pid, probes.ErrNoProcess)
+		}
 	}
 
 	level := slog.LevelWarn
@@ -88,7 +121,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := probes.Config{PIDs: pids, All: *all, Trace: *trace, TraceBudget: *budget}
 	m, err := probes.New(cfg, probes.Deps{Logger: logger, Sink: out})
 	if err != nil {
-		return fmt.Errorf("probe: %w", err)
+		return err
 	}
 	defer m.Close()
 
@@ -105,8 +138,15 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cmd = exec.Command(execArgs[0], execArgs[1:]...)
 		cmd.Stdin = os.Stdin
 		cmd.Stdout, cmd.Stderr = stderr, stderr
-		if err := m.StartCommand(cmd, *trace); err != nil {
-			return fmt.Errorf("probe --exec %s: %w", execArgs[0], err)
+		// The program dies with gopulse, even by kill -9 (the kernel sends
+		// Pdeathsig when the thread that forked it exits: that thread is
+		// kept locked for the fork and stays in the runtime's pool).
+		dieWithParent(cmd)
+		runtime.LockOSThread()
+		err := m.StartCommand(cmd, *trace)
+		runtime.UnlockOSThread()
+		if err != nil {
+			return fmt.Errorf("--exec %s: %w", execArgs[0], err)
 		}
 	}
 
@@ -147,10 +187,17 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			m.Unwatch(cmd.Process.Pid) // drains the child's remaining events
 			exitErr = childExit(err)
 		case <-ctx.Done():
-			_ = cmd.Process.Signal(os.Interrupt)
-			err := <-waitDone
+			// --duration ended or gopulse was interrupted: ask the program
+			// to stop (SIGTERM), insist after a grace period (SIGKILL, exit
+			// status 137). A program that ends by the SIGTERM counts as
+			// success.
+			err := stopChild(cmd, waitDone, childGrace)
 			m.Unwatch(cmd.Process.Pid)
 			exitErr = childExit(err)
+			var ee exitError
+			if errors.As(exitErr, &ee) && ee.code == 128+int(syscall.SIGTERM) {
+				exitErr = nil
+			}
 		}
 		stopRun()
 	} else {
@@ -162,22 +209,43 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		out.Tick(m.Procs(), m.Stats())
 	}
 	if err := out.Close(); err != nil {
-		return fmt.Errorf("probe: write output: %w", err)
+		return fmt.Errorf("write output: %w", err)
 	}
 	if runErr != nil {
-		return fmt.Errorf("probe: %w", runErr)
+		return runErr
 	}
 	return exitErr
 }
 
+// childGrace is how long a program started with --exec has to exit after
+// SIGTERM before it is killed.
+const childGrace = 10 * time.Second
+
+// stopChild sends SIGTERM, then SIGKILL after grace, and returns cmd.Wait's
+// result.
+func stopChild(cmd *exec.Cmd, waitDone <-chan error, grace time.Duration) error {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-waitDone:
+		return err
+	case <-t.C:
+		_ = cmd.Process.Kill()
+		return <-waitDone
+	}
+}
+
+// childExit turns cmd.Wait's error into gopulse's exit status: the
+// program's own status, or 128+N when signal N ended it (the shell's
+// convention).
 func childExit(err error) error {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		code := ee.ExitCode()
-		if code < 0 {
-			code = 128 + 9 // killed by a signal
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return exitError{code: 128 + int(ws.Signal())}
 		}
-		return exitError{code: code}
+		return exitError{code: ee.ExitCode()}
 	}
 	return err
 }

@@ -8,11 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,4 +145,100 @@ func TestProbePIDExits(t *testing.T) {
 	if !strings.Contains(out, `"type":"gc_end"`) || !strings.Contains(out, `"type":"proc_exit"`) {
 		t.Fatalf("missing gc_end or proc_exit in output:\n%.2000s", out)
 	}
+}
+
+// TestProbeExecStopsChildWithSIGTERM: when --duration ends, the program
+// gets SIGTERM (a Go program dies of it: gopulse then exits 0), not SIGKILL
+// (exit status 137).
+func TestProbeExecStopsChildWithSIGTERM(t *testing.T) {
+	bin := buildGCLoad(t)
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// -work: runs far longer than --duration (without it, the program
+	// would stop at the end of its stdin).
+	err := runProbe(ctx, []string{"--json", "--duration", "2s", "--exec", bin, "-churn=false", "-work", "100000000"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("runProbe = %v (want nil: the program ended by the SIGTERM sent to it); stderr:\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"type":"proc_exit"`) {
+		t.Fatalf("no proc_exit in output:\n%.2000s", stdout.String())
+	}
+}
+
+// TestProbeExecChildDiesWithGopulse: kill -9 of gopulse takes the --exec
+// program with it (Pdeathsig).
+func TestProbeExecChildDiesWithGopulse(t *testing.T) {
+	target := buildGCLoad(t)
+	gp := filepath.Join(t.TempDir(), "gopulse")
+	if out, err := exec.Command("go", "build", "-o", gp, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build gopulse: %v\n%s", err, out)
+	}
+	cmd := exec.Command(gp, "probe", "--json", "--exec", target, "-churn=false")
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	// Files, not writers: Wait must not wait for the program's copy of
+	// the output pipe to close.
+	cmd.Stdout, cmd.Stderr = null, null
+	// The program runs until its stdin (gopulse's) ends: keep it open (a
+	// pipe of our own: Wait closes a StdinPipe).
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	defer pr.Close()
+	cmd.Stdin = pr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	child := 0
+	for deadline := time.Now().Add(30 * time.Second); child == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the --exec program did not start")
+		}
+		child = childOf(cmd.Process.Pid, target)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := procStartTicks(child); err != nil {
+			break // gone (or a zombie reaped by init)
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(child, syscall.SIGKILL)
+			t.Fatalf("the --exec program (pid %d) outlived gopulse's kill -9", child)
+		}
+	}
+}
+
+// childOf returns the pid of a child of parent running exe, or 0.
+func childOf(parent int, exe string) int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", parent))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			pid, _ := strconv.Atoi(s)
+			if l, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && l == exe {
+				return pid
+			}
+		}
+	}
+	return 0
+}
+
+// procStartTicks fails once pid is gone or a zombie.
+func procStartTicks(pid int) (uint64, error) {
+	st, ok := startTicks("/proc", pid)
+	if !ok {
+		return 0, os.ErrNotExist
+	}
+	return st, nil
 }
