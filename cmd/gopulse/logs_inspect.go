@@ -12,9 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logengine"
-	"github.com/gopulse/gopulse/logparse"
 	"github.com/gopulse/gopulse/schema"
 )
 
@@ -30,6 +28,8 @@ type inspectResult struct {
 	Schema    schemaJSON     `json:"schema"`
 	Drift     []driftJSON    `json:"drift"`
 	DriftMore int            `json:"drift_not_shown,omitempty"` // events beyond maxDrift
+
+	shape *recordShape // what logs parse prints for this input (jsonschema)
 }
 
 // maxDrift bounds the drift events kept per input.
@@ -141,7 +141,7 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 	var base int64
 	for _, in := range ins {
 		st := an.NewStream()
-		res := inspectResult{Source: in.name}
+		res := inspectResult{Source: in.name, shape: newRecordShape()}
 		drift := func(ch []schema.Change) {
 			for _, c := range ch {
 				if len(res.Drift) >= maxDrift {
@@ -168,6 +168,9 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 				res.Errors++
 			} else {
 				drift(r.Changes)
+				if !r.Partial {
+					res.shape.observe(&r.Rec)
+				}
 			}
 			return nil
 		}, func(done int64) { bar.update(base + done) })
@@ -180,6 +183,7 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 				res.Errors++
 			} else {
 				drift(r.Changes)
+				res.shape.observe(&r.Rec)
 			}
 		}
 		base += in.size
@@ -353,87 +357,6 @@ func examples(ex []string) string {
 	return strings.Join(parts, " ")
 }
 
-// writeJSONSchema prints a JSON Schema (2020-12) per input: one document
-// for one input, an array for several.
-func writeJSONSchema(w io.Writer, ins []inspectResult) error {
-	docs := make([]map[string]any, 0, len(ins))
-	for _, in := range ins {
-		props := map[string]any{}
-		required := []string{}
-		for _, f := range in.Schema.Fields {
-			props[f.Name] = jsonSchemaType(f)
-			if f.NullRate == 0 {
-				required = append(required, f.Name)
-			}
-		}
-		docs = append(docs, map[string]any{
-			"$schema":     "https://json-schema.org/draft/2020-12/schema",
-			"$id":         "urn:gopulse:schema:" + in.Schema.ID,
-			"title":       in.Source,
-			"description": fmt.Sprintf("inferred by gopulse from %d lines, format %s", in.Lines, in.Format),
-			"type":        "object",
-			"properties":  props,
-			"required":    required,
-		})
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if len(docs) == 1 {
-		return enc.Encode(docs[0])
-	}
-	return enc.Encode(docs)
-}
-
-func jsonSchemaType(f fieldJSON) map[string]any {
-	m := map[string]any{"x-gopulse-type": f.Type, "examples": f.Examples}
-	switch event.FieldType(typeByName(f.Type)) {
-	case event.TypeInt:
-		m["type"] = "integer"
-	case event.TypeFloat:
-		m["type"] = "number"
-	case event.TypeBool:
-		m["type"] = "boolean"
-	case event.TypeTimestamp:
-		m["type"] = "string"
-		if f.Layout == logparse.LayoutRFC3339 {
-			m["format"] = "date-time"
-		}
-		if f.Layout != "" {
-			m["x-gopulse-layout"] = f.Layout
-		}
-	case event.TypeUUID:
-		m["type"] = "string"
-		m["format"] = "uuid"
-	case event.TypeIP:
-		m["type"] = "string"
-		m["pattern"] = `^[0-9A-Fa-f:.\[\]%]+$`
-	case event.TypeEnum:
-		m["type"] = "string"
-		m["enum"] = f.Values
-	default:
-		m["type"] = "string"
-	}
-	if f.NullRate > 0 {
-		m["type"] = []any{m["type"], "null"}
-		if vals, ok := m["enum"].([]string); ok {
-			e := make([]any, 0, len(vals)+1)
-			for _, v := range vals {
-				e = append(e, v)
-			}
-			m["enum"] = append(e, nil)
-		}
-	}
-	return m
-}
-
-func typeByName(s string) event.FieldType {
-	for t := event.TypeUnknown; t <= event.TypeEnum; t++ {
-		if t.String() == s {
-			return t
-		}
-	}
-	return event.TypeUnknown
-}
 
 // progress draws a bar on stderr when it is a terminal and the input is
 // big enough to wait for.

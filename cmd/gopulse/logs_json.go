@@ -150,62 +150,15 @@ func (j *jsonWriter) writeParsed(src string, a *logengine.Result) error {
 	return err
 }
 
-// appendFieldValue writes numbers and booleans bare when they are valid
-// JSON, everything else as a string.
+// appendFieldValue writes a field as its JSON kind (event.Field.JSONKind):
+// numbers and booleans bare when they are valid JSON, no value as null,
+// everything else as a string.
 func appendFieldValue(b []byte, f event.Field) []byte {
-	switch f.Type {
-	case event.TypeInt, event.TypeFloat:
-		if isJSONNumber(f.Value) {
-			return append(b, f.Value...)
-		}
-	case event.TypeBool:
-		if string(f.Value) == "true" || string(f.Value) == "false" {
-			return append(b, f.Value...)
-		}
+	switch f.JSONKind() {
+	case event.JSONNull:
+		return append(b, "null"...)
+	case event.JSONInteger, event.JSONNumber, event.JSONBool:
+		return append(b, f.Value...)
 	}
 	return appendJSONString(b, f.Value)
-}
-
-// isJSONNumber: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func isJSONNumber(v []byte) bool {
-	i := 0
-	if i < len(v) && v[i] == '-' {
-		i++
-	}
-	if i >= len(v) {
-		return false
-	}
-	if v[i] == '0' {
-		i++
-	} else if v[i] >= '1' && v[i] <= '9' {
-		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-			i++
-		}
-	} else {
-		return false
-	}
-	if i < len(v) && v[i] == '.' {
-		i++
-		d := i
-		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
-		i++
-		if i < len(v) && (v[i] == '+' || v[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-			i++
-		}
-		if i == d {
-			return false
-		}
-	}
-	return i == len(v)
 }

@@ -189,8 +189,8 @@ func TestLogsInspect(t *testing.T) {
 	if err := json.Unmarshal([]byte(sch), &doc); err != nil {
 		t.Fatal(err)
 	}
-	props := doc["properties"].(map[string]any)
-	if props["ts"].(map[string]any)["format"] != "date-time" || doc["type"] != "object" {
+	props := doc["properties"].(map[string]any)["fields"].(map[string]any)["properties"].(map[string]any)
+	if ts, _ := props["ts"].(map[string]any); ts == nil || ts["x-gopulse-type"] != "timestamp" || ts["x-gopulse-layout"] != "rfc3339" || doc["type"] != "object" {
 		t.Fatalf("json schema: %s", sch)
 	}
 	if _, _, err := runCLI(t, "", "logs", "inspect", "--output", "yaml", fixture("app.log")); err == nil {
