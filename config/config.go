@@ -73,6 +73,18 @@ type Logs struct {
 	MaxLineBytes   ByteSize      `yaml:"max_line_bytes"`
 	StartAt        string        `yaml:"start_at"` // "end" (default) or "beginning" for files never seen
 	Overrides      []LogOverride `yaml:"overrides"`
+	// FieldNames: "gopulse" (each format's own names) or "otel"
+	// (OpenTelemetry semantic names: client.address, url.path, …).
+	FieldNames string    `yaml:"field_names"`
+	Multiline  Multiline `yaml:"multiline"`
+}
+
+// Multiline configures the assembly of multi-line records (stack traces,
+// indented continuation lines), detected per stream.
+type Multiline struct {
+	Disabled bool          `yaml:"disabled"`  // one record per line
+	MaxWait  time.Duration `yaml:"max_wait"`  // a quiet stream's last record is emitted after this
+	MaxBytes ByteSize      `yaml:"max_bytes"` // a longer record goes on in a new one
 }
 
 // LogOverride forces a format, pattern or service for the files matching Path.
@@ -238,6 +250,8 @@ func Defaults() Config {
 			RescanInterval: 10 * time.Second,
 			MaxLineBytes:   256 << 10,
 			StartAt:        "end",
+			FieldNames:     "gopulse",
+			Multiline:      Multiline{MaxWait: time.Second, MaxBytes: 256 << 10},
 		},
 		Kubernetes: Kubernetes{Refresh: 30 * time.Second},
 		Exporters: Exporters{
@@ -354,6 +368,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Logs.StartAt != "end" && c.Logs.StartAt != "beginning" {
 		v.bad("logs.start_at", "want end or beginning, got %q", c.Logs.StartAt)
+	}
+	if c.Logs.FieldNames != "gopulse" && c.Logs.FieldNames != "otel" {
+		v.bad("logs.field_names", "want gopulse or otel, got %q", c.Logs.FieldNames)
+	}
+	v.positive("logs.multiline.max_wait", c.Logs.Multiline.MaxWait)
+	if c.Logs.Multiline.MaxBytes < 1024 {
+		v.bad("logs.multiline.max_bytes", "must be at least 1KiB")
 	}
 	for i, o := range c.Logs.Overrides {
 		p := fmt.Sprintf("logs.overrides[%d]", i)

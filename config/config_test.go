@@ -170,6 +170,9 @@ exporters:
     endpoints:
       - url: loki:3100
   jaeger: {protocol: grpc}
+logs:
+  field_names: ecs
+  multiline: {max_wait: 0s, max_bytes: 100}
 `
 	_, err = Parse("bad.yaml", []byte(src2), env(nil))
 	if err == nil {
@@ -183,6 +186,9 @@ exporters:
 		`bad.yaml:6:17: health.worsen_after: must be at least 1, got -1`,
 		`bad.yaml:10:14: exporters.loki.endpoints[0].url: want an http:// or https:// URL`,
 		`bad.yaml:11:22: exporters.jaeger.protocol: want otlp or api_v2, got "grpc"`,
+		`bad.yaml:13:16: logs.field_names: want gopulse or otel, got "ecs"`,
+		`bad.yaml:14:25: logs.multiline.max_wait: must be positive, got 0s`,
+		`bad.yaml:14:40: logs.multiline.max_bytes: must be at least 1KiB`,
 	}
 	for _, w := range wants {
 		if !strings.Contains(msg, w) {

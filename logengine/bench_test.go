@@ -5,6 +5,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/gopulse/gopulse/logparse"
 	"github.com/gopulse/gopulse/schema"
 )
 
@@ -184,5 +185,27 @@ func runFormats(b *testing.B, step func(*Stream, *schema.Inferrer, []byte)) {
 				b.ReportMetric(float64(total)/float64(len(lines))*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 			}
 		})
+	}
+}
+
+// TestZeroAllocsOTelNames: OpenTelemetry names (renames and splits) add no
+// allocation per line either.
+func TestZeroAllocsOTelNames(t *testing.T) {
+	for _, format := range benchFormats {
+		lines := formatLines(format, benchN)
+		e := mustNew(t, Config{Year: 2026, Schema: true, MaxTemplates: 1024, Names: logparse.NamesOTel})
+		st := e.NewStream()
+		for range 3 {
+			for _, l := range lines {
+				st.Online(l)
+			}
+		}
+		i := 0
+		if a := testing.AllocsPerRun(2000, func() {
+			st.Infer(lines[i%len(lines)])
+			i++
+		}); a != 0 {
+			t.Errorf("%s: parse + names + schema: %.2f allocs/line", format, a)
+		}
 	}
 }

@@ -47,6 +47,9 @@ type Config struct {
 	MultilineWait  time.Duration
 	// Params fills Result.Params with each line's parameter values.
 	Params bool
+	// Names selects the field names: each format's own, or OpenTelemetry's
+	// semantic names (logparse.NamesOTel).
+	Names logparse.Naming
 }
 
 // Engine holds what the streams of one engine share: the parser
@@ -223,6 +226,9 @@ func (s *Stream) finish() {
 	r.Mismatch = r.Err == nil && !r.Partial && s.s.Detected() && r.Rec.Format == "freetext"
 	if r.Err == nil && !r.Partial && r.Rec.Format != logparse.FormatStackTrace {
 		freetext.Refine(&r.Rec)
+	}
+	if !r.Partial {
+		logparse.ApplyNames(&r.Rec, s.e.cfg.Names)
 	}
 }
 

@@ -1,6 +1,9 @@
 package logparse
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestAccessVariants: access-log shapes of the nginx and Apache
 // documentation (log_format, LogFormat, mod_ssl's ssl_request_log) and of
@@ -73,5 +76,37 @@ func TestAccessVariants(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOTelNames: the semantic names of each format's fields, and the
+// splits.
+func TestOTelNames(t *testing.T) {
+	for _, c := range []struct{ line, want string }{
+		{`shop.example.com:443 198.51.100.7 - - [10/Oct/2024:13:55:36 +0000] "GET /cart?id=7 HTTP/1.1" 200 1043 "-" "Mozilla/5.0"`,
+			"server.address=shop.example.com server.port=443 client.address=198.51.100.7 http.request.method=GET url.path=/cart network.protocol.name=http http.response.status_code=200 http.response.body.size=1043 user_agent.original=Mozilla/5.0 url.query=id=7 network.protocol.version=1.1"},
+		{`2024-10-10T13:55:36.945958Z shop-elb 198.51.100.7:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://shop.example.com:80/ HTTP/1.1" "curl/8.5.0" - -`,
+			"client.address=198.51.100.7 client.port=2817 http.response.status_code=200 http.request.size=0 http.response.size=29 http.request.method=GET url.full=http://shop.example.com:80/ network.protocol.name=http user_agent.original=curl/8.5.0 network.protocol.version=1.1"},
+		{`<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed`, "log.syslog.priority=34 host.name=mymachine process.executable.name=su process.pid=230"},
+		{`I1010 13:55:36.123456       7 server.go:42] "Started" port=8080`, "log.level=I thread.id=7 code.file.path=server.go code.line.number=42"},
+		{`[10/Oct/2024:13:55:36 +0000] 198.51.100.7 TLSv1.3 TLS_AES_256_GCM_SHA384 "GET / HTTP/1.1" 5`, "client.address=198.51.100.7 tls.protocol.version=1.3 tls.cipher=TLS_AES_256_GCM_SHA384"},
+		{`{"remote_addr":"1.2.3.4","status":200}`, "remote_addr=1.2.3.4 status=200"},
+	} {
+		s := NewStream(StreamOptions{Year: 2024})
+		var r Record
+		if err := s.Parse([]byte(c.line), &r); err != nil {
+			t.Fatal(err)
+		}
+		ApplyNames(&r, NamesOTel)
+		have := map[string]string{}
+		for _, f := range r.Fields {
+			have[string(f.Key)] = string(f.Value)
+		}
+		for _, kv := range strings.Fields(c.want) {
+			k, v, _ := strings.Cut(kv, "=")
+			if have[k] != v {
+				t.Errorf("%.40s…: %s = %q, want %q (have %v)", c.line, k, have[k], v, have)
+			}
+		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/gopulse/gopulse/failover"
 	"github.com/gopulse/gopulse/health"
 	"github.com/gopulse/gopulse/internal/version"
+	"github.com/gopulse/gopulse/logparse"
 )
 
 // RuntimeSource produces runtime events (the probes manager, through a small
@@ -216,7 +217,13 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		for _, o := range cfg.Logs.Overrides {
 			ovs = append(ovs, LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
 		}
-		router, err := NewLogRouter(LogRouterOptions{Factory: NewLogParser, Overrides: ovs, Sinks: logSinks,
+		names, err := logparse.ParseNaming(cfg.Logs.FieldNames)
+		if err != nil {
+			return nil, fmt.Errorf("logs.field_names: %w", err)
+		}
+		factory := LogParserFactory(LogEngineOptions{Names: names, SingleLine: cfg.Logs.Multiline.Disabled,
+			MaxRecordBytes: int(cfg.Logs.Multiline.MaxBytes), MultilineWait: cfg.Logs.Multiline.MaxWait})
+		router, err := NewLogRouter(LogRouterOptions{Factory: factory, Overrides: ovs, Sinks: logSinks,
 			Observer: eng, Procs: a.resolver, Pods: pods}, a.log, a.reg)
 		if err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logengine"
+	"github.com/gopulse/gopulse/logparse"
 )
 
 func contextBackground() context.Context { return context.Background() }
@@ -23,12 +24,33 @@ type engineParser struct {
 	stats LogStats
 }
 
-// NewLogParser is the ParserFactory built on logengine: an override's
-// pattern (the pattern language) or format pins the parser; otherwise the
-// format is detected.
+// LogEngineOptions are the engine settings every source shares.
+type LogEngineOptions struct {
+	Names          logparse.Naming // field names
+	SingleLine     bool            // no multi-line records
+	MaxRecordBytes int             // multi-line record cap (logparse.DefaultMaxRecord when 0)
+	MultilineWait  time.Duration   // logparse.DefaultMaxWait when 0
+}
+
+// NewLogParser is the ParserFactory built on logengine with the default
+// options (see LogParserFactory).
 func NewLogParser(path string, o LogOverride) (LogParser, error) {
+	return LogParserFactory(LogEngineOptions{})(path, o)
+}
+
+// LogParserFactory returns the ParserFactory built on logengine: an
+// override's pattern (the pattern language) or format pins the parser;
+// otherwise the format is detected.
+func LogParserFactory(opts LogEngineOptions) ParserFactory {
+	return func(path string, o LogOverride) (LogParser, error) {
+		return newEngineParser(path, o, opts)
+	}
+}
+
+func newEngineParser(path string, o LogOverride, opts LogEngineOptions) (LogParser, error) {
 	eng, err := logengine.New(logengine.Config{Pattern: o.Pattern, Format: o.Format,
-		MaxTemplates: maxTemplatesPerSource, Schema: true})
+		MaxTemplates: maxTemplatesPerSource, Schema: true, Names: opts.Names, SingleLine: opts.SingleLine,
+		MaxRecordBytes: opts.MaxRecordBytes, MultilineWait: opts.MultilineWait})
 	if err != nil {
 		return nil, fmt.Errorf("log parser for %s: %w", path, err)
 	}

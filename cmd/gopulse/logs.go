@@ -12,12 +12,12 @@ import (
 )
 
 type logsParseFlags struct {
-	pattern string
-	online  bool
+	engineFlags
+	online bool
 }
 
 func (f *logsParseFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.pattern, "pattern", "", "parse every line with `pattern` instead of detecting the format (see 'gopulse help logs inspect')")
+	f.engineFlags.register(fs, "parse every line with `pattern` instead of detecting the format (see 'gopulse help logs inspect')")
 	fs.BoolVar(&f.online, "online", false, "one pass, printing each line as it is read (for endless input such as tail -f); a template's text and id may still change as it generalises")
 }
 
@@ -25,7 +25,7 @@ func logsParseCommand() *command {
 	return &command{
 		path:    "logs parse",
 		summary: "print one JSON record per input line",
-		usage:   "logs parse [--pattern P] [--online] [FILE…|-]",
+		usage:   "logs parse [--pattern P] [--online] [--field-names gopulse|otel] [--single-line] [FILE…|-]",
 		long: `Detects each input's format, parses every line into typed fields and mines
 templates, then prints one JSON object per input line, in input order:
 {"line":N,"format":…,"level":…,"ts":…,"fields":{…},"message":…,"template":…,
@@ -52,8 +52,8 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if err != nil {
 		return err
 	}
-	pattern, online := &f.pattern, &f.online
-	an, err := newEngine(*pattern, false)
+	online := &f.online
+	an, err := newEngine(f.engineFlags, false, c)
 	if err != nil {
 		return err
 	}

@@ -75,22 +75,22 @@ type inspectReport struct {
 }
 
 type logsInspectFlags struct {
-	output  string
-	top     int
-	pattern string
+	engineFlags
+	output string
+	top    int
 }
 
 func (f *logsInspectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.output, "output", "table", "output `format`: table, json or jsonschema")
 	fs.IntVar(&f.top, "top", 10, "number of templates to show")
-	fs.StringVar(&f.pattern, "pattern", "", "parse every line with `pattern` instead of detecting the format")
+	f.engineFlags.register(fs, "parse every line with `pattern` instead of detecting the format")
 }
 
 func logsInspectCommand() *command {
 	return &command{
 		path:    "logs inspect",
 		summary: "detect the format, schema, templates and drift of log files",
-		usage:   "logs inspect [--output table|json|jsonschema] [--top N] [--pattern P] [FILE…|-]",
+		usage:   "logs inspect [--output table|json|jsonschema] [--top N] [--pattern P] [--field-names gopulse|otel] [--single-line] [FILE…|-]",
 		long: `Prints, per input, the detected format (and the per-line mix), the inferred
 schema (field, type, confidence, null rate, cardinality, examples) and schema
 drift, then the top templates with their counts. Inputs may be
@@ -116,13 +116,13 @@ func runLogsInspect(ctx context.Context, args []string, stdin io.Reader, stdout,
 	if err != nil {
 		return err
 	}
-	output, top, pattern := &f.output, &f.top, &f.pattern
+	output, top := &f.output, &f.top
 	switch *output {
 	case "table", "json", "jsonschema":
 	default:
 		return usageErr(c, "unknown --output %q (want table, json or jsonschema)", *output)
 	}
-	an, err := newEngine(*pattern, true)
+	an, err := newEngine(f.engineFlags, true, c)
 	if err != nil {
 		return err
 	}

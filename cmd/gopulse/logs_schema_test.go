@@ -45,8 +45,8 @@ func TestJSONSchemaValidatesParse(t *testing.T) {
 `), 0o644)
 	files = append(files, access)
 	for _, file := range files {
-		for _, names := range [][]string{nil} {
-			t.Run(filepath.Base(file), func(t *testing.T) {
+		for _, names := range [][]string{nil, {"--field-names", "otel"}} {
+			t.Run(filepath.Base(file)+strings.Join(names, ""), func(t *testing.T) {
 				args := append([]string{"logs", "inspect", "--output", "jsonschema"}, names...)
 				sch, _, err := runCLI(t, "", append(args, file)...)
 				if err != nil {
@@ -85,5 +85,27 @@ func TestJSONSchemaValidatesParse(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestFieldNamesOTel: --field-names otel prints OpenTelemetry's names.
+func TestFieldNamesOTel(t *testing.T) {
+	in := `10.0.0.3, 172.16.0.9 - bob [01/May/2024:10:00:02 +0000] "GET /a/b?page=2&sort=asc HTTP/2.0" 404 0 "https://x/" "curl/8"` + "\n"
+	out, _, err := runCLI(t, in, "logs", "parse", "--field-names", "otel", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := decodeLines(t, out)[0]
+	f := o["fields"].(map[string]any)
+	for k, v := range map[string]any{"client.address": "10.0.0.3", "user.name": "bob", "http.request.method": "GET", "url.path": "/a/b",
+		"url.query": "page=2&sort=asc", "network.protocol.name": "http", "network.protocol.version": "2.0",
+		"http.response.status_code": 404.0, "http.response.body.size": 0.0, "user_agent.original": "curl/8",
+		"http.request.header.referer": "https://x/", "http.request.header.x-forwarded-for": "10.0.0.3, 172.16.0.9"} {
+		if f[k] != v {
+			t.Errorf("%s = %v, want %v", k, f[k], v)
+		}
+	}
+	if _, _, err := runCLI(t, in, "logs", "parse", "--field-names", "ecs-ish", "-"); err == nil {
+		t.Fatal("an unknown naming was accepted")
 	}
 }
