@@ -51,11 +51,11 @@ func (n Naming) String() string {
 
 // how a native field becomes its semantic one(s)
 const (
-	semRename uint8 = iota
-	semURL          // path?query → url.path, url.query
-	semProto        // HTTP/1.1 → network.protocol.name, network.protocol.version
-	semFileLine     // file.go:42 → code.file.path, code.line.number
-	semTLS          // TLSv1.3 → tls.protocol.version
+	semRename   uint8 = iota
+	semURL            // path?query → url.path, url.query
+	semProto          // HTTP/1.1 → network.protocol.name, network.protocol.version
+	semFileLine       // file.go:42 → code.file.path, code.line.number
+	semTLS            // TLSv1.3 → tls.protocol.version
 )
 
 type semName struct {

@@ -357,7 +357,6 @@ func examples(ex []string) string {
 	return strings.Join(parts, " ")
 }
 
-
 // progress draws a bar on stderr when it is a terminal and the input is
 // big enough to wait for.
 type progress struct {
