@@ -69,6 +69,11 @@ func (p *engineParser) Parse(line []byte, out *event.LogRecord) error {
 	return p.fill(res, out)
 }
 
+// Pending reports whether a multi-line record waits for its next line (the
+// router then counts the lines it holds: the tailer commits no offset past
+// them).
+func (p *engineParser) Pending() bool { return p.st.Pending() }
+
 // Flush implements LogParser.
 func (p *engineParser) Flush(now time.Time, force bool, out *event.LogRecord) (bool, error) {
 	var res *logengine.Result

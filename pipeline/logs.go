@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -105,6 +106,16 @@ type logStream struct {
 
 	format    string // format label of the templates gauge
 	templates int    // templates counted in that gauge
+	// held: lines handed over that are not in a record given to the sinks
+	// yet (the parser holds them: a CRI partial line, a record being
+	// assembled).
+	held int
+}
+
+// LogSyncer is implemented by a log sink that can make every record handed
+// to it durable (the Loki exporter: its batch written to its on-disk queue).
+type LogSyncer interface {
+	Sync(ctx context.Context) error
 }
 
 // LogRouterOptions configures NewLogRouter.
@@ -237,12 +248,23 @@ func (r *LogRouter) HandleLine(path string, line []byte, truncated bool) {
 	if s.failed {
 		rec.Body, rec.Format = line, "raw"
 	} else if err = s.parser.Parse(line, rec); errors.Is(err, ErrSkipLine) {
+		s.held++ // joined a record still open (or a CRI partial line)
 		return
 	}
 	if rec.Body == nil {
 		rec.Body = line
 	}
 	r.deliver(s, rec, err)
+	s.held = 0
+	if p, ok := s.parser.(pendingParser); ok && p.Pending() {
+		s.held = 1 // the record came out because this line starts the next one
+	}
+}
+
+// pendingParser is a LogParser that says whether it holds a record open
+// (a multi-line record waiting for its next line).
+type pendingParser interface {
+	Pending() bool
 }
 
 func (r *LogRouter) newRecord(s *logStream, path string) *event.LogRecord {
@@ -275,6 +297,9 @@ func (r *LogRouter) flush(s *logStream, path string, now time.Time, force bool) 
 			return
 		}
 		r.deliver(s, rec, err)
+		if p, ok := s.parser.(pendingParser); !ok || !p.Pending() {
+			s.held = 0
+		}
 	}
 }
 
@@ -333,6 +358,30 @@ func (r *LogRouter) sourceStats(s *logStream, st *LogStats, failed bool) {
 	for _, c := range st.Changes {
 		r.changes.WithLabelValues(st.Format, c.Kind.String()).Inc()
 	}
+}
+
+// Held implements LineHolder: the lines of path the parser still holds.
+func (r *LogRouter) Held(path string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s := r.streams[path]; s != nil {
+		return s.held
+	}
+	return 0
+}
+
+// Sync implements Syncer: every sink that can make the records handed to
+// it durable does so.
+func (r *LogRouter) Sync(ctx context.Context) error {
+	var errs []error
+	for _, sink := range r.sinks {
+		if s, ok := sink.(LogSyncer); ok {
+			if err := s.Sync(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // CloseSource implements LineHandler: the records the source's parser still

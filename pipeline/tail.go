@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,19 +10,22 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// LineHandler receives the lines of tailed files, in order per file, from a
-// single goroutine. line is valid only during the call.
+// LineHandler receives the lines of tailed files, in order per stream, from
+// a single goroutine. A stream is the path a file was found at: when that
+// file is rotated away (renamed, copied and truncated, compressed), its
+// remaining lines still come under the stream's path, before the lines of
+// the file that replaced it. line is valid only during the call.
 type LineHandler interface {
 	HandleLine(path string, line []byte, truncated bool)
 	// CloseSource says that path is no longer tailed (deleted, or the agent
-	// stops), so per-file state can go.
+	// stops), so per-stream state can go.
 	CloseSource(path string)
 }
 
@@ -34,70 +36,163 @@ type IdleHandler interface {
 	Idle(now time.Time)
 }
 
+// LineHolder is implemented by a LineHandler that may keep the last lines
+// of a stream back (a CRI partial line, a multi-line record being
+// assembled): Held returns how many of the lines handed over for path are
+// not yet in a record given to the sinks. The tailer never commits an
+// offset past them, so after a crash they are read again.
+type LineHolder interface {
+	Held(path string) int
+}
+
+// Syncer is implemented by a LineHandler whose sinks can make every line
+// handed to them so far durable (written to the exporters' on-disk
+// queues). The tailer calls it before each commit of its offsets.
+type Syncer interface {
+	Sync(ctx context.Context) error
+}
+
 // TailConfig configures a Tailer.
 type TailConfig struct {
 	Paths      []string // globs; "**" matches any number of directories
 	Exclude    []string
 	Poll       time.Duration // how often open files are read
-	Rescan     time.Duration // how often the globs are expanded again
+	Rescan     time.Duration // how often the globs are expanded again (inotify finds new files sooner)
 	MaxLine    int           // longer lines are cut and flagged truncated
-	StartAtEnd bool          // files found at start-up with no saved offset start at their end
+	StartAtEnd bool          // files found at the first start-up with no saved offset start at their end
 	StateFile  string        // offsets, kept across restarts ("" keeps none)
+	// CommitLines and CommitInterval bound the lines and the time between
+	// two commits of the offsets; each commit first makes the lines handed
+	// over durable (Syncer). Defaults: 1000 lines, 1 s.
+	CommitLines    int
+	CommitInterval time.Duration
+	// RotateGrace is how long a file that left its path is still read
+	// (writers that have not reopened their log keep appending to it), and
+	// how long the copy of a truncated file is looked for. Default 5 s.
+	RotateGrace time.Duration
 }
 
-// Tailer follows files matching globs: it handles rotation by rename (the
-// old file is read to its end first) and by copytruncate, keeps offsets on
-// disk and resumes from them after a restart, and picks up new files on
-// each re-scan. A path it may not read is logged once, clearly, and skipped.
+// Tailer follows files matching globs, by identity rather than by name: a
+// file is its device and inode plus a fingerprint of its first bytes. It
+// follows rotation by rename (the old file is read to its end before the
+// new one), copytruncate (the rest of the old content is read from the
+// copy), compressed rotated files (read through their decompressor), keeps
+// the offsets of every file it was reading and, after a restart, finds
+// each of them among the rotated siblings. New files are found at once
+// through inotify and at each re-scan. Offsets are committed only once the
+// lines before them are durable downstream (Syncer, LineHolder). A path it
+// may not read is logged once, clearly, and skipped.
 type Tailer struct {
-	cfg TailConfig
-	h   LineHandler
-	log *slog.Logger
+	cfg    TailConfig
+	h      LineHandler
+	holder LineHolder
+	syncer Syncer
+	log    *slog.Logger
 
-	files   map[string]*tailFile
-	saved   map[string]offsetRecord
+	streams map[string]*tailStream
+	done    []fileState // finished files, remembered to be recognised
 	denied  map[string]bool
-	dirty   bool
+	state   *stateFile // the state loaded at start-up, until the first scan
+	since   time.Time  // files written after this were written while we were not reading
 	started bool
+	ctx     context.Context // Run's, for commits while reading
+	order   uint64
+	dirty   bool
+
+	watcher *dirWatcher
+	watched map[string]bool
+	changed []string
 
 	lastPathCheck time.Time
 	pathEvery     time.Duration // how often paths are checked for rotation
-	draining      []drainingFile
 	rotateGrace   time.Duration
-	buf           []byte
+	buf, fpBuf    []byte
+	sinceCommit   int
+	lastCommit    time.Time
+	pendingSibs   map[string]time.Time // rotated-looking files not yet identifiable, re-examined until then
 
 	lines, bytesRead, rotations, truncations prometheus.Counter
+	lost                                     *prometheus.CounterVec
+	commitErrors                             prometheus.Counter
 	filesGauge                               prometheus.Gauge
 
 	closeOnce sync.Once
-	mu        sync.Mutex // guards files during Close vs Run
+	mu        sync.Mutex // guards everything during Close vs Run
+}
+
+// tailStream is the sequence of files read under one path.
+type tailStream struct {
+	path  string
+	files []*tailFile // oldest first; the file at path, when there is one, is last
+	ring  []linePos   // where the last lines started (for LineHolder)
+	head  int         // next slot of ring
+	n     int         // valid entries
+	bytes int64       // bytes and lines read, for the mean line length
+	lines int64
+}
+
+// linePos is where a line started.
+type linePos struct {
+	f   *tailFile
+	off int64
+}
+
+// ringSize bounds how many held lines the tailer can place exactly; more
+// held lines keep the previous commit (safe: more is read again after a
+// crash).
+const ringSize = 256
+
+func (s *tailStream) push(f *tailFile, off int64) {
+	if s.ring == nil {
+		s.ring = make([]linePos, ringSize)
+	}
+	s.ring[s.head] = linePos{f, off}
+	s.head = (s.head + 1) % len(s.ring)
+	s.n = min(s.n+1, len(s.ring))
+}
+
+// back returns where the n-th last line started.
+func (s *tailStream) back(n int) (linePos, bool) {
+	if n <= 0 || n > s.n {
+		return linePos{}, false
+	}
+	i := (s.head - n + len(s.ring)) % len(s.ring)
+	return s.ring[i], true
+}
+
+func (s *tailStream) live() *tailFile {
+	if n := len(s.files); n > 0 && s.files[n-1].live {
+		return s.files[n-1]
+	}
+	return nil
 }
 
 type tailFile struct {
-	path   string
-	f      *os.File
-	dev    uint64
-	ino    uint64
-	offset int64  // bytes consumed through the last full line
-	carry  []byte // an incomplete last line
-	skip   bool   // discarding the rest of an over-long line
+	stream    *tailStream
+	path      string
+	f         *os.File
+	zr        io.ReadCloser // the decompressor of a compressed file
+	comp      string
+	key       fileKey
+	fp        fingerprint
+	offset    int64  // bytes consumed through the last full line
+	committed int64  // the offset last committed
+	carry     []byte // an incomplete last line
+	skip      bool   // discarding the rest of an over-long line
+	size      int64  // size at the last read
+	order     uint64
+	live      bool      // at its stream's path
+	until     time.Time // not live: read until then, then finished
+	finished  bool      // closed; leaves its stream once committed
+	// recovering: a truncated file's old content, whose copy is looked
+	// for until `until`.
+	recovering bool
 }
 
-// drainingFile is a rotated-away file still read until a deadline.
-type drainingFile struct {
-	tf    *tailFile
-	until time.Time
-}
-
-// rotateGrace is how long a rotated-away file is still read.
-const rotateGrace = 5 * time.Second
-
-type offsetRecord struct {
-	Path   string `json:"path"`
-	Dev    uint64 `json:"dev"`
-	Ino    uint64 `json:"ino"`
-	Offset int64  `json:"offset"`
-}
+// mtimeSlack widens "written since": file times come from a coarse clock
+// (a few ms behind), and a file the tailer does not know that was written
+// just before it started is better read than lost.
+const mtimeSlack = time.Second
 
 // NewTailer returns a tailer; reg may be nil.
 func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.Registerer) (*Tailer, error) {
@@ -110,106 +205,92 @@ func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.R
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = 256 << 10
 	}
+	if cfg.CommitLines <= 0 {
+		cfg.CommitLines = 1000
+	}
+	if cfg.CommitInterval <= 0 {
+		cfg.CommitInterval = time.Second
+	}
+	if cfg.RotateGrace <= 0 {
+		cfg.RotateGrace = 5 * time.Second
+	}
 	t := &Tailer{
 		cfg: cfg, h: h, log: log,
-		files: map[string]*tailFile{}, saved: map[string]offsetRecord{}, denied: map[string]bool{},
+		streams: map[string]*tailStream{}, denied: map[string]bool{}, watched: map[string]bool{},
+		pendingSibs: map[string]time.Time{},
 		buf:         make([]byte, 64<<10),
+		fpBuf:       make([]byte, fpBytes),
 		pathEvery:   max(cfg.Poll, time.Second),
-		rotateGrace: rotateGrace,
+		rotateGrace: cfg.RotateGrace,
+		since:       time.Now().Add(-mtimeSlack),
+		ctx:         context.Background(),
 		lines:       prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_lines_total", Help: "Lines read from tailed files."}),
 		bytesRead:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_read_bytes_total", Help: "Bytes read from tailed files."}),
 		rotations:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_rotations_total", Help: "Rename rotations followed."}),
-		truncations: prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_truncations_total", Help: "Copytruncate rotations followed."}),
-		filesGauge:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "gopulse_tail_files", Help: "Files being tailed."}),
+		truncations: prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_truncations_total", Help: "Copytruncate rotations (files truncated or rewritten in place) followed."}),
+		lost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gopulse_log_lines_lost_total",
+			Help: "Log lines known to be lost before they were read, by reason (truncate: a truncated file whose copy could not be identified)."}, []string{"reason"}),
+		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_commit_errors_total",
+			Help: "Offset commits skipped because the lines could not be made durable downstream or the state file could not be written."}),
+		filesGauge: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gopulse_tail_files", Help: "Files being tailed."}),
 	}
+	t.lost.WithLabelValues("truncate")
+	t.holder, _ = h.(LineHolder)
+	t.syncer, _ = h.(Syncer)
 	if reg != nil {
-		for _, c := range []prometheus.Collector{t.lines, t.bytesRead, t.rotations, t.truncations, t.filesGauge} {
+		for _, c := range []prometheus.Collector{t.lines, t.bytesRead, t.rotations, t.truncations, t.lost, t.commitErrors, t.filesGauge} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register tail metrics: %w", err)
 			}
 		}
 	}
 	if cfg.StateFile != "" {
-		if err := t.loadOffsets(); err != nil {
+		st, err := loadState(cfg.StateFile)
+		if err != nil {
 			log.Warn("log offsets not loaded; files start afresh", "file", cfg.StateFile, "err", err)
+		}
+		if st != nil {
+			t.state = st
+			t.since = st.Saved.Add(-mtimeSlack)
+			for _, r := range st.Files {
+				if r.Done {
+					t.done = append(t.done, r)
+				}
+			}
 		}
 	}
 	return t, nil
 }
 
-func (t *Tailer) loadOffsets() error {
-	data, err := os.ReadFile(t.cfg.StateFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read offsets: %w", err)
-	}
-	var recs []offsetRecord
-	if err := json.Unmarshal(data, &recs); err != nil {
-		return fmt.Errorf("decode offsets: %w", err)
-	}
-	for _, r := range recs {
-		t.saved[r.Path] = r
-	}
-	return nil
-}
-
-// SaveOffsets writes the offsets atomically (temp file + rename).
-func (t *Tailer) SaveOffsets() error {
-	if t.cfg.StateFile == "" {
-		return nil
-	}
-	recs := make([]offsetRecord, 0, len(t.files)+len(t.saved))
-	for _, f := range t.files {
-		recs = append(recs, offsetRecord{Path: f.path, Dev: f.dev, Ino: f.ino, Offset: f.offset})
-	}
-	for p, r := range t.saved { // files seen before, not open now, still there
-		if _, open := t.files[p]; open {
-			continue
-		}
-		if _, err := os.Stat(p); err != nil {
-			delete(t.saved, p)
-			continue
-		}
-		recs = append(recs, r)
-	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].Path < recs[j].Path })
-	data, err := json.Marshal(recs)
-	if err != nil {
-		return fmt.Errorf("encode offsets: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(t.cfg.StateFile), 0o755); err != nil {
-		return fmt.Errorf("create state dir: %w", err)
-	}
-	tmp := t.cfg.StateFile + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write offsets: %w", err)
-	}
-	if err := os.Rename(tmp, t.cfg.StateFile); err != nil {
-		return fmt.Errorf("write offsets: %w", err)
-	}
-	t.dirty = false
-	return nil
-}
-
-// Run tails until ctx ends, then saves the offsets.
+// Run tails until ctx ends, then reads what is there and commits.
 func (t *Tailer) Run(ctx context.Context) error {
 	poll := time.NewTicker(t.cfg.Poll)
 	defer poll.Stop()
 	rescan := time.NewTicker(t.cfg.Rescan)
 	defer rescan.Stop()
-	save := time.NewTicker(2 * time.Second)
-	defer save.Stop()
+	if w, err := newDirWatcher(); err != nil {
+		t.log.Warn("inotify unavailable: new files are found at each re-scan only", "rescan", t.cfg.Rescan, "err", err)
+	} else {
+		t.mu.Lock()
+		t.watcher = w
+		t.mu.Unlock()
+	}
 	t.mu.Lock()
+	t.ctx = ctx
 	t.Scan()
 	t.mu.Unlock()
+	var events <-chan struct{}
+	if t.watcher != nil {
+		events = t.watcher.C()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			t.mu.Lock()
 			t.Poll() // read what is there
-			err := t.SaveOffsets()
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			err := t.Commit(cctx)
+			cancel()
 			t.mu.Unlock()
 			return err
 		case now := <-poll.C:
@@ -218,18 +299,16 @@ func (t *Tailer) Run(ctx context.Context) error {
 			if ih, ok := t.h.(IdleHandler); ok {
 				ih.Idle(now)
 			}
+			t.maybeCommit(ctx, true)
+			t.mu.Unlock()
+		case <-events:
+			t.mu.Lock()
+			t.onEvents()
+			t.maybeCommit(ctx, true)
 			t.mu.Unlock()
 		case <-rescan.C:
 			t.mu.Lock()
 			t.Scan()
-			t.mu.Unlock()
-		case <-save.C:
-			t.mu.Lock()
-			if t.dirty {
-				if err := t.SaveOffsets(); err != nil {
-					t.log.Warn("save log offsets", "err", err)
-				}
-			}
 			t.mu.Unlock()
 		}
 	}
@@ -240,21 +319,46 @@ func (t *Tailer) Close() error {
 	t.closeOnce.Do(func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		for p, f := range t.files {
-			f.f.Close()
-			delete(t.files, p)
+		for p, s := range t.streams {
+			for _, f := range s.files {
+				f.close()
+			}
+			delete(t.streams, p)
 			t.h.CloseSource(p)
 		}
-		for _, d := range t.draining {
-			d.tf.f.Close()
+		if t.watcher != nil {
+			t.watcher.Close()
 		}
-		t.draining = nil
 	})
 	return nil
 }
 
+func (f *tailFile) close() {
+	if f.zr != nil {
+		f.zr.Close()
+		f.zr = nil
+	}
+	if f.f != nil {
+		f.f.Close()
+		f.f = nil
+	}
+}
+
 func (t *Tailer) excluded(p string) bool {
 	for _, g := range t.cfg.Exclude {
+		if matchGlob(g, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// matched reports whether p is a path the globs select.
+func (t *Tailer) matched(p string) bool {
+	if t.excluded(p) {
+		return false
+	}
+	for _, g := range t.cfg.Paths {
 		if matchGlob(g, p) {
 			return true
 		}
@@ -271,29 +375,146 @@ func (t *Tailer) deny(p string, err error) {
 		"path", p, "err", err)
 }
 
-// Scan expands the globs and opens new files. Files found by the first scan
-// with no saved offset start at their end when StartAtEnd is set; files
-// that appear later are read from the beginning.
+func (t *Tailer) stream(p string) *tailStream {
+	s := t.streams[p]
+	if s == nil {
+		s = &tailStream{path: p}
+		t.streams[p] = s
+	}
+	return s
+}
+
+func (t *Tailer) nextOrder() uint64 {
+	t.order++
+	return t.order
+}
+
+// watch adds the directory of p and the globs' roots to the watcher.
+func (t *Tailer) watch(dir string) {
+	if t.watcher == nil || t.watched[dir] {
+		return
+	}
+	t.watched[dir] = true
+	if err := t.watcher.Add(dir); err != nil {
+		t.log.Debug("cannot watch log directory; new files there are found at each re-scan", "dir", dir, "err", err)
+	}
+}
+
+// Scan expands the globs and opens new files. At the first scan it also
+// resumes the files of the saved state: each is looked for at its path and
+// among its rotated siblings, and read from its committed offset. Files
+// found by the first scan with no saved offset start at their end when
+// StartAtEnd is set and no state covered their glob; files that appear
+// later are read from the beginning.
 func (t *Tailer) Scan() {
 	first := !t.started
 	t.started = true
+	for _, g := range t.cfg.Paths {
+		t.watch(globRoot(g))
+		if !hasMeta(g) {
+			t.watch(filepath.Dir(g))
+		}
+	}
+	paths := t.expand()
+	if first {
+		t.resume(paths)
+	}
+	for _, p := range paths {
+		t.watch(filepath.Dir(p))
+		if s := t.streams[p]; s != nil && s.live() != nil {
+			continue
+		}
+		t.openNew(p, first && t.cfg.StartAtEnd && !t.stateCovers(p))
+	}
+	if first {
+		t.state = nil
+	} else {
+		t.adoptSiblings(nil)
+	}
+	t.gauge()
+}
+
+func (t *Tailer) expand() []string {
 	seen := map[string]bool{}
+	var out []string
 	for _, g := range t.cfg.Paths {
 		for _, p := range expandGlob(g, t.deny) {
 			if seen[p] || t.excluded(p) {
 				continue
 			}
 			seen[p] = true
-			if _, ok := t.files[p]; ok {
-				continue
-			}
-			t.open(p, first && t.cfg.StartAtEnd)
+			out = append(out, p)
 		}
 	}
-	t.filesGauge.Set(float64(len(t.files)))
+	return out
 }
 
-func (t *Tailer) open(p string, atEnd bool) {
+// stateCovers reports whether the saved state was written while p's glob
+// was tailed: then a file there that it does not know was created while
+// the agent was down.
+func (t *Tailer) stateCovers(p string) bool {
+	if t.state == nil {
+		return false
+	}
+	for _, g := range t.state.Globs {
+		if matchGlob(g, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *Tailer) gauge() {
+	n := 0
+	for _, s := range t.streams {
+		for _, f := range s.files {
+			if f.f != nil {
+				n++
+			}
+		}
+	}
+	t.filesGauge.Set(float64(n))
+}
+
+// known reports whether a file with this key and content is open or was
+// finished. A file matches by key and fingerprint. Within stream (the
+// stream the file would belong to), with copies, a copy of an open file
+// (same first bytes: copytruncate copies before it truncates) is known
+// too, and so is a finished file's copy or compressed form (same full
+// fingerprint).
+func (t *Tailer) known(key fileKey, stream string, copies bool, fpOf func(n int) (fingerprint, bool)) bool {
+	for sp, s := range t.streams {
+		for _, f := range s.files {
+			if f.recovering {
+				continue
+			}
+			if f.key != key && (f.fp.n == 0 || !copies || sp != stream) {
+				continue
+			}
+			if fp, ok := fpOf(f.fp.n); ok && fp == f.fp {
+				return true
+			}
+		}
+	}
+	for i := range t.done {
+		r := &t.done[i]
+		rfp, hasFP := r.fingerprint()
+		switch {
+		case !hasFP || rfp.n == 0:
+			if r.key() == key {
+				return true
+			}
+		case r.key() == key || (rfp.n == fpBytes && r.Stream == stream):
+			if fp, ok := fpOf(rfp.n); ok && fp == rfp {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// openNew opens the file at p as the live file of its stream.
+func (t *Tailer) openNew(p string, atEnd bool) {
 	f, err := os.Open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
@@ -309,129 +530,210 @@ func (t *Tailer) open(p string, atEnd bool) {
 		t.log.Warn("stat log file", "path", p, "err", err)
 		return
 	}
-	delete(t.denied, p)
-	dev, ino := fileID(fi)
-	tf := &tailFile{path: p, f: f, dev: dev, ino: ino}
-	r, ok := t.saved[p]
-	if !ok || r.Dev != dev || r.Ino != ino {
-		// Renamed while we were away (rotation): find it by its inode.
-		for op, or := range t.saved {
-			if or.Dev == dev && or.Ino == ino && ino != 0 {
-				r, ok = or, true
-				// keep the old path's record, inode cleared: whatever file
-				// has that path now is new and starts at 0.
-				or.Ino = 0
-				t.saved[op] = or
-				break
-			}
-		}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return
 	}
-	switch {
-	case ok && r.Dev == dev && r.Ino == ino:
-		tf.offset = r.Offset
-		if tf.offset > fi.Size() { // truncated while we were away
-			tf.offset = 0
+	delete(t.denied, p)
+	key := keyOf(fi)
+	fpOf := func(n int) (fingerprint, bool) { return t.fileFingerprint(f, n) }
+	// A rotated name (the glob matches those too) may be a copy.
+	stream := p
+	rot, rotated := parseRotated(filepath.Base(p))
+	if rotated {
+		stream = filepath.Join(filepath.Dir(p), rot.base)
+	}
+	if t.known(key, stream, rotated, fpOf) {
+		// A rotated file seen under a new name (the glob also matches
+		// rotated names), or a finished one.
+		f.Close()
+		return
+	}
+	comp := compression(p)
+	if comp != "" {
+		f.Close()
+		if atEnd {
+			return // an old archive at the first start
 		}
-		t.log.Debug("resuming log file", "path", p, "offset", tf.offset)
-	case t.saved[p].Path != "":
-		// The path was tailed before but holds a new file: a rotation while
-		// we were away. Read it from its start.
-	case atEnd:
+		t.openCompressed(t.stream(p), p, key, 0, false)
+		return
+	}
+	tf := &tailFile{path: p, f: f, key: key, live: true, order: t.nextOrder()}
+	tf.fp, _ = t.fileFingerprint(f, -1)
+	if atEnd {
 		tf.offset = fi.Size()
 	}
-	delete(t.saved, p)
-	t.files[p] = tf
+	tf.committed = tf.offset
+	s := t.stream(p)
+	tf.stream = s
+	s.files = append(s.files, tf)
 	t.dirty = true
 	t.log.Info("tailing log file", "path", p, "offset", tf.offset)
 }
 
+// fileFingerprint fingerprints the first n bytes of f (n < 0: up to
+// fpBytes, as many as there are).
+func (t *Tailer) fileFingerprint(f *os.File, n int) (fingerprint, bool) {
+	want := n
+	if want < 0 {
+		want = fpBytes
+	}
+	b := t.fpBuf[:want]
+	got, err := f.ReadAt(b, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fingerprint{}, false
+	}
+	if n >= 0 && got < n {
+		return fingerprint{}, false
+	}
+	return fingerprintOf(b[:got]), true
+}
+
+func keyOf(fi fs.FileInfo) fileKey {
+	dev, ino := fileID(fi)
+	return fileKey{dev, ino}
+}
+
+// openCompressed adds a compressed file to stream s, read from offset (in
+// decompressed bytes) to its end.
+func (t *Tailer) openCompressed(s *tailStream, p string, key fileKey, offset int64, front bool) *tailFile {
+	comp := compression(p)
+	f, zr, err := openDecompressed(p, comp)
+	if err != nil {
+		t.log.Warn("open compressed log file", "path", p, "err", err)
+		return nil
+	}
+	if offset > 0 {
+		if _, err := io.CopyN(io.Discard, zr, offset); err != nil {
+			t.log.Warn("compressed log file is shorter than its saved offset", "path", p, "offset", offset, "err", err)
+		}
+	}
+	tf := &tailFile{stream: s, path: p, f: f, zr: zr, comp: comp, key: key, offset: offset, committed: offset, order: t.nextOrder()}
+	if fp, ok := candidateFingerprint(&rotCandidate{path: p, rot: rotName{comp: comp}}, -1, t.fpBuf); ok {
+		tf.fp = fp
+	}
+	t.insertOld(s, tf)
+	t.log.Info("reading compressed rotated log file", "path", p, "stream", s.path, "offset", offset)
+	return tf
+}
+
+// insertOld puts an old (not live) file before the stream's live file.
+func (t *Tailer) insertOld(s *tailStream, tf *tailFile) {
+	tf.stream = s
+	if tf.until.IsZero() {
+		tf.until = time.Now() // read to its end, then finished
+	}
+	i := len(s.files)
+	if i > 0 && s.files[i-1].live {
+		i--
+	}
+	s.files = slices.Insert(s.files, i, tf)
+	t.dirty = true
+}
+
 // Poll reads every open file to its end and follows rotations. The paths
-// themselves are checked for rotation at most once a second. A file renamed
-// or deleted away is still read for rotateGrace: writers that have not
-// reopened their log yet keep appending to it.
+// themselves are checked for rotation at most once a second (at once on an
+// inotify event). A file renamed or deleted away is still read for
+// RotateGrace: writers that have not reopened their log yet keep appending
+// to it.
 func (t *Tailer) Poll() {
 	now := time.Now()
 	checkPaths := now.Sub(t.lastPathCheck) >= t.pathEvery
 	if checkPaths {
 		t.lastPathCheck = now
 	}
-	for p, tf := range t.files {
-		t.read(tf)
-		if !checkPaths {
-			continue
-		}
-		fi, err := os.Stat(p)
-		switch {
-		case err != nil: // deleted, or renamed with no new file yet
-			delete(t.files, p)
-			t.drain(tf, now)
-			if t.rotateGrace <= 0 {
-				t.h.CloseSource(p)
-			}
-		default:
-			dev, ino := fileID(fi)
-			if dev != tf.dev || ino != tf.ino { // rename rotation
-				t.rotations.Inc()
-				delete(t.files, p)
-				t.drain(tf, now)
-				t.open(p, false)
-				if nf := t.files[p]; nf != nil {
-					nf.offset = 0
-					t.read(nf)
-				}
-			}
-		}
+	for _, s := range t.streams {
+		t.pollStream(s, now, checkPaths)
 	}
-	kept := t.draining[:0]
-	for _, d := range t.draining {
-		t.read(d.tf)
-		if _, open := t.files[d.tf.path]; checkPaths && !open {
-			// the path reappeared (a rename rotation whose new file came late)
-			if _, err := os.Stat(d.tf.path); err == nil {
-				t.open(d.tf.path, false)
-				if nf := t.files[d.tf.path]; nf != nil {
-					nf.offset = 0
-					t.read(nf)
-				}
-			}
-		}
-		if now.Before(d.until) {
-			kept = append(kept, d)
-			continue
-		}
-		t.flushCarry(d.tf)
-		d.tf.f.Close()
-		if _, open := t.files[d.tf.path]; !open {
-			t.h.CloseSource(d.tf.path)
-		}
+	if checkPaths && len(t.pendingSibs) > 0 {
+		t.adoptSiblings(nil)
 	}
-	clear(t.draining[len(kept):])
-	t.draining = kept
-	t.filesGauge.Set(float64(len(t.files)))
+	t.gauge()
 }
 
-// drain keeps reading a file that left its path for rotateGrace.
-func (t *Tailer) drain(tf *tailFile, now time.Time) {
-	t.dirty = true
-	if t.rotateGrace <= 0 {
-		t.flushCarry(tf)
-		tf.f.Close()
-		return
+func (t *Tailer) pollStream(s *tailStream, now time.Time, checkPaths bool) {
+	for _, tf := range slices.Clone(s.files) {
+		if tf.recovering {
+			t.recover(tf, now)
+			if tf.recovering {
+				continue
+			}
+		}
+		if tf.finished {
+			continue
+		}
+		t.read(tf)
+		if !tf.live && !tf.recovering && !now.Before(tf.until) {
+			t.finish(tf)
+		}
 	}
-	t.draining = append(t.draining, drainingFile{tf: tf, until: now.Add(t.rotateGrace)})
+	if checkPaths {
+		t.checkPath(s, now)
+	}
+}
+
+// checkPath follows a rename rotation of the stream's live file, or opens
+// the file that appeared at its path.
+func (t *Tailer) checkPath(s *tailStream, now time.Time) {
+	lf := s.live()
+	fi, err := os.Stat(s.path)
+	switch {
+	case err != nil: // deleted, or renamed with no new file yet
+		if lf != nil {
+			lf.live = false
+			lf.until = now.Add(t.rotateGrace)
+			t.dirty = true
+		}
+	case lf == nil:
+		if t.matched(s.path) {
+			t.openNew(s.path, false)
+			if nf := s.live(); nf != nil {
+				t.read(nf)
+			}
+		}
+	case keyOf(fi) != lf.key: // rename rotation
+		t.rotations.Inc()
+		lf.live = false
+		lf.until = now.Add(t.rotateGrace)
+		t.read(lf) // the old file's lines first
+		if t.rotateGrace <= 0 {
+			t.finish(lf)
+		}
+		t.openNew(s.path, false)
+		if nf := s.live(); nf != nil {
+			t.read(nf)
+		}
+	}
+}
+
+// finish reads a file that left its path for the last time, emits its
+// last line even without a newline, and closes it. It leaves its stream
+// once committed.
+func (t *Tailer) finish(tf *tailFile) {
+	t.read(tf)
+	t.flushCarry(tf)
+	tf.close()
+	tf.finished = true
+	t.dirty = true
 }
 
 func (t *Tailer) read(tf *tailFile) {
+	if tf.zr != nil {
+		t.readCompressed(tf)
+		return
+	}
+	if tf.f == nil {
+		return
+	}
 	fi, err := tf.f.Stat()
 	if err != nil {
 		return
 	}
 	size := fi.Size()
-	if size < tf.offset+int64(len(tf.carry)) { // copytruncate
-		t.truncations.Inc()
-		t.log.Info("log file truncated; reading from the start", "path", tf.path, "offset", tf.offset, "size", size)
-		tf.offset, tf.carry, tf.skip = 0, tf.carry[:0], false
+	if size != tf.size && t.truncated(tf, size) {
+		return
 	}
+	tf.size = size
 	pos := tf.offset + int64(len(tf.carry))
 	for pos < size {
 		n, err := tf.f.ReadAt(t.buf[:min(int64(len(t.buf)), size-pos)], pos)
@@ -440,6 +742,9 @@ func (t *Tailer) read(tf *tailFile) {
 			pos += int64(n)
 			t.split(tf, t.buf[:n])
 			t.dirty = true
+			if t.sinceCommit >= t.cfg.CommitLines {
+				t.maybeCommit(t.ctx, false)
+			}
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -448,6 +753,151 @@ func (t *Tailer) read(tf *tailFile) {
 			break
 		}
 	}
+	if tf.fp.n < fpBytes && size > int64(tf.fp.n) {
+		tf.fp, _ = t.fileFingerprint(tf.f, -1)
+	}
+}
+
+func (t *Tailer) readCompressed(tf *tailFile) {
+	for {
+		n, err := tf.zr.Read(t.buf)
+		if n > 0 {
+			t.bytesRead.Add(float64(n))
+			t.split(tf, t.buf[:n])
+			t.dirty = true
+			if t.sinceCommit >= t.cfg.CommitLines {
+				t.maybeCommit(t.ctx, false)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			tf.until = time.Time{}
+			tf.live = false
+			return
+		}
+		if err != nil {
+			// A compressed file still being written: read it again later,
+			// from the offset.
+			t.log.Debug("compressed log file not readable to its end yet", "path", tf.path, "err", err)
+			tf.close()
+			tf.carry = tf.carry[:0]
+			if f, zr, err := openDecompressed(tf.path, tf.comp); err == nil {
+				if _, err := io.CopyN(io.Discard, zr, tf.offset); err == nil {
+					tf.f, tf.zr = f, zr
+					tf.until = time.Now().Add(t.rotateGrace)
+					return
+				}
+				zr.Close()
+				f.Close()
+			}
+			return
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// truncated detects a copytruncate (or a file rewritten in place): the
+// size went below the offset, or the first bytes changed. The old content
+// becomes a recovering file, looked for among the siblings (the copy); the
+// live file starts again at 0.
+func (t *Tailer) truncated(tf *tailFile, size int64) bool {
+	if size >= tf.offset+int64(len(tf.carry)) {
+		if tf.fp.n == 0 || size < int64(tf.fp.n) {
+			return false
+		}
+		if fp, ok := t.fileFingerprint(tf.f, tf.fp.n); ok && fp == tf.fp {
+			return false
+		}
+	}
+	t.truncations.Inc()
+	s := tf.stream
+	// The old content keeps this tailFile (the stream's held lines point
+	// at it); the live file moves to a new one.
+	nf := &tailFile{stream: s, path: tf.path, f: tf.f, key: tf.key, live: tf.live, until: tf.until, order: t.nextOrder()}
+	nf.fp, _ = t.fileFingerprint(nf.f, -1)
+	tf.f = nil
+	tf.live = false
+	tf.recovering = true
+	tf.until = time.Now().Add(t.rotateGrace)
+	i := slices.Index(s.files, tf)
+	s.files = slices.Insert(s.files, i+1, nf)
+	t.dirty = true
+	t.log.Info("log file truncated (copytruncate): looking for its copy to read the rest", "path", tf.path, "offset", tf.offset, "size", size)
+	t.recover(tf, time.Now())
+	if !tf.recovering {
+		t.read(tf)
+	}
+	t.read(nf)
+	return true
+}
+
+// recover looks for the copy of a truncated file's old content: a sibling
+// with the same fingerprint holding at least the offset. Found, it is read
+// from the offset; not found in time, the lines after the offset are
+// counted lost.
+func (t *Tailer) recover(tf *tailFile, now time.Time) {
+	cands := t.siblings(tf.stream.path)
+	for _, c := range cands {
+		if c.key == tf.key && c.rot.comp == "" {
+			continue // the truncated file itself
+		}
+		fp, ok := candidateFingerprint(c, tf.fp.n, t.fpBuf)
+		if !ok || fp != tf.fp {
+			continue
+		}
+		if c.rot.comp == "" && c.size < tf.offset {
+			continue
+		}
+		tf.recovering = false
+		tf.carry, tf.skip = tf.carry[:0], false
+		if c.rot.comp != "" {
+			f, zr, err := openDecompressed(c.path, c.rot.comp)
+			if err != nil {
+				continue
+			}
+			if _, err := io.CopyN(io.Discard, zr, tf.offset); err != nil {
+				zr.Close()
+				f.Close()
+				continue
+			}
+			tf.f, tf.zr, tf.comp = f, zr, c.rot.comp
+		} else {
+			f, err := os.Open(c.path)
+			if err != nil {
+				continue
+			}
+			tf.f = f
+			tf.size = 0
+		}
+		tf.path, tf.key = c.path, c.key
+		tf.until = now
+		t.log.Info("reading the rest of a truncated log file from its copy", "stream", tf.stream.path, "copy", c.path, "offset", tf.offset)
+		return
+	}
+	if now.Before(tf.until) {
+		return
+	}
+	// Lost: the bytes known to be unread (a partial last line) and, if the
+	// file was seen larger than the offset, that part, at the stream's mean
+	// line length. Lines written after the last read are not known.
+	s := tf.stream
+	unread := max(0, tf.size-tf.offset)
+	n := int64(0)
+	if unread > 0 {
+		mean := int64(100)
+		if s.lines > 0 {
+			mean = max(1, s.bytes/s.lines)
+		}
+		n = (unread + mean - 1) / mean
+	}
+	t.lost.WithLabelValues("truncate").Add(float64(n))
+	t.log.Warn("log file truncated and no copy of it found: lines written after the agent's last read of it are lost",
+		"path", tf.path, "offset", tf.offset, "lines_known_lost", n)
+	tf.recovering = false
+	tf.carry = tf.carry[:0]
+	tf.finished = true
+	t.dirty = true
 }
 
 // split emits the complete lines of chunk; the tail goes to carry.
@@ -487,12 +937,19 @@ func (t *Tailer) split(tf *tailFile, chunk []byte) {
 		t.emit(tf, line, truncated)
 		tf.offset += int64(consumed)
 		tf.carry = tf.carry[:0]
+		tf.stream.bytes += int64(consumed)
 	}
 }
 
 func (t *Tailer) emit(tf *tailFile, line []byte, truncated bool) {
 	t.lines.Inc()
-	t.h.HandleLine(tf.path, bytes.TrimSuffix(line, []byte{'\r'}), truncated)
+	s := tf.stream
+	s.lines++
+	if t.holder != nil {
+		s.push(tf, tf.offset)
+	}
+	t.sinceCommit++
+	t.h.HandleLine(s.path, bytes.TrimSuffix(line, []byte{'\r'}), truncated)
 }
 
 // flushCarry emits a last line without a newline when the file is left.

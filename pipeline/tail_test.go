@@ -137,7 +137,7 @@ func TestTailRenameRotation(t *testing.T) {
 	appendFile(t, p, "6\n")
 	tl.Poll()
 	want(t, rec.get(p), "1", "2", "3", "4-no-newline", "5", "6")
-	if got := tl.files[p].offset; got != 4 {
+	if got := tl.streams[p].live().offset; got != 4 {
 		t.Fatalf("offset %d", got)
 	}
 }
@@ -172,12 +172,14 @@ func TestTailRenameLateWriter(t *testing.T) {
 		}
 	}
 	// after the grace period the old file is closed
-	for i := range tl.draining {
-		tl.draining[i].until = time.Now()
+	for _, f := range tl.streams[p].files {
+		if !f.live {
+			f.until = time.Now()
+		}
 	}
 	tl.Poll()
-	if len(tl.draining) != 0 {
-		t.Fatalf("%d files still draining", len(tl.draining))
+	if n := len(tl.streams[p].files); n != 2 || tl.streams[p].files[0].f != nil {
+		t.Fatalf("%d files, the old one still open", n)
 	}
 	fmt.Fprintln(w, "old-4")
 	tl.Poll()
@@ -232,21 +234,25 @@ func TestTailOffsetsSurviveRestart(t *testing.T) {
 	tl2.Poll()
 	want(t, rec2.get(p), "partial", "3")
 
-	// a rotation while down: the saved inode no longer matches, so the new
-	// file is read from its start
+	// a rotation while down, with lines the agent had not read yet in the
+	// old file: the old file is found among the rotated siblings by its
+	// inode and fingerprint and finished first, then the new file is read
+	// from its start; both under the stream's path.
 	tl2.SaveOffsets()
 	tl2.Close()
+	appendFile(t, p, "3b\n")
 	os.Rename(p, p+".1")
 	appendFile(t, p, "new1\n")
 	rec3 := &lineRec{}
 	tl3 := newTestTailer(t, cfg, rec3, nil)
 	tl3.Scan()
 	tl3.Poll()
-	want(t, rec3.get(p), "new1")
-	want(t, rec3.get(p+".1")) // the old file, found by its inode, resumes where it was
+	want(t, rec3.get(p), "3b", "new1")
+	want(t, rec3.get(p+".1")) // not a stream of its own, though the glob matches it
+	// a writer still appending to the renamed file just after the restart
 	appendFile(t, p+".1", "late\n")
 	tl3.Poll()
-	want(t, rec3.get(p+".1"), "late")
+	want(t, rec3.get(p), "3b", "new1", "late")
 }
 
 func TestMatchGlob(t *testing.T) {

@@ -9,6 +9,8 @@
 package loki
 
 import (
+	"unicode/utf8"
+
 	"github.com/klauspost/compress/s2"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -125,6 +127,59 @@ func (e *Encoder) put(b []byte) span {
 	return span{int32(off), int32(len(b))}
 }
 
+// putText copies b as valid UTF-8: Loki refuses a whole push (400) when
+// one line, label or metadata value is not. Invalid sequences become
+// U+FFFD; bad reports whether there were any.
+func (e *Encoder) putText(b []byte) (sp span, bad bool) {
+	if utf8.Valid(b) {
+		return e.put(b), false
+	}
+	off := len(e.arena)
+	e.arena = appendValidUTF8(e.arena, b)
+	return span{int32(off), int32(len(e.arena) - off)}, true
+}
+
+// appendValidUTF8 appends b to dst with every invalid sequence replaced by
+// U+FFFD.
+func appendValidUTF8(dst, b []byte) []byte {
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) {
+			if b[i] < utf8.RuneSelf {
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		dst = append(dst, b[:i]...)
+		if i == len(b) {
+			break
+		}
+		dst = utf8.AppendRune(dst, utf8.RuneError)
+		b = b[i+1:]
+	}
+	return dst
+}
+
+// cutUTF8 cuts b to at most n bytes, not inside a multi-byte sequence.
+func cutUTF8(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	i := n
+	for j := 0; j < utf8.UTFMax && i > 0 && !utf8.RuneStart(b[i]); j++ {
+		i--
+	}
+	if !utf8.RuneStart(b[i]) {
+		i = n // not UTF-8 anyway
+	}
+	return b[:i]
+}
+
 func (e *Encoder) putString(s string) span {
 	off := len(e.arena)
 	e.arena = append(e.arena, s...)
@@ -154,11 +209,9 @@ func (e *Encoder) Append(rec *event.LogRecord) {
 	si := e.streamOf(rec)
 	s := &e.streams[si]
 
-	line := rec.Body
-	if len(line) > e.maxLine {
-		line = line[:e.maxLine]
-	}
-	en := entry{ts: rec.TS, line: e.put(line), md: int32(len(e.pairs)), next: -1}
+	line := cutUTF8(rec.Body, e.maxLine)
+	lsp, badLine := e.putText(line)
+	en := entry{ts: rec.TS, line: lsp, md: int32(len(e.pairs)), next: -1}
 
 	hasLevel := false
 	for i := range rec.Fields {
@@ -172,11 +225,19 @@ func (e *Encoder) Append(rec *event.LogRecord) {
 		if string(f.Key) == "level" {
 			hasLevel = true
 		}
-		e.pairs = append(e.pairs, pair{name: e.putName(f.Key), value: e.put(f.Value)})
+		name := e.putName(f.Key)
+		value, _ := e.putText(f.Value)
+		e.pairs = append(e.pairs, pair{name: name, value: value})
 		en.nmd++
 	}
 	if len(rec.Level) > 0 && !hasLevel && int(en.nmd) < e.maxMetadata {
-		e.pairs = append(e.pairs, pair{name: e.putString("level"), value: e.put(rec.Level)})
+		value, _ := e.putText(rec.Level)
+		e.pairs = append(e.pairs, pair{name: e.putString("level"), value: value})
+		en.nmd++
+	}
+	// A line that was not valid UTF-8 says so (its bad bytes are U+FFFD).
+	if badLine && int(en.nmd) < e.maxMetadata {
+		e.pairs = append(e.pairs, pair{name: e.putString("invalid_utf8"), value: e.putString("true")})
 		en.nmd++
 	}
 	en.tsSize, en.size = e.entrySize(&en)
@@ -250,6 +311,9 @@ func (e *Encoder) lookupStream(rec *event.LogRecord) int32 {
 		first = false
 		k = append(k, streamLabelNames[i]...)
 		k = append(k, '=', '"')
+		if !utf8.Valid(v) {
+			v = appendValidUTF8(nil, v) // once per new stream
+		}
 		for _, c := range v {
 			switch c {
 			case '"', '\\':

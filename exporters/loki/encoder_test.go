@@ -3,8 +3,10 @@ package loki
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang/snappy"
 	"github.com/grafana/loki/pkg/push"
@@ -205,5 +207,59 @@ func TestEncoderStreamFastPathFollowsReusedLabels(t *testing.T) {
 	}
 	if len(dec.Streams[0].Entries) != 2 {
 		t.Errorf("first stream entries = %d, want 2", len(dec.Streams[0].Entries))
+	}
+}
+
+// Invalid UTF-8 never reaches Loki, which refuses a whole push for one bad
+// line: invalid sequences become U+FFFD in lines, metadata values and label
+// values, and such a line carries invalid_utf8=true. A line cut at the
+// length limit is cut between characters.
+func TestEncoderInvalidUTF8(t *testing.T) {
+	enc := NewEncoder("j")
+	enc.maxLine = 10
+	recs := []event.LogRecord{
+		{TS: 1, Body: []byte("ok \xff\xfe end"), Labels: []event.Label{{Name: "pod", Value: "p\xc3"}},
+			Fields: []event.Field{{Key: []byte("k"), Value: []byte("v\x80")}}},
+		{TS: 2, Body: []byte("123456789é")}, // é is 2 bytes at 9..10: cut before it
+		{TS: 3, Body: []byte("fine")},
+	}
+	for i := range recs {
+		enc.Append(&recs[i])
+	}
+	var dec push.PushRequest
+	if err := dec.Unmarshal(enc.AppendProto(nil)); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, st := range dec.Streams {
+		if !utf8.ValidString(st.Labels) {
+			t.Errorf("labels %q", st.Labels)
+		}
+		for _, e := range st.Entries {
+			lines = append(lines, e.Line)
+			md := map[string]string{}
+			for _, m := range e.StructuredMetadata {
+				if !utf8.ValidString(m.Value) {
+					t.Errorf("metadata %q", m.Value)
+				}
+				md[m.Name] = m.Value
+			}
+			switch e.Line {
+			case "ok \uFFFD\uFFFD end":
+				if md["invalid_utf8"] != "true" || md["k"] != "v\uFFFD" {
+					t.Errorf("metadata %v", md)
+				}
+			default:
+				if _, ok := md["invalid_utf8"]; ok {
+					t.Errorf("%q flagged", e.Line)
+				}
+			}
+		}
+	}
+	want := []string{"ok \uFFFD\uFFFD end", "123456789", "fine"}
+	slices.Sort(lines)
+	slices.Sort(want)
+	if !slices.Equal(lines, want) {
+		t.Fatalf("lines %q, want %q", lines, want)
 	}
 }

@@ -84,6 +84,7 @@ type Deps struct {
 type Exporter struct {
 	cfg   Config
 	enc   *Encoder
+	q     Queue
 	batch *delivery.Batch
 }
 
@@ -104,7 +105,7 @@ func New(cfg Config, deps Deps) (*Exporter, error) {
 	}
 	enc := NewEncoder(cfg.Job)
 	enc.maxLine = cfg.MaxLineBytes
-	return &Exporter{cfg: cfg, enc: enc,
+	return &Exporter{cfg: cfg, enc: enc, q: deps.Queue,
 		batch: delivery.NewBatch("loki lines", enc, deps.Queue, cfg.FlushInterval, log)}, nil
 }
 
@@ -119,6 +120,22 @@ func (x *Exporter) HandleLog(rec *event.LogRecord) {
 
 // Flush hands the pending batch to the queue now.
 func (x *Exporter) Flush(ctx context.Context) error { return x.batch.Flush(ctx) }
+
+// Sync hands the pending batch to the queue and, when the queue can
+// (delivery.Queue.Flush), writes it to the queue's on-disk log: every
+// record handed to HandleLog before the call is then durable. The tailer
+// commits its offsets only after a Sync.
+func (x *Exporter) Sync(ctx context.Context) error {
+	if err := x.batch.Flush(ctx); err != nil {
+		return err
+	}
+	if f, ok := x.q.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(ctx); err != nil {
+			return fmt.Errorf("flush loki queue: %w", err)
+		}
+	}
+	return nil
+}
 
 // Run hands over batches older than FlushInterval until ctx is done, then
 // what is left.

@@ -1,0 +1,204 @@
+package taildrill
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/golang/snappy"
+	"github.com/grafana/loki/pkg/push"
+)
+
+// Sink is a Loki push endpoint (POST /loki/api/v1/push, snappy protobuf)
+// that counts every line by its seq=N field. SetDown makes it answer 503,
+// a backend outage.
+type Sink struct {
+	srv *http.Server
+	ln  net.Listener
+
+	mu          sync.Mutex
+	counts      []uint16
+	pushes      int
+	entries     int
+	noSeq       int
+	invalidUTF8 int
+	down        bool
+	refused     int
+}
+
+// NewSink listens on a free loopback port and serves.
+func NewSink() (*Sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{ln: ln}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /loki/api/v1/push", s.push)
+	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ready\n") })
+	s.srv = &http.Server{Handler: mux}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// URL is the base URL (push to URL + /loki/api/v1/push).
+func (s *Sink) URL() string { return "http://" + s.ln.Addr().String() }
+
+// SetDown starts (true) or ends an outage.
+func (s *Sink) SetDown(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
+}
+
+// Close stops the server.
+func (s *Sink) Close() error { return s.srv.Close() }
+
+func (s *Sink) push(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	down := s.down
+	if down {
+		s.refused++
+	}
+	s.mu.Unlock()
+	if down {
+		http.Error(w, "outage", http.StatusServiceUnavailable)
+		return
+	}
+	raw, err := snappy.Decode(nil, body)
+	var req push.PushRequest
+	if err == nil {
+		err = req.Unmarshal(raw)
+	}
+	if err != nil {
+		http.Error(w, "decode push: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pushes++
+	for _, st := range req.Streams {
+		for _, e := range st.Entries {
+			s.entries++
+			if !utf8.ValidString(e.Line) {
+				s.invalidUTF8++
+			}
+			seq, ok := ParseSeq([]byte(e.Line))
+			if !ok {
+				s.noSeq++
+				continue
+			}
+			for len(s.counts) <= seq {
+				s.counts = append(s.counts, make([]uint16, max(1024, len(s.counts)))...)
+			}
+			if s.counts[seq] < 65535 {
+				s.counts[seq]++
+			}
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// SinkStats are the endpoint's counters.
+type SinkStats struct {
+	Pushes, Entries, NoSeq, InvalidUTF8, Refused int
+}
+
+// Stats returns the counters.
+func (s *Sink) Stats() SinkStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return SinkStats{Pushes: s.pushes, Entries: s.entries, NoSeq: s.noSeq, InvalidUTF8: s.invalidUTF8, Refused: s.refused}
+}
+
+// Counts returns how many times each sequence number arrived.
+func (s *Sink) Counts() []uint16 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint16(nil), s.counts...)
+}
+
+// Distinct returns how many of the sequence numbers in [0, n) arrived.
+func (s *Sink) Distinct(n int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := 0
+	for i := 0; i < n && i < len(s.counts); i++ {
+		if s.counts[i] > 0 {
+			c++
+		}
+	}
+	return c
+}
+
+var seqKey = []byte("seq=")
+
+// ParseSeq finds seq=N in a line.
+func ParseSeq(line []byte) (int, bool) {
+	i := bytes.Index(line, seqKey)
+	if i < 0 {
+		return 0, false
+	}
+	j := i + len(seqKey)
+	k := j
+	for k < len(line) && line[k] >= '0' && line[k] <= '9' {
+		k++
+	}
+	n, err := strconv.Atoi(string(line[j:k]))
+	return n, err == nil
+}
+
+// Result is the outcome of a drill: every sequence number in [0, Lines)
+// must arrive; Lost did not, Duplicated counts the extra arrivals.
+type Result struct {
+	Lines      int
+	Lost       int
+	Duplicated int
+	LostRanges []string // the first few missing ranges
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("%d lines, %d lost %v, %d duplicated", r.Lines, r.Lost, r.LostRanges, r.Duplicated)
+}
+
+// Check compares counts (per sequence number) with the n lines written.
+func Check(counts []uint16, n int) Result {
+	r := Result{Lines: n}
+	for seq := 0; seq < n; seq++ {
+		c := 0
+		if seq < len(counts) {
+			c = int(counts[seq])
+		}
+		if c > 1 {
+			r.Duplicated += c - 1
+		}
+		if c > 0 {
+			continue
+		}
+		end := seq
+		for end+1 < n && (end+1 >= len(counts) || counts[end+1] == 0) {
+			end++
+		}
+		r.Lost += end - seq + 1
+		if len(r.LostRanges) < 8 {
+			r.LostRanges = append(r.LostRanges, fmt.Sprintf("%d-%d", seq, end))
+		}
+		seq = end
+	}
+	for seq := n; seq < len(counts); seq++ {
+		if counts[seq] > 0 {
+			r.Duplicated += int(counts[seq]) // never written: count as extra
+		}
+	}
+	return r
+}
