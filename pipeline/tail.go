@@ -110,6 +110,7 @@ type Tailer struct {
 	sinceCommit   int
 	lastCommit    time.Time
 	pendingSibs   map[string]time.Time // rotated-looking files not yet identifiable, re-examined until then
+	prefixes      prefixCache
 
 	lines, bytesRead, rotations, truncations prometheus.Counter
 	lost                                     *prometheus.CounterVec
@@ -218,6 +219,7 @@ func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.R
 		cfg: cfg, h: h, log: log,
 		streams: map[string]*tailStream{}, denied: map[string]bool{}, watched: map[string]bool{},
 		pendingSibs: map[string]time.Time{},
+		prefixes:    prefixCache{},
 		buf:         make([]byte, 64<<10),
 		fpBuf:       make([]byte, fpBytes),
 		pathEvery:   max(cfg.Poll, time.Second),
@@ -488,7 +490,12 @@ func (t *Tailer) known(key fileKey, stream string, copies bool, fpOf func(n int)
 			if f.recovering {
 				continue
 			}
-			if f.key != key && (f.fp.n == 0 || !copies || sp != stream) {
+			if f.key == key && f.f != nil {
+				return true // the same inode, open: the same file
+			}
+			// A closed file's inode may have been reused: its content
+			// decides, and an empty file identifies nothing.
+			if f.fp.n == 0 || (f.key != key && (!copies || sp != stream)) {
 				continue
 			}
 			if fp, ok := fpOf(f.fp.n); ok && fp == f.fp {
@@ -500,10 +507,12 @@ func (t *Tailer) known(key fileKey, stream string, copies bool, fpOf func(n int)
 		r := &t.done[i]
 		rfp, hasFP := r.fingerprint()
 		switch {
-		case !hasFP || rfp.n == 0:
+		case !hasFP:
 			if r.key() == key {
 				return true
 			}
+		case rfp.n == 0:
+			// empty when finished: identifies nothing
 		case r.key() == key || (rfp.n == fpBytes && r.Stream == stream):
 			if fp, ok := fpOf(rfp.n); ok && fp == rfp {
 				return true
@@ -700,6 +709,8 @@ func (t *Tailer) checkPath(s *tailStream, now time.Time) {
 			t.finish(lf)
 		}
 		t.openNew(s.path, false)
+		// A file that came and went between two looks at the path.
+		t.adoptSiblings(nil)
 		if nf := s.live(); nf != nil {
 			t.read(nf)
 		}
@@ -730,7 +741,7 @@ func (t *Tailer) read(tf *tailFile) {
 		return
 	}
 	size := fi.Size()
-	if size != tf.size && t.truncated(tf, size) {
+	if (size != tf.size || size < tf.offset) && t.truncated(tf, size) {
 		return
 	}
 	tf.size = size
@@ -803,15 +814,26 @@ func (t *Tailer) readCompressed(tf *tailFile) {
 // live file starts again at 0.
 func (t *Tailer) truncated(tf *tailFile, size int64) bool {
 	if size >= tf.offset+int64(len(tf.carry)) {
-		if tf.fp.n == 0 || size < int64(tf.fp.n) {
+		if tf.fp.n == 0 {
 			return false
 		}
-		if fp, ok := t.fileFingerprint(tf.f, tf.fp.n); ok && fp == tf.fp {
-			return false
+		// Shorter than the bytes fingerprinted: it shrank, truncated.
+		if size >= int64(tf.fp.n) {
+			if fp, ok := t.fileFingerprint(tf.f, tf.fp.n); ok && fp == tf.fp {
+				return false
+			}
 		}
 	}
 	t.truncations.Inc()
 	s := tf.stream
+	if tf.offset == 0 && len(tf.carry) == 0 {
+		// Nothing read of the old content: it is all in the copy, which
+		// is read whole as an unseen rotated file.
+		tf.fp, _ = t.fileFingerprint(tf.f, -1)
+		tf.size = 0
+		t.adoptSiblings(nil)
+		return false
+	}
 	// The old content keeps this tailFile (the stream's held lines point
 	// at it); the live file moves to a new one.
 	nf := &tailFile{stream: s, path: tf.path, f: tf.f, key: tf.key, live: tf.live, until: tf.until, order: t.nextOrder()}
@@ -828,6 +850,8 @@ func (t *Tailer) truncated(tf *tailFile, size int64) bool {
 	if !tf.recovering {
 		t.read(tf)
 	}
+	// Copies of content written and truncated between two reads: unseen.
+	t.adoptSiblings(nil)
 	t.read(nf)
 	return true
 }
@@ -842,7 +866,7 @@ func (t *Tailer) recover(tf *tailFile, now time.Time) {
 		if c.key == tf.key && c.rot.comp == "" {
 			continue // the truncated file itself
 		}
-		fp, ok := candidateFingerprint(c, tf.fp.n, t.fpBuf)
+		fp, ok := t.candFP(c, tf.fp.n)
 		if !ok || fp != tf.fp {
 			continue
 		}

@@ -281,12 +281,12 @@ func TestTailUnseenSiblingAdopted(t *testing.T) {
 	tl.Scan()
 	tl.Poll()
 	old := filepath.Join(dir, "old.log.3")
-	numbered(t, old, "x", 0, 5) // rotated-looking, but written before: not adopted
-	tl.since = time.Now().Add(time.Second)
+	numbered(t, old, "x", 0, 5) // rotated-looking, but written before the tailer started: not adopted
+	past := time.Now().Add(-time.Hour)
+	os.Chtimes(old, past, past)
 	tl.Scan()
 	tl.Poll()
 	p := filepath.Join(dir, "gone.log")
-	tl.since = time.Now().Add(-time.Second)
 	numbered(t, p, "s", 0, 100)
 	os.Rename(p, p+"-20260101.gz.tmp") // not a rotated name: ignored
 	os.Rename(p+"-20260101.gz.tmp", p+".1")

@@ -155,7 +155,7 @@ func (t *Tailer) resumeStream(sp string, recs []fileState) {
 			if !hasFP {
 				return sameKey
 			}
-			got, ok := candidateFingerprint(c, fp.n, t.fpBuf)
+			got, ok := t.candFP(c, fp.n)
 			return ok && got == fp
 		}
 		// 1. Still at its stream's path (and not truncated meanwhile).
@@ -182,6 +182,9 @@ func (t *Tailer) resumeStream(sp string, recs []fileState) {
 			}
 		}
 		if hit == nil {
+			if hasFP && fp.n == 0 && r.Offset == 0 {
+				continue // an empty file: nothing to read
+			}
 			t.log.Warn("a log file the agent was reading is gone (not at its path nor among its rotated siblings): its unread lines are lost",
 				"stream", sp, "path", r.Path, "offset", r.Offset)
 			continue
@@ -238,7 +241,7 @@ func (t *Tailer) knownCandidate(c *rotCandidate) bool {
 	if c.rot.base != "" {
 		stream = filepath.Join(filepath.Dir(c.path), c.rot.base)
 	}
-	return t.known(c.key, stream, true, func(n int) (fingerprint, bool) { return candidateFingerprint(c, n, t.fpBuf) })
+	return t.known(c.key, stream, true, func(n int) (fingerprint, bool) { return t.candFP(c, n) })
 }
 
 // openOld adds a rotated-away file to its stream, read from off to its end.
@@ -324,9 +327,10 @@ func (t *Tailer) adoptSiblings(paths []string) {
 			delete(t.pendingSibs, c.path)
 			continue
 		}
-		// Too short to be identified: perhaps a copy or a compressed file
-		// still being written. Look again at the next polls, for a while.
-		if c.size < fpBytes {
+		// Too short to be identified by a full fingerprint: a copy still
+		// being written (copytruncate) has the first bytes of an open
+		// file of the stream. Look again at the next polls, for a while.
+		if c.size < fpBytes && t.prefixOfOpen(t.streams[sp], c) {
 			until, ok := t.pendingSibs[c.path]
 			if !ok {
 				t.pendingSibs[c.path] = now.Add(t.rotateGrace)
@@ -348,6 +352,27 @@ func (s *tailStream) liveOrNil() *tailFile {
 	return s.live()
 }
 
+// prefixOfOpen reports whether the content of c (short, or not readable
+// yet) is the beginning of a file of s that is open.
+func (t *Tailer) prefixOfOpen(s *tailStream, c *rotCandidate) bool {
+	if s == nil {
+		return false
+	}
+	fp, ok := t.candFP(c, -1)
+	if !ok {
+		return true // a compressed file being written
+	}
+	for _, f := range s.files {
+		if f.f == nil || f.zr != nil {
+			continue
+		}
+		if ffp, ok := t.fileFingerprint(f.f, fp.n); ok && ffp == fp {
+			return true
+		}
+	}
+	return false
+}
+
 // recoveringCopy reports whether c is the copy a truncated file of s waits for.
 func (t *Tailer) recoveringCopy(s *tailStream, c *rotCandidate) bool {
 	if s == nil {
@@ -355,7 +380,7 @@ func (t *Tailer) recoveringCopy(s *tailStream, c *rotCandidate) bool {
 	}
 	for _, f := range s.files {
 		if f.recovering {
-			if fp, ok := candidateFingerprint(c, f.fp.n, t.fpBuf); ok && fp == f.fp {
+			if fp, ok := t.candFP(c, f.fp.n); ok && fp == f.fp {
 				return true
 			}
 		}
@@ -493,7 +518,14 @@ func (t *Tailer) Commit(ctx context.Context) error {
 		t.dropCommitted()
 		return nil
 	}
-	st := &stateFile{Version: stateVersion, Saved: t.lastCommit, Globs: t.cfg.Paths}
+	// Files not identified yet keep counting as written after the state.
+	saved := t.lastCommit
+	for p := range t.pendingSibs {
+		if fi, err := os.Stat(p); err == nil && fi.ModTime().Before(saved) {
+			saved = fi.ModTime()
+		}
+	}
+	st := &stateFile{Version: stateVersion, Saved: saved, Globs: t.cfg.Paths}
 	now := time.Now()
 	for _, s := range t.streams {
 		for _, f := range s.files {

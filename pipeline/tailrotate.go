@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/bzip2"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -139,6 +140,52 @@ func sortOldestFirst(c []*rotCandidate) {
 	default:
 		sort.SliceStable(c, func(i, j int) bool { return c[i].mtime.Before(c[j].mtime) })
 	}
+}
+
+// gzPrefix is the decompressed beginning of a compressed file, cached by
+// identity, size and time (decompressing every archive at each look is
+// what would cost).
+type gzPrefix struct {
+	key   fileKey
+	size  int64
+	mtime time.Time
+}
+
+// prefixCache maps compressed files to their first fpBytes decompressed.
+type prefixCache map[gzPrefix][]byte
+
+// candFP is candidateFingerprint through the tailer's cache of compressed
+// prefixes.
+func (t *Tailer) candFP(c *rotCandidate, n int) (fingerprint, bool) {
+	if c.rot.comp == "" {
+		return candidateFingerprint(c, n, t.fpBuf)
+	}
+	k := gzPrefix{c.key, c.size, c.mtime}
+	b, ok := t.prefixes[k]
+	if !ok {
+		f, zr, err := openDecompressed(c.path, c.rot.comp)
+		if err != nil {
+			return fingerprint{}, false
+		}
+		got, err := io.ReadFull(zr, t.fpBuf[:fpBytes])
+		zr.Close()
+		f.Close()
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			return fingerprint{}, false // being written
+		}
+		if len(t.prefixes) >= 4096 {
+			clear(t.prefixes)
+		}
+		b = append([]byte(nil), t.fpBuf[:got]...)
+		t.prefixes[k] = b
+	}
+	if n < 0 {
+		return fingerprintOf(b), true
+	}
+	if len(b) < n {
+		return fingerprint{}, false
+	}
+	return fingerprintOf(b[:n]), true
 }
 
 // candidateFingerprint fingerprints the first n bytes of a candidate's

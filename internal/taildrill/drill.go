@@ -2,7 +2,6 @@ package taildrill
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -70,11 +69,13 @@ func Run(ctx context.Context, c Config, be Backend) (*Report, error) {
 		return nil, err
 	}
 	seq := &Seq{}
-	app := &Writer{Path: filepath.Join(logs, "app.log"), Rate: c.Rate, Pad: 60, Seq: seq}
+	start := time.Now()
+	journal := func(m string) { logf("%7.3fs %s", time.Since(start).Seconds(), m) }
+	app := &Writer{Path: filepath.Join(logs, "app.log"), Rate: c.Rate, Pad: 60, Seq: seq, Journal: journal}
 	writers := []*Writer{app}
 	var ct *Writer
 	if c.CTRate > 0 {
-		ct = &Writer{Path: filepath.Join(logs, "ct.log"), Rate: c.CTRate, Pad: 40, Seq: seq}
+		ct = &Writer{Path: filepath.Join(logs, "ct.log"), Rate: c.CTRate, Pad: 40, Seq: seq, Journal: journal}
 		writers = append(writers, ct)
 	}
 	for _, w := range writers {
@@ -116,11 +117,11 @@ func Run(ctx context.Context, c Config, be Backend) (*Report, error) {
 		if down {
 			rep.DownRotations++
 		}
-		if err := app.RotateRename(5, 3, rng.IntN(50)); err != nil {
+		if err := app.RotateRename(keepRotated, 3, rng.IntN(50)); err != nil {
 			return err
 		}
 		if ct != nil {
-			return ct.CopyTruncate(5, 3)
+			return ct.CopyTruncate(keepRotated, 3)
 		}
 		return nil
 	}
@@ -143,7 +144,6 @@ func Run(ctx context.Context, c Config, be Backend) (*Report, error) {
 		}
 	}()
 
-	start := time.Now()
 	outageOn, outageOff := false, false
 	extra := 0
 	for k := 0; k < c.Kills; k++ {
@@ -177,6 +177,7 @@ func Run(ctx context.Context, c Config, be Backend) (*Report, error) {
 			return rep, err
 		}
 		rep.Kills++
+		journal(fmt.Sprintf("kill %d at seq %d", rep.Kills, seq.Count()))
 		// While down: sometimes a rotation (or two), sometimes new files,
 		// one of them rotated away at once.
 		switch k % 4 {
@@ -203,6 +204,7 @@ func Run(ctx context.Context, c Config, be Backend) (*Report, error) {
 			rep.DownFiles++
 		}
 		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
+		journal(fmt.Sprintf("restart at seq %d", seq.Count()))
 		if err := a.Start(ctx); err != nil {
 			return rep, fmt.Errorf("restart %d: %w", k+1, err)
 		}
@@ -267,4 +269,9 @@ func Wait(ctx context.Context, timeout time.Duration, n int64, have func() (int6
 	}
 }
 
-var errDrill = errors.New("drill")
+
+// keepRotated is how many rotated files the drill's logrotate keeps: enough
+// that none is deleted before a restarted agent, lagging on a loaded
+// machine, can read it (a rotated file deleted unread is logrotate's loss,
+// not the tailer's).
+const keepRotated = 100

@@ -2,6 +2,7 @@ package taildrill
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -27,7 +28,11 @@ func TestDrill(t *testing.T) {
 	}
 	defer sink.Close()
 	ctx := context.Background()
-	rep, err := Run(ctx, Config{Bin: bin, Dir: t.TempDir(), Duration: 12 * time.Second, Rate: 20000, CTRate: 2000,
+	dir := t.TempDir()
+	if d := os.Getenv("GOPULSE_DRILL_DIR"); d != "" {
+		dir = d // kept for a post-mortem
+	}
+	rep, err := Run(ctx, Config{Bin: bin, Dir: dir, Duration: 12 * time.Second, Rate: 20000, CTRate: 2000,
 		Kills: 8, RotateEvery: 1500 * time.Millisecond, OutageAt: 4 * time.Second, OutageFor: 3 * time.Second,
 		Seed: uint64(time.Now().UnixNano()), Logf: t.Logf}, SinkBackend{sink})
 	if rep != nil && rep.Agent != nil {
@@ -41,6 +46,16 @@ func TestDrill(t *testing.T) {
 	}
 	werr := Wait(ctx, 90*time.Second, rep.Lines, func() (int64, error) { return int64(sink.Distinct(int(rep.Lines))), nil })
 	res := Check(sink.Counts(), int(rep.Lines))
+	if d := os.Getenv("GOPULSE_DRILL_DIR"); d != "" {
+		os.WriteFile(d+"/agent.out", []byte(rep.Agent.Output()), 0o644)
+		var b strings.Builder
+		for i, c := range sink.Counts() {
+			if c != 1 {
+				fmt.Fprintf(&b, "%d %d\n", i, c)
+			}
+		}
+		os.WriteFile(d+"/counts.txt", []byte(b.String()), 0o644)
+	}
 	t.Logf("%d kills (%d during a rotation), %d rotations (%d while down), %d files created while down: %s; sink %+v",
 		rep.Kills, rep.KillsInRotate, rep.Rotations, rep.DownRotations, rep.DownFiles, res, sink.Stats())
 	if werr != nil || res.Lost > 0 {

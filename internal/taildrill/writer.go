@@ -9,6 +9,7 @@
 package taildrill
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -33,6 +34,9 @@ type Writer struct {
 	Pad  int    // padding bytes per line (line length ≈ 80 + Pad)
 	// Seq numbers the lines; writers sharing one Seq share one numbering.
 	Seq *Seq
+	// Journal, when set, hears every rotation with the sequence numbers of
+	// the file rotated away (for post-mortems).
+	Journal func(string)
 
 	mu  sync.Mutex
 	f   *os.File
@@ -195,6 +199,7 @@ func (w *Writer) RotateRename(keep, compressFrom, lateLines int) error {
 	if err := w.writeLocked(w.f, lateLines); err != nil {
 		return err
 	}
+	w.journal("rename", w.Path+".1")
 	w.f.Close()
 	f, err := os.OpenFile(w.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -218,6 +223,7 @@ func (w *Writer) CopyTruncate(keep, compressFrom int) error {
 	if err := copyFile(w.Path, w.Path+".1"); err != nil {
 		return fmt.Errorf("copytruncate: %w", err)
 	}
+	w.journal("copytruncate", w.Path+".1")
 	if err := w.f.Truncate(0); err != nil {
 		return fmt.Errorf("copytruncate: %w", err)
 	}
@@ -279,4 +285,29 @@ func (w *Writer) Close() error {
 	return err
 }
 
+// journal reports the first and last sequence numbers of p.
+func (w *Writer) journal(what, p string) {
+	if w.Journal == nil {
+		return
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		w.Journal(fmt.Sprintf("%s %s: %v", what, p, err))
+		return
+	}
+	first, _ := ParseSeq(b)
+	last := -1
+	if i := bytes.LastIndex(b, seqKey); i >= 0 {
+		last, _ = ParseSeq(b[i:])
+	}
+	w.Journal(fmt.Sprintf("%s %s: %d bytes, seq %d..%d", what, p, len(b), first, last))
+}
+
 func mkdir(p string) error { return os.MkdirAll(p, 0o755) }
+
+// WriteLines appends n lines now.
+func (w *Writer) WriteLines(n int) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.writeLocked(w.f, n)
+}
