@@ -15,13 +15,28 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"gopkg.in/yaml.v3"
+
+	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/logparse"
 )
+
+// formatNames are the built-in log formats an override may pin.
+func formatNames() []string {
+	var names []string
+	for _, p := range logparse.DefaultParsers(2000) {
+		names = append(names, p.Name())
+	}
+	return names
+}
 
 //go:embed default.yaml
 var defaultYAML []byte
@@ -43,8 +58,9 @@ type Config struct {
 	Webhooks   []Webhook  `yaml:"webhooks"`
 	Checks     []Check    `yaml:"checks"`
 
-	pos  map[string]Pos
-	file string
+	pos    map[string]Pos
+	failed map[string]bool // keys that did not decode (Parse only)
+	file   string
 }
 
 // Probes selects and configures the runtime probes.
@@ -133,6 +149,12 @@ type Backend struct {
 	Auth      Auth              `yaml:"auth"`
 	TLS       TLS               `yaml:"tls"`
 	Queue     Queue             `yaml:"queue"`
+	// Retry, Breaker and Concurrency tune delivery (exporters/delivery);
+	// HealthInterval is the period of the endpoints' health_url checks.
+	Retry          delivery.RetryConfig       `yaml:"retry"`
+	Breaker        delivery.BreakerConfig     `yaml:"breaker"`
+	Concurrency    delivery.ConcurrencyConfig `yaml:"concurrency"`
+	HealthInterval time.Duration              `yaml:"health_interval"`
 }
 
 // Endpoint is one backend URL.
@@ -161,6 +183,13 @@ type TLS struct {
 type Queue struct {
 	Dir      string   `yaml:"dir"` // default: STATE_DIR/queue/EXPORTER
 	MaxBytes ByteSize `yaml:"max_bytes"`
+	// MemoryBytes bounds the in-memory batch in front of the on-disk log,
+	// written every FlushInterval (or when full).
+	MemoryBytes   ByteSize      `yaml:"memory_bytes"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// Fsync is always (every flush), interval (every FsyncInterval) or never.
+	Fsync         string        `yaml:"fsync"`
+	FsyncInterval time.Duration `yaml:"fsync_interval"`
 }
 
 // Health holds the windows, hysteresis and thresholds of the verdicts.
@@ -234,6 +263,17 @@ type Check struct {
 	DegradedWeight float64 `yaml:"degraded_weight"`
 }
 
+// backend returns a Backend with the delivery defaults and the given queue cap.
+func backend(maxBytes ByteSize) Backend {
+	d := delivery.DefaultConfig()
+	return Backend{
+		Timeout: 30 * time.Second,
+		Queue: Queue{MaxBytes: maxBytes, MemoryBytes: ByteSize(d.MemoryBytes), FlushInterval: d.FlushInterval,
+			Fsync: string(d.Fsync), FsyncInterval: d.FsyncInterval},
+		Retry: d.Retry, Breaker: d.Breaker, Concurrency: d.Concurrency, HealthInterval: d.HealthInterval,
+	}
+}
+
 // Defaults returns the built-in values that a file overrides key by key.
 func Defaults() Config {
 	return Config{
@@ -255,10 +295,9 @@ func Defaults() Config {
 		},
 		Kubernetes: Kubernetes{Refresh: 30 * time.Second},
 		Exporters: Exporters{
-			Prometheus: Prometheus{Interval: 15 * time.Second, RemoteWrite: Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 256 << 20}}},
-			Loki:       Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 256 << 20}},
-			Jaeger: Jaeger{Protocol: "otlp", MinSTW: time.Millisecond,
-				Backend: Backend{Timeout: 30 * time.Second, Queue: Queue{MaxBytes: 128 << 20}}},
+			Prometheus: Prometheus{Interval: 15 * time.Second, RemoteWrite: backend(256 << 20)},
+			Loki:       backend(256 << 20),
+			Jaeger:     Jaeger{Protocol: "otlp", MinSTW: time.Millisecond, Backend: backend(128 << 20)},
 		},
 		Health: Health{
 			Window:         10 * time.Second,
@@ -305,7 +344,7 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &Error{File: file, Msg: err.Error(), Kind: ErrSyntax}
+		return nil, syntaxError(file, data, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -315,13 +354,56 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 		d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
 	}
 	cfg.pos = d.pos
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, err
+	// Value checks run even after type errors, so that every problem is
+	// reported at once; a key that failed to decode is not checked again.
+	cfg.failed = d.failed
+	verr := cfg.Validate()
+	cfg.failed = nil
+	if len(d.errs) > 0 || verr != nil {
+		errs := append(d.errs, unjoin(verr)...)
+		sortErrors(errs)
+		return nil, errors.Join(errs...)
 	}
 	return &cfg, nil
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// sortErrors orders problems by position (unpositioned ones last, in order).
+func sortErrors(errs []error) {
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, _ := errs[i].(*Error)
+		b, _ := errs[j].(*Error)
+		if a == nil || b == nil || a.Line == 0 || b.Line == 0 {
+			return a != nil && b != nil && a.Line != 0 && b.Line == 0
+		}
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+}
+
+// syntaxError positions a YAML syntax error. yaml.v3 gives only a line;
+// goccy/go-yaml's parser, run on the same bytes, gives the line and column
+// of the offending token.
+func syntaxError(file string, data []byte, err error) *Error {
+	e := &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: "), Kind: ErrSyntax}
+	if n, rest, ok := strings.Cut(e.Msg, ": "); ok && strings.HasPrefix(n, "line ") {
+		if l, cerr := strconv.Atoi(strings.TrimPrefix(n, "line ")); cerr == nil {
+			e.Line, e.Col, e.Msg = l, 1, rest
+		}
+	}
+	var se *goccy.SyntaxError
+	if _, perr := goccyparser.ParseBytes(data, 0); errors.As(perr, &se) && se.Token != nil && se.Token.Position != nil {
+		e.Line, e.Col, e.Msg = se.Token.Position.Line, se.Token.Position.Column, se.Message
+	}
+	return e
 }
 
 // Validate checks the values, reporting every problem (errors.Join) with the
@@ -388,6 +470,18 @@ func (c *Config) Validate() error {
 		}
 		if o.Format == "" && o.Pattern == "" && o.Service == "" {
 			v.bad(p, "set at least one of format, pattern, service")
+		}
+		if o.Format != "" && !slices.Contains(formatNames(), o.Format) {
+			msg := fmt.Sprintf("unknown format %q", o.Format)
+			if s := suggestName(o.Format, formatNames()); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			v.bad(p+".format", "%s; known: %s", msg, strings.Join(formatNames(), ", "))
+		}
+		if o.Pattern != "" {
+			if _, err := logparse.CompilePattern(o.Pattern); err != nil {
+				v.bad(p+".pattern", "%v", err)
+			}
 		}
 	}
 
@@ -483,10 +577,7 @@ func (c *Config) Validate() error {
 			v.bad(p+".degraded_weight", "want a weight in (0, 1] such as 50%%, got %g", ch.DegradedWeight)
 		}
 	}
-	sort.SliceStable(v.errs, func(i, j int) bool {
-		a, b := v.errs[i].(*Error), v.errs[j].(*Error)
-		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
-	})
+	sortErrors(v.errs)
 	return errors.Join(v.errs...)
 }
 
@@ -495,8 +586,14 @@ type validator struct {
 	errs []error
 }
 
-// bad records a problem at path, positioned at the closest known key.
+// bad records a problem at path, positioned at the closest known key,
+// unless that key (or one above or below it) already failed to decode.
 func (v *validator) bad(path, format string, args ...any) {
+	for f := range v.c.failed {
+		if related(f, path) {
+			return
+		}
+	}
 	e := &Error{File: v.c.file, Path: path, Msg: fmt.Sprintf(format, args...), Kind: ErrValue}
 	for p := path; ; {
 		if pos, ok := v.c.pos[p]; ok {
@@ -510,6 +607,14 @@ func (v *validator) bad(path, format string, args ...any) {
 		p = p[:i]
 	}
 	v.errs = append(v.errs, e)
+}
+
+// related reports whether one key path is the other or lies under it.
+func related(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return a == b || strings.HasPrefix(b, a) && (b[len(a)] == '.' || b[len(a)] == '[') || a == ""
 }
 
 func lastSep(p string) int {
@@ -581,11 +686,47 @@ func (v *validator) backend(path string, b Backend) {
 		v.bad(path+".tls", "cert_file and key_file go together")
 	}
 	v.queue(path+".queue", b.Queue)
+	r := b.Retry
+	if r.InitialBackoff <= 0 || r.MaxBackoff < r.InitialBackoff {
+		v.bad(path+".retry", "want 0 < initial_backoff ≤ max_backoff, got %s and %s", r.InitialBackoff, r.MaxBackoff)
+	}
+	if r.Multiplier < 1 {
+		v.bad(path+".retry.multiplier", "must be at least 1, got %g", r.Multiplier)
+	}
+	if r.Jitter < 0 || r.Jitter > 1 {
+		v.bad(path+".retry.jitter", "want a fraction in [0, 1], got %g", r.Jitter)
+	}
+	v.positive(path+".retry.max_retry_after", r.MaxRetryAfter)
+	br := b.Breaker
+	v.atLeast(path+".breaker.failure_threshold", br.FailureThreshold, 1)
+	if br.OpenTimeout <= 0 || br.MaxOpenTimeout < br.OpenTimeout {
+		v.bad(path+".breaker", "want 0 < open_timeout ≤ max_open_timeout, got %s and %s", br.OpenTimeout, br.MaxOpenTimeout)
+	}
+	cc := b.Concurrency
+	if cc.Min < 1 || cc.Max < cc.Min {
+		v.bad(path+".concurrency", "want 1 ≤ min ≤ max, got min=%d max=%d", cc.Min, cc.Max)
+	}
+	v.positive(path+".concurrency.latency_target", cc.LatencyTarget)
+	if cc.Backoff <= 0 || cc.Backoff >= 1 {
+		v.bad(path+".concurrency.backoff", "want a factor in (0, 1), got %g", cc.Backoff)
+	}
+	v.positive(path+".health_interval", b.HealthInterval)
 }
 
 func (v *validator) queue(path string, q Queue) {
 	if q.MaxBytes < 1<<20 {
 		v.bad(path+".max_bytes", "must be at least 1MiB")
+	}
+	if q.MemoryBytes < 4<<10 {
+		v.bad(path+".memory_bytes", "must be at least 4KiB")
+	}
+	v.positive(path+".flush_interval", q.FlushInterval)
+	switch q.Fsync {
+	case "always", "never":
+	case "interval":
+		v.positive(path+".fsync_interval", q.FsyncInterval)
+	default:
+		v.bad(path+".fsync", "want always, interval or never, got %q", q.Fsync)
 	}
 }
 

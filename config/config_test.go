@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -149,6 +150,13 @@ bogus: 1
 		`bad.yaml:10:11: health.window: want a duration`,
 		`bad.yaml:20:13: webhooks[0].secret: environment variable MISSING is not set`,
 		`bad.yaml:21:1: bogus: unknown key "bogus"`,
+		// type errors no longer hide the value problems of the same file
+		`bad.yaml:1:9: listen: bad port "99999"`,
+		`bad.yaml:3:9: probes.mode: want default, trace or off, got "fast"`,
+		`bad.yaml:11:12: health.stw_p99: want 0 < degraded ≤ unhealthy`,
+		`bad.yaml:12:17: health.worsen_after: must be at least 1, got -1`,
+		`bad.yaml:16:14: exporters.loki.endpoints[0].url: want an http:// or https:// URL`,
+		`bad.yaml:17:22: exporters.jaeger.protocol: want otlp or api_v2, got "grpc"`,
 	}
 	for _, w := range wants {
 		if !strings.Contains(msg, w) {
@@ -157,6 +165,22 @@ bogus: 1
 	}
 	if !errors.Is(err, ErrUnknownKey) || !errors.Is(err, ErrType) || !errors.Is(err, ErrValue) {
 		t.Errorf("sentinels not wrapped: %v", err)
+	}
+	// A key that failed to decode is not reported twice (health.window
+	// kept its default; logs.poll_interval is not "must be positive").
+	if n := len(strings.Split(msg, "\n")); n != len(wants) {
+		t.Errorf("got %d problems, want %d:\n%s", n, len(wants), msg)
+	}
+	// In position order.
+	var last int
+	for _, l := range strings.Split(msg, "\n") {
+		var line int
+		fmt.Sscanf(strings.TrimPrefix(l, "bad.yaml:"), "%d", &line)
+		if line < last {
+			t.Errorf("problems out of order:\n%s", msg)
+			break
+		}
+		last = line
 	}
 	// Decoding problems are fixed; now only value problems remain, all listed.
 	src2 := `listen: "localhost:99999"
@@ -204,6 +228,18 @@ func TestSyntaxError(t *testing.T) {
 	_, err := Parse("s.yaml", []byte("listen: [1,\n"), env(nil))
 	if !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "s.yaml") {
 		t.Fatalf("err = %v", err)
+	}
+	// Syntax errors carry a line and a column too.
+	for src, want := range map[string]string{
+		"probes:\n  mode: default\n min_age: 2s\n": "s.yaml:3:2: ",
+		"listen: 'x\n":                     "s.yaml:1:9: ",
+		"logs:\n\t- a\n":                   "s.yaml:2:1: ",
+		"health: {window: 1s\nlisten: x\n": "s.yaml:2:",
+	} {
+		_, err := Parse("s.yaml", []byte(src), env(nil))
+		if !errors.Is(err, ErrSyntax) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: err = %v, want prefix %q", src, err, want)
+		}
 	}
 	_, err = Parse("s.yaml", []byte("listen: a:1\n---\nlisten: b:2\n"), env(nil))
 	if !errors.Is(err, ErrSyntax) {
@@ -326,5 +362,81 @@ checks:
 	}
 	if _, err := Parse("t.yaml", []byte("checks: [{name: u, pid: 1, prot: 80}]\n"), env(nil)); err == nil || !strings.Contains(err.Error(), `checks[0].prot: unknown key "prot"`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Log formats and patterns are compiled when the config is checked: a typo
+// in a format or a pattern that does not compile is a config error (the
+// agent used to ship those lines unparsed).
+func TestOverrideFormatAndPattern(t *testing.T) {
+	src := `logs:
+  overrides:
+    - {path: /var/log/a.log, format: nginxx}
+    - {path: /var/log/b.log, pattern: '<ip:client> <int:status'}
+    - {path: /var/log/c.log, pattern: '<bogus:x> <rest:msg>'}
+    - {path: /var/log/d.log, format: json}
+    - {path: /var/log/e.log, pattern: '<ip:client> - <_> [<ts:time>] "<method> <path> <_>" <int:status>'}
+`
+	_, err := Parse("o.yaml", []byte(src), env(nil))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	msg := err.Error()
+	for _, w := range []string{
+		`o.yaml:3:38: logs.overrides[0].format: unknown format "nginxx"`,
+		`o.yaml:4:39: logs.overrides[1].pattern: `,
+		`o.yaml:5:39: logs.overrides[2].pattern: `,
+	} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("missing %q in\n%s", w, msg)
+		}
+	}
+	if n := len(strings.Split(msg, "\n")); n != 3 {
+		t.Errorf("%d problems, want 3:\n%s", n, msg)
+	}
+}
+
+// Every delivery setting of docs/exporters.md can be set per exporter.
+func TestDeliverySettings(t *testing.T) {
+	src := `exporters:
+  loki:
+    endpoints: [{url: "http://l:3100/loki/api/v1/push"}]
+    queue: {max_bytes: 64MiB, memory_bytes: 1MiB, flush_interval: 50ms, fsync: always, fsync_interval: 2s}
+    retry: {initial_backoff: 100ms, max_backoff: 10s, multiplier: 3, jitter: 0.1, max_retry_after: 1m}
+    breaker: {failure_threshold: 3, open_timeout: 2s, max_open_timeout: 1m}
+    concurrency: {min: 2, max: 4, latency_target: 1s, backoff: 0.7}
+    health_interval: 3s
+`
+	cfg, err := Parse("d.yaml", []byte(src), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.Exporters.Loki
+	if l.Queue.Fsync != "always" || l.Queue.MemoryBytes != 1<<20 || l.Queue.FlushInterval != 50*time.Millisecond ||
+		l.Retry.Multiplier != 3 || l.Retry.MaxBackoff != 10*time.Second || l.Breaker.FailureThreshold != 3 ||
+		l.Breaker.OpenTimeout != 2*time.Second || l.Concurrency.Backoff != 0.7 || l.Concurrency.Max != 4 || l.HealthInterval != 3*time.Second {
+		t.Fatalf("%+v", l)
+	}
+	// Defaults are delivery's.
+	if j := cfg.Exporters.Jaeger; j.Queue.Fsync != "interval" || j.Retry.InitialBackoff == 0 || j.Breaker.FailureThreshold == 0 {
+		t.Fatalf("defaults: %+v", j)
+	}
+	bad := `exporters:
+  loki:
+    queue: {fsync: sometimes}
+    retry: {initial_backoff: 10s, max_backoff: 1s, jitter: 2}
+    breaker: {failure_threshold: 0}
+    concurrency: {min: 3, max: 2, backoff: 1.5}
+`
+	_, err = Parse("d.yaml", []byte(bad), env(nil))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, w := range []string{"exporters.loki.queue.fsync: want always, interval or never", "exporters.loki.retry: want 0 < initial_backoff",
+		"exporters.loki.retry.jitter", "exporters.loki.breaker.failure_threshold", "exporters.loki.concurrency: want 1 ≤ min ≤ max",
+		"exporters.loki.concurrency.backoff"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in\n%v", w, err)
+		}
 	}
 }

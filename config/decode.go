@@ -60,10 +60,11 @@ type Pos struct{ Line, Col int }
 // every unknown key, wrong type and bad scalar is collected, with its
 // position, instead of stopping at the first.
 type decoder struct {
-	file string
-	env  func(string) (string, bool)
-	errs []error
-	pos  map[string]Pos
+	file   string
+	env    func(string) (string, bool)
+	errs   []error
+	pos    map[string]Pos
+	failed map[string]bool // paths that failed to decode
 }
 
 var (
@@ -73,6 +74,12 @@ var (
 
 func (d *decoder) fail(n *yaml.Node, path string, kind error, format string, args ...any) {
 	e := &Error{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...), Kind: kind}
+	if d.failed == nil {
+		d.failed = map[string]bool{}
+	}
+	if kind != ErrUnknownKey {
+		d.failed[path] = true
+	}
 	if n != nil {
 		e.Line, e.Col = n.Line, n.Column
 	}
@@ -336,6 +343,12 @@ func suggest(k string, fields map[string][]int) string {
 	for n := range fields {
 		names = append(names, n)
 	}
+	return suggestName(k, names)
+}
+
+// suggestName returns the name closest to k, if close enough to be a typo.
+func suggestName(k string, names []string) string {
+	names = append([]string(nil), names...)
 	sort.Strings(names)
 	best, bestD := "", 3
 	for _, n := range names {

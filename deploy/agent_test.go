@@ -54,14 +54,33 @@ func TestAgentAcceptsConfig(t *testing.T) {
 		if err := os.WriteFile(file, []byte(b.configMaps[0].Data["config.yaml"]), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(bin, "config", "validate", file)
-		cmd.Env = append(os.Environ(), "NODE_NAME=node-1", "POD_IP=10.0.0.1")
-		out, err := cmd.CombinedOutput()
-		if strings.Contains(string(out), "not built yet") {
-			agentMissing(t, strings.TrimSpace(string(out)))
-		}
-		if err != nil {
-			t.Errorf("%s: gopulse config validate: %v\n%s", name, err, out)
+		// Checked with and without the pod's environment: a user
+		// validating the shipped config on a workstation has no NODE_NAME.
+		for _, env := range [][]string{{"NODE_NAME=node-1", "POD_IP=10.0.0.1"}, nil} {
+			cmd := exec.Command(bin, "config", "validate", file)
+			cmd.Env = append(withoutEnv(os.Environ(), "NODE_NAME", "POD_IP"), env...)
+			out, err := cmd.CombinedOutput()
+			if strings.Contains(string(out), "not built yet") {
+				agentMissing(t, strings.TrimSpace(string(out)))
+			}
+			if err != nil {
+				t.Errorf("%s (env %v): gopulse config validate: %v\n%s", name, env, err, out)
+			}
 		}
 	}
+}
+
+func withoutEnv(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, n := range names {
+			drop = drop || k == n
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

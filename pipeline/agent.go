@@ -200,6 +200,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		c.Queue.Endpoints = deliveryEndpoints(rwc.Endpoints)
 		c.Queue.Dir = cfg.QueueDir("prometheus", rwc.Queue)
 		c.Queue.MaxQueueBytes = int64(rwc.Queue.MaxBytes)
+		applyDelivery(&c.Queue, rwc)
 		c.Queue.SegmentBytes = min(c.Queue.SegmentBytes, c.Queue.MaxQueueBytes/2)
 		c.Queue.MaxRecordBytes = min(c.Queue.MaxRecordBytes, int(c.Queue.MaxQueueBytes/2))
 		if err := os.MkdirAll(c.Queue.Dir, 0o750); err != nil {
@@ -574,6 +575,14 @@ func (s *labeledSink) HandleRuntime(ev *event.Runtime) {
 	s.rt.HandleRuntime(ev)
 }
 
+// applyDelivery sets the delivery settings of a backend's config section.
+func applyDelivery(c *delivery.Config, b config.Backend) {
+	q := b.Queue
+	c.MemoryBytes, c.FlushInterval = int(q.MemoryBytes), q.FlushInterval
+	c.Fsync, c.FsyncInterval = delivery.FsyncPolicy(q.Fsync), q.FsyncInterval
+	c.Retry, c.Breaker, c.Concurrency, c.HealthInterval = b.Retry, b.Breaker, b.Concurrency, b.HealthInterval
+}
+
 func deliveryEndpoints(eps []config.Endpoint) []delivery.Endpoint {
 	out := make([]delivery.Endpoint, 0, len(eps))
 	for _, e := range eps {
@@ -662,6 +671,7 @@ func (a *Agent) newQueue(name string, b config.Backend, headers map[string]strin
 	c.Endpoints = deliveryEndpoints(b.Endpoints)
 	c.Dir = a.cfg.QueueDir(name, b.Queue)
 	c.MaxQueueBytes = int64(b.Queue.MaxBytes)
+	applyDelivery(&c, b)
 	c.SegmentBytes = min(c.SegmentBytes, c.MaxQueueBytes/2)
 	c.MaxRecordBytes = min(c.MaxRecordBytes, int(c.MaxQueueBytes/2))
 	if err := os.MkdirAll(c.Dir, 0o750); err != nil {

@@ -36,12 +36,13 @@ func TestConfigValidateCommand(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	msg := errb.String()
-	for _, w := range []string{bad + ":2:1: logz: unknown key \"logz\" (did you mean \"logs\"?)", bad + ":4:11: health.window: want a duration"} {
+	for _, w := range []string{bad + ": 3 problems:", bad + ":2:1: logz: unknown key \"logz\" (did you mean \"logs\"?)", bad + ":4:11: health.window: want a duration",
+		bad + ":5:12: health.stw_p99: want 0 < degraded ≤ unhealthy"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("missing %q in\n%s", w, msg)
 		}
 	}
-	// decoding problems stop before value checks; the file is rejected whole
+	// type problems do not hide value problems; the file is rejected whole
 	if strings.Contains(out.String(), bad) {
 		t.Errorf("bad file reported ok: %s", out.String())
 	}
