@@ -59,8 +59,12 @@ type result struct {
 
 // mine groups the lines of d in two passes (as `gopulse logs parse`) and
 // in one pass (as the agent: schema inference on, 1024 templates per
-// source), and returns the per-line template ids and texts.
+// source), and returns the per-line template ids and texts. A record that
+// holds several lines (multi-line assembly) gives its template to each.
 func mine(d dataset) (two, online, final []string, texts []string, err error) {
+	n := len(d.lines)
+	two, online, texts = make([]string, n), make([]string, n), make([]string, n)
+	ids := make([]uint64, n)
 	eng, err := logengine.New(logengine.Config{MaxTemplates: 1 << 16})
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -69,19 +73,41 @@ func mine(d dataset) (two, online, final []string, texts []string, err error) {
 	for _, l := range d.lines {
 		st.Learn(l)
 	}
+	for _, ok := st.Flush(logengine.ModeLearn); ok; _, ok = st.Flush(logengine.ModeLearn) {
+	}
 	eng.EndLearning()
+	put := func(r *logengine.Result, id, text []string, raw []uint64) {
+		if r.Partial {
+			return
+		}
+		i, text1, id1 := "", "", uint64(0)
+		if r.HasTemplate {
+			id1, text1 = r.Template.ID, r.Template.Text
+			i = strconv.FormatUint(id1, 16)
+		} else {
+			text1 = "<no template: " + r.Rec.Format + ">"
+			i = text1
+		}
+		for k := 0; k < max(r.Rec.Lines, 1); k++ {
+			j := int(r.Rec.Line) - 1 + k
+			if j < 0 || j >= n {
+				continue
+			}
+			id[j] = i
+			if text != nil {
+				text[j] = text1
+			}
+			if raw != nil {
+				raw[j] = id1
+			}
+		}
+	}
 	st = eng.NewStream()
 	for _, l := range d.lines {
-		r := st.Analyze(l)
-		id, text := "", ""
-		if r.HasTemplate {
-			id, text = strconv.FormatUint(r.Template.ID, 16), r.Template.Text
-		} else {
-			text = "<no template: " + r.Rec.Format + ">"
-			id = text
-		}
-		two = append(two, id)
-		texts = append(texts, text)
+		put(st.Analyze(l), two, texts, nil)
+	}
+	for r, ok := st.Flush(logengine.ModeAnalyze); ok; r, ok = st.Flush(logengine.ModeAnalyze) {
+		put(r, two, texts, nil)
 	}
 
 	eng, err = logengine.New(logengine.Config{MaxTemplates: 1024, Schema: true})
@@ -89,27 +115,20 @@ func mine(d dataset) (two, online, final []string, texts []string, err error) {
 		return nil, nil, nil, nil, err
 	}
 	st = eng.NewStream()
-	var ids []uint64
 	for _, l := range d.lines {
-		r := st.Online(l)
-		id := ""
-		var n uint64
-		if r.HasTemplate {
-			n = r.Template.ID
-			id = strconv.FormatUint(n, 16)
-		} else {
-			id = "<no template: " + r.Rec.Format + ">"
-		}
-		ids = append(ids, n)
-		online = append(online, id)
+		put(st.Online(l), online, nil, ids)
+	}
+	for r, ok := st.Flush(logengine.ModeOnline); ok; r, ok = st.Flush(logengine.ModeOnline) {
+		put(r, online, nil, ids)
 	}
 	// the ids as a consumer that follows the miner's aliases sees them
-	for i, n := range ids {
-		if n == 0 {
-			final = append(final, online[i])
+	final = make([]string, n)
+	for i, id := range ids {
+		if id == 0 {
+			final[i] = online[i]
 			continue
 		}
-		final = append(final, strconv.FormatUint(eng.Miner().Resolve(n), 16))
+		final[i] = strconv.FormatUint(eng.Resolve(id), 16)
 	}
 	return two, online, final, texts, nil
 }
