@@ -128,14 +128,29 @@ func (e *Engine) EndLearning() { e.miner.Consolidate() }
 // NewStream starts one input (a file, a container): a fresh format
 // detector and, when enabled, a fresh schema.
 func (e *Engine) NewStream() *Stream {
+	var ft *freetext.Parser
+	if e.pinned == nil {
+		ft = freetext.NewParser(e.year)
+	}
+	return e.newStream(ft)
+}
+
+// Again returns a Stream for reading the same input once more (the second
+// pass of a two-pass read): it keeps what s learned about the input's
+// free-text headers (their layout, the order of day, month and year), so
+// that the second pass parses the input's first lines as the first pass
+// ended up parsing all of them.
+func (s *Stream) Again() *Stream { return s.e.newStream(s.ft) }
+
+func (e *Engine) newStream(ft *freetext.Parser) *Stream {
 	opts := logparse.StreamOptions{Year: e.cfg.Year, Multiline: logparse.MultilineOptions{
 		Enabled: !e.cfg.SingleLine, MaxBytes: e.cfg.MaxRecordBytes, MaxWait: e.cfg.MultilineWait}}
 	if e.pinned != nil {
 		opts.Parsers = []logparse.Parser{e.pinned}
 	} else {
-		opts.Fallback = freetext.Parser{Year: e.year} // every built-in format first
+		opts.Fallback = ft // every built-in format first
 	}
-	s := &Stream{e: e, s: logparse.NewStream(opts)}
+	s := &Stream{e: e, s: logparse.NewStream(opts), ft: ft}
 	if e.schemas {
 		s.inf = schema.New(e.cfg.SchemaConfig)
 	}
@@ -174,10 +189,13 @@ func (r *Result) Failed() bool { return r.Err != nil || r.Mismatch }
 
 // Stream is one input of an Engine.
 type Stream struct {
-	e   *Engine
-	s   *logparse.Stream
-	inf *schema.Inferrer
-	res Result
+	e    *Engine
+	ft   *freetext.Parser // the free-text fallback, nil when pinned
+	warm []warmLine       // the first free-text messages (see rehead)
+	seen int              // free-text messages mined, up to warmSpan
+	s    *logparse.Stream
+	inf  *schema.Inferrer
+	res  Result
 }
 
 // Format returns the stream's format: the detected one, the leader while
@@ -249,9 +267,62 @@ func (s *Stream) learn() {
 		return
 	}
 	if len(r.Rec.Message) > 0 {
-		s.e.miner.AddIn(r.Rec.Message, context(&r.Rec))
+		s.mine()
 	}
 	s.observe()
+}
+
+// mine adds the record's message to the miner and returns its template.
+func (s *Stream) mine() *miner.Template {
+	r := &s.res
+	ctx := context(&r.Rec)
+	warming := s.ft != nil && r.Rec.Format == "freetext" && s.seen < warmSpan
+	if warming {
+		s.seen++
+		if len(s.warm) > 0 {
+			s.rehead()
+		}
+		if s.seen == warmSpan {
+			s.warm = nil // the layout is known by now
+		}
+	}
+	t := s.e.miner.AddIn(r.Rec.Message, ctx)
+	if warming && s.seen < warmSpan && len(s.warm) < warmLines {
+		s.warm = append(s.warm, warmLine{msg: append([]byte(nil), r.Rec.Message...), ctx: ctx, ext: s.ft.Extended()})
+	}
+	return t
+}
+
+// A stream's first warmLines free-text messages are kept for rehead, and
+// reheaded while its first warmSpan messages are read.
+const (
+	warmLines = 8
+	warmSpan  = 64
+)
+
+type warmLine struct {
+	msg []byte
+	ctx uint64
+	ext int // header tokens the model took when it was read
+}
+
+// rehead gives the first lines of a stream, read before the free-text
+// header model knew the stream's layout, the header they would get now:
+// when the model takes leading tokens of their messages as header fields,
+// their templates join the templates of the messages without them, so
+// that one pass groups them as two passes do (the second pass reads them
+// with the layout known; see Again).
+func (s *Stream) rehead() {
+	for i := range s.warm {
+		w := &s.warm[i]
+		if w.ext != 0 {
+			continue
+		}
+		if rest, k := s.ft.Rehead(w.msg); k > 0 {
+			s.e.miner.Rehome(w.msg, rest, w.ctx)
+			w.ext = k
+		}
+	}
 }
 
 // context hashes the field that names where a line was logged (a logger,
@@ -319,10 +390,9 @@ func (s *Stream) Online(line []byte) *Result {
 		return r
 	}
 	if len(r.Rec.Message) > 0 {
-		m := s.e.miner
-		r.Template = *m.AddIn(r.Rec.Message, context(&r.Rec))
+		r.Template = *s.mine()
 		if s.e.cfg.Params {
-			r.Params = m.Params(r.Rec.Message, r.Params)
+			r.Params = s.e.miner.Params(r.Rec.Message, r.Params)
 		}
 		r.HasTemplate = true
 	}

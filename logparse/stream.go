@@ -226,10 +226,12 @@ func (s *Stream) finishTS(r *Record, wts int64) {
 		switch r.TSLayout {
 		case "":
 			r.TS, r.TSLayout = wts, LayoutRFC3339
-		case LayoutSyslog, LayoutKlog:
-			r.TS = withYearOf(r.TS, wts)
+		default:
+			if YearlessLayout(r.TSLayout) {
+				r.TS = withYearOf(r.TS, wts)
+			}
 		}
-	case s.autoYear && (r.TSLayout == LayoutSyslog || r.TSLayout == LayoutKlog):
+	case s.autoYear && YearlessLayout(r.TSLayout):
 		if s.nowAge == 0 {
 			s.nowNS = s.now().UnixNano()
 		}

@@ -76,8 +76,10 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 
 	// Pass 1 mines templates over all inputs, so that every line of a
 	// template gets the template's final text and id.
-	for _, in := range ins {
+	streams := make([]*logengine.Stream, len(ins))
+	for i, in := range ins {
 		st := an.NewStream()
+		streams[i] = st
 		if err := readLines(ctx, in, func(line []byte, _ uint64, truncated bool) error {
 			if truncated {
 				st.MarkTruncated()
@@ -93,8 +95,8 @@ func runLogsParse(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	an.EndLearning()
 	w := newJSONWriter(stdout)
-	for _, in := range ins {
-		st := an.NewStream()
+	for i, in := range ins {
+		st := streams[i].Again() // the first lines' headers as pass 1 ended up reading them
 		src := ""
 		if len(ins) > 1 {
 			src = in.name

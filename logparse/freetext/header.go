@@ -92,6 +92,9 @@ func split(line []byte, h *Header, nested bool) bool {
 	if !nested && splitPipes(line, h) {
 		return true
 	}
+	if !nested && splitPython(line, h) {
+		return true
+	}
 	c := cursor{line: line}
 	tsStart, tsEnd := -1, -1
 	haveLevel, ahead := false, false
@@ -127,7 +130,11 @@ func split(line []byte, h *Header, nested bool) bool {
 		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
 			ok = tsStart < 0
 		case isTimeText(tok, tsStart < 0):
-			ok = true
+			// a bare 6- or 8-digit number is a date only before a clock
+			// (081109 203615); else it is a record id or a count
+			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e))
+			// and a bare epoch only in a plausible range
+			ok = ok && !(tsStart < 0 && isInt(tok) && (len(tok) == 10 || len(tok) == 13) && !(tok[0] == '1'))
 		case tsStart >= 0 && isMonth(lastWord(line[tsStart:tsEnd])) && isDay(tok):
 			ok = true
 		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
@@ -165,7 +172,9 @@ func split(line []byte, h *Header, nested bool) bool {
 		case isSeparator(tok):
 			c.pos = e
 			continue
-		case !haveLevel && isLevel(tok):
+		case !haveLevel && isLevel(tok) && (tsStart >= 0 || nested || !capitalisedOnly(tok)):
+			// without a timestamp, "Error reading config" starts a message:
+			// a level there is upper-case, bracketed or ends in ':'
 			h.Level = trimLevel(tok)
 			haveLevel = true
 			c.pos = e
@@ -713,4 +722,50 @@ func isDateWord(b []byte) bool {
 		}
 	}
 	return months == 1 && digits >= 6
+}
+
+// clockAfter reports whether the token after pos is a clock: "203615" or
+// a time with colons.
+func clockAfter(line []byte, pos int) bool {
+	s, e := (&cursor{line: line, pos: pos}).peek()
+	if s >= e {
+		return false
+	}
+	tok := line[s:e]
+	return isInt(tok) && len(tok) == 6 || hasColon(tok) && isTimeText(tok, false)
+}
+
+// capitalisedOnly: a level word written like a word of a sentence ("Error",
+// "Warning"), not upper-case, bracketed or with a colon.
+func capitalisedOnly(tok []byte) bool {
+	if len(tok) < 2 || tok[0] < 'A' || tok[0] > 'Z' {
+		return false
+	}
+	for _, c := range tok[1:] {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// splitPython handles Python logging's default "LEVEL:logger:message".
+func splitPython(line []byte, h *Header) bool {
+	i := 0
+	for i < len(line) && line[i] >= 'A' && line[i] <= 'Z' {
+		i++
+	}
+	if i < 4 || i > 8 || i >= len(line) || line[i] != ':' || !isLevel(line[:i]) {
+		return false
+	}
+	j := i + 1
+	for j < len(line) && line[j] != ':' && line[j] != ' ' && line[j] != '\t' {
+		j++
+	}
+	if j >= len(line) || line[j] != ':' || j == i+1 || !isNameToken(line[i+1:j]) {
+		return false
+	}
+	h.Level, h.Component = line[:i], line[i+1:j]
+	h.Message = line[j+1:]
+	return true
 }

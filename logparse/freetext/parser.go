@@ -19,11 +19,54 @@ const (
 
 // Parser is the free-text logparse.Parser, the Stream's fallback: it
 // accepts every non-empty line, fills the header fields it finds and sets
-// Message to the rest of the line. It is safe for concurrent use.
+// Message to the rest of the line. The zero Parser finds headers line by
+// line (Split) and is safe for concurrent use; one from NewParser also
+// learns its stream's header layout (see model.go) and the order of its
+// numeric dates, so it is for one stream only.
 type Parser struct {
 	// Year completes timestamps without a year (syslog style); 0 leaves
 	// such timestamps unparsed (the text is still kept as a field).
 	Year int
+	m    *model
+	o    *logparse.DateOrder
+	last *int // header tokens the model took from the last line's message
+}
+
+// NewParser returns a Parser for one stream.
+func NewParser(year int) *Parser {
+	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int)}
+}
+
+// Extended returns how many leading tokens of the last line's message the
+// stream's header model took as header fields.
+func (p Parser) Extended() int {
+	if p.last == nil {
+		return 0
+	}
+	return *p.last
+}
+
+// Rehead returns what the stream's header model takes now as the message
+// of a line whose message (after the grammar's header) was msg, read when
+// the model took no token of it: the rest after the tokens it takes now,
+// and their number. An engine uses it for the first lines of a stream,
+// read before the model knew the stream's layout.
+func (p Parser) Rehead(msg []byte) ([]byte, int) {
+	if p.m == nil {
+		return msg, 0
+	}
+	var shapes [maxExt]shape
+	var bounds [maxExt][2]int
+	n := shapesOf(msg, &shapes, &bounds)
+	ext := p.m.extent(msg, n, &shapes, &bounds)
+	if ext == 0 {
+		return msg, 0
+	}
+	i := bounds[ext-1][1]
+	for i < len(msg) && (msg[i] == ' ' || msg[i] == '\t') {
+		i++
+	}
+	return msg[i:], ext
 }
 
 // Name returns "freetext".
@@ -38,16 +81,22 @@ var (
 	keyThread    = []byte(KeyThread)
 	keyComponent = []byte(KeyComponent)
 	keySource    = []byte(KeySource)
+	keyID        = []byte("id")
+	keyCategory  = []byte("category")
+	keyNode      = []byte("node")
+	keyContext   = []byte("context")
+	keyEpoch     = []byte("epoch")
+	keyFlag      = []byte("flag")
 )
 
 // Parse implements logparse.Parser. It never fails on a non-empty line.
 func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	var h Header
-	Split(line, &h)
+	found := Split(line, &h)
 	r.Format = "freetext"
 	if len(h.Time) > 0 {
 		r.Add(keyTime, h.Time, event.TypeTimestamp)
-		if ts, n, layout, ok := logparse.ParseAnyTime(h.Time, p.Year); ok && n == len(h.Time) {
+		if ts, layout, ok := logparse.ParseTimeText(h.Time, p.Year, p.o); ok {
 			r.TS, r.TSLayout = ts, layout
 		}
 	}
@@ -73,9 +122,103 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	if len(h.Source) > 0 {
 		r.Add(keySource, h.Source, event.TypeString)
 	}
+	if p.m != nil {
+		h.Message = p.extend(h.Message, found, &h, r)
+	}
 	r.Message = h.Message
 	r.Body = line
 	return nil
+}
+
+// extend moves the fields the stream's header model finds at the start of
+// msg into r and returns the rest of msg.
+func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []byte {
+	var shapes [maxExt]shape
+	var bounds [maxExt][2]int
+	ext := p.m.observe(msg, len(h.Level) > 0, &shapes, &bounds)
+	*p.last = ext
+	if ext == 0 {
+		return msg
+	}
+	have := func(k []byte) bool {
+		for i := range r.Fields {
+			if string(r.Fields[i].Key) == string(k) {
+				return true
+			}
+		}
+		return false
+	}
+	for q := 0; q < ext; q++ {
+		tok := msg[bounds[q][0]:bounds[q][1]]
+		switch shapes[q] {
+		case shInt:
+			switch {
+			case q == 0 && !found:
+				r.Add(keyID, tok, event.TypeInt)
+			case !have(keyPID):
+				r.Add(keyPID, tok, event.TypeInt)
+			case !have(keyThread):
+				r.Add(keyThread, tok, event.TypeInt)
+			default:
+				r.Add(keyFlag, tok, event.TypeInt)
+			}
+		case shEpoch:
+			if r.TSLayout == "" {
+				if ts, layout, ok := logparse.ParseTimeText(tok, p.Year, p.o); ok {
+					r.TS, r.TSLayout = ts, layout
+				}
+			}
+			if !have(keyTime) {
+				r.Add(keyTime, tok, event.TypeTimestamp)
+			} else {
+				r.Add(keyEpoch, tok, event.TypeTimestamp)
+			}
+		case shName:
+			switch {
+			case !have(keyHost) && q == 0 || !have(keyHost) && !have(keyComponent) && tokenHasDigit(tok):
+				r.Add(keyHost, tok, event.TypeString)
+			case !have(keyComponent):
+				r.Add(keyComponent, tok, event.TypeString)
+			case !have(keyCategory):
+				r.Add(keyCategory, tok, event.TypeString)
+			default:
+				r.Add(keyNode, tok, event.TypeString)
+			}
+		case shTag:
+			tok = tok[:len(tok)-1]
+			if !have(keyComponent) {
+				r.Add(keyComponent, trimBrackets(tok), event.TypeString)
+			} else {
+				r.Add(keyCategory, trimBrackets(tok), event.TypeString)
+			}
+		case shUpper:
+			if !have(keyCategory) {
+				r.Add(keyCategory, tok, event.TypeString)
+			} else {
+				r.Add(keyNode, tok, event.TypeString)
+			}
+		case shBracket:
+			if !have(keyThread) {
+				r.Add(keyThread, tok[1:len(tok)-1], event.TypeString)
+			} else {
+				r.Add(keyContext, tok[1:len(tok)-1], event.TypeString)
+			}
+		}
+	}
+	i := bounds[ext-1][1]
+	for i < len(msg) && (msg[i] == ' ' || msg[i] == '\t') {
+		i++
+	}
+	return msg[i:]
+}
+
+func tokenHasDigit(b []byte) bool {
+	for _, c := range b {
+		if isDigit(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Refine looks for a header nested at the start of r.Message (see

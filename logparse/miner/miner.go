@@ -464,6 +464,21 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	return m.template(c.g)
 }
 
+// Rehome tells the miner that a message it mined, old, is really the
+// message new (its header was read differently then): new is added, and
+// the template old had joins new's, the older of their ids surviving.
+func (m *Miner) Rehome(old, new []byte, ctx uint64) {
+	m.ctx = ctx
+	var og *group
+	if c := m.lookup(m.scan(old)); c != nil {
+		og = c.g
+	}
+	m.AddIn(new, ctx)
+	if ng := m.last; og != nil && og.live && ng != nil && ng.live && og != ng {
+		m.moveAll(og, ng, true)
+	}
+}
+
 // Match returns the template msg belongs to without changing the miner,
 // or nil when no template covers it.
 func (m *Miner) Match(msg []byte) *Template { return m.MatchIn(msg, 0) }

@@ -148,8 +148,10 @@ func FuzzSplit(f *testing.F) {
 		}
 		// classification is a function of the bytes
 		for _, tk := range toks {
-			if tk.Class != Word && tk.Class != String && tk.Class != Quoted && tk.Class != Size && tk.Class != Time && tk.Class != Duration {
-				if c := Classify(b[tk.CS:tk.CE]); c != tk.Class {
+			core := b[tk.CS:tk.CE]
+			if tk.Class != Word && tk.Class != String && tk.Class != Quoted && tk.Class != Size && tk.Class != Time && tk.Class != Duration &&
+				!(len(core) > 0 && (core[0] == '<' || core[0] == '>')) { // "<1": the sign is kept with the number
+				if c := Classify(core); c != tk.Class {
 					t.Fatalf("token %q classified %v, Classify says %v", b[tk.CS:tk.CE], tk.Class, c)
 				}
 			}

@@ -102,7 +102,7 @@ func mine(d dataset) (two, online, final []string, texts []string, err error) {
 			}
 		}
 	}
-	st = eng.NewStream()
+	st = st.Again()
 	for _, l := range d.lines {
 		put(st.Analyze(l), two, texts, nil)
 	}

@@ -1,0 +1,144 @@
+package freetext
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gopulse/gopulse/logparse"
+)
+
+// parseAll runs one stream's lines through a NewParser and returns each
+// record's message and fields (as "k=v" strings).
+func parseAll(t testing.TB, lines []string) (msgs []string, fields [][]string, ts []int64) {
+	p := NewParser(2024)
+	var r logparse.Record
+	for _, l := range lines {
+		r.Reset()
+		if err := p.Parse([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, string(r.Message))
+		var f []string
+		for _, x := range r.Fields {
+			f = append(f, string(x.Key)+"="+string(x.Value))
+		}
+		fields = append(fields, f)
+		ts = append(ts, r.TS)
+	}
+	return msgs, fields, ts
+}
+
+func TestModelRecordIDFirst(t *testing.T) {
+	var lines []string
+	for i, m := range []string{"ready to serve", "node 4 went away", "3 jobs requeued", "ready to serve", "scheduler started"} {
+		lines = append(lines, fmt.Sprintf("%06d node-%d sched.core boot.ok %d %d %s", 412+i, i%3, 1700000000+i, i%2, m))
+	}
+	msgs, fields, ts := parseAll(t, lines)
+	for i := 2; i < len(lines); i++ { // from minLines on
+		want := strings.SplitN(lines[i], " ", 7)[6]
+		if msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+		if ts[i] != int64(1700000000+i)*1e9 {
+			t.Errorf("line %d: ts %d", i, ts[i])
+		}
+	}
+	if got := strings.Join(fields[4], " "); got != "id=000416 host=node-1 component=sched.core category=boot.ok time=1700000004 pid=0" {
+		t.Errorf("fields %s", got)
+	}
+}
+
+func TestModelHostAndBracketFirst(t *testing.T) {
+	var lines []string
+	for i, m := range []string{"connection accepted", "connection closed", "config reloaded", "connection accepted"} {
+		lines = append(lines, fmt.Sprintf("web-%d [worker-%d] <0.%d.0> %s", i%2, i, 100+i, m))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	if msgs[3] != "connection accepted" || strings.Join(fields[3], " ") != "host=web-1 thread=worker-3 context=0.103.0" {
+		t.Errorf("got %q %v", msgs[3], fields[3])
+	}
+}
+
+// TestModelLeavesMessagesAlone: words, numbers or names that only some
+// messages start with are no header.
+func TestModelLeavesMessagesAlone(t *testing.T) {
+	lines := []string{
+		"2024-01-05 10:15:00 INFO svc.A: web-1 joined the pool",
+		"2024-01-05 10:15:01 INFO svc.A: 3 pods evicted",
+		"2024-01-05 10:15:02 INFO svc.A: cache warmed",
+		"2024-01-05 10:15:03 INFO svc.A: web-2 joined the pool",
+		"2024-01-05 10:15:04 INFO svc.A: shutting down",
+	}
+	msgs, _, _ := parseAll(t, lines)
+	for i, l := range lines {
+		if want := l[strings.Index(l, ": ")+2:]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q", i, msgs[i], want)
+		}
+	}
+}
+
+func TestLevelWordsStayInMessages(t *testing.T) {
+	msgs, fields, _ := parseAll(t, []string{"Error reading config file", "Warning signs ahead", "ERROR disk full", "[warn] low memory"})
+	if msgs[0] != "Error reading config file" || msgs[1] != "Warning signs ahead" || len(fields[0]) != 0 {
+		t.Errorf("capitalised words taken for levels: %q %q %v", msgs[0], msgs[1], fields[0])
+	}
+	if msgs[2] != "disk full" || msgs[3] != "low memory" {
+		t.Errorf("levels not found: %q %q", msgs[2], msgs[3])
+	}
+}
+
+func TestPythonBasic(t *testing.T) {
+	msgs, fields, _ := parseAll(t, []string{"WARNING:kind.runtime:using podman due to KIND_EXPERIMENTAL_PROVIDER"})
+	if msgs[0] != "using podman due to KIND_EXPERIMENTAL_PROVIDER" || strings.Join(fields[0], " ") != "level=WARNING component=kind.runtime" {
+		t.Errorf("%q %v", msgs[0], fields[0])
+	}
+}
+
+func TestTimeLayoutsParsed(t *testing.T) {
+	for _, l := range []string{
+		"081109 203615 148 INFO dfs.DataNode: done",
+		"17/06/09 20:10:40 INFO spark.SecurityManager: done",
+		"2016-09-28 04:30:30, Info                  CBS    done",
+		"2015-10-18 18:01:47,978 INFO [main] org.Foo: done",
+		"- 1117838570 2005.06.03 R02-M1-N0 RAS KERNEL INFO done",
+		"Dec 10 06:55:46 LabSZ sshd[24200]: done",
+		"03-17 16:13:38.811  1702  2395 D WindowManager: done",
+	} {
+		_, fields, ts := parseAll(t, []string{l})
+		if ts[0] == 0 {
+			t.Errorf("%q: no ts (fields %v)", l, fields[0])
+		}
+	}
+}
+
+// FuzzModel feeds lines to one stream's parser: the message is always the
+// end of the line, every field value a part of it, and nothing panics.
+func FuzzModel(f *testing.F) {
+	f.Add("000412 node-7 sched.core ready 1700000000 1 msg\n000413 node-3 sched.core ready 1700000001 0 other msg\n000414 node-7 sched.core ready 1700000002 1 x")
+	f.Add("web-1 [w-1] <0.1.0> a\nweb-2 [w-2] <0.2.0> b\nweb-3 [w-3] <0.3.0> c\nweb-4 [w-4] <0.4.0>")
+	f.Add("2024-01-05 10:15:00 INFO a: b\n- 1117838570 2005.06.03 x\n17/06/09 20:10:40 y\n\n[ ] :\n|||")
+	f.Fuzz(func(t *testing.T, s string) {
+		p := NewParser(2024)
+		var r logparse.Record
+		for _, l := range strings.Split(s, "\n") {
+			r.Reset()
+			line := []byte(l)
+			if err := p.Parse(line, &r); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasSuffix(line, r.Message) {
+				t.Fatalf("message %q is not the end of %q", r.Message, l)
+			}
+			for _, x := range r.Fields {
+				if len(x.Value) > 0 && !bytes.Contains(line, x.Value) {
+					t.Fatalf("field %s=%q not in %q", x.Key, x.Value, l)
+				}
+			}
+			if rest, n := p.Rehead(r.Message); n > 0 && !bytes.HasSuffix(r.Message, rest) {
+				t.Fatalf("Rehead %q of %q", rest, r.Message)
+			}
+		}
+	})
+}
