@@ -191,9 +191,50 @@ func parseLogfmt(name string, line []byte, r *Record) error {
 	if n == 0 {
 		return r.Fail(name, "empty line", 0)
 	}
+	if n == 1 && name == "logfmt" {
+		// one key=value token is no logfmt line: "cache|hitRatio=0.93" in
+		// a free-text stream must not make the stream logfmt
+		return r.Fail(name, "one key=value pair is not logfmt", 0)
+	}
 	r.Format = name
 	r.Body = line
 	return nil
+}
+
+// ParsePairs parses b, the rest of a line after a header, when it is all
+// logfmt key=value pairs (at least two), as slog, logrus and others write
+// after a timestamp: the pairs become fields, msg/message the message,
+// level the level. It reports whether b was such pairs; when it was not,
+// r is left as it was.
+func ParsePairs(b []byte, r *Record) bool {
+	mark, sc := len(r.Fields), len(r.scratch)
+	msg, lvl := r.Message, r.Level
+	r.Message, r.Level = nil, nil
+	i, n := 0, 0
+	for {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
+		e, ok := logfmtPair(r, b, i, true)
+		if !ok {
+			n = 0
+			break
+		}
+		i = e
+		n++
+	}
+	if n < 2 {
+		r.Fields, r.scratch = r.Fields[:mark], r.scratch[:sc]
+		r.Message, r.Level = msg, lvl
+		return false
+	}
+	if r.Level == nil {
+		r.Level = lvl
+	}
+	return true
 }
 
 // SlogText parses the output of Go's log/slog TextHandler: logfmt whose

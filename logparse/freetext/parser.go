@@ -126,6 +126,15 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 		h.Message = p.extend(h.Message, found, &h, r)
 	}
 	r.Message = h.Message
+	// a header followed by logfmt pairs ("2024-03-10T13:55:00Z level=info
+	// msg=x user=u"): the pairs are fields, msg the message
+	if found && len(h.Message) > 0 && logparse.ParsePairs(h.Message, r) {
+		if r.Message == nil {
+			r.Message = []byte{}
+		}
+	} else {
+		r.Message = h.Message
+	}
 	r.Body = line
 	return nil
 }
@@ -234,6 +243,11 @@ func Refine(r *logparse.Record) bool {
 		return false
 	}
 	if len(h.Level) > 0 {
+		if _, ok := r.Get(KeyLevel); ok {
+			// the record has its level: a level word opening its message
+			// is the message's (and a second level key would be a lie)
+			return false
+		}
 		r.Add(keyLevel, h.Level, event.TypeEnum)
 		if r.Level == nil {
 			r.Level = logparse.NormalizeLevel(h.Level)

@@ -738,23 +738,23 @@ func (m *Miner) moveAll(from, to *group, folded bool) {
 	if from == to || !from.live {
 		return
 	}
+	fromSeq, toSeq := from.seq, to.seq // join moves to.seq
 	m.dropGroup(from)
 	for _, c := range from.members {
 		m.join(to, c, folded || c.folded)
 	}
 	from.members = nil
-	m.adoptID(to, from)
+	m.adoptID(to, from, fromSeq, toSeq)
 }
 
-// adoptID makes to carry the id of the older of to and from, recording the
-// other id as an alias of it.
-func (m *Miner) adoptID(to, from *group) {
-	if from.seq < to.seq || from.seq == to.seq && from.id < to.id {
+// adoptID makes to carry the id of the older of to and from (by their
+// seqs before they were joined), recording the other id as an alias of it.
+func (m *Miner) adoptID(to, from *group, fromSeq, toSeq uint64) {
+	if fromSeq < toSeq || fromSeq == toSeq && from.id < to.id {
 		if to.id != 0 && to.id != from.id {
 			m.aliases[to.id] = from.id
 		}
 		to.id = from.id
-		to.seq = from.seq
 	} else if from.id != to.id && from.id != 0 {
 		m.aliases[from.id] = to.id
 	}
