@@ -28,6 +28,7 @@ type attacher struct {
 	btfCache *btf.Cache   // kernel BTF, decoded once per Manager
 	batch    *[]link.Link // non-nil: closeExe defers link closes to the batch owner
 	attached atomic.Int64 // links currently attached (Stats.ProbesAttached)
+	multi    bool         // attach through uprobe_multi links (Mechanisms.Attach)
 }
 
 func newAttacher(log *slog.Logger, spec *ebpf.CollectionSpec) *attacher {
@@ -139,35 +140,31 @@ func collKeyOf(bi *binInfo) collKey {
 
 // sharedColl is a loaded collection and how many executables use it.
 type sharedColl struct {
-	key   collKey
-	coll  *ebpf.Collection
-	refs  int
-	multi bool // programs attach through uprobe_multi links
+	key  collKey
+	coll *ebpf.Collection
+	refs int
 }
 
-// collection loads the programs for uprobe_multi links (Linux 6.6+): they
-// are BPF links, whose close unregisters without the two RCU grace periods
-// per probe a perf-event uprobe waits for under a global mutex (0.5–1 s
-// each on a virtualised machine). Older kernels get perf-event uprobes.
+// collection loads the programs for the attach mechanism chosen at
+// start-up. uprobe_multi links (Linux 6.6+) are BPF links, whose close
+// unregisters without the two RCU grace periods per probe a perf-event
+// uprobe waits for under a global mutex (0.5–1 s each on a virtualised
+// machine); older kernels get perf-event uprobes.
 func (a *attacher) collection(spec *ebpf.CollectionSpec, bi *binInfo) (*sharedColl, error) {
 	opts := ebpf.CollectionOptions{MapReplacements: a.shared, Cache: a.btfCache}
-	multi := spec.Copy()
-	for _, p := range multi.Programs {
-		if p.Type == ebpf.Kprobe {
-			p.AttachType = ebpf.AttachTraceUprobeMulti
+	if a.multi {
+		spec = spec.Copy()
+		for _, p := range spec.Programs {
+			if p.Type == ebpf.Kprobe {
+				p.AttachType = ebpf.AttachTraceUprobeMulti
+			}
 		}
 	}
-	c := &sharedColl{key: collKeyOf(bi), refs: 1, multi: true}
-	coll, err := ebpf.NewCollectionWithOptions(multi, opts)
-	if err != nil {
-		a.log.Debug("uprobe_multi programs rejected: using perf-event uprobes", "err", err)
-		c.multi = false
-		coll, err = ebpf.NewCollectionWithOptions(spec, opts)
-	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, opts)
 	if err != nil {
 		return nil, fmt.Errorf("load bpf programs: %w", err)
 	}
-	c.coll = coll
+	c := &sharedColl{key: collKeyOf(bi), refs: 1, coll: coll}
 	a.colls[c.key] = c
 	return c, nil
 }
@@ -230,7 +227,7 @@ func (a *attacher) attachDefault(x *exeProbes, bi *binInfo) error {
 func (a *attacher) uprobe(x *exeProbes, dst *[]link.Link, sym string, off uint64, prog string) error {
 	var l link.Link
 	var err error
-	if x.coll.multi {
+	if a.multi {
 		l, err = x.exe.UprobeMulti(nil, x.coll.coll.Programs[prog], &link.UprobeMultiOptions{Addresses: []uint64{off}})
 	} else {
 		l, err = x.exe.Uprobe(sym, x.coll.coll.Programs[prog], &link.UprobeOptions{Address: off})

@@ -49,6 +49,8 @@ type Manager struct {
 	tr     traceCtl
 	tk     takeover
 
+	mech Mechanisms // chosen by New
+
 	ev  event.Runtime  // scratch event handed to the sink
 	rts rtstate.Sample // scratch sample
 }
@@ -79,6 +81,13 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		ps: newProcSet(),
 		tr: traceCtl{gov: newTraceGovernor(cfg.TraceBudget, cfg.TraceHitCost, cfg.RescanInterval)},
 	}
+	m.mech, err = detectMechanisms(hostEnv(m.at.btfCache))
+	if err != nil {
+		return nil, fmt.Errorf("kernel %s: %w", m.mech.Kernel, err)
+	}
+	m.at.multi = m.mech.Attach == AttachUprobeMulti
+	log.Info("bpf mechanisms", "kernel", m.mech.Kernel, "attach", m.mech.Attach, "memlock", m.mech.Memlock,
+		"ring_buffer", m.mech.RingBuffer)
 	if cfg.Seed != nil {
 		m.tk.seeds = make(map[uint32]ProcHandover, len(cfg.Seed.Procs))
 		for _, p := range cfg.Seed.Procs {
@@ -242,6 +251,9 @@ func (m *Manager) Procs() []ProcInfo {
 	}
 	return out
 }
+
+// Mechanisms returns the kernel mechanisms chosen at start-up.
+func (m *Manager) Mechanisms() Mechanisms { return m.mech }
 
 // Stats returns the Manager's counters; safe to call concurrently.
 func (m *Manager) Stats() Stats {

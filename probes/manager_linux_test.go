@@ -51,23 +51,27 @@ func TestGroundTruth(t *testing.T) {
 	type build struct {
 		name, toolchain, ldflags string
 		flags                    []string
-		links                    int // default-mode probe links expected, 0: not checked
+		links                    int  // default-mode probe links expected, 0: not checked
+		perf                     bool // per-offset perf-event uprobes (kernels before 6.6) instead of uprobe_multi links
 	}
 	builds := []build{
 		// Go 1.22+: startTheWorldWithSema's entry only (work.tMark gives the
 		// sweep-termination end); PIE executables keep finishGCTransition
 		// for children started before their load address is known.
-		{"go1.26", "", "", nil, 1},
-		{"stripped", "", "-s -w", nil, 1},
-		{"stripped-pie", "", "-s -w", []string{"-buildmode=pie"}, 2},
-		{"go1.21", "go1.21.13", "", nil, 0},
-		{"go1.21-stripped", "go1.21.13", "-s -w", nil, 0},
+		{"go1.26", "", "", nil, 1, false},
+		{"stripped", "", "-s -w", nil, 1, false},
+		{"stripped-pie", "", "-s -w", []string{"-buildmode=pie"}, 2, false},
+		{"go1.21", "go1.21.13", "", nil, 0, false},
+		{"go1.21-stripped", "go1.21.13", "-s -w", nil, 0, false},
+		// The attach mechanism of kernels before 6.6, on this kernel.
+		{"perf-event", "", "", nil, 1, true},
+		{"perf-event-go1.21-stripped", "go1.21.13", "-s -w", nil, 0, true},
 	}
 	// GOPULSE_TEST_TOOLCHAINS=go1.22.12,go1.23.12 adds more versions (each
 	// is downloaded through the module proxy on first use).
 	for _, tc := range strings.Split(os.Getenv("GOPULSE_TEST_TOOLCHAINS"), ",") {
 		if tc != "" {
-			builds = append(builds, build{tc, tc, "", nil, 0}, build{tc + "-stripped", tc, "-s -w", nil, 0})
+			builds = append(builds, build{tc, tc, "", nil, 0, false}, build{tc + "-stripped", tc, "-s -w", nil, 0, false})
 		}
 	}
 	for _, c := range builds {
@@ -76,6 +80,11 @@ func TestGroundTruth(t *testing.T) {
 			tg := startTarget(t, bin, "-parked", "300")
 			sink := &syncSink{}
 			m := startManager(t, Config{}, Deps{Sink: sink, SampleInterval: 20 * time.Millisecond})
+			if c.perf {
+				m.mu.Lock()
+				m.at.multi = false // nothing is loaded yet
+				m.mu.Unlock()
+			}
 			if err := m.Watch(tg.cmd.Process.Pid, false); err != nil {
 				t.Fatalf("watch: %v", err)
 			}

@@ -31,6 +31,9 @@ func (m *Manager) Flush() {}
 // Unwatch does nothing.
 func (m *Manager) Unwatch(pid int) {}
 
+// Mechanisms returns nothing.
+func (m *Manager) Mechanisms() Mechanisms { return Mechanisms{} }
+
 // Stats returns zero counters.
 func (m *Manager) Stats() Stats { return Stats{} }
 

@@ -22,6 +22,39 @@ var (
 	ErrNoProcess error = noProcessError{}
 	// ErrClosed: the Manager was closed.
 	ErrClosed = errors.New("probes manager closed")
+	// ErrKernel: the running kernel lacks a BPF feature the probes need
+	// (the error names it).
+	ErrKernel = errors.New("kernel not supported")
+	// ErrPrivileges: the process may not use BPF or uprobes (the error
+	// names the missing capabilities).
+	ErrPrivileges = errors.New("insufficient privileges")
+)
+
+// Mechanisms are the kernel mechanisms a Manager chose at start-up, one
+// per capability (logged once by New, see Manager.Mechanisms).
+type Mechanisms struct {
+	Kernel string // running kernel release (uname -r)
+	// Attach is how probes are attached: AttachUprobeMulti (one BPF link
+	// per site, Linux 6.6+), else AttachPerfEvent or AttachTracefs (one
+	// perf-event uprobe per site).
+	Attach string
+	// Memlock is how BPF memory is accounted: MemlockCgroup (Linux 5.11+:
+	// by the memory cgroup, RLIMIT_MEMLOCK untouched), MemlockRemoved
+	// (older kernels: the limit was raised to unlimited) or
+	// MemlockUnlimited (it already was).
+	Memlock    string
+	RingBuffer bool // events travel through a BPF ring buffer (Linux 5.8+)
+}
+
+// Values of Mechanisms.Attach and Mechanisms.Memlock.
+const (
+	AttachUprobeMulti = "uprobe_multi"
+	AttachPerfEvent   = "perf_event"
+	AttachTracefs     = "perf_event_tracefs"
+
+	MemlockCgroup    = "memcg"
+	MemlockRemoved   = "rlimit_removed"
+	MemlockUnlimited = "rlimit_unlimited"
 )
 
 type noProcessError struct{}
