@@ -8,7 +8,7 @@ REVISION := $(shell git rev-parse HEAD 2>/dev/null)
 MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
 LDFLAGS := -X github.com/gopulse/gopulse/internal/version.revision=$(REVISION) -X github.com/gopulse/gopulse/internal/version.modified=$(MODIFIED)
 
-.PHONY: all build run test e2e generate bench deps
+.PHONY: all build run test e2e test-kernels generate bench deps
 
 all: build
 
@@ -27,6 +27,13 @@ test:
 # that scripts/backends.sh installs, caches and starts on 127.0.0.1.
 e2e:
 	scripts/e2e.sh
+
+# test-kernels: the probe checks on Debian's 5.10, 6.1 and 6.12 kernels
+# (amd64, arm64) booted under QEMU; kernels, busybox and QEMU come from
+# Debian's archive through apt-get (scripts/kernels.sh, cached under
+# /var/cache/gopulse/kernels).
+test-kernels:
+	scripts/test-kernels.sh
 
 # generate: regenerate bpf2go output (needs clang; installs it via apt-get).
 generate:

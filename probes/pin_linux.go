@@ -228,6 +228,11 @@ func (m *Manager) pinLocked() error {
 		}
 		for i, l := range x.links {
 			if err := l.Pin(filepath.Join(dir, strconv.Itoa(i))); err != nil {
+				if errors.Is(err, ebpf.ErrNotSupported) {
+					// Before Linux 5.15 perf-event uprobes are attached
+					// without a BPF link, and only links can be pinned.
+					return fmt.Errorf("pin link %s #%d: %w (this kernel attaches uprobes without BPF links, which need Linux 5.15)", x.path, i, err)
+				}
 				return fmt.Errorf("pin link %s #%d: %w", x.path, i, err)
 			}
 		}

@@ -118,12 +118,19 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		out = newTableOutput(stdout, isTerminal(stdout))
 	}
-	cfg := probes.Config{PIDs: pids, All: *all, Trace: *trace, TraceBudget: *budget}
+	cfg := probes.Config{All: *all, Trace: *trace, TraceBudget: *budget}
 	m, err := probes.New(cfg, probes.Deps{Logger: logger, Sink: out})
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	// Attach before the table starts: analysing a large binary can take
+	// longer than a tick, and a tick with no process ends a --pid run.
+	for _, pid := range pids {
+		if err := m.Watch(pid, *trace); err != nil {
+			return fmt.Errorf("probe: %w", err)
+		}
+	}
 
 	if *duration > 0 {
 		var cancel context.CancelFunc
