@@ -57,6 +57,14 @@ func main() {
 		cancel()
 		took := time.Since(start).Round(100 * time.Millisecond)
 		if err != nil {
+			var fe *failure
+			if errors.As(err, &fe) {
+				// The whole of gopulse's stderr (and the target's, with
+				// --exec) goes to the console log for the post-mortem.
+				for _, l := range fe.stderr {
+					fmt.Printf("LOG %s %s\n", name, l)
+				}
+			}
 			fmt.Printf("RESULT %s FAIL %v (%s; took %v)\n", name, oneLine(err.Error()), detail, took)
 			failed++
 			continue
@@ -69,6 +77,22 @@ func main() {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// failure is an error that carries gopulse's stderr.
+type failure struct {
+	err    error
+	stderr []string
+}
+
+func (f *failure) Error() string { return f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+func withLog(err error, l *lines) error {
+	if err == nil {
+		return nil
+	}
+	return &failure{err: err, stderr: l.text()}
+}
 
 func run(ctx context.Context, mode, gopulse, target string) (string, error) {
 	switch mode {
@@ -310,10 +334,10 @@ func exactExec(ctx context.Context, gopulse, target string) (string, error) {
 	err = cmd.Wait()
 	<-errs.done
 	if werr != nil {
-		return "", fmt.Errorf("%w; gopulse: %s", werr, tail(errs.text()))
+		return "", withLog(werr, errs)
 	}
 	if err != nil {
-		return "", fmt.Errorf("gopulse probe --exec: %w; %s", err, tail(errs.text()))
+		return "", withLog(fmt.Errorf("gopulse probe --exec: %w", err), errs)
 	}
 	mech, merr := mechanisms(errs.text())
 	pid, err := childPID(errs.text())
@@ -321,7 +345,7 @@ func exactExec(ctx context.Context, gopulse, target string) (string, error) {
 		return mech, err
 	}
 	d, err := compare(out.Bytes(), pid, a, b)
-	return d + " " + mech, errors.Join(err, merr)
+	return d + " " + mech, withLog(errors.Join(err, merr), errs)
 }
 
 var watchRe = regexp.MustCompile(`msg="watching process" pid=(\d+)`)
@@ -373,11 +397,11 @@ func exactPID(ctx context.Context, gopulse, target string) (string, error) {
 		return "", werr
 	}
 	if err != nil {
-		return "", fmt.Errorf("gopulse probe --pid: %w; %s", err, tail(errs.text()))
+		return "", withLog(fmt.Errorf("gopulse probe --pid: %w", err), errs)
 	}
 	mech, merr := mechanisms(errs.text())
 	d, err := compare(out.Bytes(), pid, a, b)
-	return d + " " + mech, errors.Join(err, merr)
+	return d + " " + mech, withLog(errors.Join(err, merr), errs)
 }
 
 var tableHead = regexp.MustCompile(`trace_overhead=([0-9.]+)% duty=([0-9.]+)%`)
@@ -432,7 +456,7 @@ func traceBudget(ctx context.Context, gopulse, target string) (string, error) {
 	<-out.done
 	<-errs.done
 	if err != nil {
-		return "", fmt.Errorf("gopulse probe --trace: %w; %s", err, tail(errs.text()))
+		return "", withLog(fmt.Errorf("gopulse probe --trace: %w", err), errs)
 	}
 	var overheads []float64
 	var created, exited int64
@@ -477,5 +501,5 @@ func traceBudget(ctx context.Context, gopulse, target string) (string, error) {
 	if !strings.Contains(suspects, "main.leaker") || strings.Contains(suspects, "main.churnOnce") {
 		errsOut = append(errsOut, fmt.Errorf("leak suspects %q, want main.leaker and not main.churnOnce", suspects))
 	}
-	return d, errors.Join(append(errsOut, merr)...)
+	return d, withLog(errors.Join(append(errsOut, merr)...), errs)
 }
