@@ -11,8 +11,9 @@
 #
 #   scripts/test-kernels.sh                 every row
 #   KERNEL_ROWS="trixie-amd64" scripts/test-kernels.sh
-#   KERNEL_BENCH=1 scripts/test-kernels.sh  also probe-hit and per-GC-cycle cost
-#                                           (probes' phased benchmark, BENCHMARKS.md)
+#   KERNEL_BENCH=1 scripts/test-kernels.sh  instead of the checks, the probe-hit and
+#                                           per-GC-cycle cost (probes' phased benchmark,
+#                                           BENCHMARKS.md)
 #
 # Kernels and busybox come from Debian's archive (scripts/kernels.sh),
 # cached under /var/cache/gopulse/kernels. Prints one line per check and
@@ -82,12 +83,11 @@ echo "BOOTED \$(uname -r) \$(uname -m) \$(cut -d' ' -f1 /proc/uptime)s"
 if [ -z "$checks" ]; then
 	/bin/gopulse probe --exec /bin/gcload -work 1 >/tmp/out 2>&1
 	echo "RESULT probes SKIP gopulse has no $arch probes yet: \$(tail -n1 /tmp/out)"
+elif grep -q gopulse.bench=1 /proc/cmdline; then
+	cd /tmp && GOPULSE_PREBUILT_TARGETS=/bin GOPULSE_PRIV_TESTS=1 /bin/probes.test -test.run '^\$' \
+		-test.bench 'TargetOverheadPhased/(hit-stw|hit-gc)\$' -test.benchtime 10x 2>&1 | sed -n 's/^Benchmark/BENCH Benchmark/p'
 else
 	/bin/kcheck -gopulse /bin/gopulse $checks
-	if grep -q gopulse.bench=1 /proc/cmdline && [ -x /bin/probes.test ]; then
-		cd /tmp && GOPULSE_PREBUILT_TARGETS=/bin GOPULSE_PRIV_TESTS=1 /bin/probes.test -test.run '^\$' \
-			-test.bench 'TargetOverheadPhased/(hit-stw|hit-gc)\$' -test.benchtime 10x 2>&1 | sed -n 's/^Benchmark/BENCH Benchmark/p'
-	fi
 fi
 echo "DONE \$(cut -d' ' -f1 /proc/uptime)s"
 poweroff -f
