@@ -85,6 +85,15 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kernel %s: %w", m.mech.Kernel, err)
 	}
+	switch cfg.Attach {
+	case "", m.mech.Attach:
+	case AttachPerfEvent:
+		if m.mech.Attach == AttachUprobeMulti {
+			m.mech.Attach = AttachPerfEvent
+		} // else per-offset uprobes already
+	default:
+		return nil, fmt.Errorf("kernel %s: attach %q: not available (mechanism %s; %q can be forced)", m.mech.Kernel, cfg.Attach, m.mech.Attach, AttachPerfEvent)
+	}
 	m.at.multi = m.mech.Attach == AttachUprobeMulti
 	log.Info("bpf mechanisms", "kernel", m.mech.Kernel, "attach", m.mech.Attach, "memlock", m.mech.Memlock,
 		"ring_buffer", m.mech.RingBuffer)

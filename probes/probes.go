@@ -90,6 +90,10 @@ type Config struct {
 	PollInterval time.Duration
 	// RescanInterval is how often processes are rescanned (default 1s).
 	RescanInterval time.Duration
+	// Attach forces an attach mechanism instead of the best the kernel
+	// offers: AttachPerfEvent uses per-offset perf-event uprobes where
+	// uprobe_multi links exist (a workaround; "" chooses).
+	Attach string
 	// Leak tunes goroutine-leak detection in trace mode.
 	Leak LeakConfig
 

@@ -32,6 +32,7 @@ type probeFlags struct {
 	trace    bool
 	budget   float64
 	verbose  bool
+	attach   string
 }
 
 func (f *probeFlags) register(fs *flag.FlagSet) {
@@ -42,6 +43,7 @@ func (f *probeFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.trace, "trace", false, "trace mode: per-goroutine create/exit/scheduling events, held to --budget")
 	fs.Float64Var(&f.budget, "budget", 0.05, "trace-mode overhead budget, fraction of one CPU")
 	fs.BoolVar(&f.verbose, "v", false, "log attach details to stderr")
+	fs.StringVar(&f.attach, "attach", "", "force the attach `mechanism`: perf_event (per-offset uprobes even where uprobe_multi links exist); default: the best the kernel offers")
 	fs.Bool("exec", false, "start the program given after --exec (and its arguments) and watch it from its first instruction; must come last")
 }
 
@@ -118,7 +120,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		out = newTableOutput(stdout, isTerminal(stdout))
 	}
-	cfg := probes.Config{All: *all, Trace: *trace, TraceBudget: *budget}
+	cfg := probes.Config{All: *all, Trace: *trace, TraceBudget: *budget, Attach: f.attach}
 	m, err := probes.New(cfg, probes.Deps{Logger: logger, Sink: out})
 	if err != nil {
 		return err

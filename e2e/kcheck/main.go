@@ -13,6 +13,8 @@
 //	trace  gopulse probe --trace --exec TARGET: goroutine events, the
 //	       leaking creation site flagged, overhead held to the budget
 //
+// MODE+perf forces per-offset perf-event uprobes (--attach perf_event).
+//
 // Each check prints one line "RESULT NAME PASS|FAIL details" on stdout.
 // Every run must log the kernel mechanisms gopulse chose exactly once, and
 // they must be the ones the running kernel calls for.
@@ -53,7 +55,18 @@ func main() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 		start := time.Now()
-		detail, err := run(ctx, mode, *gopulse, target)
+		var extra []string
+		if m, ok := strings.CutSuffix(mode, "+perf"); ok {
+			// Per-offset perf-event uprobes forced where uprobe_multi
+			// links exist (gopulse probe --attach perf_event); before
+			// 6.6 that is the default check.
+			if !haveUprobeMulti() {
+				fmt.Printf("RESULT %s SKIP per-offset uprobes are the default before Linux 6.6\n", name)
+				continue
+			}
+			mode, extra = m, []string{"--attach", "perf_event"}
+		}
+		detail, err := run(ctx, mode, *gopulse, target, extra)
 		cancel()
 		took := time.Since(start).Round(100 * time.Millisecond)
 		if err != nil {
@@ -76,6 +89,16 @@ func main() {
 	}
 }
 
+// haveUprobeMulti reports whether the running kernel is 6.6 or later.
+func haveUprobeMulti() bool {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	var maj, minor int
+	if err == nil {
+		_, err = fmt.Sscanf(string(b), "%d.%d", &maj, &minor)
+	}
+	return err == nil && maj*1000+minor >= 6006
+}
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // failure is an error that carries gopulse's stderr.
@@ -94,14 +117,14 @@ func withLog(err error, l *lines) error {
 	return &failure{err: err, stderr: l.text()}
 }
 
-func run(ctx context.Context, mode, gopulse, target string) (string, error) {
+func run(ctx context.Context, mode, gopulse, target string, extra []string) (string, error) {
 	switch mode {
 	case "exec":
-		return exactExec(ctx, gopulse, target)
+		return exactExec(ctx, gopulse, target, extra)
 	case "pid":
-		return exactPID(ctx, gopulse, target)
+		return exactPID(ctx, gopulse, target, extra)
 	case "trace":
-		return traceBudget(ctx, gopulse, target)
+		return traceBudget(ctx, gopulse, target, extra)
 	}
 	return "", fmt.Errorf("unknown mode %q", mode)
 }
@@ -263,7 +286,7 @@ var mechRe = regexp.MustCompile(`msg="bpf mechanisms" kernel=(\S+) attach=(\S+) 
 // that they suit the running kernel: uprobe_multi links from 6.6, per-offset
 // perf-event uprobes before; the memlock limit removed before 5.11 (unless
 // it was unlimited already), left alone from 5.11 on.
-func mechanisms(stderr []string) (string, error) {
+func mechanisms(stderr []string, extra []string) (string, error) {
 	var found [][]string
 	for _, l := range stderr {
 		if m := mechRe.FindStringSubmatch(l); m != nil {
@@ -281,7 +304,7 @@ func mechanisms(stderr []string) (string, error) {
 	}
 	v := maj*1000 + minor
 	wantAttach := "perf_event"
-	if v >= 6006 {
+	if v >= 6006 && len(extra) == 0 {
 		wantAttach = "uprobe_multi"
 	}
 	if m[2] != wantAttach {
@@ -321,10 +344,11 @@ func gopulseCmd(ctx context.Context, gopulse string, args ...string) (*exec.Cmd,
 	return cmd, &out, collect(errPipe), in, nil
 }
 
-func exactExec(ctx context.Context, gopulse, target string) (string, error) {
+func exactExec(ctx context.Context, gopulse, target string, extra []string) (string, error) {
 	// The target's stdin and stdout are gopulse's: "mark" goes in through
 	// gopulse, the snapshots come back on its stderr.
-	cmd, out, errs, in, err := gopulseCmd(ctx, gopulse, "probe", "--json", "-v", "--exec", target, "-parked", "300")
+	args := append(append([]string{"probe", "--json", "-v"}, extra...), "--exec", target, "-parked", "300")
+	cmd, out, errs, in, err := gopulseCmd(ctx, gopulse, args...)
 	if err != nil {
 		return "", err
 	}
@@ -339,7 +363,7 @@ func exactExec(ctx context.Context, gopulse, target string) (string, error) {
 	if err != nil {
 		return "", withLog(fmt.Errorf("gopulse probe --exec: %w", err), errs)
 	}
-	mech, merr := mechanisms(errs.text())
+	mech, merr := mechanisms(errs.text(), extra)
 	pid, err := childPID(errs.text())
 	if err != nil {
 		return mech, err
@@ -359,7 +383,7 @@ func childPID(stderr []string) (int, error) {
 	return 0, fmt.Errorf("gopulse -v did not log the watched process")
 }
 
-func exactPID(ctx context.Context, gopulse, target string) (string, error) {
+func exactPID(ctx context.Context, gopulse, target string, extra []string) (string, error) {
 	tg := exec.CommandContext(ctx, target, "-parked", "300")
 	tin, err := tg.StdinPipe()
 	if err != nil {
@@ -379,7 +403,7 @@ func exactPID(ctx context.Context, gopulse, target string) (string, error) {
 	}()
 	snaps := collect(tout)
 	pid := tg.Process.Pid
-	cmd, out, errs, in, err := gopulseCmd(ctx, gopulse, "probe", "--json", "-v", "--pid", strconv.Itoa(pid))
+	cmd, out, errs, in, err := gopulseCmd(ctx, gopulse, append(append([]string{"probe", "--json", "-v"}, extra...), "--pid", strconv.Itoa(pid))...)
 	if err != nil {
 		return "", err
 	}
@@ -399,7 +423,7 @@ func exactPID(ctx context.Context, gopulse, target string) (string, error) {
 	if err != nil {
 		return "", withLog(fmt.Errorf("gopulse probe --pid: %w", err), errs)
 	}
-	mech, merr := mechanisms(errs.text())
+	mech, merr := mechanisms(errs.text(), extra)
 	d, err := compare(out.Bytes(), pid, a, b)
 	return d + " " + mech, withLog(errors.Join(err, merr), errs)
 }
@@ -410,11 +434,12 @@ var tableHead = regexp.MustCompile(`trace_overhead=([0-9.]+)% duty=([0-9.]+)%`)
 // some: goroutine creations and exits are seen, the leaking site is
 // flagged, and the overhead estimate stays within the budget on average
 // (the criterion of probes.TestTraceMode).
-func traceBudget(ctx context.Context, gopulse, target string) (string, error) {
+func traceBudget(ctx context.Context, gopulse, target string, extra []string) (string, error) {
 	const budget = 0.05
 	const seconds = 15
-	cmd := exec.CommandContext(ctx, gopulse, "probe", "-v", "--trace", "--budget", fmt.Sprint(budget),
+	args := append(append([]string{"probe", "-v", "--trace", "--budget", fmt.Sprint(budget)}, extra...),
 		"--exec", target, "-parked", "50", "-leak", "100", "-churnrate", "200")
+	cmd := exec.CommandContext(ctx, gopulse, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 30 * time.Second
 	outPipe, err := cmd.StdoutPipe()
@@ -480,7 +505,7 @@ func traceBudget(ctx context.Context, gopulse, target string) (string, error) {
 			}
 		}
 	}
-	mech, merr := mechanisms(errs.text())
+	mech, merr := mechanisms(errs.text(), extra)
 	d := fmt.Sprintf("windows=%d created=%d exited=%d suspects=%s %s", len(overheads), created, exited, suspects, mech)
 	var errsOut []error
 	if len(overheads) < 5 {
