@@ -47,7 +47,9 @@ tools() {
 	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >&2
 }
 
-# apt_suite SUITE ARGS...: apt-get with SUITE's private state.
+# apt_opts SUITE: options for apt-get/apt-cache with SUITE's private state
+# (package cache kept: the host's apt may disable it, and parsing the
+# indexes again costs each apt-cache call tens of seconds).
 apt_opts() {
 	local d=$CACHE/apt/$1
 	echo -o Dir::Etc::SourceList="$d/sources.list" -o Dir::Etc::SourceParts=/dev/null \
@@ -55,7 +57,11 @@ apt_opts() {
 		-o Dir::State="$d/state" -o Dir::State::Lists="$d/lists" -o Dir::State::status="$d/status" \
 		-o Dir::Cache="$d/cache" -o APT::Architecture=amd64 \
 		-o APT::Architectures::=amd64 -o APT::Architectures::=arm64 \
-		-o Acquire::Languages=none -o APT::Get::List-Cleanup=false -o APT::Sandbox::User=root
+		-o Acquire::Languages=none -o APT::Get::List-Cleanup=false -o APT::Sandbox::User=root \
+		-o Dir::Cache::pkgcache=pkgcache.bin -o Dir::Cache::srcpkgcache=srcpkgcache.bin \
+		-o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false \
+		-o Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false \
+		-o Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false
 }
 
 suite_update() {
