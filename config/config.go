@@ -138,6 +138,16 @@ type Jaeger struct {
 	Backend  `yaml:",inline"`
 	Protocol string        `yaml:"protocol"` // "otlp" (Jaeger v2) or "api_v2" (Jaeger v1)
 	MinSTW   time.Duration `yaml:"min_stw"`  // non-GC pauses at least this long get a span
+	// Sampling of GC-cycle traces: cycles with a pause ≥ slow_pause or a
+	// duration ≥ slow_cycle are all traced, sample_rate of the others.
+	Sampling TraceSampling `yaml:"sampling"`
+}
+
+// TraceSampling selects the GC cycles that get a trace.
+type TraceSampling struct {
+	Rate      float64       `yaml:"rate"` // 0..1 or a percentage
+	SlowPause time.Duration `yaml:"slow_pause"`
+	SlowCycle time.Duration `yaml:"slow_cycle"`
 }
 
 // Backend is one exporter's endpoints (in failover order), their shared
@@ -297,7 +307,8 @@ func Defaults() Config {
 		Exporters: Exporters{
 			Prometheus: Prometheus{Interval: 15 * time.Second, RemoteWrite: backend(256 << 20)},
 			Loki:       backend(256 << 20),
-			Jaeger:     Jaeger{Protocol: "otlp", MinSTW: time.Millisecond, Backend: backend(128 << 20)},
+			Jaeger: Jaeger{Protocol: "otlp", MinSTW: time.Millisecond, Backend: backend(128 << 20),
+				Sampling: TraceSampling{Rate: 0.01, SlowPause: time.Millisecond, SlowCycle: 100 * time.Millisecond}},
 		},
 		Health: Health{
 			Window:         10 * time.Second,
@@ -501,6 +512,11 @@ func (c *Config) Validate() error {
 		v.bad("exporters.jaeger.protocol", "want otlp or api_v2, got %q", ex.Jaeger.Protocol)
 	}
 	v.backend("exporters.jaeger", ex.Jaeger.Backend)
+	if r := ex.Jaeger.Sampling.Rate; r < 0 || r > 1 {
+		v.bad("exporters.jaeger.sampling.rate", "want a fraction in [0, 1] such as 0.01 or 1%%, got %g", r)
+	}
+	v.positive("exporters.jaeger.sampling.slow_pause", ex.Jaeger.Sampling.SlowPause)
+	v.positive("exporters.jaeger.sampling.slow_cycle", ex.Jaeger.Sampling.SlowCycle)
 
 	h := &c.Health
 	v.positive("health.window", h.Window)

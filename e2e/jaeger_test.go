@@ -63,6 +63,7 @@ func runJaeger(t *testing.T, proto jaeger.Protocol, q jaeger.Queue, drain func()
 	cfg := jaeger.DefaultConfig()
 	cfg.Protocol = proto
 	cfg.BatchSpans = 32
+	cfg.SampleRate = 1 // every cycle comes back
 	x, err := jaeger.New(cfg, jaeger.Deps{
 		Queue: q, Logger: testLogger(t), Version: "e2e",
 		Procs: procs{pid: {PID: pid, Exe: "/opt/e2e/" + service, Service: service, GoVersion: "go1.26.8"}},
@@ -173,6 +174,7 @@ func TestJaegerV2RealAgent(t *testing.T) {
 	query := env(t, "GOPULSE_E2E_JAEGER2_QUERY")
 	a := startRealAgent(t, freeAddr(t), fmt.Sprintf(`  jaeger:
     protocol: otlp
+    sampling: {rate: 1}
     endpoints:
       - url: %s%s
 `, otlp, jaeger.OTLPPath))

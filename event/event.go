@@ -122,6 +122,11 @@ type Runtime struct {
 	SweepTermNS int64 // sweep-termination STW
 	MarkNS      int64 // concurrent mark
 	MarkTermNS  int64 // mark-termination STW
+	// Partial (KindGCEnd): the probes attached during this cycle, so its
+	// start was not seen and DurationNS covers only the final pause. The
+	// cycle counts, but its duration must stay out of duration statistics
+	// and traces.
+	Partial bool
 
 	// Trace mode goroutine events.
 	Goid       uint64

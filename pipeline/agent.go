@@ -702,6 +702,7 @@ func (a *Agent) newBackends(sinks *[]NamedSink, logSinks *[]event.LogSink) error
 	if len(ex.Jaeger.Endpoints) > 0 {
 		c := jaeger.DefaultConfig()
 		c.STWThreshold = ex.Jaeger.MinSTW
+		c.SampleRate, c.SlowPause, c.SlowCycle = ex.Jaeger.Sampling.Rate, ex.Jaeger.Sampling.SlowPause, ex.Jaeger.Sampling.SlowCycle
 		var tr delivery.Transport
 		headers := jaeger.ProtocolHeaders()
 		if ex.Jaeger.Protocol == "api_v2" {
@@ -721,7 +722,8 @@ func (a *Agent) newBackends(sinks *[]NamedSink, logSinks *[]event.LogSink) error
 		if err != nil {
 			return err
 		}
-		if a.jaeger, err = jaeger.New(c, jaeger.Deps{Queue: q, Procs: procLookup{a.resolver}, Logger: a.log.With("exporter", "jaeger")}); err != nil {
+		if a.jaeger, err = jaeger.New(c, jaeger.Deps{Queue: q, Procs: procLookup{a.resolver}, Logger: a.log.With("exporter", "jaeger"),
+			Registerer: a.reg, Version: version.Get().Version}); err != nil {
 			return err
 		}
 		*sinks = append(*sinks, NamedSink{Name: "jaeger", Sink: a.jaeger})

@@ -166,6 +166,7 @@ func (d *procDecoder) stw(r *rawEvent, ev *event.Runtime, sink event.RuntimeSink
 		// Attached mid-cycle: only the final pause is known.
 		ev.StartNS = start + d.monoToRT
 		ev.DurationNS = end - start
+		ev.Partial = true
 	}
 	d.inGC = false
 	sink.HandleRuntime(ev)

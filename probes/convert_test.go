@@ -108,6 +108,17 @@ func TestDecoderCountsWithoutNumGC(t *testing.T) {
 	if len(ends) != 2 || ends[0] != 11 || ends[1] != 12 {
 		t.Fatalf("gc_end cycles = %v, want [11 12]", ends)
 	}
+	// The cycle the probes attached in is marked partial (its duration is
+	// only its last pause); the next one is whole.
+	var partial []bool
+	for _, e := range c.evs {
+		if e.Kind == event.KindGCEnd {
+			partial = append(partial, e.Partial)
+		}
+	}
+	if !partial[0] || partial[1] {
+		t.Fatalf("gc_end partial = %v, want [true false]", partial)
+	}
 }
 
 func TestDecoderGoroutines(t *testing.T) {

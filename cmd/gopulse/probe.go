@@ -354,6 +354,9 @@ func appendEventJSON(b []byte, ev *event.Runtime) []byte {
 		b = appendInt(b, "sweep_term_ns", ev.SweepTermNS)
 		b = appendInt(b, "mark_ns", ev.MarkNS)
 		b = appendInt(b, "mark_term_ns", ev.MarkTermNS)
+		if ev.Partial {
+			b = append(b, `,"partial":true`...)
+		}
 	case event.KindSTW:
 		b = append(b, `,"reason":"`...)
 		b = append(b, ev.Reason.String()...)

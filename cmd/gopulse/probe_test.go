@@ -21,6 +21,8 @@ func TestAppendEventJSONContract(t *testing.T) {
 		{event.Runtime{Kind: event.KindGCEnd, PID: 42, TS: 1700000000000000001, Cycle: 7, StartNS: 10, DurationNS: 20,
 			SweepTermNS: 1, MarkNS: 18, MarkTermNS: 1},
 			map[string]any{"type": "gc_end", "pid": 42.0, "cycle": 7.0, "duration_ns": 20.0, "mark_ns": 18.0}},
+		{event.Runtime{Kind: event.KindGCEnd, PID: 42, TS: 1, Cycle: 8, StartNS: 10, DurationNS: 2, MarkTermNS: 2, Partial: true},
+			map[string]any{"type": "gc_end", "cycle": 8.0, "partial": true}},
 		{event.Runtime{Kind: event.KindSTW, PID: 42, TS: 5, Reason: event.STWGCMarkTermination, StartNS: 3, DurationNS: 2, Cycle: 7},
 			map[string]any{"type": "stw", "reason": "gc_mark_termination", "start_ns": 3.0, "duration_ns": 2.0, "cycle": 7.0}},
 		{event.Runtime{Kind: event.KindSTW, PID: 1, TS: 5, Reason: event.STWReadMemStats, StartNS: 3, DurationNS: 2},

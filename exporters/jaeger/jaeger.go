@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/exporters/delivery"
 )
@@ -51,11 +53,19 @@ type Config struct {
 	// waits for its batch.
 	BatchSpans    int
 	FlushInterval time.Duration
+	// GC-cycle trace sampling: a cycle with a stop-the-world pause of at
+	// least SlowPause, or lasting at least SlowCycle, is always traced;
+	// SampleRate (0..1) of the others are. Decisions are counted in
+	// gopulse_trace_gc_cycles_total{decision}.
+	SampleRate float64
+	SlowPause  time.Duration
+	SlowCycle  time.Duration
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{Protocol: ProtocolOTLP, STWThreshold: time.Millisecond, BatchSpans: 512, FlushInterval: time.Second}
+	return Config{Protocol: ProtocolOTLP, STWThreshold: time.Millisecond, BatchSpans: 512, FlushInterval: time.Second,
+		SampleRate: 0.01, SlowPause: time.Millisecond, SlowCycle: 100 * time.Millisecond}
 }
 
 // Validate reports every problem of c, joined.
@@ -73,6 +83,12 @@ func (c *Config) Validate() error {
 	if c.FlushInterval <= 0 {
 		errs = append(errs, fmt.Errorf("flush_interval must be positive, got %s", c.FlushInterval))
 	}
+	if c.SampleRate < 0 || c.SampleRate > 1 {
+		errs = append(errs, fmt.Errorf("sample_rate must be in [0, 1], got %g", c.SampleRate))
+	}
+	if c.SlowPause <= 0 || c.SlowCycle <= 0 {
+		errs = append(errs, fmt.Errorf("slow_pause and slow_cycle must be positive, got %s and %s", c.SlowPause, c.SlowCycle))
+	}
 	return errors.Join(errs...)
 }
 
@@ -84,6 +100,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Version is gopulse's version, the instrumentation scope version.
 	Version string
+	// Registerer receives the sampling counters; optional.
+	Registerer prometheus.Registerer
 }
 
 // Exporter turns runtime events into GC-cycle and pause traces and hands
@@ -116,9 +134,14 @@ func New(cfg Config, deps Deps) (*Exporter, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	enc := NewEncoder(deps.Procs, deps.Version)
+	b := newBuilder(cfg.STWThreshold.Nanoseconds(), 0)
+	var err error
+	if b.sample, err = newSampler(cfg, deps.Registerer); err != nil {
+		return nil, err
+	}
 	return &Exporter{
 		cfg: cfg,
-		b:   newBuilder(cfg.STWThreshold.Nanoseconds(), 0),
+		b:   b,
 		enc: enc,
 		batch: delivery.NewBatch("spans", wireEncoder{enc, cfg.Protocol == ProtocolAPIv2},
 			deps.Queue, cfg.FlushInterval, log),

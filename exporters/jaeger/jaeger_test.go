@@ -30,6 +30,7 @@ func TestExporterOTLPAndAPIv2(t *testing.T) {
 	for _, proto := range []Protocol{ProtocolOTLP, ProtocolAPIv2} {
 		q := &recQueue{}
 		cfg := DefaultConfig()
+		cfg.SampleRate = 1 // every cycle traced
 		cfg.Protocol = proto
 		cfg.BatchSpans = 8
 		x, err := New(cfg, Deps{Queue: q, Procs: testProcs, Version: "test"})
@@ -76,6 +77,7 @@ func TestExporterOTLPAndAPIv2(t *testing.T) {
 func TestExporterFlushesOnInterval(t *testing.T) {
 	q := &recQueue{}
 	cfg := DefaultConfig()
+	cfg.SampleRate = 1
 	cfg.FlushInterval = 40 * time.Millisecond
 	x, err := New(cfg, Deps{Queue: q})
 	if err != nil {

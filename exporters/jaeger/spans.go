@@ -145,6 +145,7 @@ type builder struct {
 	stwThreshold int64
 	salt         uint64
 	pending      map[uint32]*pauses
+	sample       *sampler // nil: every GC cycle is traced
 }
 
 func newBuilder(stwThresholdNS int64, salt uint64) *builder {
@@ -196,7 +197,6 @@ func (b *builder) gc(spans []span, ev *event.Runtime) []span {
 		pid: ev.PID, traceID: tid, spanID: spanIDFor(tid, 0), name: NameGCCycle,
 		start: start, end: end, cycle: int64(ev.Cycle), next: -1,
 	}
-	spans = append(spans, root)
 
 	// Phase bounds from the cycle's own accounting, refined by the pauses
 	// seen on their own when there are any.
@@ -210,6 +210,10 @@ func (b *builder) gc(spans []span, ev *event.Runtime) []span {
 			mtStart, mtDur = s, d
 		}
 	}
+	if b.sample != nil && !b.sample.keep(tid, ev, max(swDur, mtDur)) {
+		return spans
+	}
+	spans = append(spans, root)
 	child := func(n uint64, name, phase string, from, to int64, stw bool) span {
 		s := span{
 			pid: ev.PID, traceID: tid, spanID: spanIDFor(tid, n), parentID: root.spanID,

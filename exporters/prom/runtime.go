@@ -292,7 +292,9 @@ func (r *Runtime) HandleRuntime(ev *event.Runtime) {
 	switch ev.Kind {
 	case event.KindGCEnd:
 		ps.gcCycles++
-		ps.gcDur.observe(r.cfg.GCBuckets, float64(ev.DurationNS)/1e9)
+		if !ev.Partial { // a partial cycle's duration is only its last pause
+			ps.gcDur.observe(r.cfg.GCBuckets, float64(ev.DurationNS)/1e9)
+		}
 	case event.KindSTW:
 		reason := ev.Reason
 		if int(reason) >= len(ps.pauses) {

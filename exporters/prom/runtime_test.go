@@ -457,3 +457,20 @@ func installPromtool(t *testing.T) (string, error) {
 	}
 	return exec.LookPath("promtool")
 }
+
+// The cycle the probes attached in counts as a cycle, but its duration
+// (only its last pause) stays out of the cycle-duration histogram.
+func TestPartialGCCycleNotInDuration(t *testing.T) {
+	r := NewRuntime(DefaultRuntimeConfig())
+	r.UpsertProc(&event.Proc{PID: 5, Exe: "/bin/x", Service: "x"})
+	r.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 5, TS: 1, Cycle: 1, DurationNS: 30_000, MarkTermNS: 30_000, Partial: true})
+	r.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 5, TS: 2, Cycle: 2, DurationNS: 5_000_000})
+	out := string(r.AppendExposition(nil, false))
+	for _, want := range []string{`gopulse_go_gc_cycles_total{pid="5",exe="/bin/x",service="x"} 2`,
+		`gopulse_go_gc_cycle_duration_seconds_count{pid="5",exe="/bin/x",service="x"} 1`,
+		`gopulse_go_gc_cycle_duration_seconds_sum{pid="5",exe="/bin/x",service="x"} 0.005`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s in\n%s", want, out)
+		}
+	}
+}
