@@ -24,13 +24,17 @@ func (f *logsParseFlags) register(fs *flag.FlagSet) {
 func logsParseCommand() *command {
 	return &command{
 		path:    "logs parse",
-		summary: "print one JSON record per input line",
+		summary: "print one JSON record per log record",
 		usage:   "logs parse [--pattern P] [--online] [--field-names gopulse|otel] [--single-line] [FILE…|-]",
-		long: `Detects each input's format, parses every line into typed fields and mines
-templates, then prints one JSON object per input line, in input order:
+		long: `Detects each input's format, parses every record into typed fields and mines
+templates, then prints one JSON object per record, in input order:
 {"line":N,"format":…,"level":…,"ts":…,"fields":{…},"message":…,"template":…,
-"template_id":…,"params":[…]}. A line a --pattern does not match gives
-{"line":N,"error":…,"raw":…}: nothing is dropped.
+"template_id":…,"params":[…]}. A record is a line, or several: a stack trace
+(Go, Java, Python, Node.js, Ruby…) or lines indented under a record are joined
+to it ("lines":K; the trace's type and message are fields), unless
+--single-line. A record a --pattern does not match gives
+{"line":N,"error":…,"raw":…}: nothing is dropped. --field-names otel prints
+OpenTelemetry's names (client.address, url.path, http.response.status_code…).
 
 Inputs may be gzip-compressed; "-" or no FILE reads stdin. Without --online
 the input is read twice (templates are mined first, so every line carries its
@@ -38,6 +42,7 @@ template's final text and id).`,
 		examples: `gopulse logs parse app.log
 kubectl logs my-pod | gopulse logs parse -
 gopulse logs parse --pattern '<ip:client> <method> <int:status>' access.log
+gopulse logs parse --field-names otel access.log
 tail -f app.log | gopulse logs parse --online`,
 		flags: func(fs *flag.FlagSet) { new(logsParseFlags).register(fs) },
 		args:  "file",
