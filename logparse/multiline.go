@@ -65,23 +65,25 @@ type MultilineOptions struct {
 	MaxWait time.Duration
 }
 
+// tracebackLine opens a Python traceback.
+const tracebackLine = "Traceback (most recent call last):"
+
 // FormatStackTrace is the format of a record that is a stack trace from its
 // first line on.
 const FormatStackTrace = "stacktrace"
 
 // Field names set for stack traces (OpenTelemetry's exception attributes).
 var (
-	keyExcType     = []byte("exception.type")
-	keyExcMessage  = []byte("exception.message")
-	keyExcStack    = []byte("exception.stacktrace")
-	keyContinued   = []byte("continuation")
-	keyLogger      = []byte("logger")
-	keyMethod2     = []byte("method")
-	bytesStdout    = []byte("stdout")
-	bytesStderr    = []byte("stderr")
-	bytesGoPanic   = []byte("panic")
-	bytesGoFatal   = []byte("fatal error")
-	bytesTraceback = []byte("Traceback (most recent call last):")
+	keyExcType    = []byte("exception.type")
+	keyExcMessage = []byte("exception.message")
+	keyExcStack   = []byte("exception.stacktrace")
+	keyContinued  = []byte("continuation")
+	keyLogger     = []byte("logger")
+	keyMethod2    = []byte("method")
+	bytesStdout   = []byte("stdout")
+	bytesStderr   = []byte("stderr")
+	bytesGoPanic  = []byte("panic")
+	bytesGoFatal  = []byte("fatal error")
 )
 
 // runtimeKind is the stack-trace grammar a record follows.
@@ -242,7 +244,7 @@ func (m *mlRecord) continues(line []byte) bool {
 				return true
 			}
 		case pyChain:
-			if hasLit(line, 0, string(bytesTraceback)) {
+			if hasLit(line, 0, tracebackLine) {
 				m.sub = pyFrames
 				return true
 			}
@@ -294,7 +296,7 @@ func (m *mlRecord) continues(line []byte) bool {
 	case c == '.' && moreLine(line):
 		m.markTrace(rtJava)
 		return true
-	case c == 'T' && hasLit(line, 0, string(bytesTraceback)):
+	case c == 'T' && hasLit(line, 0, tracebackLine):
 		if m.logLine && !m.frames && m.rt == rtNone {
 			m.markTrace(rtPython)
 			m.sub = pyFrames
@@ -394,7 +396,7 @@ func traceStart(b []byte) (runtimeKind, uint8) {
 			return rtGo, subNone
 		}
 	case 'T':
-		if hasLit(b, 0, string(bytesTraceback)) {
+		if hasLit(b, 0, tracebackLine) {
 			return rtPython, pyFrames
 		}
 	case 'E':
@@ -996,7 +998,7 @@ func pythonRaised(trace []byte) []byte {
 		i = next
 		switch {
 		case len(l) == 0 || l[0] == ' ' || l[0] == '\t':
-		case hasLit(l, 0, string(bytesTraceback)):
+		case hasLit(l, 0, tracebackLine):
 			inTB = true
 		case inTB:
 			last, inTB = l, false

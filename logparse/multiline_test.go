@@ -222,3 +222,26 @@ func TestMultilineWrapped(t *testing.T) {
 		t.Fatalf("trace %d+%d %q", trace.Line, trace.Lines, trace.Body)
 	}
 }
+
+// TestMultilineZeroAllocs: once its buffers have grown, the assembly of
+// traces (Java, Python, Go) allocates nothing per line.
+func TestMultilineZeroAllocs(t *testing.T) {
+	lines := [][]byte{}
+	for _, l := range strings.Split(multilineSeeds[0]+"\n"+multilineSeeds[2]+"\n"+multilineSeeds[3]+"\n"+multilineSeeds[4]+"\n2024-01-01 INFO done", "\n") {
+		lines = append(lines, []byte(l))
+	}
+	s := NewStream(StreamOptions{Year: 2024, Fallback: textFallback{}, Multiline: MultilineOptions{Enabled: true}})
+	var r Record
+	for range 3 {
+		for _, l := range lines {
+			_ = s.Parse(l, &r)
+		}
+	}
+	i := 0
+	if a := testing.AllocsPerRun(5000, func() {
+		_ = s.Parse(lines[i%len(lines)], &r)
+		i++
+	}); a != 0 {
+		t.Fatalf("%.3f allocs per line", a)
+	}
+}
