@@ -131,6 +131,10 @@ type Exporters struct {
 type Prometheus struct {
 	RemoteWrite Backend       `yaml:"remote_write"`
 	Interval    time.Duration `yaml:"interval"`
+	// ExternalLabels are added to every remote-written series (as
+	// Prometheus's global.external_labels), e.g. {cluster: prod}. Every
+	// series already carries `node`.
+	ExternalLabels map[string]string `yaml:"external_labels"`
 }
 
 // Jaeger configures the GC-trace exporter.
@@ -507,6 +511,17 @@ func (c *Config) Validate() error {
 	ex := &c.Exporters
 	v.backend("exporters.prometheus.remote_write", ex.Prometheus.RemoteWrite)
 	v.positive("exporters.prometheus.interval", ex.Prometheus.Interval)
+	for name, val := range ex.Prometheus.ExternalLabels {
+		p := "exporters.prometheus.external_labels." + name
+		switch {
+		case !validLabelName(name):
+			v.bad(p, "label names start with a lower-case letter, then letters, digits and _")
+		case slices.Contains([]string{"le", "reason", "go_version", "stripped", "quantile"}, name):
+			v.bad(p, "%q is a label of gopulse's own series", name)
+		case val == "":
+			v.bad(p, "empty value")
+		}
+	}
 	v.backend("exporters.loki", ex.Loki)
 	if ex.Jaeger.Protocol != "otlp" && ex.Jaeger.Protocol != "api_v2" {
 		v.bad("exporters.jaeger.protocol", "want otlp or api_v2, got %q", ex.Jaeger.Protocol)
@@ -771,6 +786,15 @@ func validCheckName(s string) bool {
 		}
 	}
 	return true
+}
+
+func validLabelName(s string) bool {
+	for i, c := range s {
+		if !(c >= 'a' && c <= 'z' || i > 0 && (c == '_' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func validHostname(h string) bool {

@@ -15,6 +15,9 @@ type Proc struct {
 	Stripped  bool   // no .symtab / DWARF
 	CGO       bool
 
+	// Node is the machine's name: the Kubernetes node, else the host name.
+	Node string
+
 	// Kubernetes placement; empty outside a pod.
 	Namespace string
 	Pod       string

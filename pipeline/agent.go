@@ -79,22 +79,24 @@ type Agent struct {
 	log  *slog.Logger
 	reg  *prometheus.Registry
 
-	resolver *Resolver
-	engine   *health.Engine
-	checks   *failover.Server
-	notifier *health.Notifier
-	fanout   *RuntimeFanout
-	runtime  *prom.Runtime
-	rw       *prom.RemoteWriter
-	loki     *loki.Exporter
-	jaeger   *jaeger.Exporter
-	queues   []exporterQueue // Loki and Jaeger delivery queues
-	closers  []func() error  // transports
-	tailer   *Tailer
-	source   RuntimeSource
-	srcErr   error
-	srv      *http.Server
-	ln       net.Listener
+	resolver  *Resolver
+	node      string            // the machine's name (label `node`)
+	extLabels map[string]string // remote write's external labels, node included
+	engine    *health.Engine
+	checks    *failover.Server
+	notifier  *health.Notifier
+	fanout    *RuntimeFanout
+	runtime   *prom.Runtime
+	rw        *prom.RemoteWriter
+	loki      *loki.Exporter
+	jaeger    *jaeger.Exporter
+	queues    []exporterQueue // Loki and Jaeger delivery queues
+	closers   []func() error  // transports
+	tailer    *Tailer
+	source    RuntimeSource
+	srcErr    error
+	srv       *http.Server
+	ln        net.Listener
 
 	// dropWindow: the agent is not ready while it dropped data this
 	// recently (readyDropWindow; tests shorten it).
@@ -134,6 +136,8 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		}
 	}
 	a.resolver = NewResolver(deps.ProcRoot, pods)
+	a.node = NodeName(cfg.Kubernetes.NodeName)
+	a.resolver.SetNode(a.node)
 
 	hooks := make([]health.Webhook, 0, len(cfg.Webhooks))
 	for _, w := range cfg.Webhooks {
@@ -175,7 +179,16 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		eng.Import(alive)
 		a.log.Info("resumed the verdicts handed over", "processes", len(alive), "exited", len(h.Health)-len(alive))
 	}
-	a.runtime = prom.NewRuntime(prom.DefaultRuntimeConfig())
+	// Remote write labels every series with the node (the agent's own
+	// series too: two agents' gopulse_* series must not collide) and the
+	// configured external labels.
+	a.extLabels = map[string]string{"node": a.node}
+	for k, v := range cfg.Exporters.Prometheus.ExternalLabels {
+		a.extLabels[k] = v
+	}
+	rtc := prom.DefaultRuntimeConfig()
+	rtc.ExternalLabels = a.extLabels
+	a.runtime = prom.NewRuntime(rtc)
 	if h := deps.Handover; h != nil {
 		if skipped := a.runtime.Restore(h.Runtime, nil); len(skipped) > 0 {
 			a.log.Warn("histogram buckets changed: histograms restart for these processes", "pids", skipped)
@@ -197,6 +210,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	if rwc := cfg.Exporters.Prometheus.RemoteWrite; len(rwc.Endpoints) > 0 {
 		c := prom.DefaultRemoteWriteConfig()
 		c.Interval = cfg.Exporters.Prometheus.Interval
+		c.ExternalLabels = a.extLabels
 		c.Queue.Endpoints = deliveryEndpoints(rwc.Endpoints)
 		c.Queue.Dir = cfg.QueueDir("prometheus", rwc.Queue)
 		c.Queue.MaxQueueBytes = int64(rwc.Queue.MaxBytes)
@@ -225,7 +239,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		factory := LogParserFactory(LogEngineOptions{Names: names, SingleLine: cfg.Logs.Multiline.Disabled,
 			MaxRecordBytes: int(cfg.Logs.Multiline.MaxBytes), MultilineWait: cfg.Logs.Multiline.MaxWait})
 		router, err := NewLogRouter(LogRouterOptions{Factory: factory, Overrides: ovs, Sinks: logSinks,
-			Observer: eng, Procs: a.resolver, Pods: pods}, a.log, a.reg)
+			Observer: eng, Procs: a.resolver, Pods: pods, Node: a.node}, a.log, a.reg)
 		if err != nil {
 			return nil, err
 		}

@@ -84,6 +84,7 @@ type LogRouter struct {
 	observer  LogObserver
 	procs     ProcIndex
 	pods      PodLookup
+	node      string
 	log       *slog.Logger
 
 	mu      sync.Mutex
@@ -126,12 +127,15 @@ type LogRouterOptions struct {
 	Observer  LogObserver // may be nil
 	Procs     ProcIndex   // may be nil
 	Pods      PodLookup   // may be nil
+	// Node labels every stream ("node"): the machine's name.
+	Node string
 }
 
 // NewLogRouter returns a router; reg may be nil.
 func NewLogRouter(o LogRouterOptions, log *slog.Logger, reg prometheus.Registerer) (*LogRouter, error) {
 	r := &LogRouter{
 		factory: o.Factory, overrides: o.Overrides, sinks: o.Sinks, observer: o.Observer, procs: o.Procs, pods: o.Pods, log: log,
+		node: o.Node,
 		streams: map[string]*logStream{},
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gopulse_log_lines_total",
 			Help: "Log lines read, by detected format."}, []string{"format"}),
@@ -217,6 +221,9 @@ func (r *LogRouter) stream(path string) *logStream {
 	}
 	if s.service != "" {
 		s.labels = append(s.labels, event.Label{Name: "service", Value: s.service})
+	}
+	if r.node != "" {
+		s.labels = append(s.labels, event.Label{Name: "node", Value: r.node})
 	}
 	if s.inPod {
 		s.labels = append(s.labels, event.Label{Name: "namespace", Value: s.pod.Namespace},

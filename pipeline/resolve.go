@@ -23,6 +23,7 @@ type PodLookup interface {
 type Resolver struct {
 	procRoot string
 	pods     PodLookup // nil outside Kubernetes
+	node     string    // the machine's name, on every process
 
 	mu    sync.Mutex
 	cache map[uint32]event.Proc
@@ -42,6 +43,24 @@ func NewResolver(procRoot string, pods PodLookup) *Resolver {
 		procRoot = "/proc"
 	}
 	return &Resolver{procRoot: procRoot, pods: pods, cache: map[uint32]event.Proc{}, exes: map[string]exeInfo{}}
+}
+
+// SetNode names the machine every process runs on (event.Proc.Node); call
+// it before the first Proc.
+func (r *Resolver) SetNode(node string) { r.node = node }
+
+// NodeName is the machine's name for the `node` label: the configured
+// Kubernetes node name, else $NODE_NAME (the DaemonSet sets it from
+// spec.nodeName), else the host name.
+func NodeName(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	if n := os.Getenv("NODE_NAME"); n != "" {
+		return n
+	}
+	h, _ := os.Hostname()
+	return h
 }
 
 // Proc returns what is known of pid. A process that is in a pod whose
@@ -71,7 +90,7 @@ func (r *Resolver) Forget(pid uint32) {
 
 func (r *Resolver) resolve(pid uint32) (event.Proc, bool) {
 	dir := filepath.Join(r.procRoot, strconv.FormatUint(uint64(pid), 10))
-	p := event.Proc{PID: int(pid)}
+	p := event.Proc{PID: int(pid), Node: r.node}
 	exe, err := os.Readlink(filepath.Join(dir, "exe"))
 	if err != nil {
 		return p, false

@@ -18,13 +18,14 @@ import (
 )
 
 // Stream label names, in the sorted order Loki expects in a selector.
-var streamLabelNames = [...]string{"container", "format", "job", "namespace", "pod"}
+var streamLabelNames = [...]string{"container", "format", "job", "namespace", "node", "pod"}
 
 const (
 	lblContainer = iota
 	lblFormat
 	lblJob
 	lblNamespace
+	lblNode
 	lblPod
 	numLabels
 )
@@ -293,6 +294,8 @@ func (e *Encoder) lookupStream(rec *event.LogRecord) int32 {
 			e.vals[lblNamespace] = append(e.vals[lblNamespace][:0], l.Value...)
 		case "pod":
 			e.vals[lblPod] = append(e.vals[lblPod][:0], l.Value...)
+		case "node":
+			e.vals[lblNode] = append(e.vals[lblNode][:0], l.Value...)
 		case "container":
 			e.vals[lblContainer] = append(e.vals[lblContainer][:0], l.Value...)
 		case "format":

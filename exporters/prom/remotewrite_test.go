@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/exporters/delivery"
 	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/client_golang/prometheus"
@@ -294,4 +295,38 @@ func sumValues(ms []*dto.Metric) float64 {
 		}
 	}
 	return s
+}
+
+// Two hosts running the same executable with the same pid write distinct
+// series: every series has the node, plus the external labels (which the
+// /metrics exposition does not carry: the scraper labels it).
+func TestIdentityAcrossHosts(t *testing.T) {
+	keys := map[string]string{}
+	for _, node := range []string{"node-a", "node-b"} {
+		cfg := DefaultRuntimeConfig()
+		cfg.ExternalLabels = map[string]string{"cluster": "prod", "region": "eu"}
+		r := NewRuntime(cfg)
+		r.UpsertProc(&event.Proc{PID: 4242, Exe: "/usr/bin/api", Service: "api", Node: node, GoVersion: "go1.26.8"})
+		r.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 4242, TS: 1, Cycle: 1, DurationNS: 1e6})
+		r.HandleRuntime(&event.Runtime{Kind: event.KindSTW, PID: 4242, TS: 1, Reason: event.STWGCMarkTermination, DurationNS: 1e4})
+		b, _, n := r.AppendWriteRequest(nil, 1000, 0, 0)
+		var wr prompb.WriteRequest
+		if err := wr.Unmarshal(b); err != nil || n == 0 {
+			t.Fatal(err, n)
+		}
+		for _, k := range seriesKeys(t, &wr, 1000) {
+			if !strings.Contains(k, "node="+node) || !strings.Contains(k, "cluster=prod") || !strings.Contains(k, "region=eu") {
+				t.Errorf("%s: series without its node or external labels: %s", node, k)
+			}
+			series, _, _ := strings.Cut(k, "} ")
+			if other, dup := keys[series]; dup {
+				t.Errorf("series %s written by %s and %s", series, other, node)
+			}
+			keys[series] = node
+		}
+		out := string(r.AppendExposition(nil, false))
+		if !strings.Contains(out, `node="`+node+`"`) || strings.Contains(out, "cluster=") {
+			t.Errorf("exposition: want node, no external labels:\n%s", out)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,13 @@ type RuntimeConfig struct {
 	// for that long (a safety net when its exit was missed); 0 keeps it
 	// until KindProcExit or RemoveProc.
 	StaleAfter time.Duration
+
+	// ExternalLabels are added to every remote-written series (not to the
+	// /metrics exposition, which the scraper labels), unless the series
+	// has a label of that name. Names must start with a lower-case letter
+	// and must not be a runtime series' own label (le, reason, go_version,
+	// stripped).
+	ExternalLabels map[string]string
 }
 
 // DefaultRuntimeConfig returns the default buckets and leak thresholds.
@@ -138,6 +146,8 @@ type Runtime struct {
 	gcLeS, pauseLeS, schedLeS []string
 	enc                       runtimeChunks
 
+	ext []labelPair // ExternalLabels, sorted
+
 	mu    sync.Mutex
 	procs map[uint32]*procState
 	order []*procState // by pid
@@ -146,6 +156,10 @@ type Runtime struct {
 // NewRuntime returns an empty aggregator.
 func NewRuntime(cfg RuntimeConfig) *Runtime {
 	r := &Runtime{cfg: cfg, procs: make(map[uint32]*procState)}
+	for k, v := range cfg.ExternalLabels {
+		r.ext = append(r.ext, labelPair{k, v})
+	}
+	slices.SortFunc(r.ext, func(a, b labelPair) int { return strings.Compare(a.name, b.name) })
 	r.gcLe = leStrings(cfg.GCBuckets)
 	r.pauseLe = leStrings(cfg.PauseBuckets)
 	r.schedLe = leStrings(cfg.SchedBuckets)
@@ -179,7 +193,7 @@ func (r *Runtime) UpsertProc(p *event.Proc) {
 	ps.proc = *p
 	ps.known = true
 	ps.lastSeen = max(ps.lastSeen, time.Now().UnixNano())
-	ps.setLabels()
+	ps.setLabels(r.ext)
 }
 
 // RemoveProc forgets a process and its series.
@@ -212,7 +226,7 @@ func (r *Runtime) state(pid uint32) *procState {
 	}
 	ps.proc.PID = int(pid)
 	ps.lastSeen = time.Now().UnixNano()
-	ps.setLabels()
+	ps.setLabels(r.ext)
 	r.procs[pid] = ps
 	i, _ := slices.BinarySearchFunc(r.order, pid, func(p *procState, pid uint32) int {
 		return int(int64(p.pid) - int64(pid))
@@ -221,12 +235,15 @@ func (r *Runtime) state(pid uint32) *procState {
 	return ps
 }
 
-func (ps *procState) setLabels() {
+func (ps *procState) setLabels(ext []labelPair) {
 	p := &ps.proc
 	pairs := []labelPair{
 		{"pid", strconv.Itoa(int(ps.pid))},
 		{"exe", p.Exe},
 		{"service", p.Service},
+	}
+	if p.Node != "" {
+		pairs = append(pairs, labelPair{"node", p.Node})
 	}
 	if p.Namespace != "" || p.Pod != "" || p.Container != "" {
 		pairs = append(pairs, labelPair{"namespace", p.Namespace}, labelPair{"pod", p.Pod}, labelPair{"container", p.Container})
@@ -243,6 +260,12 @@ func (ps *procState) setLabels() {
 	ps.info = append(ps.info, ',')
 	ps.info = appendLabel(ps.info, "stripped", strconv.FormatBool(p.Stripped))
 	ps.version = p.GoVersion
+	// Remote write also carries the external labels.
+	for _, e := range ext {
+		if !slices.ContainsFunc(pairs, func(lp labelPair) bool { return lp.name == e.name }) {
+			pairs = append(pairs, e)
+		}
+	}
 	slices.SortFunc(pairs, func(a, b labelPair) int {
 		switch {
 		case a.name < b.name:

@@ -30,6 +30,10 @@ func RemoteWriteHeaders() map[string]string {
 type RemoteWriteConfig struct {
 	// Interval between two snapshots of the series.
 	Interval time.Duration `yaml:"interval"`
+	// ExternalLabels are added to gopulse's own series (the runtime
+	// series take them from RuntimeConfig.ExternalLabels), unless a series
+	// has a label of that name.
+	ExternalLabels map[string]string `yaml:"external_labels"`
 	// MaxRequestBytes is the uncompressed size at which a request is cut.
 	MaxRequestBytes int `yaml:"max_request_bytes"`
 	// Queue is the delivery configuration (endpoints, on-disk queue, retries).
@@ -88,6 +92,8 @@ type RemoteWriter struct {
 	log  *slog.Logger
 	q    *delivery.Queue
 
+	ext []labelPair // external labels
+
 	mu     sync.Mutex // guards the buffers (Collect may run from tests)
 	raw    []byte
 	comp   []byte
@@ -114,7 +120,11 @@ func NewRemoteWriter(cfg RemoteWriteConfig, deps RemoteWriteDeps) (*RemoteWriter
 	if err != nil {
 		return nil, fmt.Errorf("remote write queue: %w", err)
 	}
-	return &RemoteWriter{cfg: cfg, deps: deps, log: log, q: q}, nil
+	w := &RemoteWriter{cfg: cfg, deps: deps, log: log, q: q}
+	for k, v := range cfg.ExternalLabels {
+		w.ext = append(w.ext, labelPair{k, v})
+	}
+	return w, nil
 }
 
 // Run snapshots every Interval and delivers until ctx is done.
@@ -202,6 +212,11 @@ func (w *RemoteWriter) appendGathered(b []byte, mfs []*dto.MetricFamily, ts int6
 			base := w.pairs[:0]
 			for _, lp := range m.Label {
 				base = append(base, labelPair{lp.GetName(), lp.GetValue()})
+			}
+			for _, e := range w.ext {
+				if !slices.ContainsFunc(base, func(lp labelPair) bool { return lp.name == e.name }) {
+					base = append(base, e)
+				}
 			}
 			emit := func(suffix, extraName, extraVal string, v float64) {
 				pairs := append(w.sorted[:0], base...)
