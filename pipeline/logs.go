@@ -135,7 +135,7 @@ type LogRouterOptions struct {
 func NewLogRouter(o LogRouterOptions, log *slog.Logger, reg prometheus.Registerer) (*LogRouter, error) {
 	r := &LogRouter{
 		factory: o.Factory, overrides: o.Overrides, sinks: o.Sinks, observer: o.Observer, procs: o.Procs, pods: o.Pods, log: log,
-		node: o.Node,
+		node:    o.Node,
 		streams: map[string]*logStream{},
 		lines: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gopulse_log_lines_total",
 			Help: "Log lines read, by detected format."}, []string{"format"}),
