@@ -9,6 +9,7 @@
 package loki
 
 import (
+	"bytes"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/s2"
@@ -166,6 +167,21 @@ func appendValidUTF8(dst, b []byte) []byte {
 	return dst
 }
 
+// labelValue returns b with every invalid byte, and U+FFFD, as '?'.
+func labelValue(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError {
+			out = append(out, '?')
+		} else {
+			out = append(out, b[:n]...)
+		}
+		b = b[n:]
+	}
+	return out
+}
+
 // cutUTF8 cuts b to at most n bytes, not inside a multi-byte sequence.
 func cutUTF8(b []byte, n int) []byte {
 	if len(b) <= n {
@@ -314,8 +330,10 @@ func (e *Encoder) lookupStream(rec *event.LogRecord) int32 {
 		first = false
 		k = append(k, streamLabelNames[i]...)
 		k = append(k, '=', '"')
-		if !utf8.Valid(v) {
-			v = appendValidUTF8(nil, v) // once per new stream
+		if !utf8.Valid(v) || bytes.ContainsRune(v, utf8.RuneError) {
+			// Loki parses the selector with PromQL's lexer, which refuses
+			// U+FFFD too: '?' stands for each bad byte.
+			v = labelValue(v) // once per new stream
 		}
 		for _, c := range v {
 			switch c {

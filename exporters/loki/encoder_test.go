@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -232,7 +233,7 @@ func TestEncoderInvalidUTF8(t *testing.T) {
 	}
 	var lines []string
 	for _, st := range dec.Streams {
-		if !utf8.ValidString(st.Labels) {
+		if !utf8.ValidString(st.Labels) || strings.ContainsRune(st.Labels, utf8.RuneError) {
 			t.Errorf("labels %q", st.Labels)
 		}
 		for _, e := range st.Entries {

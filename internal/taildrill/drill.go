@@ -37,6 +37,7 @@ type Config struct {
 	// Outage: the backend is down from OutageAt for OutageFor.
 	OutageAt, OutageFor time.Duration
 	Seed                uint64
+	Tag                 string // run=TAG in every line
 	Logf                func(format string, args ...any)
 }
 
@@ -71,11 +72,11 @@ func Run(ctx context.Context, c Config, be Backend) (*Report, error) {
 	seq := &Seq{}
 	start := time.Now()
 	journal := func(m string) { logf("%7.3fs %s", time.Since(start).Seconds(), m) }
-	app := &Writer{Path: filepath.Join(logs, "app.log"), Rate: c.Rate, Pad: 60, Seq: seq, Journal: journal}
+	app := &Writer{Path: filepath.Join(logs, "app.log"), Rate: c.Rate, Pad: 60, Seq: seq, Journal: journal, Tag: c.Tag}
 	writers := []*Writer{app}
 	var ct *Writer
 	if c.CTRate > 0 {
-		ct = &Writer{Path: filepath.Join(logs, "ct.log"), Rate: c.CTRate, Pad: 40, Seq: seq, Journal: journal}
+		ct = &Writer{Path: filepath.Join(logs, "ct.log"), Rate: c.CTRate, Pad: 40, Seq: seq, Journal: journal, Tag: c.Tag}
 		writers = append(writers, ct)
 	}
 	for _, w := range writers {

@@ -18,8 +18,9 @@ import (
 // that counts every line by its seq=N field. SetDown makes it answer 503,
 // a backend outage.
 type Sink struct {
-	srv *http.Server
-	ln  net.Listener
+	srv      *http.Server
+	ln       net.Listener
+	upstream string
 
 	mu          sync.Mutex
 	counts      []uint16
@@ -29,6 +30,19 @@ type Sink struct {
 	invalidUTF8 int
 	down        bool
 	refused     int
+}
+
+// NewProxy is a Sink in front of a real Loki at upstream: every push is
+// forwarded, and its lines are counted when Loki accepted it (2xx). Loki
+// itself drops an entry identical to one it has (same stream, timestamp and
+// line), so duplicates are counted here, on the way in.
+func NewProxy(upstream string) (*Sink, error) {
+	s, err := NewSink()
+	if err != nil {
+		return nil, err
+	}
+	s.upstream = upstream
+	return s, nil
 }
 
 // NewSink listens on a free loopback port and serves.
@@ -74,6 +88,26 @@ func (s *Sink) push(w http.ResponseWriter, r *http.Request) {
 	if down {
 		http.Error(w, "outage", http.StatusServiceUnavailable)
 		return
+	}
+	if s.upstream != "" {
+		req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, s.upstream+"/loki/api/v1/push", bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, "upstream: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		rb, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			w.WriteHeader(resp.StatusCode)
+			w.Write(rb)
+			return
+		}
 	}
 	raw, err := snappy.Decode(nil, body)
 	var req push.PushRequest

@@ -34,6 +34,8 @@ type Writer struct {
 	Pad  int    // padding bytes per line (line length ≈ 80 + Pad)
 	// Seq numbers the lines; writers sharing one Seq share one numbering.
 	Seq *Seq
+	// Tag, when set, goes into every line (run=TAG), to find a run's lines.
+	Tag string
 	// Journal, when set, hears every rotation with the sequence numbers of
 	// the file rotated away (for post-mortems).
 	Journal func(string)
@@ -72,7 +74,13 @@ func (w *Writer) line(seq int64) []byte {
 	b := w.buf[:0]
 	b = append(b, "ts="...)
 	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, " level=info msg=\"drill line\" seq="...)
+	b = append(b, " level=info msg=\"drill line\" "...)
+	if w.Tag != "" {
+		b = append(b, "run="...)
+		b = append(b, w.Tag...)
+		b = append(b, ' ')
+	}
+	b = append(b, "seq="...)
 	b = strconv.AppendInt(b, seq, 10)
 	b = append(b, " pad="...)
 	for i := 0; i < w.Pad; i++ {
