@@ -270,7 +270,6 @@ func Wait(ctx context.Context, timeout time.Duration, n int64, have func() (int6
 	}
 }
 
-
 // keepRotated is how many rotated files the drill's logrotate keeps: enough
 // that none is deleted before a restarted agent, lagging on a loaded
 // machine, can read it (a rotated file deleted unread is logrotate's loss,
