@@ -33,7 +33,12 @@ type lokiEntry struct {
 // queryLoki reads every line of selector in [from, to] back, page by page
 // (lines must have distinct timestamps).
 func queryLoki(ctx context.Context, base, selector string, from, to int64, fn func(lokiEntry)) error {
-	const page = 5000
+	return queryLokiPages(ctx, base, selector, from, to, 5000, fn)
+}
+
+// queryLokiPages is queryLoki with page entries per query (at most the
+// server's max_entries_limit_per_query).
+func queryLokiPages(ctx context.Context, base, selector string, from, to int64, page int, fn func(lokiEntry)) error {
 	start := from
 	for {
 		q := url.Values{

@@ -87,8 +87,8 @@ func TestTailDrillLoki(t *testing.T) {
 	from, to := t0.Add(-time.Minute).UnixNano(), time.Now().Add(time.Minute).UnixNano()
 	seen := make([]bool, n)
 	got := 0
-	eventually(t, 3*time.Minute, "every line back from Loki", func() error {
-		err := queryLoki(ctx, base, `{job="gopulse"} |= "run=`+tag+` "`, from, to, func(e lokiEntry) {
+	eventually(t, 5*time.Minute, "every line back from Loki", func() error {
+		err := queryLokiPages(ctx, base, `{job="gopulse"} |= "run=`+tag+` "`, from, to, 50000, func(e lokiEntry) {
 			if seq, ok := taildrill.ParseSeq([]byte(e.Line)); ok && seq < n && !seen[seq] {
 				seen[seq] = true
 				got++
