@@ -40,7 +40,7 @@ func (b lokiBackend) SetDown(_ context.Context, down bool) error {
 // TestTailDrillLoki is the crash-and-rotate drill against the real Loki:
 // the real agent tails a file written at 20,000 numbered lines/s and
 // rotated by rename (numbered siblings, gzip from .3 on) and a second one
-// at 1,000 lines/s rotated by copytruncate; it is killed with SIGKILL 22
+// at 1,000 lines/s rotated by copytruncate for 25 s (plus Loki's restart); it is killed with SIGKILL 22
 // times at random points (some during a rotation, some followed by
 // rotations and new files while it is down) and Loki itself is killed and
 // restarted in the middle. Every sequence number is read back from Loki;
@@ -58,9 +58,9 @@ func TestTailDrillLoki(t *testing.T) {
 	ctx := context.Background()
 	tag := uniq("drill")
 	t0 := time.Now()
-	rep, err := taildrill.Run(ctx, taildrill.Config{Bin: bin, Dir: t.TempDir(), Duration: 40 * time.Second,
+	rep, err := taildrill.Run(ctx, taildrill.Config{Bin: bin, Dir: t.TempDir(), Duration: 25 * time.Second,
 		Rate: 20000, CTRate: 1000, Kills: 22, RotateEvery: 2 * time.Second,
-		OutageAt: 10 * time.Second, OutageFor: 5 * time.Second, Seed: uint64(time.Now().UnixNano()),
+		OutageAt: 8 * time.Second, OutageFor: 4 * time.Second, Seed: uint64(time.Now().UnixNano()),
 		Tag: tag, Logf: t.Logf}, lokiBackend{t, proxy})
 	if rep != nil && rep.Agent != nil {
 		defer rep.Agent.Stop(30 * time.Second)
