@@ -114,6 +114,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		return errors.New("agent already running")
 	}
 	cmd := exec.Command(a.cfg.Bin, "agent", "--config", a.file, "--log-level", "info")
+	cmd.SysProcAttr = procAttr()
 	w := lockedWriter{&a.mu, &a.out}
 	cmd.Stdout, cmd.Stderr = w, w
 	a.starts++
