@@ -8,6 +8,7 @@ package logengine
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -59,6 +60,7 @@ type Engine struct {
 	cfg     Config
 	year    int             // cfg.Year, or the current year when it is 0
 	pinned  logparse.Parser // Pattern or Format; nil to detect
+	seed    maphash.Seed    // of the context hash: contexts are only compared within the engine
 	miner   *miner.Miner
 	schemas bool
 
@@ -71,7 +73,7 @@ const recountEvery = 1024
 
 // New returns an Engine.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{cfg: cfg, year: cfg.Year, miner: miner.New(miner.Config{MaxClusters: cfg.MaxTemplates}), schemas: cfg.Schema}
+	e := &Engine{cfg: cfg, year: cfg.Year, seed: maphash.MakeSeed(), miner: miner.New(miner.Config{MaxClusters: cfg.MaxTemplates}), schemas: cfg.Schema}
 	if e.year == 0 {
 		e.year = time.Now().UTC().Year()
 	}
@@ -275,7 +277,7 @@ func (s *Stream) learn() {
 // mine adds the record's message to the miner and returns its template.
 func (s *Stream) mine() *miner.Template {
 	r := &s.res
-	ctx := context(&r.Rec)
+	ctx := context(&r.Rec, s.e.seed)
 	warming := s.ft != nil && r.Rec.Format == "freetext" && s.seen < warmSpan
 	if warming {
 		s.seen++
@@ -328,7 +330,7 @@ func (s *Stream) rehead() {
 // context hashes the field that names where a line was logged (a logger,
 // component or call site) for the miner: a word that differs between
 // lines of two loggers is not taken for a parameter.
-func context(r *logparse.Record) uint64 {
+func context(r *logparse.Record, seed maphash.Seed) uint64 {
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		switch string(f.Key) {
@@ -340,12 +342,7 @@ func context(r *logparse.Record) uint64 {
 		default:
 			continue
 		}
-		h := uint64(14695981039346656037)
-		for _, c := range f.Value {
-			h ^= uint64(c)
-			h *= 1099511628211
-		}
-		return h
+		return maphash.Bytes(seed, f.Value) | 1
 	}
 	return 0
 }
@@ -408,7 +405,7 @@ func (s *Stream) match() {
 		return
 	}
 	m := s.e.miner
-	if t := m.MatchIn(r.Rec.Message, context(&r.Rec)); t != nil {
+	if t := m.MatchIn(r.Rec.Message, context(&r.Rec, s.e.seed)); t != nil {
 		r.Template = *t
 	} else {
 		r.Template = m.Render(r.Rec.Message)

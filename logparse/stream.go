@@ -75,6 +75,8 @@ type Stream struct {
 	votes   []int // per parser, during detection
 	seen    int
 	current int            // index of the stream's format; -1 while detecting
+	free    bool           // the vote found free text: only the fallback (and JSON for '{' lines) is tried
+	fbVotes int            // detection lines only the fallback took
 	counts  []int          // lines per parser
 	fbCount map[string]int // lines per fallback format name, and "empty"
 
@@ -136,6 +138,9 @@ func NewStream(opts StreamOptions) *Stream {
 func (s *Stream) Format() string {
 	if s.current >= 0 {
 		return s.parsers[s.current].Name()
+	}
+	if s.free {
+		return s.fallback.Name()
 	}
 	best := -1
 	for j, v := range s.votes {
@@ -248,6 +253,9 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 		return nil
 	}
 	mark := len(r.scratch)
+	if s.free {
+		return s.parseFree(body, r, mark)
+	}
 	if s.current >= 0 {
 		if err := s.parsers[s.current].Parse(body, r); err == nil {
 			s.counts[s.current]++
@@ -287,11 +295,41 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 	return r.Fail(name, "no format matches", 0)
 }
 
+// parseFree parses a line of a free-text stream: with the fallback, unless
+// it is a JSON object that the JSON parser takes (a program that mostly
+// writes text and sometimes JSON). Free-text streams do not pay for trying
+// every format on every line.
+func (s *Stream) parseFree(body []byte, r *Record, mark int) error {
+	if b := trimSpace(body); b[0] == '{' && b[len(b)-1] == '}' {
+		for i, p := range s.parsers {
+			if p.Name() != "json" {
+				continue
+			}
+			if err := p.Parse(body, r); err == nil {
+				s.counts[i]++
+				return nil
+			}
+			r.resetParse(mark)
+		}
+	}
+	r.Body = body
+	err := s.fallback.Parse(body, r)
+	r.Body = body
+	if err == nil {
+		s.fbCount[r.Format]++
+	}
+	return err
+}
+
 // vote records that parser i (or none, -1) parsed a detection line, and
-// fixes the format once enough lines voted.
+// fixes the format once enough lines voted: the format of at least half
+// of them, or free text when at least half of them were taken by the
+// fallback alone.
 func (s *Stream) vote(i int) {
 	if i >= 0 {
 		s.votes[i]++
+	} else {
+		s.fbVotes++
 	}
 	s.seen++
 	if s.seen < s.detect {
@@ -307,11 +345,15 @@ func (s *Stream) vote(i int) {
 		s.current = best
 		return
 	}
-	// No clear winner (mostly free text): keep voting over a longer window.
+	if s.fallback != nil && s.fbVotes*2 > s.seen {
+		s.free = true
+		return
+	}
+	// No clear winner: keep voting over a longer window.
 	for j := range s.votes {
 		s.votes[j] = 0
 	}
-	s.seen = 0
+	s.seen, s.fbVotes = 0, 0
 	if s.detect < 1<<20 {
 		s.detect *= 2
 	}

@@ -184,8 +184,8 @@ type Miner struct {
 	pieces [][]byte
 	glue   []bool
 	varAt  []bool
-	ph     []uint64 // ph[k]: hash of the first k pieces, names with a digit masked (prefixKey)
-	boundN []int    // piece counts at which a tail may start (see collect)
+	digit  []bool // piece k holds a digit
+	boundN []int  // piece counts at which a tail may start (see collect)
 }
 
 // New returns a Miner.
@@ -309,7 +309,7 @@ func (m *Miner) collect(msg []byte) uint64 {
 	m.varAt = append(m.varAt[:0], false)
 	m.boundN = m.boundN[:0]
 	h := uint64(fnvOffset)
-	m.ph = append(m.ph[:0], h)
+	m.digit = m.digit[:0]
 	// A tail may start after a token ending in ':' that closes a clause
 	// of at least two words ("failed to sync <*>: …", not "serf: …").
 	colon, words := false, 0
@@ -331,19 +331,13 @@ func (m *Miner) collect(msg []byte) uint64 {
 				end, glued = t.Key, true
 			}
 			p := msg[t.S:end]
-			if wordy(p) {
+			if len(p) >= 2 && wordy(p) {
 				words++
 			}
 			m.pieces = append(m.pieces, p)
 			m.glue = append(m.glue, glued)
+			m.digit = append(m.digit, t.Digit && !glued || glued && nameLike(p))
 			m.varAt = append(m.varAt, false)
-			ph := m.ph[len(m.ph)-1]
-			if nameLike(p) {
-				ph = hashSep(ph, 1)
-			} else {
-				ph = hashSep(hashPiece(ph, p), 0)
-			}
-			m.ph = append(m.ph, ph)
 			h = hashSep(hashPiece(h, p), 0)
 		}
 		if t.Class != token.Word {
@@ -1266,14 +1260,27 @@ func (m *Miner) findTail(pieces [][]byte) *group {
 	if len(m.tailOf) == 0 {
 		return nil
 	}
+	// prefix hashes as prefixKey makes them (names with a digit masked)
+	h, done := uint64(fnvOffset), 0
+	ph := func(n int) uint64 {
+		for ; done < n; done++ {
+			if m.digit[done] {
+				h = hashSep(h, 1)
+			} else {
+				h = hashSep(hashPiece(h, pieces[done]), 0)
+			}
+		}
+		return h
+	}
 	for _, n := range m.boundN {
-		if g := m.tailOf[tailKey(m.ph[n], n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
+		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
 			return g
 		}
 		// "x: …" where the template has a value before the ':' ("<*>: …")
 		if n >= 2 {
+			done, h = 0, fnvOffset
 			k := n - 1
-			if g := m.tailOf[tailKey(m.ph[k], k, m.ctx)]; g != nil && g.live && g.gapText[k] != "" &&
+			if g := m.tailOf[tailKey(ph(k), k, m.ctx)]; g != nil && g.live && g.gapText[k] != "" &&
 				strings.HasSuffix(g.gapText[k], ":") && m.prefixMatch(g, pieces) {
 				return g
 			}

@@ -10,6 +10,7 @@ type Token struct {
 	CS, CE int32
 	Key    int32
 	Class  Class // Word for a constant token
+	Digit  bool  // the token holds a digit
 }
 
 // Var reports whether the token is a value.
@@ -79,31 +80,33 @@ func Split(msg []byte, dst []Token, max int) []Token {
 		for i < n {
 			c := msg[i]
 			f := flags[c]
-			if f&fSpace != 0 {
-				break
-			}
-			all |= f
-			switch c {
-			case '/', ':', '\\', '~':
-				spec = true
-			case '=':
-				if eq < 0 {
-					eq = i
+			if f&(fSpace|fSpecial) != 0 {
+				if f&fSpace != 0 {
+					break
 				}
-			case '"', '\'':
-				// a string opens at the token's start (after opening
-				// punctuation) or right after a key's '='
-				if quote < 0 && (i == s || i-1 == eq || flags[msg[i-1]]&fOpen != 0 && allOpen(msg[s:i])) {
-					if j := closeQuote(msg, i+1, c); j > 0 {
-						quote = i
-						i = j + 1
-						continue
+				switch c {
+				case '/', ':', '\\', '~':
+					spec = true
+				case '=':
+					if eq < 0 {
+						eq = i
+					}
+				case '"', '\'':
+					// a string opens at the token's start (after opening
+					// punctuation) or right after a key's '='
+					if quote < 0 && (i == s || i-1 == eq || flags[msg[i-1]]&fOpen != 0 && allOpen(msg[s:i])) {
+						if j := closeQuote(msg, i+1, c); j > 0 {
+							quote = i
+							i = j + 1
+							continue
+						}
 					}
 				}
 			}
+			all |= f
 			i++
 		}
-		t := Token{S: int32(s), E: int32(i), CS: int32(s), CE: int32(s), Key: int32(s)}
+		t := Token{S: int32(s), E: int32(i), CS: int32(s), CE: int32(s), Key: int32(s), Digit: all&fDigit != 0}
 		// Fast path: a plain word (no digit, '=', quote, '/', ':', '\\').
 		if all&fDigit == 0 && eq < 0 && quote < 0 && !spec {
 			if l := i - s; l == 4 || l == 5 { // true, false

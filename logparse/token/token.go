@@ -53,8 +53,9 @@ const (
 	fUpper
 	fHexLetter
 	fSpace
-	fOpen  // punctuation before a value: ( [ { < " ' `
-	fClose // punctuation after a value: ) ] } > " ' ` , ; . : ! ?
+	fOpen    // punctuation before a value: ( [ { < " ' `
+	fClose   // punctuation after a value: ) ] } > " ' ` , ; . : ! ?
+	fSpecial // a byte Split must look at: = " ' / : \ ~
 )
 
 var flags = func() (t [256]uint8) {
@@ -78,6 +79,9 @@ var flags = func() (t [256]uint8) {
 	}
 	for _, c := range ")]}>\"'`,;.:!?" {
 		t[c] |= fClose
+	}
+	for _, c := range "=\"'/:\\~" {
+		t[c] |= fSpecial
 	}
 	return t
 }()
