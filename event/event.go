@@ -232,3 +232,11 @@ type LogRecord struct {
 type LogSink interface {
 	HandleLog(rec *LogRecord)
 }
+
+// TemplateAliaser is implemented by log sinks and observers that follow
+// template merges: once the template of id from has joined the template
+// of id to, records that carried from belong to to (the template miner
+// never reuses an id, so from is not issued again).
+type TemplateAliaser interface {
+	AliasTemplate(from, to uint64)
+}

@@ -454,6 +454,28 @@ func (e *Engine) ObserveLog(pid uint32, level []byte, templateID uint64) {
 	}
 }
 
+// AliasTemplate follows a template merge (event.TemplateAliaser): error
+// lines counted under from in the current window count under to, and a
+// known from makes to known, so a burst of a "new" error template that
+// turned out to be a known one raises nothing.
+func (e *Engine) AliasTemplate(from, to uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, p := range e.procs {
+		if n, ok := p.newErr[from]; ok {
+			delete(p.newErr, from)
+			if _, known := p.known[to]; !known {
+				p.newErr[to] += n
+			}
+		}
+		if _, ok := p.known[from]; ok {
+			delete(p.known, from)
+			p.known[to] = struct{}{}
+			delete(p.newErr, to)
+		}
+	}
+}
+
 func isError(level []byte) bool {
 	switch string(level) {
 	case "error", "err", "fatal", "panic", "critical", "crit", "alert", "emerg", "emergency", "severe":

@@ -766,3 +766,46 @@ func TestExportImport(t *testing.T) {
 		t.Fatal("an unconfirmed handed-over process is kept")
 	}
 }
+
+// TestNewTemplateFollowsAliases: error lines whose template turns out (by
+// a merge in the miner) to be a known one are no burst of a new template.
+func TestNewTemplateFollowsAliases(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for range 5 {
+		s.e.ObserveLog(s.pid, []byte("error"), 7)
+	}
+	s.healthyWindow()
+	// bursts under new ids, which the miner then merges into known 7
+	for w := range 2 {
+		for range 2 * cfg.NewErrorBurst {
+			s.e.ObserveLog(s.pid, []byte("error"), uint64(99+w))
+		}
+		s.e.AliasTemplate(uint64(99+w), 7)
+		s.healthyWindow()
+	}
+	if st := s.e.Snapshot()[0]; hasReason(st.Reasons, "new_error_template", Degraded) {
+		t.Fatalf("merged template counted as new: %+v", st.Reasons)
+	}
+	// a known template merged into a newer id keeps being known
+	s.e.AliasTemplate(7, 123)
+	for range 2 {
+		for range 2 * cfg.NewErrorBurst {
+			s.e.ObserveLog(s.pid, []byte("error"), 123)
+		}
+		s.healthyWindow()
+	}
+	if st := s.e.Snapshot()[0]; hasReason(st.Reasons, "new_error_template", Degraded) {
+		t.Fatalf("aliased known template counted as new: %+v", st.Reasons)
+	}
+	// while really new ones still are
+	for w := range 2 {
+		for range 2 * cfg.NewErrorBurst {
+			s.e.ObserveLog(s.pid, []byte("error"), uint64(555+w))
+		}
+		s.healthyWindow()
+	}
+	if st := s.e.Snapshot()[0]; !hasReason(st.Reasons, "new_error_template", Degraded) {
+		t.Fatalf("new template not seen: %+v", st.Reasons)
+	}
+}

@@ -123,6 +123,10 @@ func (e *Engine) Templates() int {
 // now: the id of the template it was merged into, or itself.
 func (e *Engine) Resolve(id uint64) uint64 { return e.miner.Resolve(id) }
 
+// TakeAliases appends to dst the template merges made since the last
+// call (see miner.Miner.TakeAliases): what consumers of template ids follow.
+func (e *Engine) TakeAliases(dst []miner.Alias) []miner.Alias { return e.miner.TakeAliases(dst) }
+
 // EndLearning finishes a first mining pass: late generalisations apply to
 // every line matched afterwards.
 func (e *Engine) EndLearning() { e.miner.Consolidate() }

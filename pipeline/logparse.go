@@ -104,6 +104,7 @@ func (p *engineParser) fill(res *logengine.Result, out *event.LogRecord) error {
 	}
 	p.stats.Templates = p.eng.Templates()
 	p.stats.Changes = res.Changes
+	p.stats.Aliases = p.eng.TakeAliases(p.stats.Aliases) // the router forwards and clears them
 	if res.Err != nil {
 		return res.Err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logparse/miner"
 	"github.com/gopulse/gopulse/schema"
 )
 
@@ -47,6 +48,7 @@ type LogStats struct {
 	Format    string          // the source's format (detected, or the leader while detecting)
 	Templates int             // templates mined so far
 	Changes   []schema.Change // schema drift noticed at the last line
+	Aliases   []miner.Alias   // template merges made at the last line: ids the sinks and observers follow
 }
 
 // ParserFactory returns the parser of a newly tailed source.
@@ -321,7 +323,9 @@ func (r *LogRouter) deliver(s *logStream, rec *event.LogRecord, err error) {
 	}
 	r.lines.WithLabelValues(rec.Format).Inc()
 	if !s.failed {
-		r.sourceStats(s, s.parser.Stats(), err != nil)
+		st := s.parser.Stats()
+		r.sourceStats(s, st, err != nil)
+		r.forwardAliases(st)
 	}
 	for _, sink := range r.sinks {
 		sink.HandleLog(rec)
@@ -339,6 +343,28 @@ func (r *LogRouter) deliver(s *logStream, rec *event.LogRecord, err error) {
 	for _, pid := range r.pids {
 		r.observer.ObserveLog(pid, rec.Level, rec.TemplateID)
 	}
+}
+
+// forwardAliases hands the template merges of a source to the sinks and the
+// health engine that follow them (event.TemplateAliaser), before the record
+// that came with them: a pending Loki entry then carries the merged id, and
+// a burst of "new" error lines that turned out to be a known template is
+// not new.
+func (r *LogRouter) forwardAliases(st *LogStats) {
+	if len(st.Aliases) == 0 {
+		return
+	}
+	for _, a := range st.Aliases {
+		for _, sink := range r.sinks {
+			if f, ok := sink.(event.TemplateAliaser); ok {
+				f.AliasTemplate(a.From, a.To)
+			}
+		}
+		if f, ok := r.observer.(event.TemplateAliaser); ok {
+			f.AliasTemplate(a.From, a.To)
+		}
+	}
+	st.Aliases = st.Aliases[:0]
 }
 
 // sourceStats updates the per-format series of a parsed line of s.

@@ -3,9 +3,11 @@
 // github.com/grafana/loki/pkg/push), written by hand into reused buffers.
 //
 // Stream labels are bounded: job, namespace, pod, container and format.
-// Everything inferred from the line (event.LogRecord.Fields, and the level)
-// goes in as structured metadata. Entries keep their arrival order within a
-// stream.
+// Everything inferred from the line (event.LogRecord.Fields, the level and
+// the template id as template_id, 16 hex digits) goes in as structured
+// metadata. A template merge reported before the batch is sent
+// (AliasTemplate) gives its pending entries the merged template's id.
+// Entries keep their arrival order within a stream.
 package loki
 
 import (
@@ -85,6 +87,40 @@ type Encoder struct {
 	lastStream   int32
 	vals         [numLabels][]byte
 	raw, snapped []byte
+	tmpl         []tmplRef // template_id values in the arena, for AliasTemplate
+}
+
+// tmplRef is a template_id value written in the arena.
+type tmplRef struct {
+	off int32
+	id  uint64
+}
+
+const hexDigits = "0123456789abcdef"
+
+// putID writes id as 16 hex digits.
+func (e *Encoder) putID(id uint64) span {
+	off := len(e.arena)
+	for i := 15; i >= 0; i-- {
+		e.arena = append(e.arena, hexDigits[id>>(4*uint(i))&0xf])
+	}
+	return span{int32(off), 16}
+}
+
+// AliasTemplate gives the entries of the batch that carry template id from
+// the id to (the template of from was merged into that of to).
+func (e *Encoder) AliasTemplate(from, to uint64) {
+	for i := range e.tmpl {
+		t := &e.tmpl[i]
+		if t.id != from {
+			continue
+		}
+		t.id = to
+		b := e.arena[t.off : t.off+16]
+		for k := 15; k >= 0; k-- {
+			b[15-k] = hexDigits[to>>(4*uint(k))&0xf]
+		}
+	}
 }
 
 // NewEncoder returns an Encoder that puts job in every stream's job label
@@ -116,6 +152,7 @@ func (e *Encoder) Reset() {
 	e.entries = e.entries[:0]
 	e.pairs = e.pairs[:0]
 	e.arena = e.arena[:0]
+	e.tmpl = e.tmpl[:0]
 	if len(e.streams) > e.maxStreams {
 		clear(e.index)
 		e.streams = e.streams[:0]
@@ -250,6 +287,13 @@ func (e *Encoder) Append(rec *event.LogRecord) {
 	if len(rec.Level) > 0 && !hasLevel && int(en.nmd) < e.maxMetadata {
 		value, _ := e.putText(rec.Level)
 		e.pairs = append(e.pairs, pair{name: e.putString("level"), value: value})
+		en.nmd++
+	}
+	if rec.TemplateID != 0 && int(en.nmd) < e.maxMetadata {
+		name := e.putString("template_id")
+		v := e.putID(rec.TemplateID)
+		e.tmpl = append(e.tmpl, tmplRef{off: v.off, id: rec.TemplateID})
+		e.pairs = append(e.pairs, pair{name: name, value: v})
 		en.nmd++
 	}
 	// A line that was not valid UTF-8 says so (its bad bytes are U+FFFD).

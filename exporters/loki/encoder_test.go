@@ -264,3 +264,41 @@ func TestEncoderInvalidUTF8(t *testing.T) {
 		t.Fatalf("lines %q, want %q", lines, want)
 	}
 }
+
+// TestEncoderTemplateID: a record's template id is sent as template_id
+// metadata, and a merge reported before the batch is encoded changes it.
+func TestEncoderTemplateID(t *testing.T) {
+	recs := testRecords(4)
+	for i := range recs {
+		recs[i].TemplateID = uint64(0xabc + i%2)
+	}
+	enc := NewEncoder("gopulse")
+	for i := range recs {
+		enc.Append(&recs[i])
+	}
+	enc.AliasTemplate(0xabd, 0xabc)
+	raw, err := snappy.Decode(nil, enc.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec push.PushRequest
+	if err := dec.Unmarshal(raw); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range dec.Streams {
+		for _, en := range s.Entries {
+			for _, md := range en.StructuredMetadata {
+				if md.Name == "template_id" {
+					n++
+					if md.Value != "0000000000000abc" {
+						t.Fatalf("template_id %q, want the merged id", md.Value)
+					}
+				}
+			}
+		}
+	}
+	if n != len(recs) {
+		t.Fatalf("%d template_id entries for %d records", n, len(recs))
+	}
+}

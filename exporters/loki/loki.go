@@ -118,6 +118,16 @@ func (x *Exporter) HandleLog(rec *event.LogRecord) {
 	})
 }
 
+// AliasTemplate follows a template merge (event.TemplateAliaser): the
+// records of the pending batch that carry the template id from get the id
+// to.
+func (x *Exporter) AliasTemplate(from, to uint64) {
+	x.batch.Add(func() bool {
+		x.enc.AliasTemplate(from, to)
+		return false
+	})
+}
+
 // Flush hands the pending batch to the queue now.
 func (x *Exporter) Flush(ctx context.Context) error { return x.batch.Flush(ctx) }
 

@@ -171,6 +171,7 @@ type Miner struct {
 	byLen    map[int][]*group
 	byText   map[uint64]*group
 	aliases  map[uint64]uint64
+	news     []Alias // aliases recorded since the last TakeAliases
 	lru      cluster // sentinel
 	n        int
 	ngroups  int
@@ -213,6 +214,28 @@ func (m *Miner) NumTemplates() int { return m.ngroups }
 
 // Aliases returns the number of recorded aliases (ids of merged templates).
 func (m *Miner) Aliases() int { return len(m.aliases) }
+
+// Alias says that the template of id From joined the template of id To.
+type Alias struct{ From, To uint64 }
+
+// maxNewAliases bounds the aliases kept for TakeAliases when nobody takes
+// them (Resolve still knows them all).
+const maxNewAliases = 4096
+
+// TakeAliases appends to dst the aliases recorded since the last call, in
+// the order they were made, and forgets them.
+func (m *Miner) TakeAliases(dst []Alias) []Alias {
+	dst = append(dst, m.news...)
+	m.news = m.news[:0]
+	return dst
+}
+
+func (m *Miner) alias(from, to uint64) {
+	m.aliases[from] = to
+	if len(m.news) < maxNewAliases {
+		m.news = append(m.news, Alias{From: from, To: to})
+	}
+}
 
 // Resolve returns the id of the template that the template id was merged
 // into (following merges of merges), or id itself.
@@ -746,11 +769,11 @@ func (m *Miner) moveAll(from, to *group, folded bool) {
 func (m *Miner) adoptID(to, from *group, fromSeq, toSeq uint64) {
 	if fromSeq < toSeq || fromSeq == toSeq && from.id < to.id {
 		if to.id != 0 && to.id != from.id {
-			m.aliases[to.id] = from.id
+			m.alias(to.id, from.id)
 		}
 		to.id = from.id
 	} else if from.id != to.id && from.id != 0 {
-		m.aliases[from.id] = to.id
+		m.alias(from.id, to.id)
 	}
 	delete(m.aliases, to.id) // the survivor's id is no alias
 	m.pruneAliases()
