@@ -41,3 +41,9 @@ generate:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+# image: the OCI image (linux/amd64 + linux/arm64) in out/image, without a
+# container daemon; tagged with internal/version/VERSION, which the
+# manifests and the Helm chart reference.
+image:
+	scripts/image.sh

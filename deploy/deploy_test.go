@@ -399,7 +399,7 @@ func TestHelmChartDefaults(t *testing.T) {
 	if ds.Name != "obs-gopulse" || ds.Namespace != "monitoring" {
 		t.Errorf("DaemonSet %s/%s, want monitoring/obs-gopulse", ds.Namespace, ds.Name)
 	}
-	if img := ds.Spec.Template.Spec.Containers[0].Image; img != "ghcr.io/gopulse/gopulse:0.1.0" {
+	if img := ds.Spec.Template.Spec.Containers[0].Image; img != imageRef(t) {
 		t.Errorf("image %q: the tag must default to the appVersion", img)
 	}
 }
