@@ -137,9 +137,11 @@ type Runtime struct {
 	Site       string // creation site (function name), interned by the producer
 	LatencyNS  int64  // KindSchedLatency: runnable → running
 
-	// KindSample: read from the runtime's own accounting.
+	// KindSample: read from the runtime's own accounting (Cycle holds
+	// the runtime's GC count then too).
 	Goroutines int64
 	Sched      *SchedHistogram // cumulative; nil when not available
+	Stats      *RuntimeStats   // memory, GC configuration, CPU; nil when not available
 
 	// KindProcExit.
 	ExitErr error
@@ -153,6 +155,42 @@ type SchedHistogram struct {
 	Counts  []uint64
 	Buckets []float64
 }
+
+// RuntimeStats is what a KindSample read of the runtime's own accounting
+// gives besides goroutines and scheduling latency: the values behind the
+// runtime/metrics names in the comments. Groups the target's runtime state
+// could not give are zero and their Have bit is unset.
+type RuntimeStats struct {
+	Have StatsHave
+
+	// HaveMemory.
+	MemoryStack uint64 // /memory/classes/heap/stacks:bytes
+	MemoryOther uint64 // /memory/classes/total:bytes − …/heap/released:bytes − MemoryStack
+	Allocations uint64 // /gc/heap/allocs:objects, cumulative
+
+	// HaveController.
+	Allocated   uint64 // /gc/heap/allocs:bytes, cumulative
+	HeapGoal    uint64 // /gc/heap/goal:bytes
+	MemoryLimit int64  // /gc/gomemlimit:bytes; math.MaxInt64 when none is set
+	GOGC        int32  // /gc/gogc:percent; -1 when GC is off
+
+	// HaveCPU: cumulative nanoseconds, as of the end of the last GC cycle
+	// (the runtime updates them then).
+	CPUUserNS, CPUGCNS, CPUScavengeNS, CPUIdleNS int64
+
+	// GOMAXPROCS is /sched/gomaxprocs:threads (always read).
+	GOMAXPROCS int32
+}
+
+// StatsHave says which groups of RuntimeStats were read.
+type StatsHave uint8
+
+// RuntimeStats groups.
+const (
+	HaveMemory     StatsHave = 1 << iota // memstats: memory used, allocations
+	HaveController                       // gcController: GOGC, limit, goal, allocated bytes
+	HaveCPU                              // work.cpuStats
+)
 
 // RuntimeSink consumes runtime events.
 type RuntimeSink interface {

@@ -165,7 +165,7 @@ func (a *analyzer) analyze(path string, key exeKey, inUse map[exeKey]*exeProbes)
 	// rtstate reads for each process and, in trace mode, a compact pc →
 	// function table for the goroutine creation sites.
 	if err := bin.Trim(rtstate.DataSymbols(), a.trace); err != nil {
-		a.log.Debug("runtime globals missing: no goroutine/scheduling samples", "exe", bin.Path, "err", err)
+		a.log.Debug("runtime globals missing: runtime samples lack what they hold", "exe", bin.Path, "err", err)
 	}
 	if tk != "" && bi.offs.Source == "dwarf" && len(a.toolOffs) < maxIdleInfos {
 		a.toolOffs[tk] = bi.offs

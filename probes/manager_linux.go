@@ -239,8 +239,8 @@ func (m *Manager) sample() {
 			m.log.Debug("read runtime state", "pid", pid, "err", err)
 			continue
 		}
-		m.ev = event.Runtime{Kind: event.KindSample, PID: pid, TS: time.Now().UnixNano(),
-			Goroutines: m.rts.Goroutines, Sched: &m.rts.Sched}
+		m.ev = event.Runtime{Kind: event.KindSample, PID: pid, TS: time.Now().UnixNano(), Cycle: m.rts.GCCycles,
+			Goroutines: m.rts.Goroutines, Sched: &m.rts.Sched, Stats: &m.rts.Stats}
 		m.deps.Sink.HandleRuntime(&m.ev)
 	}
 }

@@ -59,6 +59,9 @@ func (b *Binary) DataSymbol(name string) (uint64, error) {
 //   - runtime.memstats: runtime.gcMarkTermination indexes pause_ns with
 //     `MOVZX runtime.memstats+numgc(IP), AX` (numgc % 256, one byte): the
 //     first RIP-relative byte load; subtract the mstats.numgc offset.
+//   - runtime.gcController: runtime.gcControllerCommit calls methods on it,
+//     `LEAQ runtime.gcController(IP), AX; … CALL runtime.(*gcControllerState).commit`:
+//     the receiver loaded into AX shortly before the first such call.
 //   - runtime.work: runtime.gcStart resets the cycle's pause total with
 //     `MOVQ $0, runtime.work+pauseNS(IP)` and later adds the sweep-
 //     termination pause to it with `ADDQ R, runtime.work+pauseNS(IP)` (in
@@ -110,6 +113,7 @@ func (b *Binary) recoverData() (map[string]uint64, error) {
 	if o.WorkPauseNS >= 0 {
 		add("runtime.work", "runtime.gcStart", findResetThenAdd, o.WorkPauseNS)
 	}
+	add("runtime.gcController", "runtime.gcControllerCommit", findMethodReceiver("runtime.(*gcControllerState)."), 0)
 	return found, errors.Join(errs...)
 }
 
@@ -173,6 +177,30 @@ func findHistRecordArg(b *Binary, insts []decoded) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// findMethodReceiver finds the receiver of the first call to a method whose
+// name starts with prefix: the address loaded with LEAQ x(IP), AX within the
+// few instructions before the CALL (AX carries the first argument).
+func findMethodReceiver(prefix string) func(*Binary, []decoded) (uint64, bool) {
+	return func(b *Binary, insts []decoded) (uint64, bool) {
+		for i, d := range insts {
+			name, ok := b.callTarget(d)
+			if !ok || !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			for j := i - 1; j >= 0 && j >= i-6; j-- {
+				p := insts[j]
+				if p.inst.Op == x86asm.LEA && p.inst.Args[0] == x86asm.RAX {
+					if ea, ok := p.ripTarget(1); ok {
+						return ea, true
+					}
+					break
+				}
+			}
+		}
+		return 0, false
+	}
 }
 
 func findXchgStore(_ *Binary, insts []decoded) (uint64, bool) {

@@ -318,9 +318,25 @@ func (w *dieWalker) arrayLen(off dwarf.Offset) (int64, bool, error) {
 	}
 }
 
+// byteSize returns the size in bytes of the type at off.
+func (w *dieWalker) byteSize(off dwarf.Offset) (int64, bool, error) {
+	e, err := w.entry(off)
+	if err != nil {
+		return 0, false, err
+	}
+	n, ok := e.Val(dwarf.AttrByteSize).(int64)
+	return n, ok, nil
+}
+
 // resolve follows a dotted member path ("gFree.stack.size"; a final "#len"
-// asks for an array's length) from the struct at off.
+// asks for an array's length, a final "#size" for the size of the member's
+// type, and "#size" alone for the size of the struct itself) from the
+// struct at off.
 func (w *dieWalker) resolve(off dwarf.Offset, path string) (int64, bool, error) {
+	if path == "#size" {
+		return w.byteSize(off)
+	}
+	path, wantSize := strings.CutSuffix(path, "#size")
 	path, wantLen := strings.CutSuffix(path, "#len")
 	var total int64
 	typ := off
@@ -336,8 +352,11 @@ func (w *dieWalker) resolve(off dwarf.Offset, path string) (int64, bool, error) 
 		total += f.off
 		typ = f.typ
 	}
-	if wantLen {
+	switch {
+	case wantLen:
 		return w.arrayLen(typ)
+	case wantSize:
+		return w.byteSize(typ)
 	}
 	return total, true, nil
 }

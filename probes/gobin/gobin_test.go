@@ -232,7 +232,7 @@ func TestStrippedMatchesSymtab(t *testing.T) {
 					t.Errorf("%s: rets %x vs %x", name, fr, sr)
 				}
 			}
-			for _, name := range []string{"runtime.sched", "runtime.allglen", "runtime.allp", "runtime.memstats", "runtime.work"} {
+			for _, name := range []string{"runtime.sched", "runtime.allglen", "runtime.allp", "runtime.memstats", "runtime.work", "runtime.gcController"} {
 				want, err := full.DataSymbol(name)
 				if err != nil {
 					t.Fatalf("symtab DataSymbol(%s): %v", name, err)

@@ -106,6 +106,41 @@ type Offsets struct {
 
 	// runtime.mstats (runtime.memstats)
 	MemstatsNumGC int64 `json:"memstats_numgc" dwarf:"runtime.mstats:numgc"`
+	// MemstatsHeapStats is memstats.heapStats.stats, the three generations
+	// of runtime.heapStatsDelta whose sum is the heap's accounting (what
+	// the runtime's own unsafeRead adds up).
+	MemstatsHeapStats int64 `json:"memstats_heap_stats" dwarf:"runtime.mstats:heapStats.stats"`
+	// The sysMemStat (uint64) counters behind /memory/classes/*.
+	MemstatsStacksSys   int64 `json:"memstats_stacks_sys" dwarf:"runtime.mstats:stacks_sys"`
+	MemstatsMSpanSys    int64 `json:"memstats_mspan_sys" dwarf:"runtime.mstats:mspan_sys"`
+	MemstatsMCacheSys   int64 `json:"memstats_mcache_sys" dwarf:"runtime.mstats:mcache_sys"`
+	MemstatsBuckHashSys int64 `json:"memstats_buckhash_sys" dwarf:"runtime.mstats:buckhash_sys"`
+	MemstatsGCMiscSys   int64 `json:"memstats_gcmisc_sys" dwarf:"runtime.mstats:gcMiscSys"`
+	MemstatsOtherSys    int64 `json:"memstats_other_sys" dwarf:"runtime.mstats:other_sys"`
+
+	// runtime.heapStatsDelta: its size (the stride of heapStats.stats) and
+	// the fields behind go.memory.used and go.memory.allocations.
+	HeapDeltaSize               int64 `json:"heap_delta_size" dwarf:"runtime.heapStatsDelta:#size"`
+	HeapDeltaCommitted          int64 `json:"heap_delta_committed" dwarf:"runtime.heapStatsDelta:committed"`
+	HeapDeltaInStacks           int64 `json:"heap_delta_in_stacks" dwarf:"runtime.heapStatsDelta:inStacks"`
+	HeapDeltaLargeAllocCount    int64 `json:"heap_delta_large_alloc_count" dwarf:"runtime.heapStatsDelta:largeAllocCount"`
+	HeapDeltaSmallAllocCount    int64 `json:"heap_delta_small_alloc_count" dwarf:"runtime.heapStatsDelta:smallAllocCount"`
+	HeapDeltaSmallAllocCountLen int64 `json:"heap_delta_small_alloc_count_len" dwarf:"runtime.heapStatsDelta:smallAllocCount#len"`
+
+	// runtime.gcControllerState (runtime.gcController): GOGC, the memory
+	// limit, the allocation total and what the heap goal is computed from
+	// (gcControllerState.heapGoalInternal, unchanged from Go 1.21 to 1.26).
+	// Atomic wrappers hold their integer in .value.
+	GCCtlGCPercent           int64 `json:"gcctl_gc_percent" dwarf:"runtime.gcControllerState:gcPercent.value"`
+	GCCtlMemoryLimit         int64 `json:"gcctl_memory_limit" dwarf:"runtime.gcControllerState:memoryLimit.value"`
+	GCCtlGCPercentHeapGoal   int64 `json:"gcctl_gc_percent_heap_goal" dwarf:"runtime.gcControllerState:gcPercentHeapGoal.value"`
+	GCCtlSweepDistMinTrigger int64 `json:"gcctl_sweep_dist_min_trigger" dwarf:"runtime.gcControllerState:sweepDistMinTrigger.value"`
+	GCCtlTriggered           int64 `json:"gcctl_triggered" dwarf:"runtime.gcControllerState:triggered"`
+	GCCtlHeapMarked          int64 `json:"gcctl_heap_marked" dwarf:"runtime.gcControllerState:heapMarked"`
+	GCCtlHeapFree            int64 `json:"gcctl_heap_free" dwarf:"runtime.gcControllerState:heapFree"`
+	GCCtlTotalAlloc          int64 `json:"gcctl_total_alloc" dwarf:"runtime.gcControllerState:totalAlloc.value"`
+	GCCtlTotalFree           int64 `json:"gcctl_total_free" dwarf:"runtime.gcControllerState:totalFree.value"`
+	GCCtlMappedReady         int64 `json:"gcctl_mapped_ready" dwarf:"runtime.gcControllerState:mappedReady.value"`
 
 	// runtime.workType (runtime.work)
 	WorkCycles int64 `json:"work_cycles" dwarf:"runtime.workType:cycles"`
@@ -114,6 +149,12 @@ type Offsets struct {
 	// (the runtime's nanotime).
 	WorkPauseNS int64 `json:"work_pause_ns" dwarf:"runtime.workType:pauseNS"`
 	WorkTMark   int64 `json:"work_tmark" dwarf:"runtime.workType:tMark"`
+	// work.cpuStats (int64 ns, cumulative, updated at the end of each GC
+	// cycle): the /cpu/classes/{gc,scavenge}/total, idle and user times.
+	WorkCPUGCTotal       int64 `json:"work_cpu_gc_total" dwarf:"runtime.workType:cpuStats.GCTotalTime|cpuStats.gcTotalTime"`
+	WorkCPUScavengeTotal int64 `json:"work_cpu_scavenge_total" dwarf:"runtime.workType:cpuStats.ScavengeTotalTime|cpuStats.scavengeTotalTime"`
+	WorkCPUIdle          int64 `json:"work_cpu_idle" dwarf:"runtime.workType:cpuStats.IdleTime|cpuStats.idleTime"`
+	WorkCPUUser          int64 `json:"work_cpu_user" dwarf:"runtime.workType:cpuStats.UserTime|cpuStats.userTime"`
 }
 
 // Entry is one row of the versioned table.

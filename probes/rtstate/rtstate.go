@@ -54,6 +54,9 @@ type Sample struct {
 	// the same buckets; its total count is the number of GC pauses. Counts
 	// is nil before Go 1.22, which does not keep it.
 	PausesGC event.SchedHistogram
+	// Stats are the memory, GC configuration and CPU values (Stats.Have
+	// says which groups the target's symbols and offsets allowed).
+	Stats event.RuntimeStats
 }
 
 // The runtime's timeHistogram geometry (runtime/histogram.go), unchanged
@@ -161,6 +164,64 @@ func parseMapsLine(line string) (mapping, bool) {
 
 // DataSymbols names the runtime globals Open looks up with
 // gobin.Binary.DataSymbol: keep them when trimming a Binary (gobin's Trim).
+// The first four are required; without runtime.gcController or
+// runtime.work, samples lack the values read from them.
 func DataSymbols() []string {
-	return []string{"runtime.allglen", "runtime.allp", "runtime.sched", "runtime.memstats"}
+	return []string{"runtime.allglen", "runtime.allp", "runtime.sched", "runtime.memstats",
+		"runtime.gcController", "runtime.work"}
+}
+
+// goalInputs are the gcControllerState fields the heap goal is computed
+// from.
+type goalInputs struct {
+	gcPercentHeapGoal, sweepDistMinTrigger, triggered, heapMarked uint64
+	heapFree, totalAlloc, totalFree, mappedReady                  uint64
+	memoryLimit                                                   int64
+}
+
+// heapGoal computes /gc/heap/goal:bytes from the controller's fields the
+// way the runtime's gcControllerState.heapGoalInternal does (the same from
+// Go 1.21 to 1.26): the GOGC goal, or the memory-limit goal when that is
+// lower, else the GOGC goal raised to the sweep-distance trigger and to
+// 64 KiB past the point the cycle triggered at.
+func heapGoal(in goalInputs) uint64 {
+	goal := in.gcPercentHeapGoal
+	if lim := memoryLimitHeapGoal(in); lim < goal {
+		return lim
+	}
+	goal = max(goal, in.sweepDistMinTrigger)
+	const minRunway = 64 << 10
+	if in.triggered != ^uint64(0) && goal < in.triggered+minRunway {
+		goal = in.triggered + minRunway
+	}
+	return goal
+}
+
+// memoryLimitHeapGoal is the runtime's memoryLimitHeapGoal: the memory
+// limit minus the memory that is not heap objects (and minus any overage),
+// less 3% headroom (at least 1 MiB), never below the live heap.
+func memoryLimitHeapGoal(in goalInputs) uint64 {
+	const headroomPercent, minHeadroom = 3, 1 << 20
+	heapAlloc := in.totalAlloc - in.totalFree
+	mapped := in.mappedReady
+	// The runtime rereads until the three agree; a read from outside can
+	// be torn the same way, and is rounded to the nearest consistent state.
+	mapped = max(mapped, in.heapFree+heapAlloc)
+	limit := uint64(in.memoryLimit)
+	nonHeap := mapped - in.heapFree - heapAlloc
+	var overage uint64
+	if mapped > limit {
+		overage = mapped - limit
+	}
+	if nonHeap+overage >= limit {
+		return in.heapMarked
+	}
+	goal := limit - (nonHeap + overage)
+	headroom := max(goal/100*headroomPercent, minHeadroom)
+	if goal < headroom || goal-headroom < headroom {
+		goal = headroom
+	} else {
+		goal -= headroom
+	}
+	return max(goal, in.heapMarked)
 }

@@ -53,6 +53,13 @@ type Reader struct {
 	counts    []uint64
 	stwCounts []uint64
 	buckets   []float64
+
+	// Optional spans of read 1 (pos 0: not read): memstats' heap stats and
+	// sys counters, gcController, work.cpuStats; lo is the struct offset
+	// of each span's first byte.
+	posMem, posCtl, posCPU int
+	memLo, ctlLo, cpuLo    int64
+	have                   event.StatsHave
 }
 
 // Open prepares to sample pid, whose executable bin is (bin stays owned by
@@ -130,6 +137,37 @@ func Open(pid int, bin *gobin.Binary) (*Reader, error) {
 		n += int(histBytes)
 		r.stwCounts = make([]uint64, o.HistCountsLen+2)
 	}
+	// The optional groups: each is one more range of the same read.
+	span := func(base uint64, group event.StatsHave, offs ...int64) (pos int, lo int64) {
+		lo, hi := offs[0], offs[0]
+		for _, f := range offs {
+			if f < 0 {
+				return 0, 0
+			}
+			lo, hi = min(lo, f), max(hi, f)
+		}
+		r.remote1 = append(r.remote1, unix.RemoteIovec{Base: uintptr(base + uint64(lo)), Len: int(hi + 8 - lo)})
+		pos = n
+		n += int(hi + 8 - lo)
+		r.have |= group
+		return pos, lo
+	}
+	if memOK(o) {
+		last := o.MemstatsHeapStats + 2*o.HeapDeltaSize
+		r.posMem, r.memLo = span(memstats, event.HaveMemory, o.MemstatsHeapStats,
+			last+o.HeapDeltaCommitted, last+o.HeapDeltaInStacks, last+o.HeapDeltaLargeAllocCount,
+			last+o.HeapDeltaSmallAllocCount+8*(o.HeapDeltaSmallAllocCountLen-1),
+			o.MemstatsStacksSys, o.MemstatsMSpanSys, o.MemstatsMCacheSys, o.MemstatsBuckHashSys,
+			o.MemstatsGCMiscSys, o.MemstatsOtherSys)
+	}
+	if ctl, err := sym("runtime.gcController"); err == nil {
+		r.posCtl, r.ctlLo = span(ctl, event.HaveController, o.GCCtlGCPercent, o.GCCtlMemoryLimit,
+			o.GCCtlGCPercentHeapGoal, o.GCCtlSweepDistMinTrigger, o.GCCtlTriggered, o.GCCtlHeapMarked,
+			o.GCCtlHeapFree, o.GCCtlTotalAlloc, o.GCCtlTotalFree, o.GCCtlMappedReady)
+	}
+	if work, err := sym("runtime.work"); err == nil {
+		r.posCPU, r.cpuLo = span(work, event.HaveCPU, o.WorkCPUGCTotal, o.WorkCPUScavengeTotal, o.WorkCPUIdle, o.WorkCPUUser)
+	}
 	r.buf1 = make([]byte, n)
 	r.local1[0] = iovec(r.buf1)
 
@@ -147,6 +185,21 @@ func Open(pid int, bin *gobin.Binary) (*Reader, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// memOK reports whether the offsets locate every heap-stats field the
+// memory group needs, with a plausible layout.
+func memOK(o offsets.Offsets) bool {
+	for _, f := range []int64{o.MemstatsHeapStats, o.HeapDeltaCommitted, o.HeapDeltaInStacks,
+		o.HeapDeltaLargeAllocCount, o.HeapDeltaSmallAllocCount, o.MemstatsStacksSys, o.MemstatsMSpanSys,
+		o.MemstatsMCacheSys, o.MemstatsBuckHashSys, o.MemstatsGCMiscSys, o.MemstatsOtherSys} {
+		if f < 0 {
+			return false
+		}
+	}
+	n := o.HeapDeltaSmallAllocCountLen
+	return n > 0 && n <= 256 && o.HeapDeltaSize > o.HeapDeltaSmallAllocCount+8*(n-1) &&
+		o.HeapDeltaSize%8 == 0 && o.HeapDeltaSize <= 1<<14
 }
 
 // checkLayout verifies that the offsets have every field Read needs.
@@ -283,6 +336,7 @@ func (r *Reader) Read(s *Sample) error {
 	if r.pidfd >= 0 && !r.alive() {
 		return fmt.Errorf("read pid %d: %w", r.pid, ErrProcessGone)
 	}
+	r.stats(&s.Stats, int32(allpLen))
 	r.hist(r.counts, sch[r.o.SchedTimeToRun-r.schedLo:])
 	s.Sched.Counts = r.counts
 	s.Sched.Buckets = r.buckets
@@ -294,6 +348,58 @@ func (r *Reader) Read(s *Sample) error {
 		s.PausesGC = event.SchedHistogram{}
 	}
 	return nil
+}
+
+// stats fills st from the optional spans of read 1. The heap stats are
+// the sum of the three generations, as the runtime's unsafeRead adds them
+// up (a read that lands while the target rotates them can count the
+// previous generation twice; consumers keep cumulative counts monotonic).
+func (r *Reader) stats(st *event.RuntimeStats, gomaxprocs int32) {
+	le := binary.LittleEndian
+	o := &r.o
+	*st = event.RuntimeStats{Have: r.have, GOMAXPROCS: gomaxprocs}
+	if r.posMem > 0 {
+		mem := r.buf1[r.posMem:]
+		u := func(off int64) uint64 { return le.Uint64(mem[off-r.memLo:]) }
+		var committed, inStacks int64
+		var allocs uint64
+		for g := int64(0); g < 3; g++ {
+			base := o.MemstatsHeapStats + g*o.HeapDeltaSize
+			committed += int64(u(base + o.HeapDeltaCommitted))
+			inStacks += int64(u(base + o.HeapDeltaInStacks))
+			allocs += u(base + o.HeapDeltaLargeAllocCount)
+			for i := int64(0); i < o.HeapDeltaSmallAllocCountLen; i++ {
+				allocs += u(base + o.HeapDeltaSmallAllocCount + 8*i)
+			}
+		}
+		// /memory/classes/total minus …/heap/released: the committed
+		// heap plus the runtime's other memory classes.
+		used := uint64(max(committed, 0)) + u(o.MemstatsStacksSys) + u(o.MemstatsMSpanSys) +
+			u(o.MemstatsMCacheSys) + u(o.MemstatsBuckHashSys) + u(o.MemstatsGCMiscSys) + u(o.MemstatsOtherSys)
+		stack := uint64(max(inStacks, 0))
+		st.MemoryStack = stack
+		st.MemoryOther = used - min(stack, used)
+		st.Allocations = allocs
+	}
+	if r.posCtl > 0 {
+		ctl := r.buf1[r.posCtl:]
+		u := func(off int64) uint64 { return le.Uint64(ctl[off-r.ctlLo:]) }
+		st.GOGC = int32(le.Uint32(ctl[o.GCCtlGCPercent-r.ctlLo:]))
+		st.MemoryLimit = int64(u(o.GCCtlMemoryLimit))
+		st.Allocated = u(o.GCCtlTotalAlloc)
+		st.HeapGoal = heapGoal(goalInputs{
+			gcPercentHeapGoal: u(o.GCCtlGCPercentHeapGoal), sweepDistMinTrigger: u(o.GCCtlSweepDistMinTrigger),
+			triggered: u(o.GCCtlTriggered), heapMarked: u(o.GCCtlHeapMarked), heapFree: u(o.GCCtlHeapFree),
+			totalAlloc: st.Allocated, totalFree: u(o.GCCtlTotalFree), mappedReady: u(o.GCCtlMappedReady),
+			memoryLimit: st.MemoryLimit,
+		})
+	}
+	if r.posCPU > 0 {
+		cpu := r.buf1[r.posCPU:]
+		i := func(off int64) int64 { return int64(le.Uint64(cpu[off-r.cpuLo:])) }
+		st.CPUGCNS, st.CPUScavengeNS = i(o.WorkCPUGCTotal), i(o.WorkCPUScavengeTotal)
+		st.CPUIdleNS, st.CPUUserNS = i(o.WorkCPUIdle), i(o.WorkCPUUser)
+	}
 }
 
 // hist converts a raw timeHistogram (counts, then underflow and overflow)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,18 +95,28 @@ type target struct {
 }
 
 type snapshot struct {
-	Goroutines   uint64   `json:"goroutines"`
-	NumGoroutine int64    `json:"num_goroutine"`
-	GCCycles     uint64   `json:"gc_cycles"`
-	SchedCounts  []uint64 `json:"sched_counts"`
-	SchedBuckets int      `json:"sched_buckets"`
-	GCPauses     *uint64  `json:"gc_pauses"`
-	GoVersion    string   `json:"go_version"`
+	Goroutines   uint64             `json:"goroutines"`
+	NumGoroutine int64              `json:"num_goroutine"`
+	GCCycles     uint64             `json:"gc_cycles"`
+	SchedCounts  []uint64           `json:"sched_counts"`
+	SchedBuckets int                `json:"sched_buckets"`
+	GCPauses     *uint64            `json:"gc_pauses"`
+	GoVersion    string             `json:"go_version"`
+	Scalars      map[string]float64 `json:"scalars"`
 }
 
 func startTarget(t testing.TB, bin string, args ...string) *target {
 	t.Helper()
+	return startTargetEnv(t, bin, nil, args...)
+}
+
+// startTargetEnv starts bin with extra environment variables.
+func startTargetEnv(t testing.TB, bin string, env []string, args ...string) *target {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -244,6 +255,103 @@ func TestReadMatchesRuntime(t *testing.T) {
 					t.Errorf("gc pauses %d, runtime/metrics %d", total(s.PausesGC.Counts), *snap.GCPauses)
 				case snap.GCPauses != nil && *snap.GCPauses < snap.GCCycles:
 					t.Errorf("gc pauses %d for %d cycles", *snap.GCPauses, snap.GCCycles)
+				}
+				tg.resume(t)
+				time.Sleep(200 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// TestStatsMatchRuntime compares the memory, GC configuration and CPU
+// values with the target's own runtime/metrics, read while the workload is
+// paused, for every build variant (the stripped ones recover
+// runtime.gcController and runtime.work from code): GOGC, the memory
+// limit, GOMAXPROCS, the heap goal and the CPU classes equal; memory used
+// within 5% (1 MiB), stack memory within 128 KiB; allocations at least
+// the target's and within what the target's own reporting allocated after
+// its read.
+func TestStatsMatchRuntime(t *testing.T) {
+	requireRoot(t)
+	for i, v := range variants {
+		t.Run(v.name, func(t *testing.T) {
+			if _, err := exec.LookPath("gcc"); v.cgo && err != nil {
+				t.Skip("no gcc for an externally linked target")
+			}
+			bin := buildTarget(t, v)
+			// Non-default settings on every other variant, so that the
+			// values are not the runtime's defaults by chance.
+			var env []string
+			wantGOGC, wantLimit := int32(100), int64(math.MaxInt64)
+			if i%2 == 0 {
+				env = []string{"GOGC=150", "GOMEMLIMIT=768MiB", "GOMAXPROCS=3"}
+				wantGOGC, wantLimit = 150, 768<<20
+			}
+			tg := startTargetEnv(t, bin, env, "-idle", "200", "-churn", "2")
+			time.Sleep(300 * time.Millisecond)
+			r := openReader(t, bin, tg.pid)
+			var s rtstate.Sample
+			for round := 0; round < 3; round++ {
+				snap := tg.pause(t)
+				if err := r.Read(&s); err != nil {
+					t.Fatalf("Read: %v", err)
+				}
+				for retry := 0; retry < 3 && uint64(s.GCCycles) != snap.GCCycles; retry++ {
+					snap = tg.pause(t)
+					if err := r.Read(&s); err != nil {
+						t.Fatalf("Read: %v", err)
+					}
+				}
+				st, m := s.Stats, snap.Scalars
+				want := event.HaveMemory | event.HaveController | event.HaveCPU
+				if st.Have != want {
+					t.Fatalf("groups read %b, want %b", st.Have, want)
+				}
+				t.Logf("%s round %d: stack %d other %d allocs %d (%d B) goal %d gogc %d limit %d procs %d cpu user %d gc %d",
+					snap.GoVersion, round, st.MemoryStack, st.MemoryOther, st.Allocations, st.Allocated, st.HeapGoal,
+					st.GOGC, st.MemoryLimit, st.GOMAXPROCS, st.CPUUserNS, st.CPUGCNS)
+				if st.GOGC != wantGOGC || int64(m["/gc/gogc:percent"]) != int64(wantGOGC) {
+					t.Errorf("GOGC %d, runtime %v, set %d", st.GOGC, m["/gc/gogc:percent"], wantGOGC)
+				}
+				if st.MemoryLimit != wantLimit || m["/gc/gomemlimit:bytes"] != float64(wantLimit) {
+					t.Errorf("memory limit %d, runtime %v, set %d", st.MemoryLimit, m["/gc/gomemlimit:bytes"], wantLimit)
+				}
+				if float64(st.GOMAXPROCS) != m["/sched/gomaxprocs:threads"] {
+					t.Errorf("GOMAXPROCS %d, runtime %v", st.GOMAXPROCS, m["/sched/gomaxprocs:threads"])
+				}
+				if float64(st.HeapGoal) != m["/gc/heap/goal:bytes"] {
+					t.Errorf("heap goal %d, runtime %v", st.HeapGoal, m["/gc/heap/goal:bytes"])
+				}
+				// Memory moves a little between the two reads even with the
+				// workload paused (the target's own reporting, the
+				// scavenger, a stack grown or freed).
+				used := m["/memory/classes/total:bytes"] - m["/memory/classes/heap/released:bytes"]
+				if d := math.Abs(float64(st.MemoryStack+st.MemoryOther) - used); d > max(0.05*used, 1<<20) {
+					t.Errorf("memory used %d, runtime %v", st.MemoryStack+st.MemoryOther, used)
+				}
+				if d := math.Abs(float64(st.MemoryStack) - m["/memory/classes/heap/stacks:bytes"]); d > 128<<10 {
+					t.Errorf("stack memory %d, runtime %v", st.MemoryStack, m["/memory/classes/heap/stacks:bytes"])
+				}
+				// The target encodes its snapshot after reading it: a few
+				// spans' worth of allocations may be counted since.
+				if d := float64(st.Allocations) - m["/gc/heap/allocs:objects"]; d < 0 || d > 20000 {
+					t.Errorf("allocations %d, runtime %v", st.Allocations, m["/gc/heap/allocs:objects"])
+				}
+				if d := float64(st.Allocated) - m["/gc/heap/allocs:bytes"]; d < 0 || d > 4<<20 {
+					t.Errorf("allocated %d B, runtime %v", st.Allocated, m["/gc/heap/allocs:bytes"])
+				}
+				for name, got := range map[string]int64{
+					"/cpu/classes/user:cpu-seconds":           st.CPUUserNS,
+					"/cpu/classes/gc/total:cpu-seconds":       st.CPUGCNS,
+					"/cpu/classes/idle:cpu-seconds":           st.CPUIdleNS,
+					"/cpu/classes/scavenge/total:cpu-seconds": st.CPUScavengeNS,
+				} {
+					if d := float64(got)/1e9 - m[name]; d < -1e-9 || d > 1e-9 {
+						t.Errorf("%s: %d ns, runtime %v s", name, got, m[name])
+					}
+				}
+				if round > 0 && (st.Allocations == 0 || st.CPUGCNS == 0) {
+					t.Errorf("the workload allocated nothing or ran no GC")
 				}
 				tg.resume(t)
 				time.Sleep(200 * time.Millisecond)

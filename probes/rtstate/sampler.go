@@ -38,10 +38,11 @@ type Sampler struct {
 }
 
 type samplerEntry struct {
-	r    *Reader
-	s    Sample
-	hist event.SchedHistogram
-	used time.Time
+	r     *Reader
+	s     Sample
+	hist  event.SchedHistogram
+	stats event.RuntimeStats
+	used  time.Time
 }
 
 // NewSampler returns a Sampler. Call Close to release its readers.
@@ -54,9 +55,9 @@ func NewSampler(deps SamplerDeps) *Sampler {
 
 // Sample reads pid's runtime accounting into ev: Goroutines (as
 // /sched/goroutines:goroutines), Cycle (the GC count), Sched (cumulative
-// scheduling-latency histogram) and TS. It does not set Kind or PID.
-// ev.Sched points into the Sampler and is valid until the next Sample of
-// the same pid. A process that exited gives an error wrapping
+// scheduling-latency histogram), Stats (memory, GC configuration, CPU) and
+// TS. It does not set Kind or PID. ev.Sched and ev.Stats point into the
+// Sampler and are valid until the next Sample of the same pid. A process that exited gives an error wrapping
 // ErrProcessGone; its reader is dropped.
 func (s *Sampler) Sample(pid int, ev *event.Runtime) error {
 	s.mu.Lock()
@@ -82,9 +83,11 @@ func (s *Sampler) Sample(pid int, ev *event.Runtime) error {
 		return err
 	}
 	e.hist = e.s.Sched
+	e.stats = e.s.Stats
 	ev.Goroutines = e.s.Goroutines
 	ev.Cycle = e.s.GCCycles
 	ev.Sched = &e.hist
+	ev.Stats = &e.stats
 	ev.TS = now.UnixNano()
 	return nil
 }

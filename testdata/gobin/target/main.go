@@ -31,6 +31,27 @@ type Snapshot struct {
 	GCPauses     *uint64  `json:"gc_pauses"`     // count of /sched/pauses/total/gc:seconds (Go 1.22+)
 	GoVersion    string   `json:"go_version"`
 	Paused       bool     `json:"paused"`
+	// Scalars of runtime/metrics by name (memory classes, heap allocs and
+	// goal, GOGC, memory limit, GOMAXPROCS, CPU classes); names the
+	// running Go version lacks are left out.
+	Scalars map[string]float64 `json:"scalars"`
+}
+
+// scalarNames are the runtime/metrics scalars the snapshot reports.
+var scalarNames = []string{
+	"/memory/classes/total:bytes",
+	"/memory/classes/heap/released:bytes",
+	"/memory/classes/heap/stacks:bytes",
+	"/gc/heap/allocs:bytes",
+	"/gc/heap/allocs:objects",
+	"/gc/heap/goal:bytes",
+	"/gc/gomemlimit:bytes",
+	"/gc/gogc:percent",
+	"/sched/gomaxprocs:threads",
+	"/cpu/classes/gc/total:cpu-seconds",
+	"/cpu/classes/scavenge/total:cpu-seconds",
+	"/cpu/classes/idle:cpu-seconds",
+	"/cpu/classes/user:cpu-seconds",
 }
 
 func main() {
@@ -121,6 +142,9 @@ func snapshot() Snapshot {
 		{Name: "/sched/latencies:seconds"},
 		{Name: "/sched/pauses/total/gc:seconds"},
 	}
+	for _, n := range scalarNames {
+		samples = append(samples, metrics.Sample{Name: n})
+	}
 	metrics.Read(samples)
 	s := Snapshot{NumGoroutine: runtime.NumGoroutine(), GoVersion: runtime.Version(), Paused: true}
 	s.Goroutines = samples[0].Value.Uint64()
@@ -134,6 +158,15 @@ func snapshot() Snapshot {
 			n += c
 		}
 		s.GCPauses = &n
+	}
+	s.Scalars = make(map[string]float64, len(scalarNames))
+	for _, x := range samples[4:] {
+		switch x.Value.Kind() {
+		case metrics.KindUint64:
+			s.Scalars[x.Name] = float64(x.Value.Uint64())
+		case metrics.KindFloat64:
+			s.Scalars[x.Name] = x.Value.Float64()
+		}
 	}
 	return s
 }
