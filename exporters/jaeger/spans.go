@@ -12,6 +12,7 @@ package jaeger
 
 import (
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/internal/procstats"
 )
 
 // Span names.
@@ -28,8 +29,6 @@ const (
 	phaseSweepTerm     = "sweep_termination"
 	phaseMark          = "mark"
 	phaseMarkTerm      = "mark_termination"
-	maxPendingSTW      = 8
-	pendingSTWSlackNS  = 50_000_000 // a GC pause may be seen up to 50 ms off the cycle's bounds
 	noCycle            = -1
 	defaultMaxSpansBuf = 4096
 )
@@ -109,47 +108,16 @@ func stwSpanName(r event.STWReason) string {
 	return stwSpanNames[event.STWOther]
 }
 
-// pauses remembers the recent GC pauses of one process, to give the phase
-// spans of the next finished cycle their exact bounds.
-type pauses struct {
-	buf [maxPendingSTW]struct {
-		start, dur int64
-		reason     event.STWReason
-	}
-	n, head int
-}
-
-func (p *pauses) add(ev *event.Runtime) {
-	i := (p.head + p.n) % maxPendingSTW
-	if p.n == maxPendingSTW {
-		p.head = (p.head + 1) % maxPendingSTW
-	} else {
-		p.n++
-	}
-	p.buf[i].start, p.buf[i].dur, p.buf[i].reason = ev.StartNS, ev.DurationNS, ev.Reason
-}
-
-// take returns the last pause with the reason inside [from, to], if any.
-func (p *pauses) take(r event.STWReason, from, to int64) (start, dur int64, ok bool) {
-	for k := p.n - 1; k >= 0; k-- {
-		b := &p.buf[(p.head+k)%maxPendingSTW]
-		if b.reason == r && b.start >= from-pendingSTWSlackNS && b.start <= to+pendingSTWSlackNS {
-			return b.start, b.dur, true
-		}
-	}
-	return 0, 0, false
-}
-
 // builder turns runtime events into spans.
 type builder struct {
 	stwThreshold int64
 	salt         uint64
-	pending      map[uint32]*pauses
-	sample       *sampler // nil: every GC cycle is traced
+	pending      map[uint32]*procstats.Pairing // GC pauses waiting for their cycle's end
+	sample       *sampler                      // nil: every GC cycle is traced
 }
 
 func newBuilder(stwThresholdNS int64, salt uint64) *builder {
-	return &builder{stwThreshold: stwThresholdNS, salt: salt, pending: make(map[uint32]*pauses)}
+	return &builder{stwThreshold: stwThresholdNS, salt: salt, pending: make(map[uint32]*procstats.Pairing)}
 }
 
 // add appends the spans ev yields to spans and returns it.
@@ -159,10 +127,10 @@ func (b *builder) add(spans []span, ev *event.Runtime) []span {
 		if ev.Reason.IsGC() {
 			p := b.pending[ev.PID]
 			if p == nil {
-				p = &pauses{}
+				p = &procstats.Pairing{}
 				b.pending[ev.PID] = p
 			}
-			p.add(ev)
+			p.AddPause(ev)
 			return spans
 		}
 		if ev.DurationNS < b.stwThreshold || ev.DurationNS <= 0 {
@@ -183,64 +151,38 @@ func (b *builder) add(spans []span, ev *event.Runtime) []span {
 }
 
 func (b *builder) gc(spans []span, ev *event.Runtime) []span {
-	start := ev.StartNS
-	dur := ev.DurationNS
-	if phases := ev.SweepTermNS + ev.MarkNS + ev.MarkTermNS; dur < phases {
-		dur = phases
+	p := b.pending[ev.PID]
+	if p == nil {
+		p = &procstats.Pairing{}
 	}
-	if start == 0 {
-		start = ev.TS - dur
-	}
-	end := start + dur
-	tid := traceIDFor(ev.PID, start, ev.Cycle, b.salt)
+	c := p.Cycle(ev)
+	tid := traceIDFor(ev.PID, c.Start, ev.Cycle, b.salt)
 	root := span{
 		pid: ev.PID, traceID: tid, spanID: spanIDFor(tid, 0), name: NameGCCycle,
-		start: start, end: end, cycle: int64(ev.Cycle), next: -1,
+		start: c.Start, end: c.End, cycle: int64(ev.Cycle), next: -1,
 	}
-
-	// Phase bounds from the cycle's own accounting, refined by the pauses
-	// seen on their own when there are any.
-	swStart, swDur := start, ev.SweepTermNS
-	mtStart, mtDur := end-ev.MarkTermNS, ev.MarkTermNS
-	if p := b.pending[ev.PID]; p != nil {
-		if s, d, ok := p.take(event.STWGCSweepTermination, start, end); ok {
-			swStart, swDur = s, d
-		}
-		if s, d, ok := p.take(event.STWGCMarkTermination, start, end); ok {
-			mtStart, mtDur = s, d
-		}
-	}
-	if b.sample != nil && !b.sample.keep(tid, ev, max(swDur, mtDur)) {
+	if b.sample != nil && !b.sample.keep(tid, ev, max(c.SweepEnd-c.SweepStart, c.MarkTermEnd-c.MarkTermStart)) {
 		return spans
 	}
 	spans = append(spans, root)
-	child := func(n uint64, name, phase string, from, to int64, stw bool) span {
+	child := func(n uint64, name, phase string, from, to int64, reason event.STWReason) span {
 		s := span{
 			pid: ev.PID, traceID: tid, spanID: spanIDFor(tid, n), parentID: root.spanID,
-			name: name, start: from, end: to, cycle: int64(ev.Cycle), phase: phase, stw: stw, next: -1,
+			name: name, start: from, end: to, cycle: int64(ev.Cycle), phase: phase, next: -1,
 		}
-		if stw {
-			if n == 1 {
-				s.reason = event.STWGCSweepTermination.String()
-			} else {
-				s.reason = event.STWGCMarkTermination.String()
-			}
+		if reason != event.STWUnknown {
+			s.stw, s.reason = true, reason.String()
 		}
 		return s
 	}
-	if swDur > 0 {
-		spans = append(spans, child(1, NameSweepTerm, phaseSweepTerm, swStart, swStart+swDur, true))
+	if c.SweepEnd > c.SweepStart {
+		spans = append(spans, child(1, NameSweepTerm, phaseSweepTerm, c.SweepStart, c.SweepEnd, event.STWGCSweepTermination))
 	}
-	markStart := swStart + swDur
-	markEnd := markStart + ev.MarkNS
-	if mtDur > 0 && ev.MarkNS == 0 {
-		markEnd = mtStart
+	if c.MarkEnd > c.MarkStart {
+		spans = append(spans, child(2, NameMark, phaseMark, c.MarkStart, c.MarkEnd, event.STWUnknown))
 	}
-	if markEnd > markStart {
-		spans = append(spans, child(2, NameMark, phaseMark, markStart, markEnd, false))
-	}
-	if mtDur > 0 {
-		spans = append(spans, child(3, NameMarkTerm, phaseMarkTerm, mtStart, mtStart+mtDur, true))
+	if c.MarkTermEnd > c.MarkTermStart {
+		spans = append(spans, child(3, NameMarkTerm, phaseMarkTerm, c.MarkTermStart, c.MarkTermEnd, event.STWGCMarkTermination))
 	}
 	return spans
 }

@@ -105,7 +105,7 @@ func appendSeries2(b []byte, name, base []byte, s1 int, e1 []byte, s2 int, e2 []
 }
 
 // appendHistChunks appends the series of one histogram; reason may be nil.
-func appendHistChunks(b []byte, ps *procState, names *histChunks, reason *chunk, le []chunk, inf *chunk, cum func(int) uint64, count uint64, sum float64, ts int64) ([]byte, int) {
+func appendHistChunks(b []byte, ps *procLabels, names *histChunks, reason *chunk, le []chunk, inf *chunk, cum func(int) uint64, count uint64, sum float64, ts int64) ([]byte, int) {
 	base := ps.baseEnc
 	sr := len(base)
 	var re []byte

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/internal/procstats"
 )
 
 // The families of the metric contract that Runtime serves.
@@ -130,7 +131,7 @@ func appendHist(b []byte, om bool, name string, labels []byte, reason string, le
 
 // histCum adapts a per-bucket histogram to cumulative counts.
 type histCum struct {
-	h   *hist
+	h   *procstats.Hist
 	k   int
 	acc uint64
 }
@@ -140,68 +141,76 @@ func (c *histCum) at(k int) uint64 {
 		c.k, c.acc = 0, 0
 	}
 	for ; c.k <= k; c.k++ {
-		c.acc += c.h.counts[c.k]
+		c.acc += c.h.Counts[c.k]
 	}
 	return c.acc
 }
 
 // AppendExposition appends the runtime series in the Prometheus text format
 // 0.0.4, or in OpenMetrics 1.0 when om is set (without the final "# EOF",
-// which the caller writes after any other families). It allocates nothing.
+// which the caller writes after any other families). It allocates nothing
+// once each process's labels are encoded.
 func (r *Runtime) AppendExposition(b []byte, om bool) []byte {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.order) == 0 {
+	r.agg.View(func(procs []*proc) {
+		b = r.appendExposition(b, om, procs)
+	})
+	return b
+}
+
+func (r *Runtime) appendExposition(b []byte, om bool, procs []*proc) []byte {
+	if len(procs) == 0 {
 		return b
 	}
 	b = appendHeader(b, om, nameInfo, "gauge", "Watched Go process, with its Go version and whether it is stripped.")
-	for _, ps := range r.order {
-		b = appendSeriesStart(b, nameInfo, "", ps.labels)
+	for _, p := range procs {
+		l := labelsOf(p, r.ext)
+		b = appendSeriesStart(b, nameInfo, "", l.labels)
 		b = append(b, ',')
-		b = append(b, ps.info...)
+		b = append(b, l.info...)
 		b = append(b, "} 1\n"...)
 	}
-	b = appendHeader(b, om, nameGCCycles, "counter", "Finished GC cycles.")
-	for _, ps := range r.order {
-		b = appendUintSample(b, nameGCCycles, ps.labels, ps.gcCycles)
+	b = appendHeader(b, om, nameGCCycles, "counter", "Finished GC cycles, the runtime's own count (since the process started).")
+	for _, p := range procs {
+		b = appendUintSample(b, nameGCCycles, p.Ext.labels, p.GCCycles)
 	}
 	b = appendHeader(b, om, nameGCDuration, "histogram", "GC cycle duration, from start to the end of mark termination.")
-	for _, ps := range r.order {
-		c := histCum{h: &ps.gcDur}
-		b = appendHist(b, om, nameGCDuration, ps.labels, "", r.gcLe, c.at, ps.gcDur.count, ps.gcDur.sum)
+	for _, p := range procs {
+		c := histCum{h: &p.GCDuration}
+		b = appendHist(b, om, nameGCDuration, p.Ext.labels, "", r.gcLe, c.at, p.GCDuration.Count, p.GCDuration.Sum)
 	}
 	b = appendHeader(b, om, namePause, "histogram", "Stop-the-world pauses by reason.")
-	for _, ps := range r.order {
-		for reason := range ps.pauses {
-			h := &ps.pauses[reason]
-			if h.count == 0 {
+	for _, p := range procs {
+		for reason := range p.Pauses {
+			h := &p.Pauses[reason]
+			if h.Count == 0 {
 				continue
 			}
 			c := histCum{h: h}
-			b = appendHist(b, om, namePause, ps.labels, event.STWReason(reason).String(), r.pauseLe, c.at, h.count, h.sum)
+			b = appendHist(b, om, namePause, p.Ext.labels, event.STWReason(reason).String(), r.pauseLe, c.at, h.Count, h.Sum)
 		}
 	}
 	b = appendHeader(b, om, nameSched, "histogram", "Scheduling latency: time goroutines spend runnable before running.")
-	for _, ps := range r.order {
-		if ps.hasSched {
-			s := &ps.sched
-			b = appendHist(b, om, nameSched, ps.labels, "", s.leStr, func(k int) uint64 { return s.cum[k] }, s.count, s.sum)
+	for _, p := range procs {
+		if p.HasSched {
+			s := &p.Sched
+			le, _ := p.Ext.schedBounds(s.Bounds)
+			b = appendHist(b, om, nameSched, p.Ext.labels, "", le, func(k int) uint64 { return s.Cum[k] }, s.Count, s.Sum)
 			continue
 		}
-		c := histCum{h: &ps.schedTrace}
-		b = appendHist(b, om, nameSched, ps.labels, "", r.schedLe, c.at, ps.schedTrace.count, ps.schedTrace.sum)
+		c := histCum{h: &p.SchedTrace}
+		b = appendHist(b, om, nameSched, p.Ext.labels, "", r.schedLe, c.at, p.SchedTrace.Count, p.SchedTrace.Sum)
 	}
 	b = appendHeader(b, om, nameGoroutines, "gauge", "Live goroutines.")
-	for _, ps := range r.order {
-		b = appendIntSample(b, nameGoroutines, ps.labels, ps.goroutines)
+	for _, p := range procs {
+		b = appendIntSample(b, nameGoroutines, p.Ext.labels, p.Goroutines)
 	}
 	b = appendHeader(b, om, nameCreated, "counter", "Goroutines created (trace mode).")
-	for _, ps := range r.order {
-		b = appendUintSample(b, nameCreated, ps.labels, ps.created)
+	for _, p := range procs {
+		b = appendUintSample(b, nameCreated, p.Ext.labels, p.Created)
 	}
 	b = appendHeader(b, om, nameLeaks, "gauge", "Goroutine creation sites flagged as leaking (trace mode).")
-	for _, ps := range r.order {
-		b = appendIntSample(b, nameLeaks, ps.labels, int64(ps.suspects))
+	for _, p := range procs {
+		b = appendIntSample(b, nameLeaks, p.Ext.labels, int64(p.Suspects))
 	}
 	return b
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/internal/procstats"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -36,11 +37,11 @@ func (c *refCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func buckets(bounds []float64, h *hist) map[float64]uint64 {
+func buckets(bounds []float64, h *procstats.Hist) map[float64]uint64 {
 	m := make(map[float64]uint64, len(bounds))
 	var acc uint64
 	for i, b := range bounds {
-		acc += h.counts[i]
+		acc += h.Counts[i]
 		m[b] = acc
 	}
 	return m
@@ -48,31 +49,31 @@ func buckets(bounds []float64, h *hist) map[float64]uint64 {
 
 func (c *refCollector) Collect(ch chan<- prometheus.Metric) {
 	r := c.r
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, ps := range r.order {
-		lv := []string{strconv.Itoa(int(ps.pid)), ps.proc.Exe, ps.proc.Service}
-		ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, append(lv, ps.proc.GoVersion, strconv.FormatBool(ps.proc.Stripped))...)
-		ch <- prometheus.MustNewConstMetric(c.cycles, prometheus.CounterValue, float64(ps.gcCycles), lv...)
-		ch <- prometheus.MustNewConstHistogram(c.gcDur, ps.gcDur.count, ps.gcDur.sum, buckets(r.cfg.GCBuckets, &ps.gcDur), lv...)
-		for reason := range ps.pauses {
-			h := &ps.pauses[reason]
-			if h.count == 0 {
-				continue
+	r.agg.View(func(procs []*proc) {
+		for _, ps := range procs {
+			lv := []string{strconv.Itoa(int(ps.PID)), ps.Proc.Exe, ps.Proc.Service}
+			ch <- prometheus.MustNewConstMetric(c.info, prometheus.GaugeValue, 1, append(lv, ps.Proc.GoVersion, strconv.FormatBool(ps.Proc.Stripped))...)
+			ch <- prometheus.MustNewConstMetric(c.cycles, prometheus.CounterValue, float64(ps.GCCycles), lv...)
+			ch <- prometheus.MustNewConstHistogram(c.gcDur, ps.GCDuration.Count, ps.GCDuration.Sum, buckets(r.cfg.GCBuckets, &ps.GCDuration), lv...)
+			for reason := range ps.Pauses {
+				h := &ps.Pauses[reason]
+				if h.Count == 0 {
+					continue
+				}
+				ch <- prometheus.MustNewConstHistogram(c.pause, h.Count, h.Sum, buckets(r.cfg.PauseBuckets, h), append(lv, event.STWReason(reason).String())...)
 			}
-			ch <- prometheus.MustNewConstHistogram(c.pause, h.count, h.sum, buckets(r.cfg.PauseBuckets, h), append(lv, event.STWReason(reason).String())...)
-		}
-		if ps.hasSched {
-			m := make(map[float64]uint64, len(ps.sched.le))
-			for k, le := range ps.sched.le {
-				m[le] = ps.sched.cum[k]
+			if ps.HasSched {
+				m := make(map[float64]uint64, len(ps.Sched.Bounds))
+				for k, le := range ps.Sched.Bounds {
+					m[le] = ps.Sched.Cum[k]
+				}
+				ch <- prometheus.MustNewConstHistogram(c.sched, ps.Sched.Count, ps.Sched.Sum, m, lv...)
+			} else {
+				ch <- prometheus.MustNewConstHistogram(c.sched, ps.SchedTrace.Count, ps.SchedTrace.Sum, buckets(r.cfg.SchedBuckets, &ps.SchedTrace), lv...)
 			}
-			ch <- prometheus.MustNewConstHistogram(c.sched, ps.sched.count, ps.sched.sum, m, lv...)
-		} else {
-			ch <- prometheus.MustNewConstHistogram(c.sched, ps.schedTrace.count, ps.schedTrace.sum, buckets(r.cfg.SchedBuckets, &ps.schedTrace), lv...)
+			ch <- prometheus.MustNewConstMetric(c.gs, prometheus.GaugeValue, float64(ps.Goroutines), lv...)
+			ch <- prometheus.MustNewConstMetric(c.created, prometheus.CounterValue, float64(ps.Created), lv...)
+			ch <- prometheus.MustNewConstMetric(c.leaks, prometheus.GaugeValue, float64(ps.Suspects), lv...)
 		}
-		ch <- prometheus.MustNewConstMetric(c.gs, prometheus.GaugeValue, float64(ps.goroutines), lv...)
-		ch <- prometheus.MustNewConstMetric(c.created, prometheus.CounterValue, float64(ps.created), lv...)
-		ch <- prometheus.MustNewConstMetric(c.leaks, prometheus.GaugeValue, float64(ps.suspects), lv...)
-	}
+	})
 }

@@ -84,45 +84,49 @@ func appendNameLabel(b []byte, name, suffix string) []byte {
 // -1 when done) and the number of samples written. It allocates nothing:
 // label messages are encoded once per process and copied.
 func (r *Runtime) AppendWriteRequest(b []byte, tsMs int64, start, maxBytes int) ([]byte, int, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	c := &r.enc
 	samples := 0
 	startLen := len(b)
-	for pi := start; pi < len(r.order); pi++ {
-		ps := r.order[pi]
-		base := ps.baseEnc
-		end := len(base)
-		b = appendSeries2(b, c.info.enc, base, ps.splitGoVersion, ps.infoEnc[0].enc, ps.splitStripped, ps.infoEnc[1].enc, 1, tsMs)
-		b = appendSeries2(b, c.cycles.enc, base, end, nil, end, nil, float64(ps.gcCycles), tsMs)
-		b = appendSeries2(b, c.gs.enc, base, end, nil, end, nil, float64(ps.goroutines), tsMs)
-		b = appendSeries2(b, c.created.enc, base, end, nil, end, nil, float64(ps.created), tsMs)
-		b = appendSeries2(b, c.leaks.enc, base, end, nil, end, nil, float64(ps.suspects), tsMs)
-		samples += 5
-		var n int
-		hc := histCum{h: &ps.gcDur}
-		b, n = appendHistChunks(b, ps, &c.gcDur, nil, c.gcLe, &c.inf, hc.at, ps.gcDur.count, ps.gcDur.sum, tsMs)
-		samples += n
-		for reason := range ps.pauses {
-			h := &ps.pauses[reason]
-			if h.count == 0 {
-				continue
-			}
-			hc := histCum{h: h}
-			b, n = appendHistChunks(b, ps, &c.pause, &c.reasons[reason], c.pauseLe, &c.inf, hc.at, h.count, h.sum, tsMs)
+	next := -1
+	r.agg.View(func(procs []*proc) {
+		for pi := start; pi < len(procs); pi++ {
+			p := procs[pi]
+			l := labelsOf(p, r.ext)
+			base := l.baseEnc
+			end := len(base)
+			b = appendSeries2(b, c.info.enc, base, l.splitGoVersion, l.infoEnc[0].enc, l.splitStripped, l.infoEnc[1].enc, 1, tsMs)
+			b = appendSeries2(b, c.cycles.enc, base, end, nil, end, nil, float64(p.GCCycles), tsMs)
+			b = appendSeries2(b, c.gs.enc, base, end, nil, end, nil, float64(p.Goroutines), tsMs)
+			b = appendSeries2(b, c.created.enc, base, end, nil, end, nil, float64(p.Created), tsMs)
+			b = appendSeries2(b, c.leaks.enc, base, end, nil, end, nil, float64(p.Suspects), tsMs)
+			samples += 5
+			var n int
+			hc := histCum{h: &p.GCDuration}
+			b, n = appendHistChunks(b, l, &c.gcDur, nil, c.gcLe, &c.inf, hc.at, p.GCDuration.Count, p.GCDuration.Sum, tsMs)
 			samples += n
+			for reason := range p.Pauses {
+				h := &p.Pauses[reason]
+				if h.Count == 0 {
+					continue
+				}
+				hc := histCum{h: h}
+				b, n = appendHistChunks(b, l, &c.pause, &c.reasons[reason], c.pauseLe, &c.inf, hc.at, h.Count, h.Sum, tsMs)
+				samples += n
+			}
+			if p.HasSched {
+				s := &p.Sched
+				_, le := l.schedBounds(s.Bounds)
+				b, n = appendHistChunks(b, l, &c.sched, nil, le, &c.inf, func(k int) uint64 { return s.Cum[k] }, s.Count, s.Sum, tsMs)
+			} else {
+				hc := histCum{h: &p.SchedTrace}
+				b, n = appendHistChunks(b, l, &c.sched, nil, c.schedLe, &c.inf, hc.at, p.SchedTrace.Count, p.SchedTrace.Sum, tsMs)
+			}
+			samples += n
+			if maxBytes > 0 && len(b)-startLen >= maxBytes && pi+1 < len(procs) {
+				next = pi + 1
+				return
+			}
 		}
-		if ps.hasSched {
-			s := &ps.sched
-			b, n = appendHistChunks(b, ps, &c.sched, nil, s.leEnc, &c.inf, func(k int) uint64 { return s.cum[k] }, s.count, s.sum, tsMs)
-		} else {
-			hc := histCum{h: &ps.schedTrace}
-			b, n = appendHistChunks(b, ps, &c.sched, nil, c.schedLe, &c.inf, hc.at, ps.schedTrace.count, ps.schedTrace.sum, tsMs)
-		}
-		samples += n
-		if maxBytes > 0 && len(b)-startLen >= maxBytes && pi+1 < len(r.order) {
-			return b, pi + 1, samples
-		}
-	}
-	return b, -1, samples
+	})
+	return b, next, samples
 }
