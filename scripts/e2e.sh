@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # e2e.sh (make e2e): end-to-end tests against real Prometheus, Loki and
-# Jaeger servers. Installs/builds the backends (cached by version outside the
-# repo, see scripts/backends.sh), starts them on 127.0.0.1, runs the e2e
-# tests (build tag e2e) and stops the backends again.
+# Jaeger servers, and of the otelcol-gopulse collector distribution.
+# Installs/builds the backends and the distribution (cached outside the
+# repo, see scripts/backends.sh and scripts/collector-dist.sh), starts the
+# backends on 127.0.0.1, runs the e2e tests (build tag e2e) and stops the
+# backends again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export GOPULSE_BACKENDS_RUN=${GOPULSE_BACKENDS_RUN:-$(mktemp -d /tmp/gopulse-e2e.XXXXXX)}
 scripts/backends.sh build
+# The OTel Collector components: mdatagen accepts their metadata.yaml and
+# the generated files are current; the otelcol-gopulse distribution is built
+# once per source state (cached, see scripts/collector-dist.sh).
+scripts/mdatagen.sh check
+GOPULSE_E2E_OTELCOL=$(scripts/collector-dist.sh build | tail -1)
+export GOPULSE_E2E_OTELCOL
+
 trap 'scripts/backends.sh stop' EXIT
 scripts/backends.sh start prometheus loki loki2 jaeger2 jaeger1
 eval "$(scripts/backends.sh env)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs all tests of the main module and of the collector/ module.
+# Runs all tests of the main module and of the OTel Collector component
+# modules (receiver/gopulsereceiver, processor/gopulselogprocessor).
 # On CI (CI=true, root) it first installs what the tests use from Debian:
 # promtool (package prometheus) for `promtool check metrics`, and the
 # runtimes whose real stack traces the multi-line tests read (python3,
@@ -25,6 +26,8 @@ if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 14m ./...
-if [ -f collector/go.mod ]; then
-	(cd collector && go vet ./... && go test -count=1 -timeout 10m ./...)
-fi
+for m in receiver/gopulsereceiver processor/gopulselogprocessor; do
+	if [ -f "$m/go.mod" ]; then
+		(cd "$m" && go vet ./... && go test -count=1 -timeout 10m ./...)
+	fi
+done

@@ -1,0 +1,483 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The otelcol-gopulse distribution, built by scripts/collector-dist.sh
+// (GOPULSE_E2E_OTELCOL), run as root against real Go programs.
+
+// otlpJSON is the part of an OTLP/HTTP JSON metrics request the tests read
+// (the otlphttp exporter with encoding: json).
+type otlpJSON struct {
+	ResourceMetrics []struct {
+		Resource struct {
+			Attributes []otlpAttr `json:"attributes"`
+		} `json:"resource"`
+		ScopeMetrics []struct {
+			Metrics []otlpMetric `json:"metrics"`
+		} `json:"scopeMetrics"`
+	} `json:"resourceMetrics"`
+}
+
+type otlpAttr struct {
+	Key   string `json:"key"`
+	Value struct {
+		StringValue *string `json:"stringValue"`
+		IntValue    *string `json:"intValue"`
+	} `json:"value"`
+}
+
+type otlpPoint struct {
+	AsInt      *string    `json:"asInt"`
+	AsDouble   *float64   `json:"asDouble"`
+	Count      *string    `json:"count"`
+	Attributes []otlpAttr `json:"attributes"`
+}
+
+type otlpMetric struct {
+	Name string `json:"name"`
+	Unit string `json:"unit"`
+	Sum  *struct {
+		DataPoints  []otlpPoint `json:"dataPoints"`
+		IsMonotonic bool        `json:"isMonotonic"`
+	} `json:"sum"`
+	Gauge *struct {
+		DataPoints []otlpPoint `json:"dataPoints"`
+	} `json:"gauge"`
+	Histogram *struct {
+		DataPoints []otlpPoint `json:"dataPoints"`
+	} `json:"histogram"`
+}
+
+func (a otlpAttr) str() string {
+	switch {
+	case a.Value.StringValue != nil:
+		return *a.Value.StringValue
+	case a.Value.IntValue != nil:
+		return *a.Value.IntValue
+	}
+	return ""
+}
+
+// otlpSink is an OTLP/HTTP endpoint that keeps the JSON requests it gets.
+type otlpSink struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got []otlpJSON
+}
+
+func newOTLPSink(t *testing.T) *otlpSink {
+	s := &otlpSink{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req otlpJSON
+		b, _ := io.ReadAll(r.Body)
+		if err := json.Unmarshal(b, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.got = append(s.got, req)
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// resource returns the newest batch's metrics and resource attributes of
+// the process with pid.
+func (s *otlpSink) resource(pid int) (map[string]otlpMetric, map[string]string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.got) - 1; i >= 0; i-- {
+		for _, rm := range s.got[i].ResourceMetrics {
+			attrs := map[string]string{}
+			for _, a := range rm.Resource.Attributes {
+				attrs[a.Key] = a.str()
+			}
+			if attrs["process.pid"] != strconv.Itoa(pid) {
+				continue
+			}
+			ms := map[string]otlpMetric{}
+			for _, sm := range rm.ScopeMetrics {
+				for _, m := range sm.Metrics {
+					ms[m.Name] = m
+				}
+			}
+			return ms, attrs, true
+		}
+	}
+	return nil, nil, false
+}
+
+func (m otlpMetric) intValue() int64 {
+	if m.Sum == nil || len(m.Sum.DataPoints) == 0 || m.Sum.DataPoints[0].AsInt == nil {
+		return -1
+	}
+	n, _ := strconv.ParseInt(*m.Sum.DataPoints[0].AsInt, 10, 64)
+	return n
+}
+
+// collector is a running otelcol-gopulse.
+type collector struct {
+	cmd    *exec.Cmd
+	out    *lockedBuffer
+	exited chan error
+	health string // base URL of the health check extension
+	telem  string // the collector's own metrics
+}
+
+// startCollector runs the distribution with config (a YAML document whose
+// HEALTH and TELEMETRY placeholders become free loopback addresses), wrapped
+// by wrap (e.g. unshare) when given.
+func startCollector(t *testing.T, config string, wrap ...string) *collector {
+	t.Helper()
+	bin := env(t, "GOPULSE_E2E_OTELCOL")
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the gopulse receiver attaches uprobes and needs root on CI")
+		}
+		t.Skip("the gopulse receiver attaches uprobes and needs root")
+	}
+	health, telem := freeAddr(t), freeAddr(t)
+	_, telemPort, _ := strings.Cut(telem, ":")
+	config = strings.ReplaceAll(config, "HEALTH", health)
+	config = strings.ReplaceAll(config, "TELEMETRY_PORT", telemPort)
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{}, wrap...), bin, "--config=file:"+file, "--feature-gates=extension.healthcheck.useComponentStatus")
+	c := &collector{out: &lockedBuffer{}, exited: make(chan error, 1), health: "http://" + health, telem: "http://" + telem}
+	c.cmd = exec.Command(args[0], args[1:]...)
+	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.exited <- c.cmd.Wait() }()
+	t.Cleanup(func() {
+		c.cmd.Process.Kill()
+		select {
+		case <-c.exited:
+		case <-time.After(10 * time.Second):
+		}
+		if t.Failed() {
+			t.Logf("collector output:\n%s", c.out.String())
+		}
+	})
+	return c
+}
+
+// status returns the component status of the receiver named id (e.g.
+// "gopulse/targets") in the metrics pipeline, from the health check
+// extension's /status?verbose.
+func (c *collector) status(t *testing.T, id string) (string, string, error) {
+	resp, err := http.Get(c.health + "/status?verbose")
+	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	type node struct {
+		Status     string           `json:"status"`
+		Error      string           `json:"error"`
+		Components map[string]*node `json:"components"`
+	}
+	var root node
+	if err := json.NewDecoder(resp.Body).Decode(&root); err != nil {
+		return "", "", err
+	}
+	for name, pipe := range root.Components {
+		if !strings.HasPrefix(name, "pipeline:metrics") {
+			continue
+		}
+		if n, ok := pipe.Components["receiver:"+id]; ok {
+			return n.Status, n.Error, nil
+		}
+	}
+	return "", "", fmt.Errorf("no status for receiver %s", id)
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (c *collector) stop(t *testing.T) {
+	t.Helper()
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-c.exited:
+		c.exited <- err
+		if err != nil {
+			t.Fatalf("the collector exited with %v after SIGTERM\n%s", err, c.out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the collector did not stop within 30 s of SIGTERM\n%s", c.out.String())
+	}
+	if !strings.Contains(c.out.String(), "Shutdown complete") {
+		t.Errorf("no clean shutdown in the log\n%s", c.out.String())
+	}
+}
+
+// stopTarget is a Go program that stops collecting garbage on "stop" and
+// prints its own GC count (receiver/gopulsereceiver/testdata/target).
+type stopTarget struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Scanner
+}
+
+func startStopTarget(t *testing.T) *stopTarget {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), uniq("gctarget"))
+	build := exec.Command("go", "build", "-o", bin, "./testdata/target")
+	build.Dir = "../receiver/gopulsereceiver"
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build target: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &stopTarget{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+}
+
+func (tg *stopTarget) stop(t *testing.T) int64 {
+	t.Helper()
+	io.WriteString(tg.stdin, "stop\n")
+	if !tg.out.Scan() {
+		t.Fatalf("target: %v", tg.out.Err())
+	}
+	f := strings.Fields(tg.out.Text())
+	n, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	if len(f) != 2 || f[0] != "gc_cycles" || err != nil {
+		t.Fatalf("target said %q", tg.out.Text())
+	}
+	return n
+}
+
+// TestCollectorGoodAndBadPIDs runs the distribution with one good pid (a Go
+// program started before the collector), two bad ones (not Go, missing), a
+// second gopulse receiver with a bad pid (the configuration whose start-up
+// used to deadlock) and an OTLP receiver: the collector starts, serves the
+// good target (go.memory.gc.cycles ends equal to its own count), reports the
+// bad ones in the component status and its log, counts what it received in
+// its own telemetry, and stops cleanly on SIGTERM.
+func TestCollectorGoodAndBadPIDs(t *testing.T) {
+	tg := startStopTarget(t)
+	notGo := exec.Command("sleep", "600")
+	if err := notGo.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { notGo.Process.Kill(); notGo.Wait() })
+	time.Sleep(time.Second) // the target collects garbage before the collector attaches
+	sink := newOTLPSink(t)
+	good, bad := tg.cmd.Process.Pid, notGo.Process.Pid
+
+	c := startCollector(t, fmt.Sprintf(`receivers:
+  gopulse/targets:
+    collection_interval: 500ms
+    sample_interval: 250ms
+    discover_all: false
+    pids: [%d, %d, 4000000]
+  gopulse/missing:
+    discover_all: false
+    pids: [4000001]
+  otlp:
+    protocols:
+      grpc:
+        endpoint: %s
+exporters:
+  otlphttp:
+    endpoint: %s
+    encoding: json
+    compression: none
+extensions:
+  health_check:
+    http:
+      endpoint: HEALTH
+      status:
+        enabled: true
+    component_health:
+      include_permanent_errors: true
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: normal
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: TELEMETRY_PORT
+  pipelines:
+    metrics:
+      receivers: [gopulse/missing, gopulse/targets, otlp]
+      exporters: [otlphttp]
+`, good, bad, freeAddr(t), sink.srv.URL))
+
+	eventually(t, 60*time.Second, "the collector ready", func() error {
+		if !strings.Contains(c.out.String(), "Everything is ready") {
+			return fmt.Errorf("not ready")
+		}
+		return nil
+	})
+	eventually(t, 60*time.Second, "the bad pids in the status", func() error {
+		st, msg, err := c.status(t, "gopulse/targets")
+		if err != nil {
+			return err
+		}
+		if st != "StatusPermanentError" || !strings.Contains(msg, fmt.Sprintf("target pid %d", bad)) || !strings.Contains(msg, "target pid 4000000") {
+			return fmt.Errorf("status %s: %s", st, msg)
+		}
+		if strings.Contains(msg, fmt.Sprintf("target pid %d:", good)) {
+			return fmt.Errorf("the good pid is in the status: %s", msg)
+		}
+		return nil
+	})
+	if st, msg, err := c.status(t, "gopulse/missing"); err != nil || st != "StatusPermanentError" || !strings.Contains(msg, "4000001") {
+		t.Errorf("gopulse/missing: %s %s %v", st, msg, err)
+	}
+	for _, pid := range []int{bad, 4000000} {
+		if !strings.Contains(c.out.String(), fmt.Sprintf(`"pid": %d`, pid)) {
+			t.Errorf("no log line for pid %d", pid)
+		}
+	}
+
+	eventually(t, 60*time.Second, "the good target's metrics", func() error {
+		ms, attrs, ok := sink.resource(good)
+		if !ok {
+			return fmt.Errorf("no metrics for pid %d yet", good)
+		}
+		for _, name := range []string{"go.memory.gc.cycles", "go.memory.gc.pause.duration", "go.goroutine.count", "go.memory.used",
+			"go.memory.allocated", "go.memory.allocations", "go.memory.gc.goal", "go.processor.limit", "go.config.gogc",
+			"go.schedule.duration", "go.cpu.time", "gopulse.go.stw.pause.duration"} {
+			if _, ok := ms[name]; !ok {
+				return fmt.Errorf("%s missing", name)
+			}
+		}
+		for _, k := range []string{"service.name", "service.instance.id", "process.executable.name", "host.name", "process.runtime.version"} {
+			if attrs[k] == "" {
+				return fmt.Errorf("resource attribute %s missing", k)
+			}
+		}
+		return nil
+	})
+	want := tg.stop(t)
+	eventually(t, 30*time.Second, "go.memory.gc.cycles equal to the target's own count", func() error {
+		ms, _, _ := sink.resource(good)
+		if got := ms["go.memory.gc.cycles"].intValue(); got != want {
+			return fmt.Errorf("go.memory.gc.cycles %d, the target's /gc/cycles/total:gc-cycles %d", got, want)
+		}
+		return nil
+	})
+	eventually(t, 30*time.Second, "otelcol_receiver_accepted_metric_points", func() error {
+		resp, err := http.Get(c.telem + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "otelcol_receiver_accepted_metric_points") && strings.Contains(l, `receiver="gopulse/targets"`) {
+				f := strings.Fields(l)
+				if v, _ := strconv.ParseFloat(f[len(f)-1], 64); v > 0 {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("no accepted points of gopulse/targets")
+	})
+	c.stop(t)
+	t.Logf("served pid %d, go.memory.gc.cycles = %d = its own count; bad pids in the status", good, want)
+}
+
+// TestCollectorOutsideHostPIDNamespace runs the distribution in a PID
+// namespace of its own (a container without hostPID): it says so in its
+// status and log, and still serves what it reads from the target's runtime
+// state.
+func TestCollectorOutsideHostPIDNamespace(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatalf("unshare (util-linux) is needed: %v", err)
+	}
+	target := buildBinary(t, "./gctarget")
+	sink := newOTLPSink(t)
+	config := fmt.Sprintf(`receivers:
+  gopulse:
+    collection_interval: 500ms
+    discover_all: true
+exporters:
+  otlphttp:
+    endpoint: %s
+    encoding: json
+    compression: none
+extensions:
+  health_check:
+    http:
+      endpoint: HEALTH
+      status:
+        enabled: true
+    component_health:
+      include_permanent_errors: true
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [gopulse]
+      exporters: [otlphttp]
+`, sink.srv.URL)
+	// The collector and the target in a new PID namespace (the network is
+	// the host's, so the sink and the health check stay reachable).
+	c := startCollector(t, config, "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "sh", "-c", target+` & exec "$@"`, "sh")
+	eventually(t, 60*time.Second, "the PID namespace in the status", func() error {
+		st, msg, err := c.status(t, "gopulse")
+		if err != nil {
+			return err
+		}
+		if st != "StatusPermanentError" || !strings.Contains(msg, "PID namespace") {
+			return fmt.Errorf("status %s: %s", st, msg)
+		}
+		return nil
+	})
+	if !strings.Contains(c.out.String(), "hostPID") {
+		t.Errorf("no warning naming hostPID in the log")
+	}
+	eventually(t, 60*time.Second, "goroutines of the target", func() error {
+		s := sink
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, req := range s.got {
+			for _, rm := range req.ResourceMetrics {
+				for _, sm := range rm.ScopeMetrics {
+					for _, m := range sm.Metrics {
+						if m.Name == "go.goroutine.count" {
+							return nil
+						}
+					}
+				}
+			}
+		}
+		return fmt.Errorf("no go.goroutine.count")
+	})
+}
