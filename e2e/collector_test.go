@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -480,4 +481,147 @@ service:
 		}
 		return fmt.Errorf("no go.goroutine.count")
 	})
+}
+
+// crashJava is a Java program that logs like an application with a logging
+// framework and prints a real exception (with a cause) in between.
+const crashJava = `public class Crash {
+    public static void main(String[] args) {
+        System.out.println("2026-11-22 01:02:02,001 INFO  [main] shop.App: started in 2 s");
+        try {
+            place();
+        } catch (Exception e) {
+            System.out.println("2026-11-22 01:02:03,456 ERROR [main] shop.App: order 42 failed");
+            e.printStackTrace(System.out);
+        }
+        System.out.println("2026-11-22 01:02:04,002 INFO  [main] shop.App: order 43 placed");
+    }
+    static void place() throws Exception {
+        try {
+            reserve();
+        } catch (Exception e) {
+            throw new IllegalStateException("inventory unavailable for sku-9", e);
+        }
+    }
+    static void reserve() throws Exception {
+        throw new java.net.SocketTimeoutException("Read timed out");
+    }
+}
+`
+
+// TestCollectorLogsToLoki runs filelog → the gopulse log processor →
+// OTLP/HTTP → the real Loki: JSON lines arrive with their parsed fields as
+// structured metadata (and the template), and a real Java stack trace
+// arrives as one record.
+func TestCollectorLogsToLoki(t *testing.T) {
+	lokiURL := env(t, "GOPULSE_E2E_LOKI_URL")
+	java, err := exec.LookPath("java")
+	if err != nil {
+		t.Fatalf("java is needed for a real stack trace (scripts/test.sh installs default-jdk-headless): %v", err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "Crash.java")
+	os.WriteFile(src, []byte(crashJava), 0o644)
+	trace, err := exec.Command(java, src).Output()
+	if err != nil {
+		t.Fatalf("run Crash.java: %v", err)
+	}
+	if !strings.Contains(string(trace), "Caused by: java.net.SocketTimeoutException") {
+		t.Fatalf("unexpected Java output:\n%s", trace)
+	}
+	shop := filepath.Join(dir, "shop.log")
+	os.WriteFile(shop, trace, 0o644)
+	var app strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&app, `{"time":"2026-11-22T02:00:%02dZ","level":"info","msg":"order %d shipped","status":%d,"latency_ms":%d.5}`+"\n", i, i, 200+i%2, i)
+	}
+	appLog := filepath.Join(dir, "app.log")
+	os.WriteFile(appLog, []byte(app.String()), 0o644)
+	service := uniq("e2e-otelcol-logs")
+
+	c := startCollector(t, fmt.Sprintf(`receivers:
+  filelog:
+    include: [%s, %s]
+    start_at: beginning
+    include_file_path: true
+    poll_interval: 100ms
+    resource:
+      service.name: %s
+processors:
+  gopulselog: {}
+  batch:
+    timeout: 200ms
+exporters:
+  otlphttp:
+    endpoint: %s/otlp
+extensions:
+  health_check:
+    http:
+      endpoint: HEALTH
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [filelog]
+      processors: [gopulselog, batch]
+      exporters: [otlphttp]
+`, shop, appLog, service, lokiURL))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	from := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC).UnixNano()
+	to := time.Now().Add(time.Hour).UnixNano()
+	var entries []lokiEntry
+	eventually(t, 90*time.Second, "every record in Loki", func() error {
+		entries = entries[:0]
+		err := queryLoki(ctx, lokiURL, fmt.Sprintf(`{service_name=%q}`, service), from, to, func(e lokiEntry) { entries = append(entries, e) })
+		if err != nil {
+			return err
+		}
+		if len(entries) < 23 {
+			return fmt.Errorf("%d records in Loki, want 23", len(entries))
+		}
+		return nil
+	})
+	if len(entries) != 23 {
+		for _, e := range entries {
+			t.Logf("%q %v", e.Line, e.Metadata)
+		}
+		t.Fatalf("%d records in Loki, want 20 JSON lines and 3 shop records (the trace as one)", len(entries))
+	}
+	// Loki names structured metadata after the attributes, dots as underscores.
+	meta := func(e lokiEntry, k string) string {
+		if v, ok := e.Metadata[k]; ok {
+			return v
+		}
+		return e.Metadata[strings.ReplaceAll(k, ".", "_")]
+	}
+	var traces, jsons int
+	for _, e := range entries {
+		switch {
+		case strings.Contains(e.Line, "order 42 failed"):
+			traces++
+			if !strings.Contains(e.Line, "\tat Crash.place") || !strings.Contains(e.Line, "Caused by: java.net.SocketTimeoutException") {
+				t.Errorf("the trace is not one record:\n%s", e.Line)
+			}
+			if n := strings.Count(string(trace), "\n") - 2; meta(e, "gopulse.log.lines") != strconv.Itoa(n) {
+				t.Errorf("gopulse.log.lines %q, the trace has %d lines (metadata %v)", meta(e, "gopulse.log.lines"), n, e.Metadata)
+			}
+		case strings.HasPrefix(e.Line, "{"):
+			jsons++
+			if meta(e, "status") == "" || meta(e, "latency_ms") == "" || meta(e, "gopulse.log.format") != "json" ||
+				meta(e, "gopulse.log.template.id") == "" || !strings.Contains(meta(e, "gopulse.log.template"), "shipped") {
+				t.Errorf("parsed fields missing from the structured metadata: %v", e.Metadata)
+			}
+		case strings.Contains(e.Line, "\tat "):
+			t.Errorf("a stack frame arrived on its own: %q", e.Line)
+		}
+	}
+	if traces != 1 || jsons != 20 {
+		t.Errorf("%d trace records, %d JSON records", traces, jsons)
+	}
+	c.stop(t)
 }

@@ -1,0 +1,454 @@
+package gopulselogprocessor
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/processor"
+	"go.uber.org/zap"
+
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logengine"
+	"github.com/gopulse/gopulse/schema"
+)
+
+// Attributes the processor adds besides the parsed fields.
+const (
+	AttrFormat       = "gopulse.log.format"
+	AttrTemplateID   = "gopulse.log.template.id"
+	AttrTemplate     = "gopulse.log.template"
+	AttrLines        = "gopulse.log.lines"
+	AttrParseError   = "gopulse.log.parse_error"
+	AttrTruncated    = "gopulse.log.truncated"
+	AttrChangeKind   = "gopulse.log.schema.change"
+	AttrChangeField  = "gopulse.log.schema.field"
+	AttrChangeFrom   = "gopulse.log.schema.type.from"
+	AttrChangeTo     = "gopulse.log.schema.type.to"
+	AttrSchemaID     = "gopulse.log.schema.id"
+	EventSchemaDrift = "gopulse.log.schema.change"
+)
+
+type logProcessor struct {
+	cfg    *Config
+	logger *zap.Logger
+	next   consumer.Logs
+	engine *logengine.Engine
+
+	mu      sync.Mutex
+	streams map[string]*stream
+	tick    uint64
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// stream is one input: its engine stream and the input lines whose record
+// is not complete yet.
+type stream struct {
+	s    *logengine.Stream
+	line uint64 // number of the last input line (engine streams count from 1)
+	// lines holds each input line's record until the engine says which
+	// record it starts or continues; a record's output keeps the
+	// attributes, resource and scope of its first line.
+	lines map[uint64]input
+	used  uint64
+}
+
+type input struct {
+	rec   plog.LogRecord
+	res   pcommon.Resource
+	scope pcommon.InstrumentationScope
+}
+
+func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*logProcessor, error) {
+	e, err := logengine.New(logengine.Config{
+		Format: cfg.Format, Pattern: cfg.Pattern,
+		MaxTemplates: cfg.Templates.Max,
+		Schema:       cfg.SchemaDrift,
+		SingleLine:   !cfg.Multiline.Enabled, MaxRecordBytes: cfg.Multiline.MaxRecordBytes, MultilineWait: cfg.Multiline.Wait,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("log engine: %w", err)
+	}
+	return &logProcessor{cfg: cfg, logger: set.Logger, next: next, engine: e, streams: make(map[string]*stream)}, nil
+}
+
+func (p *logProcessor) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: true}
+}
+
+// Start runs the timer that sends multi-line records whose next line does
+// not come.
+func (p *logProcessor) Start(context.Context, component.Host) error {
+	if !p.cfg.Multiline.Enabled {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(max(p.cfg.Multiline.Wait/2, 10*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				p.expire(ctx, now)
+			}
+		}
+	}()
+	return nil
+}
+
+// Shutdown stops the timer and sends every record still waiting; it is
+// safe twice and without Start.
+func (p *logProcessor) Shutdown(ctx context.Context) error {
+	var err error
+	p.once.Do(func() {
+		if p.cancel != nil {
+			p.cancel()
+		}
+		p.wg.Wait()
+		out := newBatch()
+		p.mu.Lock()
+		keys := make([]string, 0, len(p.streams))
+		for k := range p.streams {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p.flush(p.streams[k], out)
+		}
+		p.mu.Unlock()
+		if out.logs.LogRecordCount() > 0 {
+			if cerr := p.next.ConsumeLogs(ctx, out.logs); cerr != nil {
+				err = fmt.Errorf("send the records still assembling: %w", cerr)
+			}
+		}
+	})
+	return err
+}
+
+// ConsumeLogs parses every string body and passes the completed records
+// on; a record that may go on (a stack trace) waits for its next line or
+// for multiline.wait.
+func (p *logProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	out := newBatch()
+	p.mu.Lock()
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			sl := sls.At(j)
+			lrs := sl.LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				p.consume(rl.Resource(), sl.Scope(), lrs.At(k), out)
+			}
+		}
+	}
+	p.mu.Unlock()
+	if out.logs.LogRecordCount() == 0 {
+		return nil
+	}
+	return p.next.ConsumeLogs(ctx, out.logs)
+}
+
+// consume feeds one record to its stream.
+func (p *logProcessor) consume(res pcommon.Resource, scope pcommon.InstrumentationScope, lr plog.LogRecord, out *batch) {
+	body := lr.Body()
+	if body.Type() != pcommon.ValueTypeStr {
+		lr.CopyTo(out.add(res, scope)) // not text: passed on as it is
+		return
+	}
+	st := p.stream(res, lr, out)
+	st.line++
+	in := input{rec: plog.NewLogRecord(), res: pcommon.NewResource(), scope: pcommon.NewInstrumentationScope()}
+	lr.CopyTo(in.rec)
+	res.CopyTo(in.res)
+	scope.CopyTo(in.scope)
+	st.lines[st.line] = in
+	r := st.s.Online([]byte(body.Str()))
+	if !r.Partial {
+		p.emit(st, r, out)
+	}
+	if !st.s.Pending() {
+		clear(st.lines) // every line left was a continuation of an emitted record
+	}
+}
+
+// expire sends the multi-line records that waited long enough.
+func (p *logProcessor) expire(ctx context.Context, now time.Time) {
+	out := newBatch()
+	p.mu.Lock()
+	for _, st := range p.streams {
+		for st.s.Pending() {
+			r, ok := st.s.Expire(now, logengine.ModeOnline)
+			if !ok {
+				break
+			}
+			p.emit(st, r, out)
+		}
+		if !st.s.Pending() {
+			clear(st.lines)
+		}
+	}
+	p.mu.Unlock()
+	if out.logs.LogRecordCount() == 0 {
+		return
+	}
+	if err := p.next.ConsumeLogs(ctx, out.logs); err != nil {
+		p.logger.Warn("the next consumer refused multi-line records sent after their wait", zap.Error(err))
+	}
+}
+
+// flush sends what a stream holds (at shutdown or eviction).
+func (p *logProcessor) flush(st *stream, out *batch) {
+	for {
+		r, ok := st.s.Flush(logengine.ModeOnline)
+		if !ok {
+			break
+		}
+		p.emit(st, r, out)
+	}
+	clear(st.lines)
+}
+
+// stream returns the record's stream, creating it (and evicting the least
+// recently used one beyond max_streams into out).
+func (p *logProcessor) stream(res pcommon.Resource, lr plog.LogRecord, out *batch) *stream {
+	key := p.streamKey(res, lr)
+	p.tick++
+	st := p.streams[key]
+	if st == nil {
+		if len(p.streams) >= p.cfg.MaxStreams {
+			p.evict(out)
+		}
+		st = &stream{s: p.engine.NewStream(), lines: make(map[uint64]input)}
+		p.streams[key] = st
+	}
+	st.used = p.tick
+	return st
+}
+
+// evict forgets the least recently used stream, sending what it holds.
+func (p *logProcessor) evict(out *batch) {
+	var oldest string
+	var used uint64
+	for k, st := range p.streams {
+		if oldest == "" || st.used < used {
+			oldest, used = k, st.used
+		}
+	}
+	p.flush(p.streams[oldest], out)
+	delete(p.streams, oldest)
+}
+
+// streamKey names a record's stream from the configured attributes (record
+// first, then resource).
+func (p *logProcessor) streamKey(res pcommon.Resource, lr plog.LogRecord) string {
+	var b strings.Builder
+	for _, k := range p.cfg.StreamKeys {
+		v, ok := lr.Attributes().Get(k)
+		if !ok {
+			v, ok = res.Attributes().Get(k)
+		}
+		if ok {
+			b.WriteString(k)
+			b.WriteByte('=')
+			b.WriteString(v.AsString())
+			b.WriteByte('|')
+		}
+	}
+	if b.Len() == 0 {
+		// One stream per resource.
+		raw := res.Attributes().AsRaw()
+		keys := make([]string, 0, len(raw))
+		for k := range raw {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString("resource|")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%v|", k, raw[k])
+		}
+	}
+	return b.String()
+}
+
+// emit appends the record r completed, with the attributes of its first
+// line, and its schema drift events.
+func (p *logProcessor) emit(st *stream, r *logengine.Result, out *batch) {
+	in, ok := st.lines[r.Rec.Line]
+	if !ok {
+		// The first line's input is gone (an evicted or flushed stream):
+		// the record goes on with the last line's.
+		in, ok = st.lines[st.line]
+		if !ok {
+			p.logger.Debug("a record's input line is gone", zap.Uint64("line", r.Rec.Line))
+			return
+		}
+	}
+	delete(st.lines, r.Rec.Line)
+	lr := out.add(in.res, in.scope)
+	in.rec.CopyTo(lr)
+	p.annotate(lr, r)
+	if len(r.Changes) > 0 {
+		for _, c := range r.Changes {
+			ev := out.add(in.res, in.scope)
+			driftEvent(ev, lr, c)
+		}
+	}
+}
+
+// annotate sets what the engine found on the record.
+func (p *logProcessor) annotate(lr plog.LogRecord, r *logengine.Result) {
+	rec := &r.Rec
+	attrs := lr.Attributes()
+	if rec.Lines > 1 {
+		lr.Body().SetStr(string(rec.Body))
+		attrs.PutInt(AttrLines, int64(rec.Lines))
+	}
+	if rec.Format != "" {
+		attrs.PutStr(AttrFormat, rec.Format)
+	}
+	if r.Err != nil {
+		attrs.PutStr(AttrParseError, r.Err.Error())
+	}
+	if rec.Truncated {
+		attrs.PutBool(AttrTruncated, true)
+	}
+	if lr.Timestamp() == 0 && rec.TS > 0 {
+		lr.SetTimestamp(pcommon.Timestamp(rec.TS))
+	}
+	if lr.SeverityNumber() == plog.SeverityNumberUnspecified && len(rec.Level) > 0 {
+		lr.SetSeverityNumber(severity(string(rec.Level)))
+		if lr.SeverityText() == "" {
+			lr.SetSeverityText(strings.ToUpper(string(rec.Level)))
+		}
+	}
+	for _, f := range rec.Fields {
+		key := p.cfg.AttributePrefix + string(f.Key)
+		if _, exists := attrs.Get(key); exists || key == "" {
+			continue
+		}
+		putTyped(attrs, key, f)
+	}
+	if r.HasTemplate && p.cfg.Templates.Enabled {
+		attrs.PutStr(AttrTemplateID, fmt.Sprintf("%016x", r.Template.ID))
+		attrs.PutStr(AttrTemplate, r.Template.Text)
+	}
+}
+
+// putTyped puts a parsed field with its inferred type.
+func putTyped(attrs pcommon.Map, key string, f event.Field) {
+	v := string(f.Value)
+	switch f.Type {
+	case event.TypeInt:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			attrs.PutInt(key, n)
+			return
+		}
+	case event.TypeFloat:
+		if x, err := strconv.ParseFloat(v, 64); err == nil {
+			attrs.PutDouble(key, x)
+			return
+		}
+	case event.TypeBool:
+		if b, err := strconv.ParseBool(v); err == nil {
+			attrs.PutBool(key, b)
+			return
+		}
+	}
+	attrs.PutStr(key, v)
+}
+
+func severity(level string) plog.SeverityNumber {
+	switch level {
+	case "trace":
+		return plog.SeverityNumberTrace
+	case "debug":
+		return plog.SeverityNumberDebug
+	case "info":
+		return plog.SeverityNumberInfo
+	case "warn":
+		return plog.SeverityNumberWarn
+	case "error":
+		return plog.SeverityNumberError
+	case "fatal":
+		return plog.SeverityNumberFatal
+	}
+	return plog.SeverityNumberUnspecified
+}
+
+// driftEvent fills ev with a schema change noticed at record lr.
+func driftEvent(ev, lr plog.LogRecord, c schema.Change) {
+	ev.SetEventName(EventSchemaDrift)
+	ev.SetTimestamp(lr.Timestamp())
+	ev.SetObservedTimestamp(lr.ObservedTimestamp())
+	ev.SetSeverityNumber(plog.SeverityNumberInfo)
+	a := ev.Attributes()
+	a.PutStr(AttrChangeKind, c.Kind.String())
+	a.PutStr(AttrChangeField, c.Field)
+	var text string
+	switch c.Kind {
+	case schema.FieldAdded:
+		a.PutStr(AttrChangeTo, c.To.String())
+		text = fmt.Sprintf("schema drift: field %s added (%s)", c.Field, c.To)
+	case schema.FieldRemoved:
+		a.PutStr(AttrChangeFrom, c.From.String())
+		text = fmt.Sprintf("schema drift: field %s removed (was %s)", c.Field, c.From)
+	default:
+		a.PutStr(AttrChangeFrom, c.From.String())
+		a.PutStr(AttrChangeTo, c.To.String())
+		text = fmt.Sprintf("schema drift: field %s changed from %s to %s", c.Field, c.From, c.To)
+	}
+	if c.NewID != "" {
+		a.PutStr(AttrSchemaID, c.NewID)
+	}
+	for _, k := range []string{"log.file.path", "log.file.name"} {
+		if v, ok := lr.Attributes().Get(k); ok {
+			v.CopyTo(a.PutEmpty(k))
+		}
+	}
+	ev.Body().SetStr(text)
+}
+
+// batch builds the output, one ResourceLogs per run of records with the
+// same resource and scope.
+type batch struct {
+	logs plog.Logs
+	rl   plog.ResourceLogs
+	sl   plog.ScopeLogs
+	has  bool
+}
+
+func newBatch() *batch { return &batch{logs: plog.NewLogs()} }
+
+// add appends an empty record under res and scope.
+func (b *batch) add(res pcommon.Resource, scope pcommon.InstrumentationScope) plog.LogRecord {
+	if !b.has || !b.rl.Resource().Attributes().Equal(res.Attributes()) {
+		b.rl = b.logs.ResourceLogs().AppendEmpty()
+		res.CopyTo(b.rl.Resource())
+		b.sl = b.rl.ScopeLogs().AppendEmpty()
+		scope.CopyTo(b.sl.Scope())
+		b.has = true
+	} else if b.sl.Scope().Name() != scope.Name() || b.sl.Scope().Version() != scope.Version() {
+		b.sl = b.rl.ScopeLogs().AppendEmpty()
+		scope.CopyTo(b.sl.Scope())
+	}
+	return b.sl.LogRecords().AppendEmpty()
+}
+
