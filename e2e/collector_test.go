@@ -485,16 +485,23 @@ service:
 
 // crashJava is a Java program that logs like an application with a logging
 // framework and prints a real exception (with a cause) in between.
-const crashJava = `public class Crash {
+const crashJava = `import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+
+public class Crash {
+    static String now() {
+        return ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS"));
+    }
     public static void main(String[] args) {
-        System.out.println("2026-11-22 01:02:02,001 INFO  [main] shop.App: started in 2 s");
+        System.out.println(now() + " INFO  [main] shop.App: started in 2 s");
         try {
             place();
         } catch (Exception e) {
-            System.out.println("2026-11-22 01:02:03,456 ERROR [main] shop.App: order 42 failed");
+            System.out.println(now() + " ERROR [main] shop.App: order 42 failed");
             e.printStackTrace(System.out);
         }
-        System.out.println("2026-11-22 01:02:04,002 INFO  [main] shop.App: order 43 placed");
+        System.out.println(now() + " INFO  [main] shop.App: order 43 placed");
     }
     static void place() throws Exception {
         try {
@@ -532,8 +539,10 @@ func TestCollectorLogsToLoki(t *testing.T) {
 	shop := filepath.Join(dir, "shop.log")
 	os.WriteFile(shop, trace, 0o644)
 	var app strings.Builder
+	t0 := time.Now().UTC().Add(-time.Minute)
 	for i := 0; i < 20; i++ {
-		fmt.Fprintf(&app, `{"time":"2026-11-22T02:00:%02dZ","level":"info","msg":"order %d shipped","status":%d,"latency_ms":%d.5}`+"\n", i, i, 200+i%2, i)
+		fmt.Fprintf(&app, `{"time":%q,"level":"info","msg":"order %d shipped","status":%d,"latency_ms":%d.5}`+"\n",
+			t0.Add(time.Duration(i)*time.Second).Format(time.RFC3339Nano), i, 200+i%2, i)
 	}
 	appLog := filepath.Join(dir, "app.log")
 	os.WriteFile(appLog, []byte(app.String()), 0o644)
@@ -545,6 +554,9 @@ func TestCollectorLogsToLoki(t *testing.T) {
     start_at: beginning
     include_file_path: true
     poll_interval: 100ms
+    # filelog trims leading whitespace by default, and with it the
+    # indentation that marks a stack frame as a continuation.
+    preserve_leading_whitespaces: true
     resource:
       service.name: %s
 processors:
@@ -572,7 +584,7 @@ service:
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	from := time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC).UnixNano()
+	from := time.Now().Add(-time.Hour).UnixNano()
 	to := time.Now().Add(time.Hour).UnixNano()
 	var entries []lokiEntry
 	eventually(t, 90*time.Second, "every record in Loki", func() error {
