@@ -62,6 +62,11 @@ type stream struct {
 	// attributes, resource and scope of its first line.
 	lines map[uint64]input
 	used  uint64
+	// The resource and scope of the last line, copied once and shared by
+	// the lines that have the same (most do).
+	res   pcommon.Resource
+	scope pcommon.InstrumentationScope
+	has   bool
 }
 
 type input struct {
@@ -175,10 +180,14 @@ func (p *logProcessor) consume(res pcommon.Resource, scope pcommon.Instrumentati
 	}
 	st := p.stream(res, lr, out)
 	st.line++
-	in := input{rec: plog.NewLogRecord(), res: pcommon.NewResource(), scope: pcommon.NewInstrumentationScope()}
+	if !st.has || !st.res.Attributes().Equal(res.Attributes()) || st.scope.Name() != scope.Name() ||
+		st.scope.Version() != scope.Version() || !st.scope.Attributes().Equal(scope.Attributes()) {
+		st.res, st.scope, st.has = pcommon.NewResource(), pcommon.NewInstrumentationScope(), true
+		res.CopyTo(st.res)
+		scope.CopyTo(st.scope)
+	}
+	in := input{rec: plog.NewLogRecord(), res: st.res, scope: st.scope}
 	lr.CopyTo(in.rec)
-	res.CopyTo(in.res)
-	scope.CopyTo(in.scope)
 	st.lines[st.line] = in
 	r := st.s.Online([]byte(body.Str()))
 	if !r.Partial {
