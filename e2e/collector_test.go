@@ -637,3 +637,69 @@ service:
 	}
 	c.stop(t)
 }
+
+// TestCollectorPrometheusSeparatesProcesses: two processes of one
+// executable, through the distribution's Prometheus exporter, are two
+// series (service.instance.id becomes the instance label), named after the
+// service (the job label), with the semantic-convention names.
+func TestCollectorPrometheusSeparatesProcesses(t *testing.T) {
+	target := buildBinary(t, "./gctarget")
+	var pids []int
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(target)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		pids = append(pids, cmd.Process.Pid)
+	}
+	prom := freeAddr(t)
+	c := startCollector(t, fmt.Sprintf(`receivers:
+  gopulse:
+    collection_interval: 500ms
+    discover_all: false
+    pids: [%d, %d]
+exporters:
+  prometheus:
+    endpoint: %s
+extensions:
+  health_check:
+    http:
+      endpoint: HEALTH
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [gopulse]
+      exporters: [prometheus]
+`, pids[0], pids[1], prom))
+	service := filepath.Base(target)
+	eventually(t, 60*time.Second, "one go_memory_gc_cycles_total series per process", func() error {
+		resp, err := http.Get("http://" + prom + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		instances := map[string]bool{}
+		for _, l := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(l, "go_memory_gc_cycles_total{") {
+				continue
+			}
+			if !strings.Contains(l, `job="`+service+`"`) {
+				return fmt.Errorf("series without job=%q: %s", service, l)
+			}
+			if i := strings.Index(l, `instance="`); i >= 0 {
+				instances[l[i:strings.IndexByte(l[i+10:], '"')+i+10]] = true
+			}
+		}
+		if len(instances) != 2 {
+			return fmt.Errorf("%d instances of go_memory_gc_cycles_total, want 2:\n%s", len(instances), b)
+		}
+		return nil
+	})
+	c.stop(t)
+}
