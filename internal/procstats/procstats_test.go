@@ -123,3 +123,15 @@ func TestSnapshotRestoreTakesTheGCCount(t *testing.T) {
 		t.Fatalf("restored: %d cycles, %d durations, %d mark phases", p.GCCycles, p.GCDuration.Count, p.Phases[PhaseMark].Count)
 	}
 }
+
+// The cycle the probes attached in counts, but its duration (only its last
+// pause) stays out of the duration and phase histograms.
+func TestPartialCycleCountsWithoutDuration(t *testing.T) {
+	a := New[struct{}](DefaultConfig())
+	a.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 8, Cycle: 30, DurationNS: 90_000, MarkTermNS: 90_000, Partial: true})
+	a.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 8, Cycle: 31, DurationNS: 2e6, SweepTermNS: 1e4, MarkNS: 1.9e6, MarkTermNS: 9e4})
+	p, _ := get(a, 8)
+	if p.GCCycles != 31 || p.GCDuration.Count != 1 || p.Phases[PhaseMarkTermination].Count != 1 {
+		t.Fatalf("%d cycles, %d durations, %d mark terminations", p.GCCycles, p.GCDuration.Count, p.Phases[PhaseMarkTermination].Count)
+	}
+}
