@@ -159,6 +159,9 @@ func resourceOf(md pmetric.Metrics, pid int64) (pmetric.ResourceMetrics, bool) {
 
 func metricsOf(rm pmetric.ResourceMetrics) map[string]pmetric.Metric {
 	out := map[string]pmetric.Metric{}
+	if rm == (pmetric.ResourceMetrics{}) || rm.ScopeMetrics().Len() == 0 {
+		return out
+	}
 	ms := rm.ScopeMetrics().At(0).Metrics()
 	for i := 0; i < ms.Len(); i++ {
 		out[ms.At(i).Name()] = ms.At(i)
@@ -297,10 +300,11 @@ func TestPIDNamespaceReported(t *testing.T) {
 func TestNoProbeEventsReported(t *testing.T) {
 	src := &fakeSource{good: map[int][]event.Runtime{5: {{Kind: event.KindSample, PID: 5, Cycle: 10, Goroutines: 3}}}}
 	host := newStatusHost()
-	start(t, receivertest.NewNopSettings(metadata.Type), testConfig(), new(consumertest.MetricsSink), fakeEnv(src), host)
+	sink := new(consumertest.MetricsSink)
+	start(t, receivertest.NewNopSettings(metadata.Type), testConfig(), sink, fakeEnv(src), host)
 	<-src.ready
 	waitFor(t, "status OK", func() bool { return host.find(componentstatus.StatusOK) != nil })
-	time.Sleep(50 * time.Millisecond) // a collection saw the first count
+	waitFor(t, "a collection of the first count", func() bool { return len(sink.AllMetrics()) > 0 })
 	src.emit(event.Runtime{Kind: event.KindSample, PID: 5, Cycle: 20, Goroutines: 3})
 	waitFor(t, "a recoverable error", func() bool { return host.find(componentstatus.StatusRecoverableError) != nil })
 	if err := host.find(componentstatus.StatusRecoverableError).Err(); !strings.Contains(err.Error(), "the probes saw none") {
@@ -320,13 +324,16 @@ func TestExitedProcessLastBatchKeepsIdentity(t *testing.T) {
 	src.emit(event.Runtime{Kind: event.KindGCEnd, PID: 5, TS: 2, Cycle: 8, DurationNS: 1000})
 	src.emit(event.Runtime{Kind: event.KindProcExit, PID: 5, TS: 3})
 	waitFor(t, "the process forgotten", func() bool { return r.agg.Len() == 0 })
-	all := sink.AllMetrics()
 	var last pmetric.ResourceMetrics
-	for _, md := range all {
-		if rm, ok := resourceOf(md, 5); ok {
-			last = rm
+	waitFor(t, "the last batch", func() bool {
+		for _, md := range sink.AllMetrics() {
+			if rm, ok := resourceOf(md, 5); ok {
+				last = rm
+			}
 		}
-	}
+		m, ok := metricsOf(last)[metadata.MetricGoMemoryGcCycles]
+		return ok && m.Sum().DataPoints().At(0).IntValue() == 8
+	})
 	attrs := last.Resource().Attributes()
 	for k, want := range map[string]string{"service.name": "checkout", "service.instance.id": "node-1/5/4242",
 		"process.executable.name": "checkout", "host.name": "node-1", "k8s.pod.name": "checkout-7d9", "k8s.namespace.name": "shop"} {
