@@ -27,7 +27,9 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 	if !ok {
 		return nil, fmt.Errorf("unexpected config type %T", cfg)
 	}
-	host, _ := os.Hostname()
+	// The node's name as the agent names it: the configured node, else
+	// $NODE_NAME (a DaemonSet's pod is named otherwise), else the host name.
+	host := pipeline.NodeName(c.Kubernetes.NodeName)
 	var pods pipeline.PodLookup
 	if c.Kubernetes.Enabled {
 		k, err := pipeline.NewKubeClient(pipeline.KubeOptions{KubeletURL: c.Kubernetes.KubeletURL,
@@ -43,6 +45,7 @@ func createMetricsReceiver(_ context.Context, set receiver.Settings, cfg compone
 		}
 	}
 	resolver := pipeline.NewResolver("/proc", pods)
+	resolver.SetNode(host)
 	return newReceiver(set, c, next, env{
 		newSource:    newProbesSource,
 		identify:     linuxIdentify(resolver, host, "/proc"),
