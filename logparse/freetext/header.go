@@ -64,6 +64,9 @@ func (c *cursor) peek() (s, e int) {
 					if e == len(c.line) || c.line[e] == ' ' || c.line[e] == '\t' {
 						return s, e
 					}
+					if c.line[e] == '[' && e == j+1 {
+						return s, e // "[time][INFO ][comp]": one group at a time
+					}
 					goto plain
 				}
 			}
@@ -194,7 +197,11 @@ func split(line []byte, h *Header, nested bool) bool {
 			c.pos = e
 			continue
 		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok):
-			h.Thread = tok[1 : len(tok)-1]
+			if in := trimSpaceRight(tok[1 : len(tok)-1]); h.Component == nil && hasDot(in) && isNameToken(in) && !isTimeText(in, false) {
+				h.Component = in // a logger name in brackets: "[o.e.c.m.MetadataIndexService]"
+			} else {
+				h.Thread = tok[1 : len(tok)-1]
+			}
 			c.pos = e
 			continue
 		}
@@ -394,10 +401,10 @@ var levels = []string{
 
 // trimLevel strips brackets and a trailing colon: "[INFO]" "INFO:" "<warn>".
 func trimLevel(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == ':' || b[len(b)-1] == ']' || b[len(b)-1] == '>') {
+	for len(b) > 0 && (b[len(b)-1] == ':' || b[len(b)-1] == ']' || b[len(b)-1] == '>' || b[len(b)-1] == ' ') {
 		b = b[:len(b)-1]
 	}
-	for len(b) > 0 && (b[0] == '[' || b[0] == '<') {
+	for len(b) > 0 && (b[0] == '[' || b[0] == '<' || b[0] == ' ') {
 		b = b[1:]
 	}
 	return b

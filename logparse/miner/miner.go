@@ -22,8 +22,9 @@
 //   - tail: signatures equal up to a word or value ending in ':' that
 //     closes a clause of at least two words, and different after it,
 //     become one template whose tail is one parameter when the tails do
-//     not repeat: the Go idiom "doing x: %v" with an error's text of any
-//     length. Tails that repeat are events of their own;
+//     not repeat, or eight distinct tails were seen: the Go idiom "doing x:
+//     %v" with an error's text of any length. A few tails that repeat are
+//     events of their own;
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
@@ -1226,8 +1227,8 @@ func (m *Miner) unregisterTail(g *group) {
 }
 
 // enoughTails: tails that do not repeat (none seen twice, on average,
-// before the next came). Tails that repeat are events of their own
-// ("…: card expired", "…: insufficient funds").
+// before the next came), or tailDistinct of them. A few tails that repeat
+// are events of their own ("…: card expired", "…: insufficient funds").
 func (m *Miner) enoughTails(s *star) bool {
 	n := len(s.groups)
 	if n < 2 {
@@ -1237,8 +1238,14 @@ func (m *Miner) enoughTails(s *star) bool {
 	for _, g := range s.groups[:n-1] {
 		seen += g.count
 	}
-	return seen <= uint64(n-1)
+	return seen <= uint64(n-1) || n >= tailDistinct
 }
+
+// tailDistinct distinct tails after one clause are a parameter even when
+// each repeats: a handful of repeating tails can be events of their own
+// (sshd's "Received disconnect from <ip>: 11: Bye Bye" and four more), a
+// dozen are one event's error texts.
+const tailDistinct = 8
 
 // mergeTail makes the tail template of the groups of s, whose first n
 // pieces agree.

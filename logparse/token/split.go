@@ -60,6 +60,13 @@ func Split(msg []byte, dst []Token, max int) []Token {
 	i := 0
 	for i < n {
 		for i < n && flags[msg[i]]&fSpace != 0 {
+			if msg[i] == 0x1b && i+1 < n && msg[i+1] == '[' {
+				// an ANSI escape ("\x1b[31m" colours a word): skip it whole
+				i += 2
+				for i < n && (isDigit(msg[i]) || msg[i] == ';') {
+					i++
+				}
+			}
 			i++
 		}
 		if i >= n {

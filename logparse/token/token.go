@@ -71,7 +71,7 @@ var flags = func() (t [256]uint8) {
 	for _, c := range "abcdefABCDEF" {
 		t[c] |= fHexLetter
 	}
-	for _, c := range " \t\r\n\v\f" {
+	for _, c := range " \t\r\n\v\f\x1b" { // ESC: terminal colours are no text (see Split)
 		t[c] |= fSpace
 	}
 	for _, c := range "([{<\"'`" {
