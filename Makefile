@@ -8,7 +8,7 @@ REVISION := $(shell git rev-parse HEAD 2>/dev/null)
 MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
 LDFLAGS := -X github.com/gopulse/gopulse/internal/version.revision=$(REVISION) -X github.com/gopulse/gopulse/internal/version.modified=$(MODIFIED)
 
-.PHONY: all build run test e2e test-kernels generate bench deps
+.PHONY: all build run test test-toolchains e2e test-kernels generate bench deps
 
 all: build
 
@@ -22,6 +22,13 @@ run: build
 # test: every unit and BPF test. BPF tests fail (not skip) when CI=true.
 test:
 	scripts/test.sh
+
+# test-toolchains: every supported Go release (1.21-1.27, fetched through
+# the module proxy and kept in the module cache) for amd64 and arm64,
+# stripped and not: the offsets table and the offsets derived from code
+# against DWARF, recovered data symbols and probe sites against .symtab.
+test-toolchains:
+	GOPULSE_TOOLCHAIN_SWEEP=1 $(GO) test -count=1 -timeout 40m -run '^TestToolchainSweep$$' -v ./probes/offsets/
 
 # e2e: end-to-end tests against real Prometheus, Loki and Jaeger servers
 # that scripts/backends.sh installs, caches and starts on 127.0.0.1.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"golang.org/x/arch/x86/x86asm"
 )
 
 // DataSymbol returns the linked virtual address of a runtime global
@@ -42,207 +40,129 @@ func (b *Binary) DataSymbol(name string) (uint64, error) {
 // Recovering data symbols in a stripped binary
 //
 // -ldflags='-s -w' drops .symtab (and DWARF) but keeps .gopclntab, so
-// functions are still known by name. The runtime code that touches the
-// globals rtstate needs addresses them RIP-relatively (amd64, non-PIE and
-// PIE alike), so each global is found by disassembling one function known to
-// reference it in a recognisable way, in every Go release 1.21–1.26:
+// functions are still known by name. The runtime code addresses its
+// globals pc-relatively (amd64: RIP-relative operands; arm64: ADRP plus an
+// ADD or a load/store offset), in non-PIE and PIE binaries alike, so each
+// global is found by interpreting one function known to reference it in a
+// recognisable way, in every Go release 1.21–1.27 on both architectures:
 //
-//   - runtime.sched: runtime.casgstatus records scheduling latency with
-//     `LEAQ runtime.sched+timeToRun(IP), AX; CALL runtime.(*timeHistogram).record`;
-//     subtract the schedt.timeToRun offset.
-//   - runtime.allglen: runtime.allgadd publishes the length with
-//     `LEAQ runtime.allglen(IP), R; XCHGQ X, 0(R)` (atomic.Storeuintptr),
-//     the last such pair in the function (the one before stores allgptr).
+//   - runtime.sched, runtime.memstats and runtime.work are found from the
+//     first field of each (see the bases in derive.go), which needs no
+//     field offsets at all: sched.goidgen (newproc1 adds the goid batch to
+//     it atomically), memstats.heapStats ((*mcache).refill passes its
+//     address to (*consistentHeapStats).acquire) and work.full (putfull
+//     passes its address to (*lfstack).push). Where the field offsets are
+//     known, the address casgstatus passes to (*timeHistogram).record must
+//     also be sched+timeToRun: a binary whose code disagrees with its
+//     offsets is refused rather than read wrongly.
+//   - runtime.allglen: runtime.allgadd publishes the length with an atomic
+//     store (amd64 XCHG, arm64 STLR or SWPAL), the last one in the function
+//     (the one before stores allgptr).
 //   - runtime.allp: runtime.gcMarkTinyAllocs ranges over allp and loads
-//     `MOVQ runtime.allp(IP), X; … MOVQ runtime.allp+8(IP), Y` first: the first
-//     two RIP-relative loads whose addresses differ by 8 (slice ptr, len).
-//   - runtime.memstats: runtime.gcMarkTermination indexes pause_ns with
-//     `MOVZX runtime.memstats+numgc(IP), AX` (numgc % 256, one byte): the
-//     first RIP-relative byte load; subtract the mstats.numgc offset.
-//   - runtime.gcController: runtime.gcControllerCommit calls methods on it,
-//     `LEAQ runtime.gcController(IP), AX; … CALL runtime.(*gcControllerState).commit`:
-//     the receiver loaded into AX shortly before the first such call.
-//   - runtime.work: runtime.gcStart resets the cycle's pause total with
-//     `MOVQ $0, runtime.work+pauseNS(IP)` and later adds the sweep-
-//     termination pause to it with `ADDQ R, runtime.work+pauseNS(IP)` (in
-//     gcStart or, when not inlined, one of its closures): the first zero
-//     store whose address is also added to; subtract the workType.pauseNS
-//     offset.
+//     its pointer and length first: the first two loads from globals whose
+//     addresses differ by 8.
+//   - runtime.gcController: runtime.gcControllerCommit calls methods on it
+//     (gcController.commit(…)): the receiver passed to the first call of a
+//     (*gcControllerState) method.
 //
-// The field offsets come from Offsets (DWARF or the table). Every recovered
-// address must fall inside a writable data segment. The tests compare each
-// recovery with .symtab of the same program built without -s -w.
+// Every recovered address must fall inside a writable data segment. The
+// tests compare each recovery with .symtab of the same program built
+// without -s -w.
 
 // recoverData finds the data symbols of a stripped binary.
 func (b *Binary) recoverData() (map[string]uint64, error) {
-	if b.Arch != "amd64" {
-		return nil, fmt.Errorf("recover data symbols (%s): %w", b.Arch, ErrUnsupportedArch)
+	if _, err := b.machine(); err != nil {
+		return nil, fmt.Errorf("recover data symbols: %w", err)
 	}
-	o, err := b.Offsets()
-	if err != nil {
-		return nil, err
-	}
-	found := make(map[string]uint64, 4)
+	found := make(map[string]uint64, 5)
 	var errs []error
-	add := func(name string, fn string, find func(b *Binary, insts []decoded) (uint64, bool), sub int64) {
-		insts, err := b.decodeFunc(fn)
+	add := func(name string, addr uint64, err error) {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s via %s: %w", name, fn, err))
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			return
 		}
-		ea, ok := find(b, insts)
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s via %s: reference not found", name, fn))
-			return
-		}
-		if sub < 0 {
-			errs = append(errs, fmt.Errorf("%s via %s: field offset unknown", name, fn))
-			return
-		}
-		addr := ea - uint64(sub)
 		if !b.inWritableSegment(addr) {
-			errs = append(errs, fmt.Errorf("%s via %s: %#x is not in a data segment", name, fn, addr))
+			errs = append(errs, fmt.Errorf("%s: %#x is not in a data segment", name, addr))
 			return
 		}
 		found[name] = addr
 	}
-	add("runtime.sched", "runtime.casgstatus", findHistRecordArg, o.SchedTimeToRun)
-	add("runtime.allglen", "runtime.allgadd", findXchgStore, 0)
-	add("runtime.allp", "runtime.gcMarkTinyAllocs", findSliceLoad, 0)
-	add("runtime.memstats", "runtime.gcMarkTermination", findByteLoad, o.MemstatsNumGC)
-	if o.WorkPauseNS >= 0 {
-		add("runtime.work", "runtime.gcStart", findResetThenAdd, o.WorkPauseNS)
+	bases := b.runtimeBases()
+	sched, err := bases.sched, bases.schedErr
+	if err == nil {
+		err = b.checkSched(sched)
 	}
-	add("runtime.gcController", "runtime.gcControllerCommit", findMethodReceiver("runtime.(*gcControllerState)."), 0)
+	add("runtime.sched", sched, err)
+	add("runtime.memstats", bases.memstats, bases.memstatsErr)
+	add("runtime.work", bases.work, bases.workErr)
+	allglen, err := b.find("runtime.allgadd", findLastAtomicStore)
+	add("runtime.allglen", allglen, err)
+	allp, err := b.find("runtime.gcMarkTinyAllocs", findSliceLoad)
+	add("runtime.allp", allp, err)
+	ctl, err := b.findMethodReceiver("runtime.gcControllerCommit", "runtime.(*gcControllerState).")
+	add("runtime.gcController", ctl, err)
 	return found, errors.Join(errs...)
 }
 
-// decoded is one instruction with its virtual address.
-type decoded struct {
-	pc   uint64
-	inst x86asm.Inst
-}
-
-// ripTarget returns the address a RIP-relative memory operand refers to.
-func (d decoded) ripTarget(arg int) (uint64, bool) {
-	m, ok := d.inst.Args[arg].(x86asm.Mem)
-	if !ok || m.Base != x86asm.RIP || m.Index != 0 {
-		return 0, false
+// checkSched cross-checks the sched base with the struct offsets, when they
+// are known (DWARF or the table): casgstatus records scheduling latency in
+// sched.timeToRun.
+func (b *Binary) checkSched(sched uint64) error {
+	o, err := b.Offsets()
+	if err != nil || o.Source == "code" {
+		return nil // derived from this very code
 	}
-	return uint64(int64(d.pc) + int64(d.inst.Len) + m.Disp), true
-}
-
-// decodeFunc disassembles a whole function.
-func (b *Binary) decodeFunc(name string) ([]decoded, error) {
-	f, code, err := b.funcCode(name)
+	_, t, err := b.traceFunc("runtime.casgstatus")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []decoded
-	for pc := 0; pc < len(code); {
-		inst, err := x86asm.Decode(code[pc:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("func %s: decode at +%#x: %w", name, pc, err)
+	for _, a := range histRecordArgs(b, t) {
+		if a == sched+uint64(o.SchedTimeToRun) {
+			return nil
 		}
-		out = append(out, decoded{pc: f.Entry + uint64(pc), inst: inst})
-		pc += inst.Len
 	}
-	return out, nil
+	return fmt.Errorf("casgstatus does not record into sched+timeToRun (%#x+%d): the code does not match the struct offsets", sched, o.SchedTimeToRun)
 }
 
-// callTarget returns the name of the function a direct CALL goes to.
-func (b *Binary) callTarget(d decoded) (string, bool) {
-	if d.inst.Op != x86asm.CALL {
-		return "", false
+// find interprets fn and applies a finder to it.
+func (b *Binary) find(fn string, f func(*trace) (uint64, error)) (uint64, error) {
+	_, t, err := b.traceFunc(fn)
+	if err != nil {
+		return 0, fmt.Errorf("via %s: %w", fn, err)
 	}
-	rel, ok := d.inst.Args[0].(x86asm.Rel)
-	if !ok {
-		return "", false
+	v, err := f(t)
+	if err != nil {
+		return 0, fmt.Errorf("via %s: %w", fn, err)
 	}
-	return b.FuncForPC(uint64(int64(d.pc) + int64(d.inst.Len) + int64(rel)))
+	return v, nil
 }
 
-func findHistRecordArg(b *Binary, insts []decoded) (uint64, bool) {
-	for i := 0; i+1 < len(insts); i++ {
-		d := insts[i]
-		if d.inst.Op != x86asm.LEA || d.inst.Args[0] != x86asm.RAX {
-			continue
-		}
-		ea, ok := d.ripTarget(1)
-		if !ok {
-			continue
-		}
-		if name, ok := b.callTarget(insts[i+1]); ok && name == "runtime.(*timeHistogram).record" {
-			return ea, true
-		}
-	}
-	return 0, false
-}
+var errNoRef = errors.New("reference not found")
 
-// findMethodReceiver finds the receiver of the first call to a method whose
-// name starts with prefix: the address loaded with LEAQ x(IP), AX within the
-// few instructions before the CALL (AX carries the first argument).
-func findMethodReceiver(prefix string) func(*Binary, []decoded) (uint64, bool) {
-	return func(b *Binary, insts []decoded) (uint64, bool) {
-		for i, d := range insts {
-			name, ok := b.callTarget(d)
-			if !ok || !strings.HasPrefix(name, prefix) {
-				continue
-			}
-			for j := i - 1; j >= 0 && j >= i-6; j-- {
-				p := insts[j]
-				if p.inst.Op == x86asm.LEA && p.inst.Args[0] == x86asm.RAX {
-					if ea, ok := p.ripTarget(1); ok {
-						return ea, true
-					}
-					break
-				}
-			}
-		}
-		return 0, false
-	}
-}
-
-func findXchgStore(_ *Binary, insts []decoded) (uint64, bool) {
+func findLastAtomicStore(t *trace) (uint64, error) {
 	var last uint64
-	found := false
-	for i := 0; i+1 < len(insts); i++ {
-		d := insts[i]
-		if d.inst.Op != x86asm.LEA {
+	for _, a := range t.accesses {
+		if a.op != opStore || !a.atomic || a.width != 8 {
 			continue
 		}
-		reg, ok := d.inst.Args[0].(x86asm.Reg)
-		if !ok {
-			continue
-		}
-		ea, ok := d.ripTarget(1)
-		if !ok {
-			continue
-		}
-		next := insts[i+1].inst
-		if next.Op != x86asm.XCHG {
-			continue
-		}
-		for _, a := range next.Args {
-			if m, ok := a.(x86asm.Mem); ok && m.Base == reg && m.Disp == 0 {
-				last, found = ea, true
-			}
+		if ad, ok := a.addr.abs(); ok {
+			last = ad
 		}
 	}
-	return last, found
+	if last == 0 {
+		return 0, errNoRef
+	}
+	return last, nil
 }
 
-func findSliceLoad(_ *Binary, insts []decoded) (uint64, bool) {
+func findSliceLoad(t *trace) (uint64, error) {
 	var loads []uint64
-	for _, d := range insts {
-		if d.inst.Op != x86asm.MOV || d.inst.MemBytes != 8 {
+	for _, a := range t.accesses {
+		if a.op != opLoad || a.width != 8 {
 			continue
 		}
-		if _, ok := d.inst.Args[0].(x86asm.Reg); !ok {
-			continue
-		}
-		if ea, ok := d.ripTarget(1); ok {
-			loads = append(loads, ea)
+		if ad, ok := a.addr.abs(); ok {
+			loads = append(loads, ad)
 		}
 		if len(loads) == 2 {
 			break
@@ -251,55 +171,58 @@ func findSliceLoad(_ *Binary, insts []decoded) (uint64, bool) {
 	if len(loads) == 2 {
 		lo, hi := min(loads[0], loads[1]), max(loads[0], loads[1])
 		if hi-lo == 8 {
-			return lo, true
+			return lo, nil
 		}
 	}
-	return 0, false
+	return 0, errNoRef
 }
 
-func findResetThenAdd(b *Binary, insts []decoded) (uint64, bool) {
-	if fs, err := b.Funcs(); err == nil {
-		for _, f := range fs {
-			if strings.HasPrefix(f.Name, "runtime.gcStart.func") {
-				if more, err := b.decodeFunc(f.Name); err == nil {
-					insts = append(insts[:len(insts):len(insts)], more...)
-				}
+// findMethodReceiver returns the absolute address fn passes as the
+// receiver of its first call to a method whose name starts with prefix.
+func (b *Binary) findMethodReceiver(fn, prefix string) (uint64, error) {
+	_, t, err := b.traceFunc(fn)
+	if err != nil {
+		return 0, fmt.Errorf("via %s: %w", fn, err)
+	}
+	for _, c := range t.calls {
+		if name, ok := b.FuncForPC(c.target); ok && strings.HasPrefix(name, prefix) {
+			if ad, ok := c.args[0].abs(); ok {
+				return ad, nil
 			}
+			return 0, fmt.Errorf("via %s: receiver of %s not a global", fn, name)
 		}
 	}
-	added := make(map[uint64]bool)
-	for _, d := range insts {
-		if d.inst.Op != x86asm.ADD || d.inst.MemBytes != 8 {
-			continue
-		}
-		if ea, ok := d.ripTarget(0); ok {
-			added[ea] = true
-		}
-	}
-	for _, d := range insts {
-		if d.inst.Op != x86asm.MOV || d.inst.MemBytes != 8 {
-			continue
-		}
-		if imm, ok := d.inst.Args[1].(x86asm.Imm); !ok || imm != 0 {
-			continue
-		}
-		if ea, ok := d.ripTarget(0); ok && added[ea] {
-			return ea, true
-		}
-	}
-	return 0, false
+	return 0, fmt.Errorf("via %s: no call of %s…: %w", fn, prefix, errNoRef)
 }
 
-func findByteLoad(_ *Binary, insts []decoded) (uint64, bool) {
-	for _, d := range insts {
-		if d.inst.Op != x86asm.MOVZX || d.inst.MemBytes != 1 {
+// histRecordArgs returns the absolute addresses passed to
+// (*timeHistogram).record by the traced function.
+func histRecordArgs(b *Binary, t *trace) []uint64 {
+	var out []uint64
+	for _, c := range t.calls {
+		if name, ok := b.FuncForPC(c.target); !ok || name != "runtime.(*timeHistogram).record" {
 			continue
 		}
-		if ea, ok := d.ripTarget(1); ok {
-			return ea, true
+		if ad, ok := c.args[0].abs(); ok {
+			out = append(out, ad)
 		}
 	}
-	return 0, false
+	return out
+}
+
+// closures returns the names of fn's closures (fn.func1, fn.func2, …).
+func (b *Binary) closures(fn string) []string {
+	fs, err := b.Funcs()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range fs {
+		if rest, ok := strings.CutPrefix(f.Name, fn+".func"); ok && rest != "" && !strings.ContainsAny(rest, ".") {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // inWritableSegment reports whether vaddr is in a writable PT_LOAD segment

@@ -15,8 +15,9 @@ type Offsets = offsets.Offsets
 
 // Offsets returns the runtime struct field offsets of the binary: from its
 // DWARF when it has some (Source "dwarf"), else from the versioned table by
-// Go minor version (Source "table"). Without DWARF and with a Go version the
-// table does not know it fails with ErrUnknownOffsets.
+// Go minor version and architecture (Source "table"), else from the
+// runtime's own code (Source "code", see DerivedOffsets). It fails with
+// ErrUnknownOffsets when none of them gives the offsets.
 func (b *Binary) Offsets() (Offsets, error) {
 	b.offOnce.Do(func() {
 		b.offs, b.offErr = b.loadOffsets()
@@ -54,18 +55,10 @@ func (b *Binary) loadOffsets() (Offsets, error) {
 		}
 		// Unreadable DWARF: fall through to the table.
 	}
-	if b.Arch != "amd64" {
-		return Offsets{}, fmt.Errorf("%s (%s, %s): the table is for amd64: %w", b.Path, b.GoVersion, b.Arch, ErrUnknownOffsets)
+	if o, ok := offsets.Lookup(b.GoVersion, b.Arch); ok {
+		return o, nil
 	}
-	o, ok := offsets.Lookup(b.GoVersion)
-	if !ok {
-		v := b.GoVersion
-		if v == "" {
-			v = "unknown go version"
-		}
-		return Offsets{}, fmt.Errorf("%s (%s): %w", b.Path, v, ErrUnknownOffsets)
-	}
-	return o, nil
+	return b.DerivedOffsets()
 }
 
 // dwarf loads only the debug sections type lookups need (info, abbrev,

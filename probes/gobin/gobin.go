@@ -1,8 +1,9 @@
 // Package gobin inspects Go executables on disk: Go version and build
 // flags, function symbols (from .symtab, else .gopclntab), the file offsets
-// uprobes need (entry, the prologue's PUSHQ BP, every RET), data symbols,
-// and the byte offsets of runtime struct fields (from DWARF, else the
-// versioned table in probes/offsets).
+// uprobes need (entry, the cheapest entry site, every return), data
+// symbols, and the byte offsets of runtime struct fields (from DWARF, else
+// the versioned table in probes/offsets, else the runtime's own code), for
+// amd64 and arm64 executables.
 //
 // Open is cheap: it reads the ELF headers and the build information only.
 // Symbol tables, DWARF and disassembly are loaded on first use and cached in
@@ -26,10 +27,11 @@ var (
 	ErrNoSymbols = errors.New("no symbol table and no pclntab")
 	// ErrNoSymbol: the binary does not contain the requested symbol.
 	ErrNoSymbol = errors.New("symbol not found")
-	// ErrUnknownOffsets: the binary has no DWARF and its Go version is not
-	// in the offsets table.
-	ErrUnknownOffsets = errors.New("unknown runtime struct offsets: no dwarf and go version not in offsets table")
-	// ErrUnsupportedArch: disassembly is implemented for amd64 only.
+	// ErrUnknownOffsets: the binary has no DWARF, its Go version and
+	// architecture are not in the offsets table, and its runtime code does
+	// not match the patterns the offsets are derived from.
+	ErrUnknownOffsets = errors.New("unknown runtime struct offsets")
+	// ErrUnsupportedArch: disassembly is implemented for amd64 and arm64.
 	ErrUnsupportedArch = errors.New("unsupported architecture")
 )
 
@@ -60,6 +62,16 @@ type Binary struct {
 	dataOnce sync.Once
 	data     map[string]uint64 // data symbols recovered for stripped binaries
 	dataErr  error
+
+	// What the runtime's code says (derive.go): the traces of the
+	// functions interpreted, dropped by Trim.
+	codeMu   sync.Mutex
+	traces   map[string]*trace
+	baseOnce sync.Once
+	bases    *runtimeBases
+	derOnce  sync.Once
+	derived  Offsets
+	derErr   error
 
 	closeOnce sync.Once
 	closeErr  error

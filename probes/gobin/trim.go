@@ -97,6 +97,9 @@ func (b *Binary) Trim(keepData []string, pcTable bool) error {
 	}
 	b.syms = t
 	b.data, b.dataErr = nil, nil
+	b.codeMu.Lock()
+	b.traces = nil
+	b.codeMu.Unlock()
 	if len(errs) > 0 {
 		return fmt.Errorf("trim %s: %w", b.Path, errors.Join(errs...))
 	}
