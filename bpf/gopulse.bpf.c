@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "headers/gopulse.h"
+#include "headers/goabi.h"
 
 char __license[] SEC("license") = "Dual BSD/GPL";
 
@@ -29,9 +30,13 @@ const volatile u32 worldstop_abi = 1;
 // 1 when gc_transition is attached to gcCPULimiterState.finishGCTransition,
 // which receives the end of the sweep-termination pause (and, on go1.21,
 // of the mark-termination pause) as its argument. Then no RET probe is
-// needed: RET probes are single-stepped by the kernel and cost the target
-// far more than the emulated PUSHQ BP entry probes.
+// needed: on amd64 RET probes are single-stepped by the kernel and cost
+// the target far more than the emulated PUSHQ BP entry probes.
 const volatile u32 have_transition = 0;
+// go1.21: where the result of the nanotime1 call the markterm_now and
+// pause_start_now probes follow is, relative to the stack pointer (an ABI0
+// assembly function returns on the stack: 0 on amd64, 8 on arm64).
+const volatile u64 now_sp_off = 0;
 // Offsets inside runtime.g (trace mode).
 const volatile u64 off_g_goid = 0;
 const volatile u64 off_g_parent_goid = 0;
@@ -169,7 +174,7 @@ int stw_stop_entry(struct pt_regs *ctx)
 		return 0;
 	struct stop_pending p = {
 		.start = bpf_ktime_get_ns(),
-		.reason = ctx->ax & 0xff,
+		.reason = GO_ARG1(ctx) & 0xff,
 	};
 	u64 *start = bpf_map_lookup_elem(&pause_start, &tgid);
 	if (start) {
@@ -180,28 +185,38 @@ int stw_stop_entry(struct pt_regs *ctx)
 	return 0;
 }
 
-// go1.21 gcMarkTermination, right after `now := nanotime()`: RAX = now,
-// the end of the mark-termination pause as the runtime records it.
+// go1.21: the result of the nanotime1 call that just returned.
+static __always_inline int nanotime_result(struct pt_regs *ctx, u64 *now)
+{
+	return bpf_probe_read_user(now, sizeof(*now), (void *)(GO_SP(ctx) + now_sp_off));
+}
+
+// go1.21 gcMarkTermination, right after `now := nanotime()`: now is the end
+// of the mark-termination pause as the runtime records it.
 SEC("uprobe")
 int markterm_now(struct pt_regs *ctx)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!watched(tgid))
 		return 0;
-	u64 now = ctx->ax;
+	u64 now;
+	if (nanotime_result(ctx, &now))
+		return 0;
 	bpf_map_update_elem(&markterm_end, &tgid, &now, BPF_ANY);
 	return 0;
 }
 
 // go1.21 gcStart and gcMarkDone, right after `now := nanotime()` that
-// becomes work.pauseStart: RAX = the start of the pause to come.
+// becomes work.pauseStart: the start of the pause to come.
 SEC("uprobe")
 int pause_start_now(struct pt_regs *ctx)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!watched(tgid))
 		return 0;
-	u64 now = ctx->ax;
+	u64 now;
+	if (nanotime_result(ctx, &now))
+		return 0;
 	bpf_map_update_elem(&pause_start, &tgid, &now, BPF_ANY);
 	return 0;
 }
@@ -249,7 +264,7 @@ static __always_inline void emit_stw(struct pid_cfg *cfg, u64 id, struct stop_pe
 }
 
 // startTheWorldWithSema(now int64, w worldStop) int64 on go1.22+:
-// RAX = now, RBX = w.reason, RCX = w.startedStopping. go1.21:
+// argument 1 = now, 2 = w.reason, 3 = w.startedStopping. go1.21:
 // startTheWorldWithSema() int64, the start comes from stw_stop_entry.
 //
 // When the end of the pause is already known here (go1.22+ callers that
@@ -268,9 +283,9 @@ int stw_start_entry(struct pt_regs *ctx)
 	struct stop_pending p = {};
 	u64 end = 0;
 	if (worldstop_abi) {
-		p.start = ctx->cx;
-		p.reason = ctx->bx & 0xff;
-		end = ctx->ax;
+		p.start = GO_ARG3(ctx);
+		p.reason = GO_ARG2(ctx) & 0xff;
+		end = GO_ARG1(ctx);
 	} else {
 		if (!take(&stops, &tgid, &p))
 			return 0;
@@ -282,12 +297,11 @@ int stw_start_entry(struct pt_regs *ctx)
 			}
 		}
 	}
-	// The probe sits on the prologue's PUSHQ BP: SP points at the return
-	// address, which tells a mark-phase restart (gcMarkDone) from the end
-	// of a cycle (gcMarkTermination). Only those pauses need it, and a user
-	// memory read is a fifth of this program's cost.
+	// The return address tells a mark-phase restart (gcMarkDone) from the
+	// end of a cycle (gcMarkTermination). Only those pauses need it, and on
+	// amd64 (a user memory read) it is a fifth of this program's cost.
 	if (p.reason == STW_GC_MARK_TERM)
-		bpf_probe_read_user(&p.caller, sizeof(p.caller), (void *)ctx->sp);
+		p.caller = go_caller(ctx);
 	if (worldstop_abi && cfg->tmark_addr) {
 		// Two probe hits per GC cycle, both on this entry: the sweep-
 		// termination pause waits here for its cycle's mark termination,
@@ -325,7 +339,8 @@ int stw_start_entry(struct pt_regs *ctx)
 	return 0;
 }
 
-// runtime.(*gcCPULimiterState).finishGCTransition(now int64): RBX = now.
+// runtime.(*gcCPULimiterState).finishGCTransition(now int64): argument 2
+// (after the receiver) = now.
 // gcStart calls it right after startTheWorldWithSema(0, stw) with the
 // sweep-termination pause's end; go1.21's gcMarkTermination calls it with
 // the mark-termination pause's end before restarting the world.
@@ -337,7 +352,7 @@ int gc_transition(struct pt_regs *ctx)
 	struct pid_cfg *cfg = watched(tgid);
 	if (!cfg)
 		return 0;
-	u64 now = ctx->bx;
+	u64 now = GO_ARG2(ctx);
 	struct stop_pending *p = bpf_map_lookup_elem(&starts, &id);
 	struct stop_pending sw;
 	if (p && p->reason == STW_GC_SWEEP_TERM && take(&starts, &id, &sw)) {
@@ -352,7 +367,8 @@ int gc_transition(struct pt_regs *ctx)
 	return 0;
 }
 
-// A RET of startTheWorldWithSema: RAX holds the runtime's own end time.
+// A RET of startTheWorldWithSema: the result register holds the runtime's
+// own end time.
 SEC("uprobe")
 int stw_start_ret(struct pt_regs *ctx)
 {
@@ -363,7 +379,7 @@ int stw_start_ret(struct pt_regs *ctx)
 		return 0;
 	struct stop_pending p;
 	if (take(&starts, &id, &p))
-		emit_stw(cfg, id, &p, ctx->ax, 0);
+		emit_stw(cfg, id, &p, GO_RET1(ctx), 0);
 	return 0;
 }
 
@@ -375,7 +391,7 @@ static __always_inline int sampled(struct pid_cfg *cfg, u64 goid)
 	return goid % m == 0;
 }
 
-// casgstatus(gp *g, oldval, newval uint32): RAX = gp, RBX = old, RCX = new.
+// casgstatus(gp *g, oldval, newval uint32): arguments 1–3.
 // Trace mode only; the program is attached only to processes traced.
 SEC("uprobe")
 int g_status(struct pt_regs *ctx)
@@ -385,9 +401,9 @@ int g_status(struct pt_regs *ctx)
 	if (!cfg || !(cfg->flags & CFG_TRACE))
 		return 0;
 	count(STAT_TRACE_HITS);
-	u64 gp = ctx->ax;
-	u32 oldv = ctx->bx & 0xffffffff;
-	u32 newv = ctx->cx & 0xffffffff;
+	u64 gp = GO_ARG1(ctx);
+	u32 oldv = GO_ARG2(ctx) & 0xffffffff;
+	u32 newv = GO_ARG3(ctx) & 0xffffffff;
 	// Only creation, exit and becoming runnable/running matter: leave the
 	// common running→waiting/syscall transitions before touching memory.
 	if (newv != G_RUNNABLE && newv != G_RUNNING && newv != G_DEAD && !(oldv == G_DEAD && newv == G_WAITING))

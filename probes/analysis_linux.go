@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package probes
 
@@ -245,7 +245,8 @@ func (a *analyzer) analyzeBinary(bin *gobin.Binary) (*binInfo, error) {
 	}
 	// Prefer finishGCTransition's argument to RET probes for the end of the
 	// sweep-termination pause; fall back to RET probes when it is missing
-	// or its prologue has no PUSHQ BP (a probe there would be single-stepped).
+	// or has no cheap entry site (amd64 PUSHQ BP, arm64 a branch the kernel
+	// simulates): a probe at the entry would be single-stepped.
 	if f, err := bin.Func(symTransition); err == nil {
 		if off, err := bin.EntryProbeOffset(symTransition); err == nil && off != f.Offset {
 			bi.transition = off

@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package probes
 
@@ -106,6 +106,7 @@ func (a *attacher) loadColl(x *exeProbes, bi *binInfo) error {
 		"off_g_parent_goid": uint64(bi.offs.GParentGoid),
 		"off_g_gopc":        uint64(bi.offs.GGopc),
 		"off_g_startpc":     uint64(bi.offs.GStartpc),
+		"now_sp_off":        uint64(abi0ResultSP(bi.bin.Arch)),
 	} {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("set %s: %w", name, err)
@@ -125,10 +126,12 @@ type collKey struct {
 	abi, transition uint32
 	goid, parent    int64
 	gopc, startpc   int64
+	nowSP           int64
 }
 
 func collKeyOf(bi *binInfo) collKey {
-	k := collKey{abi: 1, goid: bi.offs.GGoid, parent: bi.offs.GParentGoid, gopc: bi.offs.GGopc, startpc: bi.offs.GStartpc}
+	k := collKey{abi: 1, goid: bi.offs.GGoid, parent: bi.offs.GParentGoid, gopc: bi.offs.GGopc, startpc: bi.offs.GStartpc,
+		nowSP: abi0ResultSP(bi.bin.Arch)}
 	if bi.goMinor < 22 {
 		k.abi = 0
 	}

@@ -72,6 +72,7 @@ const (
 	gopulseProgStwStartRet    = "stw_start_ret"
 	gopulseProgStwStopEntry   = "stw_stop_entry"
 	gopulseVarHaveTransition  = "have_transition"
+	gopulseVarNowSpOff        = "now_sp_off"
 	gopulseVarOffG_goid       = "off_g_goid"
 	gopulseVarOffG_gopc       = "off_g_gopc"
 	gopulseVarOffG_parentGoid = "off_g_parent_goid"
@@ -152,6 +153,7 @@ type gopulseMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type gopulseVariableSpecs struct {
 	HaveTransition  *ebpf.VariableSpec `ebpf:"have_transition"`
+	NowSpOff        *ebpf.VariableSpec `ebpf:"now_sp_off"`
 	OffG_goid       *ebpf.VariableSpec `ebpf:"off_g_goid"`
 	OffG_gopc       *ebpf.VariableSpec `ebpf:"off_g_gopc"`
 	OffG_parentGoid *ebpf.VariableSpec `ebpf:"off_g_parent_goid"`
@@ -211,6 +213,7 @@ func (m *gopulseMaps) Close() error {
 // It can be passed to loadGopulseObjects or ebpf.CollectionSpec.LoadAndAssign.
 type gopulseVariables struct {
 	HaveTransition  *ebpf.Variable `ebpf:"have_transition"`
+	NowSpOff        *ebpf.Variable `ebpf:"now_sp_off"`
 	OffG_goid       *ebpf.Variable `ebpf:"off_g_goid"`
 	OffG_gopc       *ebpf.Variable `ebpf:"off_g_gopc"`
 	OffG_parentGoid *ebpf.Variable `ebpf:"off_g_parent_goid"`

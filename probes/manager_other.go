@@ -1,4 +1,4 @@
-//go:build !linux || !amd64
+//go:build !linux || !(amd64 || arm64)
 
 package probes
 
@@ -10,7 +10,7 @@ import (
 // Manager is unavailable on this platform: New returns ErrNotSupported.
 type Manager struct{}
 
-// New returns ErrNotSupported outside linux/amd64.
+// New returns ErrNotSupported outside linux/amd64 and linux/arm64.
 func New(cfg Config, deps Deps) (*Manager, error) { return nil, ErrNotSupported }
 
 // Run returns ErrNotSupported.

@@ -2,10 +2,7 @@ package probes
 
 import (
 	"fmt"
-	"os"
 	"strings"
-
-	"golang.org/x/arch/x86/x86asm"
 
 	"github.com/gopulse/gopulse/probes/gobin"
 )
@@ -17,53 +14,46 @@ import (
 //	gcStart, gcMarkDone: now := nanotime(); work.pauseStart = now; …; systemstack(stopTheWorldWithSema)
 //	gcMarkTermination:   now := nanotime(); sec, nsec, _ := time_now(); gcPauseDist.record(now - work.pauseStart)
 //
-// A uprobe placed right after such a call reads now from RAX, so the probes
-// use the runtime's own start and end times. go1.22+ passes these times to
-// startTheWorldWithSema instead (worldStop), and none of this is needed.
+// nanotime() is inlined into a direct call of runtime.nanotime1, an
+// assembly (ABI0) function that returns its result on the stack: at 0(SP)
+// on amd64 (the return address is popped), 8(SP) on arm64 (above the slot
+// of the saved link register). A uprobe placed right after the call reads
+// it there (the caller's load of that slot, found in its code, confirms
+// the place), so the probes use the runtime's own start and end times.
+// go1.22+ passes these times to startTheWorldWithSema instead (worldStop),
+// and none of this is needed.
 
-// callSite is one direct CALL in a function.
-type callSite struct {
-	after  uint64 // file offset of the instruction after the CALL
-	callee string // without the ".abi0" suffix .symtab gives assembly functions
-}
-
-func calls(bin *gobin.Binary, fn string) ([]callSite, error) {
-	f, err := bin.Func(fn)
-	if err != nil {
-		return nil, err
+// abi0ResultSP is where an ABI0 callee's first result is, relative to the
+// caller's stack pointer, right after the call returns.
+func abi0ResultSP(arch string) int64 {
+	if arch == "arm64" {
+		return 8
 	}
-	n := f.End - f.Entry
-	if f.End <= f.Entry || n > 1<<20 {
-		return nil, fmt.Errorf("func %s: bad size %d", fn, int64(n))
-	}
-	file, err := os.Open(bin.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	code := make([]byte, n)
-	if _, err := file.ReadAt(code, int64(f.Offset)); err != nil {
-		return nil, fmt.Errorf("read %s: %w", fn, err)
-	}
-	var out []callSite
-	for pc := 0; pc < len(code); {
-		inst, err := x86asm.Decode(code[pc:], 64)
-		if err != nil {
-			return nil, fmt.Errorf("func %s: decode at +%#x: %w", fn, pc, err)
-		}
-		next := pc + inst.Len
-		if inst.Op == x86asm.CALL {
-			if rel, ok := inst.Args[0].(x86asm.Rel); ok {
-				name, _ := bin.FuncForPC(f.Entry + uint64(next) + uint64(int64(rel)))
-				out = append(out, callSite{after: f.Offset + uint64(next), callee: strings.TrimSuffix(name, ".abi0")})
-			}
-		}
-		pc = next
-	}
-	return out, nil
+	return 0
 }
 
 const nanotime1 = "runtime.nanotime1"
+
+func calls(bin *gobin.Binary, fn string) ([]gobin.CallSite, error) {
+	cs, err := bin.CallSites(fn)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cs {
+		cs[i].Callee = strings.TrimSuffix(cs[i].Callee, ".abi0")
+	}
+	return cs, nil
+}
+
+// nowSite checks that the caller reads nanotime1's result from its stack
+// slot right after the call, and returns the probe offset.
+func nowSite(bin *gobin.Binary, fn string, c gobin.CallSite) (uint64, error) {
+	if want := abi0ResultSP(bin.Arch); c.StackResult != want {
+		return 0, fmt.Errorf("func %s: after the nanotime call at %#x the result is not read from %d(SP) (first stack load: %d)",
+			fn, c.Offset, want, c.StackResult)
+	}
+	return c.After, nil
+}
 
 // markTermNowOffset finds, in gcMarkTermination, the instruction after the
 // last nanotime() call before the first time.now call.
@@ -73,16 +63,16 @@ func markTermNowOffset(bin *gobin.Binary) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var after uint64
-	for _, c := range cs {
-		switch c.callee {
+	var last *gobin.CallSite
+	for i, c := range cs {
+		switch c.Callee {
 		case nanotime1:
-			after = c.after
+			last = &cs[i]
 		case "time.now":
-			if after == 0 {
+			if last == nil {
 				return 0, fmt.Errorf("func %s: no nanotime call before time.now", fn)
 			}
-			return after, nil
+			return nowSite(bin, fn, *last)
 		}
 	}
 	return 0, fmt.Errorf("func %s: call to time.now not found", fn)
@@ -97,15 +87,15 @@ func pauseStartOffset(bin *gobin.Binary, fn string) (uint64, error) {
 		return 0, err
 	}
 	for i, c := range cs {
-		if c.callee != nanotime1 {
+		if c.Callee != nanotime1 {
 			continue
 		}
 		for _, n := range cs[i+1:] {
-			if strings.HasPrefix(n.callee, "runtime.gcWriteBarrier") || strings.HasPrefix(n.callee, "runtime.wb") {
+			if strings.HasPrefix(n.Callee, "runtime.gcWriteBarrier") || strings.HasPrefix(n.Callee, "runtime.wb") {
 				continue
 			}
-			if n.callee == "runtime.systemstack" {
-				return c.after, nil
+			if n.Callee == "runtime.systemstack" {
+				return nowSite(bin, fn, c)
 			}
 			break
 		}

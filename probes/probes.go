@@ -12,8 +12,8 @@ import (
 // no symbols, unknown offsets) wrap the sentinels of probes/gobin.
 var (
 	// ErrNotSupported is returned on platforms without the BPF programs
-	// (anything but linux/amd64).
-	ErrNotSupported = errors.New("runtime probes are only supported on linux/amd64")
+	// (anything but linux/amd64 and linux/arm64).
+	ErrNotSupported = errors.New("runtime probes are only supported on linux/amd64 and linux/arm64")
 	// ErrProcessExited: the process went away before or during attach.
 	ErrProcessExited = errors.New("process exited")
 	// ErrNoProcess: no process has that pid (it never existed, or exited

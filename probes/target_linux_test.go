@@ -1,9 +1,11 @@
-//go:build linux && amd64
+//go:build linux && (amd64 || arm64)
 
 package probes
 
 import (
 	"bufio"
+	"bytes"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/internal/privtest"
@@ -42,16 +45,17 @@ var (
 
 // buildTarget builds testdata/targets/NAME with the given toolchain
 // ("" = the running one) and ldflags, once per test binary. Where no Go
-// toolchain is (a test binary run in the QEMU kernel matrix),
-// GOPULSE_PREBUILT_TARGETS names a directory holding NAME prebuilt with the
-// default toolchain and flags.
+// toolchain is (a test binary run in a QEMU VM of another architecture),
+// GOPULSE_PREBUILT_TARGETS names a directory holding the targets prebuilt,
+// named by prebuiltName.
 func buildTarget(t testing.TB, name, toolchain, ldflags string, flags ...string) string {
 	t.Helper()
 	if dir := os.Getenv("GOPULSE_PREBUILT_TARGETS"); dir != "" {
-		if toolchain != "" || ldflags != "" || len(flags) > 0 {
-			t.Fatalf("target %s (%s %s %v) is not prebuilt in %s", name, toolchain, ldflags, flags, dir)
+		p := filepath.Join(dir, prebuiltName(name, toolchain, ldflags, flags...))
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("target %s (toolchain %q, ldflags %q, flags %v) is not prebuilt: %v", name, toolchain, ldflags, flags, err)
 		}
-		return filepath.Join(dir, name)
+		return p
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
@@ -87,6 +91,61 @@ func buildTarget(t testing.TB, name, toolchain, ldflags string, flags ...string)
 	}
 	buildCache[key] = out
 	return out
+}
+
+// prebuiltName names a prebuilt target: NAME, then -TOOLCHAIN when not
+// the default, -stripped for -ldflags='-s -w', -pie for -buildmode=pie
+// (e.g. gcload-go1.21.13-stripped).
+func prebuiltName(name, toolchain, ldflags string, flags ...string) string {
+	if toolchain != "" {
+		name += "-" + toolchain
+	}
+	switch ldflags {
+	case "":
+	case "-s -w":
+		name += "-stripped"
+	default:
+		name += "-ldflags=" + strings.ReplaceAll(ldflags, " ", "_")
+	}
+	for _, f := range flags {
+		if f == "-buildmode=pie" {
+			name += "-pie"
+		} else {
+			name += "-" + strings.TrimLeft(f, "-")
+		}
+	}
+	return name
+}
+
+// withGoVersion copies bin with its Go version (in the build information
+// and runtime.buildVersion) replaced by an unknown one of the same length,
+// go1.99.N: a release no table knows.
+func withGoVersion(t testing.TB, bin string) (path, version string) {
+	t.Helper()
+	raw, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi, err := buildinfo.Read(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := bi.GoVersion
+	_, rest, _ := strings.Cut(strings.TrimPrefix(v, "go1."), ".")
+	fake := "go1.99." + rest
+	if len(fake) != len(v) || !bytes.Contains(raw, []byte(v)) {
+		t.Fatalf("cannot replace %q in %s", v, bin)
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(bin)+"-go1.99")
+	if err := os.WriteFile(out, bytes.ReplaceAll(raw, []byte(v), []byte(fake)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return out, fake
 }
 
 // target is a running testdata/targets/gcload.
@@ -134,9 +193,52 @@ func startTarget(t testing.TB, path string, args ...string) *target {
 	return tg
 }
 
+// holdAfterCycles waits until the target has run n GC cycles since a (a
+// window of so many cycles, however fast the machine), then holds it (see
+// hold).
+func (tg *target) holdAfterCycles(t testing.TB, a snapshot, n uint64) snapshot {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		time.Sleep(100 * time.Millisecond)
+		b := tg.mark(t)
+		if b.GCCycles-a.GCCycles >= n {
+			return tg.hold(t)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the target ran %d GC cycles in 5 minutes, want %d", b.GCCycles-a.GCCycles, n)
+		}
+	}
+}
+
+// hold quiesces the target and returns its snapshot; it stays quiet until
+// resume.
+func (tg *target) hold(t testing.TB) snapshot {
+	t.Helper()
+	return tg.command(t, "hold")
+}
+
+// peek reads the target's accounting again without changing anything.
+func (tg *target) peek(t testing.TB) snapshot {
+	t.Helper()
+	return tg.command(t, "peek")
+}
+
+func (tg *target) resume(t testing.TB) {
+	t.Helper()
+	if _, err := io.WriteString(tg.stdin, "resume\n"); err != nil {
+		t.Fatalf("signal target: %v", err)
+	}
+}
+
 func (tg *target) mark(t testing.TB) snapshot {
 	t.Helper()
-	if _, err := io.WriteString(tg.stdin, "mark\n"); err != nil {
+	return tg.command(t, "mark")
+}
+
+func (tg *target) command(t testing.TB, cmd string) snapshot {
+	t.Helper()
+	if _, err := io.WriteString(tg.stdin, cmd+"\n"); err != nil {
 		t.Fatalf("signal target: %v", err)
 	}
 	if !tg.out.Scan() {

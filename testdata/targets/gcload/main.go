@@ -5,7 +5,10 @@
 // Ground truth: each line "mark" on stdin quiesces the workload, reads the
 // runtime's own accounting (runtime/metrics, plus MemStats.PauseTotalNs for
 // the exact pause sum) and prints it as one JSON line on stdout, then
-// resumes. "quit" exits. With -work N it instead runs a fixed amount of work
+// resumes. "hold" does the same but stays quiet until "resume", so that a
+// reader outside can sample the same state however slow the machine is;
+// "peek" reads and prints again without changing anything (while held: to
+// see that the state settled). "quit" exits. With -work N it instead runs a fixed amount of work
 // and prints the elapsed wall time (benchmarks).
 //
 // It has its own go.mod (go 1.21) so it builds with GOTOOLCHAIN=go1.21.13.
@@ -64,13 +67,13 @@ func main() {
 		os.Exit(*exit)
 	}
 
-	var paused atomic.Bool
+	paused := newGate()
 	stop := make(chan struct{})
 	for i := 0; i < *parked; i++ {
 		go func() { <-stop }()
 	}
 	for i := 0; i < *allocWorkers; i++ {
-		go loop(&paused, allocate)
+		go loop(paused, allocate)
 	}
 	if *churn {
 		f := churnOnce
@@ -80,10 +83,10 @@ func main() {
 				time.Sleep(time.Second / time.Duration(*churnRate))
 			}
 		}
-		go loop(&paused, f)
+		go loop(paused, f)
 	}
 	if *leak > 0 {
-		go leaker(&paused, *leak, stop)
+		go leaker(paused, *leak, stop)
 	}
 
 	pauseName := "/sched/pauses/total/gc:seconds"
@@ -93,9 +96,20 @@ func main() {
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
 	fmt.Println(`{"ready":true}`)
+	heldGC := 0 // GC percent to restore on resume; 0: not held
 	for in.Scan() {
 		switch in.Text() {
-		case "mark":
+		case "resume":
+			if heldGC != 0 {
+				debug.SetGCPercent(heldGC)
+				heldGC = 0
+			}
+			paused.Store(false)
+		case "peek":
+			if err := out.Encode(read(pauseName)); err != nil {
+				os.Exit(1)
+			}
+		case "mark", "hold":
 			paused.Store(true)
 			time.Sleep(20 * time.Millisecond) // let workers idle
 			// Wait for a running GC to finish and start none while reading,
@@ -103,6 +117,15 @@ func main() {
 			old := debug.SetGCPercent(-1)
 			time.Sleep(20 * time.Millisecond)
 			s := read(pauseName)
+			if in.Text() == "hold" {
+				// Nothing more runs until resume: the state read stays
+				// the state an outside reader finds.
+				heldGC = old
+				if err := out.Encode(s); err != nil {
+					os.Exit(1)
+				}
+				break
+			}
 			time.Sleep(20 * time.Millisecond)
 			debug.SetGCPercent(old)
 			if err := out.Encode(s); err != nil {
@@ -164,14 +187,48 @@ func finite(b []float64) []float64 {
 	return out
 }
 
-func loop(paused *atomic.Bool, f func()) {
+func loop(paused *gate, f func()) {
 	for {
-		if paused.Load() {
-			time.Sleep(5 * time.Millisecond)
-			continue
-		}
+		paused.wait()
 		f()
 	}
+}
+
+// gate pauses the workload: while it is set, workers block (no polling,
+// so a held target makes no scheduling events of its own).
+type gate struct {
+	on   atomic.Bool
+	mu   sync.Mutex
+	cond *sync.Cond
+}
+
+func newGate() *gate {
+	g := &gate{}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *gate) Load() bool { return g.on.Load() }
+
+func (g *gate) Store(on bool) {
+	g.mu.Lock()
+	g.on.Store(on)
+	g.mu.Unlock()
+	if !on {
+		g.cond.Broadcast()
+	}
+}
+
+// wait blocks while the gate is set.
+func (g *gate) wait() {
+	if !g.on.Load() {
+		return
+	}
+	g.mu.Lock()
+	for g.on.Load() {
+		g.cond.Wait()
+	}
+	g.mu.Unlock()
 }
 
 // allocate makes garbage: about 1 MiB per call in small objects.
@@ -198,7 +255,7 @@ func churnOnce() {
 	wg.Wait()
 }
 
-func leaker(paused *atomic.Bool, perSec int, stop chan struct{}) {
+func leaker(paused *gate, perSec int, stop chan struct{}) {
 	t := time.NewTicker(time.Second / time.Duration(perSec))
 	defer t.Stop()
 	for range t.C {
