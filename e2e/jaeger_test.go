@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/delivery"
-	"github.com/gopulse/gopulse/exporters/jaeger"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/jaeger"
 )
 
 type procs map[uint32]event.Proc

@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/delivery"
-	"github.com/gopulse/gopulse/exporters/loki"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/loki"
 	"github.com/gopulse/gopulse/internal/taildrill"
 )
 

@@ -14,9 +14,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/pipeline"
+	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/probes"
 )
 

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopulse/gopulse/config"
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/health"
+	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/internal/privtest"
-	"github.com/gopulse/gopulse/pipeline"
 	"github.com/gopulse/gopulse/probes"
 )
 

@@ -25,8 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/delivery"
-	"github.com/gopulse/gopulse/exporters/loki"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/loki"
 )
 
 func main() {

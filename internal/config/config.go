@@ -25,7 +25,7 @@ import (
 	goccyparser "github.com/goccy/go-yaml/parser"
 	"gopkg.in/yaml.v3"
 
-	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
 	"github.com/gopulse/gopulse/logparse"
 )
 

@@ -306,7 +306,7 @@ func TestSetListen(t *testing.T) {
 
 // The example in docs/config.md is a valid config.
 func TestDocsExample(t *testing.T) {
-	data, err := os.ReadFile("../docs/config.md")
+	data, err := os.ReadFile("../../docs/config.md")
 	if err != nil {
 		t.Fatal(err)
 	}

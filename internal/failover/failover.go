@@ -29,7 +29,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/health"
 )
 
 // ErrConfig wraps every configuration problem found by Config.Validate.

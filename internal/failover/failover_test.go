@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/health"
 )
 
 // verdicts is a settable engine.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/health"
 )
 
 // PortOwners finds, among pids, the processes holding a TCP socket that

@@ -20,9 +20,9 @@ import (
 	"github.com/golang/snappy"
 	"github.com/grafana/loki/pkg/push"
 
-	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/health"
 	"github.com/gopulse/gopulse/internal/version"
 )
 

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/health"
 )
 
 // The agent serves its checks: HAProxy's agent-check on its own address and

@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/gopulse/gopulse/exporters/prom"
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/exporters/prom"
+	"github.com/gopulse/gopulse/internal/health"
 )
 
 // ErrNoHandover: the runtime source cannot hand its probes over.

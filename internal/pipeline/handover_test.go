@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopulse/gopulse/exporters/prom"
+	"github.com/gopulse/gopulse/internal/exporters/prom"
 )
 
 func TestHandoverFileRoundTrip(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopulse/gopulse/config"
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
 )
 
 func serve(a *Agent, path string) (int, string) {

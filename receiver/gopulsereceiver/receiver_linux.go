@@ -18,7 +18,7 @@ import (
 	"go.opentelemetry.io/collector/receiver"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/pipeline"
+	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/probes"
 )
 

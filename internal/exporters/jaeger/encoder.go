@@ -15,7 +15,7 @@ type ProcLookup interface {
 }
 
 const (
-	scopeName         = "github.com/gopulse/gopulse/exporters/jaeger"
+	scopeName         = "github.com/gopulse/gopulse/internal/exporters/jaeger"
 	unknownService    = "unknown_service:go"
 	defaultMaxProcs   = 4096
 	otlpKindInternal  = 1

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
 )
 
 // gogoCodec decodes with the gogo-generated methods, as Jaeger's collector

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
 )
 
 // Queue is what the exporter needs from the delivery layer

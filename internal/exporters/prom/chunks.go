@@ -4,7 +4,7 @@ import (
 	"math"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/internal/pbwire"
+	"github.com/gopulse/gopulse/internal/exporters/pbwire"
 )
 
 // chunk is one remote-write Label message, encoded once (key included) and

@@ -1,7 +1,7 @@
 package prom
 
 import (
-	"github.com/gopulse/gopulse/exporters/internal/pbwire"
+	"github.com/gopulse/gopulse/internal/exporters/pbwire"
 )
 
 // Remote write 1.0 wire format (prompb):

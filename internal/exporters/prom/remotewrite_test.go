@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
 	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"

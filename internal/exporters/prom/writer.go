@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gopulse/gopulse/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/exporters/delivery"
 	"github.com/klauspost/compress/s2"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
