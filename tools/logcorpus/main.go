@@ -4,6 +4,7 @@
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
 //	logcorpus score [-cache DIR] [-part dev|held] [-detail] [-pred DIR]
+//	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
 // build downloads each project of the list (projects.go) into the Go
 // module cache (go mod download), extracts the format strings and messages
@@ -68,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	part := fs.String("part", partDev, "part to score: dev or held")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
+	loghub := fs.String("dir", "", "loghub: the directory of the LogHub-2k sets")
 	var srcs multiFlag
 	fs.Var(&srcs, "src", "MODULE=DIR: read a project's source from DIR instead of the module cache (repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -84,6 +86,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("-pred is for the development part only")
 		}
 		return score(*cache, *part, *detail || *part == partDev, *pred, stdout)
+	case "loghub":
+		if *loghub == "" {
+			return errors.New("loghub: -dir is required")
+		}
+		return scoreLoghub(*loghub, stdout)
 	case "split":
 		for _, p := range projects {
 			fmt.Fprintf(stdout, "project %-45s %s\n", p.Module, partOf(p.Module))

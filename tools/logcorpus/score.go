@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -257,4 +258,57 @@ func groupingAccuracy(truth, pred []string) float64 {
 		}
 	}
 	return float64(correct) / float64(len(truth))
+}
+
+// scoreLoghub scores the LogHub-2k sets under dir (one directory per
+// system, X/X_2k.log with X/X_2k.log_structured.csv as the truth: its
+// EventTemplate column) as score does the corpus.
+func scoreLoghub(dir string, w io.Writer) error {
+	logs, err := filepath.Glob(filepath.Join(dir, "*", "*_2k.log"))
+	if err != nil || len(logs) == 0 {
+		return fmt.Errorf("no LogHub sets under %s", dir)
+	}
+	sort.Strings(logs)
+	fmt.Fprintf(w, "%-12s %7s %7s %7s %6s %6s\n", "dataset", "GA-2p", "GA-1p", "GA-1pA", "groups", "truth")
+	for _, l := range logs {
+		raw, err := os.ReadFile(l)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(l + "_structured.csv")
+		if err != nil {
+			return err
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil {
+			return err
+		}
+		col := -1
+		for i, h := range rows[0] {
+			if strings.TrimPrefix(h, "\ufeff") == "EventTemplate" {
+				col = i
+			}
+		}
+		if col < 0 {
+			return fmt.Errorf("%s: no EventTemplate column", l)
+		}
+		d := dataset{name: strings.TrimSuffix(filepath.Base(l), "_2k.log")}
+		for _, line := range bytes.Split(bytes.TrimSuffix(raw, []byte("\n")), []byte("\n")) {
+			d.lines = append(d.lines, bytes.TrimSuffix(line, []byte("\r")))
+		}
+		for _, r := range rows[1:] {
+			d.truth = append(d.truth, r[col])
+		}
+		if len(d.lines) != len(d.truth) {
+			return fmt.Errorf("%s: %d lines, %d truths", l, len(d.lines), len(d.truth))
+		}
+		two, online, final, _, err := mine(d)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%-12s %7.4f %7.4f %7.4f %6d %6d\n", d.name, groupingAccuracy(d.truth, two), groupingAccuracy(d.truth, online),
+			groupingAccuracy(d.truth, final), distinct(two), distinct(d.truth))
+	}
+	return nil
 }

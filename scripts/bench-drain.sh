@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Template mining beside Grafana Loki's Drain (the benchmark peer built by
+# scripts/peers/drain.sh, outside the repository), per CPU-second, on the
+# same lines, in one run. Datasets: each LogHub-2k development set
+# (../shared/data/loghub-dev, skipped when absent) and each dataset of the
+# generated corpus (docs/logcorpus.md; built when missing), every file
+# repeated REPEAT times. For each, with the file read into memory first:
+#   drain    Drain.Train on every line (Loki's DefaultConfig)
+#   mine     gopulse: format detection, header, template mining
+#   online   the agent's path: the same + schema inference
+#   twopass  `gopulse logs parse`'s two passes, without its JSON output
+#   cli      `gopulse logs parse FILE >/dev/null`, the whole command (file
+#            reading and JSON output included)
+# and prints CPU seconds and each one's speed relative to Drain (drain CPU
+# / its CPU: above 1 is faster than Drain).
+#
+#   scripts/bench-drain.sh              # REPEAT=25
+#   REPEAT=5 scripts/bench-drain.sh     # quicker
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPEAT=${REPEAT:-25}
+CACHE=${GOPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gopulse}
+DATA=$CACHE/bench-drain
+mkdir -p "$DATA"
+shared=../shared
+[ -d "$shared/data" ] || shared=../../shared
+LOGHUB=${LOGHUB_DIR:-$shared/data/loghub-dev}
+DRAIN=$(scripts/peers/drain.sh)
+go build -o "$DATA/enginebench" ./logengine/internal/enginebench
+go build -o "$DATA/gopulse" ./cmd/gopulse
+go build -o "$DATA/logcorpus" ./tools/logcorpus
+[ -n "$(ls "$CACHE"/logcorpus/dev/*.log 2>/dev/null)" ] || "$DATA/logcorpus" build -cache "$CACHE/logcorpus" >&2
+
+files=()
+if [ -d "$LOGHUB" ]; then
+	for d in "$LOGHUB"/*/; do
+		n=$(basename "$d")
+		[ -f "$d/${n}_2k.log" ] || continue
+		f=$DATA/loghub-$n-x$REPEAT.log
+		[ -s "$f" ] || for _ in $(seq "$REPEAT"); do tr -d '\r' <"$d/${n}_2k.log"; done >"$f"
+		files+=("$f")
+	done
+fi
+for part in dev held; do
+	for src in "$CACHE"/logcorpus/$part/*.log; do
+		f=$DATA/corpus-$part-$(basename "$src" .log)-x$REPEAT.log
+		[ -s "$f" ] || for _ in $(seq "$REPEAT"); do cat "$src"; done >"$f"
+		files+=("$f")
+	done
+done
+
+cpu_of() { sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p'; }
+echo "# $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3); REPEAT=$REPEAT"
+printf "%-58s %8s %8s %8s %8s %8s\n" dataset drain mine online twopass cli
+declare -A tot
+for f in "${files[@]}"; do
+	d=$("$DRAIN" "$f" | cpu_of)
+	m=$("$DATA/enginebench" -preload -mode mine "$f" | cpu_of)
+	o=$("$DATA/enginebench" -preload -mode online "$f" | cpu_of)
+	t=$("$DATA/enginebench" -mode twopass "$f" | cpu_of)
+	c=$( { /usr/bin/time -f '%U %S' "$DATA/gopulse" logs parse "$f" >/dev/null; } 2>&1 | awk '{printf "%.3f", $1 + $2}')
+	name=$(basename "$f" "-x$REPEAT.log")
+	printf "%-58s %8s %8s %8s %8s %8s\n" "${name:0:58}" "$d" "$m" "$o" "$t" "$c"
+	group=corpus
+	case $name in loghub-*) group=loghub ;; corpus-held-*) group=held ;; esac
+	for k in d m o t c; do
+		tot[$group.$k]=$(awk -v a="${tot[$group.$k]:-0}" -v b="${!k}" 'BEGIN {printf "%.3f", a + b}')
+	done
+done
+echo
+printf "%-10s %8s %8s %8s %8s %8s   %s\n" total drain mine online twopass cli "speed vs Drain (mine / online / twopass / cli)"
+for g in loghub corpus held; do
+	[ -n "${tot[$g.d]:-}" ] || continue
+	awk -v g="$g" -v d="${tot[$g.d]}" -v m="${tot[$g.m]}" -v o="${tot[$g.o]}" -v t="${tot[$g.t]}" -v c="${tot[$g.c]}" \
+		'BEGIN {printf "%-10s %8.3f %8.3f %8.3f %8.3f %8.3f   %.2fx / %.2fx / %.2fx / %.2fx\n", g, d, m, o, t, c, d/m, d/o, d/t, d/c}'
+done
