@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/gopulse/internal/agent"
 	"github.com/gopulse/gopulse/internal/config"
 	"github.com/gopulse/gopulse/internal/health"
-	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/internal/privtest"
 	"github.com/gopulse/gopulse/probes"
 )
@@ -95,7 +95,7 @@ health:
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := pipeline.NewAgent(cfg, pipeline.AgentDeps{Logger: logger, NewRuntimeSource: newProbeSource(cfg, logger)})
+	a, err := agent.New(cfg, agent.Deps{Logger: logger, NewRuntimeSource: agent.NewProbeSource(cfg, logger, agent.ProbeOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestAgentShowsDemoMetrics(t *testing.T) {
 	demo, _ := startTarget(t, bin, "healthy:60s")
 	start := time.Now()
 	logger := slog.New(slog.DiscardHandler)
-	a, err := pipeline.NewAgent(cfg, pipeline.AgentDeps{Logger: logger, NewRuntimeSource: newProbeSource(cfg, logger)})
+	a, err := agent.New(cfg, agent.Deps{Logger: logger, NewRuntimeSource: agent.NewProbeSource(cfg, logger, agent.ProbeOptions{})})
 	if err != nil {
 		t.Fatal(err)
 	}

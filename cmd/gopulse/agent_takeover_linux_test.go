@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/gopulse/internal/agent"
 	"github.com/gopulse/gopulse/internal/privtest"
 	"github.com/gopulse/gopulse/probes"
 )
@@ -203,7 +204,7 @@ func TestAgentTakeover(t *testing.T) {
 			t.Log(l)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(stateDir, agentHandoverFile)); err == nil {
+	if _, err := os.Stat(agent.HandoverPath(stateDir)); err == nil {
 		t.Errorf("handover file not consumed by B")
 	}
 

@@ -236,9 +236,13 @@ func childOf(parent int, exe string) int {
 
 // procStartTicks fails once pid is gone or a zombie.
 func procStartTicks(pid int) (uint64, error) {
-	st, ok := startTicks("/proc", pid)
-	if !ok {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])) // f[0] is field 3 (state)
+	if len(f) < 20 || f[0] == "Z" {
 		return 0, os.ErrNotExist
 	}
-	return st, nil
+	return strconv.ParseUint(f[19], 10, 64)
 }

@@ -36,6 +36,9 @@ type exeInfo struct {
 	cgo       bool
 }
 
+// ProcRoot returns the proc file system the resolver reads.
+func (r *Resolver) ProcRoot() string { return r.procRoot }
+
 // NewResolver returns a resolver reading procRoot ("/proc" when empty);
 // pods may be nil.
 func NewResolver(procRoot string, pods PodLookup) *Resolver {

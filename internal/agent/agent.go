@@ -1,4 +1,4 @@
-package pipeline
+package agent
 
 import (
 	"context"
@@ -26,6 +26,7 @@ import (
 	"github.com/gopulse/gopulse/internal/exporters/prom"
 	"github.com/gopulse/gopulse/internal/failover"
 	"github.com/gopulse/gopulse/internal/health"
+	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/internal/version"
 	"github.com/gopulse/gopulse/logparse"
 )
@@ -52,15 +53,15 @@ type ReadyCheck struct {
 	Check func() error
 }
 
-// AgentDeps are the agent's collaborators; everything but Logger is optional.
-type AgentDeps struct {
+// Deps are the agent's collaborators; everything but Logger is optional.
+type Deps struct {
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a new one
 	// NewRuntimeSource builds the probes, feeding sink. When it fails the
 	// agent keeps running (logs, health of what it sees) and /readyz says why.
-	NewRuntimeSource func(sink event.RuntimeSink, resolver *Resolver) (RuntimeSource, error)
-	RuntimeSinks     []NamedSink     // exporters consuming runtime events
-	LogSinks         []event.LogSink // exporters consuming log records
+	NewRuntimeSource func(sink event.RuntimeSink, resolver *pipeline.Resolver) (RuntimeSource, error)
+	RuntimeSinks     []pipeline.NamedSink // exporters consuming runtime events
+	LogSinks         []event.LogSink      // exporters consuming log records
 	ReadyChecks      []ReadyCheck
 	ProcRoot         string // default /proc
 	HTTPClient       *http.Client
@@ -75,24 +76,24 @@ type AgentDeps struct {
 // and the exporters; /metrics, /healthz, /readyz and /v1/health are served.
 type Agent struct {
 	cfg  *config.Config
-	deps AgentDeps
+	deps Deps
 	log  *slog.Logger
 	reg  *prometheus.Registry
 
-	resolver  *Resolver
+	resolver  *pipeline.Resolver
 	node      string            // the machine's name (label `node`)
 	extLabels map[string]string // remote write's external labels, node included
 	engine    *health.Engine
 	checks    *failover.Server
 	notifier  *health.Notifier
-	fanout    *RuntimeFanout
+	fanout    *pipeline.RuntimeFanout
 	runtime   *prom.Runtime
 	rw        *prom.RemoteWriter
 	loki      *loki.Exporter
 	jaeger    *jaeger.Exporter
 	queues    []exporterQueue // Loki and Jaeger delivery queues
 	closers   []func() error  // transports
-	tailer    *Tailer
+	tailer    *pipeline.Tailer
 	source    RuntimeSource
 	srcErr    error
 	srv       *http.Server
@@ -106,8 +107,8 @@ type Agent struct {
 	closeOnce sync.Once
 }
 
-// NewAgent builds every component; nothing runs until Run.
-func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
+// New builds every component; nothing runs until Run.
+func New(cfg *config.Config, deps Deps) (*Agent, error) {
 	if deps.Logger == nil {
 		return nil, errors.New("agent: logger is required")
 	}
@@ -122,12 +123,12 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		return nil, fmt.Errorf("register go collector: %w", err)
 	}
 
-	var pods PodLookup
+	var pods pipeline.PodLookup
 	if cfg.Kubernetes.Enabled {
-		k, err := NewKubeClient(KubeOptions{KubeletURL: cfg.Kubernetes.KubeletURL, APIServer: cfg.Kubernetes.APIServer,
+		k, err := pipeline.NewKubeClient(pipeline.KubeOptions{KubeletURL: cfg.Kubernetes.KubeletURL, APIServer: cfg.Kubernetes.APIServer,
 			NodeName: cfg.Kubernetes.NodeName, Refresh: cfg.Kubernetes.Refresh}, a.log)
 		switch {
-		case errors.Is(err, ErrNoKubernetes):
+		case errors.Is(err, pipeline.ErrNoKubernetes):
 			a.log.Debug("not in kubernetes: services are named after executables")
 		case err != nil:
 			return nil, fmt.Errorf("kubernetes client: %w", err)
@@ -135,8 +136,8 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 			pods = k
 		}
 	}
-	a.resolver = NewResolver(deps.ProcRoot, pods)
-	a.node = NodeName(cfg.Kubernetes.NodeName)
+	a.resolver = pipeline.NewResolver(deps.ProcRoot, pods)
+	a.node = pipeline.NodeName(cfg.Kubernetes.NodeName)
 	a.resolver.SetNode(a.node)
 
 	hooks := make([]health.Webhook, 0, len(cfg.Webhooks))
@@ -172,7 +173,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		// not be answered for.
 		alive := make([]health.Saved, 0, len(h.Health))
 		for _, sv := range h.Health {
-			if _, err := os.Stat(filepath.Join(a.resolver.procRoot, strconv.Itoa(sv.PID))); err == nil {
+			if _, err := os.Stat(filepath.Join(a.resolver.ProcRoot(), strconv.Itoa(sv.PID))); err == nil {
 				alive = append(alive, sv)
 			}
 		}
@@ -194,7 +195,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 			a.log.Warn("histogram buckets changed: histograms restart for these processes", "pids", skipped)
 		}
 	}
-	sinks := append([]NamedSink{
+	sinks := append([]pipeline.NamedSink{
 		{Name: "health", Sink: exitSink{eng, a.resolver}},
 		{Name: "prometheus", Sink: &labeledSink{rt: a.runtime, resolver: a.resolver, known: map[uint32]bool{}}},
 	}, deps.RuntimeSinks...)
@@ -203,7 +204,7 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 		a.closeBackends()
 		return nil, err
 	}
-	if a.fanout, err = NewRuntimeFanout(sinks, 0, a.reg); err != nil {
+	if a.fanout, err = pipeline.NewRuntimeFanout(sinks, 0, a.reg); err != nil {
 		return nil, err
 	}
 
@@ -228,22 +229,22 @@ func NewAgent(cfg *config.Config, deps AgentDeps) (*Agent, error) {
 	}
 
 	if len(cfg.Logs.Paths) > 0 {
-		ovs := make([]LogOverride, 0, len(cfg.Logs.Overrides))
+		ovs := make([]pipeline.LogOverride, 0, len(cfg.Logs.Overrides))
 		for _, o := range cfg.Logs.Overrides {
-			ovs = append(ovs, LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
+			ovs = append(ovs, pipeline.LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
 		}
 		names, err := logparse.ParseNaming(cfg.Logs.FieldNames)
 		if err != nil {
 			return nil, fmt.Errorf("logs.field_names: %w", err)
 		}
-		factory := LogParserFactory(LogEngineOptions{Names: names, SingleLine: cfg.Logs.Multiline.Disabled,
+		factory := pipeline.LogParserFactory(pipeline.LogEngineOptions{Names: names, SingleLine: cfg.Logs.Multiline.Disabled,
 			MaxRecordBytes: int(cfg.Logs.Multiline.MaxBytes), MultilineWait: cfg.Logs.Multiline.MaxWait})
-		router, err := NewLogRouter(LogRouterOptions{Factory: factory, Overrides: ovs, Sinks: logSinks,
+		router, err := pipeline.NewLogRouter(pipeline.LogRouterOptions{Factory: factory, Overrides: ovs, Sinks: logSinks,
 			Observer: eng, Procs: a.resolver, Pods: pods, Node: a.node}, a.log, a.reg)
 		if err != nil {
 			return nil, err
 		}
-		a.tailer, err = NewTailer(TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
+		a.tailer, err = pipeline.NewTailer(pipeline.TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
 			Rescan: cfg.Logs.RescanInterval, MaxLine: int(cfg.Logs.MaxLineBytes), StartAtEnd: cfg.Logs.StartAt == "end",
 			StateFile: filepath.Join(cfg.StateDir, "log-offsets.json")}, router, a.log, a.reg)
 		if err != nil {
@@ -545,7 +546,7 @@ func (a *Agent) Close() error {
 // exitSink feeds the health engine and forgets exited processes.
 type exitSink struct {
 	e *health.Engine
-	r *Resolver
+	r *pipeline.Resolver
 }
 
 func (s exitSink) HandleRuntime(ev *event.Runtime) {
@@ -571,7 +572,7 @@ func (l logChanges) Notify(c health.Change) {
 // (pid, exe, service, Kubernetes placement) the first time it is seen.
 type labeledSink struct {
 	rt       *prom.Runtime
-	resolver *Resolver
+	resolver *pipeline.Resolver
 	known    map[uint32]bool // only touched by the fan-out goroutine
 }
 
@@ -701,7 +702,7 @@ func (a *Agent) newQueue(name string, b config.Backend, headers map[string]strin
 }
 
 // newBackends builds the Loki and Jaeger exporters that have endpoints.
-func (a *Agent) newBackends(sinks *[]NamedSink, logSinks *[]event.LogSink) error {
+func (a *Agent) newBackends(sinks *[]pipeline.NamedSink, logSinks *[]event.LogSink) error {
 	ex := &a.cfg.Exporters
 	if len(ex.Loki.Endpoints) > 0 {
 		q, err := a.newQueue("loki", ex.Loki, loki.ProtocolHeaders(), nil)
@@ -740,7 +741,7 @@ func (a *Agent) newBackends(sinks *[]NamedSink, logSinks *[]event.LogSink) error
 			Registerer: a.reg, Version: version.Get().Version}); err != nil {
 			return err
 		}
-		*sinks = append(*sinks, NamedSink{Name: "jaeger", Sink: a.jaeger})
+		*sinks = append(*sinks, pipeline.NamedSink{Name: "jaeger", Sink: a.jaeger})
 	}
 	return nil
 }
@@ -764,7 +765,7 @@ func (a *Agent) closeBackends() error {
 }
 
 // procLookup adapts the resolver for the Jaeger resource attributes.
-type procLookup struct{ r *Resolver }
+type procLookup struct{ r *pipeline.Resolver }
 
 func (p procLookup) Proc(pid uint32) (event.Proc, bool) {
 	pr := p.r.Proc(pid)

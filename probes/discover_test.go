@@ -1,4 +1,4 @@
-package main
+package probes
 
 import (
 	"os"
@@ -55,7 +55,7 @@ func TestDiscovererRecheck(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "prog"), []byte("x"), 0o755)
 	os.Symlink(filepath.Join(dir, "prog"), filepath.Join(dir, "42", "exe"))
 	w := &fakeWatcher{}
-	d := newDiscoverer(w, nil, 0)
+	d := NewDiscoverer(w, nil, 0)
 	d.proc = dir
 	d.scan()
 	if len(w.watched) != 1 {

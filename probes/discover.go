@@ -1,4 +1,4 @@
-package main
+package probes
 
 import (
 	"bytes"
@@ -9,17 +9,16 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gopulse/gopulse/probes"
 	"github.com/gopulse/gopulse/probes/gobin"
 )
 
-// discoverer attaches the probes to Go processes once they have lived for
+// Discoverer attaches the probes to Go processes once they have lived for
 // minAge: build tools and other short-lived Go programs come and go without
 // costing a binary analysis and an attach each (on a busy machine that was
 // most of the agent's CPU and memory). Processes already running when the
 // agent starts are taken at once.
-type discoverer struct {
-	m      watcher
+type Discoverer struct {
+	m      Watcher
 	log    *slog.Logger
 	minAge time.Duration
 	every  time.Duration
@@ -37,17 +36,19 @@ type discoverer struct {
 // program is found at the next recheck.
 const recheckEvery = 10
 
-// watcher is what the discoverer needs from probes.Manager.
-type watcher interface {
+// Watcher is what the Discoverer needs from a Manager.
+type Watcher interface {
 	Watch(pid int, trace bool) error
 }
 
-func newDiscoverer(m watcher, log *slog.Logger, minAge time.Duration) *discoverer {
-	return &discoverer{m: m, log: log, minAge: minAge, every: time.Second, proc: "/proc",
+// NewDiscoverer returns a Discoverer for m (Manager.Config.All false).
+func NewDiscoverer(m Watcher, log *slog.Logger, minAge time.Duration) *Discoverer {
+	return &Discoverer{m: m, log: log, minAge: minAge, every: time.Second, proc: "/proc",
 		seen: map[int]uint64{}, rejected: map[[2]uint64]bool{}}
 }
 
-func (d *discoverer) run(ctx context.Context) {
+// Run scans /proc every second until ctx is done.
+func (d *Discoverer) Run(ctx context.Context) {
 	t := time.NewTicker(d.every)
 	defer t.Stop()
 	for {
@@ -64,7 +65,7 @@ func (d *discoverer) run(ctx context.Context) {
 // every Linux architecture Go supports).
 const clockTicks = 100
 
-func (d *discoverer) scan() {
+func (d *Discoverer) scan() {
 	up, err := uptimeTicks(d.proc)
 	if err != nil {
 		return
@@ -98,11 +99,11 @@ func (d *discoverer) scan() {
 			continue // too young: look again next time
 		}
 		d.seen[pid] = start
-		key, ok := exeKey(d.proc, pid)
+		key, ok := procExeKey(d.proc, pid)
 		if !ok || d.rejected[key] {
 			continue
 		}
-		if err := d.m.Watch(pid, false); err != nil && !errors.Is(err, probes.ErrProcessExited) {
+		if err := d.m.Watch(pid, false); err != nil && !errors.Is(err, ErrProcessExited) {
 			d.rejected[key] = true
 			if !errors.Is(err, gobin.ErrNotGo) {
 				d.log.Info("cannot probe process", "pid", pid, "err", err)

@@ -1,4 +1,4 @@
-package pipeline
+package agent
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/internal/config"
 	"github.com/gopulse/gopulse/internal/exporters/delivery"
+	"github.com/gopulse/gopulse/internal/pipeline"
 )
 
 func serve(a *Agent, path string) (int, string) {
@@ -52,7 +53,7 @@ exporters:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler)})
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +109,8 @@ exporters:
 func TestAgentNotReadyWhileLosingEvents(t *testing.T) {
 	cfg := testConfig(t)
 	src := &lossySource{}
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler),
-		NewRuntimeSource: func(event.RuntimeSink, *Resolver) (RuntimeSource, error) { return src, nil }})
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler),
+		NewRuntimeSource: func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error) { return src, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ exporters:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler)})
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

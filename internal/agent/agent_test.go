@@ -1,4 +1,4 @@
-package pipeline
+package agent
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/internal/config"
 	"github.com/gopulse/gopulse/internal/health"
+	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/internal/version"
 )
 
@@ -78,8 +79,11 @@ func get(t *testing.T, url string) (int, string) {
 func TestAgentServesHealthAndMetrics(t *testing.T) {
 	cfg := testConfig(t)
 	src := &synthSource{pid: uint32(os.Getpid()), stats: SourceStats{ProbesAttached: 12, Processes: 1}}
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler),
-		NewRuntimeSource: func(sink event.RuntimeSink, _ *Resolver) (RuntimeSource, error) { src.sink = sink; return src, nil }})
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler),
+		NewRuntimeSource: func(sink event.RuntimeSink, _ *pipeline.Resolver) (RuntimeSource, error) {
+			src.sink = sink
+			return src, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +141,8 @@ func TestAgentServesHealthAndMetrics(t *testing.T) {
 
 func TestAgentNotReadyWithoutProbes(t *testing.T) {
 	cfg := testConfig(t)
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler),
-		NewRuntimeSource: func(event.RuntimeSink, *Resolver) (RuntimeSource, error) {
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler),
+		NewRuntimeSource: func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error) {
 			return nil, errors.New("load bpf: operation not permitted")
 		},
 		ReadyChecks: []ReadyCheck{{Name: "loki", Check: func() error { return errors.New("3 consecutive push failures") }}},
@@ -205,8 +209,8 @@ exporters:
 		t.Fatal(err)
 	}
 	pid := uint32(os.Getpid())
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler),
-		NewRuntimeSource: func(sink event.RuntimeSink, _ *Resolver) (RuntimeSource, error) {
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler),
+		NewRuntimeSource: func(sink event.RuntimeSink, _ *pipeline.Resolver) (RuntimeSource, error) {
 			return &gcSource{sink: sink, pid: pid}, nil
 		}})
 	if err != nil {

@@ -1,4 +1,4 @@
-package pipeline
+package agent
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/internal/config"
 	"github.com/gopulse/gopulse/internal/health"
+	"github.com/gopulse/gopulse/internal/pipeline"
 )
 
 // The agent serves its checks: HAProxy's agent-check on its own address and
@@ -40,8 +41,11 @@ checks:
 		t.Fatal(err)
 	}
 	src := &synthSource{pid: uint32(pid), stats: SourceStats{ProbesAttached: 1, Processes: 1}}
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler),
-		NewRuntimeSource: func(sink event.RuntimeSink, _ *Resolver) (RuntimeSource, error) { src.sink = sink; return src, nil }})
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler),
+		NewRuntimeSource: func(sink event.RuntimeSink, _ *pipeline.Resolver) (RuntimeSource, error) {
+			src.sink = sink
+			return src, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +106,7 @@ checks: [{name: api, agent_check: "%s", pid: 1}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler)})
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +142,7 @@ checks: [{name: me, pid: %d}, {name: gone, pid: 999999999}]
 	if h, err = ReadHandover(file); err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewAgent(cfg, AgentDeps{Logger: slog.New(slog.DiscardHandler), Handover: h})
+	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler), Handover: h})
 	if err != nil {
 		t.Fatal(err)
 	}

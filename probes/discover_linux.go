@@ -1,12 +1,12 @@
-package main
+package probes
 
 import (
 	"strconv"
 	"syscall"
 )
 
-// exeKey identifies the executable of pid by device and inode.
-func exeKey(proc string, pid int) ([2]uint64, bool) {
+// procExeKey identifies the executable of pid by device and inode.
+func procExeKey(proc string, pid int) ([2]uint64, bool) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(proc+"/"+strconv.Itoa(pid)+"/exe", &st); err != nil {
 		return [2]uint64{}, false

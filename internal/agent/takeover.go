@@ -1,4 +1,4 @@
-package main
+package agent
 
 import (
 	"errors"
@@ -28,4 +28,5 @@ const (
 	agentHandoverFile = "handover.json"
 )
 
-func handoverPath(stateDir string) string { return filepath.Join(stateDir, agentHandoverFile) }
+// HandoverPath is the handover file of the agent using stateDir.
+func HandoverPath(stateDir string) string { return filepath.Join(stateDir, agentHandoverFile) }
