@@ -109,6 +109,7 @@ type Tailer struct {
 	buf, fpBuf    []byte
 	sinceCommit   int
 	lastCommit    time.Time
+	lookedAt      time.Time            // when the last complete listing of the streams' directories began
 	pendingSibs   map[string]time.Time // rotated-looking files not yet identifiable, re-examined until then
 	prefixes      prefixCache
 
@@ -119,6 +120,11 @@ type Tailer struct {
 
 	closeOnce sync.Once
 	mu        sync.Mutex // guards everything during Close vs Run
+
+	// Tests only: now is the tailer's clock; hook is called at named
+	// points (to inject a rotation between two steps).
+	now  func() time.Time
+	hook func(point string)
 }
 
 // tailStream is the sequence of files read under one path.
@@ -226,6 +232,7 @@ func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.R
 		rotateGrace: cfg.RotateGrace,
 		since:       time.Now().Add(-mtimeSlack),
 		ctx:         context.Background(),
+		now:         time.Now,
 		lines:       prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_lines_total", Help: "Lines read from tailed files."}),
 		bytesRead:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_read_bytes_total", Help: "Bytes read from tailed files."}),
 		rotations:   prometheus.NewCounter(prometheus.CounterOpts{Name: "gopulse_tail_rotations_total", Help: "Rename rotations followed."}),
@@ -253,7 +260,11 @@ func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.R
 		}
 		if st != nil {
 			t.state = st
-			t.since = st.Saved.Add(-mtimeSlack)
+			looked := st.Looked
+			if looked.IsZero() {
+				looked = st.Saved
+			}
+			t.since = looked.Add(-mtimeSlack)
 			for _, r := range st.Files {
 				if r.Done {
 					t.done = append(t.done, r)
@@ -411,6 +422,9 @@ func (t *Tailer) watch(dir string) {
 func (t *Tailer) Scan() {
 	first := !t.started
 	t.started = true
+	if first {
+		t.lookedAt = t.now()
+	}
 	for _, g := range t.cfg.Paths {
 		t.watch(globRoot(g))
 		if !hasMeta(g) {
@@ -560,11 +574,11 @@ func (t *Tailer) openNew(p string, atEnd bool) {
 	}
 	comp := compression(p)
 	if comp != "" {
-		f.Close()
 		if atEnd {
+			f.Close()
 			return // an old archive at the first start
 		}
-		t.openCompressed(t.stream(p), p, key, 0, false)
+		t.openCompressed(t.stream(p), &rotCandidate{path: p, rot: rotName{comp: comp}, f: f, mtime: fi.ModTime(), size: fi.Size(), key: key}, 0)
 		return
 	}
 	tf := &tailFile{path: p, f: f, key: key, live: true, order: t.nextOrder()}
@@ -603,26 +617,28 @@ func keyOf(fi fs.FileInfo) fileKey {
 	return fileKey{dev, ino}
 }
 
-// openCompressed adds a compressed file to stream s, read from offset (in
-// decompressed bytes) to its end.
-func (t *Tailer) openCompressed(s *tailStream, p string, key fileKey, offset int64, front bool) *tailFile {
-	comp := compression(p)
-	f, zr, err := openDecompressed(p, comp)
+// openCompressed adds the compressed file c to stream s (taking its
+// descriptor), read from offset (in decompressed bytes) to its end.
+func (t *Tailer) openCompressed(s *tailStream, c *rotCandidate, offset int64) *tailFile {
+	fp, _ := t.candFP(c, -1)
+	f := c.take()
+	if f == nil {
+		return nil
+	}
+	zr, err := decompress(f, c.rot.comp)
 	if err != nil {
-		t.log.Warn("open compressed log file", "path", p, "err", err)
+		f.Close()
+		t.log.Warn("open compressed log file", "path", c.path, "err", err)
 		return nil
 	}
 	if offset > 0 {
 		if _, err := io.CopyN(io.Discard, zr, offset); err != nil {
-			t.log.Warn("compressed log file is shorter than its saved offset", "path", p, "offset", offset, "err", err)
+			t.log.Warn("compressed log file is shorter than its saved offset", "path", c.path, "offset", offset, "err", err)
 		}
 	}
-	tf := &tailFile{stream: s, path: p, f: f, zr: zr, comp: comp, key: key, offset: offset, committed: offset, order: t.nextOrder()}
-	if fp, ok := candidateFingerprint(&rotCandidate{path: p, rot: rotName{comp: comp}}, -1, t.fpBuf); ok {
-		tf.fp = fp
-	}
+	tf := &tailFile{stream: s, path: c.path, f: f, zr: zr, comp: c.rot.comp, key: c.key, fp: fp, offset: offset, committed: offset, order: t.nextOrder()}
 	t.insertOld(s, tf)
-	t.log.Info("reading compressed rotated log file", "path", p, "stream", s.path, "offset", offset)
+	t.log.Info("reading compressed rotated log file", "path", c.path, "stream", s.path, "offset", offset)
 	return tf
 }
 
@@ -741,10 +757,20 @@ func (t *Tailer) read(tf *tailFile) {
 		return
 	}
 	size := fi.Size()
-	if (size != tf.size || size < tf.offset) && t.truncated(tf, size) {
+	// Shorter than its offset or than the bytes that identify it: it was
+	// truncated (a file opened at start-up has size 0 until its first read,
+	// so a truncation to 0 before that read shows only here).
+	if (size != tf.size || size < tf.offset || size < int64(tf.fp.n)) && t.truncated(tf, size) {
 		return
 	}
 	tf.size = size
+	// The fingerprint grows with a short file before its new bytes are
+	// read: a commit in the middle of this read must never record an
+	// offset past the bytes that identify the file (a record that
+	// identifies nothing would match any file that takes its inode).
+	if tf.fp.n < fpBytes && size > int64(tf.fp.n) {
+		tf.fp, _ = t.fileFingerprint(tf.f, -1)
+	}
 	pos := tf.offset + int64(len(tf.carry))
 	for pos < size {
 		n, err := tf.f.ReadAt(t.buf[:min(int64(len(t.buf)), size-pos)], pos)
@@ -763,9 +789,6 @@ func (t *Tailer) read(tf *tailFile) {
 			}
 			break
 		}
-	}
-	if tf.fp.n < fpBytes && size > int64(tf.fp.n) {
-		tf.fp, _ = t.fileFingerprint(tf.f, -1)
 	}
 }
 
@@ -787,19 +810,20 @@ func (t *Tailer) readCompressed(tf *tailFile) {
 		}
 		if err != nil {
 			// A compressed file still being written: read it again later,
-			// from the offset.
+			// from the offset, through the same descriptor.
 			t.log.Debug("compressed log file not readable to its end yet", "path", tf.path, "err", err)
-			tf.close()
+			tf.zr.Close()
+			tf.zr = nil
 			tf.carry = tf.carry[:0]
-			if f, zr, err := openDecompressed(tf.path, tf.comp); err == nil {
+			if zr, err := decompress(tf.f, tf.comp); err == nil {
 				if _, err := io.CopyN(io.Discard, zr, tf.offset); err == nil {
-					tf.f, tf.zr = f, zr
+					tf.zr = zr
 					tf.until = time.Now().Add(t.rotateGrace)
 					return
 				}
 				zr.Close()
-				f.Close()
 			}
+			tf.close()
 			return
 		}
 		if n == 0 {
@@ -861,7 +885,8 @@ func (t *Tailer) truncated(tf *tailFile, size int64) bool {
 // from the offset; not found in time, the lines after the offset are
 // counted lost.
 func (t *Tailer) recover(tf *tailFile, now time.Time) {
-	cands := t.siblings(tf.stream.path)
+	cands := t.siblings(tf.stream.path, nil)
+	defer closeCandidates(cands)
 	for _, c := range cands {
 		if c.key == tf.key && c.rot.comp == "" {
 			continue // the truncated file itself
@@ -873,27 +898,22 @@ func (t *Tailer) recover(tf *tailFile, now time.Time) {
 		if c.rot.comp == "" && c.size < tf.offset {
 			continue
 		}
-		tf.recovering = false
-		tf.carry, tf.skip = tf.carry[:0], false
 		if c.rot.comp != "" {
-			f, zr, err := openDecompressed(c.path, c.rot.comp)
+			zr, err := decompress(c.f, c.rot.comp)
 			if err != nil {
 				continue
 			}
 			if _, err := io.CopyN(io.Discard, zr, tf.offset); err != nil {
 				zr.Close()
-				f.Close()
 				continue
 			}
-			tf.f, tf.zr, tf.comp = f, zr, c.rot.comp
+			tf.f, tf.zr, tf.comp = c.take(), zr, c.rot.comp
 		} else {
-			f, err := os.Open(c.path)
-			if err != nil {
-				continue
-			}
-			tf.f = f
+			tf.f = c.take()
 			tf.size = 0
 		}
+		tf.recovering = false
+		tf.carry, tf.skip = tf.carry[:0], false
 		tf.path, tf.key = c.path, c.key
 		tf.until = now
 		t.log.Info("reading the rest of a truncated log file from its copy", "stream", tf.stream.path, "copy", c.path, "offset", tf.offset)

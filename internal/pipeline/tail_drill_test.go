@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -60,11 +61,20 @@ func (j journalWriter) Write(p []byte) (int, error) {
 // it is down. Every line must end up durable.
 func TestTailCrashDrillInProcess(t *testing.T) {
 	for _, ct := range []bool{false, true} {
-		for seed := uint64(1); seed <= 12; seed++ {
+		for seed := uint64(1); seed <= drillSeeds; seed++ {
 			t.Run(fmt.Sprint("copytruncate=", ct, "/", seed), func(t *testing.T) { crashDrill(t, seed, ct) })
 		}
 	}
 }
+
+// drillSeeds is how many seeded schedules each variant runs
+// (GOPULSE_DRILL_SEEDS overrides it, for long hunts).
+var drillSeeds = func() uint64 {
+	if n, err := strconv.ParseUint(os.Getenv("GOPULSE_DRILL_SEEDS"), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return 12
+}()
 
 func crashDrill(t *testing.T, seed uint64, withCT bool) {
 	rng := rand.New(rand.NewPCG(seed, seed))
@@ -88,7 +98,23 @@ func crashDrill(t *testing.T, seed uint64, withCT bool) {
 	start := func() *Tailer {
 		tl, _ := NewTailer(cfg, h, slog.New(slog.NewTextHandler(journalWriter(jr), nil)), nil)
 		tl.pathEvery = 0
+		// Half the restarts see a rotation while they take stock of the
+		// directory (at a random point of the listing).
+		if rng.IntN(2) == 0 {
+			at := rng.IntN(6)
+			tl.hook = func(point string) {
+				if at--; at != 0 {
+					return
+				}
+				jr("rotate app during start-up at " + point)
+				if err := app.RotateRename(50, 3, rng.IntN(5)); err != nil {
+					t.Fatal(err)
+				}
+				app.WriteLines(rng.IntN(50))
+			}
+		}
 		tl.Scan()
+		tl.hook = nil
 		return tl
 	}
 	tl := start()
@@ -159,6 +185,7 @@ func crashDrill(t *testing.T, seed uint64, withCT bool) {
 	}
 	// The end: everything is read, rotated files finished, committed.
 	for range 3 {
+		tl.Scan() // the periodic re-scan, the safety net for files inotify would have reported
 		tl.Poll()
 		for _, s := range tl.streams {
 			for _, f := range s.files {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,9 @@ func newTestTailer(t *testing.T, cfg TailConfig, h LineHandler, logBuf *bytes.Bu
 func want(t *testing.T, got []string, w ...string) {
 	t.Helper()
 	if strings.Join(got, "|") != strings.Join(w, "|") {
+		if len(got)+len(w) > 20 {
+			t.Fatalf("%d lines %s, want %d lines %s", len(got), summarize(got), len(w), summarize(w))
+		}
 		t.Fatalf("lines %q, want %q", got, w)
 	}
 }
@@ -363,4 +367,36 @@ func BenchmarkTailerSplit(b *testing.B) {
 	for b.Loop() {
 		tl.split(tf, chunk)
 	}
+}
+
+// summarize abbreviates numbered lines ("a-0001 ...") to their runs:
+// a-0000..a-0099 b-0000..b-0299.
+func summarize(lines []string) string {
+	var b strings.Builder
+	key := func(l string) string { k, _, _ := strings.Cut(l, " "); return k }
+	for i := 0; i < len(lines); {
+		j := i
+		for j+1 < len(lines) && next(key(lines[j]), key(lines[j+1])) {
+			j++
+		}
+		if i == j {
+			fmt.Fprintf(&b, "%s ", key(lines[i]))
+		} else {
+			fmt.Fprintf(&b, "%s..%s ", key(lines[i]), key(lines[j]))
+		}
+		i = j + 1
+	}
+	return b.String()
+}
+
+// next reports whether b follows a ("x-0007" then "x-0008").
+func next(a, b string) bool {
+	pa, na, ok1 := strings.Cut(a, "-")
+	pb, nb, ok2 := strings.Cut(b, "-")
+	if !ok1 || !ok2 || pa != pb {
+		return false
+	}
+	x, err1 := strconv.Atoi(na)
+	y, err2 := strconv.Atoi(nb)
+	return err1 == nil && err2 == nil && y == x+1
 }

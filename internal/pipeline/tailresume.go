@@ -11,31 +11,94 @@ import (
 	"time"
 )
 
-// siblings lists the files in the directory of a stream's path that are
+// siblings opens the files in the directory of a stream's path that are
 // rotated forms of it (app.log.1, app.log-20260101.gz, app-20260101.log…),
-// the path itself excluded.
-func (t *Tailer) siblings(stream string) []*rotCandidate {
+// the path itself and the files of skip excluded (see listRotated). The
+// caller closes those it does not take.
+func (t *Tailer) siblings(stream string, skip map[fileKey]bool) []*rotCandidate {
 	dir, base := filepath.Split(stream)
-	ents, err := os.ReadDir(filepath.Clean(dir))
-	if err != nil {
-		return nil
+	return t.listRotated(filepath.Clean(dir), func(_ string, rot rotName) bool { return rot.base == base }, false, skip)
+}
+
+// maxListPasses bounds the re-listings of a directory that keeps getting
+// new rotated names while it is looked at.
+const maxListPasses = 8
+
+// listRotated opens the rotated-looking files of dir that want selects
+// (recent: only those modified since the tailer's since, tested with a
+// stat before they are opened). A rotation may be renaming files while
+// they are looked at, so their names are opened from the newest to the
+// oldest — numbered names by ascending number: a rotation moves a file
+// only to a higher number — and the directory is listed again for names
+// that appeared meanwhile (the oldest file moved to a new number, a new
+// dated name): so every file that was there while the directory was
+// looked at is opened, and one opened under two names (or listed in skip)
+// is kept once. Identity and content then come from the descriptors, not
+// the names.
+func (t *Tailer) listRotated(dir string, want func(name string, rot rotName) bool, recent bool, skip map[fileKey]bool) []*rotCandidate {
+	type entry struct {
+		name string
+		rot  rotName
 	}
+	visited := map[string]bool{}
+	seen := map[fileKey]bool{}
 	var out []*rotCandidate
-	for _, e := range ents {
-		name := e.Name()
-		if name == base || !e.Type().IsRegular() {
-			continue
-		}
-		rot, ok := parseRotated(name)
-		if !ok || rot.base != base {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		fi, err := os.Stat(p)
+	for range maxListPasses {
+		ents, err := os.ReadDir(dir)
 		if err != nil {
-			continue
+			break
 		}
-		out = append(out, &rotCandidate{path: p, rot: rot, mtime: fi.ModTime(), size: fi.Size(), key: keyOf(fi)})
+		var names []entry
+		for _, e := range ents {
+			name := e.Name()
+			if visited[name] || !e.Type().IsRegular() {
+				continue
+			}
+			if rot, ok := parseRotated(name); ok && want(name, rot) {
+				names = append(names, entry{name, rot})
+			}
+		}
+		if len(names) == 0 {
+			break
+		}
+		slices.SortStableFunc(names, func(a, b entry) int {
+			switch {
+			case a.rot.dated != b.rot.dated:
+				if b.rot.dated {
+					return -1
+				}
+				return 1
+			case a.rot.dated:
+				return 0
+			case a.rot.index < b.rot.index:
+				return -1
+			case a.rot.index > b.rot.index:
+				return 1
+			}
+			return 0
+		})
+		for _, e := range names {
+			visited[e.name] = true
+			p := filepath.Join(dir, e.name)
+			if recent {
+				if fi, err := os.Stat(p); err != nil || !fi.ModTime().After(t.since) {
+					continue
+				}
+			}
+			if t.hook != nil {
+				t.hook("list.open " + e.name)
+			}
+			c := openCandidate(p, e.rot)
+			if c == nil {
+				continue
+			}
+			if seen[c.key] || skip[c.key] || (recent && !c.mtime.After(t.since)) {
+				c.close()
+				continue
+			}
+			seen[c.key] = true
+			out = append(out, c)
+		}
 	}
 	return out
 }
@@ -133,10 +196,18 @@ func (t *Tailer) resumeStream(sp string, recs []fileState) {
 		return 0
 	})
 	s := t.stream(sp)
-	cands := t.siblings(sp)
-	var cur *rotCandidate
-	if fi, err := os.Stat(sp); err == nil && fi.Mode().IsRegular() {
-		cur = &rotCandidate{path: sp, mtime: fi.ModTime(), size: fi.Size(), key: keyOf(fi)}
+	// The file at the path first (it is the newest), then its siblings: a
+	// file renamed away meanwhile is found among them.
+	cur := openCandidate(sp, rotName{})
+	var skip map[fileKey]bool
+	if cur != nil {
+		defer cur.close()
+		skip = map[fileKey]bool{cur.key: true}
+	}
+	cands := t.siblings(sp, skip)
+	defer closeCandidates(cands)
+	if t.hook != nil {
+		t.hook("resume.listed")
 	}
 	used := map[*rotCandidate]bool{}
 	type found struct {
@@ -192,17 +263,28 @@ func (t *Tailer) resumeStream(sp string, recs []fileState) {
 		used[hit] = true
 		olds = append(olds, found{hit, *r})
 	}
-	// Siblings written while the agent was down that it never saw.
+	// Siblings written while the agent was down that it never saw: not
+	// open or finished, and not the same content as a file placed here
+	// (the plain and the compressed form of one file, seen both while
+	// logrotate compressed it; a copy of the live file).
+	placed := make([]*rotCandidate, 0, len(olds)+1)
+	for _, o := range olds {
+		placed = append(placed, o.c)
+	}
+	if cur != nil && (liveRec != nil || len(recs) > 0 || t.stateCovers(sp)) {
+		placed = append(placed, cur)
+	}
 	var unseen []*rotCandidate
 	if len(recs) > 0 || t.stateCovers(sp) {
 		for _, c := range cands {
 			if used[c] || !c.mtime.After(t.since) {
 				continue
 			}
-			if t.knownCandidate(c) {
+			if t.knownCandidate(c) || t.sameContent(c, placed) {
 				continue
 			}
 			unseen = append(unseen, c)
+			placed = append(placed, c)
 		}
 	}
 	// Oldest first: the files being read, the unseen ones, in rotation order.
@@ -223,16 +305,35 @@ func (t *Tailer) resumeStream(sp string, recs []fileState) {
 		t.openOld(s, c, off)
 	}
 	if liveRec != nil {
-		t.openLive(s, sp, liveRec.Offset)
+		t.openLive(s, cur, liveRec.Offset)
 	} else if cur != nil && (len(recs) > 0 || t.stateCovers(sp)) {
 		// A new file at the path (rotation while down): from its start.
 		if !t.knownCandidate(cur) {
-			t.openLive(s, sp, 0)
+			t.openLive(s, cur, 0)
 		}
 	}
 	if len(s.files) == 0 {
 		delete(t.streams, sp)
 	}
+}
+
+// sameContent reports whether c has the content of one of others: the
+// same fingerprint over the same length (a full KiB, or the whole of two
+// short files of one size).
+func (t *Tailer) sameContent(c *rotCandidate, others []*rotCandidate) bool {
+	fp, ok := t.candFP(c, -1)
+	if !ok || fp.n == 0 {
+		return false
+	}
+	for _, o := range others {
+		if o == c {
+			continue
+		}
+		if ofp, ok := t.candFP(o, -1); ok && ofp == fp {
+			return true
+		}
+	}
+	return false
 }
 
 // knownCandidate reports whether c is a file already open or finished.
@@ -244,53 +345,49 @@ func (t *Tailer) knownCandidate(c *rotCandidate) bool {
 	return t.known(c.key, stream, true, func(n int) (fingerprint, bool) { return t.candFP(c, n) })
 }
 
-// openOld adds a rotated-away file to its stream, read from off to its end.
+// openOld adds a rotated-away file to its stream (taking the candidate's
+// descriptor), read from off to its end.
 func (t *Tailer) openOld(s *tailStream, c *rotCandidate, off int64) {
 	if c.rot.comp != "" {
-		t.openCompressed(s, c.path, c.key, off, true)
+		t.openCompressed(s, c, off)
 		return
 	}
-	f, err := os.Open(c.path)
-	if err != nil {
-		t.log.Warn("open rotated log file", "path", c.path, "err", err)
+	fp, _ := t.candFP(c, -1)
+	f := c.take()
+	if f == nil {
 		return
 	}
-	tf := &tailFile{path: c.path, f: f, key: c.key, offset: off, committed: off, order: t.nextOrder()}
-	tf.fp, _ = t.fileFingerprint(f, -1)
+	tf := &tailFile{path: c.path, f: f, key: c.key, fp: fp, offset: off, committed: off, order: t.nextOrder()}
 	// Rotated a moment ago: its writer may not have reopened its log yet.
 	tf.until = c.mtime.Add(t.rotateGrace)
 	t.insertOld(s, tf)
 	t.log.Info("reading rotated log file", "path", c.path, "stream", s.path, "offset", off)
 }
 
-// openLive opens the file at the stream's path at off.
-func (t *Tailer) openLive(s *tailStream, p string, off int64) {
-	f, err := os.Open(p)
-	if err != nil {
-		t.log.Warn("open log file", "path", p, "err", err)
+// openLive makes c, the file found at the stream's path, its live file
+// (taking the descriptor), read from off. If it was renamed away since,
+// the next look at the path follows that as a rotation.
+func (t *Tailer) openLive(s *tailStream, c *rotCandidate, off int64) {
+	fp, _ := t.candFP(c, -1)
+	f := c.take()
+	if f == nil {
 		return
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return
-	}
-	tf := &tailFile{stream: s, path: p, f: f, key: keyOf(fi), live: true, offset: off, committed: off, order: t.nextOrder()}
-	tf.fp, _ = t.fileFingerprint(f, -1)
+	tf := &tailFile{stream: s, path: s.path, f: f, key: c.key, fp: fp, live: true, offset: off, committed: off, order: t.nextOrder()}
 	s.files = append(s.files, tf)
 	t.dirty = true
-	t.log.Info("tailing log file", "path", p, "offset", off)
+	t.log.Info("tailing log file", "path", s.path, "offset", off)
 }
 
 // adoptSiblings reads whole the rotated siblings of tailed streams that the
 // tailer never saw and that were written since it started (or since the
 // state it resumed): a file created and rotated away before it was opened.
 // paths limits the look to those names (inotify); nil looks at every
-// stream's siblings.
+// stream's siblings and every watched directory.
 func (t *Tailer) adoptSiblings(paths []string) {
 	var cands []*rotCandidate
 	now := time.Now()
-	consider := func(c *rotCandidate) { cands = append(cands, c) }
+	look := t.now()
 	if paths == nil {
 		dirs := map[string]bool{}
 		for sp := range t.streams {
@@ -299,24 +396,22 @@ func (t *Tailer) adoptSiblings(paths []string) {
 		for p := range t.pendingSibs {
 			dirs[filepath.Dir(p)] = true
 		}
+		// The watched directories too: a rotated file may lie where no
+		// stream is open now.
+		for d := range t.watched {
+			dirs[d] = true
+		}
 		for d := range dirs {
-			ents, err := os.ReadDir(d)
-			if err != nil {
-				continue
-			}
-			for _, e := range ents {
-				if c := t.siblingCandidate(filepath.Join(d, e.Name())); c != nil {
-					consider(c)
-				}
-			}
+			cands = append(cands, t.listRotated(d, t.siblingOf(d), true, nil)...)
 		}
 	} else {
 		for _, p := range paths {
 			if c := t.siblingCandidate(p); c != nil {
-				consider(c)
+				cands = append(cands, c)
 			}
 		}
 	}
+	defer closeCandidates(cands)
 	for _, c := range cands {
 		if !c.mtime.After(t.since) {
 			delete(t.pendingSibs, c.path)
@@ -342,6 +437,25 @@ func (t *Tailer) adoptSiblings(paths []string) {
 		}
 		delete(t.pendingSibs, c.path)
 		t.openOld(t.stream(sp), c, 0)
+	}
+	if paths == nil {
+		// Every file of these directories modified before the look began
+		// is known now: a restart looks again only at newer ones.
+		t.lookedAt = look
+		for p := range t.pendingSibs {
+			if !slices.ContainsFunc(cands, func(c *rotCandidate) bool { return c.path == p }) {
+				delete(t.pendingSibs, p) // gone
+			}
+		}
+	}
+}
+
+// siblingOf returns the filter of listRotated for the rotated files in dir
+// whose stream the globs select (and that the globs do not select
+// themselves: those are streams of their own).
+func (t *Tailer) siblingOf(dir string) func(string, rotName) bool {
+	return func(name string, rot rotName) bool {
+		return !t.matched(filepath.Join(dir, name)) && t.matched(filepath.Join(dir, rot.base))
 	}
 }
 
@@ -388,8 +502,9 @@ func (t *Tailer) recoveringCopy(s *tailStream, c *rotCandidate) bool {
 	return false
 }
 
-// siblingCandidate returns p as a rotated sibling of a path the globs
-// select, or nil.
+// siblingCandidate opens p as a rotated sibling of a path the globs
+// select; nil if it is not one, or was not modified since the tailer's
+// since.
 func (t *Tailer) siblingCandidate(p string) *rotCandidate {
 	rot, ok := parseRotated(filepath.Base(p))
 	if !ok || t.matched(p) {
@@ -399,11 +514,12 @@ func (t *Tailer) siblingCandidate(p string) *rotCandidate {
 	if !t.matched(sp) {
 		return nil
 	}
-	fi, err := os.Stat(p)
-	if err != nil || !fi.Mode().IsRegular() {
+	c := openCandidate(p, rot)
+	if c != nil && !c.mtime.After(t.since) {
+		c.close()
 		return nil
 	}
-	return &rotCandidate{path: p, rot: rot, mtime: fi.ModTime(), size: fi.Size(), key: keyOf(fi)}
+	return c
 }
 
 // onEvents handles inotify: new files are opened, rotations followed and
@@ -475,7 +591,7 @@ func (t *Tailer) maybeCommit(ctx context.Context, timer bool) {
 // handler still holds (LineHolder). Files that left their path and are
 // committed to their end are remembered as done.
 func (t *Tailer) Commit(ctx context.Context) error {
-	t.lastCommit = time.Now()
+	t.lastCommit = t.now()
 	type cand struct {
 		f   *tailFile
 		off int64
@@ -518,14 +634,17 @@ func (t *Tailer) Commit(ctx context.Context) error {
 		t.dropCommitted()
 		return nil
 	}
-	// Files not identified yet keep counting as written after the state.
-	saved := t.lastCommit
+	// Files modified after the tailer last listed its directories may be
+	// files it never saw (it was busy reading, or a rotation renamed them
+	// while it looked): a restart looks at them. Files not identified yet
+	// count as unseen too.
+	looked := t.lookedAt
 	for p := range t.pendingSibs {
-		if fi, err := os.Stat(p); err == nil && fi.ModTime().Before(saved) {
-			saved = fi.ModTime()
+		if fi, err := os.Stat(p); err == nil && fi.ModTime().Before(looked) {
+			looked = fi.ModTime()
 		}
 	}
-	st := &stateFile{Version: stateVersion, Saved: saved, Globs: t.cfg.Paths}
+	st := &stateFile{Version: stateVersion, Saved: t.lastCommit, Looked: looked, Globs: t.cfg.Paths}
 	now := time.Now()
 	for _, s := range t.streams {
 		for _, f := range s.files {

@@ -43,18 +43,14 @@ func compression(name string) string {
 	return ""
 }
 
-// openDecompressed opens a compressed file for reading its content.
-func openDecompressed(path, comp string) (*os.File, io.ReadCloser, error) {
-	f, err := os.Open(path)
+// decompress returns a reader of the content of the compressed file f,
+// from its first byte (whatever f's own offset).
+func decompress(f *os.File, comp string) (io.ReadCloser, error) {
+	zr, err := compressors[comp](bufio.NewReaderSize(io.NewSectionReader(f, 0, 1<<62), 32<<10))
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("open %s: %w", f.Name(), err)
 	}
-	zr, err := compressors[comp](bufio.NewReaderSize(f, 32<<10))
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	return f, zr, nil
+	return zr, nil
 }
 
 // Rotated names. logrotate and the logging libraries name a rotated file
@@ -109,15 +105,56 @@ func parseRotated(name string) (rotName, bool) {
 	return r, false
 }
 
-// rotCandidate is a file that may be a rotated form of a stream's file.
+// rotCandidate is a file that may be a rotated form of a stream's file. It
+// is open: its identity (device and inode, from fstat), its fingerprint
+// and, if it is taken, its lines all come from that one descriptor, so a
+// rotation that renames files between two looks at a name cannot give one
+// file's offset or identity to another. path is where it was found (for
+// messages; it may have moved since).
 type rotCandidate struct {
 	path  string
 	rot   rotName
+	f     *os.File // nil once taken (or closed)
 	mtime time.Time
 	size  int64
 	key   fileKey
 	fp    *fingerprint // computed lazily; nil until then
 	fpN   int          // length fp was computed for
+}
+
+// openCandidate opens p; nil when it is gone, not a regular file, or not
+// readable.
+func openCandidate(p string, rot rotName) *rotCandidate {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil
+	}
+	return &rotCandidate{path: p, rot: rot, f: f, mtime: fi.ModTime(), size: fi.Size(), key: keyOf(fi)}
+}
+
+// take hands the candidate's descriptor over to the caller.
+func (c *rotCandidate) take() *os.File {
+	f := c.f
+	c.f = nil
+	return f
+}
+
+func (c *rotCandidate) close() {
+	if c.f != nil {
+		c.f.Close()
+		c.f = nil
+	}
+}
+
+func closeCandidates(cs []*rotCandidate) {
+	for _, c := range cs {
+		c.close()
+	}
 }
 
 // sortOldestFirst orders rotated files of one stream from the oldest to
@@ -163,13 +200,15 @@ func (t *Tailer) candFP(c *rotCandidate, n int) (fingerprint, bool) {
 	k := gzPrefix{c.key, c.size, c.mtime}
 	b, ok := t.prefixes[k]
 	if !ok {
-		f, zr, err := openDecompressed(c.path, c.rot.comp)
+		if c.f == nil {
+			return fingerprint{}, false
+		}
+		zr, err := decompress(c.f, c.rot.comp)
 		if err != nil {
 			return fingerprint{}, false
 		}
 		got, err := io.ReadFull(zr, t.fpBuf[:fpBytes])
 		zr.Close()
-		f.Close()
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 			return fingerprint{}, false // being written
 		}
@@ -189,28 +228,23 @@ func (t *Tailer) candFP(c *rotCandidate, n int) (fingerprint, bool) {
 }
 
 // candidateFingerprint fingerprints the first n bytes of a candidate's
-// content (decompressed for a compressed one); ok is false when it has
-// fewer.
+// content (decompressed for a compressed one) through its descriptor; ok
+// is false when it has fewer.
 func candidateFingerprint(c *rotCandidate, n int, buf []byte) (fingerprint, bool) {
 	if c.fp != nil && c.fpN == n {
 		return *c.fp, true
 	}
-	var r io.Reader
+	if c.f == nil {
+		return fingerprint{}, false
+	}
+	var r io.Reader = io.NewSectionReader(c.f, 0, 1<<62)
 	if c.rot.comp != "" {
-		f, zr, err := openDecompressed(c.path, c.rot.comp)
+		zr, err := decompress(c.f, c.rot.comp)
 		if err != nil {
 			return fingerprint{}, false
 		}
-		defer f.Close()
 		defer zr.Close()
 		r = zr
-	} else {
-		f, err := os.Open(c.path)
-		if err != nil {
-			return fingerprint{}, false
-		}
-		defer f.Close()
-		r = f
 	}
 	fp, ok := readFingerprint(r, n, buf)
 	if !ok {

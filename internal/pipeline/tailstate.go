@@ -95,11 +95,16 @@ const stateVersion = 2
 
 type stateFile struct {
 	Version int `json:"version"`
-	// Saved is when the offsets were committed: files written after it
-	// were written while the agent was not reading.
-	Saved time.Time   `json:"saved"`
-	Globs []string    `json:"globs"`
-	Files []fileState `json:"files"`
+	// Saved is when the offsets were committed.
+	Saved time.Time `json:"saved"`
+	// Looked is when the tailer last listed the directories of its
+	// streams: a rotated file modified after it may be one it never saw
+	// (created and rotated away while it was busy or down), and is read
+	// after a restart unless it is known. Absent in older state files:
+	// Saved stands for it.
+	Looked time.Time   `json:"looked,omitzero"`
+	Globs  []string    `json:"globs"`
+	Files  []fileState `json:"files"`
 }
 
 // loadState reads the state file; a missing file is no state.
