@@ -168,3 +168,39 @@ func TestOnlineMatchesTwoPass(t *testing.T) {
 		}
 	}
 }
+
+func TestSeveralWordsVaryAtOnce(t *testing.T) {
+	// no two lines differ in one word only: both names vary together
+	pairs := [][2]string{{"alpha", "north"}, {"beta", "south"}, {"gamma", "east"}, {"delta", "west"}}
+	var msgs []string
+	for _, p := range pairs {
+		msgs = append(msgs, "rebalanced shard set of tenant "+p[0]+" after losing the replica in zone "+p[1])
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "rebalanced shard set of tenant <*> after losing the replica in zone <*>" {
+		t.Errorf("two varying words: %q", got)
+	}
+	// three combinations are not enough (one position alone needs three
+	// values; two at once need four)
+	n, got = distinctTemplates(t, msgs[:3])
+	if n != 3 {
+		t.Errorf("three combinations merged: %q", got)
+	}
+	// nor are short sentences that share too few words: verb and object
+	// of "failed to <verb> <object>" are different events
+	n, got = distinctTemplates(t, []string{"failed to close raft storage", "failed to open raft snapshot",
+		"failed to sync raft journal", "failed to read raft index", "failed to purge raft log"})
+	if n != 5 {
+		t.Errorf("verb/object merged: %q", got)
+	}
+	// positions after a clause's ':' are left to the tail rule
+	n, got = distinctTemplates(t, []string{
+		"could not refresh the cached lease: alpha went away",
+		"could not refresh the cached lease: beta went missing",
+		"could not refresh the cached lease: gamma went dark",
+		"could not refresh the cached lease: delta went quiet",
+	})
+	if n != 1 || got[0] != "could not refresh the cached lease: <*>" {
+		t.Errorf("tail: %q", got)
+	}
+}

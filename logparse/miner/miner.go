@@ -19,6 +19,12 @@
 //     "link up" and "link down" are different events). The first word,
 //     which usually names the event, needs MergeDistinct+1 words and
 //     three words after it;
+//   - several: signatures equal but at two or more word positions at
+//     once (no two lines differ in one word only) become one template
+//     when each of those positions shows one more distinct value than a
+//     single position needs, the words they share are at least three
+//     times the positions that vary, and no position lies after a
+//     clause's ':' (the tail rule's part);
 //   - tail: signatures equal up to a word or value ending in ':' that
 //     closes a clause of at least two words, and different after it,
 //     become one template whose tail is one parameter when the tails do
@@ -1068,6 +1074,143 @@ func (m *Miner) register(g *group) {
 			return // g is gone; the merged group registered itself
 		}
 	}
+	m.mergeSeveral(g)
+}
+
+// maxScan bounds the templates of one length that mergeSeveral compares a
+// new template with (pathological streams).
+const maxScan = 1024
+
+// mergeSeveral finds the templates of g's length and context that differ
+// from g in two or more word positions at once ("reloading in X due to
+// deletion of PLC Y" for five pairs X, Y: no two lines differ in one word,
+// so no single position gathers evidence) and merges them when every
+// such position shows the variability a single position needs (enough),
+// and the words they share are at least three times the positions that
+// vary ("failed to close Raft storage" and "failed to process Raft
+// message" share too little to be one event).
+func (m *Miner) mergeSeveral(g *group) {
+	n := len(g.pieces)
+	l := m.byLen[n]
+	if n < 5 || n > 64 || g.tail || len(l) > maxScan || len(l) < 2 {
+		return
+	}
+	limit := n // positions after a clause's ':' are left to the tail rule
+	if len(g.bounds) > 0 {
+		limit = g.bounds[0]
+	}
+	type cand struct {
+		x    *group
+		diff uint64
+	}
+	var cands []cand
+	for _, x := range l {
+		if x == g || !x.live || x.tail || x.ctx != g.ctx {
+			continue
+		}
+		var diff uint64
+		same, nd := 0, 0
+		for i := 0; i < n; i++ {
+			switch {
+			case g.wild[i] && x.wild[i]:
+			case !g.wild[i] && !x.wild[i] && string(g.pieces[i]) == string(x.pieces[i]):
+				if wordy(g.pieces[i]) {
+					same++
+				}
+			default:
+				if i >= limit || isKey(g.pieces[i]) || isKey(x.pieces[i]) || g.glue[i] != x.glue[i] || !mergeable(g, i) && !g.wild[i] {
+					nd = n // structure differs: never a parameter
+				}
+				diff |= 1 << i
+				nd++
+			}
+			if nd > n/2 {
+				break
+			}
+		}
+		if nd >= 2 && nd <= n/2 && same >= 3*nd {
+			cands = append(cands, cand{x, diff})
+		}
+	}
+	if len(cands) < 2 {
+		return
+	}
+	var best []*group
+	var bestMask uint64
+	for ci, c := range cands {
+		dup := false
+		for _, d := range cands[:ci] {
+			if d.diff == c.diff {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		members := []*group{g}
+		for _, d := range cands {
+			if d.diff&^c.diff == 0 {
+				members = append(members, d.x)
+			}
+		}
+		if len(members) < 3 || len(members) <= len(best) || !m.variesAt(members, c.diff) {
+			continue
+		}
+		best, bestMask = members, c.diff
+	}
+	if best != nil {
+		m.mergeGroups(best, bestMask, -1)
+	}
+}
+
+// variesAt reports whether every position of mask varies enough among gs
+// (as enough decides for one position): a position some of them already
+// hold as a parameter varies.
+func (m *Miner) variesAt(gs []*group, mask uint64) bool {
+	for i := 0; mask>>i != 0; i++ {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		names, wild := true, false
+		var vals []string
+		for _, g := range gs {
+			if g.wild[i] {
+				wild = true
+				break
+			}
+			p := string(g.pieces[i])
+			if !nameLike(g.pieces[i]) {
+				names = false
+			}
+			found := false
+			for _, v := range vals {
+				if v == p {
+					found = true
+					break
+				}
+			}
+			if !found {
+				vals = append(vals, p)
+			}
+		}
+		if wild {
+			continue
+		}
+		// one more distinct value than one position needs: lines that
+		// differ in several words at once are likelier to be two events
+		need := m.cfg.MergeDistinct + 1
+		switch {
+		case names:
+			need = 3
+		case i == 0:
+			need = m.cfg.MergeDistinct + 2
+		}
+		if len(vals) < need {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *Miner) unregister(g *group) {
@@ -1094,7 +1237,13 @@ func (m *Miner) unregister(g *group) {
 
 // merge turns position i into a parameter for all groups of s.
 func (m *Miner) merge(s *star, i int) {
-	olds := append([]*group(nil), s.groups...)
+	m.mergeGroups(append([]*group(nil), s.groups...), 0, i)
+}
+
+// mergeGroups merges olds into one template with parameters at the
+// positions of mask, at position at (unless -1), and wherever one of
+// them has one.
+func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 	first := olds[0]
 	for _, g := range olds {
 		if g.seq < first.seq {
@@ -1102,7 +1251,16 @@ func (m *Miner) merge(s *star, i int) {
 		}
 	}
 	wild := append([]bool(nil), first.wild...)
-	wild[i] = true
+	for i := range wild {
+		if i < 64 && mask&(1<<i) != 0 || i == at {
+			wild[i] = true
+		}
+		for _, g := range olds {
+			if g.wild[i] {
+				wild[i] = true
+			}
+		}
+	}
 	ng := m.newGroup(first.pieces, first.glue, wild, first.seq)
 	ng.id = first.id
 	ng.bounds = first.bounds
