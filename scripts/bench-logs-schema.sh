@@ -11,15 +11,17 @@
 #
 #   scripts/bench-logs-schema.sh            # 2M lines
 #   N=200000 scripts/bench-logs-schema.sh   # quicker
+#   COUNT=3 scripts/bench-logs-schema.sh    # every run 3 times: median CPU time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-2000000}
+COUNT=${COUNT:-1}
 CACHE=${GOPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gopulse}
 DATA=$CACHE/bench-logs
 mkdir -p "$DATA"
 
-out=$(N=$N scripts/bench-logs.sh)
+out=$(N=$N COUNT=$COUNT scripts/bench-logs.sh)
 echo "$out"
 otel_combined=$(awk '/^filelog regex_parser/ {print $NF}' <<<"$out")
 otel_json=$(awk '/^filelog json_parser/ {print $NF}' <<<"$out")
@@ -34,11 +36,18 @@ for kind in combined json; do
 		file=$DATA/nginx-json-$N.jsonl
 		otel=$otel_json
 	fi
+	bytes=$(stat -L -c %s "$file")
+	declare -A cpus=()
+	for _ in $(seq "$COUNT"); do # interleaved, so that load changes hit every mode alike
+		for mode in parse schema online; do
+			res=$("$DATA/enginebench" -mode $mode "$file")
+			cpus[$mode]+="$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$res") "
+			failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$res")
+		done
+	done
 	for mode in parse schema online; do
-		res=$("$DATA/enginebench" -mode $mode "$file")
-		cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$res")
-		mbs=$(sed -n 's/.* mb_per_cpu_s=\([0-9.]*\).*/\1/p' <<<"$res")
-		failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$res")
+		cpu=$(tr ' ' '\n' <<<"${cpus[$mode]}" | grep . | sort -n | awk '{a[NR] = $1} END {if (NR % 2) printf "%.3f", a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2}')
+		mbs=$(awk -v b="$bytes" -v c="$cpu" 'BEGIN {printf "%.1f", b / 1e6 / c}')
 		ratio=$(awk -v g="$mbs" -v o="$otel" 'BEGIN {printf "%.1fx", g / o}')
 		printf "%-34s %10s %12s %10s\n" "$mode ($kind, failed=$failed)" "$cpu" "$mbs" "$ratio"
 	done

@@ -6,6 +6,7 @@
 #
 #   scripts/bench-logs.sh              # 2M lines (about 390 MB per file)
 #   N=200000 scripts/bench-logs.sh     # quicker
+#   COUNT=3 scripts/bench-logs.sh      # each run 3 times, interleaved: the median
 #
 # CPU time: gopulse reads its own getrusage; the collector's is read from
 # /proc/PID/stat once its accepted-records counter reaches N. Both include
@@ -15,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N=${N:-2000000}
+COUNT=${COUNT:-1}
 CACHE=${GOPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gopulse}
 DATA=$CACHE/bench-logs
 mkdir -p "$DATA"
@@ -106,10 +108,12 @@ JSON_OPS='      - type: json_parser
           layout_type: strptime
           layout: "%d/%b/%Y:%H:%M:%S %z"'
 
-size() { stat -c %s "$1"; }
+# median of the numbers on stdin
+median() { sort -n | awk '{a[NR] = $1} END {if (NR % 2) printf "%.3f", a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+size() { stat -L -c %s "$1"; }
 mb_per_s() { awk -v b="$1" -v c="$2" 'BEGIN {printf "%.1f", b / 1e6 / c}'; }
 
-echo "# $N lines; $(nproc) cores; $(go version | cut -d' ' -f3); filelog $(basename "$(dirname "$(dirname "$OTEL")")")"
+echo "# $N lines; COUNT=$COUNT (median CPU time); load $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(go version | cut -d' ' -f3); filelog $(basename "$(dirname "$(dirname "$OTEL")")")"
 printf "%-34s %12s %10s %12s\n" "run" "bytes" "cpu_s" "MB/CPU-s"
 declare -A RES
 for kind in combined json; do
@@ -122,11 +126,16 @@ for kind in combined json; do
 		label="filelog json_parser+time"
 	fi
 	bytes=$(size "$file")
-	cpu=$(otel_cpu "$kind" "$file" "$ops")
+	ocpus=() gcpus=()
+	for _ in $(seq "$COUNT"); do
+		ocpus+=("$(otel_cpu "$kind" "$file" "$ops")")
+		out=$("$DATA/logbench" parse "$file")
+		gcpus+=("$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")")
+	done
+	cpu=$(printf '%s\n' "${ocpus[@]}" | median)
+	gcpu=$(printf '%s\n' "${gcpus[@]}" | median)
 	RES[otel_$kind]=$(mb_per_s "$bytes" "$cpu")
 	printf "%-34s %12d %10s %12s\n" "$label ($kind)" "$bytes" "$cpu" "${RES[otel_$kind]}"
-	out=$("$DATA/logbench" parse "$file")
-	gcpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")
 	fmt=$(sed -n 's/.*format=\([a-z_]*\).*/\1/p' <<<"$out")
 	failed=$(sed -n 's/.*failed=\([0-9]*\).*/\1/p' <<<"$out")
 	RES[gp_$kind]=$(mb_per_s "$bytes" "$gcpu")

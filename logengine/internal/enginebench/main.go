@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/gopulse/gopulse/logengine"
@@ -34,8 +35,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	mode := fs.String("mode", "schema", "parse, schema (parse + schema update), online (parse, mining, schema), mine (parse, mining) or twopass (mine, then match every line again)")
 	preload := fs.Bool("preload", false, "read the file into memory before measuring")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if fs.NArg() != 1 {
 		return errors.New("usage: enginebench [-mode parse|schema|online] FILE")
