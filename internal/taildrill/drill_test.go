@@ -18,14 +18,8 @@ import (
 // arrive; duplicates stay within one batch (1000 lines) per kill. The long
 // drill, against a real Loki, is in e2e/.
 func TestDrill(t *testing.T) {
-	if os.Getenv("GOPULSE_TAIL_DRILL") != "1" {
-		// Under heavy load (go test ./... beside other suites, load 30+) one
-		// run in nine lost a few hundred lines at the start of a file
-		// created by a rotation just after a restart: not understood yet,
-		// so this real-agent drill does not gate make test; make e2e runs
-		// the long one (TestTailDrillLoki) alone, and the in-process drill
-		// (pipeline TestTailCrashDrillInProcess) runs here.
-		t.Skip("set GOPULSE_TAIL_DRILL=1 to run the short real-agent drill")
+	if testing.Short() {
+		t.Skip("the real-agent drill takes about 30 s")
 	}
 	bin := agentBin(t)
 	sink, err := NewSink()
