@@ -246,7 +246,8 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		}
 		a.tailer, err = pipeline.NewTailer(pipeline.TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
 			Rescan: cfg.Logs.RescanInterval, MaxLine: int(cfg.Logs.MaxLineBytes), StartAtEnd: cfg.Logs.StartAt == "end",
-			StateFile: filepath.Join(cfg.StateDir, "log-offsets.json")}, router, a.log, a.reg)
+			StateFile: filepath.Join(cfg.StateDir, "log-offsets.json"), CommitLines: cfg.Logs.CommitLines,
+			CommitInterval: cfg.Logs.CommitInterval, RotateGrace: cfg.Logs.RotateGrace}, router, a.log, a.reg)
 		if err != nil {
 			return nil, err
 		}

@@ -88,7 +88,16 @@ type Logs struct {
 	RescanInterval time.Duration `yaml:"rescan_interval"`
 	MaxLineBytes   ByteSize      `yaml:"max_line_bytes"`
 	StartAt        string        `yaml:"start_at"` // "end" (default) or "beginning" for files never seen
-	Overrides      []LogOverride `yaml:"overrides"`
+	// CommitLines and CommitInterval bound the lines and the time between
+	// two commits of the offsets (each first makes the lines durable in the
+	// exporters' queues): after a crash, at most that much is read again.
+	CommitLines    int           `yaml:"commit_lines"`
+	CommitInterval time.Duration `yaml:"commit_interval"`
+	// RotateGrace: how long a rotated-away file is still read (writers
+	// that have not reopened their log), and how long the copy of a
+	// truncated file is looked for.
+	RotateGrace time.Duration `yaml:"rotate_grace"`
+	Overrides   []LogOverride `yaml:"overrides"`
 	// FieldNames: "gopulse" (each format's own names) or "otel"
 	// (OpenTelemetry semantic names: client.address, url.path, …).
 	FieldNames string    `yaml:"field_names"`
@@ -304,6 +313,9 @@ func Defaults() Config {
 			RescanInterval: 10 * time.Second,
 			MaxLineBytes:   256 << 10,
 			StartAt:        "end",
+			CommitLines:    1000,
+			CommitInterval: time.Second,
+			RotateGrace:    5 * time.Second,
 			FieldNames:     "gopulse",
 			Multiline:      Multiline{MaxWait: time.Second, MaxBytes: 256 << 10},
 		},
@@ -460,6 +472,9 @@ func (c *Config) Validate() error {
 	}
 	v.positive("logs.poll_interval", c.Logs.PollInterval)
 	v.positive("logs.rescan_interval", c.Logs.RescanInterval)
+	v.atLeast("logs.commit_lines", c.Logs.CommitLines, 1)
+	v.positive("logs.commit_interval", c.Logs.CommitInterval)
+	v.positive("logs.rotate_grace", c.Logs.RotateGrace)
 	if c.Logs.MaxLineBytes < 256 {
 		v.bad("logs.max_line_bytes", "must be at least 256B")
 	}

@@ -44,6 +44,8 @@ probes:
   trace_budget: 2%
 logs:
   paths: [/var/log/app/*.log]
+  commit_lines: 5000
+  rotate_grace: 30s
   overrides:
     - path: /var/log/app/access.log
       pattern: '<ip:client> - - [<ts:time>] "<method> <path> <_>" <int:status>'
@@ -107,6 +109,9 @@ webhooks:
 	// Untouched keys keep their defaults.
 	if cfg.Health.RecoverAfter != Defaults().Health.RecoverAfter || cfg.Health.STWMax != Defaults().Health.STWMax {
 		t.Errorf("defaults lost: %+v", cfg.Health)
+	}
+	if cfg.Logs.CommitLines != 5000 || cfg.Logs.RotateGrace != 30*time.Second || cfg.Logs.CommitInterval != time.Second {
+		t.Errorf("logs commit %d every %s, rotate grace %s", cfg.Logs.CommitLines, cfg.Logs.CommitInterval, cfg.Logs.RotateGrace)
 	}
 	if cfg.Webhooks[0].Secret != "${not-expanded}" {
 		t.Errorf("secret %q", cfg.Webhooks[0].Secret)
@@ -197,6 +202,8 @@ exporters:
 logs:
   field_names: ecs
   multiline: {max_wait: 0s, max_bytes: 100}
+  commit_lines: 0
+  rotate_grace: 0s
 `
 	_, err = Parse("bad.yaml", []byte(src2), env(nil))
 	if err == nil {
@@ -213,6 +220,8 @@ logs:
 		`bad.yaml:13:16: logs.field_names: want gopulse or otel, got "ecs"`,
 		`bad.yaml:14:25: logs.multiline.max_wait: must be positive, got 0s`,
 		`bad.yaml:14:40: logs.multiline.max_bytes: must be at least 1KiB`,
+		`bad.yaml:15:17: logs.commit_lines: must be at least 1, got 0`,
+		`bad.yaml:16:17: logs.rotate_grace: must be positive, got 0s`,
 	}
 	for _, w := range wants {
 		if !strings.Contains(msg, w) {
