@@ -32,6 +32,7 @@ import (
 //	an    analysis_linux.go  what each executable needs: probe sites, offsets
 //	at    attach_linux.go    BPF maps, programs and uprobe links
 //	ps    procset_linux.go   watched processes and their executables
+//	disc  scan_linux.go      finding the processes to watch (Config.All, Select)
 //	ring  ring_linux.go      draining the ring buffer into the decoders
 //	tr    trace_linux.go     holding trace mode to its budget
 //	tk    pin_linux.go       handover to and takeover from another agent
@@ -45,6 +46,7 @@ type Manager struct {
 	an     analyzer
 	at     *attacher
 	ps     procSet
+	disc   discovery // used by Run's goroutine only
 	ring   *ringReader
 	tr     traceCtl
 	tk     takeover

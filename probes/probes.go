@@ -90,6 +90,14 @@ type Config struct {
 	PollInterval time.Duration
 	// RescanInterval is how often processes are rescanned (default 1s).
 	RescanInterval time.Duration
+	// Select chooses the processes All discovers (nil: every Go process).
+	// Build it with Selection.Compile; with rules on pods, Deps.Pods
+	// answers them.
+	Select *Selector
+	// MinAge: All takes a process once it has run this long, so that
+	// short-lived Go programs (build tools…) cost no analysis and attach.
+	// Processes running when Run starts are taken at once. 0: at once.
+	MinAge time.Duration
 	// Attach forces an attach mechanism instead of the best the kernel
 	// offers: AttachPerfEvent uses per-offset perf-event uprobes where
 	// uprobe_multi links exist (a workaround; "" chooses).
@@ -144,6 +152,18 @@ type Deps struct {
 	// (live goroutines, scheduling-latency histogram) is read with
 	// probes/rtstate and emitted as a KindSample event (default 1s).
 	SampleInterval time.Duration
+	// Pods tells which Kubernetes pod a process runs in, for the rules of
+	// Config.Select on namespaces, pod labels and annotations (nil: no
+	// process is in a pod).
+	Pods PodLookup
+}
+
+// PodLookup finds the pod of a process.
+type PodLookup interface {
+	// PodOf returns pid's pod; inPod is false when the process is in none.
+	// An error (with inPod true) says that the pod's metadata is not known
+	// yet: discovery asks again at a later scan.
+	PodOf(pid int) (pod Pod, inPod bool, err error)
 }
 
 // Stats are the Manager's own counters.

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gopulse/gopulse/event"
-	"github.com/gopulse/gopulse/probes/gobin"
 	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
@@ -357,41 +356,6 @@ func (m *Manager) reap() {
 			m.unwatchLocked(pid, nil)
 		}
 	})
-}
-
-// scan attaches to Go processes not watched yet.
-func (m *Manager) scan() {
-	pids, err := listPIDs()
-	if err != nil {
-		m.log.Warn("list processes", "err", err)
-		return
-	}
-	self := os.Getpid()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, pid := range pids {
-		if pid == self || m.closed {
-			continue
-		}
-		if _, ok := m.ps.procs[uint32(pid)]; ok {
-			continue
-		}
-		_, key, err := procExe(pid)
-		if err != nil {
-			continue // kernel thread or gone
-		}
-		if _, bad := m.ps.rejected[key]; bad {
-			continue
-		}
-		if err := m.watchLocked(pid, m.cfg.Trace, false); err != nil {
-			if !errors.Is(err, ErrProcessExited) {
-				m.ps.rejected[key] = err
-				if !errors.Is(err, gobin.ErrNotGo) {
-					m.log.Info("cannot probe process", "pid", pid, "err", err)
-				}
-			}
-		}
-	}
 }
 
 // StartCommand starts cmd and watches it from its first instruction: the

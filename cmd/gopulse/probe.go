@@ -33,7 +33,53 @@ type probeFlags struct {
 	budget   float64
 	verbose  bool
 	attach   string
+
+	// --all's process selection (probes.Selection): each flag is one rule.
+	exe, cmdline, port       stringList
+	exExe, exCmdline, exPort stringList
+	noDefaultExclude         bool
+	minAge                   time.Duration
 }
+
+// selection returns the probes.Selection the flags describe: a process is
+// watched when it matches one of --exe, --cmdline, --port (any process
+// when none is given) and none of the --exclude-* flags nor the default
+// exclusions.
+func (f *probeFlags) selection() probes.Selection {
+	var s probes.Selection
+	for _, v := range f.exe {
+		s.Include = append(s.Include, probes.Rule{Exe: v})
+	}
+	for _, v := range f.cmdline {
+		s.Include = append(s.Include, probes.Rule{Cmdline: v})
+	}
+	for _, v := range f.port {
+		s.Include = append(s.Include, probes.Rule{Ports: []string{v}})
+	}
+	for _, v := range f.exExe {
+		s.Exclude = append(s.Exclude, probes.Rule{Exe: v})
+	}
+	for _, v := range f.exCmdline {
+		s.Exclude = append(s.Exclude, probes.Rule{Cmdline: v})
+	}
+	for _, v := range f.exPort {
+		s.Exclude = append(s.Exclude, probes.Rule{Ports: []string{v}})
+	}
+	if f.noDefaultExclude {
+		s.DefaultExclude = []probes.Rule{}
+	}
+	return s
+}
+
+func (f *probeFlags) selects() bool {
+	return len(f.exe)+len(f.cmdline)+len(f.port)+len(f.exExe)+len(f.exCmdline)+len(f.exPort) > 0 || f.noDefaultExclude || f.minAge != 0
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func (f *probeFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.pids, "pid", "watch the process `pid` (repeatable)")
@@ -44,6 +90,14 @@ func (f *probeFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.budget, "budget", 0.05, "trace-mode overhead budget, fraction of one CPU")
 	fs.BoolVar(&f.verbose, "v", false, "log attach details to stderr")
 	fs.StringVar(&f.attach, "attach", "", "force the attach `mechanism`: perf_event (per-offset uprobes even where uprobe_multi links exist); default: the best the kernel offers")
+	fs.Var(&f.exe, "exe", "with --all: watch processes whose executable matches the `glob` (a path when it holds a '/', else the base name; repeatable)")
+	fs.Var(&f.cmdline, "cmdline", "with --all: watch processes whose command line matches the `regexp` (repeatable)")
+	fs.Var(&f.port, "port", "with --all: watch processes listening on this TCP `port` or range 8000-8999 (repeatable)")
+	fs.Var(&f.exExe, "exclude-exe", "with --all: skip processes whose executable matches the `glob` (repeatable)")
+	fs.Var(&f.exCmdline, "exclude-cmdline", "with --all: skip processes whose command line matches the `regexp` (repeatable)")
+	fs.Var(&f.exPort, "exclude-port", "with --all: skip processes listening on this TCP `port` or range (repeatable)")
+	fs.BoolVar(&f.noDefaultExclude, "no-default-exclude", false, "with --all: also watch the Go toolchain's programs (go, compile, link, vet, gopls…), skipped by default")
+	fs.DurationVar(&f.minAge, "min-age", 0, "with --all: watch a process that starts later once it has run this long (0: at once)")
 	fs.Bool("exec", false, "start the program given after --exec (and its arguments) and watch it from its first instruction; must come last")
 }
 
@@ -63,6 +117,7 @@ dies. With --pid, gopulse stops once every given process has exited.
 Needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE.`,
 		examples: `sudo gopulse probe --pid 1234
 sudo gopulse probe --all --json > events.jsonl
+sudo gopulse probe --all --exe 'api-*' --port 8080 --exclude-cmdline '-test\.'
 sudo gopulse probe --json --exec ./server -p 8080
 sudo gopulse probe --pid 1234 --trace --budget 0.05 --duration 30s`,
 		flags: func(fs *flag.FlagSet) { new(probeFlags).register(fs) },
@@ -102,6 +157,12 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if modes != 1 {
 		return usageErr(c, "give exactly one of --pid, --all or --exec CMD")
 	}
+	if !*all && f.selects() {
+		return usageErr(c, "--exe, --cmdline, --port, --exclude-*, --no-default-exclude and --min-age select processes for --all")
+	}
+	if f.minAge < 0 {
+		return usageErr(c, "--min-age must not be negative")
+	}
 	for _, pid := range pids {
 		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("pid %d: %w", pid, probes.ErrNoProcess)
@@ -120,7 +181,14 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		out = newTableOutput(stdout, isTerminal(stdout))
 	}
-	cfg := probes.Config{All: *all, Trace: *trace, TraceBudget: *budget, Attach: f.attach}
+	cfg := probes.Config{All: *all, Trace: *trace, TraceBudget: *budget, Attach: f.attach, MinAge: f.minAge}
+	if *all {
+		sel, err := f.selection().Compile()
+		if err != nil {
+			return usageErr(c, "%v", err)
+		}
+		cfg.Select = sel
+	}
 	m, err := probes.New(cfg, probes.Deps{Logger: logger, Sink: out})
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ type PodMeta struct {
 	Name       string
 	Service    string            // from the labels, else the owner's name
 	Containers map[string]string // container id (no runtime prefix) → name
+	// Labels and Annotations select the pod's processes for the probes
+	// (probes.discovery in the config).
+	Labels, Annotations map[string]string
 }
 
 // cgroupRef is what /proc/PID/cgroup says about a process's pod.
@@ -100,6 +103,7 @@ type podList struct {
 			Namespace    string            `json:"namespace"`
 			GenerateName string            `json:"generateName"`
 			Labels       map[string]string `json:"labels"`
+			Annotations  map[string]string `json:"annotations"`
 			Owners       []struct {
 				Kind string `json:"kind"`
 				Name string `json:"name"`
@@ -154,7 +158,8 @@ func decodePods(r io.Reader) (map[string]PodMeta, error) {
 			ok, on = m.Owners[0].Kind, m.Owners[0].Name
 		}
 		pm := PodMeta{UID: m.UID, Namespace: m.Namespace, Name: m.Name,
-			Service: serviceName(m.Name, m.GenerateName, m.Labels, ok, on), Containers: map[string]string{}}
+			Service: serviceName(m.Name, m.GenerateName, m.Labels, ok, on), Containers: map[string]string{},
+			Labels: m.Labels, Annotations: m.Annotations}
 		for _, c := range it.Status.ContainerStatuses {
 			if _, id, found := strings.Cut(c.ContainerID, "://"); found {
 				pm.Containers[id] = c.Name

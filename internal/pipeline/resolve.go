@@ -4,6 +4,8 @@ import (
 	"context"
 	"debug/buildinfo"
 	"debug/elf"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/probes"
 )
 
 // PodLookup finds a pod by UID; *KubeClient implements it.
@@ -175,4 +178,26 @@ func (r *Resolver) ServiceProcs(service string, dst []uint32) []uint32 {
 		}
 	}
 	return dst
+}
+
+// errPodUnknown: the process is in a pod the lookup does not know (yet).
+var errPodUnknown = errors.New("pod not in the kubelet's or API server's list (yet)")
+
+// PodOf implements probes.PodLookup: the pod pid runs in (from its cgroup),
+// for the probes' process selection. A process in a pod whose metadata
+// cannot be fetched (yet) is an error, so that the selection waits.
+func (r *Resolver) PodOf(pid int) (probes.Pod, bool, error) {
+	cg, err := os.ReadFile(filepath.Join(r.procRoot, strconv.Itoa(pid), "cgroup"))
+	if err != nil {
+		return probes.Pod{}, false, nil // gone: nothing to select
+	}
+	ref, inPod := parseCgroup(string(cg))
+	if !inPod || r.pods == nil {
+		return probes.Pod{}, false, nil
+	}
+	pm, ok := r.pods.Pod(context.Background(), ref.PodUID)
+	if !ok {
+		return probes.Pod{}, true, fmt.Errorf("pod %s: %w", ref.PodUID, errPodUnknown)
+	}
+	return probes.Pod{Namespace: pm.Namespace, Name: pm.Name, Labels: pm.Labels, Annotations: pm.Annotations}, true, nil
 }

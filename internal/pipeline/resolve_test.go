@@ -198,3 +198,40 @@ func TestKubeClientFailing(t *testing.T) {
 		t.Fatalf("%d warnings:\n%s", n, logs.String())
 	}
 }
+
+// PodOf answers the probes' selection from the cgroup and the kubelet's pod
+// list, labels and annotations included; a pod the list lacks is an error
+// (the selection waits), a process outside pods is not in one.
+func TestResolverPodOf(t *testing.T) {
+	const list = `{"items":[{"metadata":{"uid":"0b7c2a8e-1f2d-4c3b-9a8e-7d6c5b4a3f21","name":"cart-1","namespace":"shop",
+"labels":{"app":"cart"},"annotations":{"gopulse.io/exclude":"true"}}}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(list)) }))
+	defer srv.Close()
+	k, err := NewKubeClient(KubeOptions{KubeletURL: srv.URL, Refresh: time.Hour}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	mk := func(pid, cgroup string) {
+		os.MkdirAll(filepath.Join(root, pid), 0o755)
+		os.WriteFile(filepath.Join(root, pid, "cgroup"), []byte(cgroup), 0o644)
+	}
+	mk("10", "0::/system.slice/billing.service\n")
+	mk("11", "0::/kubepods.slice/kubepods-pod0b7c2a8e_1f2d_4c3b_9a8e_7d6c5b4a3f21.slice/cri-containerd-"+cid+".scope\n")
+	mk("12", "0::/kubepods.slice/kubepods-pod11111111_2222_3333_4444_555555555555.slice/x.scope\n")
+	r := NewResolver(root, k)
+	if _, in, err := r.PodOf(10); in || err != nil {
+		t.Errorf("host process: in pod %v, %v", in, err)
+	}
+	pod, in, err := r.PodOf(11)
+	if !in || err != nil || pod.Namespace != "shop" || pod.Name != "cart-1" || pod.Labels["app"] != "cart" ||
+		pod.Annotations["gopulse.io/exclude"] != "true" {
+		t.Errorf("pod process: %+v %v %v", pod, in, err)
+	}
+	if _, in, err := r.PodOf(12); !in || err == nil {
+		t.Errorf("unknown pod: in %v, err %v; want an error", in, err)
+	}
+	if _, in, err := r.PodOf(13); in || err != nil {
+		t.Errorf("gone process: %v %v", in, err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -54,6 +55,7 @@ func main() {
 	work := flag.Int("work", 0, "benchmark: run this many work units, print the wall time and exit")
 	exit := flag.Int("exit", 0, "with -work: exit status")
 	phased := flag.Bool("phased", false, "benchmark: work until \"quit\"; each \"tick\" on stdin prints the work units done and the CPU time used so far")
+	listen := flag.String("listen", "", "listen on this TCP address (accepting nothing) and name it in the ready line, e.g. 127.0.0.1:0")
 	unit := flag.String("unit", "", "with -phased: the work unit, \"\" (allocate, or churn with -churn), \"memstats\" (runtime.ReadMemStats: one stop-the-world), \"gc\" (runtime.GC: one whole cycle) or \"gosched\" (runtime.Gosched: one runnable→running transition); the last two run on one P")
 	flag.Parse()
 
@@ -95,7 +97,17 @@ func main() {
 	}
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
-	fmt.Println(`{"ready":true}`)
+	if *listen != "" {
+		l, err := net.Listen("tcp", *listen)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer l.Close()
+		fmt.Printf("{\"ready\":true,\"listen\":%q}\n", l.Addr().String())
+	} else {
+		fmt.Println(`{"ready":true}`)
+	}
 	heldGC := 0 // GC percent to restore on resume; 0: not held
 	for in.Scan() {
 		switch in.Text() {

@@ -1,0 +1,300 @@
+//go:build linux && (amd64 || arm64)
+
+package probes
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/gopulse/gopulse/probes/gobin"
+)
+
+// discovery finds the Go processes to probe (Config.All): every rescan it
+// lists /proc, skips what it decided before, waits until a process is
+// Config.MinAge old (build tools and other short-lived Go programs come
+// and go without costing a binary analysis and an attach each), asks
+// Config.Select, and watches the processes selected. Callers of scan hold
+// no lock; the Manager's mu is taken around the parts that need it.
+type discovery struct {
+	// seen: processes decided against (not selected, not Go, cannot be
+	// probed), by pid, with their start time and executable: a pid reused
+	// or a process that exec'd another program is decided again.
+	seen    map[int]seenProc
+	pending map[int]time.Time // pod metadata awaited since
+	scanned bool              // the first scan takes every process, whatever its age
+	scans   int
+	done    atomic.Int64 // scans finished, for tests
+}
+
+func (m *Manager) scansDone() int { return int(m.disc.done.Load()) }
+
+type seenProc struct {
+	start uint64
+	key   exeKey
+}
+
+// recheckEvery is how many scans pass between rereads of the start time and
+// executable of processes decided against: reading /proc/PID/stat of every
+// process every second was a third of the agent's CPU.
+const recheckEvery = 10
+
+// podWait bounds how long a decision waits for a pod's metadata; after it,
+// rules on pods do not match that process (and a warning says so).
+const podWait = time.Minute
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat start times (100 on
+// every Linux architecture Go supports).
+const clockTicks = 100
+
+type candidate struct {
+	pid   int
+	start uint64
+	key   exeKey
+}
+
+// scan attaches to the selected Go processes not watched yet.
+func (m *Manager) scan() {
+	pids, err := listPIDs()
+	if err != nil {
+		m.log.Warn("list processes", "err", err)
+		return
+	}
+	up, err := uptimeTicks()
+	if err != nil {
+		m.log.Warn("read uptime", "err", err)
+		return
+	}
+	d := &m.disc
+	if d.seen == nil {
+		d.seen, d.pending = map[int]seenProc{}, map[int]time.Time{}
+	}
+	self := os.Getpid()
+	d.scans++
+	recheck := d.scans%recheckEvery == 0
+	alive := make(map[int]bool, len(d.seen))
+	var cands []candidate
+
+	m.mu.Lock()
+	for _, pid := range pids {
+		if pid == self || m.closed {
+			continue
+		}
+		if _, ok := m.ps.procs[uint32(pid)]; ok {
+			continue
+		}
+		s, wasSeen := d.seen[pid]
+		if wasSeen && !recheck {
+			alive[pid] = true
+			continue
+		}
+		start, err := procStartTime(pid)
+		if err != nil {
+			continue // gone, or a zombie
+		}
+		_, key, err := procExe(pid)
+		if err != nil {
+			continue // kernel thread or gone
+		}
+		alive[pid] = true
+		if wasSeen && s.start == start && s.key == key {
+			continue
+		}
+		delete(d.seen, pid)
+		if _, bad := m.ps.rejected[key]; bad {
+			d.seen[pid] = seenProc{start, key}
+			continue
+		}
+		if d.scanned && m.cfg.MinAge > 0 && time.Duration(up-start)*time.Second/clockTicks < m.cfg.MinAge {
+			continue // too young: look again next time
+		}
+		cands = append(cands, candidate{pid, start, key})
+	}
+	m.mu.Unlock()
+	for pid := range d.seen {
+		if !alive[pid] {
+			delete(d.seen, pid)
+		}
+	}
+	for pid := range d.pending {
+		if !alive[pid] {
+			delete(d.pending, pid)
+		}
+	}
+	d.scanned = true
+
+	defer d.done.Add(1)
+	// The selection reads /proc (command line, sockets) and may ask the
+	// pod lookup over the network: outside the lock.
+	chosen := cands[:0]
+	for _, c := range cands {
+		if m.selected(c) {
+			chosen = append(chosen, c)
+		}
+	}
+	if len(chosen) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range chosen {
+		if m.closed {
+			return
+		}
+		if _, bad := m.ps.rejected[c.key]; bad {
+			d.seen[c.pid] = seenProc{c.start, c.key}
+			continue
+		}
+		if err := m.watchLocked(c.pid, m.cfg.Trace, false); err != nil {
+			if errors.Is(err, ErrProcessExited) {
+				continue
+			}
+			m.ps.rejected[c.key] = err
+			d.seen[c.pid] = seenProc{c.start, c.key}
+			if !errors.Is(err, gobin.ErrNotGo) {
+				m.log.Info("cannot probe process", "pid", c.pid, "err", err)
+			}
+		}
+	}
+}
+
+// selected asks Config.Select about c, recording a refusal in seen. A
+// decision waiting for pod metadata is postponed to a later scan, at
+// most podWait.
+func (m *Manager) selected(c candidate) bool {
+	d := &m.disc
+	if m.cfg.Select == nil {
+		return true
+	}
+	p := procCandidate{pid: c.pid, pods: m.deps.Pods}
+	ok, err := m.cfg.Select.Select(p)
+	if errors.Is(err, ErrPodPending) {
+		since, waiting := d.pending[c.pid]
+		if !waiting {
+			d.pending[c.pid] = time.Now()
+			return false
+		}
+		if time.Since(since) < podWait {
+			return false
+		}
+		delete(d.pending, c.pid)
+		m.log.Warn("pod metadata still unknown: rules on pods do not match this process", "pid", c.pid, "err", err)
+		p.noPod = true
+		ok, err = m.cfg.Select.Select(p)
+	}
+	delete(d.pending, c.pid)
+	if err != nil || !ok {
+		d.seen[c.pid] = seenProc{c.start, c.key}
+		m.log.Debug("process not selected", "pid", c.pid, "exe", p.Exe())
+		return false
+	}
+	return true
+}
+
+// procCandidate reads a process's facts from /proc for the Selector.
+type procCandidate struct {
+	pid   int
+	pods  PodLookup
+	noPod bool // its pod's metadata never came: rules on pods do not match
+}
+
+func (c procCandidate) dir() string { return "/proc/" + strconv.Itoa(c.pid) }
+
+func (c procCandidate) Exe() string { return readlink(c.dir() + "/exe") }
+
+func (c procCandidate) Cmdline() string {
+	b, err := os.ReadFile(c.dir() + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	b = bytes.TrimRight(b, "\x00")
+	return string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
+}
+
+func (c procCandidate) Pod() (Pod, bool, error) {
+	if c.pods == nil || c.noPod {
+		return Pod{}, false, nil
+	}
+	return c.pods.PodOf(c.pid)
+}
+
+func (c procCandidate) ListenPorts() []uint16 { return listenPorts(c.dir()) }
+
+// listenPorts returns the TCP ports the process listens on: the sockets in
+// state LISTEN of its network namespace's tables (/proc/PID/net/tcp{,6})
+// that one of its descriptors holds.
+func listenPorts(dir string) []uint16 {
+	byInode := map[uint64]uint16{}
+	for _, t := range []string{"/net/tcp", "/net/tcp6"} {
+		listening(dir+t, byInode)
+	}
+	if len(byInode) == 0 {
+		return nil
+	}
+	fds, err := os.ReadDir(dir + "/fd")
+	if err != nil {
+		return nil
+	}
+	var ports []uint16
+	for _, fd := range fds {
+		l, err := os.Readlink(dir + "/fd/" + fd.Name())
+		if err != nil || len(l) < 10 || l[:8] != "socket:[" {
+			continue
+		}
+		ino, err := strconv.ParseUint(l[8:len(l)-1], 10, 64)
+		if err != nil {
+			continue
+		}
+		if p, ok := byInode[ino]; ok {
+			ports = append(ports, p)
+		}
+	}
+	return ports
+}
+
+// listening adds the LISTEN sockets of a /proc/net/tcp table by inode.
+func listening(file string, byInode map[uint64]uint16) {
+	f, err := os.Open(file)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 0, 4096), 1<<20)
+	s.Scan() // header
+	for s.Scan() {
+		fields := bytes.Fields(s.Bytes())
+		if len(fields) < 10 || string(fields[3]) != "0A" { // TCP_LISTEN
+			continue
+		}
+		local := fields[1]
+		i := bytes.LastIndexByte(local, ':')
+		if i < 0 {
+			continue
+		}
+		port, err := strconv.ParseUint(string(local[i+1:]), 16, 16)
+		if err != nil {
+			continue
+		}
+		if ino, err := strconv.ParseUint(string(fields[9]), 10, 64); err == nil && ino != 0 {
+			byInode[ino] = uint16(port)
+		}
+	}
+}
+
+func uptimeTicks() (uint64, error) {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return 0, err
+	}
+	f, _, _ := bytes.Cut(b, []byte(" "))
+	up, err := strconv.ParseFloat(string(f), 64)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(up * clockTicks), nil
+}
