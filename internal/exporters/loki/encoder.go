@@ -2,7 +2,9 @@
 // API: a snappy-compressed protobuf logproto.PushRequest (the wire format of
 // github.com/grafana/loki/pkg/push), written by hand into reused buffers.
 //
-// Stream labels are bounded: job, namespace, pod, container and format.
+// Stream labels are bounded: job, service, node, namespace, pod, container
+// and format (Loki's advice: labels say where a line comes from, with few
+// values each; Loki 3 derives service_name from service).
 // Everything inferred from the line (event.LogRecord.Fields, the level and
 // the template id as template_id, 16 hex digits) goes in as structured
 // metadata. A template merge reported before the batch is sent
@@ -21,7 +23,7 @@ import (
 )
 
 // Stream label names, in the sorted order Loki expects in a selector.
-var streamLabelNames = [...]string{"container", "format", "job", "namespace", "node", "pod"}
+var streamLabelNames = [...]string{"container", "format", "job", "namespace", "node", "pod", "service"}
 
 const (
 	lblContainer = iota
@@ -30,6 +32,7 @@ const (
 	lblNamespace
 	lblNode
 	lblPod
+	lblService
 	numLabels
 )
 
@@ -356,6 +359,8 @@ func (e *Encoder) lookupStream(rec *event.LogRecord) int32 {
 			e.vals[lblPod] = append(e.vals[lblPod][:0], l.Value...)
 		case "node":
 			e.vals[lblNode] = append(e.vals[lblNode][:0], l.Value...)
+		case "service":
+			e.vals[lblService] = append(e.vals[lblService][:0], l.Value...)
 		case "container":
 			e.vals[lblContainer] = append(e.vals[lblContainer][:0], l.Value...)
 		case "format":

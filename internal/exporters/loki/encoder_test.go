@@ -27,7 +27,7 @@ func testRecords(n int) []event.LogRecord {
 			TS:     base + int64(i)*1001,
 			Level:  []byte("info"),
 			Body:   []byte(fmt.Sprintf(`level=info msg="request done" status=%d path=/v1/items/%d dur=%dms`, 200+i%5, i, i%97)),
-			Labels: []event.Label{{Name: "namespace", Value: "shop"}, {Name: "pod", Value: pod}, {Name: "container", Value: "api"}, {Name: "source", Value: "unbounded-ignored"}},
+			Labels: []event.Label{{Name: "service", Value: "api"}, {Name: "node", Value: "n1"}, {Name: "namespace", Value: "shop"}, {Name: "pod", Value: pod}, {Name: "container", Value: "api"}, {Name: "source", Value: "unbounded-ignored"}},
 			Fields: []event.Field{
 				{Key: []byte("msg"), Value: []byte("request done"), Type: event.TypeString},
 				{Key: []byte("status"), Value: []byte(fmt.Sprint(200 + i%5)), Type: event.TypeInt},
@@ -45,9 +45,13 @@ func reference(job string, recs []event.LogRecord) *push.PushRequest {
 	idx := map[string]int{}
 	for i := range recs {
 		r := &recs[i]
-		var ns, pod, ctr string
+		var ns, pod, ctr, svc, node string
 		for _, l := range r.Labels {
 			switch l.Name {
+			case "service":
+				svc = l.Value
+			case "node":
+				node = l.Value
 			case "namespace":
 				ns = l.Value
 			case "pod":
@@ -56,7 +60,7 @@ func reference(job string, recs []event.LogRecord) *push.PushRequest {
 				ctr = l.Value
 			}
 		}
-		sel := fmt.Sprintf(`{container=%q, format=%q, job=%q, namespace=%q, pod=%q}`, ctr, r.Format, job, ns, pod)
+		sel := fmt.Sprintf(`{container=%q, format=%q, job=%q, namespace=%q, node=%q, pod=%q, service=%q}`, ctr, r.Format, job, ns, node, pod, svc)
 		si, ok := idx[sel]
 		if !ok {
 			si = len(req.Streams)
