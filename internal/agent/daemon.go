@@ -151,10 +151,15 @@ type ProbeOptions struct {
 	Seed   *probes.HandoverState // its decoder state
 }
 
-// NewProbeSource builds the probes manager for the agent: every Go process
-// in default mode, trace mode for the configured pids.
+// NewProbeSource builds the probes manager for the agent: the Go processes
+// probes.discovery selects in default mode (once min_age old), trace mode
+// for the configured pids.
 func NewProbeSource(cfg *config.Config, logger *slog.Logger, opts ProbeOptions) func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error) {
-	return func(sink event.RuntimeSink, _ *pipeline.Resolver) (RuntimeSource, error) {
+	return func(sink event.RuntimeSink, resolver *pipeline.Resolver) (RuntimeSource, error) {
+		sel, err := cfg.Probes.Discovery.Selection().Compile()
+		if err != nil {
+			return nil, fmt.Errorf("probes.discovery: %w", err)
+		}
 		ring := int(cfg.Probes.RingBytes)
 		if ring == 0 {
 			// Default mode sends a few events per GC cycle: a small ring keeps
@@ -165,7 +170,9 @@ func NewProbeSource(cfg *config.Config, logger *slog.Logger, opts ProbeOptions) 
 			}
 		}
 		pc := probes.Config{
-			All:         cfg.Probes.MinAge == 0, // else the discoverer below
+			All:         true,
+			Select:      sel,
+			MinAge:      cfg.Probes.MinAge,
 			TraceBudget: cfg.Probes.TraceBudget,
 			RingBytes:   ring,
 			PinDir:      opts.PinDir,
@@ -173,6 +180,9 @@ func NewProbeSource(cfg *config.Config, logger *slog.Logger, opts ProbeOptions) 
 			Seed:        opts.Seed,
 		}
 		deps := probes.Deps{Logger: logger.With("component", "probes"), Sink: sink, SampleInterval: cfg.Probes.SampleInterval}
+		if resolver != nil {
+			deps.Pods = resolver
+		}
 		m, err := probes.New(pc, deps)
 		if err != nil && opts.Adopt {
 			// Nothing usable to adopt: detach the predecessor's probes (by
@@ -192,34 +202,15 @@ func NewProbeSource(cfg *config.Config, logger *slog.Logger, opts ProbeOptions) 
 				logger.Warn("trace mode not enabled", "pid", pid, "err", err)
 			}
 		}
-		src := probeSource{m: m}
-		if cfg.Probes.MinAge > 0 {
-			src.disc = probes.NewDiscoverer(m, logger.With("component", "probes"), cfg.Probes.MinAge)
-		}
-		return src, nil
+		return probeSource{m: m}, nil
 	}
 }
 
 type probeSource struct {
-	m    *probes.Manager
-	disc *probes.Discoverer // nil: the manager discovers processes itself
+	m *probes.Manager
 }
 
-func (p probeSource) Run(ctx context.Context) error {
-	if p.disc == nil {
-		return p.m.Run(ctx)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.disc.Run(ctx)
-	}()
-	err := p.m.Run(ctx)
-	cancel()
-	<-done
-	return err
-}
+func (p probeSource) Run(ctx context.Context) error { return p.m.Run(ctx) }
 
 func (p probeSource) Close() error { return p.m.Close() }
 

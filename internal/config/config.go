@@ -27,6 +27,7 @@ import (
 
 	"github.com/gopulse/gopulse/internal/exporters/delivery"
 	"github.com/gopulse/gopulse/logparse"
+	"github.com/gopulse/gopulse/probes"
 )
 
 // formatNames are the built-in log formats an override may pin.
@@ -78,6 +79,50 @@ type Probes struct {
 	// RingBytes is the BPF ring buffer size; 0 picks 2MiB, or 64MiB when
 	// trace pids are set (per-goroutine events are many).
 	RingBytes ByteSize `yaml:"ring_bytes"`
+	// Discovery selects the Go processes probed (trace_pids always are).
+	Discovery Discovery `yaml:"discovery"`
+}
+
+// Discovery selects the processes the probes attach to: those matching an
+// include rule (every Go process when there is none) and no exclude or
+// default_exclude rule (see probes.Selection).
+type Discovery struct {
+	Include []ProcessRule `yaml:"include"`
+	Exclude []ProcessRule `yaml:"exclude"`
+	// DefaultExclude replaces the built-in exclusions (the Go toolchain's
+	// programs, pods annotated gopulse.io/exclude: "true"); [] drops them.
+	DefaultExclude []ProcessRule `yaml:"default_exclude"`
+}
+
+// ProcessRule is one rule of Discovery; every criterion set must hold.
+type ProcessRule struct {
+	Exe            string            `yaml:"exe"`     // glob: the path when it holds a '/', else the base name
+	Cmdline        string            `yaml:"cmdline"` // regular expression (RE2) on the arguments joined by spaces
+	Namespace      string            `yaml:"namespace"`
+	PodLabels      map[string]string `yaml:"pod_labels"`
+	PodAnnotations map[string]string `yaml:"pod_annotations"`
+	Ports          []string          `yaml:"ports"` // listening TCP ports or ranges: 8080, "9000-9100"
+}
+
+func (r ProcessRule) rule() probes.Rule {
+	return probes.Rule{Exe: r.Exe, Cmdline: r.Cmdline, Namespace: r.Namespace, PodLabels: r.PodLabels,
+		PodAnnotations: r.PodAnnotations, Ports: r.Ports}
+}
+
+func rules(rs []ProcessRule) []probes.Rule {
+	if rs == nil {
+		return nil
+	}
+	out := make([]probes.Rule, len(rs))
+	for i, r := range rs {
+		out[i] = r.rule()
+	}
+	return out
+}
+
+// Selection returns the probes' process selection (validated by Parse).
+func (d Discovery) Selection() probes.Selection {
+	return probes.Selection{Include: rules(d.Include), Exclude: rules(d.Exclude), DefaultExclude: rules(d.DefaultExclude)}
 }
 
 // Logs configures the log tailers.
@@ -462,6 +507,31 @@ func (c *Config) Validate() error {
 	}
 	if c.Probes.RingBytes != 0 && c.Probes.RingBytes < 4096 {
 		v.bad("probes.ring_bytes", "must be 0 (automatic) or at least 4KiB")
+	}
+	for _, l := range []struct {
+		name  string
+		rules []ProcessRule
+	}{{"include", c.Probes.Discovery.Include}, {"exclude", c.Probes.Discovery.Exclude}, {"default_exclude", c.Probes.Discovery.DefaultExclude}} {
+		for i, r := range l.rules {
+			p := fmt.Sprintf("probes.discovery.%s[%d]", l.name, i)
+			for _, e := range r.rule().Check() {
+				if e.Field == "" {
+					v.bad(p, "%v", e.Err)
+				} else {
+					v.bad(p+"."+e.Field, "%v", e.Err)
+				}
+			}
+			if !c.Kubernetes.Enabled && l.name != "default_exclude" {
+				for _, k := range []struct {
+					key string
+					on  bool
+				}{{"namespace", r.Namespace != ""}, {"pod_labels", len(r.PodLabels) > 0}, {"pod_annotations", len(r.PodAnnotations) > 0}} {
+					if k.on {
+						v.bad(p+"."+k.key, "needs kubernetes.enabled: true (pods are looked up there)")
+					}
+				}
+			}
+		}
 	}
 
 	for i, g := range c.Logs.Paths {

@@ -449,3 +449,71 @@ func TestDeliverySettings(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscovery(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`
+probes:
+  discovery:
+    include:
+      - {exe: "api-*"}
+      - {exe: "/opt/**/bin/*", cmdline: "--role=(web|batch)", ports: [8080, "9000-9100"]}
+      - namespace: "shop-*"
+        pod_labels: {app.kubernetes.io/part-of: shop}
+    exclude:
+      - pod_annotations: {example.com/probe: "off"}
+kubernetes: {enabled: true}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Probes.Discovery
+	if len(d.Include) != 3 || d.Include[1].Ports[0] != "8080" || d.Include[2].PodLabels["app.kubernetes.io/part-of"] != "shop" ||
+		d.Exclude[0].PodAnnotations["example.com/probe"] != "off" || d.DefaultExclude != nil {
+		t.Fatalf("%+v", d)
+	}
+	sel, err := d.Selection().Compile()
+	if err != nil || !sel.NeedsPods() {
+		t.Fatalf("compile: %v", err)
+	}
+	// default_exclude: [] drops the built-in exclusions.
+	cfg, err = Parse("t.yaml", []byte("probes:\n  discovery:\n    default_exclude: []\n"), env(nil))
+	if err != nil || cfg.Probes.Discovery.DefaultExclude == nil || len(cfg.Probes.Discovery.DefaultExclude) != 0 {
+		t.Fatalf("%v %#v", err, cfg.Probes.Discovery)
+	}
+
+	src := `probes:
+  discovery:
+    include:
+      - {exe: "[api", cmdline: "(x"}
+      - {}
+      - ports: [0, "90-80", 443]
+      - {namespace: prod, exe: go}
+    exclude:
+      - {pod_labels: {app: "[x"}, exee: go}
+kubernetes:
+  enabled: false
+`
+	_, err = Parse("bad.yaml", []byte(src), env(nil))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	wants := []string{
+		`bad.yaml:4:15: probes.discovery.include[0].exe: bad glob "[api": syntax error in pattern`,
+		`bad.yaml:4:32: probes.discovery.include[0].cmdline: bad regular expression: missing closing ): ` + "`(x`",
+		`bad.yaml:5:9: probes.discovery.include[1]: empty rule: set at least one of exe, cmdline, namespace, pod_labels, pod_annotations, ports`,
+		`bad.yaml:6:17: probes.discovery.include[2].ports[0]: want a TCP port (1-65535) or a range like 8000-8999, got "0"`,
+		`bad.yaml:6:20: probes.discovery.include[2].ports[1]: want a TCP port`,
+		`bad.yaml:7:21: probes.discovery.include[3].namespace: needs kubernetes.enabled: true`,
+		`bad.yaml:9:22: probes.discovery.exclude[0].pod_labels: needs kubernetes.enabled: true`,
+		`bad.yaml:9:28: probes.discovery.exclude[0].pod_labels.app: bad glob "[x"`,
+		`bad.yaml:9:35: probes.discovery.exclude[0].exee: unknown key "exee" (did you mean "exe"?)`,
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+	if n := len(err.(interface{ Unwrap() []error }).Unwrap()); n != len(wants) {
+		t.Errorf("%d errors, want %d:\n%v", n, len(wants), err)
+	}
+}
