@@ -18,10 +18,11 @@ import (
 	"time"
 )
 
-// hostAgent is a `gopulse agent` playing one host: its own NODE_NAME, state
-// dir and listen address, probing only the processes its discovery rule
-// selects, remote-writing to the shared Prometheus.
-func hostAgent(t *testing.T, bin, node, promURL, run, app, cmdlineRE string) {
+// hostAgent starts a `gopulse agent` playing one host: its own NODE_NAME,
+// state dir and listen address (returned), probing the processes its
+// discovery rules (probes.discovery, indented by four spaces) select, with
+// the given exporters (indented by two spaces).
+func hostAgent(t *testing.T, bin, node, discoveryYAML, exportersYAML string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), node)
 	listen := freeAddr(t)
@@ -32,20 +33,13 @@ probes:
   sample_interval: 1s
   min_age: 0s
   discovery:
-    include:
-      - {exe: %q, cmdline: %q}
+%s
 logs:
   paths: []
 kubernetes:
   enabled: false
 exporters:
-  prometheus:
-    interval: 1s
-    external_labels: {e2e_run: %q}
-    remote_write:
-      endpoints:
-        - url: %s/api/v1/write
-`, listen, filepath.Join(dir, "state"), app, cmdlineRE, run, promURL)
+%s`, listen, filepath.Join(dir, "state"), discoveryYAML, exportersYAML)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +79,7 @@ exporters:
 		if resp, err := http.Get("http://" + listen + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return listen
 			}
 		}
 		if time.Now().After(deadline) {
@@ -168,8 +162,15 @@ func TestTwoHostsOnePrometheus(t *testing.T) {
 	run := uniq("twohosts")
 	from := time.Now()
 	// One executable; each host's processes are told by their command line.
-	hostAgent(t, bin, "host-a", base, run, app, `-gc 100ms$`)
-	hostAgent(t, bin, "host-b", base, run, app, `-gc 101ms$`)
+	exporters := fmt.Sprintf(`  prometheus:
+    interval: 1s
+    external_labels: {e2e_run: %q}
+    remote_write:
+      endpoints:
+        - url: %s/api/v1/write
+`, run, base)
+	hostAgent(t, bin, "host-a", fmt.Sprintf(`    include: [{exe: %q, cmdline: "-gc 100ms$"}]`, app), exporters)
+	hostAgent(t, bin, "host-b", fmt.Sprintf(`    include: [{exe: %q, cmdline: "-gc 101ms$"}]`, app), exporters)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
