@@ -204,3 +204,59 @@ func TestSeveralWordsVaryAtOnce(t *testing.T) {
 		t.Errorf("tail: %q", got)
 	}
 }
+
+func TestTailWithAWordParameter(t *testing.T) {
+	// the tails vary and so does one word of the prefix: no two lines
+	// share the prefix, yet they are one event
+	msgs := []string{
+		"rejected the lease option 'alpha': context deadline exceeded",
+		"rejected the lease option 'beta': connection reset by peer",
+		"rejected the lease option 'gamma': no such file or directory",
+		"rejected the lease option 'delta': EOF",
+		"rejected the lease option 'omega': permission denied",
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "rejected the lease option '<*>': <*>" {
+		t.Errorf("word and tail: %q", got)
+	}
+	// in one pass: the line that brings the evidence makes the template,
+	// and the ids handed out before resolve to it
+	m := New(Config{})
+	var ids []uint64
+	for _, s := range msgs {
+		ids = append(ids, m.Add([]byte(s)).ID)
+	}
+	if tm := m.Match([]byte(msgs[0])); tm == nil || tm.Text != "rejected the lease option '<*>': <*>" {
+		t.Fatalf("one pass: %+v", tm)
+	}
+	for i, id := range ids {
+		if m.Resolve(id) != m.Resolve(ids[0]) {
+			t.Errorf("line %d: id %x resolves to %x, line 0's to %x", i, id, m.Resolve(id), m.Resolve(ids[0]))
+		}
+	}
+	// a line read after the template exists joins it
+	if tm := m.Add([]byte("rejected the lease option 'kappa': i/o timeout")); tm.Text != "rejected the lease option '<*>': <*>" {
+		t.Errorf("later line: %q", tm.Text)
+	}
+	// two values of the word are not enough
+	n, got = distinctTemplates(t, []string{
+		"rejected the lease option 'alpha': context deadline exceeded",
+		"rejected the lease option 'beta': connection reset by peer",
+		"rejected the lease option 'alpha': no such file or directory",
+		"rejected the lease option 'beta': EOF",
+	})
+	if n == 1 {
+		t.Errorf("two words merged: %q", got)
+	}
+	// nor is a prefix of fewer than three words besides it
+	n, got = distinctTemplates(t, []string{
+		"failed to close: context deadline exceeded",
+		"failed to open: connection reset by peer",
+		"failed to sync: no such file or directory",
+		"failed to read: EOF",
+		"failed to seek: permission denied",
+	})
+	if n == 1 {
+		t.Errorf("verbs merged: %q", got)
+	}
+}

@@ -30,7 +30,9 @@
 //     become one template whose tail is one parameter when the tails do
 //     not repeat, or eight distinct tails were seen: the Go idiom "doing x:
 //     %v" with an error's text of any length. A few tails that repeat are
-//     events of their own;
+//     events of their own. One word of the prefix may vary with the tail
+//     ("bad value 'x': <error>") when it shows the variability a single
+//     position needs and the prefix keeps three words besides it;
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
@@ -175,6 +177,8 @@ type Miner struct {
 	stars    map[uint64]*star
 	tails    map[uint64]*star  // candidates for a tail template, by prefix
 	tailOf   map[uint64]*group // tail templates, by prefix
+	patterns []tailPattern     // prefixes of tail templates with a word parameter
+	patSeen  map[tailPattern]bool
 	byLen    map[int][]*group
 	byText   map[uint64]*group
 	aliases  map[uint64]uint64
@@ -205,6 +209,7 @@ func New(cfg Config) *Miner {
 		stars:    make(map[uint64]*star),
 		tails:    make(map[uint64]*star),
 		tailOf:   make(map[uint64]*group),
+		patSeen:  make(map[tailPattern]bool),
 		byLen:    make(map[int][]*group),
 		byText:   make(map[uint64]*group),
 		aliases:  make(map[uint64]uint64),
@@ -1154,7 +1159,7 @@ func (m *Miner) mergeSeveral(g *group) {
 				members = append(members, d.x)
 			}
 		}
-		if len(members) < 3 || len(members) <= len(best) || !m.variesAt(members, c.diff) {
+		if len(members) < 3 || len(members) <= len(best) || !m.variesAt(members, c.diff, 1) {
 			continue
 		}
 		best, bestMask = members, c.diff
@@ -1165,9 +1170,11 @@ func (m *Miner) mergeSeveral(g *group) {
 }
 
 // variesAt reports whether every position of mask varies enough among gs
-// (as enough decides for one position): a position some of them already
-// hold as a parameter varies.
-func (m *Miner) variesAt(gs []*group, mask uint64) bool {
+// (as enough decides for one position, with extra more distinct values):
+// a position some of them already hold as a parameter varies. mergeSeveral
+// asks one more value: lines that differ in several words at once are
+// likelier to be two events.
+func (m *Miner) variesAt(gs []*group, mask uint64, extra int) bool {
 	for i := 0; mask>>i != 0; i++ {
 		if mask&(1<<i) == 0 {
 			continue
@@ -1197,14 +1204,12 @@ func (m *Miner) variesAt(gs []*group, mask uint64) bool {
 		if wild {
 			continue
 		}
-		// one more distinct value than one position needs: lines that
-		// differ in several words at once are likelier to be two events
-		need := m.cfg.MergeDistinct + 1
+		need := m.cfg.MergeDistinct + extra
 		switch {
 		case names:
-			need = 3
+			need = 2 + extra
 		case i == 0:
-			need = m.cfg.MergeDistinct + 2
+			need = m.cfg.MergeDistinct + 1 + extra
 		}
 		if len(vals) < need {
 			return false
@@ -1292,6 +1297,16 @@ func (m *Miner) tailFor(g *group) *group {
 			return t
 		}
 	}
+	for _, p := range m.patterns {
+		for _, n := range g.bounds {
+			if n != p.n {
+				continue
+			}
+			if t := m.tailOf[tailKey(prefixKeyMask(g.pieces[:n], g.wild[:n], p.mask), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
+				return t
+			}
+		}
+	}
 	return nil
 }
 
@@ -1334,10 +1349,13 @@ func tailKey(prefix uint64, n int, ctx uint64) uint64 {
 // template or a tail candidate. Wildcards and names with a digit are
 // masked: "failed to sync pod web-1: EOF" and "… web-2: i/o timeout" are
 // one template with two parameters.
-func prefixKey(pieces [][]byte, wild []bool) uint64 {
+func prefixKey(pieces [][]byte, wild []bool) uint64 { return prefixKeyMask(pieces, wild, 0) }
+
+// prefixKeyMask is prefixKey with the positions of mask masked too.
+func prefixKeyMask(pieces [][]byte, wild []bool, mask uint64) uint64 {
 	h := uint64(fnvOffset)
 	for j, p := range pieces {
-		if wild != nil && wild[j] || nameLike(p) {
+		if wild != nil && wild[j] || nameLike(p) || j < 64 && mask&(1<<j) != 0 {
 			h = hashSep(h, 1)
 			continue
 		}
@@ -1362,8 +1380,52 @@ func (m *Miner) registerTail(g *group) {
 			m.mergeTail(s, n, k)
 			return
 		}
+		// the same with one word of the prefix masked: the tails vary
+		// and so does that word ("bad value 'x': <error>")
+		if n > 64 {
+			continue
+		}
+		for i := 0; i < n; i++ {
+			if g.wild[i] || nameLike(g.pieces[i]) || isKey(g.pieces[i]) || !mergeable(g, i) || !prefixWords(g, n, i) {
+				continue
+			}
+			k := tailKey(prefixKeyMask(g.pieces[:n], g.wild[:n], 1<<i), n, g.ctx)
+			s := m.tails[k]
+			if s == nil {
+				s = &star{}
+				m.tails[k] = s
+			}
+			s.groups = append(s.groups, g)
+			g.tkeys = append(g.tkeys, k)
+			if m.enoughTails(s) && m.variesAt(s.groups, 1<<i, 0) {
+				m.mergeTail(s, n, k)
+				return
+			}
+		}
 	}
 }
+
+// prefixWords: a prefix whose word i may vary keeps at least three words
+// of a sentence besides it ("failed to <verb>: …" is not one event).
+func prefixWords(g *group, n, i int) bool {
+	w := 0
+	for j, p := range g.pieces[:n] {
+		if j != i && !g.wild[j] && wordy(p) {
+			w++
+		}
+	}
+	return w >= 3
+}
+
+// tailPattern: the length and masked positions of the prefix of a tail
+// template with a word parameter in its prefix; findTail tries each.
+type tailPattern struct {
+	n    int
+	mask uint64
+}
+
+// maxPatterns bounds the prefix patterns findTail tries.
+const maxPatterns = 256
 
 func (m *Miner) unregisterTail(g *group) {
 	for _, k := range g.tkeys {
@@ -1430,6 +1492,18 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 	m.ngroups++
 	m.tailOf[k] = ng
 	delete(m.tails, k)
+	if n <= 64 {
+		var mask uint64
+		for i, w := range wild {
+			if w && !nameLike(pieces[i]) {
+				mask |= 1 << i
+			}
+		}
+		if p := (tailPattern{n, mask}); mask != 0 && !m.patSeen[p] && len(m.patterns) < maxPatterns {
+			m.patSeen[p] = true
+			m.patterns = append(m.patterns, p)
+		}
+	}
 	for _, g := range olds {
 		m.moveAll(g, ng, true)
 	}
@@ -1470,6 +1544,25 @@ func (m *Miner) findTail(pieces [][]byte) *group {
 			k := n - 1
 			if g := m.tailOf[tailKey(ph(k), k, m.ctx)]; g != nil && g.live && g.gapText[k] != "" &&
 				strings.HasSuffix(g.gapText[k], ":") && m.prefixMatch(g, pieces) {
+				return g
+			}
+		}
+	}
+	// prefixes with a word parameter
+	for _, p := range m.patterns {
+		for _, n := range m.boundN {
+			if n != p.n || n > len(m.digit) {
+				continue
+			}
+			h := uint64(fnvOffset)
+			for j := 0; j < n; j++ {
+				if m.digit[j] || p.mask&(1<<j) != 0 {
+					h = hashSep(h, 1)
+				} else {
+					h = hashSep(hashPiece(h, pieces[j]), 0)
+				}
+			}
+			if g := m.tailOf[tailKey(h, n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
 				return g
 			}
 		}
