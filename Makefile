@@ -8,7 +8,7 @@ REVISION := $(shell git rev-parse HEAD 2>/dev/null)
 MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
 LDFLAGS := -X github.com/gopulse/gopulse/internal/version.revision=$(REVISION) -X github.com/gopulse/gopulse/internal/version.modified=$(MODIFIED)
 
-.PHONY: all build run test test-toolchains e2e test-kernels generate bench deps
+.PHONY: all build run test test-toolchains e2e test-kernels generate metrics-doc bench deps
 
 all: build
 
@@ -45,6 +45,11 @@ test-kernels:
 # generate: regenerate bpf2go output (needs clang; installs it via apt-get).
 generate:
 	scripts/generate.sh
+
+# metrics-doc: rewrite docs/metrics.md from the metrics the agent registers
+# (internal/agent TestMetricsDoc, which fails in make test when it is stale).
+metrics-doc:
+	$(GO) test -count=1 -run '^TestMetricsDoc$$' ./internal/agent/ -args -update
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...

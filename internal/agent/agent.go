@@ -56,7 +56,7 @@ type ReadyCheck struct {
 // Deps are the agent's collaborators; everything but Logger is optional.
 type Deps struct {
 	Logger   *slog.Logger
-	Registry *prometheus.Registry // nil: a new one
+	Registry Registry // nil: a new prometheus.Registry
 	// NewRuntimeSource builds the probes, feeding sink. When it fails the
 	// agent keeps running (logs, health of what it sees) and /readyz says why.
 	NewRuntimeSource func(sink event.RuntimeSink, resolver *pipeline.Resolver) (RuntimeSource, error)
@@ -72,13 +72,20 @@ type Deps struct {
 	Handover *Handover
 }
 
+// Registry is where the agent registers its metrics and gathers them for
+// /metrics and remote write (a *prometheus.Registry).
+type Registry interface {
+	prometheus.Registerer
+	prometheus.Gatherer
+}
+
 // Agent is the node daemon: probes and log tailers feed the health engine
 // and the exporters; /metrics, /healthz, /readyz and /v1/health are served.
 type Agent struct {
 	cfg  *config.Config
 	deps Deps
 	log  *slog.Logger
-	reg  *prometheus.Registry
+	reg  Registry
 
 	resolver  *pipeline.Resolver
 	node      string            // the machine's name (label `node`)
