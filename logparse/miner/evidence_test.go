@@ -260,3 +260,38 @@ func TestTailWithAWordParameter(t *testing.T) {
 		t.Errorf("verbs merged: %q", got)
 	}
 }
+
+func TestTailWithoutColon(t *testing.T) {
+	// "failed to re-tag images %v": an error's text with no ':' before it
+	errs := []string{"no such file or directory", "broken pipe", "context deadline exceeded",
+		"dial tcp 10.1.2.3:80: connect: connection refused", "unexpected EOF",
+		"resource temporarily unavailable", "the object has been modified", "too many open files",
+		"i/o timeout", "database is locked"}
+	var msgs []string
+	for _, e := range errs {
+		msgs = append(msgs, "image build failed while re-tagging images "+e)
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "image build failed while re-tagging images <*>" {
+		t.Errorf("error tails: %q", got)
+	}
+	// the transitions of a state machine have one length: events of their own
+	var tr []string
+	states := []string{"NEW", "UNASSIGNED", "ASSIGNED", "RUNNING", "CLEANUP", "SUCCEEDED", "FAILED", "KILLED", "KILL_WAIT", "COMMIT"}
+	for i := 1; i < len(states); i++ {
+		tr = append(tr, "task attempt transitioned from "+states[i-1]+" to "+states[i])
+	}
+	n, got = distinctTemplates(t, tr)
+	if n != len(tr) {
+		t.Errorf("transitions merged: %q", got)
+	}
+	// continuations with keys are structured events
+	var kv []string
+	for _, v := range []string{"accept connection", "append to logs", "commit logs now", "compact logs", "copy the snapshot", "create state file", "close raft storage", "open the write ahead log", "release wal"} {
+		kv = append(kv, "raft store worker failed to "+v+" error=EOF")
+	}
+	n, got = distinctTemplates(t, kv)
+	if n != len(kv) {
+		t.Errorf("keyed continuations merged: %q", got)
+	}
+}

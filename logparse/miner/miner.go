@@ -32,7 +32,12 @@
 //     %v" with an error's text of any length. A few tails that repeat are
 //     events of their own. One word of the prefix may vary with the tail
 //     ("bad value 'x': <error>") when it shows the variability a single
-//     position needs and the prefix keeps three words besides it;
+//     position needs and the prefix keeps three words besides it. A tail
+//     may also start after three words of a sentence without a ':'
+//     ("failed to re-tag images %v"): such lines join the tail candidates
+//     of their prefix, and make a tail template of their own when eight
+//     distinct tails were seen whose first words are nearly as many, with
+//     three lengths or more and no "key=" in them;
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
@@ -161,6 +166,7 @@ type group struct {
 	textKey uint64   // hash of tmpl.Text in the text index
 	ctx     uint64   // the context (logger, component) of its first line
 	bounds  []int    // piece counts at which a tail may start
+	soft    []int    // and without a ':' (see collect)
 	tkeys   []uint64 // tail candidate sets it is in
 	tkey    uint64   // a tail template: its key in Miner.tailOf
 	tmpl    Template
@@ -198,6 +204,7 @@ type Miner struct {
 	varAt  []bool
 	digit  []bool // piece k holds a digit
 	boundN []int  // piece counts at which a tail may start (see collect)
+	softN  []int  // the same without a ':' before it
 }
 
 // New returns a Miner.
@@ -343,6 +350,8 @@ func (m *Miner) collect(msg []byte) uint64 {
 	m.glue = m.glue[:0]
 	m.varAt = append(m.varAt[:0], false)
 	m.boundN = m.boundN[:0]
+	m.softN = m.softN[:0]
+	all := 0
 	h := uint64(fnvOffset)
 	m.digit = m.digit[:0]
 	// A tail may start after a token ending in ':' that closes a clause
@@ -354,11 +363,19 @@ func (m *Miner) collect(msg []byte) uint64 {
 			continue
 		}
 		if t.Class == token.Word || t.Key > t.S {
+			hard := false
 			if colon {
 				if words >= 2 {
 					m.boundN = append(m.boundN, len(m.pieces))
+					hard = true
 				}
 				words = 0
+			}
+			// a tail may also start after three words of a sentence,
+			// without a ':' ("failed to tag images <error>"); such a tail
+			// needs more evidence (enoughSoft)
+			if !hard && !colon && all >= 3 && len(m.pieces) <= maxSoft {
+				m.softN = append(m.softN, len(m.pieces))
 			}
 			end := t.E
 			glued := false
@@ -368,6 +385,7 @@ func (m *Miner) collect(msg []byte) uint64 {
 			p := msg[t.S:end]
 			if len(p) >= 2 && wordy(p) {
 				words++
+				all++
 			}
 			m.pieces = append(m.pieces, p)
 			m.glue = append(m.glue, glued)
@@ -653,6 +671,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 	m.pushFront(c)
 
 	bounds := append([]int(nil), m.boundN...)
+	soft := append([]int(nil), m.softN...)
 	switch g := m.findCover(c.pieces, nil, nil); {
 	case g != nil:
 		m.join(g, c, false)
@@ -668,6 +687,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		}
 		g := m.newGroup(c.pieces, c.glue, nil, c.seq)
 		g.bounds = bounds
+		g.soft = soft
 		g.ctx = m.ctx
 		m.join(g, c, false)
 		g.id = canonicalID(g)
@@ -680,6 +700,9 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		}
 		if g.live {
 			m.registerTail(g)
+		}
+		if g.live {
+			m.registerSoft(g)
 		}
 	}
 	m.fresh++
@@ -1025,6 +1048,16 @@ func mergeable(g *group, i int) bool {
 
 func isKey(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '=' }
 
+// hasKey: a "name=" piece among pieces (a lone "=" is punctuation).
+func hasKey(pieces [][]byte) bool {
+	for _, p := range pieces {
+		if len(p) >= 2 && isKey(p) {
+			return true
+		}
+	}
+	return false
+}
+
 // nameLike reports whether a word is a name with a digit (web7, db-2),
 // which the lexer leaves a word (ssh2 and log4j are names too) but which
 // varies like a value when it varies at all.
@@ -1269,6 +1302,7 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 	ng := m.newGroup(first.pieces, first.glue, wild, first.seq)
 	ng.id = first.id
 	ng.bounds = first.bounds
+	ng.soft = first.soft
 	ng.ctx = first.ctx
 	for _, g := range olds {
 		m.moveAll(g, ng, false)
@@ -1285,6 +1319,9 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 	if ng.live {
 		m.registerTail(ng)
 	}
+	if ng.live {
+		m.registerSoft(ng)
+	}
 }
 
 // tailFor returns the tail template that g's signatures belong to.
@@ -1293,6 +1330,14 @@ func (m *Miner) tailFor(g *group) *group {
 		return nil
 	}
 	for _, n := range g.bounds {
+		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
+			return t
+		}
+	}
+	for _, n := range g.soft {
+		if hasKey(g.pieces[n:]) {
+			continue
+		}
 		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
 			return t
 		}
@@ -1403,6 +1448,73 @@ func (m *Miner) registerTail(g *group) {
 			}
 		}
 	}
+}
+
+// maxSoft: the longest prefix (in pieces) before a tail without ':'.
+const maxSoft = 16
+
+// registerSoft adds g to the tail candidates of its boundaries without a
+// ':' and makes a tail template when enoughSoft says so.
+func (m *Miner) registerSoft(g *group) {
+	for _, n := range g.soft {
+		if n >= len(g.pieces) || hasKey(g.pieces[n:]) {
+			continue // a tail without ':' is free text, never "key="
+		}
+		k := tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)
+		s := m.tails[k]
+		if s == nil {
+			s = &star{}
+			m.tails[k] = s
+		}
+		s.groups = append(s.groups, g)
+		g.tkeys = append(g.tkeys, k)
+		if m.enoughSoft(s, n) {
+			m.mergeTail(s, n, k)
+			return
+		}
+	}
+}
+
+// enoughSoft: a tail that no ':' introduces is a parameter when
+// tailDistinct distinct tails were seen after the prefix, their first
+// words are nearly as many (three in four: an error's text starts with
+// any word; where they repeat, the prefix is too short and its
+// continuations are events of their own, "failed to tag images <error>"
+// and "failed to load images <error>" under "failed to"), they have at
+// least three lengths (free text; "from NEW to ASSIGNED" and the other
+// transitions of a state machine all have one) and hold no "key=" (the
+// continuations "accept connection error=<*>" and "commit logs
+// error=<*>" are structured events).
+func (m *Miner) enoughSoft(s *star, n int) bool {
+	if len(s.groups) < tailDistinct {
+		return false
+	}
+	var firsts []string
+	var lens uint64 // bit l: a tail of l pieces (up to 63)
+	for _, g := range s.groups {
+		if n >= len(g.pieces) {
+			return false
+		}
+		if hasKey(g.pieces[n:]) {
+			return false // "key=" in the tails: structure, not text
+		}
+		lens |= 1 << min(len(g.pieces)-n, 63)
+		w := "<*>"
+		if !g.wild[n] {
+			w = string(g.pieces[n])
+		}
+		dup := false
+		for _, f := range firsts {
+			if f == w {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			firsts = append(firsts, w)
+		}
+	}
+	return 4*len(firsts) >= 3*len(s.groups) && bits.OnesCount64(lens) >= 3
 }
 
 // prefixWords: a prefix whose word i may vary keeps at least three words
@@ -1546,6 +1658,16 @@ func (m *Miner) findTail(pieces [][]byte) *group {
 				strings.HasSuffix(g.gapText[k], ":") && m.prefixMatch(g, pieces) {
 				return g
 			}
+		}
+	}
+	// boundaries without a ':'
+	done, h = 0, fnvOffset
+	for _, n := range m.softN {
+		if hasKey(pieces[n:]) {
+			continue // a tail without ':' is free text, never "key="
+		}
+		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
+			return g
 		}
 	}
 	// prefixes with a word parameter
