@@ -109,6 +109,10 @@ type logStream struct {
 
 	format    string // format label of the templates gauge
 	templates int    // templates counted in that gauge
+	// linesOf is the lines counter of format linesFormat (looked up once,
+	// not per line).
+	linesFormat string
+	linesOf     prometheus.Counter
 	// held: lines handed over that are not in a record given to the sinks
 	// yet (the parser holds them: a CRI partial line, a record being
 	// assembled).
@@ -321,7 +325,10 @@ func (r *LogRouter) deliver(s *logStream, rec *event.LogRecord, err error) {
 	if rec.TS == 0 {
 		rec.TS = time.Now().UnixNano()
 	}
-	r.lines.WithLabelValues(rec.Format).Inc()
+	if s.linesOf == nil || rec.Format != s.linesFormat {
+		s.linesFormat, s.linesOf = rec.Format, r.lines.WithLabelValues(rec.Format)
+	}
+	s.linesOf.Inc()
 	if !s.failed {
 		st := s.parser.Stats()
 		r.sourceStats(s, st, err != nil)
