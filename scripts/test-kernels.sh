@@ -5,15 +5,21 @@
 # Each row boots a kernel with an initramfs of static binaries (busybox as
 # /init, gopulse, e2e/kcheck and gcload targets) and runs e2e/kcheck inside:
 # GC cycles and pauses exact against the target's runtime/metrics with
-# `gopulse probe --exec` and `--pid`, stripped and not, Go 1.21 and the
-# current release, trace mode held to its budget, and the kernel mechanisms
-# gopulse logs at start-up checked against the kernel's version.
+# `gopulse probe --exec` and `--pid`, stripped and not, Go 1.21 and 1.27
+# stripped beside the current release, trace mode held to its budget, and
+# the kernel mechanisms gopulse logs at start-up checked against the
+# kernel's version.
 #
 #   scripts/test-kernels.sh                 every row
 #   KERNEL_ROWS="trixie-amd64" scripts/test-kernels.sh
+#   KERNEL_CHECKS="trace:/bin/gcload trace:/bin/gcload" scripts/test-kernels.sh
+#                                           other checks than the default ones (e2e/kcheck)
 #   KERNEL_BENCH=1 scripts/test-kernels.sh  instead of the checks, the probe-hit and
 #                                           per-GC-cycle cost (probes' phased benchmark,
 #                                           BENCHMARKS.md)
+#   KERNEL_BENCH=1 KERNEL_BENCH_RUN='UprobeSite' scripts/test-kernels.sh
+#                                           other benchmark patterns (-test.bench,
+#                                           several separated by spaces)
 #
 # Kernels and busybox come from Debian's archive (scripts/kernels.sh),
 # cached under /var/cache/gopulse/kernels. Prints one line per check and
@@ -24,10 +30,13 @@ ROOT=$PWD
 
 ROWS=${KERNEL_ROWS:-bullseye-amd64 bookworm-amd64 trixie-amd64 bookworm-arm64 trixie-arm64}
 BENCH=${KERNEL_BENCH:-0}
+BENCH_RUN=${KERNEL_BENCH_RUN:-'TargetOverheadPhased/(hit-stw|hit-gc)$'}
 GO=${GO:-go}
 # Go 1.21, the oldest release the probes support (a different set of probe
-# sites), fetched through the module proxy like the probes tests do.
+# sites), and the newest release, stripped (struct offsets read from its
+# code), fetched through the module proxy like the probes tests do.
 OLDGO=${KERNEL_OLDGO:-go1.21.13}
+NEWGO=${KERNEL_NEWGO:-go1.27.3}
 WORK=${KERNEL_WORK:-$(mktemp -d /tmp/gopulse-kernels.XXXXXX)}
 LOGS=${KERNEL_LOGS:-$WORK/logs}
 BOOT_TIMEOUT=${KERNEL_BOOT_TIMEOUT:-1200}
@@ -61,8 +70,15 @@ initramfs() {
 	(cd testdata/targets/gcload &&
 		env "${env[@]}" $GO build -o "$dir/bin/gcload" . &&
 		env "${env[@]}" $GO build -ldflags='-s -w' -o "$dir/bin/gcload-stripped" . &&
-		env "${env[@]}" GOTOOLCHAIN="$OLDGO" GOFLAGS=-mod=mod $GO build -ldflags='-s -w' -o "$dir/bin/gcload-${OLDGO%.*}-stripped" .)
-	local checks="exec:/bin/gcload pid:/bin/gcload-stripped exec:/bin/gcload-stripped exec:/bin/gcload-${OLDGO%.*}-stripped pid:/bin/gcload trace:/bin/gcload trace+perf:/bin/gcload"
+		env "${env[@]}" GOTOOLCHAIN="$OLDGO" GOFLAGS=-mod=mod $GO build -ldflags='-s -w' -o "$dir/bin/gcload-${OLDGO%.*}-stripped" . &&
+		env "${env[@]}" GOTOOLCHAIN="$NEWGO" GOFLAGS=-mod=mod $GO build -ldflags='-s -w' -o "$dir/bin/gcload-${NEWGO%.*}-stripped" .)
+	# One probes.test run per pattern (-test.bench).
+	local bench="" pat
+	for pat in $BENCH_RUN; do
+		bench+="GOPULSE_PREBUILT_TARGETS=/bin GOPULSE_PRIV_TESTS=1 /bin/probes.test -test.run '^\$' -test.bench '$pat' -test.benchtime 10x 2>&1 | sed -n 's/^Benchmark/BENCH Benchmark/p'
+"
+	done
+	local checks=${KERNEL_CHECKS:-"exec:/bin/gcload pid:/bin/gcload-stripped exec:/bin/gcload-stripped exec:/bin/gcload-${OLDGO%.*}-stripped exec:/bin/gcload-${NEWGO%.*}-stripped pid:/bin/gcload trace:/bin/gcload trace+perf:/bin/gcload"}
 	if ! probes_built "$arch"; then
 		checks=""
 	elif [ "$BENCH" = 1 ]; then
@@ -84,8 +100,8 @@ if [ -z "$checks" ]; then
 	/bin/gopulse probe --exec /bin/gcload -work 1 >/tmp/out 2>&1
 	echo "RESULT probes SKIP gopulse has no $arch probes yet: \$(tail -n1 /tmp/out)"
 elif grep -q gopulse.bench=1 /proc/cmdline; then
-	cd /tmp && GOPULSE_PREBUILT_TARGETS=/bin GOPULSE_PRIV_TESTS=1 /bin/probes.test -test.run '^\$' \
-		-test.bench 'TargetOverheadPhased/(hit-stw|hit-gc)\$' -test.benchtime 10x 2>&1 | sed -n 's/^Benchmark/BENCH Benchmark/p'
+	cd /tmp
+$bench
 else
 	/bin/kcheck -gopulse /bin/gopulse $checks
 fi
