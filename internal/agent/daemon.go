@@ -175,6 +175,7 @@ func NewProbeSource(cfg *config.Config, logger *slog.Logger, opts ProbeOptions) 
 			MinAge:      cfg.Probes.MinAge,
 			TraceBudget: cfg.Probes.TraceBudget,
 			RingBytes:   ring,
+			Attach:      probeAttach(cfg.Probes.Attach),
 			PinDir:      opts.PinDir,
 			Adopt:       opts.Adopt,
 			Seed:        opts.Seed,
@@ -264,4 +265,12 @@ func clearHandover(file, pinDir string, logger *slog.Logger) {
 		}
 	}
 	_ = os.Remove(file)
+}
+
+// probeAttach maps probes.attach to probes.Config.Attach ("auto" chooses).
+func probeAttach(s string) string {
+	if s == "auto" {
+		return ""
+	}
+	return s
 }

@@ -79,6 +79,10 @@ type Probes struct {
 	// RingBytes is the BPF ring buffer size; 0 picks 2MiB, or 64MiB when
 	// trace pids are set (per-goroutine events are many).
 	RingBytes ByteSize `yaml:"ring_bytes"`
+	// Attach is how uprobes are attached: "auto" (default: the best
+	// mechanism the kernel offers, logged at start-up) or "perf_event"
+	// (per-offset perf-event uprobes even where uprobe_multi links exist).
+	Attach string `yaml:"attach"`
 	// Discovery selects the Go processes probed (trace_pids always are).
 	Discovery Discovery `yaml:"discovery"`
 }
@@ -352,6 +356,7 @@ func Defaults() Config {
 			TraceBudget:    0.05,
 			SampleInterval: time.Second,
 			MinAge:         2 * time.Second,
+			Attach:         "auto",
 		},
 		Logs: Logs{
 			PollInterval:   500 * time.Millisecond,
@@ -507,6 +512,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Probes.RingBytes != 0 && c.Probes.RingBytes < 4096 {
 		v.bad("probes.ring_bytes", "must be 0 (automatic) or at least 4KiB")
+	}
+	switch c.Probes.Attach {
+	case "", "auto", "perf_event":
+	default:
+		v.bad("probes.attach", "want auto or perf_event, got %q", c.Probes.Attach)
 	}
 	for _, l := range []struct {
 		name  string

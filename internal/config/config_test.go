@@ -191,6 +191,7 @@ bogus: 1
 	src2 := `listen: "localhost:99999"
 probes:
   mode: fast
+  attach: multi
 health:
   stw_p99: {degraded: 50ms, unhealthy: 10ms}
   worsen_after: -1
@@ -213,15 +214,16 @@ logs:
 	wants = []string{
 		`bad.yaml:1:9: listen: bad port "99999"`,
 		`bad.yaml:3:9: probes.mode: want default, trace or off, got "fast"`,
-		`bad.yaml:5:12: health.stw_p99: want 0 < degraded ≤ unhealthy`,
-		`bad.yaml:6:17: health.worsen_after: must be at least 1, got -1`,
-		`bad.yaml:10:14: exporters.loki.endpoints[0].url: want an http:// or https:// URL`,
-		`bad.yaml:11:22: exporters.jaeger.protocol: want otlp or api_v2, got "grpc"`,
-		`bad.yaml:13:16: logs.field_names: want gopulse or otel, got "ecs"`,
-		`bad.yaml:14:25: logs.multiline.max_wait: must be positive, got 0s`,
-		`bad.yaml:14:40: logs.multiline.max_bytes: must be at least 1KiB`,
-		`bad.yaml:15:17: logs.commit_lines: must be at least 1, got 0`,
-		`bad.yaml:16:17: logs.rotate_grace: must be positive, got 0s`,
+		`bad.yaml:4:11: probes.attach: want auto or perf_event, got "multi"`,
+		`bad.yaml:6:12: health.stw_p99: want 0 < degraded ≤ unhealthy`,
+		`bad.yaml:7:17: health.worsen_after: must be at least 1, got -1`,
+		`bad.yaml:11:14: exporters.loki.endpoints[0].url: want an http:// or https:// URL`,
+		`bad.yaml:12:22: exporters.jaeger.protocol: want otlp or api_v2, got "grpc"`,
+		`bad.yaml:14:16: logs.field_names: want gopulse or otel, got "ecs"`,
+		`bad.yaml:15:25: logs.multiline.max_wait: must be positive, got 0s`,
+		`bad.yaml:15:40: logs.multiline.max_bytes: must be at least 1KiB`,
+		`bad.yaml:16:17: logs.commit_lines: must be at least 1, got 0`,
+		`bad.yaml:17:17: logs.rotate_grace: must be positive, got 0s`,
 	}
 	for _, w := range wants {
 		if !strings.Contains(msg, w) {
