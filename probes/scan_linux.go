@@ -26,6 +26,7 @@ type discovery struct {
 	// or a process that exec'd another program is decided again.
 	seen    map[int]seenProc
 	pending map[int]time.Time // pod metadata awaited since
+	isGo    map[exeKey]bool   // executables looked at: built by Go or not
 	scanned bool              // the first scan takes every process, whatever its age
 	scans   int
 	done    atomic.Int64 // scans finished, for tests
@@ -36,6 +37,10 @@ func (m *Manager) scansDone() int { return int(m.disc.done.Load()) }
 type seenProc struct {
 	start uint64
 	key   exeKey
+	// retry: not selected by a rule that may change its mind while the
+	// process runs (it may open a listening port later): asked again at
+	// every recheck.
+	retry bool
 }
 
 // recheckEvery is how many scans pass between rereads of the start time and
@@ -71,7 +76,7 @@ func (m *Manager) scan() {
 	}
 	d := &m.disc
 	if d.seen == nil {
-		d.seen, d.pending = map[int]seenProc{}, map[int]time.Time{}
+		d.seen, d.pending, d.isGo = map[int]seenProc{}, map[int]time.Time{}, map[exeKey]bool{}
 	}
 	self := os.Getpid()
 	d.scans++
@@ -101,12 +106,12 @@ func (m *Manager) scan() {
 			continue // kernel thread or gone
 		}
 		alive[pid] = true
-		if wasSeen && s.start == start && s.key == key {
+		if wasSeen && s.start == start && s.key == key && !s.retry {
 			continue
 		}
 		delete(d.seen, pid)
 		if _, bad := m.ps.rejected[key]; bad {
-			d.seen[pid] = seenProc{start, key}
+			d.seen[pid] = seenProc{start: start, key: key}
 			continue
 		}
 		if d.scanned && m.cfg.MinAge > 0 && time.Duration(up-start)*time.Second/clockTicks < m.cfg.MinAge {
@@ -129,9 +134,14 @@ func (m *Manager) scan() {
 
 	defer d.done.Add(1)
 	// The selection reads /proc (command line, sockets) and may ask the
-	// pod lookup over the network: outside the lock.
+	// pod lookup over the network: outside the lock, and only for Go
+	// programs (a look at the executable's headers, once per executable).
 	chosen := cands[:0]
 	for _, c := range cands {
+		if !d.goExe(c) {
+			d.seen[c.pid] = seenProc{start: c.start, key: c.key}
+			continue
+		}
 		if m.selected(c) {
 			chosen = append(chosen, c)
 		}
@@ -146,15 +156,16 @@ func (m *Manager) scan() {
 			return
 		}
 		if _, bad := m.ps.rejected[c.key]; bad {
-			d.seen[c.pid] = seenProc{c.start, c.key}
+			d.seen[c.pid] = seenProc{start: c.start, key: c.key}
 			continue
 		}
+		delete(d.seen, c.pid)
 		if err := m.watchLocked(c.pid, m.cfg.Trace, false); err != nil {
 			if errors.Is(err, ErrProcessExited) {
 				continue
 			}
 			m.ps.rejected[c.key] = err
-			d.seen[c.pid] = seenProc{c.start, c.key}
+			d.seen[c.pid] = seenProc{start: c.start, key: c.key}
 			if !errors.Is(err, gobin.ErrNotGo) {
 				m.log.Info("cannot probe process", "pid", c.pid, "err", err)
 			}
@@ -188,10 +199,31 @@ func (m *Manager) selected(c candidate) bool {
 	}
 	delete(d.pending, c.pid)
 	if err != nil || !ok {
-		d.seen[c.pid] = seenProc{c.start, c.key}
+		d.seen[c.pid] = seenProc{start: c.start, key: c.key, retry: m.cfg.Select.Dynamic()}
 		m.log.Debug("process not selected", "pid", c.pid, "exe", p.Exe())
 		return false
 	}
+	return true
+}
+
+// goExe reports whether c runs a Go program (its build information or
+// pclntab), once per executable; a process gone meanwhile is not.
+func (d *discovery) goExe(c candidate) bool {
+	if ok, known := d.isGo[c.key]; known {
+		return ok
+	}
+	if len(d.isGo) >= 4096 {
+		clear(d.isGo) // build machines make executables by the thousand
+	}
+	b, err := gobin.Open("/proc/" + strconv.Itoa(c.pid) + "/exe")
+	if err != nil {
+		if errors.Is(err, gobin.ErrNotGo) {
+			d.isGo[c.key] = false
+		}
+		return false
+	}
+	b.Close()
+	d.isGo[c.key] = true
 	return true
 }
 

@@ -308,6 +308,23 @@ func (s *Selector) Select(p Process) (bool, error) {
 	return false, nil
 }
 
+// Dynamic reports whether a decision may change while a process runs: a
+// rule looks at its listening ports, which it may open later. Discovery
+// then asks again about the processes not selected, now and then.
+func (s *Selector) Dynamic() bool {
+	if s == nil {
+		return false
+	}
+	for _, l := range [][]matcher{s.include, s.exclude} {
+		for i := range l {
+			if len(l[i].ports) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // NeedsPods reports whether a rule looks at pods.
 func (s *Selector) NeedsPods() bool { return s != nil && s.needsPod }
 

@@ -198,3 +198,38 @@ func TestSelectMinAge(t *testing.T) {
 		t.Errorf("watched at age %s, before min age %s", age, minAge)
 	}
 }
+
+// TestSelectPortOpenedLater: a process selected by its listening port is
+// not selected before it listens, and is probed once it does (a decision on
+// ports is asked again).
+func TestSelectPortOpenedLater(t *testing.T) {
+	requireBPF(t)
+	bin := buildTarget(t, "gcload", "", "")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	pid := startTarget(t, copyExe(t, bin, t.TempDir(), "late-listener"), "-alloc", "0", "-churn=false", "-parked", "4",
+		"-listen", addr, "-listen-after", "2s").cmd.Process.Pid
+	started := time.Now()
+	sel, err := Selection{Include: []Rule{{Ports: []string{port}}}}.Compile()
+	if err != nil || !sel.Dynamic() {
+		t.Fatal(err)
+	}
+	m := startManager(t, Config{All: true, Select: sel, RescanInterval: 50 * time.Millisecond}, Deps{Sink: &syncSink{}})
+	for m.scansDone() < 1 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if slices.Contains(watched(m), pid) && time.Since(started) < 2*time.Second {
+		t.Fatal("watched before it listens on the port")
+	}
+	for !slices.Contains(watched(m), pid) {
+		if time.Since(started) > time.Minute {
+			t.Fatal("not watched once it listens")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

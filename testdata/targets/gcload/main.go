@@ -56,6 +56,7 @@ func main() {
 	exit := flag.Int("exit", 0, "with -work: exit status")
 	phased := flag.Bool("phased", false, "benchmark: work until \"quit\"; each \"tick\" on stdin prints the work units done and the CPU time used so far")
 	listen := flag.String("listen", "", "listen on this TCP address (accepting nothing) and name it in the ready line, e.g. 127.0.0.1:0")
+	listenAfter := flag.Duration("listen-after", 0, "with -listen: open the listener this long after the ready line (which then names no address)")
 	unit := flag.String("unit", "", "with -phased: the work unit, \"\" (allocate, or churn with -churn), \"memstats\" (runtime.ReadMemStats: one stop-the-world), \"gc\" (runtime.GC: one whole cycle) or \"gosched\" (runtime.Gosched: one runnable→running transition); the last two run on one P")
 	flag.Parse()
 
@@ -97,7 +98,19 @@ func main() {
 	}
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
-	if *listen != "" {
+	if *listen != "" && *listenAfter > 0 {
+		fmt.Println(`{"ready":true}`)
+		go func() {
+			time.Sleep(*listenAfter)
+			l, err := net.Listen("tcp", *listen)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			defer l.Close()
+			<-stop
+		}()
+	} else if *listen != "" {
 		l, err := net.Listen("tcp", *listen)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
