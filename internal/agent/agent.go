@@ -67,9 +67,17 @@ type Deps struct {
 	HTTPClient       *http.Client
 	// Pprof serves net/http/pprof under /debug/pprof/ (off by default).
 	Pprof bool
-	// Handover is a predecessor's state (gopulse agent --takeover): the
-	// Prometheus aggregation starts from its counters.
+	// Handover is a predecessor's state (gopulse agent --takeover, or the
+	// agent before a reload): the Prometheus aggregation starts from its
+	// counters.
 	Handover *Handover
+	// ExternalHTTP: the caller serves Handler() on its own listener (the
+	// daemon keeps one listener across reloads); Listen binds only the
+	// checks' addresses.
+	ExternalHTTP bool
+	// Collectors are registered with the agent's registry too (the
+	// daemon's reload metrics).
+	Collectors []prometheus.Collector
 }
 
 // Registry is where the agent registers its metrics and gathers them for
@@ -105,11 +113,20 @@ type Agent struct {
 	srcErr    error
 	srv       *http.Server
 	ln        net.Listener
+	listened  bool
 
 	// dropWindow: the agent is not ready while it dropped data this
 	// recently (readyDropWindow; tests shorten it).
 	dropWindow time.Duration
 	drops      dropWatch
+
+	// grace is how long a stop leaves the delivery queues to send what
+	// they hold (lifecycle.shutdown_grace; 0 on a reload: the next
+	// agent sends it). Written before Run's context ends.
+	grace time.Duration
+	// keepSource: Close leaves the runtime source open (a reload hands it
+	// to the next agent).
+	keepSource bool
 
 	closeOnce sync.Once
 }
@@ -119,7 +136,8 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 	if deps.Logger == nil {
 		return nil, errors.New("agent: logger is required")
 	}
-	a := &Agent{cfg: cfg, deps: deps, log: deps.Logger, reg: deps.Registry, dropWindow: readyDropWindow}
+	a := &Agent{cfg: cfg, deps: deps, log: deps.Logger, reg: deps.Registry, dropWindow: readyDropWindow,
+		grace: cfg.Lifecycle.ShutdownGrace}
 	if a.reg == nil {
 		a.reg = prometheus.NewRegistry()
 	}
@@ -267,6 +285,11 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		}
 	}
 	a.registerSelfMetrics()
+	for _, c := range deps.Collectors {
+		if err := a.reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", prom.NewHandler(a.reg, a.runtime, a.log))
@@ -401,21 +424,33 @@ func (a *Agent) Handler() http.Handler { return a.srv.Handler }
 // Engine returns the health engine.
 func (a *Agent) Engine() *health.Engine { return a.engine }
 
-// Listen binds the HTTP address and the checks' agent-check addresses; Run
-// calls it when it was not called.
+// Listen binds the HTTP address (unless ExternalHTTP) and the checks'
+// agent-check addresses; Run calls it when it was not called. The address
+// is nil with ExternalHTTP.
 func (a *Agent) Listen() (net.Addr, error) {
-	if a.ln != nil {
+	if a.listened {
+		if a.ln == nil {
+			return nil, nil
+		}
 		return a.ln.Addr(), nil
 	}
-	ln, err := net.Listen("tcp", a.cfg.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
+	var ln net.Listener
+	if !a.deps.ExternalHTTP {
+		var err error
+		if ln, err = net.Listen("tcp", a.cfg.Listen); err != nil {
+			return nil, fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
+		}
 	}
 	if err := a.checks.Listen(); err != nil {
-		ln.Close()
+		if ln != nil {
+			ln.Close()
+		}
 		return nil, err
 	}
-	a.ln = ln
+	a.ln, a.listened = ln, true
+	if ln == nil {
+		return nil, nil
+	}
 	return ln.Addr(), nil
 }
 
@@ -423,7 +458,12 @@ func (a *Agent) Listen() (net.Addr, error) {
 // has none or Listen was not called).
 func (a *Agent) CheckAddr(name string) net.Addr { return a.checks.Addr(name) }
 
-// Run runs every component until ctx ends or one fails.
+// Run runs every component until ctx ends or one fails. It stops in
+// stages so that nothing read is lost: the readers (probes, log tailer)
+// first, the fan-out after the probes' last drain, the exporters' batchers
+// after the readers, and the delivery queues last, once they have sent what
+// they hold or the grace period (lifecycle.shutdown_grace) ran out; Close
+// then persists what is left for the next start.
 func (a *Agent) Run(ctx context.Context) error {
 	addr, err := a.Listen()
 	if err != nil {
@@ -432,79 +472,90 @@ func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 8)
-	run := func(name string, f func(context.Context) error) {
+	errc := make(chan error, 16)
+	// run runs f with rctx; the returned channel closes when f returned.
+	// A failure stops the agent.
+	run := func(name string, rctx context.Context, f func(context.Context) error) <-chan struct{} {
+		done := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			defer close(done)
+			if err := f(rctx); err != nil && !errors.Is(err, context.Canceled) {
 				errc <- fmt.Errorf("%s: %w", name, err)
 				cancel()
 			}
 		}()
+		return done
 	}
-	run("health", a.tick)
-	run("checks", a.checks.Run)
+	// after returns a context that ends once ctx ended, every one of
+	// deps is closed and wait returned.
+	after := func(wait func(), deps ...<-chan struct{}) context.Context {
+		c, cf := context.WithCancel(context.WithoutCancel(ctx))
+		go func() {
+			<-ctx.Done()
+			for _, d := range deps {
+				<-d
+			}
+			if wait != nil {
+				wait()
+			}
+			cf()
+		}()
+		return c
+	}
+	closed := func() <-chan struct{} { c := make(chan struct{}); close(c); return c }
+
+	run("health", ctx, a.tick)
+	run("checks", ctx, a.checks.Run)
 	if a.notifier != nil {
-		run("webhooks", a.notifier.Run)
+		run("webhooks", ctx, a.notifier.Run)
 	}
+	// Readers.
+	logsDone, probesDone := closed(), closed()
 	if a.tailer != nil {
-		run("logs", a.tailer.Run)
+		logsDone = run("logs", ctx, a.tailer.Run)
 	}
-	if a.rw != nil {
-		run("prometheus_remote_write", a.rw.Run)
+	if a.source != nil {
+		probesDone = run("probes", ctx, a.source.Run)
 	}
-	for _, q := range a.queues {
-		run(q.name+"_queue", q.q.Run)
-	}
+	// The fan-out hands the probes' last drain to its consumers.
+	fanoutDone := run("fanout", after(nil, probesDone), a.fanout.Run)
+	// Batchers: what is left goes to the queues when they stop.
+	var batchers []<-chan struct{}
 	if a.loki != nil {
-		run("loki", a.loki.Run)
+		batchers = append(batchers, run("loki", after(nil, logsDone), a.loki.Run))
 	}
 	if a.jaeger != nil {
-		run("jaeger", a.jaeger.Run)
+		batchers = append(batchers, run("jaeger", after(nil, fanoutDone), a.jaeger.Run))
 	}
-	// The probes stop first: their last drain must reach the consumers
-	// before the fan-out stops (nothing is lost at shutdown or handover).
-	probesDone := make(chan struct{})
-	if a.source != nil {
-		pctx, pcancel := context.WithCancel(context.WithoutCancel(ctx))
-		go func() {
-			<-ctx.Done()
-			pcancel()
-		}()
-		run("probes", func(context.Context) error {
-			defer close(probesDone)
-			defer pcancel()
-			return a.source.Run(pctx)
+	// Queues: they send until they are empty or the grace period ends.
+	sendCtx := after(a.drain, append(batchers, logsDone, fanoutDone)...)
+	if a.rw != nil {
+		run("prometheus_remote_write", sendCtx, a.rw.Run)
+	}
+	for _, q := range a.queues {
+		run(q.name+"_queue", sendCtx, q.q.Run)
+	}
+	if !a.deps.ExternalHTTP {
+		run("http", ctx, func(ctx context.Context) error {
+			go func() {
+				<-ctx.Done()
+				sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
+				defer c()
+				_ = a.srv.Shutdown(sctx)
+			}()
+			if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
 		})
-	} else {
-		close(probesDone)
 	}
-	fctx, fcancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer fcancel()
-	go func() {
-		<-ctx.Done()
-		<-probesDone
-		fcancel()
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = a.fanout.Run(fctx)
-	}()
-	run("http", func(ctx context.Context) error {
-		go func() {
-			<-ctx.Done()
-			sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
-			defer c()
-			_ = a.srv.Shutdown(sctx)
-		}()
-		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	a.log.Info("gopulse agent running", "listen", addr.String(), "log_paths", len(a.cfg.Logs.Paths),
+	listen := a.cfg.Listen
+	if addr != nil {
+		listen = addr.String()
+	}
+	a.log.Info("gopulse agent running", "listen", listen, "log_paths", len(a.cfg.Logs.Paths),
 		"probes", a.cfg.Probes.Mode, "probes_ok", a.source != nil)
 	wg.Wait()
 	close(errc)
@@ -513,6 +564,42 @@ func (a *Agent) Run(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// drain waits up to the grace period for the delivery queues to have sent
+// everything they hold.
+func (a *Agent) drain() {
+	if a.grace <= 0 || (len(a.queues) == 0 && a.rw == nil) {
+		return
+	}
+	start := time.Now()
+	deadline := start.Add(a.grace)
+	fctx, cancel := context.WithDeadline(context.Background(), deadline)
+	for _, q := range a.queues {
+		_ = q.q.Flush(fctx) // the memory buffer goes to disk, where it is sent from
+	}
+	cancel()
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		var backlog int64
+		for _, q := range a.queues {
+			backlog += q.q.Stats().BacklogBytes
+		}
+		if a.rw != nil {
+			backlog += a.rw.Stats().BacklogBytes
+		}
+		if backlog == 0 {
+			a.log.Info("stopping: the exporters sent everything queued", "took", time.Since(start).Round(time.Millisecond).String())
+			return
+		}
+		if time.Now().After(deadline) {
+			a.log.Warn("stopping: grace period over, the rest of the queues is kept on disk for the next start",
+				"grace", a.grace.String(), "backlog_bytes", backlog)
+			return
+		}
+		<-t.C
+	}
 }
 
 func (a *Agent) tick(ctx context.Context) error {
@@ -533,7 +620,7 @@ func (a *Agent) tick(ctx context.Context) error {
 func (a *Agent) Close() error {
 	var errs []error
 	a.closeOnce.Do(func() {
-		if a.source != nil {
+		if a.source != nil && !a.keepSource {
 			errs = append(errs, a.source.Close())
 		}
 		if a.tailer != nil {

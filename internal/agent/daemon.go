@@ -7,9 +7,17 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/internal/config"
@@ -61,9 +69,12 @@ func LoadConfig(file, listen string, tracePIDs []int) (*config.Config, error) {
 }
 
 // Main runs the node daemon until ctx ends (SIGINT/SIGTERM) or a successor
-// takes over: one agent per state dir, built from the config, run, then
-// handed over or closed.
+// takes over: one agent per state dir, built from the config, run, reloaded
+// on SIGHUP or POST /-/reload, then handed over or stopped and closed.
 func Main(ctx context.Context, opts Options) error {
+	// Registered first: a SIGHUP must never kill the agent.
+	reloadSig, stopReload := notifyReload()
+	defer stopReload()
 	logger := opts.Logger
 	cfg, err := LoadConfig(opts.ConfigFile, opts.Listen, opts.TracePIDs)
 	if err != nil {
@@ -88,57 +99,384 @@ func Main(ctx context.Context, opts Options) error {
 		clearHandover(hfile, opts.PinDir, logger)
 	}
 
-	a, err := New(cfg, Deps{
-		Logger:           logger,
-		NewRuntimeSource: NewProbeSource(cfg, logger, popts),
-		Pprof:            opts.Pprof,
-		Handover:         handover,
-		// Exporters plug in here: RuntimeSinks (Prometheus aggregation,
-		// Jaeger), LogSinks (Loki) and their ReadyChecks.
-	})
+	d := newDaemon(opts, cfg, NewProbeSource(cfg, logger, popts))
+	d.handoverReq, d.reloadSig, d.hfile = handoverReq, reloadSig, hfile
+	a, err := d.build(cfg, handover)
 	if err != nil {
+		d.closeSource()
 		return err
 	}
 	if handover != nil {
 		_ = os.Remove(hfile) // consumed: a later restart must not count it twice
 	}
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	handingOver := make(chan struct{})
-	go func() {
+	if err := d.listen(cfg.Listen); err != nil {
+		d.stop(a)
+		return err
+	}
+	defer d.closeHTTP()
+	for {
+		next, err := d.runOne(ctx, a)
+		if next == nil {
+			return err
+		}
+		a = next
+	}
+}
+
+// daemon is what lives across reloads: the probes, the HTTP listener,
+// the reload metrics.
+type daemon struct {
+	opts        Options
+	log         *slog.Logger
+	cfg         atomic.Pointer[config.Config] // the running config
+	cur         atomic.Pointer[Agent]
+	handoverReq <-chan os.Signal
+	reloadSig   <-chan os.Signal
+	reloadReq   chan chan error // POST /-/reload
+	hfile       string
+
+	// The runtime source is built once, by the first agent, and handed
+	// from agent to agent; its sink follows the running agent's fan-out.
+	newSource func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error)
+	sink      switchSink
+	srcBuilt  bool
+	src       RuntimeSource
+	srcErr    error
+
+	srv *http.Server
+	ln  net.Listener
+
+	reloadOK     atomic.Bool
+	reloadOKTime atomic.Int64 // unix nanoseconds
+	metrics      []prometheus.Collector
+}
+
+func newDaemon(opts Options, cfg *config.Config, newSource func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error)) *daemon {
+	d := &daemon{opts: opts, log: opts.Logger, newSource: newSource, reloadReq: make(chan chan error)}
+	d.cfg.Store(cfg)
+	d.reloadOK.Store(true) // the config loaded at start
+	d.reloadOKTime.Store(time.Now().UnixNano())
+	d.metrics = []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_config_last_reload_successful",
+			Help: "1 when the last configuration reload (or the start) succeeded, 0 when it was refused."},
+			func() float64 {
+				if d.reloadOK.Load() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gopulse_config_last_reload_success_timestamp_seconds",
+			Help: "Unix time of the last successful configuration reload (or of the start)."},
+			func() float64 { return float64(d.reloadOKTime.Load()) / 1e9 }),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /-/reload", d.serveReload)
+	mux.HandleFunc("PUT /-/reload", d.serveReload)
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d.cur.Load().Handler().ServeHTTP(w, r)
+	}))
+	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return d
+}
+
+func (d *daemon) file() string {
+	if d.opts.ConfigFile == "" {
+		return "(embedded default)"
+	}
+	return d.opts.ConfigFile
+}
+
+// source hands the runtime source to an agent, building it the first time.
+func (d *daemon) source(sink event.RuntimeSink, r *pipeline.Resolver) (RuntimeSource, error) {
+	d.sink.set(sink)
+	if !d.srcBuilt {
+		d.srcBuilt = true
+		d.src, d.srcErr = d.newSource(&d.sink, r)
+	}
+	if d.srcErr != nil {
+		return nil, d.srcErr
+	}
+	return d.src, nil
+}
+
+func (d *daemon) closeSource() {
+	if d.src != nil {
+		if err := d.src.Close(); err != nil {
+			d.log.Warn("close probes", "err", err)
+		}
+		d.src = nil
+	}
+}
+
+// build makes the agent of cfg, starting from h (nil: from scratch).
+func (d *daemon) build(cfg *config.Config, h *Handover) (*Agent, error) {
+	a, err := New(cfg, Deps{
+		Logger:           d.log,
+		NewRuntimeSource: d.source,
+		Pprof:            d.opts.Pprof,
+		Handover:         h,
+		ExternalHTTP:     true,
+		Collectors:       d.metrics,
+		// Exporters plug in here: RuntimeSinks (Prometheus aggregation,
+		// Jaeger), LogSinks (Loki) and their ReadyChecks.
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.keepSource = true // the daemon's
+	if _, err := a.Listen(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	d.cur.Store(a)
+	return a, nil
+}
+
+// runOne runs a until it stops (nil next) or a reload replaces it.
+func (d *daemon) runOne(ctx context.Context, a *Agent) (next *Agent, err error) {
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	runDone := make(chan error, 1)
+	go func() { runDone <- a.Run(runCtx) }()
+	for {
 		select {
-		case <-handoverReq:
-			logger.Info("takeover requested: handing over to the new agent")
-			close(handingOver)
-			cancelRun()
-		case <-runCtx.Done():
+		case err := <-runDone: // a component failed
+			d.stop(a)
+			return nil, err
+		case <-ctx.Done():
+			d.log.Info("stopping: the readers stop, the exporters send what is queued", "grace", a.grace.String())
+			err := <-runDone
+			d.stop(a)
+			return nil, err
+		case <-d.handoverReq:
+			d.log.Info("takeover requested: handing over to the new agent")
+			a.grace = 0
+			stopRun()
+			runErr := <-runDone
+			if err := a.Handover(d.hfile); err != nil {
+				// The successor starts from scratch (it finds no pins).
+				d.log.Error("handover failed: detaching the probes", "err", err)
+				_ = os.RemoveAll(d.opts.PinDir)
+			} else {
+				d.log.Info("handed over: probes pinned, counters written", "pin_dir", d.opts.PinDir, "file", d.hfile)
+			}
+			d.stop(a)
+			return nil, runErr
+		case <-d.reloadSig:
+			d.log.Info("SIGHUP: reloading the config", "file", d.file())
+			next, _, fatal := d.reload(a, stopRun, runDone)
+			if fatal != nil {
+				return nil, fatal
+			}
+			if next != nil {
+				return next, nil
+			}
+		case reply := <-d.reloadReq:
+			d.log.Info("POST /-/reload: reloading the config", "file", d.file())
+			next, err, fatal := d.reload(a, stopRun, runDone)
+			reply <- err
+			if fatal != nil {
+				return nil, fatal
+			}
+			if next != nil {
+				return next, nil
+			}
+		}
+	}
+}
+
+// ErrReloadRefused: the new config was not applied; the agent runs on
+// with the old one.
+var ErrReloadRefused = errors.New("reload refused, the running config is kept")
+
+// reload applies the config file again. An invalid config is refused
+// before anything stops (next is nil and a runs on). A valid one stops a
+// (its readers commit their offsets, the batchers hand what they hold to
+// the on-disk queues), keeps the probes running and builds the next agent
+// on the same state: queues, log offsets, probe state, the Prometheus
+// counters and the health verdicts. When the next agent cannot be built,
+// the old config is built again (fatal when even that fails).
+func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *Agent, err, fatal error) {
+	old := d.cfg.Load()
+	cfg, err := LoadConfig(d.opts.ConfigFile, d.opts.Listen, d.opts.TracePIDs)
+	if err == nil && cfg.StateDir != old.StateDir {
+		err = fmt.Errorf("state_dir: %q → %q needs a restart (the agent's lock and state live there)", old.StateDir, cfg.StateDir)
+	}
+	var ln net.Listener
+	if err == nil && cfg.Listen != old.Listen {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			err = fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		}
+	}
+	if err != nil {
+		d.refused(err)
+		return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
+	}
+	if !reflect.DeepEqual(cfg.Probes, old.Probes) {
+		// The probes run on across reloads (their state is the point).
+		d.log.Warn("reload: probes settings change at the next restart only; the running ones are kept")
+		cfg.Probes = old.Probes
+	}
+	start := time.Now()
+	a.grace = 0 // what is queued stays on disk for the next agent
+	stopRun()
+	if err := <-runDone; err != nil {
+		d.log.Warn("reload: the running agent stopped with an error", "err", err)
+	}
+	carry := &Handover{Version: HandoverVersion, Runtime: a.runtime.Snapshot(), Health: a.engine.Export()}
+	if err := a.Close(); err != nil {
+		d.log.Warn("reload: close the running agent", "err", err)
+	}
+	next, err = d.build(cfg, carry)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		d.refused(err)
+		d.log.Error("reload: the new config cannot run; going back to the running one", "err", err)
+		back, berr := d.build(old, carry)
+		if berr != nil {
+			d.closeSource()
+			return nil, nil, fmt.Errorf("reload failed and the running config cannot be restored: %w", berr)
+		}
+		return back, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
+	}
+	if ln != nil {
+		d.serveOn(ln)
+	}
+	d.cfg.Store(cfg)
+	d.reloadOK.Store(true)
+	d.reloadOKTime.Store(time.Now().UnixNano())
+	d.log.Info("config reloaded", "file", d.file(), "took", time.Since(start).Round(time.Millisecond).String())
+	return next, nil, nil
+}
+
+// refused logs every problem of a refused reload.
+func (d *daemon) refused(err error) {
+	d.reloadOK.Store(false)
+	ps := problems(err)
+	for _, p := range ps {
+		d.log.Error("reload refused", "file", d.file(), "problem", p.Error())
+	}
+	d.log.Error("reload refused: the running config is kept", "file", d.file(), "problems", len(ps))
+}
+
+// problems lists the errors joined in err, under LoadConfig's wrapping.
+func problems(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, problems(e)...)
+		}
+		return out
+	}
+	if w := errors.Unwrap(err); w != nil && strings.HasPrefix(err.Error(), "config:\n") {
+		return problems(w)
+	}
+	return []error{err}
+}
+
+func (d *daemon) serveReload(w http.ResponseWriter, r *http.Request) {
+	if !d.cfg.Load().Lifecycle.EnableReload {
+		http.Error(w, "the lifecycle API is not enabled (lifecycle.enable_reload: true; SIGHUP reloads anyway)", http.StatusForbidden)
+		return
+	}
+	reply := make(chan error, 1)
+	select {
+	case d.reloadReq <- reply:
+	case <-r.Context().Done():
+		return
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			http.Error(w, "failed to reload config: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "config reloaded")
+	case <-r.Context().Done():
+	}
+}
+
+// listen binds the HTTP address and serves the running agent there.
+func (d *daemon) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	d.serveOn(ln)
+	return nil
+}
+
+// serveOn serves on ln instead of the previous listener.
+func (d *daemon) serveOn(ln net.Listener) {
+	old := d.ln
+	d.ln = ln
+	go func() {
+		if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			d.log.Error("http server", "err", err)
 		}
 	}()
-	runErr := a.Run(runCtx)
-	select {
-	case <-handingOver:
-		if err := a.Handover(hfile); err != nil {
-			// The successor starts from scratch (it finds no pins).
-			logger.Error("handover failed: detaching the probes", "err", err)
-			_ = os.RemoveAll(opts.PinDir)
-		} else {
-			logger.Info("handed over: probes pinned, counters written", "pin_dir", opts.PinDir, "file", hfile)
-		}
-	default:
+	if old != nil {
+		old.Close()
+		// Idle keep-alive connections to the old address close too.
+		d.srv.SetKeepAlivesEnabled(false)
+		d.srv.SetKeepAlivesEnabled(true)
 	}
-	// Detaching hundreds of uprobes can stall in the kernel; a daemon asked
-	// to stop must stop, so closing is bounded.
+}
+
+func (d *daemon) closeHTTP() {
+	sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
+	defer c()
+	_ = d.srv.Shutdown(sctx)
+}
+
+// stop closes the last agent and the probes. Detaching hundreds of
+// uprobes can stall in the kernel; a daemon asked to stop must stop, so
+// closing is bounded.
+func (d *daemon) stop(a *Agent) {
 	closed := make(chan error, 1)
-	go func() { closed <- a.Close() }()
+	go func() {
+		err := a.Close()
+		d.closeSource()
+		closed <- err
+	}()
 	select {
 	case err := <-closed:
 		if err != nil {
-			logger.Warn("agent close", "err", err)
+			d.log.Warn("agent close", "err", err)
 		}
 	case <-time.After(agentCloseTimeout):
-		logger.Error("agent close timed out; exiting anyway", "timeout", agentCloseTimeout.String())
+		d.log.Error("agent close timed out; exiting anyway", "timeout", agentCloseTimeout.String())
 	}
-	return runErr
+}
+
+// switchSink passes runtime events to the running agent's fan-out.
+type switchSink struct {
+	mu   sync.RWMutex
+	sink event.RuntimeSink
+}
+
+func (s *switchSink) set(sink event.RuntimeSink) {
+	s.mu.Lock()
+	s.sink = sink
+	s.mu.Unlock()
+}
+
+func (s *switchSink) HandleRuntime(ev *event.Runtime) {
+	s.mu.RLock()
+	s.sink.HandleRuntime(ev)
+	s.mu.RUnlock()
+}
+
+// Free is the running fan-out's room (probes pace a replay with it).
+func (s *switchSink) Free() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if q, ok := s.sink.(interface{ Free() int }); ok {
+		return q.Free()
+	}
+	return pipeline.DefaultQueueLen
 }
 
 // agentCloseTimeout bounds the release of probes and files at exit.

@@ -112,3 +112,10 @@ func notifyHandover() (<-chan os.Signal, func()) {
 	signal.Notify(ch, unix.SIGUSR2)
 	return ch, func() { signal.Stop(ch) }
 }
+
+// notifyReload returns a channel that receives SIGHUP (reload the config).
+func notifyReload() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, unix.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
+}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -23,3 +25,10 @@ func acquireAgentLock(ctx context.Context, dir string, takeover bool, wait time.
 func (l *agentLock) release() {}
 
 func notifyHandover() (<-chan os.Signal, func()) { return nil, func() {} }
+
+// notifyReload returns a channel that receives SIGHUP (reload the config).
+func notifyReload() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
+}

@@ -58,10 +58,21 @@ type Config struct {
 	Health     Health     `yaml:"health"`
 	Webhooks   []Webhook  `yaml:"webhooks"`
 	Checks     []Check    `yaml:"checks"`
+	Lifecycle  Lifecycle  `yaml:"lifecycle"`
 
 	pos    map[string]Pos
 	failed map[string]bool // keys that did not decode (Parse only)
 	file   string
+}
+
+// Lifecycle configures reloads and shutdown.
+type Lifecycle struct {
+	// EnableReload serves POST /-/reload (off by default, like
+	// Prometheus's --web.enable-lifecycle); SIGHUP reloads regardless.
+	EnableReload bool `yaml:"enable_reload"`
+	// ShutdownGrace is how long SIGTERM/SIGINT leave the exporters to send
+	// what is queued before the rest is persisted for the next start.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
 // Probes selects and configures the runtime probes.
@@ -370,6 +381,7 @@ func Defaults() Config {
 			Multiline:      Multiline{MaxWait: time.Second, MaxBytes: 256 << 10},
 		},
 		Kubernetes: Kubernetes{Refresh: 30 * time.Second},
+		Lifecycle:  Lifecycle{ShutdownGrace: 10 * time.Second},
 		Exporters: Exporters{
 			Prometheus: Prometheus{Interval: 15 * time.Second, RemoteWrite: backend(256 << 20)},
 			Loki:       backend(256 << 20),
@@ -602,6 +614,9 @@ func (c *Config) Validate() error {
 		v.url("kubernetes.api_server", c.Kubernetes.APIServer)
 	}
 	v.positive("kubernetes.refresh", c.Kubernetes.Refresh)
+	if c.Lifecycle.ShutdownGrace < 0 {
+		v.bad("lifecycle.shutdown_grace", "must not be negative, got %s", c.Lifecycle.ShutdownGrace)
+	}
 
 	ex := &c.Exporters
 	v.backend("exporters.prometheus.remote_write", ex.Prometheus.RemoteWrite)

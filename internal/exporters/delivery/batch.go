@@ -74,6 +74,12 @@ func (b *Batch) flushLocked(ctx context.Context) error {
 	}
 	body := b.enc.Encode()
 	err := b.q.Enqueue(ctx, body, n)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up (a commit during shutdown), not the queue:
+		// the batch stays for the next flush. Dropping it here lost the
+		// lines of a commit that a later commit then counted as done.
+		return fmt.Errorf("enqueue %d %s: %w", n, b.what, err)
+	}
 	b.enc.Reset()
 	if err != nil {
 		return fmt.Errorf("enqueue %d %s: %w", n, b.what, err)
