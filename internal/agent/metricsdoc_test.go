@@ -92,6 +92,7 @@ checks: [{name: api, agent_check: "127.0.0.1:0", port: 9}]
 	}
 	reg := &recorder{Registry: prometheus.NewRegistry()}
 	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler), Registry: reg,
+		Collectors: newDaemon(Options{Logger: slog.New(slog.DiscardHandler)}, cfg, nil).metrics, // the reload metrics
 		NewRuntimeSource: func(sink event.RuntimeSink, _ *pipeline.Resolver) (RuntimeSource, error) {
 			return &synthSource{}, nil
 		}})
@@ -383,6 +384,7 @@ kubernetes: {enabled: false}
 		t.Fatal(err)
 	}
 	a, err := New(cfg, Deps{Logger: slog.New(slog.DiscardHandler),
+		Collectors: newDaemon(Options{Logger: slog.New(slog.DiscardHandler)}, cfg, nil).metrics,
 		NewRuntimeSource: func(sink event.RuntimeSink, _ *pipeline.Resolver) (RuntimeSource, error) {
 			return &gcSource{sink: sink, pid: uint32(os.Getpid())}, nil
 		}})
