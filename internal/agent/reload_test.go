@@ -274,3 +274,89 @@ exporters:
 	}
 	stopped = true
 }
+
+// TestStopPersistsWhatCannotBeSent: SIGTERM (the context's end) while Loki
+// is down: Main returns nil once the grace period is over, logging what it
+// keeps; the next start sends every line, none twice beyond a batch.
+func TestStopPersistsWhatCannotBeSent(t *testing.T) {
+	const lines = 5000
+	dir := t.TempDir()
+	sink, err := taildrill.NewSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	sink.SetDown(true)
+	w := &taildrill.Writer{Path: filepath.Join(dir, "logs", "app.log"), Rate: 50_000}
+	os.MkdirAll(filepath.Dir(w.Path), 0o755)
+	if err := w.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Run(context.Background(), lines); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "agent.yaml")
+	addr := freeAddr(t)
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%q], start_at: beginning, poll_interval: 50ms}
+kubernetes: {enabled: false}
+lifecycle: {shutdown_grace: 1s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+`, addr, filepath.Join(dir, "state"), filepath.Join(dir, "logs", "*.log"), sink.URL()+"/loki/api/v1/push")), 0o644)
+	start := func() (*syncBuffer, context.CancelFunc, chan error) {
+		logs := &syncBuffer{}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- Main(ctx, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), ConfigFile: cfgFile, PinDir: filepath.Join(dir, "pins")})
+		}()
+		return logs, cancel, done
+	}
+	logs, cancel, done := start()
+	waitUntil(t, "every line read, Loki refusing", 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), fmt.Sprintf("\ngopulse_tail_lines_total %d\n", lines)) && sink.Stats().Refused > 0
+	})
+	t0 := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Main after SIGTERM with Loki down: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Main did not return within 20 s of SIGTERM (grace 1 s)")
+	}
+	took := time.Since(t0)
+	if !strings.Contains(logs.String(), "grace period over") {
+		t.Fatalf("the stop did not say it kept the queue (after %s):\n%s", took, logs.String())
+	}
+	if got := sink.Distinct(lines); got != 0 {
+		t.Fatalf("%d lines delivered while Loki was down", got)
+	}
+	sink.SetDown(false)
+	logs, cancel, done = start()
+	defer func() {
+		cancel()
+		<-done
+		if t.Failed() {
+			t.Logf("second agent's log:\n%s", logs.String())
+		}
+	}()
+	if err := taildrill.Wait(context.Background(), 30*time.Second, lines, func() (int64, error) { return int64(sink.Distinct(lines)), nil }); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	res := taildrill.Check(sink.Counts(), lines)
+	t.Logf("stopped %s after SIGTERM with Loki down; after the restart: %s", took.Round(time.Millisecond), res)
+	if res.Lost > 0 || res.Duplicated > 1000 {
+		t.Fatalf("after the restart: %s", res)
+	}
+}
