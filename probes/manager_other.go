@@ -5,6 +5,7 @@ package probes
 import (
 	"context"
 	"os/exec"
+	"time"
 )
 
 // Manager is unavailable on this platform: New returns ErrNotSupported.
@@ -42,3 +43,6 @@ func (m *Manager) Procs() []ProcInfo { return nil }
 
 // Handover returns ErrNotSupported.
 func (m *Manager) Handover() (*HandoverState, error) { return nil, ErrNotSupported }
+
+// SetSelection does nothing.
+func (m *Manager) SetSelection(sel *Selector, minAge time.Duration) {}

@@ -112,7 +112,10 @@ type watchedProc struct {
 	leaks *LeakDetector
 	state *rtstate.Reader // nil when the runtime state cannot be read
 	child bool            // started by StartCommand: reaped by its owner
-	pidfd int             // readable once the process exits; -1 if unavailable
+	// discovered: attached by discovery (Config.All), not by pid; a new
+	// selection (SetSelection) may detach it.
+	discovered bool
+	pidfd      int // readable once the process exits; -1 if unavailable
 
 	stateTries int // StartCommand children: rtstate.Open attempts
 

@@ -29,10 +29,37 @@ type discovery struct {
 	isGo    map[exeKey]bool   // executables looked at: built by Go or not
 	scanned bool              // the first scan takes every process, whatever its age
 	scans   int
+	// sel is the selection in force (Config.Select and MinAge, then
+	// SetSelection's); changed tells scan to decide every process again.
+	sel     atomic.Pointer[selection]
+	changed atomic.Bool
 	done    atomic.Int64 // scans finished, for tests
 }
 
 func (m *Manager) scansDone() int { return int(m.disc.done.Load()) }
+
+type selection struct {
+	sel    *Selector
+	minAge time.Duration
+}
+
+// SetSelection replaces the selection of the processes that discovery
+// (Config.All) probes and their minimum age (a config reload). The next
+// rescan decides every process again: the newly selected are probed, and
+// the processes discovery attached to that are not selected any more are
+// detached (reported as KindProcExit). Processes watched by pid (Watch,
+// Config.PIDs, StartCommand) stay. Safe for concurrent use.
+func (m *Manager) SetSelection(sel *Selector, minAge time.Duration) {
+	m.disc.sel.Store(&selection{sel: sel, minAge: minAge})
+	m.disc.changed.Store(true)
+}
+
+func (m *Manager) selection() *selection {
+	if s := m.disc.sel.Load(); s != nil {
+		return s
+	}
+	return &selection{sel: m.cfg.Select, minAge: m.cfg.MinAge}
+}
 
 type seenProc struct {
 	start uint64
@@ -78,6 +105,12 @@ func (m *Manager) scan() {
 	if d.seen == nil {
 		d.seen, d.pending, d.isGo = map[int]seenProc{}, map[int]time.Time{}, map[exeKey]bool{}
 	}
+	cur := m.selection()
+	if d.changed.Swap(false) {
+		clear(d.seen)
+		clear(d.pending)
+		m.dropUnselected(cur.sel)
+	}
 	self := os.Getpid()
 	d.scans++
 	recheck := d.scans%recheckEvery == 0
@@ -114,7 +147,7 @@ func (m *Manager) scan() {
 			d.seen[pid] = seenProc{start: start, key: key}
 			continue
 		}
-		if d.scanned && m.cfg.MinAge > 0 && time.Duration(up-start)*time.Second/clockTicks < m.cfg.MinAge {
+		if d.scanned && cur.minAge > 0 && time.Duration(up-start)*time.Second/clockTicks < cur.minAge {
 			continue // too young: look again next time
 		}
 		cands = append(cands, candidate{pid, start, key})
@@ -142,7 +175,7 @@ func (m *Manager) scan() {
 			d.seen[c.pid] = seenProc{start: c.start, key: c.key}
 			continue
 		}
-		if m.selected(c) {
+		if m.selected(cur.sel, c) {
 			chosen = append(chosen, c)
 		}
 	}
@@ -160,7 +193,11 @@ func (m *Manager) scan() {
 			continue
 		}
 		delete(d.seen, c.pid)
-		if err := m.watchLocked(c.pid, m.cfg.Trace, false); err != nil {
+		err := m.watchLocked(c.pid, m.cfg.Trace, false)
+		if p := m.ps.procs[uint32(c.pid)]; err == nil && p != nil {
+			p.discovered = true
+		}
+		if err != nil {
 			if errors.Is(err, ErrProcessExited) {
 				continue
 			}
@@ -176,13 +213,13 @@ func (m *Manager) scan() {
 // selected asks Config.Select about c, recording a refusal in seen. A
 // decision waiting for pod metadata is postponed to a later scan, at
 // most podWait.
-func (m *Manager) selected(c candidate) bool {
+func (m *Manager) selected(sel *Selector, c candidate) bool {
 	d := &m.disc
-	if m.cfg.Select == nil {
+	if sel == nil {
 		return true
 	}
 	p := procCandidate{pid: c.pid, pods: m.deps.Pods}
-	ok, err := m.cfg.Select.Select(p)
+	ok, err := sel.Select(p)
 	if errors.Is(err, ErrPodPending) {
 		since, waiting := d.pending[c.pid]
 		if !waiting {
@@ -195,15 +232,51 @@ func (m *Manager) selected(c candidate) bool {
 		delete(d.pending, c.pid)
 		m.log.Warn("pod metadata still unknown: rules on pods do not match this process", "pid", c.pid, "err", err)
 		p.noPod = true
-		ok, err = m.cfg.Select.Select(p)
+		ok, err = sel.Select(p)
 	}
 	delete(d.pending, c.pid)
 	if err != nil || !ok {
-		d.seen[c.pid] = seenProc{start: c.start, key: c.key, retry: m.cfg.Select.Dynamic()}
+		d.seen[c.pid] = seenProc{start: c.start, key: c.key, retry: sel.Dynamic()}
 		m.log.Debug("process not selected", "pid", c.pid, "exe", p.Exe())
 		return false
 	}
 	return true
+}
+
+// dropUnselected detaches the processes discovery attached to that sel
+// does not select any more (a pod rule whose metadata is unknown keeps the
+// process).
+func (m *Manager) dropUnselected(sel *Selector) {
+	if sel == nil {
+		return
+	}
+	m.mu.Lock()
+	var pids []int
+	for pid, p := range m.ps.procs {
+		if p.discovered {
+			pids = append(pids, int(pid))
+		}
+	}
+	m.mu.Unlock()
+	var drop []int
+	for _, pid := range pids {
+		if ok, err := sel.Select(procCandidate{pid: pid, pods: m.deps.Pods}); err == nil && !ok {
+			drop = append(drop, pid)
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.at.batchClose(func() {
+		for _, pid := range drop {
+			if p := m.ps.procs[uint32(pid)]; p != nil && p.discovered {
+				m.log.Info("process not selected any more: detached", "pid", pid, "exe", p.info.Exe)
+				m.unwatchLocked(pid, nil)
+			}
+		}
+	})
 }
 
 // goExe reports whether c runs a Go program (its build information or

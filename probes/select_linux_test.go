@@ -233,3 +233,48 @@ func TestSelectPortOpenedLater(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSetSelection: a new selection (a config reload) probes the processes
+// it selects and detaches those discovery attached to that it does not;
+// a process watched by pid stays.
+func TestSetSelection(t *testing.T) {
+	requireBPF(t)
+	bin := buildTarget(t, "gcload", "", "")
+	dir := t.TempDir()
+	light := []string{"-alloc", "0", "-churn=false", "-parked", "4"}
+	one := startTarget(t, copyExe(t, bin, dir, "one"), light...).cmd.Process.Pid
+	two := startTarget(t, copyExe(t, bin, dir, "two"), light...).cmd.Process.Pid
+	byPID := startTarget(t, copyExe(t, bin, dir, "by-pid"), light...).cmd.Process.Pid
+	selOf := func(name string) *Selector {
+		s, err := Selection{Include: []Rule{{Exe: filepath.Join(dir, name)}}}.Compile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	sink := &syncSink{}
+	m := startManager(t, Config{All: true, Select: selOf("one"), RescanInterval: 50 * time.Millisecond}, Deps{Sink: sink})
+	if err := m.Watch(byPID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitWatched := func(want ...int) {
+		t.Helper()
+		names := map[int]string{one: "one", two: "two", byPID: "by-pid"}
+		for deadline := time.Now().Add(time.Minute); ; {
+			got := intersect(watched(m), names)
+			slices.Sort(want)
+			if slices.Equal(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("watching %v, want %v", label(got, names), label(want, names))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitWatched(one, byPID)
+	m.SetSelection(selOf("two"), 0)
+	waitWatched(two, byPID)
+	m.SetSelection(selOf("*"), 0)
+	waitWatched(one, two, byPID)
+}
