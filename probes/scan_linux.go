@@ -27,6 +27,7 @@ type discovery struct {
 	seen    map[int]seenProc
 	pending map[int]time.Time // pod metadata awaited since
 	isGo    map[exeKey]bool   // executables looked at: built by Go or not
+	nets    netTables         // this scan's listening sockets, per network namespace
 	scanned bool              // the first scan takes every process, whatever its age
 	scans   int
 	// sel is the selection in force (Config.Select and MinAge, then
@@ -103,7 +104,7 @@ func (m *Manager) scan() {
 	}
 	d := &m.disc
 	if d.seen == nil {
-		d.seen, d.pending, d.isGo = map[int]seenProc{}, map[int]time.Time{}, map[exeKey]bool{}
+		d.seen, d.pending, d.isGo, d.nets = map[int]seenProc{}, map[int]time.Time{}, map[exeKey]bool{}, netTables{}
 	}
 	cur := m.selection()
 	if d.changed.Swap(false) {
@@ -134,11 +135,14 @@ func (m *Manager) scan() {
 		if err != nil {
 			continue // gone, or a zombie
 		}
+		alive[pid] = true
 		_, key, err := procExe(pid)
 		if err != nil {
-			continue // kernel thread or gone
+			// A kernel thread (or gone): remembered, so that it costs
+			// no reads until the next recheck.
+			d.seen[pid] = seenProc{start: start}
+			continue
 		}
-		alive[pid] = true
 		if wasSeen && s.start == start && s.key == key && !s.retry {
 			continue
 		}
@@ -170,6 +174,7 @@ func (m *Manager) scan() {
 	// pod lookup over the network: outside the lock, and only for Go
 	// programs (a look at the executable's headers, once per executable).
 	chosen := cands[:0]
+	clear(d.nets)
 	for _, c := range cands {
 		if !d.goExe(c) {
 			d.seen[c.pid] = seenProc{start: c.start, key: c.key}
@@ -218,7 +223,7 @@ func (m *Manager) selected(sel *Selector, c candidate) bool {
 	if sel == nil {
 		return true
 	}
-	p := procCandidate{pid: c.pid, pods: m.deps.Pods}
+	p := procCandidate{pid: c.pid, pods: m.deps.Pods, nets: d.nets}
 	ok, err := sel.Select(p)
 	if errors.Is(err, ErrPodPending) {
 		since, waiting := d.pending[c.pid]
@@ -304,8 +309,13 @@ func (d *discovery) goExe(c candidate) bool {
 type procCandidate struct {
 	pid   int
 	pods  PodLookup
-	noPod bool // its pod's metadata never came: rules on pods do not match
+	noPod bool      // its pod's metadata never came: rules on pods do not match
+	nets  netTables // nil: read the tables every time
 }
+
+// netTables caches the listening sockets (inode → port) of each network
+// namespace for one scan: the processes of a namespace share its tables.
+type netTables map[string]map[uint64]uint16
 
 func (c procCandidate) dir() string { return "/proc/" + strconv.Itoa(c.pid) }
 
@@ -327,15 +337,22 @@ func (c procCandidate) Pod() (Pod, bool, error) {
 	return c.pods.PodOf(c.pid)
 }
 
-func (c procCandidate) ListenPorts() []uint16 { return listenPorts(c.dir()) }
+func (c procCandidate) ListenPorts() []uint16 { return listenPorts(c.dir(), c.nets) }
 
 // listenPorts returns the TCP ports the process listens on: the sockets in
 // state LISTEN of its network namespace's tables (/proc/PID/net/tcp{,6})
 // that one of its descriptors holds.
-func listenPorts(dir string) []uint16 {
-	byInode := map[uint64]uint16{}
-	for _, t := range []string{"/net/tcp", "/net/tcp6"} {
-		listening(dir+t, byInode)
+func listenPorts(dir string, nets netTables) []uint16 {
+	ns, err := os.Readlink(dir + "/ns/net")
+	byInode, ok := nets[ns]
+	if !ok || err != nil {
+		byInode = map[uint64]uint16{}
+		for _, t := range []string{"/net/tcp", "/net/tcp6"} {
+			listening(dir+t, byInode)
+		}
+		if err == nil && nets != nil {
+			nets[ns] = byInode
+		}
 	}
 	if len(byInode) == 0 {
 		return nil
