@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -451,29 +450,19 @@ func (d *daemon) stop(a *Agent) {
 	}
 }
 
-// switchSink passes runtime events to the running agent's fan-out.
+// switchSink passes runtime events to the running agent's fan-out (set
+// between two agents' runs, while the probes are stopped).
 type switchSink struct {
-	mu   sync.RWMutex
-	sink event.RuntimeSink
+	p atomic.Pointer[event.RuntimeSink]
 }
 
-func (s *switchSink) set(sink event.RuntimeSink) {
-	s.mu.Lock()
-	s.sink = sink
-	s.mu.Unlock()
-}
+func (s *switchSink) set(sink event.RuntimeSink) { s.p.Store(&sink) }
 
-func (s *switchSink) HandleRuntime(ev *event.Runtime) {
-	s.mu.RLock()
-	s.sink.HandleRuntime(ev)
-	s.mu.RUnlock()
-}
+func (s *switchSink) HandleRuntime(ev *event.Runtime) { (*s.p.Load()).HandleRuntime(ev) }
 
 // Free is the running fan-out's room (probes pace a replay with it).
 func (s *switchSink) Free() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if q, ok := s.sink.(interface{ Free() int }); ok {
+	if q, ok := (*s.p.Load()).(interface{ Free() int }); ok {
 		return q.Free()
 	}
 	return pipeline.DefaultQueueLen
