@@ -295,3 +295,18 @@ func TestTailWithoutColon(t *testing.T) {
 		t.Errorf("keyed continuations merged: %q", got)
 	}
 }
+
+func TestFoldPlacesTheWordInAnyGap(t *testing.T) {
+	// the name is a number in most lines and a word in the last: the word
+	// belongs in the number's gap, not on the wildcard after it
+	msgs := []string{
+		"sharing folder with device 65 (alpha) now",
+		"sharing folder with device 66 (beta) now",
+		"sharing folder with device 67 (gamma) now",
+		"sharing folder with device payments (delta) now",
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[3] != "sharing folder with device <*> (<*>) now" {
+		t.Errorf("fold: %q", got)
+	}
+}

@@ -881,25 +881,35 @@ func folds(g *group, pieces [][]byte, wild []bool) bool {
 	if extra < 1 || extra > 2 || g.tail {
 		return false
 	}
-	matched, j := 0, 0
-	for i, p := range pieces {
-		if j < len(g.pieces) && (g.wild[j] || string(g.pieces[j]) == string(p)) && (wild == nil || !wild[i] || g.wild[j]) {
-			if !g.wild[j] {
-				matched++
-			}
-			j++
-			continue
+	return foldFrom(g, pieces, wild, 0, 0, extra, 0)
+}
+
+// foldFrom aligns pieces[i:] with g.pieces[j:] with left extra words
+// still to place, matched constants so far. Each extra word may sit in any
+// gap where g has a parameter, not only the first that fits: "device
+// web-8 (x)" against "device <*> (<*>)" puts web-8 in the gap, not on
+// the wildcard after it.
+func foldFrom(g *group, pieces [][]byte, wild []bool, i, j, left, matched int) bool {
+	if i == len(pieces) {
+		return j == len(g.pieces) && left == 0 && matched >= 2*(len(pieces)-len(g.pieces))
+	}
+	p := pieces[i]
+	if j < len(g.pieces) && (g.wild[j] || string(g.pieces[j]) == string(p)) && (wild == nil || !wild[i] || g.wild[j]) {
+		add := 0
+		if !g.wild[j] {
+			add = 1
 		}
-		// extra piece i sits in g's gap j: g must have a parameter there,
-		// and a key ("user=") is structure, never an extra word
-		if !g.varGap[j] || isKey(p) {
-			return false
-		}
-		if j == 0 {
-			return false // keep the first word: it names the event
+		if foldFrom(g, pieces, wild, i+1, j+1, left, matched+add) {
+			return true
 		}
 	}
-	return j == len(g.pieces) && matched >= 2*extra
+	// extra piece i sits in g's gap j: g must have a parameter there, a
+	// key ("user=") is structure, never an extra word, and the first word
+	// names the event
+	if left == 0 || !g.varGap[j] || isKey(p) || j == 0 {
+		return false
+	}
+	return foldFrom(g, pieces, wild, i+1, j, left-1, matched)
 }
 
 // findFold returns the oldest group into which pieces fold.
