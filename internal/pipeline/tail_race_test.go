@@ -259,3 +259,41 @@ func TestTailCopyTruncateBeforeFirstRead(t *testing.T) {
 		})
 	}
 }
+
+// A short rotated file (under the KiB that fingerprints a file fully),
+// read to its end and finished, then compressed by logrotate: the
+// compressed file is a new inode that only its whole content identifies.
+// It must not be read a second time, whether the tailer runs on or
+// restarts.
+func TestTailShortFileCompressedAfterFinish(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprint("restart=", restart), func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "app.log")
+			cfg := TailConfig{Paths: []string{dir + "/*.log"}, StateFile: filepath.Join(dir, "state.json")}
+			numbered(t, p, "a", 0, 3) // ≈ 200 bytes
+			rec := &lineRec{}
+			tl := newTestTailer(t, cfg, rec, nil)
+			tl.Scan()
+			tl.Poll()
+			if err := os.Rename(p, p+".1"); err != nil {
+				t.Fatal(err)
+			}
+			numbered(t, p, "b", 0, 2)
+			tl.Poll()
+			finishOld(tl)
+			if err := tl.Commit(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			gz(t, p+".1", p+".2.gz") // logrotate's delayed compression
+			if restart {
+				crash(tl)
+				tl = newTestTailer(t, cfg, rec, nil)
+			}
+			tl.Scan()
+			tl.Poll()
+			finishOld(tl)
+			want(t, rec.get(p), append(seqs("a", 0, 3), seqs("b", 0, 2)...)...)
+		})
+	}
+}

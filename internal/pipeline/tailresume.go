@@ -219,6 +219,13 @@ func (t *Tailer) resumeStream(sp string, recs []fileState) {
 	for i := range recs {
 		r := &recs[i]
 		fp, hasFP := r.fingerprint()
+		if hasFP && fp.n == 0 && r.Offset == 0 {
+			// Empty when committed: nothing to resume, and nothing to
+			// identify it by but an inode that may serve another file
+			// now (it would take that file from its own record). Whatever
+			// it holds now is read as a file not seen before.
+			continue
+		}
 		match := func(c *rotCandidate, sameKey bool) bool {
 			if sameKey && (c.key != r.key() || c.rot.comp != "") {
 				return false
@@ -342,7 +349,38 @@ func (t *Tailer) knownCandidate(c *rotCandidate) bool {
 	if c.rot.base != "" {
 		stream = filepath.Join(filepath.Dir(c.path), c.rot.base)
 	}
-	return t.known(c.key, stream, true, func(n int) (fingerprint, bool) { return t.candFP(c, n) })
+	fpOf := func(n int) (fingerprint, bool) { return t.candFP(c, n) }
+	if t.known(c.key, stream, true, fpOf) {
+		return true
+	}
+	return c.rot.comp != "" && t.compressedShortDone(stream, fpOf)
+}
+
+// compressedShortDone reports whether a compressed file's content is the
+// whole content of a short finished file of stream (shorter than fpBytes:
+// its fingerprint covers all of it). A short rotated file compressed by
+// logrotate after it was read is a new inode that the prefix rule of known
+// (a full fingerprint) cannot recognise; its whole content, same length
+// and checksum, can.
+func (t *Tailer) compressedShortDone(stream string, fpOf func(int) (fingerprint, bool)) bool {
+	var whole fingerprint
+	have := false
+	for i := range t.done {
+		r := &t.done[i]
+		rfp, ok := r.fingerprint()
+		if !ok || r.Stream != stream || rfp.n == 0 || rfp.n >= fpBytes {
+			continue
+		}
+		if !have {
+			if whole, have = fpOf(-1); !have {
+				return false
+			}
+		}
+		if whole == rfp {
+			return true
+		}
+	}
+	return false
 }
 
 // openOld adds a rotated-away file to its stream (taking the candidate's
