@@ -311,10 +311,21 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 		d.refused(err)
 		return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
 	}
-	if !reflect.DeepEqual(cfg.Probes, old.Probes) {
-		// The probes run on across reloads (their state is the point).
-		d.log.Warn("reload: probes settings change at the next restart only; the running ones are kept")
-		cfg.Probes = old.Probes
+	// The probes run on across reloads (their state is the point): the
+	// process selection applies at once, the other probe settings at the
+	// next restart.
+	var sel *probes.Selector
+	if live := liveProbes(old.Probes, cfg.Probes); !reflect.DeepEqual(cfg.Probes, live) {
+		d.log.Warn("reload: probes settings other than discovery and min_age change at the next restart only; the running ones are kept")
+		cfg.Probes = live
+	}
+	newSel := !reflect.DeepEqual(cfg.Probes.Discovery, old.Probes.Discovery) || cfg.Probes.MinAge != old.Probes.MinAge
+	if newSel {
+		if sel, err = cfg.Probes.Discovery.Selection().Compile(); err != nil {
+			err = fmt.Errorf("probes.discovery: %w", err)
+			d.refused(err)
+			return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
+		}
 	}
 	start := time.Now()
 	a.grace = 0 // what is queued stays on disk for the next agent
@@ -343,11 +354,28 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	if ln != nil {
 		d.serveOn(ln)
 	}
+	if s, ok := d.src.(selectionSetter); ok && newSel {
+		s.SetSelection(sel, cfg.Probes.MinAge)
+		d.log.Info("reload: process selection replaced; the next rescan decides every process again")
+	}
 	d.cfg.Store(cfg)
 	d.reloadOK.Store(true)
 	d.reloadOKTime.Store(time.Now().UnixNano())
 	d.log.Info("config reloaded", "file", d.file(), "took", time.Since(start).Round(time.Millisecond).String())
 	return next, nil, nil
+}
+
+// selectionSetter is a runtime source whose process selection can change
+// while it runs (the probes).
+type selectionSetter interface {
+	SetSelection(sel *probes.Selector, minAge time.Duration)
+}
+
+// liveProbes is the probes section a reload from running to next applies:
+// the running one with next's discovery rules and min_age.
+func liveProbes(running, next config.Probes) config.Probes {
+	running.Discovery, running.MinAge = next.Discovery, next.MinAge
+	return running
 }
 
 // refused logs every problem of a refused reload.
@@ -541,6 +569,11 @@ type probeSource struct {
 func (p probeSource) Run(ctx context.Context) error { return p.m.Run(ctx) }
 
 func (p probeSource) Close() error { return p.m.Close() }
+
+// SetSelection replaces the process selection (a config reload).
+func (p probeSource) SetSelection(sel *probes.Selector, minAge time.Duration) {
+	p.m.SetSelection(sel, minAge)
+}
 
 // Handover pins the probes for a successor and returns their state.
 func (p probeSource) Handover() (json.RawMessage, error) {

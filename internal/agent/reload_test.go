@@ -18,7 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/internal/taildrill"
+	"github.com/gopulse/gopulse/probes"
 )
 
 type syncBuffer struct {
@@ -358,5 +361,99 @@ exporters:
 	t.Logf("stopped %s after SIGTERM with Loki down; after the restart: %s", took.Round(time.Millisecond), res)
 	if res.Lost > 0 || res.Duplicated > 1000 {
 		t.Fatalf("after the restart: %s", res)
+	}
+}
+
+// selSource is a runtime source that records the selections it is given.
+type selSource struct {
+	mu     sync.Mutex
+	sels   []*probes.Selector
+	minAge []time.Duration
+	closed int
+}
+
+func (s *selSource) Run(ctx context.Context) error { <-ctx.Done(); return nil }
+func (s *selSource) Close() error                  { s.mu.Lock(); s.closed++; s.mu.Unlock(); return nil }
+func (s *selSource) Stats() SourceStats            { return SourceStats{} }
+func (s *selSource) SetSelection(sel *probes.Selector, minAge time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sels, s.minAge = append(s.sels, sel), append(s.minAge, minAge)
+}
+
+// A reload hands the new probes.discovery rules and min_age to the running
+// probes (which are neither rebuilt nor closed) and keeps the probe
+// settings that need a restart; the probes are closed once, at the stop.
+func TestReloadAppliesProcessSelection(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "agent.yaml")
+	addr := freeAddr(t)
+	cfg := func(probesYAML string) string {
+		return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: %s
+logs: {paths: []}
+kubernetes: {enabled: false}
+lifecycle: {enable_reload: true}
+`, addr, filepath.Join(dir, "state"), probesYAML)
+	}
+	os.WriteFile(cfgFile, []byte(cfg(`{sample_interval: 1s, min_age: 2s}`)), 0o644)
+	logs := &syncBuffer{}
+	opts := Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), ConfigFile: cfgFile}
+	c, err := LoadConfig(cfgFile, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &selSource{}
+	builds := 0
+	d := newDaemon(opts, c, func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error) { builds++; return src, nil })
+	a, err := d.build(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.listen(c.Listen); err != nil {
+		t.Fatal(err)
+	}
+	defer d.closeHTTP()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		for {
+			next, err := d.runOne(ctx, a)
+			if next == nil {
+				done <- err
+				return
+			}
+			a = next
+		}
+	}()
+	os.WriteFile(cfgFile, []byte(cfg(`{sample_interval: 5s, min_age: 0s, discovery: {exclude: [{exe: "sleepy-*"}]}}`)), 0o644)
+	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	src.mu.Lock()
+	n, minAge := len(src.sels), src.minAge
+	src.mu.Unlock()
+	if n != 1 || minAge[0] != 0 {
+		t.Fatalf("selections handed to the probes: %d, min ages %v; want one with 0s", n, minAge)
+	}
+	if got := d.cfg.Load().Probes; got.SampleInterval != time.Second || got.MinAge != 0 || len(got.Discovery.Exclude) != 1 {
+		t.Fatalf("running probes settings after the reload: %+v (want sample_interval kept at 1s, the new discovery and min_age)", got)
+	}
+	if !strings.Contains(logs.String(), "change at the next restart") {
+		t.Errorf("the kept probe settings were not logged:\n%s", logs.String())
+	}
+	// The same selection again: nothing handed over.
+	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+		t.Fatalf("second reload: %d %s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if len(src.sels) != 1 || builds != 1 || src.closed != 1 {
+		t.Fatalf("selections %d (want 1), probes built %d times (want 1), closed %d times (want 1)", len(src.sels), builds, src.closed)
 	}
 }
