@@ -49,22 +49,102 @@ type otlpPoint struct {
 	AsInt      *string    `json:"asInt"`
 	AsDouble   *float64   `json:"asDouble"`
 	Count      *string    `json:"count"`
+	Sum        *float64   `json:"sum"`
 	Attributes []otlpAttr `json:"attributes"`
 }
 
 type otlpMetric struct {
-	Name string `json:"name"`
-	Unit string `json:"unit"`
-	Sum  *struct {
-		DataPoints  []otlpPoint `json:"dataPoints"`
-		IsMonotonic bool        `json:"isMonotonic"`
+	Name        string `json:"name"`
+	Unit        string `json:"unit"`
+	Description string `json:"description"`
+	Sum         *struct {
+		DataPoints             []otlpPoint `json:"dataPoints"`
+		IsMonotonic            bool        `json:"isMonotonic"`
+		AggregationTemporality int         `json:"aggregationTemporality"`
 	} `json:"sum"`
 	Gauge *struct {
 		DataPoints []otlpPoint `json:"dataPoints"`
 	} `json:"gauge"`
 	Histogram *struct {
-		DataPoints []otlpPoint `json:"dataPoints"`
+		DataPoints             []otlpPoint `json:"dataPoints"`
+		AggregationTemporality int         `json:"aggregationTemporality"`
 	} `json:"histogram"`
+}
+
+// semconvDef is one semantic-convention Go runtime metric as the receiver
+// module pins it (receiver/gopulsereceiver/internal/semconvpin: the
+// generated goconv package of go.opentelemetry.io/otel/semconv at a fixed
+// version), printed by its testdata/semconv.
+type semconvDef struct {
+	Name        string `json:"name"`
+	Unit        string `json:"unit"`
+	Description string `json:"description"`
+	Type        string `json:"type"` // Sum, Gauge or Histogram
+	Monotonic   bool   `json:"monotonic"`
+	Double      bool   `json:"double"`
+}
+
+// pinnedSemconv returns the semconv version and metrics the receiver
+// module pins.
+func pinnedSemconv(t *testing.T) (string, map[string]semconvDef) {
+	t.Helper()
+	cmd := exec.Command("go", "run", "./testdata/semconv")
+	cmd.Dir = "../receiver/gopulsereceiver"
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the pinned semantic conventions (go run ./testdata/semconv): %v", err)
+	}
+	var pin struct {
+		Version string                `json:"version"`
+		Metrics map[string]semconvDef `json:"metrics"`
+	}
+	if err := json.Unmarshal(out, &pin); err != nil || len(pin.Metrics) == 0 {
+		t.Fatalf("the pinned semantic conventions: %v\n%s", err, out)
+	}
+	return pin.Version, pin.Metrics
+}
+
+// semconvMismatch says how m, as the collector exported it over OTLP/JSON,
+// differs from the pinned definition d ("" when it does not).
+func semconvMismatch(m otlpMetric, d semconvDef) string {
+	var problems []string
+	if m.Unit != d.Unit {
+		problems = append(problems, fmt.Sprintf("unit %q, semconv %q", m.Unit, d.Unit))
+	}
+	if m.Description != d.Description {
+		problems = append(problems, fmt.Sprintf("description %q, semconv %q", m.Description, d.Description))
+	}
+	const cumulative = 2 // AGGREGATION_TEMPORALITY_CUMULATIVE
+	var points []otlpPoint
+	switch {
+	case m.Sum != nil && d.Type == "Sum":
+		if m.Sum.IsMonotonic != d.Monotonic {
+			problems = append(problems, fmt.Sprintf("monotonic %v, semconv %v", m.Sum.IsMonotonic, d.Monotonic))
+		}
+		if m.Sum.AggregationTemporality != cumulative {
+			problems = append(problems, fmt.Sprintf("temporality %d, want cumulative", m.Sum.AggregationTemporality))
+		}
+		points = m.Sum.DataPoints
+	case m.Gauge != nil && d.Type == "Gauge":
+		points = m.Gauge.DataPoints
+	case m.Histogram != nil && d.Type == "Histogram":
+		if m.Histogram.AggregationTemporality != cumulative {
+			problems = append(problems, fmt.Sprintf("temporality %d, want cumulative", m.Histogram.AggregationTemporality))
+		}
+		if len(m.Histogram.DataPoints) == 0 || m.Histogram.DataPoints[0].Count == nil || m.Histogram.DataPoints[0].Sum == nil {
+			problems = append(problems, "a histogram point without count and sum")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("not a %s", d.Type))
+	}
+	if d.Type != "Histogram" {
+		if len(points) == 0 {
+			problems = append(problems, "no data point")
+		} else if double := points[0].AsDouble != nil; double != d.Double || (!double && points[0].AsInt == nil) {
+			problems = append(problems, fmt.Sprintf("double %v, semconv %v", double, d.Double))
+		}
+	}
+	return strings.Join(problems, "; ")
 }
 
 func (a otlpAttr) str() string {
@@ -242,7 +322,7 @@ type stopTarget struct {
 	out   *bufio.Scanner
 }
 
-func startStopTarget(t *testing.T) *stopTarget {
+func startStopTarget(t *testing.T, env ...string) *stopTarget {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), uniq("gctarget"))
 	build := exec.Command("go", "build", "-o", bin, "./testdata/target")
@@ -251,6 +331,7 @@ func startStopTarget(t *testing.T) *stopTarget {
 		t.Fatalf("build target: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), env...)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -282,7 +363,9 @@ func (tg *stopTarget) stop(t *testing.T) int64 {
 // bad ones in the component status and its log, counts what it received in
 // its own telemetry, and stops cleanly on SIGTERM.
 func TestCollectorGoodAndBadPIDs(t *testing.T) {
-	tg := startStopTarget(t)
+	// A memory limit, so that go.memory.limit exists (semconv: "if a limit
+	// exists"), and a GOGC other than the default.
+	tg := startStopTarget(t, "GOMEMLIMIT=512MiB", "GOGC=150")
 	notGo := exec.Command("sleep", "600")
 	if err := notGo.Start(); err != nil {
 		t.Fatal(err)
@@ -358,22 +441,36 @@ service:
 		t.Errorf("gopulse/missing: %s %s %v", st, msg, err)
 	}
 	for _, pid := range []int{bad, 4000000} {
-		if !strings.Contains(c.out.String(), fmt.Sprintf(`"pid": %d`, pid)) {
-			t.Errorf("no log line for pid %d", pid)
+		if !collectorLogged(c.out.String(), "warn", "cannot watch a configured process", pid) {
+			t.Errorf("no warning for pid %d", pid)
 		}
 	}
 
+	// Every semconv Go runtime metric, with the pinned definitions' unit,
+	// description and kind, as the distribution exports it.
+	semconvVersion, semconv := pinnedSemconv(t)
 	eventually(t, 60*time.Second, "the good target's metrics", func() error {
 		ms, attrs, ok := sink.resource(good)
 		if !ok {
 			return fmt.Errorf("no metrics for pid %d yet", good)
 		}
-		for _, name := range []string{"go.memory.gc.cycles", "go.memory.gc.pause.duration", "go.goroutine.count", "go.memory.used",
-			"go.memory.allocated", "go.memory.allocations", "go.memory.gc.goal", "go.processor.limit", "go.config.gogc",
-			"go.schedule.duration", "go.cpu.time", "gopulse.go.stw.pause.duration"} {
-			if _, ok := ms[name]; !ok {
-				return fmt.Errorf("%s missing", name)
+		for name, def := range semconv {
+			m, ok := ms[name]
+			if !ok {
+				return fmt.Errorf("semconv %s metric %s missing", semconvVersion, name)
 			}
+			if p := semconvMismatch(m, def); p != "" {
+				return fmt.Errorf("%s against semconv %s: %s", name, semconvVersion, p)
+			}
+		}
+		if _, ok := ms["gopulse.go.stw.pause.duration"]; !ok {
+			return fmt.Errorf("gopulse.go.stw.pause.duration missing")
+		}
+		if got := ms["go.memory.limit"].intValue(); got != 512<<20 {
+			return fmt.Errorf("go.memory.limit %d, the target runs with GOMEMLIMIT=512MiB", got)
+		}
+		if got := ms["go.config.gogc"].intValue(); got != 150 {
+			return fmt.Errorf("go.config.gogc %d, the target runs with GOGC=150", got)
 		}
 		for _, k := range []string{"service.name", "service.instance.id", "process.executable.name", "host.name", "process.runtime.version"} {
 			if attrs[k] == "" {
@@ -382,6 +479,10 @@ service:
 		}
 		return nil
 	})
+	// Attaching is logged at info, with the service it was named.
+	if !collectorLogged(c.out.String(), "info", "attached to process", good) {
+		t.Errorf("no info line attaching to pid %d", good)
+	}
 	want := tg.stop(t)
 	eventually(t, 30*time.Second, "go.memory.gc.cycles equal to the target's own count", func() error {
 		ms, _, _ := sink.resource(good)
@@ -408,7 +509,24 @@ service:
 		return fmt.Errorf("no accepted points of gopulse/targets")
 	})
 	c.stop(t)
-	t.Logf("served pid %d, go.memory.gc.cycles = %d = its own count; bad pids in the status", good, want)
+	t.Logf("served pid %d, go.memory.gc.cycles = %d = its own count, %d semconv %s metrics as pinned; bad pids in the status",
+		good, want, len(semconv), semconvVersion)
+}
+
+// collectorLogged says whether the collector's console log (zap's console
+// encoding: time, level, caller, message, JSON fields) has a line at level
+// with msg whose fields name pid.
+func collectorLogged(out, level, msg string, pid int) bool {
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Split(l, "\t")
+		if len(f) < 4 || strings.ToLower(f[1]) != level {
+			continue
+		}
+		if strings.Contains(l, msg) && strings.Contains(l, fmt.Sprintf(`"pid": %d`, pid)) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestCollectorOutsideHostPIDNamespace runs the distribution in a PID

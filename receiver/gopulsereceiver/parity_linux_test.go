@@ -124,7 +124,8 @@ func freePort(t *testing.T) string {
 // the program starts its work: at the end, with the program idle, both
 // report the same GC count (the program's own), the same stop-the-world
 // pauses by reason (counts, sums and buckets), the same GC cycle durations,
-// the same scheduling-latency histogram and the same goroutines.
+// the same scheduling-latency histogram and the same goroutines, under the
+// same identity (service, executable and pod metadata).
 func TestAgentReceiverParity(t *testing.T) {
 	requireProbes(t)
 	tg := startTargetArgs(t, nil, []string{"-wait"})
@@ -256,7 +257,27 @@ kubernetes:
 	if rg := ms[metadata.MetricGoGoroutineCount].Sum().DataPoints().At(0).IntValue(); float64(rg) != ag {
 		t.Errorf("goroutines: agent %v, receiver %d", ag, rg)
 	}
-	t.Logf("agent and receiver agree on pid %d: %d GC cycles (the program's own count), %d pause reasons", pid, want, pauses.Len())
+	// The same identity: the agent's process labels are the receiver's
+	// resource attributes (one process metadata for both).
+	var agentLabels map[string]string
+	for _, s := range agentS {
+		if s.name == "gopulse_go_goroutines" && s.labels["pid"] == pidS {
+			agentLabels = s.labels
+		}
+	}
+	res := rm.Resource().Attributes()
+	for label, attr := range map[string]string{"service": "service.name", "exe": "process.executable.path",
+		"namespace": "k8s.namespace.name", "pod": "k8s.pod.name", "container": "k8s.container.name"} {
+		v, _ := res.Get(attr)
+		if agentLabels[label] != v.Str() {
+			t.Errorf("identity: agent %s=%q, receiver %s=%q", label, agentLabels[label], attr, v.Str())
+		}
+	}
+	if agentLabels["service"] == "" {
+		t.Errorf("identity: the agent names no service: %v", agentLabels)
+	}
+	t.Logf("agent and receiver agree on pid %d (service %q): %d GC cycles (the program's own count), %d pause reasons",
+		pid, agentLabels["service"], want, pauses.Len())
 }
 
 // compareHist compares the agent's Prometheus histogram with the

@@ -178,7 +178,7 @@ func TestBadTargetIsReportedNotFatal(t *testing.T) {
 		{Kind: event.KindSample, PID: 5, TS: 1, Cycle: 2521, Goroutines: 12},
 		{Kind: event.KindGCEnd, PID: 5, TS: 2, Cycle: 2522, DurationNS: 3_000_000},
 	}}}
-	core, logs := observer.New(zap.WarnLevel)
+	core, logs := observer.New(zap.InfoLevel)
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.Logger = zap.New(core)
 	sink := new(consumertest.MetricsSink)
@@ -193,9 +193,14 @@ func TestBadTargetIsReportedNotFatal(t *testing.T) {
 	if host.find(componentstatus.StatusFatalError) != nil {
 		t.Error("fatal status reported")
 	}
-	if logs.FilterMessageSnippet("cannot watch a configured process").FilterField(zap.Int("pid", 99)).Len() != 1 {
+	if logs.FilterMessageSnippet("cannot watch a configured process").FilterField(zap.Int("pid", 99)).FilterLevelExact(zap.WarnLevel).Len() != 1 {
 		t.Errorf("no warning for the bad pid: %v", logs.All())
 	}
+	// Attaching is logged at info (it was at debug only), with the name.
+	waitFor(t, "the attach logged at info", func() bool {
+		return logs.FilterMessage("attached to process").FilterField(zap.Uint32("pid", 5)).
+			FilterField(zap.String("service.name", "checkout")).FilterLevelExact(zap.InfoLevel).Len() == 1
+	})
 	waitFor(t, "metrics of the good pid", func() bool {
 		for _, md := range sink.AllMetrics() {
 			if rm, ok := resourceOf(md, 5); ok {

@@ -6,62 +6,44 @@ import (
 	"go/token"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/otel/semconv/v1.41.0/goconv"
+
+	"github.com/gopulse/gopulse/receiver/gopulsereceiver/internal/semconvpin"
 )
 
-// The semantic conventions this receiver follows, pinned: the generated
-// goconv package of go.opentelemetry.io/otel/semconv/v1.41.0 (the version
-// that defines go.memory.gc.cycles and go.memory.gc.pause.duration). Each
-// instrument type gives the name, unit and description; the instrument it
-// embeds gives the kind.
+// The semantic conventions this receiver follows, pinned in
+// internal/semconvpin (the generated goconv package of
+// go.opentelemetry.io/otel/semconv/v1.41.0).
 type semconvMetric struct {
 	name, unit, description string
 	typ                     pmetric.MetricType
 	monotonic, double       bool
 }
 
-type semconvInstrument interface {
-	Name() string
-	Unit() string
-	Description() string
-}
-
 func semconvMetrics(t *testing.T) map[string]semconvMetric {
 	t.Helper()
+	pinned, err := semconvpin.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]pmetric.MetricType{}
+	for _, typ := range []pmetric.MetricType{pmetric.MetricTypeSum, pmetric.MetricTypeGauge, pmetric.MetricTypeHistogram} {
+		types[typ.String()] = typ
+	}
 	out := map[string]semconvMetric{}
-	for _, inst := range []semconvInstrument{
-		goconv.ConfigGogc{}, goconv.CPUTime{}, goconv.GoroutineCount{}, goconv.MemoryAllocated{},
-		goconv.MemoryAllocations{}, goconv.MemoryGCCycles{}, goconv.MemoryGCGoal{}, goconv.MemoryGCPauseDuration{},
-		goconv.MemoryLimit{}, goconv.MemoryUsed{}, goconv.ProcessorLimit{}, goconv.ScheduleDuration{},
-	} {
-		kind := reflect.TypeOf(inst).Field(0).Type.Name() // e.g. Int64ObservableUpDownCounter
-		m := semconvMetric{name: inst.Name(), unit: inst.Unit(), description: inst.Description(),
-			double: strings.HasPrefix(kind, "Float64")}
-		switch {
-		case strings.HasSuffix(kind, "Histogram"):
-			m.typ = pmetric.MetricTypeHistogram
-		case strings.HasSuffix(kind, "UpDownCounter"):
-			m.typ = pmetric.MetricTypeSum
-		case strings.HasSuffix(kind, "Counter"):
-			m.typ, m.monotonic = pmetric.MetricTypeSum, true
-		case strings.HasSuffix(kind, "Gauge"):
-			m.typ = pmetric.MetricTypeGauge
-		default:
-			t.Fatalf("%s: unknown instrument %s", m.name, kind)
-		}
-		out[m.name] = m
+	for name, m := range pinned {
+		out[name] = semconvMetric{name: m.Name, unit: m.Unit, description: m.Description, typ: types[m.Type],
+			monotonic: m.Monotonic, double: m.Double}
 	}
 	return out
 }
 
-// TestSemconvListComplete: the list above is every metric the pinned
+// TestSemconvListComplete: the pin lists every metric the pinned
 // goconv package defines (read from its source, so a metric added to the
 // pinned version cannot be missed).
 func TestSemconvListComplete(t *testing.T) {
@@ -69,7 +51,7 @@ func TestSemconvListComplete(t *testing.T) {
 	if err != nil {
 		t.Fatalf("locate go.opentelemetry.io/otel: %v", err)
 	}
-	file := filepath.Join(strings.TrimSpace(string(dir)), "semconv", "v1.41.0", "goconv", "metric.go")
+	file := filepath.Join(strings.TrimSpace(string(dir)), "semconv", semconvpin.Version, "goconv", "metric.go")
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +78,7 @@ func TestSemconvListComplete(t *testing.T) {
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 || len(defined) != len(listed) {
-		t.Fatalf("goconv v1.41.0 defines %d metrics, the test lists %d; missing %v", len(defined), len(listed), missing)
+		t.Fatalf("goconv %s defines %d metrics, the pin lists %d; missing %v", semconvpin.Version, len(defined), len(listed), missing)
 	}
 }
 
