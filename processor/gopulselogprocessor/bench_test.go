@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/gopulse/gopulse/processor/gopulselogprocessor/internal/metadata"
@@ -13,7 +15,7 @@ import (
 
 // BenchmarkConsumeLogs: batches of 1024 records as the filelog receiver
 // sends them, through the processor into a nop consumer; bytes are the
-// records' bodies.
+// records' bodies. Copying each batch for the processor is not measured.
 func BenchmarkConsumeLogs(b *testing.B) {
 	for _, format := range []string{"json", "freetext"} {
 		b.Run(format, func(b *testing.B) {
@@ -39,13 +41,20 @@ func BenchmarkConsumeLogs(b *testing.B) {
 			b.SetBytes(int64(n))
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			var cpu time.Duration
 			for i := 0; i < b.N; i++ {
-				if err := p.ConsumeLogs(ctx, batch); err != nil {
+				// A batch of its own each time, as from the receiver: the
+				// processor moves the records out of it.
+				b.StopTimer()
+				in := plog.NewLogs()
+				batch.CopyTo(in)
+				b.StartTimer()
+				cpu0 := processCPU()
+				if err := p.ConsumeLogs(ctx, in); err != nil {
 					b.Fatal(err)
 				}
+				cpu += processCPU() - cpu0
 			}
-			cpu := processCPU() - cpu0
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*1024), "cpu-ns/record")
 			b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds()/1e6, "MB/cpu-s")
 		})

@@ -21,10 +21,10 @@ func NewFactory() processor.Factory {
 func createDefaultConfig() component.Config {
 	return &Config{
 		// The filelog receiver's file attributes, then a container's.
-		StreamKeys: []string{"log.file.path", "log.file.name", "k8s.pod.uid", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "container.id"},
-		MaxStreams: 4096,
-		Multiline:  MultilineConfig{Enabled: true, Wait: time.Second},
-		Templates:  TemplatesConfig{Enabled: true},
+		StreamKeys:  []string{"log.file.path", "log.file.name", "k8s.pod.uid", "k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "container.id"},
+		MaxStreams:  4096,
+		Multiline:   MultilineConfig{Enabled: true, Wait: time.Second},
+		Templates:   TemplatesConfig{Enabled: true},
 		SchemaDrift: true,
 	}
 }

@@ -46,6 +46,11 @@ type logProcessor struct {
 	mu      sync.Mutex
 	streams map[string]*stream
 	tick    uint64
+	keyBuf  []byte // the stream key being built
+	// Strings made once: attribute names of parsed fields (with the
+	// prefix) and template ids, up to maxInterned each.
+	attrKeys    map[string]string
+	templateIDs map[uint64]string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -85,8 +90,13 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*log
 	if err != nil {
 		return nil, fmt.Errorf("log engine: %w", err)
 	}
-	return &logProcessor{cfg: cfg, logger: set.Logger, next: next, engine: e, streams: make(map[string]*stream)}, nil
+	return &logProcessor{cfg: cfg, logger: set.Logger, next: next, engine: e, streams: make(map[string]*stream),
+		attrKeys: make(map[string]string), templateIDs: make(map[uint64]string)}, nil
 }
+
+// maxInterned bounds each table of strings made once (field names, template
+// ids); beyond it they are made per record.
+const maxInterned = 4096
 
 func (p *logProcessor) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: true}
@@ -173,11 +183,14 @@ func (p *logProcessor) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 
 // consume feeds one record to its stream.
 func (p *logProcessor) consume(res pcommon.Resource, scope pcommon.InstrumentationScope, lr plog.LogRecord, out *batch) {
+	// The records are the processor's to change (MutatesData): they move
+	// instead of being copied.
 	body := lr.Body()
 	if body.Type() != pcommon.ValueTypeStr {
-		lr.CopyTo(out.add(res, scope)) // not text: passed on as it is
+		lr.MoveTo(out.add(res, scope)) // not text: passed on as it is
 		return
 	}
+	line := body.Str()
 	st := p.stream(res, lr, out)
 	st.line++
 	if !st.has || !st.res.Attributes().Equal(res.Attributes()) || st.scope.Name() != scope.Name() ||
@@ -187,9 +200,9 @@ func (p *logProcessor) consume(res pcommon.Resource, scope pcommon.Instrumentati
 		scope.CopyTo(st.scope)
 	}
 	in := input{rec: plog.NewLogRecord(), res: st.res, scope: st.scope}
-	lr.CopyTo(in.rec)
+	lr.MoveTo(in.rec)
 	st.lines[st.line] = in
-	r := st.s.Online([]byte(body.Str()))
+	r := st.s.Online([]byte(line))
 	if !r.Partial {
 		p.emit(st, r, out)
 	}
@@ -238,15 +251,15 @@ func (p *logProcessor) flush(st *stream, out *batch) {
 // stream returns the record's stream, creating it (and evicting the least
 // recently used one beyond max_streams into out).
 func (p *logProcessor) stream(res pcommon.Resource, lr plog.LogRecord, out *batch) *stream {
-	key := p.streamKey(res, lr)
+	p.keyBuf = p.streamKey(p.keyBuf[:0], res, lr)
 	p.tick++
-	st := p.streams[key]
+	st := p.streams[string(p.keyBuf)]
 	if st == nil {
 		if len(p.streams) >= p.cfg.MaxStreams {
 			p.evict(out)
 		}
 		st = &stream{s: p.engine.NewStream(), lines: make(map[uint64]input)}
-		p.streams[key] = st
+		p.streams[string(p.keyBuf)] = st
 	}
 	st.used = p.tick
 	return st
@@ -265,23 +278,27 @@ func (p *logProcessor) evict(out *batch) {
 	delete(p.streams, oldest)
 }
 
-// streamKey names a record's stream from the configured attributes (record
-// first, then resource).
-func (p *logProcessor) streamKey(res pcommon.Resource, lr plog.LogRecord) string {
-	var b strings.Builder
+// streamKey appends to b the name of a record's stream, from the configured
+// attributes (record first, then resource).
+func (p *logProcessor) streamKey(b []byte, res pcommon.Resource, lr plog.LogRecord) []byte {
+	start := len(b)
 	for _, k := range p.cfg.StreamKeys {
 		v, ok := lr.Attributes().Get(k)
 		if !ok {
 			v, ok = res.Attributes().Get(k)
 		}
 		if ok {
-			b.WriteString(k)
-			b.WriteByte('=')
-			b.WriteString(v.AsString())
-			b.WriteByte('|')
+			b = append(b, k...)
+			b = append(b, '=')
+			if v.Type() == pcommon.ValueTypeStr {
+				b = append(b, v.Str()...)
+			} else {
+				b = append(b, v.AsString()...)
+			}
+			b = append(b, '|')
 		}
 	}
-	if b.Len() == 0 {
+	if len(b) == start {
 		// One stream per resource.
 		raw := res.Attributes().AsRaw()
 		keys := make([]string, 0, len(raw))
@@ -289,30 +306,34 @@ func (p *logProcessor) streamKey(res pcommon.Resource, lr plog.LogRecord) string
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		b.WriteString("resource|")
+		b = append(b, "resource|"...)
 		for _, k := range keys {
-			fmt.Fprintf(&b, "%s=%v|", k, raw[k])
+			b = fmt.Appendf(b, "%s=%v|", k, raw[k])
 		}
 	}
-	return b.String()
+	return b
 }
 
 // emit appends the record r completed, with the attributes of its first
 // line, and its schema drift events.
 func (p *logProcessor) emit(st *stream, r *logengine.Result, out *batch) {
 	in, ok := st.lines[r.Rec.Line]
-	if !ok {
+	lr := plog.LogRecord{}
+	if ok {
+		delete(st.lines, r.Rec.Line)
+		lr = out.add(in.res, in.scope)
+		in.rec.MoveTo(lr) // the line's record is used once
+	} else {
 		// The first line's input is gone (an evicted or flushed stream):
-		// the record goes on with the last line's.
+		// the record goes on with the last line's, which stays for its own.
 		in, ok = st.lines[st.line]
 		if !ok {
 			p.logger.Debug("a record's input line is gone", zap.Uint64("line", r.Rec.Line))
 			return
 		}
+		lr = out.add(in.res, in.scope)
+		in.rec.CopyTo(lr)
 	}
-	delete(st.lines, r.Rec.Line)
-	lr := out.add(in.res, in.scope)
-	in.rec.CopyTo(lr)
 	p.annotate(lr, r)
 	if len(r.Changes) > 0 {
 		for _, c := range r.Changes {
@@ -326,6 +347,7 @@ func (p *logProcessor) emit(st *stream, r *logengine.Result, out *batch) {
 func (p *logProcessor) annotate(lr plog.LogRecord, r *logengine.Result) {
 	rec := &r.Rec
 	attrs := lr.Attributes()
+	attrs.EnsureCapacity(attrs.Len() + len(rec.Fields) + 4)
 	if rec.Lines > 1 {
 		lr.Body().SetStr(string(rec.Body))
 		attrs.PutInt(AttrLines, int64(rec.Lines))
@@ -343,22 +365,47 @@ func (p *logProcessor) annotate(lr plog.LogRecord, r *logengine.Result) {
 		lr.SetTimestamp(pcommon.Timestamp(rec.TS))
 	}
 	if lr.SeverityNumber() == plog.SeverityNumberUnspecified && len(rec.Level) > 0 {
-		lr.SetSeverityNumber(severity(string(rec.Level)))
+		num, text := severity(rec.Level)
+		lr.SetSeverityNumber(num)
 		if lr.SeverityText() == "" {
-			lr.SetSeverityText(strings.ToUpper(string(rec.Level)))
+			lr.SetSeverityText(text)
 		}
 	}
 	for _, f := range rec.Fields {
-		key := p.cfg.AttributePrefix + string(f.Key)
+		key := p.attrKey(f.Key)
 		if _, exists := attrs.Get(key); exists || key == "" {
 			continue
 		}
 		putTyped(attrs, key, f)
 	}
 	if r.HasTemplate && p.cfg.Templates.Enabled {
-		attrs.PutStr(AttrTemplateID, fmt.Sprintf("%016x", r.Template.ID))
+		attrs.PutStr(AttrTemplateID, p.templateID(r.Template.ID))
 		attrs.PutStr(AttrTemplate, r.Template.Text)
 	}
+}
+
+// attrKey returns the attribute name of a parsed field.
+func (p *logProcessor) attrKey(field []byte) string {
+	if k, ok := p.attrKeys[string(field)]; ok {
+		return k
+	}
+	k := p.cfg.AttributePrefix + string(field)
+	if len(p.attrKeys) < maxInterned {
+		p.attrKeys[string(field)] = k
+	}
+	return k
+}
+
+// templateID returns a template's id as 16 hex digits.
+func (p *logProcessor) templateID(id uint64) string {
+	if s, ok := p.templateIDs[id]; ok {
+		return s
+	}
+	s := fmt.Sprintf("%016x", id)
+	if len(p.templateIDs) < maxInterned {
+		p.templateIDs[id] = s
+	}
+	return s
 }
 
 // putTyped puts a parsed field with its inferred type.
@@ -384,22 +431,24 @@ func putTyped(attrs pcommon.Map, key string, f event.Field) {
 	attrs.PutStr(key, v)
 }
 
-func severity(level string) plog.SeverityNumber {
-	switch level {
+// severity maps the engine's normalized level to a severity number and
+// text (upper case, as the record would show it).
+func severity(level []byte) (plog.SeverityNumber, string) {
+	switch string(level) {
 	case "trace":
-		return plog.SeverityNumberTrace
+		return plog.SeverityNumberTrace, "TRACE"
 	case "debug":
-		return plog.SeverityNumberDebug
+		return plog.SeverityNumberDebug, "DEBUG"
 	case "info":
-		return plog.SeverityNumberInfo
+		return plog.SeverityNumberInfo, "INFO"
 	case "warn":
-		return plog.SeverityNumberWarn
+		return plog.SeverityNumberWarn, "WARN"
 	case "error":
-		return plog.SeverityNumberError
+		return plog.SeverityNumberError, "ERROR"
 	case "fatal":
-		return plog.SeverityNumberFatal
+		return plog.SeverityNumberFatal, "FATAL"
 	}
-	return plog.SeverityNumberUnspecified
+	return plog.SeverityNumberUnspecified, strings.ToUpper(string(level))
 }
 
 // driftEvent fills ev with a schema change noticed at record lr.
@@ -460,4 +509,3 @@ func (b *batch) add(res pcommon.Resource, scope pcommon.InstrumentationScope) pl
 	}
 	return b.sl.LogRecords().AppendEmpty()
 }
-
