@@ -69,7 +69,7 @@ func TestKubernetesResourceFromResolver(t *testing.T) {
 	})
 	for k, want := range map[string]any{"k8s.namespace.name": "shop", "k8s.pod.name": "cart-7d9", "k8s.container.name": "app",
 		"service.name": "cart", "process.executable.name": "cart", "process.executable.path": "/app/cart",
-		"host.name": "node-1", "service.instance.id": "node-1/4242/12345", "process.pid": int64(4242)} {
+		"host.name": "node-1", "k8s.node.name": "node-1", "service.instance.id": "node-1/4242/12345", "process.pid": int64(4242)} {
 		if attrs[k] != want {
 			t.Errorf("%s = %v, want %v (resource %v)", k, attrs[k], want, attrs)
 		}

@@ -396,6 +396,9 @@ func (r *gopulseReceiver) buildResource(p *procstats.Process[procState]) {
 	set(rb.SetK8sNamespaceName, proc.Namespace)
 	set(rb.SetK8sPodName, proc.Pod)
 	set(rb.SetK8sContainerName, proc.Container)
+	if proc.Pod != "" {
+		set(rb.SetK8sNodeName, id.hostName) // in a pod, the node is the host
+	}
 	set(rb.SetHostName, id.hostName)
 	set(rb.SetServiceInstanceID, id.instanceID)
 	st.res = rb.Emit()

@@ -341,7 +341,8 @@ func TestExitedProcessLastBatchKeepsIdentity(t *testing.T) {
 	})
 	attrs := last.Resource().Attributes()
 	for k, want := range map[string]string{"service.name": "checkout", "service.instance.id": "node-1/5/4242",
-		"process.executable.name": "checkout", "host.name": "node-1", "k8s.pod.name": "checkout-7d9", "k8s.namespace.name": "shop"} {
+		"process.executable.name": "checkout", "host.name": "node-1", "k8s.pod.name": "checkout-7d9", "k8s.namespace.name": "shop",
+		"k8s.container.name": "app", "k8s.node.name": "node-1"} {
 		if v, ok := attrs.Get(k); !ok || v.Str() != want {
 			t.Errorf("last batch: %s = %q, want %q", k, v.Str(), want)
 		}

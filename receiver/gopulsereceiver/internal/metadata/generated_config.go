@@ -655,6 +655,7 @@ type ResourceAttributesConfig struct {
 	HostName              ResourceAttributeConfig `mapstructure:"host.name"`
 	K8sContainerName      ResourceAttributeConfig `mapstructure:"k8s.container.name"`
 	K8sNamespaceName      ResourceAttributeConfig `mapstructure:"k8s.namespace.name"`
+	K8sNodeName           ResourceAttributeConfig `mapstructure:"k8s.node.name"`
 	K8sPodName            ResourceAttributeConfig `mapstructure:"k8s.pod.name"`
 	ProcessExecutableName ResourceAttributeConfig `mapstructure:"process.executable.name"`
 	ProcessExecutablePath ResourceAttributeConfig `mapstructure:"process.executable.path"`
@@ -674,6 +675,9 @@ func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 			Enabled: true,
 		},
 		K8sNamespaceName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		K8sNodeName: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		K8sPodName: ResourceAttributeConfig{

@@ -42,6 +42,13 @@ func (rb *ResourceBuilder) SetK8sNamespaceName(val string) {
 	}
 }
 
+// SetK8sNodeName sets provided value as "k8s.node.name" attribute.
+func (rb *ResourceBuilder) SetK8sNodeName(val string) {
+	if rb.config.K8sNodeName.Enabled {
+		rb.res.Attributes().PutStr("k8s.node.name", val)
+	}
+}
+
 // SetK8sPodName sets provided value as "k8s.pod.name" attribute.
 func (rb *ResourceBuilder) SetK8sPodName(val string) {
 	if rb.config.K8sPodName.Enabled {
