@@ -124,14 +124,38 @@ for row in $ROWS; do
 done
 log "initramfs built in $(($(date +%s) - t1)) s"
 
-# Known failures: reported as XFAIL (XPASS when they pass) without failing
-# the run; each is a finding to fix, not a flake to hide.
-#  - trixie-amd64 trace/gcload: with uprobe_multi links on Debian's 6.12
-#    the target crashed in 3 of 8 trace-mode runs under QEMU (SIGSEGV in
-#    runtime.procresize: a pointer with its upper 32 bits cleared); the
-#    same runs with per-offset uprobes (trace+perf, --attach perf_event)
-#    and on 5.10, 6.1 and this machine's 6.18 have not crashed.
-KNOWN_FAIL=${KERNEL_KNOWN_FAIL-"trixie-amd64:trace/gcload"}
+# Known failures, ROW:CHECK:REGEX (REGEX, without spaces, must match the
+# check's detail; the known failure's signature, so that any other failure
+# of that check still fails the run): reported as XFAIL (XPASS when the
+# check passes) without failing the run; each is a finding to fix, not a
+# flake to hide.
+#  - trixie-amd64 trace/gcload, the target crashing (a Go fatal signal:
+#    exit status 2): with uprobe_multi links on Debian's 6.12 under QEMU,
+#    3 of 8 trace-mode runs at 12:50-13:10 on 2026-12-04 (host load 25-60)
+#    failed; the two crash dumps kept show SIGSEGV in runtime.procresize's
+#    callee at the same PC, RBX holding the low 32 bits of the P pointer in
+#    RAX: execution resumed one
+#    byte into `MOVQ AX, BX` (48 89 c3 at procresize+0xc7f), i.e. skipped
+#    its REX.W prefix and ran `MOVL AX, BX`. No probe is near that code
+#    (both probes sit on emulated `PUSHQ BP`s, nothing is single-stepped),
+#    so the kernel's uprobe code did not execute that instruction; not
+#    reproduced since: 0 of 13 runs with uprobe_multi and 0 of 13 with
+#    per-offset uprobes on 2026-12-04 15:05-16:22 (load 5-16). Whether it
+#    is QEMU's or the kernel's is not known.
+KNOWN_FAIL=${KERNEL_KNOWN_FAIL-"trixie-amd64:trace/gcload:exit.status.2"}
+
+# known ROW NAME [DETAIL]: whether KNOWN_FAIL lists that check (and, with
+# DETAIL, that failure).
+known() {
+	local e r n re
+	for e in $KNOWN_FAIL; do
+		IFS=: read -r r n re <<<"$e"
+		if [ "$r" = "$1" ] && [ "$n" = "$2" ] && { [ $# -lt 3 ] || [ -z "$re" ] || [[ "$3" =~ $re ]]; }; then
+			return 0
+		fi
+	done
+	return 1
+}
 
 append="rdinit=/init quiet panic=-1"
 [ "$BENCH" = 1 ] && append="$append gopulse.bench=1"
@@ -164,9 +188,10 @@ for row in $ROWS; do
 	echo "PASS $row boot: $booted (Linux $ver, row took ${took}s)"
 	pass=$((pass + 1))
 	while read -r _ name status detail; do
-		if [[ " $KNOWN_FAIL " == *" $row:$name "* ]]; then
-			case "$status" in PASS) status=XPASS ;; FAIL) status=XFAIL ;; esac
-		fi
+		case "$status" in
+		PASS) known "$row" "$name" && status=XPASS ;;
+		FAIL) known "$row" "$name" "$detail" && status=XFAIL ;;
+		esac
 		echo "$status $row $name: $detail"
 		case "$status" in
 		PASS) pass=$((pass + 1)) ;;
