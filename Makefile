@@ -8,7 +8,7 @@ REVISION := $(shell git rev-parse HEAD 2>/dev/null)
 MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
 LDFLAGS := -X github.com/gopulse/gopulse/internal/version.revision=$(REVISION) -X github.com/gopulse/gopulse/internal/version.modified=$(MODIFIED)
 
-.PHONY: all build run test test-toolchains e2e test-kernels generate metrics-doc bench deps
+.PHONY: all build run test test-toolchains e2e drill test-kernels generate metrics-doc bench deps
 
 all: build
 
@@ -34,6 +34,12 @@ test-toolchains:
 # that scripts/backends.sh installs, caches and starts on 127.0.0.1.
 e2e:
 	scripts/e2e.sh
+
+# drill: the failover drill alone — real HAProxy (installed from Debian when
+# missing) with and without gopulse's agent-check, real traffic; prints the
+# table and fails when an acceptance figure is missed (docs/failover.md).
+drill:
+	scripts/drill.sh
 
 # test-kernels: the probe checks on Debian's 5.10, 6.1 and 6.12 kernels
 # (amd64, arm64) booted under QEMU; kernels, busybox and QEMU come from

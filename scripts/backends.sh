@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # backends.sh: install, build (cached), start and stop the real backends used
 # by the e2e tests: Prometheus 2.42 (Debian), Grafana Loki v3.7.8, Jaeger v2
-# (cmd/jaeger) and Jaeger v1 all-in-one (cmd/all-in-one) from module v1.76.0.
+# (cmd/jaeger) and Jaeger v1 all-in-one (cmd/all-in-one) from module v1.76.0,
+# and HAProxy (Debian) for the failover drill.
 #
-#   scripts/backends.sh build          install/build whatever is missing
+#   scripts/backends.sh build [NAMES]  install/build whatever is missing
 #   scripts/backends.sh start [NAMES]  start on 127.0.0.1, wait for readiness
 #   scripts/backends.sh stop [NAMES]   stop what start started
 #   scripts/backends.sh status|env     show pids / print endpoint variables
 #
-# NAMES: prometheus loki jaeger2 jaeger1 (default: all).
+# NAMES: prometheus loki jaeger2 jaeger1 (default: all), haproxy (only when
+# named: it is started by the drill test itself, with its ports in
+# HAPROXY_* variables, see backends/haproxy-drill.cfg).
 # Binaries are cached outside the repo, keyed by version, in
 # ${GOPULSE_CACHE:-/var/cache/gopulse}/backends/NAME-VERSION/ and built only
 # when missing. Runtime state (data dirs, logs, pids) lives in
@@ -133,12 +136,40 @@ build_jaeger1() {
 	mv "$JAEGER1_BIN.tmp" "$JAEGER1_BIN"
 }
 
+# build_haproxy installs Debian's haproxy without letting the package start
+# (or enable) a system instance: the drill runs its own.
+build_haproxy() {
+	if command -v haproxy >/dev/null 2>&1; then
+		return
+	fi
+	log "installing haproxy (apt)"
+	export DEBIAN_FRONTEND=noninteractive
+	local policy=/usr/sbin/policy-rc.d ours=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+		ours=1
+	fi
+	local ok=0
+	if apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends haproxy; then
+		ok=1
+	else
+		apt-get -o DPkg::Lock::Timeout=600 update && apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends haproxy && ok=1
+	fi
+	[ "$ours" = 1 ] && rm -f "$policy"
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl disable --now haproxy >/dev/null 2>&1 || true
+	fi
+	[ "$ok" = 1 ] || { log "cannot install haproxy"; return 1; }
+}
+
 cmd_build() {
 	local names=("$@")
 	[ ${#names[@]} -gt 0 ] || names=(prometheus loki jaeger2 jaeger1)
 	for n in "${names[@]}"; do
 		case $n in
 		prometheus) build_prometheus ;;
+		haproxy) build_haproxy ;;
 		loki | loki2) build_loki ;;
 		jaeger2) build_jaeger2 ;;
 		jaeger1) build_jaeger1 ;;
@@ -259,6 +290,28 @@ start_jaeger1() {
 	wait_http jaeger1 "http://127.0.0.1:$J1_QUERY_HTTP_PORT/api/services" 60
 }
 
+# start_haproxy: the drill's HAProxy, its config made from
+# backends/haproxy-drill.cfg with every @HAPROXY_X@ replaced by $HAPROXY_X
+# (the drill picks the ports), its admin socket at $RUN/haproxy.sock.
+start_haproxy() {
+	local conf=$RUN/haproxy.cfg v args=()
+	build_haproxy
+	mkdir -p "$RUN"
+	[ -n "${HAPROXY_MONITOR_PORT:-}" ] || { log "haproxy: HAPROXY_MONITOR_PORT and the other HAPROXY_* ports must be set"; return 2; }
+	args=(-e "s#@RUN@#$RUN#g")
+	for v in $(compgen -v HAPROXY_); do
+		args+=(-e "s#@$v@#${!v}#g")
+	done
+	sed "${args[@]}" "$CONF/haproxy-drill.cfg" >"$conf"
+	if grep -n '@[A-Z0-9_]*@' "$conf" >&2; then
+		log "haproxy: unset placeholders in $conf"
+		return 2
+	fi
+	haproxy -c -q -f "$conf" || { log "haproxy: invalid config $conf"; return 1; }
+	spawn haproxy haproxy -db -f "$conf"
+	wait_http haproxy "http://127.0.0.1:$HAPROXY_MONITOR_PORT/ready" 30
+}
+
 stop_one() {
 	local name=$1 pf pid i
 	pf=$(pidfile "$name")
@@ -287,7 +340,7 @@ cmd_start() {
 	local n
 	for n in $(names_or_all "$@"); do
 		case $n in
-		prometheus | loki | loki2 | jaeger2 | jaeger1) "start_$n" ;;
+		prometheus | loki | loki2 | jaeger2 | jaeger1 | haproxy) "start_$n" ;;
 		*) log "unknown backend $n"; return 2 ;;
 		esac
 	done
@@ -326,5 +379,5 @@ start) shift; cmd_start "$@" ;;
 stop) shift; cmd_stop "$@" ;;
 status) shift; cmd_status "$@" ;;
 env) cmd_env ;;
-*) echo "usage: $0 build|start|stop|status|env [prometheus loki jaeger2 jaeger1]" >&2; exit 2 ;;
+*) echo "usage: $0 build|start|stop|status|env [prometheus loki jaeger2 jaeger1 haproxy]" >&2; exit 2 ;;
 esac

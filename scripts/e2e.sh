@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # e2e.sh (make e2e): end-to-end tests against real Prometheus, Loki and
-# Jaeger servers, and of the otelcol-gopulse collector distribution.
-# Installs/builds the backends and the distribution (cached outside the
-# repo, see scripts/backends.sh and scripts/collector-dist.sh), starts the
-# backends on 127.0.0.1, runs the e2e tests (build tag e2e) and stops the
-# backends again.
+# Jaeger servers, of the otelcol-gopulse collector distribution, and the
+# failover drill with real HAProxy. Installs/builds the backends and the
+# distribution (cached outside the repo, see scripts/backends.sh and
+# scripts/collector-dist.sh), starts the backends on 127.0.0.1, runs the e2e
+# tests (build tag e2e) and stops the backends again. The drill starts its
+# own HAProxy; its table is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +18,16 @@ scripts/mdatagen.sh check
 GOPULSE_E2E_OTELCOL=$(scripts/collector-dist.sh build | tail -1)
 export GOPULSE_E2E_OTELCOL
 
-trap 'scripts/backends.sh stop' EXIT
+scripts/backends.sh build haproxy
+export GOPULSE_DRILL_REPORT=$GOPULSE_BACKENDS_RUN/drill.md
+finish() {
+	scripts/backends.sh stop
+	if [ -s "$GOPULSE_DRILL_REPORT" ]; then
+		echo
+		cat "$GOPULSE_DRILL_REPORT"
+	fi
+}
+trap finish EXIT
 scripts/backends.sh start prometheus loki loki2 jaeger2 jaeger1
 eval "$(scripts/backends.sh env)"
 
