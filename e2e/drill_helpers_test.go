@@ -363,67 +363,121 @@ func ms(d time.Duration) string {
 
 // ---------------------------------------------------------------- CPU
 
-// limitCPU puts pid in a CPU cgroup of its own, capped at cores CPUs (the
-// quota of a container's CPU limit), so that the drill's backends, which
-// share this machine, stand for backends on machines of their own: a sick
-// one burns its own quota, not its neighbours' CPU. It uses the cgroup v2
-// cpu controller when one is available, else v1's. The returned function
-// removes the cgroup (after the process exited).
-func limitCPU(pid int, name string, cores float64) (func(), error) {
-	const period = 100000
-	quota := int(cores * period)
-	try := func(dir string, files map[string]string) (func(), error) {
-		if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
-			return nil, err
-		}
-		for _, f := range []string{"cpu.max", "cpu.cfs_period_us", "cpu.cfs_quota_us", "cgroup.procs"} {
-			v, ok := files[f]
-			if !ok {
-				continue
-			}
-			if err := os.WriteFile(filepath.Join(dir, f), []byte(v), 0o644); err != nil {
-				os.Remove(dir)
-				return nil, fmt.Errorf("%s/%s: %w", dir, f, err)
-			}
-		}
-		return func() {
-			for range 50 { // the process may take a moment to leave
-				if err := os.Remove(dir); err == nil || os.IsNotExist(err) {
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		}, nil
-	}
-	procs := strconv.Itoa(pid)
+// cpuGroups are the drill's CPU cgroups: one parent with a large CPU weight,
+// so that unrelated jobs on the machine do not decide the drill's latency
+// figures (on a dedicated machine this changes nothing), holding a leaf
+// for the test process itself (and the agent and HAProxy it starts) and one
+// leaf per backend with a CPU quota, the limit of a container: the
+// backends, which share this machine, stand for backends on machines of
+// their own, where a sick one burns its own quota and not its neighbours'
+// CPU. It uses the cgroup v2 cpu controller when there is one, else v1's.
+type cpuGroups struct {
+	dir    string
+	v2     bool
+	back   string // the test process's cgroup before, to return to
+	leaves []string
+}
+
+const cpuPeriod = 100000
+
+func newCPUGroups(name string) (*cpuGroups, error) {
 	var errs []string
-	// cgroup v2: the unified hierarchy at /sys/fs/cgroup, or /sys/fs/cgroup/unified
-	// next to v1 controllers, with the cpu controller enabled for children.
 	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
 		ctrl, err := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
 		if err != nil || !slices.Contains(strings.Fields(string(ctrl)), "cpu") {
 			continue
 		}
-		_ = os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+cpu"), 0o644)
-		undo, err := try(filepath.Join(root, name), map[string]string{
-			"cpu.max": fmt.Sprintf("%d %d", quota, period), "cgroup.procs": procs})
-		if err == nil {
-			return undo, nil
+		g := &cpuGroups{dir: filepath.Join(root, name), v2: true, back: root}
+		if err := g.setup(map[string]string{"cpu.weight": "1000"}, filepath.Join(root, "cgroup.subtree_control")); err == nil {
+			return g, nil
+		} else {
+			errs = append(errs, err.Error())
 		}
-		errs = append(errs, err.Error())
 	}
-	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); err == nil {
-		undo, err := try(filepath.Join("/sys/fs/cgroup/cpu", name), map[string]string{
-			"cpu.cfs_period_us": strconv.Itoa(period), "cpu.cfs_quota_us": strconv.Itoa(quota), "cgroup.procs": procs})
-		if err == nil {
-			return undo, nil
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.shares"); err == nil {
+		g := &cpuGroups{dir: filepath.Join("/sys/fs/cgroup/cpu", name), back: "/sys/fs/cgroup/cpu"}
+		if err := g.setup(map[string]string{"cpu.shares": "10240"}, ""); err == nil {
+			return g, nil
+		} else {
+			errs = append(errs, err.Error())
 		}
-		errs = append(errs, err.Error())
 	}
 	if len(errs) == 0 {
 		errs = append(errs, "no cgroup cpu controller (v2 or v1) found")
 	}
-	return nil, fmt.Errorf("limit the CPU of pid %d: %s", pid, strings.Join(errs, "; "))
+	return nil, fmt.Errorf("cpu cgroups: %s", strings.Join(errs, "; "))
+}
+
+func (g *cpuGroups) setup(files map[string]string, rootSubtree string) error {
+	if rootSubtree != "" {
+		if err := os.WriteFile(rootSubtree, []byte("+cpu"), 0o644); err != nil {
+			return fmt.Errorf("%s: %w", rootSubtree, err)
+		}
+	}
+	if err := os.Mkdir(g.dir, 0o755); err != nil && !os.IsExist(err) {
+		return err
+	}
+	for f, v := range files {
+		if err := os.WriteFile(filepath.Join(g.dir, f), []byte(v), 0o644); err != nil {
+			os.Remove(g.dir)
+			return fmt.Errorf("%s/%s: %w", g.dir, f, err)
+		}
+	}
+	if g.v2 {
+		if err := os.WriteFile(filepath.Join(g.dir, "cgroup.subtree_control"), []byte("+cpu"), 0o644); err != nil {
+			os.Remove(g.dir)
+			return fmt.Errorf("%s/cgroup.subtree_control: %w", g.dir, err)
+		}
+	}
+	return nil
+}
+
+// join moves pid into the leaf, capped at cores CPUs (0: no cap).
+func (g *cpuGroups) join(pid int, leaf string, cores float64) error {
+	dir := filepath.Join(g.dir, leaf)
+	if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
+		return err
+	}
+	g.leaves = append(g.leaves, dir)
+	if cores == 0 { // the test, the agent, HAProxy: ahead of the backends
+		f, v := "cpu.shares", "4096"
+		if g.v2 {
+			f, v = "cpu.weight", "400"
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(v), 0o644); err != nil {
+			return fmt.Errorf("%s/%s: %w", dir, f, err)
+		}
+	}
+	if cores > 0 {
+		quota := strconv.Itoa(int(cores * cpuPeriod))
+		files := [][2]string{{"cpu.cfs_period_us", strconv.Itoa(cpuPeriod)}, {"cpu.cfs_quota_us", quota}}
+		if g.v2 {
+			files = [][2]string{{"cpu.max", quota + " " + strconv.Itoa(cpuPeriod)}}
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0o644); err != nil {
+				return fmt.Errorf("%s/%s: %w", dir, f[0], err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("%s/cgroup.procs: %w", dir, err)
+	}
+	return nil
+}
+
+// close moves the test process back and removes the cgroups (their other
+// processes must have exited).
+func (g *cpuGroups) close() {
+	_ = os.WriteFile(filepath.Join(g.back, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+	for _, d := range append(slices.Clone(g.leaves), g.dir) {
+		for range 50 { // a process may take a moment to leave
+			if err := os.Remove(d); err == nil || os.IsNotExist(err) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 }
 
 // loadAvg returns the 1-minute load average.

@@ -14,17 +14,21 @@
 // Modes:
 //
 //	healthy  steady service, an info log line per request
-//	sick     the runtime turns sick: debug.SetGCPercent(-gcpercent) and a live heap
-//	         of small pointer-rich nodes growing by -grow MB/s up to -heap
-//	         MB (every GC cycle must mark it all, and allocating requests
-//	         pay for it in mark assists), a goroutine leak (-leak goroutines
-//	         per second parked forever, each holding a little heap), and
-//	         three error lines (a retry loop) of a template never logged
-//	         before for every request
+//	sick     the runtime turns sick, and worse and worse: a live heap of
+//	         small pointer-rich nodes (a cache that never evicts) growing by
+//	         -grow MB/s up to -heap MB, past a memory limit of -limit MB
+//	         (debug.SetMemoryLimit) with debug.SetGCPercent(-gcpercent):
+//	         the closer the heap gets to the limit, the more often the GC
+//	         runs, each time marking all of it, and the longer requests
+//	         stall in mark assists — the GC death spiral of a service that
+//	         outgrows its memory; a goroutine leak (-leak goroutines per
+//	         second parked forever, each holding a little heap); and three
+//	         error lines (a retry loop) of a template never logged before
+//	         for every request
 //	blip     one short burst of error lines of a new template (-blip lines),
 //	         then healthy again: the oscillation of the flap test
-//	healthy  again: GC percent back to 100, the heap and the leaked
-//	         goroutines released
+//	healthy  again: GC percent back to 100, no memory limit, the heap and
+//	         the leaked goroutines released
 //
 // Logs are JSON lines (log/slog) appended to -log. Each mode change is
 // printed on stdout as "mode NAME".
@@ -36,6 +40,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -67,17 +72,18 @@ type backend struct {
 	leaked   atomic.Int64
 	cancel   context.CancelFunc // stops the sick phase's goroutines
 
-	heapMB, growMB, leakRate, blipLines, allocNodes, gcPercent int
+	heapMB, growMB, leakRate, blipLines, allocNodes, gcPercent, limitMB int
 }
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "HTTP address")
 	name := flag.String("name", "backend", "name answered in X-Backend")
 	logPath := flag.String("log", "", "append JSON log lines to this file (default stderr)")
-	heapMB := flag.Int("heap", 600, "sick mode: live heap to build, MB")
-	growMB := flag.Int("grow", 30, "sick mode: heap growth, MB per second")
+	heapMB := flag.Int("heap", 700, "sick mode: live heap to build, MB")
+	growMB := flag.Int("grow", 25, "sick mode: heap growth, MB per second")
 	allocNodes := flag.Int("alloc", 1024, "nodes (about 64 bytes each) a request allocates")
-	gcPercent := flag.Int("gcpercent", 1, "sick mode: debug.SetGCPercent")
+	gcPercent := flag.Int("gcpercent", 10, "sick mode: debug.SetGCPercent")
+	limitMB := flag.Int("limit", 600, "sick mode: debug.SetMemoryLimit, MB")
 	leakRate := flag.Int("leak", 800, "sick mode: goroutines leaked per second")
 	blipLines := flag.Int("blip", 80, "blip mode: error lines in the burst")
 	flag.Parse()
@@ -93,7 +99,7 @@ func main() {
 		w = f
 	}
 	b := &backend{name: *name, log: slog.New(slog.NewJSONHandler(w, nil)), leakStop: make(chan struct{}),
-		heapMB: *heapMB, growMB: *growMB, leakRate: *leakRate, blipLines: *blipLines, allocNodes: max(1, *allocNodes), gcPercent: *gcPercent}
+		heapMB: *heapMB, growMB: *growMB, leakRate: *leakRate, blipLines: *blipLines, allocNodes: max(1, *allocNodes), gcPercent: *gcPercent, limitMB: *limitMB}
 	b.mode.Store("healthy")
 
 	ln, err := net.Listen("tcp", *listen)
@@ -165,6 +171,7 @@ func (b *backend) setMode(w http.ResponseWriter, r *http.Request) {
 	switch m {
 	case "sick":
 		debug.SetGCPercent(b.gcPercent)
+		debug.SetMemoryLimit(int64(b.limitMB) << 20)
 		ctx, cancel := context.WithCancel(context.Background())
 		b.cancel = cancel
 		go b.grow(ctx)
@@ -177,6 +184,7 @@ func (b *backend) setMode(w http.ResponseWriter, r *http.Request) {
 	}
 	if m == "healthy" {
 		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
 		b.heap = nil
 		close(b.leakStop)
 		b.leakStop = make(chan struct{})
