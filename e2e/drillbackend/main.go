@@ -83,7 +83,7 @@ func main() {
 	growMB := flag.Int("grow", 25, "sick mode: heap growth, MB per second")
 	allocNodes := flag.Int("alloc", 1024, "nodes (about 64 bytes each) a request allocates")
 	gcPercent := flag.Int("gcpercent", 10, "sick mode: debug.SetGCPercent")
-	limitMB := flag.Int("limit", 600, "sick mode: debug.SetMemoryLimit, MB")
+	limitMB := flag.Int("limit", 500, "sick mode: debug.SetMemoryLimit, MB")
 	leakRate := flag.Int("leak", 800, "sick mode: goroutines leaked per second")
 	blipLines := flag.Int("blip", 80, "blip mode: error lines in the burst")
 	flag.Parse()
@@ -196,11 +196,11 @@ func (b *backend) setMode(w http.ResponseWriter, r *http.Request) {
 
 // grow builds the sick heap: growMB per second, up to heapMB.
 func (b *backend) grow(ctx context.Context) {
-	const nodeBytes = 48 + 2*8 // a node and its two payloads, roughly
-	perTick := b.growMB << 20 / nodeBytes / 10
+	const nodeBytes = 48 + 2*8                 // a node and its two payloads, roughly
+	perTick := b.growMB << 20 / nodeBytes / 50 // every 20ms: a steady leak, not bursts
 	limit := b.heapMB << 20 / nodeBytes
 	total := 0
-	t := time.NewTicker(100 * time.Millisecond)
+	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for total < limit {
 		select {
