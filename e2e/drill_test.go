@@ -33,6 +33,7 @@ const (
 	drillAgentInter    = time.Second // agent-inter in haproxy-drill.cfg
 	drillGrowthWindows = 10
 	drillBackendCPU    = 0.5 // CPU limit of each backend (a 500m container)
+	drillDrainHold     = 10  // windows
 	drillRate          = 150 // requests per second, per cluster
 
 	drillBaseline = 15 * time.Second
@@ -220,8 +221,11 @@ health:
   recover_after: %d
   # Growth watched over 10 s, as the default 3 windows of 10 s watch 30 s.
   goroutine_growth: {windows: %d}
+  # A drained backend gets no traffic and looks quiet: not restored within
+  # 10 s of its drain (docs/failover.md).
+  drain_hold: %d
 checks:
-%s`, listen, filepath.Join(dir, "state"), logDir, drillWindow, drillWorsenAfter, drillRecoverAfter, drillGrowthWindows, checks.String())), 0o644); err != nil {
+%s`, listen, filepath.Join(dir, "state"), logDir, drillWindow, drillWorsenAfter, drillRecoverAfter, drillGrowthWindows, drillDrainHold, checks.String())), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	agent := &drillAgent{t: t, bin: gopulse, cfg: cfgFile, listen: listen, out: &lockedBuffer{},

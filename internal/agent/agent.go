@@ -321,7 +321,7 @@ func FailoverConfig(cs []config.Check) failover.Config {
 func HealthConfig(h config.Health) health.Config {
 	g := h.GoroutineGrowth
 	return health.Config{
-		Window: h.Window, WorsenAfter: h.WorsenAfter, RecoverAfter: h.RecoverAfter, HeartbeatFailures: h.HeartbeatFails,
+		Window: h.Window, WorsenAfter: h.WorsenAfter, RecoverAfter: h.RecoverAfter, HeartbeatFailures: h.HeartbeatFails, DrainHold: h.DrainHold,
 		STWP99:        health.DurationThreshold{Degraded: h.STWP99.Degraded, Unhealthy: h.STWP99.Unhealthy},
 		STWMax:        health.DurationThreshold{Degraded: h.STWMax.Degraded, Unhealthy: h.STWMax.Unhealthy},
 		SchedP99:      health.DurationThreshold{Degraded: h.SchedP99.Degraded, Unhealthy: h.SchedP99.Unhealthy},

@@ -281,6 +281,7 @@ type Health struct {
 	WorsenAfter    int           `yaml:"worsen_after"`       // consecutive windows before a worse state is taken
 	RecoverAfter   int           `yaml:"recover_after"`      // consecutive windows before a better state is taken
 	HeartbeatFails int           `yaml:"heartbeat_failures"` // unhealthy when silent windows exceed this
+	DrainHold      int           `yaml:"drain_hold"`         // a drained process is restored no sooner than this many windows after the drain
 
 	STWP99          DurationThreshold `yaml:"stw_p99"`
 	STWMax          DurationThreshold `yaml:"stw_max"`
@@ -651,6 +652,7 @@ func (c *Config) Validate() error {
 	v.atLeast("health.worsen_after", h.WorsenAfter, 1)
 	v.atLeast("health.recover_after", h.RecoverAfter, 1)
 	v.atLeast("health.heartbeat_failures", h.HeartbeatFails, 0)
+	v.atLeast("health.drain_hold", h.DrainHold, 0)
 	v.durThreshold("health.stw_p99", h.STWP99)
 	v.durThreshold("health.stw_max", h.STWMax)
 	v.durThreshold("health.sched_p99", h.SchedP99)

@@ -80,6 +80,12 @@ type Config struct {
 	Window       time.Duration
 	WorsenAfter  int // consecutive worse windows before the state worsens
 	RecoverAfter int // consecutive better windows before the state improves
+	// DrainHold: a drained process is restored no sooner than this many
+	// windows after the drain (0: as soon as RecoverAfter windows are
+	// healthy). A drained backend gets no traffic, so the symptoms only
+	// traffic brings go quiet; the hold keeps it from being restored on
+	// that quiet, only to be drained again when traffic returns.
+	DrainHold int
 	// HeartbeatFailures: a process whose events stopped for more than this
 	// many consecutive windows is unhealthy at once. It applies once the
 	// process has sent periodic samples (KindSample): without them an idle
@@ -127,6 +133,9 @@ func (c Config) Validate() error {
 	}
 	if c.HeartbeatFailures < 0 {
 		bad("heartbeat_failures must not be negative")
+	}
+	if c.DrainHold < 0 {
+		bad("drain_hold must not be negative")
 	}
 	for name, t := range map[string]DurationThreshold{"stw_p99": c.STWP99, "stw_max": c.STWMax, "sched_p99": c.SchedP99} {
 		if t.Degraded <= 0 || t.Degraded > t.Unhealthy {
@@ -277,6 +286,7 @@ type proc struct {
 	state     State
 	since     time.Time
 	drained   bool
+	drainWin  uint64 // p.windows when drained
 	streak    int
 	streakTo  State
 	reasons   []Reason
@@ -677,6 +687,13 @@ func (e *Engine) apply(p *proc, raw State, reasons []Reason, at time.Time, immed
 		if p.streak < e.cfg.RecoverAfter {
 			return
 		}
+		if p.drained && p.streakTo == Healthy && p.windows-p.drainWin < uint64(e.cfg.DrainHold) {
+			// Not restored yet: a drained process gets no traffic, so the
+			// symptoms traffic brings (failing requests' errors,
+			// allocation-driven GC) go quiet; the hold keeps it out long
+			// enough for the signals that do not need traffic to show.
+			return
+		}
 		p.state, p.streak = p.streakTo, 0
 	}
 	if p.state == from {
@@ -692,6 +709,7 @@ func (e *Engine) apply(p *proc, raw State, reasons []Reason, at time.Time, immed
 	switch {
 	case p.state == Unhealthy && !p.drained:
 		p.drained, ch.Decision = true, Drain
+		p.drainWin = p.windows
 	case p.state == Healthy && p.drained:
 		p.drained, ch.Decision = false, Restore
 		ch.Reasons = []Reason{{Signal: "recovered", State: Healthy,

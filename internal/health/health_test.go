@@ -809,3 +809,46 @@ func TestNewTemplateFollowsAliases(t *testing.T) {
 		t.Fatalf("new template not seen: %+v", st.Reasons)
 	}
 }
+
+// A drained process that goes quiet (no traffic, no symptoms) is not
+// restored before DrainHold windows; then it is.
+func TestDrainHold(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DrainHold = 8
+	s := newSim(t, cfg)
+	for range cfg.WorsenAfter {
+		s.stw(time.Second, event.STWOther)
+		s.sample()
+		s.window()
+	}
+	if st := s.e.Snapshot()[0]; !st.Drained {
+		t.Fatalf("not drained: %+v", st)
+	}
+	for i := 1; i < cfg.DrainHold; i++ {
+		s.sample()
+		if st := s.window(); st != Unhealthy {
+			t.Fatalf("quiet window %d of the hold: %v", i, st)
+		}
+	}
+	s.sample()
+	if st := s.window(); st != Healthy || s.e.Snapshot()[0].Drained {
+		t.Fatalf("after the hold: %v %+v", st, s.e.Snapshot()[0])
+	}
+	if n := s.e.DecisionCount(42, Restore); n != 1 {
+		t.Fatalf("%d restores", n)
+	}
+	// Without a hold: restored after RecoverAfter quiet windows.
+	s2 := newSim(t, DefaultConfig())
+	for range cfg.WorsenAfter {
+		s2.stw(time.Second, event.STWOther)
+		s2.sample()
+		s2.window()
+	}
+	for range DefaultConfig().RecoverAfter {
+		s2.sample()
+		s2.window()
+	}
+	if st := s2.e.Snapshot()[0]; st.Drained || st.State != Healthy {
+		t.Fatalf("no hold: %+v", st)
+	}
+}
