@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopulse/gopulse/health"
+	"github.com/gopulse/gopulse/internal/health"
 )
 
 // The failover drill's settings. The health windows are short so that the
