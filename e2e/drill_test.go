@@ -165,6 +165,8 @@ func TestFailoverDrill(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	ports := newDrillPorts()
+	freePort := ports.port
 	// Six backends, each its own executable (copy) so that each is its own
 	// service and its log file (NAME.log) counts for it alone.
 	var bes []*drillBackend
@@ -204,7 +206,7 @@ func TestFailoverDrill(t *testing.T) {
 	}
 
 	// The agent: checks for g1…g3 by their listening port.
-	listen := freeAddr(t)
+	listen := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	var checks strings.Builder
 	for _, b := range bes[:3] {
 		fmt.Fprintf(&checks, "  - {name: %s, agent_check: \"127.0.0.1:%d\", port: %d}\n", b.name, b.agent, b.port)
@@ -605,14 +607,54 @@ func both(t *testing.T, f, g func() error) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// drillPorts hands out the drill's fixed ports. They are picked below the
+// kernel's ephemeral range (net.ipv4.ip_local_port_range): a port taken with
+// ":0" is free when picked but may be the local port of one of the
+// thousands of outgoing connections (the load, the checks) by the time the
+// agent or HAProxy binds it, seconds later. Each port is checked free when
+// handed out, and never handed out twice.
+type drillPorts struct {
+	used map[int]bool
+	lo   int // the ephemeral range's lower end
+	next int
+}
+
+func newDrillPorts() *drillPorts {
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				lo = n
+			}
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	// Start at a point that depends on the process, so that two drills at
+	// once do not walk the same ports.
+	base := 1024 + (lo-1024)/2
+	return &drillPorts{used: map[int]bool{}, lo: lo, next: base + os.Getpid()%((lo-base)/2)}
+}
+
+func (d *drillPorts) port(t *testing.T) int {
+	t.Helper()
+	for range d.lo {
+		p := d.next
+		d.next++
+		if d.next >= d.lo {
+			d.next = 1024 + (d.lo-1024)/2
+		}
+		if d.used[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		d.used[p] = true
+		return p
+	}
+	t.Fatalf("no free port below %d", d.lo)
+	return 0
 }
 
 func copyFile(t *testing.T, from, to string) {
