@@ -3,7 +3,6 @@
 package probes
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gopulse/gopulse/internal/procnet"
 	"github.com/gopulse/gopulse/probes/gobin"
 )
 
@@ -315,7 +315,7 @@ type procCandidate struct {
 
 // netTables caches the listening sockets (inode → port) of each network
 // namespace for one scan: the processes of a namespace share its tables.
-type netTables map[string]map[uint64]uint16
+type netTables map[string]procnet.Listening
 
 func (c procCandidate) dir() string { return "/proc/" + strconv.Itoa(c.pid) }
 
@@ -340,72 +340,18 @@ func (c procCandidate) Pod() (Pod, bool, error) {
 func (c procCandidate) ListenPorts() []uint16 { return listenPorts(c.dir(), c.nets) }
 
 // listenPorts returns the TCP ports the process listens on: the sockets in
-// state LISTEN of its network namespace's tables (/proc/PID/net/tcp{,6})
-// that one of its descriptors holds.
+// state LISTEN of its network namespace's tables that one of its
+// descriptors holds (the tables read once per namespace and scan).
 func listenPorts(dir string, nets netTables) []uint16 {
 	ns, err := os.Readlink(dir + "/ns/net")
-	byInode, ok := nets[ns]
+	l, ok := nets[ns]
 	if !ok || err != nil {
-		byInode = map[uint64]uint16{}
-		for _, t := range []string{"/net/tcp", "/net/tcp6"} {
-			listening(dir+t, byInode)
-		}
+		l, _ = procnet.ReadListening(dir) // unreadable: no ports known
 		if err == nil && nets != nil {
-			nets[ns] = byInode
+			nets[ns] = l
 		}
 	}
-	if len(byInode) == 0 {
-		return nil
-	}
-	fds, err := os.ReadDir(dir + "/fd")
-	if err != nil {
-		return nil
-	}
-	var ports []uint16
-	for _, fd := range fds {
-		l, err := os.Readlink(dir + "/fd/" + fd.Name())
-		if err != nil || len(l) < 10 || l[:8] != "socket:[" {
-			continue
-		}
-		ino, err := strconv.ParseUint(l[8:len(l)-1], 10, 64)
-		if err != nil {
-			continue
-		}
-		if p, ok := byInode[ino]; ok {
-			ports = append(ports, p)
-		}
-	}
-	return ports
-}
-
-// listening adds the LISTEN sockets of a /proc/net/tcp table by inode.
-func listening(file string, byInode map[uint64]uint16) {
-	f, err := os.Open(file)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	s.Buffer(make([]byte, 0, 4096), 1<<20)
-	s.Scan() // header
-	for s.Scan() {
-		fields := bytes.Fields(s.Bytes())
-		if len(fields) < 10 || string(fields[3]) != "0A" { // TCP_LISTEN
-			continue
-		}
-		local := fields[1]
-		i := bytes.LastIndexByte(local, ':')
-		if i < 0 {
-			continue
-		}
-		port, err := strconv.ParseUint(string(local[i+1:]), 16, 16)
-		if err != nil {
-			continue
-		}
-		if ino, err := strconv.ParseUint(string(fields[9]), 10, 64); err == nil && ino != 0 {
-			byInode[ino] = uint16(port)
-		}
-	}
+	return l.HeldPorts(dir)
 }
 
 func uptimeTicks() (uint64, error) {
