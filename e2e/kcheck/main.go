@@ -99,6 +99,19 @@ func haveUprobeMulti() bool {
 	return err == nil && maj*1000+minor >= 6006
 }
 
+// lastWords is gopulse's own last error line ("gopulse probe: …"), as
+// ": …" for a failure's detail, so that a RESULT line says why and a known
+// failure can be told apart by its signature.
+func lastWords(l *lines) string {
+	t := l.text()
+	for i := len(t) - 1; i >= 0; i-- {
+		if strings.HasPrefix(t[i], "gopulse") {
+			return ": " + t[i]
+		}
+	}
+	return ""
+}
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // failure is an error that carries gopulse's stderr.
@@ -361,7 +374,7 @@ func exactExec(ctx context.Context, gopulse, target string, extra []string) (str
 		return "", withLog(werr, errs)
 	}
 	if err != nil {
-		return "", withLog(fmt.Errorf("gopulse probe --exec: %w", err), errs)
+		return "", withLog(fmt.Errorf("gopulse probe --exec: %w%s", err, lastWords(errs)), errs)
 	}
 	mech, merr := mechanisms(errs.text(), extra)
 	pid, err := childPID(errs.text())
@@ -421,7 +434,7 @@ func exactPID(ctx context.Context, gopulse, target string, extra []string) (stri
 		return "", werr
 	}
 	if err != nil {
-		return "", withLog(fmt.Errorf("gopulse probe --pid: %w", err), errs)
+		return "", withLog(fmt.Errorf("gopulse probe --pid: %w%s", err, lastWords(errs)), errs)
 	}
 	mech, merr := mechanisms(errs.text(), extra)
 	d, err := compare(out.Bytes(), pid, a, b)
@@ -481,7 +494,7 @@ func traceBudget(ctx context.Context, gopulse, target string, extra []string) (s
 	<-out.done
 	<-errs.done
 	if err != nil {
-		return "", withLog(fmt.Errorf("gopulse probe --trace: %w", err), errs)
+		return "", withLog(fmt.Errorf("gopulse probe --trace: %w%s", err, lastWords(errs)), errs)
 	}
 	var overheads []float64
 	var created, exited int64
