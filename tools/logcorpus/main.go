@@ -3,7 +3,7 @@
 // it.
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
-//	logcorpus score [-cache DIR] [-part dev|held] [-detail] [-pred DIR]
+//	logcorpus score [-cache DIR] [-part dev|held|fresh] [-detail] [-pred DIR]
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
 // build downloads each project of the list (projects.go) into the Go
@@ -66,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
-	part := fs.String("part", partDev, "part to score: dev or held")
+	part := fs.String("part", partDev, "part to score: dev, held or fresh")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
 	loghub := fs.String("dir", "", "loghub: the directory of the LogHub-2k sets")
@@ -79,10 +79,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "build":
 		return build(*cache, *lines, srcs, stderr)
 	case "score":
-		if *part != partDev && *part != partHeld {
+		if *part != partDev && *part != partHeld && *part != partFresh {
 			return fmt.Errorf("unknown part %q", *part)
 		}
-		if *part == partHeld && *pred != "" {
+		if *part != partDev && *pred != "" {
 			return errors.New("-pred is for the development part only")
 		}
 		return score(*cache, *part, *detail || *part == partDev, *pred, stdout)
@@ -93,7 +93,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return scoreLoghub(*loghub, stdout)
 	case "split":
 		for _, p := range projects {
-			fmt.Fprintf(stdout, "project %-45s %s\n", p.Module, partOf(p.Module))
+			part, _ := projectPart(p)
+			fmt.Fprintf(stdout, "project %-45s %s\n", p.Module, part)
 		}
 		for _, s := range shapes {
 			fmt.Fprintf(stdout, "shape   %-45s %s\n", s.Name, partOf(s.Name))
@@ -188,7 +189,7 @@ func slug(mod string) string {
 }
 
 func build(cache string, lines int, srcs map[string]string, stderr io.Writer) error {
-	for _, part := range []string{partDev, partHeld} {
+	for _, part := range []string{partDev, partHeld, partFresh} {
 		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
 			return err
 		}
@@ -208,10 +209,10 @@ func build(cache string, lines int, srcs map[string]string, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("extract %s: %w", p.Module, err)
 		}
-		part := partOf(p.Module)
+		part, layoutPart := projectPart(p)
 		var pool []shape
 		for _, s := range shapes {
-			if partOf(s.Name) == part {
+			if partOf(s.Name) == layoutPart {
 				pool = append(pool, s)
 			}
 		}

@@ -52,6 +52,20 @@ func TestSplitRule(t *testing.T) {
 			t.Errorf("%s: part %s, want %s", name, got, part)
 		}
 	}
+	// the second round: the same rule, its held-back share a part of its own
+	for mod, want := range map[string]string{
+		"github.com/grafana/memberlist": partFresh, "sigs.k8s.io/cri-tools": partFresh,
+		"google.golang.org/grpc": partDev, "tailscale.com": partDev,
+	} {
+		for _, p := range projects {
+			if p.Module != mod {
+				continue
+			}
+			if got, _ := projectPart(p); got != want || !p.Fresh {
+				t.Errorf("%s: part %s (fresh %v), want %s", mod, got, p.Fresh, want)
+			}
+		}
+	}
 	held := 0
 	for _, p := range projects {
 		if heldBack(p.Module) {
