@@ -91,6 +91,42 @@ func TestErrorTail(t *testing.T) {
 	}
 }
 
+func TestSharedTails(t *testing.T) {
+	// error texts that follow several clauses are free text: after
+	// "Closing:" (a clause of one word) and after "failed to … :" whose
+	// tails repeat, they are one parameter
+	errs := []string{"context deadline exceeded", "dial tcp 10.0.0.1:443: connect: connection refused", "broken pipe", "permission denied"}
+	var msgs []string
+	for i := 0; i < 3; i++ {
+		for _, e := range errs {
+			msgs = append(msgs, "failed to dial backend web-1: "+e, "Closing: "+e, "Unexpected metadata error: "+e, "Unexpected metadata error: "+e)
+		}
+	}
+	n, got := distinctTemplates(t, msgs)
+	want := map[string]bool{"failed to dial backend web-1: <*>": true, "Closing: <*>": true, "Unexpected metadata error: <*>": true}
+	for _, g := range got {
+		if !want[g] {
+			t.Errorf("shared tails: %d templates: %q", n, got)
+			break
+		}
+	}
+	// a component's events, each after the component only, stay apart
+	var comp []string
+	for i := 0; i < 3; i++ {
+		comp = append(comp, "memberlist: Suspect web has failed, no acks received", "memberlist: Marking web as failed, suspect timeout reached",
+			"memberlist: Stream connection from peer closed")
+	}
+	if n, got := distinctTemplates(t, comp); n != 3 {
+		t.Errorf("component events merged: %q", got)
+	}
+	// a tail after one-word prefixes that differ in that word only is no
+	// evidence: the word may be the event's value ("alpha: tunneling …")
+	if n, got := distinctTemplates(t, []string{"alpha: tunneling connection read", "beta: tunneling connection read",
+		"alpha: read 5 bytes, connection closed", "beta: read 7 bytes, connection closed"}); n != 4 {
+		t.Errorf("one-word prefixes taken for clauses: %q", got)
+	}
+}
+
 func TestContextKeepsEventsApart(t *testing.T) {
 	m := New(Config{})
 	m.AddIn([]byte("Processing the event EventType: JOB_SETUP"), 1)

@@ -37,7 +37,13 @@
 //     ("failed to re-tag images %v"): such lines join the tail candidates
 //     of their prefix, and make a tail template of their own when eight
 //     distinct tails were seen whose first words are nearly as many, with
-//     three lengths or more and no "key=" in them;
+//     three lengths or more and no "key=" in them. A tail seen after two
+//     prefixes that differ as two events' do (in length, or in two words
+//     or more) is free text of the stream, an error's text that several
+//     events report: two such tails make a tail template even when they
+//     repeat, and also after a clause of one word ("Closing: <error>"),
+//     where nothing else does (a component's own events, "memberlist:
+//     Suspect …", follow only it);
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
@@ -167,6 +173,7 @@ type group struct {
 	ctx     uint64   // the context (logger, component) of its first line
 	bounds  []int    // piece counts at which a tail may start
 	soft    []int    // and without a ':' (see collect)
+	weak    []int    // and after a clause of one word ("Closing: …")
 	tkeys   []uint64 // tail candidate sets it is in
 	tkey    uint64   // a tail template: its key in Miner.tailOf
 	tmpl    Template
@@ -174,6 +181,9 @@ type group struct {
 
 type star struct {
 	groups []*group
+	n      int    // a tail candidate set: the prefix's length
+	mask   uint64 // and its masked word, if any
+	weak   bool   // after a clause of one word: shared tails only
 }
 
 // Miner mines templates. It is not safe for concurrent use.
@@ -181,9 +191,10 @@ type Miner struct {
 	cfg      Config
 	clusters map[uint64]*cluster
 	stars    map[uint64]*star
-	tails    map[uint64]*star  // candidates for a tail template, by prefix
-	tailOf   map[uint64]*group // tail templates, by prefix
-	patterns []tailPattern     // prefixes of tail templates with a word parameter
+	tails    map[uint64]*star     // candidates for a tail template, by prefix
+	tailSeen map[uint64]*tailInfo // the tails seen after boundaries, by tailHash
+	tailOf   map[uint64]*group    // tail templates, by prefix
+	patterns []tailPattern        // prefixes of tail templates with a word parameter
 	patSeen  map[tailPattern]bool
 	byLen    map[int][]*group
 	byText   map[uint64]*group
@@ -205,6 +216,7 @@ type Miner struct {
 	digit  []bool // piece k holds a digit
 	boundN []int  // piece counts at which a tail may start (see collect)
 	softN  []int  // the same without a ':' before it
+	weakN  []int  // the same after a ':' closing a clause of one word
 }
 
 // New returns a Miner.
@@ -215,6 +227,7 @@ func New(cfg Config) *Miner {
 		clusters: make(map[uint64]*cluster),
 		stars:    make(map[uint64]*star),
 		tails:    make(map[uint64]*star),
+		tailSeen: make(map[uint64]*tailInfo),
 		tailOf:   make(map[uint64]*group),
 		patSeen:  make(map[tailPattern]bool),
 		byLen:    make(map[int][]*group),
@@ -351,6 +364,7 @@ func (m *Miner) collect(msg []byte) uint64 {
 	m.varAt = append(m.varAt[:0], false)
 	m.boundN = m.boundN[:0]
 	m.softN = m.softN[:0]
+	m.weakN = m.weakN[:0]
 	all := 0
 	h := uint64(fnvOffset)
 	m.digit = m.digit[:0]
@@ -368,6 +382,10 @@ func (m *Miner) collect(msg []byte) uint64 {
 				if words >= 2 {
 					m.boundN = append(m.boundN, len(m.pieces))
 					hard = true
+				} else if words == 1 && len(m.pieces) <= maxSoft {
+					// after one word ("Closing: …", "QUERY: …") a tail
+					// needs the evidence of shared tails (noteTail)
+					m.weakN = append(m.weakN, len(m.pieces))
 				}
 				words = 0
 			}
@@ -672,6 +690,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 
 	bounds := append([]int(nil), m.boundN...)
 	soft := append([]int(nil), m.softN...)
+	weak := append([]int(nil), m.weakN...)
 	switch g := m.findCover(c.pieces, nil, nil); {
 	case g != nil:
 		m.join(g, c, false)
@@ -679,6 +698,8 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 	default:
 		if g := m.findTail(c.pieces); g != nil {
 			m.join(g, c, true)
+			// its tail, seen after this prefix, is evidence elsewhere
+			m.noteTail(c.pieces, nil, len(g.pieces), 0)
 			break
 		}
 		if g := m.findFold(c.pieces, nil); g != nil {
@@ -688,6 +709,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		g := m.newGroup(c.pieces, c.glue, nil, c.seq)
 		g.bounds = bounds
 		g.soft = soft
+		g.weak = weak
 		g.ctx = m.ctx
 		m.join(g, c, false)
 		g.id = canonicalID(g)
@@ -703,6 +725,9 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		}
 		if g.live {
 			m.registerSoft(g)
+		}
+		if g.live {
+			m.registerWeak(g)
 		}
 	}
 	m.fresh++
@@ -1313,6 +1338,7 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 	ng.id = first.id
 	ng.bounds = first.bounds
 	ng.soft = first.soft
+	ng.weak = first.weak
 	ng.ctx = first.ctx
 	for _, g := range olds {
 		m.moveAll(g, ng, false)
@@ -1332,6 +1358,9 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 	if ng.live {
 		m.registerSoft(ng)
 	}
+	if ng.live {
+		m.registerWeak(ng)
+	}
 }
 
 // tailFor returns the tail template that g's signatures belong to.
@@ -1348,6 +1377,11 @@ func (m *Miner) tailFor(g *group) *group {
 		if hasKey(g.pieces[n:]) {
 			continue
 		}
+		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
+			return t
+		}
+	}
+	for _, n := range g.weak {
 		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
 			return t
 		}
@@ -1426,11 +1460,14 @@ func (m *Miner) registerTail(g *group) {
 		k := tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)
 		s := m.tails[k]
 		if s == nil {
-			s = &star{}
+			s = &star{n: n}
 			m.tails[k] = s
 		}
 		s.groups = append(s.groups, g)
 		g.tkeys = append(g.tkeys, k)
+		if m.noteTail(g.pieces, g.wild, n, k); !g.live {
+			return
+		}
 		if m.enoughTails(s) {
 			m.mergeTail(s, n, k)
 			return
@@ -1447,15 +1484,169 @@ func (m *Miner) registerTail(g *group) {
 			k := tailKey(prefixKeyMask(g.pieces[:n], g.wild[:n], 1<<i), n, g.ctx)
 			s := m.tails[k]
 			if s == nil {
-				s = &star{}
+				s = &star{n: n, mask: 1 << i}
 				m.tails[k] = s
 			}
 			s.groups = append(s.groups, g)
 			g.tkeys = append(g.tkeys, k)
+			if m.noteTail(g.pieces, g.wild, n, k); !g.live {
+				return
+			}
 			if m.enoughTails(s) && m.variesAt(s.groups, 1<<i, 0) {
 				m.mergeTail(s, n, k)
 				return
 			}
+		}
+	}
+}
+
+// tailInfo is what is known of one tail (the pieces after a boundary):
+// the first prefix it was seen after, whether it was seen after another
+// prefix since, and the tail candidate sets it is in.
+type tailInfo struct {
+	prefix []uint64 // the hash of each piece of the first prefix (0: masked)
+	shared bool
+	sets   []uint64
+}
+
+// pieceHashes appends the hash of each of pieces to dst, 0 for a
+// wildcard or a name with a digit (as prefixKey masks them).
+func pieceHashes(dst []uint64, pieces [][]byte, wild []bool) []uint64 {
+	for j, p := range pieces {
+		if wild != nil && wild[j] || nameLike(p) {
+			dst = append(dst, 0)
+			continue
+		}
+		dst = append(dst, hashPiece(fnvOffset, p)|1)
+	}
+	return dst
+}
+
+// otherPrefix reports whether a prefix differs from the recorded one as
+// another event's does: in its length, or in two pieces or more. Two
+// prefixes that differ in one word only may be one event whose word
+// varies ("web-a: tunneling connection read…" and "web-b: …"): the
+// tail after them is then no evidence.
+func otherPrefix(first []uint64, pieces [][]byte, wild []bool) bool {
+	if len(first) != len(pieces) {
+		return true
+	}
+	diff := 0
+	for j, p := range pieces {
+		h := uint64(0)
+		if !(wild != nil && wild[j] || nameLike(p)) {
+			h = hashPiece(fnvOffset, p) | 1
+		}
+		if h != first[j] && h != 0 && first[j] != 0 {
+			diff++
+		}
+	}
+	return diff >= 2
+}
+
+// minShared is the fewest pieces of a tail that noteTail records: a
+// single word after a clause is a value or a word of the event (the word
+// rules decide), free text has several.
+const minShared = 2
+
+// maxTailSets bounds the candidate sets a tail remembers.
+const maxTailSets = 8
+
+// tailHash hashes the pieces of a tail (names with a digit and
+// wildcards masked, as prefixKey does).
+func tailHash(pieces [][]byte, wild []bool) uint64 {
+	return hashSep(prefixKey(pieces, wild), uint64(len(pieces))<<8|2)
+}
+
+// noteTail records that g's tail after n pieces followed g's prefix, in
+// the candidate set k. A tail seen after two different prefixes is free
+// text of the stream (an error's text that several events report: "dial
+// tcp …: connection refused" after "failed to sync pod <*>:" and after
+// "lost connection to <*>:"), not the end of one event: a candidate set
+// with two such tails is a tail template (enoughTails), and the sets the
+// tail was seen in before are checked again when it becomes shared.
+func (m *Miner) noteTail(pieces [][]byte, wild []bool, n int, k uint64) {
+	if n+minShared > len(pieces) {
+		return
+	}
+	var tw []bool
+	if wild != nil {
+		tw, wild = wild[n:], wild[:n]
+	}
+	th := tailHash(pieces[n:], tw)
+	ti := m.tailSeen[th]
+	if ti == nil {
+		if len(m.tailSeen) >= m.cfg.MaxClusters {
+			return // bounded: evidence stops growing, nothing breaks
+		}
+		ti = &tailInfo{prefix: pieceHashes(nil, pieces[:n], wild)}
+		m.tailSeen[th] = ti
+	}
+	var recheck []uint64
+	if !ti.shared && otherPrefix(ti.prefix, pieces[:n], wild) {
+		ti.shared = true
+		recheck = append(recheck, ti.sets...)
+	}
+	seen := false
+	for _, x := range ti.sets {
+		seen = seen || x == k
+	}
+	if !seen && k != 0 && len(ti.sets) < maxTailSets {
+		ti.sets = append(ti.sets, k)
+	}
+	if recheck == nil {
+		return
+	}
+	if s := m.tails[k]; k != 0 && s != nil && m.enoughTails(s) && (s.mask == 0 || m.variesAt(s.groups, s.mask, 0)) {
+		m.mergeTail(s, s.n, k)
+	}
+	for _, x := range recheck {
+		if s := m.tails[x]; x != k && s != nil && m.enoughTails(s) && (s.mask == 0 || m.variesAt(s.groups, s.mask, 0)) {
+			m.mergeTail(s, s.n, x)
+		}
+	}
+}
+
+// sharedTails counts the candidates of s whose tail was seen after
+// another prefix too (noteTail).
+func (m *Miner) sharedTails(s *star) int {
+	c := 0
+	for _, g := range s.groups {
+		if s.n >= len(g.pieces) {
+			continue
+		}
+		if ti := m.tailSeen[tailHash(g.pieces[s.n:], g.wild[s.n:])]; ti != nil && ti.shared {
+			c++
+		}
+	}
+	return c
+}
+
+// registerWeak adds g to the tail candidates of its boundaries after a
+// clause of one word ("Closing: <error>", "runWSProxy: <error>"). Such a
+// word is as often a component that names a family of events ("serf:
+// EventMemberJoin …") as an event whose error text follows, so only
+// shared tails (noteTail) make a tail template there: two tails of the
+// candidates that were also seen after another prefix.
+func (m *Miner) registerWeak(g *group) {
+	for _, n := range g.weak {
+		if n >= len(g.pieces) {
+			continue
+		}
+		k := tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)
+		s := m.tails[k]
+		if s == nil {
+			s = &star{n: n, weak: true}
+			m.tails[k] = s
+		}
+		s.groups = append(s.groups, g)
+		g.tkeys = append(g.tkeys, k)
+		if m.noteTail(g.pieces, g.wild, n, k); !g.live {
+			return
+		}
+		if m.enoughTails(s) {
+			m.mergeTail(s, n, k)
+			return
 		}
 	}
 }
@@ -1473,7 +1664,7 @@ func (m *Miner) registerSoft(g *group) {
 		k := tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)
 		s := m.tails[k]
 		if s == nil {
-			s = &star{}
+			s = &star{n: n}
 			m.tails[k] = s
 		}
 		s.groups = append(s.groups, g)
@@ -1569,18 +1760,23 @@ func (m *Miner) unregisterTail(g *group) {
 }
 
 // enoughTails: tails that do not repeat (none seen twice, on average,
-// before the next came), or tailDistinct of them. A few tails that repeat
-// are events of their own ("…: card expired", "…: insufficient funds").
+// before the next came), or tailDistinct of them, or two that were seen
+// after another prefix too (noteTail). A few tails that repeat, each
+// only after this prefix, are events of their own ("…: card expired",
+// "…: insufficient funds").
 func (m *Miner) enoughTails(s *star) bool {
 	n := len(s.groups)
 	if n < 2 {
 		return false
 	}
+	if s.weak {
+		return m.sharedTails(s) >= 2
+	}
 	var seen uint64
 	for _, g := range s.groups[:n-1] {
 		seen += g.count
 	}
-	return seen <= uint64(n-1) || n >= tailDistinct
+	return seen <= uint64(n-1) || n >= tailDistinct || m.sharedTails(s) >= 2
 }
 
 // tailDistinct distinct tails after one clause are a parameter even when
@@ -1635,7 +1831,45 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 			ng.setGap(k, first.gapText[k], first.gapType[k])
 		}
 	}
+	m.absorbTails(ng)
 	m.retext(ng)
+}
+
+// absorbTails moves into t, a tail template with a word parameter in its
+// prefix, the tail templates made before it whose prefix it matches
+// ("unknown file in context web TLS bundle: <*>", made when its tails were
+// shared, joins "unknown file in context <*> TLS bundle: <*>").
+func (m *Miner) absorbTails(t *group) {
+	wild := false
+	for i, w := range t.wild {
+		wild = wild || w && !nameLike(t.pieces[i])
+	}
+	if !wild {
+		return
+	}
+	var found []*group
+	for _, g := range m.tailOf {
+		if g == t || !g.live || g.ctx != t.ctx || len(g.pieces) != len(t.pieces) {
+			continue
+		}
+		ok := true
+		for i, p := range g.pieces {
+			if t.wild[i] {
+				continue
+			}
+			if g.wild[i] || string(p) != string(t.pieces[i]) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			found = append(found, g)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].seq < found[j].seq })
+	for _, g := range found {
+		m.moveAll(g, t, true)
+	}
 }
 
 // findTail returns the tail template whose prefix the line's pieces start
@@ -1676,6 +1910,13 @@ func (m *Miner) findTail(pieces [][]byte) *group {
 		if hasKey(pieces[n:]) {
 			continue // a tail without ':' is free text, never "key="
 		}
+		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
+			return g
+		}
+	}
+	// after a clause of one word
+	done, h = 0, fnvOffset
+	for _, n := range m.weakN {
 		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
 			return g
 		}
