@@ -351,6 +351,12 @@ func context(r *logparse.Record, seed maphash.Seed) uint64 {
 	return 0
 }
 
+// Context returns the hash of the current record's context (its logger,
+// component or call site) that mining passes to the miner (see
+// miner.Miner.AddIn); 0 for none. Benchmarks use it to mine the messages
+// of records parsed beforehand.
+func (s *Stream) Context() uint64 { return context(&s.res.Rec, s.e.seed) }
+
 // observe updates the schema with the record, unless it is not in the
 // stream's format (a free-text line in a JSON stream would otherwise show
 // up as drift).

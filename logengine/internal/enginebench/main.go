@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,9 +34,10 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("enginebench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	mode := fs.String("mode", "schema", "parse, schema (parse + schema update), online (parse, mining, schema), mine (parse, mining) or twopass (mine, then match every line again)")
+	mode := fs.String("mode", "schema", "parse, schema (parse + schema update), online (parse, mining, schema), mine (parse, mining), twopass (mine, then match every line again) or minemsg (the miner alone on messages parsed beforehand)")
 	preload := fs.Bool("preload", false, "read the file into memory before measuring")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	messages := fs.String("messages", "", "minemsg: also write the messages mined, one per line, to this file (for the Drain peer)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,9 +56,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return errors.New("usage: enginebench [-mode parse|schema|online] FILE")
 	}
 	switch *mode {
-	case "parse", "schema", "online", "mine", "twopass":
+	case "parse", "schema", "online", "mine", "twopass", "minemsg":
 	default:
 		return fmt.Errorf("unknown mode %q", *mode)
+	}
+	if *mode == "minemsg" {
+		return measureMessages(fs.Arg(0), *messages, stdout)
 	}
 	if *preload || *mode == "twopass" {
 		return measureLoaded(fs.Arg(0), *mode, stdout)
@@ -119,8 +124,125 @@ func measure(path, mode string, out io.Writer) error {
 	return nil
 }
 
+// readLines reads the lines of path into memory.
+func readLines(path string) ([][]byte, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	rd, err := logparse.Decompress(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	var lines [][]byte
+	var nbytes int64
+	lr := logparse.NewLineReader(rd, 0)
+	for {
+		line, _, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			return lines, nbytes, nil
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		lines = append(lines, append([]byte(nil), line...))
+		nbytes += int64(len(line)) + 1
+	}
+}
+
+// measureMessages parses every line of path (not measured), keeps each
+// record's message and context, then measures a fresh engine's miner
+// adding them in order: template mining alone, on the same messages that
+// -messages writes for the Drain peer (a multi-line record's line breaks
+// as blanks, for both).
+func measureMessages(path, out string, w io.Writer) error {
+	lines, _, err := readLines(path)
+	if err != nil {
+		return err
+	}
+	eng, err := logengine.New(logengine.Config{})
+	if err != nil {
+		return err
+	}
+	st := eng.NewStream()
+	var msgs [][]byte
+	var ctxs []uint64
+	var nbytes int64
+	keep := func(r *logengine.Result) {
+		if r.Err != nil || r.Partial || len(r.Rec.Message) == 0 {
+			return
+		}
+		m := append([]byte(nil), r.Rec.Message...)
+		for i, c := range m {
+			if c == '\n' || c == '\r' {
+				m[i] = ' '
+			}
+		}
+		msgs = append(msgs, m)
+		ctxs = append(ctxs, st.Context())
+		nbytes += int64(len(m)) + 1
+	}
+	for _, line := range lines {
+		keep(st.Parse(line))
+	}
+	for {
+		r, ok := st.Flush(logengine.ModeParse)
+		if !ok {
+			break
+		}
+		keep(r)
+	}
+	if out != "" {
+		if err := writeLines(out, msgs); err != nil {
+			return err
+		}
+	}
+	cpu0 := cpuTime()
+	wall0 := time.Now()
+	eng, err = logengine.New(logengine.Config{MaxTemplates: 1024})
+	if err != nil {
+		return err
+	}
+	m := eng.Miner()
+	for i, msg := range msgs {
+		m.AddIn(msg, ctxs[i])
+	}
+	cpu := cpuTime() - cpu0
+	wall := time.Since(wall0)
+	if cpu <= 0 {
+		return errors.New("cpu time not available on this system")
+	}
+	fmt.Fprintf(w, "file=%s mode=minemsg lines=%d messages=%d templates=%d bytes=%d cpu_s=%.3f wall_s=%.3f mb_per_cpu_s=%.1f\n",
+		path, len(lines), len(msgs), eng.Templates(), nbytes, cpu.Seconds(), wall.Seconds(), float64(nbytes)/1e6/cpu.Seconds())
+	return nil
+}
+
+func writeLines(path string, lines [][]byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("messages: %w", err)
+	}
+	bw := bufio.NewWriter(f)
+	for _, l := range lines {
+		bw.Write(l)
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("messages: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("messages: %w", err)
+	}
+	return nil
+}
+
 // measureLoaded reads path into memory, then runs the engine over its
-// lines (twice for twopass) and prints one line of figures.
+// lines (twice for twopass) and prints one line of figures. Mode minemsg
+// parses every line first and measures the template miner alone on the
+// records' messages (what Drain is given when it gets messages, see
+// -messages).
 func measureLoaded(path, mode string, out io.Writer) error {
 	f, err := os.Open(path)
 	if err != nil {
