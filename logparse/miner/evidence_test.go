@@ -127,6 +127,36 @@ func TestSharedTails(t *testing.T) {
 	}
 }
 
+func TestWordParameterTakesAValue(t *testing.T) {
+	// two word parameters (no two lines differ in one word only); then
+	// the second comes as a number
+	var words []string
+	for i, w := range []string{"alpha", "beta", "gamma", "delta"} {
+		words = append(words, fmt.Sprintf("compaction moved the revision range from %s to web-%d", w, i))
+	}
+	value := "compaction moved the revision range from epsilon to 42"
+	for _, msgs := range [][]string{append(append([]string(nil), words...), value), append([]string{value}, words...)} {
+		if n, got := distinctTemplates(t, msgs); n != 1 || got[0] != "compaction moved the revision range from <*> to <*>" {
+			t.Errorf("a value where a word parameter is: %q", got)
+		}
+	}
+	// the value must stand where the word parameter is
+	if n, got := distinctTemplates(t, append(append([]string(nil), words...), "compaction moved the revision 42 range from epsilon to")); n != 2 {
+		t.Errorf("a value elsewhere taken for the word parameter: %q", got)
+	}
+}
+
+func TestFirstWordFolds(t *testing.T) {
+	msgs := []string{"4f3a9c2e creating parent directory of /var/a", "7d2e1b0c creating parent directory of /var/b", "search creating parent directory of /var/c"}
+	if n, got := distinctTemplates(t, msgs); n != 1 {
+		t.Errorf("a word where the first value is: %q", got)
+	}
+	// a short template's first word still names the event
+	if n, got := distinctTemplates(t, []string{"4f3a9c2e deleted", "search deleted"}); n != 2 {
+		t.Errorf("short template folded on its first word: %q", got)
+	}
+}
+
 func TestContextKeepsEventsApart(t *testing.T) {
 	m := New(Config{})
 	m.AddIn([]byte("Processing the event EventType: JOB_SETUP"), 1)

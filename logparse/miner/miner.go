@@ -48,7 +48,13 @@
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
 //     exactly where that template has parameters joins it (a host name
-//     without digits where other lines have an IP);
+//     without digits where other lines have an IP), also before the
+//     first word of a template of three words or more ("search creating
+//     parent directory of <*>" joins "<*> creating parent directory of
+//     <*>");
+//   - thin: a signature that equals a template less one or two of its
+//     word parameters, with a value where each of them is, joins it
+//     ("COMPACT beta => 16799" joins "COMPACT <*> => <*>");
 //   - same text: two templates that read the same are one.
 //
 // Every decision is made when the line that brings the evidence arrives,
@@ -568,6 +574,9 @@ func (m *Miner) MatchIn(msg []byte, ctx uint64) *Template {
 	if g := m.findFold(m.pieces, nil); g != nil {
 		return m.template(g)
 	}
+	if g := m.findThin(m.pieces, nil, m.lineGap); g != nil {
+		return m.template(g)
+	}
 	return nil
 }
 
@@ -703,6 +712,10 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 			break
 		}
 		if g := m.findFold(c.pieces, nil); g != nil {
+			m.join(g, c, true)
+			break
+		}
+		if g := m.findThin(c.pieces, nil, m.lineGap); g != nil {
 			m.join(g, c, true)
 			break
 		}
@@ -931,7 +944,7 @@ func foldFrom(g *group, pieces [][]byte, wild []bool, i, j, left, matched int) b
 	// extra piece i sits in g's gap j: g must have a parameter there, a
 	// key ("user=") is structure, never an extra word, and the first word
 	// names the event
-	if left == 0 || !g.varGap[j] || isKey(p) || j == 0 {
+	if left == 0 || !g.varGap[j] || isKey(p) || j == 0 && len(g.pieces) < 3 {
 		return false
 	}
 	return foldFrom(g, pieces, wild, i+1, j, left-1, matched)
@@ -951,6 +964,81 @@ func (m *Miner) findFold(pieces [][]byte, wild []bool) *group {
 		}
 	}
 	return nil
+}
+
+// thins reports whether pieces are g's template with one or two of its
+// word parameters given as values instead: "COMPACT beta => 16799" is
+// "COMPACT <*> => <*>" whose second word parameter came as a number. Each
+// missing word parameter sits where the pieces have a value (gap(k): the
+// pieces have a parameter before piece k), and the constants matched are
+// at least twice the words missing.
+func thins(g *group, pieces [][]byte, wild []bool, gap func(int) bool) bool {
+	d := len(g.pieces) - len(pieces)
+	if d < 1 || d > 2 || g.tail {
+		return false
+	}
+	return thinFrom(g, pieces, wild, gap, 0, 0, d, 0, d)
+}
+
+func thinFrom(g *group, pieces [][]byte, wild []bool, gap func(int) bool, i, j, left, matched, d int) bool {
+	if j == len(g.pieces) {
+		return i == len(pieces) && left == 0 && matched >= 2*d
+	}
+	if i < len(pieces) && (g.wild[j] || string(g.pieces[j]) == string(pieces[i])) && (wild == nil || !wild[i] || g.wild[j]) {
+		add := 0
+		if !g.wild[j] {
+			add = 1
+		}
+		if thinFrom(g, pieces, wild, gap, i+1, j+1, left, matched+add, d) {
+			return true
+		}
+	}
+	// g's word parameter j is a value of the pieces, before piece i
+	if left == 0 || !g.wild[j] || !gap(i) {
+		return false
+	}
+	return thinFrom(g, pieces, wild, gap, i, j+1, left-1, matched, d)
+}
+
+// findThin returns the oldest group with word parameters that pieces thin
+// into (thins).
+func (m *Miner) findThin(pieces [][]byte, wild []bool, gap func(int) bool) *group {
+	var best *group
+	for d := 1; d <= 2; d++ {
+		for _, g := range m.byLen[len(pieces)+d] {
+			if hasWild(g) && thins(g, pieces, wild, gap) && (best == nil || g.seq < best.seq) {
+				best = g
+			}
+		}
+		if best != nil {
+			return best
+		}
+	}
+	return nil
+}
+
+// lineGap reports whether the line being mined has a parameter before
+// piece k (for findThin).
+func (m *Miner) lineGap(k int) bool { return k < len(m.varAt) && m.varAt[k] }
+
+// absorbThins moves into w, a group that has just got word parameters,
+// the groups that thin into it: signatures seen before it generalised.
+func (m *Miner) absorbThins(w *group) {
+	if !hasWild(w) {
+		return
+	}
+	n := len(w.pieces)
+	for d := 1; d <= 2 && d < n; d++ {
+		l := m.byLen[n-d]
+		if len(l) > 4096 {
+			continue // bound the work on pathological streams
+		}
+		for _, x := range append([]*group(nil), l...) {
+			if x.live && x != w && !x.tail && thins(w, x.pieces, x.wild, func(k int) bool { return k < len(x.varGap) && x.varGap[k] }) {
+				m.moveAll(x, w, true)
+			}
+		}
+	}
 }
 
 // absorbFolds moves into a new group g the groups that fold into it or
@@ -1020,6 +1108,24 @@ func (m *Miner) Consolidate() {
 				continue
 			}
 			if t := m.findFold(g.pieces, g.wild); t != nil {
+				m.moveAll(g, t, true)
+			}
+		}
+	}
+	for _, n := range lens {
+		if len(m.byLen[n+1])+len(m.byLen[n+2]) == 0 {
+			continue
+		}
+		l := append([]*group(nil), m.byLen[n]...)
+		sort.Slice(l, func(i, j int) bool { return l[i].seq < l[j].seq })
+		if len(l)*(len(m.byLen[n+1])+len(m.byLen[n+2])) > 1<<20 {
+			continue // bound the work on pathological streams
+		}
+		for _, g := range l {
+			if !g.live || g.tail {
+				continue
+			}
+			if t := m.findThin(g.pieces, g.wild, func(k int) bool { return k < len(g.varGap) && g.varGap[k] }); t != nil {
 				m.moveAll(g, t, true)
 			}
 		}
@@ -1344,6 +1450,7 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 		m.moveAll(g, ng, false)
 	}
 	m.absorbCovered(ng)
+	m.absorbThins(ng)
 	m.retext(ng)
 	if ng.live {
 		if t := m.tailFor(ng); t != nil {
