@@ -157,6 +157,31 @@ func TestFirstWordFolds(t *testing.T) {
 	}
 }
 
+func TestLabels(t *testing.T) {
+	// the word after a label varies in a signature of two words, and a
+	// late word joins once numbers and words made one template
+	msgs := []string{"QUERY: 4711", "QUERY: kafka", "QUERY: etcd", "QUERY: web", "QUERY: 99", "QUERY: search"}
+	if n, got := distinctTemplates(t, msgs); n != 1 || got[0] != "QUERY: <*>" {
+		t.Errorf("label values: %q", got)
+	}
+	// two words stay two events without a label, and so do labels after
+	// a label
+	if n, got := distinctTemplates(t, []string{"link up", "link down", "link flapping"}); n != 3 {
+		t.Errorf("two words merged: %q", got)
+	}
+	if n, got := distinctTemplates(t, []string{"LOG: bad:", "LOG: WroteRequest:", "LOG: Dial:"}); n != 3 {
+		t.Errorf("labels after a label merged: %q", got)
+	}
+	// a label that varies needs two words after it
+	var first []string
+	for _, w := range []string{"checkout", "ingest", "billing", "search"} {
+		first = append(first, w+": btree watcher: closed")
+	}
+	if n, got := distinctTemplates(t, first); n != 1 || got[0] != "<*>: btree watcher: closed" {
+		t.Errorf("varying label: %q", got)
+	}
+}
+
 func TestContextKeepsEventsApart(t *testing.T) {
 	m := New(Config{})
 	m.AddIn([]byte("Processing the event EventType: JOB_SETUP"), 1)

@@ -18,7 +18,9 @@
 //     seen twice stay apart ("stored as bytes" and "stored as values",
 //     "link up" and "link down" are different events). The first word,
 //     which usually names the event, needs MergeDistinct+1 words and
-//     three words after it;
+//     three words after it (two after a label, a word ending in ':':
+//     "<*>: btree watcher: <*>"); a signature of two words only varies
+//     after a label ("QUERY: <*>", not "LOG: bad:" and "LOG: Dial:");
 //   - several: signatures equal but at two or more word positions at
 //     once (no two lines differ in one word only) become one template
 //     when each of those positions shows one more distinct value than a
@@ -55,7 +57,8 @@
 //   - thin: a signature that equals a template less one or two of its
 //     word parameters, with a value where each of them is, joins it
 //     ("COMPACT beta => 16799" joins "COMPACT <*> => <*>");
-//   - same text: two templates that read the same are one.
+//   - same text: two templates that read the same are one (the one with
+//     word parameters keeps its structure, the older keeps its id).
 //
 // Every decision is made when the line that brings the evidence arrives,
 // so one pass (the agent) and two passes (`gopulse logs parse`, which
@@ -1152,10 +1155,17 @@ func (m *Miner) retext(g *group) {
 		m.byText[k] = g
 		return
 	}
-	// one text, one template: the younger joins the older
+	// one text, one template: the younger joins the older (which keeps
+	// the older id either way), unless only the younger has word
+	// parameters: then their structure survives, so that later lines
+	// find it ("QUERY: <*>" from "QUERY: kafka", "QUERY: etcd", … takes in
+	// "QUERY: <*>" from "QUERY: 4711", and "QUERY: search" then joins it)
 	older, younger := o, g
 	if g.seq < o.seq {
 		older, younger = g, o
+	}
+	if hasWild(younger) && !hasWild(older) && !older.tail && !younger.tail {
+		older, younger = younger, older
 	}
 	m.byText[k] = older
 	m.moveAll(younger, older, true)
@@ -1182,9 +1192,18 @@ func mergeable(g *group, i int) bool {
 		return false
 	}
 	if i == 0 {
-		return len(g.pieces) >= 4
+		return len(g.pieces) >= 4 || len(g.pieces) == 3 && label(g.pieces[0])
 	}
-	return len(g.pieces) >= 3 || g.glue[i]
+	return len(g.pieces) >= 3 || g.glue[i] || len(g.pieces) == 2 && label(g.pieces[0]) && !label(g.pieces[1])
+}
+
+// label: a word ending in ':' ("QUERY:", "key:", "web-a:"), which a value
+// follows or which names what follows: the word after a label may vary
+// in a signature of two words ("QUERY: <*>", not when it is a label too:
+// "LOG: bad:" and "LOG: WroteRequest:" are two events), and a label that varies
+// itself needs two words after it, not three ("<*>: btree watcher: <*>").
+func label(p []byte) bool {
+	return len(p) >= 3 && p[len(p)-1] == ':' && wordy(p[:len(p)-1])
 }
 
 func isKey(p []byte) bool { return len(p) > 0 && p[len(p)-1] == '=' }
