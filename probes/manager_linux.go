@@ -53,6 +53,11 @@ type Manager struct {
 
 	mech Mechanisms // chosen by New
 
+	// exeOf finds a process's executable: procExe, but tests make a
+	// started program's identity differ from its file's.
+	exeOf func(pid int) (string, exeKey, error)
+	self  exeKey // gopulse's own executable
+
 	ev  event.Runtime  // scratch event handed to the sink
 	rts rtstate.Sample // scratch sample
 }
@@ -78,10 +83,11 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	spec.Maps["events"].MaxEntries = uint32(ringSize(cfg.RingBytes))
 	m := &Manager{
 		cfg: cfg, deps: deps, log: log,
-		an: newAnalyzer(log, cfg.Trace),
-		at: newAttacher(log, spec),
-		ps: newProcSet(),
-		tr: traceCtl{gov: newTraceGovernor(cfg.TraceBudget, cfg.TraceHitCost, cfg.RescanInterval)},
+		an:    newAnalyzer(log, cfg.Trace),
+		at:    newAttacher(log, spec),
+		ps:    newProcSet(),
+		tr:    traceCtl{gov: newTraceGovernor(cfg.TraceBudget, cfg.TraceHitCost, cfg.RescanInterval)},
+		exeOf: procExe,
 	}
 	m.mech, err = detectMechanisms(hostEnv(m.at.btfCache))
 	if err != nil {
@@ -97,6 +103,9 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 		return nil, fmt.Errorf("kernel %s: attach %q: not available (mechanism %s; %q can be forced)", m.mech.Kernel, cfg.Attach, m.mech.Attach, AttachPerfEvent)
 	}
 	m.at.multi = m.mech.Attach == AttachUprobeMulti
+	if _, self, err := procExe(os.Getpid()); err == nil {
+		m.self = self
+	}
 	log.Info("bpf mechanisms", "kernel", m.mech.Kernel, "attach", m.mech.Attach, "memlock", m.mech.Memlock,
 		"ring_buffer", m.mech.RingBuffer)
 	if cfg.Seed != nil {

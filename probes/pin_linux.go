@@ -280,7 +280,7 @@ func (m *Manager) watchSeeds() {
 		}
 		m.drainLocked()
 		if _, ok := m.tk.seeds[uint32(s.PID)]; ok {
-			if err := m.watchLocked(s.PID, s.Trace, false); err != nil {
+			if err := m.watchLocked(s.PID, s.Trace); err != nil {
 				m.log.Info("handed-over process not watched", "pid", s.PID, "err", err)
 			}
 		}

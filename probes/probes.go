@@ -20,6 +20,10 @@ var (
 	// before it was looked at). errors.Is(ErrNoProcess, ErrProcessExited)
 	// holds, so callers skipping vanished processes need one check.
 	ErrNoProcess error = noProcessError{}
+	// ErrExeChanged: a program StartCommand started runs another
+	// executable than the one at its path when the probes were prepared
+	// (the file was replaced while the program started).
+	ErrExeChanged = errors.New("executable changed while the program started")
 	// ErrClosed: the Manager was closed.
 	ErrClosed = errors.New("probes manager closed")
 	// ErrKernel: the running kernel lacks a BPF feature the probes need

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/probes/gobin"
 	"github.com/gopulse/gopulse/probes/rtstate"
 )
 
@@ -29,6 +30,9 @@ type procSet struct {
 	rejected map[exeKey]error // --all: executables that cannot be probed
 	pollFds  []unix.PollFd
 	n        atomic.Int64 // len(procs), for Stats
+	// keyWarned: a started program's executable identity differed from
+	// the file prepared for it (logged once).
+	keyWarned bool
 }
 
 func newProcSet() procSet {
@@ -118,6 +122,10 @@ type watchedProc struct {
 	pidfd      int // readable once the process exits; -1 if unavailable
 
 	stateTries int // StartCommand children: rtstate.Open attempts
+	// sched: the runtime's count of scheduling events at the last sample
+	// (trace mode's liveness check), schedSeen once read
+	sched     uint64
+	schedSeen bool
 
 	// backlog: records held during a takeover, replayed a batch per drain
 	// (a burst would overflow the consumers' queues); newer records queue
@@ -132,26 +140,22 @@ func (m *Manager) Watch(pid int, trace bool) error {
 	if m.closed {
 		return ErrClosed
 	}
-	return m.watchLocked(pid, trace, false)
+	return m.watchLocked(pid, trace)
 }
 
-func (m *Manager) watchLocked(pid int, trace, child bool) error {
+// watchLocked watches pid, finding its executable through /proc/PID/exe.
+// It returns nil for a process watched already.
+func (m *Manager) watchLocked(pid int, trace bool) error {
 	if _, ok := m.ps.procs[uint32(pid)]; ok {
 		return nil
 	}
-	start, err := procStartTime(pid)
+	start, err := watchStart(pid)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("watch pid %d: %w", pid, ErrNoProcess)
-		}
-		return fmt.Errorf("watch pid %d: %w", pid, ErrProcessExited)
+		return err
 	}
-	path, key, err := procExe(pid)
+	path, key, err := m.exeOf(pid)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("watch pid %d: %w: %w", pid, ErrProcessExited, err)
-		}
-		return fmt.Errorf("watch pid %d: %w", pid, err)
+		return exeErr(pid, err)
 	}
 	x := m.ps.exes[key]
 	if x == nil {
@@ -165,6 +169,136 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		}
 		m.ps.exes[key] = x
 	}
+	return m.attachLocked(pid, start, x, path, trace, false)
+}
+
+// watchStart reads pid's start time for watching it.
+func watchStart(pid int) (uint64, error) {
+	start, err := procStartTime(pid)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, fmt.Errorf("watch pid %d: %w", pid, ErrNoProcess)
+		}
+		return 0, fmt.Errorf("watch pid %d: %w", pid, ErrProcessExited)
+	}
+	return start, nil
+}
+
+func exeErr(pid int, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("watch pid %d: %w: %w", pid, ErrProcessExited, err)
+	}
+	return fmt.Errorf("watch pid %d: %w", pid, err)
+}
+
+// watchChildLocked watches a process StartCommand started from x's
+// executable (cmdPath): with x's probes, attached before the fork through
+// the real path. It never analyses the child again nor attaches through
+// its /proc/PID/exe (an attach that, under emulation, took long enough
+// for the child to exit meanwhile). The identity /proc/PID/exe reports is
+// checked against x's; see childExe for when they differ.
+func (m *Manager) watchChildLocked(pid int, x *exeProbes, cmdPath string, trace bool) error {
+	start, err := watchStart(pid)
+	if err != nil {
+		return err
+	}
+	procPath, key, err := m.exeOf(pid)
+	if err == nil && key != x.key && key == m.self {
+		procPath, key, err = m.awaitExec(pid, x)
+	}
+	if err != nil {
+		return exeErr(pid, err)
+	}
+	if key != x.key {
+		x, err = m.childExe(pid, x, cmdPath, procPath, key)
+		if err != nil {
+			if s, serr := procStartTime(pid); serr != nil || s != start {
+				return fmt.Errorf("watch pid %d: %w during attach: %w", pid, ErrProcessExited, err)
+			}
+			return fmt.Errorf("watch pid %d: %w", pid, err)
+		}
+	}
+	return m.attachLocked(pid, start, x, x.path, trace, true)
+}
+
+// childExecWait bounds how long a started program's exec may stay
+// invisible in /proc (awaitExec).
+const childExecWait = 30 * time.Second
+
+// awaitExec waits until pid's /proc/PID/exe no longer names gopulse's own
+// executable. exec.Cmd.Start returns once the child's exec succeeded, yet
+// under QEMU (Debian's 6.12 arm64, 1 of 24 --exec starts on a loaded
+// host) the child's /proc/PID/exe still named gopulse's executable right
+// after it: its identity, build and load address were not the program's
+// yet. The program's own (normally at once) is what the watch needs: the
+// load bias of a PIE and the runtime state are read from the process.
+func (m *Manager) awaitExec(pid int, x *exeProbes) (string, exeKey, error) {
+	start := time.Now()
+	for {
+		path, key, err := m.exeOf(pid)
+		if err != nil || key != m.self {
+			m.log.Debug("started program's exec became visible in /proc", "pid", pid, "path", x.path,
+				"waited", time.Since(start), "err", err)
+			return path, key, err
+		}
+		if time.Since(start) > childExecWait {
+			return "", exeKey{}, fmt.Errorf("%s: the started program's /proc/%d/exe still names gopulse's executable after %v",
+				x.path, pid, childExecWait)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// childExe decides which executable a started child runs when its
+// /proc/PID/exe (procPath) has another identity (key) than the file x
+// was prepared from (logged once, with both identities and build IDs):
+//   - the path still names x's file and the child runs x's build (same
+//     build ID): x, whose probes were attached through the path;
+//   - the path now names the child's executable (the file was replaced
+//     between the stat and the exec): that file, prepared through the
+//     path;
+//   - otherwise ErrExeChanged.
+func (m *Manager) childExe(pid int, x *exeProbes, cmdPath, procPath string, key exeKey) (*exeProbes, error) {
+	id, err := gobin.BuildID(procPath)
+	if err != nil {
+		return nil, fmt.Errorf("build id of the started program: %w", err)
+	}
+	var now exeKey
+	var st unix.Stat_t
+	if err := unix.Stat(cmdPath, &st); err == nil {
+		now = exeKey{dev: st.Dev, ino: st.Ino}
+	}
+	same := id != "" && id == x.bin.BuildID
+	if !m.ps.keyWarned {
+		m.ps.keyWarned = true
+		m.log.Warn("started program's executable has another identity than the file prepared for it",
+			"pid", pid, "path", cmdPath, "prepared_dev", x.key.dev, "prepared_ino", x.key.ino,
+			"proc_dev", key.dev, "proc_ino", key.ino, "path_dev", now.dev, "path_ino", now.ino,
+			"build_id", x.bin.BuildID, "proc_build_id", id)
+	}
+	switch {
+	case now == x.key && same:
+		return x, nil
+	case now == key:
+		m.log.Warn("executable replaced while the program started: its first instructions were not probed",
+			"pid", pid, "path", cmdPath)
+		if y := m.ps.exes[key]; y != nil {
+			return y, nil
+		}
+		y, err := m.prepare(cmdPath, key)
+		if err != nil {
+			return nil, err
+		}
+		m.ps.exes[key] = y
+		return y, nil
+	}
+	return nil, fmt.Errorf("%w: %s was prepared (build id %q) but the started program runs another executable (build id %q)",
+		ErrExeChanged, cmdPath, x.bin.BuildID, id)
+}
+
+// attachLocked adds pid, running x's executable (at path), to the
+// watched processes.
+func (m *Manager) attachLocked(pid int, start uint64, x *exeProbes, path string, trace, child bool) error {
 	cfg, err := m.pidConfig(x, pid, trace)
 	if err != nil {
 		m.releaseExe(x)
@@ -234,7 +368,14 @@ func (m *Manager) watchLocked(pid int, trace, child bool) error {
 		m.tk.npending -= len(m.tk.pending[uint32(pid)])
 		delete(m.tk.pending, uint32(pid))
 	}
-	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: readlink(path), GoVersion: x.bin.GoVersion,
+	exe := readlink(path)
+	if child {
+		// The name the kernel gives it (absolute), as for other processes.
+		if s, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err == nil {
+			exe = s
+		}
+	}
+	p.info = ProcInfo{Proc: event.Proc{PID: pid, Exe: exe, GoVersion: x.bin.GoVersion,
 		Stripped: x.bin.Stripped, CGO: x.bin.CGO}, Trace: trace, AttachedAt: time.Now()}
 	p.info.Service = baseName(p.info.Exe)
 	m.ps.procs[uint32(pid)] = p
@@ -417,7 +558,8 @@ func (m *Manager) StartCommand(cmd *exec.Cmd, trace bool) error {
 		m.releaseExe(x)
 		return err
 	}
-	if err := m.watchLocked(cmd.Process.Pid, trace, true); err != nil {
+	if err := m.watchChildLocked(cmd.Process.Pid, x, path, trace); err != nil {
+		m.releaseExe(x) // unless a process uses it
 		return err
 	}
 	return nil

@@ -197,8 +197,12 @@ func (m *Manager) scan() {
 			d.seen[c.pid] = seenProc{start: c.start, key: c.key}
 			continue
 		}
+		if _, ok := m.ps.procs[uint32(c.pid)]; ok {
+			// Watched meanwhile (Watch, StartCommand): not discovery's.
+			continue
+		}
 		delete(d.seen, c.pid)
-		err := m.watchLocked(c.pid, m.cfg.Trace, false)
+		err := m.watchLocked(c.pid, m.cfg.Trace)
 		if p := m.ps.procs[uint32(c.pid)]; err == nil && p != nil {
 			p.discovered = true
 		}

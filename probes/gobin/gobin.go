@@ -43,8 +43,9 @@ type Binary struct {
 	Arch      string // GOARCH from the build settings, else from the ELF machine
 	Stripped  bool   // no .symtab (symbols come from .gopclntab)
 	HasDWARF  bool
-	CGO       bool // built with CGO_ENABLED=1
-	PIE       bool // ELF type ET_DYN: loaded at a random base
+	CGO       bool   // built with CGO_ENABLED=1
+	PIE       bool   // ELF type ET_DYN: loaded at a random base
+	BuildID   string // see BuildID; "" when the executable has none
 
 	experiment string // GOEXPERIMENT build setting
 
@@ -129,6 +130,8 @@ func newBinary(path string, f *os.File) (*Binary, error) {
 	if b.Arch == "" {
 		b.Arch = machineArch(ef.Machine)
 	}
+	// A malformed note only costs the ID (telling builds apart).
+	b.BuildID, _ = buildID(ef)
 	return b, nil
 }
 

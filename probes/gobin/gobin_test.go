@@ -853,3 +853,31 @@ func TestDecodeMatchesObjdump(t *testing.T) {
 	}
 	t.Logf("%d arm64 instructions checked against go tool objdump", checked)
 }
+
+// TestBuildID checks the build IDs read from the notes against the Go
+// tool's own reading (go tool buildid), stripped or not.
+func TestBuildID(t *testing.T) {
+	bs := archBuilds(t, runtime.GOARCH)
+	seen := map[string]string{}
+	for _, p := range []string{bs.plain, bs.stripped, bs.pie, bs.strippedPIE} {
+		out, err := exec.Command("go", "tool", "buildid", p).Output()
+		if err != nil {
+			t.Fatalf("go tool buildid %s: %v", p, err)
+		}
+		want := strings.TrimSpace(string(out))
+		if got := open(t, p).BuildID; got != want {
+			t.Errorf("%s: Binary.BuildID = %q, go tool buildid says %q", filepath.Base(p), got, want)
+		}
+		got, err := gobin.BuildID(p)
+		if err != nil || got != want {
+			t.Errorf("%s: BuildID = %q, %v; want %q", filepath.Base(p), got, err, want)
+		}
+		if other, dup := seen[want]; dup {
+			t.Errorf("%s and %s have the same build ID", filepath.Base(p), other)
+		}
+		seen[want] = filepath.Base(p)
+	}
+	if _, err := gobin.BuildID(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("BuildID of a missing file: no error")
+	}
+}
