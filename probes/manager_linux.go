@@ -83,10 +83,11 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	spec.Maps["events"].MaxEntries = uint32(ringSize(cfg.RingBytes))
 	m := &Manager{
 		cfg: cfg, deps: deps, log: log,
-		an:    newAnalyzer(log, cfg.Trace),
-		at:    newAttacher(log, spec),
-		ps:    newProcSet(),
-		tr:    traceCtl{gov: newTraceGovernor(cfg.TraceBudget, cfg.TraceHitCost, cfg.RescanInterval)},
+		an: newAnalyzer(log, cfg.Trace),
+		at: newAttacher(log, spec),
+		ps: newProcSet(),
+		tr: traceCtl{st: traceStepper{gov: newTraceGovernor(cfg.TraceBudget, cfg.TraceHitCost, cfg.RescanInterval),
+			log: log, retry: cfg.RescanInterval, holdLog: traceHoldLog * cfg.RescanInterval}},
 		exeOf: procExe,
 	}
 	m.mech, err = detectMechanisms(hostEnv(m.at.btfCache))
@@ -230,6 +231,14 @@ const maxIdlePolls = 8
 func (m *Manager) sample() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	traced := false
+	defer func() {
+		if traced {
+			m.tr.sched += m.tr.schedNew
+			m.traceCheck(m.tr.sched)
+		}
+	}()
+	m.tr.schedNew = 0
 	for pid, p := range m.ps.procs {
 		if p.leaks != nil {
 			p.dec.reconcile(gMemReader(p.pid, p.exe.offs))
@@ -249,6 +258,17 @@ func (m *Manager) sample() {
 		if err := p.state.Read(&m.rts); err != nil {
 			m.log.Debug("read runtime state", "pid", pid, "err", err)
 			continue
+		}
+		if p.info.Trace {
+			traced = true
+			var n uint64
+			for _, c := range m.rts.Sched.Counts {
+				n += c
+			}
+			if p.schedSeen && n > p.sched {
+				m.tr.schedNew += n - p.sched
+			}
+			p.sched, p.schedSeen = n, true
 		}
 		m.ev = event.Runtime{Kind: event.KindSample, PID: pid, TS: time.Now().UnixNano(), Cycle: m.rts.GCCycles,
 			Goroutines: m.rts.Goroutines, Sched: &m.rts.Sched, Stats: &m.rts.Stats}

@@ -3,50 +3,46 @@
 package probes
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"sync/atomic"
 	"time"
 )
 
-// traceCtl holds trace mode to its budget: gov decides when the trace
-// probes are attached (traceStep, every poll), and each reporting window
-// (traceWindow, every rescan) publishes what they cost. Callers hold
-// Manager.mu, except for the published figures.
+// traceCtl holds trace mode to its budget: st (its governor) decides when
+// the trace probes are attached (traceStep, every poll), and each
+// reporting window (traceWindow, every rescan) publishes what they cost.
+// Callers hold Manager.mu, except for the published figures.
 type traceCtl struct {
-	gov     *traceGovernor
-	on      bool          // the trace probes are attached
-	onSince time.Time     // when on last changed (or a window began)
+	st      traceStepper
 	onAccum time.Duration // attached time in the current window
 
 	lastHits   uint64
 	lastWindow time.Time
+	// sched: scheduling events the traced processes' runtimes counted
+	// since start (liveness check, traceCheck); schedNew: in this sample
+	sched, schedNew uint64
 
 	over atomic.Uint64 // Stats.TraceOverhead, float64 bits
 	duty atomic.Uint64 // Stats.TraceDuty, float64 bits
 	hits atomic.Uint64 // Stats.TraceHits
 }
 
-// switchedOn records that the trace probes were attached at now, with the
-// hit counter at hits, unless they already were.
-func (t *traceCtl) switchedOn(now time.Time, hits uint64) {
-	if t.on {
-		return
-	}
-	t.on, t.onSince = true, now
-	t.gov.start(now, hits)
-}
-
 // joinTrace attaches x's trace probe for a newly traced process, unless
-// the governor holds the trace probes detached (setTrace attaches it with
+// the governor holds the trace probes detached (traceStep attaches it with
 // the others when they come back).
 func (m *Manager) joinTrace(x *exeProbes) error {
-	if x.trace != nil || (!m.tr.on && m.ps.anyTraced()) {
+	t := &m.tr
+	if x.trace != nil || (!t.st.on && m.ps.anyTraced()) {
 		return nil
 	}
 	if err := m.at.attachTrace(x); err != nil {
 		return err
 	}
-	m.tr.switchedOn(time.Now(), m.at.sumStat(statTraceHits))
+	if !t.st.on {
+		t.st.switched(time.Now(), true, m.at.sumStat(statTraceHits))
+	}
 	return nil
 }
 
@@ -62,9 +58,8 @@ func (m *Manager) traceWindow() {
 	t := &m.tr
 	now := time.Now()
 	hits := m.at.sumStat(statTraceHits)
-	if t.on {
-		t.onAccum += now.Sub(t.onSince)
-		t.onSince = now
+	if t.st.on {
+		t.onAccum += now.Sub(later(t.st.since, t.lastWindow))
 	}
 	if !t.lastWindow.IsZero() && hits >= t.lastHits {
 		wall := now.Sub(t.lastWindow).Seconds()
@@ -76,8 +71,8 @@ func (m *Manager) traceWindow() {
 	t.lastHits, t.lastWindow, t.onAccum = hits, now, 0
 }
 
-// traceStep runs every PollInterval: it lets the governor account the hits
-// since the last step and attaches or detaches the trace probes as it says.
+// traceStep runs every PollInterval: the governor accounts the hits since
+// the last step and the trace probes are attached or detached as it says.
 func (m *Manager) traceStep() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -86,40 +81,78 @@ func (m *Manager) traceStep() {
 	}
 	t := &m.tr
 	if !m.ps.anyTraced() {
-		if t.on { // the last traced process went: its probes went with it
-			t.onAccum += time.Since(t.onSince)
-			t.on = false
+		if t.st.on { // the last traced process went: its probes went with it
+			t.windowOff(time.Now())
+			t.st.switched(time.Now(), false, 0)
 		}
 		return
 	}
-	want := t.gov.step(time.Now(), m.at.sumStat(statTraceHits), t.on)
-	if want != t.on {
-		m.setTrace(want)
+	was, since := t.st.on, t.st.since
+	t.st.step(time.Now(), m.at.sumStat(statTraceHits), (*traceSwitchM)(m))
+	if was && !t.st.on {
+		// Attached until the detach completed (the stepper's since).
+		t.onAccum += t.st.since.Sub(later(since, t.lastWindow))
 	}
 }
 
-// setTrace attaches or detaches the trace probes of every traced executable.
-func (m *Manager) setTrace(on bool) {
+// windowOff adds the on-time up to now, when the probes go off, to the
+// current window.
+func (t *traceCtl) windowOff(now time.Time) {
+	t.onAccum += now.Sub(later(t.st.since, t.lastWindow))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// traceCheck runs with each sample of the traced processes' runtime
+// state: probes attached but silent while a runtime counted scheduling
+// events (runtime.casgstatus ran) are attached again.
+// sched is the scheduling events the traced processes' runtimes counted
+// since the last sample (a running total).
+func (m *Manager) traceCheck(sched uint64) {
 	t := &m.tr
-	start := time.Now()
+	if !t.st.silent(time.Now(), m.at.sumStat(statTraceHits), sched) {
+		return
+	}
+	m.log.Warn("trace probes attached but not one hit while the runtime scheduled goroutines: attaching them again")
+	sw := (*traceSwitchM)(m)
+	sw.switchTrace(false)
+	live, err := sw.switchTrace(true)
+	now := time.Now()
+	if !live {
+		t.windowOff(now)
+		m.log.Warn("trace probes not attached again: retrying", "err", err)
+		t.st.failing = true
+	}
+	t.st.switched(now, live, m.at.sumStat(statTraceHits))
+}
+
+// traceSwitchM is the Manager as the governor's traceSwitch.
+type traceSwitchM Manager
+
+// switchTrace attaches or detaches the trace probes of every traced
+// executable.
+func (sw *traceSwitchM) switchTrace(on bool) (bool, error) {
+	m := (*Manager)(sw)
+	var errs []error
+	live := false
 	for _, x := range m.ps.exes {
 		switch {
 		case on && x.trace == nil && m.ps.anyTrace(x):
 			if err := m.at.attachTrace(x); err != nil {
-				m.log.Warn("attach trace probe", "exe", x.path, "err", err)
+				errs = append(errs, fmt.Errorf("%s: %w", x.path, err))
+				continue
 			}
+			live = true
+		case on && x.trace != nil:
+			live = true
 		case !on && x.trace != nil:
 			m.at.detachTrace(x)
 		}
 	}
-	now := time.Now()
-	if t.on && !on {
-		// The probes were live until the detach finished.
-		t.onAccum += now.Sub(t.onSince)
-		lat := now.Sub(start)
-		m.log.Debug("trace probes detached", "took", lat)
-		t.gov.detached(lat)
-	}
-	t.on = on
-	t.onSince = now
+	return live, errors.Join(errs...)
 }

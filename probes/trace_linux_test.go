@@ -3,7 +3,10 @@
 package probes
 
 import (
+	"io"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,5 +89,57 @@ func TestTraceMode(t *testing.T) {
 	}
 	if mean := sum / float64(len(overheads)-2); mean > 1.25*budget {
 		t.Errorf("mean trace overhead %.1f%% exceeds the %.0f%% budget by more than a quarter (%v)", 100*mean, 100*budget, overheads)
+	}
+}
+
+// TestTraceReattachAfterFailedAttach: when attaching the trace probes
+// again fails, trace mode retries until it succeeds; the probes hit again
+// and goroutine events flow again. The failure is injected by taking the
+// executable's trace probe site away while the governor holds the probes
+// detached, and given back after the failed attach.
+func TestTraceReattachAfterFailedAttach(t *testing.T) {
+	requireBPF(t)
+	bin := buildTarget(t, "gcload", "", "")
+	tg := startTarget(t, bin, "-parked", "50", "-churnrate", "200")
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(&logs, tWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m := startManager(t, Config{TraceBudget: 0.05}, Deps{Sink: &syncSink{}, Logger: log})
+	if err := m.Watch(tg.cmd.Process.Pid, true); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within 30 s (stats %+v)", what, m.Stats())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("trace probe hit", func() bool { return m.at.sumStat(statTraceHits) > 0 })
+	// Take the site away and make the governor detach (a debt of a
+	// fifth of a second: back in about 5 s).
+	m.mu.Lock()
+	var x *exeProbes
+	for _, e := range m.ps.exes {
+		x = e
+	}
+	site := x.traceOff
+	x.traceOff = 0
+	m.tr.st.gov.credit = -0.2
+	m.mu.Unlock()
+	waitFor("failed attach", func() bool { return strings.Contains(logs.String(), "trace probes not attached") })
+	m.mu.Lock()
+	x.traceOff = site
+	hits := m.at.sumStat(statTraceHits)
+	m.mu.Unlock()
+	waitFor("trace probe hit after the failed attach", func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.at.sumStat(statTraceHits) > hits
+	})
+	if !strings.Contains(logs.String(), "trace probes attached again") {
+		t.Errorf("no line saying the trace probes are back")
 	}
 }
