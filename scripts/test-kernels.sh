@@ -124,11 +124,11 @@ for row in $ROWS; do
 done
 log "initramfs built in $(($(date +%s) - t1)) s"
 
-# Known failures, ROW:CHECK:REGEX (REGEX, without spaces, must match the
-# check's detail; the known failure's signature, so that any other failure
-# of that check still fails the run): reported as XFAIL (XPASS when the
-# check passes) without failing the run; each is a finding to fix, not a
-# flake to hide.
+# Known failures, ROW:CHECK:REGEX (ROW and CHECK are globs; REGEX, without
+# spaces, must match the check's detail: the known failure's signature, so
+# that any other failure of that check still fails the run): reported as
+# XFAIL (XPASS when the check passes) without failing the run; each is a
+# finding to fix, not a flake to hide.
 #  - trixie-amd64 trace/gcload, the target crashing (a Go fatal signal:
 #    exit status 2): with uprobe_multi links on Debian's 6.12 under QEMU,
 #    3 of 8 trace-mode runs at 12:50-13:10 on 2026-12-04 (host load 25-60)
@@ -142,21 +142,7 @@ log "initramfs built in $(($(date +%s) - t1)) s"
 #    reproduced since: 0 of 13 runs with uprobe_multi and 0 of 13 with
 #    per-offset uprobes on 2026-12-04 15:05-16:22 (load 5-16). Whether it
 #    is QEMU's or the kernel's is not known.
-#  - trixie-amd64 trace/gcload, the trace probes detached by the governor
-#    0.6 s after attaching and never attached again (overhead_mean=0.00%,
-#    2,746 goroutines created instead of ~55,000, no leak suspect): once,
-#    2026-12-04 17:09 (a short validation run); the governor is meant to
-#    re-attach once its budget refills. Not understood yet.
-#  - any row, an --exec check, gopulse failing with "process exited during
-#    attach" after the target quit: once in the whole matrix run of
-#    2026-12-04 16:57 (trixie-arm64 exec/gcload-stripped; passed in 6 of 6
-#    runs of that check straight after, and in every earlier matrix run of
-#    the day). The error came from a second analysis of the child under
-#    /proc/PID/exe, i.e. the child's executable did not match the one
-#    StartCommand prepared before starting it (dev/inode of cmd.Path against
-#    /proc/PID/exe's): why is not known yet; the attach then outlasted the
-#    check's window. ROW and CHECK are globs.
-KNOWN_FAIL=${KERNEL_KNOWN_FAIL-"trixie-amd64:trace/gcload:exit.status.2 trixie-amd64:trace/gcload:overhead_mean=0.00% *:exec/*:exited.during.attach"}
+KNOWN_FAIL=${KERNEL_KNOWN_FAIL-"trixie-amd64:trace/gcload:exit.status.2"}
 
 # known ROW NAME [DETAIL]: whether KNOWN_FAIL lists that check (and, with
 # DETAIL, that failure).
