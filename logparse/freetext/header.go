@@ -17,6 +17,11 @@
 // message.
 package freetext
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Header holds the header fields of one line as sub-slices of the line.
 // Empty slices mean absent.
 type Header struct {
@@ -37,20 +42,50 @@ func (h *Header) Reset() { *h = Header{} }
 type cursor struct {
 	line []byte
 	pos  int
+	memo *peeks // the last tokens found in line, or nil
 }
 
-// next returns the bounds of the token starting at or after pos. A token
+// peeks remembers the last two tokens peek found in one line: split
+// looks at most header tokens two or three times (what it is, what
+// follows it).
+type peeks struct {
+	pos [2]int // -1: none
+	tok [2][2]int
+}
+
+func newPeeks() peeks { return peeks{pos: [2]int{-1, -1}} }
+
+// at returns the token at or after pos in c's line (see peek).
+func (c *cursor) at(pos int) (s, e int) {
+	if m := c.memo; m != nil {
+		if m.pos[0] == pos {
+			return m.tok[0][0], m.tok[0][1]
+		}
+		if m.pos[1] == pos {
+			return m.tok[1][0], m.tok[1][1]
+		}
+		s, e = scanToken(c.line, pos)
+		m.pos[1], m.tok[1] = m.pos[0], m.tok[0]
+		m.pos[0], m.tok[0] = pos, [2]int{s, e}
+		return s, e
+	}
+	return scanToken(c.line, pos)
+}
+
+// peek returns the bounds of the token starting at or after pos. A token
 // opening with '[' runs to its matching ']' (brackets nest, spaces allowed).
-func (c *cursor) peek() (s, e int) {
-	i := c.pos
-	for i < len(c.line) && (c.line[i] == ' ' || c.line[i] == '\t') {
+func (c *cursor) peek() (s, e int) { return c.at(c.pos) }
+
+// scanToken finds peek's token at or after i in line.
+func scanToken(line []byte, i int) (s, e int) {
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
 		i++
 	}
 	s = i
-	if i < len(c.line) && c.line[i] == '[' {
+	if i < len(line) && line[i] == '[' {
 		depth := 0
-		for j := i; j < len(c.line) && j-i < 512; j++ {
-			switch c.line[j] {
+		for j := i; j < len(line) && j-i < 512; j++ {
+			switch line[j] {
 			case '[':
 				depth++
 			case ']':
@@ -58,13 +93,13 @@ func (c *cursor) peek() (s, e int) {
 				if depth == 0 {
 					e = j + 1
 					// a colon glued to the bracket belongs to it: "[main]:"
-					for e < len(c.line) && c.line[e] == ':' {
+					for e < len(line) && line[e] == ':' {
 						e++
 					}
-					if e == len(c.line) || c.line[e] == ' ' || c.line[e] == '\t' {
+					if e == len(line) || line[e] == ' ' || line[e] == '\t' {
 						return s, e
 					}
-					if c.line[e] == '[' && e == j+1 {
+					if line[e] == '[' && e == j+1 {
 						return s, e // "[time][INFO ][comp]": one group at a time
 					}
 					goto plain
@@ -73,10 +108,24 @@ func (c *cursor) peek() (s, e int) {
 		}
 	}
 plain:
-	for i < len(c.line) && c.line[i] != ' ' && c.line[i] != '\t' {
+	return s, tokenEnd(line, i)
+}
+
+// tokenEnd returns the index of the first blank (' ' or '\t') at or
+// after i in b, or len(b); eight bytes at a time.
+func tokenEnd(b []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		sp, tab := w^(' '*lo), w^('\t'*lo)
+		if m := ((sp-lo)&^sp | (tab-lo)&^tab) & hi; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(b) && b[i] != ' ' && b[i] != '\t' {
 		i++
 	}
-	return s, i
+	return i
 }
 
 // Split finds the header of line and fills h; h.Message is the rest.
@@ -98,7 +147,8 @@ func split(line []byte, h *Header, nested bool) bool {
 	if !nested && splitPython(line, h) {
 		return true
 	}
-	c := cursor{line: line}
+	memo := newPeeks()
+	c := cursor{line: line, memo: &memo}
 	tsStart, tsEnd := -1, -1
 	haveLevel, ahead := false, false
 
@@ -106,14 +156,14 @@ func split(line []byte, h *Header, nested bool) bool {
 	// file or source name before a date is kept as the source.
 	if !nested {
 		s, e := c.peek()
-		s2, e2 := (&cursor{line: line, pos: e}).peek()
+		s2, e2 := c.at(e)
 		if e-s == 1 && line[s] == '-' {
 			c.pos = e
 		} else if s < e && isUpperWord(line[s:e]) && s2 < e2 && isTimeText(line[s2:e2], true) {
 			h.Source = line[s:e] // an upper-case flag or category before the time
 			c.pos = e
 		} else if s < e && !isTimeText(line[s:e], true) {
-			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			s2, e2 := c.at(e)
 			if s2 < e2 && (isDate(line[s2:e2]) || e2-s2 > 2 && line[s2] == '[' && line[e2-1] == ']' && isBracketTime(line[s2+1:e2-1])) {
 				h.Source = line[s:e]
 				c.pos = e
@@ -215,7 +265,7 @@ func split(line []byte, h *Header, nested bool) bool {
 				c.pos = e
 				break
 			}
-			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			s2, e2 := c.at(e)
 			if s2 < e2 && isHostToken(tok) {
 				if prog, pid, ok := programToken(line[s2:e2]); ok {
 					h.Host, h.Program, h.PID = tok, prog, pid
@@ -247,7 +297,7 @@ func split(line []byte, h *Header, nested bool) bool {
 		}
 		// Python-style "LEVEL pkg.module [context] message"
 		if haveLevel && h.Component == nil && hasDot(tok) && isNameToken(tok) {
-			s2, e2 := (&cursor{line: line, pos: e}).peek()
+			s2, e2 := c.at(e)
 			if s2 < e2 && line[s2] == '[' && line[e2-1] == ']' {
 				h.Component = tok
 				if h.Thread == nil {
@@ -259,7 +309,7 @@ func split(line []byte, h *Header, nested bool) bool {
 		}
 		// "program - message" (one or two tokens before a lone dash)
 		if tsStart >= 0 && !nested && h.Program == nil && h.Component == nil {
-			cur := cursor{line: line, pos: e}
+			cur := cursor{line: line, pos: e, memo: &memo}
 			s2, e2 := cur.peek()
 			if s2 < e2 && isDash(line[s2:e2]) && isNameToken(tok) {
 				h.Program = tok

@@ -124,11 +124,27 @@ func Split(msg []byte, dst []Token, max int) []Token {
 			dst = append(dst, t)
 			continue
 		}
+		if all == fDigit && i-s <= 19 && allDigits(msg[s:i]) {
+			// only digits: an integer (what classify finds, without its
+			// trimming and sequence of checks)
+			t.CE, t.Class = int32(i), Int
+			dst = append(dst, t)
+			continue
+		}
 		classify(msg, &t, eq, quote)
 		dst = append(dst, t)
 	}
 	absorb(msg, dst)
 	return dst
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func allOpen(b []byte) bool {

@@ -159,3 +159,25 @@ func FuzzSplit(f *testing.F) {
 		_ = fmt.Sprint(toks)
 	})
 }
+
+// TestSplitDigits: a token of digits only gets from Split's shortcut what
+// classify gives it, at every length around the 19-digit integer limit.
+func TestSplitDigits(t *testing.T) {
+	for n := 1; n <= 24; n++ {
+		num := []byte("1234567890123456789012345"[:n])
+		for _, msg := range [][]byte{num, append(append([]byte("took "), num...), " steps"...), append([]byte("#"), num...), append(num, '%')} {
+			got := Split(msg, nil, 0)
+			var tok Token
+			for _, g := range got {
+				if g.S < g.E && (msg[g.S] == '1' || msg[g.S] == '#') {
+					tok = g
+				}
+			}
+			want := Token{S: tok.S, E: tok.E, CS: tok.S, CE: tok.S, Key: tok.S, Digit: true}
+			classify(msg, &want, -1, -1)
+			if tok != want {
+				t.Errorf("%q: Split gives %+v, classify %+v", msg, tok, want)
+			}
+		}
+	}
+}
