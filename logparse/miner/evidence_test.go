@@ -182,6 +182,39 @@ func TestLabels(t *testing.T) {
 	}
 }
 
+func TestTailTextIsOneParameter(t *testing.T) {
+	// the first tail starts with a value ("x509:"): the template still
+	// reads "…create: <*>", and the tail parameter holds the whole text
+	msgs := []string{
+		"could not check database, going to attempt create: x509: certificate has expired",
+		"could not check database, going to attempt create: EOF",
+		"could not check database, going to attempt create: dial tcp 10.0.0.1:5432: connect: connection refused",
+	}
+	m := New(Config{})
+	for _, s := range msgs {
+		m.Add([]byte(s))
+	}
+	for _, s := range msgs {
+		tp := m.Match([]byte(s))
+		if tp == nil || tp.Text != "could not check database, going to attempt create: <*>" {
+			t.Fatalf("%q: template %+v", s, tp)
+		}
+	}
+	m.Match([]byte(msgs[0]))
+	ps := m.Params([]byte(msgs[0]), nil)
+	if len(ps) != 1 || string(ps[0].Value) != "x509: certificate has expired" {
+		t.Errorf("params: %q", ps)
+	}
+	// a value that closes the clause belongs to the prefix
+	m = New(Config{})
+	for _, e := range []string{"EOF", "x509: bad certificate", "connection refused"} {
+		m.Add([]byte("failed to dial 10.0.0.1:443: " + e))
+	}
+	if tp := m.Match([]byte("failed to dial 10.0.0.2:443: x509: bad certificate")); tp == nil || tp.Text != "failed to dial <*>: <*>" {
+		t.Errorf("value closing the clause: %+v", tp)
+	}
+}
+
 func TestContextKeepsEventsApart(t *testing.T) {
 	m := New(Config{})
 	m.AddIn([]byte("Processing the event EventType: JOB_SETUP"), 1)

@@ -39,7 +39,10 @@
 //     ("failed to re-tag images %v"): such lines join the tail candidates
 //     of their prefix, and make a tail template of their own when eight
 //     distinct tails were seen whose first words are nearly as many, with
-//     three lengths or more and no "key=" in them. A tail seen after two
+//     three lengths or more and no "key=" in them. A tail template reads
+//     "prefix <*>": the values between a prefix that a word closes
+//     ("create:") and the tail's first word belong to the tail, and after
+//     a value that closes it ("dial <*>:"), those after that value. A tail seen after two
 //     prefixes that differ as two events' do (in length, or in two words
 //     or more) is free text of the stream, an error's text that several
 //     events report: two such tails make a tail template even when they
@@ -594,11 +597,11 @@ type Param struct {
 // template has word parameters. The values point into that message.
 func (m *Miner) Params(msg []byte, dst []Param) []Param {
 	var wild []bool
-	tail := -1
+	tail, fromGap, closed := -1, false, false
 	if g := m.last; g != nil {
 		switch {
 		case g.tail && len(m.pieces) >= len(g.pieces):
-			wild, tail = g.wild, len(g.pieces)
+			wild, tail, fromGap = g.wild, len(g.pieces), tailFromGap(g.pieces)
 		case len(g.pieces) == len(m.pieces):
 			wild = g.wild
 		}
@@ -609,7 +612,7 @@ func (m *Miner) Params(msg []byte, dst []Param) []Param {
 		if t.S == t.E {
 			continue
 		}
-		if tail >= 0 && piece == tail && (t.Class == token.Word || t.Key > t.S) {
+		if tail >= 0 && piece == tail && (t.Class == token.Word || t.Key > t.S || fromGap || closed) {
 			// the rest of the message is the tail parameter
 			e := len(msg)
 			for e > int(t.S) && token.IsSpace(msg[e-1]) {
@@ -629,6 +632,8 @@ func (m *Miner) Params(msg []byte, dst []Param) []Param {
 			piece++
 		}
 		dst = append(dst, Param{Type: t.Class, Value: msg[t.CS:t.CE]})
+		// a value that closes the prefix's clause: the tail follows
+		closed = tail >= 0 && piece == tail && msg[t.E-1] == ':'
 	}
 	return dst
 }
@@ -1951,10 +1956,21 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 	for _, g := range olds {
 		m.moveAll(g, ng, true)
 	}
-	// the prefix's own parameters shape the text
+	// the prefix's own parameters shape the text: those after its last
+	// word too when that word does not close the clause ("dial <*>: <*>"),
+	// not when it does ("attempt create: <*>", whatever value the first
+	// tail started with: "x509: …", "EOF")
 	for k := 0; k <= n; k++ {
-		if first.gapText[k] != "" {
-			ng.setGap(k, first.gapText[k], first.gapType[k])
+		if k == n && tailFromGap(pieces) {
+			break
+		}
+		if text, types := first.gapText[k], first.gapType[k]; text != "" {
+			if k == n {
+				// up to the value that closes the clause: "<*>]:" of
+				// "methodConfig[3]: x509: …", the rest is the tail's
+				text, types = clauseGap(text, types)
+			}
+			ng.setGap(k, text, types)
 		}
 	}
 	m.absorbTails(ng)
@@ -1996,6 +2012,32 @@ func (m *Miner) absorbTails(t *group) {
 	for _, g := range found {
 		m.moveAll(g, t, true)
 	}
+}
+
+// clauseGap cuts the rendered parameters of a gap after the first one
+// that ends in ':'.
+func clauseGap(text string, types []ParamType) (string, []ParamType) {
+	i := strings.IndexByte(text, ':')
+	if i < 0 {
+		return text, types
+	}
+	text = text[:i+1]
+	if n := strings.Count(text, "<*>"); n < len(types) {
+		types = types[:n]
+	}
+	return text, types
+}
+
+// tailFromGap reports whether the tail after prefix starts right after
+// its last piece, values included: the last piece closes the clause
+// ("create:"). Otherwise a value closes it ("dial <*>:") and belongs to
+// the prefix.
+func tailFromGap(prefix [][]byte) bool {
+	if len(prefix) == 0 {
+		return false
+	}
+	p := prefix[len(prefix)-1]
+	return len(p) > 0 && p[len(p)-1] == ':'
 }
 
 // findTail returns the tail template whose prefix the line's pieces start
