@@ -215,6 +215,18 @@ func TestTailTextIsOneParameter(t *testing.T) {
 	}
 }
 
+func TestFoldIntoTail(t *testing.T) {
+	// a word where a tail template's prefix has a value
+	var msgs []string
+	for i, e := range []string{"EOF", "context canceled", "dial tcp 10.0.0.1:443: connect: connection refused", "broken pipe", "i/o timeout"} {
+		msgs = append(msgs, fmt.Sprintf("Aborted scan of path '/var/lib/%d' due to an unexpected error: %s", i, e))
+	}
+	msgs = append(msgs, "Aborted scan of path 'billing' due to an unexpected error: invalid argument")
+	if n, got := distinctTemplates(t, msgs); n != 1 || got[0] != "Aborted scan of path '<*>' due to an unexpected error: <*>" {
+		t.Errorf("word in a tail template's value: %q", got)
+	}
+}
+
 func TestContextKeepsEventsApart(t *testing.T) {
 	m := New(Config{})
 	m.AddIn([]byte("Processing the event EventType: JOB_SETUP"), 1)

@@ -57,6 +57,9 @@
 //     first word of a template of three words or more ("search creating
 //     parent directory of <*>" joins "<*> creating parent directory of
 //     <*>");
+//     A line whose prefix equals a tail template's plus one or two words
+//     where that prefix has a value joins it too ("path 'billing' due to
+//     …: <error>" joins "path '<*>' due to …: <*>");
 //   - thin: a signature that equals a template less one or two of its
 //     word parameters, with a value where each of them is, joins it
 //     ("COMPACT beta => 16799" joins "COMPACT <*> => <*>");
@@ -725,6 +728,11 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		}
 		if g := m.findThin(c.pieces, nil, m.lineGap); g != nil {
 			m.join(g, c, true)
+			break
+		}
+		if g := m.findTailFold(c.pieces); g != nil {
+			m.join(g, c, true)
+			m.noteTail(c.pieces, nil, len(g.pieces), 0)
 			break
 		}
 		g := m.newGroup(c.pieces, c.glue, nil, c.seq)
@@ -2109,6 +2117,38 @@ func (m *Miner) findTail(pieces [][]byte) *group {
 		}
 	}
 	return nil
+}
+
+// maxTailFold bounds the tail templates findTailFold compares a line with.
+const maxTailFold = 1024
+
+// findTailFold returns the oldest tail template whose prefix the line's
+// prefix at one of its boundaries folds into: one or two extra words
+// where the template's prefix has a value ("Aborted scan of path
+// 'billing' due to an unexpected error: …" joins "Aborted scan of path
+// '<*>' due to an unexpected error: <*>").
+func (m *Miner) findTailFold(pieces [][]byte) *group {
+	if len(m.tailOf) == 0 || len(m.tailOf) > maxTailFold {
+		return nil
+	}
+	var best *group
+	try := func(n int) {
+		for _, t := range m.tailOf {
+			if !t.live || t.ctx != m.ctx || len(t.pieces) < n-2 || len(t.pieces) >= n || best != nil && best.seq < t.seq {
+				continue
+			}
+			if d := n - len(t.pieces); foldFrom(t, pieces[:n], nil, 0, 0, d, 0) {
+				best = t
+			}
+		}
+	}
+	for _, n := range m.boundN {
+		try(n)
+	}
+	for _, n := range m.weakN {
+		try(n)
+	}
+	return best
 }
 
 // canonicalID hashes a template's canonical text: its words, with "<*>"
