@@ -112,6 +112,55 @@ func lastWords(l *lines) string {
 	return ""
 }
 
+// fatalSignal is the first line of a Go program's crash on a fatal signal
+// ("SIGSEGV: segmentation violation").
+var fatalSignal = regexp.MustCompile(`^(SIG[A-Z]+): `)
+
+// crashFrames is how many innermost frames targetCrash names.
+const crashFrames = 4
+
+// targetCrash names the target's crash when the stream (gopulse's stderr,
+// which carries the target's with --exec) holds a Go fatal-signal dump:
+// ": target SIGSEGV at pc=0x… in f<-caller<-…", the innermost frames of the
+// goroutine that took the signal, so that a known failure's signature can
+// be one crash site and not every crash of the check.
+func targetCrash(l *lines) string {
+	t := l.text()
+	for i := 0; i < len(t); i++ {
+		m := fatalSignal.FindStringSubmatch(t[i])
+		if m == nil {
+			continue
+		}
+		pc := ""
+		var frames []string
+		inStack := false
+	scan:
+		for _, s := range t[i+1:] {
+			switch {
+			case pc == "" && strings.HasPrefix(s, "PC="):
+				pc, _, _ = strings.Cut(s, " ")
+			case strings.HasPrefix(s, "goroutine "):
+				if inStack {
+					break scan
+				}
+				inStack = true
+			case inStack && s == "":
+				break scan
+			case inStack && !strings.HasPrefix(s, "\t"):
+				// "pkg.(*T).f(args)": the name ends at the last '('.
+				if j := strings.LastIndex(s, "("); j > 0 {
+					frames = append(frames, s[:j])
+				}
+				if len(frames) == crashFrames {
+					break scan
+				}
+			}
+		}
+		return fmt.Sprintf(": target %s at %s in %s", m[1], pc, strings.Join(frames, "<-"))
+	}
+	return ""
+}
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // failure is an error that carries gopulse's stderr.
@@ -374,7 +423,7 @@ func exactExec(ctx context.Context, gopulse, target string, extra []string) (str
 		return "", withLog(werr, errs)
 	}
 	if err != nil {
-		return "", withLog(fmt.Errorf("gopulse probe --exec: %w%s", err, lastWords(errs)), errs)
+		return "", withLog(fmt.Errorf("gopulse probe --exec: %w%s%s", err, lastWords(errs), targetCrash(errs)), errs)
 	}
 	mech, merr := mechanisms(errs.text(), extra)
 	pid, err := childPID(errs.text())
@@ -434,7 +483,7 @@ func exactPID(ctx context.Context, gopulse, target string, extra []string) (stri
 		return "", werr
 	}
 	if err != nil {
-		return "", withLog(fmt.Errorf("gopulse probe --pid: %w%s", err, lastWords(errs)), errs)
+		return "", withLog(fmt.Errorf("gopulse probe --pid: %w%s%s", err, lastWords(errs), targetCrash(errs)), errs)
 	}
 	mech, merr := mechanisms(errs.text(), extra)
 	d, err := compare(out.Bytes(), pid, a, b)
@@ -494,7 +543,7 @@ func traceBudget(ctx context.Context, gopulse, target string, extra []string) (s
 	<-out.done
 	<-errs.done
 	if err != nil {
-		return "", withLog(fmt.Errorf("gopulse probe --trace: %w%s", err, lastWords(errs)), errs)
+		return "", withLog(fmt.Errorf("gopulse probe --trace: %w%s%s", err, lastWords(errs), targetCrash(errs)), errs)
 	}
 	var overheads []float64
 	var created, exited int64
