@@ -137,12 +137,13 @@ const (
 	symTransition = "runtime.(*gcCPULimiterState).finishGCTransition"
 )
 
-// analyze inspects the executable at path (cached by key).
-func (a *analyzer) analyze(path string, key exeKey, inUse map[exeKey]*exeProbes) (*binInfo, error) {
+// analyze inspects the executable opened at path, named name in logs and
+// errors (cached by key).
+func (a *analyzer) analyze(path, name string, key exeKey, inUse map[exeKey]*exeProbes) (*binInfo, error) {
 	if bi := a.infos[key]; bi != nil {
 		return bi, nil
 	}
-	bin, err := gobin.Open(path)
+	bin, err := gobin.OpenNamed(path, name)
 	if err != nil {
 		return nil, err
 	}

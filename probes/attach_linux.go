@@ -5,6 +5,8 @@ package probes
 import (
 	"fmt"
 	"log/slog"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,13 +61,19 @@ func (a *attacher) closeMaps() {
 
 // exeProbes is one executable with its loaded programs and links.
 type exeProbes struct {
-	key      exeKey
-	path     string
-	bin      *gobin.Binary
-	info     *binInfo
-	goMinor  int
-	coll     *sharedColl
-	exe      *link.Executable
+	key     exeKey
+	path    string
+	bin     *gobin.Binary
+	info    *binInfo
+	goMinor int
+	coll    *sharedColl
+	exe     *link.Executable
+	// file is the executable opened once by prepare: the analysis and
+	// every attach (the trace probes' re-attaches too) go through
+	// /proc/self/fd/N, so that they all see this file even when path
+	// names another one meanwhile (/proc/PID/exe after an exec, a
+	// program file replaced). nil for an x made without prepare.
+	file     *os.File
 	links    []link.Link
 	trace    []link.Link
 	traceOff uint64 // file offset of the casgstatus entry probe, 0 if unavailable
@@ -187,12 +195,23 @@ func (a *attacher) releaseColl(c *sharedColl) {
 func (a *attacher) openExe(x *exeProbes) error {
 	if x.exe == nil {
 		var err error
-		if x.exe, err = link.OpenExecutable(x.path); err != nil {
+		if x.exe, err = link.OpenExecutable(x.attachPath()); err != nil {
 			return fmt.Errorf("open executable: %w", err)
 		}
 	}
 	return nil
 }
+
+// attachPath is the path the uprobes are attached through: the pinned
+// file's descriptor (see exeProbes.file), else the path.
+func (x *exeProbes) attachPath() string {
+	if x.file != nil {
+		return fdPath(x.file)
+	}
+	return x.path
+}
+
+func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
 
 func (a *attacher) attachDefault(x *exeProbes, bi *binInfo) error {
 	if bi.goMinor < 22 {
@@ -323,6 +342,12 @@ func (a *attacher) closeExe(x *exeProbes) {
 	if x.coll != nil {
 		a.releaseColl(x.coll)
 		x.coll = nil
+	}
+	if x.file != nil {
+		// The kernel keeps its own reference to the file of every
+		// uprobe; links closed in a pending batch do not need the fd.
+		x.file.Close()
+		x.file = nil
 	}
 }
 

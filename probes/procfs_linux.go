@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -24,6 +25,29 @@ func procExe(pid int) (string, exeKey, error) {
 		return "", exeKey{}, fmt.Errorf("stat %s: %w", path, err)
 	}
 	return path, exeKey{dev: st.Dev, ino: st.Ino}, nil
+}
+
+// errExeSwapped: the file at an executable's path is not the one its
+// identity was taken from (a process exec'd, a file was replaced).
+var errExeSwapped = errors.New("executable changed while it was prepared")
+
+// pinExe opens the executable at path, which must still be the file with
+// identity key.
+func pinExe(path string, key exeKey) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open executable: %w", err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	if now := (exeKey{dev: st.Dev, ino: st.Ino}); now != key {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s was %d:%d, now %d:%d", errExeSwapped, path, key.dev, key.ino, now.dev, now.ino)
+	}
+	return f, nil
 }
 
 // procStartTime returns field 22 of /proc/PID/stat (start time in clock

@@ -353,7 +353,7 @@ func (m *Manager) attachLocked(pid int, start uint64, x *exeProbes, path string,
 		}
 	}
 	p := &watchedProc{pid: pid, start: start, exe: x, leaks: leaks, child: child, state: state, pidfd: pidfd,
-		dec: newProcDecoder(uint32(pid), m.ring.monoToRT, seed, m.an.sites(x.info, path, trace), leaks)}
+		dec: newProcDecoder(uint32(pid), m.ring.monoToRT, seed, m.an.sites(x.info, x.attachPath(), trace), leaks)}
 	if s, ok := m.tk.seeds[uint32(pid)]; ok {
 		delete(m.tk.seeds, uint32(pid))
 		if s.Start == start {
@@ -422,11 +422,22 @@ func (m *Manager) pidConfig(x *exeProbes, pid int, trace bool) (gopulsePidCfg, e
 // prepare loads the programs for an executable and attaches the
 // default-mode probes.
 func (m *Manager) prepare(path string, key exeKey) (*exeProbes, error) {
-	bi, err := m.an.analyze(path, key, m.ps.exes)
+	// One open file for the analysis and every attach: through the path
+	// each would find whatever file it names at that moment, and probes
+	// computed from one executable would land in another's code (an
+	// offset inside another instruction: the program crashes). It did:
+	// a child's /proc/PID/exe still named gopulse while its exec was not
+	// yet visible, and gopulse's casgstatus offset went into the target.
+	f, err := pinExe(path, key)
 	if err != nil {
 		return nil, err
 	}
-	x := &exeProbes{key: key, path: path, bin: bi.bin, info: bi, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, tmark: bi.tmark, offs: bi.offs}
+	bi, err := m.an.analyze(fdPath(f), path, key, m.ps.exes)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	x := &exeProbes{key: key, path: path, file: f, bin: bi.bin, info: bi, goMinor: bi.goMinor, traceOff: bi.casg, numgc: bi.numgc, tmark: bi.tmark, offs: bi.offs}
 	if ls, ok := m.tk.adopted[key]; ok {
 		// Takeover: the predecessor's links already feed the adopted maps.
 		delete(m.tk.adopted, key)

@@ -207,7 +207,9 @@ func (m *Manager) scan() {
 			p.discovered = true
 		}
 		if err != nil {
-			if errors.Is(err, ErrProcessExited) {
+			// An exec between the look at the process and the attach:
+			// the next scan sees its new executable.
+			if errors.Is(err, ErrProcessExited) || errors.Is(err, errExeSwapped) {
 				continue
 			}
 			m.ps.rejected[c.key] = err

@@ -93,6 +93,22 @@ func Open(path string) (*Binary, error) {
 	return b, nil
 }
 
+// OpenNamed is Open for the file at path, named name (the Binary's Path
+// and its errors' name): e.g. a /proc/self/fd/N link to a file opened
+// under name.
+func OpenNamed(path, name string) (*Binary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	b, err := newBinary(name, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
 func newBinary(path string, f *os.File) (*Binary, error) {
 	ef, err := elf.NewFile(f)
 	if err != nil {
