@@ -449,10 +449,12 @@ func wordy(p []byte) bool {
 	letters := 0
 	for _, c := range p {
 		if isAlpha(c) {
-			letters++
+			if letters++; letters == 2 {
+				return true
+			}
 		}
 	}
-	return letters >= 2
+	return false
 }
 
 func (m *Miner) samePieces(c *cluster) bool {

@@ -116,8 +116,8 @@ func Split(msg []byte, dst []Token, max int) []Token {
 		t := Token{S: int32(s), E: int32(i), CS: int32(s), CE: int32(s), Key: int32(s), Digit: all&fDigit != 0}
 		// Fast path: a plain word (no digit, '=', quote, '/', ':', '\\').
 		if all&fDigit == 0 && eq < 0 && quote < 0 && !spec {
-			if l := i - s; l == 4 || l == 5 { // true, false
-				if cs, ce := Trim(msg, s, i); Classify(msg[cs:ce]) == Bool {
+			if l := i - s; l == 4 || l == 5 { // true, false (what Classify finds in a word without digits)
+				if cs, ce := Trim(msg, s, i); ce-cs == 4 && lowerEq(msg[cs:ce], "true") || ce-cs == 5 && lowerEq(msg[cs:ce], "false") {
 					t.CS, t.CE, t.Class = int32(cs), int32(ce), Bool
 				}
 			}
