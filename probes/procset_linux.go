@@ -227,11 +227,12 @@ const childExecWait = 30 * time.Second
 
 // awaitExec waits until pid's /proc/PID/exe no longer names gopulse's own
 // executable. exec.Cmd.Start returns once the child's exec succeeded, yet
-// under QEMU (Debian's 6.12 arm64, 1 of 24 --exec starts on a loaded
-// host) the child's /proc/PID/exe still named gopulse's executable right
-// after it: its identity, build and load address were not the program's
-// yet. The program's own (normally at once) is what the watch needs: the
-// load bias of a PIE and the runtime state are read from the process.
+// under QEMU on Debian's 6.12 kernels (amd64 and arm64; about one start in
+// four, for up to a second; none on 6.1) the child's /proc/PID/exe still
+// named gopulse's executable right after it: its identity, build and
+// load address were not the program's yet. The program's own (normally
+// there at once) is what the watch needs: the load bias of a PIE and the
+// runtime state are read from the process.
 func (m *Manager) awaitExec(pid int, x *exeProbes) (string, exeKey, error) {
 	start := time.Now()
 	for {
