@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -77,6 +78,32 @@ func TestSplitRule(t *testing.T) {
 	}
 }
 
+func TestCrossLayouts(t *testing.T) {
+	// every held-back layout renders two development projects, and only
+	// development projects are rendered in them
+	per := map[string]int{}
+	for _, p := range projects {
+		part, _ := projectPart(p)
+		for _, s := range crossLayouts(p) {
+			if part != partDev {
+				t.Errorf("%s (%s) rendered in %s", p.Module, part, s.Name)
+			}
+			if partOf(s.Name) != partHeld {
+				t.Errorf("%s: cross layout %s is not held back", p.Module, s.Name)
+			}
+			per[s.Name]++
+		}
+	}
+	for _, s := range shapes {
+		if partOf(s.Name) == partHeld && per[s.Name] != 2 {
+			t.Errorf("held-back layout %s renders %d development projects, want 2", s.Name, per[s.Name])
+		}
+	}
+	if got := crossLayouts(projects[0]); len(got) == 0 || got[0].Name != "klog" {
+		t.Errorf("kubernetes cross layouts: %v", got)
+	}
+}
+
 func TestBuildAndScore(t *testing.T) {
 	cache := t.TempDir()
 	var stderr bytes.Buffer
@@ -85,7 +112,7 @@ func TestBuildAndScore(t *testing.T) {
 		t.Fatal(err, stderr.String())
 	}
 	logs, _ := filepath.Glob(filepath.Join(cache, partDev, "*.log"))
-	if len(logs) != 2 {
+	if len(logs) != 2+len(crossLayouts(projects[0])) {
 		t.Fatalf("datasets: %v", logs)
 	}
 	for _, l := range logs {
@@ -99,7 +126,7 @@ func TestBuildAndScore(t *testing.T) {
 	if err := score(cache, partDev, true, "", &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "dev: 2 datasets, mean GA two-pass") {
+	if !strings.Contains(out.String(), fmt.Sprintf("dev: %d datasets, mean GA two-pass", len(logs))) {
 		t.Fatalf("score output:\n%s", out.String())
 	}
 	t.Log(out.String())
