@@ -2,8 +2,9 @@
 # Log throughput WITH schema inference, beside the OTel Collector filelog
 # receiver, in one run: runs scripts/bench-logs.sh (the filelog receiver
 # v0.160.0 and gopulse's parse-only figures on the same nginx combined file
-# and the same records as JSON lines), then the shared log engine
-# (logengine/internal/enginebench) on those files in three modes:
+# and the same records as JSON lines) and, in the same iterations (so that
+# a change of the machine's load between runs hits both alike), the shared
+# log engine (logengine/internal/enginebench) on those files in three modes:
 #   parse   format detection + parse + free-text refine
 #   schema  the same + schema inference (type votes, cardinality, drift)
 #   online  the agent's path: the same + template mining
@@ -21,14 +22,16 @@ CACHE=${GOPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gopulse}
 DATA=$CACHE/bench-logs
 mkdir -p "$DATA"
 
-out=$(N=$N COUNT=$COUNT scripts/bench-logs.sh)
-echo "$out"
+go build -o "$DATA/enginebench" ./logengine/internal/enginebench
+# the engine's runs are interleaved with the receiver's, iteration by
+# iteration (bench-logs.sh runs them)
+out=$(N=$N COUNT=$COUNT ENGINEBENCH=$DATA/enginebench ENGINE_MODES="parse schema online" scripts/bench-logs.sh)
+grep -v '^engine ' <<<"$out"
 otel_combined=$(awk '/^filelog regex_parser/ {print $NF}' <<<"$out")
 otel_json=$(awk '/^filelog json_parser/ {print $NF}' <<<"$out")
 
-go build -o "$DATA/enginebench" ./logengine/internal/enginebench
 echo
-printf "%-34s %10s %12s %10s\n" "logengine run" "cpu_s" "MB/CPU-s" "vs filelog"
+printf "%-34s %10s %12s %10s   %s\n" "logengine run" "cpu_s" "MB/CPU-s" "vs filelog" "runs (cpu_s)"
 for kind in combined json; do
 	file=$DATA/nginx-combined-$N.log
 	otel=$otel_combined
@@ -37,18 +40,12 @@ for kind in combined json; do
 		otel=$otel_json
 	fi
 	bytes=$(stat -L -c %s "$file")
-	declare -A cpus=()
-	for _ in $(seq "$COUNT"); do # interleaved, so that load changes hit every mode alike
-		for mode in parse schema online; do
-			res=$("$DATA/enginebench" -mode $mode "$file")
-			cpus[$mode]+="$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$res") "
-			failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$res")
-		done
-	done
 	for mode in parse schema online; do
-		cpu=$(tr ' ' '\n' <<<"${cpus[$mode]}" | grep . | sort -n | awk '{a[NR] = $1} END {if (NR % 2) printf "%.3f", a[(NR + 1) / 2]; else printf "%.3f", (a[NR / 2] + a[NR / 2 + 1]) / 2}')
+		line=$(grep "^engine mode=$mode kind=$kind " <<<"$out")
+		cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$line")
+		failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$line")
 		mbs=$(awk -v b="$bytes" -v c="$cpu" 'BEGIN {printf "%.1f", b / 1e6 / c}')
 		ratio=$(awk -v g="$mbs" -v o="$otel" 'BEGIN {printf "%.1fx", g / o}')
-		printf "%-34s %10s %12s %10s\n" "$mode ($kind, failed=$failed)" "$cpu" "$mbs" "$ratio"
+		printf "%-34s %10s %12s %10s   %s\n" "$mode ($kind, failed=$failed)" "$cpu" "$mbs" "$ratio" "${line#* runs=}"
 	done
 done

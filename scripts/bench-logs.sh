@@ -127,10 +127,22 @@ for kind in combined json; do
 	fi
 	bytes=$(size "$file")
 	ocpus=() gcpus=()
+	declare -A ecpus=()
 	for _ in $(seq "$COUNT"); do
 		ocpus+=("$(otel_cpu "$kind" "$file" "$ops")")
 		out=$("$DATA/logbench" parse "$file")
 		gcpus+=("$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$out")")
+		# ENGINEBENCH and ENGINE_MODES (scripts/bench-logs-schema.sh): the
+		# shared engine's modes in the same iteration, so that a change of
+		# the machine's load between runs hits the receiver and gopulse alike
+		for mode in ${ENGINE_MODES:-}; do
+			res=$("$ENGINEBENCH" -mode "$mode" "$file")
+			ecpus[$mode]+="$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<<"$res") "
+			efailed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$res")
+		done
+	done
+	for mode in ${ENGINE_MODES:-}; do
+		echo "engine mode=$mode kind=$kind failed=$efailed cpu_s=$(tr ' ' '\n' <<<"${ecpus[$mode]}" | grep . | median) runs=${ecpus[$mode]% }"
 	done
 	cpu=$(printf '%s\n' "${ocpus[@]}" | median)
 	gcpu=$(printf '%s\n' "${gcpus[@]}" | median)
