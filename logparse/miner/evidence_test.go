@@ -2,7 +2,6 @@ package miner
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -445,54 +444,5 @@ func TestFoldPlacesTheWordInAnyGap(t *testing.T) {
 	n, got := distinctTemplates(t, msgs)
 	if n != 1 || got[3] != "sharing folder with device <*> (<*>) now" {
 		t.Errorf("fold: %q", got)
-	}
-}
-
-func TestComponentFamilyKeepsItsEvents(t *testing.T) {
-	// "serf:" names a family of events; a few of them report an error
-	// text that other clauses report too ("serf: <error>"). Those join
-	// one tail template, the component's own events stay apart.
-	errs := []string{"too many open files", "broken pipe", "connection reset by peer", "no such file or directory"}
-	own := []string{"[ERR] serf: Invalid conflict query response type: 7", "[ERR] serf: Remote state has bad type prefix: 3",
-		"[ERR] serf: No keyring to modify (encryption not enabled)", "[ERR] serf: Keyring is empty (encryption not enabled)",
-		"[ERR] serf: Unknown event to snapshot: 12", "[ERR] serf: Error decoding relay header: unexpected end of input"}
-	var msgs []string
-	for i := 0; i < 3; i++ {
-		msgs = append(msgs, own...)
-		for _, e := range errs {
-			msgs = append(msgs, "[ERR] serf: Failed to change primary key: "+e, "[ERR] serf: "+e)
-		}
-	}
-	got := mineAll(Config{}, msgs)
-	for i, m := range msgs {
-		if i%(len(own)+2*len(errs)) < len(own) && got[i] == "[ERR] serf: <*>" {
-			t.Errorf("component event %q merged into %q", m, got[i])
-		}
-	}
-	n := 0
-	for i, m := range msgs {
-		if m == "[ERR] serf: broken pipe" && got[i] == "[ERR] serf: <*>" {
-			n++
-		}
-	}
-	if n == 0 {
-		t.Errorf("shared error texts after the component not one template: %q", got)
-	}
-}
-
-func TestValueClauseIsNoTailPrefix(t *testing.T) {
-	// "INFO <value>): <error>": the ':' closes a value after a level
-	// word; "INFO startBreakglass: restarted (status …)" is another event
-	errs := []string{"context canceled", "write /var/lib/x.snap: no space left on device", "i/o timeout", "unexpected EOF"}
-	var msgs []string
-	for i, e := range errs {
-		msgs = append(msgs, fmt.Sprintf("INFO registry.OpenKey(/registry/leases/ns%d/pod-%d): %s", i, i, e),
-			"failed to sync pod web: "+e, fmt.Sprintf("INFO startBreakglass: restarted (status %s)", []string{"Failed", "Unknown", "Succeeded", "Terminating"}[i]))
-	}
-	got := mineAll(Config{}, msgs)
-	for i, m := range msgs {
-		if i%3 == 2 && strings.Contains(got[i], "OpenKey") || i%3 == 2 && strings.HasPrefix(got[i], "INFO <*>") {
-			t.Errorf("%q joined %q", m, got[i])
-		}
 	}
 }

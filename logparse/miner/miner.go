@@ -189,13 +189,9 @@ type group struct {
 	bounds  []int    // piece counts at which a tail may start
 	soft    []int    // and without a ':' (see collect)
 	weak    []int    // and after a clause of one word ("Closing: …")
-	valWeak []int    // after a word and a value ("INFO <*>): …"): tail evidence only
 	tkeys   []uint64 // tail candidate sets it is in
 	tkey    uint64   // a tail template: its key in Miner.tailOf
-	// a tail template after a clause of one word that names a family
-	// of events: only tails seen after another prefix too join it
-	sharedOnly bool
-	tmpl       Template
+	tmpl    Template
 }
 
 type star struct {
@@ -236,7 +232,6 @@ type Miner struct {
 	boundN []int  // piece counts at which a tail may start (see collect)
 	softN  []int  // the same without a ':' before it
 	weakN  []int  // the same after a ':' closing a clause of one word
-	valN   []int  // the same after a ':' closing a word and a value
 }
 
 // New returns a Miner.
@@ -385,7 +380,6 @@ func (m *Miner) collect(msg []byte) uint64 {
 	m.boundN = m.boundN[:0]
 	m.softN = m.softN[:0]
 	m.weakN = m.weakN[:0]
-	m.valN = m.valN[:0]
 	all := 0
 	h := uint64(fnvOffset)
 	m.digit = m.digit[:0]
@@ -405,16 +399,8 @@ func (m *Miner) collect(msg []byte) uint64 {
 					hard = true
 				} else if words == 1 && len(m.pieces) <= maxSoft {
 					// after one word ("Closing: …", "QUERY: …") a tail
-					// needs the evidence of shared tails (noteTail). After
-					// a word and a value ("INFO <*>): …": a level or a
-					// component, then the event's first value) the tail
-					// is evidence for other prefixes, never a tail of its
-					// own: the word names no clause
-					if p := m.pieces[len(m.pieces)-1]; len(p) > 0 && p[len(p)-1] == ':' {
-						m.weakN = append(m.weakN, len(m.pieces))
-					} else {
-						m.valN = append(m.valN, len(m.pieces))
-					}
+					// needs the evidence of shared tails (noteTail)
+					m.weakN = append(m.weakN, len(m.pieces))
 				}
 				words = 0
 			}
@@ -727,7 +713,6 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 	bounds := append([]int(nil), m.boundN...)
 	soft := append([]int(nil), m.softN...)
 	weak := append([]int(nil), m.weakN...)
-	valWeak := append([]int(nil), m.valN...)
 	switch g := m.findCover(c.pieces, nil, nil); {
 	case g != nil:
 		m.join(g, c, false)
@@ -756,7 +741,6 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		g.bounds = bounds
 		g.soft = soft
 		g.weak = weak
-		g.valWeak = valWeak
 		g.ctx = m.ctx
 		m.join(g, c, false)
 		g.id = canonicalID(g)
@@ -1495,7 +1479,6 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 	ng.bounds = first.bounds
 	ng.soft = first.soft
 	ng.weak = first.weak
-	ng.valWeak = first.valWeak
 	ng.ctx = first.ctx
 	for _, g := range olds {
 		m.moveAll(g, ng, false)
@@ -1540,7 +1523,7 @@ func (m *Miner) tailFor(g *group) *group {
 		}
 	}
 	for _, n := range g.weak {
-		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && (!t.sharedOnly || m.sharedTail(g.pieces, g.wild, n)) && m.prefixMatch(t, g.pieces) {
+		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
 			return t
 		}
 	}
@@ -1780,43 +1763,6 @@ func (m *Miner) sharedTails(s *star) int {
 	return c
 }
 
-// sharedTail reports whether the tail of pieces after n pieces was seen
-// after two prefixes that differ as two events' do (noteTail).
-func (m *Miner) sharedTail(pieces [][]byte, wild []bool, n int) bool {
-	if n >= len(pieces) {
-		return false
-	}
-	var tw []bool
-	if wild != nil {
-		tw = wild[n:]
-	}
-	ti := m.tailSeen[tailHash(pieces[n:], tw)]
-	return ti != nil && ti.shared
-}
-
-// family reports whether the one-word clause of the weak candidate set s
-// names a family of events rather than an event whose error text
-// follows: three in four of its candidates' tails (of minShared pieces
-// or more: shorter ones are never recorded) were seen after this prefix
-// only ("serf: Invalid conflict query response type: <*>", "serf:
-// Unknown event to snapshot: <*>" beside "serf: too many open files").
-// Only the candidates whose tail is shared then join the tail template,
-// when it is made and later.
-func (m *Miner) family(s *star) bool {
-	shared, own := 0, 0
-	for _, g := range s.groups {
-		if s.n+minShared > len(g.pieces) {
-			continue
-		}
-		if m.sharedTail(g.pieces, g.wild, s.n) {
-			shared++
-		} else {
-			own++
-		}
-	}
-	return 4*own >= 3*(own+shared)
-}
-
 // registerWeak adds g to the tail candidates of its boundaries after a
 // clause of one word ("Closing: <error>", "runWSProxy: <error>"). Such a
 // word is as often a component that names a family of events ("serf:
@@ -1824,11 +1770,6 @@ func (m *Miner) family(s *star) bool {
 // shared tails (noteTail) make a tail template there: two tails of the
 // candidates that were also seen after another prefix.
 func (m *Miner) registerWeak(g *group) {
-	for _, n := range g.valWeak {
-		if m.noteTail(g.pieces, g.wild, n, 0); !g.live {
-			return
-		}
-	}
 	for _, n := range g.weak {
 		if n >= len(g.pieces) {
 			continue
@@ -1989,37 +1930,6 @@ const tailDistinct = 8
 // pieces agree.
 func (m *Miner) mergeTail(s *star, n int, k uint64) {
 	olds := append([]*group(nil), s.groups...)
-	t := m.tailOf[k]
-	if t != nil && !t.live {
-		t = nil
-	}
-	sharedOnly := t != nil && t.sharedOnly
-	if s.weak && t == nil {
-		sharedOnly = m.family(s)
-	}
-	if s.weak {
-		// after a clause of one word, a candidate whose tail was seen
-		// after this prefix only and repeated is an event of its own
-		// ("agent: maximum retry join attempts made, exiting"), and in
-		// a family of events every candidate whose tail is not shared
-		olds = olds[:0]
-		for _, g := range s.groups {
-			if n+minShared > len(g.pieces) && !sharedOnly || m.sharedTail(g.pieces, g.wild, n) ||
-				!sharedOnly && g.count < 2 {
-				olds = append(olds, g)
-			}
-		}
-	}
-	if t != nil {
-		// the template made here before: its new candidates join it
-		// (one template per prefix)
-		delete(m.tails, k)
-		for _, g := range olds {
-			m.moveAll(g, t, true)
-		}
-		m.retext(t)
-		return
-	}
 	first := olds[0]
 	for _, g := range olds {
 		if g.seq < first.seq {
@@ -2037,8 +1947,7 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 		}
 	}
 	ng := &group{pieces: pieces, glue: glue, wild: wild, tail: true, seq: first.seq, ctx: first.ctx,
-		varGap: make([]bool, n+1), gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), live: true, dirty: true, id: first.id, tkey: k,
-		sharedOnly: sharedOnly}
+		varGap: make([]bool, n+1), gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), live: true, dirty: true, id: first.id, tkey: k}
 	m.ngroups++
 	m.tailOf[k] = ng
 	delete(m.tails, k)
@@ -2186,7 +2095,7 @@ func (m *Miner) findTail(pieces [][]byte) *group {
 	// after a clause of one word
 	done, h = 0, fnvOffset
 	for _, n := range m.weakN {
-		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && (!g.sharedOnly || m.sharedTail(pieces, nil, n)) && m.prefixMatch(g, pieces) {
+		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
 			return g
 		}
 	}
