@@ -242,33 +242,20 @@ func build(cache string, lines int, srcs map[string]string, stderr io.Writer) er
 }
 
 // crossLayouts are the held-back header layouts a development project is
-// also rendered in (third round, 2026-12-04): every held-back layout
-// renders two development projects, so that the development part has
-// every layout (the held-back parts keep their unseen projects, not
-// their unseen layouts). The development projects, in the order of the
-// projects list, are dealt to the held-back layouts, in the order of the
-// shapes list, two by two round-robin: layout i renders projects 2i and
-// 2i+1 (modulo their number). The rule was fixed before any cross set was
-// rendered or scored.
+// also rendered in (third round, 2026-12-04): all of them, so that the
+// development part has every layout with every development project (the
+// held-back parts keep their unseen projects, not their unseen layouts).
+// It replaced a narrower first rule (two development projects per
+// held-back layout) that missed over-merges (docs/logcorpus.md).
 func crossLayouts(p project) []shape {
-	var dev []string
-	for _, q := range projects {
-		if part, _ := projectPart(q); part == partDev {
-			dev = append(dev, q.Module)
-		}
+	if part, _ := projectPart(p); part != partDev {
+		return nil
 	}
 	var out []shape
-	i := 0
 	for _, s := range shapes {
-		if partOf(s.Name) != partHeld {
-			continue
+		if partOf(s.Name) == partHeld {
+			out = append(out, s)
 		}
-		for _, k := range []int{2 * i, 2*i + 1} {
-			if len(dev) > 0 && dev[k%len(dev)] == p.Module {
-				out = append(out, s)
-			}
-		}
-		i++
 	}
 	return out
 }
