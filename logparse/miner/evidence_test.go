@@ -2,6 +2,7 @@ package miner
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -444,5 +445,35 @@ func TestFoldPlacesTheWordInAnyGap(t *testing.T) {
 	n, got := distinctTemplates(t, msgs)
 	if n != 1 || got[3] != "sharing folder with device <*> (<*>) now" {
 		t.Errorf("fold: %q", got)
+	}
+}
+
+func TestHeaderWordMakesNoSharedTail(t *testing.T) {
+	// a header word left in the message once ("POOL redis: …", a column
+	// of the header taken for the message) does not make the text after
+	// "redis:" an error text that other events report: the component's
+	// events stay apart
+	events := []string{"failed to get a usable connection after retries",
+		"all nodes are marked as failed, picking the temporarily failing node",
+		"pings to all nodes are failing, picking a random node across the cluster",
+		"conn rejected by hook, returning to pool"}
+	var msgs []string
+	for i := 0; i < 3; i++ {
+		for _, e := range events {
+			msgs = append(msgs, "redis: "+e)
+		}
+	}
+	for _, e := range events {
+		msgs = append(msgs, "POOL redis: "+e)
+	}
+	got := mineAll(Config{}, msgs)
+	seen := map[string]bool{}
+	for i, m := range msgs {
+		if strings.HasPrefix(m, "redis: ") {
+			seen[got[i]] = true
+		}
+	}
+	if len(seen) != len(events) {
+		t.Errorf("%d templates for %d events after \"redis:\": %q", len(seen), len(events), got)
 	}
 }

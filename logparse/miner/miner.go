@@ -1670,7 +1670,11 @@ func pieceHashes(dst []uint64, pieces [][]byte, wild []bool) []uint64 {
 // tail after them is then no evidence.
 func otherPrefix(first []uint64, pieces [][]byte, wild []bool) bool {
 	if len(first) != len(pieces) {
-		return true
+		// one prefix ending with the other is one clause after more or
+		// fewer words of a header ("redis: …" and "POOL redis: …"
+		// where a header's component column was taken for the message
+		// once): no evidence
+		return !suffixPrefix(first, pieces, wild)
 	}
 	diff := 0
 	for j, p := range pieces {
@@ -1683,6 +1687,26 @@ func otherPrefix(first []uint64, pieces [][]byte, wild []bool) bool {
 		}
 	}
 	return diff >= 2
+}
+
+// suffixPrefix reports whether the shorter of a recorded prefix and
+// pieces ends the longer (masked pieces match any).
+func suffixPrefix(first []uint64, pieces [][]byte, wild []bool) bool {
+	n := min(len(first), len(pieces))
+	if n != 1 {
+		return false
+	}
+	for k := 1; k <= n; k++ {
+		j := len(pieces) - k
+		h := uint64(0)
+		if !(wild != nil && wild[j] || nameLike(pieces[j])) {
+			h = hashPiece(fnvOffset, pieces[j]) | 1
+		}
+		if f := first[len(first)-k]; h != f && h != 0 && f != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // minShared is the fewest pieces of a tail that noteTail records: a
