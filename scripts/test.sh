@@ -26,6 +26,8 @@ if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 14m ./...
+# The probe tests' target (its own module, Go 1.21): its ground-truth readings.
+(cd testdata/targets/gcload && go vet ./... && go test -count=1 -timeout 5m ./...)
 for m in receiver/gopulsereceiver processor/gopulselogprocessor; do
 	if [ -f "$m/go.mod" ]; then
 		(cd "$m" && go vet ./... && go test -count=1 -timeout 10m ./...)
