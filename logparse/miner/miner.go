@@ -1594,19 +1594,30 @@ func prefixKeyMask(pieces [][]byte, wild []bool, mask uint64) uint64 {
 	return h
 }
 
+// addTail files g in the tail candidate set under key k, made like proto
+// when new, and notes g's tail. It returns the set, or nil when noting the
+// tail folded g into a template (g is no longer live).
+func (m *Miner) addTail(g *group, k uint64, proto star) *star {
+	s := m.tails[k]
+	if s == nil {
+		s = &proto
+		m.tails[k] = s
+	}
+	s.groups = append(s.groups, g)
+	g.tkeys = append(g.tkeys, k)
+	if m.noteTail(g.pieces, g.wild, proto.n, k); !g.live {
+		return nil
+	}
+	return s
+}
+
 // registerTail adds g to the tail candidates of each of its boundaries
 // and makes a tail template when the tails vary.
 func (m *Miner) registerTail(g *group) {
 	for _, n := range g.bounds {
 		k := tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)
-		s := m.tails[k]
+		s := m.addTail(g, k, star{n: n})
 		if s == nil {
-			s = &star{n: n}
-			m.tails[k] = s
-		}
-		s.groups = append(s.groups, g)
-		g.tkeys = append(g.tkeys, k)
-		if m.noteTail(g.pieces, g.wild, n, k); !g.live {
 			return
 		}
 		if m.enoughTails(s) {
@@ -1623,14 +1634,8 @@ func (m *Miner) registerTail(g *group) {
 				continue
 			}
 			k := tailKey(prefixKeyMask(g.pieces[:n], g.wild[:n], 1<<i), n, g.ctx)
-			s := m.tails[k]
+			s := m.addTail(g, k, star{n: n, mask: 1 << i})
 			if s == nil {
-				s = &star{n: n, mask: 1 << i}
-				m.tails[k] = s
-			}
-			s.groups = append(s.groups, g)
-			g.tkeys = append(g.tkeys, k)
-			if m.noteTail(g.pieces, g.wild, n, k); !g.live {
 				return
 			}
 			if m.enoughTails(s) && m.variesAt(s.groups, 1<<i, 0) {
@@ -1799,14 +1804,8 @@ func (m *Miner) registerWeak(g *group) {
 			continue
 		}
 		k := tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)
-		s := m.tails[k]
+		s := m.addTail(g, k, star{n: n, weak: true})
 		if s == nil {
-			s = &star{n: n, weak: true}
-			m.tails[k] = s
-		}
-		s.groups = append(s.groups, g)
-		g.tkeys = append(g.tkeys, k)
-		if m.noteTail(g.pieces, g.wild, n, k); !g.live {
 			return
 		}
 		if m.enoughTails(s) {
