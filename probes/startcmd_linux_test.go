@@ -3,7 +3,6 @@
 package probes
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -40,33 +39,7 @@ func (l *lockedBuffer) String() string {
 // until it is ready.
 func startChild(t *testing.T, m *Manager, path string) (*target, error) {
 	t.Helper()
-	cmd := exec.Command(path, "-parked", "300")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = m.StartCommand(cmd, false)
-	if cmd.Process != nil {
-		t.Cleanup(func() {
-			stdin.Close()
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-	}
-	if err != nil {
-		return nil, err
-	}
-	tg := &target{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
-	tg.out.Buffer(make([]byte, 1<<20), 1<<20)
-	if !tg.out.Scan() || !strings.Contains(tg.out.Text(), "ready") {
-		t.Fatalf("target did not start: %q %v", tg.out.Text(), tg.out.Err())
-	}
-	return tg, nil
+	return launchTarget(t, exec.Command(path, "-parked", "300"), func(c *exec.Cmd) error { return m.StartCommand(c, false) })
 }
 
 func statKey(t *testing.T, path string) exeKey {

@@ -167,7 +167,17 @@ type snapshot struct {
 
 func startTarget(t testing.TB, path string, args ...string) *target {
 	t.Helper()
-	cmd := exec.Command(path, args...)
+	tg, err := launchTarget(t, exec.Command(path, args...), (*exec.Cmd).Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// launchTarget starts cmd (a gcload target) with start, stops it at the
+// end of the test and waits until it is ready. start's error is returned.
+func launchTarget(t testing.TB, cmd *exec.Cmd, start func(*exec.Cmd) error) (*target, error) {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -177,20 +187,23 @@ func startTarget(t testing.TB, path string, args ...string) *target {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	err = start(cmd)
+	if cmd.Process != nil {
+		t.Cleanup(func() {
+			stdin.Close()
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+	}
+	if err != nil {
+		return nil, err
 	}
 	tg := &target{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
 	tg.out.Buffer(make([]byte, 1<<20), 1<<20)
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
 	if !tg.out.Scan() || !strings.Contains(tg.out.Text(), "ready") {
 		t.Fatalf("target did not start: %q %v", tg.out.Text(), tg.out.Err())
 	}
-	return tg
+	return tg, nil
 }
 
 // holdAfterCycles waits until the target has run n GC cycles since a (a
