@@ -276,7 +276,7 @@ func split(line []byte, h *Header, nested bool) bool {
 		}
 		// node names, ids and upper-case words before a level:
 		// "R02-M1-N0 RAS KERNEL INFO message"
-		if tsStart >= 0 && !haveLevel && !ahead {
+		if tsStart >= 0 && !haveLevel && !ahead && !dashAfter(line, e) {
 			if end := levelAhead(line, s); end > 0 {
 				if h.Source == nil {
 					h.Source = trimSpaceRight(line[s:end])
@@ -314,6 +314,16 @@ func split(line []byte, h *Header, nested bool) bool {
 			if s2 < e2 && isDash(line[s2:e2]) && isNameToken(tok) {
 				h.Program = tok
 				c.pos = e2
+				// "name - LEVEL - message": the level after the dash is
+				// the header's too, whatever the name looks like
+				if s3, e3 := c.peek(); s3 < e3 && !haveLevel && isLevel(line[s3:e3]) && !capitalisedOnly(line[s3:e3]) {
+					h.Level = trimLevel(line[s3:e3])
+					haveLevel = true
+					c.pos = e3
+					if s4, e4 := c.peek(); s4 < e4 && isSeparator(line[s4:e4]) {
+						c.pos = e4
+					}
+				}
 				break
 			}
 			cur.pos = e2
@@ -442,6 +452,12 @@ func isSeparator(b []byte) bool {
 }
 
 func isDash(b []byte) bool { return len(b) == 1 && b[0] == '-' }
+
+// dashAfter reports whether the token at or after pos is a lone dash.
+func dashAfter(line []byte, pos int) bool {
+	s, e := scanToken(line, pos)
+	return s < e && isDash(line[s:e])
+}
 
 var levels = []string{
 	"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL",

@@ -50,6 +50,13 @@ var headerCases = []struct {
 		Header{Time: b("2024-01-05 10:15:00.123 UTC"), Thread: b("147"), Message: b("db FATAL: auth failed")}},
 	{"Fri Jan 5 10:15:00 2024 [pid 27245] CONNECT: Client 10.0.0.1",
 		Header{Time: b("Fri Jan 5 10:15:00 2024"), Thread: b("pid 27245"), Message: b("CONNECT: Client 10.0.0.1")}},
+	// "time - name - LEVEL - message", whatever the name looks like
+	{"2024-01-05 10:15:00,123 - billing - WARN - invoice 7 overdue",
+		Header{Time: b("2024-01-05 10:15:00,123"), Program: b("billing"), Level: b("WARN"), Message: b("invoice 7 overdue")}},
+	{"2024-01-05 10:15:00,123 - shard2 - ERROR - shard 2 lost its leader",
+		Header{Time: b("2024-01-05 10:15:00,123"), Program: b("shard2"), Level: b("ERROR"), Message: b("shard 2 lost its leader")}},
+	{"2024-01-05 10:15:00,123 - auth-v1 - Error - Error rates rising",
+		Header{Time: b("2024-01-05 10:15:00,123"), Program: b("auth-v1"), Message: b("Error - Error rates rising")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},

@@ -137,9 +137,41 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 	return m.extent(msg, n, shapes, bounds)
 }
 
+// family groups the shapes a header position may take from line to line:
+// a component or category column holds upper-case words and names with a
+// digit or a dash alike ("APP", "ALL-", "K8S", "v2"), so the position is
+// one field as long as its tokens stay in the family.
+func family(sh shape) shape {
+	if sh == shUpper {
+		return shName
+	}
+	return sh
+}
+
+// count returns the lines whose token at position p is in sh's family.
+func (m *model) count(p int, sh shape) int {
+	if family(sh) == shName {
+		return int(m.counts[p][shName]) + int(m.counts[p][shUpper])
+	}
+	return int(m.counts[p][sh])
+}
+
+// posShape returns the stream's shape at position p for a line whose token
+// there has shape sh: the most frequent shape of sh's family, so a field
+// keeps one name on every line.
+func (m *model) posShape(p int, sh shape) shape {
+	if family(sh) == shName {
+		if m.counts[p][shUpper] >= m.counts[p][shName] {
+			return shUpper
+		}
+		return shName
+	}
+	return sh
+}
+
 // stable reports whether shape sh holds at position p on the stream.
 func (m *model) stable(p int, sh shape) bool {
-	cnt := int(m.counts[p][sh])
+	cnt := m.count(p, sh)
 	return m.lines >= minLines && cnt*10 >= m.lines*9 && (m.lines >= 8 || cnt >= m.lines)
 }
 

@@ -79,6 +79,27 @@ func TestModelLeavesMessagesAlone(t *testing.T) {
 	}
 }
 
+// TestModelColumnOfNamesAndWords: a component column holds upper-case
+// words on some lines and names with a digit or a dash on others; it is
+// one header field with one key on every line.
+func TestModelColumnOfNamesAndWords(t *testing.T) {
+	comps := []string{"DISK", "NET", "K8S", "API-", "DISK", "V2", "NET", "DISK", "GC", "K8S"}
+	texts := []string{"volume mounted", "link is up", "pod evicted", "request served", "volume full"}
+	var lines []string
+	for i, c := range comps {
+		lines = append(lines, fmt.Sprintf("2024-01-05 10:15:%02d, Info                  %-7s%s", i, c, texts[i%len(texts)]))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 3; i < len(lines); i++ {
+		if want := texts[i%len(texts)]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+		if want := "category=" + comps[i]; fields[i][len(fields[i])-1] != want {
+			t.Errorf("line %d: fields %v, want %s last", i, fields[i], want)
+		}
+	}
+}
+
 func TestLevelWordsStayInMessages(t *testing.T) {
 	msgs, fields, _ := parseAll(t, []string{"Error reading config file", "Warning signs ahead", "ERROR disk full", "[warn] low memory"})
 	if msgs[0] != "Error reading config file" || msgs[1] != "Warning signs ahead" || len(fields[0]) != 0 {

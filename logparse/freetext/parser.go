@@ -159,7 +159,7 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 	}
 	for q := 0; q < ext; q++ {
 		tok := msg[bounds[q][0]:bounds[q][1]]
-		switch shapes[q] {
+		switch p.m.posShape(q, shapes[q]) {
 		case shInt:
 			switch {
 			case q == 0 && !found:
