@@ -3,7 +3,7 @@
 // it.
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
-//	logcorpus score [-cache DIR] [-part dev|held|fresh] [-detail] [-pred DIR]
+//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3] [-detail] [-pred DIR]
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
 // build downloads each project of the list (projects.go) into the Go
@@ -16,11 +16,13 @@
 // the cache directory (default ~/.cache/gopulse/logcorpus), never into the
 // repository: the projects' source and the rendered logs stay out of it.
 //
-// The corpus has two parts, split by project and by header layout with a
-// rule fixed before any tuning (heldBack in projects.go). score prints the
-// grouping accuracy (GA) of the engine in two passes (as `gopulse logs
-// parse`) and in one pass (as the agent), per dataset for the development
-// part and only as totals for the held-back part unless -detail is given.
+// The corpus has a development part and held-back parts, split by project
+// and by header layout with rules fixed before any tuning (heldBack in
+// projects.go; r3Plan in r3.go: new projects in new header layouts, held
+// back whole, never tuned on). score prints the grouping accuracy (GA) of
+// the engine in two passes (as `gopulse logs parse`) and in one pass (as
+// the agent), per dataset for the development part and only as totals for
+// the held-back parts unless -detail is given.
 package main
 
 import (
@@ -66,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
-	part := fs.String("part", partDev, "part to score: dev, held or fresh")
+	part := fs.String("part", partDev, "part to score: dev, held, fresh or r3")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
 	loghub := fs.String("dir", "", "loghub: the directory of the LogHub-2k sets")
@@ -79,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "build":
 		return build(*cache, *lines, srcs, stderr)
 	case "score":
-		if *part != partDev && *part != partHeld && *part != partFresh {
+		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 {
 			return fmt.Errorf("unknown part %q", *part)
 		}
 		if *part != partDev && *pred != "" {
@@ -103,6 +105,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			for _, s := range crossLayouts(p) {
 				fmt.Fprintf(stdout, "cross   %-45s %s (dev)\n", p.Module, s.Name)
 			}
+		}
+		for _, s := range r3Plan() {
+			fmt.Fprintf(stdout, "r3      %-45s %s\n", s.Project.Module, s.Shape.Name)
 		}
 		return nil
 	}
@@ -194,25 +199,40 @@ func slug(mod string) string {
 }
 
 func build(cache string, lines int, srcs map[string]string, stderr io.Writer) error {
-	for _, part := range []string{partDev, partHeld, partFresh} {
+	for _, part := range []string{partDev, partHeld, partFresh, partR3} {
 		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
 			return err
 		}
 	}
-	for _, p := range projects {
+	statements := map[string][]stmt{} // by module, for the r3 part
+	load := func(p project) ([]stmt, bool, error) {
+		if st, ok := statements[p.Module]; ok {
+			return st, true, nil
+		}
 		dir := srcs[p.Module]
 		if dir == "" {
 			if len(srcs) > 0 {
-				continue // only the given sources (tests)
+				return nil, false, nil // only the given sources (tests)
 			}
 			var err error
 			if dir, err = moduleDir(p.Module, p.Version); err != nil {
-				return err
+				return nil, false, err
 			}
 		}
 		st, err := extract(dir)
 		if err != nil {
-			return fmt.Errorf("extract %s: %w", p.Module, err)
+			return nil, false, fmt.Errorf("extract %s: %w", p.Module, err)
+		}
+		statements[p.Module] = st
+		return st, true, nil
+	}
+	for _, p := range projects {
+		st, ok, err := load(p)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
 		}
 		part, layoutPart := projectPart(p)
 		var pool []shape
@@ -238,7 +258,35 @@ func build(cache string, lines int, srcs map[string]string, stderr io.Writer) er
 			}
 		}
 	}
+	// the third round: held back whole (r3.go)
+	for _, set := range r3Plan() {
+		st, ok, err := load(set.Project)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		n, err := writeDataset(cache, partR3, set.Project, set.Shape, st, lines)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "%-45s %-4s %5d statements, %4d events, %s\n", set.Project.Module, partR3, len(st), n, set.Shape.Name)
+	}
 	return nil
+}
+
+// appName is a module's program name: its last path element that is not
+// a major version suffix.
+func appName(mod string) string {
+	parts := strings.Split(mod, "/")
+	for i := len(parts) - 1; i > 0; i-- {
+		v := parts[i]
+		if len(v) < 2 || v[0] != 'v' || strings.Trim(v[1:], "0123456789") != "" {
+			return v
+		}
+	}
+	return parts[0]
 }
 
 // crossLayouts are the held-back header layouts a development project is
@@ -333,7 +381,7 @@ func writeDataset(cache, part string, p project, sh shape, st []stmt, lines int)
 		s := e.stmts[rng.IntN(len(e.stmts))]
 		t = t.Add(time.Duration(rng.IntN(2000)) * time.Millisecond)
 		ev := event{T: t, Level: s.Level, Comp: compOf(s.File), Class: classOf(p.Module, s.File), File: filepath.Base(s.File),
-			Line: s.Line, PID: pid, TID: 1 + rng.IntN(40), Host: hosts[rng.IntN(len(hosts))], Thread: threads[rng.IntN(len(threads))], Seq: seq + 1}
+			Line: s.Line, PID: pid, TID: 1 + rng.IntN(40), Host: hosts[rng.IntN(len(hosts))], Thread: threads[rng.IntN(len(threads))], Seq: seq + 1, App: appName(p.Module)}
 		if s.Printf {
 			ev.Msg = v.renderPrintf(s.Format, s.Args)
 		} else {

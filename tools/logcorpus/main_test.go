@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExtract(t *testing.T) {
@@ -103,6 +104,147 @@ func TestCrossLayouts(t *testing.T) {
 			if partOf(s.Name) != partHeld {
 				t.Errorf("%s: cross layout %s is not held back", p.Module, s.Name)
 			}
+			for _, r := range r3Shapes {
+				if s.Name == r.Name {
+					t.Errorf("%s: cross layout %s is an r3 layout", p.Module, s.Name)
+				}
+			}
+		}
+	}
+}
+
+func TestR3Plan(t *testing.T) {
+	// the rule was fixed before any r3 set was rendered or scored: these
+	// are its sets
+	want := []string{
+		"github.com/cockroachdb/pebble spring-boot",
+		"github.com/cockroachdb/pebble nginx-error",
+		"github.com/VictoriaMetrics/VictoriaLogs glog-cpp",
+		"github.com/VictoriaMetrics/VictoriaLogs mongodb-legacy",
+		"github.com/VictoriaMetrics/VictoriaLogs golog-shortfile-prefix",
+		"github.com/spiffe/spire apache-error",
+		"github.com/spiffe/spire ruby-logger",
+		"github.com/seaweedfs/seaweedfs dotnet-console",
+		"github.com/seaweedfs/seaweedfs envoy",
+		"github.com/seaweedfs/seaweedfs yymmdd-hhmmss",
+		"github.com/matrix-org/dendrite zookeeper",
+		"github.com/matrix-org/dendrite jenkins",
+		"github.com/cloudnativelabs/kube-router/v2 zerolog-console",
+		"github.com/cloudnativelabs/kube-router/v2 crdb-v2",
+		"github.com/cloudnativelabs/kube-router/v2 yymmdd-hhmmss",
+		"github.com/ipfs/kubo spring-boot",
+		"github.com/ipfs/kubo nginx-error",
+		"github.com/tikv/client-go/v2 glog-cpp",
+		"github.com/tikv/client-go/v2 mongodb-legacy",
+		"github.com/tikv/client-go/v2 python",
+		"github.com/go-acme/lego/v5 apache-error",
+		"github.com/go-acme/lego/v5 ruby-logger",
+		"github.com/superfly/litefs dotnet-console",
+		"github.com/superfly/litefs envoy",
+		"github.com/superfly/litefs redis",
+		"github.com/opencontainers/runc zookeeper",
+		"github.com/opencontainers/runc jenkins",
+		"github.com/libp2p/go-libp2p spring-boot",
+		"k8s.io/kubernetes nginx-error",
+		"github.com/grafana/dskit glog-cpp",
+		"github.com/IBM/sarama mongodb-legacy",
+		"github.com/containerd/containerd/v2 apache-error",
+		"github.com/grafana/dskit ruby-logger",
+		"github.com/docker/docker dotnet-console",
+		"github.com/containerd/containerd/v2 envoy",
+		"github.com/envoyproxy/go-control-plane zookeeper",
+		"k8s.io/client-go jenkins",
+		"github.com/docker/docker zerolog-console",
+		"github.com/hashicorp/raft crdb-v2",
+	}
+	var got []string
+	for _, s := range r3Plan() {
+		got = append(got, s.Project.Module+" "+s.Shape.Name)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("r3 plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// its projects are new and held back whole, its layouts new
+	old := map[string]bool{}
+	for _, p := range projects {
+		old[p.Module] = true
+	}
+	for _, s := range shapes {
+		old[s.Name] = true
+	}
+	seen := map[string]bool{}
+	for _, p := range r3Projects {
+		if old[p.Module] || seen[p.Module] {
+			t.Errorf("r3 project %s is not new", p.Module)
+		}
+		seen[p.Module] = true
+	}
+	uses := map[string]int{}
+	for _, s := range r3Plan() {
+		uses[s.Shape.Name]++
+	}
+	for _, s := range r3Shapes {
+		if old[s.Name] || seen[s.Name] {
+			t.Errorf("r3 layout %s is not new", s.Name)
+		}
+		seen[s.Name] = true
+		if uses[s.Name] < 2 {
+			t.Errorf("r3 layout %s renders %d sets, want at least 2", s.Name, uses[s.Name])
+		}
+	}
+}
+
+func TestR3Shapes(t *testing.T) {
+	// each new layout as its source shows it (see the comments in r3.go)
+	e := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123000000, time.UTC), Level: "warn", Comp: "raft", Class: "io.etcd.server.etcdserver.api.rafthttp.Transport",
+		File: "transport.go", Line: 211, PID: 4242, TID: 7, Host: "worker-3", Thread: "pool-2-thread-1", Seq: 42, App: "etcd",
+		Msg: "peer 8e9e05c52164694d became inactive", KVs: [][2]string{{"remote", "10.0.0.7:2380"}, {"took", "1.5s"}}}
+	want := map[string]string{
+		"spring-boot":     "2024-03-10T13:55:07.123Z  WARN 4242 --- [etcd] [pool-2-thread-1] i.e.s.etcdserver.api.rafthttp.Transport  : peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"nginx-error":     "2024/03/10 13:55:07 [warn] 4245#4245: *1127 peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"glog-cpp":        "W20240310 13:55:07.123701  4249 transport.cc:211] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"mongodb-legacy":  "2024-03-10T13:55:07.123+0000 W QUERY    [replexec-3] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"apache-error":    "[Sun Mar 10 13:55:07.123701 2024] [authz_core:warn] [pid 4242:tid 139900058748928] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"ruby-logger":     "W, [2024-03-10T13:55:07.123701 #4242]  WARN -- raft: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"dotnet-console":  "13:55:07 warn: Io.Etcd.Server.Etcdserver.Api.Rafthttp.Transport[0] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"envoy":           "[2024-03-10 13:55:07.123][2427][warning][http] [source/common/raft/transport.cc:211] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"zookeeper":       "2024-03-10 13:55:07,123 [myid:1] - WARN  [CommitProcWorkThread-1:Transport@211] - peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"jenkins":         "2024-03-10 13:55:07.123+0000 [id=7]\tWARNING\ti.e.s.e.api.rafthttp.Transport#run: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"zerolog-console": "1:55PM WRN peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"crdb-v2":         "W240310 13:55:07.123701 191 1@raft/transport.go:211 ⋮ [n1,s1] 42 peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+	}
+	if len(want) != len(r3Shapes) {
+		t.Fatalf("%d r3 layouts, %d expected lines", len(r3Shapes), len(want))
+	}
+	for _, s := range r3Shapes {
+		if got := s.Render(&e); got != want[s.Name] {
+			t.Errorf("%s:\n got %q\nwant %q", s.Name, got, want[s.Name])
+		}
+	}
+	// info, warn and error have their own words in every layout (debug
+	// may share info's: glog and CockroachDB have no debug severity), and
+	// no format verb is left unfilled
+	for _, s := range r3Shapes {
+		lines := map[string]string{}
+		for _, l := range []string{"trace", "debug", "info", "warn", "error", "fatal"} {
+			e.Level = l
+			lines[l] = s.Render(&e)
+			if strings.Contains(lines[l], "%!") {
+				t.Errorf("%s %s: %q", s.Name, l, lines[l])
+			}
+		}
+		for _, p := range [][2]string{{"info", "warn"}, {"warn", "error"}, {"info", "error"}} {
+			if lines[p[0]] == lines[p[1]] {
+				t.Errorf("%s: %s and %s render alike: %q", s.Name, p[0], p[1], lines[p[0]])
+			}
+		}
+	}
+}
+
+func TestAppName(t *testing.T) {
+	for mod, want := range map[string]string{"github.com/cloudnativelabs/kube-router/v2": "kube-router", "tailscale.com": "tailscale.com", "go.etcd.io/raft/v3": "raft", "github.com/ipfs/kubo": "kubo"} {
+		if got := appName(mod); got != want {
+			t.Errorf("appName(%s) = %s, want %s", mod, got, want)
 		}
 	}
 }
@@ -133,6 +275,25 @@ func TestBuildAndScore(t *testing.T) {
 		t.Fatalf("score output:\n%s", out.String())
 	}
 	t.Log(out.String())
+	// the r3 part: the fixture stands in for Kubernetes, rendered there in
+	// the new layouts the plan gives it
+	var k8s []string
+	for _, s := range r3Plan() {
+		if s.Project.Module == "k8s.io/kubernetes" {
+			k8s = append(k8s, s.Shape.Name)
+		}
+	}
+	r3logs, _ := filepath.Glob(filepath.Join(cache, partR3, "*.log"))
+	if len(k8s) == 0 || len(r3logs) != len(k8s) {
+		t.Fatalf("r3 datasets %v, want Kubernetes in %v", r3logs, k8s)
+	}
+	out.Reset()
+	if err := score(cache, partR3, false, "", &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("r3: %d datasets, mean GA two-pass", len(k8s))) || strings.Contains(out.String(), "k8s-io_kubernetes__") {
+		t.Fatalf("r3 score output (mean only):\n%s", out.String())
+	}
 }
 
 func TestGroupingAccuracy(t *testing.T) {

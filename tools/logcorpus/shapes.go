@@ -21,6 +21,7 @@ type event struct {
 	TID    int
 	Host   string
 	Thread string
+	App    string // the program's name (the module's last path element)
 	Seq    int
 	Msg    string
 	KVs    [][2]string
