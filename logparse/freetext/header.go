@@ -164,7 +164,7 @@ func split(line []byte, h *Header, nested bool) bool {
 			c.pos = e
 		} else if s < e && !isTimeText(line[s:e], true) {
 			s2, e2 := c.at(e)
-			if s2 < e2 && (isDate(line[s2:e2]) || e2-s2 > 2 && line[s2] == '[' && line[e2-1] == ']' && isBracketTime(line[s2+1:e2-1])) {
+			if s2 < e2 && (isDate(line[s2:e2]) || isDateTime(line[s2:e2]) || e2-s2 > 2 && line[s2] == '[' && line[e2-1] == ']' && isBracketTime(line[s2+1:e2-1])) {
 				h.Source = line[s:e]
 				c.pos = e
 			}
@@ -377,6 +377,10 @@ func isInt(b []byte) bool {
 func isTimeText(tok []byte, first bool) bool {
 	if len(tok) < 4 {
 		return false
+	}
+	// epoch seconds with a fraction: 1704449700.123
+	if first && isEpochFrac(tok) {
+		return true
 	}
 	// klog: I1121 10:00:00.123456
 	if first && (tok[0] == 'I' || tok[0] == 'W' || tok[0] == 'E' || tok[0] == 'F') && len(tok) == 5 && isInt(tok[1:]) {
@@ -635,6 +639,20 @@ func isDate(b []byte) bool {
 		}
 	}
 	return b[4] == b[7]
+}
+
+// isDateTime: a date with a year and a clock in one token
+// (2024-01-05T10:15:00Z, 2024-01-05T10:15:00.123+02:00).
+func isDateTime(b []byte) bool {
+	return len(b) > 11 && isDate(b[:10]) && b[10] == 'T' && isDigit(b[11]) && isTimeText(b, true)
+}
+
+// isEpochFrac: epoch seconds from 2001 on with a fraction (1704449700.123).
+func isEpochFrac(b []byte) bool {
+	if len(b) < 12 || len(b) > 20 || b[0] != '1' || b[10] != '.' {
+		return false
+	}
+	return isInt(b[:10]) && isInt(b[11:])
 }
 
 // isBracketTime: the inside of "[...]" is a timestamp: digits with time

@@ -57,6 +57,12 @@ var headerCases = []struct {
 		Header{Time: b("2024-01-05 10:15:00,123"), Program: b("shard2"), Level: b("ERROR"), Message: b("shard 2 lost its leader")}},
 	{"2024-01-05 10:15:00,123 - auth-v1 - Error - Error rates rising",
 		Header{Time: b("2024-01-05 10:15:00,123"), Program: b("auth-v1"), Message: b("Error - Error rates rising")}},
+	// epoch seconds with a fraction first, a host and a level
+	{"1704449700.125 db-7 WARN replica lag 3s",
+		Header{Time: b("1704449700.125"), Source: b("db-7"), Level: b("WARN"), Message: b("replica lag 3s")}},
+	// a host before an RFC 3339 time
+	{"edge-3.example.net 2024-01-05T10:15:00Z ERROR upstream reset",
+		Header{Source: b("edge-3.example.net"), Time: b("2024-01-05T10:15:00Z"), Level: b("ERROR"), Message: b("upstream reset")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},

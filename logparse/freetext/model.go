@@ -55,6 +55,11 @@ func shapeOf(tok []byte) shape {
 		return shDash
 	}
 	if len(tok) >= 2 && (tok[0] == '[' && tok[len(tok)-1] == ']' || tok[0] == '<' && tok[len(tok)-1] == '>') {
+		if isLevel(tok) {
+			// "[ERR] serf: …" after the header: a level inside the message
+			// is the message's (the grammar takes a header's own level)
+			return shNone
+		}
 		return shBracket
 	}
 	if tok[len(tok)-1] == ':' {

@@ -100,6 +100,30 @@ func TestModelColumnOfNamesAndWords(t *testing.T) {
 	}
 }
 
+// TestModelSecondLevelStaysInMessage: a bracketed level opening the
+// message of a line whose header has its level ("[ERR] memq: …", a
+// library's own prefix) is the message's, however many lines carry one,
+// and the record has one level key.
+func TestModelSecondLevelStaysInMessage(t *testing.T) {
+	var lines []string
+	for i := 0; i < 12; i++ {
+		lv := []string{"[INFO]", "[ERR]", "[WARN]"}[i%3]
+		lines = append(lines, fmt.Sprintf("1704449700.%03d node-%d INFO %s memq: queue %d drained", i, i%2, lv, i))
+	}
+	msgs, fields, ts := parseAll(t, lines)
+	for i, l := range lines {
+		if want := l[strings.Index(l, "INFO ")+5:]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+		if got := strings.Join(fields[i], " "); strings.Count(got, "level=") != 1 || strings.Contains(got, "thread=") {
+			t.Errorf("line %d: fields %s", i, got)
+		}
+		if ts[i] != 1704449700e9+int64(i)*1e6 {
+			t.Errorf("line %d: ts %d", i, ts[i])
+		}
+	}
+}
+
 func TestLevelWordsStayInMessages(t *testing.T) {
 	msgs, fields, _ := parseAll(t, []string{"Error reading config file", "Warning signs ahead", "ERROR disk full", "[warn] low memory"})
 	if msgs[0] != "Error reading config file" || msgs[1] != "Warning signs ahead" || len(fields[0]) != 0 {
