@@ -195,13 +195,14 @@ func (r *Result) Failed() bool { return r.Err != nil || r.Mismatch }
 
 // Stream is one input of an Engine.
 type Stream struct {
-	e    *Engine
-	ft   *freetext.Parser // the free-text fallback, nil when pinned
-	warm []warmLine       // the first free-text messages (see rehead)
-	seen int              // free-text messages mined, up to warmSpan
-	s    *logparse.Stream
-	inf  *schema.Inferrer
-	res  Result
+	e      *Engine
+	ft     *freetext.Parser // the free-text fallback, nil when pinned
+	warm   []warmLine       // free-text messages kept for rehead
+	seen   int              // free-text messages mined, up to warmSpan
+	layout uint32           // ft's layout generation at the last rehead
+	s      *logparse.Stream
+	inf    *schema.Inferrer
+	res    Result
 }
 
 // Format returns the stream's format: the detected one, the leader while
@@ -285,7 +286,10 @@ func (s *Stream) mine() *miner.Template {
 	warming := s.ft != nil && r.Rec.Format == "freetext" && s.seen < warmSpan
 	if warming {
 		s.seen++
-		if len(s.warm) > 0 {
+	}
+	if len(s.warm) > 0 {
+		if g := s.ft.Layout(); g != s.layout {
+			s.layout = g
 			s.rehead()
 		}
 		if s.seen == warmSpan {
@@ -293,41 +297,49 @@ func (s *Stream) mine() *miner.Template {
 		}
 	}
 	t := s.e.miner.AddIn(r.Rec.Message, ctx)
-	if warming && s.seen < warmSpan && len(s.warm) < warmLines {
-		s.warm = append(s.warm, warmLine{msg: append([]byte(nil), r.Rec.Message...), ctx: ctx, ext: s.ft.Extended()})
+	if warming && s.seen < warmSpan && len(s.warm) < warmLines && (s.seen <= warmFirst || t.Count == 1) {
+		// the stream's first lines and the first line of every template
+		// made while its layout may still change
+		if pre := s.ft.Unextended(); len(pre) >= len(r.Rec.Message) && string(pre[len(pre)-len(r.Rec.Message):]) == string(r.Rec.Message) {
+			s.warm = append(s.warm, warmLine{pre: append([]byte(nil), pre...), off: len(pre) - len(r.Rec.Message), ctx: ctx, ext: s.ft.Extended()})
+		}
 	}
 	return t
 }
 
-// A stream's first warmLines free-text messages are kept for rehead, and
-// reheaded while its first warmSpan messages are read.
+// Until a stream has read warmSpan free-text messages, its first warmFirst
+// messages and the first message of each template it makes (warmLines at
+// most) are kept for rehead.
 const (
-	warmLines = 8
-	warmSpan  = 64
+	warmFirst = 8
+	warmLines = 512
+	warmSpan  = 2048
 )
 
 type warmLine struct {
-	msg []byte
+	pre []byte // the message before the header model took tokens of it
+	off int    // where the message as mined starts in pre
 	ctx uint64
-	ext int // header tokens the model took when it was read
+	ext int // header tokens the model took when it was mined
 }
 
-// rehead gives the first lines of a stream, read before the free-text
-// header model knew the stream's layout, the header they would get now:
-// when the model takes leading tokens of their messages as header fields,
-// their templates join the templates of the messages without them, so
-// that one pass groups them as two passes do (the second pass reads them
-// with the layout known; see Again).
+// rehead gives the lines kept from the start of a stream, read before the
+// free-text header model knew the stream's layout or while it held
+// another one, the header they would get now: when the model takes more
+// (or fewer) of their leading tokens as header fields, their templates
+// join the templates of the messages read as they would be now, so that
+// one pass groups them as two passes do (the second pass reads them with
+// the layout known; see Again). It runs when the layout changes.
 func (s *Stream) rehead() {
 	for i := range s.warm {
 		w := &s.warm[i]
-		if w.ext != 0 {
+		rest, k := s.ft.Rehead(w.pre)
+		if k == w.ext {
 			continue
 		}
-		if rest, k := s.ft.Rehead(w.msg); k > 0 {
-			s.e.miner.Rehome(w.msg, rest, w.ctx)
-			w.ext = k
-		}
+		off := len(w.pre) - len(rest)
+		s.e.miner.Rehome(w.pre[w.off:], rest, w.ctx)
+		w.off, w.ext = off, k
 	}
 }
 

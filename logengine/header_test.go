@@ -2,6 +2,7 @@ package logengine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -87,4 +88,83 @@ func TestOnlineRejoinsFirstLines(t *testing.T) {
 	if eng.Resolve(ids[0]) != ids[0] {
 		t.Fatalf("first line's id %x became %x", ids[0], eng.Resolve(ids[0]))
 	}
+}
+
+// onlineAndTwoPass returns, per line, the template id one pass gives with
+// aliases followed and the id two passes give.
+func onlineAndTwoPass(t *testing.T, lines []string) (one, two []uint64) {
+	t.Helper()
+	eng := mustNew(t, Config{SingleLine: true, Schema: true, MaxTemplates: 1024})
+	st := eng.NewStream()
+	for _, l := range lines {
+		r := st.Online([]byte(l))
+		if !r.HasTemplate {
+			t.Fatalf("no template for %q", l)
+		}
+		one = append(one, r.Template.ID)
+	}
+	for i := range one {
+		one[i] = eng.Resolve(one[i])
+	}
+	eng2 := mustNew(t, Config{SingleLine: true, MaxTemplates: 1 << 16})
+	st2 := eng2.NewStream()
+	for _, l := range lines {
+		st2.Learn([]byte(l))
+	}
+	eng2.EndLearning()
+	st2 = st2.Again()
+	for _, l := range lines {
+		r := st2.Analyze([]byte(l))
+		if !r.HasTemplate {
+			t.Fatalf("no template for %q", l)
+		}
+		two = append(two, r.Template.ID)
+	}
+	return one, two
+}
+
+// samePartition fails unless a and b group the lines alike.
+func samePartition(t *testing.T, lines []string, a, b []uint64) {
+	t.Helper()
+	ab, ba := map[uint64]uint64{}, map[uint64]uint64{}
+	for i := range a {
+		x, okx := ab[a[i]]
+		y, oky := ba[b[i]]
+		if okx && x != b[i] || oky && y != a[i] {
+			t.Fatalf("line %d %q: one pass and two passes group it differently (%x / %x)", i+1, lines[i], a[i], b[i])
+		}
+		ab[a[i]], ba[b[i]] = b[i], a[i]
+	}
+}
+
+// A stream whose header layout (a component column after the level, as
+// Windows CBS logs have it) is only found after some lines, because a few
+// early lines lack the column: the templates of lines read before that
+// join those of the same events read after, so one pass groups as two.
+func TestOnlineLayoutFoundLate(t *testing.T) {
+	events := []string{
+		"--resolve-addrs must be one of three names",
+		"Capturing CPU profile for %d seconds ...",
+		"could not reach the coordination server after %d tries",
+		"peer %d rejected the handshake",
+		"wrote the state file in %d ms",
+		"lost the lease on shard %d",
+	}
+	comps := []string{"NETL", "CLI", "CTRL", "WGEN", "IPNS", "MAGI"}
+	var lines []string
+	for i := 0; i < 200; i++ {
+		ts := fmt.Sprintf("2024-10-23 15:%02d:%02d, Info                  ", i/60, i%60)
+		if i < 14 && i%4 == 1 { // the column is missing on some early lines
+			lines = append(lines, ts+fmt.Sprintf("starting the engine number %d", i))
+			continue
+		}
+		e := (i * 7 / 3) % len(events)
+		msg := events[e]
+		if strings.Contains(msg, "%d") {
+			msg = fmt.Sprintf(msg, 3+i*13%97)
+		}
+		lines = append(lines, ts+comps[e]+"   "+msg)
+	}
+	one, two := onlineAndTwoPass(t, lines)
+	samePartition(t, lines, one, two)
 }

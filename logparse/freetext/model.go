@@ -36,6 +36,7 @@ const (
 	maxExt    = 8  // positions the model looks at after the grammar's header
 	minLines  = 3  // lines seen before the model extends a header
 	windowMax = 64 // counts are halved past this many lines: the model follows the stream
+	settled   = 32 // lines on which a layout found is held (see stable)
 )
 
 // model is the header model of one stream.
@@ -44,6 +45,9 @@ type model struct {
 	counts [maxExt][numShapes]uint16
 	has    [maxExt]uint16 // lines with a token at the position
 	levels int            // lines whose grammar header held a level
+	held   [maxExt]uint16 // bit sh: shape sh was found at the position on settled lines or more
+	on     [maxExt]uint16 // bit sh: shape sh is the stream's at the position now (stable)
+	gen    uint32         // counts the changes of on: the layout's generation
 }
 
 // shapeOf classifies a token that may be a header field.
@@ -139,6 +143,30 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		m.has[p]++
 		m.counts[p][shapes[p]]++
 	}
+	for p := range m.on {
+		if p >= n && m.on[p] == 0 && m.held[p] == 0 {
+			continue // no token there, no layout to keep or drop
+		}
+		var on uint16
+		for sh := shape(1); sh < numShapes; sh++ {
+			bit := uint16(1) << sh
+			switch cnt := m.count(p, sh); {
+			case m.found(p, sh):
+				on |= bit
+				if m.lines >= settled {
+					m.held[p] |= bit
+				}
+			case m.held[p]&bit != 0 && cnt*3 >= m.lines*2:
+				on |= bit
+			default:
+				m.held[p] &^= bit
+			}
+		}
+		if on != m.on[p] {
+			m.on[p] = on
+			m.gen++
+		}
+	}
 	return m.extent(msg, n, shapes, bounds)
 }
 
@@ -174,8 +202,20 @@ func (m *model) posShape(p int, sh shape) shape {
 	return sh
 }
 
-// stable reports whether shape sh holds at position p on the stream.
+// stable reports whether shape sh holds at position p on the stream: it
+// is found there now (found), or it was found on settled lines or more and
+// still holds on two lines in three. A layout, once settled, is not
+// dropped for a few lines whose grammar header took a field more or less
+// (a component column the grammar reads itself on some lines), so one pass
+// reads a stream's lines as two passes do; a layout seen on the first
+// few lines only is not held.
 func (m *model) stable(p int, sh shape) bool {
+	return m.on[p]&(1<<sh) != 0
+}
+
+// found reports whether shape sh holds at position p on nearly every line
+// of the stream (all of them while few were seen).
+func (m *model) found(p int, sh shape) bool {
 	cnt := m.count(p, sh)
 	return m.lines >= minLines && cnt*10 >= m.lines*9 && (m.lines >= 8 || cnt >= m.lines)
 }

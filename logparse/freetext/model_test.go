@@ -187,3 +187,28 @@ func FuzzModel(f *testing.F) {
 		}
 	})
 }
+
+// A component column found over a settled window stays the stream's
+// header while a run of lines whose grammar header took a field more
+// (here "CMD    - port: 80": the component and a dash) leaves the column
+// on fewer than nine lines in ten: every line with the column keeps it
+// out of its message, so no line is read with another layout than its
+// neighbours.
+func TestModelHoldsSettledLayout(t *testing.T) {
+	comps := []string{"XDSC", "TRAN", "GOOG", "MAIN", "STAT"}
+	var lines []string
+	for i := 0; i < 200; i++ {
+		ts := fmt.Sprintf("2024-08-03 12:%02d:%02d, Info                  ", i/60%60, i%60)
+		if i >= 100 && i%7 == 0 {
+			lines = append(lines, ts+"WORK    - port: 443")
+			continue
+		}
+		lines = append(lines, ts+comps[i%len(comps)]+"   Attempt to subscribe to a resource of type Lease")
+	}
+	msgs, _, _ := parseAll(t, lines)
+	for i, m := range msgs {
+		if i >= 40 && strings.Contains(lines[i], "Attempt") && m != "Attempt to subscribe to a resource of type Lease" {
+			t.Fatalf("line %d %q: message %q", i+1, lines[i], m)
+		}
+	}
+}

@@ -29,12 +29,13 @@ type Parser struct {
 	Year int
 	m    *model
 	o    *logparse.DateOrder
-	last *int // header tokens the model took from the last line's message
+	last *int    // header tokens the model took from the last line's message
+	pre  *[]byte // and that message before the model took them
 }
 
 // NewParser returns a Parser for one stream.
 func NewParser(year int) *Parser {
-	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int)}
+	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte)}
 }
 
 // Extended returns how many leading tokens of the last line's message the
@@ -46,11 +47,31 @@ func (p Parser) Extended() int {
 	return *p.last
 }
 
+// Unextended returns the last line's message as it was before the stream's
+// header model took its leading tokens (Extended of them) as header fields:
+// what Rehead takes. It points into the line.
+func (p Parser) Unextended() []byte {
+	if p.pre == nil {
+		return nil
+	}
+	return *p.pre
+}
+
+// Layout returns the generation of the stream's header layout: it changes
+// whenever the model starts or stops taking a position as a header field,
+// so that an engine knows when lines read before may read differently now
+// (Rehead).
+func (p Parser) Layout() uint32 {
+	if p.m == nil {
+		return 0
+	}
+	return p.m.gen
+}
+
 // Rehead returns what the stream's header model takes now as the message
-// of a line whose message (after the grammar's header) was msg, read when
-// the model took no token of it: the rest after the tokens it takes now,
-// and their number. An engine uses it for the first lines of a stream,
-// read before the model knew the stream's layout.
+// of a line whose message (after the grammar's header, Unextended) was
+// msg: the rest after the tokens it takes now, and their number. An engine
+// uses it for lines read before the model knew the stream's layout.
 func (p Parser) Rehead(msg []byte) ([]byte, int) {
 	if p.m == nil {
 		return msg, 0
@@ -145,7 +166,7 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 	var shapes [maxExt]shape
 	var bounds [maxExt][2]int
 	ext := p.m.observe(msg, len(h.Level) > 0, &shapes, &bounds)
-	*p.last = ext
+	*p.last, *p.pre = ext, msg
 	if ext == 0 {
 		return msg
 	}
