@@ -161,14 +161,16 @@ func Classify(b []byte) Class {
 	if isSize(b) {
 		return Size
 	}
-	if hasScheme(b) {
-		return URL
-	}
-	if isProtocol(b) {
-		return Word
-	}
-	if indexByte(b, '/') >= 0 || len(b) > 3 && isAlpha(b[0]) && b[1] == ':' && b[2] == '\\' {
-		return Path
+	if all&fSpecial != 0 { // a URL, protocol or path holds a ':' or '/'
+		if hasScheme(b) {
+			return URL
+		}
+		if isProtocol(b) {
+			return Word
+		}
+		if indexByte(b, '/') >= 0 || len(b) > 3 && isAlpha(b[0]) && b[1] == ':' && b[2] == '\\' {
+			return Path
+		}
 	}
 	// A word with one embedded digit is usually a name (ssh2, SOCKS5, log4j,
 	// IPv4_Addr): it stays a word; template mining turns it into a
