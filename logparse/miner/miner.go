@@ -1059,8 +1059,10 @@ func (m *Miner) absorbThins(w *group) {
 	}
 }
 
-// absorbFolds moves into a new group g the groups that fold into it or
-// that it covers: signatures seen before g existed.
+// absorbFolds moves into g, a new group or one that has just got word
+// parameters, the groups that fold into it: signatures seen before it
+// existed or generalised (one pass must not wait for Consolidate to join
+// them, two passes would find them joined).
 func (m *Miner) absorbFolds(g *group) {
 	n := len(g.pieces)
 	for d := 1; d <= 2; d++ {
@@ -1485,6 +1487,7 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 	}
 	m.absorbCovered(ng)
 	m.absorbThins(ng)
+	m.absorbFolds(ng) // signatures with a word more where ng has a parameter now
 	m.retext(ng)
 	if ng.live {
 		if t := m.tailFor(ng); t != nil {
