@@ -18,6 +18,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logengine"
+	"github.com/gopulse/gopulse/logparse/miner"
 	"github.com/gopulse/gopulse/schema"
 )
 
@@ -35,6 +36,11 @@ const (
 	AttrChangeTo     = "gopulse.log.schema.type.to"
 	AttrSchemaID     = "gopulse.log.schema.id"
 	EventSchemaDrift = "gopulse.log.schema.change"
+	// A template merge: the template of id AttrTemplateMergedID joined the
+	// template of id AttrTemplateID; records sent with the first id belong
+	// to the second.
+	EventTemplateMerge   = "gopulse.log.template.merge"
+	AttrTemplateMergedID = "gopulse.log.template.merged_id"
 )
 
 type logProcessor struct {
@@ -51,6 +57,7 @@ type logProcessor struct {
 	// prefix) and template ids, up to maxInterned each.
 	attrKeys    map[string]string
 	templateIDs map[uint64]string
+	aliases     []miner.Alias // template merges taken from the engine
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -335,11 +342,39 @@ func (p *logProcessor) emit(st *stream, r *logengine.Result, out *batch) {
 		in.rec.CopyTo(lr)
 	}
 	p.annotate(lr, r)
+	p.merges(lr, in, out)
 	if len(r.Changes) > 0 {
 		for _, c := range r.Changes {
 			ev := out.add(in.res, in.scope)
 			driftEvent(ev, lr, c)
 		}
+	}
+}
+
+// merges sends an event record for each template merge the engine made
+// since the last record (records already sent carry the merged id: the
+// event says which template they belong to now), after the record whose
+// line brought the merge.
+func (p *logProcessor) merges(lr plog.LogRecord, in input, out *batch) {
+	p.aliases = p.engine.TakeAliases(p.aliases[:0])
+	if !p.cfg.Templates.Enabled {
+		return
+	}
+	for _, a := range p.aliases {
+		ev := out.add(in.res, in.scope)
+		ev.SetEventName(EventTemplateMerge)
+		ev.SetTimestamp(lr.Timestamp())
+		ev.SetObservedTimestamp(lr.ObservedTimestamp())
+		ev.SetSeverityNumber(plog.SeverityNumberInfo)
+		at := ev.Attributes()
+		at.PutStr(AttrTemplateID, p.templateID(a.To))
+		at.PutStr(AttrTemplateMergedID, p.templateID(a.From))
+		for _, k := range []string{"log.file.path", "log.file.name"} {
+			if v, ok := lr.Attributes().Get(k); ok {
+				v.CopyTo(at.PutEmpty(k))
+			}
+		}
+		ev.Body().SetStr(fmt.Sprintf("template %016x merged into %016x", a.From, a.To))
 	}
 }
 

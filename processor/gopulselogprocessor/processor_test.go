@@ -268,3 +268,54 @@ func TestSchemaDriftEvents(t *testing.T) {
 		t.Fatalf("drift events %v", changes)
 	}
 }
+
+// A template that merges into another after records went out with its id
+// is announced by an event record naming both ids, so no id sent is
+// orphaned: every id sent, followed through the merges, is the id the
+// records after the merges carry.
+func TestTemplateMergeEvents(t *testing.T) {
+	p, sink := newTest(t, func(c *Config) { c.Multiline.Enabled = false })
+	var ls []string
+	for i, user := range []string{"alice", "bob", "carol", "dave", "erin"} {
+		ls = append(ls, fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, user))
+	}
+	if err := p.ConsumeLogs(context.Background(), lines("/var/log/auth.log", ls...)); err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]bool{}
+	var merges [][2]string
+	var last string
+	for _, r := range records(sink) {
+		if r.EventName() == EventTemplateMerge {
+			to, _ := attr(r, AttrTemplateID)
+			from, _ := attr(r, AttrTemplateMergedID)
+			if path, _ := attr(r, "log.file.path"); path.Str() != "/var/log/auth.log" {
+				t.Errorf("merge event without its file: %v", r.Attributes().AsRaw())
+			}
+			merges = append(merges, [2]string{from.Str(), to.Str()})
+			continue
+		}
+		id, ok := attr(r, AttrTemplateID)
+		if !ok {
+			t.Fatalf("record without a template id: %v", r.Attributes().AsRaw())
+		}
+		sent[id.Str()] = true
+		last = id.Str()
+	}
+	if len(merges) == 0 {
+		t.Fatalf("no merge event; template ids sent: %v", sent)
+	}
+	follow := func(id string) string {
+		for _, m := range merges {
+			if m[0] == id {
+				id = m[1]
+			}
+		}
+		return id
+	}
+	for id := range sent {
+		if follow(id) != last {
+			t.Errorf("id %s sent, followed through the merges %v gives %s, not the last record's %s", id, merges, follow(id), last)
+		}
+	}
+}
