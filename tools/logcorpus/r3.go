@@ -194,11 +194,11 @@ var r3Shapes = []shape{
 		lv := lvl(e.Level, map[string]string{"trace": "DEBUG", "debug": "DEBUG", "info": "INFO", "warn": "WARN", "error": "ERROR", "fatal": "FATAL"})
 		return fmt.Sprintf("%s, [%s #%d] %5s -- %s: %s%s", lv[:1], micros(e).Format("2006-01-02T15:04:05.000000"), e.PID, lv, e.Comp, e.Msg, textKVs(e))
 	}},
-	// .NET Microsoft.Extensions.Logging simple console formatter with
-	// SingleLine = true and TimestampFormat = "HH:mm:ss ":
-	// "13:55:00 info: Category[EventId] message". Source: Microsoft Learn,
-	// "Console log formatting" (Simple formatter) and
-	// SimpleConsoleFormatterOptions.
+	// .NET Microsoft.Extensions.Logging simple console formatter with its
+	// options SingleLine = true and TimestampFormat = "HH:mm:ss " (no
+	// colour): "13:55:00 info: Category[EventId] message", the level as
+	// trce/dbug/info/warn/fail/crit. Source: Microsoft Learn, "Console log
+	// formatting" (Simple formatter) and SimpleConsoleFormatterOptions.
 	{Name: "dotnet-console", Render: func(e *event) string {
 		lv := lvl(e.Level, map[string]string{"trace": "trce", "debug": "dbug", "info": "info", "warn": "warn", "error": "fail", "fatal": "crit"})
 		return fmt.Sprintf("%s%s: %s[0] %s%s", e.T.Format("15:04:05 "), lv, pascalDotted(e.Class), e.Msg, textKVs(e))
@@ -233,9 +233,9 @@ var r3Shapes = []shape{
 		return fmt.Sprintf("%s [id=%d]\t%s\t%s#%s: %s%s", e.T.Format("2006-01-02 15:04:05.000-0700"), e.TID, lv, shortenPackages(e.Class, 32), method, e.Msg, textKVs(e))
 	}},
 	// zerolog's ConsoleWriter with its defaults (time.Kitchen, a
-	// three-letter level): "3:50PM INF Hello world foo=bar". Source: the
-	// zerolog README ("Pretty logging") and pkg.go.dev docs of zerolog
-	// console writers.
+	// three-letter level, no colour): "3:50PM INF Hello world foo=bar".
+	// Source: the pkg.go.dev docs of console writers built on zerolog's
+	// (karmi/consolelog, theopenlane/logx consolelog) quoting that output.
 	{Name: "zerolog-console", Render: func(e *event) string {
 		lv := lvl(e.Level, map[string]string{"trace": "TRC", "debug": "DBG", "info": "INF", "warn": "WRN", "error": "ERR", "fatal": "FTL"})
 		return fmt.Sprintf("%s %s %s%s", e.T.Format(time.Kitchen), lv, e.Msg, textKVs(e))
