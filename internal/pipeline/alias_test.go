@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"testing"
 
 	"github.com/gopulse/gopulse/event"
@@ -12,9 +13,27 @@ import (
 type aliasSink struct {
 	ids     []uint64
 	aliases map[uint64]uint64
+	merges  map[uint64]uint64 // from the merge records
 }
 
-func (s *aliasSink) HandleLog(r *event.LogRecord) { s.ids = append(s.ids, r.TemplateID) }
+func (s *aliasSink) HandleLog(r *event.LogRecord) {
+	if r.Format != FormatTemplateMerge {
+		s.ids = append(s.ids, r.TemplateID)
+		return
+	}
+	if s.merges == nil {
+		s.merges = map[uint64]uint64{}
+	}
+	for _, f := range r.Fields {
+		if string(f.Key) == "merged_template_id" {
+			from, err := strconv.ParseUint(string(f.Value), 16, 64)
+			if err != nil || len(r.Labels) == 0 || r.Source == "" {
+				panic(fmt.Sprintf("merge record %q %v: %v", f.Value, r.Labels, err))
+			}
+			s.merges[from] = r.TemplateID
+		}
+	}
+}
 
 func (s *aliasSink) AliasTemplate(from, to uint64) {
 	if s.aliases == nil {
@@ -58,5 +77,10 @@ func TestLogRouterForwardsTemplateAliases(t *testing.T) {
 		if sink.resolve(id) != sink.resolve(sink.ids[0]) {
 			t.Fatalf("line %d: id %x resolves to %x, line 1 to %x", i, id, sink.resolve(id), sink.resolve(sink.ids[0]))
 		}
+	}
+	// and each merge came as a record too: what a sink that cannot change
+	// the records it sent (the Loki entries of earlier batches) records
+	if fmt.Sprint(sink.merges) != fmt.Sprint(sink.aliases) {
+		t.Fatalf("merge records %x, merges followed %x", sink.merges, sink.aliases)
 	}
 }

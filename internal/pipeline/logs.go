@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"regexp"
@@ -89,10 +90,12 @@ type LogRouter struct {
 	node      string
 	log       *slog.Logger
 
-	mu      sync.Mutex
-	streams map[string]*logStream
-	rec     event.LogRecord
-	pids    []uint32
+	mu       sync.Mutex
+	streams  map[string]*logStream
+	rec      event.LogRecord
+	merge    event.LogRecord // a template merge's record (forwardAliases)
+	mergedID []byte
+	pids     []uint32
 
 	lines, errs, changes *prometheus.CounterVec
 	templates            *prometheus.GaugeVec
@@ -332,7 +335,7 @@ func (r *LogRouter) deliver(s *logStream, rec *event.LogRecord, err error) {
 	if !s.failed {
 		st := s.parser.Stats()
 		r.sourceStats(s, st, err != nil)
-		r.forwardAliases(st)
+		r.forwardAliases(s, rec, st)
 	}
 	for _, sink := range r.sinks {
 		sink.HandleLog(rec)
@@ -352,12 +355,19 @@ func (r *LogRouter) deliver(s *logStream, rec *event.LogRecord, err error) {
 	}
 }
 
+// FormatTemplateMerge is the format of the records that announce a template
+// merge (see forwardAliases).
+const FormatTemplateMerge = "gopulse_template_merge"
+
 // forwardAliases hands the template merges of a source to the sinks and the
 // health engine that follow them (event.TemplateAliaser), before the record
-// that came with them: a pending Loki entry then carries the merged id, and
-// a burst of "new" error lines that turned out to be a known template is
-// not new.
-func (r *LogRouter) forwardAliases(st *LogStats) {
+// rec that came with them: a pending Loki entry then carries the merged id,
+// and a burst of "new" error lines that turned out to be a known template
+// is not new. Records already sent cannot change, so each merge also goes
+// to the sinks as a record of its own (format FormatTemplateMerge, with the
+// source's labels: template_id the id merged into, merged_template_id the
+// id those records carry): no id sent is orphaned.
+func (r *LogRouter) forwardAliases(s *logStream, rec *event.LogRecord, st *LogStats) {
 	if len(st.Aliases) == 0 {
 		return
 	}
@@ -370,9 +380,22 @@ func (r *LogRouter) forwardAliases(st *LogStats) {
 		if f, ok := r.observer.(event.TemplateAliaser); ok {
 			f.AliasTemplate(a.From, a.To)
 		}
+		m := &r.merge
+		*m = event.LogRecord{Source: rec.Source, Format: FormatTemplateMerge, Line: rec.Line, TS: rec.TS,
+			Level: levelInfo, Labels: s.labels, TemplateID: a.To, Fields: m.Fields[:0]}
+		m.Body = fmt.Appendf(m.Body[:0], "template %016x merged into %016x", a.From, a.To)
+		m.Fields = append(m.Fields, event.Field{Key: keyMergedTemplate, Value: fmt.Appendf(r.mergedID[:0], "%016x", a.From), Type: event.TypeString})
+		for _, sink := range r.sinks {
+			sink.HandleLog(m)
+		}
 	}
 	st.Aliases = st.Aliases[:0]
 }
+
+var (
+	levelInfo         = []byte("info")
+	keyMergedTemplate = []byte("merged_template_id")
+)
 
 // sourceStats updates the per-format series of a parsed line of s.
 func (r *LogRouter) sourceStats(s *logStream, st *LogStats, failed bool) {
