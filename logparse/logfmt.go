@@ -101,7 +101,7 @@ func applyRole(r *Record, k, v []byte, year int) event.FieldType {
 			r.Level = NormalizeLevel(v)
 		}
 	case RoleTime:
-		if ns, n, l, ok := ParseAnyTime(v, year); ok && n == len(v) {
+		if ns, n, l, ok := r.parseAnyTime(v, year); ok && n == len(v) {
 			r.SetTS(ns, l)
 			return event.TypeTimestamp
 		}

@@ -74,7 +74,36 @@ type Record struct {
 
 	scratch []byte
 	serr    SyntaxError
-	state   State // combinator state, kept here so that it does not escape per line
+	state   State    // combinator state, kept here so that it does not escape per line
+	tm      timeMemo // the last time field parsed by ParseAnyTime (kept across lines)
+}
+
+// timeMemo remembers ParseAnyTime's result for one time text: lines in a
+// row often carry the same second, and ParseAnyTime is a function of the
+// text and the year alone.
+type timeMemo struct {
+	text   [40]byte
+	n      int // len(text) used; 0: empty memo
+	year   int
+	ns     int64
+	used   int
+	layout string
+	ok     bool
+}
+
+// parseAnyTime is ParseAnyTime(v, year), from the memo when v is the text
+// parsed last.
+func (r *Record) parseAnyTime(v []byte, year int) (int64, int, string, bool) {
+	m := &r.tm
+	if m.n == len(v) && m.n > 0 && m.year == year && string(m.text[:m.n]) == string(v) {
+		return m.ns, m.used, m.layout, m.ok
+	}
+	ns, used, layout, ok := ParseAnyTime(v, year)
+	if len(v) <= len(m.text) {
+		m.n = copy(m.text[:], v)
+		m.year, m.ns, m.used, m.layout, m.ok = year, ns, used, layout, ok
+	}
+	return ns, used, layout, ok
 }
 
 // Reset empties the record and keeps its buffers.
