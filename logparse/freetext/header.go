@@ -466,7 +466,7 @@ func dashAfter(line []byte, pos int) bool {
 var levels = []string{
 	"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
 	"CRITICAL", "CRIT", "SEVERE", "ALERT", "EMERG", "PANIC", "FINE", "FINER", "FINEST", "CONFIG",
-	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION",
+	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION", "INF", "TRC", "FTL",
 }
 
 // trimLevel strips brackets and a trailing colon: "[INFO]" "INFO:" "<warn>".

@@ -63,6 +63,11 @@ var headerCases = []struct {
 	// a host before an RFC 3339 time
 	{"edge-3.example.net 2024-01-05T10:15:00Z ERROR upstream reset",
 		Header{Source: b("edge-3.example.net"), Time: b("2024-01-05T10:15:00Z"), Level: b("ERROR"), Message: b("upstream reset")}},
+	// three-letter levels (NATS, zerolog's console): INF, TRC, FTL
+	{"[4411] 2024/01/05 10:15:00.000001 [INF] route 3 up",
+		Header{Source: b("[4411]"), Time: b("2024/01/05 10:15:00.000001"), Level: b("INF"), Message: b("route 3 up")}},
+	{"2024-01-05T10:15:00Z FTL config missing",
+		Header{Time: b("2024-01-05T10:15:00Z"), Level: b("FTL"), Message: b("config missing")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},
