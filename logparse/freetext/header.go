@@ -34,6 +34,10 @@ type Header struct {
 	Component []byte
 	Source    []byte // a file name, node or category before or after the timestamp
 	Message   []byte
+
+	// ended: the header closed with a mark of its own (a component's ':'
+	// or ']', a lone dash): what follows is the message, all of it.
+	ended bool
 }
 
 // Reset clears h for reuse.
@@ -159,12 +163,17 @@ func split(line []byte, h *Header, nested bool) bool {
 		s2, e2 := c.at(e)
 		if e-s == 1 && line[s] == '-' {
 			c.pos = e
+		} else if s < e && s2 < e2 && isLevel(line[s:e]) && !capitalisedOnly(line[s:e]) && startsTime(line[s2:e2]) {
+			// a level first: "[INFO] 2024-01-05 10:15:00.000 [main] …"
+			h.Level = trimLevel(line[s:e])
+			haveLevel = true
+			c.pos = e
 		} else if s < e && isUpperWord(line[s:e]) && s2 < e2 && isTimeText(line[s2:e2], true) {
 			h.Source = line[s:e] // an upper-case flag or category before the time
 			c.pos = e
 		} else if s < e && !isTimeText(line[s:e], true) {
 			s2, e2 := c.at(e)
-			if s2 < e2 && (isDate(line[s2:e2]) || isDateTime(line[s2:e2]) || e2-s2 > 2 && line[s2] == '[' && line[e2-1] == ']' && isBracketTime(line[s2+1:e2-1])) {
+			if s2 < e2 && (startsTime(line[s2:e2]) || e2-s2 <= 2 && isDay(line[s2:e2]) && dayMonthYear(line, e2)) {
 				h.Source = line[s:e]
 				c.pos = e
 			}
@@ -172,45 +181,9 @@ func split(line []byte, h *Header, nested bool) bool {
 	}
 
 	// 1. Timestamp: up to six tokens, possibly one bracketed group.
-	for n := 0; n < 6 && !nested; n++ {
-		s, e := c.peek()
-		if s >= e {
-			break
-		}
-		tok := line[s:e]
-		ok := false
-		switch {
-		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
-			ok = tsStart < 0
-		case isTimeText(tok, tsStart < 0):
-			// a bare 6- or 8-digit number is a date only before a clock
-			// (081109 203615); else it is a record id or a count
-			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e))
-			// and a bare epoch only in a plausible range
-			ok = ok && !(tsStart < 0 && isInt(tok) && (len(tok) == 10 || len(tok) == 13) && !(tok[0] == '1'))
-		case tsStart >= 0 && isMonth(lastWord(line[tsStart:tsEnd])) && isDay(tok):
-			ok = true
-		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
-			ok = true
-		case tsStart >= 0 && isWeekday(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
-			ok = true
-		case tsStart >= 0 && hasColon(lastWord(line[tsStart:tsEnd])) && (isYear(tok) || isZone(tok)):
-			ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
-		}
-		if !ok {
-			break
-		}
-		if tsStart < 0 {
-			tsStart = s
-		}
-		tsEnd = e
-		c.pos = e
-	}
-	if tsStart >= 0 {
-		h.Time = trimBrackets(line[tsStart:tsEnd])
-		for len(h.Time) > 0 && (h.Time[len(h.Time)-1] == ',' || h.Time[len(h.Time)-1] == ':') {
-			h.Time = h.Time[:len(h.Time)-1]
-		}
+	if !nested {
+		tsStart, tsEnd = scanTime(&c, line)
+		setTime(h, line, tsStart, tsEnd)
 	}
 
 	// 2. Between timestamp and message: pid, host/program, separators, level,
@@ -231,6 +204,12 @@ func split(line []byte, h *Header, nested bool) bool {
 			h.Level = trimLevel(tok)
 			haveLevel = true
 			c.pos = e
+			continue
+		case tsStart < 0 && !nested && haveLevel && startsTime(tok):
+			// a timestamp after a leading level (and thread): "INFO  [main]
+			// 2024-01-05 10:15:00,123 …"
+			tsStart, tsEnd = scanTime(&c, line)
+			setTime(h, line, tsStart, tsEnd)
 			continue
 		case !haveLevel && h.PID != nil && len(tok) == 1 && isLetterLevel(tok[0]):
 			// logcat: "1702  2395 D Tag: message"
@@ -292,6 +271,7 @@ func split(line []byte, h *Header, nested bool) bool {
 		// after a one-letter level any "Tag:"
 		if (haveLevel || h.PID != nil || h.Thread != nil) && (isComponent(tok) || len(h.Level) == 1 && len(tok) > 1 && tok[len(tok)-1] == ':' && isNameToken(tok[:len(tok)-1])) {
 			h.Component = tok[:len(tok)-1]
+			h.ended = true
 			c.pos = e
 			break
 		}
@@ -313,6 +293,7 @@ func split(line []byte, h *Header, nested bool) bool {
 			s2, e2 := cur.peek()
 			if s2 < e2 && isDash(line[s2:e2]) && isNameToken(tok) {
 				h.Program = tok
+				h.ended = true
 				c.pos = e2
 				// "name - LEVEL - message": the level after the dash is
 				// the header's too, whatever the name looks like
@@ -330,6 +311,7 @@ func split(line []byte, h *Header, nested bool) bool {
 			s3, e3 := cur.peek()
 			if s2 < e2 && s3 < e3 && isDash(line[s3:e3]) && isNameToken(tok) && e2-s2 <= 8 {
 				h.Program = line[s:e2]
+				h.ended = true
 				c.pos = e3
 				break
 			}
@@ -347,6 +329,79 @@ func split(line []byte, h *Header, nested bool) bool {
 	}
 	h.Message = line[i:]
 	return true
+}
+
+// scanTime reads a timestamp of up to six tokens, possibly one bracketed
+// group, at c and returns its bounds in line (-1, -1: none); c moves past it.
+func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
+	tsStart, tsEnd = -1, -1
+	for n := 0; n < 6; n++ {
+		s, e := c.peek()
+		if s >= e {
+			break
+		}
+		tok := line[s:e]
+		ok := false
+		switch {
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
+			ok = tsStart < 0
+		case isTimeText(tok, tsStart < 0):
+			// a bare 6- or 8-digit number is a date only before a clock
+			// (081109 203615); else it is a record id or a count
+			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e))
+			// and a bare epoch only in a plausible range
+			ok = ok && !(tsStart < 0 && isInt(tok) && (len(tok) == 10 || len(tok) == 13) && !(tok[0] == '1'))
+		case tsStart >= 0 && isMonth(lastWord(line[tsStart:tsEnd])) && isDay(tok):
+			ok = true
+		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
+			ok = true
+		case tsStart < 0 && len(tok) <= 2 && isDay(tok) && dayMonthYear(line, e):
+			ok = true // "02 Jan 2024 10:15:00.000"
+		case tsStart >= 0 && isDay(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
+			ok = true
+		case tsStart >= 0 && isWeekday(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
+			ok = true
+		case tsStart >= 0 && hasColon(lastWord(line[tsStart:tsEnd])) && (isYear(tok) || isZone(tok)):
+			ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
+		}
+		if !ok {
+			break
+		}
+		if tsStart < 0 {
+			tsStart = s
+		}
+		tsEnd = e
+		c.pos = e
+	}
+	return tsStart, tsEnd
+}
+
+// setTime sets h.Time to line[tsStart:tsEnd] without brackets or a
+// trailing ',' or ':'.
+func setTime(h *Header, line []byte, tsStart, tsEnd int) {
+	if tsStart < 0 {
+		return
+	}
+	h.Time = trimBrackets(line[tsStart:tsEnd])
+	for len(h.Time) > 0 && (h.Time[len(h.Time)-1] == ',' || h.Time[len(h.Time)-1] == ':') {
+		h.Time = h.Time[:len(h.Time)-1]
+	}
+}
+
+// dayMonthYear reports whether the tokens after a day at pos are a month
+// name and a year or a clock ("02 Jan 2024", "02 Jan 10:15:00").
+func dayMonthYear(line []byte, pos int) bool {
+	s, e := scanToken(line, pos)
+	if s >= e || !isMonth(line[s:e]) {
+		return false
+	}
+	s, e = scanToken(line, e)
+	return s < e && (isYear(line[s:e]) || hasColon(line[s:e]) && isTimeText(line[s:e], false))
+}
+
+// startsTime reports whether tok opens a timestamp that carries a date.
+func startsTime(tok []byte) bool {
+	return isDate(tok) || isDateTime(tok) || len(tok) > 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1])
 }
 
 func trimBrackets(b []byte) []byte {

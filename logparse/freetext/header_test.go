@@ -68,6 +68,16 @@ var headerCases = []struct {
 		Header{Source: b("[4411]"), Time: b("2024/01/05 10:15:00.000001"), Level: b("INF"), Message: b("route 3 up")}},
 	{"2024-01-05T10:15:00Z FTL config missing",
 		Header{Time: b("2024-01-05T10:15:00Z"), Level: b("FTL"), Message: b("config missing")}},
+	// a level first, then the time
+	{"[WARN] 2024-01-05 10:15:00.123 [pool-1] disk 91% full",
+		Header{Level: b("WARN"), Time: b("2024-01-05 10:15:00.123"), Thread: b("pool-1"), Message: b("disk 91% full")}},
+	// a level and a thread, then the time
+	{"ERROR [flush-3] 2024-01-05 10:15:00,123 segment 12 lost",
+		Header{Level: b("ERROR"), Thread: b("flush-3"), Time: b("2024-01-05 10:15:00,123"), Message: b("segment 12 lost")}},
+	// a pid and role before a day, a month name and a year
+	{"812:S 05 Jan 2024 10:15:00.123 replica caught up",
+		Header{Source: b("812:S"), Time: b("05 Jan 2024 10:15:00.123"), Message: b("replica caught up")}},
+	{"12 Jan items shipped late", Header{Message: b("12 Jan items shipped late")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},

@@ -124,6 +124,23 @@ func TestModelSecondLevelStaysInMessage(t *testing.T) {
 	}
 }
 
+// TestModelStopsAtClosedHeader: a header that closes with a mark of its
+// own (here a lone dash) is all the header there is: the model takes no
+// bracketed or tagged opener of the message, however many lines have one.
+func TestModelStopsAtClosedHeader(t *testing.T) {
+	var lines []string
+	for i := 0; i < 20; i++ {
+		op := []string{"[cache]", "[cache ads]", "[linear]"}[i%3]
+		lines = append(lines, fmt.Sprintf("2024-01-05 10:15:%02d,000 - sync - INFO - %s watch %d opened", i, op, i))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i, l := range lines {
+		if want := l[strings.Index(l, "INFO - ")+7:]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+	}
+}
+
 func TestLevelWordsStayInMessages(t *testing.T) {
 	msgs, fields, _ := parseAll(t, []string{"Error reading config file", "Warning signs ahead", "ERROR disk full", "[warn] low memory"})
 	if msgs[0] != "Error reading config file" || msgs[1] != "Warning signs ahead" || len(fields[0]) != 0 {

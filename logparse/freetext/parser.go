@@ -49,7 +49,9 @@ func (p Parser) Extended() int {
 
 // Unextended returns the last line's message as it was before the stream's
 // header model took its leading tokens (Extended of them) as header fields:
-// what Rehead takes. It points into the line.
+// what Rehead takes. It points into the line. It is nil when the line's
+// header closed with a mark of its own (a component's ':' or ']', a lone
+// dash): the model takes nothing of that message, now or later.
 func (p Parser) Unextended() []byte {
 	if p.pre == nil {
 		return nil
@@ -167,6 +169,12 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 	var bounds [maxExt][2]int
 	ext := p.m.observe(msg, len(h.Level) > 0, &shapes, &bounds)
 	*p.last, *p.pre = ext, msg
+	if h.ended {
+		// the header closed itself: the model takes nothing of the
+		// message, now or later (Rehead)
+		*p.last, *p.pre = 0, nil
+		return msg
+	}
 	if ext == 0 {
 		return msg
 	}
