@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/logengine"
+	"github.com/gopulse/gopulse/logparse/miner"
 )
 
 type logsParseFlags struct {
@@ -38,7 +39,10 @@ OpenTelemetry's names (client.address, url.path, http.response.status_code…).
 
 Inputs may be gzip-compressed; "-" or no FILE reads stdin. Without --online
 the input is read twice (templates are mined first, so every line carries its
-template's final text and id).`,
+template's final text and id). With --online, a template that merges into
+another after lines were printed with its id is announced before the next
+record: {"template_merge":{"merged_template_id":…,"template_id":…}} (the
+lines printed with the first id belong to the second).`,
 		examples: `gopulse logs parse app.log
 kubectl logs my-pod | gopulse logs parse -
 gopulse logs parse --pattern '<ip:client> <method> <int:status>' access.log
@@ -150,7 +154,7 @@ func parseOnline(ctx context.Context, an *logengine.Engine, files []string, stdi
 			defer f.Close()
 			r = f
 		}
-		if err := parseOnlineInput(ctx, an.NewStream(), name, src, r, w); err != nil {
+		if err := parseOnlineInput(ctx, an, an.NewStream(), name, src, r, w); err != nil {
 			w.flush()
 			return err
 		}
@@ -170,7 +174,18 @@ type lineBatch struct {
 // onlineIdle is how often a waiting multi-line record is checked.
 const onlineIdle = 250 * time.Millisecond
 
-func parseOnlineInput(ctx context.Context, st *logengine.Stream, name, src string, r io.Reader, w *jsonWriter) error {
+func parseOnlineInput(ctx context.Context, an *logengine.Engine, st *logengine.Stream, name, src string, r io.Reader, w *jsonWriter) error {
+	var merges []miner.Alias
+	// out writes the merges the record's line brought, then the record
+	out := func(res *logengine.Result) error {
+		merges = an.TakeAliases(merges[:0])
+		for _, m := range merges {
+			if err := w.writeMerge(src, m); err != nil {
+				return err
+			}
+		}
+		return w.writeParsed(src, res)
+	}
 	batches := make(chan *lineBatch)
 	free := make(chan *lineBatch, 2)
 	stop := make(chan struct{})
@@ -215,7 +230,7 @@ func parseOnlineInput(ctx context.Context, st *logengine.Stream, name, src strin
 		case now := <-tick.C:
 			wrote := false
 			for res, ok := st.Expire(now, logengine.ModeOnline); ok; res, ok = st.Expire(now, logengine.ModeOnline) {
-				if err := w.writeParsed(src, res); err != nil {
+				if err := out(res); err != nil {
 					return err
 				}
 				wrote = true
@@ -231,7 +246,7 @@ func parseOnlineInput(ctx context.Context, st *logengine.Stream, name, src strin
 				if b.trunc[i] {
 					st.MarkTruncated()
 				}
-				if err := w.writeParsed(src, st.Online(b.data[start:end])); err != nil {
+				if err := out(st.Online(b.data[start:end])); err != nil {
 					return err
 				}
 				start = end
@@ -241,7 +256,7 @@ func parseOnlineInput(ctx context.Context, st *logengine.Stream, name, src strin
 					return b.err
 				}
 				for res, ok := st.Flush(logengine.ModeOnline); ok; res, ok = st.Flush(logengine.ModeOnline) {
-					if err := w.writeParsed(src, res); err != nil {
+					if err := out(res); err != nil {
 						return err
 					}
 				}

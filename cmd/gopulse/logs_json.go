@@ -8,6 +8,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logengine"
+	"github.com/gopulse/gopulse/logparse/miner"
 )
 
 // jsonWriter writes JSON lines into a reused buffer.
@@ -69,6 +70,23 @@ func appendTemplateID(b []byte, id uint64) []byte {
 	}
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// writeMerge writes a template merge (logs parse --online).
+func (j *jsonWriter) writeMerge(src string, m miner.Alias) error {
+	b := append(j.buf[:0], `{"template_merge":{"merged_template_id":`...)
+	b = appendTemplateID(b, m.From)
+	b = append(b, `,"template_id":`...)
+	b = appendTemplateID(b, m.To)
+	b = append(b, '}')
+	if src != "" {
+		b = append(b, `,"source":`...)
+		b = appendJSONString(b, []byte(src))
+	}
+	b = append(b, '}', '\n')
+	j.buf = b
+	_, err := j.w.Write(b)
+	return err
 }
 
 // writeParsed writes the record of a, if the line completed one.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -334,7 +335,28 @@ func TestLogsParseOnline(t *testing.T) {
 		t.Fatal(err)
 	}
 	two, _, _ := runCLI(t, string(raw), "logs", "parse")
-	on, off := decodeLines(t, out), decodeLines(t, two)
+	all, off := decodeLines(t, out), decodeLines(t, two)
+	// merges announced before a record: followed, one pass groups the
+	// records as two passes
+	var on []map[string]any
+	merged := map[any]any{}
+	for _, o := range all {
+		if m, ok := o["template_merge"].(map[string]any); ok {
+			merged[m["merged_template_id"]] = m["template_id"]
+			continue
+		}
+		on = append(on, o)
+	}
+	follow := func(id any) any {
+		for i := 0; i < 64; i++ {
+			to, ok := merged[id]
+			if !ok {
+				break
+			}
+			id = to
+		}
+		return id
+	}
 	if len(on) != len(off) {
 		t.Fatalf("online %d objects, two-pass %d", len(on), len(off))
 	}
@@ -346,5 +368,46 @@ func TestLogsParseOnline(t *testing.T) {
 	// the template of the first line is the same once its event repeats
 	if on[3]["template_id"] != off[3]["template_id"] {
 		t.Fatalf("online id %v, two-pass %v", on[3]["template_id"], off[3]["template_id"])
+	}
+	for i := range on {
+		for j := range on {
+			if (follow(on[i]["template_id"]) == follow(on[j]["template_id"])) != (off[i]["template_id"] == off[j]["template_id"]) {
+				t.Fatalf("records %d and %d: one pass (merges %v followed) groups them unlike two passes: %v %v / %v %v", i+1, j+1, merged,
+					on[i]["template_id"], on[j]["template_id"], off[i]["template_id"], off[j]["template_id"])
+			}
+		}
+	}
+}
+
+// A template merge in --online output: lines printed before the merge
+// carry the first id, and a template_merge object ties it to the second.
+func TestLogsParseOnlineMerges(t *testing.T) {
+	var in strings.Builder
+	for i, u := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
+		fmt.Fprintf(&in, "2024-03-10 13:55:0%d INFO session opened for user %s by the daemon\n", i, u)
+	}
+	out, _, err := runCLI(t, in.String(), "logs", "parse", "--online")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := map[any]any{}
+	var ids []any
+	for _, o := range decodeLines(t, out) {
+		if m, ok := o["template_merge"].(map[string]any); ok {
+			merged[m["merged_template_id"]] = m["template_id"]
+			continue
+		}
+		ids = append(ids, o["template_id"])
+	}
+	if len(merged) == 0 || len(ids) != 6 {
+		t.Fatalf("%d records, merges %v:\n%s", len(ids), merged, out)
+	}
+	for _, id := range ids {
+		for merged[id] != nil {
+			id = merged[id]
+		}
+		if id != ids[len(ids)-1] {
+			t.Fatalf("an id does not lead to the last record's %v through the merges %v", ids[len(ids)-1], merged)
+		}
 	}
 }
