@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopulse/gopulse/logparse"
 )
@@ -227,5 +228,40 @@ func TestModelHoldsSettledLayout(t *testing.T) {
 		if i >= 40 && strings.Contains(lines[i], "Attempt") && m != "Attempt to subscribe to a resource of type Lease" {
 			t.Fatalf("line %d %q: message %q", i+1, lines[i], m)
 		}
+	}
+}
+
+// TestYearInference: year-less times take the parser's year, move on a
+// year when the stream crosses a new year, and take the year before when
+// they would lie in the future of the moment the stream was opened.
+func TestYearInference(t *testing.T) {
+	_, _, ts := parseAll(t, []string{
+		"Dec 31 23:59:58 gw1 cron[4]: tick",
+		"Jan  1 00:00:02 gw1 cron[4]: tick",
+		"Jan  1 00:00:03 gw1 cron[4]: tick",
+	}) // parseAll's parser has year 2024
+	want := []time.Time{
+		time.Date(2024, 12, 31, 23, 59, 58, 0, time.UTC),
+		time.Date(2025, 1, 1, 0, 0, 2, 0, time.UTC),
+		time.Date(2025, 1, 1, 0, 0, 3, 0, time.UTC),
+	}
+	for i := range want {
+		if ts[i] != want[i].UnixNano() {
+			t.Errorf("line %d: ts %s, want %s", i, time.Unix(0, ts[i]).UTC(), want[i])
+		}
+	}
+
+	now := time.Now().UTC()
+	if now.Month() == time.December && now.Day() > 20 || now.Month() == time.January && now.Day() < 3 {
+		t.Skip("the future check is tested away from a new year")
+	}
+	ahead := now.Add(72 * time.Hour)
+	p := NewParser(now.Year())
+	var r logparse.Record
+	if err := p.Parse([]byte(ahead.Format(time.Stamp)+" gw1 cron[4]: tick"), &r); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Unix(0, r.TS).UTC(); got.Year() != now.Year()-1 || got.Month() != ahead.Month() || got.Day() != ahead.Day() {
+		t.Errorf("a time three days ahead read as %s, want it in %d", got, now.Year()-1)
 	}
 }

@@ -1,6 +1,8 @@
 package freetext
 
 import (
+	"time"
+
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logparse"
 )
@@ -31,11 +33,60 @@ type Parser struct {
 	o    *logparse.DateOrder
 	last *int    // header tokens the model took from the last line's message
 	pre  *[]byte // and that message before the model took them
+	y    *years  // the year of the stream's year-less timestamps
+}
+
+// years infers the year of a stream's timestamps that have none (syslog's
+// "Jan _2 15:04:05", klog's "0102 15:04:05", logcat's "01-02 15:04:05"):
+// Year, or the year before when the stream's first such time would lie
+// more than a day after the moment the stream was opened (December's logs
+// read in January); and one more each time the times fall back by more
+// than half a year (the stream crossed a new year).
+type years struct {
+	now  int64 // when the stream was opened (0: Year was not the current year)
+	off  int   // years added to Year
+	last int64 // the last year-less time, as returned
+	set  bool
+}
+
+const halfYear = 183 * 24 * int64(time.Hour)
+
+// adjust returns ts (a year-less time completed with Year) in the stream's
+// inferred year.
+func (y *years) adjust(ts int64) int64 {
+	if !y.set {
+		y.set = true
+		if y.now > 0 && ts > y.now+int64(24*time.Hour) {
+			y.off = -1
+		}
+	}
+	t := shiftYears(ts, y.off)
+	if y.last != 0 && t < y.last-halfYear {
+		y.off++
+		t = shiftYears(ts, y.off)
+	}
+	y.last = t
+	return t
+}
+
+func shiftYears(ts int64, n int) int64 {
+	if n == 0 {
+		return ts
+	}
+	return time.Unix(0, ts).UTC().AddDate(n, 0, 0).UnixNano()
+}
+
+func yearless(layout string) bool {
+	return layout == logparse.LayoutSyslog || layout == logparse.LayoutKlog || layout == logparse.LayoutMonthDay
 }
 
 // NewParser returns a Parser for one stream.
 func NewParser(year int) *Parser {
-	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte)}
+	y := &years{}
+	if now := time.Now(); year == now.UTC().Year() {
+		y.now = now.UnixNano()
+	}
+	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: y}
 }
 
 // Extended returns how many leading tokens of the last line's message the
@@ -120,6 +171,9 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	if len(h.Time) > 0 {
 		r.Add(keyTime, h.Time, event.TypeTimestamp)
 		if ts, layout, ok := logparse.ParseTimeText(h.Time, p.Year, p.o); ok {
+			if p.y != nil && p.Year != 0 && yearless(layout) {
+				ts = p.y.adjust(ts)
+			}
 			r.TS, r.TSLayout = ts, layout
 		}
 	}
