@@ -467,7 +467,10 @@ func (e *Engine) ObserveLog(pid uint32, level []byte, templateID uint64) {
 // AliasTemplate follows a template merge (event.TemplateAliaser): error
 // lines counted under from in the current window count under to, and a
 // known from makes to known, so a burst of a "new" error template that
-// turned out to be a known one raises nothing.
+// turned out to be a known one raises nothing. A known from stays known:
+// template ids are the hashes of template texts, so another log source of
+// the process (or a replica's, whose miner has not made that merge) goes
+// on handing out from for the same text.
 func (e *Engine) AliasTemplate(from, to uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -479,7 +482,6 @@ func (e *Engine) AliasTemplate(from, to uint64) {
 			}
 		}
 		if _, ok := p.known[from]; ok {
-			delete(p.known, from)
 			p.known[to] = struct{}{}
 			delete(p.newErr, to)
 		}

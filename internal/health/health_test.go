@@ -852,3 +852,25 @@ func TestDrainHold(t *testing.T) {
 		t.Fatalf("no hold: %+v", st)
 	}
 }
+
+// TestAliasKeepsMergedTemplateKnown: a merge in one log source's miner
+// (ids are the hashes of template texts, so another source of the process,
+// or a replica's, hands out the same id for the same text and has not
+// merged it) leaves the merged id known: its error lines from the other
+// source are no burst of a new template.
+func TestAliasKeepsMergedTemplateKnown(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for range 5 {
+		s.e.ObserveLog(s.pid, []byte("error"), 7)
+	}
+	s.healthyWindow()
+	s.e.AliasTemplate(7, 123) // the first source merged 7 into 123
+	for range 2 * cfg.NewErrorBurst {
+		s.e.ObserveLog(s.pid, []byte("error"), 7) // the other source still says 7
+	}
+	s.healthyWindow()
+	if st := s.e.Snapshot()[0]; st.Signals.NewErrors != 0 || hasReason(st.Reasons, "new_error_template", Degraded) {
+		t.Fatalf("a known template's id counted as new after a merge elsewhere: %d new, %+v", st.Signals.NewErrors, st.Reasons)
+	}
+}
