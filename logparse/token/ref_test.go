@@ -96,6 +96,92 @@ func splitRef(msg []byte, dst []Token, max int) []Token {
 	return dst
 }
 
+// classifyRef is Classify as it was before it counted eight bytes at a
+// time: the reference Classify must agree with.
+func classifyRef(b []byte) Class {
+	if len(b) == 0 {
+		return Word
+	}
+	var all uint8
+	digits, alpha, hexLetters := 0, 0, 0
+	for _, c := range b {
+		f := flags[c]
+		all |= f
+		switch {
+		case f&fDigit != 0:
+			digits++
+		case f&(fLower|fUpper) != 0:
+			alpha++
+			if f&fHexLetter != 0 {
+				hexLetters++
+			}
+		}
+	}
+	if digits == 0 {
+		switch {
+		case len(b) == 4 && lowerEq(b, "true") || len(b) == 5 && lowerEq(b, "false"):
+			return Bool
+		case hasScheme(b):
+			return URL
+		case isPathNoDigits(b, alpha):
+			return Path
+		}
+		return Word
+	}
+	c0 := b[0]
+	if isDigit(c0) || c0 == '-' || c0 == '+' || c0 == '.' {
+		switch n := number(b); n {
+		case 1:
+			return Int
+		case 2:
+			return Float
+		}
+	}
+	onlyHex := digits+hexLetters == len(b)
+	if len(b) == 36 && IsUUID(b) {
+		return UUID
+	}
+	if isIPv4(b) {
+		return IP
+	}
+	if isClock(b) || isDate(b) {
+		return Time
+	}
+	if isIPv6(b) {
+		return IP
+	}
+	switch {
+	case len(b) > 2 && b[0] == '0' && b[1]|0x20 == 'x' && allHex(b[2:]):
+		return Hex
+	case onlyHex && len(b) >= 8 && hexLetters > 0:
+		return Hex
+	}
+	if isDuration(b) {
+		return Duration
+	}
+	if isSize(b) {
+		return Size
+	}
+	if all&fSpecial != 0 { // a URL, protocol or path holds a ':' or '/'
+		if hasScheme(b) {
+			return URL
+		}
+		if isProtocol(b) {
+			return Word
+		}
+		if indexByte(b, '/') >= 0 || len(b) > 3 && isAlpha(b[0]) && b[1] == ':' && b[2] == '\\' {
+			return Path
+		}
+	}
+	// A word with one embedded digit is usually a name (ssh2, SOCKS5, log4j,
+	// IPv4_Addr): it stays a word; template mining turns it into a
+	// parameter when it varies (web7, web3, db-2).
+	if digits == 1 && alpha >= 2 && nameChars(b) {
+		return Word
+	}
+	return ID
+}
+
 // sameSplit fails t when Split and splitRef disagree on msg.
 func sameSplit(t *testing.T, msg []byte, max int) {
 	t.Helper()
@@ -158,4 +244,36 @@ func BenchmarkSplitReference(b *testing.B) {
 		toks = splitRef(benchMsgs[i%len(benchMsgs)], toks, 96)
 		i++
 	}
+}
+
+// TestClassifyAsReference: Classify's eight-byte count classifies as the
+// byte-at-a-time count did, on every token core and substring of the
+// test messages.
+func TestClassifyAsReference(t *testing.T) {
+	vals := []string{"true", "FALSE", "http://a/b", "https://x.y:80/p?q=1", "/var/log/x", "./a", "~/x", "C:\\x\\y",
+		"HTTP/1.1", "10.0.0.1", "10.0.0.1:8080", "::1", "[fe80::1]:80", "0x1f", "deadbeef01", "123e4567-e89b-12d3-a456-426614174000",
+		"10ms", "1.5s", "3m20s", "16KB", "12MiB", "12:30:01", "2024-01-02", "2024-01-02T10:00:00Z", "blk_-123", "rack12",
+		"v1.2.3", "ssh2", "appattempt_1445144423722_0020_000001", "a/b/c1", "caf\xc3\xa9123", "ABCDEFabcdef0123456789"}
+	for _, m := range benchMsgs {
+		for i := range m {
+			for j := i + 1; j <= len(m) && j <= i+40; j++ {
+				vals = append(vals, string(m[i:j]))
+			}
+		}
+	}
+	for _, v := range vals {
+		if got, want := Classify([]byte(v)), classifyRef([]byte(v)); got != want {
+			t.Fatalf("Classify(%q) = %v, reference %v", v, got, want)
+		}
+	}
+}
+
+func FuzzClassifyAsReference(f *testing.F) {
+	f.Add("appattempt_1445144423722_0020_000001")
+	f.Add("https://x.y:80/p?q=1")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Classify([]byte(s)), classifyRef([]byte(s)); got != want {
+			t.Fatalf("Classify(%q) = %v, reference %v", s, got, want)
+		}
+	})
 }

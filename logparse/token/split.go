@@ -98,10 +98,7 @@ func Split(msg []byte, dst []Token, max int) []Token {
 		// that byte exactly as it would have got there byte by byte.
 		for i+8 <= n {
 			x := binary.LittleEndian.Uint64(msg[i:])
-			w := uint64(flags[byte(x)]) | uint64(flags[byte(x>>8)])<<8 |
-				uint64(flags[byte(x>>16)])<<16 | uint64(flags[byte(x>>24)])<<24 |
-				uint64(flags[byte(x>>32)])<<32 | uint64(flags[byte(x>>40)])<<40 |
-				uint64(flags[byte(x>>48)])<<48 | uint64(flags[byte(x>>56)])<<56
+			w := flags8(x)
 			stop := w & ((fSpace | fSpecial) * ones)
 			if stop != 0 {
 				k := bits.TrailingZeros64(stop) &^ 7
@@ -110,10 +107,7 @@ func Split(msg []byte, dst []Token, max int) []Token {
 			} else {
 				i += 8
 			}
-			w |= w >> 32
-			w |= w >> 16
-			w |= w >> 8
-			all |= uint8(w)
+			all |= fold8(w)
 			if stop != 0 {
 				break
 			}

@@ -8,6 +8,11 @@
 // Everything works on []byte and allocates nothing.
 package token
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Class is the kind of a value.
 type Class uint8
 
@@ -103,7 +108,15 @@ func Classify(b []byte) Class {
 	}
 	var all uint8
 	digits, alpha, hexLetters := 0, 0, 0
-	for _, c := range b {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := flags8(binary.LittleEndian.Uint64(b[i:]))
+		digits += bits.OnesCount64(w & (fDigit * ones))
+		alpha += bits.OnesCount64(w & ((fLower | fUpper) * ones))
+		hexLetters += bits.OnesCount64(w & (fHexLetter * ones))
+		all |= fold8(w)
+	}
+	for _, c := range b[i:] {
 		f := flags[c]
 		all |= f
 		switch {
@@ -120,7 +133,7 @@ func Classify(b []byte) Class {
 		switch {
 		case len(b) == 4 && lowerEq(b, "true") || len(b) == 5 && lowerEq(b, "false"):
 			return Bool
-		case hasScheme(b):
+		case all&fSpecial != 0 && hasScheme(b):
 			return URL
 		case isPathNoDigits(b, alpha):
 			return Path
@@ -179,6 +192,22 @@ func Classify(b []byte) Class {
 		return Word
 	}
 	return ID
+}
+
+// flags8 returns the flags of the eight bytes of x, each in its byte.
+func flags8(x uint64) uint64 {
+	return uint64(flags[byte(x)]) | uint64(flags[byte(x>>8)])<<8 |
+		uint64(flags[byte(x>>16)])<<16 | uint64(flags[byte(x>>24)])<<24 |
+		uint64(flags[byte(x>>32)])<<32 | uint64(flags[byte(x>>40)])<<40 |
+		uint64(flags[byte(x>>48)])<<48 | uint64(flags[byte(x>>56)])<<56
+}
+
+// fold8 ORs the eight bytes of w.
+func fold8(w uint64) uint8 {
+	w |= w >> 32
+	w |= w >> 16
+	w |= w >> 8
+	return uint8(w)
 }
 
 // OneDigitWord reports whether a Word holds one digit (ssh2, web7): a
