@@ -48,7 +48,16 @@
 //     events report: two such tails make a tail template even when they
 //     repeat, and also after a clause of one word ("Closing: <error>"),
 //     where nothing else does (a component's own events, "memberlist:
-//     Suspect …", follow only it);
+//     Suspect …", follow only it). Tails count by their head: a tail
+//     that is a clause of its own (three words before a ':') counts once
+//     whatever follows that clause ("pool: failed to dial after <*>
+//     attempts: <error>" is one tail of "pool:", however many errors it
+//     reports), heads that differ in one word only leave the choice to
+//     their own clause (where that word is masked), and two tails that do
+//     not repeat are no free text when one is a clause followed by
+//     "key=" pairs. A tail template takes in the signatures seen before
+//     it that fold into it (a word where its prefix has a value) and the
+//     tail templates whose prefix is its own plus one or two pieces;
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
@@ -1943,7 +1952,111 @@ func (m *Miner) enoughTails(s *star) bool {
 	for _, g := range s.groups[:n-1] {
 		seen += g.count
 	}
-	return seen <= uint64(n-1) || n >= tailDistinct || m.sharedTails(s) >= 2
+	if !(seen <= uint64(n-1) || n >= tailDistinct || m.sharedTails(s) >= 2) {
+		return false
+	}
+	if s.mask != 0 {
+		return true
+	}
+	// tails that agree up to a clause of their own are one event whose
+	// own tail varies ("pool: failed to dial after <*> attempts: <error>"
+	// under "pool:"): they count once, by their head
+	exact, h := tailHeads(s)
+	if exact >= 2 && h < 2 {
+		return false // one event whose word varies before its own tail: its own boundary decides, that word masked
+	}
+	if h < 2 {
+		return m.sharedTails(s) >= 2
+	}
+	// tails that do not repeat are free text unless one holds a "key=":
+	// structure, an event of its own ("failed to process conn by hook:
+	// accept=<*>, err=<*>")
+	return seen <= uint64(h-1) && !keyedTails(s) || h >= tailDistinct || m.sharedTails(s) >= 2
+}
+
+// keyedTails: a tail of s is a clause of its own followed by "key="
+// pairs ("failed to process conn by hook: accept=<*>, err=<*>").
+func keyedTails(s *star) bool {
+	for _, g := range s.groups {
+		for _, b := range g.bounds {
+			if b > s.n && b < len(g.pieces) && sentence(g, s.n, b) {
+				if isKey(g.pieces[b]) {
+					return true
+				}
+				break
+			}
+		}
+	}
+	return false
+}
+
+// sentence: pieces [i, j) of g hold three words of a sentence or more
+// (a clause that names an event, "failed to dial after <*> attempts:",
+// not a label and its value, "meta: x, userMeta:", nor keys, "key=<*>,
+// err=<*> dial:").
+func sentence(g *group, i, j int) bool {
+	w := 0
+	for k := i; k < j; k++ {
+		if !g.wild[k] && !isKey(g.pieces[k]) && wordy(g.pieces[k]) {
+			w++
+		}
+	}
+	return w >= 3
+}
+
+// tailHeads counts the heads of the tails of s: each tail up to its own
+// first boundary after a clause of three words, if it has one, else
+// whole. exact counts the distinct heads, events those that differ as
+// two events do (in length or in two words or more, as otherPrefix
+// tells prefixes apart): heads that differ in one word are one event
+// whose word varies ("not responding to request <*> Ingress: <error>"
+// and "… Job: <error>").
+func tailHeads(s *star) (exact, events int) {
+	type head struct {
+		pieces [][]byte
+		wild   []bool
+		cut    bool // at its own boundary, not the whole tail
+	}
+	var heads []head
+	seen := make(map[uint64]struct{}, len(s.groups))
+	for _, g := range s.groups {
+		e := len(g.pieces)
+		for _, b := range g.bounds {
+			if b > s.n && b < e && sentence(g, s.n, b) {
+				e = b
+				break
+			}
+		}
+		if s.n >= e {
+			continue
+		}
+		k := hashSep(prefixKey(g.pieces[s.n:e], g.wild[s.n:e]), uint64(e-s.n))
+		if _, ok := seen[k]; ok {
+			continue
+		}
+		seen[k] = struct{}{}
+		h := head{g.pieces[s.n:e], g.wild[s.n:e], e < len(g.pieces)}
+		same := false
+		for _, x := range heads {
+			if len(x.pieces) != len(h.pieces) || !x.cut || !h.cut {
+				continue
+			}
+			diff := 0
+			for j, p := range h.pieces {
+				if !h.wild[j] && !x.wild[j] && !nameLike(p) && !nameLike(x.pieces[j]) && string(p) != string(x.pieces[j]) {
+					diff++
+				}
+			}
+			if diff <= 1 {
+				same = true
+				break
+			}
+		}
+		if !same && len(heads) < tailDistinct {
+			heads = append(heads, h)
+		}
+	}
+	return len(seen), len(heads)
 }
 
 // tailDistinct distinct tails after one clause are a parameter even when
@@ -2010,7 +2123,77 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 		}
 	}
 	m.absorbTails(ng)
+	m.absorbTailFolds(ng)
 	m.retext(ng)
+}
+
+// absorbTailFolds moves into t, a new tail template, the groups seen
+// before it whose prefix folds into t's (findTailFold for the lines that
+// come after: "Error joining pool web: HTTP request: EOF", seen before
+// "Error joining pool <*>: HTTP request: <*>" was made from values there).
+func (m *Miner) absorbTailFolds(t *group) {
+	n := len(t.pieces)
+	if n == 0 {
+		return
+	}
+	var found []*group
+	for l, gs := range m.byLen {
+		if l <= n+1 || len(gs) > 4096 || !hasGap(t) {
+			continue
+		}
+		for _, x := range gs {
+			if !x.live || x.tail || x.ctx != t.ctx {
+				continue
+			}
+			try := func(bs []int) bool {
+				for _, b := range bs {
+					if d := b - n; d >= 1 && d <= 2 && b < len(x.pieces) && foldFrom(t, x.pieces[:b], x.wild[:b], 0, 0, d, 0) {
+						return true
+					}
+				}
+				return false
+			}
+			if try(x.bounds) || try(x.weak) {
+				found = append(found, x)
+			}
+		}
+	}
+	// tail templates whose prefix is t's and more: the lines that come
+	// after with that prefix find t first
+	for _, x := range m.tailOf {
+		if x == t || !x.live || x.ctx != t.ctx {
+			continue
+		}
+		if d := len(x.pieces) - n; d >= 1 && d <= 2 && (startsWith(x, t) || foldFrom(t, x.pieces, x.wild, 0, 0, d, 0)) {
+			found = append(found, x)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].seq < found[j].seq })
+	for _, x := range found {
+		m.moveAll(x, t, true)
+	}
+}
+
+// startsWith reports whether x's pieces start with t's (t's wildcards and
+// names with a digit match any).
+func startsWith(x, t *group) bool {
+	for i, p := range t.pieces {
+		if t.wild[i] || !x.wild[i] && string(x.pieces[i]) == string(p) || nameLike(p) && nameLike(x.pieces[i]) {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// hasGap: g has a parameter before one of its pieces.
+func hasGap(g *group) bool {
+	for _, v := range g.varGap[:len(g.pieces)] {
+		if v {
+			return true
+		}
+	}
+	return false
 }
 
 // absorbTails moves into t, a tail template with a word parameter in its

@@ -1,0 +1,100 @@
+package miner
+
+import (
+	"fmt"
+	"testing"
+)
+
+// Events of one component that share a clause ("store: segment index:") and each
+// have a clause of their own are not one event with an error's text: one
+// of them carrying error texts of its own after its clause does not make
+// the component's clause a tail template.
+func TestTailHeadsKeepEventsApart(t *testing.T) {
+	errs := []string{"disk full", "EOF", "context canceled", "permission denied", "broken pipe",
+		"i/o timeout", "no such file or directory", "connection reset by peer", "invalid argument",
+		"quota exceeded on volume", "read-only file system", "device busy"}
+	var msgs []string
+	for i := 0; i < 3; i++ {
+		msgs = append(msgs, fmt.Sprintf("store: segment index: segment %d compacted, returning it to the pool", i+20))
+	}
+	for i := 0; i < 3; i++ {
+		msgs = append(msgs, fmt.Sprintf("store: segment index: could not load the manifest after %d attempts", i+2))
+	}
+	for i, e := range errs {
+		// each error text seen twice: its own clause does not make a
+		// tail template before the component's has seen eight tails
+		msgs = append(msgs,
+			fmt.Sprintf("store: segment index: failed to flush segment %d to disk: %s", i+10, e),
+			fmt.Sprintf("store: segment index: failed to flush segment %d to disk: %s", i+40, e),
+			fmt.Sprintf("store: segment index: segment %d compacted, returning it to the pool", i+30))
+	}
+	n, got := distinctTemplates(t, msgs)
+	want := map[string]bool{
+		"store: segment index: failed to flush segment <*> to disk: <*>":        true,
+		"store: segment index: segment <*> compacted, returning it to the pool": true,
+		"store: segment index: could not load the manifest after <*> attempts":  true,
+	}
+	if n != 3 {
+		t.Fatalf("%d templates, want 3: %q", n, got)
+	}
+	for _, g := range got {
+		if !want[g] {
+			t.Errorf("template %q", g)
+		}
+	}
+}
+
+// Two events under one clause, each seen once, are not an error's texts
+// when one is a clause of its own followed by keys.
+func TestKeyedTailIsAnEvent(t *testing.T) {
+	msgs := []string{
+		"cache: entry shard: failed to admit new entry by policy: key=alpha, reason=size",
+		"cache: entry shard: entry 12 rejected by policy, returning it to the pool",
+	}
+	for i := 0; i < 4; i++ {
+		msgs = append(msgs, fmt.Sprintf("cache: entry shard: entry %d rejected by policy, returning it to the pool", 13+i))
+	}
+	if n, got := distinctTemplates(t, msgs); n != 2 {
+		t.Errorf("%d templates, want 2: %q", n, got)
+	}
+}
+
+// Tails whose clauses differ in one word are one event whose word varies
+// ("… request <*> Ingress: <error>", "… Job: <error>"): they are left
+// to that clause, where the word is masked (one template in the end),
+// and do not make the clause before it a tail template that the kind
+// seen first stays out of.
+func TestTailHeadsOneWordApart(t *testing.T) {
+	kinds := []string{"Ingress", "Job", "Secret", "Service"}
+	errs := []string{"EOF", "broken pipe", "i/o timeout", "permission denied", "context canceled", "invalid argument"}
+	var msgs []string
+	// one kind twice first: its clause makes a tail template of its own
+	// before the others come
+	order := []int{0, 0, 1, 2, 3}
+	for i := 0; i < 24; i++ {
+		order = append(order, i%len(kinds))
+	}
+	for i, k := range order {
+		msgs = append(msgs, fmt.Sprintf("ADS mode: not answering request %d %s: %s", 100+i, kinds[k], errs[i%len(errs)]))
+	}
+	if n, got := distinctTemplates(t, msgs); n != 1 {
+		t.Errorf("%d templates, want 1: %q", n, got)
+	}
+}
+
+// A tail template made from lines with a value in its prefix takes in
+// the lines seen before it with a word there.
+func TestTailTemplateAbsorbsEarlierFolds(t *testing.T) {
+	msgs := []string{
+		"lease renewal for shard alpha: storage call: quota exceeded",
+		"lease renewal for shard beta: storage call: read tcp 10.0.0.7:443: connection reset by peer",
+	}
+	errs := []string{"EOF", "broken pipe", "i/o timeout", "permission denied", "context canceled", "invalid argument",
+		"no such host", "resource temporarily unavailable", "connection refused"}
+	for i, e := range errs {
+		msgs = append(msgs, fmt.Sprintf("lease renewal for shard %d: storage call: %s", 1000+i*37, e))
+	}
+	if n, got := distinctTemplates(t, msgs); n != 1 || got[0] != "lease renewal for shard <*>: storage call: <*>" {
+		t.Errorf("%d templates: %q", n, got)
+	}
+}
