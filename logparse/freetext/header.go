@@ -255,8 +255,8 @@ func split(line []byte, h *Header, nested bool) bool {
 		}
 		// node names, ids and upper-case words before a level:
 		// "R02-M1-N0 RAS KERNEL INFO message"
-		if tsStart >= 0 && !haveLevel && !ahead && !dashAfter(line, e) {
-			if end := levelAhead(line, s); end > 0 {
+		if tsStart >= 0 && !haveLevel && !ahead {
+			if end := levelAhead(line, s); end > 0 && !dashAfter(line, e) {
 				if h.Source == nil {
 					h.Source = trimSpaceRight(line[s:end])
 				} else {
@@ -341,6 +341,10 @@ func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 			break
 		}
 		tok := line[s:e]
+		var lw []byte // the timestamp's last word so far
+		if tsStart >= 0 {
+			lw = lastWord(line[tsStart:tsEnd])
+		}
 		ok := false
 		switch {
 		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
@@ -351,17 +355,17 @@ func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e))
 			// and a bare epoch only in a plausible range
 			ok = ok && !(tsStart < 0 && isInt(tok) && (len(tok) == 10 || len(tok) == 13) && !(tok[0] == '1'))
-		case tsStart >= 0 && isMonth(lastWord(line[tsStart:tsEnd])) && isDay(tok):
+		case tsStart >= 0 && isMonth(lw) && isDay(tok):
 			ok = true
 		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
 			ok = true
 		case tsStart < 0 && len(tok) <= 2 && isDay(tok) && dayMonthYear(line, e):
 			ok = true // "02 Jan 2024 10:15:00.000"
-		case tsStart >= 0 && isDay(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
+		case tsStart >= 0 && isDay(lw) && isMonth(tok):
 			ok = true
-		case tsStart >= 0 && isWeekday(lastWord(line[tsStart:tsEnd])) && isMonth(tok):
+		case tsStart >= 0 && isWeekday(lw) && isMonth(tok):
 			ok = true
-		case tsStart >= 0 && hasColon(lastWord(line[tsStart:tsEnd])) && (isYear(tok) || isZone(tok)):
+		case tsStart >= 0 && hasColon(lw) && (isYear(tok) || isZone(tok)):
 			ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
 		}
 		if !ok {
