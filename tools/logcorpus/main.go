@@ -10,8 +10,8 @@
 // module cache (go mod download), extracts the format strings and messages
 // of its klog, log, slog, zap, logr, hclog, go-kit and logrus calls with
 // go/ast, renders each with generated values (values.go) and wraps the
-// lines in real header layouts (shapes.go). Every line's ground truth is
-// its statement: the format string with its verbs as <*> (and, in text
+// lines in real header layouts (shapes.go; wide.go, in the development part
+// only). Every line's ground truth is its statement: the format string with its verbs as <*> (and, in text
 // layouts, the keys of its key/value pairs). The corpus is written under
 // the cache directory (default ~/.cache/gopulse/logcorpus), never into the
 // repository: the projects' source and the rendered logs stay out of it.
@@ -104,6 +104,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		for _, p := range projects {
 			for _, s := range crossLayouts(p) {
 				fmt.Fprintf(stdout, "cross   %-45s %s (dev)\n", p.Module, s.Name)
+			}
+		}
+		for _, s := range wideShapes {
+			for _, p := range wideShare(s) {
+				fmt.Fprintf(stdout, "wide    %-45s %s (dev)\n", p.Module, s.Name)
 			}
 		}
 		for _, s := range r3Plan() {
@@ -253,6 +258,11 @@ func build(cache string, lines int, srcs map[string]string, stderr io.Writer) er
 		}
 		fmt.Fprintf(stderr, "%-45s %-4s %5d statements, %4d events\n", p.Module, part, len(st), n)
 		for _, sh := range crossLayouts(p) {
+			if _, err := writeDataset(cache, partDev, p, sh, st, lines); err != nil {
+				return err
+			}
+		}
+		for _, sh := range wideLayouts(p) { // fourth round: development only (wide.go)
 			if _, err := writeDataset(cache, partDev, p, sh, st, lines); err != nil {
 				return err
 			}

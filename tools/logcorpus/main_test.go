@@ -241,6 +241,108 @@ func TestR3Shapes(t *testing.T) {
 	}
 }
 
+func TestWideShapes(t *testing.T) {
+	// each wide layout as its source shows it (see the comments in wide.go)
+	e := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123000000, time.UTC), Level: "warn", Comp: "raft", Class: "io.etcd.server.etcdserver.api.rafthttp.Transport",
+		File: "transport.go", Line: 211, PID: 4242, TID: 7, Host: "worker-3", Thread: "pool-2-thread-1", Seq: 42, App: "etcd",
+		Msg: "peer 8e9e05c52164694d became inactive", KVs: [][2]string{{"remote", "10.0.0.7:2380"}, {"took", "1.5s"}}}
+	want := map[string]string{
+		"tomcat-juli":        "10-Mar-2024 13:55:07.123 WARNING [Catalina-utility-1] io.etcd.server.etcdserver.api.rafthttp.Transport.start peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"rust-env-logger":    "[2024-03-10T13:55:07Z WARN  etcd::raft] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"rust-tracing":       "2024-03-10T13:55:07.123701Z  WARN etcd::raft: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"celery-worker":      "[2024-03-10 13:55:07,123: WARNING/ForkPoolWorker-4] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"gunicorn":           "[2024-03-10 13:55:07 +0000] [4244] [WARNING] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"loguru":             "2024-03-10 13:55:07.123 | WARNING  | etcd.transport:run:211 - peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"airflow":            "[2024-03-10T13:55:07.123+0000] {transport.py:211} WARNING - peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"journald-monotonic": "[724107.123701] worker-3 raft[4242]: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"serilog-file":       "2024-03-10 13:55:07.123 +00:00 [WRN] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"nlog":               "2024-03-10 13:55:07.1237|WARN|Io.Etcd.Server.Etcdserver.Api.Rafthttp.Transport|peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"log15-term":         "[WARN] [03-10|13:55:07] peer 8e9e05c52164694d became inactive    remote=10.0.0.7:2380 took=1.5s",
+		"wildfly-console":    "13:55:07,123 WARN  [io.etcd.server.etcdserver.api.rafthttp.Transport] (MSC service thread 1-3) peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"postgres-pgbadger":  "2024-03-10 13:55:07 UTC [4249]: [2-1] user=postgres,db=postgres,app=[unknown],client=10.0.3.17 WARNING:  peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+	}
+	if len(want) != len(wideShapes) {
+		t.Fatalf("%d wide layouts, %d expected lines", len(wideShapes), len(want))
+	}
+	for _, s := range wideShapes {
+		if got := s.Render(&e); got != want[s.Name] {
+			t.Errorf("%s:\n got %q\nwant %q", s.Name, got, want[s.Name])
+		}
+	}
+	// without pairs, log15 ends the message with its one separating blank
+	noKV := e
+	noKV.KVs = nil
+	if got := wideShapes[10].Render(&noKV); got != "[WARN] [03-10|13:55:07] peer 8e9e05c52164694d became inactive " {
+		t.Errorf("log15-term without pairs: %q", got)
+	}
+	for _, s := range wideShapes {
+		if s.Name == "journald-monotonic" {
+			continue // journalctl's short formats show no priority (as syslog's)
+		}
+		lines := map[string]string{}
+		for _, l := range []string{"trace", "debug", "info", "warn", "error", "fatal"} {
+			e.Level = l
+			lines[l] = s.Render(&e)
+			if strings.Contains(lines[l], "%!") {
+				t.Errorf("%s %s: %q", s.Name, l, lines[l])
+			}
+		}
+		for _, p := range [][2]string{{"info", "warn"}, {"warn", "error"}, {"info", "error"}} {
+			if lines[p[0]] == lines[p[1]] {
+				t.Errorf("%s: %s and %s render alike: %q", s.Name, p[0], p[1], lines[p[0]])
+			}
+		}
+	}
+}
+
+func TestWideLayouts(t *testing.T) {
+	// the wide layouts are new (neither a held-back or development layout
+	// nor an r3 one), rendered in the development part only, each with
+	// wideProjects development projects chosen by hash
+	old := map[string]bool{}
+	for _, s := range shapes {
+		old[s.Name] = true
+	}
+	for _, s := range r3Shapes {
+		old[s.Name] = true
+	}
+	total := 0
+	for _, s := range wideShapes {
+		if old[s.Name] {
+			t.Errorf("wide layout %s is not new", s.Name)
+		}
+		old[s.Name] = true
+		share := wideShare(s)
+		if len(share) != wideProjects {
+			t.Errorf("%s renders %d projects, want %d", s.Name, len(share), wideProjects)
+		}
+		for _, p := range share {
+			if part, _ := projectPart(p); part != partDev {
+				t.Errorf("%s renders %s of part %s", s.Name, p.Module, part)
+			}
+		}
+	}
+	for _, p := range projects {
+		got := wideLayouts(p)
+		total += len(got)
+		if part, _ := projectPart(p); part != partDev && len(got) > 0 {
+			t.Errorf("%s (%s) rendered in %d wide layouts", p.Module, part, len(got))
+		}
+	}
+	if total != wideProjects*len(wideShapes) {
+		t.Errorf("%d wide datasets, want %d", total, wideProjects*len(wideShapes))
+	}
+	// the rule is fixed: the first layout's share, in order
+	var got []string
+	for _, p := range wideShare(wideShapes[0]) {
+		got = append(got, p.Module)
+	}
+	want := "github.com/open-policy-agent/opa github.com/go-zookeeper/zk github.com/dgraph-io/badger/v4 github.com/envoyproxy/go-control-plane google.golang.org/grpc github.com/redis/go-redis/v9 github.com/k3s-io/kine github.com/prometheus/prometheus github.com/syncthing/syncthing sigs.k8s.io/kind"
+	if strings.Join(got, " ") != want {
+		t.Errorf("%s share:\n%s\nwant\n%s", wideShapes[0].Name, strings.Join(got, " "), want)
+	}
+}
+
 func TestAppName(t *testing.T) {
 	for mod, want := range map[string]string{"github.com/cloudnativelabs/kube-router/v2": "kube-router", "tailscale.com": "tailscale.com", "go.etcd.io/raft/v3": "raft", "github.com/ipfs/kubo": "kubo"} {
 		if got := appName(mod); got != want {
@@ -257,7 +359,7 @@ func TestBuildAndScore(t *testing.T) {
 		t.Fatal(err, stderr.String())
 	}
 	logs, _ := filepath.Glob(filepath.Join(cache, partDev, "*.log"))
-	if len(logs) != 2+len(crossLayouts(projects[0])) {
+	if len(logs) != 2+len(crossLayouts(projects[0]))+len(wideLayouts(projects[0])) || len(wideLayouts(projects[0])) == 0 {
 		t.Fatalf("datasets: %v", logs)
 	}
 	for _, l := range logs {
