@@ -151,6 +151,8 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		for sh := shape(1); sh < numShapes; sh++ {
 			bit := uint16(1) << sh
 			switch cnt := m.count(p, sh); {
+			case cnt*3 < m.lines*2: // neither found nor held (most shapes: none)
+				m.held[p] &^= bit
 			case m.found(p, sh):
 				on |= bit
 				if m.lines >= settled {
