@@ -237,6 +237,18 @@ func split(line []byte, h *Header, nested bool) bool {
 		if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil) {
 			break
 		}
+		// a call site closes the header: Go's log "file.go:42: ", zap's
+		// "pkg/file.go:42", log4j's "%F:%L - " (as the source: the miner
+		// takes no call site for a logger)
+		if h.Component == nil && h.Source == nil && isCallSite(tok) {
+			h.Source = trimColon(tok)
+			h.ended = true
+			c.pos = e
+			if s2, e2 := c.peek(); s2 < e2 && isDash(line[s2:e2]) {
+				c.pos = e2 // "Foo.java:212 - message"
+			}
+			break
+		}
 		// syslog: [host] program[pid]: or [host] program:
 		if tsStart >= 0 && !haveLevel && h.Program == nil {
 			if prog, pid, ok := programToken(tok); ok {
@@ -646,6 +658,31 @@ func isComponent(tok []byte) bool {
 		}
 	}
 	return false
+}
+
+// isCallSite: a source file and line, "main.go:42", "pkg/file.go:42:".
+func isCallSite(tok []byte) bool {
+	b := trimColon(tok)
+	k := len(b) - 1
+	for k >= 0 && isDigit(b[k]) {
+		k--
+	}
+	if k <= 0 || k == len(b)-1 || b[k] != ':' || !isNameToken(b[:k]) {
+		return false
+	}
+	// a file name: letters after its last dot
+	d := k - 1
+	for d > 0 && b[d] != '.' && b[d] != '/' {
+		d--
+	}
+	return b[d] == '.' && d < k-1 && letters(b[d+1:k]) == k-d-1
+}
+
+func trimColon(b []byte) []byte {
+	if len(b) > 0 && b[len(b)-1] == ':' {
+		return b[:len(b)-1]
+	}
+	return b
 }
 
 func hasDot(b []byte) bool {

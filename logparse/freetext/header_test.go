@@ -78,6 +78,15 @@ var headerCases = []struct {
 	{"812:S 05 Jan 2024 10:15:00.123 replica caught up",
 		Header{Source: b("812:S"), Time: b("05 Jan 2024 10:15:00.123"), Message: b("replica caught up")}},
 	{"12 Jan items shipped late", Header{Message: b("12 Jan items shipped late")}},
+	// a call site closes the header (zap's console, Go's log.Lshortfile,
+	// log4j's %F:%L -)
+	{"2024-01-05T10:15:00.123Z\tINFO\tstore/compact.go:88\tcompaction done\t{\"files\": 3}",
+		Header{Time: b("2024-01-05T10:15:00.123Z"), Level: b("INFO"), Source: b("store/compact.go:88"), Message: b("compaction done\t{\"files\": 3}")}},
+	{"2024/01/05 10:15:00 server.go:42: listening on :8080",
+		Header{Time: b("2024/01/05 10:15:00"), Source: b("server.go:42"), Message: b("listening on :8080")}},
+	{"WARN  [flush-1] 2024-01-05 10:15:00,123 Segment.java:212 - segment 7 slow",
+		Header{Level: b("WARN"), Thread: b("flush-1"), Time: b("2024-01-05 10:15:00,123"), Source: b("Segment.java:212"), Message: b("segment 7 slow")}},
+	{"2024-01-05 10:15:00 INFO v1.2:80 is up", Header{Time: b("2024-01-05 10:15:00"), Level: b("INFO"), Message: b("v1.2:80 is up")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},
