@@ -71,6 +71,7 @@ type Stream struct {
 	now      func() time.Time
 	nowNS    int64 // last reading of now, refreshed every 4096 lines
 	nowAge   int
+	ym       yearMemo // withYearOf's day shifts for the last day and year seen
 
 	votes   []int // per parser, during detection
 	seen    int
@@ -233,7 +234,7 @@ func (s *Stream) finishTS(r *Record, wts int64) {
 			r.TS, r.TSLayout = wts, LayoutRFC3339
 		default:
 			if YearlessLayout(r.TSLayout) {
-				r.TS = withYearOf(r.TS, wts)
+				r.TS = s.ym.withYearOf(r.TS, wts)
 			}
 		}
 	case s.autoYear && YearlessLayout(r.TSLayout):
@@ -241,7 +242,7 @@ func (s *Stream) finishTS(r *Record, wts int64) {
 			s.nowNS = s.now().UnixNano()
 		}
 		s.nowAge = (s.nowAge + 1) & 4095
-		r.TS = withYearOf(r.TS, s.nowNS)
+		r.TS = s.ym.withYearOf(r.TS, s.nowNS)
 	}
 }
 
@@ -397,6 +398,43 @@ type pending struct {
 	trunc  bool
 	first  uint64 // input line of the first piece
 	n      int    // pieces
+}
+
+// yearMemo holds what withYearOf computes for the lines of one day moved
+// into one year: moving a time into another year shifts it by whole days
+// that depend only on its day and the target year (its time of day is
+// kept), so the lines of a stream, which mostly share a day and a
+// reference year, need the calendar once.
+type yearMemo struct {
+	ok           bool
+	day          int64 // ts's day (Unix days, floored)
+	refLo, refHi int64 // the reference times of the year the shifts are for
+	d0, d1       int64 // the shift into that year and into the year before
+}
+
+const dayNS = int64(24 * time.Hour)
+
+// withYearOf is withYearOf(ts, ref), from the memo when ts's day and ref's
+// year are those of the last call.
+func (m *yearMemo) withYearOf(ts, ref int64) int64 {
+	day := ts / dayNS
+	if ts%dayNS < 0 {
+		day--
+	}
+	if !m.ok || day != m.day || ref < m.refLo || ref >= m.refHi {
+		y := time.Unix(0, ref).UTC().Year()
+		base := day * dayNS
+		t := time.Unix(0, base).UTC()
+		m.ok, m.day = true, day
+		m.refLo = time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+		m.refHi = time.Date(y+1, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+		m.d0 = time.Date(y, t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).UnixNano() - base
+		m.d1 = time.Date(y-1, t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).UnixNano() - base
+	}
+	if moved := ts + m.d0; moved <= ref+int64(24*time.Hour) {
+		return moved
+	}
+	return ts + m.d1
 }
 
 // withYearOf moves ts (parsed from a layout without a year) into the year of
