@@ -89,9 +89,8 @@ var wideShapes = []shape{
 	}},
 	// Celery's worker log, its default worker_log_format
 	// "[%(asctime)s: %(levelname)s/%(processName)s] %(message)s": the
-	// process is MainProcess or a pool worker. Source: Celery's
-	// configuration reference (worker_log_format default) and
-	// celery.app.defaults DEFAULT_PROCESS_LOG_FMT.
+	// process is MainProcess or a pool worker. Source: celery/app/defaults.py
+	// (DEFAULT_PROCESS_LOG_FMT, the worker_log_format default), as read.
 	{Name: "celery-worker", Render: func(e *event) string {
 		proc := "MainProcess"
 		if e.TID%3 != 0 {
@@ -99,11 +98,13 @@ var wideShapes = []shape{
 		}
 		return fmt.Sprintf("[%s: %s/%s] %s%s", e.T.Format("2006-01-02 15:04:05,000"), pyLevel(e.Level), proc, e.Msg, textKVs(e))
 	}},
-	// gunicorn's error log, its default logging config (glogging
-	// CONFIG_DEFAULTS "generic" formatter): "%(asctime)s [%(process)d]
-	// [%(levelname)s] %(message)s" with datefmt "[%Y-%m-%d %H:%M:%S %z]",
-	// the pid the master's or a worker's. Source: gunicorn's glogging.py
-	// (CONFIG_DEFAULTS), as also quoted by projects copying it.
+	// gunicorn's error log: Logger.error_fmt "%(asctime)s [%(process)d]
+	// [%(levelname)s] %(message)s", the pid the master's or a worker's,
+	// with the bracketed datefmt "[%Y-%m-%d %H:%M:%S %z]" of current
+	// releases. Source: gunicorn/glogging.py (error_fmt and CONFIG_DEFAULTS'
+	// "generic" formatter; the stored versions read are older and have
+	// datefmt "%Y-%m-%d %H:%M:%S" without brackets or zone: the current
+	// one is as quoted by projects that copy gunicorn's config).
 	{Name: "gunicorn", Render: func(e *event) string {
 		return fmt.Sprintf("[%s] [%d] [%s] %s%s", e.T.Format("2006-01-02 15:04:05 -0700"), e.PID+e.TID%5, pyLevel(e.Level), e.Msg, textKVs(e))
 	}},
