@@ -139,8 +139,8 @@ var wideShapes = []shape{
 	// Serilog's file sink default output template "{Timestamp:yyyy-MM-dd
 	// HH:mm:ss.fff zzz} [{Level:u3}] {Message:lj}{NewLine}{Exception}": the
 	// offset with a colon, a three-letter level. Source: Serilog wiki
-	// "Formatting Output" ({Level:u3}) and the Serilog.Sinks.File README
-	// (its default template).
+	// "Formatting Output" ({Level:u3}) and Serilog.Sinks.File's
+	// FileLoggerConfigurationExtensions (DefaultOutputTemplate), as read.
 	{Name: "serilog-file", Render: func(e *event) string {
 		lv := lvl(e.Level, map[string]string{"trace": "VRB", "debug": "DBG", "info": "INF", "warn": "WRN", "error": "ERR", "fatal": "FTL"})
 		return fmt.Sprintf("%s [%s] %s%s", e.T.Format("2006-01-02 15:04:05.000 -07:00"), lv, e.Msg, textKVs(e))
