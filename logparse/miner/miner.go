@@ -54,10 +54,11 @@
 //     attempts: <error>" is one tail of "pool:", however many errors it
 //     reports), heads that differ in one word only leave the choice to
 //     their own clause (where that word is masked), and two tails that do
-//     not repeat are no free text when one is a clause followed by
-//     "key=" pairs. A tail template takes in the signatures seen before
-//     it that fold into it (a word where its prefix has a value) and the
-//     tail templates whose prefix is its own plus one or two pieces;
+//     not repeat are no free text when one is a clause followed by "key="
+//     pairs or by values only ("… by hook: <*>"). A tail template takes
+//     in the signatures seen before it that fold into it (a word where
+//     its prefix has a value) and the tail templates whose prefix is its
+//     own plus one or two pieces;
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
@@ -1975,29 +1976,36 @@ func (m *Miner) enoughTails(s *star) bool {
 }
 
 // keyedTails: a tail of s is a clause of its own followed by "key="
-// pairs ("failed to process conn by hook: accept=<*>, err=<*>").
+// pairs ("failed to process conn by hook: accept=<*>, err=<*>") or by
+// values only ("failed to process idle conn by hook: <*>").
 func keyedTails(s *star) bool {
 	for _, g := range s.groups {
+		cut := false
 		for _, b := range g.bounds {
 			if b > s.n && b < len(g.pieces) && sentence(g, s.n, b) {
 				if isKey(g.pieces[b]) {
 					return true
 				}
+				cut = true
 				break
 			}
+		}
+		l := len(g.pieces)
+		if !cut && l > s.n && g.varGap[l] && tailFromGap(g.pieces) && sentence(g, s.n, l) {
+			return true
 		}
 	}
 	return false
 }
 
-// sentence: pieces [i, j) of g hold three words of a sentence or more
-// (a clause that names an event, "failed to dial after <*> attempts:",
-// not a label and its value, "meta: x, userMeta:", nor keys, "key=<*>,
-// err=<*> dial:").
+// sentence: pieces [i, j) of g hold three words of a sentence or more,
+// keys and labels not counted (a clause that names an event, "failed to
+// dial after <*> attempts:", not labels and their values, "meta: x,
+// userMeta:", "nid:<*> eid:<*>", nor keys, "key=<*>, err=<*> dial:").
 func sentence(g *group, i, j int) bool {
 	w := 0
 	for k := i; k < j; k++ {
-		if !g.wild[k] && !isKey(g.pieces[k]) && wordy(g.pieces[k]) {
+		if p := g.pieces[k]; !g.wild[k] && !isKey(p) && !label(p) && wordy(p) {
 			w++
 		}
 	}
@@ -2186,9 +2194,10 @@ func startsWith(x, t *group) bool {
 	return true
 }
 
-// hasGap: g has a parameter before one of its pieces.
+// hasGap: g has a parameter before one of its pieces or after its last
+// (a tail template's value that closes its clause, "of <*>: …").
 func hasGap(g *group) bool {
-	for _, v := range g.varGap[:len(g.pieces)] {
+	for _, v := range g.varGap {
 		if v {
 			return true
 		}
