@@ -134,16 +134,21 @@ func tokenEnd(b []byte, i int) int {
 
 // Split finds the header of line and fills h; h.Message is the rest.
 // It reports whether a header was found.
-func Split(line []byte, h *Header) bool { return split(line, h, false) }
+func Split(line []byte, h *Header) bool { return split(line, h, false, false) }
 
 // SplitMessage finds a header nested at the start of a message that another
 // format already took apart, e.g. a syslog message holding an
 // application's own "INFO [thread] pkg.Class: text". Such a header has no
 // timestamp; it needs a level, or a bracketed thread followed by a
 // component.
-func SplitMessage(msg []byte, h *Header) bool { return split(msg, h, true) }
+func SplitMessage(msg []byte, h *Header) bool { return split(msg, h, true, true) }
 
-func split(line []byte, h *Header, nested bool) bool {
+// split finds the header of line. A level word written as in a sentence
+// ("Error", "Warning") is a level after a timestamp unless strict: strict
+// headers take only upper-case, bracketed or colon-ended levels, and a
+// nested header is strict ("Error when calling …" in a syslog message is
+// the message's).
+func split(line []byte, h *Header, nested, strict bool) bool {
 	h.Reset()
 	if !nested && splitPipes(line, h) {
 		return true
@@ -198,7 +203,7 @@ func split(line []byte, h *Header, nested bool) bool {
 		case isSeparator(tok):
 			c.pos = e
 			continue
-		case !haveLevel && isLevel(tok) && (tsStart >= 0 || nested || !capitalisedOnly(tok)):
+		case !haveLevel && isLevel(tok) && (tsStart >= 0 && !strict || !capitalisedOnly(tok)):
 			// without a timestamp, "Error reading config" starts a message:
 			// a level there is upper-case, bracketed or ends in ':'
 			h.Level = trimLevel(tok)

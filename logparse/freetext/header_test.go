@@ -125,6 +125,10 @@ func TestSplitMessage(t *testing.T) {
 		{"WARN com.example.Svc: slow", "WARN", "", "com.example.Svc", "slow"},
 		{"plain message: not a header", "", "", "", "plain message: not a header"},
 		{"[preauth] only a bracket", "", "", "", "[preauth] only a bracket"},
+		// a level word written as in a sentence opens the message
+		{"Error when calling hook 3: timeout", "", "", "", "Error when calling hook 3: timeout"},
+		{"Warning [pool-1] disk slow", "", "", "", "Warning [pool-1] disk slow"},
+		{"ERROR [pool-1] disk slow", "ERROR", "pool-1", "", "disk slow"},
 	}
 	for _, c := range cases {
 		var h Header
