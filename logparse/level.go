@@ -46,7 +46,7 @@ func levelIndex(b []byte) int {
 	}
 	switch string(buf[:len(b)]) {
 	// The numbers are pino/bunyan levels (10 trace … 60 fatal).
-	case "trace", "trc", "verbose", "finest", "finer", "t", "10":
+	case "trace", "trc", "trac", "verbose", "finest", "finer", "t", "10":
 		return lvlTrace
 	case "debug", "dbg", "debu", "fine", "d", "debug1", "debug2", "debug3", "debug4", "debug5", "20":
 		return lvlDebug
@@ -54,9 +54,9 @@ func levelIndex(b []byte) int {
 		return lvlInfo
 	case "warn", "warning", "wrn", "w", "wa", "40":
 		return lvlWarn
-	case "error", "err", "eror", "e", "severe", "fail", "failure", "50":
+	case "error", "err", "erro", "eror", "e", "severe", "fail", "failure", "50":
 		return lvlError
-	case "fatal", "ftl", "f", "crit", "critical", "alert", "emerg", "emergency", "panic", "dpanic", "c", "a", "60":
+	case "fatal", "ftl", "fata", "pani", "f", "crit", "critical", "alert", "emerg", "emergency", "panic", "dpanic", "c", "a", "60":
 		return lvlFatal
 	}
 	return lvlNone

@@ -216,6 +216,12 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 			tsStart, tsEnd = scanTime(&c, line)
 			setTime(h, line, tsStart, tsEnd)
 			continue
+		case !haveLevel && tsStart < 0 && !nested && levelSeq(tok) > 0:
+			// logrus's text without colours: "WARN[0012] message"
+			h.Level = tok[:levelSeq(tok)]
+			haveLevel = true
+			c.pos = e
+			continue
 		case !haveLevel && h.PID != nil && len(tok) == 1 && isLetterLevel(tok[0]):
 			// logcat: "1702  2395 D Tag: message"
 			h.Level = tok
@@ -543,6 +549,7 @@ var levels = []string{
 	"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
 	"CRITICAL", "CRIT", "SEVERE", "ALERT", "EMERG", "PANIC", "FINE", "FINER", "FINEST", "CONFIG",
 	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION", "INF", "TRC", "FTL",
+	"DEBU", "TRAC", "FATA", "PANI", // logrus's four letters
 }
 
 // trimLevel strips brackets and a trailing colon: "[INFO]" "INFO:" "<warn>".
@@ -663,6 +670,19 @@ func isComponent(tok []byte) bool {
 		}
 	}
 	return false
+}
+
+// levelSeq returns the length of the level in a level glued to a
+// bracketed number ("INFO[0000]", "ERRO[0042]"), or 0.
+func levelSeq(tok []byte) int {
+	i := 0
+	for i < len(tok) && tok[i] >= 'A' && tok[i] <= 'Z' {
+		i++
+	}
+	if i < 4 || i > 5 || len(tok) < i+3 || tok[i] != '[' || tok[len(tok)-1] != ']' || !isInt(tok[i+1:len(tok)-1]) || !isLevel(tok[:i]) {
+		return 0
+	}
+	return i
 }
 
 // isCallSite: a source file and line, "main.go:42", "pkg/file.go:42:".

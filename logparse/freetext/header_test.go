@@ -87,6 +87,11 @@ var headerCases = []struct {
 	{"WARN  [flush-1] 2024-01-05 10:15:00,123 Segment.java:212 - segment 7 slow",
 		Header{Level: b("WARN"), Thread: b("flush-1"), Time: b("2024-01-05 10:15:00,123"), Source: b("Segment.java:212"), Message: b("segment 7 slow")}},
 	{"2024-01-05 10:15:00 INFO v1.2:80 is up", Header{Time: b("2024-01-05 10:15:00"), Level: b("INFO"), Message: b("v1.2:80 is up")}},
+	// logrus's text layout without colours
+	{"WARN[0012] cache 3 stale                                    key=a",
+		Header{Level: b("WARN"), Message: b("cache 3 stale                                    key=a")}},
+	{"DEBU[0000] dialing", Header{Level: b("DEBU"), Message: b("dialing")}},
+	{"ABCD[0000] not a level", Header{Message: b("ABCD[0000] not a level")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},
