@@ -123,3 +123,17 @@ func TestClauseWithAValueIsAnEvent(t *testing.T) {
 		t.Errorf("%d templates, want 1: %q", n, got)
 	}
 }
+
+// A name with a digit where a template has a value folds in with one
+// constant matched ("hostDir: worker-7" joins "hostDir: <*>"); a plain
+// word still needs two ("mode: up" stays out of "mode: <*>").
+func TestNameWithADigitFolds(t *testing.T) {
+	msgs := []string{"hostDir: /var/lib/node/a", "hostDir: /srv/data/b", "hostDir: worker-7", "hostDir: 10.0.0.4"}
+	if n, got := distinctTemplates(t, msgs); n != 1 || got[2] != "hostDir: <*>" {
+		t.Errorf("%d templates: %q", n, got)
+	}
+	msgs = []string{"mode: 3", "mode: 4", "mode: up"}
+	if n, got := distinctTemplates(t, msgs); n != 2 {
+		t.Errorf("%d templates: %q", n, got)
+	}
+}

@@ -63,7 +63,9 @@
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
 //     exactly where that template has parameters joins it (a host name
-//     without digits where other lines have an IP), also before the
+//     without digits where other lines have an IP), with two of the
+//     template's words matched per extra word (one for a name with a
+//     digit: "hostDir: worker-7" joins "hostDir: <*>"), also before the
 //     first word of a template of three words or more ("search creating
 //     parent directory of <*>" joins "<*> creating parent directory of
 //     <*>");
@@ -956,8 +958,16 @@ func folds(g *group, pieces [][]byte, wild []bool) bool {
 // web-8 (x)" against "device <*> (<*>)" puts web-8 in the gap, not on
 // the wildcard after it.
 func foldFrom(g *group, pieces [][]byte, wild []bool, i, j, left, matched int) bool {
+	return foldNeed(g, pieces, wild, i, j, left, matched, 0)
+}
+
+// foldNeed is foldFrom with the constants the extra words placed so far
+// need matched: two for a plain word, one for a name with a digit, which
+// is a value more often than a word of the event ("hostDir: worker-7"
+// joins "hostDir: <*>").
+func foldNeed(g *group, pieces [][]byte, wild []bool, i, j, left, matched, need int) bool {
 	if i == len(pieces) {
-		return j == len(g.pieces) && left == 0 && matched >= 2*(len(pieces)-len(g.pieces))
+		return j == len(g.pieces) && left == 0 && matched >= need
 	}
 	p := pieces[i]
 	if j < len(g.pieces) && (g.wild[j] || string(g.pieces[j]) == string(p)) && (wild == nil || !wild[i] || g.wild[j]) {
@@ -965,7 +975,7 @@ func foldFrom(g *group, pieces [][]byte, wild []bool, i, j, left, matched int) b
 		if !g.wild[j] {
 			add = 1
 		}
-		if foldFrom(g, pieces, wild, i+1, j+1, left, matched+add) {
+		if foldNeed(g, pieces, wild, i+1, j+1, left, matched+add, need) {
 			return true
 		}
 	}
@@ -975,7 +985,12 @@ func foldFrom(g *group, pieces [][]byte, wild []bool, i, j, left, matched int) b
 	if left == 0 || !g.varGap[j] || isKey(p) || j == 0 && len(g.pieces) < 3 {
 		return false
 	}
-	return foldFrom(g, pieces, wild, i+1, j, left-1, matched)
+	if nameLike(p) {
+		need++
+	} else {
+		need += 2
+	}
+	return foldNeed(g, pieces, wild, i+1, j, left-1, matched, need)
 }
 
 // findFold returns the oldest group into which pieces fold.
