@@ -196,6 +196,7 @@ type group struct {
 	id      uint64
 	dirty   bool
 	live    bool
+	handed  bool // its id was handed out (returned by Add)
 	textKey uint64   // hash of tmpl.Text in the text index
 	ctx     uint64   // the context (logger, component) of its first line
 	bounds  []int    // piece counts at which a tail may start
@@ -289,9 +290,12 @@ func (m *Miner) TakeAliases(dst []Alias) []Alias {
 	return dst
 }
 
-func (m *Miner) alias(from, to uint64) {
+// alias records that id from now stands for id to (Resolve), and hands the
+// merge out (TakeAliases) when from was handed out: a template made and
+// merged within one Add had an id nobody got.
+func (m *Miner) alias(from, to uint64, handed bool) {
 	m.aliases[from] = to
-	if len(m.news) < maxNewAliases {
+	if handed && len(m.news) < maxNewAliases {
 		m.news = append(m.news, Alias{From: from, To: to})
 	}
 }
@@ -554,6 +558,7 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	}
 	c.count++
 	c.g.count++
+	c.g.handed = true
 	m.last = c.g
 	return m.template(c.g)
 }
@@ -870,13 +875,16 @@ func (m *Miner) moveAll(from, to *group, folded bool) {
 // adoptID makes to carry the id of the older of to and from (by their
 // seqs before they were joined), recording the other id as an alias of it.
 func (m *Miner) adoptID(to, from *group, fromSeq, toSeq uint64) {
-	if fromSeq < toSeq || fromSeq == toSeq && from.id < to.id {
-		if to.id != 0 && to.id != from.id {
-			m.alias(to.id, from.id)
+	switch {
+	case from.id == to.id:
+		to.handed = to.handed || from.handed
+	case fromSeq < toSeq || fromSeq == toSeq && from.id < to.id:
+		if to.id != 0 {
+			m.alias(to.id, from.id, to.handed)
 		}
-		to.id = from.id
-	} else if from.id != to.id && from.id != 0 {
-		m.alias(from.id, to.id)
+		to.id, to.handed = from.id, from.handed
+	case from.id != 0:
+		m.alias(from.id, to.id, from.handed)
 	}
 	delete(m.aliases, to.id) // the survivor's id is no alias
 	m.pruneAliases()

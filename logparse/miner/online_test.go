@@ -29,3 +29,32 @@ func TestFoldAfterMergeOnline(t *testing.T) {
 		t.Fatalf("Consolidate joined %d more templates", before-m.NumTemplates())
 	}
 }
+
+// TakeAliases hands out the merges of ids that Add handed out, and only
+// those: a template made and merged within one Add had an id nobody got.
+// Following them leads every id handed out to the template's.
+func TestAliasesOfHandedIDs(t *testing.T) {
+	m := New(Config{ConsolidateEvery: -1})
+	handed := map[uint64]bool{}
+	var last uint64
+	for _, u := range []string{"alice", "bob", "carol", "dave", "erin"} {
+		last = m.Add([]byte("session opened for user " + u + " by the daemon")).ID
+		handed[last] = true
+	}
+	follow := map[uint64]uint64{}
+	for _, a := range m.TakeAliases(nil) {
+		if !handed[a.From] {
+			t.Errorf("merge of %x, an id never handed out", a.From)
+		}
+		follow[a.From] = a.To
+	}
+	for id := range handed {
+		x := id
+		for follow[x] != 0 {
+			x = follow[x]
+		}
+		if x != last || m.Resolve(id) != last {
+			t.Errorf("id %x leads to %x (Resolve %x), not to the template's %x", id, x, m.Resolve(id), last)
+		}
+	}
+}
