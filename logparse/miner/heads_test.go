@@ -137,3 +137,20 @@ func TestNameWithADigitFolds(t *testing.T) {
 		t.Errorf("%d templates: %q", n, got)
 	}
 }
+
+// A signature of two words varies at its second word when the first word
+// alone was seen with values there ("Copying ingest" beside "Copying
+// /var/lib/x"), whichever came first; without such values it does not
+// ("link up", "link down", "link flapping" stay three events).
+func TestValueSlotOfTwoWords(t *testing.T) {
+	words := []string{"Copying ingest", "Copying secondary", "Copying payments", "Copying gamma"}
+	values := []string{"Copying /var/lib/data/a", "Copying 10.0.0.3"}
+	for _, msgs := range [][]string{append(append([]string{}, values...), words...), append(append([]string{}, words...), values...)} {
+		if n, got := distinctTemplates(t, msgs); n != 1 {
+			t.Errorf("%d templates: %q", n, got)
+		}
+	}
+	if n, got := distinctTemplates(t, []string{"link up", "link down", "link flapping"}); n != 3 {
+		t.Errorf("%d templates: %q", n, got)
+	}
+}

@@ -20,7 +20,8 @@
 //     which usually names the event, needs MergeDistinct+1 words and
 //     three words after it (two after a label, a word ending in ':':
 //     "<*>: btree watcher: <*>"); a signature of two words only varies
-//     after a label ("QUERY: <*>", not "LOG: bad:" and "LOG: Dial:");
+//     after a label ("QUERY: <*>", not "LOG: bad:" and "LOG: Dial:") or
+//     where its first word alone was seen with values ("Copying <*>");
 //   - several: signatures equal but at two or more word positions at
 //     once (no two lines differ in one word only) become one template
 //     when each of those positions shows one more distinct value than a
@@ -777,6 +778,9 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		if g.live {
 			m.registerWeak(g)
 		}
+		if g.live && len(g.pieces) == 1 && g.varGap[1] {
+			m.registerSlot(g)
+		}
 	}
 	m.fresh++
 	if m.cfg.ConsolidateEvery > 0 && m.fresh >= m.cfg.ConsolidateEvery {
@@ -1237,6 +1241,49 @@ func starKey(g *group, i int) uint64 {
 // mergeable: a word parameter is never found in signatures of fewer than
 // three words (unless the word is glued to a value), and the first word,
 // which usually names the event, only with three words after it.
+// valueSlot: the second word of a signature of two words where the
+// signature of its first word alone has values ("Copying ingest" beside
+// "Copying /var/lib/x"): that position is shown to be a parameter, so
+// its words may merge as after a label.
+func (m *Miner) valueSlot(g *group, i int) bool {
+	if i != 1 || len(g.pieces) != 2 || g.tail || g.wild[1] || g.glue[1] || label(g.pieces[1]) || isKey(g.pieces[0]) {
+		return false
+	}
+	for _, x := range m.byLen[1] {
+		if x.live && !x.tail && x.varGap[1] && string(x.pieces[0]) == string(g.pieces[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+// registerSlot registers at their second word the signatures of two
+// words seen before g, the first word alone with values, showed that
+// position to be a parameter (valueSlot), unless they are already.
+func (m *Miner) registerSlot(g *group) {
+	l := m.byLen[2]
+	if len(l) > 4096 {
+		return
+	}
+	for _, x := range append([]*group(nil), l...) {
+		if x.live && !mergeable(x, 1) && string(x.pieces[0]) == string(g.pieces[0]) && m.valueSlot(x, 1) && !m.inStar(x, 1) {
+			m.register(x)
+		}
+	}
+}
+
+// inStar reports whether g is registered at position i.
+func (m *Miner) inStar(g *group, i int) bool {
+	if s := m.stars[starKey(g, i)]; s != nil {
+		for _, x := range s.groups {
+			if x == g {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func mergeable(g *group, i int) bool {
 	if g.tail || g.wild[i] {
 		return false
@@ -1307,7 +1354,7 @@ func (m *Miner) enough(s *star, i int) bool {
 // merges when a position has seen enough distinct values.
 func (m *Miner) register(g *group) {
 	for i := range g.pieces {
-		if !mergeable(g, i) {
+		if !mergeable(g, i) && !m.valueSlot(g, i) {
 			continue
 		}
 		k := starKey(g, i)
