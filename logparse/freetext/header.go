@@ -86,6 +86,24 @@ func scanToken(line []byte, i int) (s, e int) {
 		i++
 	}
 	s = i
+	if i < len(line) && line[i] == '(' {
+		// "(worker thread 3)": to the matching ')' when a blank follows it
+		depth := 0
+		for j := i; j < len(line) && j-i < 128; j++ {
+			switch line[j] {
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth == 0 {
+					if j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t' {
+						return s, j + 1
+					}
+					return s, tokenEnd(line, i)
+				}
+			}
+		}
+	}
 	if i < len(line) && line[i] == '[' {
 		depth := 0
 		for j := i; j < len(line) && j-i < 512; j++ {
@@ -209,6 +227,11 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 			h.Level = trimLevel(tok)
 			haveLevel = true
 			c.pos = e
+			if tok[len(tok)-1] == ':' && tsStart >= 0 {
+				// "… LOG:  message": a level's colon closes the header
+				h.ended = true
+				goto done
+			}
 			continue
 		case tsStart < 0 && !nested && haveLevel && startsTime(tok):
 			// a timestamp after a leading level (and thread): "INFO  [main]
@@ -236,6 +259,12 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 			h.Thread = tok // a thread id after the pid
 			c.pos = e
 			continue
+		case len(tok) >= 2 && tok[0] == '(' && tok[len(tok)-1] == ')' && haveLevel && h.Component != nil && h.Thread == nil:
+			// JBoss/WildFly: "INFO  [org.x.Category] (worker thread 3) message"
+			h.Thread = tok[1 : len(tok)-1]
+			h.ended = true
+			c.pos = e
+			goto done
 		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok):
 			if in := trimSpaceRight(tok[1 : len(tok)-1]); h.Component == nil && hasDot(in) && isNameToken(in) && !isTimeText(in, false) {
 				h.Component = in // a logger name in brackets: "[o.e.c.m.MetadataIndexService]"
@@ -341,6 +370,7 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 		}
 		break
 	}
+done:
 	if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil && h.Component != nil) {
 		h.Reset()
 		h.Message = line
@@ -550,6 +580,7 @@ var levels = []string{
 	"CRITICAL", "CRIT", "SEVERE", "ALERT", "EMERG", "PANIC", "FINE", "FINER", "FINEST", "CONFIG",
 	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION", "INF", "TRC", "FTL",
 	"DEBU", "TRAC", "FATA", "PANI", // logrus's four letters
+	"LOG", // PostgreSQL's, with its colon only (see isLevel)
 }
 
 // trimLevel strips brackets and a trailing colon: "[INFO]" "INFO:" "<warn>".
@@ -585,8 +616,8 @@ func isLevel(tok []byte) bool {
 			}
 		}
 		// lower-case levels only when bracketed or with a colon, to leave
-		// message words ("error: …") alone
-		if eq && (upper || len(b) != len(tok)) {
+		// message words ("error: …") alone; LOG as well ("LOG Compact …")
+		if eq && (upper && l != "LOG" || len(b) != len(tok)) {
 			return true
 		}
 	}
@@ -708,6 +739,15 @@ func trimColon(b []byte) []byte {
 		return b[:len(b)-1]
 	}
 	return b
+}
+
+func hasEq(b []byte) bool {
+	for _, c := range b {
+		if c == '=' {
+			return true
+		}
+	}
+	return false
 }
 
 func hasDot(b []byte) bool {
@@ -833,8 +873,8 @@ func levelAhead(line []byte, pos int) int {
 				lower = true
 			}
 		}
-		if !digits && lower {
-			return 0
+		if !digits && lower && !hasEq(tok) {
+			return 0 // a word; a key=value list is a header field ("user=,db=")
 		}
 		c.pos = e
 	}

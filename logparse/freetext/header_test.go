@@ -92,6 +92,20 @@ var headerCases = []struct {
 		Header{Level: b("WARN"), Message: b("cache 3 stale                                    key=a")}},
 	{"DEBU[0000] dialing", Header{Level: b("DEBU"), Message: b("dialing")}},
 	{"ABCD[0000] not a level", Header{Message: b("ABCD[0000] not a level")}},
+	// a category in brackets, then a thread in parentheses (JBoss/WildFly)
+	{"10:15:00,123 WARN  [org.acme.Pool] (worker thread 3) pool 2 exhausted",
+		Header{Time: b("10:15:00,123"), Level: b("WARN"), Component: b("org.acme.Pool"), Thread: b("worker thread 3"), Message: b("pool 2 exhausted")}},
+	{"10:15:00,123 WARN  [org.acme.Pool] (re)starting pool 2",
+		Header{Time: b("10:15:00,123"), Level: b("WARN"), Component: b("org.acme.Pool"), Message: b("(re)starting pool 2")}},
+	// key=value lists before the level (a PostgreSQL log_line_prefix)
+	{"2024-01-05 10:15:00 UTC [812]: [3-1] user=,db=,app=,client= LOG:  checkpoint starting",
+		Header{Time: b("2024-01-05 10:15:00 UTC"), Source: b("[812]: [3-1] user=,db=,app=,client="), Level: b("LOG"), Message: b("checkpoint starting")}},
+	{"LOG compaction 3 done", Header{Message: b("LOG compaction 3 done")}},
+	{"2024-01-05 10:15:00 UTC [812]: [3-1] user=app,db=shop,app=psql,client=10.0.0.7 ERROR:  relation missing",
+		Header{Time: b("2024-01-05 10:15:00 UTC"), Source: b("[812]: [3-1] user=app,db=shop,app=psql,client=10.0.0.7"), Level: b("ERROR"), Message: b("relation missing")}},
+	// a level's colon closes the header
+	{"2024-01-05 10:15:00.123 UTC [812] ERROR:  router/Fetch: timeout",
+		Header{Time: b("2024-01-05 10:15:00.123 UTC"), Thread: b("812"), Level: b("ERROR"), Message: b("router/Fetch: timeout")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},
