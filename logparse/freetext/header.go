@@ -412,6 +412,8 @@ func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 			ok = true
 		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
 			ok = true
+		case tsStart < 0 && isDateWord(tok) && hasColon(line[e:min(len(line), e+9)]):
+			ok = true // "22-Mar-2024 11:22:06.463"
 		case tsStart < 0 && len(tok) <= 2 && isDay(tok) && dayMonthYear(line, e):
 			ok = true // "02 Jan 2024 10:15:00.000"
 		case tsStart >= 0 && isDay(lw) && isMonth(tok):
@@ -883,8 +885,14 @@ func levelAhead(line []byte, pos int) int {
 
 // splitPipes handles "time|field|field|message" headers.
 func splitPipes(line []byte, h *Header) bool {
-	first := 0
-	for first < len(line) && line[first] != '|' && line[first] != ' ' && line[first] != '\t' {
+	first, spaces := 0, 0
+	for first < len(line) && first < 40 && line[first] != '|' && line[first] != '\t' {
+		if line[first] == ' ' {
+			spaces++ // "2024-01-05 10:15:00.123|…": a date and a clock
+			if spaces > 1 {
+				return false
+			}
+		}
 		first++
 	}
 	if first >= len(line) || line[first] != '|' || !isTimeText(line[:first], true) {

@@ -106,6 +106,12 @@ var headerCases = []struct {
 	// a level's colon closes the header
 	{"2024-01-05 10:15:00.123 UTC [812] ERROR:  router/Fetch: timeout",
 		Header{Time: b("2024-01-05 10:15:00.123 UTC"), Thread: b("812"), Level: b("ERROR"), Message: b("router/Fetch: timeout")}},
+	// a date and a clock before pipes (NLog)
+	{"2024-01-05 10:15:00.1234|WARN|Acme.Store|disk 91% full",
+		Header{Time: b("2024-01-05 10:15:00.1234"), Level: b("WARN"), Component: b("Acme.Store"), Message: b("disk 91% full")}},
+	// a date with a month name (Tomcat's JULI)
+	{"05-Jan-2024 10:15:00.123 WARNING [main] org.acme.Pool.start pool 2 slow",
+		Header{Time: b("05-Jan-2024 10:15:00.123"), Level: b("WARNING"), Thread: b("main"), Message: b("org.acme.Pool.start pool 2 slow")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},

@@ -168,6 +168,13 @@ func TestTimeLayoutsParsed(t *testing.T) {
 		"- 1117838570 2005.06.03 R02-M1-N0 RAS KERNEL INFO done",
 		"Dec 10 06:55:46 LabSZ sshd[24200]: done",
 		"03-17 16:13:38.811  1702  2395 D WindowManager: done",
+		"05-Jan-2024 10:15:00.123 INFO [main] org.acme.Pool.start done",
+		"2024-01-05 10:15:00.1234|INFO|Acme.Store|done",
+		"1704449700.123 db-7 INFO done",
+		"[WARN] 2024-01-05 10:15:00.000 [main] done",
+		"ERROR [flush-3] 2024-01-05 10:15:00,123 done",
+		"812:S 05 Jan 2024 10:15:00.123 * done",
+		"edge-3 2024-01-05T10:15:00Z ERROR done",
 	} {
 		_, fields, ts := parseAll(t, []string{l})
 		if ts[0] == 0 {
