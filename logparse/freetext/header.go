@@ -694,6 +694,9 @@ func isComponent(tok []byte) bool {
 		}
 		b = b[:k]
 	}
+	if last == ':' && isModulePath(b) {
+		return true // a Rust target: "hyper::proto::h1:"
+	}
 	if !isNameToken(b) {
 		return false
 	}
@@ -703,6 +706,29 @@ func isComponent(tok []byte) bool {
 		}
 	}
 	return false
+}
+
+// isModulePath: names joined by "::" ("tokio::net", "app::db::pool").
+func isModulePath(b []byte) bool {
+	parts := 0
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] != ':' {
+			i++
+		}
+		if i == 0 || !isNameToken(b[:i]) {
+			return false
+		}
+		parts++
+		if i == len(b) {
+			break
+		}
+		if i+2 >= len(b) || b[i+1] != ':' {
+			return false
+		}
+		b = b[i+2:]
+	}
+	return parts >= 2
 }
 
 // levelSeq returns the length of the level in a level glued to a

@@ -112,6 +112,10 @@ var headerCases = []struct {
 	// a date with a month name (Tomcat's JULI)
 	{"05-Jan-2024 10:15:00.123 WARNING [main] org.acme.Pool.start pool 2 slow",
 		Header{Time: b("05-Jan-2024 10:15:00.123"), Level: b("WARNING"), Thread: b("main"), Message: b("org.acme.Pool.start pool 2 slow")}},
+	// a Rust module path as the component (tracing's fmt layer)
+	{"2024-01-05T10:15:00.123456Z  WARN app::db::pool: pool 2 exhausted",
+		Header{Time: b("2024-01-05T10:15:00.123456Z"), Level: b("WARN"), Component: b("app::db::pool"), Message: b("pool 2 exhausted")}},
+	{"2024-01-05T10:15:00.123456Z  WARN a::b:c: d", Header{Time: b("2024-01-05T10:15:00.123456Z"), Level: b("WARN"), Message: b("a::b:c: d")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},
