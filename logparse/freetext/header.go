@@ -618,8 +618,12 @@ func isLevel(tok []byte) bool {
 			}
 		}
 		// lower-case levels only when bracketed or with a colon, to leave
-		// message words ("error: …") alone; LOG as well ("LOG Compact …")
-		if eq && (upper && l != "LOG" || len(b) != len(tok)) {
+		// message words ("error: …") alone; LOG only with its colon
+		// ("LOG Compact …" and a "[log]" thread are no levels)
+		if eq && l == "LOG" {
+			return tok[len(tok)-1] == ':' && tok[0] != '['
+		}
+		if eq && (upper || len(b) != len(tok)) {
 			return true
 		}
 	}

@@ -101,6 +101,8 @@ var headerCases = []struct {
 	{"2024-01-05 10:15:00 UTC [812]: [3-1] user=,db=,app=,client= LOG:  checkpoint starting",
 		Header{Time: b("2024-01-05 10:15:00 UTC"), Source: b("[812]: [3-1] user=,db=,app=,client="), Level: b("LOG"), Message: b("checkpoint starting")}},
 	{"LOG compaction 3 done", Header{Message: b("LOG compaction 3 done")}},
+	{"24/01/05 10:15:00 INFO [log] ERROR: disk full",
+		Header{Time: b("24/01/05 10:15:00"), Level: b("INFO"), Thread: b("log"), Message: b("ERROR: disk full")}},
 	{"2024-01-05 10:15:00 UTC [812]: [3-1] user=app,db=shop,app=psql,client=10.0.0.7 ERROR:  relation missing",
 		Header{Time: b("2024-01-05 10:15:00 UTC"), Source: b("[812]: [3-1] user=app,db=shop,app=psql,client=10.0.0.7"), Level: b("ERROR"), Message: b("relation missing")}},
 	// a level's colon closes the header
