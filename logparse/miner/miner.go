@@ -197,7 +197,7 @@ type group struct {
 	id      uint64
 	dirty   bool
 	live    bool
-	handed  bool // its id was handed out (returned by Add)
+	handed  bool     // its id was handed out (returned by Add)
 	textKey uint64   // hash of tmpl.Text in the text index
 	ctx     uint64   // the context (logger, component) of its first line
 	bounds  []int    // piece counts at which a tail may start
