@@ -24,6 +24,12 @@ if [ "${CI:-}" = "true" ] && [ "$(id -u)" = 0 ]; then
 		systemctl stop prometheus 2>/dev/null || true
 	fi
 fi
+unformatted=$(git ls-files -z '*.go' | xargs -0 gofmt -l)
+if [ -n "$unformatted" ]; then
+	echo "gofmt: these files are not formatted (run gofmt -w):" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
 go vet ./...
 go test -count=1 -timeout 14m ./...
 # The probe tests' target (its own module, Go 1.21): its ground-truth readings.
