@@ -152,9 +152,11 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 		}
 	}
 	// A level word or a key=value where the hostname should be is a
-	// free-text or logfmt line with a timestamp first, tag or not.
-	if NormalizeLevel(host) != nil || indexLit(host, "=") >= 0 {
-		return r.Fail("syslog", "expected hostname, found a level or a key=value", hs)
+	// free-text or logfmt line with a timestamp first, tag or not; so is
+	// a token of punctuation alone: a hostname has a letter or a digit,
+	// and "2024-01-05 10:15:00.123 | INFO | …" is a header of columns.
+	if NormalizeLevel(host) != nil || indexLit(host, "=") >= 0 || !hasAlnum(host) {
+		return r.Fail("syslog", "expected hostname, found a level, a key=value or punctuation", hs)
 	}
 	// Without a tag, the hostname is all that makes the line syslog: free
 	// text with a timestamp header ("2015-10-18 18:01:47,978 INFO [main] …")
@@ -190,6 +192,17 @@ func notHostname(h []byte) bool {
 		}
 	}
 	return digits == len(h) || upper == len(h) && len(h) <= 5
+}
+
+// hasAlnum reports whether b holds a letter or a digit (a non-ASCII byte
+// counts as a letter).
+func hasAlnum(b []byte) bool {
+	for _, c := range b {
+		if c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
 }
 
 // Syslog5424 parses RFC 5424 lines, structured data included:

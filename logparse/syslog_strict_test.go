@@ -4,8 +4,8 @@ import "testing"
 
 // TestSyslog3164LookAlikes: free-text lines with an ISO timestamp and no
 // syslog tag, whose second word is a level, a pid, a zone, a dash or a
-// bracketed thread, are not RFC 3164, nor are lines with a level word or a
-// key=value where the hostname goes, tag or not (Python's
+// bracketed thread, are not RFC 3164, nor are lines with a level word, a
+// key=value or punctuation alone where the hostname goes, tag or not (Python's
 // "%(asctime)s %(levelname)s %(name)s: %(message)s" is far more common than
 // a host named INFO); tagless lines with a real hostname still are.
 func TestSyslog3164LookAlikes(t *testing.T) {
@@ -22,6 +22,12 @@ func TestSyslog3164LookAlikes(t *testing.T) {
 		`2024-01-02T15:04:06.5+01:00 INFO sshd[42]: a level where the hostname goes`,
 		`2026-12-04 11:56:14,788 ERROR app: lookup failed`,
 		`2024-03-10T13:55:00Z level=info msg="x" user=u`,
+		// loguru's "{time} | {level: <8} | {name}:{function}:{line} - {message}":
+		// a column bar is no hostname, tag or not
+		`2024-01-05 10:15:00.123 | INFO     | app.db:connect:42 - pool ready`,
+		`2024-01-05T10:15:00.123+01:00 | WARNING  | __main__:<module>:7 - low disk`,
+		`2024-01-05T10:15:00.123Z | worker[12]: a bar where the hostname goes`,
+		`2024-01-05T10:15:00.123Z -- sched: a dash pair where the hostname goes`,
 	} {
 		var r Record
 		if err := p.Parse([]byte(l), &r); err == nil {

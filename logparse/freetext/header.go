@@ -925,7 +925,8 @@ func splitPipes(line []byte, h *Header) bool {
 		}
 		first++
 	}
-	if first >= len(line) || line[first] != '|' || !isTimeText(line[:first], true) {
+	// a blank before the pipe: " | " columns are the grammar's
+	if first >= len(line) || line[first] != '|' || first == 0 || line[first-1] == ' ' || !isTimeText(line[:first], true) {
 		return false
 	}
 	h.Time = line[:first]

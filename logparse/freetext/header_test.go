@@ -1,6 +1,7 @@
 package freetext
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gopulse/gopulse/event"
@@ -118,6 +119,11 @@ var headerCases = []struct {
 	{"2024-01-05T10:15:00.123456Z  WARN app::db::pool: pool 2 exhausted",
 		Header{Time: b("2024-01-05T10:15:00.123456Z"), Level: b("WARN"), Component: b("app::db::pool"), Message: b("pool 2 exhausted")}},
 	{"2024-01-05T10:15:00.123456Z  WARN a::b:c: d", Header{Time: b("2024-01-05T10:15:00.123456Z"), Level: b("WARN"), Message: b("a::b:c: d")}},
+	// loguru with an RFC 3339 time: " | " columns, not "time|field|" pipes
+	{"2024-01-05T10:15:00.123+01:00 | INFO     | app.db:connect:42 - pool ready",
+		Header{Time: b("2024-01-05T10:15:00.123+01:00"), Level: b("INFO"), Message: b("app.db:connect:42 - pool ready")}},
+	{"2024-01-05 10:15:00.123|42|WARN|store|disk slow",
+		Header{Time: b("2024-01-05 10:15:00.123"), PID: b("42"), Level: b("WARN"), Component: b("store"), Message: b("disk slow")}},
 	// no header: everything is the message
 	{"just some words", Header{Message: b("just some words")}},
 	{"error: a lower-case level with a colon", Header{Level: b("error"), Message: b("a lower-case level with a colon")}},
@@ -206,6 +212,38 @@ func TestParserAsStreamFallback(t *testing.T) {
 		}
 		if len(r.Message) == 0 {
 			t.Fatalf("%q: no message (format %s)", l, r.Format)
+		}
+	}
+}
+
+// TestLoguruStream: a stream in loguru's default layout is free text with
+// its time and level read, never syslog with a hostname "|".
+func TestLoguruStream(t *testing.T) {
+	for _, sep := range []string{" ", "T"} {
+		s := logparse.NewStream(logparse.StreamOptions{Year: 2024, DetectLines: 4, Fallback: Parser{Year: 2024}})
+		lines := []string{
+			"2024-01-05" + sep + "10:15:00.123 | INFO     | app.db:connect:42 - connected to db-3 in 12 ms",
+			"2024-01-05" + sep + "10:15:00.456 | DEBUG    | app.cache:warm:88 - warmed 120 keys",
+			"2024-01-05" + sep + "10:15:01.001 | WARNING  | __main__:<module>:17 - slow request /orders took 950 ms",
+			"2024-01-05" + sep + "10:15:02.789 | ERROR    | app.db:query:131 - query failed: timeout after 5s",
+			"2024-01-05" + sep + "10:15:03.010 | INFO     | app.jobs:run:55 - job 4411 done",
+		}
+		levels := []string{"info", "debug", "warn", "error", "info"}
+		var r logparse.Record
+		for i, l := range lines {
+			r.Reset()
+			if err := s.Parse([]byte(l), &r); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			if host, ok := r.Get("hostname"); ok {
+				t.Errorf("%q: hostname %q (format %s)", l, host, r.Format)
+			}
+			if r.Format != "freetext" || string(r.Level) != levels[i] || r.TS == 0 || !strings.HasPrefix(string(r.Message), "app.") && !strings.HasPrefix(string(r.Message), "__main__:") {
+				t.Errorf("%q: format=%s level=%q ts=%d message=%q", l, r.Format, r.Level, r.TS, r.Message)
+			}
+		}
+		if s.Format() == "syslog" {
+			t.Errorf("separator %q: stream detected as syslog", sep)
 		}
 	}
 }
