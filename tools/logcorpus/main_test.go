@@ -225,18 +225,25 @@ func TestR3Shapes(t *testing.T) {
 	// may share info's: glog and CockroachDB have no debug severity), and
 	// no format verb is left unfilled
 	for _, s := range r3Shapes {
-		lines := map[string]string{}
-		for _, l := range []string{"trace", "debug", "info", "warn", "error", "fatal"} {
-			e.Level = l
-			lines[l] = s.Render(&e)
-			if strings.Contains(lines[l], "%!") {
-				t.Errorf("%s %s: %q", s.Name, l, lines[l])
-			}
+		checkLevels(t, s, e)
+	}
+}
+
+// checkLevels fails when a layout renders info, warn or error alike, or
+// leaves a format verb unfilled at any level.
+func checkLevels(t *testing.T, s shape, e event) {
+	t.Helper()
+	lines := map[string]string{}
+	for _, l := range []string{"trace", "debug", "info", "warn", "error", "fatal"} {
+		e.Level = l
+		lines[l] = s.Render(&e)
+		if strings.Contains(lines[l], "%!") {
+			t.Errorf("%s %s: %q", s.Name, l, lines[l])
 		}
-		for _, p := range [][2]string{{"info", "warn"}, {"warn", "error"}, {"info", "error"}} {
-			if lines[p[0]] == lines[p[1]] {
-				t.Errorf("%s: %s and %s render alike: %q", s.Name, p[0], p[1], lines[p[0]])
-			}
+	}
+	for _, p := range [][2]string{{"info", "warn"}, {"warn", "error"}, {"info", "error"}} {
+		if lines[p[0]] == lines[p[1]] {
+			t.Errorf("%s: %s and %s render alike: %q", s.Name, p[0], p[1], lines[p[0]])
 		}
 	}
 }
@@ -279,19 +286,7 @@ func TestWideShapes(t *testing.T) {
 		if s.Name == "journald-monotonic" {
 			continue // journalctl's short formats show no priority (as syslog's)
 		}
-		lines := map[string]string{}
-		for _, l := range []string{"trace", "debug", "info", "warn", "error", "fatal"} {
-			e.Level = l
-			lines[l] = s.Render(&e)
-			if strings.Contains(lines[l], "%!") {
-				t.Errorf("%s %s: %q", s.Name, l, lines[l])
-			}
-		}
-		for _, p := range [][2]string{{"info", "warn"}, {"warn", "error"}, {"info", "error"}} {
-			if lines[p[0]] == lines[p[1]] {
-				t.Errorf("%s: %s and %s render alike: %q", s.Name, p[0], p[1], lines[p[0]])
-			}
-		}
+		checkLevels(t, s, e)
 	}
 }
 
