@@ -21,7 +21,14 @@
 //     three words after it (two after a label, a word ending in ':':
 //     "<*>: btree watcher: <*>"); a signature of two words only varies
 //     after a label ("QUERY: <*>", not "LOG: bad:" and "LOG: Dial:") or
-//     where its first word alone was seen with values ("Copying <*>");
+//     where its first word alone was seen with values ("Copying <*>").
+//     The first word of a shorter signature that has a value after its
+//     second word ("redis took <*>", "node-4 refused lease <*>") varies
+//     too when the words seen there come as a value's do: a name with a
+//     digit among them, at most four lines per distinct word when the
+//     evidence arrives, and none of them opening a signature one word
+//     longer or shorter with the same second word ("RemoveContainer for
+//     <*>" beside "RemoveContainer for <*> failed" names events);
 //   - several: signatures equal but at two or more word positions at
 //     once (no two lines differ in one word only) become one template
 //     when each of those positions shows one more distinct value than a
@@ -1240,7 +1247,8 @@ func starKey(g *group, i int) uint64 {
 
 // mergeable: a word parameter is never found in signatures of fewer than
 // three words (unless the word is glued to a value), and the first word,
-// which usually names the event, only with three words after it.
+// which usually names the event, only with three words after it (two
+// after a label), or before a value (valueAfter; enough asks more).
 // valueSlot: the second word of a signature of two words where the
 // signature of its first word alone has values ("Copying ingest" beside
 // "Copying /var/lib/x"): that position is shown to be a parameter, so
@@ -1289,9 +1297,36 @@ func mergeable(g *group, i int) bool {
 		return false
 	}
 	if i == 0 {
-		return len(g.pieces) >= 4 || len(g.pieces) == 3 && label(g.pieces[0])
+		return longFirst(g) || len(g.pieces) >= 2 && valueAfter(g)
 	}
 	return len(g.pieces) >= 3 || g.glue[i] || len(g.pieces) == 2 && label(g.pieces[0]) && !label(g.pieces[1])
+}
+
+// longFirst: g has words enough after its first word for that word to
+// vary with MergeDistinct+1 distinct words alone.
+func longFirst(g *group) bool {
+	return len(g.pieces) >= 4 || len(g.pieces) == 3 && label(g.pieces[0])
+}
+
+func allLongFirst(gs []*group) bool {
+	for _, g := range gs {
+		if !longFirst(g) {
+			return false
+		}
+	}
+	return true
+}
+
+// valueAfter: g has a value after its second word ("redis took <*>"):
+// its first word names what the value is about, so that word may vary
+// like any other position of a template of four words.
+func valueAfter(g *group) bool {
+	for k := 2; k < len(g.varGap); k++ {
+		if g.varGap[k] {
+			return true
+		}
+	}
+	return false
 }
 
 // label: a word ending in ':' ("QUERY:", "key:", "web-a:"), which a value
@@ -1347,8 +1382,61 @@ func (m *Miner) enough(s *star, i int) bool {
 	case i == 0:
 		need = m.cfg.MergeDistinct + 1
 	}
-	return n >= need
+	if n < need {
+		return false
+	}
+	if i == 0 && !allLongFirst(s.groups) {
+		// a short signature whose first word varies before a value
+		// ("redis took <*>", "etcd took <*>"): the first words must come
+		// as a value's do, few lines each, not as the few event names of
+		// a stream that each repeat ("StartContainer for <*>" and
+		// "RemoveContainer for <*>" are two events)
+		var lines uint64
+		for _, g := range s.groups {
+			lines += g.count
+		}
+		if lines > firstLines*uint64(n) {
+			return false
+		}
+		digit := false
+		for _, g := range s.groups {
+			if m.opensOther(g) {
+				return false
+			}
+			digit = digit || nameLike(g.pieces[0])
+		}
+		if !digit {
+			return false
+		}
+	}
+	return true
 }
+
+// opensOther reports whether g's first two words also open a template of
+// another length: "RemoveContainer for <*>" beside "RemoveContainer for
+// <*> failed <*>" shows the first word naming events, not a value.
+func (m *Miner) opensOther(g *group) bool {
+	n := len(g.pieces)
+	for _, l := range [2]int{n - 1, n + 1} {
+		if l < 2 {
+			continue
+		}
+		xs := m.byLen[l]
+		if len(xs) > maxScan {
+			return true // unknown: keep the first word constant
+		}
+		for _, x := range xs {
+			if x.live && !x.wild[0] && string(x.pieces[0]) == string(g.pieces[0]) && string(x.pieces[1]) == string(g.pieces[1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstLines is the mean number of lines per distinct first word above
+// which first words that vary before a value are taken for event names.
+const firstLines = 4
 
 // register adds g to the star index of each of its constant positions and
 // merges when a position has seen enough distinct values.

@@ -1,0 +1,72 @@
+package miner
+
+import "testing"
+
+// A short template whose first word varies before a value: the first word
+// is a parameter once the words seen there come as values do (a name with
+// a digit among them, few lines each), while event names that repeat or
+// open templates of other lengths stay constants.
+func TestFirstWordBeforeAValue(t *testing.T) {
+	msgs := []string{"cache-2 took 5ms", "queue took 7ms", "store took 9ms", "ledger took 12ms"}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "<*> took <*>" {
+		t.Errorf("first word before a value: %q", got)
+	}
+	// three words after the first word as well
+	msgs = []string{"node-4 refused lease 42", "orders refused lease 43", "ingress refused lease 44", "mailer refused lease 45"}
+	n, got = distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "<*> refused lease <*>" {
+		t.Errorf("three words: %q", got)
+	}
+	// no name with a digit among them: setting names, not values
+	n, got = distinctTemplates(t, []string{"pollRate took 5ms", "flushRate took 7ms", "syncRate took 9ms", "sweepRate took 12ms"})
+	if n != 4 {
+		t.Errorf("plain first words merged: %q", got)
+	}
+	// event names that repeat: many lines per distinct first word
+	var rep []string
+	for _, w := range []string{"OpenVolume", "CloseVolume", "SyncVolume", "node-1"} {
+		for i := 0; i < 6; i++ {
+			rep = append(rep, w+` for "vol-`+string(rune('a'+i))+`"`)
+		}
+	}
+	n, got = distinctTemplates(t, rep)
+	if n != 4 {
+		t.Errorf("repeating event names merged: %q", got)
+	}
+	// event names that also open a longer template ("X from v dropped quietly")
+	msgs = []string{
+		`OpenVolume from "a" dropped quietly`, `OpenVolume from "b" dropped`,
+		`CloseVolume from "a" dropped quietly`, `CloseVolume from "c" dropped`,
+		`SyncVolume from "d" dropped`, `node-1 from "e" dropped`,
+	}
+	_, got = distinctTemplates(t, msgs)
+	for _, g := range got {
+		if len(g) > 3 && g[:3] == "<*>" {
+			t.Errorf("event names that open other templates merged: %q", got)
+			break
+		}
+	}
+}
+
+func TestFirstWordBeforeAValueOnline(t *testing.T) {
+	msgs := [][]byte{
+		[]byte("cache-2 took 5ms"), []byte("queue took 7ms"), []byte("store took 9ms"),
+		[]byte("ledger took 12ms"), []byte("queue took 3ms"), []byte("relay-9 took 1ms"),
+	}
+	one := New(Config{})
+	ids := make([]uint64, len(msgs))
+	for i, s := range msgs {
+		ids[i] = one.Add(s).ID
+	}
+	two := New(Config{})
+	for _, s := range msgs {
+		two.Add(s)
+	}
+	for i, s := range msgs {
+		tp := two.Match(s)
+		if tp == nil || one.Resolve(ids[i]) != tp.ID {
+			t.Fatalf("line %d %q: online and two-pass disagree", i, s)
+		}
+	}
+}
