@@ -70,3 +70,27 @@ func TestFirstWordBeforeAValueOnline(t *testing.T) {
 		}
 	}
 }
+
+// A word where a template opens with a value, closed as that value is,
+// joins it: "ledger overflows int" beside "40412 overflows int", in either
+// order, and "billing:" where "<*>:" was seen, even with a word of its own
+// at the end; a word closed otherwise stays apart.
+func TestFirstWordWhereAValueOpens(t *testing.T) {
+	for _, msgs := range [][]string{
+		{"40412 overflows int", "ledger overflows int"},
+		{"ledger overflows int", "40412 overflows int"},
+	} {
+		n, got := distinctTemplates(t, msgs)
+		if n != 1 || got[0] != "<*> overflows int" {
+			t.Errorf("%q: %q", msgs, got)
+		}
+	}
+	n, got := distinctTemplates(t, []string{"7731: disables caching of 10.0.0.1", "billing: disables caching of ledger"})
+	if n != 1 || got[0] != "<*>: disables caching of <*>" {
+		t.Errorf("label first word: %q", got)
+	}
+	n, got = distinctTemplates(t, []string{"10.0.0.1: not found", "Volume not found"})
+	if n != 2 {
+		t.Errorf("a word closed otherwise joined: %q", got)
+	}
+}

@@ -76,7 +76,11 @@
 //     digit: "hostDir: worker-7" joins "hostDir: <*>"), also before the
 //     first word of a template of three words or more ("search creating
 //     parent directory of <*>" joins "<*> creating parent directory of
-//     <*>");
+//     <*>"), and of two words, with one word matched, when the extra
+//     first word ends as the template's opening value does ("ledger
+//     overflows int" and "billing:" join "<*> overflows int" and "<*>:
+//     disables caching of <*>"; "Volume not found" stays apart from
+//     "<*>: not found");
 //     A line whose prefix equals a tail template's plus one or two words
 //     where that prefix has a value joins it too ("path 'billing' due to
 //     …: <error>" joins "path '<*>' due to …: <*>");
@@ -1001,15 +1005,38 @@ func foldNeed(g *group, pieces [][]byte, wild []bool, i, j, left, matched, need 
 	// extra piece i sits in g's gap j: g must have a parameter there, a
 	// key ("user=") is structure, never an extra word, and the first word
 	// names the event
-	if left == 0 || !g.varGap[j] || isKey(p) || j == 0 && len(g.pieces) < 3 {
+	if left == 0 || !g.varGap[j] || isKey(p) || j == 0 && len(g.pieces) < 2 {
 		return false
 	}
-	if nameLike(p) {
+	first := j == 0 && sameClose(p, g.gapText[0])
+	if j == 0 && len(g.pieces) < 3 && !first {
+		return false
+	}
+	if nameLike(p) || first {
+		// a name with a digit, or a word closed as the value that opens
+		// the template ("billing:" where "<*>:" was seen): that position
+		// was seen to vary
 		need++
 	} else {
 		need += 2
 	}
 	return foldNeed(g, pieces, wild, i+1, j, left-1, matched, need)
+}
+
+// sameClose reports whether word p ends as the last parameter of a gap's
+// text does: with the same punctuation ("billing:" as "<*>:"), or with
+// none ("search" as "<*>").
+func sameClose(p []byte, gap string) bool {
+	k := strings.LastIndex(gap, "<*>")
+	if k < 0 {
+		return false
+	}
+	end := gap[k+3:]
+	if end == "" {
+		c := p[len(p)-1]
+		return isAlpha(c) || c >= '0' && c <= '9'
+	}
+	return len(p) > len(end) && string(p[len(p)-len(end):]) == end
 }
 
 // findFold returns the oldest group into which pieces fold.
