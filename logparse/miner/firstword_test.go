@@ -94,3 +94,17 @@ func TestFirstWordWhereAValueOpens(t *testing.T) {
 		t.Errorf("a word closed otherwise joined: %q", got)
 	}
 }
+
+// A first word needs one word less when a name with a digit is among the
+// words seen there: "relay-8", "alpha" and "beta" before one sentence are
+// three values of one position; three plain words are not enough.
+func TestFirstWordWithANameAmongThem(t *testing.T) {
+	n, got := distinctTemplates(t, []string{"relay-8: draining the job queue", "alpha: draining the job queue", "beta: draining the job queue"})
+	if n != 1 || got[0] != "<*>: draining the job queue" {
+		t.Errorf("a name with a digit among three: %q", got)
+	}
+	n, got = distinctTemplates(t, []string{"gamma: draining the job queue", "alpha: draining the job queue", "beta: draining the job queue"})
+	if n != 3 {
+		t.Errorf("three plain first words merged: %q", got)
+	}
+}

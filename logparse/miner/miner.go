@@ -17,7 +17,8 @@
 //     constants), or MergeDistinct (3) distinct plain words; plain words
 //     seen twice stay apart ("stored as bytes" and "stored as values",
 //     "link up" and "link down" are different events). The first word,
-//     which usually names the event, needs MergeDistinct+1 words and
+//     which usually names the event, needs MergeDistinct+1 words (one
+//     less with a name with a digit among them: "relay-8:") and
 //     three words after it (two after a label, a word ending in ':':
 //     "<*>: btree watcher: <*>"); a signature of two words only varies
 //     after a label ("QUERY: <*>", not "LOG: bad:" and "LOG: Dial:") or
@@ -1396,17 +1397,19 @@ func (m *Miner) enough(s *star, i int) bool {
 	if n < 2 {
 		return false
 	}
-	names := true
+	names, some := true, false
 	for _, g := range s.groups {
 		if !nameLike(g.pieces[i]) {
 			names = false
+		} else {
+			some = true
 		}
 	}
 	need := m.cfg.MergeDistinct
 	switch {
 	case names:
 		need = 2
-	case i == 0:
+	case i == 0 && !some:
 		need = m.cfg.MergeDistinct + 1
 	}
 	if n < need {
