@@ -108,3 +108,25 @@ func TestFirstWordWithANameAmongThem(t *testing.T) {
 		t.Errorf("three plain first words merged: %q", got)
 	}
 }
+
+// A label that opens a clause of two words may vary with the error text
+// after it, as a label that opens a template does.
+func TestLabelFirstWordOfATail(t *testing.T) {
+	labels := []string{"alpha:", "bravo:", "carol:", "delta:", "echo:", "fox:"}
+	errs := []string{
+		"read tcp 10.0.0.1:4000: connection reset by peer",
+		"context canceled",
+		"unexpected EOF",
+		"dial tcp 10.0.0.2:2379: connect: connection refused",
+		"the object has been modified; please apply your changes",
+		"stream closed by the server",
+	}
+	var msgs []string
+	for i, l := range labels {
+		msgs = append(msgs, l+" sync watcher: "+errs[i])
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "<*>: sync watcher: <*>" {
+		t.Errorf("label before a tail: %q", got)
+	}
+}

@@ -43,7 +43,8 @@
 //     %v" with an error's text of any length. A few tails that repeat are
 //     events of their own. One word of the prefix may vary with the tail
 //     ("bad value 'x': <error>") when it shows the variability a single
-//     position needs and the prefix keeps three words besides it. A tail
+//     position needs and the prefix keeps three words besides it (two
+//     after a label that opens it: "<*>: btree watcher: <error>"). A tail
 //     may also start after three words of a sentence without a ':'
 //     ("failed to re-tag images %v"): such lines join the tail candidates
 //     of their prefix, and make a tail template of their own when eight
@@ -1831,7 +1832,7 @@ func (m *Miner) registerTail(g *group) {
 			continue
 		}
 		for i := 0; i < n; i++ {
-			if g.wild[i] || nameLike(g.pieces[i]) || isKey(g.pieces[i]) || !mergeable(g, i) || !prefixWords(g, n, i) {
+			if g.wild[i] || nameLike(g.pieces[i]) || isKey(g.pieces[i]) || !mergeable(g, i) || !prefixWords(g, n, i) && !labelFirst(g, n, i) {
 				continue
 			}
 			k := tailKey(prefixKeyMask(g.pieces[:n], g.wild[:n], 1<<i), n, g.ctx)
@@ -2085,6 +2086,22 @@ func (m *Miner) enoughSoft(s *star, n int) bool {
 
 // prefixWords: a prefix whose word i may vary keeps at least three words
 // of a sentence besides it ("failed to <verb>: …" is not one event).
+// labelFirst: the first word of a prefix is a label that two words
+// follow ("<*>: btree watcher: <error>"), which may vary as a label that
+// opens a template does (mergeable).
+func labelFirst(g *group, n, i int) bool {
+	if i != 0 || !label(g.pieces[0]) {
+		return false
+	}
+	w := 0
+	for j, p := range g.pieces[1:n] {
+		if !g.wild[j+1] && wordy(p) {
+			w++
+		}
+	}
+	return w >= 2
+}
+
 func prefixWords(g *group, n, i int) bool {
 	w := 0
 	for j, p := range g.pieces[:n] {
