@@ -54,21 +54,7 @@ func TestFirstWordBeforeAValueOnline(t *testing.T) {
 		[]byte("cache-2 took 5ms"), []byte("queue took 7ms"), []byte("store took 9ms"),
 		[]byte("ledger took 12ms"), []byte("queue took 3ms"), []byte("relay-9 took 1ms"),
 	}
-	one := New(Config{})
-	ids := make([]uint64, len(msgs))
-	for i, s := range msgs {
-		ids[i] = one.Add(s).ID
-	}
-	two := New(Config{})
-	for _, s := range msgs {
-		two.Add(s)
-	}
-	for i, s := range msgs {
-		tp := two.Match(s)
-		if tp == nil || one.Resolve(ids[i]) != tp.ID {
-			t.Fatalf("line %d %q: online and two-pass disagree", i, s)
-		}
-	}
+	checkOnlineMatchesTwoPass(t, msgs)
 }
 
 // A word where a template opens with a value, closed as that value is,

@@ -213,19 +213,26 @@ func TestR3Shapes(t *testing.T) {
 		"zerolog-console": "1:55PM WRN peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
 		"crdb-v2":         "W240310 13:55:07.123701 191 1@raft/transport.go:211 ⋮ [n1,s1] 42 peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
 	}
-	if len(want) != len(r3Shapes) {
-		t.Fatalf("%d r3 layouts, %d expected lines", len(r3Shapes), len(want))
-	}
-	for _, s := range r3Shapes {
-		if got := s.Render(&e); got != want[s.Name] {
-			t.Errorf("%s:\n got %q\nwant %q", s.Name, got, want[s.Name])
-		}
-	}
+	checkRenders(t, "r3", r3Shapes, e, want)
 	// info, warn and error have their own words in every layout (debug
 	// may share info's: glog and CockroachDB have no debug severity), and
 	// no format verb is left unfilled
 	for _, s := range r3Shapes {
 		checkLevels(t, s, e)
+	}
+}
+
+// checkRenders fails unless every layout renders e as want has it, one
+// line per layout.
+func checkRenders(t *testing.T, label string, shapes []shape, e event, want map[string]string) {
+	t.Helper()
+	if len(want) != len(shapes) {
+		t.Fatalf("%d %s layouts, %d expected lines", len(shapes), label, len(want))
+	}
+	for _, s := range shapes {
+		if got := s.Render(&e); got != want[s.Name] {
+			t.Errorf("%s:\n got %q\nwant %q", s.Name, got, want[s.Name])
+		}
 	}
 }
 
@@ -268,14 +275,7 @@ func TestWideShapes(t *testing.T) {
 		"wildfly-console":    "13:55:07,123 WARN  [io.etcd.server.etcdserver.api.rafthttp.Transport] (MSC service thread 1-3) peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
 		"postgres-pgbadger":  "2024-03-10 13:55:07 UTC [4249]: [2-1] user=postgres,db=postgres,app=[unknown],client=10.0.3.17 WARNING:  peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
 	}
-	if len(want) != len(wideShapes) {
-		t.Fatalf("%d wide layouts, %d expected lines", len(wideShapes), len(want))
-	}
-	for _, s := range wideShapes {
-		if got := s.Render(&e); got != want[s.Name] {
-			t.Errorf("%s:\n got %q\nwant %q", s.Name, got, want[s.Name])
-		}
-	}
+	checkRenders(t, "wide", wideShapes, e, want)
 	// without pairs, log15 ends the message with its one separating blank
 	noKV := e
 	noKV.KVs = nil
