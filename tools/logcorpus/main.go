@@ -3,7 +3,7 @@
 // it.
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
-//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3] [-detail] [-pred DIR]
+//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
 // build downloads each project of the list (projects.go) into the Go
@@ -69,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
 	part := fs.String("part", partDev, "part to score: dev, held, fresh or r3")
+	half := fs.String("half", "", "score: only half a or b of the development part (projects by FNV-1a-64 of the module path: even a, odd b)")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
 	loghub := fs.String("dir", "", "loghub: the directory of the LogHub-2k sets")
@@ -87,7 +88,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if *part != partDev && *pred != "" {
 			return errors.New("-pred is for the development part only")
 		}
-		return score(*cache, *part, *detail || *part == partDev, *pred, stdout)
+		if *half != "" && (*part != partDev || (*half != halfA && *half != halfB)) {
+			return fmt.Errorf("-half %q: want a or b, with -part dev", *half)
+		}
+		return scoreHalf(*cache, *part, *half, *detail || *part == partDev, *pred, stdout)
 	case "loghub":
 		if *loghub == "" {
 			return errors.New("loghub: -dir is required")
@@ -96,6 +100,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "split":
 		for _, p := range projects {
 			part, _ := projectPart(p)
+			if part == partDev {
+				part += " half " + devHalf(p.Module)
+			}
 			fmt.Fprintf(stdout, "project %-45s %s\n", p.Module, part)
 		}
 		for _, s := range shapes {

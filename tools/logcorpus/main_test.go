@@ -368,10 +368,16 @@ func TestBuildAndScore(t *testing.T) {
 	if err := score(cache, partDev, true, "", &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), fmt.Sprintf("dev: %d datasets, mean GA two-pass", len(logs))) {
+	if !strings.Contains(out.String(), fmt.Sprintf("dev: %d datasets, mean GA two-pass", len(logs))) ||
+		!strings.Contains(out.String(), fmt.Sprintf("dev half a: %d datasets, mean GA two-pass", len(logs))) {
 		t.Fatalf("score output:\n%s", out.String())
 	}
 	t.Log(out.String())
+	// Kubernetes is in half A: half B of this corpus is empty
+	out.Reset()
+	if err := scoreHalf(cache, partDev, halfB, true, "", &out); err == nil || strings.Contains(out.String(), "k8s-io_kubernetes__") {
+		t.Fatalf("half b: err %v, output:\n%s", err, out.String())
+	}
 	// the r3 part: the fixture stands in for Kubernetes, rendered there in
 	// the new layouts the plan gives it
 	var k8s []string
@@ -396,5 +402,63 @@ func TestBuildAndScore(t *testing.T) {
 func TestGroupingAccuracy(t *testing.T) {
 	if got := groupingAccuracy([]string{"A", "A", "B", "C"}, []string{"1", "1", "2", "2"}); got != 0.5 {
 		t.Fatalf("GA = %v, want 0.5", got)
+	}
+}
+
+func TestDevHalves(t *testing.T) {
+	// the halves are fixed (session 18): FNV-1a 64-bit of the module path,
+	// even in A, odd in B; recorded before any rule was judged on them
+	want := map[string]string{
+		"k8s.io/kubernetes": halfA, "k8s.io/client-go": halfA, "k8s.io/apiserver": halfB,
+		"go.etcd.io/etcd/server/v3": halfA, "github.com/prometheus/prometheus": halfB,
+		"github.com/hashicorp/raft": halfB, "github.com/hashicorp/serf": halfA, "github.com/docker/docker": halfB,
+		"github.com/containerd/containerd/v2": halfA, "github.com/caddyserver/caddy/v2": halfB,
+		"github.com/syncthing/syncthing": halfB, "github.com/influxdata/influxdb": halfB,
+		"github.com/jaegertracing/jaeger": halfB, "github.com/dgraph-io/badger/v4": halfA, "sigs.k8s.io/kind": halfA,
+		"github.com/open-policy-agent/opa": halfA, "github.com/grafana/dskit": halfA,
+		"github.com/envoyproxy/go-control-plane": halfB, "google.golang.org/grpc": halfB, "github.com/IBM/sarama": halfA,
+		"github.com/go-zookeeper/zk": halfB, "github.com/docker/cli": halfB, "github.com/redis/go-redis/v9": halfA,
+		"github.com/hashicorp/go-plugin": halfA, "tailscale.com": halfA, "github.com/ethereum/go-ethereum": halfA,
+		"github.com/k3s-io/kine": halfA, "github.com/libp2p/go-libp2p": halfA,
+	}
+	seen := map[string]string{} // slug -> module: a dataset name names one project
+	n := [2]int{}
+	for _, p := range projects {
+		if prev, ok := seen[slug(p.Module)]; ok {
+			t.Fatalf("%s and %s share the slug %s", prev, p.Module, slug(p.Module))
+		}
+		seen[slug(p.Module)] = p.Module
+		if part, _ := projectPart(p); part != partDev {
+			if _, ok := want[p.Module]; ok {
+				t.Errorf("%s: in part %s, listed in a half", p.Module, part)
+			}
+			continue
+		}
+		h := devHalf(p.Module)
+		if h != want[p.Module] {
+			t.Errorf("%s: half %q, want %q", p.Module, h, want[p.Module])
+		}
+		// every dataset of the project goes with it, whatever its layout
+		for _, layout := range []string{"klog", "python", "wide-x"} {
+			got, err := datasetHalf(slug(p.Module) + "__" + layout)
+			if err != nil || got != h {
+				t.Errorf("%s in %s: half %q (%v), want %q", p.Module, layout, got, err, h)
+			}
+		}
+		if h == halfA {
+			n[0]++
+		} else {
+			n[1]++
+		}
+		delete(want, p.Module)
+	}
+	if len(want) > 0 {
+		t.Errorf("listed but not development projects: %v", want)
+	}
+	if n[0] == 0 || n[1] == 0 {
+		t.Fatalf("halves of %d and %d projects", n[0], n[1])
+	}
+	if _, err := datasetHalf("example-com_unlisted__klog"); err == nil {
+		t.Error("a dataset of no listed project got a half")
 	}
 }

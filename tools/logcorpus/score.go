@@ -134,11 +134,68 @@ func mine(d dataset) (two, online, final []string, texts []string, err error) {
 	return two, online, final, texts, nil
 }
 
+// Halves of the development part (session 18): a development project is
+// in half A when the FNV-1a 64-bit hash of its module path is even, in
+// half B when it is odd; all of its datasets (its own layouts, the cross
+// and wide layouts) go with it. A rule is kept only when it carries over
+// from one half to the other, so neither half is a tuning set alone.
+const (
+	halfA = "a"
+	halfB = "b"
+)
+
+func devHalf(module string) string {
+	if hash64(module)%2 == 0 {
+		return halfA
+	}
+	return halfB
+}
+
+// datasetHalf is the half of a development dataset, from the project whose
+// slug names it (slug(module)+"__"+layout).
+func datasetHalf(name string) (string, error) {
+	s, _, ok := strings.Cut(name, "__")
+	if ok {
+		for _, p := range projects {
+			if slug(p.Module) == s {
+				return devHalf(p.Module), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("dataset %s: no project of the list", name)
+}
+
 func score(cache, part string, detail bool, predDir string, w io.Writer) error {
+	return scoreHalf(cache, part, "", detail, predDir, w)
+}
+
+// scoreHalf scores a part, or one half of the development part when half
+// is "a" or "b"; for the development part it prints each half's means too.
+func scoreHalf(cache, part, half string, detail bool, predDir string, w io.Writer) error {
 	ds, err := loadPart(cache, part)
 	if err != nil {
 		return err
 	}
+	halves := map[string]string{}
+	if part == partDev {
+		var keep []dataset
+		for _, d := range ds {
+			h, err := datasetHalf(d.name)
+			if err != nil {
+				return err
+			}
+			halves[d.name] = h
+			if half == "" || h == half {
+				keep = append(keep, d)
+			}
+		}
+		ds = keep
+		if len(ds) == 0 {
+			return fmt.Errorf("no datasets of half %s in %s", half, filepath.Join(cache, part))
+		}
+	}
+	var hsum [2]result
+	var hn [2]float64
 	if predDir != "" {
 		if err := os.MkdirAll(predDir, 0o755); err != nil {
 			return err
@@ -158,6 +215,16 @@ func score(cache, part string, detail bool, predDir string, w io.Writer) error {
 		sum.twoPass += r.twoPass
 		sum.online += r.online
 		sum.onlineFinal += r.onlineFinal
+		if h, ok := halves[d.name]; ok {
+			i := 0
+			if h == halfB {
+				i = 1
+			}
+			hsum[i].twoPass += r.twoPass
+			hsum[i].online += r.online
+			hsum[i].onlineFinal += r.onlineFinal
+			hn[i]++
+		}
 		if detail {
 			fmt.Fprintf(w, "%-62s %7.4f %7.4f %7.4f %6d %6d\n", d.name, r.twoPass, r.online, r.onlineFinal, r.groups, r.truthGroups)
 		}
@@ -165,6 +232,12 @@ func score(cache, part string, detail bool, predDir string, w io.Writer) error {
 			if err := writePred(filepath.Join(predDir, d.name+".tsv"), d, texts); err != nil {
 				return err
 			}
+		}
+	}
+	for i, h := range []string{halfA, halfB} {
+		if hn[i] > 0 {
+			fmt.Fprintf(w, "%s half %s: %d datasets, mean GA two-pass %.4f, online %.4f, online with aliases followed %.4f\n",
+				part, h, int(hn[i]), hsum[i].twoPass/hn[i], hsum[i].online/hn[i], hsum[i].onlineFinal/hn[i])
 		}
 	}
 	n := float64(len(ds))
