@@ -4,6 +4,7 @@
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
 //	logcorpus score [-cache DIR] [-part dev|held|fresh|r3] [-half a|b] [-detail] [-pred DIR]
+//	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
 // build downloads each project of the list (projects.go) into the Go
@@ -73,6 +74,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
 	loghub := fs.String("dir", "", "loghub: the directory of the LogHub-2k sets")
+	seeds := fs.String("seeds", "dev", "synth: the seed range, dev or held")
+	nSeeds := fs.Int("n", synthSeeds, "synth: layouts (seeds) to score")
+	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
 	var srcs multiFlag
 	fs.Var(&srcs, "src", "MODULE=DIR: read a project's source from DIR instead of the module cache (repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -97,6 +101,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("loghub: -dir is required")
 		}
 		return scoreLoghub(*loghub, stdout)
+	case "synth":
+		st := map[string][]stmt{}
+		load := func(p project) ([]stmt, error) {
+			if s, ok := st[p.Module]; ok {
+				return s, nil
+			}
+			dir := srcs[p.Module]
+			if dir == "" {
+				var err error
+				if dir, err = moduleDir(p.Module, p.Version); err != nil {
+					return nil, err
+				}
+			}
+			s, err := extract(dir)
+			if err != nil {
+				return nil, fmt.Errorf("extract %s: %w", p.Module, err)
+			}
+			st[p.Module] = s
+			return s, nil
+		}
+		return synth(*seeds, *nSeeds, *synthLines, *detail, load, stdout)
 	case "split":
 		for _, p := range projects {
 			part, _ := projectPart(p)
@@ -326,16 +351,48 @@ func crossLayouts(p project) []shape {
 }
 
 func writeDataset(cache, part string, p project, sh shape, st []stmt, lines int) (int, error) {
+	evs, truth, k, err := genEvents(p, st, sh.Structured, lines, hash64(p.Module+"|"+sh.Name))
+	if err != nil {
+		return 0, err
+	}
+	base := filepath.Join(cache, part, slug(p.Module)+"__"+sh.Name)
+	logf, err := os.Create(base + ".log")
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	truthf, err := os.Create(base + ".truth")
+	if err != nil {
+		return 0, err
+	}
+	defer truthf.Close()
+	lw, tw := bufio.NewWriter(logf), bufio.NewWriter(truthf)
+	for i := range evs {
+		lw.WriteString(sh.Render(&evs[i]))
+		lw.WriteByte('\n')
+		tw.WriteString(truth[i])
+		tw.WriteByte('\n')
+	}
+	if err := lw.Flush(); err != nil {
+		return 0, err
+	}
+	return k, tw.Flush()
+}
+
+// genEvents draws the lines of one dataset of project p from its
+// statements st (seeded): the events before a header is added, each
+// line's truth (its statement's key) and the number of distinct events.
+func genEvents(p project, st []stmt, structured bool, lines int, seed uint64) ([]event, []string, int, error) {
 	byKey := map[string]*eventDef{}
 	var evs []*eventDef
 	for _, s := range st {
 		if !usable(s) {
 			continue
 		}
-		text, structured := keys(s)
+		text, structuredKey := keys(s)
 		k := text
-		if sh.Structured {
-			k = structured
+		if structured {
+			k = structuredKey
 		}
 		e := byKey[k]
 		if e == nil {
@@ -346,9 +403,8 @@ func writeDataset(cache, part string, p project, sh shape, st []stmt, lines int)
 		e.stmts = append(e.stmts, s)
 	}
 	if len(evs) == 0 {
-		return 0, fmt.Errorf("%s: no usable log statements", p.Module)
+		return nil, nil, 0, fmt.Errorf("%s: no usable log statements", p.Module)
 	}
-	seed := hash64(p.Module + "|" + sh.Name)
 	rng := rand.New(rand.NewPCG(seed, 11))
 	sort.Slice(evs, func(i, j int) bool { return evs[i].key < evs[j].key })
 	rng.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
@@ -377,22 +433,12 @@ func writeDataset(cache, part string, p project, sh shape, st []stmt, lines int)
 	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 
 	v := newVals(seed)
-	base := filepath.Join(cache, part, slug(p.Module)+"__"+sh.Name)
-	logf, err := os.Create(base + ".log")
-	if err != nil {
-		return 0, err
-	}
-	defer logf.Close()
-	truthf, err := os.Create(base + ".truth")
-	if err != nil {
-		return 0, err
-	}
-	defer truthf.Close()
-	lw, tw := bufio.NewWriter(logf), bufio.NewWriter(truthf)
 	t := time.Date(2024, 3, 10, 13, 55, 0, 0, time.UTC).Add(time.Duration(rng.IntN(86400*300)) * time.Second)
 	pid := 1000 + rng.IntN(60000)
 	hosts := []string{v.nodeName(), v.nodeName(), v.nodeName()}
 	threads := []string{"main", "worker-1", "worker-2", "pool-2-thread-1", "grpc-default-executor-0"}
+	out := make([]event, 0, len(order))
+	truth := make([]string, 0, len(order))
 	for seq, i := range order {
 		e := evs[i]
 		s := e.stmts[rng.IntN(len(e.stmts))]
@@ -407,15 +453,10 @@ func writeDataset(cache, part string, p project, sh shape, st []stmt, lines int)
 		for _, p := range s.KVs {
 			ev.KVs = append(ev.KVs, [2]string{p.Key, v.value('v', p.Hint)})
 		}
-		lw.WriteString(sh.Render(&ev))
-		lw.WriteByte('\n')
-		tw.WriteString(e.key)
-		tw.WriteByte('\n')
+		out = append(out, ev)
+		truth = append(truth, e.key)
 	}
-	if err := lw.Flush(); err != nil {
-		return 0, err
-	}
-	return k, tw.Flush()
+	return out, truth, k, nil
 }
 
 func compOf(file string) string {

@@ -62,7 +62,7 @@ type result struct {
 // in one pass (as the agent: schema inference on, 1024 templates per
 // source), and returns the per-line template ids and texts. A record that
 // holds several lines (multi-line assembly) gives its template to each.
-func mine(d dataset) (two, online, final []string, texts []string, err error) {
+func mine(d dataset, see func(line int, r *logengine.Result)) (two, online, final []string, texts []string, err error) {
 	n := len(d.lines)
 	two, online, texts = make([]string, n), make([]string, n), make([]string, n)
 	ids := make([]uint64, n)
@@ -105,10 +105,17 @@ func mine(d dataset) (two, online, final []string, texts []string, err error) {
 	}
 	st = st.Again()
 	for _, l := range d.lines {
-		put(st.Analyze(l), two, texts, nil)
+		r := st.Analyze(l)
+		put(r, two, texts, nil)
+		if see != nil && !r.Partial && r.Rec.Line > 0 && int(r.Rec.Line) <= n {
+			see(int(r.Rec.Line)-1, r)
+		}
 	}
 	for r, ok := st.Flush(logengine.ModeAnalyze); ok; r, ok = st.Flush(logengine.ModeAnalyze) {
 		put(r, two, texts, nil)
+		if see != nil && !r.Partial && r.Rec.Line > 0 && int(r.Rec.Line) <= n {
+			see(int(r.Rec.Line)-1, r)
+		}
 	}
 
 	eng, err = logengine.New(logengine.Config{MaxTemplates: 1024, Schema: true})
@@ -206,7 +213,7 @@ func scoreHalf(cache, part, half string, detail bool, predDir string, w io.Write
 		fmt.Fprintf(w, "%-62s %7s %7s %7s %6s %6s\n", "dataset", "GA-2p", "GA-1p", "GA-1pA", "groups", "truth")
 	}
 	for _, d := range ds {
-		two, online, final, texts, err := mine(d)
+		two, online, final, texts, err := mine(d, nil)
 		if err != nil {
 			return err
 		}
@@ -376,7 +383,7 @@ func scoreLoghub(dir string, w io.Writer) error {
 		if len(d.lines) != len(d.truth) {
 			return fmt.Errorf("%s: %d lines, %d truths", l, len(d.lines), len(d.truth))
 		}
-		two, online, final, _, err := mine(d)
+		two, online, final, _, err := mine(d, nil)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,526 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gopulse/gopulse/logengine"
+)
+
+// synth: header layouts composed at random from real-world field
+// primitives (a timestamp in many spellings, a level in many spellings, a
+// pid, a thread, a logger name, a host, a component, separator tokens,
+// padding and bracket kinds), each wrapped around messages of the
+// development projects rendered as build renders them. It measures the
+// header model on layouts nobody wrote a rule for: a layout is a seed, and
+// the seeds are split once, here, into a development range (iterate on it)
+// and a held-out range (report it, never tune on it).
+//
+//	logcorpus synth -seeds dev|held [-n N] [-lines N] [-detail]
+//
+// Ground truth of every line: its header fields and its message. Scores
+// per layout: the fraction of lines whose parsed message is the rendered
+// message (two passes, as `gopulse logs parse`), of lines whose ts is the
+// rendered time (layouts with a full date; time-only layouts are scored
+// on the time of day), of lines whose level is the rendered level, and of
+// header field values found among the record's fields; and the grouping
+// accuracy of the miner on the lines (two passes and one pass).
+
+// The seed ranges: fixed before any tuning (TestSynthSeeds pins them).
+const (
+	synthDevSeed  = 1      // development seeds: synthDevSeed … +synthSeeds-1
+	synthHeldSeed = 100001 // held-out seeds: never looked at per layout while tuning
+	synthSeeds    = 200
+)
+
+// tsSpell is a timestamp spelling.
+type tsSpell struct {
+	name   string
+	layout string // Go layout; "" for epochs
+	full   bool   // carries a full date: the ts is scored exactly
+	clock  bool   // time of day only: scored on the time of day
+	prec   time.Duration
+	zone   bool // rendered in a zone other than UTC
+	epoch  int  // 1 seconds, 2 milliseconds, 3 seconds with a fraction
+}
+
+var tsSpells = []tsSpell{
+	{name: "ts-iso-t-zone", layout: "2006-01-02T15:04:05.000Z07:00", full: true, prec: time.Millisecond, zone: true},
+	{name: "ts-iso-t-z", layout: "2006-01-02T15:04:05Z07:00", full: true, prec: time.Second},
+	{name: "ts-iso-t-micro", layout: "2006-01-02T15:04:05.000000Z07:00", full: true, prec: time.Microsecond},
+	{name: "ts-iso-space-comma", layout: "2006-01-02 15:04:05,000", full: true, prec: time.Millisecond},
+	{name: "ts-iso-space-dot", layout: "2006-01-02 15:04:05.000", full: true, prec: time.Millisecond},
+	{name: "ts-iso-space-zone", layout: "2006-01-02 15:04:05.000 -0700", full: true, prec: time.Millisecond, zone: true},
+	{name: "ts-iso-space-utc", layout: "2006-01-02 15:04:05 MST", full: true, prec: time.Second},
+	{name: "ts-slash-ymd", layout: "2006/01/02 15:04:05", full: true, prec: time.Second},
+	{name: "ts-dmy-slash", layout: "02/01/2006 15:04:05", full: true, prec: time.Second},
+	{name: "ts-yymmdd", layout: "060102 150405", full: true, prec: time.Second},
+	{name: "ts-dd-mon-yyyy", layout: "02-Jan-2006 15:04:05.000", full: true, prec: time.Millisecond},
+	{name: "ts-syslog", layout: "Jan _2 15:04:05"},
+	{name: "ts-ctime", layout: "Mon Jan _2 15:04:05 2006", full: true, prec: time.Second},
+	{name: "ts-clock-ms", layout: "15:04:05.000", clock: true, prec: time.Millisecond},
+	{name: "ts-clock-comma", layout: "15:04:05,000", clock: true, prec: time.Millisecond},
+	{name: "ts-epoch-s", full: true, prec: time.Second, epoch: 1},
+	{name: "ts-epoch-ms", full: true, prec: time.Millisecond, epoch: 2},
+	{name: "ts-epoch-frac", full: true, prec: time.Millisecond, epoch: 3},
+}
+
+var synthZone = time.FixedZone("", 2*3600)
+
+func (s tsSpell) render(t time.Time) string {
+	t = t.Truncate(s.prec)
+	switch s.epoch {
+	case 1:
+		return strconv.FormatInt(t.Unix(), 10)
+	case 2:
+		return strconv.FormatInt(t.UnixMilli(), 10)
+	case 3:
+		return fmt.Sprintf("%d.%03d", t.Unix(), t.Nanosecond()/1e6)
+	}
+	if s.zone {
+		t = t.In(synthZone)
+	} else {
+		t = t.UTC()
+	}
+	return t.Format(s.layout)
+}
+
+// levelSpells render a level ("info", "warn", …).
+var levelSpells = []struct {
+	name string
+	f    func(l string) string
+}{
+	{"level-upper", func(l string) string { return strings.ToUpper(l) }},
+	{"level-lower", func(l string) string { return l }},
+	{"level-letter", func(l string) string { return strings.ToUpper(l[:1]) }},
+	{"level-bracket", func(l string) string { return "[" + strings.ToUpper(l) + "]" }},
+	{"level-angle", func(l string) string { return "<" + l + ">" }},
+	{"level-colon", func(l string) string { return strings.ToUpper(l) + ":" }},
+	{"level-padded", func(l string) string { return fmt.Sprintf("%-5s", strings.ToUpper(l)) }},
+	{"level-bracket-padded", func(l string) string { return fmt.Sprintf("[%-5s]", strings.ToUpper(l)) }},
+	{"level-bracket-letter", func(l string) string { return "[" + strings.ToUpper(l[:1]) + "]" }},
+	{"level-short", func(l string) string { return strings.ToUpper(short4(l)) }},
+}
+
+func short4(l string) string {
+	switch l {
+	case "info":
+		return "inf"
+	case "warn":
+		return "wrn"
+	case "error":
+		return "err"
+	case "debug":
+		return "dbg"
+	case "trace":
+		return "trc"
+	}
+	return "ftl"
+}
+
+// A field primitive other than time and level: its value on a line, and
+// the ways it may be written.
+type fieldPrim struct {
+	name  string
+	value func(e *event) string
+	wraps []string // "" bare, "[]", "()", "<>", "{}", "#", ":" (a colon after), "pad" (left-aligned to a width), "rpad" (right-aligned)
+}
+
+var fieldPrims = []fieldPrim{
+	{"pid", func(e *event) string { return strconv.Itoa(e.PID) }, []string{"", "[]", "#", "()"}},
+	{"pid-tid", func(e *event) string { return fmt.Sprintf("%d:%d", e.PID, e.TID) }, []string{"", "[]"}},
+	{"thread", func(e *event) string { return e.Thread }, []string{"[]", "()", "{}", "<>", "pad"}},
+	{"logger-dotted", func(e *event) string { return e.Class }, []string{"", "[]", ":", "pad"}},
+	{"logger-abbrev", func(e *event) string { return abbrev(e.Class) }, []string{"", "[]", ":", "rpad"}},
+	{"host", func(e *event) string { return e.Host }, []string{"", "[]"}},
+	{"component", func(e *event) string { return e.App }, []string{"[]", "<>", "{}", ":", ""}},
+}
+
+var synthSeps = []string{"-", "--", "---", "|", ":", "::", ">>", "=>"}
+
+// synthField is one header field of a layout.
+type synthField struct {
+	kind  string // "ts", "level", or a fieldPrim name
+	prim  string // the primitive's full name (for the per-primitive figures)
+	ts    tsSpell
+	level func(string) string
+	fp    fieldPrim
+	wrap  string
+	width int
+}
+
+// synthLayout is a composed header layout.
+type synthLayout struct {
+	fields []synthField
+	sep    string // between fields: " " or " SEP "
+	end    string // between the header and the message
+}
+
+func (l *synthLayout) has(kind string) (synthField, bool) {
+	for _, f := range l.fields {
+		if f.kind == kind {
+			return f, true
+		}
+	}
+	return synthField{}, false
+}
+
+// newLayout composes a layout from seed.
+func newLayout(seed uint64) *synthLayout {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	l := &synthLayout{}
+	// a timestamp on most layouts, a level on most, and one to three
+	// other fields
+	if rng.IntN(10) < 8 {
+		ts := tsSpells[rng.IntN(len(tsSpells))]
+		f := synthField{kind: "ts", prim: ts.name, ts: ts}
+		if rng.IntN(3) == 0 {
+			f.wrap = "[]"
+			f.prim += "+bracket"
+		}
+		l.fields = append(l.fields, f)
+	}
+	if rng.IntN(10) < 8 {
+		ls := levelSpells[rng.IntN(len(levelSpells))]
+		l.fields = append(l.fields, synthField{kind: "level", prim: ls.name, level: ls.f})
+	}
+	perm := rng.Perm(len(fieldPrims))
+	for _, i := range perm[:1+rng.IntN(3)] {
+		fp := fieldPrims[i]
+		if fp.name == "pid-tid" && hasKind(l.fields, "pid") || fp.name == "pid" && hasKind(l.fields, "pid-tid") ||
+			strings.HasPrefix(fp.name, "logger") && (hasKind(l.fields, "logger-dotted") || hasKind(l.fields, "logger-abbrev")) {
+			continue
+		}
+		w := fp.wraps[rng.IntN(len(fp.wraps))]
+		f := synthField{kind: fp.name, prim: fp.name, fp: fp, wrap: w}
+		if w != "" {
+			f.prim += "+" + w
+		}
+		if w == "pad" || w == "rpad" {
+			f.width = 16 + rng.IntN(25)
+		}
+		l.fields = append(l.fields, f)
+	}
+	// the order: the timestamp first on most layouts; the rest shuffled
+	rest := l.fields
+	var first []synthField
+	if len(rest) > 0 && rest[0].kind == "ts" && rng.IntN(10) < 7 {
+		first, rest = rest[:1], rest[1:]
+	}
+	rest = append([]synthField(nil), rest...)
+	rng.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	l.fields = append(append([]synthField(nil), first...), rest...)
+	// a colon after a field closes a header: only the last field has one
+	for i := range l.fields[:len(l.fields)-1] {
+		f := &l.fields[i]
+		if f.wrap == ":" {
+			f.wrap, f.prim = "", f.kind
+		}
+		if f.kind == "level" && f.prim == "level-colon" {
+			f.prim, f.level = levelSpells[0].name, levelSpells[0].f
+		}
+	}
+	l.sep = " "
+	if rng.IntN(3) == 0 {
+		l.sep = " " + synthSeps[rng.IntN(len(synthSeps))] + " "
+	}
+	switch rng.IntN(4) {
+	case 0:
+		l.end = " " + synthSeps[rng.IntN(len(synthSeps))] + " "
+	case 1:
+		l.end = l.sep
+	default:
+		l.end = " "
+	}
+	if last := l.fields[len(l.fields)-1]; last.wrap == ":" || last.kind == "level" && strings.HasSuffix(last.level("info"), ":") {
+		l.end = " " // a colon closes the header already
+	}
+	return l
+}
+
+func hasKind(fs []synthField, kind string) bool {
+	for _, f := range fs {
+		if f.kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func wrapText(v, wrap string, width int) string {
+	switch wrap {
+	case "[]", "()", "<>", "{}":
+		return wrap[:1] + v + wrap[1:]
+	case "#":
+		return "#" + v
+	case ":":
+		return v + ":"
+	case "pad":
+		return fmt.Sprintf("%-*s", width, v)
+	case "rpad":
+		return fmt.Sprintf("%*s", width, v)
+	}
+	return v
+}
+
+func synthLevel(l string) string {
+	switch l {
+	case "trace", "debug", "info", "warn", "error", "fatal":
+		return l
+	case "warning":
+		return "warn"
+	case "panic", "dpanic":
+		return "fatal"
+	}
+	return "info"
+}
+
+// header renders e's header in l.
+func (l *synthLayout) header(e *event) string {
+	var b strings.Builder
+	for i, f := range l.fields {
+		if i > 0 {
+			b.WriteString(l.sep)
+		}
+		switch f.kind {
+		case "ts":
+			b.WriteString(wrapText(f.ts.render(e.T), f.wrap, 0))
+		case "level":
+			b.WriteString(f.level(synthLevel(e.Level)))
+		default:
+			b.WriteString(wrapText(f.fp.value(e), f.wrap, f.width))
+		}
+	}
+	return b.String()
+}
+
+// synthMessage is the message of e as a text layout writes it.
+func synthMessage(e *event) string {
+	m := strings.TrimSpace(strings.Join(strings.Fields(e.Msg), " ") + logfmtKVs(e.KVs))
+	return m
+}
+
+// synthSet is one layout wrapped around one project's events.
+type synthSet struct {
+	seed   uint64
+	layout *synthLayout
+	module string
+	events []event
+	truth  []string
+	lines  [][]byte
+	msgs   []string
+}
+
+// synthScore is the score of one synthSet.
+type synthScore struct {
+	msg, ts, level, fields float64
+	tsN, levelN, fieldsN   int // lines scored (0: not applicable)
+	two, onlineFinal       float64
+}
+
+func synthRender(seed uint64, l *synthLayout, module string, st []stmt, lines int) (*synthSet, error) {
+	evs, truth, _, err := genEvents(project{Module: module}, st, false, lines, seed)
+	if err != nil {
+		return nil, err
+	}
+	s := &synthSet{seed: seed, layout: l, module: module}
+	for i := range evs {
+		m := synthMessage(&evs[i])
+		if m == "" || strings.Contains(strings.SplitN(m, " ", 2)[0], "=") {
+			continue // a message that is only pairs is logfmt, not a text message
+		}
+		s.events = append(s.events, evs[i])
+		s.msgs = append(s.msgs, m)
+		s.lines = append(s.lines, []byte(l.header(&evs[i])+l.end+m))
+		s.truth = append(s.truth, truth[i])
+	}
+	return s, nil
+}
+
+func scoreSynth(s *synthSet) (synthScore, error) {
+	n := len(s.lines)
+	var sc synthScore
+	if n == 0 {
+		return sc, nil
+	}
+	ts, hasTS := s.layout.has("ts")
+	_, hasLevel := s.layout.has("level")
+	var msgOK, tsOK, lvlOK, fOK int
+	see := func(j int, r *logengine.Result) {
+		e := &s.events[j]
+		if string(r.Rec.Message) == s.msgs[j] {
+			msgOK++
+		}
+		if hasTS && (ts.ts.full || ts.ts.clock) {
+			sc.tsN++
+			want := e.T.Truncate(ts.ts.prec)
+			if ts.ts.full && r.Rec.TS == want.UnixNano() ||
+				ts.ts.clock && r.Rec.TS != 0 && time.Unix(0, r.Rec.TS).UTC().Format("15:04:05.000") == want.UTC().Format("15:04:05.000") {
+				tsOK++
+			}
+		}
+		if hasLevel {
+			sc.levelN++
+			if string(r.Rec.Level) == synthLevel(e.Level) {
+				lvlOK++
+			}
+		}
+		for _, f := range s.layout.fields {
+			if f.kind == "ts" || f.kind == "level" {
+				continue
+			}
+			sc.fieldsN++
+			v := f.fp.value(e)
+			for _, rf := range r.Rec.Fields {
+				if string(rf.Value) == v || strings.TrimSpace(string(rf.Value)) == v {
+					fOK++
+					break
+				}
+			}
+		}
+	}
+	two, _, final, _, err := mine(dataset{lines: s.lines, truth: s.truth}, see)
+	if err != nil {
+		return sc, err
+	}
+	sc.msg = float64(msgOK) / float64(n)
+	if sc.tsN > 0 {
+		sc.ts = float64(tsOK) / float64(sc.tsN)
+	}
+	if sc.levelN > 0 {
+		sc.level = float64(lvlOK) / float64(sc.levelN)
+	}
+	if sc.fieldsN > 0 {
+		sc.fields = float64(fOK) / float64(sc.fieldsN)
+	}
+	sc.two = groupingAccuracy(s.truth, two)
+	sc.onlineFinal = groupingAccuracy(s.truth, final)
+	return sc, nil
+}
+
+// synth scores the seeds of one range.
+func synth(which string, nSeeds, lines int, detail bool, load func(p project) ([]stmt, error), w io.Writer) error {
+	first := uint64(synthDevSeed)
+	switch which {
+	case "dev":
+	case "held":
+		first = synthHeldSeed
+	default:
+		return fmt.Errorf("synth: -seeds must be dev or held, not %q", which)
+	}
+	if nSeeds <= 0 || nSeeds > synthSeeds {
+		return fmt.Errorf("synth: -n must be 1 … %d", synthSeeds)
+	}
+	var devProjects []project
+	for _, p := range projects {
+		if part, _ := projectPart(p); part == partDev {
+			devProjects = append(devProjects, p)
+		}
+	}
+	type agg struct {
+		n                               int
+		msg, ts, level, fields, two, gA float64
+		tsN, levelN, fieldsN            int
+	}
+	var tot agg
+	per := map[string]*agg{}
+	add := func(a *agg, sc synthScore) {
+		a.n++
+		a.msg += sc.msg
+		a.two += sc.two
+		a.gA += sc.onlineFinal
+		if sc.tsN > 0 {
+			a.tsN++
+			a.ts += sc.ts
+		}
+		if sc.levelN > 0 {
+			a.levelN++
+			a.level += sc.level
+		}
+		if sc.fieldsN > 0 {
+			a.fieldsN++
+			a.fields += sc.fields
+		}
+	}
+	if detail {
+		fmt.Fprintf(w, "%-7s %6s %6s %6s %6s %7s %7s  %s\n", "seed", "msg", "ts", "level", "fields", "GA-2p", "GA-1pA", "layout (first line's header)")
+	}
+	for i := 0; i < nSeeds; i++ {
+		seed := first + uint64(i)
+		l := newLayout(seed)
+		p := devProjects[int(seed*0x9e3779b97f4a7c15>>33)%len(devProjects)]
+		st, err := load(p)
+		if err != nil {
+			return err
+		}
+		s, err := synthRender(seed, l, p.Module, st, lines)
+		if err != nil {
+			return err
+		}
+		sc, err := scoreSynth(s)
+		if err != nil {
+			return err
+		}
+		add(&tot, sc)
+		for _, f := range l.fields {
+			if per[f.prim] == nil {
+				per[f.prim] = &agg{}
+			}
+			add(per[f.prim], sc)
+		}
+		sepName := "sep-space"
+		if l.sep != " " {
+			sepName = "sep" + l.sep
+		}
+		if per[sepName] == nil {
+			per[sepName] = &agg{}
+		}
+		add(per[sepName], sc)
+		if detail {
+			hdr := ""
+			if len(s.lines) > 0 {
+				hdr = strings.TrimSuffix(string(s.lines[0]), s.msgs[0])
+			}
+			fmt.Fprintf(w, "%-7d %6.3f %6s %6s %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.ts, sc.tsN), opt(sc.level, sc.levelN), opt(sc.fields, sc.fieldsN), sc.two, sc.onlineFinal, hdr)
+		}
+	}
+	mean := func(x float64, n int) float64 {
+		if n == 0 {
+			return 0
+		}
+		return x / float64(n)
+	}
+	fmt.Fprintf(w, "synth %s: %d layouts, message %.4f, ts %.4f (%d layouts with a date or clock), level %.4f (%d), fields %.4f (%d), GA two-pass %.4f, one-pass with aliases %.4f\n",
+		which, tot.n, mean(tot.msg, tot.n), mean(tot.ts, tot.tsN), tot.tsN, mean(tot.level, tot.levelN), tot.levelN, mean(tot.fields, tot.fieldsN), tot.fieldsN, mean(tot.two, tot.n), mean(tot.gA, tot.n))
+	if detail {
+		var names []string
+		for k := range per {
+			names = append(names, k)
+		}
+		sort.Slice(names, func(i, j int) bool {
+			a, b := per[names[i]], per[names[j]]
+			if x, y := mean(a.msg, a.n), mean(b.msg, b.n); x != y {
+				return x < y
+			}
+			return names[i] < names[j]
+		})
+		fmt.Fprintf(w, "per primitive (mean over the layouts that hold it):\n%-28s %4s %6s %6s %6s %6s %7s\n", "primitive", "n", "msg", "ts", "level", "fields", "GA-2p")
+		for _, k := range names {
+			a := per[k]
+			fmt.Fprintf(w, "%-28s %4d %6.3f %6s %6s %6s %7.4f\n", k, a.n, mean(a.msg, a.n), opt(mean(a.ts, a.tsN), a.tsN), opt(mean(a.level, a.levelN), a.levelN), opt(mean(a.fields, a.fieldsN), a.fieldsN), mean(a.two, a.n))
+		}
+	}
+	return nil
+}
+
+func opt(x float64, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", x)
+}
