@@ -154,3 +154,48 @@ func TestValueSlotOfTwoWords(t *testing.T) {
 		t.Errorf("%d templates: %q", n, got)
 	}
 }
+
+// After a component's one-word clause ("[WARN] gossip: …") the tail
+// template made from error texts seen after other prefixes too (the
+// component's "%v" event) takes only such tails: the component's own
+// events, whose tail opens with a clause of its own ("Failed to relay
+// probe: <error>", "dropping frame with bad tag <*>: <*>"), stay apart,
+// while an error text that opens with a clause of one word ("Get <*>:
+// dial tcp <*>: …") still joins it.
+func TestOneWordClauseKeepsComponentEvents(t *testing.T) {
+	errs := []string{"connection refused", "no route to host", "broken pipe here", "context deadline exceeded",
+		"too many open files", "database is locked"}
+	var msgs []string
+	for i, e := range errs {
+		msgs = append(msgs,
+			fmt.Sprintf("[WARN] gossip: Failed to relay probe: %s", errs[(i+1)%len(errs)]),
+			fmt.Sprintf("[WARN] gossip: dropping frame with bad tag \"t%d\": 10.0.%d.9:7946", i, i),
+			fmt.Sprintf("lost lease on shard %d: %s", i+3, e),
+			fmt.Sprintf("[WARN] gossip: %s", e),
+			fmt.Sprintf("[WARN] gossip: Failed to relay probe: %s", e))
+	}
+	msgs = append(msgs, "[WARN] gossip: Get \"http://10.0.0.4:8080/state\": dial tcp 10.0.0.4:8080: i/o timeout")
+	want := map[string]bool{
+		"[WARN] gossip: Failed to relay probe: <*>":               true,
+		"[WARN] gossip: dropping frame with bad tag \"<*>\": <*>": true,
+		"[WARN] gossip: <*>":                                      true,
+		"lost lease on shard <*>: <*>":                            true,
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != len(want) {
+		t.Errorf("%d templates, want %d", n, len(want))
+	}
+	for i, g := range got {
+		if !want[g] {
+			t.Errorf("%q: template %q", msgs[i], g)
+		}
+	}
+	if g := got[len(got)-1]; g != "[WARN] gossip: <*>" {
+		t.Errorf("error text with a one-word clause: %q", g)
+	}
+	bs := make([][]byte, len(msgs))
+	for i, s := range msgs {
+		bs[i] = []byte(s)
+	}
+	checkOnlineMatchesTwoPass(t, bs)
+}

@@ -58,7 +58,11 @@
 //     events report: two such tails make a tail template even when they
 //     repeat, and also after a clause of one word ("Closing: <error>"),
 //     where nothing else does (a component's own events, "memberlist:
-//     Suspect …", follow only it). Tails count by their head: a tail
+//     Suspect …", follow only it); there the template takes no tail
+//     that opens with a clause of its own (three words before its first
+//     ':', "memberlist: Failed to send nack: <error>", an event of the
+//     component) unless that whole tail was seen after another prefix
+//     too. Tails count by their head: a tail
 //     that is a clause of its own (three words before a ':') counts once
 //     whatever follows that clause ("pool: failed to dial after <*>
 //     attempts: <error>" is one tail of "pool:", however many errors it
@@ -218,6 +222,7 @@ type group struct {
 	weak    []int    // and after a clause of one word ("Closing: …")
 	tkeys   []uint64 // tail candidate sets it is in
 	tkey    uint64   // a tail template: its key in Miner.tailOf
+	weakT   bool     // a tail template after a clause of one word: shared tails only
 	tmpl    Template
 }
 
@@ -259,6 +264,9 @@ type Miner struct {
 	boundN []int  // piece counts at which a tail may start (see collect)
 	softN  []int  // the same without a ':' before it
 	weakN  []int  // the same after a ':' closing a clause of one word
+	// the piece count before the values that end the line when one of
+	// them closes a clause ("… label <*>: <*>"), else -1
+	valClose int
 }
 
 // New returns a Miner.
@@ -410,6 +418,7 @@ func (m *Miner) collect(msg []byte) uint64 {
 	m.boundN = m.boundN[:0]
 	m.softN = m.softN[:0]
 	m.weakN = m.weakN[:0]
+	m.valClose = -1
 	all := 0
 	h := uint64(fnvOffset)
 	m.digit = m.digit[:0]
@@ -451,6 +460,7 @@ func (m *Miner) collect(msg []byte) uint64 {
 				all++
 			}
 			m.pieces = append(m.pieces, p)
+			m.valClose = -1
 			m.glue = append(m.glue, glued)
 			m.digit = append(m.digit, t.Digit && !glued || glued && nameLike(p))
 			m.varAt = append(m.varAt, false)
@@ -460,6 +470,9 @@ func (m *Miner) collect(msg []byte) uint64 {
 			m.varAt[len(m.varAt)-1] = true
 		}
 		colon = msg[t.E-1] == ':'
+		if colon && t.Class != token.Word && int(t.E) < len(msg) {
+			m.valClose = len(m.pieces)
+		}
 	}
 	return hashSep(h, uint64(len(m.pieces)))
 }
@@ -1725,7 +1738,7 @@ func (m *Miner) tailFor(g *group) *group {
 		}
 	}
 	for _, n := range g.weak {
-		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.prefixMatch(t, g.pieces) {
+		if t := m.tailOf[tailKey(prefixKey(g.pieces[:n], g.wild[:n]), n, g.ctx)]; t != nil && t.live && m.weakTakes(g.pieces, g.wild, g.bounds, g.weak, g.valClose(), n) && m.prefixMatch(t, g.pieces) {
 			return t
 		}
 	}
@@ -1969,12 +1982,20 @@ func (m *Miner) noteTail(pieces [][]byte, wild []bool, n int, k uint64) {
 	if recheck == nil {
 		return
 	}
-	if s := m.tails[k]; k != 0 && s != nil && m.enoughTails(s) && (s.mask == 0 || m.variesAt(s.groups, s.mask, 0)) {
-		m.mergeTail(s, s.n, k)
+	if s := m.tails[k]; k != 0 && s != nil {
+		if t := m.tailOf[k]; t != nil && t.live && t.weakT {
+			m.joinWeak(t, s)
+		} else if m.enoughTails(s) && (s.mask == 0 || m.variesAt(s.groups, s.mask, 0)) {
+			m.mergeTail(s, s.n, k)
+		}
 	}
 	for _, x := range recheck {
-		if s := m.tails[x]; x != k && s != nil && m.enoughTails(s) && (s.mask == 0 || m.variesAt(s.groups, s.mask, 0)) {
-			m.mergeTail(s, s.n, x)
+		if s := m.tails[x]; x != k && s != nil {
+			if t := m.tailOf[x]; t != nil && t.live && t.weakT {
+				m.joinWeak(t, s)
+			} else if m.enoughTails(s) && (s.mask == 0 || m.variesAt(s.groups, s.mask, 0)) {
+				m.mergeTail(s, s.n, x)
+			}
 		}
 	}
 }
@@ -1994,6 +2015,75 @@ func (m *Miner) sharedTails(s *star) int {
 	return c
 }
 
+// sharedTail reports whether a tail was seen after two prefixes that
+// differ as two events' do (noteTail): free text of the stream, an
+// error's text, not one of a component's own events.
+func (m *Miner) sharedTail(pieces [][]byte, wild []bool) bool {
+	ti := m.tailSeen[tailHash(pieces, wild)]
+	return ti != nil && ti.shared
+}
+
+// weakTakes reports whether the tail template after a clause of one word
+// at n takes a line of these pieces, whose boundaries are bounds (after a
+// clause of two words or more), weak (after one word) and valClose: not
+// when its tail opens with a clause of its own (three words of a
+// sentence before the first ':' after n, "memberlist: Failed to send
+// nack: <error>", "memberlist: discarding stream with unacceptable label
+// <*>: <*>"), an event of the component that reports an error, unless
+// that whole tail was seen after another prefix too (an error's text
+// that has such a clause). "Get <*>: dial tcp <*>: i/o timeout" opens
+// with a clause of one word: error text.
+func (m *Miner) weakTakes(pieces [][]byte, wild []bool, bounds, weak []int, valClose, n int) bool {
+	first := len(pieces) + 1
+	for _, b := range bounds {
+		if b > n && b < first {
+			first = b
+		}
+	}
+	if valClose > n && valClose < first {
+		first = valClose
+	}
+	for _, b := range weak {
+		if b > n && b < first {
+			return true
+		}
+	}
+	if first > len(pieces) || !sentenceOf(pieces, wild, n, first) {
+		return true
+	}
+	var tw []bool
+	if wild != nil {
+		tw = wild[n:]
+	}
+	return m.sharedTail(pieces[n:], tw)
+}
+
+// joinWeak moves into t, the tail template after a clause of one word
+// (weakT), the candidates of s whose tails are shared: the component's
+// own events, whose tails follow only it, stay apart ("memberlist:
+// Failed to send nack: <error>" is not "memberlist: <error>").
+func (m *Miner) joinWeak(t *group, s *star) {
+	var found []*group
+	for _, g := range s.groups {
+		if g != t && g.live && s.n < len(g.pieces) && m.weakTakes(g.pieces, g.wild, g.bounds, g.weak, g.valClose(), s.n) {
+			found = append(found, g)
+		}
+	}
+	for _, g := range found {
+		m.moveAll(g, t, true)
+	}
+}
+
+// valClose is the piece count before g's closing values when one of them
+// closes a clause ("… label <*>: <*>"), else -1.
+func (g *group) valClose() int {
+	l := len(g.pieces)
+	if g.varGap[l] && strings.Contains(strings.TrimSuffix(g.gapText[l], ":"), ":") {
+		return l
+	}
+	return -1
+}
+
 // registerWeak adds g to the tail candidates of its boundaries after a
 // clause of one word ("Closing: <error>", "runWSProxy: <error>"). Such a
 // word is as often a component that names a family of events ("serf:
@@ -2009,6 +2099,13 @@ func (m *Miner) registerWeak(g *group) {
 		s := m.addTail(g, k, star{n: n, weak: true})
 		if s == nil {
 			return
+		}
+		if t := m.tailOf[k]; t != nil && t.live && t.weakT {
+			m.joinWeak(t, s)
+			if !g.live {
+				return
+			}
+			continue
 		}
 		if m.enoughTails(s) {
 			m.mergeTail(s, n, k)
@@ -2207,10 +2304,12 @@ func keyedTails(s *star) bool {
 // keys and labels not counted (a clause that names an event, "failed to
 // dial after <*> attempts:", not labels and their values, "meta: x,
 // userMeta:", "nid:<*> eid:<*>", nor keys, "key=<*>, err=<*> dial:").
-func sentence(g *group, i, j int) bool {
+func sentence(g *group, i, j int) bool { return sentenceOf(g.pieces, g.wild, i, j) }
+
+func sentenceOf(pieces [][]byte, wild []bool, i, j int) bool {
 	w := 0
 	for k := i; k < j; k++ {
-		if p := g.pieces[k]; !g.wild[k] && !isKey(p) && !label(p) && wordy(p) {
+		if p := pieces[k]; (wild == nil || !wild[k]) && !isKey(p) && !label(p) && wordy(p) {
 			w++
 		}
 	}
@@ -2282,6 +2381,20 @@ const tailDistinct = 8
 // pieces agree.
 func (m *Miner) mergeTail(s *star, n int, k uint64) {
 	olds := append([]*group(nil), s.groups...)
+	if s.weak {
+		// after a clause of one word only the shared tails join; the
+		// others stay candidates, to join when their tail is seen after
+		// another prefix (noteTail, joinWeak)
+		shared := olds[:0]
+		for _, g := range olds {
+			if n < len(g.pieces) && m.weakTakes(g.pieces, g.wild, g.bounds, g.weak, g.valClose(), n) {
+				shared = append(shared, g)
+			}
+		}
+		if olds = shared; len(olds) == 0 {
+			return
+		}
+	}
 	first := olds[0]
 	for _, g := range olds {
 		if g.seq < first.seq {
@@ -2302,7 +2415,11 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 		varGap: make([]bool, n+1), gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), live: true, dirty: true, id: first.id, tkey: k}
 	m.ngroups++
 	m.tailOf[k] = ng
-	delete(m.tails, k)
+	if s.weak {
+		ng.weakT = true
+	} else {
+		delete(m.tails, k)
+	}
 	if n <= 64 {
 		var mask uint64
 		for i, w := range wild {
@@ -2518,7 +2635,7 @@ func (m *Miner) findTail(pieces [][]byte) *group {
 	// after a clause of one word
 	done, h = 0, fnvOffset
 	for _, n := range m.weakN {
-		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && m.prefixMatch(g, pieces) {
+		if g := m.tailOf[tailKey(ph(n), n, m.ctx)]; g != nil && g.live && m.weakTakes(pieces, nil, m.boundN, m.weakN, m.valClose, n) && m.prefixMatch(g, pieces) {
 			return g
 		}
 	}
