@@ -28,8 +28,12 @@ const (
 	shTag           // comp:, [comp]: a name ending in ':' — the header's last field
 	shUpper         // RAS, KERNEL, APP
 	shBracket       // [worker-3], <0.123.0>
-	shDash          // - |
+	shDash          // a run of punctuation: - | -- --- :: >> => — a separator column
+	shLevel         // a level in any spelling: INFO, info, I, [INFO], <info>, INFO:
+	shTime          // a date or a clock: 2024-01-05, 10:15:00.123, [10:15:00,123], and a zone after one
 	numShapes
+	shWord = numShapes // posShape only: a column of words and names closed by a separator column
+
 )
 
 const (
@@ -50,19 +54,31 @@ type model struct {
 	gen    uint32         // counts the changes of on: the layout's generation
 }
 
-// shapeOf classifies a token that may be a header field.
+// shapeOf classifies a token that may be a header field. A bracketed
+// token ([] () <> {}) takes the shape of what it holds when that is a
+// number, an epoch, a time or a level: brackets are a spelling, not a type.
 func shapeOf(tok []byte) shape {
 	if len(tok) == 0 {
 		return shNone
 	}
-	if len(tok) == 1 && (tok[0] == '-' || tok[0] == '|') {
+	if isPunctRun(tok) {
 		return shDash
 	}
-	if len(tok) >= 2 && (tok[0] == '[' && tok[len(tok)-1] == ']' || tok[0] == '<' && tok[len(tok)-1] == '>') {
-		if isLevel(tok) {
-			// "[ERR] serf: …" after the header: a level inside the message
-			// is the message's (the grammar takes a header's own level)
-			return shNone
+	if modelLevel(tok) {
+		return shLevel
+	}
+	if len(tok) >= 2 && isBracketPair(tok[0], tok[len(tok)-1]) {
+		in := trimSpaceRight(tok[1 : len(tok)-1])
+		for len(in) > 0 && in[0] == ' ' {
+			in = in[1:]
+		}
+		switch {
+		case isInt(in) && len(in) <= 9 || isPidTid(in):
+			return shInt
+		case isInt(in) && (len(in) == 10 || len(in) == 13) && in[0] == '1' || isEpochFrac(in):
+			return shEpoch
+		case len(in) > 0 && isDigit(in[0]) && isBracketTime(in) && !isPidTid(in):
+			return shTime
 		}
 		return shBracket
 	}
@@ -72,6 +88,9 @@ func shapeOf(tok []byte) shape {
 		}
 		return shNone
 	}
+	if tok[0] == '#' && len(tok) >= 2 && len(tok) <= 10 && isInt(tok[1:]) || isPidTid(tok) {
+		return shInt // "#4242", "4242:7": a pid, a pid and a thread id
+	}
 	if isInt(tok) {
 		if (len(tok) == 10 || len(tok) == 13) && tok[0] == '1' {
 			return shEpoch
@@ -80,6 +99,12 @@ func shapeOf(tok []byte) shape {
 			return shInt
 		}
 		return shNone
+	}
+	if isEpochFrac(tok) {
+		return shEpoch
+	}
+	if startsTime(tok) || isClock(tok) {
+		return shTime
 	}
 	if isUpperWord(tok) && len(tok) <= 16 {
 		return shUpper
@@ -108,6 +133,95 @@ func shapeOf(tok []byte) shape {
 	return shName
 }
 
+// isPunctRun: a separator token of one to three marks ("-", "--", "---",
+// "|", ":", "::", ">>", "=>", "->", "~").
+func isPunctRun(b []byte) bool {
+	if len(b) == 0 || len(b) > 3 {
+		return false
+	}
+	for _, c := range b {
+		switch c {
+		case '-', '|', ':', '>', '=', '~', '*', '+':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isBracketPair(o, c byte) bool {
+	return o == '[' && c == ']' || o == '(' && c == ')' || o == '<' && c == '>' || o == '{' && c == '}'
+}
+
+// isPidTid: "4242:7", a number of three digits or more, a colon and a
+// number (a clock's fields have two digits).
+func isPidTid(b []byte) bool {
+	i := 0
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i >= 3 && i <= 9 && i+1 < len(b) && b[i] == ':' && len(b)-i-1 <= 9 && isInt(b[i+1:])
+}
+
+// isClock: a time of day, "15:04:05", "15:04:05.000", "15:04:05,000".
+func isClock(b []byte) bool {
+	if len(b) < 8 || !isDigit(b[0]) || !isDigit(b[1]) || b[2] != ':' || !isDigit(b[3]) || !isDigit(b[4]) || b[5] != ':' || !isDigit(b[6]) || !isDigit(b[7]) {
+		return false
+	}
+	if len(b) == 8 {
+		return true
+	}
+	return (b[8] == '.' || b[8] == ',') && len(b) > 9 && isInt(b[9:])
+}
+
+// modelLevel: a level word in any spelling the header model takes in a
+// stable column: upper, lower or capitalised ("INFO", "info", "Info"),
+// bracketed or angled ("[INFO ]", "<info>"), with a colon ("INFO:"), or a
+// single capital letter, bare or bracketed ("I", "[W]"). One such token
+// alone is no header; a column of them on nearly every line is.
+func modelLevel(tok []byte) bool {
+	b := trimLevel(tok)
+	if len(b) == 1 {
+		return isLetterLevel(b[0]) || b[0] == 'T'
+	}
+	if len(b) < 3 || len(b) > 11 {
+		return false
+	}
+	for _, l := range levels {
+		if len(l) != len(b) || l == "LOG" {
+			continue
+		}
+		eq := true
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			if c >= 'a' && c <= 'z' {
+				c -= 32
+			}
+			if c != l[i] {
+				eq = false
+				break
+			}
+		}
+		if eq && wordLevel(l) {
+			// also a word of its own ("config:", "note"): a level only
+			// bare and upper-case
+			return len(b) == len(tok) && b[0] >= 'A' && b[0] <= 'Z' && b[len(b)-1] >= 'A' && b[len(b)-1] <= 'Z'
+		}
+		if eq {
+			return true
+		}
+	}
+	return false
+}
+
+func wordLevel(l string) bool {
+	switch l {
+	case "CONFIG", "NOTE", "FINE", "FINER", "FINEST", "ALERT", "VERBOSE", "NOTICE":
+		return true
+	}
+	return false
+}
+
 func letters(b []byte) int {
 	n := 0
 	for _, c := range b {
@@ -123,7 +237,7 @@ func letters(b []byte) int {
 // extends msg by: the number of leading positions whose shape is the
 // stream's and that msg shows. shapes receives msg's shapes.
 func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
-	n := shapesOf(msg, shapes, bounds)
+	n := shapesOf(msg, hadLevel, shapes, bounds)
 	if m.lines >= windowMax {
 
 		m.lines /= 2
@@ -193,8 +307,27 @@ func (m *model) count(p int, sh shape) int {
 
 // posShape returns the stream's shape at position p for a line whose token
 // there has shape sh: the most frequent shape of sh's family, so a field
-// keeps one name on every line.
+// keeps one name on every line; for a column taken for the separator that
+// closes it, the column's most frequent shape (a name when that is none).
 func (m *model) posShape(p int, sh shape) shape {
+	if (sh == shNone || family(sh) == shName || !m.stable(p, sh)) && p+1 < maxExt && m.stable(p+1, shDash) && m.counts[p][shNone] > 0 {
+		return shWord // "main | …", "worker-1 | …": one field whatever its token's shape
+	}
+	if sh == shNone || !m.stable(p, sh) {
+		best, bc := shName, uint16(0)
+		for k := shape(1); k < numShapes; k++ {
+			if m.counts[p][k] > bc && k != shDash {
+				best, bc = k, m.counts[p][k]
+			}
+		}
+		if family(best) == shName || best == shLevel || best == shTag {
+			return shName
+		}
+		if sh == shNone && best != shBracket {
+			return shName
+		}
+		return best
+	}
 	if family(sh) == shName {
 		if m.counts[p][shUpper] >= m.counts[p][shName] {
 			return shUpper
@@ -223,17 +356,27 @@ func (m *model) found(p int, sh shape) bool {
 }
 
 // extent returns how many of msg's n leading tokens the stream's layout
-// takes as header.
+// takes as header: positions whose shape holds on nearly every line, and
+// a position of any shape between the header and a separator column that
+// holds on nearly every line ("main | …", "worker-1 | …"): the header ends
+// where its stable columns end.
 func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
 	ext := 0
+	level := false
 	for p := 0; p < n; p++ {
 		sh := shapes[p]
-		if sh == shNone {
-			break
+		if sh == shLevel {
+			if level {
+				break // one level column: a second is the message's
+			}
+			level = true
 		}
-		// the shape must hold on nearly every line of the stream (all of
-		// them while few were seen)
-		if !m.stable(p, sh) {
+		if sh == shNone || !m.stable(p, sh) {
+			// a field of no stable shape, closed by a stable separator
+			if p+1 < n && shapes[p+1] == shDash && m.stable(p+1, shDash) {
+				ext = p + 1
+				continue
+			}
 			break
 		}
 		ext = p + 1
@@ -249,8 +392,12 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 }
 
 // shapesOf fills the shapes and bounds of msg's leading tokens, up to the
-// first that cannot be a header field, and returns their number.
-func shapesOf(msg []byte, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
+// first that cannot be a header field, and returns their number. A token
+// of no header shape is kept when a separator follows it (a column of
+// words between separators, "main | …"); a level is no header field on a
+// line whose header has its level (lvl: "[ERR] serf: …" is the message's);
+// a zone after a time is the time's.
+func shapesOf(msg []byte, lvl bool, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
 	n := 0
 	c := cursor{line: msg}
 	for n < maxExt {
@@ -258,11 +405,24 @@ func shapesOf(msg []byte, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
 		if s >= e {
 			break
 		}
-		shapes[n] = shapeOf(msg[s:e])
+		tok := msg[s:e]
+		sh := shapeOf(tok)
+		if sh == shLevel && lvl {
+			sh = shNone
+		}
+		if n > 0 && shapes[n-1] == shTime && sh != shTime && isZone(tok) {
+			sh = shTime // "2024-01-05 10:15:00 UTC", "… +0200"
+		}
+		shapes[n] = sh
 		bounds[n] = [2]int{s, e}
 		n++
-		if shapes[n-1] == shNone || shapes[n-1] == shTag {
+		if sh == shTag {
 			break
+		}
+		if sh == shNone {
+			if s2, e2 := c.at(e); !(s2 < e2 && isPunctRun(msg[s2:e2])) || lvl {
+				break
+			}
 		}
 		c.pos = e
 	}

@@ -272,3 +272,114 @@ func TestYearInference(t *testing.T) {
 		t.Errorf("a time three days ahead read as %s, want it in %d", got, now.Year()-1)
 	}
 }
+
+// TestModelComposedColumns: a header of columns no grammar rule names —
+// a level spelled in lower case, a bracketed pid, a thread of plain words
+// and names closed by a separator column, a time after them — is found by
+// the shapes of its columns alone, each field typed, one key per column.
+func TestModelComposedColumns(t *testing.T) {
+	threads := []string{"main", "worker-1", "pool-2-thread-1", "main", "io"}
+	texts := []string{"volume mounted on /data", "link is up", "pod evicted after 3 retries", "request served", "volume full"}
+	lvls := []string{"info", "warn", "error", "info", "debug"}
+	var lines []string
+	for i := 0; i < 12; i++ {
+		lines = append(lines, fmt.Sprintf("%s (%d) %-16s :: [2024-01-05 10:15:%02d.%03d] %s", lvls[i%5], 4000+i%3, threads[i%5], i, i, texts[i%5]))
+	}
+	msgs, fields, ts := parseAll(t, lines)
+	for i := 3; i < len(lines); i++ {
+		if want := texts[i%5]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+		want := fmt.Sprintf("level=%s pid=%d component=%s time=2024-01-05 10:15:%02d.%03d", lvls[i%5], 4000+i%3, threads[i%5], i, i)
+		if got := strings.Join(fields[i], " "); got != want {
+			t.Errorf("line %d: fields %s, want %s", i, got, want)
+		}
+		if wantTS := time.Date(2024, 1, 5, 10, 15, i, i*1e6, time.UTC).UnixNano(); ts[i] != wantTS {
+			t.Errorf("line %d: ts %d, want %d", i, ts[i], wantTS)
+		}
+	}
+}
+
+// TestModelLevelColumnAnySpelling: a column of single-letter levels is the
+// record's level; the same letters opening some messages only are not.
+func TestModelLevelColumnAnySpelling(t *testing.T) {
+	var lines []string
+	for i := 0; i < 10; i++ {
+		m := []string{"I am message", "message", "E is a letter", "message", "I quit message"}[i%5]
+		lines = append(lines, fmt.Sprintf("web-%d %s %s %d", i%2, []string{"I", "W", "E", "D", "I"}[i%5], m, i))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 3; i < len(lines); i++ {
+		if want := lines[i][8:]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+	}
+	lines = lines[:0]
+	for i := 0; i < 10; i++ {
+		m := []string{"I am here", "starting", "I see it", "done", "I quit"}[i%5]
+		lines = append(lines, fmt.Sprintf("2024-01-05 10:15:%02d web-%d %s", i, i%2, m))
+	}
+	msgs, _, _ = parseAll(t, lines)
+	for i, l := range lines[3:] {
+		if want := l[strings.Index(l, "web-")+6:]; msgs[i+3] != want {
+			t.Errorf("line %d: message %q, want %q", i, msgs[i], want)
+		}
+	}
+}
+
+// TestClockTimes: a time of day alone is put on the stream's reading day,
+// one day later each time the times fall back by more than twelve hours.
+func TestClockTimes(t *testing.T) {
+	day0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	p := Parser{Year: 2026, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: &years{}, d: &days{day: day0}}
+	var r logparse.Record
+	for i, c := range []struct {
+		line string
+		ts   time.Time
+	}{
+		{"23:59:58.120 INFO [main] o.e.App - started", time.Date(2026, 5, 1, 23, 59, 58, 120e6, time.UTC)},
+		{"23:59:59,5 WARN [main] o.e.App - slow", time.Date(2026, 5, 1, 23, 59, 59, 500e6, time.UTC)},
+		{"00:00:01.000 INFO [main] o.e.App - tick", time.Date(2026, 5, 2, 0, 0, 1, 0, time.UTC)},
+		{"00:00:00.900 INFO [main] o.e.App - late", time.Date(2026, 5, 2, 0, 0, 0, 900e6, time.UTC)},
+		{"11:00:00 INFO [main] o.e.App - noon", time.Date(2026, 5, 2, 11, 0, 0, 0, time.UTC)},
+	} {
+		r.Reset()
+		if err := p.Parse([]byte(c.line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.TS != c.ts.UnixNano() || r.TSLayout != LayoutClock {
+			t.Errorf("line %d: ts %v (%s), want %v", i, time.Unix(0, r.TS).UTC(), r.TSLayout, c.ts)
+		}
+	}
+	// a Parser for a past year has no reading day: no ts
+	q := NewParser(2019)
+	r.Reset()
+	_ = q.Parse([]byte("10:00:00.000 INFO x"), &r)
+	if r.TS != 0 {
+		t.Errorf("ts %d for a past year's stream", r.TS)
+	}
+}
+
+// TestModelNoAllocs: a stream's parser with its header model allocates
+// nothing per line once its layout settled, whatever columns it takes.
+func TestModelNoAllocs(t *testing.T) {
+	for _, line := range []string{
+		"info (4001) worker-1         :: [2024-01-05 10:15:03.120] volume mounted on /data",
+		"web-7 W #4242 <main> {grpc} 12:00:01,250 link is up",
+		"13:55:07.123 WARN  [org.x.Cat] (pool 3) queue drained",
+	} {
+		p := NewParser(time.Now().Year())
+		var r logparse.Record
+		b := []byte(line)
+		for i := 0; i < 100; i++ {
+			r.Reset()
+			_ = p.Parse(b, &r)
+		}
+		if a := testing.AllocsPerRun(200, func() {
+			r.Reset()
+			_ = p.Parse(b, &r)
+		}); a != 0 {
+			t.Errorf("%q: %.1f allocs per line", line, a)
+		}
+	}
+}

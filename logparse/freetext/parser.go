@@ -34,6 +34,50 @@ type Parser struct {
 	last *int    // header tokens the model took from the last line's message
 	pre  *[]byte // and that message before the model took them
 	y    *years  // the year of the stream's year-less timestamps
+	d    *days   // the day of the stream's times of day alone
+}
+
+// LayoutClock is the TSLayout of a time of day alone ("13:55:07.123",
+// logback's %d{HH:mm:ss.SSS}, WildFly's console) completed with the day
+// the stream is read on (see days).
+const LayoutClock = "clock"
+
+// days completes a stream's times of day alone with a date: the UTC day
+// the stream was opened on, and one day more each time the times fall
+// back by more than twelve hours (the stream crossed midnight), as years
+// does for year-less dates. A stream read a day after it was written gets
+// the reading day: such a layout carries no date to do better with.
+type days struct {
+	day  int64 // midnight UTC of the reading day
+	off  int64 // days added
+	last int64 // the last time of day (ns since midnight)
+	set  bool
+}
+
+const day = 24 * int64(time.Hour)
+
+// at returns the time of day text ("15:04:05", "15:04:05.000",
+// "15:04:05,000000"; isClock) on the stream's day.
+func (d *days) at(text []byte) (int64, bool) {
+	num := func(i int) int64 { return int64(text[i]-'0')*10 + int64(text[i+1]-'0') }
+	h, m, sec := num(0), num(3), num(6)
+	if h > 23 || m > 59 || sec > 60 {
+		return 0, false
+	}
+	tod := (h*3600 + m*60 + sec) * int64(time.Second)
+	if len(text) > 9 {
+		frac, scale := int64(0), int64(time.Second)
+		for _, c := range text[9:min(len(text), 18)] {
+			frac = frac*10 + int64(c-'0')
+			scale /= 10
+		}
+		tod += frac * scale
+	}
+	if d.set && tod < d.last-day/2 {
+		d.off++
+	}
+	d.set, d.last = true, tod
+	return d.day + d.off*day + tod, true
 }
 
 // years infers the year of a stream's timestamps that have none (syslog's
@@ -83,10 +127,12 @@ func yearless(layout string) bool {
 // NewParser returns a Parser for one stream.
 func NewParser(year int) *Parser {
 	y := &years{}
+	var d *days
 	if now := time.Now(); year == now.UTC().Year() {
 		y.now = now.UnixNano()
+		d = &days{day: now.UnixNano() / day * day}
 	}
-	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: y}
+	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: y, d: d}
 }
 
 // Extended returns how many leading tokens of the last line's message the
@@ -131,7 +177,7 @@ func (p Parser) Rehead(msg []byte) ([]byte, int) {
 	}
 	var shapes [maxExt]shape
 	var bounds [maxExt][2]int
-	n := shapesOf(msg, &shapes, &bounds)
+	n := shapesOf(msg, false, &shapes, &bounds)
 	ext := p.m.extent(msg, n, &shapes, &bounds)
 	if ext == 0 {
 		return msg, 0
@@ -170,12 +216,7 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	r.Format = "freetext"
 	if len(h.Time) > 0 {
 		r.Add(keyTime, h.Time, event.TypeTimestamp)
-		if ts, layout, ok := logparse.ParseTimeText(h.Time, p.Year, p.o); ok {
-			if p.y != nil && p.Year != 0 && yearless(layout) {
-				ts = p.y.adjust(ts)
-			}
-			r.TS, r.TSLayout = ts, layout
-		}
+		p.setTS(h.Time, r)
 	}
 	if len(h.Level) > 0 {
 		r.Add(keyLevel, h.Level, event.TypeEnum)
@@ -244,17 +285,26 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 		tok := msg[bounds[q][0]:bounds[q][1]]
 		switch p.m.posShape(q, shapes[q]) {
 		case shInt:
+			tok = trimPair(tok)
+			if len(tok) > 0 && tok[0] == '#' {
+				tok = tok[1:]
+			}
+			typ := event.TypeInt
+			if !isInt(tok) {
+				typ = event.TypeString // "4242:7"
+			}
 			switch {
-			case q == 0 && !found:
-				r.Add(keyID, tok, event.TypeInt)
+			case q == 0 && !found && typ == event.TypeInt && !isBracketPair(msg[bounds[q][0]], msg[bounds[q][1]-1]):
+				r.Add(keyID, tok, typ)
 			case !have(keyPID):
-				r.Add(keyPID, tok, event.TypeInt)
+				r.Add(keyPID, tok, typ)
 			case !have(keyThread):
-				r.Add(keyThread, tok, event.TypeInt)
+				r.Add(keyThread, tok, typ)
 			default:
-				r.Add(keyFlag, tok, event.TypeInt)
+				r.Add(keyFlag, tok, typ)
 			}
 		case shEpoch:
+			tok = trimPair(tok)
 			if r.TSLayout == "" {
 				if ts, layout, ok := logparse.ParseTimeText(tok, p.Year, p.o); ok {
 					r.TS, r.TSLayout = ts, layout
@@ -264,6 +314,26 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				r.Add(keyTime, tok, event.TypeTimestamp)
 			} else {
 				r.Add(keyEpoch, tok, event.TypeTimestamp)
+			}
+		case shTime:
+			// a time of one or more tokens: "2024-01-05 10:15:00 UTC"
+			end := q
+			for end+1 < ext && shapes[end+1] == shTime && p.m.posShape(end+1, shTime) == shTime {
+				end++
+			}
+			tok = trimPair(msg[bounds[q][0]:bounds[end][1]])
+			q = end
+			if !have(keyTime) {
+				r.Add(keyTime, tok, event.TypeTimestamp)
+				if r.TSLayout == "" {
+					p.setTS(tok, r)
+				}
+			}
+		case shLevel:
+			if r.Level == nil {
+				lv := trimLevel(tok)
+				r.Add(keyLevel, lv, event.TypeEnum)
+				r.Level = logparse.NormalizeLevel(lv)
 			}
 		case shName:
 			switch {
@@ -275,6 +345,15 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				r.Add(keyCategory, tok, event.TypeString)
 			default:
 				r.Add(keyNode, tok, event.TypeString)
+			}
+		case shWord:
+			switch {
+			case !have(keyComponent):
+				r.Add(keyComponent, trimPair(tok), event.TypeString)
+			case !have(keyThread):
+				r.Add(keyThread, trimPair(tok), event.TypeString)
+			default:
+				r.Add(keyContext, trimPair(tok), event.TypeString)
 			}
 		case shTag:
 			tok = tok[:len(tok)-1]
@@ -290,10 +369,14 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				r.Add(keyNode, tok, event.TypeString)
 			}
 		case shBracket:
-			if !have(keyThread) {
-				r.Add(keyThread, tok[1:len(tok)-1], event.TypeString)
-			} else {
-				r.Add(keyContext, tok[1:len(tok)-1], event.TypeString)
+			in := trimPair(tok)
+			switch {
+			case !have(keyComponent) && hasDot(in) && isNameToken(in) && in[0]|0x20 >= 'a' && in[0]|0x20 <= 'z':
+				r.Add(keyComponent, in, event.TypeString) // a logger name: "[o.e.c.Foo]"
+			case !have(keyThread):
+				r.Add(keyThread, in, event.TypeString)
+			default:
+				r.Add(keyContext, in, event.TypeString)
 			}
 		}
 	}
@@ -302,6 +385,36 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 		i++
 	}
 	return msg[i:]
+}
+
+// trimPair strips a pair of brackets of any kind and the blanks inside:
+// "[INFO ]", "(main)", "<0.1.0>", "{grpc}".
+func trimPair(b []byte) []byte {
+	if len(b) >= 2 && isBracketPair(b[0], b[len(b)-1]) {
+		b = trimSpaceRight(b[1 : len(b)-1])
+		for len(b) > 0 && b[0] == ' ' {
+			b = b[1:]
+		}
+	}
+	return b
+}
+
+// setTS parses a header's time text into r.TS: a full timestamp, a
+// year-less one in the stream's inferred year, or a time of day alone on
+// the stream's reading day (see days).
+func (p Parser) setTS(text []byte, r *logparse.Record) {
+	if ts, layout, ok := logparse.ParseTimeText(text, p.Year, p.o); ok {
+		if p.y != nil && p.Year != 0 && yearless(layout) {
+			ts = p.y.adjust(ts)
+		}
+		r.TS, r.TSLayout = ts, layout
+		return
+	}
+	if p.d != nil && isClock(text) {
+		if ts, ok := p.d.at(text); ok {
+			r.TS, r.TSLayout = ts, LayoutClock
+		}
+	}
 }
 
 func tokenHasDigit(b []byte) bool {
