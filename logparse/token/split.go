@@ -12,7 +12,7 @@ const ones = 0x0101010101010101
 // holds blanks is one token). For a value, [CS, CE) is its core inside
 // [S, E); the bytes around the core stay template text ("[<*>]", "<*>,",
 // "user=<*>"). Key is the end of a constant prefix that names the value
-// ("user=", "onExtend:"), else S.
+// ("user=", "onExtend:", "conn[", "SetDeadline("), else S.
 type Token struct {
 	S, E   int32
 	CS, CE int32
@@ -261,7 +261,30 @@ func classify(msg []byte, t *Token, eq, quote int) {
 		if vc := Classify(msg[vs:ce]); vc != Word && !(vc == Int && ce-vs <= 5) {
 			t.Key, t.CS, t.Class = int32(vs), int32(vs), vc
 		}
+		return
 	}
+	// "name[value]", "Name(value)" ("conn[8]", "SetDeadline(24)",
+	// "methodConfig[3]:"): the name and its bracket stay a word, as a
+	// key's, and the value inside is the value
+	if k := wordBracket(msg[cs:ce]); k > 0 {
+		vs := cs + k + 1
+		if vc := Classify(msg[vs:ce]); vc != Word {
+			t.Key, t.CS, t.Class = int32(vs), int32(vs), vc
+		}
+	}
+}
+
+// wordBracket returns the index of the '(' or '[' that follows a name of
+// two letters or more at the start of b ("conn[8"), else 0.
+func wordBracket(b []byte) int {
+	i := 0
+	for i < len(b) && (isAlpha(b[i]) || b[i] == '_') {
+		i++
+	}
+	if i >= 2 && i < len(b)-1 && (b[i] == '(' || b[i] == '[') {
+		return i
+	}
+	return 0
 }
 
 // closingQuote finds the quote closing the string opened at q, within
