@@ -230,6 +230,9 @@ func statement(call *ast.CallExpr) (stmt, bool) {
 		}
 		return s, s.Msg != ""
 	}
+	if name == "Msg" || name == "Msgf" {
+		return zerologStatement(sel.X, name == "Msgf", call.Args)
+	}
 	l, printf, structured := levelName(name)
 	if l == "" {
 		return stmt{}, false
@@ -365,4 +368,63 @@ func countVerbs(f string) int {
 		}
 	}
 	return n
+}
+
+// zerologStatement reads a zerolog chain, log.Warn().Str("k", v).Err(err).Msg("text")
+// or ….Msgf("format", args…): the level is the chain's first call with
+// no arguments named after a level, the fields its calls whose first
+// argument is a string literal (Err(err) is "error"). A chain without a
+// level (log.Err(err), WithLevel(l)) or with fields of unknown keys
+// (Fields(m)) is left out.
+func zerologStatement(ev ast.Expr, printf bool, args []ast.Expr) (stmt, bool) {
+	if len(args) == 0 {
+		return stmt{}, false
+	}
+	lit, ok := stringLit(args[0])
+	if !ok {
+		return stmt{}, false
+	}
+	var s stmt
+	for e := ev; s.Level == ""; {
+		c, ok := e.(*ast.CallExpr)
+		if !ok {
+			return stmt{}, false
+		}
+		fs, ok := c.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return stmt{}, false
+		}
+		switch m := fs.Sel.Name; {
+		case len(c.Args) == 0 && levelOf[strings.ToLower(m)] != "" && m != "Log" && m != "Print":
+			s.Level = levelOf[strings.ToLower(m)]
+		case m == "Err":
+			s.KVs = append([]kv{{Key: "error", Hint: "err"}}, s.KVs...)
+		case len(c.Args) >= 2:
+			k, ok := stringLit(c.Args[0])
+			if !ok {
+				return stmt{}, false
+			}
+			s.KVs = append([]kv{{Key: k, Hint: hint(c.Args[1])}}, s.KVs...)
+		case len(c.Args) == 0 || m == "Ctx" || m == "Timestamp" || m == "Caller" || m == "Stack":
+			// Caller(), Stack(), log.Ctx(ctx): no field
+		default:
+			return stmt{}, false
+		}
+		e = fs.X
+	}
+	if printf {
+		s.Printf, s.Format = true, lit
+		for _, a := range args[1:] {
+			s.Args = append(s.Args, hint(a))
+		}
+		if countVerbs(lit) != len(s.Args) {
+			return stmt{}, false
+		}
+		return s, true
+	}
+	if len(args) != 1 {
+		return stmt{}, false
+	}
+	s.Msg = lit
+	return s, true
 }

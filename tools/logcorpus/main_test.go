@@ -26,6 +26,7 @@ func TestExtract(t *testing.T) {
 	}
 	sort.Strings(got)
 	want := []string{
+		"debug | Creating middleware <*> of type <*> | Creating middleware <*> of type <*>",
 		"error | Failed to sync node err=<*> node=<*> | Failed to sync node",
 		"error | failed to remove mount <*>: <*> error=<*> | failed to remove mount <*>: <*>",
 		"info | Listening for client connections on <*>:<*> | Listening for client connections on <*>:<*>",
@@ -37,6 +38,7 @@ func TestExtract(t *testing.T) {
 		"info | connection accepted remote=<*> id=<*> | connection accepted",
 		"info | unusable: <*> | <*>",
 		"info | unusable: multi line <*> | multi line <*>",
+		"warn | router rejected router=<*> error=<*> | router rejected",
 		"warn | slow request method=<*> took=<*> error=<*> | slow request",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -107,6 +109,11 @@ func TestCrossLayouts(t *testing.T) {
 			for _, r := range r3Shapes {
 				if s.Name == r.Name {
 					t.Errorf("%s: cross layout %s is an r3 layout", p.Module, s.Name)
+				}
+			}
+			for _, r := range r4Shapes {
+				if s.Name == r.Name {
+					t.Errorf("%s: cross layout %s is an r4 layout", p.Module, s.Name)
 				}
 			}
 		}
@@ -191,6 +198,190 @@ func TestR3Plan(t *testing.T) {
 		if uses[s.Name] < 2 {
 			t.Errorf("r3 layout %s renders %d sets, want at least 2", s.Name, uses[s.Name])
 		}
+	}
+}
+
+func TestR4Plan(t *testing.T) {
+	// the rule was fixed before any r4 set was rendered or scored: these
+	// are its sets
+	want := []string{
+		"sigs.k8s.io/descheduler monolog",
+		"sigs.k8s.io/descheduler elixir-phoenix",
+		"github.com/traefik/traefik/v3 pino-pretty",
+		"github.com/traefik/traefik/v3 bunyan-cli",
+		"github.com/traefik/traefik/v3 rust-tracing",
+		"github.com/thanos-io/thanos log4j-ttcc",
+		"github.com/thanos-io/thanos haproxy-stderr",
+		"github.com/ollama/ollama caddy-console",
+		"github.com/ollama/ollama akka",
+		"github.com/ollama/ollama cassandra",
+		"github.com/apache/pulsar-client-go syslog-rfc5424",
+		"github.com/apache/pulsar-client-go zabbix",
+		"github.com/nektos/act clickhouse",
+		"github.com/nektos/act jetty-stderr",
+		"github.com/nektos/act tomcat-juli",
+		"sigs.k8s.io/kueue monolog",
+		"sigs.k8s.io/kueue elixir-phoenix",
+		"github.com/segmentio/kafka-go pino-pretty",
+		"github.com/segmentio/kafka-go bunyan-cli",
+		"github.com/segmentio/kafka-go python-basic",
+		"github.com/distribution/distribution/v3 log4j-ttcc",
+		"github.com/distribution/distribution/v3 haproxy-stderr",
+		"gitlab.com/gitlab-org/gitlab-runner caddy-console",
+		"gitlab.com/gitlab-org/gitlab-runner akka",
+		"gitlab.com/gitlab-org/gitlab-runner serilog-file",
+		"github.com/hashicorp/consul-template syslog-rfc5424",
+		"github.com/hashicorp/consul-template zabbix",
+		"github.com/rclone/rclone clickhouse",
+		"github.com/rclone/rclone jetty-stderr",
+		"github.com/rclone/rclone docker-json-golog",
+		"github.com/jaegertracing/jaeger monolog",
+		"k8s.io/kubernetes elixir-phoenix",
+		"github.com/prometheus/prometheus pino-pretty",
+		"github.com/hashicorp/raft bunyan-cli",
+		"github.com/containerd/containerd/v2 log4j-ttcc",
+		"github.com/ethereum/go-ethereum haproxy-stderr",
+		"k8s.io/kubernetes caddy-console",
+		"github.com/dgraph-io/badger/v4 akka",
+		"github.com/hashicorp/go-plugin syslog-rfc5424",
+		"github.com/hashicorp/raft zabbix",
+		"github.com/envoyproxy/go-control-plane clickhouse",
+		"github.com/k3s-io/kine jetty-stderr",
+	}
+	var got []string
+	for _, s := range r4Plan() {
+		got = append(got, s.Project.Module+" "+s.Shape.Name)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("r4 plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// its projects are new to every part, its layouts new to every part
+	// (the development part's wide layouts and r3's included), and the
+	// layouts it borrows for its new projects are development layouts
+	old := map[string]bool{}
+	for _, p := range append(append([]project{}, projects...), r3Projects...) {
+		old[p.Module] = true
+	}
+	devLayouts := map[string]bool{}
+	for _, s := range append(append([]shape{}, shapes...), wideShapes...) {
+		old[s.Name] = true
+		devLayouts[s.Name] = true
+	}
+	for _, s := range r3Shapes {
+		old[s.Name] = true
+	}
+	seen := map[string]bool{}
+	for _, p := range r4Projects {
+		if old[p.Module] || seen[p.Module] {
+			t.Errorf("r4 project %s is not new", p.Module)
+		}
+		seen[p.Module] = true
+	}
+	uses := map[string]int{}
+	for _, s := range r4Plan() {
+		uses[s.Shape.Name]++
+		if !seen[s.Project.Module] {
+			if part, _ := projectPart(s.Project); part != partDev {
+				t.Errorf("r4 renders %s of part %s", s.Project.Module, part)
+			}
+		}
+	}
+	for _, s := range r4Shapes {
+		if old[s.Name] || seen[s.Name] {
+			t.Errorf("r4 layout %s is not new", s.Name)
+		}
+		seen[s.Name] = true
+		if uses[s.Name] < 3 {
+			t.Errorf("r4 layout %s renders %d sets, want 3 (two new projects, one development project)", s.Name, uses[s.Name])
+		}
+	}
+	for name, n := range uses {
+		if !seen[name] && !devLayouts[name] {
+			t.Errorf("r4 borrows layout %s (%d sets), not a development layout", name, n)
+		}
+	}
+}
+
+func TestR4Shapes(t *testing.T) {
+	// each new layout as its source shows it (see the comments in r4.go)
+	e := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123000000, time.UTC), Level: "warn", Comp: "raft", Class: "io.etcd.server.etcdserver.api.rafthttp.Transport",
+		File: "transport.go", Line: 211, PID: 4242, TID: 7, Host: "worker-3", Thread: "pool-2-thread-1", Seq: 42, App: "etcd",
+		Msg: "peer 8e9e05c52164694d became inactive", KVs: [][2]string{{"remote", "10.0.0.7:2380"}, {"took", "1.5s"}}}
+	e.Start = e.T.Add(-176 * time.Millisecond)
+	want := map[string]string{
+		"monolog":        `[2024-03-10T13:55:07.123701+00:00] app.WARNING: peer 8e9e05c52164694d became inactive {"remote":"10.0.0.7:2380","took":"1.5s"} []`,
+		"elixir-phoenix": "13:55:07.123 request_id=fqwGaxzoQi-F5juV_b19 [warning] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"pino-pretty":    `[1710078907123] WARN (4242 on worker-3): peer 8e9e05c52164694d became inactive {"remote":"10.0.0.7:2380","took":"1.5s"}`,
+		"bunyan-cli":     "[2024-03-10T13:55:07.123Z]  WARN: etcd/4242 on worker-3: peer 8e9e05c52164694d became inactive (remote=10.0.0.7:2380, took=1.5s)",
+		"log4j-ttcc":     "176 [pool-2-thread-1] WARN  io.etcd.server.etcdserver.api.rafthttp.Transport - peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"haproxy-stderr": "[WARNING]  (4243) : peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"caddy-console":  "2024/03/10 13:55:07.123\tWARN\tadmin\tpeer 8e9e05c52164694d became inactive\t{\"remote\": \"10.0.0.7:2380\", \"took\": \"1.5s\"}",
+		"akka":           "[WARN] [03/10/2024 13:55:07.123] [etcd-akka.actor.default-dispatcher-9] [akka://etcd/user/raft] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"syslog-rfc5424": "<164>1 2024-03-10T13:55:07.123Z worker-3 etcd 4242 raft - peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"zabbix":         "  4245:20240310:135507.123 peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"clickhouse":     "2024.03.10 13:55:07.123701 [ 4249 ] {af63b54c-8601-4a47-8f63-b54c8601aa47} <Warning> Transport: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"jetty-stderr":   "2024-03-10 13:55:07.123:WARN:iesear.Transport:Scheduler-1989780873-1: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+	}
+	checkRenders(t, "r4", r4Shapes, e, want)
+	// without pairs: Monolog's empty context, the root logger in Caddy,
+	// no query id in ClickHouse
+	noKV := e
+	noKV.KVs, noKV.TID = nil, 5
+	for name, line := range map[string]string{
+		"monolog":       "[2024-03-10T13:55:07.123243+00:00] app.WARNING: peer 8e9e05c52164694d became inactive [] []",
+		"caddy-console": "2024/03/10 13:55:07.123\tWARN\tpeer 8e9e05c52164694d became inactive",
+		"clickhouse":    "2024.03.10 13:55:07.123243 [ 4247 ] {} <Warning> Transport: peer 8e9e05c52164694d became inactive",
+	} {
+		for _, s := range r4Shapes {
+			if s.Name == name {
+				if got := s.Render(&noKV); got != line {
+					t.Errorf("%s without pairs:\n got %q\nwant %q", name, got, line)
+				}
+			}
+		}
+	}
+	for _, s := range r4Shapes {
+		switch s.Name {
+		case "zabbix": // Zabbix's log prints no level
+		case "jetty-stderr": // StdErrLog has no ERROR: errors are WARN (checked below)
+		default:
+			checkLevels(t, s, e)
+		}
+		// the time a layout prints reads back as the event's
+		checkR4Time(t, s, e)
+	}
+	j := e
+	j.Level = "info"
+	info := r4Shapes[len(r4Shapes)-1].Render(&j)
+	j.Level = "error"
+	if errLine := r4Shapes[len(r4Shapes)-1].Render(&j); info == errLine || !strings.Contains(errLine, ":WARN:") {
+		t.Errorf("jetty-stderr: info %q, error %q", info, errLine)
+	}
+}
+
+// checkR4Time fails unless the time an r4 layout prints is e's (at the
+// layout's precision; a time of day alone for Elixir's).
+func checkR4Time(t *testing.T, s shape, e event) {
+	t.Helper()
+	line := s.Render(&e)
+	got, prec, ok, err := r4TimeOf(s.Name, line)
+	if err != nil {
+		t.Errorf("%s: time of %q: %v", s.Name, line, err)
+		return
+	}
+	if !ok {
+		return
+	}
+	want := e.T
+	if prec < time.Millisecond {
+		want = micros(&e)
+	}
+	want = want.Truncate(prec)
+	if s.Name == "elixir-phoenix" {
+		got = time.Date(want.Year(), want.Month(), want.Day(), got.Hour(), got.Minute(), got.Second(), got.Nanosecond(), time.UTC)
+	}
+	if !got.Equal(want) {
+		t.Errorf("%s: time %v read back from %q, want %v", s.Name, got, line, want)
 	}
 }
 
@@ -301,6 +492,9 @@ func TestWideLayouts(t *testing.T) {
 	for _, s := range r3Shapes {
 		old[s.Name] = true
 	}
+	for _, s := range r4Shapes {
+		old[s.Name] = true
+	}
 	total := 0
 	for _, s := range wideShapes {
 		if old[s.Name] {
@@ -396,6 +590,43 @@ func TestBuildAndScore(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), fmt.Sprintf("r3: %d datasets, mean GA two-pass", len(k8s))) || strings.Contains(out.String(), "k8s-io_kubernetes__") {
 		t.Fatalf("r3 score output (mean only):\n%s", out.String())
+	}
+	// the r4 part likewise, and every line of its sets carries a time that
+	// reads back (where the layout prints one) and never runs backwards by
+	// a millisecond or more (micros, shared with r3, may order two lines of
+	// one millisecond either way)
+	k8s = k8s[:0]
+	for _, s := range r4Plan() {
+		if s.Project.Module == "k8s.io/kubernetes" {
+			k8s = append(k8s, s.Shape.Name)
+		}
+	}
+	r4logs, _ := filepath.Glob(filepath.Join(cache, partR4, "*.log"))
+	if len(k8s) == 0 || len(r4logs) != len(k8s) {
+		t.Fatalf("r4 datasets %v, want Kubernetes in %v", r4logs, k8s)
+	}
+	for _, l := range r4logs {
+		raw, _ := os.ReadFile(l)
+		name := strings.TrimSuffix(filepath.Base(l), ".log")
+		name = name[strings.Index(name, "__")+2:]
+		var last time.Time
+		for i, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
+			ts, _, ok, err := r4TimeOf(name, line)
+			if err != nil || !ok && name != "haproxy-stderr" && name != "log4j-ttcc" {
+				t.Fatalf("%s line %d: %q: time %v %v", name, i+1, line, ok, err)
+			}
+			if ok && ts.Before(last.Add(-time.Millisecond)) && name != "elixir-phoenix" {
+				t.Fatalf("%s line %d: time %v before %v", name, i+1, ts, last)
+			}
+			last = ts
+		}
+	}
+	out.Reset()
+	if err := score(cache, partR4, false, "", &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("r4: %d datasets, mean GA two-pass", len(k8s))) || strings.Contains(out.String(), "k8s-io_kubernetes__") {
+		t.Fatalf("r4 score output (mean only):\n%s", out.String())
 	}
 }
 

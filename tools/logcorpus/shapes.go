@@ -12,10 +12,11 @@ import (
 // event is one rendered log statement before its header is added.
 type event struct {
 	T      time.Time
-	Level  string // trace … fatal
-	Comp   string // short component (directory of the call site)
-	Class  string // Java-style logger name from the call site
-	File   string // base name of the call site's file
+	Start  time.Time // when the stream's program started (layouts that print the time since)
+	Level  string    // trace … fatal
+	Comp   string    // short component (directory of the call site)
+	Class  string    // Java-style logger name from the call site
+	File   string    // base name of the call site's file
 	Line   int
 	PID    int
 	TID    int
