@@ -235,25 +235,31 @@ type star struct {
 
 // Miner mines templates. It is not safe for concurrent use.
 type Miner struct {
-	cfg      Config
-	clusters map[uint64]*cluster
-	stars    map[uint64]*star
-	tails    map[uint64]*star     // candidates for a tail template, by prefix
-	tailSeen map[uint64]*tailInfo // the tails seen after boundaries, by tailHash
-	tailOf   map[uint64]*group    // tail templates, by prefix
-	patterns []tailPattern        // prefixes of tail templates with a word parameter
-	patSeen  map[tailPattern]bool
-	byLen    map[int][]*group
-	byText   map[uint64]*group
-	aliases  map[uint64]uint64
-	news     []Alias // aliases recorded since the last TakeAliases
-	lru      cluster // sentinel
-	n        int
-	ngroups  int
-	seq      uint64
-	fresh    int    // new clusters since the last Consolidate
-	last     *group // the group of the last Add or Match, for Params
-	ctx      uint64 // context of the line being added
+	cfg        Config
+	clusters   map[uint64]*cluster
+	stars      map[uint64]*star
+	tails      map[uint64]*star     // candidates for a tail template, by prefix
+	tailSeen   map[uint64]*tailInfo // the tails seen after boundaries, by tailHash
+	tailOf     map[uint64]*group    // tail templates, by prefix
+	patterns   []tailPattern        // prefixes of tail templates with a word parameter
+	patSeen    map[tailPattern]bool
+	byLen      map[int][]*group
+	byText     map[uint64]*group
+	aliases    map[uint64]uint64
+	ghosts     map[uint64]ghost  // evicted signatures, by hash (see reclaim)
+	gone       map[uint64]uint64 // ids of templates dropped by eviction, by text key (see retext)
+	graves     []grave           // the last signatures of templates dropped by eviction (see sweepGraves)
+	graveDigit []bool
+	merges     uint64  // templates made by merging (word parameters, tails)
+	swept      uint64  // merges at the last sweepGraves
+	news       []Alias // aliases recorded since the last TakeAliases
+	lru        cluster // sentinel
+	n          int
+	ngroups    int
+	seq        uint64
+	fresh      int    // new clusters since the last Consolidate
+	last       *group // the group of the last Add or Match, for Params
+	ctx        uint64 // context of the line being added
 
 	// scratch, reused per line
 	toks   []token.Token
@@ -283,6 +289,8 @@ func New(cfg Config) *Miner {
 		byLen:    make(map[int][]*group),
 		byText:   make(map[uint64]*group),
 		aliases:  make(map[uint64]uint64),
+		ghosts:   make(map[uint64]ghost),
+		gone:     make(map[uint64]uint64),
 	}
 	m.lru.next, m.lru.prev = &m.lru, &m.lru
 	return m
@@ -757,6 +765,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 	bounds := append([]int(nil), m.boundN...)
 	soft := append([]int(nil), m.softN...)
 	weak := append([]int(nil), m.weakN...)
+	var made *group // the group made for c, if any
 	switch g := m.findCover(c.pieces, nil, nil); {
 	case g != nil:
 		m.join(g, c, false)
@@ -782,6 +791,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 			break
 		}
 		g := m.newGroup(c.pieces, c.glue, nil, c.seq)
+		made = g
 		g.bounds = bounds
 		g.soft = soft
 		g.weak = weak
@@ -808,11 +818,74 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 			m.registerSlot(g)
 		}
 	}
+	if gh, ok := m.ghosts[h]; ok {
+		delete(m.ghosts, h)
+		m.reclaim(c, gh, made)
+	}
 	m.fresh++
 	if m.cfg.ConsolidateEvery > 0 && m.fresh >= m.cfg.ConsolidateEvery {
 		m.Consolidate()
 	}
 	return c
+}
+
+// maxGhosts bounds the evicted signatures remembered, per signature kept.
+const maxGhosts = 4
+
+// ghost is an evicted signature: the group it was in, and how.
+type ghost struct {
+	g      *group
+	folded bool
+}
+
+// reclaim returns a signature that was evicted (gh) and is seen again (c)
+// to the template it had, so that its lines before and after the eviction
+// carry one id, as two passes (whose miner keeps every signature) group
+// them: when that template still lives, a template made for c alone joins
+// it; when it was dropped with its last signature, the template c is in
+// now takes its id (a template made for c, whose own id nobody got) or
+// records it as an alias (Resolve, TakeAliases). Without it an id handed
+// out before the eviction would lead nowhere, and the event would carry
+// a second id from then on.
+func (m *Miner) reclaim(c *cluster, gh ghost, made *group) {
+	g := c.g
+	old := gh.g
+	if !old.live {
+		// merged into another template since (its id is an alias of that
+		// template's, or that template took its id), or dropped
+		id := m.Resolve(old.id)
+		old = nil
+		if id != gh.g.id {
+			old = m.liveGroup(id)
+		}
+		if old == nil {
+			switch {
+			case id == g.id:
+			case made == g && len(g.members) == 1 && g.id == canonicalID(g):
+				// a template made for c alone: its id was never handed out
+				m.alias(g.id, id, false)
+				delete(m.aliases, id)
+				g.id, g.dirty = id, true
+			default:
+				m.alias(id, g.id, true)
+				delete(m.aliases, g.id)
+			}
+			return
+		}
+	}
+	if old != g && made == g && len(g.members) == 1 {
+		m.moveAll(g, old, gh.folded)
+	}
+}
+
+// liveGroup returns the live template of id, or nil.
+func (m *Miner) liveGroup(id uint64) *group {
+	for x := m.lru.next; x != &m.lru; x = x.next {
+		if x.g.live && x.g.id == id {
+			return x.g
+		}
+	}
+	return nil
 }
 
 func (m *Miner) newGroup(pieces [][]byte, glue, wild []bool, seq uint64) *group {
@@ -1236,6 +1309,68 @@ func (m *Miner) Consolidate() {
 			}
 		}
 	}
+	m.sweepGraves()
+}
+
+// grave is the last signature of a template that eviction dropped, with
+// that template's id and context.
+type grave struct {
+	c                  *cluster
+	id, ctx            uint64
+	bounds, soft, weak []int // its template's tail boundaries (see collect)
+}
+
+// sweepGraves gives the ids of templates that eviction dropped to the
+// templates that would take their last signature now (cover, tail, fold,
+// thin, as a new signature is placed): a line whose template was evicted
+// before later lines generalised the event ("Remote device web-1 has not
+// accepted …" before "Remote device <*> has not accepted …") carries an id
+// that leads to the event's template, as two passes, whose miner keeps
+// every signature, group it. It runs with Consolidate, when templates
+// were merged since the last time (what else would take a signature that
+// no template took when it was made), so a stream of new signatures that
+// never generalise pays nothing for it.
+func (m *Miner) sweepGraves() {
+	if len(m.graves) == 0 || m.merges == m.swept {
+		return
+	}
+	m.swept = m.merges
+	keep := m.graves[:0]
+	ctx, bounds, soft, weak, digit := m.ctx, m.boundN, m.softN, m.weakN, m.digit
+	for _, gr := range m.graves {
+		c := gr.c
+		m.ctx, m.boundN, m.softN, m.weakN = gr.ctx, gr.bounds, gr.soft, gr.weak
+		m.graveDigit = m.graveDigit[:0]
+		for _, p := range c.pieces {
+			m.graveDigit = append(m.graveDigit, strings.ContainsAny(string(p), "0123456789"))
+		}
+		m.digit = m.graveDigit
+		g := m.findCover(c.pieces, nil, nil)
+		if g == nil {
+			g = m.findTail(c.pieces)
+		}
+		if g == nil {
+			g = m.findFold(c.pieces, nil)
+		}
+		if g == nil {
+			g = m.findThin(c.pieces, nil, func(k int) bool { return k < 64 && c.gapSet&(1<<k) != 0 })
+		}
+		if g == nil {
+			g = m.findTailFold(c.pieces)
+		}
+		if g == nil || !g.live {
+			keep = append(keep, gr)
+			continue
+		}
+		if id := m.Resolve(gr.id); id != g.id {
+			m.alias(id, g.id, true)
+			delete(m.aliases, g.id)
+		}
+	}
+	clear(m.graves[len(keep):])
+	m.graves = keep
+	m.ctx, m.boundN, m.softN, m.weakN = ctx, bounds, soft, weak
+	m.digit = digit
 }
 
 // retext renders g's text again and joins g with an older template that
@@ -1256,6 +1391,16 @@ func (m *Miner) retext(g *group) {
 	o, ok := m.byText[k]
 	if !ok || o == g || !o.live {
 		m.byText[k] = g
+		if id, ok := m.gone[k]; ok {
+			// the text of a template whose lines were all evicted: it
+			// is that template again, under its id
+			delete(m.gone, k)
+			if id = m.Resolve(id); id != g.id {
+				m.alias(g.id, id, g.handed)
+				delete(m.aliases, id)
+				g.id, g.handed, g.dirty = id, true, true
+			}
+		}
 		return
 	}
 	// one text, one template: the younger joins the older (which keeps
@@ -1689,6 +1834,7 @@ func (m *Miner) mergeGroups(olds []*group, mask uint64, at int) {
 		}
 	}
 	ng := m.newGroup(first.pieces, first.glue, wild, first.seq)
+	m.merges++
 	ng.id = first.id
 	ng.bounds = first.bounds
 	ng.soft = first.soft
@@ -2414,6 +2560,7 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 	ng := &group{pieces: pieces, glue: glue, wild: wild, tail: true, seq: first.seq, ctx: first.ctx,
 		varGap: make([]bool, n+1), gapText: make([]string, n+1), gapType: make([][]ParamType, n+1), live: true, dirty: true, id: first.id, tkey: k}
 	m.ngroups++
+	m.merges++
 	m.tailOf[k] = ng
 	if s.weak {
 		ng.weakT = true
@@ -2807,6 +2954,10 @@ func (m *Miner) evict(c *cluster) {
 	delete(m.clusters, c.hash)
 	m.n--
 	g := c.g
+	if len(m.ghosts) >= maxGhosts*m.cfg.MaxClusters {
+		clear(m.ghosts) // bounded memory; deterministic
+	}
+	m.ghosts[c.hash] = ghost{g: g, folded: c.folded}
 	for j, x := range g.members {
 		if x == c {
 			g.members = append(g.members[:j], g.members[j+1:]...)
@@ -2816,6 +2967,16 @@ func (m *Miner) evict(c *cluster) {
 	g.count -= c.count
 	g.dirty = true
 	if len(g.members) == 0 {
+		if x, ok := m.byText[g.textKey]; ok && x == g {
+			if len(m.gone) >= maxGhosts*m.cfg.MaxClusters {
+				clear(m.gone)
+			}
+			m.gone[g.textKey] = g.id
+		}
+		if len(m.graves) >= m.cfg.MaxClusters {
+			m.graves = m.graves[:copy(m.graves, m.graves[len(m.graves)/2:])]
+		}
+		m.graves = append(m.graves, grave{c: c, id: g.id, ctx: g.ctx, bounds: g.bounds, soft: g.soft, weak: g.weak})
 		m.dropGroup(g)
 		g.members = nil
 	}

@@ -58,3 +58,47 @@ func TestAliasesOfHandedIDs(t *testing.T) {
 		}
 	}
 }
+
+// An id handed out before its template was evicted (the agent keeps a
+// bounded number of signatures) still leads to the event's template:
+// when the signature comes back, when the template's text is made again,
+// and when later lines generalise the event so that its template now
+// takes the evicted line. Two passes, whose miner keeps every signature,
+// group these lines as one event; without the ghosts of evicted templates
+// the first id led nowhere.
+func TestEvictedIDFollowed(t *testing.T) {
+	m := New(Config{MaxClusters: 4, ConsolidateEvery: -1})
+	noise := func(i int) {
+		for k := 0; k < 5; k++ {
+			m.Add([]byte(fmt.Sprintf("unrelated event number %c%c happened here", 'a'+i, 'a'+k)))
+		}
+	}
+	// the same signature again
+	first := m.Add([]byte("Remote device web-1 has not accepted sharing folder 10.0.0.1")).ID
+	noise(0)
+	again := m.Add([]byte("Remote device web-1 has not accepted sharing folder 10.0.0.2")).ID
+	if m.Resolve(first) != m.Resolve(again) {
+		t.Errorf("signature seen again: id %x leads to %x, the template's is %x", first, m.Resolve(first), m.Resolve(again))
+	}
+	// an event generalised after its first line was evicted
+	m2 := New(Config{MaxClusters: 8, ConsolidateEvery: -1})
+	m = m2
+	early := m.Add([]byte("Request from alpha for file orders in unshared folder x1")).ID
+	noise(1)
+	noise(2)
+	var last uint64
+	for _, w := range []string{"beta", "gamma", "delta", "omega", "sigma"} {
+		last = m.Add([]byte("Request from " + w + " for file " + w + "-log in unshared folder x1")).ID
+	}
+	m.Consolidate()
+	if m.Resolve(early) != m.Resolve(last) {
+		t.Errorf("evicted line's id %x leads to %x, not to the event's template %x (%q)", early, m.Resolve(early), m.Resolve(last),
+			render(m, "Request from beta for file beta-log in unshared folder x1"))
+	}
+	for _, tm := range m.Templates() {
+		if tm.ID == m.Resolve(early) {
+			return
+		}
+	}
+	t.Errorf("id %x of the evicted line resolves to %x, no live template", early, m.Resolve(early))
+}

@@ -5,6 +5,7 @@
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
 //	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
+//	logcorpus score -perturb shuffle|rotate|interleave|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
 // build downloads each project of the list (projects.go) into the Go
@@ -77,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	seeds := fs.String("seeds", "dev", "synth: the seed range, dev or held")
 	nSeeds := fs.Int("n", synthSeeds, "synth: layouts (seeds) to score")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
+	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, drop500, burst or all")
 	var srcs multiFlag
 	fs.Var(&srcs, "src", "MODULE=DIR: read a project's source from DIR instead of the module cache (repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -94,6 +96,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		if *half != "" && (*part != partDev || (*half != halfA && *half != halfB)) {
 			return fmt.Errorf("-half %q: want a or b, with -part dev", *half)
+		}
+		if *perturbKind != "" {
+			if *part == partR3 {
+				return errors.New("-perturb is for the dev, held and fresh parts")
+			}
+			return scorePerturbed(*cache, *part, *perturbKind, stdout)
 		}
 		return scoreHalf(*cache, *part, *half, *detail || *part == partDev, *pred, stdout)
 	case "loghub":

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Every perturbation reads the lines of its sets and no others, each with
+// its own truth; interleaved sets keep their events apart.
+func TestPerturb(t *testing.T) {
+	var ds []dataset
+	for s := 0; s < 5; s++ {
+		d := dataset{name: fmt.Sprintf("set%d", s)}
+		for i := 0; i < 700+s; i++ {
+			d.lines = append(d.lines, []byte(fmt.Sprintf("s%d line %d", s, i)))
+			d.truth = append(d.truth, fmt.Sprintf("event %d", i%7))
+		}
+		ds = append(ds, d)
+	}
+	for _, kind := range perturbKinds {
+		ps, err := perturb(kind, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := perturb(kind, ds)
+		lines := 0
+		for i, p := range ps {
+			if len(p.lines) != len(p.truth) {
+				t.Fatalf("%s %s: %d lines, %d truths", kind, p.name, len(p.lines), len(p.truth))
+			}
+			if strings.Join(p.truth, "|") != strings.Join(again[i].truth, "|") {
+				t.Errorf("%s %s: not repeatable", kind, p.name)
+			}
+			lines += len(p.lines)
+			for j, l := range p.lines {
+				var s, n int
+				fmt.Sscanf(string(l), "s%d line %d", &s, &n)
+				want := fmt.Sprintf("event %d", n%7)
+				if kind == "interleave" {
+					if !strings.HasSuffix(p.truth[j], "\x00"+want) {
+						t.Fatalf("%s: line %q has truth %q", kind, l, p.truth[j])
+					}
+				} else if p.truth[j] != want {
+					t.Fatalf("%s: line %q has truth %q", kind, l, p.truth[j])
+				}
+			}
+		}
+		total := 0
+		for _, d := range ds {
+			total += len(d.lines)
+		}
+		switch kind {
+		case "shuffle", "rotate", "interleave":
+			if lines != total {
+				t.Errorf("%s: %d lines, want %d", kind, lines, total)
+			}
+		case "drop500":
+			if lines != total-500*len(ds) {
+				t.Errorf("%s: %d lines, want %d", kind, lines, total-500*len(ds))
+			}
+		case "burst":
+			if lines != total+1000*len(ds) {
+				t.Errorf("%s: %d lines, want %d", kind, lines, total+1000*len(ds))
+			}
+		}
+	}
+	// interleaving: two sets' events stay apart
+	ps, _ := perturb("interleave", ds)
+	var ts []string
+	for _, tr := range ps[0].truth {
+		ts = append(ts, tr)
+	}
+	sort.Strings(ts)
+	if distinct(ts) != 7*strings.Count(ps[0].name, "+")+7 {
+		t.Errorf("interleaved %s: %d events", ps[0].name, distinct(ts))
+	}
+}
