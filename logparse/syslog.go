@@ -155,8 +155,10 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 	// free-text or logfmt line with a timestamp first, tag or not; so is
 	// a token of punctuation alone: a hostname has a letter or a digit,
 	// and "2024-01-05 10:15:00.123 | INFO | …" is a header of columns.
-	if NormalizeLevel(host) != nil || indexLit(host, "=") >= 0 || !hasAlnum(host) {
-		return r.Fail("syslog", "expected hostname, found a level, a key=value or punctuation", hs)
+	// So is a zone offset ("2024-01-05 10:15:00.123 +0200 …": the
+	// timestamp's).
+	if NormalizeLevel(host) != nil || indexLit(host, "=") >= 0 || !hasAlnum(host) || isZoneOffset(host) {
+		return r.Fail("syslog", "expected hostname, found a level, a key=value, punctuation or a zone", hs)
 	}
 	// Without a tag, the hostname is all that makes the line syslog: free
 	// text with a timestamp header ("2015-10-18 18:01:47,978 INFO [main] …")
@@ -192,6 +194,19 @@ func notHostname(h []byte) bool {
 		}
 	}
 	return digits == len(h) || upper == len(h) && len(h) <= 5
+}
+
+// isZoneOffset: "+0200", "-07:00", "+02".
+func isZoneOffset(h []byte) bool {
+	if len(h) < 3 || len(h) > 6 || h[0] != '+' && h[0] != '-' {
+		return false
+	}
+	for _, c := range h[1:] {
+		if !(c >= '0' && c <= '9' || c == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 // hasAlnum reports whether b holds a letter or a digit (a non-ASCII byte
