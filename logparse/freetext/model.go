@@ -48,6 +48,7 @@ type model struct {
 	lines  int
 	counts [maxExt][numShapes]uint16
 	has    [maxExt]uint16 // lines with a token at the position
+	pads   [maxExt]uint16 // lines whose token at the position is followed by two blanks or more (alignment)
 	levels int            // lines whose grammar header held a level
 	held   [maxExt]uint16 // bit sh: shape sh was found at the position on settled lines or more
 	on     [maxExt]uint16 // bit sh: shape sh is the stream's at the position now (stable)
@@ -238,12 +239,14 @@ func letters(b []byte) int {
 // stream's and that msg shows. shapes receives msg's shapes.
 func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
 	n := shapesOf(msg, hadLevel, shapes, bounds)
+	pad := padded(msg, n, bounds)
 	if m.lines >= windowMax {
 
 		m.lines /= 2
 		m.levels /= 2
 		for p := range m.counts {
 			m.has[p] /= 2
+			m.pads[p] /= 2
 			for k := range m.counts[p] {
 				m.counts[p][k] /= 2
 			}
@@ -256,6 +259,9 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 	for p := 0; p < n; p++ {
 		m.has[p]++
 		m.counts[p][shapes[p]]++
+		if pad&(1<<p) != 0 {
+			m.pads[p]++
+		}
 	}
 	for p := range m.on {
 		if p >= n && m.on[p] == 0 && m.held[p] == 0 {
@@ -286,6 +292,30 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 	return m.extent(msg, n, shapes, bounds)
 }
 
+// padded returns the positions (bits) of msg's n leading tokens that are
+// followed by two blanks or more: a column padded to its width.
+func padded(msg []byte, n int, bounds *[maxExt][2]int) uint16 {
+	var pad uint16
+	for p := 0; p < n; p++ {
+		e := bounds[p][1]
+		if e+2 < len(msg) && (msg[e] == ' ' || msg[e] == '\t') && (msg[e+1] == ' ' || msg[e+1] == '\t') {
+			pad |= 1 << p
+		}
+	}
+	return pad
+}
+
+// closed reports whether position p is a column closed by a mark of the
+// layout on nearly every line: a separator column after it, or alignment
+// padding after it. Such a column is a header field whatever its tokens
+// look like ("main | …", "worker-1        …").
+func (m *model) closed(p int) bool {
+	if p+1 < maxExt && m.stable(p+1, shDash) {
+		return true
+	}
+	return m.lines >= minLines && int(m.pads[p])*10 >= m.lines*9
+}
+
 // family groups the shapes a header position may take from line to line:
 // a component or category column holds upper-case words and names with a
 // digit or a dash alike ("APP", "ALL-", "K8S", "v2"), so the position is
@@ -310,7 +340,15 @@ func (m *model) count(p int, sh shape) int {
 // keeps one name on every line; for a column taken for the separator that
 // closes it, the column's most frequent shape (a name when that is none).
 func (m *model) posShape(p int, sh shape) shape {
-	if (sh == shNone || family(sh) == shName || !m.stable(p, sh)) && p+1 < maxExt && m.stable(p+1, shDash) && m.counts[p][shNone] > 0 {
+	if sh == shNone || !m.stable(p, sh) {
+		// a token off its column's shape: the column's type names it
+		for k := shape(1); k < numShapes; k++ {
+			if k != sh && m.stable(p, k) {
+				return m.posShape(p, k)
+			}
+		}
+	}
+	if (sh == shNone || !m.stable(p, sh)) && m.closed(p) {
 		return shWord // "main | …", "worker-1 | …": one field whatever its token's shape
 	}
 	if sh == shNone || !m.stable(p, sh) {
@@ -373,7 +411,8 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 		}
 		if sh == shNone || !m.stable(p, sh) {
 			// a field of no stable shape, closed by a stable separator
-			if p+1 < n && shapes[p+1] == shDash && m.stable(p+1, shDash) {
+			// or by alignment padding
+			if p+1 < n && shapes[p+1] == shDash && m.stable(p+1, shDash) || m.closed(p) {
 				ext = p + 1
 				continue
 			}
@@ -420,7 +459,9 @@ func shapesOf(msg []byte, lvl bool, shapes *[maxExt]shape, bounds *[maxExt][2]in
 			break
 		}
 		if sh == shNone {
-			if s2, e2 := c.at(e); !(s2 < e2 && isPunctRun(msg[s2:e2])) || lvl {
+			// go on past a word closed by a separator or by padding
+			pad := e+2 < len(msg) && (msg[e] == ' ' || msg[e] == '\t') && (msg[e+1] == ' ' || msg[e+1] == '\t')
+			if s2, e2 := c.at(e); !(s2 < e2 && isPunctRun(msg[s2:e2]) || pad) || lvl {
 				break
 			}
 		}

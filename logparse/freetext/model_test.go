@@ -383,3 +383,24 @@ func TestModelNoAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestModelPaddedColumn: a column padded to its width (two blanks or more
+// after it on nearly every line) closes the header whatever its tokens
+// look like: "main" and "pool-2-thread-1" alike, one key.
+func TestModelPaddedColumn(t *testing.T) {
+	threads := []string{"main", "worker-1", "pool-2-thread-1", "main", "io"}
+	texts := []string{"volume mounted on /data", "link is up", "pod evicted after 3 retries", "request served", "volume full"}
+	var lines []string
+	for i := 0; i < 12; i++ {
+		lines = append(lines, fmt.Sprintf("2024-01-05T10:15:%02dZ [%d] ERROR %-20s %s", i, 4000+i, threads[i%5], texts[i%5]))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 3; i < len(lines); i++ {
+		if want := texts[i%5]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+		if want := "component=" + threads[i%5]; fields[i][len(fields[i])-1] != want {
+			t.Errorf("line %d: fields %v, want %s last", i, fields[i], want)
+		}
+	}
+}

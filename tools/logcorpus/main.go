@@ -77,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	loghub := fs.String("dir", "", "loghub: the directory of the LogHub-2k sets")
 	seeds := fs.String("seeds", "dev", "synth: the seed range, dev or held")
 	nSeeds := fs.Int("n", synthSeeds, "synth: layouts (seeds) to score")
+	dump := fs.String("dump", "", "synth: write each development layout's lines and messages into this directory")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
 	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, drop500, burst or all")
 	var srcs multiFlag
@@ -129,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			st[p.Module] = s
 			return s, nil
 		}
-		return synth(*seeds, *nSeeds, *synthLines, *detail, load, stdout)
+		return synth(*seeds, *nSeeds, *synthLines, *detail, *dump, load, stdout)
 	case "split":
 		for _, p := range projects {
 			part, _ := projectPart(p)

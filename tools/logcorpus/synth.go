@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +23,7 @@ import (
 // the seeds are split once, here, into a development range (iterate on it)
 // and a held-out range (report it, never tune on it).
 //
-//	logcorpus synth -seeds dev|held [-n N] [-lines N] [-detail]
+//	logcorpus synth -seeds dev|held [-n N] [-synth-lines N] [-detail] [-dump DIR]
 //
 // Ground truth of every line: its header fields and its message. Scores
 // per layout: the fraction of lines whose parsed message is the rendered
@@ -404,7 +406,7 @@ func scoreSynth(s *synthSet) (synthScore, error) {
 }
 
 // synth scores the seeds of one range.
-func synth(which string, nSeeds, lines int, detail bool, load func(p project) ([]stmt, error), w io.Writer) error {
+func synth(which string, nSeeds, lines int, detail bool, dump string, load func(p project) ([]stmt, error), w io.Writer) error {
 	first := uint64(synthDevSeed)
 	switch which {
 	case "dev":
@@ -466,6 +468,11 @@ func synth(which string, nSeeds, lines int, detail bool, load func(p project) ([
 		if err != nil {
 			return err
 		}
+		if dump != "" && which == "dev" {
+			if err := dumpSynth(filepath.Join(dump, fmt.Sprintf("%d", seed)), s); err != nil {
+				return err
+			}
+		}
 		add(&tot, sc)
 		for _, f := range l.fields {
 			if per[f.prim] == nil {
@@ -516,6 +523,25 @@ func synth(which string, nSeeds, lines int, detail bool, load func(p project) ([
 		}
 	}
 	return nil
+}
+
+// dumpSynth writes a development layout's lines (base.log) and their
+// messages (base.msg), for looking into a layout that fails.
+func dumpSynth(base string, s *synthSet) error {
+	if err := os.MkdirAll(filepath.Dir(base), 0o755); err != nil {
+		return err
+	}
+	var lb, mb strings.Builder
+	for i, l := range s.lines {
+		lb.Write(l)
+		lb.WriteByte('\n')
+		mb.WriteString(s.msgs[i])
+		mb.WriteByte('\n')
+	}
+	if err := os.WriteFile(base+".log", []byte(lb.String()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(base+".msg", []byte(mb.String()), 0o644)
 }
 
 func opt(x float64, n int) string {
