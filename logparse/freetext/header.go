@@ -362,7 +362,7 @@ func splitT(line []byte, h *Header, nested, strict bool, rt *int) bool {
 		// Python-style "LEVEL pkg.module [context] message"
 		if haveLevel && h.Component == nil && hasDot(tok) && isNameToken(tok) {
 			s2, e2 := c.at(e)
-			if s2 < e2 && line[s2] == '[' && line[e2-1] == ']' {
+			if s2 < e2 && line[s2] == '[' && line[e2-1] == ']' && !isLevel(line[s2:e2]) {
 				h.Component = tok
 				if h.Thread == nil {
 					h.Thread = line[s2+1 : e2-1]
@@ -522,8 +522,8 @@ func isInt(b []byte) bool {
 // "2015-07-29T17:41:44.747Z", "10.30 16:49:06"), or, at the start of a
 // line, a 6- or 8-digit date ("081109") or an epoch.
 func isTimeText(tok []byte, first bool) bool {
-	if len(tok) < 4 {
-		return false
+	if len(tok) < 4 || isPidTid(tok) {
+		return false // "4242:7" is a pid and a thread id
 	}
 	// epoch seconds with a fraction: 1704449700.123
 	if first && isEpochFrac(tok) {
@@ -598,9 +598,9 @@ func isDay(b []byte) bool {
 	return (len(b) == 1 || len(b) == 2) && isInt(b) || len(b) == 4 && isInt(b)
 }
 
-func isSeparator(b []byte) bool {
-	return len(b) == 1 && (b[0] == '-' || b[0] == '|' || b[0] == ':')
-}
+// isSeparator: a run of one to three marks between header fields ("-",
+// "|", ":", "--", "::", ">>", "=>").
+func isSeparator(b []byte) bool { return isPunctRun(b) }
 
 func isDash(b []byte) bool { return len(b) == 1 && b[0] == '-' }
 
@@ -927,7 +927,7 @@ func levelAhead(line []byte, pos int, rt *int) int {
 			return 0
 		}
 		tok := line[s:e]
-		if n > 0 && isLevel(tok) && tok[0] >= 'A' && tok[0] <= 'Z' {
+		if n > 0 && isLevel(tok) && tok[0] >= 'A' && tok[0] <= 'Z' && !capitalisedOnly(tok) {
 			return s
 		}
 		digits, lower := false, false
@@ -938,8 +938,8 @@ func levelAhead(line []byte, pos int, rt *int) int {
 				lower = true
 			}
 		}
-		if !digits && lower && !hasEq(tok) {
-			return 0 // a word; a key=value list is a header field ("user=,db=")
+		if !digits && lower && !hasEq(tok) && !(len(tok) >= 2 && isBracketPair(tok[0], tok[len(tok)-1])) {
+			return 0 // a word; a key=value list or a bracketed group is a header field ("user=,db=", "{main}")
 		}
 		c.pos = e
 	}

@@ -135,14 +135,14 @@ func shapeOf(tok []byte) shape {
 }
 
 // isPunctRun: a separator token of one to three marks ("-", "--", "---",
-// "|", ":", "::", ">>", "=>", "->", "~").
+// "|", ":", "::", ">>", "=>", "->").
 func isPunctRun(b []byte) bool {
 	if len(b) == 0 || len(b) > 3 {
 		return false
 	}
 	for _, c := range b {
 		switch c {
-		case '-', '|', ':', '>', '=', '~', '*', '+':
+		case '-', '|', ':', '>', '=':
 		default:
 			return false
 		}

@@ -404,3 +404,27 @@ func TestModelPaddedColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestSeparatorRunsAndBracketedFields: separators of any punctuation run,
+// a bracketed word before the level, a pid:tid (no time), and a bracketed
+// level opening the message after a header's own level.
+func TestSeparatorRunsAndBracketedFields(t *testing.T) {
+	var lines []string
+	for i, th := range []string{"worker-2", "main", "main", "pool-2-thread-1", "main", "io", "main", "worker-1"} {
+		lines = append(lines, fmt.Sprintf("[2024-06-08 23:06:0%d,413] >> {%s} >> WARN  Error reading config %d", i, th, i))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 3; i < len(lines); i++ {
+		if want := fmt.Sprintf("Error reading config %d", i); msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+	}
+	var h Header
+	Split([]byte("2024-05-13 03:42:49.827 --- 49153 --- INFO --- web.example.com [INFO] serf: Received query"), &h)
+	if string(h.Level) != "INFO" || len(h.Thread) != 0 {
+		t.Errorf("level %q thread %q message %q", h.Level, h.Thread, h.Message)
+	}
+	if isTimeText([]byte("1299:5"), true) || !isTimeText([]byte("12:05"), true) {
+		t.Error("a pid:tid read as a time, or a clock not")
+	}
+}
