@@ -427,13 +427,30 @@ func (s *Stream) match() {
 		return
 	}
 	m := s.e.miner
-	if t := m.MatchIn(r.Rec.Message, context(&r.Rec, s.e.seed)); t != nil {
+	ctx := context(&r.Rec, s.e.seed)
+	msg := r.Rec.Message
+	t := m.MatchIn(msg, ctx)
+	if !m.Exact() && s.ft != nil && r.Rec.Format == "freetext" {
+		// The header model takes tokens of this message that it did not
+		// take when the line was mined (its layout moved between the
+		// passes), and no line was mined as read now: the line's template
+		// is the one its message had when it was mined, as one pass gives
+		// it.
+		if pre := s.ft.Unextended(); len(pre) > len(msg) {
+			if t2 := m.MatchIn(pre, ctx); t2 != nil && m.Exact() {
+				t, msg = t2, pre
+			} else {
+				t = m.MatchIn(msg, ctx)
+			}
+		}
+	}
+	if t != nil {
 		r.Template = *t
 	} else {
-		r.Template = m.Render(r.Rec.Message)
+		r.Template = m.Render(msg)
 	}
 	if s.e.cfg.Params {
-		r.Params = m.Params(r.Rec.Message, r.Params)
+		r.Params = m.Params(msg, r.Params)
 	}
 	r.HasTemplate = true
 }

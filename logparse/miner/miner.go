@@ -259,6 +259,7 @@ type Miner struct {
 	seq        uint64
 	fresh      int    // new clusters since the last Consolidate
 	last       *group // the group of the last Add or Match, for Params
+	exact      bool   // the last Match found its signature (Exact)
 	ctx        uint64 // context of the line being added
 
 	// scratch, reused per line
@@ -622,7 +623,9 @@ func (m *Miner) MatchIn(msg []byte, ctx uint64) *Template {
 	m.ctx = ctx
 	h := m.scan(msg)
 	m.last = nil
-	if c := m.lookup(h); c != nil {
+	c := m.lookup(h)
+	m.exact = c != nil
+	if c != nil {
 		m.last = c.g
 		return m.template(c.g)
 	}
@@ -642,6 +645,10 @@ func (m *Miner) MatchIn(msg []byte, ctx uint64) *Template {
 	}
 	return nil
 }
+
+// Exact reports whether the last Match found the message's own signature,
+// one that Add was given, rather than a template that would take it.
+func (m *Miner) Exact() bool { return m.exact }
 
 // Param is one parameter value of a message: a sub-slice of it.
 type Param struct {
