@@ -233,6 +233,9 @@ func classify(msg []byte, t *Token, eq, quote int) {
 	// double quotes (Go's %q)
 	if quote >= 0 {
 		cl := closingQuote(msg, quote, e)
+		if objectKey(msg, s, quote, cl, e) {
+			return // a key of an object ({"id": 5, "error": "x"}): constant text
+		}
 		if hasBlank(msg[quote+1:cl]) || msg[quote] == '"' && cl > quote+1 {
 			t.CS, t.CE = int32(quote+1), int32(cl)
 			if t.Class = Classify(msg[quote+1 : cl]); t.Class == Word {
@@ -272,6 +275,29 @@ func classify(msg []byte, t *Token, eq, quote int) {
 			t.Key, t.CS, t.Class = int32(vs), int32(vs), vc
 		}
 	}
+}
+
+// objectKey reports whether the token [s, e), a double-quoted name at
+// quote..cl followed by ':' alone, is a key of a JSON-like object: the
+// first after its '{' ('{"id":') or one after a ',' ('5, "error":'). A
+// quoted value that closes a clause ('label "web-2": …') is neither.
+func objectKey(msg []byte, s, quote, cl, e int) bool {
+	if msg[quote] != '"' || cl != e-2 || msg[e-1] != ':' || cl == quote+1 {
+		return false
+	}
+	for _, c := range msg[quote+1 : cl] {
+		if !(isAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	if quote > s {
+		return quote == s+1 && msg[s] == '{'
+	}
+	i := s - 1
+	for i >= 0 && (msg[i] == ' ' || msg[i] == '\t') {
+		i--
+	}
+	return i >= 0 && msg[i] == ',' && i < s-1
 }
 
 // wordBracket returns the index of the '(' or '[' that follows a name of

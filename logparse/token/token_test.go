@@ -97,6 +97,8 @@ func TestSplit(t *testing.T) {
 		"cache|hitRatio=0.93":                          "cache|hitRatio={<float:0.93>}",
 		"onExtend:1514038530000 done":                  "onExtend:{<int:1514038530000>} done",
 		"pool: conn[8] dropped":                        "pool: conn[{<int:8>]} dropped",
+		`Response {"id": 5, "error": "EOF"}`:           `Response {"id": {<int:5>,} "error": {"<quoted:EOF>"}}`,
+		`bad label "web-2": x`:                         `bad label {"<quoted:web-2>":} x`,
 		"unimplemented: SetDeadline(250ms)":            "unimplemented: SetDeadline({<duration:250ms>)}",
 		"bad methodConfig[3]: x":                       "bad methodConfig[{<int:3>]:} x",
 		"got [42] and (7)":                             "got {[<int:42>]} and {(<int:7>)}",
