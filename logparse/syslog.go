@@ -176,7 +176,7 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 
 // notHostname reports whether h, where an RFC 3164 hostname should be, is
 // something else: a dash, a level word, a number (a pid), a word with
-// brackets, parentheses or an @, or a short upper-case word (a time zone
+// brackets of any kind or an @, or a short upper-case word (a time zone
 // such as UTC or CEST).
 func notHostname(h []byte) bool {
 	if len(h) == 1 && h[0] == '-' || NormalizeLevel(h) != nil {
@@ -185,7 +185,7 @@ func notHostname(h []byte) bool {
 	digits, upper := 0, 0
 	for _, c := range h {
 		switch {
-		case c == '(' || c == ')' || c == '@' || c == '[' || c == ']':
+		case c == '(' || c == ')' || c == '@' || c == '[' || c == ']' || c == '<' || c == '>' || c == '{' || c == '}':
 			return true
 		case c >= '0' && c <= '9':
 			digits++

@@ -297,7 +297,7 @@ func splitT(line []byte, h *Header, nested, strict bool, rt *int) bool {
 			h.ended = true
 			c.pos = e
 			goto done
-		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok):
+		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok) && !modelLevel(tok):
 			if in := trimSpaceRight(tok[1 : len(tok)-1]); h.Component == nil && hasDot(in) && isNameToken(in) && !isTimeText(in, false) {
 				h.Component = in // a logger name in brackets: "[o.e.c.m.MetadataIndexService]"
 			} else {

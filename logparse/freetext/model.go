@@ -37,7 +37,7 @@ const (
 )
 
 const (
-	maxExt    = 8  // positions the model looks at after the grammar's header
+	maxExt    = 12 // positions the model looks at after the grammar's header (separator columns count)
 	minLines  = 3  // lines seen before the model extends a header
 	windowMax = 64 // counts are halved past this many lines: the model follows the stream
 	settled   = 32 // lines on which a layout found is held (see stable)
