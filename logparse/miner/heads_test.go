@@ -199,3 +199,41 @@ func TestOneWordClauseKeepsComponentEvents(t *testing.T) {
 	}
 	checkOnlineMatchesTwoPass(t, bs)
 }
+
+// After a component's one-word clause, a tail that opens with a
+// capitalised word ("Got probe for unknown node …") is the component's
+// own message, not an error's text (Go's error strings start in lower
+// case): it joins the tail template only when that whole tail was seen
+// after another prefix too.
+func TestOneWordClauseCapitalisedTail(t *testing.T) {
+	errs := []string{"connection refused", "no route to host", "broken pipe here", "context deadline exceeded",
+		"too many open files", "database is locked"}
+	var msgs []string
+	for i, e := range errs {
+		msgs = append(msgs,
+			fmt.Sprintf("lost lease on shard %d: %s", i+3, e),
+			fmt.Sprintf("[WARN] gossip: %s", e),
+			fmt.Sprintf("[WARN] gossip: Got probe for unknown node web-%d 10.0.%d.9:7946", i, i),
+			fmt.Sprintf("[WARN] gossip: Using dynamic bind port %d", 7000+i))
+	}
+	want := map[string]bool{
+		"[WARN] gossip: Got probe for unknown node <*> <*>": true,
+		"[WARN] gossip: Using dynamic bind port <*>":        true,
+		"[WARN] gossip: <*>":                                true,
+		"lost lease on shard <*>: <*>":                      true,
+	}
+	n, got := distinctTemplates(t, msgs)
+	if n != len(want) {
+		t.Errorf("%d templates, want %d", n, len(want))
+	}
+	for i, g := range got {
+		if !want[g] {
+			t.Errorf("%q: template %q", msgs[i], g)
+		}
+	}
+	bs := make([][]byte, len(msgs))
+	for i, s := range msgs {
+		bs[i] = []byte(s)
+	}
+	checkOnlineMatchesTwoPass(t, bs)
+}

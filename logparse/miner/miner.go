@@ -61,8 +61,9 @@
 //     Suspect …", follow only it); there the template takes no tail
 //     that opens with a clause of its own (three words before its first
 //     ':', "memberlist: Failed to send nack: <error>", an event of the
-//     component) unless that whole tail was seen after another prefix
-//     too. Tails count by their head: a tail
+//     component) or with a capitalised word ("memberlist: Got ping for
+//     unexpected node <*>": Go's error strings start in lower case)
+//     unless that whole tail was seen after another prefix too. Tails count by their head: a tail
 //     that is a clause of its own (three words before a ':') counts once
 //     whatever follows that clause ("pool: failed to dial after <*>
 //     attempts: <error>" is one tail of "pool:", however many errors it
@@ -2201,7 +2202,7 @@ func (m *Miner) weakTakes(pieces [][]byte, wild []bool, bounds, weak []int, valC
 			return true
 		}
 	}
-	if first > len(pieces) || !sentenceOf(pieces, wild, n, first) {
+	if (first > len(pieces) || !sentenceOf(pieces, wild, n, first)) && !(n < len(pieces) && (wild == nil || !wild[n]) && capital(pieces[n])) {
 		return true
 	}
 	var tw []bool
@@ -2209,6 +2210,22 @@ func (m *Miner) weakTakes(pieces [][]byte, wild []bool, bounds, weak []int, valC
 		tw = wild[n:]
 	}
 	return m.sharedTail(pieces[n:], tw)
+}
+
+// capital: a word with an upper-case first letter and lower-case letters
+// after it ("Got", "Failed"; not "EOF", "x509:"). Go's error strings
+// start in lower case by convention; a component's own messages often do
+// not.
+func capital(p []byte) bool {
+	if len(p) < 2 || p[0] < 'A' || p[0] > 'Z' {
+		return false
+	}
+	for _, c := range p[1:] {
+		if c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return p[1] >= 'a' && p[1] <= 'z'
 }
 
 // joinWeak moves into t, the tail template after a clause of one word
