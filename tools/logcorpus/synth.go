@@ -482,7 +482,7 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 		}
 		sepName := "sep-space"
 		if l.sep != " " {
-			sepName = "sep" + l.sep
+			sepName = "sep" + strings.TrimSpace(l.sep)
 		}
 		if per[sepName] == nil {
 			per[sepName] = &agg{}
