@@ -185,6 +185,9 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		return nil, fmt.Errorf("health engine: %w", err)
 	}
 	a.engine = eng
+	if cfg.Health.SchedCPUWait > 0 {
+		eng.SetCPUWaiter(newCPUWait())
+	}
 	if err := a.reg.Register(health.NewCollector(eng)); err != nil {
 		return nil, fmt.Errorf("register health metrics: %w", err)
 	}
@@ -325,6 +328,7 @@ func HealthConfig(h config.Health) health.Config {
 		STWP99:        health.DurationThreshold{Degraded: h.STWP99.Degraded, Unhealthy: h.STWP99.Unhealthy},
 		STWMax:        health.DurationThreshold{Degraded: h.STWMax.Degraded, Unhealthy: h.STWMax.Unhealthy},
 		SchedP99:      health.DurationThreshold{Degraded: h.SchedP99.Degraded, Unhealthy: h.SchedP99.Unhealthy},
+		SchedCPUWait:  h.SchedCPUWait,
 		GCCPU:         health.FloatThreshold{Degraded: h.GCCPU.Degraded, Unhealthy: h.GCCPU.Unhealthy},
 		GrowthWindows: g.Windows, GrowthMinPerWindow: g.MinPerWindow, GrowthMinRelative: g.MinRelative,
 		Growth:         health.FloatThreshold{Degraded: float64(g.Degraded), Unhealthy: float64(g.Unhealthy)},

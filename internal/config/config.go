@@ -283,13 +283,18 @@ type Health struct {
 	HeartbeatFails int           `yaml:"heartbeat_failures"` // unhealthy when silent windows exceed this
 	DrainHold      int           `yaml:"drain_hold"`         // a drained process is restored no sooner than this many windows after the drain
 
-	STWP99          DurationThreshold `yaml:"stw_p99"`
-	STWMax          DurationThreshold `yaml:"stw_max"`
-	SchedP99        DurationThreshold `yaml:"sched_p99"`
-	GCCPU           RatioThreshold    `yaml:"gc_cpu"`
-	GoroutineGrowth GrowthThreshold   `yaml:"goroutine_growth"`
-	ErrorRate       RateThreshold     `yaml:"error_rate"`
-	NewErrorBurst   int               `yaml:"new_error_template_burst"` // errors of a never-seen template in one window
+	STWP99   DurationThreshold `yaml:"stw_p99"`
+	STWMax   DurationThreshold `yaml:"stw_max"`
+	SchedP99 DurationThreshold `yaml:"sched_p99"`
+	// SchedCPUWait: scheduling latency is not held against a process
+	// whose threads waited for a CPU at least this share of their
+	// runnable time in the window (node saturated, or its CPU limit);
+	// 0 judges it whatever the wait.
+	SchedCPUWait    float64         `yaml:"sched_cpu_wait"`
+	GCCPU           RatioThreshold  `yaml:"gc_cpu"`
+	GoroutineGrowth GrowthThreshold `yaml:"goroutine_growth"`
+	ErrorRate       RateThreshold   `yaml:"error_rate"`
+	NewErrorBurst   int             `yaml:"new_error_template_burst"` // errors of a never-seen template in one window
 }
 
 // DurationThreshold marks a signal degraded or unhealthy above a duration.
@@ -397,6 +402,7 @@ func Defaults() Config {
 			STWP99:         DurationThreshold{Degraded: 25 * time.Millisecond, Unhealthy: 100 * time.Millisecond},
 			STWMax:         DurationThreshold{Degraded: 100 * time.Millisecond, Unhealthy: 500 * time.Millisecond},
 			SchedP99:       DurationThreshold{Degraded: 50 * time.Millisecond, Unhealthy: 250 * time.Millisecond},
+			SchedCPUWait:   0.5,
 			GCCPU:          RatioThreshold{Degraded: 0.25, Unhealthy: 0.5},
 			GoroutineGrowth: GrowthThreshold{
 				Windows: 3, MinPerWindow: 10, Degraded: 500, Unhealthy: 2000, MinRelative: 0.2,
@@ -656,6 +662,9 @@ func (c *Config) Validate() error {
 	v.durThreshold("health.stw_p99", h.STWP99)
 	v.durThreshold("health.stw_max", h.STWMax)
 	v.durThreshold("health.sched_p99", h.SchedP99)
+	if w := h.SchedCPUWait; !(w >= 0 && w <= 1) {
+		v.bad("health.sched_cpu_wait", "want a share in [0, 1] such as 50%%, or 0 to judge scheduling latency whatever the CPU wait, got %g", w)
+	}
 	if g := h.GCCPU; g.Degraded <= 0 || g.Unhealthy > 1 || g.Degraded > g.Unhealthy {
 		v.bad("health.gc_cpu", "want 0 < degraded ≤ unhealthy ≤ 1, got degraded=%g unhealthy=%g", g.Degraded, g.Unhealthy)
 	}

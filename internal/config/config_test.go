@@ -519,3 +519,21 @@ kubernetes:
 		t.Errorf("%d errors, want %d:\n%v", n, len(wants), err)
 	}
 }
+
+func TestSchedCPUWait(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("health: {sched_cpu_wait: 80%}\n"), env(nil))
+	if err != nil || cfg.Health.SchedCPUWait != 0.8 {
+		t.Fatalf("80%%: %v %v", cfg.Health.SchedCPUWait, err)
+	}
+	if cfg, err := Parse("t.yaml", []byte("health: {sched_cpu_wait: 0}\n"), env(nil)); err != nil || cfg.Health.SchedCPUWait != 0 {
+		t.Fatalf("0: %v %v", cfg.Health.SchedCPUWait, err)
+	}
+	if cfg, err := Parse("t.yaml", []byte("listen: 127.0.0.1:0\n"), env(nil)); err != nil || cfg.Health.SchedCPUWait != 0.5 {
+		t.Fatalf("default: %v %v", cfg.Health.SchedCPUWait, err)
+	}
+	for _, v := range []string{"150%", "-0.1"} {
+		if _, err := Parse("t.yaml", []byte("health: {sched_cpu_wait: "+v+"}\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "health.sched_cpu_wait") {
+			t.Errorf("%s: err = %v", v, err)
+		}
+	}
+}

@@ -95,7 +95,18 @@ type Config struct {
 	STWP99   DurationThreshold
 	STWMax   DurationThreshold
 	SchedP99 DurationThreshold
-	GCCPU    FloatThreshold // share of wall time lost to GC (see Signals.GCCPU)
+	// SchedCPUWait: a window's scheduling latency is not held against a
+	// process whose threads waited for a CPU at least this share of the
+	// time they were runnable (read by the CPUWaiter, see
+	// Engine.SetCPUWaiter). The runtime counts a goroutine's wait from
+	// runnable to running whatever its cause: the process's own backlog
+	// (more runnable goroutines than Ps) or CPUs the OS gave to others
+	// (a saturated node, or the process's CPU limit). Only the first is
+	// the process's: on a saturated node every process's latency rises,
+	// and draining them all would help nobody. 0 judges scheduling
+	// latency whatever the CPU wait.
+	SchedCPUWait float64
+	GCCPU        FloatThreshold // share of wall time lost to GC (see Signals.GCCPU)
 
 	GrowthWindows      int            // consecutive windows of growth
 	GrowthMinPerWindow int            // each adding at least this many goroutines
@@ -115,6 +126,7 @@ func DefaultConfig() Config {
 		STWP99:        DurationThreshold{25 * time.Millisecond, 100 * time.Millisecond},
 		STWMax:        DurationThreshold{100 * time.Millisecond, 500 * time.Millisecond},
 		SchedP99:      DurationThreshold{50 * time.Millisecond, 250 * time.Millisecond},
+		SchedCPUWait:  0.5,
 		GCCPU:         FloatThreshold{0.25, 0.5},
 		GrowthWindows: 3, GrowthMinPerWindow: 10, Growth: FloatThreshold{500, 2000}, GrowthMinRelative: 0.2,
 		ErrorRate: FloatThreshold{5, 50}, ErrorMinEvents: 10, NewErrorBurst: 20,
@@ -147,6 +159,9 @@ func (c Config) Validate() error {
 			bad("%s: want 0 < degraded ≤ unhealthy", name)
 		}
 	}
+	if !(c.SchedCPUWait >= 0 && c.SchedCPUWait <= 1) {
+		bad("sched_cpu_wait: want a share in [0, 1], got %g", c.SchedCPUWait)
+	}
 	if c.GrowthWindows < 1 || c.GrowthMinPerWindow < 1 || c.NewErrorBurst < 1 {
 		bad("goroutine_growth windows/min_per_window and new_error_template_burst must be at least 1")
 	}
@@ -174,14 +189,22 @@ type Signals struct {
 	// GCCPU estimates the share of wall time the program lost to GC: GC
 	// stop-the-world time plus a quarter of the concurrent mark time (the
 	// runtime's dedicated background-mark share), over the window.
-	GCCPU      float64 `json:"gc_cpu_share"`
-	SchedP99   float64 `json:"sched_p99_seconds"`
-	Goroutines int64   `json:"goroutines"`       // lowest count sampled in the window
-	Growth     int64   `json:"goroutine_growth"` // of that floor over the growth windows
-	LogLines   int     `json:"log_lines"`
-	Errors     int     `json:"log_errors"`
-	ErrorRate  float64 `json:"error_rate"`
-	NewErrors  int     `json:"new_template_errors"` // largest burst of one new template
+	GCCPU    float64 `json:"gc_cpu_share"`
+	SchedP99 float64 `json:"sched_p99_seconds"`
+	// CPUWait is the share of their runnable time the process's threads
+	// waited for a CPU (nil when unknown: no CPUWaiter, or the threads
+	// were hardly runnable).
+	CPUWait *float64 `json:"cpu_wait,omitempty"`
+	// SchedExcused says why a scheduling latency over its threshold was
+	// not held against the process: its threads waited for a CPU (see
+	// Config.SchedCPUWait).
+	SchedExcused string  `json:"sched_p99_excused,omitempty"`
+	Goroutines   int64   `json:"goroutines"`       // lowest count sampled in the window
+	Growth       int64   `json:"goroutine_growth"` // of that floor over the growth windows
+	LogLines     int     `json:"log_lines"`
+	Errors       int     `json:"log_errors"`
+	ErrorRate    float64 `json:"error_rate"`
+	NewErrors    int     `json:"new_template_errors"` // largest burst of one new template
 }
 
 // Change is a state change, with the decision it caused, if any.
@@ -198,6 +221,17 @@ type Listener interface {
 	Notify(c Change)
 }
 
+// CPUWaiter reads how long a process's threads have run on a CPU and
+// waited for one while runnable, both counted since an arbitrary start
+// and never decreasing (ok is false when it cannot tell).
+type CPUWaiter interface {
+	CPUWait(pid uint32) (run, wait time.Duration, ok bool)
+}
+
+// minRunnable is the least runnable time (run plus wait) over a window
+// for its CPU-wait share to mean anything.
+const minRunnable = 5 * time.Millisecond
+
 // ProcResolver names a process the engine sees for the first time.
 type ProcResolver interface {
 	Proc(pid uint32) event.Proc
@@ -208,6 +242,7 @@ type Engine struct {
 	cfg      Config
 	resolver ProcResolver
 	notify   []Listener
+	waiter   CPUWaiter // nil: CPU wait unknown
 
 	mu        sync.Mutex
 	procs     map[uint32]*proc
@@ -274,6 +309,10 @@ type proc struct {
 	errors     int
 	newErr     map[uint64]int
 	rng        uint64
+
+	// CPU wait: the waiter's reading at the start of the window
+	cpuRun, cpuWait time.Duration
+	cpuBase         bool
 
 	// history
 	gHist     []int64 // goroutine count at the end of recent windows
@@ -496,9 +535,48 @@ func isError(level []byte) bool {
 	return false
 }
 
+// SetCPUWaiter sets what reads the processes' CPU wait (see
+// Config.SchedCPUWait); call it before the first Tick. Without one, the
+// scheduling latency is judged whatever the CPU wait.
+func (e *Engine) SetCPUWaiter(w CPUWaiter) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.waiter = w
+}
+
+// cpuReading is one CPUWaiter reading.
+type cpuReading struct{ run, wait time.Duration }
+
+// readCPUWait reads the CPU wait of the processes whose window starts or
+// ends by now, without holding the lock (it reads files).
+func (e *Engine) readCPUWait(now time.Time) map[uint32]cpuReading {
+	e.mu.Lock()
+	w := e.waiter
+	var due []uint32
+	if w != nil && e.cfg.SchedCPUWait > 0 {
+		for pid, p := range e.procs {
+			if !p.started || !now.Before(p.windowStart.Add(e.cfg.Window)) {
+				due = append(due, pid)
+			}
+		}
+	}
+	e.mu.Unlock()
+	if len(due) == 0 {
+		return nil
+	}
+	out := make(map[uint32]cpuReading, len(due))
+	for _, pid := range due {
+		if run, wait, ok := w.CPUWait(pid); ok {
+			out[pid] = cpuReading{run, wait}
+		}
+	}
+	return out
+}
+
 // Tick closes every window that ended at or before now and applies the
 // verdicts. Call it at least once per window.
 func (e *Engine) Tick(now time.Time) {
+	cpu := e.readCPUWait(now)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.now = now
@@ -509,16 +587,22 @@ func (e *Engine) Tick(now time.Time) {
 		}
 	}
 	for pid, p := range e.procs {
+		rd, haveRd := cpu[pid]
 		if !p.started {
 			p.started, p.windowStart = true, now
 			if p.since.IsZero() {
 				p.since = now
 			}
+			p.cpuRun, p.cpuWait, p.cpuBase = rd.run, rd.wait, haveRd
 			continue
 		}
 		for !now.Before(p.windowStart.Add(e.cfg.Window)) {
 			p.windowStart = p.windowStart.Add(e.cfg.Window)
-			e.closeWindow(p, p.windowStart)
+			var r *cpuReading
+			if haveRd {
+				r, haveRd = &rd, false // the windows closed late by this Tick after the first: unknown
+			}
+			e.closeWindow(p, p.windowStart, r)
 		}
 		if p.imported && p.silent > max(e.cfg.HeartbeatFailures, 1) {
 			// A handed-over verdict nobody confirmed: the process is not
@@ -528,7 +612,7 @@ func (e *Engine) Tick(now time.Time) {
 	}
 }
 
-func (e *Engine) closeWindow(p *proc, end time.Time) {
+func (e *Engine) closeWindow(p *proc, end time.Time, cpu *cpuReading) {
 	c := &e.cfg
 	p.windows++
 	s := Signals{Events: p.events, STWCount: p.stwSeen, GCCycles: p.gcCycles, LogLines: p.logLines, Errors: p.errors}
@@ -576,8 +660,26 @@ func (e *Engine) closeWindow(p *proc, end time.Time) {
 	} else if p.schedBase != nil {
 		s.SchedP99 = histQuantile(p.schedBase, p.schedLast, p.schedBkts, 0.99)
 	}
+	if cpu != nil {
+		if p.cpuBase && cpu.run >= p.cpuRun && cpu.wait >= p.cpuWait {
+			run, wait := cpu.run-p.cpuRun, cpu.wait-p.cpuWait
+			if run+wait >= minRunnable {
+				share := float64(wait) / float64(run+wait)
+				s.CPUWait = &share
+			}
+		}
+		p.cpuRun, p.cpuWait, p.cpuBase = cpu.run, cpu.wait, true
+	} else {
+		p.cpuBase = false // a window without a reading: the next one has no base
+	}
 	if s.SchedP99 > 0 {
-		add("sched_p99", s.SchedP99, dt(c.SchedP99), secs, "scheduling latency p99")
+		if w := s.CPUWait; w != nil && c.SchedCPUWait > 0 && *w >= c.SchedCPUWait && s.SchedP99 >= c.SchedP99.Degraded.Seconds() {
+			// The OS, not the Go scheduler, kept the goroutines waiting.
+			s.SchedExcused = fmt.Sprintf("scheduling latency p99 %s ≥ %s while the threads waited for a CPU %s of their runnable time (≥ %s): CPU contention outside the process (a busy node or its CPU limit), not held against it",
+				secs(s.SchedP99), secs(c.SchedP99.Degraded.Seconds()), pct(*w), pct(c.SchedCPUWait))
+		} else {
+			add("sched_p99", s.SchedP99, dt(c.SchedP99), secs, "scheduling latency p99")
+		}
 	}
 	if p.schedLast != nil {
 		p.schedBase = append(p.schedBase[:0], p.schedLast...)

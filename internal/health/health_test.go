@@ -874,3 +874,85 @@ func TestAliasKeepsMergedTemplateKnown(t *testing.T) {
 		t.Fatalf("a known template's id counted as new after a merge elsewhere: %d new, %+v", st.Signals.NewErrors, st.Reasons)
 	}
 }
+
+// fakeWaiter is a CPUWaiter whose totals the test moves.
+type fakeWaiter struct {
+	run, wait time.Duration
+	ok        bool
+}
+
+func (f *fakeWaiter) CPUWait(uint32) (time.Duration, time.Duration, bool) { return f.run, f.wait, f.ok }
+
+// TestSchedLatencyCPUWait: a scheduling latency over its threshold while
+// the process's threads waited for a CPU most of their runnable time (a
+// saturated node) is reported as excused and does not change the verdict;
+// the same latency while the threads had their CPUs (the Go scheduler's
+// own backlog) makes the process unhealthy, as it does when the wait is
+// unknown or the rule is off.
+func TestSchedLatencyCPUWait(t *testing.T) {
+	h := &event.SchedHistogram{Buckets: []float64{0, 1e-6, 1e-3, 0.01, 0.05, 0.5, posInf()}, Counts: make([]uint64, 6)}
+	run := func(t *testing.T, cfg Config, w *fakeWaiter, waitShare float64) Status {
+		t.Helper()
+		rec := &recorder{}
+		e, err := New(cfg, nil, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w != nil {
+			e.SetCPUWaiter(w)
+		}
+		now := time.Unix(1_700_000_000, 0)
+		h.Counts = make([]uint64, 6)
+		var st Status
+		for i := range 8 {
+			h.Counts[1] += 1000
+			h.Counts[5] += 100 // ~9% of runnable goroutines waited 50–500ms
+			e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 7, Goroutines: 10, Sched: h})
+			if w != nil { // 1s runnable per window, waitShare of it waiting
+				w.run += time.Duration((1 - waitShare) * float64(time.Second))
+				w.wait += time.Duration(waitShare * float64(time.Second))
+			}
+			e.Tick(now)
+			now = now.Add(cfg.Window)
+			st = e.Snapshot()[0]
+			if i >= 3 && w != nil && w.ok && cfg.SchedCPUWait > 0 && (st.Signals.CPUWait == nil || *st.Signals.CPUWait < waitShare-0.01 || *st.Signals.CPUWait > waitShare+0.01) {
+				t.Fatalf("window %d: cpu wait %v, want %.2f", i, st.Signals.CPUWait, waitShare)
+			}
+		}
+		return st
+	}
+	cfg := DefaultConfig()
+	t.Run("node saturated", func(t *testing.T) {
+		st := run(t, cfg, &fakeWaiter{ok: true}, 0.8)
+		if st.State != Healthy || len(st.Reasons) != 0 || st.Signals.SchedP99 != 0.5 || !strings.Contains(st.Signals.SchedExcused, "waited for a CPU 80.0%") {
+			t.Fatalf("status %+v", st)
+		}
+		t.Logf("excused: %s", st.Signals.SchedExcused)
+	})
+	for name, c := range map[string]struct {
+		w     *fakeWaiter
+		share float64
+		off   bool
+	}{
+		"own backlog":  {w: &fakeWaiter{ok: true}, share: 0.1},
+		"wait unknown": {w: &fakeWaiter{ok: false}, share: 0.8},
+		"no waiter":    {share: 0.8},
+		"rule off":     {w: &fakeWaiter{ok: true}, share: 0.8, off: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := cfg
+			if c.off {
+				cfg.SchedCPUWait = 0
+			}
+			st := run(t, cfg, c.w, c.share)
+			if st.State != Unhealthy || !hasReason(st.Reasons, "sched_p99", Unhealthy) || st.Signals.SchedExcused != "" {
+				t.Fatalf("status %+v", st)
+			}
+		})
+	}
+	bad := DefaultConfig()
+	bad.SchedCPUWait = 1.5
+	if _, err := New(bad, nil); err == nil || !strings.Contains(err.Error(), "sched_cpu_wait") {
+		t.Fatalf("New with sched_cpu_wait 1.5: %v", err)
+	}
+}
