@@ -51,18 +51,22 @@ func TestImage(t *testing.T) {
 		t.Skip("builds two binaries")
 	}
 	out := t.TempDir()
-	cmd := exec.Command("bash", "scripts/image.sh")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "OUT="+out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("scripts/image.sh: %v\n%s", err, b)
-	} else {
-		t.Logf("%s", b)
-	}
+	// The revision and version the image is built from, read once before
+	// the build: the build takes minutes on a loaded machine, and a commit
+	// or rebase in this checkout meanwhile moved HEAD under the test (the
+	// script read the old HEAD, the test the new one).
 	version := strings.TrimPrefix(imageRef(t), "ghcr.io/gopulse/gopulse:")
 	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "scripts/image.sh")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "OUT="+out, "REVISION="+strings.TrimSpace(string(rev)))
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/image.sh: %v\n%s", err, b)
+	} else {
+		t.Logf("%s", b)
 	}
 	p, err := layout.FromPath(filepath.Join(out, "oci"))
 	if err != nil {

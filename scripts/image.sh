@@ -15,11 +15,22 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # CA certificates: the package's PEM files (what update-ca-certificates
-# concatenates into /etc/ssl/certs/ca-certificates.crt).
-deb=$(ls /var/cache/apt/archives/ca-certificates_*_all.deb 2>/dev/null | tail -1 || true)
+# concatenates into /etc/ssl/certs/ca-certificates.crt). The package apt
+# would install now, downloaded once into ${GOPULSE_CACHE:-/var/cache/gopulse}/image
+# (every build used to download it again: a network round trip, and a
+# failure when the mirror or the apt lists were busy).
+cache=${GOPULSE_CACHE:-/var/cache/gopulse}/image
+want=$(apt-cache policy ca-certificates 2>/dev/null | awk '/Candidate:/ {print $2}')
+deb=""
+if [ -n "$want" ] && [ "$want" != "(none)" ]; then
+	deb=$(ls "$cache/ca-certificates_${want//:/%3a}_all.deb" /var/cache/apt/archives/ca-certificates_"${want//:/%3a}"_all.deb 2>/dev/null | head -1 || true)
+fi
 if [ -z "$deb" ]; then
 	(cd "$work" && apt-get download ca-certificates >/dev/null 2>&1) || { apt-get update -qq >/dev/null && (cd "$work" && apt-get download ca-certificates >/dev/null); }
 	deb=$(ls "$work"/ca-certificates_*_all.deb)
+	if mkdir -p "$cache" 2>/dev/null && cp "$deb" "$cache/.tmp.$$" 2>/dev/null; then
+		mv "$cache/.tmp.$$" "$cache/$(basename "$deb")"
+	fi
 fi
 ca_version=$(dpkg-deb -f "$deb" Version)
 dpkg-deb -x "$deb" "$work/ca"
