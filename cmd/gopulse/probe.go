@@ -189,6 +189,15 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		cfg.Select = sel
 	}
+	// --pid runs end once every given process's exit has been written:
+	// not on a count of watched processes, which read 0 before the attach
+	// (a run whose analysis outlasted the first tick ended with nothing
+	// written, under load).
+	exits := &pidExits{probeOutput: out, left: map[uint32]bool{}}
+	for _, pid := range pids {
+		exits.left[uint32(pid)] = true
+	}
+	out = exits
 	m, err := probes.New(cfg, probes.Deps{Logger: logger, Sink: out})
 	if err != nil {
 		return err
@@ -248,7 +257,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			case <-t.C:
 				st := m.Stats()
 				out.Tick(m.Procs(), st)
-				if len(pids) > 0 && st.Processes == 0 {
+				if len(pids) > 0 && exits.allExited() {
 					stopRun() // every process given with --pid has exited
 				}
 			}
@@ -361,6 +370,30 @@ type probeOutput interface {
 	event.RuntimeSink
 	Tick(procs []probes.ProcInfo, st probes.Stats)
 	Close() error
+}
+
+// pidExits passes events on to the output and notes the exits of the
+// processes given with --pid.
+type pidExits struct {
+	probeOutput
+	mu   sync.Mutex
+	left map[uint32]bool // not exited yet
+}
+
+func (p *pidExits) HandleRuntime(ev *event.Runtime) {
+	if ev.Kind == event.KindProcExit {
+		p.mu.Lock()
+		delete(p.left, ev.PID)
+		p.mu.Unlock()
+	}
+	p.probeOutput.HandleRuntime(ev)
+}
+
+// allExited reports whether every --pid process's exit was handled.
+func (p *pidExits) allExited() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.left) == 0
 }
 
 // jsonOutput writes one JSON object per event. Encoding appends into one
