@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	nSeeds := fs.Int("n", synthSeeds, "synth: layouts (seeds) to score")
 	dump := fs.String("dump", "", "synth: write each development layout's lines and messages into this directory")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
-	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, drop500, burst or all")
+	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, mix, drop500, burst or all")
 	var srcs multiFlag
 	fs.Var(&srcs, "src", "MODULE=DIR: read a project's source from DIR instead of the module cache (repeatable)")
 	if err := fs.Parse(args[1:]); err != nil {

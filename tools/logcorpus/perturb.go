@@ -15,7 +15,7 @@ import (
 // grouping should agree (issue 9, item 3: online = offline) whatever the
 // order; the figure that matters is the gap between them, not the GA
 // itself.
-var perturbKinds = []string{"shuffle", "rotate", "interleave", "drop500", "burst"}
+var perturbKinds = []string{"shuffle", "rotate", "interleave", "mix", "drop500", "burst"}
 
 // perturb returns the perturbed inputs of a part's sets for kind. Every
 // choice is seeded by the set's name, so a run is repeatable.
@@ -78,6 +78,11 @@ func perturb(kind string, ds []dataset) ([]dataset, error) {
 			}
 			out = append(out, interleave(ds[i:i+k]))
 			i += k
+		}
+	case "mix": // two sets of different projects and layouts line by line (the part's first half with its second)
+		h := len(ds) / 2
+		for i := 0; i < h; i++ {
+			out = append(out, interleave([]dataset{ds[i], ds[h+i]}))
 		}
 	default:
 		return nil, fmt.Errorf("unknown perturbation %q (known: %v)", kind, perturbKinds)

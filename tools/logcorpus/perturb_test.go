@@ -38,7 +38,7 @@ func TestPerturb(t *testing.T) {
 				var s, n int
 				fmt.Sscanf(string(l), "s%d line %d", &s, &n)
 				want := fmt.Sprintf("event %d", n%7)
-				if kind == "interleave" {
+				if kind == "interleave" || kind == "mix" {
 					if !strings.HasSuffix(p.truth[j], "\x00"+want) {
 						t.Fatalf("%s: line %q has truth %q", kind, l, p.truth[j])
 					}
@@ -55,6 +55,10 @@ func TestPerturb(t *testing.T) {
 		case "shuffle", "rotate", "interleave":
 			if lines != total {
 				t.Errorf("%s: %d lines, want %d", kind, lines, total)
+			}
+		case "mix":
+			if want := total - len(ds[len(ds)-1].lines); lines != want { // five sets: the last has no partner
+				t.Errorf("%s: %d lines, want %d", kind, lines, want)
 			}
 		case "drop500":
 			if lines != total-500*len(ds) {
