@@ -5,7 +5,7 @@
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
 //	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
-//	logcorpus score -perturb shuffle|rotate|interleave|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
+//	logcorpus score -perturb shuffle|rotate|interleave|mix|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
 // build downloads each project of the list (projects.go) into the Go
