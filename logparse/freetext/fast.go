@@ -32,6 +32,15 @@ import (
 const (
 	numLayouts = 16  // layouts kept per stream
 	maxReach   = 256 // a header read further than this is not kept
+
+	// The layouts save the grammar on the lines that fit; a line that
+	// does not pays for the look-ups that failed and for the grammar's
+	// tracking, about the grammar once more (and a header the grammar
+	// reads fast, a pipe-separated one, costs less than a look-up). A
+	// stream where fewer than half of trialLines lines fit runs the
+	// grammar alone for pauseLines lines, then tries again.
+	trialLines = 128
+	pauseLines = 16384
 )
 
 // layouts are the header layouts one stream's lines showed last.
@@ -41,6 +50,9 @@ type layouts struct {
 	n     int               // layouts in use
 	hits  uint64
 	runs  uint64 // lines the grammar ran on
+
+	tries, tried int  // lines of the trial (tries) and of them fitted (tried); or, < 0, lines left in a pause
+	keep         bool // never pause (the tests)
 }
 
 // layout is one header layout: the bytes the grammar read of the line that
@@ -69,6 +81,18 @@ func (p Parser) header(line []byte, h *Header) bool {
 	if ls == nil {
 		return Split(line, h)
 	}
+	if ls.tries < 0 {
+		ls.tries++ // paused
+		return Split(line, h)
+	}
+	if ls.tries++; ls.tries == trialLines {
+		if ls.tried*2 < trialLines && !ls.keep {
+			ls.tries = -pauseLines
+		} else {
+			ls.tries = 0
+		}
+		ls.tried = 0
+	}
 	for k := 0; k < ls.n; k++ {
 		i := ls.order[k]
 		l := &ls.l[i]
@@ -79,6 +103,7 @@ func (p Parser) header(line []byte, h *Header) bool {
 		copy(ls.order[1:k+1], ls.order[:k])
 		ls.order[0] = i
 		ls.hits++
+		ls.tried++
 		l.fill(line, h)
 		return l.found
 	}
@@ -145,6 +170,13 @@ func (l *layout) fits(line []byte) bool {
 	if l.whole && len(line) != len(pre) || len(line) < len(pre) {
 		return false
 	}
+	// a layout's lines share their first bytes (a date) and differ after
+	// them (a thread, a component): the last and the middle eight bytes
+	// first, where a byte that differs and is not a digit in both rules
+	// the layout out
+	if n := len(pre); n >= 16 && !(digitsOnly(line, pre, n-8) && digitsOnly(line, pre, n/2-4)) {
+		return false
+	}
 	i := 0
 	for ; i+8 <= len(pre); i += 8 {
 		x := binary.LittleEndian.Uint64(line[i:]) ^ binary.LittleEndian.Uint64(pre[i:])
@@ -160,6 +192,20 @@ func (l *layout) fits(line []byte) bool {
 		if line[i] != pre[i] && !sameClass(line, pre, i) {
 			return false
 		}
+	}
+	return true
+}
+
+// digitsOnly reports whether line and pre differ only in digits in their
+// eight bytes from i.
+func digitsOnly(line, pre []byte, i int) bool {
+	x := binary.LittleEndian.Uint64(line[i:]) ^ binary.LittleEndian.Uint64(pre[i:])
+	for x != 0 {
+		k := bits.TrailingZeros64(x) >> 3
+		if !isDigit(line[i+k]) || !isDigit(pre[i+k]) {
+			return false
+		}
+		x &^= 0xff << (k * 8)
 	}
 	return true
 }
