@@ -16,6 +16,10 @@ import (
 //     (Java/Node "at" frames, Python "File" lines, Go "\t/path.go:12", Ruby
 //     "\tfrom", YAML or JSON dumped under a log line), and so does a line of
 //     closing brackets after such lines;
+//   - but a line indented by spaces whose first two words are made like
+//     the record's own (a date under a date, a level under a level) starts
+//     a record of its own: its first column is right-aligned ("  INFO
+//     2024-…" under "ERROR 2024-…", a pid or a logger padded on the left);
 //   - Java (and Kotlin, Scala, .NET): "Caused by: …", "Suppressed: …",
 //     "... 12 more", and an exception header ("pkg.SomeException: msg")
 //     under a log line that has no frames yet;
@@ -273,6 +277,9 @@ func (m *mlRecord) continues(line []byte) bool {
 			return true
 		}
 	}
+	if ind > m.indent && m.traceAt != 0 && sameHead(m.buf[:m.firstLen], line) {
+		return false // a right-aligned first column: a record of its own
+	}
 	if ind > m.indent {
 		if m.blanks > 0 && m.rt != rtNone && !(m.rt == rtNode && m.sub == nodeError) {
 			return false // a trace ended at the blank line
@@ -322,6 +329,83 @@ func (m *mlRecord) continues(line []byte) bool {
 		return true
 	}
 	return false
+}
+
+// sameHead reports whether line, indented by spaces, opens with the same
+// header as first, the record's first line: their first two words (after
+// the blanks) are made of the same kinds of bytes, and one of them holds a
+// digit or is a level word in both.
+// Such a line is not indented under the record: its first column is
+// right-aligned ("  INFO 2024-…" under "ERROR 2024-…", a pid padded to a
+// width), and the record itself is the evidence of the stream's layout.
+// Frames, dumps and wrapped text under a record do not open like it.
+func sameHead(first, line []byte) bool {
+	i := leadingBlanks(line)
+	for _, c := range line[:i] {
+		if c != ' ' {
+			return false // tabs indent frames ("\tat", "\t/path.go:12")
+		}
+	}
+	a, b := first[leadingBlanks(first):], line[i:]
+	evidence := false
+	for w := 0; w < 2; w++ {
+		ea, eb := headWordEnd(a), headWordEnd(b)
+		if ea == 0 || eb == 0 || !sameShape(a[:ea], b[:eb]) {
+			return false
+		}
+		evidence = evidence || headerWord(a[:ea]) && headerWord(b[:eb])
+		a, b = a[ea:], b[eb:]
+		a, b = a[leadingBlanks(a):], b[leadingBlanks(b):]
+	}
+	return evidence
+}
+
+// headWordEnd returns the end of the word at the start of b.
+func headWordEnd(b []byte) int {
+	i := 0
+	for i < len(b) && b[i] != ' ' && b[i] != '\t' {
+		i++
+	}
+	return i
+}
+
+// sameShape reports whether x and y are made of the same kinds of bytes:
+// digits, letters, and each punctuation mark (a logger "i.g.Caddy" is
+// shaped like "c.e.r.Accessors", a date like a date).
+func sameShape(x, y []byte) bool {
+	return shapeMask(x) == shapeMask(y)
+}
+
+func shapeMask(w []byte) uint64 {
+	var m uint64
+	for _, c := range w {
+		switch {
+		case digit(c):
+			m |= 1
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= 0x80:
+			m |= 2
+		default:
+			m |= 4 << (c % 61)
+		}
+	}
+	return m
+}
+
+// headerWord: a word holding a digit, or a level word in any brackets.
+func headerWord(w []byte) bool {
+	s, e := 0, len(w)
+	for s < e && !isAlnum(w[s]) {
+		s++
+	}
+	for e > s && !isAlnum(w[e-1]) {
+		e--
+	}
+	for _, c := range w[s:e] {
+		if digit(c) {
+			return true
+		}
+	}
+	return e-s >= 3 && levelIndex(w[s:e]) >= lvlTrace
 }
 
 // indented notes what an indented continuation line says about the trace.
