@@ -47,7 +47,6 @@ type cursor struct {
 	line []byte
 	pos  int
 	memo *peeks // the last tokens found in line, or nil
-	rt   *int   // the reach of the reads (see touch), or nil
 }
 
 // peeks remembers the last two tokens peek found in one line: split
@@ -69,12 +68,12 @@ func (c *cursor) at(pos int) (s, e int) {
 		if m.pos[1] == pos {
 			return m.tok[1][0], m.tok[1][1]
 		}
-		s, e = scanTokenT(c.line, pos, c.rt)
+		s, e = scanToken(c.line, pos)
 		m.pos[1], m.tok[1] = m.pos[0], m.tok[0]
 		m.pos[0], m.tok[0] = pos, [2]int{s, e}
 		return s, e
 	}
-	return scanTokenT(c.line, pos, c.rt)
+	return scanToken(c.line, pos)
 }
 
 // peek returns the bounds of the token starting at or after pos. A token
@@ -82,54 +81,32 @@ func (c *cursor) at(pos int) (s, e int) {
 func (c *cursor) peek() (s, e int) { return c.at(c.pos) }
 
 // scanToken finds peek's token at or after i in line.
-func scanToken(line []byte, i int) (s, e int) { return scanTokenT(line, i, nil) }
-
-// touch records in rt (when not nil) that the grammar read line[x] or
-// compared x with the line's length: *rt is one past the furthest such x,
-// so the grammar's result on a line is a function of the line's first *rt
-// bytes (and of its length when *rt > len(line)). The settled-layout fast
-// path (fast.go) relies on it: every read of the line in split and the
-// functions it calls must be touched (scanTokenT touches its own).
-func touch(rt *int, x int) {
-	if rt != nil && x+1 > *rt {
-		*rt = x + 1
-	}
-}
-
-// scanTokenT is scanToken, touching what it reads in rt.
-func scanTokenT(line []byte, i int, rt *int) (s, e int) {
+func scanToken(line []byte, i int) (s, e int) {
 	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
 		i++
 	}
-	touch(rt, i)
 	s = i
 	if i < len(line) && line[i] == '(' {
 		// "(worker thread 3)": to the matching ')' when a blank follows it
 		depth := 0
-		j := i
-		for ; j < len(line) && j-i < 128; j++ {
+		for j := i; j < len(line) && j-i < 128; j++ {
 			switch line[j] {
 			case '(':
 				depth++
 			case ')':
 				depth--
 				if depth == 0 {
-					touch(rt, j+1)
 					if j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t' {
 						return s, j + 1
 					}
-					e = tokenEnd(line, i)
-					touch(rt, e)
-					return s, e
+					return s, tokenEnd(line, i)
 				}
 			}
 		}
-		touch(rt, j)
 	}
 	if i < len(line) && line[i] == '[' {
 		depth := 0
-		j := i
-		for ; j < len(line) && j-i < 512; j++ {
+		for j := i; j < len(line) && j-i < 512; j++ {
 			switch line[j] {
 			case '[':
 				depth++
@@ -141,7 +118,6 @@ func scanTokenT(line []byte, i int, rt *int) (s, e int) {
 					for e < len(line) && line[e] == ':' {
 						e++
 					}
-					touch(rt, e)
 					if e == len(line) || line[e] == ' ' || line[e] == '\t' {
 						return s, e
 					}
@@ -152,12 +128,9 @@ func scanTokenT(line []byte, i int, rt *int) (s, e int) {
 				}
 			}
 		}
-		touch(rt, j)
 	}
 plain:
-	e = tokenEnd(line, i)
-	touch(rt, e)
-	return s, e
+	return s, tokenEnd(line, i)
 }
 
 // tokenEnd returns the index of the first blank (' ' or '\t') at or
@@ -194,20 +167,15 @@ func SplitMessage(msg []byte, h *Header) bool { return split(msg, h, true, true)
 // nested header is strict ("Error when calling …" in a syslog message is
 // the message's).
 func split(line []byte, h *Header, nested, strict bool) bool {
-	return splitT(line, h, nested, strict, nil)
-}
-
-// splitT is split, touching what it reads in rt (see touch).
-func splitT(line []byte, h *Header, nested, strict bool, rt *int) bool {
 	h.Reset()
-	if !nested && splitPipes(line, h, rt) {
+	if !nested && splitPipes(line, h) {
 		return true
 	}
-	if !nested && splitPython(line, h, rt) {
+	if !nested && splitPython(line, h) {
 		return true
 	}
 	memo := newPeeks()
-	c := cursor{line: line, memo: &memo, rt: rt}
+	c := cursor{line: line, memo: &memo}
 	tsStart, tsEnd := -1, -1
 	haveLevel, ahead := false, false
 
@@ -228,7 +196,7 @@ func splitT(line []byte, h *Header, nested, strict bool, rt *int) bool {
 			c.pos = e
 		} else if s < e && !isTimeText(line[s:e], true) {
 			s2, e2 := c.at(e)
-			if s2 < e2 && (startsTime(line[s2:e2]) || e2-s2 <= 2 && isDay(line[s2:e2]) && dayMonthYear(line, e2, rt)) {
+			if s2 < e2 && (startsTime(line[s2:e2]) || e2-s2 <= 2 && isDay(line[s2:e2]) && dayMonthYear(line, e2)) {
 				h.Source = line[s:e]
 				c.pos = e
 			}
@@ -340,7 +308,7 @@ func splitT(line []byte, h *Header, nested, strict bool, rt *int) bool {
 		// node names, ids and upper-case words before a level:
 		// "R02-M1-N0 RAS KERNEL INFO message"
 		if tsStart >= 0 && !haveLevel && !ahead {
-			if end := levelAhead(line, s, rt); end > 0 && !dashAfter(line, e, rt) {
+			if end := levelAhead(line, s); end > 0 && !dashAfter(line, e) {
 				if h.Source == nil {
 					h.Source = trimSpaceRight(line[s:end])
 				} else {
@@ -373,7 +341,7 @@ func splitT(line []byte, h *Header, nested, strict bool, rt *int) bool {
 		}
 		// "program - message" (one or two tokens before a lone dash)
 		if tsStart >= 0 && !nested && h.Program == nil && h.Component == nil {
-			cur := cursor{line: line, pos: e, memo: &memo, rt: rt}
+			cur := cursor{line: line, pos: e, memo: &memo}
 			s2, e2 := cur.peek()
 			if s2 < e2 && isDash(line[s2:e2]) && isNameToken(tok) {
 				h.Program = tok
@@ -412,7 +380,6 @@ done:
 	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
 		i++
 	}
-	touch(rt, i)
 	h.Message = line[i:]
 	return true
 }
@@ -438,16 +405,16 @@ func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 		case isTimeText(tok, tsStart < 0):
 			// a bare 6- or 8-digit number is a date only before a clock
 			// (081109 203615); else it is a record id or a count
-			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e, c.rt))
+			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e))
 			// and a bare epoch only in a plausible range
 			ok = ok && !(tsStart < 0 && isInt(tok) && (len(tok) == 10 || len(tok) == 13) && !(tok[0] == '1'))
 		case tsStart >= 0 && isMonth(lw) && isDay(tok):
 			ok = true
 		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
 			ok = true
-		case tsStart < 0 && isDateWord(tok) && touched(c.rt, min(len(line), e+9)) && hasColon(line[e:min(len(line), e+9)]):
+		case tsStart < 0 && isDateWord(tok) && hasColon(line[e:min(len(line), e+9)]):
 			ok = true // "22-Mar-2024 11:22:06.463"
-		case tsStart < 0 && len(tok) <= 2 && isDay(tok) && dayMonthYear(line, e, c.rt):
+		case tsStart < 0 && len(tok) <= 2 && isDay(tok) && dayMonthYear(line, e):
 			ok = true // "02 Jan 2024 10:15:00.000"
 		case tsStart >= 0 && isDay(lw) && isMonth(tok):
 			ok = true
@@ -482,12 +449,12 @@ func setTime(h *Header, line []byte, tsStart, tsEnd int) {
 
 // dayMonthYear reports whether the tokens after a day at pos are a month
 // name and a year or a clock ("02 Jan 2024", "02 Jan 10:15:00").
-func dayMonthYear(line []byte, pos int, rt *int) bool {
-	s, e := scanTokenT(line, pos, rt)
+func dayMonthYear(line []byte, pos int) bool {
+	s, e := scanToken(line, pos)
 	if s >= e || !isMonth(line[s:e]) {
 		return false
 	}
-	s, e = scanTokenT(line, e, rt)
+	s, e = scanToken(line, e)
 	return s < e && (isYear(line[s:e]) || hasColon(line[s:e]) && isTimeText(line[s:e], false))
 }
 
@@ -605,8 +572,8 @@ func isSeparator(b []byte) bool { return isPunctRun(b) }
 func isDash(b []byte) bool { return len(b) == 1 && b[0] == '-' }
 
 // dashAfter reports whether the token at or after pos is a lone dash.
-func dashAfter(line []byte, pos int, rt *int) bool {
-	s, e := scanTokenT(line, pos, rt)
+func dashAfter(line []byte, pos int) bool {
+	s, e := scanToken(line, pos)
 	return s < e && isDash(line[s:e])
 }
 
@@ -919,8 +886,8 @@ func isBracketTime(b []byte) bool {
 // levelAhead looks for an upper-case level within the next five tokens
 // from pos, with only upper-case words and tokens carrying digits before
 // it. It returns where the level starts, or 0.
-func levelAhead(line []byte, pos int, rt *int) int {
-	c := cursor{line: line, pos: pos, rt: rt}
+func levelAhead(line []byte, pos int) int {
+	c := cursor{line: line, pos: pos}
 	for n := 0; n < 6; n++ {
 		s, e := c.peek()
 		if s >= e {
@@ -947,19 +914,17 @@ func levelAhead(line []byte, pos int, rt *int) int {
 }
 
 // splitPipes handles "time|field|field|message" headers.
-func splitPipes(line []byte, h *Header, rt *int) bool {
+func splitPipes(line []byte, h *Header) bool {
 	first, spaces := 0, 0
 	for first < len(line) && first < 40 && line[first] != '|' && line[first] != '\t' {
 		if line[first] == ' ' {
 			spaces++ // "2024-01-05 10:15:00.123|…": a date and a clock
 			if spaces > 1 {
-				touch(rt, first)
 				return false
 			}
 		}
 		first++
 	}
-	touch(rt, first)
 	// a blank before the pipe: " | " columns are the grammar's
 	if first >= len(line) || line[first] != '|' || first == 0 || line[first-1] == ' ' || !isTimeText(line[:first], true) {
 		return false
@@ -971,7 +936,6 @@ func splitPipes(line []byte, h *Header, rt *int) bool {
 		for i < len(line) && line[i] != '|' && line[i] != ' ' && line[i] != '\t' {
 			i++
 		}
-		touch(rt, i)
 		if i >= len(line) || line[i] != '|' {
 			break
 		}
@@ -999,12 +963,6 @@ func isUpperWord(b []byte) bool {
 			return false
 		}
 	}
-	return true
-}
-
-// touched touches x in rt and returns true (for use inside a condition).
-func touched(rt *int, x int) bool {
-	touch(rt, x)
 	return true
 }
 
@@ -1059,8 +1017,8 @@ func isDateWord(b []byte) bool {
 
 // clockAfter reports whether the token after pos is a clock: "203615" or
 // a time with colons.
-func clockAfter(line []byte, pos int, rt *int) bool {
-	s, e := (&cursor{line: line, pos: pos, rt: rt}).peek()
+func clockAfter(line []byte, pos int) bool {
+	s, e := (&cursor{line: line, pos: pos}).peek()
 	if s >= e {
 		return false
 	}
@@ -1083,12 +1041,11 @@ func capitalisedOnly(tok []byte) bool {
 }
 
 // splitPython handles Python logging's default "LEVEL:logger:message".
-func splitPython(line []byte, h *Header, rt *int) bool {
+func splitPython(line []byte, h *Header) bool {
 	i := 0
 	for i < len(line) && line[i] >= 'A' && line[i] <= 'Z' {
 		i++
 	}
-	touch(rt, i)
 	if i < 4 || i > 8 || i >= len(line) || line[i] != ':' || !isLevel(line[:i]) {
 		return false
 	}
@@ -1096,7 +1053,6 @@ func splitPython(line []byte, h *Header, rt *int) bool {
 	for j < len(line) && line[j] != ':' && line[j] != ' ' && line[j] != '\t' {
 		j++
 	}
-	touch(rt, j)
 	if j >= len(line) || line[j] != ':' || j == i+1 || !isNameToken(line[i+1:j]) {
 		return false
 	}

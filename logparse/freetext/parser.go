@@ -31,11 +31,10 @@ type Parser struct {
 	Year int
 	m    *model
 	o    *logparse.DateOrder
-	last *int     // header tokens the model took from the last line's message
-	pre  *[]byte  // and that message before the model took them
-	y    *years   // the year of the stream's year-less timestamps
-	d    *days    // the day of the stream's times of day alone
-	lay  *layouts // the header layouts the stream's lines showed (fast.go)
+	last *int    // header tokens the model took from the last line's message
+	pre  *[]byte // and that message before the model took them
+	y    *years  // the year of the stream's year-less timestamps
+	d    *days   // the day of the stream's times of day alone
 }
 
 // LayoutClock is the TSLayout of a time of day alone ("13:55:07.123",
@@ -133,7 +132,7 @@ func NewParser(year int) *Parser {
 		y.now = now.UnixNano()
 		d = &days{day: now.UnixNano() / day * day}
 	}
-	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: y, d: d, lay: &layouts{}}
+	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: y, d: d}
 }
 
 // Extended returns how many leading tokens of the last line's message the
@@ -213,7 +212,7 @@ var (
 // Parse implements logparse.Parser. It never fails on a non-empty line.
 func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	var h Header
-	found := p.header(line, &h)
+	found := Split(line, &h)
 	r.Format = "freetext"
 	if len(h.Time) > 0 {
 		r.Add(keyTime, h.Time, event.TypeTimestamp)
