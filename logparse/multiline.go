@@ -332,9 +332,10 @@ func (m *mlRecord) continues(line []byte) bool {
 }
 
 // sameHead reports whether line, indented by spaces, opens with the same
-// header as first, the record's first line: their first two words (after
-// the blanks) are made of the same kinds of bytes, and one of them holds a
-// digit or is a level word in both.
+// header as first, the record's first line: their first two words or more
+// (after the blanks; up to four) are made of the same kinds of bytes, and
+// one of them holds a digit or is a level word in both (a logger and a
+// dash before the level: "  c.e.Svc - WRN -").
 // Such a line is not indented under the record: its first column is
 // right-aligned ("  INFO 2024-…" under "ERROR 2024-…", a pid padded to a
 // width), and the record itself is the evidence of the stream's layout.
@@ -348,16 +349,19 @@ func sameHead(first, line []byte) bool {
 	}
 	a, b := first[leadingBlanks(first):], line[i:]
 	evidence := false
-	for w := 0; w < 2; w++ {
+	for w := 0; w < 4; w++ {
 		ea, eb := headWordEnd(a), headWordEnd(b)
 		if ea == 0 || eb == 0 || !sameShape(a[:ea], b[:eb]) {
 			return false
 		}
 		evidence = evidence || headerWord(a[:ea]) && headerWord(b[:eb])
+		if evidence && w > 0 {
+			return true
+		}
 		a, b = a[ea:], b[eb:]
 		a, b = a[leadingBlanks(a):], b[leadingBlanks(b):]
 	}
-	return evidence
+	return false
 }
 
 // headWordEnd returns the end of the word at the start of b.

@@ -123,6 +123,8 @@ func TestMultilineRules(t *testing.T) {
 			[]string{" WARN 2024-05-01T10:00:00Z cache cold", "ERROR 2024-05-01T10:00:01Z dial failed", " INFO 2024-05-01T10:00:02Z retry 1", "  DBG 2024-05-01T10:00:03Z backoff"}, []string{"", "", "", ""}},
 		{"right-aligned pid", "    7 [worker] 10:00:00.125 queue drained\n12345 [worker] 10:00:00.250 queue full\n   88 [main] 10:00:01.000 tick",
 			[]string{"    7 [worker]", "12345 [worker]", "   88 [main]"}, []string{"", "", ""}},
+		{"right-aligned logger before a level", "    c.e.Svc - WRN - cache cold\nc.e.r.Accessors - ERR - dial failed\n    c.e.Svc - INF - up",
+			[]string{"    c.e.Svc - WRN", "c.e.r.Accessors - ERR", "    c.e.Svc - INF"}, []string{"", "", ""}},
 		{"right-aligned level, then a trace", "ERROR 2024-05-01T10:00:01Z call failed\njava.lang.IllegalStateException: closed\n\tat A.a(A.java:1)\n INFO 2024-05-01T10:00:02Z up",
 			[]string{"ERROR 2024-05-01T10:00:01Z call failed\njava.lang.IllegalStateException: closed\n\tat A.a(A.java:1)", " INFO 2024-05-01T10:00:02Z up"}, []string{"java.lang.IllegalStateException", ""}},
 		{"indented words under a record", "2024-05-01T10:00:00Z INFO plan:\n   step 1 fetch\n   step 2 apply\n2024-05-01T10:00:01Z INFO done",
