@@ -12,3 +12,6 @@ func newCPUWait() *cpuWait { return &cpuWait{} }
 
 // CPUWait implements health.CPUWaiter: never known here.
 func (*cpuWait) CPUWait(uint32) (run, wait time.Duration, ok bool) { return 0, 0, false }
+
+// CPUThrottle implements health.CPUThrottler: never known here.
+func (*cpuWait) CPUThrottle(uint32) (periods, throttled uint64, ok bool) { return 0, 0, false }

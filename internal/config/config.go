@@ -288,7 +288,8 @@ type Health struct {
 	SchedP99 DurationThreshold `yaml:"sched_p99"`
 	// SchedCPUWait: scheduling latency is not held against a process
 	// whose threads waited for a CPU at least this share of their
-	// runnable time in the window (node saturated, or its CPU limit);
+	// runnable time in the window (node saturated), unless its own
+	// cgroup's CPU limit throttled it (see health.Config.SchedCPUWait);
 	// 0 judges it whatever the wait.
 	SchedCPUWait    float64         `yaml:"sched_cpu_wait"`
 	GCCPU           RatioThreshold  `yaml:"gc_cpu"`

@@ -100,11 +100,13 @@ type Config struct {
 	// time they were runnable (read by the CPUWaiter, see
 	// Engine.SetCPUWaiter). The runtime counts a goroutine's wait from
 	// runnable to running whatever its cause: the process's own backlog
-	// (more runnable goroutines than Ps) or CPUs the OS gave to others
-	// (a saturated node, or the process's CPU limit). Only the first is
-	// the process's: on a saturated node every process's latency rises,
-	// and draining them all would help nobody. 0 judges scheduling
-	// latency whatever the CPU wait.
+	// (more runnable goroutines than Ps), its own CPU limit (cgroup
+	// throttling), or CPUs the OS gave to others (a saturated node). Only
+	// the last is not the process's: on a saturated node every process's
+	// latency rises, and draining them all would help nobody. A window in
+	// which its cgroup was throttled (see CPUThrottler,
+	// maxThrottledExcuse) is judged whatever the wait. 0 judges
+	// scheduling latency whatever the CPU wait.
 	SchedCPUWait float64
 	GCCPU        FloatThreshold // share of wall time lost to GC (see Signals.GCCPU)
 
@@ -198,13 +200,19 @@ type Signals struct {
 	// SchedExcused says why a scheduling latency over its threshold was
 	// not held against the process: its threads waited for a CPU (see
 	// Config.SchedCPUWait).
-	SchedExcused string  `json:"sched_p99_excused,omitempty"`
-	Goroutines   int64   `json:"goroutines"`       // lowest count sampled in the window
-	Growth       int64   `json:"goroutine_growth"` // of that floor over the growth windows
-	LogLines     int     `json:"log_lines"`
-	Errors       int     `json:"log_errors"`
-	ErrorRate    float64 `json:"error_rate"`
-	NewErrors    int     `json:"new_template_errors"` // largest burst of one new template
+	SchedExcused string `json:"sched_p99_excused,omitempty"`
+	// CPUThrottled is the share of the window's CPU-quota periods in
+	// which the process's cgroup (or an ancestor with a CPU limit) was
+	// throttled (nil when unknown: no CPUThrottler, no cgroup cpu.stat).
+	// At least maxThrottledExcuse of them and the scheduling latency is
+	// judged whatever the CPU wait: the process is over its own limit.
+	CPUThrottled *float64 `json:"cpu_throttled,omitempty"`
+	Goroutines   int64    `json:"goroutines"`       // lowest count sampled in the window
+	Growth       int64    `json:"goroutine_growth"` // of that floor over the growth windows
+	LogLines     int      `json:"log_lines"`
+	Errors       int      `json:"log_errors"`
+	ErrorRate    float64  `json:"error_rate"`
+	NewErrors    int      `json:"new_template_errors"` // largest burst of one new template
 }
 
 // Change is a state change, with the decision it caused, if any.
@@ -227,6 +235,27 @@ type Listener interface {
 type CPUWaiter interface {
 	CPUWait(pid uint32) (run, wait time.Duration, ok bool)
 }
+
+// CPUThrottler reads how many CPU-quota enforcement periods a process's
+// cgroup and its ancestors have had and in how many of them they were
+// throttled (their CPU limit ran out), both never decreasing (ok is false
+// when it cannot tell: no cgroup cpu controller, cgroup files missing). A
+// CPUWaiter that also implements it has its readings checked: wait caused
+// by the process's own limit is not excused (see maxThrottledExcuse).
+type CPUThrottler interface {
+	CPUThrottle(pid uint32) (periods, throttled uint64, ok bool)
+}
+
+// maxThrottledExcuse: a window in which the process's cgroup was throttled
+// in at least this share of its quota periods is judged whatever the CPU
+// wait. A throttled period stalls every thread of the cgroup until the
+// period ends (tens of ms with the default 100 ms period), so it delays
+// every goroutine that becomes runnable meanwhile; once 5% of the periods
+// are throttled, well over the 1% of goroutine waits that a p99 looks at
+// can fall into the stalls: the limit alone can explain the latency, and
+// it is the process's (it is overloaded for its limit). Under 5% leaves
+// room for a start-up burst or a rare spike throttled once or twice.
+const maxThrottledExcuse = 0.05
 
 // minRunnable is the least runnable time (run plus wait) over a window
 // for its CPU-wait share to mean anything.
@@ -313,6 +342,9 @@ type proc struct {
 	// CPU wait: the waiter's reading at the start of the window
 	cpuRun, cpuWait time.Duration
 	cpuBase         bool
+	// cgroup CPU throttling at the start of the window (thrBase: known)
+	cpuPeriods, cpuThrottled uint64
+	thrBase                  bool
 
 	// history
 	gHist     []int64 // goroutine count at the end of recent windows
@@ -545,7 +577,11 @@ func (e *Engine) SetCPUWaiter(w CPUWaiter) {
 }
 
 // cpuReading is one CPUWaiter reading.
-type cpuReading struct{ run, wait time.Duration }
+type cpuReading struct {
+	run, wait          time.Duration
+	periods, throttled uint64
+	thrOK              bool
+}
 
 // readCPUWait reads the CPU wait of the processes whose window starts or
 // ends by now, without holding the lock (it reads files).
@@ -565,9 +601,14 @@ func (e *Engine) readCPUWait(now time.Time) map[uint32]cpuReading {
 		return nil
 	}
 	out := make(map[uint32]cpuReading, len(due))
+	thr, _ := w.(CPUThrottler)
 	for _, pid := range due {
 		if run, wait, ok := w.CPUWait(pid); ok {
-			out[pid] = cpuReading{run, wait}
+			r := cpuReading{run: run, wait: wait}
+			if thr != nil {
+				r.periods, r.throttled, r.thrOK = thr.CPUThrottle(pid)
+			}
+			out[pid] = r
 		}
 	}
 	return out
@@ -594,6 +635,7 @@ func (e *Engine) Tick(now time.Time) {
 				p.since = now
 			}
 			p.cpuRun, p.cpuWait, p.cpuBase = rd.run, rd.wait, haveRd
+			p.cpuPeriods, p.cpuThrottled, p.thrBase = rd.periods, rd.throttled, haveRd && rd.thrOK
 			continue
 		}
 		for !now.Before(p.windowStart.Add(e.cfg.Window)) {
@@ -669,14 +711,26 @@ func (e *Engine) closeWindow(p *proc, end time.Time, cpu *cpuReading) {
 			}
 		}
 		p.cpuRun, p.cpuWait, p.cpuBase = cpu.run, cpu.wait, true
+		if cpu.thrOK && p.thrBase && cpu.periods >= p.cpuPeriods && cpu.throttled >= p.cpuThrottled {
+			share := 0.0 // no periods: no limit enforced, nothing throttled
+			if n := cpu.periods - p.cpuPeriods; n > 0 {
+				share = min(float64(cpu.throttled-p.cpuThrottled)/float64(n), 1)
+			}
+			s.CPUThrottled = &share
+		}
+		p.cpuPeriods, p.cpuThrottled, p.thrBase = cpu.periods, cpu.throttled, cpu.thrOK
 	} else {
-		p.cpuBase = false // a window without a reading: the next one has no base
+		p.cpuBase, p.thrBase = false, false // a window without a reading: the next one has no base
 	}
 	if s.SchedP99 > 0 {
-		if w := s.CPUWait; w != nil && c.SchedCPUWait > 0 && *w >= c.SchedCPUWait && s.SchedP99 >= c.SchedP99.Degraded.Seconds() {
+		throttled := s.CPUThrottled != nil && *s.CPUThrottled >= maxThrottledExcuse
+		if w := s.CPUWait; w != nil && c.SchedCPUWait > 0 && *w >= c.SchedCPUWait && !throttled && s.SchedP99 >= c.SchedP99.Degraded.Seconds() {
 			// The OS, not the Go scheduler, kept the goroutines waiting.
-			s.SchedExcused = fmt.Sprintf("scheduling latency p99 %s ≥ %s while the threads waited for a CPU %s of their runnable time (≥ %s): CPU contention outside the process (a busy node or its CPU limit), not held against it",
+			s.SchedExcused = fmt.Sprintf("scheduling latency p99 %s ≥ %s while the threads waited for a CPU %s of their runnable time (≥ %s): CPU contention outside the process (a busy node), not held against it",
 				secs(s.SchedP99), secs(c.SchedP99.Degraded.Seconds()), pct(*w), pct(c.SchedCPUWait))
+		} else if throttled {
+			add("sched_p99", s.SchedP99, dt(c.SchedP99), secs,
+				fmt.Sprintf("scheduling latency p99 (its cgroup's CPU limit throttled it in %s of the periods)", pct(*s.CPUThrottled)))
 		} else {
 			add("sched_p99", s.SchedP99, dt(c.SchedP99), secs, "scheduling latency p99")
 		}

@@ -956,3 +956,92 @@ func TestSchedLatencyCPUWait(t *testing.T) {
 		t.Fatalf("New with sched_cpu_wait 1.5: %v", err)
 	}
 }
+
+// fakeThrottler is a fakeWaiter that also reads cgroup CPU throttling.
+type fakeThrottler struct {
+	fakeWaiter
+	periods, throttled uint64
+	thrOK              bool
+}
+
+func (f *fakeThrottler) CPUThrottle(uint32) (uint64, uint64, bool) {
+	return f.periods, f.throttled, f.thrOK
+}
+
+// TestSchedLatencyCPUThrottled: the same scheduling latency and 80% CPU
+// wait is excused on a saturated node (the cgroup's quota never ran out,
+// or no limit, or throttling unknown) but judged when the process's own
+// cgroup was throttled in at least 5% of its periods: its own limit made
+// it wait.
+func TestSchedLatencyCPUThrottled(t *testing.T) {
+	h := &event.SchedHistogram{Buckets: []float64{0, 1e-6, 1e-3, 0.01, 0.05, 0.5, posInf()}, Counts: make([]uint64, 6)}
+	run := func(t *testing.T, w *fakeThrottler, periods, throttled uint64) Status {
+		t.Helper()
+		cfg := DefaultConfig()
+		e, err := New(cfg, nil, &recorder{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetCPUWaiter(w)
+		now := time.Unix(1_700_000_000, 0)
+		var st Status
+		for i := range 8 {
+			h.Counts[1] += 1000
+			h.Counts[5] += 100
+			e.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 7, Goroutines: 10, Sched: h})
+			w.run += 200 * time.Millisecond
+			w.wait += 800 * time.Millisecond
+			w.periods += periods
+			w.throttled += throttled
+			e.Tick(now)
+			now = now.Add(cfg.Window)
+			st = e.Snapshot()[0]
+			if i >= 3 && w.thrOK {
+				want := 0.0
+				if periods > 0 {
+					want = float64(throttled) / float64(periods)
+				}
+				if st.Signals.CPUThrottled == nil || *st.Signals.CPUThrottled != want {
+					t.Fatalf("window %d: cpu throttled %v, want %v", i, st.Signals.CPUThrottled, want)
+				}
+			}
+			if !w.thrOK && st.Signals.CPUThrottled != nil {
+				t.Fatalf("window %d: cpu throttled %v while unknown", i, *st.Signals.CPUThrottled)
+			}
+		}
+		return st
+	}
+	for name, c := range map[string]struct {
+		periods, throttled uint64
+		thrOK              bool
+	}{
+		"saturated node, limit not reached":                     {periods: 100, throttled: 0, thrOK: true},
+		"saturated node, throttled rarely":                      {periods: 100, throttled: 4, thrOK: true},
+		"saturated node, no limit":                              {periods: 0, thrOK: true},
+		"throttling unknown (cgroup v1 without cpu, no cgroup)": {periods: 100, throttled: 90},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := run(t, &fakeThrottler{fakeWaiter: fakeWaiter{ok: true}, thrOK: c.thrOK}, c.periods, c.throttled)
+			if st.State != Healthy || len(st.Reasons) != 0 || !strings.Contains(st.Signals.SchedExcused, "waited for a CPU 80.0%") {
+				t.Fatalf("status %+v", st)
+			}
+		})
+	}
+	for name, c := range map[string]struct{ periods, throttled uint64 }{
+		"throttled 5%":  {100, 5},
+		"throttled 60%": {100, 60},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st := run(t, &fakeThrottler{fakeWaiter: fakeWaiter{ok: true}, thrOK: true}, c.periods, c.throttled)
+			if st.State != Unhealthy || !hasReason(st.Reasons, "sched_p99", Unhealthy) || st.Signals.SchedExcused != "" ||
+				st.Signals.CPUWait == nil || *st.Signals.CPUWait < 0.79 {
+				t.Fatalf("status %+v", st)
+			}
+			for _, r := range st.Reasons {
+				if r.Signal == "sched_p99" && !strings.Contains(r.Detail, "CPU limit throttled it") {
+					t.Fatalf("reason %q does not say the limit throttled it", r.Detail)
+				}
+			}
+		})
+	}
+}

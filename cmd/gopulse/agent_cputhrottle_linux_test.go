@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopulse/gopulse/internal/agent"
+	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/health"
+	"github.com/gopulse/gopulse/internal/privtest"
+	"github.com/gopulse/gopulse/probes"
+)
+
+// cpuLimitCgroup makes a new cgroup limited to quota µs of CPU per 100 ms
+// (cgroup v1's cpu hierarchy when there is one, else cgroup v2's cpu.max)
+// and returns its cgroup.procs.
+func cpuLimitCgroup(t *testing.T, quota int) string {
+	t.Helper()
+	name := fmt.Sprintf("gopulse-e2e-%d", os.Getpid())
+	for _, m := range []string{"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"} {
+		if _, err := os.Stat(filepath.Join(m, "cpu.cfs_quota_us")); err != nil {
+			continue
+		}
+		dir := filepath.Join(m, name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			privtest.Require(t, false, fmt.Sprintf("make a cgroup: %v", err))
+		}
+		t.Cleanup(func() { os.Remove(dir) })
+		for _, fv := range [][2]string{{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", strconv.Itoa(quota)}} {
+			if err := os.WriteFile(filepath.Join(dir, fv[0]), []byte(fv[1]), 0); err != nil {
+				t.Fatalf("write %s: %v", fv[0], err)
+			}
+		}
+		return filepath.Join(dir, "cgroup.procs")
+	}
+	root := "/sys/fs/cgroup"
+	if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+cpu"), 0); err != nil {
+		privtest.Require(t, false, fmt.Sprintf("no cgroup v1 cpu hierarchy, and cgroup v2's cpu controller: %v", err))
+	}
+	dir := filepath.Join(root, name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		privtest.Require(t, false, fmt.Sprintf("make a cgroup: %v", err))
+	}
+	t.Cleanup(func() { os.Remove(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "cpu.max"), []byte(strconv.Itoa(quota)+" 100000"), 0); err != nil {
+		t.Fatalf("write cpu.max: %v", err)
+	}
+	return filepath.Join(dir, "cgroup.procs")
+}
+
+// TestHealthSchedCPUThrottled runs the agent with real probes against the
+// noisy demo target inside a cgroup limited to 5% of a CPU: its threads
+// wait for a CPU most of their runnable time, as on a saturated node
+// (TestHealthSchedCPUContention), but the wait is its own limit's: the
+// agent sees the cgroup throttled (signals cpu_throttled), does not excuse
+// the scheduling latency, and drains the target.
+func TestHealthSchedCPUThrottled(t *testing.T) {
+	probe, err := probes.New(probes.Config{}, probes.Deps{Logger: slog.New(slog.DiscardHandler), Sink: agentNopSink{}})
+	privtest.Require(t, err == nil, "cannot load BPF programs: "+errString(err))
+	probe.Close()
+	privtest.Require(t, privtest.IsRoot(), "making a cgroup needs root")
+	procs := cpuLimitCgroup(t, 5000)
+
+	bin := filepath.Join(t.TempDir(), "gopulse-demo")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/demo").CombinedOutput(); err != nil {
+		t.Fatalf("build demo: %v\n%s", err, out)
+	}
+	target, _ := startTarget(t, bin, "noisy:120s")
+	pid := target.Process.Pid
+	if err := os.WriteFile(procs, []byte(strconv.Itoa(pid)), 0); err != nil {
+		t.Fatalf("move the target into the cgroup: %v", err)
+	}
+
+	cfg, err := config.Parse("test.yaml", []byte(`
+listen: 127.0.0.1:0
+state_dir: `+t.TempDir()+`
+health:
+  window: 2s
+  worsen_after: 3
+  recover_after: 3
+  sched_p99: {degraded: 20ms, unhealthy: 100ms}
+  sched_cpu_wait: 50%
+  stw_p99: {degraded: 5s, unhealthy: 10s}
+  stw_max: {degraded: 5s, unhealthy: 10s}
+  gc_cpu: {degraded: 99%, unhealthy: 100%}
+  error_rate: {degraded: 1000, unhealthy: 10000, min_events: 10}
+  new_error_template_burst: 100000
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := agent.New(cfg, agent.Deps{Logger: logger, NewRuntimeSource: agent.NewProbeSource(cfg, logger, agent.ProbeOptions{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+		a.Close()
+	}()
+
+	var last uint64
+	var judged int // windows over the threshold, waiting ≥ 50%, throttled, not excused
+	deadline := time.Now().Add(60*cfg.Health.Window + time.Minute)
+	for a.Engine().DecisionCount(uint32(pid), health.Drain) == 0 || judged == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("target not drained (%d windows judged under throttling)", judged)
+		}
+		time.Sleep(100 * time.Millisecond)
+		var s health.Status
+		for _, st := range a.Engine().Snapshot() {
+			if st.PID == pid {
+				s = st
+			}
+		}
+		if s.Windows == last || s.Signals.Events == 0 {
+			continue
+		}
+		last = s.Windows
+		sig := s.Signals
+		w, thr := -1.0, -1.0
+		if sig.CPUWait != nil {
+			w = *sig.CPUWait
+		}
+		if sig.CPUThrottled != nil {
+			thr = *sig.CPUThrottled
+		}
+		if thr >= 0.05 && sig.SchedExcused != "" {
+			t.Fatalf("window %d: throttled in %.0f%% of periods, yet excused: %s", s.Windows, thr*100, sig.SchedExcused)
+		}
+		over := sig.SchedP99 >= cfg.Health.SchedP99.Degraded.Seconds()
+		if over && w >= cfg.Health.SchedCPUWait && thr >= 0.05 {
+			judged++ // excused before the agent read the cgroup's throttling
+		}
+		// The reasons are the state's (set when it changed): the only
+		// signal over its threshold here is the scheduling latency.
+		for _, r := range s.Reasons {
+			if r.Signal != "sched_p99" || !strings.Contains(r.Detail, "CPU limit throttled") {
+				t.Errorf("window %d: reason %s: %s, want the scheduling latency under the CPU limit", s.Windows, r.Signal, r.Detail)
+			}
+		}
+		t.Logf("window %d: %s sched p99 %.1f ms, cpu wait %.2f, throttled %.2f %v", s.Windows, s.State, sig.SchedP99*1e3, w, thr, s.Reasons)
+	}
+}
