@@ -1,22 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gopulse/gopulse/internal/agent"
-	"github.com/gopulse/gopulse/internal/config"
 	"github.com/gopulse/gopulse/internal/health"
 	"github.com/gopulse/gopulse/internal/privtest"
-	"github.com/gopulse/gopulse/probes"
 )
 
 // cpuLimitCgroup makes a new cgroup limited to quota µs of CPU per 100 ms
@@ -63,27 +57,18 @@ func cpuLimitCgroup(t *testing.T, quota int) string {
 // agent sees the cgroup throttled (signals cpu_throttled), does not excuse
 // the scheduling latency, and drains the target.
 func TestHealthSchedCPUThrottled(t *testing.T) {
-	probe, err := probes.New(probes.Config{}, probes.Deps{Logger: slog.New(slog.DiscardHandler), Sink: agentNopSink{}})
-	privtest.Require(t, err == nil, "cannot load BPF programs: "+errString(err))
-	probe.Close()
+	requireProbes(t)
 	privtest.Require(t, privtest.IsRoot(), "making a cgroup needs root")
 	procs := cpuLimitCgroup(t, 5000)
 
-	bin := filepath.Join(t.TempDir(), "gopulse-demo")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/demo").CombinedOutput(); err != nil {
-		t.Fatalf("build demo: %v\n%s", err, out)
-	}
+	bin := buildDemo(t)
 	target, _ := startTarget(t, bin, "noisy:120s")
 	pid := target.Process.Pid
 	if err := os.WriteFile(procs, []byte(strconv.Itoa(pid)), 0); err != nil {
 		t.Fatalf("move the target into the cgroup: %v", err)
 	}
 
-	cfg, err := config.Parse("test.yaml", []byte(`
-listen: 127.0.0.1:0
-state_dir: `+t.TempDir()+`
-health:
-  window: 2s
+	a, cfg := runProbeAgent(t, `  window: 2s
   worsen_after: 3
   recover_after: 3
   sched_p99: {degraded: 20ms, unhealthy: 100ms}
@@ -93,23 +78,7 @@ health:
   gc_cpu: {degraded: 99%, unhealthy: 100%}
   error_rate: {degraded: 1000, unhealthy: 10000, min_events: 10}
   new_error_template_burst: 100000
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := agent.New(cfg, agent.Deps{Logger: logger, NewRuntimeSource: agent.NewProbeSource(cfg, logger, agent.ProbeOptions{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-		a.Close()
-	}()
+`)
 
 	var last uint64
 	var judged int // windows over the threshold, waiting ≥ 50%, throttled, not excused
@@ -119,12 +88,7 @@ health:
 			t.Fatalf("target not drained (%d windows judged under throttling)", judged)
 		}
 		time.Sleep(100 * time.Millisecond)
-		var s health.Status
-		for _, st := range a.Engine().Snapshot() {
-			if st.PID == pid {
-				s = st
-			}
-		}
+		s, _ := statusOf(a, pid)
 		if s.Windows == last || s.Signals.Events == 0 {
 			continue
 		}

@@ -1,19 +1,12 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
-	"github.com/gopulse/gopulse/internal/agent"
-	"github.com/gopulse/gopulse/internal/config"
 	"github.com/gopulse/gopulse/internal/health"
-	"github.com/gopulse/gopulse/internal/privtest"
-	"github.com/gopulse/gopulse/probes"
 )
 
 // TestHealthSchedCPUContention runs the agent with real probes against
@@ -26,14 +19,9 @@ import (
 // other signals' thresholds high: this test is about the scheduling
 // latency alone (TestHealthRealTargets covers the rest).
 func TestHealthSchedCPUContention(t *testing.T) {
-	probe, err := probes.New(probes.Config{}, probes.Deps{Logger: slog.New(slog.DiscardHandler), Sink: agentNopSink{}})
-	privtest.Require(t, err == nil, "cannot load BPF programs: "+errString(err))
-	probe.Close()
+	requireProbes(t)
 
-	bin := filepath.Join(t.TempDir(), "gopulse-demo")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/demo").CombinedOutput(); err != nil {
-		t.Fatalf("build demo: %v\n%s", err, out)
-	}
+	bin := buildDemo(t)
 	target, _ := startTarget(t, bin, "noisy:120s")
 	// The node's other work: four busy processes per CPU.
 	for range 4 * runtime.NumCPU() {
@@ -44,11 +32,7 @@ func TestHealthSchedCPUContention(t *testing.T) {
 		t.Cleanup(func() { hog.Process.Kill(); hog.Wait() })
 	}
 
-	cfg, err := config.Parse("test.yaml", []byte(`
-listen: 127.0.0.1:0
-state_dir: `+t.TempDir()+`
-health:
-  window: 2s
+	a, cfg := runProbeAgent(t, `  window: 2s
   worsen_after: 3
   recover_after: 3
   sched_p99: {degraded: 20ms, unhealthy: 100ms}
@@ -58,33 +42,9 @@ health:
   gc_cpu: {degraded: 99%, unhealthy: 100%}
   error_rate: {degraded: 1000, unhealthy: 10000, min_events: 10}
   new_error_template_burst: 100000
-`), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := agent.New(cfg, agent.Deps{Logger: logger, NewRuntimeSource: agent.NewProbeSource(cfg, logger, agent.ProbeOptions{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-		a.Close()
-	}()
+`)
 
 	pid := target.Process.Pid
-	find := func() (health.Status, bool) {
-		for _, s := range a.Engine().Snapshot() {
-			if s.PID == pid {
-				return s, true
-			}
-		}
-		return health.Status{}, false
-	}
 	// Twelve measured windows, each looked at once.
 	const want = 12
 	var last uint64
@@ -92,11 +52,11 @@ health:
 	deadline := time.Now().Add(want*cfg.Health.Window + time.Minute)
 	for measured < want {
 		if time.Now().After(deadline) {
-			s, _ := find()
+			s, _ := statusOf(a, pid)
 			t.Fatalf("only %d windows measured: %+v", measured, s)
 		}
 		time.Sleep(100 * time.Millisecond)
-		s, ok := find()
+		s, ok := statusOf(a, pid)
 		if !ok {
 			continue
 		}

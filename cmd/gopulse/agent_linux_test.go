@@ -63,34 +63,30 @@ func startTarget(t *testing.T, bin, phases string, env ...string) (*exec.Cmd, *p
 	return cmd, clk
 }
 
-// TestHealthRealTargets runs the agent with real probes against two copies
-// of the demo workload: one develops long stop-the-world pauses and a
-// goroutine leak, then recovers; the other is noisy but healthy. The first
-// must be drained with the right reasons within the configured windows and
-// restored after it recovers; the second must never change state.
-func TestHealthRealTargets(t *testing.T) {
+// requireProbes skips (or, on CI, fails) a test when the BPF programs
+// cannot be loaded here.
+func requireProbes(t *testing.T) {
+	t.Helper()
 	probe, err := probes.New(probes.Config{}, probes.Deps{Logger: slog.New(slog.DiscardHandler), Sink: agentNopSink{}})
 	privtest.Require(t, err == nil, "cannot load BPF programs: "+errString(err))
 	probe.Close()
+}
 
+// buildDemo builds examples/demo, the workload the health tests watch.
+func buildDemo(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "gopulse-demo")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/demo").CombinedOutput(); err != nil {
 		t.Fatalf("build demo: %v\n%s", err, out)
 	}
-	const window = 2 * time.Second
-	// The noisy target runs first, alone (this machine kind has 2 cores: a
-	// target that stalls its threads would stall the other one's too).
-	noisy, _ := startTarget(t, bin, "noisy:60s")
+	return bin
+}
 
-	cfg, err := config.Parse("test.yaml", []byte(`
-listen: 127.0.0.1:0
-state_dir: `+t.TempDir()+`
-health:
-  window: 2s
-  worsen_after: 3
-  recover_after: 3
-  goroutine_growth: {windows: 3, min_per_window: 10, degraded: 200, unhealthy: 600, min_relative: 0.2}
-`), nil)
+// runProbeAgent runs the agent with real probes and the given health
+// section (YAML, indented under "health:") until the test ends.
+func runProbeAgent(t *testing.T, health string) (*agent.Agent, *config.Config) {
+	t.Helper()
+	cfg, err := config.Parse("test.yaml", []byte("listen: 127.0.0.1:0\nstate_dir: "+t.TempDir()+"\nhealth:\n"+health), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,23 +98,46 @@ health:
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		<-done
 		a.Close()
-	}()
+	})
+	return a, cfg
+}
 
-	find := func(pid int) (health.Status, bool) {
-		for _, s := range a.Engine().Snapshot() {
-			if s.PID == pid {
-				return s, true
-			}
+// statusOf is the engine's status of pid, if it has one.
+func statusOf(a *agent.Agent, pid int) (health.Status, bool) {
+	for _, s := range a.Engine().Snapshot() {
+		if s.PID == pid {
+			return s, true
 		}
-		return health.Status{}, false
 	}
+	return health.Status{}, false
+}
+
+// TestHealthRealTargets runs the agent with real probes against two copies
+// of the demo workload: one develops long stop-the-world pauses and a
+// goroutine leak, then recovers; the other is noisy but healthy. The first
+// must be drained with the right reasons within the configured windows and
+// restored after it recovers; the second must never change state.
+func TestHealthRealTargets(t *testing.T) {
+	requireProbes(t)
+	bin := buildDemo(t)
+	const window = 2 * time.Second
+	// The noisy target runs first, alone (this machine kind has 2 cores: a
+	// target that stalls its threads would stall the other one's too).
+	noisy, _ := startTarget(t, bin, "noisy:60s")
+
+	a, cfg := runProbeAgent(t, `  window: 2s
+  worsen_after: 3
+  recover_after: 3
+  goroutine_growth: {windows: 3, min_per_window: 10, degraded: 200, unhealthy: 600, min_relative: 0.2}
+`)
+
 	// Phase 1: the noisy target, for 10 windows, never changes state.
 	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		if s, ok := find(noisy.Process.Pid); ok && s.Windows > 0 {
+		if s, ok := statusOf(a, noisy.Process.Pid); ok && s.Windows > 0 {
 			break
 		}
 		if time.Since(start) > 20*time.Second {
@@ -129,14 +148,14 @@ health:
 	var noisyEvents, noisyGC int
 	for time.Now().Before(noisyEnd) {
 		time.Sleep(100 * time.Millisecond)
-		s, ok := find(noisy.Process.Pid)
+		s, ok := statusOf(a, noisy.Process.Pid)
 		if ok && (s.State != health.Healthy && !(s.State == health.Unknown && s.Measured < a.Engine().MinWindows()) || s.Drained) {
 			t.Fatalf("noisy target changed state: %+v", s)
 		}
 		noisyEvents = max(noisyEvents, s.Signals.Events)
 		noisyGC = max(noisyGC, s.Signals.GCCycles)
 	}
-	if s, ok := find(noisy.Process.Pid); !ok || s.Windows < 8 || noisyEvents == 0 || noisyGC == 0 {
+	if s, ok := statusOf(a, noisy.Process.Pid); !ok || s.Windows < 8 || noisyEvents == 0 || noisyGC == 0 {
 		t.Fatalf("noisy target not observed: %+v", s)
 	} else {
 		t.Logf("noisy target stayed healthy over %d windows; last: %+v", s.Windows, s.Signals)
@@ -155,7 +174,7 @@ health:
 	deadline := time.Now().Add(55 * time.Second)
 	for time.Now().Before(deadline) && restoredAt.IsZero() {
 		time.Sleep(100 * time.Millisecond)
-		s, ok := find(bad.Process.Pid)
+		s, ok := statusOf(a, bad.Process.Pid)
 		if !ok {
 			continue
 		}
@@ -173,7 +192,7 @@ health:
 		}
 	}
 	if drainedAt.IsZero() {
-		s, _ := find(bad.Process.Pid)
+		s, _ := statusOf(a, bad.Process.Pid)
 		t.Fatalf("bad target never drained: %+v", s)
 	}
 	badStart := mustPhase(t, badClk, "bad")
@@ -190,7 +209,7 @@ health:
 		t.Errorf("the goroutine leak was never named while drained: %v", seen)
 	}
 	if restoredAt.IsZero() {
-		s, _ := find(bad.Process.Pid)
+		s, _ := statusOf(a, bad.Process.Pid)
 		t.Fatalf("bad target never restored: %+v", s)
 	}
 	rec := mustPhase(t, badClk, "recover")
