@@ -168,7 +168,7 @@ func TestHealthRealTargets(t *testing.T) {
 	// Phase 2: a target develops long pauses and a goroutine leak, then
 	// recovers.
 	bad, badClk := startTarget(t, bin, "healthy:4s,bad:16s,recover:60s", "GODEBUG=asyncpreemptoff=1")
-	var drainedAt, restoredAt time.Time
+	var drainedAt, restoredAt, overAt time.Time
 	var drainReasons []health.Reason
 	seen := map[string]bool{} // signals named while the target was drained
 	deadline := time.Now().Add(55 * time.Second)
@@ -177,6 +177,11 @@ func TestHealthRealTargets(t *testing.T) {
 		s, ok := statusOf(a, bad.Process.Pid)
 		if !ok {
 			continue
+		}
+		// The first window whose pauses crossed the unhealthy thresholds:
+		// from there the engine owes a drain within worsen_after windows.
+		if overAt.IsZero() && (s.Signals.STWP99 >= cfg.Health.STWP99.Unhealthy.Seconds() || s.Signals.STWMax >= cfg.Health.STWMax.Unhealthy.Seconds()) {
+			overAt = time.Now()
 		}
 		if s.State == health.Unhealthy && drainedAt.IsZero() {
 			drainedAt, drainReasons = time.Now(), s.Reasons
@@ -195,12 +200,19 @@ func TestHealthRealTargets(t *testing.T) {
 		s, _ := statusOf(a, bad.Process.Pid)
 		t.Fatalf("bad target never drained: %+v", s)
 	}
+	// The engine's latency is measured from the first window whose pauses
+	// crossed the thresholds, not from the phase's start: how soon the
+	// phase's heap grows far enough to make such pauses depends on the CPU
+	// the workload gets (12–15 s on a busy machine), not on gopulse. The
+	// first window over counts as one of worsen_after; the rest, plus the
+	// poll and a window's publication, must follow.
 	badStart := mustPhase(t, badClk, "bad")
-	// worsen_after windows, plus the window in progress, plus one window and
-	// a few seconds for the phase's heap to grow until its pauses pass the
-	// threshold (seen: 11.2 s with a 2 s window on a loaded machine)
-	if lim := time.Duration(cfg.Health.WorsenAfter+2)*window + 3*time.Second; drainedAt.Sub(badStart) > lim {
-		t.Errorf("drained %s after the bad phase began, want ≤ %s", drainedAt.Sub(badStart), lim)
+	if overAt.IsZero() {
+		t.Fatalf("drained without a window whose pauses crossed the thresholds (drained %s after the bad phase began)", drainedAt.Sub(badStart))
+	}
+	t.Logf("pauses over the thresholds %s after the bad phase began; drained %s later", overAt.Sub(badStart).Round(time.Millisecond), drainedAt.Sub(overAt).Round(time.Millisecond))
+	if lim := time.Duration(cfg.Health.WorsenAfter)*window + 2*time.Second; drainedAt.Sub(overAt) > lim {
+		t.Errorf("drained %s after the first window over the thresholds, want ≤ %s", drainedAt.Sub(overAt), lim)
 	}
 	if !hasSignal(drainReasons, "stw_p99", "stw_max") {
 		t.Errorf("drain reasons lack the stop-the-world signals: %v", drainReasons)
