@@ -606,17 +606,7 @@ func isLevel(tok []byte) bool {
 		if len(l) != len(b) {
 			continue
 		}
-		eq := true
-		for i := 0; i < len(b); i++ {
-			c := b[i]
-			if c >= 'a' && c <= 'z' {
-				c -= 32
-			}
-			if c != l[i] {
-				eq = false
-				break
-			}
-		}
+		eq := upperEq(b, l)
 		// lower-case levels only when bracketed or with a colon, to leave
 		// message words ("error: …") alone; LOG only with its colon
 		// ("LOG Compact …" and a "[log]" thread are no levels)
@@ -1058,5 +1048,20 @@ func splitPython(line []byte, h *Header) bool {
 	}
 	h.Level, h.Component = line[:i], line[i+1:j]
 	h.Message = line[j+1:]
+	return true
+}
+
+// upperEq reports whether b, read as ASCII upper case, is l (an upper-case
+// level word of b's length).
+func upperEq(b []byte, l string) bool {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 32
+		}
+		if c != l[i] {
+			return false
+		}
+	}
 	return true
 }

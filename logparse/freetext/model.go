@@ -192,17 +192,7 @@ func modelLevel(tok []byte) bool {
 		if len(l) != len(b) || l == "LOG" {
 			continue
 		}
-		eq := true
-		for i := 0; i < len(b); i++ {
-			c := b[i]
-			if c >= 'a' && c <= 'z' {
-				c -= 32
-			}
-			if c != l[i] {
-				eq = false
-				break
-			}
-		}
+		eq := upperEq(b, l)
 		if eq && wordLevel(l) {
 			// also a word of its own ("config:", "note"): a level only
 			// bare and upper-case
