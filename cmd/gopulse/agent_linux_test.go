@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -166,54 +167,69 @@ func TestHealthRealTargets(t *testing.T) {
 	noisy.Process.Kill()
 
 	// Phase 2: a target develops long pauses and a goroutine leak, then
-	// recovers.
-	bad, badClk := startTarget(t, bin, "healthy:4s,bad:16s,recover:60s", "GODEBUG=asyncpreemptoff=1")
-	var drainedAt, restoredAt, overAt time.Time
+	// recovers. The bad phase lasts until the test has seen the drain and
+	// the leak named while drained (SIGUSR1 moves the demo on), capped at
+	// 60 s: how fast its heap and its leak grow depends on the CPU the
+	// workload gets (a stop-the-world waiting on a spinning goroutine
+	// freezes the whole process, for seconds when the machine is busy),
+	// not on gopulse.
+	bad, badClk := startTarget(t, bin, "healthy:4s,bad:60s,recover:60s", "GODEBUG=asyncpreemptoff=1")
+	over := func(s health.Status) bool {
+		return s.Signals.STWP99 >= cfg.Health.STWP99.Unhealthy.Seconds() || s.Signals.STWMax >= cfg.Health.STWMax.Unhealthy.Seconds()
+	}
+	var drainedAt, restoredAt, recoverSent time.Time
 	var drainReasons []health.Reason
 	seen := map[string]bool{} // signals named while the target was drained
-	deadline := time.Now().Add(55 * time.Second)
+	var lastWin uint64
+	overRun, maxOverRun := 0, 0 // consecutive observed windows over the unhealthy thresholds
+	deadline := time.Now().Add(100 * time.Second)
 	for time.Now().Before(deadline) && restoredAt.IsZero() {
 		time.Sleep(100 * time.Millisecond)
 		s, ok := statusOf(a, bad.Process.Pid)
 		if !ok {
 			continue
 		}
-		// The first window whose pauses crossed the unhealthy thresholds:
-		// from there the engine owes a drain within worsen_after windows.
-		if overAt.IsZero() && (s.Signals.STWP99 >= cfg.Health.STWP99.Unhealthy.Seconds() || s.Signals.STWMax >= cfg.Health.STWMax.Unhealthy.Seconds()) {
-			overAt = time.Now()
+		if s.Windows != lastWin {
+			// A window closed. One the poll missed could have been under
+			// the thresholds: the run starts again.
+			if s.Windows == lastWin+1 && over(s) {
+				overRun++
+			} else {
+				overRun = 0
+			}
+			lastWin = s.Windows
+			maxOverRun = max(maxOverRun, overRun)
+			// The engine needs worsen_after windows worse than the state
+			// to move, to the mildest verdict along them: a run over the
+			// unhealthy thresholds drains within 2×worsen_after windows
+			// even from a streak that was heading for degraded.
+			if overRun >= 2*cfg.Health.WorsenAfter && s.State != health.Unhealthy {
+				t.Errorf("%d windows in a row over the stop-the-world thresholds and still %v: %+v", overRun, s.State, s)
+			}
 		}
 		if s.State == health.Unhealthy && drainedAt.IsZero() {
 			drainedAt, drainReasons = time.Now(), s.Reasons
-			t.Logf("drained after bad phase start + %s: %v", time.Since(mustPhase(t, badClk, "bad")).Round(time.Millisecond), s.Reasons)
+			t.Logf("drained after bad phase start + %s, %d windows in a row over the thresholds: %v", time.Since(mustPhase(t, badClk, "bad")).Round(time.Millisecond), overRun, s.Reasons)
 		}
 		if s.Drained {
 			for _, r := range s.Reasons {
 				seen[r.Signal] = true
 			}
 		}
-		if !drainedAt.IsZero() && !s.Drained {
+		if recoverSent.IsZero() && !drainedAt.IsZero() && seen["goroutine_growth"] {
+			recoverSent = time.Now()
+			bad.Process.Signal(syscall.SIGUSR1)
+		}
+		if _, ok := badClk.get("recover"); ok && !drainedAt.IsZero() && !s.Drained {
 			restoredAt = time.Now()
 		}
 	}
+	badStart := mustPhase(t, badClk, "bad")
 	if drainedAt.IsZero() {
 		s, _ := statusOf(a, bad.Process.Pid)
-		t.Fatalf("bad target never drained: %+v", s)
+		t.Fatalf("bad target never drained (longest run of windows over the thresholds %d): %+v", maxOverRun, s)
 	}
-	// The engine's latency is measured from the first window whose pauses
-	// crossed the thresholds, not from the phase's start: how soon the
-	// phase's heap grows far enough to make such pauses depends on the CPU
-	// the workload gets (12–15 s on a busy machine), not on gopulse. The
-	// first window over counts as one of worsen_after; the rest, plus the
-	// poll and a window's publication, must follow.
-	badStart := mustPhase(t, badClk, "bad")
-	if overAt.IsZero() {
-		t.Fatalf("drained without a window whose pauses crossed the thresholds (drained %s after the bad phase began)", drainedAt.Sub(badStart))
-	}
-	t.Logf("pauses over the thresholds %s after the bad phase began; drained %s later", overAt.Sub(badStart).Round(time.Millisecond), drainedAt.Sub(overAt).Round(time.Millisecond))
-	if lim := time.Duration(cfg.Health.WorsenAfter)*window + 2*time.Second; drainedAt.Sub(overAt) > lim {
-		t.Errorf("drained %s after the first window over the thresholds, want ≤ %s", drainedAt.Sub(overAt), lim)
-	}
+	t.Logf("drained %s after the bad phase began; longest run of windows over the thresholds %d", drainedAt.Sub(badStart).Round(time.Millisecond), maxOverRun)
 	if !hasSignal(drainReasons, "stw_p99", "stw_max") {
 		t.Errorf("drain reasons lack the stop-the-world signals: %v", drainReasons)
 	}

@@ -13,7 +13,9 @@
 //	recover  back to healthy; the leaked goroutines are released
 //
 // e.g. -phases healthy:5s,bad:20s,recover:30s. Each phase start is printed
-// on stdout as "phase NAME".
+// on stdout as "phase NAME". SIGUSR1 ends the current phase at once, so a
+// test can hold a phase until it has seen what it waits for (the duration
+// is then its cap).
 package main
 
 import (
@@ -104,6 +106,8 @@ func main() {
 	go d.stopTheWorld(ctx)
 	go d.leak(ctx)
 	go d.bursts(ctx)
+	next := make(chan os.Signal, 1)
+	signal.Notify(next, syscall.SIGUSR1)
 	for _, p := range ps {
 		d.mode.Store(p.name)
 		if p.name == "recover" {
@@ -114,6 +118,7 @@ func main() {
 		case <-ctx.Done():
 			return
 		case <-time.After(p.dur):
+		case <-next:
 		}
 	}
 }
