@@ -107,6 +107,18 @@ var levelSpells = []struct {
 	{"level-bracket-padded", func(l string) string { return fmt.Sprintf("[%-5s]", strings.ToUpper(l)) }},
 	{"level-bracket-letter", func(l string) string { return "[" + strings.ToUpper(l[:1]) + "]" }},
 	{"level-short", func(l string) string { return strings.ToUpper(short4(l)) }},
+	// right-aligned to five (bunyan's long format "%5s", Python's
+	// "%(levelname)5s"): " INFO", " WARN"
+	{"level-rpad", func(l string) string { return fmt.Sprintf("%5s", strings.ToUpper(l)) }},
+}
+
+// levelElixir is Elixir's Logger console level ("[info]", "[warning]"),
+// the level after its metadata (see addClasses).
+var levelElixir = func(l string) string {
+	if l == "warn" {
+		l = "warning"
+	}
+	return "[" + l + "]"
 }
 
 func short4(l string) string {
@@ -131,17 +143,58 @@ type fieldPrim struct {
 	name  string
 	value func(e *event) string
 	wraps []string // "" bare, "[]", "()", "<>", "{}", "#", ":" (a colon after), "pad" (left-aligned to a width), "rpad" (right-aligned)
+	// parts are the values a line's field holds when it holds several
+	// (a key=value run); nil: the value alone. A value "" is a column
+	// absent from that line (the column and its separator are left out).
+	parts func(e *event) []string
 }
 
 var fieldPrims = []fieldPrim{
-	{"pid", func(e *event) string { return strconv.Itoa(e.PID) }, []string{"", "[]", "#", "()"}},
-	{"pid-tid", func(e *event) string { return fmt.Sprintf("%d:%d", e.PID, e.TID) }, []string{"", "[]"}},
-	{"thread", func(e *event) string { return e.Thread }, []string{"[]", "()", "{}", "<>", "pad"}},
-	{"logger-dotted", func(e *event) string { return e.Class }, []string{"", "[]", ":", "pad"}},
-	{"logger-abbrev", func(e *event) string { return abbrev(e.Class) }, []string{"", "[]", ":", "rpad"}},
-	{"host", func(e *event) string { return e.Host }, []string{"", "[]"}},
-	{"component", func(e *event) string { return e.App }, []string{"[]", "<>", "{}", ":", ""}},
+	{"pid", func(e *event) string { return strconv.Itoa(e.PID) }, []string{"", "[]", "#", "()"}, nil},
+	{"pid-tid", func(e *event) string { return fmt.Sprintf("%d:%d", e.PID, e.TID) }, []string{"", "[]"}, nil},
+	{"thread", func(e *event) string { return e.Thread }, []string{"[]", "()", "{}", "<>", "pad"}, nil},
+	{"logger-dotted", func(e *event) string { return e.Class }, []string{"", "[]", ":", "pad"}, nil},
+	{"logger-abbrev", func(e *event) string { return abbrev(e.Class) }, []string{"", "[]", ":", "rpad"}, nil},
+	{"host", func(e *event) string { return e.Host }, []string{"", "[]"}, nil},
+	{"component", func(e *event) string { return e.App }, []string{"[]", "<>", "{}", ":", ""}, nil},
 }
+
+// The header classes of addClasses: fields no other primitive composes.
+var (
+	// zap's console encoder writes the logger's name as a column of its
+	// own only for a named logger (logger.Named("raft")): the column is
+	// absent on the lines of the unnamed logger.
+	primNamedLogger = fieldPrim{name: "logger-named", value: func(e *event) string {
+		if h := fnv32(e.Class); h%3 == 0 {
+			return ""
+		}
+		return e.Comp
+	}, wraps: []string{""}}
+	// Elixir's Logger console format "$time $metadata[$level] $message"
+	// writes the metadata as key=value pairs between the time and the
+	// level: "13:55:07.123 request_id=F7a9c2e1b04d pid=<0.412.0> [info] …".
+	primKVMeta = fieldPrim{name: "kv-meta", value: func(e *event) string {
+		return "request_id=" + reqID(e) + " pid=" + erlPID(e)
+	}, wraps: []string{""}, parts: func(e *event) []string { return []string{reqID(e), erlPID(e)} }}
+	// bunyan's long format (bunyan CLI, `-o long`): "[time] LEVEL:
+	// name/pid on host: message (k=v, k2=v2)".
+	primNameOnHost = fieldPrim{name: "name-pid-on-host", value: func(e *event) string {
+		return fmt.Sprintf("%s/%d on %s:", e.App, e.PID, e.Host)
+	}, wraps: []string{""}, parts: func(e *event) []string { return []string{e.App, strconv.Itoa(e.PID), e.Host} }}
+)
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+func reqID(e *event) string {
+	return fmt.Sprintf("F%011x", uint64(fnv32(fmt.Sprint(e.Seq, e.PID)))*2654435761%(1<<44))
+}
+func erlPID(e *event) string { return fmt.Sprintf("<0.%d.0>", 100+e.TID*37%900) }
 
 var synthSeps = []string{"-", "--", "---", "|", ":", "::", ">>", "=>"}
 
@@ -159,8 +212,11 @@ type synthField struct {
 // synthLayout is a composed header layout.
 type synthLayout struct {
 	fields []synthField
-	sep    string // between fields: " " or " SEP "
+	sep    string // between fields: " ", " SEP " or a tab
 	end    string // between the header and the message
+	// kvParen: the event's key=value pairs follow the message as
+	// " (k=v, k2=v2)" (bunyan's long format), fields and not message
+	kvParen bool
 }
 
 func (l *synthLayout) has(kind string) (synthField, bool) {
@@ -242,7 +298,84 @@ func newLayout(seed uint64) *synthLayout {
 	if last := l.fields[len(l.fields)-1]; last.wrap == ":" || last.kind == "level" && strings.HasSuffix(last.level("info"), ":") {
 		l.end = " " // a colon closes the header already
 	}
+	addClasses(seed, l)
 	return l
+}
+
+// addClasses turns some layouts into a header class of real libraries'
+// default output that the primitives alone do not compose. It draws from
+// a stream of its own, so a layout it leaves alone is the one the seed
+// composed before these classes were added.
+//   - columns separated by tabs (zap's console encoder), some with a
+//     column absent on some lines (zap's logger name, for named loggers);
+//   - key=value metadata between the time and the level (Elixir's
+//     Logger: "$time $metadata[$level] $message");
+//   - bunyan's long format: "name/pid on host:" closing the header, a
+//     right-aligned level, and the pairs after the message as
+//     " (k=v, k2=v2)"; or that trailing group alone.
+func addClasses(seed uint64, l *synthLayout) {
+	rng := rand.New(rand.NewPCG(seed, 0xc1a55))
+	levelAt := func() int {
+		for i, f := range l.fields {
+			if f.kind == "level" {
+				return i
+			}
+		}
+		return -1
+	}
+	// a colon closes a header: none but on the last field
+	uncolon := func() {
+		for i := range l.fields {
+			f := &l.fields[i]
+			if f.wrap == ":" {
+				f.wrap, f.prim = "", f.kind
+			}
+			if f.kind == "level" && strings.HasSuffix(f.level("info"), ":") {
+				f.prim, f.level = levelSpells[0].name, levelSpells[0].f
+			}
+		}
+	}
+	switch rng.IntN(20) {
+	case 0, 1, 2:
+		l.sep, l.end = "\t", "\t"
+		uncolon()
+		for i := range l.fields {
+			if f := &l.fields[i]; f.wrap == "pad" || f.wrap == "rpad" {
+				f.wrap, f.prim, f.width = "", f.kind, 0 // zap's console does not pad
+			}
+		}
+		if rng.IntN(3) > 0 {
+			// the named logger's column: after the level (zap), else last
+			f := synthField{kind: primNamedLogger.name, prim: primNamedLogger.name, fp: primNamedLogger}
+			at := levelAt() + 1
+			if at == 0 {
+				at = len(l.fields)
+			}
+			l.fields = append(l.fields[:at], append([]synthField{f}, l.fields[at:]...)...)
+		}
+	case 3, 4:
+		at := levelAt()
+		if at < 0 {
+			l.fields = append(l.fields, synthField{kind: "level", prim: "level-elixir", level: levelElixir})
+			at = len(l.fields) - 1
+		}
+		f := synthField{kind: primKVMeta.name, prim: primKVMeta.name, fp: primKVMeta}
+		l.fields = append(l.fields[:at], append([]synthField{f}, l.fields[at:]...)...)
+		if l.fields[len(l.fields)-1].kind == "level" {
+			uncolon()
+		}
+	case 5, 6:
+		uncolon()
+		if n := len(l.fields); l.fields[n-1].kind == "level" {
+			// bunyan: " INFO: name/pid on host:"
+			l.fields[n-1].prim, l.fields[n-1].level = "level-bunyan", func(v string) string { return fmt.Sprintf("%5s:", strings.ToUpper(v)) }
+		}
+		l.fields = append(l.fields, synthField{kind: primNameOnHost.name, prim: primNameOnHost.name, fp: primNameOnHost})
+		l.end = " "
+		l.kvParen = true
+	case 7:
+		l.kvParen = true
+	}
 }
 
 func hasKind(fs []synthField, kind string) bool {
@@ -286,7 +419,10 @@ func synthLevel(l string) string {
 func (l *synthLayout) header(e *event) string {
 	var b strings.Builder
 	for i, f := range l.fields {
-		if i > 0 {
+		if f.fp.value != nil && f.fp.value(e) == "" {
+			continue // a column absent from this line
+		}
+		if i > 0 && b.Len() > 0 {
 			b.WriteString(l.sep)
 		}
 		switch f.kind {
@@ -305,6 +441,28 @@ func (l *synthLayout) header(e *event) string {
 func synthMessage(e *event) string {
 	m := strings.TrimSpace(strings.Join(strings.Fields(e.Msg), " ") + logfmtKVs(e.KVs))
 	return m
+}
+
+// message returns e's message in l and the text written after it: with
+// kvParen, the message alone and its pairs as " (k=v, k2=v2)".
+func (l *synthLayout) message(e *event) (msg, after string) {
+	if !l.kvParen {
+		return synthMessage(e), ""
+	}
+	msg = strings.Join(strings.Fields(e.Msg), " ")
+	if len(e.KVs) == 0 {
+		return msg, ""
+	}
+	var b strings.Builder
+	b.WriteString(" (")
+	for i, p := range e.KVs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p[0] + "=" + quoteIfNeeded(p[1]))
+	}
+	b.WriteString(")")
+	return msg, b.String()
 }
 
 // synthSet is one layout wrapped around one project's events.
@@ -332,16 +490,26 @@ func synthRender(seed uint64, l *synthLayout, module string, st []stmt, lines in
 	}
 	s := &synthSet{seed: seed, layout: l, module: module}
 	for i := range evs {
-		m := synthMessage(&evs[i])
+		m, after := l.message(&evs[i])
 		if m == "" || strings.Contains(strings.SplitN(m, " ", 2)[0], "=") {
 			continue // a message that is only pairs is logfmt, not a text message
 		}
 		s.events = append(s.events, evs[i])
 		s.msgs = append(s.msgs, m)
-		s.lines = append(s.lines, []byte(l.header(&evs[i])+l.end+m))
+		s.lines = append(s.lines, []byte(l.header(&evs[i])+l.end+m+after))
 		s.truth = append(s.truth, truth[i])
 	}
 	return s, nil
+}
+
+// hasValue reports whether a field of r's record holds v.
+func hasValue(r *logengine.Result, v string) bool {
+	for _, rf := range r.Rec.Fields {
+		if string(rf.Value) == v || strings.TrimSpace(string(rf.Value)) == v {
+			return true
+		}
+	}
+	return false
 }
 
 func scoreSynth(s *synthSet) (synthScore, error) {
@@ -376,12 +544,26 @@ func scoreSynth(s *synthSet) (synthScore, error) {
 			if f.kind == "ts" || f.kind == "level" {
 				continue
 			}
-			sc.fieldsN++
 			v := f.fp.value(e)
-			for _, rf := range r.Rec.Fields {
-				if string(rf.Value) == v || strings.TrimSpace(string(rf.Value)) == v {
+			if v == "" {
+				continue // a column absent from this line
+			}
+			vs := []string{v}
+			if f.fp.parts != nil {
+				vs = f.fp.parts(e)
+			}
+			for _, v := range vs {
+				sc.fieldsN++
+				if hasValue(r, v) {
 					fOK++
-					break
+				}
+			}
+		}
+		if s.layout.kvParen {
+			for _, p := range e.KVs {
+				sc.fieldsN++
+				if hasValue(r, p[1]) || hasValue(r, quoteIfNeeded(p[1])) {
+					fOK++
 				}
 			}
 		}
@@ -481,7 +663,15 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 			add(per[f.prim], sc)
 		}
 		sepName := "sep-space"
-		if l.sep != " " {
+		if l.kvParen {
+			if per["kv-paren-suffix"] == nil {
+				per["kv-paren-suffix"] = &agg{}
+			}
+			add(per["kv-paren-suffix"], sc)
+		}
+		if l.sep == "\t" {
+			sepName = "sep-tab"
+		} else if l.sep != " " {
 			sepName = "sep" + strings.TrimSpace(l.sep)
 		}
 		if per[sepName] == nil {
@@ -491,7 +681,7 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 		if detail {
 			hdr := ""
 			if len(s.lines) > 0 {
-				hdr = strings.TrimSuffix(string(s.lines[0]), s.msgs[0])
+				hdr = l.header(&s.events[0]) + l.end
 			}
 			fmt.Fprintf(w, "%-7d %6.3f %6s %6s %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.ts, sc.tsN), opt(sc.level, sc.levelN), opt(sc.fields, sc.fieldsN), sc.two, sc.onlineFinal, hdr)
 		}

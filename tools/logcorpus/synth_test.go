@@ -55,12 +55,23 @@ func TestSynthLayouts(t *testing.T) {
 				t.Errorf("seed %d: a colon inside the header (%s)", seed, f.prim)
 			}
 		}
-		line := l.header(&ev) + l.end + synthMessage(&ev)
-		if !strings.HasSuffix(line, " "+synthMessage(&ev)) {
+		m, after := l.message(&ev)
+		line := l.header(&ev) + l.end + m + after
+		if !strings.HasSuffix(line, m+after) || !(strings.HasSuffix(l.end, " ") || l.end == "\t") {
 			t.Errorf("seed %d: %q does not end with the message", seed, line)
 		}
+		if l.kvParen {
+			kinds["kv-paren"]++
+			if m != "failed to open file" || after != ` (path="/tmp/x y")` {
+				t.Errorf("seed %d: message %q, pairs %q", seed, m, after)
+			}
+		}
+		if l.sep == "\t" {
+			kinds["sep-tab"]++
+		}
 	}
-	for _, k := range []string{"ts", "level", "pid", "pid-tid", "thread", "logger-dotted", "logger-abbrev", "host", "component"} {
+	for _, k := range []string{"ts", "level", "pid", "pid-tid", "thread", "logger-dotted", "logger-abbrev", "host", "component",
+		"logger-named", "kv-meta", "name-pid-on-host", "kv-paren", "sep-tab"} {
 		if kinds[k] < 10 {
 			t.Errorf("primitive %s in %d development layouts only", k, kinds[k])
 		}
@@ -99,5 +110,43 @@ func TestSynthLayouts(t *testing.T) {
 		if s.clock && got.Format("15:04:05.000") != want.Format("15:04:05.000") {
 			t.Errorf("%s: %q reads %v", s.name, txt, got)
 		}
+	}
+}
+
+// TestSynthClasses checks the header classes of addClasses on real
+// spellings: a tab-separated layout whose named-logger column is absent
+// from an unnamed logger's lines, Elixir's metadata before its level, and
+// bunyan's long format.
+func TestSynthClasses(t *testing.T) {
+	ev := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123456789, time.UTC), Level: "info", Comp: "raft", Class: "io.example.pkg.Store",
+		PID: 1234, TID: 3, Host: "web-1", App: "myapp", Seq: 7, Msg: "started", KVs: [][2]string{{"req_id", "7"}, {"path", "/x"}}}
+	named, unnamed := ev, ev
+	for _, c := range []string{"a.B", "c.D", "e.F", "g.H", "i.J", "k.L"} {
+		e := ev
+		e.Class = c
+		if primNamedLogger.value(&e) == "" {
+			unnamed = e
+		} else {
+			named = e
+		}
+	}
+	l := &synthLayout{sep: "\t", end: "\t", fields: []synthField{
+		{kind: "ts", ts: tsSpells[0]}, {kind: "level", level: levelSpells[0].f}, {kind: primNamedLogger.name, fp: primNamedLogger}}}
+	if h := l.header(&named); h != "2024-03-10T15:55:07.123+02:00\tINFO\traft" {
+		t.Errorf("named logger: %q", h)
+	}
+	if h := l.header(&unnamed); h != "2024-03-10T15:55:07.123+02:00\tINFO" {
+		t.Errorf("unnamed logger: %q", h)
+	}
+	l = &synthLayout{sep: " ", end: " ", fields: []synthField{
+		{kind: "ts", ts: tsSpells[13]}, {kind: primKVMeta.name, fp: primKVMeta}, {kind: "level", level: levelElixir}}}
+	if h := l.header(&ev); !strings.HasPrefix(h, "13:55:07.123 request_id=F") || !strings.HasSuffix(h, " pid=<0.211.0> [info]") {
+		t.Errorf("elixir: %q", h)
+	}
+	l = &synthLayout{sep: " ", end: " ", kvParen: true, fields: []synthField{
+		{kind: "ts", ts: tsSpells[1], wrap: "[]"}, {kind: "level", level: levelSpells[len(levelSpells)-1].f}, {kind: primNameOnHost.name, fp: primNameOnHost}}}
+	m, after := l.message(&ev)
+	if line := l.header(&ev) + l.end + m + after; line != "[2024-03-10T13:55:07Z]  INFO myapp/1234 on web-1: started (req_id=7, path=/x)" {
+		t.Errorf("bunyan: %q", line)
 	}
 }
