@@ -116,3 +116,60 @@ func TestLabelFirstWordOfATail(t *testing.T) {
 		t.Errorf("label before a tail: %q", got)
 	}
 }
+
+// The first word of a signature of two or three words with no value after
+// it varies when the words seen there are values themselves: four distinct
+// ones or more, most of them compound names ("auth_suxi", "alpha-frontend",
+// "db.orders"), few lines each, none opening a template of another length.
+// Event names, plain words or the few names of a stream that repeat, stay
+// constants.
+func TestShortFirstWordOfCompoundNames(t *testing.T) {
+	msgs := []string{"auth_suxi deleted.", "alpha-frontend deleted.", "postgres deleted.", "ingest_ywyk deleted.", "primary deleted.", "auth_suxi deleted."}
+	n, got := distinctTemplates(t, msgs)
+	if n != 1 || got[0] != "<*> deleted." {
+		t.Errorf("compound names before one word: %q", got)
+	}
+	// three words
+	n, got = distinctTemplates(t, []string{"orders_db has drained", "billing-api has drained", "cache.l2 has drained", "ledger has drained"})
+	if n != 1 || got[0] != "<*> has drained" {
+		t.Errorf("compound names before two words: %q", got)
+	}
+	// plain event names: "Pod deleted." and "Node deleted." are events
+	n, got = distinctTemplates(t, []string{"Pod deleted.", "Node deleted.", "Service deleted.", "Secret deleted.", "Lease deleted."})
+	if n != 5 {
+		t.Errorf("plain first words merged: %q", got)
+	}
+	// most of them plain: no evidence
+	n, got = distinctTemplates(t, []string{"Pod deleted.", "Node deleted.", "Service deleted.", "auth_suxi deleted.", "Lease deleted."})
+	if n != 5 {
+		t.Errorf("one compound name among plain words merged: %q", got)
+	}
+	// three compound names are not enough
+	n, got = distinctTemplates(t, []string{"auth_suxi deleted.", "alpha-frontend deleted.", "ingest_ywyk deleted."})
+	if n != 3 {
+		t.Errorf("three first words merged: %q", got)
+	}
+	// names that repeat, many lines each when the evidence arrives, are
+	// the stream's event names
+	var rep []string
+	for _, w := range []string{"link_up", "link_down", "port-flap", "carrier-lost"} {
+		for i := 0; i < 6; i++ {
+			rep = append(rep, w+" seen")
+		}
+	}
+	if n, got = distinctTemplates(t, rep); n != 4 {
+		t.Errorf("repeating event names merged: %q", got)
+	}
+	// the second word of two still needs a label before it
+	if n, got = distinctTemplates(t, []string{"link up", "link down", "link flapping", "link up_ish"}); n != 4 {
+		t.Errorf("link up/down merged: %q", got)
+	}
+}
+
+func TestShortFirstWordOnline(t *testing.T) {
+	var msgs [][]byte
+	for _, w := range []string{"auth_suxi", "primary", "alpha-frontend", "postgres", "ingest_ywyk", "auth_suxi", "checkout_jrxe", "primary"} {
+		msgs = append(msgs, []byte(w+" deleted."))
+	}
+	checkOnlineMatchesTwoPass(t, msgs)
+}

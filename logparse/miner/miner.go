@@ -29,7 +29,12 @@
 //     digit among them, at most four lines per distinct word when the
 //     evidence arrives, and none of them opening a signature one word
 //     longer or shorter with the same second word ("RemoveContainer for
-//     <*>" beside "RemoveContainer for <*> failed" names events);
+//     <*>" beside "RemoveContainer for <*> failed" names events). With
+//     no value after it ("auth_suxi deleted.", "web-4 has joined") the
+//     first word of two or three words varies as values do: the same
+//     conditions, MergeDistinct+1 distinct words, and most of them
+//     compound names (parts joined by '_', '-' or '.', or a digit), so
+//     "Pod deleted." and "Node deleted." stay events;
 //   - several: signatures equal but at two or more word positions at
 //     once (no two lines differ in one word only) become one template
 //     when each of those positions shows one more distinct value than a
@@ -1492,7 +1497,7 @@ func mergeable(g *group, i int) bool {
 		return false
 	}
 	if i == 0 {
-		return longFirst(g) || len(g.pieces) >= 2 && valueAfter(g)
+		return longFirst(g) || len(g.pieces) >= 2 && valueAfter(g) || shortFirst(g)
 	}
 	return len(g.pieces) >= 3 || g.glue[i] || len(g.pieces) == 2 && label(g.pieces[0]) && !label(g.pieces[1])
 }
@@ -1501,6 +1506,34 @@ func mergeable(g *group, i int) bool {
 // vary with MergeDistinct+1 distinct words alone.
 func longFirst(g *group) bool {
 	return len(g.pieces) >= 4 || len(g.pieces) == 3 && label(g.pieces[0])
+}
+
+// shortFirst: g is a signature of two or three words whose first word is
+// no label and not glued to a value ("auth_suxi deleted.", "web-4 has
+// joined"): that word may name what the event is about, a value without a
+// digit the lexer leaves a word; enough asks the evidence of compound
+// names (compound) for it.
+func shortFirst(g *group) bool {
+	return (len(g.pieces) == 2 || len(g.pieces) == 3) && !g.glue[0] && !label(g.pieces[0]) && !isKey(g.pieces[0])
+}
+
+// compound reports whether a word is an identifier made of parts, as
+// values are and the words of a sentence are not: letters and digits
+// joined by '_', '-' or '.' inside ("auth_suxi", "backend-checkout",
+// "db.orders"), or a name with a digit.
+func compound(p []byte) bool {
+	if nameLike(p) {
+		return true
+	}
+	for len(p) > 0 && (p[len(p)-1] == '.' || p[len(p)-1] == ',' || p[len(p)-1] == ':') {
+		p = p[:len(p)-1]
+	}
+	for k := 1; k+1 < len(p); k++ {
+		if (p[k] == '_' || p[k] == '-' || p[k] == '.') && isAlpha(p[k-1]) && isAlpha(p[k+1]) {
+			return true
+		}
+	}
+	return false
 }
 
 func allLongFirst(gs []*group) bool {
@@ -1595,14 +1628,29 @@ func (m *Miner) enough(s *star, i int) bool {
 		if lines > firstLines*uint64(n) {
 			return false
 		}
-		digit := false
+		digit, values, short := false, 0, false
 		for _, g := range s.groups {
 			if m.opensOther(g) {
 				return false
 			}
 			digit = digit || nameLike(g.pieces[0])
+			if compound(g.pieces[0]) {
+				values++
+			}
+			short = short || !valueAfter(g) && !longFirst(g)
 		}
-		if !digit {
+		if short {
+			// no value after the first word ("auth_suxi deleted."): the
+			// first words must be values themselves, seen MergeDistinct+1
+			// times, most of them compound names (a service, a table, a
+			// host); "Pod deleted." and "Node deleted." name events.
+			// Helps syncthing (tomcat-juli, zap-console: "<*> pulling")
+			// and Tailscale (hclog: "<*> didn't exist.", journald once
+			// its identifier is a header field: "<*> deleted.").
+			if n < m.cfg.MergeDistinct+1 || values*2 <= n {
+				return false
+			}
+		} else if !digit {
 			return false
 		}
 	}
