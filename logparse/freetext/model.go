@@ -87,6 +87,13 @@ func shapeOf(tok []byte) shape {
 		if len(tok) >= 3 && isNameToken(tok[:len(tok)-1]) && letters(tok) >= 2 {
 			return shTag
 		}
+		if prog, _, ok := programToken(tok); ok && letters(prog) >= 2 {
+			// syslog's and journald's identifier with its pid,
+			// "restmapper[48479]:", after a header the grammar does not
+			// read (journalctl -o short-monotonic's "[10280771.214022]
+			// host"): a tag like "comp:", the header's last field
+			return shTag
+		}
 		return shNone
 	}
 	if tok[0] == '#' && len(tok) >= 2 && len(tok) <= 10 && isInt(tok[1:]) || isPidTid(tok) {

@@ -428,3 +428,30 @@ func TestSeparatorRunsAndBracketedFields(t *testing.T) {
 		t.Error("a pid:tid read as a time, or a clock not")
 	}
 }
+
+// journalctl -o short-monotonic: "[seconds.micros] host identifier[pid]:
+// message". The grammar knows no monotonic clock, so the model takes the
+// header; the identifier with its pid is a tag, the header's last field,
+// read as program and pid, and the message's first word stays the
+// message's ("postgres deleted.").
+func TestModelIdentifierWithPid(t *testing.T) {
+	var lines []string
+	progs := []string{"restmapper", "events", "record", "mts", "tailscaled"}
+	for i, m := range []string{"Invalidating discovery information", "Unable to write event", "Unable to write event", "postgres deleted.", "portlist: can't run lsof", "auth_suxi deleted."} {
+		lines = append(lines, fmt.Sprintf("[%d.%06d] ip-10-0-%d-33.ec2.internal %s[%d]: %s", 10280771+i, 214022+i, i, progs[i%len(progs)], 48479, m))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 2; i < len(lines); i++ { // from minLines on
+		want := lines[i][strings.Index(lines[i], "]: ")+3:]
+		if msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+	}
+	if got := strings.Join(fields[3], " "); !strings.Contains(got, "host=ip-10-0-3-33.ec2.internal") || !strings.Contains(got, "program=mts pid=48479") {
+		t.Errorf("fields %s", got)
+	}
+	// a tag without a pid stays what it was: "comp:" a component
+	if shapeOf([]byte("restmapper[48479]:")) != shTag || shapeOf([]byte("x[1]:")) != shNone || shapeOf([]byte("restmapper[ab]:")) != shNone {
+		t.Error("shapes of identifiers")
+	}
+}

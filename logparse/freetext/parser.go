@@ -356,6 +356,13 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				r.Add(keyContext, trimPair(tok), event.TypeString)
 			}
 		case shTag:
+			if prog, pid, ok := programToken(tok); ok && !have(keyProgram) {
+				r.Add(keyProgram, prog, event.TypeString)
+				if !have(keyPID) {
+					r.Add(keyPID, pid, event.TypeInt)
+				}
+				continue
+			}
 			tok = tok[:len(tok)-1]
 			if !have(keyComponent) {
 				r.Add(keyComponent, trimBrackets(tok), event.TypeString)
