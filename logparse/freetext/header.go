@@ -33,6 +33,7 @@ type Header struct {
 	Thread    []byte
 	Component []byte
 	Source    []byte // a file name, node or category before or after the timestamp
+	Meta      []byte // key=value pairs inside the header, before its level ("request_id=F7a9 pid=<0.412.0>")
 	Message   []byte
 
 	// ended: the header closed with a mark of its own (a component's ':'
@@ -229,9 +230,26 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 			c.pos = e
 			if tok[len(tok)-1] == ':' && tsStart >= 0 {
 				// "… LOG:  message": a level's colon closes the header
+				// (bunyan's "INFO: name/pid on host:" after it)
+				if prog, pid, host, end, ok := nameOnHost(line, e); ok {
+					h.Program, h.PID, h.Host = prog, pid, host
+					c.pos = end
+				}
 				h.ended = true
 				goto done
 			}
+			continue
+		case tsStart >= 0 && !haveLevel && !nested && isPairToken(tok):
+			// metadata pairs before the level: "13:55:07.123
+			// request_id=F7a9 pid=<0.412.0> [info] message"
+			end, ls, le := pairsBeforeLevel(line, s)
+			if end == 0 {
+				break
+			}
+			h.Meta = line[s:end]
+			h.Level = trimLevel(line[ls:le])
+			haveLevel = true
+			c.pos = le
 			continue
 		case tsStart < 0 && !nested && haveLevel && startsTime(tok):
 			// a timestamp after a leading level (and thread): "INFO  [main]
@@ -276,6 +294,18 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 		}
 		if tsStart < 0 && !haveLevel && !(nested && h.Thread != nil) {
 			break
+		}
+		// bunyan's long format: "name/pid on host:" closes the header
+		if h.Program == nil && !nested {
+			if prog, pid, host, end, ok := nameOnHost(line, s); ok {
+				h.Program, h.Host = prog, host
+				if h.PID == nil {
+					h.PID = pid
+				}
+				h.ended = true
+				c.pos = end
+				break
+			}
 		}
 		// a call site closes the header: Go's log "file.go:42: ", zap's
 		// "pkg/file.go:42", log4j's "%F:%L - " (as the source: the miner

@@ -31,6 +31,8 @@ const (
 	shDash          // a run of punctuation: - | -- --- :: >> => — a separator column
 	shLevel         // a level in any spelling: INFO, info, I, [INFO], <info>, INFO:
 	shTime          // a date or a clock: 2024-01-05, 10:15:00.123, [10:15:00,123], and a zone after one
+	shMeta          // a run of key=value pairs before a level: request_id=F7a9 pid=<0.412.0> (one position)
+	shOnHost        // name/pid on host: — the header's last field (one position)
 	numShapes
 	shWord = numShapes // posShape only: a column of words and names closed by a separator column
 
@@ -416,7 +418,7 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 			break
 		}
 		ext = p + 1
-		if sh == shTag {
+		if sh == shTag || sh == shOnHost {
 			break
 		}
 	}
@@ -442,6 +444,20 @@ func shapesOf(msg []byte, lvl bool, shapes *[maxExt]shape, bounds *[maxExt][2]in
 			break
 		}
 		tok := msg[s:e]
+		if !lvl && isPairToken(tok) {
+			// metadata pairs before the level: one position
+			if end, _, _ := pairsBeforeLevel(msg, s); end > 0 {
+				shapes[n], bounds[n] = shMeta, [2]int{s, end}
+				n++
+				c.pos = end
+				continue
+			}
+		}
+		if _, _, _, end, ok := nameOnHost(msg, s); ok {
+			shapes[n], bounds[n] = shOnHost, [2]int{s, end}
+			n++
+			break
+		}
 		sh := shapeOf(tok)
 		if sh == shLevel && lvl {
 			sh = shNone

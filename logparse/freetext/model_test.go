@@ -189,6 +189,8 @@ func FuzzModel(f *testing.F) {
 	f.Add("000412 node-7 sched.core ready 1700000000 1 msg\n000413 node-3 sched.core ready 1700000001 0 other msg\n000414 node-7 sched.core ready 1700000002 1 x")
 	f.Add("web-1 [w-1] <0.1.0> a\nweb-2 [w-2] <0.2.0> b\nweb-3 [w-3] <0.3.0> c\nweb-4 [w-4] <0.4.0>")
 	f.Add("2024-01-05 10:15:00 INFO a: b\n- 1117838570 2005.06.03 x\n17/06/09 20:10:40 y\n\n[ ] :\n|||")
+	f.Add("2024-03-10T13:55:07.123Z\tINFO\traft\tstarted\t{\"a\": 1}\n2024-03-10T13:55:07.123Z\tWARN\tslow\nx\ty\tz")
+	f.Add("13:55:07.123 request_id=F7a9 pid=<0.412.0> [info] ok\n[2024-03-10T13:55:07.123Z]  INFO: app/12 on web-1: up (a=1, b=\"x y\")")
 	f.Fuzz(func(t *testing.T, s string) {
 		p := NewParser(2024)
 		var r logparse.Record
@@ -199,7 +201,14 @@ func FuzzModel(f *testing.F) {
 				t.Fatal(err)
 			}
 			if !bytes.HasSuffix(line, r.Message) {
-				t.Fatalf("message %q is not the end of %q", r.Message, l)
+				// only a group of pairs after it: "msg (k=v, k2=v2)"
+				ok := false
+				for k := bytes.LastIndex(line, []byte(" (")); k >= 0 && !ok; k = bytes.LastIndex(line[:k], []byte(" (")) {
+					ok = bytes.HasSuffix(line[:k], r.Message) && bytes.HasSuffix(line, []byte(")"))
+				}
+				if !ok {
+					t.Fatalf("message %q is not the end of %q", r.Message, l)
+				}
 			}
 			for _, x := range r.Fields {
 				if len(x.Value) > 0 && !bytes.Contains(line, x.Value) {
@@ -367,6 +376,9 @@ func TestModelNoAllocs(t *testing.T) {
 		"info (4001) worker-1         :: [2024-01-05 10:15:03.120] volume mounted on /data",
 		"web-7 W #4242 <main> {grpc} 12:00:01,250 link is up",
 		"13:55:07.123 WARN  [org.x.Cat] (pool 3) queue drained",
+		"2024-03-10T13:55:07.123Z\tINFO\traft.transport\tpeer 7 connected\t{\"peer\": 7}",
+		"13:55:07.123 request_id=F7a9c2e1b04d pid=<0.412.0> [info] queue drained",
+		"[2024-03-10T13:55:07.123Z]  INFO: myapp/1234 on web-1: request served (req_id=7, path=/x)",
 	} {
 		p := NewParser(time.Now().Year())
 		var r logparse.Record

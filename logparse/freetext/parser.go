@@ -240,6 +240,15 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	if len(h.Source) > 0 {
 		r.Add(keySource, h.Source, event.TypeString)
 	}
+	if len(h.Meta) > 0 {
+		addMeta(h.Meta, r)
+	}
+	if found && !h.ended && len(h.Message) < len(line) && line[len(line)-len(h.Message)-1] == '\t' || !found && len(h.Message) == len(line) {
+		// columns closed by tabs, one of them absent from some lines
+		if n := p.tabCells(h.Message, !found, &h, r); n > 0 {
+			h.Message = h.Message[n:]
+		}
+	}
 	if p.m != nil {
 		h.Message = p.extend(h.Message, found, &h, r)
 	}
@@ -252,6 +261,13 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 		}
 	} else {
 		r.Message = h.Message
+		// a group of pairs after the message: " (k=v, k2=v2)"
+		if n := trailingPairs(r.Message, r); n > 0 {
+			r.Message = r.Message[:len(r.Message)-n]
+			if p.pre != nil && len(*p.pre) >= n {
+				*p.pre = (*p.pre)[:len(*p.pre)-n] // the message stays its tail (Rehead)
+			}
+		}
 	}
 	r.Body = line
 	return nil
@@ -354,6 +370,18 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				r.Add(keyThread, trimPair(tok), event.TypeString)
 			default:
 				r.Add(keyContext, trimPair(tok), event.TypeString)
+			}
+		case shMeta:
+			addMeta(tok, r)
+		case shOnHost:
+			if prog, pid, host, _, ok := nameOnHost(tok, 0); ok {
+				if !have(keyHost) {
+					r.Add(keyHost, host, event.TypeString)
+				}
+				r.Add(keyProgram, prog, event.TypeString)
+				if !have(keyPID) {
+					r.Add(keyPID, pid, event.TypeInt)
+				}
 			}
 		case shTag:
 			if prog, pid, ok := programToken(tok); ok && !have(keyProgram) {

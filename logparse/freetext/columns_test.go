@@ -1,0 +1,126 @@
+package freetext
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestTabColumnAbsentOnSomeLines: columns closed by tabs, one of them (a
+// named logger's, as zap's console encoder writes it) absent from the
+// unnamed logger's lines: the message is the same text either way, the
+// column a field; a message's one word followed by its fields' object
+// stays the message.
+func TestTabColumnAbsentOnSomeLines(t *testing.T) {
+	loggers := []string{"", "raft", "", "http.server", "raft", ""}
+	texts := []string{"peer connected", "election won", "request served", "listener closed", "snapshot saved", "cache warmed"}
+	levels := []string{"INFO", "WARN", "DEBUG", "ERROR", "INFO", "INFO"}
+	var lines []string
+	for i := 0; i < 24; i++ {
+		cols := []string{fmt.Sprintf("2024-03-10T13:55:%02d.123Z", i), levels[i%6]}
+		if loggers[i%6] != "" {
+			cols = append(cols, loggers[i%6])
+		}
+		cols = append(cols, texts[i%6], fmt.Sprintf(`{"attempt": %d}`, i))
+		lines = append(lines, strings.Join(cols, "\t"))
+	}
+	lines = append(lines, "2024-03-10T13:56:00.000Z\tINFO\tstarted\t{\"port\": 80}")
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 0; i < 24; i++ {
+		if want := texts[i%6] + fmt.Sprintf("\t{\"attempt\": %d}", i); msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+		if l := loggers[i%6]; l != "" && !contains(fields[i], "component="+l) {
+			t.Errorf("line %d: fields %v, want component=%s", i, fields[i], l)
+		}
+	}
+	if msgs[24] != "started\t{\"port\": 80}" {
+		t.Errorf("one-word message: %q (fields %v)", msgs[24], fields[24])
+	}
+	// a line no grammar header opens, led by two tab-closed cells
+	msgs, fields, _ = parseAll(t, []string{"10162\tINFO \tpopulator\tDesired state populator starts to run"})
+	if msgs[0] != "Desired state populator starts to run" || !contains(fields[0], "level=INFO") || !contains(fields[0], "component=populator") {
+		t.Errorf("cells first: %q %v", msgs[0], fields[0])
+	}
+}
+
+// TestHeaderPairsBeforeLevel: key=value metadata inside the header before
+// its level (Elixir's Logger "$time $metadata[$level] $message"), right
+// after the time (the grammar) or after other columns (the model).
+func TestHeaderPairsBeforeLevel(t *testing.T) {
+	texts := []string{"GET /users", "Sent 200 in 3ms", "connected to db", "GET /users"}
+	var lines, lines2 []string
+	for i := 0; i < 12; i++ {
+		lines = append(lines, fmt.Sprintf("13:55:%02d.123 request_id=F%06x pid=<0.%d.0> [%s] %s", i, 7000+i*13, 400+i, []string{"info", "warning", "error"}[i%3], texts[i%4]))
+		lines2 = append(lines2, fmt.Sprintf("[2024/03/25 18:05:%02d] [worker-%d] %d:%d request_id=F%06x | [INFO ] %s", i, i%4, 32000+i, i%7, 9000+i, texts[i%4]))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := range lines {
+		if msgs[i] != texts[i%4] || !contains(fields[i], fmt.Sprintf("request_id=F%06x", 7000+i*13)) || !contains(fields[i], fmt.Sprintf("pid=<0.%d.0>", 400+i)) ||
+			!contains(fields[i], "level="+[]string{"info", "warning", "error"}[i%3]) {
+			t.Errorf("line %d: message %q, fields %v", i, msgs[i], fields[i])
+		}
+	}
+	msgs, fields, _ = parseAll(t, lines2)
+	for i := 3; i < len(lines2); i++ {
+		if msgs[i] != texts[i%4] || !contains(fields[i], fmt.Sprintf("request_id=F%06x", 9000+i)) || !contains(fields[i], "level=INFO") {
+			t.Errorf("model, line %d: message %q, fields %v", i, msgs[i], fields[i])
+		}
+	}
+	// a bracketed letter for the level
+	var h Header
+	Split([]byte("2024-05-13T14:39:14.442Z request_id=F08d00676b95 pid=<0.507.0> [W] cache full"), &h)
+	if string(h.Level) != "W" || string(h.Meta) != "request_id=F08d00676b95 pid=<0.507.0>" || string(h.Message) != "cache full" {
+		t.Errorf("letter level: level %q meta %q message %q", h.Level, h.Meta, h.Message)
+	}
+	// pairs with no level after them are the message's
+	Split([]byte("13:55:07.123 user=bob logged in"), &h)
+	if string(h.Message) != "user=bob logged in" || len(h.Meta) != 0 {
+		t.Errorf("pairs without a level: meta %q message %q", h.Meta, h.Message)
+	}
+}
+
+// TestNameOnHostAndTrailingPairs: bunyan's long format, "name/pid on
+// host:" closing the header (after the level, or after columns the model
+// finds), and the record's extra fields as " (k=v, k2=v2)" after the
+// message: fields, not message. A group glued to a word (a toString) or
+// holding anything but pairs stays in the message.
+func TestNameOnHostAndTrailingPairs(t *testing.T) {
+	texts := []string{"request served", "cache miss for key user-2", "peer connected"}
+	var lines []string
+	for i := 0; i < 9; i++ {
+		lines = append(lines, fmt.Sprintf(`[2024-03-10T13:55:%02d.123Z] %5s: myapp/1234 on web-1: %s (req_id=%d, path="/x y", n=%d)`, i, []string{"INFO", "WARN", "ERROR"}[i%3], texts[i%3], i, i*2))
+	}
+	lines = append(lines, "[2024-03-10T13:56:00.000Z]  INFO: myapp/1234 on web-1: created User(id=1, name=x)",
+		"[2024-03-10T13:56:01.000Z]  INFO: myapp/1234 on web-1: done (took 3s)")
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 0; i < 9; i++ {
+		f := strings.Join(fields[i], " ")
+		if msgs[i] != texts[i%3] || !strings.Contains(f, "host=web-1 program=myapp pid=1234") ||
+			!strings.HasSuffix(f, fmt.Sprintf("req_id=%d path=/x y n=%d", i, i*2)) {
+			t.Errorf("line %d: message %q, fields %s", i, msgs[i], f)
+		}
+	}
+	if msgs[9] != "created User(id=1, name=x)" || msgs[10] != "done (took 3s)" {
+		t.Errorf("groups that are no pairs: %q, %q", msgs[9], msgs[10])
+	}
+	var model []string
+	for i := 0; i < 8; i++ {
+		model = append(model, fmt.Sprintf("2024-11-24 16:00:%02d.523 [worker-%d] dskit/51099 on web-%d: %s", i, i, i%2, texts[i%3]))
+	}
+	msgs, fields, _ = parseAll(t, model)
+	for i := 3; i < len(model); i++ {
+		if msgs[i] != texts[i%3] || !contains(fields[i], "program=dskit") || !contains(fields[i], fmt.Sprintf("host=web-%d", i%2)) {
+			t.Errorf("model, line %d: message %q, fields %v", i, msgs[i], fields[i])
+		}
+	}
+}
+
+func contains(fs []string, f string) bool {
+	for _, x := range fs {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
