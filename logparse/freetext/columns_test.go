@@ -124,3 +124,25 @@ func contains(fs []string, f string) bool {
 	}
 	return false
 }
+
+// TestConstantWordColumn: a plain word that is the same on nearly every
+// line, followed by text that varies, is a header column of one value (a
+// program's name the layout writes on every line: "… INFO zk message",
+// "… --- syncthing - message"); a stream of one event, whose words after
+// its first are the same too, keeps its first word (TestModelHoldsSettledLayout).
+func TestConstantWordColumn(t *testing.T) {
+	texts := []string{"session 0x1 expired", "snapshot taken at 42", "connection from 10.0.0.7 closed", "leader elected", "fsync took 12ms"}
+	var lines, lines2 []string
+	for i := 0; i < 40; i++ {
+		lines = append(lines, fmt.Sprintf("[1733713%03d.085] %s zk %s", i, []string{"INFO", "WARN", "ERROR"}[i%3], texts[i%5]))
+		lines2 = append(lines2, fmt.Sprintf("DBG --- %d:%d --- 2024-12-29T19:16:%02d.666+02:00 --- syncthing - %s", 7675, i%30, i, texts[i%5]))
+	}
+	for k, ls := range [][]string{lines, lines2} {
+		msgs, fields, _ := parseAll(t, ls)
+		for i := 20; i < len(ls); i++ {
+			if msgs[i] != texts[i%5] {
+				t.Errorf("stream %d, line %d: message %q, want %q (fields %v)", k, i, msgs[i], texts[i%5], fields[i])
+			}
+		}
+	}
+}

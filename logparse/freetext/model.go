@@ -33,6 +33,7 @@ const (
 	shTime          // a date or a clock: 2024-01-05, 10:15:00.123, [10:15:00,123], and a zone after one
 	shMeta          // a run of key=value pairs before a level: request_id=F7a9 pid=<0.412.0> (one position)
 	shOnHost        // name/pid on host: — the header's last field (one position)
+	shConst         // a plain word that is the same on nearly every line: a program or component column of one value
 	numShapes
 	shWord = numShapes // posShape only: a column of words and names closed by a separator column
 
@@ -55,6 +56,44 @@ type model struct {
 	held   [maxExt]uint16 // bit sh: shape sh was found at the position on settled lines or more
 	on     [maxExt]uint16 // bit sh: shape sh is the stream's at the position now (stable)
 	gen    uint32         // counts the changes of on: the layout's generation
+	word   [maxExt]uint32 // hash of the token most lines hold at the position
+	eq     [maxExt]uint16 // lines whose token at the position is word
+	next   [maxExt]uint32 // hash of the token most lines hold after the position (separators skipped)
+	eqNext [maxExt]uint16 // lines whose token after the position is next
+	cst    uint16         // bit p: position p holds word on nearly every line, and varying text follows it (constWord)
+}
+
+// vote counts h for the value most lines hold (*w, *eq): the count of the
+// current value, which a value held by fewer than half the lines yields.
+func (m *model) vote(h uint32, w *uint32, eq *uint16) {
+	if h == *w {
+		*eq++
+	} else if int(*eq)*2 < m.lines {
+		*w, *eq = h, 1
+	}
+}
+
+// hashTok is FNV-1a of a token.
+func hashTok(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+
+// constWord reports whether tok, a plain word at position p, is the word
+// nearly every line of the stream holds there: a column of one value (a
+// program's or a component's name the layout writes on every line,
+// "… INFO zk message", "… --- syncthing - message"), followed by text that
+// varies. Messages of a stream seldom open with one word on nine lines in
+// ten; when they do (a stream of one event, "Attempt to subscribe …"),
+// the words after it are the same too, and the word stays the message's.
+func (m *model) constWord(p int, tok []byte) bool {
+	if m == nil || m.cst&(1<<p) == 0 || len(tok) < 2 || len(tok) > 32 || !isNameToken(tok) || modelLevel(tok) {
+		return false
+	}
+	return hashTok(tok) == m.word[p]
 }
 
 // shapeOf classifies a token that may be a header field. A bracketed
@@ -237,13 +276,15 @@ func letters(b []byte) int {
 // extends msg by: the number of leading positions whose shape is the
 // stream's and that msg shows. shapes receives msg's shapes.
 func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
-	n := shapesOf(msg, hadLevel, shapes, bounds)
+	n := shapesOf(msg, hadLevel, m, shapes, bounds)
 	pad := padded(msg, n, bounds)
 	if m.lines >= windowMax {
 
 		m.lines /= 2
 		m.levels /= 2
 		for p := range m.counts {
+			m.eq[p] /= 2
+			m.eqNext[p] /= 2
 			m.has[p] /= 2
 			m.pads[p] /= 2
 			for k := range m.counts[p] {
@@ -258,9 +299,30 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 	for p := 0; p < n; p++ {
 		m.has[p]++
 		m.counts[p][shapes[p]]++
+		m.vote(hashTok(msg[bounds[p][0]:bounds[p][1]]), &m.word[p], &m.eq[p])
+		s, e := scanToken(msg, bounds[p][1])
+		for s < e && isPunctRun(msg[s:e]) {
+			s, e = scanToken(msg, e)
+		}
+		m.vote(hashTok(msg[s:e]), &m.next[p], &m.eqNext[p])
 		if pad&(1<<p) != 0 {
 			m.pads[p]++
 		}
+	}
+	// the columns of one word: found on nine lines in ten once 16 lines
+	// were seen, held while on two in three
+	cst := m.cst
+	for p := range m.eq {
+		switch eq, nx := int(m.eq[p]), int(m.eqNext[p]); {
+		case m.lines >= 16 && eq*10 >= m.lines*9 && nx*2 < m.lines:
+			cst |= 1 << p
+		case eq*3 < m.lines*2 || nx*3 >= m.lines*2:
+			cst &^= 1 << p
+		}
+	}
+	if cst != m.cst {
+		m.cst = cst
+		m.gen++
 	}
 	for p := range m.on {
 		if p >= n && m.on[p] == 0 && m.held[p] == 0 {
@@ -339,6 +401,9 @@ func (m *model) count(p int, sh shape) int {
 // keeps one name on every line; for a column taken for the separator that
 // closes it, the column's most frequent shape (a name when that is none).
 func (m *model) posShape(p int, sh shape) shape {
+	if sh == shConst {
+		return shConst // the column of one word (constWord)
+	}
 	if sh == shNone || !m.stable(p, sh) {
 		// a token off its column's shape: the column's type names it
 		for k := shape(1); k < numShapes; k++ {
@@ -408,6 +473,14 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 			}
 			level = true
 		}
+		if sh == shConst {
+			ext = p + 1 // the column of one word (constWord)
+			if p+1 < n && shapes[p+1] == shDash {
+				p++ // and the separator that closes it
+				ext = p + 1
+			}
+			continue
+		}
 		if sh == shNone || !m.stable(p, sh) {
 			// a field of no stable shape, closed by a stable separator
 			// or by alignment padding
@@ -435,7 +508,7 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 // words between separators, "main | …"); a level is no header field on a
 // line whose header has its level (lvl: "[ERR] serf: …" is the message's);
 // a zone after a time is the time's.
-func shapesOf(msg []byte, lvl bool, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
+func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
 	n := 0
 	c := cursor{line: msg}
 	for n < maxExt {
@@ -461,6 +534,9 @@ func shapesOf(msg []byte, lvl bool, shapes *[maxExt]shape, bounds *[maxExt][2]in
 		sh := shapeOf(tok)
 		if sh == shLevel && lvl {
 			sh = shNone
+		}
+		if sh == shNone && m.constWord(n, tok) {
+			sh = shConst
 		}
 		if n > 0 && shapes[n-1] == shTime && sh != shTime && isZone(tok) {
 			sh = shTime // "2024-01-05 10:15:00 UTC", "… +0200"

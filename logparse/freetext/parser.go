@@ -177,7 +177,7 @@ func (p Parser) Rehead(msg []byte) ([]byte, int) {
 	}
 	var shapes [maxExt]shape
 	var bounds [maxExt][2]int
-	n := shapesOf(msg, false, &shapes, &bounds)
+	n := shapesOf(msg, false, p.m, &shapes, &bounds)
 	ext := p.m.extent(msg, n, &shapes, &bounds)
 	if ext == 0 {
 		return msg, 0
@@ -373,6 +373,12 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 			}
 		case shMeta:
 			addMeta(tok, r)
+		case shConst:
+			if !have(keyComponent) {
+				r.Add(keyComponent, tok, event.TypeString)
+			} else {
+				r.Add(keyCategory, tok, event.TypeString)
+			}
 		case shOnHost:
 			if prog, pid, host, _, ok := nameOnHost(tok, 0); ok {
 				if !have(keyHost) {
