@@ -90,6 +90,10 @@ type Queue struct {
 	drops    atomic.Uint64
 	lastDrop atomic.Pointer[dropNote]
 
+	// stopWait bounds how long a send in flight when Run's context ends
+	// may still take (inflightStopWait; tests shorten it).
+	stopWait time.Duration
+
 	runMu     sync.Mutex
 	running   bool
 	closing   bool
@@ -156,6 +160,7 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 		loggedKind: make(map[string]bool),
 		notify:     make(chan struct{}, 1),
 		flushReq:   make(chan struct{}, 1),
+		stopWait:   inflightStopWait,
 	}
 	q.committed = w.firstAtOrAfter(committed)
 	for _, o := range acked {
@@ -375,7 +380,7 @@ func (q *Queue) Run(ctx context.Context) error {
 	}
 	q.dispatch(ctx, &wg)
 	wg.Wait()
-	// Requests cancelled by the shutdown went back to the retry list.
+	// Sends the stop cut short (after stopWait) went back to the retry list.
 	q.flushMu.Lock()
 	err := q.flushLocked()
 	q.flushMu.Unlock()
@@ -554,9 +559,29 @@ func (q *Queue) pickEndpoint(now time.Time) (*endpointState, time.Time) {
 	return nil, wake
 }
 
+// inflightStopWait is how long a send in flight when the queue stops may
+// still take to be answered. Cancelled at once, a push the backend had
+// already taken would be sent again by the next run (a reload, a restart):
+// its records delivered twice. A backend that does not answer within this
+// bound (or the transport's timeout) gets the record again later.
+const inflightStopWait = 5 * time.Second
+
 func (q *Queue) send(ctx context.Context, it *item, es *endpointState) {
 	start := time.Now()
-	err := q.tr.Send(ctx, es.ep, it.body)
+	// The send outlives the stop by at most stopWait.
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stopAfter := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(q.stopWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-sctx.Done():
+		}
+	})
+	defer stopAfter()
+	err := q.tr.Send(sctx, es.ep, it.body)
 	lat := time.Since(start)
 	o := classify(err)
 	now := time.Now()
@@ -570,7 +595,8 @@ func (q *Queue) send(ctx context.Context, it *item, es *endpointState) {
 	}()
 	it.inflight = false
 	if !o.ok && ctx.Err() != nil {
-		// Shutdown: not the backend's fault; send again later.
+		// Shutdown (the send cut short, or failing while the queue
+		// stops): not counted against the backend; sent again later.
 		es.released()
 		q.requeue(it)
 		return

@@ -534,6 +534,7 @@ func TestCrashRedeliversOnlyUnacknowledged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	q.stopWait = 50 * time.Millisecond // a kill waits for nothing: the hanging push is cut short
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- q.Run(ctx) }()
@@ -942,5 +943,57 @@ func TestBackpressureIsVisible(t *testing.T) {
 	}
 	if v := metricValue(t, reg, "gopulse_exporter_queue_memory_bytes"); v <= 0 || v > float64(cfg.MemoryBytes) {
 		t.Errorf("memory bytes = %v", v)
+	}
+}
+
+// A stop while a push is in flight: the push is let finish (the backend
+// takes it, slowly) and acknowledged, so the next run does not send it
+// again. Before, the stop cancelled it at once and the next run sent it a
+// second time although the backend had it: a batch duplicated per reload
+// of the agent. A backend that does not answer within the queue's stop
+// wait gets the push again from the next run.
+func TestStopLetsTheSendInFlightFinish(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration // the backend's answer time
+		want  int           // deliveries of the record, over both runs
+	}{
+		{"answered within the stop wait", 200 * time.Millisecond, 1},
+		{"not answered within the stop wait", 2 * time.Second, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var slow atomic.Bool
+			slow.Store(true)
+			arrived := make(chan struct{}, 4)
+			rc := &recorder{handle: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if slow.Load() {
+					arrived <- struct{}{}
+					time.Sleep(tc.delay) // the backend has the push, whatever the client does
+				}
+				return true
+			}}
+			srv := httptest.NewServer(rc)
+			defer srv.Close()
+			cfg := testConfig(t, srv.URL)
+			h := start(t, cfg, Deps{HTTP: HTTPConfig{Timeout: 10 * time.Second}})
+			h.q.stopWait = 500 * time.Millisecond
+			h.enqueue("only")
+			<-arrived
+			t0 := time.Now()
+			h.stop()
+			if took := time.Since(t0); took > min(tc.delay, h.q.stopWait)+time.Second {
+				t.Errorf("the stop took %s (backend %s, stop wait %s)", took, tc.delay, h.q.stopWait)
+			}
+			slow.Store(false)
+			h2 := start(t, cfg, Deps{})
+			waitFor(t, "nothing left to send", 5*time.Second, func() bool {
+				s := h2.q.Stats()
+				return s.Pending == 0 && s.Committed >= s.End
+			})
+			time.Sleep(tc.delay) // the first push's late acceptance
+			if got := len(rc.accepted()); got != tc.want {
+				t.Fatalf("the record was accepted %d times, want %d", got, tc.want)
+			}
+		})
 	}
 }
