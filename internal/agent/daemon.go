@@ -329,6 +329,12 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	}
 	start := time.Now()
 	a.grace = 0 // what is queued stays on disk for the next agent
+	if a.tailer != nil {
+		// A log file the new config no longer tails is read by nobody
+		// after this stop: the record it holds is emitted, not left to a
+		// replay that will not come.
+		a.tailer.Successor(cfg.Logs.Paths, cfg.Logs.Exclude)
+	}
 	stopRun()
 	if err := <-runDone; err != nil {
 		d.log.Warn("reload: the running agent stopped with an error", "err", err)

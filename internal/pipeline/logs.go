@@ -447,6 +447,22 @@ func (r *LogRouter) Sync(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// StopSource implements SourceStopper: the source is let go without
+// emitting what its parser holds (the tailer stops before those lines,
+// and the next one reads them again from its committed offset).
+func (r *LogRouter) StopSource(path string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.streams[path]
+	if s == nil {
+		return
+	}
+	if s.format != "" {
+		r.templates.WithLabelValues(s.format).Sub(float64(s.templates))
+	}
+	delete(r.streams, path)
+}
+
 // CloseSource implements LineHandler: the records the source's parser still
 // holds are emitted first.
 func (r *LogRouter) CloseSource(path string) {

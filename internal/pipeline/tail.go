@@ -24,8 +24,9 @@ import (
 // the file that replaced it. line is valid only during the call.
 type LineHandler interface {
 	HandleLine(path string, line []byte, truncated bool)
-	// CloseSource says that path is no longer tailed (deleted, or the agent
-	// stops), so per-stream state can go.
+	// CloseSource says that path is no longer tailed (its files read to
+	// their end and gone, or the agent stops), so per-stream state can go;
+	// what the handler holds of it is emitted (but see SourceStopper).
 	CloseSource(path string)
 }
 
@@ -43,6 +44,16 @@ type IdleHandler interface {
 // offset past them, so after a crash they are read again.
 type LineHolder interface {
 	Held(path string) int
+}
+
+// SourceStopper is implemented by a LineHandler that can let a source go
+// without emitting the lines it holds. At a stop (shutdown, reload) the
+// tailer calls StopSource instead of CloseSource for a stream whose held
+// lines the next tailer will read again from the committed offset (see
+// Tailer.Close): emitting them too would deliver them twice, and a record
+// still being written would come out in two parts.
+type SourceStopper interface {
+	StopSource(path string)
 }
 
 // Syncer is implemented by a LineHandler whose sinks can make every line
@@ -117,6 +128,10 @@ type Tailer struct {
 	lost                                     *prometheus.CounterVec
 	commitErrors                             prometheus.Counter
 	filesGauge                               prometheus.Gauge
+
+	// next is what the tailer that follows this one reads (Successor);
+	// nil: a tailer of the same config (a restart).
+	next *TailConfig
 
 	closeOnce sync.Once
 	mu        sync.Mutex // guards everything during Close vs Run
@@ -301,6 +316,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			t.mu.Lock()
 			t.Poll() // read what is there
+			t.emitUnreplayed()
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			err := t.Commit(cctx)
 			cancel()
@@ -327,17 +343,83 @@ func (t *Tailer) Run(ctx context.Context) error {
 	}
 }
 
+// Successor says what the tailer that follows this one reads (a reload's
+// new config): at the stop, the lines the handler holds for a stream its
+// globs no longer select are emitted, since nothing will read them again.
+// Without it, a stop is taken to be followed by a tailer of the same config
+// (a restart). Call it before Run's context ends.
+func (t *Tailer) Successor(paths, exclude []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next = &TailConfig{Paths: slices.Clone(paths), Exclude: slices.Clone(exclude)}
+}
+
+// replays reports whether the held lines of stream s (held of them) will
+// be read again, from the committed offset, by the next tailer: the
+// offsets are kept (a state file), the next tailer still reads s's path,
+// and the first held line is in the file that is still at that path. A
+// file rotated away or deleted may be gone by then (a real end of what
+// was read of it), and with more held lines than the tailer can place
+// the commit stays behind them: then the held lines are emitted at the
+// stop and committed through instead.
+func (t *Tailer) replays(s *tailStream, held int) bool {
+	if t.cfg.StateFile == "" {
+		return false
+	}
+	if n := t.next; n != nil && !selects(n.Paths, n.Exclude, s.path) {
+		return false
+	}
+	pos, ok := s.back(held)
+	if !ok || pos.f != s.live() || pos.f.f == nil {
+		return false
+	}
+	fi, err := os.Stat(s.path)
+	return err == nil && keyOf(fi) == pos.f.key
+}
+
+// emitUnreplayed, at a stop before the last commit, has the handler emit
+// the lines it holds for the streams the next tailer will not read again
+// (see replays), so that the commit goes through them: they are delivered
+// once. The held lines of the other streams stay held (the commit stops
+// before them) and Close lets them go.
+func (t *Tailer) emitUnreplayed() {
+	if t.holder == nil {
+		return
+	}
+	for p, s := range t.streams {
+		if held := t.holder.Held(p); held > 0 && !t.replays(s, held) {
+			t.h.CloseSource(p) // emits what it holds
+		}
+	}
+}
+
 // Close closes every file; safe to call twice. Run must have returned.
+// A stream whose held lines the next tailer reads again (replays) is let
+// go without emitting them (SourceStopper): they were not committed, so
+// emitting them here would deliver them twice, and a multi-line record
+// whose last lines are written after the restart would come out in two
+// parts. Every other stream is closed, emitting what is held.
 func (t *Tailer) Close() error {
 	t.closeOnce.Do(func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
+		stopper, _ := t.h.(SourceStopper)
 		for p, s := range t.streams {
+			replay := false
+			if stopper != nil && t.holder != nil {
+				if held := t.holder.Held(p); held > 0 {
+					replay = t.replays(s, held)
+				}
+			}
 			for _, f := range s.files {
 				f.close()
 			}
 			delete(t.streams, p)
-			t.h.CloseSource(p)
+			if replay {
+				stopper.StopSource(p)
+			} else {
+				t.h.CloseSource(p)
+			}
 		}
 		if t.watcher != nil {
 			t.watcher.Close()
@@ -368,10 +450,17 @@ func (t *Tailer) excluded(p string) bool {
 
 // matched reports whether p is a path the globs select.
 func (t *Tailer) matched(p string) bool {
-	if t.excluded(p) {
-		return false
+	return selects(t.cfg.Paths, t.cfg.Exclude, p)
+}
+
+// selects reports whether the globs paths, less exclude, select p.
+func selects(paths, exclude []string, p string) bool {
+	for _, g := range exclude {
+		if matchGlob(g, p) {
+			return false
+		}
 	}
-	for _, g := range t.cfg.Paths {
+	for _, g := range paths {
 		if matchGlob(g, p) {
 			return true
 		}

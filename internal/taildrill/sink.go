@@ -30,6 +30,11 @@ type Sink struct {
 	invalidUTF8 int
 	down        bool
 	refused     int
+	// last is the last seq that arrived per stream (its labels);
+	// backwards counts the entries that arrived after a later one of
+	// their stream (re-sent, or out of order).
+	last      map[string]int
+	backwards int
 }
 
 // NewProxy is a Sink in front of a real Loki at upstream: every push is
@@ -132,6 +137,14 @@ func (s *Sink) push(w http.ResponseWriter, r *http.Request) {
 				s.noSeq++
 				continue
 			}
+			if last, ok := s.last[st.Labels]; ok && seq <= last {
+				s.backwards++
+			} else {
+				if s.last == nil {
+					s.last = map[string]int{}
+				}
+				s.last[st.Labels] = seq
+			}
 			for len(s.counts) <= seq {
 				s.counts = append(s.counts, make([]uint16, max(1024, len(s.counts)))...)
 			}
@@ -153,6 +166,15 @@ func (s *Sink) Stats() SinkStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return SinkStats{Pushes: s.pushes, Entries: s.entries, NoSeq: s.noSeq, InvalidUTF8: s.invalidUTF8, Refused: s.refused}
+}
+
+// Backwards returns how many lines arrived after a later line of their
+// stream (per labels): 0 when every stream arrived in order, each line
+// once.
+func (s *Sink) Backwards() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.backwards
 }
 
 // Counts returns how many times each sequence number arrived.
@@ -199,10 +221,11 @@ type Result struct {
 	Lost       int
 	Duplicated int
 	LostRanges []string // the first few missing ranges
+	DupRanges  []string // the first few ranges that arrived more than once
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d lines, %d lost %v, %d duplicated", r.Lines, r.Lost, r.LostRanges, r.Duplicated)
+	return fmt.Sprintf("%d lines, %d lost %v, %d duplicated %v", r.Lines, r.Lost, r.LostRanges, r.Duplicated, r.DupRanges)
 }
 
 // Check compares counts (per sequence number) with the n lines written.
@@ -214,7 +237,17 @@ func Check(counts []uint16, n int) Result {
 			c = int(counts[seq])
 		}
 		if c > 1 {
+			end := seq
+			for end+1 < n && end+1 < len(counts) && counts[end+1] > 1 {
+				end++
+				r.Duplicated += int(counts[end]) - 1
+			}
 			r.Duplicated += c - 1
+			if len(r.DupRanges) < 8 {
+				r.DupRanges = append(r.DupRanges, fmt.Sprintf("%d-%d", seq, end))
+			}
+			seq = end
+			continue
 		}
 		if c > 0 {
 			continue
