@@ -166,6 +166,14 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 	if !tagged && notHostname(host) {
 		return r.Fail("syslog", "expected hostname, found a level, pid, zone or dash", hs)
 	}
+	// Nor, without a tag, is a word padded to a width: syslog daemons
+	// (rsyslog, syslog-ng, BSD syslogd, journald's forward) write one blank
+	// after the hostname; two or more are an aligned column, a thread or
+	// logger that log4j's "%-20t", logback's "%-40logger" or Python's
+	// "%(name)-12s" pads ("Jun 30 08:38:15 main        [w-1] …").
+	if !tagged && i < len(b) && b[i] == ' ' {
+		return r.Fail("syslog", "expected a tag or the message after the hostname, found a column padded to its width", i)
+	}
 	msg := b[i:len(b):len(b)]
 	r.Message = msg
 	r.Add(keyMessage, msg, event.TypeString)

@@ -28,6 +28,10 @@ func TestSyslog3164LookAlikes(t *testing.T) {
 		`2024-01-05T10:15:00.123+01:00 | WARNING  | __main__:<module>:7 - low disk`,
 		`2024-01-05T10:15:00.123Z | worker[12]: a bar where the hostname goes`,
 		`2024-01-05T10:15:00.123Z -- sched: a dash pair where the hostname goes`,
+		// a word padded to a width (a thread, a logger, a host column) is
+		// no syslog hostname: syslog writes one blank after it
+		`Jun 30 08:38:15 grpc-default-executor-0        [ip-10-0-45-21.ec2.internal] io.x.Balancer :: picked`,
+		`2024-04-24 17:57:17.878 gke-prod-pool-59dd8bc3-hwl5  INFO: client-go/22139 on web-1: synced`,
 	} {
 		var r Record
 		if err := p.Parse([]byte(l), &r); err == nil {

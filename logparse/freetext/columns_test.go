@@ -140,8 +140,36 @@ func TestConstantWordColumn(t *testing.T) {
 	for k, ls := range [][]string{lines, lines2} {
 		msgs, fields, _ := parseAll(t, ls)
 		for i := 20; i < len(ls); i++ {
-			if msgs[i] != texts[i%5] {
+			if msgs[i] != texts[i%5] || !contains(fields[i], "program="+[]string{"zk", "syncthing"}[k]) {
 				t.Errorf("stream %d, line %d: message %q, want %q (fields %v)", k, i, msgs[i], texts[i%5], fields[i])
+			}
+		}
+	}
+}
+
+// TestBracketedHostIsNoLogger: a bracketed dotted name whose first label
+// holds a digit and a dash is a host ("[ip-10-0-45-21.ec2.internal]"), not
+// a logger name ("[o.e.c.m.MetadataIndexService]"): it is no component,
+// so it names no context for the miner.
+func TestBracketedHostIsNoLogger(t *testing.T) {
+	var h Header
+	Split([]byte("2024-05-13 14:39:14,442 WARN [ip-10-0-45-21.ec2.internal] io.grpc.Balancer: picked"), &h)
+	if string(h.Component) == "ip-10-0-45-21.ec2.internal" || string(h.Thread) != "ip-10-0-45-21.ec2.internal" {
+		t.Errorf("host: component %q thread %q", h.Component, h.Thread)
+	}
+	Split([]byte("2024-05-13 14:39:14,442 WARN [o.e.c.m.MetadataIndexService] created index"), &h)
+	if string(h.Component) != "o.e.c.m.MetadataIndexService" {
+		t.Errorf("logger: component %q thread %q", h.Component, h.Thread)
+	}
+	var lines []string
+	for i := 0; i < 8; i++ {
+		lines = append(lines, fmt.Sprintf("1723407%06d [ip-10-0-%d-7.ec2.internal] [worker-%d] ready", i, i, i))
+	}
+	_, fields, _ := parseAll(t, lines)
+	for i := 3; i < len(lines); i++ {
+		for _, f := range fields[i] {
+			if strings.HasPrefix(f, "component=ip-") {
+				t.Errorf("line %d: %v", i, fields[i])
 			}
 		}
 	}

@@ -284,7 +284,7 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 			c.pos = e
 			goto done
 		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && (haveLevel || tsStart >= 0 || nested) && h.Thread == nil && !isLevel(tok) && !modelLevel(tok):
-			if in := trimSpaceRight(tok[1 : len(tok)-1]); h.Component == nil && hasDot(in) && isNameToken(in) && !isTimeText(in, false) {
+			if in := trimSpaceRight(tok[1 : len(tok)-1]); h.Component == nil && hasDot(in) && isNameToken(in) && !isTimeText(in, false) && !dottedHost(in) {
 				h.Component = in // a logger name in brackets: "[o.e.c.m.MetadataIndexService]"
 			} else {
 				h.Thread = tok[1 : len(tok)-1]
@@ -1094,4 +1094,23 @@ func upperEq(b []byte, l string) bool {
 		}
 	}
 	return true
+}
+
+// dottedHost: a dotted name whose first label holds a digit and a dash, a
+// host's ("ip-10-0-45-21.ec2.internal", "web-7.example.com",
+// "gke-prod-pool-1a2b.c.proj.internal"), not a logger's ("o.e.c.Foo",
+// "io.grpc.Balancer", "k8s.io": no dash): bracketed, it is no component.
+func dottedHost(b []byte) bool {
+	digit, dash := false, false
+	for _, c := range b {
+		switch {
+		case c == '.':
+			return digit && dash
+		case isDigit(c):
+			digit = true
+		case c == '-':
+			dash = true
+		}
+	}
+	return false
 }

@@ -374,8 +374,9 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 		case shMeta:
 			addMeta(tok, r)
 		case shConst:
-			if !have(keyComponent) {
-				r.Add(keyComponent, tok, event.TypeString)
+			// a program's name (one value: no context for the miner)
+			if !have(keyProgram) {
+				r.Add(keyProgram, tok, event.TypeString)
 			} else {
 				r.Add(keyCategory, tok, event.TypeString)
 			}
@@ -412,7 +413,7 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 		case shBracket:
 			in := trimPair(tok)
 			switch {
-			case !have(keyComponent) && hasDot(in) && isNameToken(in) && in[0]|0x20 >= 'a' && in[0]|0x20 <= 'z':
+			case !have(keyComponent) && hasDot(in) && isNameToken(in) && in[0]|0x20 >= 'a' && in[0]|0x20 <= 'z' && !dottedHost(in):
 				r.Add(keyComponent, in, event.TypeString) // a logger name: "[o.e.c.Foo]"
 			case !have(keyThread):
 				r.Add(keyThread, in, event.TypeString)
