@@ -174,3 +174,23 @@ func TestBracketedHostIsNoLogger(t *testing.T) {
 		}
 	}
 }
+
+// TestPaddedColumnOverflow: a column padded to its width (log4j's %-16t,
+// Python's %(name)-16s) holds values longer than the width on some lines (here one in six),
+// where one blank follows them: padded to one width on half the lines at
+// least and filled or overflowed on the others, once settled, it is a
+// column on every line.
+func TestPaddedColumnOverflow(t *testing.T) {
+	threads := []string{"main", "grpc-default-executor-0", "worker-1", "io", "pool-2-thread-1", "worker-2"}
+	texts := []string{"volume mounted on /data", "link is up", "pod evicted after 3 retries", "request served", "volume full", "cache warmed"}
+	var lines []string
+	for i := 0; i < 60; i++ {
+		lines = append(lines, fmt.Sprintf("2024-01-05T10:15:%02dZ ERROR %-16s %s", i, threads[i%6], texts[i%6]))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := settled; i < len(lines); i++ { // once settled
+		if msgs[i] != texts[i%6] {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], texts[i%6], fields[i])
+		}
+	}
+}

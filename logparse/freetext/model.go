@@ -52,6 +52,9 @@ type model struct {
 	counts [maxExt][numShapes]uint16
 	has    [maxExt]uint16 // lines with a token at the position
 	pads   [maxExt]uint16 // lines whose token at the position is followed by two blanks or more (alignment)
+	width  [maxExt]uint32 // the width most padded lines pad the position's token to (token and blanks)
+	eqW    [maxExt]uint16 // padded lines whose width there is width
+	fit    [maxExt]uint16 // lines padded to width there, or whose token there fills or overflows it
 	levels int            // lines whose grammar header held a level
 	held   [maxExt]uint16 // bit sh: shape sh was found at the position on settled lines or more
 	on     [maxExt]uint16 // bit sh: shape sh is the stream's at the position now (stable)
@@ -287,6 +290,8 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 			m.eqNext[p] /= 2
 			m.has[p] /= 2
 			m.pads[p] /= 2
+			m.eqW[p] /= 2
+			m.fit[p] /= 2
 			for k := range m.counts[p] {
 				m.counts[p][k] /= 2
 			}
@@ -307,6 +312,22 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		m.vote(hashTok(msg[s:e]), &m.next[p], &m.eqNext[p])
 		if pad&(1<<p) != 0 {
 			m.pads[p]++
+		}
+		// the width a padded column is padded to: a token longer than
+		// the width overflows it with one blank (log4j's %-16t, Python's
+		// %(name)-16s, on a thread or logger name longer than 16)
+		next := bounds[p][1]
+		for next < len(msg) && (msg[next] == ' ' || msg[next] == '\t') {
+			next++
+		}
+		w := uint32(next - bounds[p][0])
+		if pad&(1<<p) != 0 {
+			m.vote(w, &m.width[p], &m.eqW[p])
+			if w == m.width[p] {
+				m.fit[p]++
+			}
+		} else if m.width[p] > 0 && uint32(bounds[p][1]-bounds[p][0]) >= m.width[p]-1 {
+			m.fit[p]++
 		}
 	}
 	// the columns of one word: found on nine lines in ten once 16 lines
@@ -374,7 +395,12 @@ func (m *model) closed(p int) bool {
 	if p+1 < maxExt && m.stable(p+1, shDash) {
 		return true
 	}
-	return m.lines >= minLines && int(m.pads[p])*10 >= m.lines*9
+	if m.lines < minLines {
+		return false
+	}
+	// padded on nearly every line; or padded to one width on half the
+	// lines at least, and filled or overflowed on the others
+	return int(m.pads[p])*10 >= m.lines*9 || m.lines >= settled && int(m.pads[p])*2 >= m.lines && int(m.fit[p])*10 >= m.lines*9
 }
 
 // family groups the shapes a header position may take from line to line:
