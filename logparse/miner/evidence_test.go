@@ -484,3 +484,54 @@ func TestHeaderWordMakesNoSharedTail(t *testing.T) {
 		t.Errorf("%d templates for %d events after \"redis:\": %q", len(seen), len(events), got)
 	}
 }
+
+// A word position whose few distinct words each repeat, many lines each
+// when the evidence arrives, names events ("Received install-key query",
+// "Received use-key query", "failed to take snapshot" / "failed to open
+// snapshot"): it needs two distinct words more than values do, which come
+// few lines each.
+func TestRepeatingWordsNameEvents(t *testing.T) {
+	var msgs []string
+	for _, w := range []string{"install-key", "use-key", "remove-key"} {
+		for i := 0; i < 40; i++ {
+			msgs = append(msgs, "Received "+w+" query from the cluster")
+		}
+	}
+	if n, got := distinctTemplates(t, msgs); n != 3 {
+		t.Errorf("repeating event names merged: %q", got)
+	}
+	// the same three words, few lines each: values
+	if n, got := distinctTemplates(t, []string{"Received alpha query from the cluster", "Received beta query from the cluster", "Received gamma query from the cluster"}); n != 1 {
+		t.Errorf("values that do not repeat kept apart: %q", got)
+	}
+	// five distinct words are values however often each repeats
+	msgs = msgs[:0]
+	for _, w := range []string{"alpha", "beta", "gamma", "delta", "epsilon"} {
+		for i := 0; i < 20; i++ {
+			msgs = append(msgs, "Received "+w+" query from the cluster")
+		}
+	}
+	if n, got := distinctTemplates(t, msgs); n != 1 || got[0] != "Received <*> query from the cluster" {
+		t.Errorf("five repeating words kept apart: %q", got)
+	}
+	// names with a digit vary as before
+	msgs = msgs[:0]
+	for _, w := range []string{"web-1", "web-2"} {
+		for i := 0; i < 20; i++ {
+			msgs = append(msgs, "Received "+w+" query from the cluster")
+		}
+	}
+	if n, got := distinctTemplates(t, msgs); n != 1 {
+		t.Errorf("names with a digit kept apart: %q", got)
+	}
+}
+
+func TestRepeatingWordsOnline(t *testing.T) {
+	var msgs [][]byte
+	for _, w := range []string{"alpha", "beta", "gamma", "delta", "epsilon", "alpha", "zeta"} {
+		for i := 0; i < 9; i++ {
+			msgs = append(msgs, []byte("Received "+w+" query from the cluster"))
+		}
+	}
+	checkOnlineMatchesTwoPass(t, msgs)
+}

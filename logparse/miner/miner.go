@@ -16,7 +16,12 @@
 //     db-3: the lexer leaves such names words, as ssh2 and log4j are
 //     constants), or MergeDistinct (3) distinct plain words; plain words
 //     seen twice stay apart ("stored as bytes" and "stored as values",
-//     "link up" and "link down" are different events). The first word,
+//     "link up" and "link down" are different events), and plain words
+//     that repeat, more than eight lines per distinct word when the
+//     evidence arrives, need two words more: a few words that each
+//     repeat name events ("Received install-key query", "Received
+//     use-key query"; "failed to take snapshot", "failed to open
+//     snapshot"), values come few lines each. The first word,
 //     which usually names the event, needs MergeDistinct+1 words (one
 //     less with a name with a digit among them: "relay-8:") and
 //     three words after it (two after a label, a word ending in ':':
@@ -1615,6 +1620,22 @@ func (m *Miner) enough(s *star, i int) bool {
 	if n < need {
 		return false
 	}
+	if i > 0 && !names && n < need+2 {
+		// few distinct words that each repeat, many lines each, are
+		// events' names ("Received install-key query", "Received use-key
+		// query"): values come few lines each. Helps serf (nlog,
+		// slog-text), raft (nlog, rust-tracing: "failed to <*> snapshot"),
+		// caddy (hclog, rust-env-logger), Jaeger (cassandra, nlog:
+		// "Failed to create <*> reader") and client-go (logcat:
+		// "tunneling connection <*>")
+		var lines uint64
+		for _, g := range s.groups {
+			lines += g.count
+		}
+		if lines > repeatLines*uint64(n) {
+			return false
+		}
+	}
 	if i == 0 && !allLongFirst(s.groups) {
 		// a short signature whose first word varies before a value
 		// ("redis took <*>", "etcd took <*>"): the first words must come
@@ -1682,6 +1703,11 @@ func (m *Miner) opensOther(g *group) bool {
 // firstLines is the mean number of lines per distinct first word above
 // which first words that vary before a value are taken for event names.
 const firstLines = 4
+
+// repeatLines is the mean number of lines per distinct word above which
+// the words seen at a position other than the first are taken for event
+// names unless two more of them were seen (see enough).
+const repeatLines = 8
 
 // register adds g to the star index of each of its constant positions and
 // merges when a position has seen enough distinct values.
