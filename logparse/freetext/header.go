@@ -424,10 +424,6 @@ func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 			break
 		}
 		tok := line[s:e]
-		var lw []byte // the timestamp's last word so far
-		if tsStart >= 0 {
-			lw = lastWord(line[tsStart:tsEnd])
-		}
 		ok := false
 		switch {
 		case len(tok) >= 2 && tok[0] == '[' && tok[len(tok)-1] == ']' && isBracketTime(tok[1:len(tok)-1]):
@@ -438,20 +434,27 @@ func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e))
 			// and a bare epoch only in a plausible range
 			ok = ok && !(tsStart < 0 && isInt(tok) && (len(tok) == 10 || len(tok) == 13) && !(tok[0] == '1'))
-		case tsStart >= 0 && isMonth(lw) && isDay(tok):
-			ok = true
-		case tsStart < 0 && (isMonth(tok) || isWeekday(tok)):
-			ok = true
-		case tsStart < 0 && isDateWord(tok) && hasColon(line[e:min(len(line), e+9)]):
-			ok = true // "22-Mar-2024 11:22:06.463"
-		case tsStart < 0 && len(tok) <= 2 && isDay(tok) && dayMonthYear(line, e):
-			ok = true // "02 Jan 2024 10:15:00.000"
-		case tsStart >= 0 && isDay(lw) && isMonth(tok):
-			ok = true
-		case tsStart >= 0 && isWeekday(lw) && isMonth(tok):
-			ok = true
-		case tsStart >= 0 && hasColon(lw) && (isYear(tok) || isZone(tok)):
-			ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
+		case tsStart < 0:
+			switch {
+			case isMonth(tok) || isWeekday(tok):
+				ok = true
+			case isDateWord(tok) && hasColon(line[e:min(len(line), e+9)]):
+				ok = true // "22-Mar-2024 11:22:06.463"
+			case len(tok) <= 2 && isDay(tok) && dayMonthYear(line, e):
+				ok = true // "02 Jan 2024 10:15:00.000"
+			}
+		default:
+			lw := lastWord(line[tsStart:tsEnd]) // the timestamp's last word so far
+			switch {
+			case isMonth(lw) && isDay(tok):
+				ok = true
+			case isDay(lw) && isMonth(tok):
+				ok = true
+			case isWeekday(lw) && isMonth(tok):
+				ok = true
+			case hasColon(lw) && (isYear(tok) || isZone(tok)):
+				ok = true // "Mon Jun 8 12:08:44 2020", "09:22:18.536 UTC"
+			}
 		}
 		if !ok {
 			break
@@ -628,26 +631,56 @@ func trimLevel(b []byte) []byte {
 
 func isLevel(tok []byte) bool {
 	b := trimLevel(tok)
-	if len(b) < 3 || len(b) > 11 {
+	switch levelKind(b) {
+	case lvNone:
 		return false
+	case lvLOG:
+		// LOG only with its colon ("LOG Compact …" and a "[log]" thread
+		// are no levels)
+		return tok[len(tok)-1] == ':' && tok[0] != '['
 	}
-	upper := b[0] >= 'A' && b[0] <= 'Z'
-	for _, l := range levels {
-		if len(l) != len(b) {
-			continue
-		}
-		eq := upperEq(b, l)
-		// lower-case levels only when bracketed or with a colon, to leave
-		// message words ("error: …") alone; LOG only with its colon
-		// ("LOG Compact …" and a "[log]" thread are no levels)
-		if eq && l == "LOG" {
-			return tok[len(tok)-1] == ':' && tok[0] != '['
-		}
-		if eq && (upper || len(b) != len(tok)) {
-			return true
-		}
+	// lower-case levels only when bracketed or with a colon, to leave
+	// message words ("error: …") alone
+	return b[0] >= 'A' && b[0] <= 'Z' || len(b) != len(tok)
+}
+
+// The kinds of level words levelKind tells apart.
+const (
+	lvNone  = iota // no word of levels
+	lvLevel        // a level word
+	lvWord         // also a word of its own: CONFIG, NOTE, FINE, FINER, FINEST, ALERT, VERBOSE, NOTICE
+	lvLOG          // PostgreSQL's LOG
+)
+
+// levelKind reports which word of levels b is, read as ASCII upper case,
+// if any: one switch on the upper-cased bytes instead of a
+// compare with every word, as isLevel and modelLevel ask it of most
+// header tokens of every line. TestLevelKind checks it against levels.
+func levelKind(b []byte) int {
+	if len(b) < 3 || len(b) > 11 {
+		return lvNone
 	}
-	return false
+	var buf [11]byte
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			c -= 32
+		} else if c < 'A' || c > 'Z' {
+			return lvNone // every level word is letters only
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(b)]) {
+	case "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
+		"CRITICAL", "CRIT", "SEVERE", "EMERG", "PANIC",
+		"DBG", "WRN", "ERRO", "INFORMATION", "INF", "TRC", "FTL",
+		"DEBU", "TRAC", "FATA", "PANI":
+		return lvLevel
+	case "CONFIG", "NOTE", "FINE", "FINER", "FINEST", "ALERT", "VERBOSE", "NOTICE":
+		return lvWord
+	case "LOG":
+		return lvLOG
+	}
+	return lvNone
 }
 
 // programToken matches "name[pid]:" and "name:" as in syslog.
@@ -1078,21 +1111,6 @@ func splitPython(line []byte, h *Header) bool {
 	}
 	h.Level, h.Component = line[:i], line[i+1:j]
 	h.Message = line[j+1:]
-	return true
-}
-
-// upperEq reports whether b, read as ASCII upper case, is l (an upper-case
-// level word of b's length).
-func upperEq(b []byte, l string) bool {
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'a' && c <= 'z' {
-			c -= 32
-		}
-		if c != l[i] {
-			return false
-		}
-	}
 	return true
 }
 

@@ -236,32 +236,15 @@ func modelLevel(tok []byte) bool {
 	if len(b) == 1 {
 		return isLetterLevel(b[0]) || b[0] == 'T'
 	}
-	if len(b) < 3 || len(b) > 11 {
+	switch levelKind(b) {
+	case lvNone, lvLOG:
 		return false
+	case lvWord:
+		// also a word of its own ("config:", "note"): a level only
+		// bare and upper-case
+		return len(b) == len(tok) && b[0] >= 'A' && b[0] <= 'Z' && b[len(b)-1] >= 'A' && b[len(b)-1] <= 'Z'
 	}
-	for _, l := range levels {
-		if len(l) != len(b) || l == "LOG" {
-			continue
-		}
-		eq := upperEq(b, l)
-		if eq && wordLevel(l) {
-			// also a word of its own ("config:", "note"): a level only
-			// bare and upper-case
-			return len(b) == len(tok) && b[0] >= 'A' && b[0] <= 'Z' && b[len(b)-1] >= 'A' && b[len(b)-1] <= 'Z'
-		}
-		if eq {
-			return true
-		}
-	}
-	return false
-}
-
-func wordLevel(l string) bool {
-	switch l {
-	case "CONFIG", "NOTE", "FINE", "FINER", "FINEST", "ALERT", "VERBOSE", "NOTICE":
-		return true
-	}
-	return false
+	return true
 }
 
 func letters(b []byte) int {
