@@ -91,7 +91,14 @@ func classifyKey(f *event.Field, isTimeKey bool, year int) (vote, string) {
 	if lowerEq(v, "true") || lowerEq(v, "false") {
 		return voteBool, ""
 	}
-	switch token.Classify(v) {
+	// A value with a blank is none of the classes below (token.Spaced):
+	// the header times of free text ("2015-10-18 18:01:47,978", "Dec 10
+	// 06:55:46") skip the lexer's scan and go to the time layouts.
+	cl := token.Word
+	if !token.Spaced(v) {
+		cl = token.Classify(v)
+	}
+	switch cl {
 	case token.Int, token.Float:
 		if f.Type == event.TypeTimestamp || isTimeKey {
 			if _, used, layout, ok := logparse.ParseEpoch(v); ok && used == len(v) {

@@ -574,3 +574,33 @@ func IsWeekday(b []byte) bool {
 	}
 	return false
 }
+
+// Spaced reports whether b holds a blank that rules out, for Classify, the
+// classes of one scalar value: Int, Float, Bool, IP, UUID, Hex and
+// Duration (a number, bool, UUID, hex id or duration never holds a blank,
+// nor does an IPv4 address with its port). Such a value is Classified
+// Word, Size, Time, Path, URL or ID. IPv6 is the one scan that may accept
+// a value before reaching its blank (an IPv4 tail or a zone after two
+// colons ends it early: "1:2:3.4 x"), and a bracketed address is read to
+// its ']': Spaced is false for those. Callers that only act on the scalar
+// classes (the schema's value types) skip Classify on a spaced value:
+// "2015-10-18 18:01:47,978", "Dec 10 06:55:46". TestSpaced and
+// FuzzSpaced check it against Classify.
+func Spaced(b []byte) bool {
+	if len(b) == 0 || b[0] == '[' || indexByte(b, ' ') < 0 {
+		return false
+	}
+	colons := 0
+	for i, c := range b {
+		switch {
+		case c == ':':
+			colons++
+		case isHex(c):
+		case c == '.' || c == '%':
+			return !(colons >= 2 && i > 0)
+		default:
+			return true
+		}
+	}
+	return true
+}

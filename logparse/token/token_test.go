@@ -188,3 +188,45 @@ func TestSplitDigits(t *testing.T) {
 		}
 	}
 }
+
+// scalarClass: the classes Spaced rules out.
+func scalarClass(c Class) bool {
+	switch c {
+	case Int, Float, Bool, IP, UUID, Hex, Duration:
+		return true
+	}
+	return false
+}
+
+// TestSpaced: a value Spaced accepts is never Classified as a scalar.
+func TestSpaced(t *testing.T) {
+	spaced := []string{"2015-10-18 18:01:47,978", "Dec 10 06:55:46", "081109 203615", "17/06/09 20:10:40", "10.30 16:49:06",
+		"16.0 KB", "12 ms", "a b", "1 2", "true x", "0x1f 2", "06:55:46,123 UTC", "Mon Jun 8 12:08:44 2020"}
+	for _, v := range spaced {
+		if !Spaced([]byte(v)) {
+			t.Errorf("Spaced(%q) = false", v)
+		}
+	}
+	not := []string{"", "42", "1.5", "10.0.0.1", "::1", "[fe80::1 x]", "1:2:3.4 x", "ab:cd:ef%eth0 z", "12:30:01", "x"}
+	for _, v := range not {
+		if Spaced([]byte(v)) {
+			t.Errorf("Spaced(%q) = true", v)
+		}
+	}
+	for _, v := range append(spaced, not...) {
+		if Spaced([]byte(v)) && scalarClass(Classify([]byte(v))) {
+			t.Errorf("Spaced(%q) but Classify = %v", v, Classify([]byte(v)))
+		}
+	}
+}
+
+func FuzzSpaced(f *testing.F) {
+	for _, v := range []string{"2015-10-18 18:01:47,978", "Dec 10 06:55:46", "1:2:3.4 x", "10.0.0.1 :80", "[::1] x", "5 min", "16.0 KB"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if Spaced([]byte(v)) && scalarClass(Classify([]byte(v))) {
+			t.Errorf("Spaced(%q) but Classify = %v", v, Classify([]byte(v)))
+		}
+	})
+}
