@@ -992,7 +992,7 @@ func (s *Stream) continuation(text []byte, st *mlState, r *Record) {
 // parseTrace fills r from a record that is a stack trace from its first line.
 func (s *Stream) parseTrace(text []byte, st *mlState, r *Record) {
 	r.Format, r.Body = FormatStackTrace, text
-	s.fbCount[FormatStackTrace]++
+	s.countFB(FormatStackTrace)
 	first := text[:st.firstLen]
 	r.Message = first
 	r.Level = levelNames[lvlError]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -442,5 +443,28 @@ func TestLineReader(t *testing.T) {
 	}
 	if l, _, _ := NewLineReader(rd, 0).Next(); string(l) != "plain" {
 		t.Errorf("plain line %q", l)
+	}
+}
+
+// TestFormatsCountsRuns: the fallback's names and "empty" are counted
+// right whether lines of one name come in runs or alternate, and reading
+// the counts between lines changes nothing (countFB keeps the current
+// run's count outside the map).
+func TestFormatsCountsRuns(t *testing.T) {
+	s := NewStream(StreamOptions{Fallback: textFallback{}})
+	var r Record
+	lines := []string{"a", "", "b", "c", "", "", "d", "", "e"}
+	want := map[string]int{}
+	for i, l := range lines {
+		if err := s.Parse([]byte(l), &r); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		want[r.Format]++
+		if got := s.Formats(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("after line %d: formats %v, want %v", i+1, got, want)
+		}
+	}
+	if want["text"] != 5 || want["empty"] != 4 {
+		t.Errorf("formats %v", want)
 	}
 }

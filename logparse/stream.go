@@ -79,7 +79,9 @@ type Stream struct {
 	free    bool           // the vote found free text: only the fallback (and JSON for '{' lines) is tried
 	fbVotes int            // detection lines only the fallback took
 	counts  []int          // lines per parser
-	fbCount map[string]int // lines per fallback format name, and "empty"
+	fbCount map[string]int // lines per fallback format name, and "empty" (see countFB)
+	fbLast  string         // the name countFB counted last, fbLastN lines of it not yet in fbCount
+	fbLastN int
 
 	wrapper  string     // detected wrapper, "" for none
 	partials [2]pending // CRI/docker partial lines being reassembled: stdout, stderr
@@ -164,7 +166,7 @@ func (s *Stream) Wrapper() string { return s.wrapper }
 // Formats returns how many lines each format parsed so far (the fallback's
 // names included, and "empty" for empty lines), in a new map.
 func (s *Stream) Formats() map[string]int {
-	m := make(map[string]int, len(s.counts)+len(s.fbCount))
+	m := make(map[string]int, len(s.counts)+len(s.fbCount)+1)
 	for i, n := range s.counts {
 		if n > 0 {
 			m[s.parsers[i].Name()] += n
@@ -173,7 +175,25 @@ func (s *Stream) Formats() map[string]int {
 	for k, n := range s.fbCount {
 		m[k] += n
 	}
+	if s.fbLastN > 0 {
+		m[s.fbLast] += s.fbLastN
+	}
 	return m
+}
+
+// countFB counts a line parsed by the fallback as format name (or
+// "empty"). A stream's lines mostly repeat one name: it is counted in
+// fbLastN, and the map is written only when the name changes (a map
+// update per line cost about 1% of a free-text line's parse).
+func (s *Stream) countFB(name string) {
+	if name == s.fbLast {
+		s.fbLastN++
+		return
+	}
+	if s.fbLastN > 0 {
+		s.fbCount[s.fbLast] += s.fbLastN
+	}
+	s.fbLast, s.fbLastN = name, 1
 }
 
 // Parse parses one line (without its newline; a trailing \r, a leading
@@ -250,7 +270,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 	r.Body = body
 	if len(trimSpace(body)) == 0 {
 		r.Format = "empty"
-		s.fbCount["empty"]++
+		s.countFB("empty")
 		return nil
 	}
 	mark := len(r.scratch)
@@ -285,7 +305,7 @@ func (s *Stream) parseBody(body []byte, r *Record) error {
 		err := s.fallback.Parse(body, r)
 		r.Body = body
 		if err == nil {
-			s.fbCount[r.Format]++ // no allocation once the key exists
+			s.countFB(r.Format)
 		}
 		return err
 	}
@@ -317,7 +337,7 @@ func (s *Stream) parseFree(body []byte, r *Record, mark int) error {
 	err := s.fallback.Parse(body, r)
 	r.Body = body
 	if err == nil {
-		s.fbCount[r.Format]++
+		s.countFB(r.Format)
 	}
 	return err
 }
