@@ -221,7 +221,7 @@ type Result struct {
 	Lost       int
 	Duplicated int
 	LostRanges []string // the first few missing ranges
-	DupRanges  []string // the first few ranges that arrived more than once
+	DupRanges  []string // the first few ranges that arrived more than once, and any numbered past Lines
 }
 
 func (r Result) String() string {
@@ -262,10 +262,19 @@ func Check(counts []uint16, n int) Result {
 		}
 		seq = end
 	}
+	extra, first, last := 0, -1, -1
 	for seq := n; seq < len(counts); seq++ {
 		if counts[seq] > 0 {
 			r.Duplicated += int(counts[seq]) // never written: count as extra
+			extra += int(counts[seq])
+			if first < 0 {
+				first = seq
+			}
+			last = seq
 		}
+	}
+	if extra > 0 {
+		r.DupRanges = append(r.DupRanges, fmt.Sprintf("%d past the %d written, %d-%d", extra, n, first, last))
 	}
 	return r
 }
