@@ -313,6 +313,9 @@ func newLayout(seed uint64) *synthLayout {
 //   - bunyan's long format: "name/pid on host:" closing the header, a
 //     right-aligned level, and the pairs after the message as
 //     " (k=v, k2=v2)"; or that trailing group alone.
+//   - a padded session or thread column whose values are a few words and
+//     many ids (SQL Server's ERRORLOG "spid85"/"Logon", Java's %-15t
+//     "pool-3-thread-12"/"main"): a field, no logger.
 func addClasses(seed uint64, l *synthLayout) {
 	rng := rand.New(rand.NewPCG(seed, 0xc1a55))
 	levelAt := func() int {
@@ -375,8 +378,72 @@ func addClasses(seed uint64, l *synthLayout) {
 		l.kvParen = true
 	case 7:
 		l.kvParen = true
+	case 8, 9:
+		// a padded session or thread column after the time (first
+		// without one), in place of a thread field
+		fp := primSessionSpid
+		if rng.IntN(2) == 0 {
+			fp = primSessionThread
+		}
+		f := synthField{kind: fp.name, prim: fp.name + "+pad", fp: fp, wrap: "pad", width: 13}
+		if fp.name == primSessionThread.name {
+			f.width = 15
+		}
+		var fs []synthField
+		at := 0
+		for _, g := range l.fields {
+			if g.kind == "thread" {
+				continue
+			}
+			fs = append(fs, g)
+		}
+		if len(fs) > 0 && fs[0].kind == "ts" {
+			at = 1
+		}
+		l.fields = append(fs[:at:at], append([]synthField{f}, fs[at:]...)...)
+		uncolon()
 	}
 }
+
+// sessionWord is the source word a session column holds for the lines of
+// e's statement (one statement in four logs from a task of its own: SQL
+// Server's "Logon", "Server", "Backup"; Java's "main"), "" for the
+// others, whose column holds the session's id.
+func sessionWord(e *event, words ...string) string {
+	if h := fnv32(fmt.Sprint(e.File, e.Line, e.Msg[:min(len(e.Msg), 12)])); h%4 == 0 {
+		return words[h/4%uint32(len(words))]
+	}
+	return ""
+}
+
+// The session or thread column of primSessionSpid and primSessionThread:
+// a column padded to a width whose values are a few words and many ids.
+var (
+	// SQL Server's ERRORLOG: "2024-08-14 05:06:46.22 spid85      …",
+	// "… Logon       …" — the source is the session (spidNN, spidNNs for
+	// a system session) or a server task's word.
+	primSessionSpid = fieldPrim{name: "session-spid", value: func(e *event) string {
+		if w := sessionWord(e, "Logon", "Server", "Backup"); w != "" {
+			return w
+		}
+		s := fmt.Sprintf("spid%d", 5+(e.TID*37+e.Seq*11)%140)
+		if e.Seq%5 == 0 {
+			s += "s"
+		}
+		return s
+	}, wraps: []string{"pad"}}
+	// Java's %-15t: a thread pool's threads "pool-3-thread-12",
+	// "http-nio-8080-exec-7" and "main".
+	primSessionThread = fieldPrim{name: "session-thread", value: func(e *event) string {
+		if w := sessionWord(e, "main", "Finalizer"); w != "" {
+			return w
+		}
+		if e.Seq%3 == 0 {
+			return fmt.Sprintf("http-nio-8080-exec-%d", 1+(e.TID*7+e.Seq)%10)
+		}
+		return fmt.Sprintf("pool-%d-thread-%d", 1+e.PID%4, 1+(e.TID*5+e.Seq*3)%24)
+	}, wraps: []string{"pad"}}
+)
 
 func hasKind(fs []synthField, kind string) bool {
 	for _, f := range fs {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,45 @@ func TestSynthClasses(t *testing.T) {
 	m, after := l.message(&ev)
 	if line := l.header(&ev) + l.end + m + after; line != "[2024-03-10T13:55:07Z]  INFO myapp/1234 on web-1: started (req_id=7, path=/x)" {
 		t.Errorf("bunyan: %q", line)
+	}
+}
+
+// TestSynthSessionColumn: the session column classes pad their column to
+// a width and hold a few words (one statement in four) and many ids.
+func TestSynthSessionColumn(t *testing.T) {
+	for _, fp := range []fieldPrim{primSessionSpid, primSessionThread} {
+		words, ids := map[string]int{}, map[string]int{}
+		for i := 0; i < 400; i++ {
+			e := event{File: fmt.Sprintf("f%d.go", i%40), Line: 10 + i%40, Msg: fmt.Sprintf("event %d", i%40), PID: 4242, TID: 1 + i*7%40, Seq: i}
+			v := fp.value(&e)
+			if strings.ContainsAny(v, "0123456789") {
+				ids[v]++
+			} else {
+				words[v]++
+			}
+		}
+		n := 0
+		for _, c := range words {
+			n += c
+		}
+		if len(words) == 0 || len(words) > 3 || n < 40 || n > 200 || len(ids) < 10 {
+			t.Errorf("%s: words %v, %d distinct ids: want a few words on about a quarter of the lines and many ids", fp.name, words, len(ids))
+		}
+	}
+	l := &synthLayout{sep: " ", end: " ", fields: []synthField{{kind: "ts", ts: tsSpells[0]}}}
+	for seed := uint64(1); seed < 400; seed++ {
+		l = newLayout(seed)
+		if l.fields[0].kind == "ts" && len(l.fields) > 1 && l.fields[1].fp.name == primSessionSpid.name {
+			break
+		}
+	}
+	if l.fields[0].kind != "ts" || len(l.fields) < 2 || l.fields[1].fp.name != primSessionSpid.name {
+		t.Fatal("no layout of seeds 1-399 has the spid column after its time")
+	}
+	e := event{T: time.Date(2024, 8, 14, 5, 6, 46, 0, time.UTC), Level: "info", File: "a.go", Line: 3, Msg: "x", TID: 2, Seq: 1}
+	h := l.header(&e)
+	v := primSessionSpid.value(&e)
+	if !strings.Contains(h, " "+v+strings.Repeat(" ", 13-len(v))) {
+		t.Errorf("spid column %q not padded to 13 in %q", v, h)
 	}
 }
