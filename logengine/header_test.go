@@ -216,3 +216,50 @@ func TestTwoPassReadsAsMined(t *testing.T) {
 		t.Fatal("the layout did not move between the passes: the test tests nothing")
 	}
 }
+
+// TestIDColumnIsNoContext: a padded source column of a few words and many
+// session ids (SQL Server's ERRORLOG: "spid85", "spid20s", "Logon") is no
+// context for the miner: the lines of one event, whatever their session,
+// share one template, in one pass and in two. Each event's varying word is
+// a plain word (a database's name), which the miner takes for a parameter
+// only from lines of one context. The stream's first lines, read before
+// the header model knew the column and its values, are not judged.
+func TestIDColumnIsNoContext(t *testing.T) {
+	events := []string{"Starting up database '%s'.", "Setting database option %s to ON for database '%s'.", "CHECKDB for database '%s' finished without errors.", "Login succeeded for user '%s'."}
+	names := []string{"msdb", "tempdb", "model", "master", "orders", "billing", "ledger", "audit", "reports", "staging", "archive", "inventory"}
+	var lines []string
+	var truth []int
+	for i := 0; i < 400; i++ {
+		src := fmt.Sprintf("spid%d%s", 5+i*37%120, []string{"", "s"}[i%2])
+		if i%5 == 2 {
+			src = []string{"Logon", "Server", "Backup"}[i%3]
+		}
+		e := i * 7 % len(events)
+		msg := events[e]
+		if strings.Count(msg, "%s") == 2 {
+			msg = fmt.Sprintf(msg, []string{"AUTO_CLOSE", "READ_COMMITTED_SNAPSHOT", "RECOVERY"}[0], names[i/4*5%len(names)])
+		} else {
+			msg = fmt.Sprintf(msg, names[i/4*5%len(names)])
+		}
+		lines = append(lines, fmt.Sprintf("2024-08-14 05:%02d:%02d.%02d %-12s%s", i/60%60, i%60, i*7%100, src, msg))
+		truth = append(truth, e)
+	}
+	one, two := onlineAndTwoPass(t, lines)
+	for name, ids := range map[string][]uint64{"one pass": one, "two passes": two} {
+		tmpl := map[int]map[uint64]bool{}
+		for i, id := range ids {
+			if i < 16 {
+				continue // read before the column and its values were known
+			}
+			if tmpl[truth[i]] == nil {
+				tmpl[truth[i]] = map[uint64]bool{}
+			}
+			tmpl[truth[i]][id] = true
+		}
+		for e, ts := range tmpl {
+			if len(ts) != 1 {
+				t.Errorf("%s: event %q has %d templates, want 1", name, events[e], len(ts))
+			}
+		}
+	}
+}

@@ -194,3 +194,66 @@ func TestPaddedColumnOverflow(t *testing.T) {
 		}
 	}
 }
+
+// idColumnLines renders n lines of a date and a source column padded to
+// width whose values are a few words and many ids, as SQL Server's
+// ERRORLOG writes its spid column ("2024-08-14 05:06:46.22 spid85      …",
+// "… Logon       …") and log4j's %-15t a thread column ("main",
+// "pool-3-thread-12"), with the source of each line.
+func idColumnLines(n int, words []string, id func(i int) string) (lines, srcs []string) {
+	texts := []string{"Cleaned up %d expired entries from cache", "Cache hit for container 10.1.2.3:%d (age: 44m31s)", "Starting up database 'msdb'.", "Recovery is complete after %d passes."}
+	for i := 0; i < n; i++ {
+		src := id(i)
+		if i%4 == 1 {
+			src = words[i/4%len(words)]
+		}
+		msg := texts[i*7%len(texts)]
+		if strings.Contains(msg, "%d") {
+			msg = fmt.Sprintf(msg, 3+i*13%97)
+		}
+		lines = append(lines, fmt.Sprintf("2024-08-14 05:%02d:%02d.%02d %-20s%s", i/60%60, i%60, i*7%100, src, msg))
+		srcs = append(srcs, src)
+	}
+	return lines, srcs
+}
+
+// TestIDColumnIsNoComponent: a padded column whose values are mostly ids
+// (session, thread, worker ids: the digits are what varies) is a field,
+// keyed thread, and never component (the miner's context): every event
+// would split per id. A column of names of code stays component.
+func TestIDColumnIsNoComponent(t *testing.T) {
+	cases := []struct {
+		name  string
+		words []string
+		id    func(i int) string
+		want  string // the key of the column's value
+	}{
+		{"sqlserver-spid", []string{"Logon", "Server", "Backup"}, func(i int) string {
+			return fmt.Sprintf("spid%d%s", 5+i*37%90, []string{"", "s"}[i%2])
+		}, "thread"},
+		{"java-threads", []string{"main"}, func(i int) string {
+			return []string{fmt.Sprintf("pool-%d-thread-%d", 1+i%3, 1+i*5%17), fmt.Sprintf("worker-%d", i*3%11), fmt.Sprintf("conn#%d", i%23)}[i%3]
+		}, "thread"},
+		{"loggers", []string{"Logon", "Server"}, func(i int) string {
+			return []string{"raft", "o.a.k.Foo", "kube-scheduler", "http2", "Backup"}[i*3%5]
+		}, "component"},
+	}
+	for _, c := range cases {
+		lines, srcs := idColumnLines(120, c.words, c.id)
+		msgs, fields, _ := parseAll(t, lines)
+		for i := settled; i < len(lines); i++ {
+			if strings.HasPrefix(msgs[i], srcs[i]) {
+				t.Errorf("%s line %d: message %q keeps the column", c.name, i, msgs[i])
+			}
+			got := ""
+			for _, f := range fields[i] {
+				if strings.HasSuffix(f, "="+srcs[i]) {
+					got = f[:strings.IndexByte(f, '=')]
+				}
+			}
+			if got != c.want {
+				t.Errorf("%s line %d: the column %q is keyed %q, want %q (fields %v)", c.name, i, srcs[i], got, c.want, fields[i])
+			}
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package freetext
 
-import "github.com/gopulse/gopulse/logparse/token"
+import (
+	"math/bits"
+
+	"github.com/gopulse/gopulse/logparse/token"
+)
 
 // The header model of a stream. The grammar of Split finds the headers it
 // knows token by token; a stream whose lines begin with fields it does not
@@ -64,6 +68,71 @@ type model struct {
 	next   [maxExt]uint32 // hash of the token most lines hold after the position (separators skipped)
 	eqNext [maxExt]uint16 // lines whose token after the position is next
 	cst    uint16         // bit p: position p holds word on nearly every line, and varying text follows it (constWord)
+	// the values of a column (see idColumn): sketches of the distinct
+	// values seen at each position (bit hash%64) and of the distinct
+	// values with their digits taken out, over the last skLines lines
+	vals  [maxExt]uint64
+	stems [maxExt]uint64
+	skN   uint16 // lines in the sketches
+	idc   uint16 // bit p: the values at position p are ids (idColumn)
+}
+
+const skLines = 64 // lines a column's value sketches cover before they start again
+
+// idColumn reports whether the values of the column at position p are ids
+// rather than names of code: the digits in them are what varies. A
+// column of loggers or components ("Logon", "Server", "raft",
+// "o.a.k.Foo", "kube-scheduler", "http2") is a small vocabulary whose
+// values stay as many when their digits are taken out; a column of
+// session, thread, worker or connection ids (SQL Server ERRORLOG's
+// "spid85", "spid20s"; Java's %t "pool-3-thread-12",
+// "http-nio-8080-exec-3"; "worker-12", "conn#4", hosts "web7", "db-2")
+// has many values that collapse to a few stems without their digits. Such
+// a column stays a field but is no context for the miner: its values
+// would split each event per id.
+func (m *model) idColumn(p int) bool {
+	return m != nil && p < maxExt && m.idc&(1<<p) != 0
+}
+
+// hashStem is hashTok of a token with its digits left out.
+func hashStem(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		if c >= '0' && c <= '9' {
+			continue
+		}
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+
+// sketchIDs adds the n leading tokens of a line to the value sketches and
+// decides the id columns: after 8 lines, a column whose distinct values
+// are four at least and half as many again as their stems is one of ids;
+// it stays one until a full sketch finds its values fewer than a quarter
+// more than their stems.
+func (m *model) sketchIDs(msg []byte, n int, bounds *[maxExt][2]int) {
+	for p := 0; p < n; p++ {
+		tok := msg[bounds[p][0]:bounds[p][1]]
+		m.vals[p] |= 1 << (hashTok(tok) % 64)
+		m.stems[p] |= 1 << (hashStem(tok) % 64)
+	}
+	m.skN++
+	full := m.skN >= skLines
+	idc := m.idc
+	for p := range m.vals {
+		d, ds := bits.OnesCount64(m.vals[p]), bits.OnesCount64(m.stems[p])
+		switch {
+		case m.skN >= 8 && d >= 4 && d*2 >= ds*3:
+			idc |= 1 << p
+		case full && (d < 4 || d*4 < ds*5):
+			idc &^= 1 << p
+		}
+	}
+	m.idc = idc
+	if full {
+		m.vals, m.stems, m.skN = [maxExt]uint64{}, [maxExt]uint64{}, 0
+	}
 }
 
 // vote counts h for the value most lines hold (*w, *eq): the count of the
@@ -280,6 +349,7 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 			}
 		}
 	}
+	m.sketchIDs(msg, n, bounds)
 	m.lines++
 	if hadLevel {
 		m.levels++

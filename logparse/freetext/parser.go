@@ -355,8 +355,10 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 			switch {
 			case !have(keyHost) && q == 0 || !have(keyHost) && !have(keyComponent) && tokenHasDigit(tok):
 				r.Add(keyHost, tok, event.TypeString)
-			case !have(keyComponent):
+			case !have(keyComponent) && !p.m.idColumn(q):
 				r.Add(keyComponent, tok, event.TypeString)
+			case p.m.idColumn(q) && !have(keyThread):
+				r.Add(keyThread, tok, event.TypeString) // ids: no context (idColumn)
 			case !have(keyCategory):
 				r.Add(keyCategory, tok, event.TypeString)
 			default:
@@ -364,7 +366,7 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 			}
 		case shWord:
 			switch {
-			case !have(keyComponent):
+			case !have(keyComponent) && !p.m.idColumn(q):
 				r.Add(keyComponent, trimPair(tok), event.TypeString)
 			case !have(keyThread):
 				r.Add(keyThread, trimPair(tok), event.TypeString)
@@ -399,7 +401,9 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				continue
 			}
 			tok = tok[:len(tok)-1]
-			if !have(keyComponent) {
+			if p.m.idColumn(q) && !have(keyThread) {
+				r.Add(keyThread, trimBrackets(tok), event.TypeString) // ids: no context (idColumn)
+			} else if !have(keyComponent) {
 				r.Add(keyComponent, trimBrackets(tok), event.TypeString)
 			} else {
 				r.Add(keyCategory, trimBrackets(tok), event.TypeString)
@@ -413,7 +417,7 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 		case shBracket:
 			in := trimPair(tok)
 			switch {
-			case !have(keyComponent) && hasDot(in) && isNameToken(in) && in[0]|0x20 >= 'a' && in[0]|0x20 <= 'z' && !dottedHost(in):
+			case !have(keyComponent) && hasDot(in) && isNameToken(in) && in[0]|0x20 >= 'a' && in[0]|0x20 <= 'z' && !dottedHost(in) && !p.m.idColumn(q):
 				r.Add(keyComponent, in, event.TypeString) // a logger name: "[o.e.c.Foo]"
 			case !have(keyThread):
 				r.Add(keyThread, in, event.TypeString)
