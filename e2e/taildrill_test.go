@@ -92,9 +92,18 @@ func TestTailDrillLoki(t *testing.T) {
 	// Loki drops entries identical to one it has, and the agent's
 	// duplicates are identical (same line, its own timestamp), so the count
 	// is of distinct lines; the proxy above checked every sequence number.
-	sel := `{job="gopulse"} |= "run=` + tag + ` "`
-	span := time.Since(t0) + 2*time.Minute
-	var got int64
+	got := lokiCount(t, base, `{job="gopulse"} |= "run=`+tag+` "`, time.Since(t0)+2*time.Minute, n)
+	cpu := rep.Agent.CPU()
+	t.Logf("DRILL lines=%d kills=%d lost=0 duplicated=%d loki_read_back=%d agent_cpu=%s (%.0f ns/line)",
+		n, rep.Kills, res.Duplicated, got, cpu.Round(time.Millisecond), float64(cpu.Nanoseconds())/float64(n))
+}
+
+// lokiCount asks Loki how many entries sel selects over the last span (one
+// metric query: reading 100,000s of lines back takes minutes on a busy CI
+// machine), waiting up to 3 minutes for at least want.
+func lokiCount(t *testing.T, base, sel string, span time.Duration, want int) int {
+	t.Helper()
+	var got int
 	eventually(t, 3*time.Minute, "every line in Loki", func() error {
 		q := url.Values{"query": {fmt.Sprintf("sum(count_over_time(%s [%ds]))", sel, int(span.Seconds()))},
 			"time": {strconv.FormatInt(time.Now().UnixNano(), 10)}}
@@ -105,7 +114,7 @@ func TestTailDrillLoki(t *testing.T) {
 				} `json:"result"`
 			} `json:"data"`
 		}
-		if err := getJSON(ctx, base, "/loki/api/v1/query", q, nil, &resp); err != nil {
+		if err := getJSON(context.Background(), base, "/loki/api/v1/query", q, nil, &resp); err != nil {
 			return err
 		}
 		if len(resp.Data.Result) != 1 || len(resp.Data.Result[0].Value) != 2 {
@@ -115,15 +124,17 @@ func TestTailDrillLoki(t *testing.T) {
 		if err := json.Unmarshal(resp.Data.Result[0].Value[1], &v); err != nil {
 			return err
 		}
-		got, _ = strconv.ParseInt(v, 10, 64)
-		if got < int64(n) {
-			return fmt.Errorf("%d of %d lines in Loki", got, n)
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return err
+		}
+		got = n
+		if got < want {
+			return fmt.Errorf("%d of %d lines in Loki", got, want)
 		}
 		return nil
 	})
-	cpu := rep.Agent.CPU()
-	t.Logf("DRILL lines=%d kills=%d lost=0 duplicated=%d loki_read_back=%d agent_cpu=%s (%.0f ns/line)",
-		n, rep.Kills, res.Duplicated, got, cpu.Round(time.Millisecond), float64(cpu.Nanoseconds())/float64(n))
+	return got
 }
 
 // TestLokiAcceptsInvalidUTF8: a push with invalid UTF-8 in lines, metadata
