@@ -263,3 +263,31 @@ func TestIDColumnIsNoContext(t *testing.T) {
 		}
 	}
 }
+
+// A thread column padded to one width (log4j's %-23t), whose longest name
+// fills it and is followed by one blank only: the model reads it as a
+// column once enough lines showed the padding (model.closed), after the
+// first lines were mined with the thread name in their messages. That
+// change of layout must reach the early lines' templates (rehead) as a
+// change of shape does, so one pass groups them as two.
+func TestOnlineOverflowColumnFoundLate(t *testing.T) {
+	events := []string{
+		"--listen-addrs names a port that is already taken port=%d",
+		"could not refresh the lease, retrying attempt=%d",
+		"Failed to read the spool directory. Falling back to memory err=%d",
+		"compacted the journal segments=%d",
+		"rejected a handshake from peer id=%d",
+		"snapshot written to disk bytes=%d",
+		"scheduler queue drained pending=%d",
+	}
+	threads := []string{"main", "worker-2", "pool-7-thread-1", "grpc-default-executor-0", "worker-1"}
+	var lines []string
+	for i := 0; i < 240; i++ {
+		e := (i*5 + i/7) % len(events)
+		th := threads[(i*3+i/4)%len(threads)]
+		lines = append(lines, fmt.Sprintf("2024-08-11T12:%02d:%02d.471000Z  INFO (23880) %-23s %s",
+			i/60%60, i%60, th, fmt.Sprintf(events[e], 10+i*37%991)))
+	}
+	one, two := onlineAndTwoPass(t, lines)
+	samePartition(t, lines, one, two)
+}

@@ -75,6 +75,7 @@ type model struct {
 	stems [maxExt]uint64
 	skN   uint16 // lines in the sketches
 	idc   uint16 // bit p: the values at position p are ids (idColumn)
+	shut  uint16 // bit p: position p is a column closed by a separator or padding (closed)
 }
 
 const skLines = 64 // lines a column's value sketches cover before they start again
@@ -423,6 +424,23 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 			m.on[p] = on
 			m.gen++
 		}
+	}
+	// a column closed by padding is taken whatever its tokens look like
+	// (extent): when the model starts or stops reading one, lines read
+	// before read differently now, as when a shape is found or lost, so
+	// the layout's generation moves and an engine reheads them (log4j's
+	// %-23t thread column whose longest names fill it; Windows CBS's
+	// padded level and component columns in a stream that mixes it with
+	// another layout)
+	var shut uint16
+	for p := range m.on {
+		if m.has[p] > 0 && m.closed(p) {
+			shut |= 1 << p
+		}
+	}
+	if shut != m.shut {
+		m.shut = shut
+		m.gen++
 	}
 	return m.extent(msg, n, shapes, bounds)
 }
