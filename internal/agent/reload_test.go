@@ -90,19 +90,8 @@ lifecycle: {enable_reload: %v, shutdown_grace: 1s}
 		}
 	}
 	write(cfg(addr1, false, ""))
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Main(ctx, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), ConfigFile: cfgFile, PinDir: filepath.Join(dir, "pins")})
-	}()
-	defer func() {
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("agent log:\n%s", logs.String())
-		}
-	}()
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "agent log")
 	metric := func(addr, name string) string {
 		_, body := httpDo(t, "GET", "http://"+addr+"/metrics")
 		for _, l := range strings.Split(body, "\n") {
@@ -153,7 +142,7 @@ lifecycle: {enable_reload: %v, shutdown_grace: 1s}
 	if got := metric(addr1, "gopulse_config_last_reload_successful"); got != "0" {
 		t.Fatalf("after a refused reload gopulse_config_last_reload_successful = %q, want 0", got)
 	}
-	if l := logs.String(); !strings.Contains(l, "health.window") || !strings.Contains(l, "bogus") {
+	if l := run.logs.String(); !strings.Contains(l, "health.window") || !strings.Contains(l, "bogus") {
 		t.Fatalf("the refused reload's problems are not logged:\n%s", l)
 	}
 
@@ -169,16 +158,9 @@ lifecycle: {enable_reload: %v, shutdown_grace: 1s}
 	if _, err := fresh.Get("http://" + addr1 + "/healthz"); err == nil {
 		t.Errorf("the old listen address still serves after the reload")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Main after its context ended: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Main did not return after its context ended")
+	if err := run.stopWithin(t, 30*time.Second); err != nil {
+		t.Fatalf("Main after its context ended: %v", err)
 	}
-	done <- nil // for the deferred stop
 }
 
 // TestReloadKeepsEveryLine: lines written at 20,000/s are tailed into a
@@ -226,22 +208,8 @@ exporters:
 		}
 	}
 	write(valid("100ms"))
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Main(ctx, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), ConfigFile: cfgFile, PinDir: filepath.Join(dir, "pins")})
-	}()
-	stopped := false
-	defer func() {
-		if !stopped {
-			cancel()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("agent log:\n%s", logs.String())
-		}
-	}()
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "agent log")
 	waitUntil(t, "the agent serving", 20*time.Second, func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -279,11 +247,9 @@ exporters:
 	if n := sink.Backwards(); n > 0 {
 		t.Errorf("%d lines arrived after a later line of their stream, want the stream in order", n)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := run.stop(); err != nil {
 		t.Errorf("Main: %v", err)
 	}
-	stopped = true
 }
 
 // TestStopPersistsWhatCannotBeSent: SIGTERM (the context's end) while Loki
@@ -317,16 +283,8 @@ lifecycle: {shutdown_grace: 1s}
 exporters:
   loki: {endpoints: [{url: %q}]}
 `, addr, filepath.Join(dir, "state"), filepath.Join(dir, "logs", "*.log"), sink.URL()+"/loki/api/v1/push")), 0o644)
-	start := func() (*syncBuffer, context.CancelFunc, chan error) {
-		logs := &syncBuffer{}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			done <- Main(ctx, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), ConfigFile: cfgFile, PinDir: filepath.Join(dir, "pins")})
-		}()
-		return logs, cancel, done
-	}
-	logs, cancel, done := start()
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "first agent's log")
 	waitUntil(t, "every line read, Loki refusing", 20*time.Second, func() bool {
 		resp, err := http.Get("http://" + addr + "/metrics")
 		if err != nil {
@@ -337,31 +295,19 @@ exporters:
 		return strings.Contains(string(body), fmt.Sprintf("\ngopulse_tail_lines_total %d\n", lines)) && sink.Stats().Refused > 0
 	})
 	t0 := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Main after SIGTERM with Loki down: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Main did not return within 20 s of SIGTERM (grace 1 s)")
+	if err := run.stopWithin(t, 20*time.Second); err != nil {
+		t.Fatalf("Main after SIGTERM with Loki down: %v", err)
 	}
 	took := time.Since(t0)
-	if !strings.Contains(logs.String(), "grace period over") {
-		t.Fatalf("the stop did not say it kept the queue (after %s):\n%s", took, logs.String())
+	if !strings.Contains(run.logs.String(), "grace period over") {
+		t.Fatalf("the stop did not say it kept the queue (after %s):\n%s", took, run.logs.String())
 	}
 	if got := sink.Distinct(lines); got != 0 {
 		t.Fatalf("%d lines delivered while Loki was down", got)
 	}
 	sink.SetDown(false)
-	logs, cancel, done = start()
-	defer func() {
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("second agent's log:\n%s", logs.String())
-		}
-	}()
+	run2 := startAgentRun(cfgFile, dir)
+	defer run2.end(t, "second agent's log")
 	if err := taildrill.Wait(context.Background(), 30*time.Second, lines, func() (int64, error) { return int64(sink.Distinct(lines)), nil }); err != nil {
 		t.Fatalf("after the restart: %v", err)
 	}
@@ -501,19 +447,8 @@ exporters:
 `, addr, filepath.Join(dir, "state"), strings.Join(q, ", "), sink.URL()+"/loki/api/v1/push")
 	}
 	os.WriteFile(cfgFile, []byte(cfg(kept, dropped)), 0o644)
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Main(ctx, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), ConfigFile: cfgFile, PinDir: filepath.Join(dir, "pins")})
-	}()
-	defer func() {
-		cancel()
-		<-done
-		if t.Failed() {
-			t.Logf("agent log:\n%s", logs.String())
-		}
-	}()
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "agent log")
 	counts := func() []uint16 {
 		c := sink.Counts()
 		for len(c) < 5 {
@@ -541,5 +476,58 @@ exporters:
 	time.Sleep(300 * time.Millisecond)
 	if c := counts(); c[0] != 1 || c[1] != 1 || c[2] != 1 || c[3] != 1 || c[4] != 0 {
 		t.Fatalf("deliveries per seq %v; want 1 1 1 1 0 (seq 4 held: it may be continued)", c)
+	}
+}
+
+// agentRun is the agent's Main running on a config file, as the daemon
+// runs it, with its log kept for a failing test.
+type agentRun struct {
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+	err    error
+}
+
+// startAgentRun starts Main on cfgFile, its pins under dir.
+func startAgentRun(cfgFile, dir string) *agentRun {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &agentRun{logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		r.done <- Main(ctx, Options{Logger: slog.New(slog.NewTextHandler(r.logs, nil)), ConfigFile: cfgFile, PinDir: filepath.Join(dir, "pins")})
+	}()
+	return r
+}
+
+// stop ends the run (SIGTERM's path: the context ends) and returns Main's
+// error; later calls return the same at once.
+func (r *agentRun) stop() error {
+	r.once.Do(func() {
+		r.cancel()
+		r.err = <-r.done
+	})
+	return r.err
+}
+
+// stopWithin is stop, failing the test when Main takes longer than d.
+func (r *agentRun) stopWithin(t *testing.T, d time.Duration) error {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- r.stop() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(d):
+		t.Fatalf("Main did not return within %s of its context's end", d)
+		return nil
+	}
+}
+
+// end is the deferred stop: it stops the run if the test did not, and
+// prints the agent's log under title when the test failed.
+func (r *agentRun) end(t *testing.T, title string) {
+	r.stop()
+	if t.Failed() {
+		t.Logf("%s:\n%s", title, r.logs.String())
 	}
 }

@@ -56,6 +56,20 @@ func quiet(router *LogRouter) {
 	router.Idle(now.Add(2 * logparse.DefaultMaxWait))
 }
 
+// settleRun reads what the file holds, lets the stream go quiet (the
+// multi-line wait passes), commits and closes: a run that ends after its
+// last record came out.
+func settleRun(t *testing.T, router *LogRouter, tl *Tailer) {
+	t.Helper()
+	tl.Scan()
+	tl.Poll()
+	quiet(router)
+	if err := tl.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tl.Close()
+}
+
 // restartRun is one run of the agent's log path on a state file: a new
 // router and tailer, as a restart or a reload builds them.
 func restartRun(t *testing.T, cfg TailConfig) (*recSink, *LogRouter, *Tailer) {
@@ -89,13 +103,7 @@ func TestRestartDeliversHeldRecordOnce(t *testing.T) {
 	// A quiet stream: the last record comes out after the multi-line wait,
 	// and the commit after that goes through it.
 	s3, router, tl := restartRun(t, cfg)
-	tl.Scan()
-	tl.Poll()
-	quiet(router)
-	if err := tl.Commit(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	tl.Close()
+	settleRun(t, router, tl)
 	s4, _, tl := restartRun(t, cfg)
 	stopRun(t, tl)
 
@@ -145,13 +153,7 @@ func TestRestartKeepsTraceWhole(t *testing.T) {
 			stopRun(t, tl)
 			appendFile(t, p, strings.Join(tc.lines[tc.cut:], "\n")+"\n")
 			s2, router, tl := restartRun(t, cfg)
-			tl.Scan()
-			tl.Poll()
-			quiet(router)
-			if err := tl.Commit(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			tl.Close()
+			settleRun(t, router, tl)
 			got := bodiesOf(s1, s2)
 			if len(got) != 2 || !strings.Contains(got[0], tc.first) || countIn(got, tc.trace) != 1 {
 				for i, b := range got {

@@ -328,56 +328,34 @@ func build(cache string, lines int, srcs map[string]string, showR5 bool, stderr 
 			}
 		}
 	}
-	// the third and fourth rounds: held back whole (r3.go, r4.go)
-	for _, set := range r3Plan() {
-		st, ok, err := load(set.Project)
-		if err != nil {
-			return err
+	// the rounds held back whole (r3.go, r4.go, r5.go); r5 is named set by
+	// set only when asked for
+	for _, r := range []struct {
+		part  string
+		sets  []r3Set
+		named bool
+	}{{partR3, r3Plan(), true}, {partR4, r4Plan(), true}, {partR5, r5Plan(), showR5}} {
+		written := 0
+		for _, set := range r.sets {
+			st, ok, err := load(set.Project)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			n, err := writeDataset(cache, r.part, set.Project, set.Shape, st, lines)
+			if err != nil {
+				return err
+			}
+			written++
+			if r.named {
+				fmt.Fprintf(stderr, "%-45s %-4s %5d statements, %4d events, %s\n", set.Project.Module, r.part, len(st), n, set.Shape.Name)
+			}
 		}
-		if !ok {
-			continue
+		if !r.named {
+			fmt.Fprintf(stderr, "%s: %d sets, held back whole (build -part %s names them)\n", r.part, written, r.part)
 		}
-		n, err := writeDataset(cache, partR3, set.Project, set.Shape, st, lines)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "%-45s %-4s %5d statements, %4d events, %s\n", set.Project.Module, partR3, len(st), n, set.Shape.Name)
-	}
-	for _, set := range r4Plan() {
-		st, ok, err := load(set.Project)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		n, err := writeDataset(cache, partR4, set.Project, set.Shape, st, lines)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "%-45s %-4s %5d statements, %4d events\n", set.Project.Module, partR4, len(st), n)
-	}
-	// the fifth round (r5.go): held back whole, named only when asked for
-	r5sets := 0
-	for _, set := range r5Plan() {
-		st, ok, err := load(set.Project)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		n, err := writeDataset(cache, partR5, set.Project, set.Shape, st, lines)
-		if err != nil {
-			return err
-		}
-		r5sets++
-		if showR5 {
-			fmt.Fprintf(stderr, "%-45s %-4s %5d statements, %4d events, %s\n", set.Project.Module, partR5, len(st), n, set.Shape.Name)
-		}
-	}
-	if !showR5 {
-		fmt.Fprintf(stderr, "r5: %d sets, held back whole (build -part r5 names them)\n", r5sets)
 	}
 	return nil
 }

@@ -51,13 +51,23 @@ type r3Set struct {
 //   - each new layout also renders one development project,
 //     devs[hash(layout) mod len(devs)] (devs in the order of projects), so
 //     that new layouts are tested with known event sets too.
-func r3Plan() []r3Set {
+func r3Plan() []r3Set { return heldRoundPlan("", shapes, r3Projects, r3Shapes) }
+
+// heldRoundPlan is the rule of the rounds held back whole (r3, r4, r5),
+// each with its own lists: the i-th project is rendered in the round's
+// layouts 2i and 2i+1 (mod their number), every second one (odd i) also
+// in earlier[hash(module) mod len(earlier)], and each layout also renders
+// the development project devs[hash(salt+layout) mod len(devs)] (devs in
+// the order of projects). r3's salt is empty and its earlier layouts are
+// shapes alone (the wide layouts came after it); each plan is pinned by
+// its own test, so a change here shows in all three.
+func heldRoundPlan(salt string, earlier []shape, projs []project, layouts []shape) []r3Set {
 	var out []r3Set
-	n := len(r3Shapes)
-	for i, p := range r3Projects {
-		out = append(out, r3Set{p, r3Shapes[(2*i)%n]}, r3Set{p, r3Shapes[(2*i+1)%n]})
+	n := len(layouts)
+	for i, p := range projs {
+		out = append(out, r3Set{p, layouts[(2*i)%n]}, r3Set{p, layouts[(2*i+1)%n]})
 		if i%2 == 1 {
-			out = append(out, r3Set{p, shapes[hash64(p.Module)%uint64(len(shapes))]})
+			out = append(out, r3Set{p, earlier[hash64(p.Module)%uint64(len(earlier))]})
 		}
 	}
 	var devs []project
@@ -66,8 +76,8 @@ func r3Plan() []r3Set {
 			devs = append(devs, p)
 		}
 	}
-	for _, s := range r3Shapes {
-		out = append(out, r3Set{devs[hash64(s.Name)%uint64(len(devs))], s})
+	for _, s := range layouts {
+		out = append(out, r3Set{devs[hash64(salt+s.Name)%uint64(len(devs))], s})
 	}
 	return out
 }

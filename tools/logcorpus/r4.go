@@ -50,25 +50,7 @@ const partR4 = "r4" // fourth round: new projects and new header layouts, held b
 //     projects), so that a failure in a new layout can be told from a
 //     failure on new events.
 func r4Plan() []r3Set {
-	var out []r3Set
-	n := len(r4Shapes)
-	earlier := append(append([]shape{}, shapes...), wideShapes...)
-	for i, p := range r4Projects {
-		out = append(out, r3Set{p, r4Shapes[(2*i)%n]}, r3Set{p, r4Shapes[(2*i+1)%n]})
-		if i%2 == 1 {
-			out = append(out, r3Set{p, earlier[hash64(p.Module)%uint64(len(earlier))]})
-		}
-	}
-	var devs []project
-	for _, p := range projects {
-		if part, _ := projectPart(p); part == partDev {
-			devs = append(devs, p)
-		}
-	}
-	for _, s := range r4Shapes {
-		out = append(out, r3Set{devs[hash64("r4|"+s.Name)%uint64(len(devs))], s})
-	}
-	return out
+	return heldRoundPlan("r4|", append(append([]shape{}, shapes...), wideShapes...), r4Projects, r4Shapes)
 }
 
 // jsonObject renders key/value pairs as one JSON object, as Monolog's

@@ -54,25 +54,7 @@ const partR5 = "r5" // fifth round: new projects and new header layouts, held ba
 //     projects), so that a failure in a new layout can be told from a
 //     failure on new events.
 func r5Plan() []r3Set {
-	var out []r3Set
-	n := len(r5Shapes)
-	earlier := append(append([]shape{}, shapes...), wideShapes...)
-	for i, p := range r5Projects {
-		out = append(out, r3Set{p, r5Shapes[(2*i)%n]}, r3Set{p, r5Shapes[(2*i+1)%n]})
-		if i%2 == 1 {
-			out = append(out, r3Set{p, earlier[hash64(p.Module)%uint64(len(earlier))]})
-		}
-	}
-	var devs []project
-	for _, p := range projects {
-		if part, _ := projectPart(p); part == partDev {
-			devs = append(devs, p)
-		}
-	}
-	for _, s := range r5Shapes {
-		out = append(out, r3Set{devs[hash64("r5|"+s.Name)%uint64(len(devs))], s})
-	}
-	return out
+	return heldRoundPlan("r5|", append(append([]shape{}, shapes...), wideShapes...), r5Projects, r5Shapes)
 }
 
 // jsonText encodes v as JavaScript's JSON.stringify and MongoDB's writer
