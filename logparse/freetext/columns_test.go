@@ -257,3 +257,63 @@ func TestIDColumnIsNoComponent(t *testing.T) {
 		}
 	}
 }
+
+// TestPaddedColumnBeforeLevel: a column padded to its width between the
+// time and a level holds words and ids alike (SQL Server ERRORLOG's
+// "spid85      " / "Logon       ", log4j's "%-15t %5p" with "main" and
+// "pool-3-thread-12", which overflows the width with one blank). The
+// grammar reads the ids before the level as a header field; the lines
+// whose value is a plain word must be read the same way, not with the
+// word, the pid and the level in their message.
+func TestPaddedColumnBeforeLevel(t *testing.T) {
+	texts := []string{"Cleaned up %d expired entries from cache", "Starting up database 'msdb'.", "Recovery is complete after %d passes.", "Write rejected, queue over byte limit"}
+	levels := []string{"INFO", "WARN", "ERROR", "DEBUG"}
+	cases := []struct {
+		name  string
+		width int
+		col   func(i int) string
+	}{
+		{"sqlserver-spid", 13, func(i int) string {
+			if i%4 == 1 {
+				return []string{"Logon", "Server", "Backup"}[i/4%3]
+			}
+			return fmt.Sprintf("spid%d", 5+i*37%140)
+		}},
+		{"java-threads-overflow", 15, func(i int) string {
+			switch {
+			case i%4 == 1:
+				return []string{"main", "Finalizer"}[i/4%2]
+			case i%3 == 0:
+				return fmt.Sprintf("http-nio-8080-exec-%d", 1+i%10)
+			}
+			return fmt.Sprintf("pool-3-thread-%d", 1+i*5%24)
+		}},
+	}
+	for _, c := range cases {
+		var lines, msgs []string
+		for i := 0; i < 120; i++ {
+			msg := texts[i*7%len(texts)]
+			if strings.Contains(msg, "%d") {
+				msg = fmt.Sprintf(msg, 3+i*13%97)
+			}
+			lines = append(lines, fmt.Sprintf("2024-08-14 05:%02d:%02d.%03d %-*s %d:%d %-5s %s", i/60%60, i%60, i*7%1000, c.width, c.col(i), 4242, i%40, levels[i%4], msg))
+			msgs = append(msgs, msg)
+		}
+		got, fields, _ := parseAll(t, lines)
+		for i := range lines {
+			if got[i] != msgs[i] {
+				t.Errorf("%s line %d %q: message %q, want %q (fields %v)", c.name, i, lines[i], got[i], msgs[i], fields[i])
+				continue
+			}
+			lv := ""
+			for _, f := range fields[i] {
+				if strings.HasPrefix(f, "level=") {
+					lv = f[len("level="):]
+				}
+			}
+			if lv != levels[i%4] {
+				t.Errorf("%s line %d %q: level %q, want %q (fields %v)", c.name, i, lines[i], lv, levels[i%4], fields[i])
+			}
+		}
+	}
+}

@@ -938,7 +938,8 @@ func isBracketTime(b []byte) bool {
 
 // levelAhead looks for an upper-case level within the next five tokens
 // from pos, with only upper-case words and tokens carrying digits before
-// it. It returns where the level starts, or 0.
+// it, or first a name padded to a column's width (paddedName). It returns
+// where the level starts, or 0.
 func levelAhead(line []byte, pos int) int {
 	c := cursor{line: line, pos: pos}
 	for n := 0; n < 6; n++ {
@@ -958,12 +959,24 @@ func levelAhead(line []byte, pos int) int {
 				lower = true
 			}
 		}
-		if !digits && lower && !hasEq(tok) && !(len(tok) >= 2 && isBracketPair(tok[0], tok[len(tok)-1])) {
+		if !digits && lower && !hasEq(tok) && !(len(tok) >= 2 && isBracketPair(tok[0], tok[len(tok)-1])) && !(n == 0 && paddedName(line, s, e)) {
 			return 0 // a word; a key=value list or a bracketed group is a header field ("user=,db=", "{main}")
 		}
 		c.pos = e
 	}
 	return 0
+}
+
+// paddedName reports whether line[s:e] is a name followed by alignment
+// padding (two blanks or more): the value of a column padded to its width
+// that happens to be a plain word. Such a column holds words and ids
+// alike (SQL Server ERRORLOG's "spid85      " / "Logon       ", log4j's
+// %-15t "pool-3-thread-12" / "main           ", Python's %(name)-12s), so
+// the word lines are read as the id lines are (a header field before the
+// level), not as the message's first word.
+func paddedName(line []byte, s, e int) bool {
+	return e-s <= 32 && isNameToken(line[s:e]) && e+2 < len(line) &&
+		(line[e] == ' ' || line[e] == '\t') && (line[e+1] == ' ' || line[e+1] == '\t')
 }
 
 // splitPipes handles "time|field|field|message" headers.
