@@ -2,6 +2,7 @@ package freetext
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -313,6 +314,33 @@ func TestPaddedColumnBeforeLevel(t *testing.T) {
 			}
 			if lv != levels[i%4] {
 				t.Errorf("%s line %d %q: level %q, want %q (fields %v)", c.name, i, lines[i], lv, levels[i%4], fields[i])
+			}
+		}
+	}
+}
+
+// TestColumnAndPIDBeforeLevel: a column and a pid between the time and a
+// level are two fields, the column's value as source and the pid's
+// number as pid, whether the column's value is padded, fills its width
+// or is an id ("Logon        (4242) INFO", "pool-3-thread-21 #4242 WARN").
+func TestColumnAndPIDBeforeLevel(t *testing.T) {
+	cols := []string{"Logon", "spid85", "pool-3-thread-21", "main", "http-nio-8080-exec-7"}
+	pids := []string{"(%d)", "[%d]", "#%d", "%d"}
+	for j, pf := range pids {
+		var lines []string
+		for i := 0; i < 40; i++ {
+			lines = append(lines, fmt.Sprintf("2024-08-14 05:00:%02d.%03d %-15s %s %-5s Recovery is complete after %d passes.", i%60, i*7%1000, cols[i%len(cols)], fmt.Sprintf(pf, 4200+j), []string{"INFO", "WARN"}[i%2], i))
+		}
+		msgs, fields, _ := parseAll(t, lines)
+		for i := range lines {
+			want := []string{"source=" + cols[i%len(cols)], fmt.Sprintf("pid=%d", 4200+j)}
+			for _, w := range want {
+				if !slices.Contains(fields[i], w) {
+					t.Errorf("line %q: no %s in fields %v (message %q)", lines[i], w, fields[i], msgs[i])
+				}
+			}
+			if want := fmt.Sprintf("Recovery is complete after %d passes.", i); msgs[i] != want {
+				t.Errorf("line %q: message %q, want %q", lines[i], msgs[i], want)
 			}
 		}
 	}

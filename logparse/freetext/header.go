@@ -341,6 +341,13 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 			if end := levelAhead(line, s); end > 0 && !dashAfter(line, e) {
 				if h.Source == nil {
 					h.Source = trimSpaceRight(line[s:end])
+					// a column and a pid: two fields ("spid85       4242
+					// INFO", "Logon        (4242) INFO", "main  #4242 WARN")
+					if s2, e2 := c.at(e); e2 < end && h.PID == nil {
+						if pid := pidOf(line[s2:e2]); pid != nil && len(trimSpaceRight(line[e2:end])) == 0 {
+							h.Source, h.PID = tok, pid
+						}
+					}
 				} else {
 					h.Component = trimSpaceRight(line[s:end])
 				}
@@ -977,6 +984,20 @@ func levelAhead(line []byte, pos int) int {
 func paddedName(line []byte, s, e int) bool {
 	return e-s <= 32 && isNameToken(line[s:e]) && e+2 < len(line) &&
 		(line[e] == ' ' || line[e] == '\t') && (line[e+1] == ' ' || line[e+1] == '\t')
+}
+
+// pidOf returns the number of a pid token: "4242", "(4242)", "[4242]",
+// "#4242"; nil for any other token.
+func pidOf(tok []byte) []byte {
+	if len(tok) >= 3 && (tok[0] == '(' && tok[len(tok)-1] == ')' || tok[0] == '[' && tok[len(tok)-1] == ']') {
+		tok = tok[1 : len(tok)-1]
+	} else if len(tok) >= 2 && tok[0] == '#' {
+		tok = tok[1:]
+	}
+	if isInt(tok) && len(tok) <= 10 {
+		return tok
+	}
+	return nil
 }
 
 // splitPipes handles "time|field|field|message" headers.
