@@ -78,6 +78,17 @@ type Deps struct {
 	// Collectors are registered with the agent's registry too (the
 	// daemon's reload metrics).
 	Collectors []prometheus.Collector
+
+	// logs: the logs pipeline of the agent before a reload whose logs
+	// config did not change (see logsUnchanged): it goes on here, rebound
+	// to this agent's sinks and health engine, instead of a new one.
+	logs *logsPipeline
+}
+
+// logsPipeline is an agent's log tailer and the router parsing its lines.
+type logsPipeline struct {
+	tailer *pipeline.Tailer
+	router *pipeline.LogRouter
 }
 
 // Registry is where the agent registers its metrics and gathers them for
@@ -109,6 +120,7 @@ type Agent struct {
 	queues    []exporterQueue // Loki and Jaeger delivery queues
 	closers   []func() error  // transports
 	tailer    *pipeline.Tailer
+	router    *pipeline.LogRouter
 	source    RuntimeSource
 	srcErr    error
 	srv       *http.Server
@@ -127,6 +139,9 @@ type Agent struct {
 	// keepSource: Close leaves the runtime source open (a reload hands it
 	// to the next agent).
 	keepSource bool
+	// keepLogs: Close leaves the tailer open (a reload hands it to the
+	// next agent, see Deps.logs).
+	keepLogs bool
 
 	closeOnce sync.Once
 }
@@ -256,7 +271,16 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		}
 	}
 
-	if len(cfg.Logs.Paths) > 0 {
+	if kept := deps.logs; len(cfg.Logs.Paths) > 0 && kept != nil {
+		kept.router.Rebind(pipeline.LogRouterOptions{Sinks: logSinks, Observer: eng, Procs: a.resolver, Pods: pods})
+		for _, c := range append(kept.router.Collectors(), kept.tailer.Collectors()...) {
+			if err := a.reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register log metrics: %w", err)
+			}
+		}
+		a.tailer, a.router = kept.tailer, kept.router
+		a.keepLogs = true // the daemon's until this agent runs (daemon.build)
+	} else if len(cfg.Logs.Paths) > 0 {
 		ovs := make([]pipeline.LogOverride, 0, len(cfg.Logs.Overrides))
 		for _, o := range cfg.Logs.Overrides {
 			ovs = append(ovs, pipeline.LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
@@ -267,7 +291,7 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		}
 		factory := pipeline.LogParserFactory(pipeline.LogEngineOptions{Names: names, SingleLine: cfg.Logs.Multiline.Disabled,
 			MaxRecordBytes: int(cfg.Logs.Multiline.MaxBytes), MultilineWait: cfg.Logs.Multiline.MaxWait})
-		router, err := pipeline.NewLogRouter(pipeline.LogRouterOptions{Factory: factory, Overrides: ovs, Sinks: logSinks,
+		a.router, err = pipeline.NewLogRouter(pipeline.LogRouterOptions{Factory: factory, Overrides: ovs, Sinks: logSinks,
 			Observer: eng, Procs: a.resolver, Pods: pods, Node: a.node}, a.log, a.reg)
 		if err != nil {
 			return nil, err
@@ -275,7 +299,7 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		a.tailer, err = pipeline.NewTailer(pipeline.TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
 			Rescan: cfg.Logs.RescanInterval, MaxLine: int(cfg.Logs.MaxLineBytes), StartAtEnd: cfg.Logs.StartAt == "end",
 			StateFile: filepath.Join(cfg.StateDir, "log-offsets.json"), CommitLines: cfg.Logs.CommitLines,
-			CommitInterval: cfg.Logs.CommitInterval, RotateGrace: cfg.Logs.RotateGrace}, router, a.log, a.reg)
+			CommitInterval: cfg.Logs.CommitInterval, RotateGrace: cfg.Logs.RotateGrace}, a.router, a.log, a.reg)
 		if err != nil {
 			return nil, err
 		}
@@ -627,7 +651,7 @@ func (a *Agent) Close() error {
 		if a.source != nil && !a.keepSource {
 			errs = append(errs, a.source.Close())
 		}
-		if a.tailer != nil {
+		if a.tailer != nil && !a.keepLogs {
 			errs = append(errs, a.tailer.Close())
 		}
 		if a.notifier != nil {

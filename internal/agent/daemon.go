@@ -100,7 +100,7 @@ func Main(ctx context.Context, opts Options) error {
 
 	d := newDaemon(opts, cfg, NewProbeSource(cfg, logger, popts))
 	d.handoverReq, d.reloadSig, d.hfile = handoverReq, reloadSig, hfile
-	a, err := d.build(cfg, handover)
+	a, err := d.build(cfg, handover, nil)
 	if err != nil {
 		d.closeSource()
 		return err
@@ -207,9 +207,11 @@ func (d *daemon) closeSource() {
 	}
 }
 
-// build makes the agent of cfg, starting from h (nil: from scratch).
-func (d *daemon) build(cfg *config.Config, h *Handover) (*Agent, error) {
+// build makes the agent of cfg, starting from h (nil: from scratch) and
+// going on with the logs pipeline kept (nil: a new one).
+func (d *daemon) build(cfg *config.Config, h *Handover, kept *logsPipeline) (*Agent, error) {
 	a, err := New(cfg, Deps{
+		logs:             kept,
 		Logger:           d.log,
 		NewRuntimeSource: d.source,
 		Pprof:            d.opts.Pprof,
@@ -224,9 +226,10 @@ func (d *daemon) build(cfg *config.Config, h *Handover) (*Agent, error) {
 	}
 	a.keepSource = true // the daemon's
 	if _, err := a.Listen(); err != nil {
-		a.Close()
+		a.Close() // leaves the kept logs pipeline open (keepLogs)
 		return nil, err
 	}
+	a.keepLogs = false // the agent's now
 	d.cur.Store(a)
 	return a, nil
 }
@@ -329,11 +332,23 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	}
 	start := time.Now()
 	a.grace = 0 // what is queued stays on disk for the next agent
-	if a.tailer != nil {
+	var kept *logsPipeline
+	switch {
+	case a.tailer != nil && logsUnchanged(old, cfg):
+		// The log sources go on: the tailer stops and commits, and the
+		// next agent runs the same tailer and router (their files,
+		// offsets, held records and parsers: formats, header models,
+		// templates, schemas).
+		a.tailer.Continue()
+		a.keepLogs = true
+		kept = &logsPipeline{tailer: a.tailer, router: a.router}
+		d.log.Info("reload: the logs config did not change; the log sources run on with their parsers' state")
+	case a.tailer != nil:
 		// A log file the new config no longer tails is read by nobody
 		// after this stop: the record it holds is emitted, not left to a
 		// replay that will not come.
 		a.tailer.Successor(cfg.Logs.Paths, cfg.Logs.Exclude)
+		d.log.Info("reload: the logs config changed; the log sources start again from their committed offsets")
 	}
 	stopRun()
 	if err := <-runDone; err != nil {
@@ -343,15 +358,18 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	if err := a.Close(); err != nil {
 		d.log.Warn("reload: close the running agent", "err", err)
 	}
-	next, err = d.build(cfg, carry)
+	next, err = d.build(cfg, carry, kept)
 	if err != nil {
 		if ln != nil {
 			ln.Close()
 		}
 		d.refused(err)
 		d.log.Error("reload: the new config cannot run; going back to the running one", "err", err)
-		back, berr := d.build(old, carry)
+		back, berr := d.build(old, carry, kept) // kept: old's logs config is cfg's
 		if berr != nil {
+			if kept != nil {
+				kept.tailer.Close()
+			}
 			d.closeSource()
 			return nil, nil, fmt.Errorf("reload failed and the running config cannot be restored: %w", berr)
 		}
@@ -369,6 +387,23 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	d.reloadOKTime.Store(time.Now().UnixNano())
 	d.log.Info("config reloaded", "file", d.file(), "took", time.Since(start).Round(time.Millisecond).String())
 	return next, nil, nil
+}
+
+// logsUnchanged reports whether a reload from running to next may keep the
+// log sources running (the same tailer and router, their parsers' state
+// included). Conservatively, everything that shapes what is read, how it
+// is parsed and labelled, where it goes and where its offsets live must be
+// equal: the whole logs section (paths, exclude, poll and rescan
+// intervals, max_line_bytes, start_at, commits, rotate_grace, overrides,
+// field_names, multiline), state_dir, the kubernetes section (the node
+// label, pod lookups naming services) and the Loki exporter (the sink of
+// the records). Anything else (health thresholds, checks, webhooks,
+// probes, Prometheus, Jaeger, listen) is applied around the kept sources:
+// their records go to the next agent's sinks and health engine.
+func logsUnchanged(running, next *config.Config) bool {
+	return reflect.DeepEqual(running.Logs, next.Logs) && running.StateDir == next.StateDir &&
+		reflect.DeepEqual(running.Kubernetes, next.Kubernetes) &&
+		reflect.DeepEqual(running.Exporters.Loki, next.Exporters.Loki)
 }
 
 // selectionSetter is a runtime source whose process selection can change

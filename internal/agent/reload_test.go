@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/internal/config"
 	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/internal/taildrill"
 	"github.com/gopulse/gopulse/probes"
@@ -165,8 +166,9 @@ lifecycle: {enable_reload: %v, shutdown_grace: 1s}
 
 // TestReloadKeepsEveryLine: lines written at 20,000/s are tailed into a
 // counting Loki endpoint while the config is reloaded five times (valid
-// and invalid alternating): every line must arrive exactly once, each
-// stream in order. Before, the tailer's last read at a stop committed
+// and invalid alternating; of the three valid ones, two change the logs
+// config, so the log sources are built again, and one does not, so they
+// run on): every line must arrive exactly once, each stream in order. Before, the tailer's last read at a stop committed
 // through a cancelled context, the Loki batch was dropped by the failed
 // hand-over and the final commit counted its lines as delivered: a batch
 // lost per reload (and per graceful stop). Then two ways of sending twice
@@ -191,6 +193,7 @@ func TestReloadKeepsEveryLine(t *testing.T) {
 	}
 	cfgFile := filepath.Join(dir, "agent.yaml")
 	addr := freeAddr(t)
+	burst := 20
 	valid := func(poll string) string {
 		return fmt.Sprintf(`listen: %s
 state_dir: %s
@@ -198,9 +201,10 @@ probes: {mode: "off"}
 logs: {paths: [%q], start_at: beginning, poll_interval: %s}
 kubernetes: {enabled: false}
 lifecycle: {enable_reload: true, shutdown_grace: 30s}
+health: {new_error_template_burst: %d}
 exporters:
   loki: {endpoints: [{url: %q}], queue: {max_bytes: 512MiB}}
-`, addr, filepath.Join(dir, "state"), filepath.Join(dir, "logs", "*.log"), poll, sink.URL()+"/loki/api/v1/push")
+`, addr, filepath.Join(dir, "state"), filepath.Join(dir, "logs", "*.log"), poll, burst, sink.URL()+"/loki/api/v1/push")
 	}
 	write := func(s string) {
 		if err := os.WriteFile(cfgFile, []byte(s), 0o644); err != nil {
@@ -224,7 +228,11 @@ exporters:
 		if i%2 == 1 {
 			write(valid("soon"))
 		} else {
-			write(valid([]string{"50ms", "100ms", "200ms"}[i/2]))
+			// The second valid reload changes only a health threshold:
+			// the log sources run on (the others change the poll
+			// interval: they are built again).
+			burst++
+			write(valid([]string{"50ms", "50ms", "200ms"}[i/2]))
 		}
 		code, body := httpDo(t, "POST", "http://"+addr+"/-/reload")
 		if want := []int{200, 500}[i%2]; code != want {
@@ -234,6 +242,9 @@ exporters:
 	}
 	if err := <-werr; err != nil {
 		t.Fatal(err)
+	}
+	if l := run.logs.String(); strings.Count(l, "the log sources run on") != 1 || strings.Count(l, "the log sources start again") != 2 {
+		t.Errorf("want one reload keeping the log sources and two building them again")
 	}
 	werr2 := taildrill.Wait(context.Background(), 60*time.Second, lines, func() (int64, error) { return int64(sink.Distinct(lines)), nil })
 	res := taildrill.Check(sink.Counts(), lines)
@@ -361,7 +372,7 @@ lifecycle: {enable_reload: true}
 	src := &selSource{}
 	builds := 0
 	d := newDaemon(opts, c, func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error) { builds++; return src, nil })
-	a, err := d.build(c, nil)
+	a, err := d.build(c, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,5 +540,154 @@ func (r *agentRun) end(t *testing.T, title string) {
 	r.stop()
 	if t.Failed() {
 		t.Logf("%s:\n%s", title, r.logs.String())
+	}
+}
+
+// TestReloadKeepsUnchangedLogSources: a reload whose logs config is the
+// running one (here only health.new_error_template_burst changes) keeps the
+// log sources running: the file is not opened again ("tailing log file"
+// once), the templates mined before the reload are still counted by the
+// next agent (its parser goes on, nothing is detected or mined again), and
+// the record the multi-line assembler held at the reload comes out once,
+// with the next line. A reload that changes the parser options
+// (logs.field_names) builds the sources again: the file is opened again
+// from its committed offset, the held record read again (and still
+// delivered once), and the templates are mined from scratch. Before, every
+// reload took the second path.
+func TestReloadKeepsUnchangedLogSources(t *testing.T) {
+	for _, tc := range []struct {
+		name, before, after string
+		keep                bool
+	}{
+		{"health threshold", "health: {new_error_template_burst: 20}\n", "health: {new_error_template_burst: 5}\n", true},
+		{"field names", "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sink, err := taildrill.NewSink()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			logFile := filepath.Join(dir, "app.log")
+			appendFile(t, logFile, "level=error msg=\"disk full on sda1\" seq=0\n"+
+				"level=warn msg=\"retrying the upload to bucket b7\" seq=1\n"+
+				"level=info msg=\"cache warmed with 120 entries\" seq=2\n"+
+				"level=info msg=\"held until the next line\" seq=3\n")
+			cfgFile := filepath.Join(dir, "agent.yaml")
+			addr := freeAddr(t)
+			cfg := func(fieldNames, extra string) string {
+				return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, field_names: %s, multiline: {max_wait: 1h}}
+kubernetes: {enabled: false}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+%s`, addr, filepath.Join(dir, "state"), logFile, fieldNames, sink.URL()+"/loki/api/v1/push", extra)
+			}
+			os.WriteFile(cfgFile, []byte(cfg("gopulse", tc.before)), 0o644)
+			run := startAgentRun(cfgFile, dir)
+			defer run.end(t, "agent log")
+			counts := func() []uint16 {
+				c := sink.Counts()
+				for len(c) < 5 {
+					c = append(c, 0)
+				}
+				return c[:5]
+			}
+			templates := func() string {
+				_, body := httpDo(t, "GET", "http://"+addr+"/metrics")
+				for _, l := range strings.Split(body, "\n") {
+					if strings.HasPrefix(l, "gopulse_log_templates{") {
+						return l
+					}
+				}
+				return ""
+			}
+			waitUntil(t, "the first three lines delivered", 20*time.Second, func() bool {
+				c := counts()
+				return c[0] == 1 && c[1] == 1 && c[2] == 1
+			})
+			time.Sleep(300 * time.Millisecond) // a few polls: nothing else may come
+			if c := counts(); c[3] != 0 {
+				t.Fatalf("the held record came out before the reload: counts %v", c)
+			}
+			before := templates()
+			if before == "" || strings.HasSuffix(before, " 0") {
+				t.Fatalf("templates mined before the reload: %q, want some", before)
+			}
+			if tc.keep {
+				os.WriteFile(cfgFile, []byte(cfg("gopulse", tc.after)), 0o644)
+			} else {
+				os.WriteFile(cfgFile, []byte(cfg("otel", tc.after)), 0o644)
+			}
+			if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+				t.Fatalf("reload: %d %s", code, body)
+			}
+			after := templates()
+			appendFile(t, logFile, "level=info msg=\"after the reload\" seq=4\n")
+			waitUntil(t, "the held record delivered", 20*time.Second, func() bool { return counts()[3] >= 1 })
+			time.Sleep(300 * time.Millisecond)
+			// The next agent has read since the reload: every open it made
+			// is logged by now.
+			opens := strings.Count(run.logs.String(), `msg="tailing log file"`)
+			if tc.keep {
+				if opens != 1 || after != before {
+					t.Errorf("kept source: opened %d times (want 1), templates %q after the reload, want %q (the parser goes on)", opens, after, before)
+				}
+				if !strings.Contains(run.logs.String(), "the log sources run on") {
+					t.Errorf("the kept log sources were not logged")
+				}
+			} else {
+				if opens != 2 || after == before {
+					t.Errorf("rebuilt source: opened %d times (want 2), templates %q after the reload (before %q), want mined again", opens, after, before)
+				}
+				if !strings.Contains(run.logs.String(), "the log sources start again") {
+					t.Errorf("the rebuilt log sources were not logged")
+				}
+			}
+			if c := counts(); c[0] != 1 || c[1] != 1 || c[2] != 1 || c[3] != 1 || c[4] != 0 {
+				t.Fatalf("deliveries per seq %v; want 1 1 1 1 0 (seq 4 held: it may be continued)", c)
+			}
+		})
+	}
+}
+
+// logsUnchanged keeps the log sources only when nothing that shapes them
+// changed.
+func TestLogsUnchanged(t *testing.T) {
+	base := func() *config.Config {
+		d := config.Defaults()
+		c := &d
+		c.Logs.Paths = []string{"/var/log/*.log"}
+		c.Exporters.Loki.Endpoints = []config.Endpoint{{URL: "http://loki:3100/loki/api/v1/push"}}
+		return c
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(c *config.Config)
+		keep   bool
+	}{
+		{"nothing", func(*config.Config) {}, true},
+		{"health threshold", func(c *config.Config) { c.Health.NewErrorBurst++ }, true},
+		{"listen", func(c *config.Config) { c.Listen = "127.0.0.1:1" }, true},
+		{"jaeger", func(c *config.Config) { c.Exporters.Jaeger.Endpoints = []config.Endpoint{{URL: "http://j"}} }, true},
+		{"paths", func(c *config.Config) { c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log") }, false},
+		{"exclude", func(c *config.Config) { c.Logs.Exclude = []string{"*.gz"} }, false},
+		{"poll", func(c *config.Config) { c.Logs.PollInterval++ }, false},
+		{"override", func(c *config.Config) { c.Logs.Overrides = []config.LogOverride{{Path: "*.log", Format: "json"}} }, false},
+		{"field names", func(c *config.Config) { c.Logs.FieldNames = "otel" }, false},
+		{"multiline", func(c *config.Config) { c.Logs.Multiline.MaxWait++ }, false},
+		{"state dir", func(c *config.Config) { c.StateDir += "2" }, false},
+		{"node", func(c *config.Config) { c.Kubernetes.NodeName = "other" }, false},
+		{"loki", func(c *config.Config) { c.Exporters.Loki.Endpoints[0].URL += "2" }, false},
+	} {
+		next := base()
+		tc.change(next)
+		if got := logsUnchanged(base(), next); got != tc.keep {
+			t.Errorf("%s: logsUnchanged = %v, want %v", tc.name, got, tc.keep)
+		}
 	}
 }

@@ -156,13 +156,30 @@ func NewLogRouter(o LogRouterOptions, log *slog.Logger, reg prometheus.Registere
 			Help: "Message templates mined from the open log streams, by stream format."}, []string{"format"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{r.lines, r.errs, r.changes, r.templates} {
+		for _, c := range r.Collectors() {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return r, nil
+}
+
+// Collectors are the router's metrics, to register with another registry
+// when the router is kept across a reload.
+func (r *LogRouter) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{r.lines, r.errs, r.changes, r.templates}
+}
+
+// Rebind points the router at the sinks, health observer and process and
+// pod lookups of o (a reload's next agent) while its streams, and their
+// parsers' state, go on. The factory, overrides and node stay: they make
+// the streams' parsers and labels, so a change of them needs a new router.
+// No line may be handled meanwhile (the tailer is stopped).
+func (r *LogRouter) Rebind(o LogRouterOptions) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sinks, r.observer, r.procs, r.pods = o.Sinks, o.Observer, o.Procs, o.Pods
 }
 
 var (

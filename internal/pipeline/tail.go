@@ -132,6 +132,9 @@ type Tailer struct {
 	// next is what the tailer that follows this one reads (Successor);
 	// nil: a tailer of the same config (a restart).
 	next *TailConfig
+	// cont: Run will be called again after this stop (Continue); ran:
+	// Run was called before.
+	cont, ran bool
 
 	closeOnce sync.Once
 	mu        sync.Mutex // guards everything during Close vs Run
@@ -262,7 +265,7 @@ func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.R
 	t.holder, _ = h.(LineHolder)
 	t.syncer, _ = h.(Syncer)
 	if reg != nil {
-		for _, c := range []prometheus.Collector{t.lines, t.bytesRead, t.rotations, t.truncations, t.lost, t.commitErrors, t.filesGauge} {
+		for _, c := range t.Collectors() {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register tail metrics: %w", err)
 			}
@@ -296,12 +299,18 @@ func (t *Tailer) Run(ctx context.Context) error {
 	defer poll.Stop()
 	rescan := time.NewTicker(t.cfg.Rescan)
 	defer rescan.Stop()
-	if w, err := newDirWatcher(); err != nil {
-		t.log.Warn("inotify unavailable: new files are found at each re-scan only", "rescan", t.cfg.Rescan, "err", err)
-	} else {
-		t.mu.Lock()
-		t.watcher = w
-		t.mu.Unlock()
+	t.mu.Lock()
+	again := t.ran // Run again after a stop that Continue announced: the watcher is open
+	t.ran = true
+	t.mu.Unlock()
+	if !again {
+		if w, err := newDirWatcher(); err != nil {
+			t.log.Warn("inotify unavailable: new files are found at each re-scan only", "rescan", t.cfg.Rescan, "err", err)
+		} else {
+			t.mu.Lock()
+			t.watcher = w
+			t.mu.Unlock()
+		}
 	}
 	t.mu.Lock()
 	t.ctx = ctx
@@ -316,7 +325,10 @@ func (t *Tailer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			t.mu.Lock()
 			t.Poll() // read what is there
-			t.emitUnreplayed()
+			if !t.cont {
+				t.emitUnreplayed()
+			}
+			t.cont = false // the next stop is a plain one unless told again
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			err := t.Commit(cctx)
 			cancel()
@@ -352,6 +364,26 @@ func (t *Tailer) Successor(paths, exclude []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.next = &TailConfig{Paths: slices.Clone(paths), Exclude: slices.Clone(exclude)}
+}
+
+// Continue says that this tailer's Run will be called again after the
+// stop (a reload that keeps the logs pipeline, whose config did not
+// change): the stop reads what is there and commits, emitting nothing the
+// handler holds (the same handler goes on with it, so a multi-line record
+// is neither cut nor read again), and files, streams and watches stay
+// open for the next Run. Call it before Run's context ends; Close still
+// ends the tailer as usual.
+func (t *Tailer) Continue() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cont, t.next = true, nil
+}
+
+// Collectors are the tailer's metrics, to register with another registry
+// when the tailer is kept across a reload (NewTailer registered them with
+// reg).
+func (t *Tailer) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{t.lines, t.bytesRead, t.rotations, t.truncations, t.lost, t.commitErrors, t.filesGauge}
 }
 
 // replays reports whether the held lines of stream s (held of them) will

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logparse"
 )
 
@@ -236,5 +238,53 @@ func TestStopEmitsWhatNoOneReadsAgain(t *testing.T) {
 				t.Fatalf("the record delivered %d times across the stop, want once", got)
 			}
 		})
+	}
+}
+
+// TestContinueGoesOnAcrossStops: a tailer told to Continue (a reload that
+// keeps the log sources) stops without emitting the record its router
+// holds and runs again on the same files and parsers: the file is not
+// opened again, the held record comes out once, whole, with the next line
+// and to the sinks the router was rebound to, and a stop without Continue
+// then ends the tailer as before (the next one reads the last held record
+// again and delivers it once). Lines written while it is stopped are read
+// by the next Run.
+func TestContinueGoesOnAcrossStops(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "app.log")
+	cfg := TailConfig{Paths: []string{p}, StateFile: filepath.Join(dir, "offsets.json")}
+	appendFile(t, p, "2024-03-10T13:55:00Z INFO request one served\n2024-03-10T13:55:01Z INFO request two served\n")
+	s1 := &recSink{}
+	router := newRouter(t, s1)
+	var logBuf bytes.Buffer
+	tl := newTestTailer(t, cfg, router, &logBuf)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tl.Continue()
+	if err := tl.Run(cancelled); err != nil {
+		t.Fatal(err)
+	}
+	if got := bodiesOf(s1); len(got) != 1 || !strings.Contains(got[0], "one") {
+		t.Fatalf("first run delivered %q, want line one only (two is held)", got)
+	}
+	s2 := &recSink{}
+	router.Rebind(LogRouterOptions{Sinks: []event.LogSink{s2}})
+	appendFile(t, p, "2024-03-10T13:55:02Z INFO request three served\n")
+	tl.Continue()
+	if err := tl.Run(cancelled); err != nil {
+		t.Fatal(err)
+	}
+	if got := bodiesOf(s2); len(got) != 1 || !strings.Contains(got[0], "two") {
+		t.Fatalf("second run delivered %q to the rebound sink, want line two only", got)
+	}
+	stopRun(t, tl) // a stop without Continue: three is read again next time
+	if n := strings.Count(logBuf.String(), "tailing log file"); n != 1 {
+		t.Errorf("the file was opened %d times across the runs, want once:\n%s", n, logBuf.String())
+	}
+	s3, router3, tl3 := restartRun(t, cfg)
+	settleRun(t, router3, tl3)
+	got := bodiesOf(s1, s2, s3)
+	if len(got) != 3 || !strings.Contains(got[0], "one") || !strings.Contains(got[1], "two") || !strings.Contains(got[2], "three") {
+		t.Errorf("records across the runs %q; want one, two, three once each, in order", got)
 	}
 }
