@@ -892,6 +892,10 @@ type Saved struct {
 	Reasons  []Reason  `json:"reasons,omitempty"`
 	Measured int       `json:"measured_windows"`
 	Windows  uint64    `json:"windows"`
+	// Known are the error templates the process logged before (their
+	// ids), so that the successor does not count them as new
+	// (new_error_template) at its first windows.
+	Known []uint64 `json:"known_templates,omitempty"`
 }
 
 // Export returns every process's verdict, by pid.
@@ -900,14 +904,23 @@ func (e *Engine) Export() []Saved {
 	defer e.mu.Unlock()
 	out := make([]Saved, 0, len(e.procs))
 	for _, p := range e.procs {
+		var known []uint64
+		if len(p.known) > 0 {
+			known = make([]uint64, 0, len(p.known))
+			for id := range p.known {
+				known = append(known, id)
+			}
+			slices.Sort(known)
+		}
 		out = append(out, Saved{PID: p.info.PID, State: p.state, Drained: p.drained, Since: p.since,
-			Reasons: slices.Clone(p.reasons), Measured: p.measured, Windows: p.windows})
+			Reasons: slices.Clone(p.reasons), Measured: p.measured, Windows: p.windows, Known: known})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
 }
 
-// Import seeds the verdicts a predecessor exported. Windows start afresh;
+// Import seeds the verdicts a predecessor exported, and the error templates
+// each process was known to log. Windows start afresh;
 // the hysteresis goes on from the imported state. A process already known
 // keeps its own. An imported verdict that no event confirms within
 // HeartbeatFailures windows is dropped.
@@ -924,6 +937,9 @@ func (e *Engine) Import(saved []Saved) {
 		p := e.procLocked(uint32(sv.PID))
 		p.state, p.drained, p.since, p.reasons = sv.State, sv.Drained, sv.Since, slices.Clone(sv.Reasons)
 		p.measured, p.windows, p.imported = sv.Measured, sv.Windows, true
+		for _, id := range sv.Known[:min(len(sv.Known), maxTemplates)] {
+			p.known[id] = struct{}{}
+		}
 	}
 }
 

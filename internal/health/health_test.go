@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -764,6 +765,60 @@ func TestExportImport(t *testing.T) {
 	}
 	if _, _, ok := e2.Status(77); ok {
 		t.Fatal("an unconfirmed handed-over process is kept")
+	}
+}
+
+// TestExportImportKnownTemplates: the error templates a process logged
+// before a reload or a takeover are handed over with its verdict, so a burst
+// of one of them in the successor's first windows is no new template. Before,
+// the successor counted every error template as new again (the health
+// engine is rebuilt at every reload) and raised new_error_template.
+func TestExportImportKnownTemplates(t *testing.T) {
+	cfg := DefaultConfig()
+	s := newSim(t, cfg)
+	for range 5 {
+		s.e.ObserveLog(s.pid, []byte("error"), 7)
+		s.e.ObserveLog(s.pid, []byte("error"), 9)
+	}
+	s.healthyWindow()
+	b, err := json.Marshal(s.e.Export())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Saved
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != 1 || !slices.Equal(back[0].Known, []uint64{7, 9}) {
+		t.Fatalf("handed over %+v, want pid 42 knowing templates 7 and 9", back)
+	}
+	e2, err := New(cfg, names{42: {PID: 42, Exe: "/usr/bin/api", Service: "api"}}, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2.Import(back)
+	s2 := &sim{t: t, e: e2, rec: &recorder{}, now: s.now, pid: 42, g: 100}
+	e2.Tick(s2.now)
+	for _, id := range []uint64{7, 9} {
+		for range 2 * cfg.NewErrorBurst {
+			e2.ObserveLog(42, []byte("error"), id)
+		}
+		s2.healthyWindow()
+		if n := e2.Snapshot()[0].Signals.NewErrors; n != 0 {
+			t.Errorf("template %d, known before the hand-over: a burst of %d new errors", id, n)
+		}
+	}
+	if st := e2.Snapshot()[0]; hasReason(st.Reasons, "new_error_template", Degraded) {
+		t.Fatalf("template known before the hand-over counted as new: %+v", st.Reasons)
+	}
+	for w := range 2 {
+		for range 2 * cfg.NewErrorBurst {
+			e2.ObserveLog(42, []byte("error"), uint64(100+w))
+		}
+		s2.healthyWindow()
+	}
+	if st := e2.Snapshot()[0]; !hasReason(st.Reasons, "new_error_template", Degraded) {
+		t.Fatalf("a really new template not seen after the hand-over: %+v", st.Reasons)
 	}
 }
 
