@@ -460,13 +460,7 @@ exporters:
 	os.WriteFile(cfgFile, []byte(cfg(kept, dropped)), 0o644)
 	run := startAgentRun(cfgFile, dir)
 	defer run.end(t, "agent log")
-	counts := func() []uint16 {
-		c := sink.Counts()
-		for len(c) < 5 {
-			c = append(c, 0)
-		}
-		return c[:5]
-	}
+	counts := func() []uint16 { return firstCounts(sink, 5) }
 	waitUntil(t, "the first line of each file delivered", 20*time.Second, func() bool {
 		c := counts()
 		return c[0] == 1 && c[2] == 1
@@ -590,13 +584,7 @@ exporters:
 			os.WriteFile(cfgFile, []byte(cfg("gopulse", tc.before)), 0o644)
 			run := startAgentRun(cfgFile, dir)
 			defer run.end(t, "agent log")
-			counts := func() []uint16 {
-				c := sink.Counts()
-				for len(c) < 5 {
-					c = append(c, 0)
-				}
-				return c[:5]
-			}
+			counts := func() []uint16 { return firstCounts(sink, 5) }
 			templates := func() string {
 				_, body := httpDo(t, "GET", "http://"+addr+"/metrics")
 				for _, l := range strings.Split(body, "\n") {
@@ -690,4 +678,13 @@ func TestLogsUnchanged(t *testing.T) {
 			t.Errorf("%s: logsUnchanged = %v, want %v", tc.name, got, tc.keep)
 		}
 	}
+}
+
+// firstCounts is how many times each of a sink's first n lines arrived.
+func firstCounts(sink *taildrill.Sink, n int) []uint16 {
+	c := sink.Counts()
+	for len(c) < n {
+		c = append(c, 0)
+	}
+	return c[:n]
 }
