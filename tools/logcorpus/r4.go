@@ -239,18 +239,7 @@ var r4Shapes = []shape{
 // can compare it with the event's time: ok is false for the layouts with
 // no wall-clock time (HAProxy, log4j's TTCC).
 func r4TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err error) {
-	cut := func(from, to string) string {
-		i := strings.Index(line, from)
-		if i < 0 {
-			return ""
-		}
-		rest := line[i+len(from):]
-		j := strings.Index(rest, to)
-		if j < 0 {
-			return ""
-		}
-		return rest[:j]
-	}
+	cut := func(from, to string) string { return between(line, from, to) }
 	parse := func(layout, s string, p time.Duration) (time.Time, time.Duration, bool, error) {
 		t, err := time.Parse(layout, s)
 		return t, p, true, err
@@ -280,4 +269,19 @@ func r4TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err 
 		return parse("2006-01-02 15:04:05.000", line[:23], time.Millisecond)
 	}
 	return time.Time{}, 0, false, nil
+}
+
+// between is the text of line after the first from up to the next to ("" if
+// either is missing): how the renderer checks read a field back.
+func between(line, from, to string) string {
+	i := strings.Index(line, from)
+	if i < 0 {
+		return ""
+	}
+	rest := line[i+len(from):]
+	j := strings.Index(rest, to)
+	if j < 0 {
+		return ""
+	}
+	return rest[:j]
 }

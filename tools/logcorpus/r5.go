@@ -315,18 +315,7 @@ var r5YearLess = map[string]bool{"chromium": true, "cisco-ios": true, "asterisk"
 // its precision, so the renderer check can compare it with the event's
 // time: ok is false for winston's default, which prints no time.
 func r5TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err error) {
-	cut := func(from, to string) string {
-		i := strings.Index(line, from)
-		if i < 0 {
-			return ""
-		}
-		rest := line[i+len(from):]
-		j := strings.Index(rest, to)
-		if j < 0 {
-			return ""
-		}
-		return rest[:j]
-	}
+	cut := func(from, to string) string { return between(line, from, to) }
 	head := func(n int) string { return line[:min(n, len(line))] }
 	parse := func(layout, s string, p time.Duration) (time.Time, time.Duration, bool, error) {
 		t, err := time.Parse(layout, s)
