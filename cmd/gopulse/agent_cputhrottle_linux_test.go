@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,43 +10,6 @@ import (
 	"github.com/gopulse/gopulse/internal/health"
 	"github.com/gopulse/gopulse/internal/privtest"
 )
-
-// cpuLimitCgroup makes a new cgroup limited to quota µs of CPU per 100 ms
-// (cgroup v1's cpu hierarchy when there is one, else cgroup v2's cpu.max)
-// and returns its cgroup.procs.
-func cpuLimitCgroup(t *testing.T, quota int) string {
-	t.Helper()
-	name := fmt.Sprintf("gopulse-e2e-%d", os.Getpid())
-	for _, m := range []string{"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"} {
-		if _, err := os.Stat(filepath.Join(m, "cpu.cfs_quota_us")); err != nil {
-			continue
-		}
-		dir := filepath.Join(m, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			privtest.Require(t, false, fmt.Sprintf("make a cgroup: %v", err))
-		}
-		t.Cleanup(func() { os.Remove(dir) })
-		for _, fv := range [][2]string{{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", strconv.Itoa(quota)}} {
-			if err := os.WriteFile(filepath.Join(dir, fv[0]), []byte(fv[1]), 0); err != nil {
-				t.Fatalf("write %s: %v", fv[0], err)
-			}
-		}
-		return filepath.Join(dir, "cgroup.procs")
-	}
-	root := "/sys/fs/cgroup"
-	if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+cpu"), 0); err != nil {
-		privtest.Require(t, false, fmt.Sprintf("no cgroup v1 cpu hierarchy, and cgroup v2's cpu controller: %v", err))
-	}
-	dir := filepath.Join(root, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		privtest.Require(t, false, fmt.Sprintf("make a cgroup: %v", err))
-	}
-	t.Cleanup(func() { os.Remove(dir) })
-	if err := os.WriteFile(filepath.Join(dir, "cpu.max"), []byte(strconv.Itoa(quota)+" 100000"), 0); err != nil {
-		t.Fatalf("write cpu.max: %v", err)
-	}
-	return filepath.Join(dir, "cgroup.procs")
-}
 
 // TestHealthSchedCPUThrottled runs the agent with real probes against the
 // noisy demo target inside a cgroup limited to 5% of a CPU: its threads
@@ -59,7 +20,7 @@ func cpuLimitCgroup(t *testing.T, quota int) string {
 func TestHealthSchedCPUThrottled(t *testing.T) {
 	requireProbes(t)
 	privtest.Require(t, privtest.IsRoot(), "making a cgroup needs root")
-	procs := cpuLimitCgroup(t, 5000)
+	procs := privtest.CPULimitCgroup(t, 5000)
 
 	bin := buildDemo(t)
 	target, _ := startTarget(t, bin, "noisy:120s")

@@ -3,58 +3,14 @@
 package agent
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/gopulse/gopulse/internal/privtest"
 )
-
-// limitedCgroup makes a new cgroup limited to 20% of one CPU (20 ms per
-// 100 ms period), in cgroup v1's cpu hierarchy when the machine has one
-// (the cpu controller then lives there), else in cgroup v2 (enabling the
-// cpu controller in the root's subtree_control). It returns the file to
-// write a pid into.
-func limitedCgroup(t *testing.T) string {
-	t.Helper()
-	name := fmt.Sprintf("gopulse-test-%d", os.Getpid())
-	for _, m := range []string{"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"} {
-		if _, err := os.Stat(filepath.Join(m, "cpu.cfs_quota_us")); err != nil {
-			continue
-		}
-		dir := filepath.Join(m, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
-			privtest.Require(t, false, fmt.Sprintf("make a cgroup: %v", err))
-		}
-		t.Cleanup(func() { os.Remove(dir) })
-		for f, v := range map[string]string{"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "20000"} {
-			if err := os.WriteFile(filepath.Join(dir, f), []byte(v), 0); err != nil {
-				t.Fatalf("write %s: %v", f, err)
-			}
-		}
-		return filepath.Join(dir, "cgroup.procs")
-	}
-	root := "/sys/fs/cgroup"
-	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err != nil {
-		privtest.Require(t, false, "no cgroup v1 cpu hierarchy and no cgroup v2 at /sys/fs/cgroup")
-	}
-	if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+cpu"), 0); err != nil {
-		privtest.Require(t, false, fmt.Sprintf("enable the cpu controller: %v", err))
-	}
-	dir := filepath.Join(root, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		privtest.Require(t, false, fmt.Sprintf("make a cgroup: %v", err))
-	}
-	t.Cleanup(func() { os.Remove(dir) })
-	if err := os.WriteFile(filepath.Join(dir, "cpu.max"), []byte("20000 100000"), 0); err != nil {
-		t.Fatalf("write cpu.max: %v", err)
-	}
-	return filepath.Join(dir, "cgroup.procs")
-}
 
 // TestCPUThrottleReadsCgroup puts a busy shell in a cgroup limited to 20%
 // of a CPU: the reader sees its periods throttled (nearly all of them: it
@@ -64,7 +20,7 @@ func limitedCgroup(t *testing.T) string {
 // limited cgroup, has no throttled periods.
 func TestCPUThrottleReadsCgroup(t *testing.T) {
 	privtest.Require(t, privtest.IsRoot(), "making a cgroup needs root")
-	procs := limitedCgroup(t)
+	procs := privtest.CPULimitCgroup(t, 20000)
 	c := newCPUWait()
 
 	self := uint32(os.Getpid())
