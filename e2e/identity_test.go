@@ -217,6 +217,36 @@ func TestTwoHostsOnePrometheus(t *testing.T) {
 		return err
 	})
 
+	// Each process's series appear as its first samples are read: wait
+	// until host-b's second process has its own and the shared pid has the
+	// same series on host-b as on host-a (a series that never appears, or a
+	// second bucket set, fails below).
+	eventually(t, time.Minute, "host-b's series of both its processes", func() error {
+		s, err := seriesOf(ctx, base, fmt.Sprintf(`{e2e_run=%q,node="host-b",__name__=~"gopulse_go_.*"}`, run), from)
+		if err != nil {
+			return err
+		}
+		pids := map[string]bool{}
+		for _, x := range s {
+			pids[x["pid"]] = true
+		}
+		if len(pids) != 2 {
+			return fmt.Errorf("host-b's processes %v", keys(pids))
+		}
+		n := func(node string) (int, error) {
+			s, err := seriesOf(ctx, base, fmt.Sprintf(`{e2e_run=%q,node=%q,pid="%d"}`, run, node, shared), from)
+			return len(s), err
+		}
+		na, err := n("host-a")
+		if err != nil {
+			return err
+		}
+		nb, err := n("host-b")
+		if err == nil && nb < na {
+			err = fmt.Errorf("pid %d: %d series on host-b, %d on host-a", shared, nb, na)
+		}
+		return err
+	})
 	all, err := seriesOf(ctx, base, fmt.Sprintf(`{e2e_run=%q}`, run), from)
 	if err != nil {
 		t.Fatal(err)

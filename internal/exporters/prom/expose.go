@@ -197,6 +197,9 @@ func (r *Runtime) appendExposition(b []byte, om bool, procs []*proc) []byte {
 			b = appendHist(b, om, nameSched, p.Ext.labels, "", le, func(k int) uint64 { return s.Cum[k] }, s.Count, s.Sum)
 			continue
 		}
+		if p.SchedTrace.Count == 0 {
+			continue // no histogram yet: see AppendWriteRequest
+		}
 		c := histCum{h: &p.SchedTrace}
 		b = appendHist(b, om, nameSched, p.Ext.labels, "", r.schedLe, c.at, p.SchedTrace.Count, p.SchedTrace.Sum)
 	}

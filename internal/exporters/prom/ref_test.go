@@ -68,7 +68,7 @@ func (c *refCollector) Collect(ch chan<- prometheus.Metric) {
 					m[le] = ps.Sched.Cum[k]
 				}
 				ch <- prometheus.MustNewConstHistogram(c.sched, ps.Sched.Count, ps.Sched.Sum, m, lv...)
-			} else {
+			} else if ps.SchedTrace.Count > 0 {
 				ch <- prometheus.MustNewConstHistogram(c.sched, ps.SchedTrace.Count, ps.SchedTrace.Sum, buckets(r.cfg.SchedBuckets, &ps.SchedTrace), lv...)
 			}
 			ch <- prometheus.MustNewConstMetric(c.gs, prometheus.GaugeValue, float64(ps.Goroutines), lv...)

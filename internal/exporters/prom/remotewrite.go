@@ -117,11 +117,16 @@ func (r *Runtime) AppendWriteRequest(b []byte, tsMs int64, start, maxBytes int) 
 				s := &p.Sched
 				_, le := l.schedBounds(s.Bounds)
 				b, n = appendHistChunks(b, l, &c.sched, nil, le, &c.inf, func(k int) uint64 { return s.Cum[k] }, s.Count, s.Sum, tsMs)
-			} else {
+				samples += n
+			} else if p.SchedTrace.Count > 0 {
+				// Trace mode's own histogram, once it has a goroutine's
+				// wait. Never an empty one in the configured buckets before
+				// the runtime's histogram is first read: that process's
+				// series would change bucket set a second later.
 				hc := histCum{h: &p.SchedTrace}
 				b, n = appendHistChunks(b, l, &c.sched, nil, c.schedLe, &c.inf, hc.at, p.SchedTrace.Count, p.SchedTrace.Sum, tsMs)
+				samples += n
 			}
-			samples += n
 			if maxBytes > 0 && len(b)-startLen >= maxBytes && pi+1 < len(procs) {
 				next = pi + 1
 				return

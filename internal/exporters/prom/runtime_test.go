@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime/metrics"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/prompb"
 )
 
 // realSchedHistogram reads this test process's own scheduling-latency
@@ -187,6 +189,70 @@ func TestSchedHistogramMappedFaithfully(t *testing.T) {
 	wantSum := 5*0.5e-6 + 7*1.5e-6 + 11*3e-6 + 13*(4e-6+1e-3)/2 + 17*1.5e-3 + 19*2e-3
 	if math.Abs(got.GetSampleSum()-wantSum) > 1e-12 {
 		t.Errorf("sum %g, want %g", got.GetSampleSum(), wantSum)
+	}
+}
+
+// TestSchedHistogramOneBucketSet: a process whose runtime histogram has
+// not been read yet has no scheduling-latency histogram at all, neither in
+// the exposition nor in remote write. Before, it had an empty one in the
+// configured buckets that turned into the runtime's buckets at the first
+// sample, so one process of a host carried two bucket sets (seen in e2e
+// TestTwoHostsOnePrometheus on a loaded machine).
+func TestSchedHistogramOneBucketSet(t *testing.T) {
+	r := NewRuntime(DefaultRuntimeConfig())
+	r.UpsertProc(&event.Proc{PID: 9, Exe: "/usr/bin/api", Service: "api"})
+	r.HandleRuntime(&event.Runtime{Kind: event.KindGCEnd, PID: 9, TS: 1, Cycle: 1, DurationNS: 1e6})
+	les := func() (expo, rw map[string]bool) {
+		expo, rw = map[string]bool{}, map[string]bool{}
+		if mf := parseText(t, r.AppendExposition(nil, false))[nameSched]; mf != nil {
+			for _, m := range mf.Metric {
+				for _, b := range m.Histogram.Bucket {
+					expo[strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64)] = true
+				}
+			}
+		}
+		b, _, _ := r.AppendWriteRequest(nil, 1000, 0, 0)
+		var wr prompb.WriteRequest
+		if err := wr.Unmarshal(b); err != nil {
+			t.Fatal(err)
+		}
+		for _, ts := range wr.Timeseries {
+			var name, le string
+			for _, l := range ts.Labels {
+				switch l.Name {
+				case "__name__":
+					name = l.Value
+				case "le":
+					le = l.Value
+				}
+			}
+			if name == nameSched+"_bucket" {
+				rw[le] = true
+			}
+		}
+		return expo, rw
+	}
+	if expo, rw := les(); len(expo)+len(rw) != 0 {
+		t.Fatalf("sched histogram before any sample: exposition %v, remote write %v", expo, rw)
+	}
+	h := realSchedHistogram(t)
+	r.HandleRuntime(&event.Runtime{Kind: event.KindSample, PID: 9, Sched: h})
+	want := map[string]bool{"+Inf": true}
+	for _, b := range h.Buckets[1:] {
+		if !math.IsInf(b, 0) {
+			want[strconv.FormatFloat(b, 'g', -1, 64)] = true
+		}
+	}
+	expo, rw := les()
+	for what, got := range map[string]map[string]bool{"exposition": expo, "remote write": rw} {
+		for le := range got {
+			if !want[le] {
+				t.Errorf("%s: le=%s is not a runtime boundary", what, le)
+			}
+		}
+		if len(got) < 8 {
+			t.Errorf("%s: only %d buckets", what, len(got))
+		}
 	}
 }
 
