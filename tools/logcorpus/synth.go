@@ -217,6 +217,16 @@ type synthLayout struct {
 	// kvParen: the event's key=value pairs follow the message as
 	// " (k=v, k2=v2)" (bunyan's long format), fields and not message
 	kvParen bool
+	// A documented class (docclasses.go): its name, its renderer of the
+	// whole header (fields then hold the ground truth only), the level
+	// its level word means, and what follows the message when its
+	// pairs are written after it (fields, not message).
+	doc        string
+	render     func(e *event) string
+	levelTruth func(e *event) string
+	trailer    func(e *event) string
+	// cri: the line is wrapped in the CRI container runtime's prefix
+	cri bool
 }
 
 func (l *synthLayout) has(kind string) (synthField, bool) {
@@ -299,6 +309,7 @@ func newLayout(seed uint64) *synthLayout {
 		l.end = " " // a colon closes the header already
 	}
 	addClasses(seed, l)
+	addDocClasses(seed, l)
 	return l
 }
 
@@ -485,11 +496,19 @@ func synthLevel(l string) string {
 // header renders e's header in l.
 func (l *synthLayout) header(e *event) string {
 	var b strings.Builder
+	if l.cri {
+		b.WriteString(criPrefix(e))
+	}
+	if l.render != nil {
+		b.WriteString(l.render(e))
+		return b.String()
+	}
+	start := b.Len()
 	for i, f := range l.fields {
 		if f.fp.value != nil && f.fp.value(e) == "" {
 			continue // a column absent from this line
 		}
-		if i > 0 && b.Len() > 0 {
+		if i > 0 && b.Len() > start {
 			b.WriteString(l.sep)
 		}
 		switch f.kind {
@@ -513,6 +532,9 @@ func synthMessage(e *event) string {
 // message returns e's message in l and the text written after it: with
 // kvParen, the message alone and its pairs as " (k=v, k2=v2)".
 func (l *synthLayout) message(e *event) (msg, after string) {
+	if l.trailer != nil {
+		return strings.Join(strings.Fields(e.Msg), " "), l.trailer(e)
+	}
 	if !l.kvParen {
 		return synthMessage(e), ""
 	}
@@ -597,13 +619,18 @@ func scoreSynth(s *synthSet) (synthScore, error) {
 			sc.tsN++
 			want := e.T.Truncate(ts.ts.prec)
 			if ts.ts.full && r.Rec.TS == want.UnixNano() ||
-				ts.ts.clock && r.Rec.TS != 0 && time.Unix(0, r.Rec.TS).UTC().Format("15:04:05.000") == want.UTC().Format("15:04:05.000") {
+				ts.ts.clock && r.Rec.TS != 0 && time.Unix(0, r.Rec.TS).UTC().Format("15:04:05.000") == want.UTC().Format("15:04:05.000") ||
+				s.layout.cri && r.Rec.TS == e.T.UnixNano() { // the runtime's time is as right
 				tsOK++
 			}
 		}
 		if hasLevel {
 			sc.levelN++
-			if string(r.Rec.Level) == synthLevel(e.Level) {
+			want := synthLevel(e.Level)
+			if s.layout.levelTruth != nil {
+				want = s.layout.levelTruth(e)
+			}
+			if string(r.Rec.Level) == want {
 				lvlOK++
 			}
 		}
@@ -626,7 +653,7 @@ func scoreSynth(s *synthSet) (synthScore, error) {
 				}
 			}
 		}
-		if s.layout.kvParen {
+		if s.layout.kvParen || s.layout.trailer != nil {
 			for _, p := range e.KVs {
 				sc.fieldsN++
 				if hasValue(r, p[1]) || hasValue(r, quoteIfNeeded(p[1])) {
@@ -723,28 +750,34 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 			}
 		}
 		add(&tot, sc)
-		for _, f := range l.fields {
-			if per[f.prim] == nil {
-				per[f.prim] = &agg{}
+		addPer := func(k string) {
+			if per[k] == nil {
+				per[k] = &agg{}
 			}
-			add(per[f.prim], sc)
+			add(per[k], sc)
 		}
-		sepName := "sep-space"
-		if l.kvParen {
-			if per["kv-paren-suffix"] == nil {
-				per["kv-paren-suffix"] = &agg{}
+		if l.cri {
+			addPer("cri-prefix")
+		}
+		if l.doc != "" {
+			// a documented class: its own line, not its fields' (the
+			// primitives' figures stay the composed layouts')
+			addPer(l.doc)
+		} else {
+			for _, f := range l.fields {
+				addPer(f.prim)
 			}
-			add(per["kv-paren-suffix"], sc)
+			if l.kvParen {
+				addPer("kv-paren-suffix")
+			}
+			sepName := "sep-space"
+			if l.sep == "\t" {
+				sepName = "sep-tab"
+			} else if l.sep != " " {
+				sepName = "sep" + strings.TrimSpace(l.sep)
+			}
+			addPer(sepName)
 		}
-		if l.sep == "\t" {
-			sepName = "sep-tab"
-		} else if l.sep != " " {
-			sepName = "sep" + strings.TrimSpace(l.sep)
-		}
-		if per[sepName] == nil {
-			per[sepName] = &agg{}
-		}
-		add(per[sepName], sc)
 		if detail {
 			hdr := ""
 			if len(s.lines) > 0 {
