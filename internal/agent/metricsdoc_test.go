@@ -172,6 +172,8 @@ checks: [{name: api, agent_check: "127.0.0.1:0", port: 9}]
 	a.runtime.UpsertProc(&event.Proc{PID: 1, Exe: "/usr/bin/app", Service: "app", Node: "node", Namespace: "ns",
 		Pod: "pod", Container: "ctr", GoVersion: "go1.26.0"})
 	a.runtime.HandleRuntime(&event.Runtime{Kind: event.KindSTW, PID: 1, Reason: event.STWGCSweepTermination, DurationNS: 1000, StartNS: 1})
+	// The scheduling-latency histogram is served once it has a sample.
+	a.runtime.HandleRuntime(&event.Runtime{Kind: event.KindSchedLatency, PID: 1, LatencyNS: 1000})
 	for _, m := range parseExposition(t, a.runtime.AppendExposition(nil, false)) {
 		if fams[m.Name] != nil {
 			t.Fatalf("%s is both registered and encoded by the Prometheus aggregation", m.Name)
