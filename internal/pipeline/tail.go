@@ -832,6 +832,15 @@ func (t *Tailer) checkPath(s *tailStream, now time.Time) {
 		}
 	case lf == nil:
 		if t.matched(s.path) {
+			// The files that left the path first: their unread lines
+			// (written before the rotation) precede the new file's.
+			// checkPath runs on an inotify event too, not only after a
+			// poll that read them.
+			for _, f := range s.files {
+				if !f.finished && !f.recovering {
+					t.read(f)
+				}
+			}
 			t.openNew(s.path, false)
 			if nf := s.live(); nf != nil {
 				t.read(nf)
