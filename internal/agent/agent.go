@@ -296,10 +296,7 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		if err != nil {
 			return nil, err
 		}
-		a.tailer, err = pipeline.NewTailer(pipeline.TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
-			Rescan: cfg.Logs.RescanInterval, MaxLine: int(cfg.Logs.MaxLineBytes), StartAtEnd: cfg.Logs.StartAt == "end",
-			StateFile: filepath.Join(cfg.StateDir, "log-offsets.json"), CommitLines: cfg.Logs.CommitLines,
-			CommitInterval: cfg.Logs.CommitInterval, RotateGrace: cfg.Logs.RotateGrace}, a.router, a.log, a.reg)
+		a.tailer, err = pipeline.NewTailer(tailConfig(cfg), a.router, a.log, a.reg)
 		if err != nil {
 			return nil, err
 		}
@@ -332,6 +329,14 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 	}
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return a, nil
+}
+
+// tailConfig is the log tailer's part of cfg.
+func tailConfig(cfg *config.Config) pipeline.TailConfig {
+	return pipeline.TailConfig{Paths: cfg.Logs.Paths, Exclude: cfg.Logs.Exclude, Poll: cfg.Logs.PollInterval,
+		Rescan: cfg.Logs.RescanInterval, MaxLine: int(cfg.Logs.MaxLineBytes), StartAtEnd: cfg.Logs.StartAt == "end",
+		StateFile: filepath.Join(cfg.StateDir, "log-offsets.json"), CommitLines: cfg.Logs.CommitLines,
+		CommitInterval: cfg.Logs.CommitInterval, RotateGrace: cfg.Logs.RotateGrace}
 }
 
 // FailoverConfig converts the config file's checks.

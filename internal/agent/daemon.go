@@ -333,6 +333,7 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	start := time.Now()
 	a.grace = 0 // what is queued stays on disk for the next agent
 	var kept *logsPipeline
+	retail := false // kept, with the tailer's new settings (Reconfigure)
 	switch {
 	case a.tailer != nil && logsUnchanged(old, cfg):
 		// The log sources go on: the tailer stops and commits, and the
@@ -343,6 +344,16 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 		a.keepLogs = true
 		kept = &logsPipeline{tailer: a.tailer, router: a.router}
 		d.log.Info("reload: the logs config did not change; the log sources run on with their parsers' state")
+	case a.tailer != nil && tailerSettingsOnly(old, cfg):
+		// Only what the tailer decides changed (which paths, how often,
+		// commits): the same tailer and router go on, the sources the new
+		// config still selects untouched; the others stop and the new
+		// paths start (Tailer.Reconfigure, once the next agent is built).
+		a.tailer.Continue()
+		a.keepLogs = true
+		kept = &logsPipeline{tailer: a.tailer, router: a.router}
+		retail = true
+		d.log.Info("reload: only the tailer's settings changed; the log sources still selected run on with their parsers' state, the others stop, new paths start")
 	case a.tailer != nil:
 		// A log file the new config no longer tails is read by nobody
 		// after this stop: the record it holds is emitted, not left to a
@@ -375,6 +386,15 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 		}
 		return back, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
 	}
+	if retail {
+		// The next agent's sinks take the records of the sources that
+		// stop, and the commit makes them durable.
+		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := kept.tailer.Reconfigure(rctx, tailConfig(cfg)); err != nil {
+			d.log.Warn("reload: log offsets not committed after the sources that stop; they are committed with the next lines", "err", err)
+		}
+		cancel()
+	}
 	if ln != nil {
 		d.serveOn(ln)
 	}
@@ -404,6 +424,23 @@ func logsUnchanged(running, next *config.Config) bool {
 	return reflect.DeepEqual(running.Logs, next.Logs) && running.StateDir == next.StateDir &&
 		reflect.DeepEqual(running.Kubernetes, next.Kubernetes) &&
 		reflect.DeepEqual(running.Exporters.Loki, next.Exporters.Loki)
+}
+
+// tailerSettingsOnly reports whether next differs from running only in
+// what the log tailer decides by itself — logs.paths, exclude,
+// poll_interval, rescan_interval, max_line_bytes, start_at, commit_lines,
+// commit_interval, rotate_grace — so that the running tailer and router
+// can go on with them (Tailer.Reconfigure) instead of every source being
+// built again. next must still tail something.
+func tailerSettingsOnly(running, next *config.Config) bool {
+	if len(next.Logs.Paths) == 0 || len(running.Logs.Paths) == 0 {
+		return false
+	}
+	n := *next
+	r, l := running.Logs, &n.Logs
+	l.Paths, l.Exclude, l.PollInterval, l.RescanInterval, l.MaxLineBytes = r.Paths, r.Exclude, r.PollInterval, r.RescanInterval, r.MaxLineBytes
+	l.StartAt, l.CommitLines, l.CommitInterval, l.RotateGrace = r.StartAt, r.CommitLines, r.CommitInterval, r.RotateGrace
+	return logsUnchanged(running, &n)
 }
 
 // selectionSetter is a runtime source whose process selection can change

@@ -166,9 +166,10 @@ lifecycle: {enable_reload: %v, shutdown_grace: 1s}
 
 // TestReloadKeepsEveryLine: lines written at 20,000/s are tailed into a
 // counting Loki endpoint while the config is reloaded five times (valid
-// and invalid alternating; of the three valid ones, two change the logs
-// config, so the log sources are built again, and one does not, so they
-// run on): every line must arrive exactly once, each stream in order. Before, the tailer's last read at a stop committed
+// and invalid alternating; of the three valid ones, one changes the poll
+// interval, so the log sources run on with the tailer's new settings, one
+// leaves the logs config alone, so they run on, and one changes the
+// multi-line wait, so they are built again): every line must arrive exactly once, each stream in order. Before, the tailer's last read at a stop committed
 // through a cancelled context, the Loki batch was dropped by the failed
 // hand-over and the final commit counted its lines as delivered: a batch
 // lost per reload (and per graceful stop). Then two ways of sending twice
@@ -194,11 +195,12 @@ func TestReloadKeepsEveryLine(t *testing.T) {
 	cfgFile := filepath.Join(dir, "agent.yaml")
 	addr := freeAddr(t)
 	burst := 20
+	wait := "5s"
 	valid := func(poll string) string {
 		return fmt.Sprintf(`listen: %s
 state_dir: %s
 probes: {mode: "off"}
-logs: {paths: [%q], start_at: beginning, poll_interval: %s}
+logs: {paths: [%q], start_at: beginning, poll_interval: %s, multiline: {max_wait: `+wait+`}}
 kubernetes: {enabled: false}
 lifecycle: {enable_reload: true, shutdown_grace: 30s}
 health: {new_error_template_burst: %d}
@@ -228,11 +230,16 @@ exporters:
 		if i%2 == 1 {
 			write(valid("soon"))
 		} else {
-			// The second valid reload changes only a health threshold:
-			// the log sources run on (the others change the poll
-			// interval: they are built again).
+			// The first valid reload changes the poll interval (the
+			// tailer's own setting: the sources run on with it), the
+			// second only a health threshold (the sources run on), the
+			// third the multi-line wait (the parsers' setting: the
+			// sources are built again).
 			burst++
-			write(valid([]string{"50ms", "50ms", "200ms"}[i/2]))
+			if i == 4 {
+				wait = "3s"
+			}
+			write(valid([]string{"50ms", "50ms", "50ms"}[i/2]))
 		}
 		code, body := httpDo(t, "POST", "http://"+addr+"/-/reload")
 		if want := []int{200, 500}[i%2]; code != want {
@@ -243,8 +250,9 @@ exporters:
 	if err := <-werr; err != nil {
 		t.Fatal(err)
 	}
-	if l := run.logs.String(); strings.Count(l, "the log sources run on") != 1 || strings.Count(l, "the log sources start again") != 2 {
-		t.Errorf("want one reload keeping the log sources and two building them again")
+	if l := run.logs.String(); strings.Count(l, "the log sources run on") != 1 || strings.Count(l, "only the tailer's settings changed") != 1 ||
+		strings.Count(l, "the log sources start again") != 1 {
+		t.Errorf("want one reload keeping the log sources, one keeping them with the tailer's new settings and one building them again")
 	}
 	werr2 := taildrill.Wait(context.Background(), 60*time.Second, lines, func() (int64, error) { return int64(sink.Distinct(lines)), nil })
 	res := taildrill.Check(sink.Counts(), lines)

@@ -135,6 +135,14 @@ type Tailer struct {
 	// cont: Run will be called again after this stop (Continue); ran:
 	// Run was called before.
 	cont, ran bool
+	// prevSel is the selection (paths, exclude) before the last
+	// Reconfigure, until the next Scan has opened the paths only the new
+	// one selects (they start as at a first start: StartAtEnd applies).
+	prevSel *TailConfig
+	// globSince is when each glob that a Reconfigure added began to be
+	// tailed: a rotated sibling modified before that is no unseen file of
+	// ours (see sinceOf). Globs of the first config are not in it.
+	globSince map[string]time.Time
 
 	closeOnce sync.Once
 	mu        sync.Mutex // guards everything during Close vs Run
@@ -219,30 +227,36 @@ type tailFile struct {
 // just before it started is better read than lost.
 const mtimeSlack = time.Second
 
+// withDefaults fills in the zero settings of c.
+func (c TailConfig) withDefaults() TailConfig {
+	if c.Poll <= 0 {
+		c.Poll = 250 * time.Millisecond
+	}
+	if c.Rescan <= 0 {
+		c.Rescan = 10 * time.Second
+	}
+	if c.MaxLine <= 0 {
+		c.MaxLine = 256 << 10
+	}
+	if c.CommitLines <= 0 {
+		c.CommitLines = 1000
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = time.Second
+	}
+	if c.RotateGrace <= 0 {
+		c.RotateGrace = 5 * time.Second
+	}
+	return c
+}
+
 // NewTailer returns a tailer; reg may be nil.
 func NewTailer(cfg TailConfig, h LineHandler, log *slog.Logger, reg prometheus.Registerer) (*Tailer, error) {
-	if cfg.Poll <= 0 {
-		cfg.Poll = 250 * time.Millisecond
-	}
-	if cfg.Rescan <= 0 {
-		cfg.Rescan = 10 * time.Second
-	}
-	if cfg.MaxLine <= 0 {
-		cfg.MaxLine = 256 << 10
-	}
-	if cfg.CommitLines <= 0 {
-		cfg.CommitLines = 1000
-	}
-	if cfg.CommitInterval <= 0 {
-		cfg.CommitInterval = time.Second
-	}
-	if cfg.RotateGrace <= 0 {
-		cfg.RotateGrace = 5 * time.Second
-	}
+	cfg = cfg.withDefaults()
 	t := &Tailer{
 		cfg: cfg, h: h, log: log,
 		streams: map[string]*tailStream{}, denied: map[string]bool{}, watched: map[string]bool{},
-		pendingSibs: map[string]time.Time{},
+		pendingSibs: map[string]time.Time{}, globSince: map[string]time.Time{},
 		prefixes:    prefixCache{},
 		buf:         make([]byte, 64<<10),
 		fpBuf:       make([]byte, fpBytes),
@@ -377,6 +391,102 @@ func (t *Tailer) Continue() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.cont, t.next = true, nil
+}
+
+// Reconfigure gives a stopped tailer (its Run returned after Continue)
+// the settings of next, before Run is called again: a reload that changes
+// only what the tailer itself decides (paths, exclude, intervals,
+// MaxLine, StartAtEnd, commits, RotateGrace). The streams next still
+// selects run on untouched: their files stay open at their offsets, and
+// what the handler holds of them stays held (nothing is read again, cut or
+// emitted twice). A stream next no longer selects is stopped: the handler
+// emits what it holds of it (CloseSource: nobody reads it again), the
+// offsets are committed through it, and its files are closed; the next
+// commit leaves its offsets out. The paths only next selects are opened
+// here as at a first start: at their end with StartAtEnd, else from their
+// beginning (a file that only appears later is read whole). next.StateFile is ignored: the offsets stay where they
+// are. The returned error is the commit's.
+func (t *Tailer) Reconfigure(ctx context.Context, next TailConfig) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	next = next.withDefaults()
+	next.StateFile = t.cfg.StateFile
+	var gone []string
+	for p := range t.streams {
+		if !selects(next.Paths, next.Exclude, p) {
+			gone = append(gone, p)
+			t.h.CloseSource(p) // emits what it holds: nobody reads it again
+		}
+	}
+	slices.Sort(gone)
+	var err error
+	if len(gone) > 0 {
+		err = t.Commit(ctx) // through the records just emitted
+	}
+	for _, p := range gone {
+		if s := t.streams[p]; s != nil {
+			for _, f := range s.files {
+				f.close()
+			}
+		}
+		delete(t.streams, p)
+		for sib := range t.pendingSibs {
+			if rot, ok := parseRotated(filepath.Base(sib)); ok && filepath.Join(filepath.Dir(sib), rot.base) == p {
+				delete(t.pendingSibs, sib)
+			}
+		}
+		t.log.Info("log file no longer tailed: the new config does not select it", "path", p)
+	}
+	prev := t.cfg
+	now := t.now().Add(-mtimeSlack)
+	for _, g := range next.Paths {
+		if _, ok := t.globSince[g]; !ok && !slices.Contains(prev.Paths, g) {
+			t.globSince[g] = now
+		}
+	}
+	for g := range t.globSince {
+		if !slices.Contains(next.Paths, g) {
+			delete(t.globSince, g)
+		}
+	}
+	t.cfg = next
+	t.pathEvery = max(next.Poll, time.Second)
+	t.rotateGrace = next.RotateGrace
+	t.dirty = true
+	// The new paths open now, at their position as of the reload (the
+	// next Run reads them from there): a line written right after the
+	// reload answered is read even with StartAtEnd.
+	t.prevSel = &TailConfig{Paths: prev.Paths, Exclude: prev.Exclude}
+	t.Scan()
+	return err
+}
+
+// sinceOf is the time after which a rotated sibling of stream sp that
+// the tailer does not know was written while it was not reading: the
+// tailer's start (or the saved state's last look), or, for a stream that
+// only globs added by Reconfigure select, when the first of them was
+// added (an older rotated file of a newly tailed path is not read whole).
+func (t *Tailer) sinceOf(sp string) time.Time {
+	if len(t.globSince) == 0 {
+		return t.since
+	}
+	var since time.Time
+	for _, g := range t.cfg.Paths {
+		if !matchGlob(g, sp) {
+			continue
+		}
+		s, ok := t.globSince[g]
+		if !ok {
+			return t.since
+		}
+		if since.IsZero() || s.Before(since) {
+			since = s
+		}
+	}
+	if since.IsZero() {
+		return t.since
+	}
+	return since
 }
 
 // Collectors are the tailer's metrics, to register with another registry
@@ -556,12 +666,20 @@ func (t *Tailer) Scan() {
 	if first {
 		t.resume(paths)
 	}
+	prev := t.prevSel
+	t.prevSel = nil
 	for _, p := range paths {
 		t.watch(filepath.Dir(p))
 		if s := t.streams[p]; s != nil && s.live() != nil {
 			continue
 		}
-		t.openNew(p, first && t.cfg.StartAtEnd && !t.stateCovers(p))
+		atEnd := first && t.cfg.StartAtEnd && !t.stateCovers(p)
+		if prev != nil {
+			// The first scan after a Reconfigure: a path the previous
+			// selection did not cover starts as at a first start.
+			atEnd = t.cfg.StartAtEnd && !selects(prev.Paths, prev.Exclude, p)
+		}
+		t.openNew(p, atEnd)
 	}
 	if first {
 		t.state = nil

@@ -451,11 +451,11 @@ func (t *Tailer) adoptSiblings(paths []string) {
 	}
 	defer closeCandidates(cands)
 	for _, c := range cands {
-		if !c.mtime.After(t.since) {
+		sp := filepath.Join(filepath.Dir(c.path), c.rot.base)
+		if !c.mtime.After(t.sinceOf(sp)) {
 			delete(t.pendingSibs, c.path)
 			continue
 		}
-		sp := filepath.Join(filepath.Dir(c.path), c.rot.base)
 		if t.knownCandidate(c) || t.recoveringCopy(t.streams[sp], c) {
 			delete(t.pendingSibs, c.path)
 			continue

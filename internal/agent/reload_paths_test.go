@@ -1,0 +1,237 @@
+//go:build linux
+
+package agent
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/taildrill"
+)
+
+// TestReloadPathChangeKeepsOtherSources: a reload that changes only
+// logs.paths keeps the sources the new config still selects running,
+// while a.log is being written at ~2,000 lines/s and rotated (renamed
+// away, the writer going on in a new a.log) right before the second
+// reload. Reload 1 drops b.log and adds c.log; reload 2 adds b.log back.
+// Every line of a.log arrives exactly once and in order, a.log is opened
+// twice (at the start, and the new file at its path after the rotation;
+// never again as a rebuilt source), and gopulse_tail_lines_total at the end is exactly the number
+// of lines in the files while they were selected — nothing was read
+// twice. b.log's held record comes out at the reload that drops it; what
+// is written to b.log while it is not selected is not read; the added
+// paths start at their end (start_at: end, as at a first start): c.log's
+// and b.log's earlier lines are not read, the later ones are, once.
+// Before, every reload rebuilt all sources: a.log was opened again at
+// each reload (4 opens), c.log at the second, the line counter restarted
+// (1,202 against 3,400 here) and the rotation around the second reload
+// put 50 lines of a.log after later ones.
+func TestReloadPathChangeKeepsOtherSources(t *testing.T) {
+	dir := t.TempDir()
+	sink, err := taildrill.NewSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	a, b, c := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log"), filepath.Join(dir, "c.log")
+	lines := func(from, to int, what string) string {
+		var sb strings.Builder
+		for i := from; i < to; i++ {
+			fmt.Fprintf(&sb, "level=info msg=\"%s served\" path=/api/%d seq=%d\n", what, i%7, i)
+		}
+		return sb.String()
+	}
+	appendFile(t, c, lines(900, 903, "before")) // before c.log is selected: never read
+	cfgFile := filepath.Join(dir, "agent.yaml")
+	addr := freeAddr(t)
+	cfg := func(paths ...string) string {
+		q := make([]string, len(paths))
+		for i, p := range paths {
+			q[i] = strconv.Quote(p)
+		}
+		return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%s], start_at: end, poll_interval: 50ms, multiline: {max_wait: 1h}}
+kubernetes: {enabled: false}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+`, addr, filepath.Join(dir, "state"), strings.Join(q, ", "), sink.URL()+"/loki/api/v1/push")
+	}
+	os.WriteFile(cfgFile, []byte(cfg(a, b)), 0o644)
+	appendFile(t, a, "")
+	appendFile(t, b, "")
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "agent log")
+	opens := func(p string) int { return strings.Count(run.logs.String(), `msg="tailing log file" path=`+p+" ") }
+	waitUntil(t, "a.log and b.log opened", 20*time.Second, func() bool { return opens(a) == 1 && opens(b) == 1 })
+	reload := func() {
+		t.Helper()
+		if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+			t.Fatalf("reload: %d %s", code, body)
+		}
+	}
+	counts := func() []uint16 { return firstCounts(sink, 7000) }
+
+	// a.log: seq 0..2999, written by one writer throughout; renamed to
+	// a.log.1 after seq 1899.
+	const aLines = 3000
+	progress := make(chan int, aLines)
+	writeErr := make(chan error, 1)
+	go func() {
+		for i := 0; i < aLines; i += 10 {
+			if i == 1900 {
+				if err := os.Rename(a, a+".1"); err != nil {
+					writeErr <- err
+					return
+				}
+			}
+			f, err := os.OpenFile(a, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err == nil {
+				_, err = f.WriteString(lines(i, i+10, "a"))
+				f.Close()
+			}
+			if err != nil {
+				writeErr <- err
+				return
+			}
+			progress <- i + 10
+			time.Sleep(5 * time.Millisecond)
+		}
+		writeErr <- nil
+	}()
+	waitWritten := func(n int) {
+		t.Helper()
+		for w := range progress {
+			if w >= n {
+				return
+			}
+		}
+	}
+
+	appendFile(t, b, lines(5000, 5100, "b"))
+	waitUntil(t, "b.log's lines but its last delivered", 20*time.Second, func() bool { return counts()[5098] == 1 })
+	waitWritten(1000)
+	os.WriteFile(cfgFile, []byte(cfg(a, c)), 0o644) // b.log dropped, c.log added
+	reload()
+	appendFile(t, b, lines(5100, 5200, "b")) // not selected: never read
+	appendFile(t, c, lines(6000, 6100, "c"))
+	waitUntil(t, "c.log's lines but its last delivered", 20*time.Second, func() bool { return counts()[6098] == 1 })
+	waitWritten(2000) // a.log was renamed away at 1900
+	os.WriteFile(cfgFile, []byte(cfg(a, b, c)), 0o644) // b.log added back
+	reload()
+	appendFile(t, b, lines(5200, 5300, "b"))
+	appendFile(t, c, lines(6100, 6200, "c"))
+	waitWritten(aLines)
+	if err := <-writeErr; err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "every line but each file's last delivered", 30*time.Second, func() bool {
+		c := counts()
+		return c[aLines-2] == 1 && c[5298] == 1 && c[6198] == 1
+	})
+	time.Sleep(300 * time.Millisecond) // a few polls: nothing else may come
+	_, metrics := httpDo(t, "GET", "http://"+addr+"/metrics")
+	if err := run.stopWithin(t, 30*time.Second); err != nil {
+		t.Fatalf("Main: %v", err)
+	}
+
+	got := counts()
+	want := make([]uint16, len(got))
+	for i := 0; i < aLines-1; i++ { // the last line of each file is held (it may be continued)
+		want[i] = 1
+	}
+	for i := 5000; i < 5100; i++ { // 5099 held, emitted when b.log was dropped
+		want[i] = 1
+	}
+	for i := 5200; i < 5299; i++ { // 5100..5199 written while b.log was not selected
+		want[i] = 1
+	}
+	for i := 6000; i < 6199; i++ { // 900..902 there before c.log was selected
+		want[i] = 1
+	}
+	var bad []string
+	for i := range got {
+		if got[i] != want[i] {
+			bad = append(bad, fmt.Sprintf("seq %d: %d", i, got[i]))
+		}
+	}
+	if len(bad) > 0 {
+		t.Errorf("%d lines delivered a wrong number of times (want each once, the held last ones and the unselected ones never): %s", len(bad), strings.Join(bad[:min(len(bad), 20)], ", "))
+	}
+	if n := sink.Backwards(); n != 0 {
+		t.Errorf("%d lines arrived after a later line of their file", n)
+	}
+	if n := opens(a); n != 2 {
+		t.Errorf("a.log opened %d times, want 2 (at the start, then the new file after the rotation): its source was built again", n)
+	}
+	if n := opens(b); n != 2 {
+		t.Errorf("b.log opened %d times, want 2 (at the start, then added back)", n)
+	}
+	if n := opens(c); n != 1 {
+		t.Errorf("c.log opened %d times, want 1", n)
+	}
+	read := -1
+	for _, l := range strings.Split(metrics, "\n") {
+		if v, ok := strings.CutPrefix(l, "gopulse_tail_lines_total "); ok {
+			read, _ = strconv.Atoi(v)
+		}
+	}
+	// a.log 3,000; b.log 100 + 100 while selected; c.log 100 + 100.
+	if wantRead := aLines + 400; read != wantRead {
+		t.Errorf("gopulse_tail_lines_total = %d, want %d (every line of the selected files read once)", read, wantRead)
+	}
+	if !strings.Contains(run.logs.String(), `msg="log file no longer tailed: the new config does not select it" path=`+b) {
+		t.Errorf("b.log's stop was not logged")
+	}
+}
+
+// tailerSettingsOnly keeps the log sources (with the tailer's new settings)
+// when only what the tailer decides changed.
+func TestTailerSettingsOnly(t *testing.T) {
+	base := func() *config.Config {
+		d := config.Defaults()
+		c := &d
+		c.Logs.Paths = []string{"/var/log/*.log"}
+		return c
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(c *config.Config)
+		keep   bool
+	}{
+		{"paths", func(c *config.Config) { c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log") }, true},
+		{"exclude", func(c *config.Config) { c.Logs.Exclude = []string{"*.gz"} }, true},
+		{"intervals, commits, start_at", func(c *config.Config) {
+			c.Logs.PollInterval++
+			c.Logs.RescanInterval++
+			c.Logs.CommitLines++
+			c.Logs.CommitInterval++
+			c.Logs.RotateGrace++
+			c.Logs.MaxLineBytes++
+			c.Logs.StartAt = "beginning"
+		}, true},
+		{"no paths left", func(c *config.Config) { c.Logs.Paths = nil }, false},
+		{"paths and override", func(c *config.Config) {
+			c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log")
+			c.Logs.Overrides = []config.LogOverride{{Path: "*.log", Format: "json"}}
+		}, false},
+		{"paths and multiline", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.Logs.Multiline.MaxWait++ }, false},
+		{"paths and state dir", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.StateDir += "2" }, false},
+		{"paths and node", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.Kubernetes.NodeName = "other" }, false},
+	} {
+		next := base()
+		tc.change(next)
+		if got := tailerSettingsOnly(base(), next); got != tc.keep {
+			t.Errorf("%s: tailerSettingsOnly = %v, want %v", tc.name, got, tc.keep)
+		}
+	}
+}
