@@ -345,3 +345,52 @@ func TestColumnAndPIDBeforeLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestOverflowingIDColumn: a thread or session column padded to a width
+// that most of its values overflow (log4j's and logback's %-15t with pool
+// threads "pool-3-thread-12", "http-nio-8080-exec-7" and a few words,
+// "main", "Finalizer"; SQL Server ERRORLOG's spid column with "Logon"),
+// so that only the word lines are padded. The column is one field on
+// every line, keyed thread (its values are ids), whether it opens the
+// line or follows a time, and the fields after it are read as well.
+func TestOverflowingIDColumn(t *testing.T) {
+	texts := []string{"Cleaned up %d expired entries from cache", "Starting up database 'msdb'.", "Recovery is complete after %d passes.", "Write rejected, queue over byte limit"}
+	col := func(i int) string {
+		switch {
+		case i%4 == 1:
+			return []string{"main", "Finalizer"}[i/4%2]
+		case i%3 == 0:
+			return fmt.Sprintf("http-nio-8080-exec-%d", 1+i%10)
+		}
+		return fmt.Sprintf("pool-%d-thread-%d", 1+i%3, 1+i*5%24)
+	}
+	layouts := map[string]func(i int, c, msg string) string{
+		"first": func(i int, c, msg string) string {
+			return fmt.Sprintf("%-15s [%s] [o.a.k.Store] (4242) %s", c, []string{"I", "W", "E"}[i%3], msg)
+		},
+		"after-time": func(i int, c, msg string) string {
+			return fmt.Sprintf("[2024-08-14T05:%02d:%02d.%03d+02:00] %-15s [kine] %s o.a.k.Store %s", i/60%60, i%60, i*7%1000, c, []string{"info", "warn", "error"}[i%3], msg)
+		},
+	}
+	for name, layout := range layouts {
+		var lines, msgs, cols []string
+		for i := 0; i < 120; i++ {
+			msg := texts[i*7%len(texts)]
+			if strings.Contains(msg, "%d") {
+				msg = fmt.Sprintf(msg, 3+i*13%97)
+			}
+			lines = append(lines, layout(i, col(i), msg))
+			msgs = append(msgs, msg)
+			cols = append(cols, col(i))
+		}
+		got, fields, _ := parseAll(t, lines)
+		for i := settled; i < len(lines); i++ {
+			if got[i] != msgs[i] {
+				t.Errorf("%s line %d %q: message %q, want %q (fields %v)", name, i, lines[i], got[i], msgs[i], fields[i])
+			}
+			if !slices.Contains(fields[i], "thread="+cols[i]) {
+				t.Errorf("%s line %d %q: no thread=%s in fields %v", name, i, lines[i], cols[i], fields[i])
+			}
+		}
+	}
+}

@@ -95,6 +95,15 @@ func (m *model) idColumn(p int) bool {
 	return m != nil && p < maxExt && m.idc&(1<<p) != 0
 }
 
+// paddedIDs reports whether the column at position p is one of ids that
+// the layout pads to a width on one line in eight at least: a
+// session or thread column (SQL Server ERRORLOG's "spid85      ", log4j's
+// and logback's %-15t "pool-3-thread-12"), which is keyed thread even
+// first on the line, where an unpadded column of names is a host.
+func (m *model) paddedIDs(p int) bool {
+	return m.idColumn(p) && int(m.pads[p])*8 >= m.lines
+}
+
 // hashStem is hashTok of a token with its digits left out.
 func hashStem(b []byte) uint32 {
 	h := uint32(2166136261)
@@ -634,6 +643,18 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 		}
 		if sh == shNone && m.constWord(n, tok) {
 			sh = shConst
+		}
+		if sh == shNone && m.shut&(1<<n) == 0 && tok[0]|0x20 >= 'a' && tok[0]|0x20 <= 'z' && paddedName(msg, s, e) {
+			// a plain word padded to a column's width is the value of
+			// a column the layout pads, as a name with a digit is:
+			// SQL Server ERRORLOG's "Logon       " beside "spid85",
+			// log4j's and logback's %-15t "main           " beside
+			// "pool-3-thread-12", Python's %(name)-12s "root" beside
+			// "app.db"; so a column whose ids overflow the width on
+			// most lines and whose few words pad it is one shape on
+			// every line (a column padded on most lines is taken
+			// whatever its shapes: closed)
+			sh = shName
 		}
 		if n > 0 && shapes[n-1] == shTime && sh != shTime && isZone(tok) {
 			sh = shTime // "2024-01-05 10:15:00 UTC", "… +0200"

@@ -353,6 +353,8 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 			}
 		case shName:
 			switch {
+			case p.m.paddedIDs(q) && !have(keyThread):
+				r.Add(keyThread, tok, event.TypeString) // ids: no context (idColumn)
 			case !have(keyHost) && q == 0 || !have(keyHost) && !have(keyComponent) && tokenHasDigit(tok):
 				r.Add(keyHost, tok, event.TypeString)
 			case !have(keyComponent) && !p.m.idColumn(q):
