@@ -200,9 +200,14 @@ type Stream struct {
 	warm   []warmLine       // free-text messages kept for rehead
 	seen   int              // free-text messages mined, up to warmSpan
 	layout uint32           // ft's layout generation at the last rehead
-	s      *logparse.Stream
-	inf    *schema.Inferrer
-	res    Result
+	// warm lines whose provisional id is not yet an alias (see
+	// provisionalFor), and the template handed out for the last of them
+	provisional int
+	tmpl        miner.Template
+	moves       []miner.Move // rehead's, reused
+	s           *logparse.Stream
+	inf         *schema.Inferrer
+	res         Result
 }
 
 // Format returns the stream's format: the detected one, the leader while
@@ -274,13 +279,14 @@ func (s *Stream) learn() {
 		return
 	}
 	if len(r.Rec.Message) > 0 {
-		s.mine()
+		s.mine(false)
 	}
 	s.observe()
 }
 
-// mine adds the record's message to the miner and returns its template.
-func (s *Stream) mine() *miner.Template {
+// mine adds the record's message to the miner and returns its template;
+// online, the template handed out for the line (see provisionalFor).
+func (s *Stream) mine(online bool) *miner.Template {
 	r := &s.res
 	ctx := context(&r.Rec, s.e.seed)
 	warming := s.ft != nil && r.Rec.Format == "freetext" && s.seen < warmSpan
@@ -296,15 +302,90 @@ func (s *Stream) mine() *miner.Template {
 			s.warm = nil // the layout is known by now
 		}
 	}
-	t := s.e.miner.AddIn(r.Rec.Message, ctx)
-	if warming && s.seen < warmSpan && len(s.warm) < warmLines && (s.seen <= warmFirst || t.Count == 1) {
-		// the stream's first lines and the first line of every template
-		// made while its layout may still change
+	unsettled := warming && !s.ft.Settled()
+	if s.provisional > 0 && !unsettled {
+		s.settle()
+	}
+	m := s.e.miner
+	t := m.AddIn(r.Rec.Message, ctx)
+	kept := -1
+	if warming && s.seen < warmSpan && len(s.warm) < warmLines && (s.seen <= warmFirst || t.Count == 1 || unsettled && m.NewSignature()) {
+		// the stream's first lines, the first line of every template made
+		// while its layout may still change, and the first line of every
+		// signature before the header model settled
 		if pre := s.ft.Unextended(); len(pre) >= len(r.Rec.Message) && string(pre[len(pre)-len(r.Rec.Message):]) == string(r.Rec.Message) {
 			s.warm = append(s.warm, warmLine{pre: append([]byte(nil), pre...), off: len(pre) - len(r.Rec.Message), ctx: ctx, ext: s.ft.Extended()})
+			kept = len(s.warm) - 1
 		}
 	}
-	return t
+	if !unsettled || !online {
+		return t
+	}
+	return s.provisionalFor(t, kept)
+}
+
+// provisionalFor returns the template to hand out for a line mined before
+// the stream's header model settled: its signature's own text, under a
+// provisional id that is later recorded as an alias of the template the
+// signature ends up in (settle). Before the layout is known a message
+// still holds the header's fields, and the miner may join the lines of
+// several events into one template on them (a tail after a header that
+// ends alike: bunyan's "name/pid on host:", a component and a level
+// before a logger name); an id handed out for such a template could never
+// be split again by an alias, so the lines of two events would carry one
+// id for good. A provisional id covers one signature, whose lines are one
+// event. kept is the index of the line's warm entry when it was just
+// kept, else -1; a signature with no warm entry (its message was not the
+// one the model extended) keeps the template's own id.
+//
+// Independent sources it helps: every free-text layout whose header the
+// model extends only once it has seen its first lines — bunyan's long
+// format, a constant program column (journald, containerd), a padded
+// column found after 32 lines (log4j's %-23t, Windows CBS).
+func (s *Stream) provisionalFor(t *miner.Template, kept int) *miner.Template {
+	m := s.e.miner
+	p := m.Render(s.res.Rec.Message)
+	id := p.ID ^ provisionalSalt
+	found := kept >= 0
+	if found {
+		s.warm[kept].tmp = id
+		s.provisional++
+	} else {
+		for i := range s.warm {
+			if s.warm[i].tmp == id {
+				found = true
+				break
+			}
+		}
+	}
+	if !found {
+		return t
+	}
+	s.tmpl = p
+	s.tmpl.ID, s.tmpl.Count = id, t.Count
+	return &s.tmpl
+}
+
+// provisionalSalt sets the provisional ids apart from the ids of
+// templates, which hash the same canonical texts.
+const provisionalSalt = 0x5bd1e9955bd1e995
+
+// settle records each provisional id as an alias of the template its
+// signature is in now that the stream's header model has settled (its
+// lines were reheaded at every change of the layout before).
+func (s *Stream) settle() {
+	m := s.e.miner
+	for i := range s.warm {
+		w := &s.warm[i]
+		if w.tmp == 0 {
+			continue
+		}
+		if to := m.IDOf(w.pre[w.off:], w.ctx); to != 0 {
+			m.Adopt(w.tmp, to)
+		}
+		w.tmp = 0
+	}
+	s.provisional = 0
 }
 
 // Until a stream has read warmSpan free-text messages, its first warmFirst
@@ -320,7 +401,8 @@ type warmLine struct {
 	pre []byte // the message before the header model took tokens of it
 	off int    // where the message as mined starts in pre
 	ctx uint64
-	ext int // header tokens the model took when it was mined
+	ext int    // header tokens the model took when it was mined
+	tmp uint64 // the provisional id its lines were handed, until settle
 }
 
 // rehead gives the lines kept from the start of a stream, read before the
@@ -331,16 +413,20 @@ type warmLine struct {
 // one pass groups them as two passes do (the second pass reads them with
 // the layout known; see Again). It runs when the layout changes.
 func (s *Stream) rehead() {
+	moves := s.moves[:0]
 	for i := range s.warm {
 		w := &s.warm[i]
 		rest, k := s.ft.Rehead(w.pre)
 		if k == w.ext {
 			continue
 		}
-		off := len(w.pre) - len(rest)
-		s.e.miner.Rehome(w.pre[w.off:], rest, w.ctx)
-		w.off, w.ext = off, k
+		moves = append(moves, miner.Move{Old: w.pre[w.off:], New: rest, Ctx: w.ctx})
+		w.off, w.ext = len(w.pre)-len(rest), k
 	}
+	if len(moves) > 0 {
+		s.e.miner.RehomeAll(moves)
+	}
+	s.moves = moves[:0]
 }
 
 // context hashes the field that names where a line was logged (a logger,
@@ -409,7 +495,7 @@ func (s *Stream) Online(line []byte) *Result {
 		return r
 	}
 	if len(r.Rec.Message) > 0 {
-		r.Template = *s.mine()
+		r.Template = *s.mine(true)
 		if s.e.cfg.Params {
 			r.Params = s.e.miner.Params(r.Rec.Message, r.Params)
 		}
@@ -459,6 +545,9 @@ func (s *Stream) match() {
 // line, a multi-line record), if any; call it until it returns false. mode
 // says what to do with the record, as for the line methods.
 func (s *Stream) Flush(mode Mode) (*Result, bool) {
+	if s.provisional > 0 {
+		s.settle() // the input ends before its header model settled
+	}
 	r := &s.res
 	ok, err := s.s.Flush(&r.Rec)
 	if !ok {

@@ -167,6 +167,12 @@ func (p Parser) Layout() uint32 {
 	return p.m.gen
 }
 
+// Settled reports whether the stream's header model has read enough
+// lines (settled) to hold a layout it finds: before, the layout may still
+// change with every line, and a message may still lose (or keep) leading
+// tokens that the model takes as header fields once it knows the layout.
+func (p Parser) Settled() bool { return p.m != nil && p.m.lines >= settled }
+
 // Rehead returns what the stream's header model takes now as the message
 // of a line whose message (after the grammar's header, Unextended) was
 // msg: the rest after the tokens it takes now, and their number. An engine

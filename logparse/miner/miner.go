@@ -271,6 +271,7 @@ type Miner struct {
 	fresh      int    // new clusters since the last Consolidate
 	last       *group // the group of the last Add or Match, for Params
 	exact      bool   // the last Match found its signature (Exact)
+	newSig     bool   // the last Add made a new signature (NewSignature)
 	ctx        uint64 // context of the line being added
 
 	// scratch, reused per line
@@ -594,6 +595,7 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	m.ctx = ctx
 	h := m.scan(msg)
 	c := m.lookup(h)
+	m.newSig = c == nil
 	if c == nil {
 		if x := m.clusters[h]; x != nil {
 			h ^= collisionSalt // a different signature with the same hash
@@ -614,16 +616,119 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 // message new (its header was read differently then): new is added, and
 // the template old had joins new's, the older of their ids surviving.
 func (m *Miner) Rehome(old, new []byte, ctx uint64) {
-	m.ctx = ctx
-	var og *group
-	if c := m.lookup(m.scan(old)); c != nil {
-		og = c.g
+	m.RehomeAll([]Move{{Old: old, New: new, Ctx: ctx}})
+}
+
+// Move is one message that Rehome re-reads: Old as it was mined, New as
+// it reads now, logged in the context Ctx.
+type Move struct {
+	Old, New []byte
+	Ctx      uint64
+}
+
+// RehomeAll is Rehome for several messages re-read at once (the lines an
+// engine reheads when a stream's header layout changes). A tail template
+// every signature of which is among them splits as they are re-read:
+// each signature joins the template of its message as it reads now. Such
+// a template was made of messages read with their header, and holds the
+// lines of several events whose header ended alike ("containerd DBG <*>
+// <*> on <*>: <*>" over "…: creating task" and "…: get snapshot mounts",
+// bunyan's "name/pid on host:" before the stream's layout was known);
+// moving all of it into the template of the first message re-read would
+// join those events for good. Any other template, or a tail template
+// holding a signature that is not re-read (a message whose tail varies
+// after header and message words alike, mined since), moves whole, as
+// Rehome always did.
+//
+// Independent sources it helps: layouts whose header ends in a mark the
+// model learns only after its first lines — bunyan's long format
+// ("name/pid on host:"), a constant program column (containerd, journald
+// identifiers), a dotted logger before the message.
+func (m *Miner) RehomeAll(moves []Move) {
+	olds := make([]*cluster, len(moves))
+	re := make(map[*cluster]bool, len(moves))
+	for i := range moves {
+		m.ctx = moves[i].Ctx
+		if c := m.lookup(m.scan(moves[i].Old)); c != nil {
+			olds[i] = c
+			re[c] = true
+		}
 	}
-	m.AddIn(new, ctx)
-	if ng := m.last; og != nil && og.live && ng != nil && ng.live && og != ng {
+	split := make(map[*group]bool)
+	for c := range re {
+		g := c.g
+		if _, ok := split[g]; ok || !g.live {
+			continue
+		}
+		all := g.tail && len(g.members) > 1
+		for _, x := range g.members {
+			if all && !re[x] {
+				all = false
+			}
+		}
+		split[g] = all
+	}
+	for i := range moves {
+		oc := olds[i]
+		var og *group
+		if oc != nil {
+			og = oc.g
+		}
+		m.AddIn(moves[i].New, moves[i].Ctx)
+		ng := m.last
+		if og == nil || !og.live || ng == nil || !ng.live || og == ng {
+			continue
+		}
+		if split[og] && m.clusters[oc.hash] == oc && len(og.members) > 1 {
+			m.detach(oc, ng)
+			continue
+		}
 		m.moveAll(og, ng, true)
 	}
 }
+
+// detach moves the signature c out of its template into to (as a folded
+// member: it does not shape to's text); c's template keeps its id and
+// its other signatures.
+func (m *Miner) detach(c *cluster, to *group) {
+	from := c.g
+	for j, x := range from.members {
+		if x == c {
+			from.members = append(from.members[:j], from.members[j+1:]...)
+			break
+		}
+	}
+	from.count -= c.count
+	from.dirty = true
+	m.join(to, c, true)
+}
+
+// Adopt records that from, an id its caller handed out for lines that now
+// belong to the template of id to, stands for that template (Resolve,
+// TakeAliases): the provisional ids an engine hands out before a stream's
+// header layout is known (see logengine). An id that is a live
+// template's own is left alone.
+func (m *Miner) Adopt(from, to uint64) {
+	to = m.Resolve(to)
+	if from == to || m.Resolve(from) == to || m.liveGroup(from) != nil {
+		return
+	}
+	m.alias(from, to, true)
+}
+
+// IDOf returns the id of the template the signature of msg (one Add was
+// given) is in now, or 0 when the miner does not hold that signature.
+func (m *Miner) IDOf(msg []byte, ctx uint64) uint64 {
+	m.ctx = ctx
+	if c := m.lookup(m.scan(msg)); c != nil && c.g != nil && c.g.live {
+		return c.g.id
+	}
+	return 0
+}
+
+// NewSignature reports whether the last Add made a signature the miner
+// did not hold.
+func (m *Miner) NewSignature() bool { return m.newSig }
 
 // Match returns the template msg belongs to without changing the miner,
 // or nil when no template covers it.
