@@ -394,3 +394,28 @@ func TestOverflowingIDColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestColumnAndPidTidBeforeLevel: a column then a pid and thread id
+// joined by a colon between the time and a level ("spid106  57921:10
+// WRN", "main  [4242:7] INFO") are three fields: the column's value as
+// source, the pid and the thread id; not one source value.
+func TestColumnAndPidTidBeforeLevel(t *testing.T) {
+	cols := []string{"Logon", "spid85", "pool-3-thread-21", "main", "http-nio-8080-exec-7"}
+	for _, pf := range []string{"%d:%d", "[%d:%d]", "(%d:%d)"} {
+		var lines []string
+		for i := 0; i < 40; i++ {
+			lines = append(lines, fmt.Sprintf("2024-08-14 05:00:%02d.%03d %-15s %s %-5s Recovery is complete after %d passes.", i%60, i*7%1000, cols[i%len(cols)], fmt.Sprintf(pf, 57921, i%12), []string{"INFO", "WRN"}[i%2], i))
+		}
+		msgs, fields, _ := parseAll(t, lines)
+		for i := range lines {
+			for _, w := range []string{"source=" + cols[i%len(cols)], "pid=57921", fmt.Sprintf("thread=%d", i%12)} {
+				if !slices.Contains(fields[i], w) {
+					t.Errorf("line %q: no %s in fields %v (message %q)", lines[i], w, fields[i], msgs[i])
+				}
+			}
+			if want := fmt.Sprintf("Recovery is complete after %d passes.", i); msgs[i] != want {
+				t.Errorf("line %q: message %q, want %q", lines[i], msgs[i], want)
+			}
+		}
+	}
+}

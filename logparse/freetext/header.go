@@ -343,9 +343,14 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 					h.Source = trimSpaceRight(line[s:end])
 					// a column and a pid: two fields ("spid85       4242
 					// INFO", "Logon        (4242) INFO", "main  #4242 WARN")
-					if s2, e2 := c.at(e); e2 < end && h.PID == nil {
-						if pid := pidOf(line[s2:e2]); pid != nil && len(trimSpaceRight(line[e2:end])) == 0 {
+					if s2, e2 := c.at(e); e2 < end && h.PID == nil && len(trimSpaceRight(line[e2:end])) == 0 {
+						if pid := pidOf(line[s2:e2]); pid != nil {
 							h.Source, h.PID = tok, pid
+						} else if pid, tid := pidTidOf(line[s2:e2]); pid != nil && h.Thread == nil {
+							// a column and a pid and thread id
+							// ("spid106       57921:10 WRN",
+							// "main  [4242:7] INFO"): three fields
+							h.Source, h.PID, h.Thread = tok, pid, tid
 						}
 					}
 				} else {
@@ -998,6 +1003,24 @@ func pidOf(tok []byte) []byte {
 		return tok
 	}
 	return nil
+}
+
+// pidTidOf returns the pid and the thread id of a "pid:tid" token,
+// bare or bracketed ("4242:7", "[4242:7]", "(4242:7)"): a process and a
+// thread id joined by a colon, as Chromium's and Electron's logging open
+// a line ("[4242:7:…"); nil, nil for any other token.
+func pidTidOf(tok []byte) (pid, tid []byte) {
+	if len(tok) >= 3 && (tok[0] == '(' && tok[len(tok)-1] == ')' || tok[0] == '[' && tok[len(tok)-1] == ']') {
+		tok = tok[1 : len(tok)-1]
+	}
+	if !isPidTid(tok) {
+		return nil, nil
+	}
+	i := 0
+	for isDigit(tok[i]) {
+		i++
+	}
+	return tok[:i], tok[i+1:]
 }
 
 // splitPipes handles "time|field|field|message" headers.

@@ -591,14 +591,30 @@ func synthRender(seed uint64, l *synthLayout, module string, st []stmt, lines in
 	return s, nil
 }
 
-// hasValue reports whether a field of r's record holds v.
+// hasValue reports whether a field of r's record holds v. A pid and
+// thread id "4242:7" is found whole or as the record's pid 4242 and
+// thread 7.
 func hasValue(r *logengine.Result, v string) bool {
 	for _, rf := range r.Rec.Fields {
 		if string(rf.Value) == v || strings.TrimSpace(string(rf.Value)) == v {
 			return true
 		}
 	}
+	if pid, tid, ok := strings.Cut(v, ":"); ok && isDigits(pid) && isDigits(tid) {
+		p, okP := r.Rec.Get("pid")
+		t, okT := r.Rec.Get("thread")
+		return okP && okT && string(p) == pid && string(t) == tid
+	}
 	return false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func scoreSynth(s *synthSet) (synthScore, error) {
