@@ -301,6 +301,13 @@ var ErrReloadRefused = errors.New("reload refused, the running config is kept")
 func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *Agent, err, fatal error) {
 	old := d.cfg.Load()
 	cfg, err := LoadConfig(d.opts.ConfigFile, d.opts.Listen, d.opts.TracePIDs)
+	if err == nil && d.opts.ConfigFile != "" && cfg.Empty() {
+		// Every setting would fall back to its default (no logs, no
+		// exporters): far more often a file read while it was being
+		// written in place than a wish.
+		err = fmt.Errorf("%s holds no settings (empty, or only comments): a file written in place may have been read half-written; "+
+			"write the config to a temporary file and rename it over this one (write {} for the defaults)", d.opts.ConfigFile)
+	}
 	if err == nil && cfg.StateDir != old.StateDir {
 		err = fmt.Errorf("state_dir: %q → %q needs a restart (the agent's lock and state live there)", old.StateDir, cfg.StateDir)
 	}

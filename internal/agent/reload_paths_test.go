@@ -235,3 +235,54 @@ func TestTailerSettingsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadRefusesEmptyConfig: a config file with no YAML document (empty,
+// or only comments) — what a reload reads when it catches a file being
+// rewritten in place — is refused with the reason, the running config is
+// kept (gopulse_config_last_reload_successful 0, the log file still
+// tailed). Before, it was a valid config of defaults only: the reload
+// answered 200 and the agent went on with no log paths and no exporters.
+func TestReloadRefusesEmptyConfig(t *testing.T) {
+	for _, tc := range []struct{ name, body string }{{"empty", ""}, {"comments only", "# rewritten\n\n# soon\n"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sink, err := taildrill.NewSink()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			logFile := filepath.Join(dir, "app.log")
+			appendFile(t, logFile, "level=info msg=\"first\" seq=0\nlevel=info msg=\"second\" seq=1\n")
+			cfgFile := filepath.Join(dir, "agent.yaml")
+			addr := freeAddr(t)
+			os.WriteFile(cfgFile, []byte(fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, multiline: {max_wait: 1h}}
+kubernetes: {enabled: false}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+`, addr, filepath.Join(dir, "state"), logFile, sink.URL()+"/loki/api/v1/push")), 0o644)
+			run := startAgentRun(cfgFile, dir)
+			defer run.end(t, "agent log")
+			waitUntil(t, "the first line delivered", 20*time.Second, func() bool { return firstCounts(sink, 3)[0] == 1 })
+			os.WriteFile(cfgFile, []byte(tc.body), 0o644)
+			code, body := httpDo(t, "POST", "http://"+addr+"/-/reload")
+			if code != http.StatusInternalServerError || !strings.Contains(body, "holds no settings") {
+				t.Fatalf("reload of an %s config file: %d %q, want 500 saying it holds no settings", tc.name, code, body)
+			}
+			if _, m := httpDo(t, "GET", "http://"+addr+"/metrics"); !strings.Contains(m, "\ngopulse_config_last_reload_successful 0\n") {
+				t.Errorf("gopulse_config_last_reload_successful is not 0 after the refused reload")
+			}
+			if !strings.Contains(run.logs.String(), "reload refused: the running config is kept") {
+				t.Errorf("the refusal was not logged")
+			}
+			appendFile(t, logFile, "level=info msg=\"third\" seq=2\n")
+			waitUntil(t, "the running config still tailing", 20*time.Second, func() bool { return firstCounts(sink, 3)[1] == 1 })
+			if c := firstCounts(sink, 3); c[0] != 1 || c[1] != 1 || c[2] != 0 {
+				t.Fatalf("deliveries per seq %v; want 1 1 0", c)
+			}
+		})
+	}
+}

@@ -63,7 +63,14 @@ type Config struct {
 	pos    map[string]Pos
 	failed map[string]bool // keys that did not decode (Parse only)
 	file   string
+	empty  bool // the file held no YAML document (see Empty)
 }
+
+// Empty reports whether the parsed file held no YAML document at all
+// (nothing, or only comments and blank lines): every setting is then its
+// default. A reload refuses such a file, which is most often one caught
+// half-written; `{}` asks for the defaults.
+func (c *Config) Empty() bool { return c.empty }
 
 // Lifecycle configures reloads and shutdown.
 type Lifecycle struct {
@@ -449,6 +456,8 @@ func Parse(file string, data []byte, env func(string) (string, bool)) (*Config, 
 	}
 	if len(doc.Content) > 0 {
 		d.decode(doc.Content[0], reflect.ValueOf(&cfg).Elem(), "")
+	} else {
+		cfg.empty = true
 	}
 	cfg.pos = d.pos
 	// Value checks run even after type errors, so that every problem is
