@@ -230,6 +230,11 @@ func (d *daemon) build(cfg *config.Config, h *Handover, kept *logsPipeline) (*Ag
 		return nil, err
 	}
 	a.keepLogs = false // the agent's now
+	if a.tailer != nil {
+		// The log files take their start positions now, before a reload
+		// answers: a line written after it is read even with start_at: end.
+		a.tailer.Open()
+	}
 	d.cur.Store(a)
 	return a, nil
 }

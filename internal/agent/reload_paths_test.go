@@ -286,3 +286,66 @@ exporters:
 		})
 	}
 }
+
+// TestReloadRebuildReadsNewPathFromReload: a reload that builds the log
+// sources again (here multiline.max_wait changes too) and adds a path, with
+// start_at: end: the new file starts at its end as of the reload's answer,
+// so the 100 lines written right after the 200 are all read, once. Before,
+// the new tailer made its first scan only when the next agent's Run
+// started, after the answer: lines written meanwhile were skipped as
+// "before the start" (the wait timed out on 2 of 5 runs here).
+func TestReloadRebuildReadsNewPathFromReload(t *testing.T) {
+	dir := t.TempDir()
+	sink, err := taildrill.NewSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendFile(t, a, "")
+	appendFile(t, b, "level=info msg=\"before the reload\" seq=200\n")
+	cfgFile := filepath.Join(dir, "agent.yaml")
+	addr := freeAddr(t)
+	cfg := func(wait string, paths ...string) string {
+		q := make([]string, len(paths))
+		for i, p := range paths {
+			q[i] = strconv.Quote(p)
+		}
+		return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%s], start_at: end, poll_interval: 50ms, multiline: {max_wait: %s}}
+kubernetes: {enabled: false}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+`, addr, filepath.Join(dir, "state"), strings.Join(q, ", "), wait, sink.URL()+"/loki/api/v1/push")
+	}
+	os.WriteFile(cfgFile, []byte(cfg("1h", a)), 0o644)
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "agent log")
+	waitUntil(t, "a.log opened", 20*time.Second, func() bool { return strings.Contains(run.logs.String(), `msg="tailing log file"`) })
+	os.WriteFile(cfgFile, []byte(cfg("30m", a, b)), 0o644)
+	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	var sb strings.Builder
+	for i := range 101 {
+		fmt.Fprintf(&sb, "level=info msg=\"after the reload\" seq=%d\n", i)
+	}
+	appendFile(t, b, sb.String())
+	if !strings.Contains(run.logs.String(), "the log sources start again") {
+		t.Fatalf("the reload did not build the log sources again")
+	}
+	waitUntil(t, "b.log's lines written after the reload delivered", 10*time.Second, func() bool { return sink.Distinct(100) == 100 })
+	time.Sleep(300 * time.Millisecond)
+	c := firstCounts(sink, 201)
+	for i := range 100 {
+		if c[i] != 1 {
+			t.Fatalf("seq %d delivered %d times, want once", i, c[i])
+		}
+	}
+	if c[100] != 0 || c[200] != 0 {
+		t.Fatalf("seq 100 (held) delivered %d times, seq 200 (before the reload) %d times; want 0 and 0", c[100], c[200])
+	}
+}

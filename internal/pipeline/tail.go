@@ -369,6 +369,19 @@ func (t *Tailer) Run(ctx context.Context) error {
 	}
 }
 
+// Open makes the first scan now rather than when Run starts: the files
+// found take their start positions (saved offsets, or their end with
+// StartAtEnd) as of this call, so a line written once Open returned is
+// read, however late Run starts (a reload answers once the next agent is
+// built). Run then goes on from there. A no-op once a scan was made.
+func (t *Tailer) Open() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.started {
+		t.Scan()
+	}
+}
+
 // Successor says what the tailer that follows this one reads (a reload's
 // new config): at the stop, the lines the handler holds for a stream its
 // globs no longer select are emitted, since nothing will read them again.
