@@ -58,6 +58,9 @@ func main() {
 type recSink struct{ recs []event.LogRecord }
 
 func (s *recSink) HandleLog(r *event.LogRecord) {
+	if r.Format == FormatTemplateMerge {
+		return // an announcement of the miner, not a record of the file
+	}
 	c := *r
 	c.Body = append([]byte(nil), r.Body...)
 	c.Fields = nil
