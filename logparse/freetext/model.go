@@ -54,6 +54,7 @@ const (
 type model struct {
 	lines  int
 	counts [maxExt][numShapes]uint16
+	nz     [maxExt]uint16 // bit sh: counts[p][sh] > 0
 	has    [maxExt]uint16 // lines with a token at the position
 	pads   [maxExt]uint16 // lines whose token at the position is followed by two blanks or more (alignment)
 	width  [maxExt]uint32 // the width most padded lines pad the position's token to (token and blanks)
@@ -120,12 +121,13 @@ func hashStem(b []byte) uint32 {
 // decides the id columns: after 8 lines, a column whose distinct values
 // are four at least and half as many again as their stems is one of ids;
 // it stays one until a full sketch finds its values fewer than a quarter
-// more than their stems.
-func (m *model) sketchIDs(msg []byte, n int, bounds *[maxExt][2]int) {
+// more than their stems. hs receives each token's hashTok.
+func (m *model) sketchIDs(msg []byte, n int, bounds *[maxExt][2]int, hs *[maxExt]uint32) {
 	for p := 0; p < n; p++ {
-		tok := msg[bounds[p][0]:bounds[p][1]]
-		m.vals[p] |= 1 << (hashTok(tok) % 64)
-		m.stems[p] |= 1 << (hashStem(tok) % 64)
+		h, st := hashTokStem(msg[bounds[p][0]:bounds[p][1]])
+		hs[p] = h
+		m.vals[p] |= 1 << (h % 64)
+		m.stems[p] |= 1 << (st % 64)
 	}
 	m.skN++
 	full := m.skN >= skLines
@@ -162,6 +164,18 @@ func hashTok(b []byte) uint32 {
 		h = (h ^ uint32(c)) * 16777619
 	}
 	return h
+}
+
+// hashTokStem returns hashTok(b) and hashStem(b) in one pass over b.
+func hashTokStem(b []byte) (uint32, uint32) {
+	h, st := uint32(2166136261), uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+		if c < '0' || c > '9' {
+			st = (st ^ uint32(c)) * 16777619
+		}
+	}
+	return h, st
 }
 
 // constWord reports whether tok, a plain word at position p, is the word
@@ -354,12 +368,17 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 			m.pads[p] /= 2
 			m.eqW[p] /= 2
 			m.fit[p] /= 2
+			m.nz[p] = 0
 			for k := range m.counts[p] {
 				m.counts[p][k] /= 2
+				if m.counts[p][k] > 0 {
+					m.nz[p] |= 1 << k
+				}
 			}
 		}
 	}
-	m.sketchIDs(msg, n, bounds)
+	var hs [maxExt]uint32
+	m.sketchIDs(msg, n, bounds, &hs)
 	m.lines++
 	if hadLevel {
 		m.levels++
@@ -367,7 +386,8 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 	for p := 0; p < n; p++ {
 		m.has[p]++
 		m.counts[p][shapes[p]]++
-		m.vote(hashTok(msg[bounds[p][0]:bounds[p][1]]), &m.word[p], &m.eq[p])
+		m.nz[p] |= 1 << shapes[p]
+		m.vote(hs[p], &m.word[p], &m.eq[p])
 		s, e := scanToken(msg, bounds[p][1])
 		for s < e && isPunctRun(msg[s:e]) {
 			s, e = scanToken(msg, e)
@@ -413,7 +433,15 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 			continue // no token there, no layout to keep or drop
 		}
 		var on uint16
-		for sh := shape(1); sh < numShapes; sh++ {
+		// a shape no line shows at p (its family's count 0) is neither
+		// found nor held: only the shapes present are decided one by one
+		present := m.nz[p]
+		if present&(1<<shName|1<<shUpper) != 0 {
+			present |= 1<<shName | 1<<shUpper // count() adds the family
+		}
+		m.held[p] &= present
+		for rest := present &^ 1; rest != 0; rest &= rest - 1 {
+			sh := shape(bits.TrailingZeros16(rest))
 			bit := uint16(1) << sh
 			switch cnt := m.count(p, sh); {
 			case cnt*3 < m.lines*2: // neither found nor held (most shapes: none)
