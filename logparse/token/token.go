@@ -106,6 +106,29 @@ func Classify(b []byte) Class {
 	if len(b) == 0 {
 		return Word
 	}
+	// The classes most values take, decided by one scan each before the
+	// count of digits and letters below, which they do not need: a
+	// number, an IPv4 address and a clock or date all hold a digit, so
+	// the count's "no digit" answers never apply to them, and they are
+	// none of UUID (no '.' or ':', no '-' at b[4]), which is tested
+	// before them below (TestClassifyAsReference, FuzzClassifyAsReference).
+	c0 := b[0]
+	if isDigit(c0) || c0 == '-' || c0 == '+' || c0 == '.' {
+		switch number(b) {
+		case 1:
+			return Int
+		case 2:
+			return Float
+		}
+	}
+	if isDigit(c0) || c0 == '/' {
+		if isIPv4(b) {
+			return IP
+		}
+		if isDigit(c0) && (isClock(b) || isDate(b)) {
+			return Time
+		}
+	}
 	var all uint8
 	digits, alpha, hexLetters := 0, 0, 0
 	i := 0
@@ -140,24 +163,10 @@ func Classify(b []byte) Class {
 		}
 		return Word
 	}
-	c0 := b[0]
-	if isDigit(c0) || c0 == '-' || c0 == '+' || c0 == '.' {
-		switch n := number(b); n {
-		case 1:
-			return Int
-		case 2:
-			return Float
-		}
-	}
+	// (number, isIPv4, isClock and isDate were tried above)
 	onlyHex := digits+hexLetters == len(b)
 	if len(b) == 36 && IsUUID(b) {
 		return UUID
-	}
-	if isIPv4(b) {
-		return IP
-	}
-	if isClock(b) || isDate(b) {
-		return Time
 	}
 	if isIPv6(b) {
 		return IP
