@@ -41,6 +41,8 @@ type Options struct {
 	TakeoverWait time.Duration
 	// PinDir is the bpffs directory of a takeover's pins.
 	PinDir string
+
+	procRoot string // tests: the proc file system the agents read
 }
 
 // LoadConfig reads the config file (the embedded default when file is
@@ -141,6 +143,9 @@ type daemon struct {
 	srcBuilt  bool
 	src       RuntimeSource
 	srcErr    error
+	// srcRes is the resolver the runtime source was built with (the
+	// first agent's): its pod lookup follows the running agent's.
+	srcRes *pipeline.Resolver
 
 	srv *http.Server
 	ln  net.Listener
@@ -190,7 +195,13 @@ func (d *daemon) source(sink event.RuntimeSink, r *pipeline.Resolver) (RuntimeSo
 	d.sink.set(sink)
 	if !d.srcBuilt {
 		d.srcBuilt = true
+		d.srcRes = r
 		d.src, d.srcErr = d.newSource(&d.sink, r)
+	} else if d.srcRes != nil && r != nil && d.srcRes != r {
+		// The probes' process selection (pod labels and annotations)
+		// looks pods up as the running config says: a reload may have
+		// changed kubernetes.kubelet_url, api_server or node_name.
+		d.srcRes.SetPods(r.Pods())
 	}
 	if d.srcErr != nil {
 		return nil, d.srcErr
@@ -216,6 +227,7 @@ func (d *daemon) build(cfg *config.Config, h *Handover, kept *logsPipeline) (*Ag
 		NewRuntimeSource: d.source,
 		Pprof:            d.opts.Pprof,
 		Handover:         h,
+		ProcRoot:         d.opts.procRoot,
 		ExternalHTTP:     true,
 		Collectors:       d.metrics,
 		// Exporters plug in here: RuntimeSinks (Prometheus aggregation,

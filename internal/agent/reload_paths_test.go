@@ -3,8 +3,11 @@
 package agent
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/internal/config"
+	"github.com/gopulse/gopulse/internal/pipeline"
 	"github.com/gopulse/gopulse/internal/taildrill"
 )
 
@@ -347,5 +352,91 @@ exporters:
 	}
 	if c[100] != 0 || c[200] != 0 {
 		t.Fatalf("seq 100 (held) delivered %d times, seq 200 (before the reload) %d times; want 0 and 0", c[100], c[200])
+	}
+}
+
+// TestReloadProbesFollowKubernetes: the probes are built once, with the
+// first agent's resolver, and kept across reloads; their process selection
+// looks pods up through it (pod labels and annotations). A reload that
+// points kubernetes.kubelet_url at another kubelet must move that lookup
+// too. Before, the probes kept asking the first kubelet (namespace ns1
+// here after the reload, want ns2).
+func TestReloadProbesFollowKubernetes(t *testing.T) {
+	dir := t.TempDir()
+	const uid = "0a1b2c3d-1111-2222-3333-444455556666"
+	procRoot := filepath.Join(dir, "proc")
+	os.MkdirAll(filepath.Join(procRoot, "4242"), 0o755)
+	os.WriteFile(filepath.Join(procRoot, "4242", "cgroup"), []byte("0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"+
+		strings.ReplaceAll(uid, "-", "_")+".slice/cri-containerd-"+strings.Repeat("ab", 32)+".scope\n"), 0o644)
+	kubelet := func(ns string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"items":[{"metadata":{"uid":%q,"namespace":%q,"name":"api-0"}}]}`, uid, ns)
+		}))
+	}
+	k1, k2 := kubelet("ns1"), kubelet("ns2")
+	defer k1.Close()
+	defer k2.Close()
+	cfgFile := filepath.Join(dir, "agent.yaml")
+	addr := freeAddr(t)
+	cfg := func(kubeletURL string) string {
+		return fmt.Sprintf(`listen: %s
+state_dir: %s
+logs: {paths: []}
+kubernetes: {enabled: true, kubelet_url: %q}
+lifecycle: {enable_reload: true}
+`, addr, filepath.Join(dir, "state"), kubeletURL)
+	}
+	os.WriteFile(cfgFile, []byte(cfg(k1.URL)), 0o644)
+	logs := &syncBuffer{}
+	opts := Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), ConfigFile: cfgFile, procRoot: procRoot}
+	c, err := LoadConfig(cfgFile, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probesRes *pipeline.Resolver
+	d := newDaemon(opts, c, func(_ event.RuntimeSink, r *pipeline.Resolver) (RuntimeSource, error) {
+		probesRes = r
+		return &selSource{}, nil
+	})
+	a, err := d.build(c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.listen(c.Listen); err != nil {
+		t.Fatal(err)
+	}
+	defer d.closeHTTP()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		for {
+			next, err := d.runOne(ctx, a)
+			if next == nil {
+				done <- err
+				return
+			}
+			a = next
+		}
+	}()
+	ns := func() string {
+		pod, inPod, err := probesRes.PodOf(4242)
+		if err != nil || !inPod {
+			t.Fatalf("PodOf: in pod %v, err %v", inPod, err)
+		}
+		return pod.Namespace
+	}
+	if got := ns(); got != "ns1" {
+		t.Fatalf("before the reload: namespace %q, want ns1", got)
+	}
+	os.WriteFile(cfgFile, []byte(cfg(k2.URL)), 0o644)
+	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	if got := ns(); got != "ns2" {
+		t.Errorf("after the reload to the second kubelet: the probes' pod lookup says namespace %q, want ns2", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

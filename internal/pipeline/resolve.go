@@ -51,6 +51,22 @@ func NewResolver(procRoot string, pods PodLookup) *Resolver {
 	return &Resolver{procRoot: procRoot, pods: pods, cache: map[uint32]event.Proc{}, exes: map[string]exeInfo{}}
 }
 
+// SetPods replaces the pod lookup: a reload's next agent has its own
+// (its kubernetes settings may have changed), and the probes keep the
+// resolver they were built with.
+func (r *Resolver) SetPods(p PodLookup) {
+	r.mu.Lock()
+	r.pods = p
+	r.mu.Unlock()
+}
+
+// Pods returns the pod lookup (nil outside Kubernetes).
+func (r *Resolver) Pods() PodLookup {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pods
+}
+
 // SetNode names the machine every process runs on (event.Proc.Node); call
 // it before the first Proc.
 func (r *Resolver) SetNode(node string) { r.node = node }
@@ -113,10 +129,11 @@ func (r *Resolver) resolve(pid uint32) (event.Proc, bool) {
 	if !inPod {
 		return p, true
 	}
-	if r.pods == nil {
+	pods := r.Pods()
+	if pods == nil {
 		return p, true
 	}
-	pm, ok := r.pods.Pod(context.Background(), ref.PodUID)
+	pm, ok := pods.Pod(context.Background(), ref.PodUID)
 	if !ok {
 		return p, false
 	}
@@ -192,10 +209,11 @@ func (r *Resolver) PodOf(pid int) (probes.Pod, bool, error) {
 		return probes.Pod{}, false, nil // gone: nothing to select
 	}
 	ref, inPod := parseCgroup(string(cg))
-	if !inPod || r.pods == nil {
+	pods := r.Pods()
+	if !inPod || pods == nil {
 		return probes.Pod{}, false, nil
 	}
-	pm, ok := r.pods.Pod(context.Background(), ref.PodUID)
+	pm, ok := pods.Pod(context.Background(), ref.PodUID)
 	if !ok {
 		return probes.Pod{}, true, fmt.Errorf("pod %s: %w", ref.PodUID, errPodUnknown)
 	}
