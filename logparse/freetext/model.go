@@ -38,6 +38,7 @@ const (
 	shMeta          // a run of key=value pairs before a level: request_id=F7a9 pid=<0.412.0> (one position)
 	shOnHost        // name/pid on host: — the header's last field (one position)
 	shConst         // a plain word that is the same on nearly every line: a program or component column of one value
+	shUptime        // [  724107.123701]: seconds since boot, with microseconds (journald's short-monotonic, the kernel's printk time)
 	numShapes
 	shWord = numShapes // posShape only: a column of words and names closed by a separator column
 
@@ -215,6 +216,8 @@ func shapeOf(tok []byte) shape {
 			return shInt
 		case isInt(in) && (len(in) == 10 || len(in) == 13) && in[0] == '1' || isEpochFrac(in):
 			return shEpoch
+		case isUptime(in) && tok[0] == '[':
+			return shUptime
 		case len(in) > 0 && isDigit(in[0]) && isBracketTime(in) && !isPidTid(in):
 			return shTime
 		}
@@ -306,6 +309,18 @@ func isPidTid(b []byte) bool {
 		i++
 	}
 	return i >= 3 && i <= 9 && i+1 < len(b) && b[i] == ':' && len(b)-i-1 <= 9 && isInt(b[i+1:])
+}
+
+// isUptime: seconds since boot with six digits of microseconds,
+// "724107.123701", "0.000000", as the kernel's printk time ("[    5.123456]"
+// in dmesg) and journalctl -o short-monotonic ("[724107.123701] host …")
+// write them: not a wall-clock time, no epoch (those have ten digits).
+func isUptime(b []byte) bool {
+	i := 0
+	for i < len(b) && isDigit(b[i]) {
+		i++
+	}
+	return i >= 1 && i <= 9 && len(b) == i+7 && b[i] == '.' && isInt(b[i+1:])
 }
 
 // isClock: a time of day, "15:04:05", "15:04:05.000", "15:04:05,000".

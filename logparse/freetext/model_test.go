@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logparse"
 )
 
@@ -465,5 +466,46 @@ func TestModelIdentifierWithPid(t *testing.T) {
 	// a tag without a pid stays what it was: "comp:" a component
 	if shapeOf([]byte("restmapper[48479]:")) != shTag || shapeOf([]byte("x[1]:")) != shNone || shapeOf([]byte("restmapper[ab]:")) != shNone {
 		t.Error("shapes of identifiers")
+	}
+}
+
+// TestUptimeColumn: seconds since boot, bracketed and padded inside the
+// brackets as journalctl -o short-monotonic and dmesg write them
+// ("[    5.123456]", "[724107.123701]"), are a float field uptime: not a
+// thread (nor a time: no wall clock).
+func TestUptimeColumn(t *testing.T) {
+	texts := []string{"Started Journal Service.", "Server listening on 0.0.0.0 port 22.", "link is up", "Reached target Basic System."}
+	var lines, ups []string
+	for i := 0; i < 40; i++ {
+		up := fmt.Sprintf("%d.%06d", i*i*977, i*7919%1000000)
+		lines = append(lines, fmt.Sprintf("[%12s] node-7 unit-%d: %s", up, i%3, texts[i%4]))
+		ups = append(ups, up)
+	}
+	p := NewParser(2024)
+	var r logparse.Record
+	for i, l := range lines {
+		r.Reset()
+		if err := p.Parse([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if i < minLines {
+			continue
+		}
+		v, ok := r.Get(KeyUptime)
+		if !ok || string(v) != ups[i] {
+			t.Errorf("line %q: uptime %q (%v), want %q; fields %v", l, v, ok, ups[i], r.Fields)
+			continue
+		}
+		for _, f := range r.Fields {
+			if string(f.Key) == KeyUptime && f.Type != event.TypeFloat {
+				t.Errorf("line %q: uptime typed %v, want float", l, f.Type)
+			}
+			if string(f.Key) == KeyThread || string(f.Key) == KeyTime {
+				t.Errorf("line %q: %s=%q, want none", l, f.Key, f.Value)
+			}
+		}
+		if r.TS != 0 {
+			t.Errorf("line %q: ts %d from seconds since boot", l, r.TS)
+		}
 	}
 }

@@ -17,6 +17,9 @@ const (
 	KeyThread    = "thread"
 	KeyComponent = "component"
 	KeySource    = "source"
+	// KeyUptime is seconds since boot ("[  724107.123701]", journald's
+	// short-monotonic and dmesg): a float, not a time of day
+	KeyUptime = "uptime"
 )
 
 // Parser is the free-text logparse.Parser, the Stream's fallback: it
@@ -213,6 +216,7 @@ var (
 	keyContext   = []byte("context")
 	keyEpoch     = []byte("epoch")
 	keyFlag      = []byte("flag")
+	keyUptime    = []byte(KeyUptime)
 )
 
 // Parse implements logparse.Parser. It never fails on a non-empty line.
@@ -380,6 +384,12 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				r.Add(keyThread, trimPair(tok), event.TypeString)
 			default:
 				r.Add(keyContext, trimPair(tok), event.TypeString)
+			}
+		case shUptime:
+			// seconds since boot (journald's short-monotonic, dmesg): a
+			// number of its own, neither a time nor a thread
+			if !have(keyUptime) {
+				r.Add(keyUptime, trimPair(tok), event.TypeFloat)
 			}
 		case shMeta:
 			addMeta(tok, r)
