@@ -46,9 +46,9 @@ func levelIndex(b []byte) int {
 	}
 	switch string(buf[:len(b)]) {
 	// The numbers are pino/bunyan levels (10 trace … 60 fatal).
-	case "trace", "trc", "trac", "verbose", "finest", "finer", "t", "10":
+	case "trace", "trc", "trac", "trce", "verbose", "finest", "finer", "t", "10":
 		return lvlTrace
-	case "debug", "dbg", "debu", "fine", "d", "debug1", "debug2", "debug3", "debug4", "debug5", "20":
+	case "debug", "dbg", "debu", "dbug", "fine", "d", "debug1", "debug2", "debug3", "debug4", "debug5", "20":
 		return lvlDebug
 	case "info", "inf", "information", "informational", "notice", "note", "i", "n", "config", "log", "30":
 		return lvlInfo

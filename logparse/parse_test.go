@@ -182,6 +182,7 @@ func TestNormalizeLevel(t *testing.T) {
 		"INFO": "info", "Warning": "warn", "ERR": "error", "crit": "fatal", "notice": "info",
 		"DEBUG": "debug", "trace": "trace", "E": "error", "panic": "fatal", "bogus": "", "": "",
 		"30": "info", "50": "error", "35": "",
+		"DBUG": "debug", "EROR": "error", "TRCE": "trace", // log15
 	} {
 		if got := string(NormalizeLevel([]byte(in))); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)

@@ -627,6 +627,7 @@ var levels = []string{
 	"CRITICAL", "CRIT", "SEVERE", "ALERT", "EMERG", "PANIC", "FINE", "FINER", "FINEST", "CONFIG",
 	"NOTE", "VERBOSE", "DBG", "WRN", "ERRO", "INFORMATION", "INF", "TRC", "FTL",
 	"DEBU", "TRAC", "FATA", "PANI", // logrus's four letters
+	"DBUG", "EROR", "TRCE", // log15's (and its forks': go-ethereum, erigon)
 	"LOG", // PostgreSQL's, with its colon only (see isLevel)
 }
 
@@ -685,7 +686,7 @@ func levelKind(b []byte) int {
 	case "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
 		"CRITICAL", "CRIT", "SEVERE", "EMERG", "PANIC",
 		"DBG", "WRN", "ERRO", "INFORMATION", "INF", "TRC", "FTL",
-		"DEBU", "TRAC", "FATA", "PANI":
+		"DEBU", "TRAC", "FATA", "PANI", "DBUG", "EROR", "TRCE":
 		return lvLevel
 	case "CONFIG", "NOTE", "FINE", "FINER", "FINEST", "ALERT", "VERBOSE", "NOTICE":
 		return lvWord

@@ -92,6 +92,11 @@ var headerCases = []struct {
 	{"WARN[0012] cache 3 stale                                    key=a",
 		Header{Level: b("WARN"), Message: b("cache 3 stale                                    key=a")}},
 	{"DEBU[0000] dialing", Header{Level: b("DEBU"), Message: b("dialing")}},
+	// log15's four-letter levels, bracketed, before a bracketed date
+	{"[EROR] [03-21|22:49:28] reap exit status                         error=EOF",
+		Header{Level: b("EROR"), Thread: b("03-21|22:49:28"), Message: b("reap exit status                         error=EOF")}},
+	{"[DBUG] [03-21|22:49:28] dialing peer", Header{Level: b("DBUG"), Thread: b("03-21|22:49:28"), Message: b("dialing peer")}},
+	{"[TRCE] [03-21|22:49:28] dialing peer", Header{Level: b("TRCE"), Thread: b("03-21|22:49:28"), Message: b("dialing peer")}},
 	{"ABCD[0000] not a level", Header{Message: b("ABCD[0000] not a level")}},
 	// a category in brackets, then a thread in parentheses (JBoss/WildFly)
 	{"10:15:00,123 WARN  [org.acme.Pool] (worker thread 3) pool 2 exhausted",
