@@ -130,7 +130,7 @@ exporters:
 	appendFile(t, b, lines(5100, 5200, "b")) // not selected: never read
 	appendFile(t, c, lines(6000, 6100, "c"))
 	waitUntil(t, "c.log's lines but its last delivered", 20*time.Second, func() bool { return counts()[6098] == 1 })
-	waitWritten(2000) // a.log was renamed away at 1900
+	waitWritten(2000)                                  // a.log was renamed away at 1900
 	os.WriteFile(cfgFile, []byte(cfg(a, b, c)), 0o644) // b.log added back
 	reload()
 	appendFile(t, b, lines(5200, 5300, "b"))
