@@ -439,15 +439,15 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 // is parsed and labelled, where it goes and where its offsets live must be
 // equal: the whole logs section (paths, exclude, poll and rescan
 // intervals, max_line_bytes, start_at, commits, rotate_grace, overrides,
-// field_names, multiline), state_dir, the kubernetes section (the node
-// label, pod lookups naming services) and the Loki exporter (the sink of
-// the records). Anything else (health thresholds, checks, webhooks,
-// probes, Prometheus, Jaeger, listen) is applied around the kept sources:
-// their records go to the next agent's sinks and health engine.
+// field_names, multiline), state_dir and the kubernetes section (the node
+// label, pod lookups naming services). Anything else (health thresholds,
+// checks, webhooks, probes, Prometheus, Jaeger, listen, and the Loki
+// exporter: its endpoints, credentials, batching, queue) is applied around
+// the kept sources: their records go to the next agent's sinks and health
+// engine (LogRouter.Rebind), which make them durable before each commit.
 func logsUnchanged(running, next *config.Config) bool {
 	return reflect.DeepEqual(running.Logs, next.Logs) && running.StateDir == next.StateDir &&
-		reflect.DeepEqual(running.Kubernetes, next.Kubernetes) &&
-		reflect.DeepEqual(running.Exporters.Loki, next.Exporters.Loki)
+		reflect.DeepEqual(running.Kubernetes, next.Kubernetes)
 }
 
 // tailerSettingsOnly reports whether next differs from running only in

@@ -440,3 +440,64 @@ lifecycle: {enable_reload: true}
 		t.Fatal(err)
 	}
 }
+
+// TestReloadLokiChangeKeepsLogSources: a reload that changes only the Loki
+// exporter (here its endpoint, as when a credential or a gateway changes)
+// keeps the log sources: the file is not opened again, and the record held
+// at the reload goes to the new endpoint once, with the next line. Every
+// line arrives once over the two endpoints. Before, any change under
+// exporters.loki built every log source again (opened twice, formats and
+// templates learnt again).
+func TestReloadLokiChangeKeepsLogSources(t *testing.T) {
+	dir := t.TempDir()
+	sinks := make([]*taildrill.Sink, 2)
+	for i := range sinks {
+		s, err := taildrill.NewSink()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		sinks[i] = s
+	}
+	logFile := filepath.Join(dir, "app.log")
+	appendFile(t, logFile, "level=info msg=\"one\" seq=0\nlevel=info msg=\"two\" seq=1\nlevel=info msg=\"held\" seq=2\n")
+	cfgFile := filepath.Join(dir, "agent.yaml")
+	addr := freeAddr(t)
+	cfg := func(s *taildrill.Sink) string {
+		return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, multiline: {max_wait: 1h}}
+kubernetes: {enabled: false}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+`, addr, filepath.Join(dir, "state"), logFile, s.URL()+"/loki/api/v1/push")
+	}
+	os.WriteFile(cfgFile, []byte(cfg(sinks[0])), 0o644)
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "agent log")
+	waitUntil(t, "the first two lines delivered", 20*time.Second, func() bool { return firstCounts(sinks[0], 4)[1] == 1 })
+	os.WriteFile(cfgFile, []byte(cfg(sinks[1])), 0o644)
+	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	appendFile(t, logFile, "level=info msg=\"next\" seq=3\n")
+	waitUntil(t, "the held record delivered to the new endpoint", 20*time.Second, func() bool { return firstCounts(sinks[1], 4)[2] == 1 })
+	time.Sleep(300 * time.Millisecond)
+	c0, c1 := firstCounts(sinks[0], 4), firstCounts(sinks[1], 4)
+	for i := range 3 {
+		if c0[i]+c1[i] != 1 {
+			t.Errorf("seq %d delivered %d times (old endpoint %d, new %d), want once", i, c0[i]+c1[i], c0[i], c1[i])
+		}
+	}
+	if c0[3]+c1[3] != 0 {
+		t.Errorf("seq 3 (held: it may be continued) delivered")
+	}
+	if n := strings.Count(run.logs.String(), `msg="tailing log file"`); n != 1 {
+		t.Errorf("app.log opened %d times, want 1: the log sources were built again", n)
+	}
+	if !strings.Contains(run.logs.String(), "the log sources run on") {
+		t.Errorf("the kept log sources were not logged")
+	}
+}

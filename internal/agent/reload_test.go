@@ -678,7 +678,7 @@ func TestLogsUnchanged(t *testing.T) {
 		{"multiline", func(c *config.Config) { c.Logs.Multiline.MaxWait++ }, false},
 		{"state dir", func(c *config.Config) { c.StateDir += "2" }, false},
 		{"node", func(c *config.Config) { c.Kubernetes.NodeName = "other" }, false},
-		{"loki", func(c *config.Config) { c.Exporters.Loki.Endpoints[0].URL += "2" }, false},
+		{"loki", func(c *config.Config) { c.Exporters.Loki.Endpoints[0].URL += "2" }, true},
 	} {
 		next := base()
 		tc.change(next)
