@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -426,4 +427,42 @@ func TestTailRenameSeenBeforeNewFile(t *testing.T) {
 	tl.checkPath(tl.streams[p], time.Now()) // onEvents: the new file
 	tl.Poll()
 	want(t, rec.get(p), "1", "2", "3", "4", "5")
+}
+
+// TestTailReconfigure: Reconfigure on a stopped tailer keeps the streams
+// still selected (no line read again), stops the others with what the
+// handler holds (CloseSource), and opens the paths only the new globs
+// select as at a first start: with StartAtEnd at their end, and a rotated
+// sibling of theirs written before the glob was added is not read whole.
+// Before sinceOf, that sibling (written after the tailer started) was
+// adopted as an unseen rotated file and its lines delivered.
+func TestTailReconfigure(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "sub", "b.log")
+	os.MkdirAll(filepath.Dir(b), 0o755)
+	appendFile(t, a, "")
+	rec := &lineRec{}
+	tl := newTestTailer(t, TailConfig{Paths: []string{a}, StartAtEnd: true, StateFile: filepath.Join(dir, "state.json")}, rec, nil)
+	defer tl.Close()
+	tl.Scan()
+	appendFile(t, a, "a1\na2\n")
+	tl.Poll()
+	// Written after the tailer started, before b.log's glob is added.
+	appendFile(t, b+".1", "old1\nold2\n")
+	appendFile(t, b, "b-before\n")
+	later := time.Now().Add(2 * time.Second) // the reload, past the mtime slack
+	tl.now = func() time.Time { return later }
+	if err := tl.Reconfigure(context.Background(), TailConfig{Paths: []string{filepath.Join(dir, "sub", "*.log")}, StartAtEnd: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(rec.closed, a) {
+		t.Errorf("a.log not closed by the reconfiguration: closed %v", rec.closed)
+	}
+	appendFile(t, a, "a3\n")
+	appendFile(t, b, "b-after\n")
+	tl.Poll()
+	tl.Scan()
+	tl.Poll()
+	want(t, rec.get(a), "a1", "a2")
+	want(t, rec.get(b), "b-after")
 }
