@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gopulse/gopulse/logparse"
 )
 
 // TestTabColumnAbsentOnSomeLines: columns closed by tabs, one of them (a
@@ -417,5 +419,51 @@ func TestColumnAndPidTidBeforeLevel(t *testing.T) {
 				t.Errorf("line %q: message %q, want %q", lines[i], msgs[i], want)
 			}
 		}
+	}
+}
+
+// TestPaddedColumnInterleaved: a stream that interleaves, line by line, a
+// layout with a padded component column (Windows CBS: "2024-12-14
+// 17:28:40, Info                  CSI    message") and a layout without one
+// (two sources of one pod, here rust's env_logger): half the lines pad
+// the column, so the share hovers at the threshold that finds it. Once
+// found it is held while a third of the lines pad it, so the layout does
+// not change on every other line (336 changes in 336 lines before) and
+// each line's message is read one way.
+func TestPaddedColumnInterleaved(t *testing.T) {
+	comps := []string{"CSI", "CBS", "DPX", "SERV", "POPU", "EVIC"}
+	cbs := []string{"Loaded Servicing Stack v6.1 with Core: C:\\x.dll", "Ending TrustedInstaller initialization.", "Session 31 initialized by client WindowsUpdate.", "Reboot mark cleared"}
+	other := []string{"[2024-08-11T08:28:34Z WARN  raft::main] no known peers, aborting election", "[2024-08-11T08:28:35Z ERROR raft::main] failed to reset logs", "[2024-08-11T08:28:36Z INFO  raft::main] starting restore from snapshot"}
+	var lines []string
+	for i := 0; i < 400; i++ {
+		if i%2 == 1 {
+			lines = append(lines, fmt.Sprintf("2024-12-14 17:%02d:%02d, Info                  %-6s %s", i/60%60, i%60, comps[i/2%len(comps)], cbs[i/2%len(cbs)]))
+		} else {
+			lines = append(lines, other[i/2%len(other)])
+		}
+	}
+	p := NewParser(2024)
+	var r logparse.Record
+	changes := 0
+	last := p.Layout()
+	for i, l := range lines {
+		r.Reset()
+		if err := p.Parse([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if g := p.Layout(); g != last {
+			last = g
+			if i >= 2*settled {
+				changes++
+			}
+		}
+		if i >= 2*settled && i%2 == 1 {
+			if want := cbs[i/2%len(cbs)]; string(r.Message) != want {
+				t.Errorf("line %d: message %q, want %q", i, r.Message, want)
+			}
+		}
+	}
+	if changes > 2 {
+		t.Errorf("the layout changed %d times after %d lines", changes, 2*settled)
 	}
 }

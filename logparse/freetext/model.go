@@ -522,8 +522,18 @@ func (m *model) closed(p int) bool {
 		return false
 	}
 	// padded on nearly every line; or padded to one width on half the
-	// lines at least, and filled or overflowed on the others
-	return int(m.pads[p])*10 >= m.lines*9 || m.lines >= settled && int(m.pads[p])*2 >= m.lines && int(m.fit[p])*10 >= m.lines*9
+	// lines at least, and filled or overflowed on the others. A column
+	// found so is held while a third of the lines pad it: in a stream
+	// that interleaves a padded layout with another line by line (two
+	// sources of one pod), the padded share hovers at one half, and a
+	// column found and lost on every other line reads the stream's
+	// lines two ways (Windows CBS's padded component column beside rust
+	// env_logger, WildFly's console or klog lines)
+	pads := int(m.pads[p]) * 2
+	if m.shut&(1<<p) != 0 {
+		pads = int(m.pads[p]) * 3
+	}
+	return int(m.pads[p])*10 >= m.lines*9 || m.lines >= settled && pads >= m.lines && int(m.fit[p])*10 >= m.lines*9
 }
 
 // family groups the shapes a header position may take from line to line:
