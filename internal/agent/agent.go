@@ -281,10 +281,7 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		a.tailer, a.router = kept.tailer, kept.router
 		a.keepLogs = true // the daemon's until this agent runs (daemon.build)
 	} else if len(cfg.Logs.Paths) > 0 {
-		ovs := make([]pipeline.LogOverride, 0, len(cfg.Logs.Overrides))
-		for _, o := range cfg.Logs.Overrides {
-			ovs = append(ovs, pipeline.LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
-		}
+		ovs := logOverrides(cfg)
 		names, err := logparse.ParseNaming(cfg.Logs.FieldNames)
 		if err != nil {
 			return nil, fmt.Errorf("logs.field_names: %w", err)
@@ -329,6 +326,15 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 	}
 	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	return a, nil
+}
+
+// logOverrides are cfg's logs.overrides, for the log router.
+func logOverrides(cfg *config.Config) []pipeline.LogOverride {
+	ovs := make([]pipeline.LogOverride, 0, len(cfg.Logs.Overrides))
+	for _, o := range cfg.Logs.Overrides {
+		ovs = append(ovs, pipeline.LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
+	}
+	return ovs
 }
 
 // tailConfig is the log tailer's part of cfg.

@@ -369,15 +369,17 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 		kept = &logsPipeline{tailer: a.tailer, router: a.router}
 		d.log.Info("reload: the logs config did not change; the log sources run on with their parsers' state")
 	case a.tailer != nil && tailerSettingsOnly(old, cfg):
-		// Only what the tailer decides changed (which paths, how often,
-		// commits): the same tailer and router go on, the sources the new
-		// config still selects untouched; the others stop and the new
-		// paths start (Tailer.Reconfigure, once the next agent is built).
+		// Only what the tailer decides (which paths, how often, commits)
+		// or the overrides changed: the same tailer and router go on, the
+		// sources the new config still selects with the same override
+		// untouched; the others stop, or start again with their new
+		// override, and the new paths start (LogRouter.SetOverrides,
+		// Tailer.Reconfigure, once the next agent is built).
 		a.tailer.Continue()
 		a.keepLogs = true
 		kept = &logsPipeline{tailer: a.tailer, router: a.router}
 		retail = true
-		d.log.Info("reload: only the tailer's settings changed; the log sources still selected run on with their parsers' state, the others stop, new paths start")
+		d.log.Info("reload: only the tailer's settings or the overrides changed; the log sources still selected run on with their parsers' state, the others stop, new paths start")
 	case a.tailer != nil:
 		// A log file the new config no longer tails is read by nobody
 		// after this stop: the record it holds is emitted, not left to a
@@ -413,6 +415,11 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	if retail {
 		// The next agent's sinks take the records of the sources that
 		// stop, and the commit makes them durable.
+		if !reflect.DeepEqual(old.Logs.Overrides, cfg.Logs.Overrides) {
+			for _, p := range kept.router.SetOverrides(logOverrides(cfg)) {
+				d.log.Info("log source starts again: its override changed", "path", p)
+			}
+		}
 		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := kept.tailer.Reconfigure(rctx, tailConfig(cfg)); err != nil {
 			d.log.Warn("reload: log offsets not committed after the sources that stop; they are committed with the next lines", "err", err)
@@ -453,9 +460,10 @@ func logsUnchanged(running, next *config.Config) bool {
 // tailerSettingsOnly reports whether next differs from running only in
 // what the log tailer decides by itself — logs.paths, exclude,
 // poll_interval, rescan_interval, max_line_bytes, start_at, commit_lines,
-// commit_interval, rotate_grace — so that the running tailer and router
-// can go on with them (Tailer.Reconfigure) instead of every source being
-// built again. next must still tail something.
+// commit_interval, rotate_grace — and in logs.overrides (applied per
+// stream), so that the running tailer and router can go on with them
+// (LogRouter.SetOverrides, Tailer.Reconfigure) instead of every source
+// being built again. next must still tail something.
 func tailerSettingsOnly(running, next *config.Config) bool {
 	if len(next.Logs.Paths) == 0 || len(running.Logs.Paths) == 0 {
 		return false
@@ -464,6 +472,7 @@ func tailerSettingsOnly(running, next *config.Config) bool {
 	r, l := running.Logs, &n.Logs
 	l.Paths, l.Exclude, l.PollInterval, l.RescanInterval, l.MaxLineBytes = r.Paths, r.Exclude, r.PollInterval, r.RescanInterval, r.MaxLineBytes
 	l.StartAt, l.CommitLines, l.CommitInterval, l.RotateGrace = r.StartAt, r.CommitLines, r.CommitInterval, r.RotateGrace
+	l.Overrides = r.Overrides
 	return logsUnchanged(running, &n)
 }
 

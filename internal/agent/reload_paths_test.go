@@ -228,7 +228,7 @@ func TestTailerSettingsOnly(t *testing.T) {
 		{"paths and override", func(c *config.Config) {
 			c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log")
 			c.Logs.Overrides = []config.LogOverride{{Path: "*.log", Format: "json"}}
-		}, false},
+		}, true},
 		{"paths and multiline", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.Logs.Multiline.MaxWait++ }, false},
 		{"paths and state dir", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.StateDir += "2" }, false},
 		{"paths and node", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.Kubernetes.NodeName = "other" }, false},
@@ -499,5 +499,76 @@ exporters:
 	}
 	if !strings.Contains(run.logs.String(), "the log sources run on") {
 		t.Errorf("the kept log sources were not logged")
+	}
+}
+
+// TestReloadOverrideChangeRestartsOnlyItsSource: a reload that adds an
+// override for b.log (service billing) starts only that source again: the
+// record its parser held is emitted at the reload under its old labels,
+// and its next lines come under service="billing"; a.log's source goes on
+// (its held record comes out once, with its next line) and neither file is
+// opened again. Before, any change of logs.overrides rebuilt every source
+// (the files opened 4 times instead of 2).
+func TestReloadOverrideChangeRestartsOnlyItsSource(t *testing.T) {
+	dir := t.TempDir()
+	sink, err := taildrill.NewSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendFile(t, a, "level=info msg=\"a one\" seq=0\nlevel=info msg=\"a two\" seq=1\nlevel=info msg=\"a held\" seq=2\n")
+	appendFile(t, b, "level=info msg=\"b one\" seq=10\nlevel=info msg=\"b two\" seq=11\nlevel=info msg=\"b held\" seq=12\n")
+	cfgFile := filepath.Join(dir, "agent.yaml")
+	addr := freeAddr(t)
+	cfg := func(overrides string) string {
+		return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%q, %q], start_at: beginning, poll_interval: 50ms, multiline: {max_wait: 1h}, overrides: [%s]}
+kubernetes: {enabled: false}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+`, addr, filepath.Join(dir, "state"), a, b, overrides, sink.URL()+"/loki/api/v1/push")
+	}
+	os.WriteFile(cfgFile, []byte(cfg("")), 0o644)
+	run := startAgentRun(cfgFile, dir)
+	defer run.end(t, "agent log")
+	counts := func() []uint16 { return firstCounts(sink, 20) }
+	waitUntil(t, "the lines but the held ones delivered", 20*time.Second, func() bool { c := counts(); return c[1] == 1 && c[11] == 1 })
+	os.WriteFile(cfgFile, []byte(cfg(fmt.Sprintf("{path: %q, service: billing}", b))), 0o644)
+	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	waitUntil(t, "b.log's held record delivered at the reload", 20*time.Second, func() bool { return counts()[12] == 1 })
+	if c := counts(); c[2] != 0 {
+		t.Fatalf("a.log's held record came out at the reload (its source was started again)")
+	}
+	appendFile(t, a, "level=info msg=\"a next\" seq=3\n")
+	appendFile(t, b, "level=info msg=\"b next\" seq=13\nlevel=info msg=\"b last\" seq=14\n")
+	waitUntil(t, "the held records delivered", 20*time.Second, func() bool { c := counts(); return c[2] == 1 && c[13] == 1 })
+	time.Sleep(300 * time.Millisecond)
+	want := map[int]uint16{0: 1, 1: 1, 2: 1, 3: 0, 10: 1, 11: 1, 12: 1, 13: 1, 14: 0}
+	c := counts()
+	for seq, w := range want {
+		if c[seq] != w {
+			t.Errorf("seq %d delivered %d times, want %d", seq, c[seq], w)
+		}
+	}
+	if s := sink.StreamOf(12); !strings.Contains(s, `service="b"`) {
+		t.Errorf("b.log's held record came under %s, want its old labels (service b)", s)
+	}
+	if s := sink.StreamOf(13); !strings.Contains(s, `service="billing"`) {
+		t.Errorf("b.log's line after the reload came under %s, want service billing", s)
+	}
+	if s := sink.StreamOf(2); !strings.Contains(s, `service="a"`) {
+		t.Errorf("a.log's held record came under %s, want service a", s)
+	}
+	if n := strings.Count(run.logs.String(), `msg="tailing log file"`); n != 2 {
+		t.Errorf("files opened %d times, want 2: the sources were built again", n)
+	}
+	if !strings.Contains(run.logs.String(), `msg="log source starts again: its override changed" path=`+b) {
+		t.Errorf("b.log's restart was not logged")
 	}
 }

@@ -250,7 +250,7 @@ exporters:
 	if err := <-werr; err != nil {
 		t.Fatal(err)
 	}
-	if l := run.logs.String(); strings.Count(l, "the log sources run on") != 1 || strings.Count(l, "only the tailer's settings changed") != 1 ||
+	if l := run.logs.String(); strings.Count(l, "the log sources run on") != 1 || strings.Count(l, "only the tailer's settings or the overrides changed") != 1 ||
 		strings.Count(l, "the log sources start again") != 1 {
 		t.Errorf("want one reload keeping the log sources, one keeping them with the tailer's new settings and one building them again")
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,6 +103,7 @@ type LogRouter struct {
 }
 
 type logStream struct {
+	ov      LogOverride // the override its parser and labels were made with
 	parser  LogParser
 	labels  []event.Label
 	service string
@@ -220,14 +222,8 @@ func (r *LogRouter) stream(path string) *logStream {
 	if s := r.streams[path]; s != nil {
 		return s
 	}
-	s := &logStream{}
-	var ov LogOverride
-	for _, o := range r.overrides {
-		if matchGlob(o.Path, path) {
-			ov = o
-			break
-		}
-	}
+	ov := overrideOf(r.overrides, path)
+	s := &logStream{ov: ov}
 	if ref, ok := ParsePodLogPath(path); ok {
 		s.pod, s.inPod = ref, true
 		s.service = guessService(ref.Pod)
@@ -268,6 +264,43 @@ func (r *LogRouter) stream(path string) *logStream {
 	}
 	r.streams[path] = s
 	return s
+}
+
+// overrideOf is the first of ovs whose glob matches path (none: zero).
+func overrideOf(ovs []LogOverride, path string) LogOverride {
+	for _, o := range ovs {
+		if matchGlob(o.Path, path) {
+			return o
+		}
+	}
+	return LogOverride{}
+}
+
+// SetOverrides replaces the router's overrides (a reload that changes
+// them): a stream whose override — the first that matches its path —
+// changes is closed as CloseSource closes it (the record its parser holds
+// is emitted, with the old parser), and its next line starts it again with
+// the new override's parser and service; every other stream goes on with
+// its parser's state. It returns the paths closed. No line may be handled
+// meanwhile (the tailer is stopped).
+func (r *LogRouter) SetOverrides(ovs []LogOverride) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.overrides = slices.Clone(ovs)
+	var closed []string
+	for path, s := range r.streams {
+		if overrideOf(r.overrides, path) == s.ov {
+			continue
+		}
+		r.flush(s, path, time.Now(), true)
+		if s.format != "" {
+			r.templates.WithLabelValues(s.format).Sub(float64(s.templates))
+		}
+		delete(r.streams, path)
+		closed = append(closed, path)
+	}
+	slices.Sort(closed)
+	return closed
 }
 
 // HandleLine implements LineHandler.

@@ -432,10 +432,9 @@ func (t *Tailer) Reconfigure(ctx context.Context, next TailConfig) error {
 		}
 	}
 	slices.Sort(gone)
-	var err error
-	if len(gone) > 0 {
-		err = t.Commit(ctx) // through the records just emitted
-	}
+	// Through the records just emitted (here, or by the handler since the
+	// stop: a router whose overrides changed closes streams too).
+	err := t.Commit(ctx)
 	for _, p := range gone {
 		if s := t.streams[p]; s != nil {
 			for _, f := range s.files {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -35,6 +36,10 @@ type Sink struct {
 	// their stream (re-sent, or out of order).
 	last      map[string]int
 	backwards int
+	// streamOf is, per seq, 1 + the index in streams of the labels of its
+	// last arrival (0: none yet).
+	streamOf []uint16
+	streams  []string
 }
 
 // NewProxy is a Sink in front of a real Loki at upstream: every push is
@@ -151,6 +156,15 @@ func (s *Sink) push(w http.ResponseWriter, r *http.Request) {
 			if s.counts[seq] < 65535 {
 				s.counts[seq]++
 			}
+			for len(s.streamOf) < len(s.counts) {
+				s.streamOf = append(s.streamOf, make([]uint16, len(s.counts)-len(s.streamOf))...)
+			}
+			si := slices.Index(s.streams, st.Labels)
+			if si < 0 && len(s.streams) < 65535 {
+				si = len(s.streams)
+				s.streams = append(s.streams, st.Labels)
+			}
+			s.streamOf[seq] = uint16(si + 1)
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -175,6 +189,18 @@ func (s *Sink) Backwards() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.backwards
+}
+
+// StreamOf returns the stream labels (Loki's selector, e.g.
+// {job="gopulse", service="api"}) under which seq last arrived, "" if it
+// did not.
+func (s *Sink) StreamOf(seq int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq < 0 || seq >= len(s.streamOf) || s.streamOf[seq] == 0 {
+		return ""
+	}
+	return s.streams[s.streamOf[seq]-1]
 }
 
 // Counts returns how many times each sequence number arrived.
