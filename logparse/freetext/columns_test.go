@@ -467,3 +467,32 @@ func TestPaddedColumnInterleaved(t *testing.T) {
 		t.Errorf("the layout changed %d times after %d lines", changes, 2*settled)
 	}
 }
+
+// TestColumnSpanFields: a padded column then a bracketed app and a dotted
+// logger before the level ("spid90        <kubernetes>
+// io.k8s.pkg.proxy.Proxier INFO  …") are a field each (source, thread,
+// component), not one source value with the padding between; a span with
+// a token of no known kind ("R02-M1-N0 RAS KERNEL INFO") stays one source.
+func TestColumnSpanFields(t *testing.T) {
+	cols := []string{"spid90", "Server", "spid109", "Logon"}
+	loggers := []string{"io.k8s.pkg.proxy.Proxier", "o.a.k.Store", "io.k8s.pkg.kubelet.eviction.Manager"}
+	var lines []string
+	for i := 0; i < 40; i++ {
+		lines = append(lines, fmt.Sprintf("[2024-09-09 08:06:%02d UTC] %-13s <kubernetes> %s %-5s Record sync params minSyncPeriod=%ds", i%60, cols[i%4], loggers[i%3], []string{"INFO", "WARN"}[i%2], i))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := range lines {
+		for _, w := range []string{"source=" + cols[i%4], "thread=kubernetes", "component=" + loggers[i%3]} {
+			if !slices.Contains(fields[i], w) {
+				t.Errorf("line %q: no %s in fields %v (message %q)", lines[i], w, fields[i], msgs[i])
+			}
+		}
+		if want := fmt.Sprintf("Record sync params minSyncPeriod=%ds", i); msgs[i] != want {
+			t.Errorf("line %q: message %q, want %q", lines[i], msgs[i], want)
+		}
+	}
+	var h Header
+	if Split([]byte("- 1117838570 2005.06.03 R02-M1-N0 RAS KERNEL INFO done"), &h); string(h.Source) != "R02-M1-N0 RAS KERNEL" {
+		t.Errorf("BGL span: source %q, want the whole span", h.Source)
+	}
+}

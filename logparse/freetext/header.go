@@ -343,16 +343,7 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 					h.Source = trimSpaceRight(line[s:end])
 					// a column and a pid: two fields ("spid85       4242
 					// INFO", "Logon        (4242) INFO", "main  #4242 WARN")
-					if s2, e2 := c.at(e); e2 < end && h.PID == nil && len(trimSpaceRight(line[e2:end])) == 0 {
-						if pid := pidOf(line[s2:e2]); pid != nil {
-							h.Source, h.PID = tok, pid
-						} else if pid, tid := pidTidOf(line[s2:e2]); pid != nil && h.Thread == nil {
-							// a column and a pid and thread id
-							// ("spid106       57921:10 WRN",
-							// "main  [4242:7] INFO"): three fields
-							h.Source, h.PID, h.Thread = tok, pid, tid
-						}
-					}
+					splitSpan(line, s, e, end, h)
 				} else {
 					h.Component = trimSpaceRight(line[s:end])
 				}
@@ -951,16 +942,21 @@ func isBracketTime(b []byte) bool {
 
 // levelAhead looks for an upper-case level within the next five tokens
 // from pos, with only upper-case words and tokens carrying digits before
-// it, or first a name padded to a column's width (paddedName). It returns
-// where the level starts, or 0.
+// it, or first a name padded to a column's width (paddedName) and after
+// it dotted logger names too (isLogger). It returns where the level
+// starts, or 0.
 func levelAhead(line []byte, pos int) int {
 	c := cursor{line: line, pos: pos}
+	col := false // the first token is padded to a column's width
 	for n := 0; n < 6; n++ {
 		s, e := c.peek()
 		if s >= e {
 			return 0
 		}
 		tok := line[s:e]
+		if n == 0 {
+			col = paddedName(line, s, e)
+		}
 		if n > 0 && isLevel(tok) && tok[0] >= 'A' && tok[0] <= 'Z' && !capitalisedOnly(tok) {
 			return s
 		}
@@ -972,8 +968,11 @@ func levelAhead(line []byte, pos int) int {
 				lower = true
 			}
 		}
-		if !digits && lower && !hasEq(tok) && !(len(tok) >= 2 && isBracketPair(tok[0], tok[len(tok)-1])) && !(n == 0 && paddedName(line, s, e)) {
-			return 0 // a word; a key=value list or a bracketed group is a header field ("user=,db=", "{main}")
+		if !digits && lower && !hasEq(tok) && !(len(tok) >= 2 && isBracketPair(tok[0], tok[len(tok)-1])) && !(n == 0 && col) && !(n > 0 && col && isLogger(tok)) {
+			// a word; a key=value list, a bracketed group or, after
+			// a padded column, a dotted logger name is a header field
+			// ("user=,db=", "{main}", "spid85     o.a.k.Store INFO")
+			return 0
 		}
 		c.pos = e
 	}
@@ -1004,6 +1003,75 @@ func pidOf(tok []byte) []byte {
 		return tok
 	}
 	return nil
+}
+
+// splitSpan splits the span line[s:end] of a column (line[s:e]) and the
+// tokens after it up to a level into a field each, when every one of them
+// is of a kind the header knows: a pid ("spid85       4242 INFO",
+// "Logon        (4242) INFO", "main  #4242 WARN"), a pid and thread id
+// ("spid106       57921:10 WRN", "main  [4242:7] INFO"), a bracketed
+// group (thread, or component for a dotted logger: "<kubernetes>",
+// "[o.a.k.Foo]") or a dotted logger name ("io.k8s.pkg.proxy.Proxier"):
+// SQL Server's ERRORLOG spid column, log4j's and logback's %-15t thread
+// column and %c logger, before a pid, a bracketed app and the level. Any
+// other token ("R02-M1-N0 RAS KERNEL INFO") keeps the span one source.
+func splitSpan(line []byte, s, e, end int, h *Header) {
+	var pid, tid, comp []byte
+	c := cursor{line: line, pos: e}
+	n := 0
+	for {
+		s2, e2 := c.peek()
+		if s2 >= e2 || s2 >= end {
+			break
+		}
+		tok := line[s2:e2]
+		c.pos = e2
+		n++
+		if p := pidOf(tok); p != nil && pid == nil {
+			pid = p
+			continue
+		}
+		if p, t := pidTidOf(tok); p != nil && pid == nil && tid == nil {
+			pid, tid = p, t
+			continue
+		}
+		if len(tok) >= 3 && isBracketPair(tok[0], tok[len(tok)-1]) {
+			in := trimPair(tok)
+			if isLogger(in) && comp == nil {
+				comp = in
+				continue
+			}
+			if len(in) > 0 && isNameToken(in) && tid == nil {
+				tid = in
+				continue
+			}
+			return
+		}
+		if isLogger(tok) && comp == nil {
+			comp = tok
+			continue
+		}
+		return
+	}
+	if n == 0 || pid != nil && h.PID != nil || tid != nil && h.Thread != nil || comp != nil && h.Component != nil {
+		return
+	}
+	h.Source = line[s:e]
+	if pid != nil {
+		h.PID = pid
+	}
+	if tid != nil {
+		h.Thread = tid
+	}
+	if comp != nil {
+		h.Component = comp
+	}
+}
+
+// isLogger: a dotted logger or class name, letters first
+// ("io.k8s.pkg.proxy.Proxier", "o.a.k.Foo"), not a host's dotted name.
+func isLogger(b []byte) bool {
+	return len(b) > 2 && hasDot(b) && isNameToken(b) && (b[0]|0x20 >= 'a' && b[0]|0x20 <= 'z') && !dottedHost(b) && b[len(b)-1] != '.'
 }
 
 // pidTidOf returns the pid and the thread id of a "pid:tid" token,
