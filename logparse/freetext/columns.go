@@ -1,6 +1,8 @@
 package freetext
 
 import (
+	"bytes"
+
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logparse"
 )
@@ -100,6 +102,14 @@ func addPair(r *logparse.Record, k, v []byte) {
 		t = event.TypeInt
 	}
 	r.Add(k, v, t)
+}
+
+// slashInside reports whether tok holds a '/' after its first byte: the
+// first thing nameOnHost asks of the token at s ("name/pid"), which the
+// callers that have the token already test before its scan (most header
+// tokens have none).
+func slashInside(tok []byte) bool {
+	return len(tok) > 1 && bytes.IndexByte(tok[1:], '/') >= 0
 }
 
 // nameOnHost: "name/pid on host:" closing a header, as bunyan's long

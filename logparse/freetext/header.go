@@ -296,7 +296,7 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 			break
 		}
 		// bunyan's long format: "name/pid on host:" closes the header
-		if h.Program == nil && !nested {
+		if h.Program == nil && !nested && slashInside(tok) {
 			if prog, pid, host, end, ok := nameOnHost(line, s); ok {
 				h.Program, h.Host = prog, host
 				if h.PID == nil {

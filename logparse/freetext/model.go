@@ -685,10 +685,12 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 				continue
 			}
 		}
-		if _, _, _, end, ok := nameOnHost(msg, s); ok {
-			shapes[n], bounds[n] = shOnHost, [2]int{s, end}
-			n++
-			break
+		if slashInside(tok) { // nameOnHost's first test, before its scan
+			if _, _, _, end, ok := nameOnHost(msg, s); ok {
+				shapes[n], bounds[n] = shOnHost, [2]int{s, end}
+				n++
+				break
+			}
 		}
 		sh := shapeOf(tok)
 		if sh == shLevel && lvl {
