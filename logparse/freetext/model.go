@@ -696,6 +696,15 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 		if sh == shLevel && lvl {
 			sh = shNone
 		}
+		if sh == shNone && n > 0 && shapes[n-1] == shUptime && tok[0]|0x20 >= 'a' && tok[0]|0x20 <= 'z' && isHostToken(tok) {
+			// after seconds since boot, a host before the syslog
+			// identifier: journalctl -o short-monotonic's
+			// "[    5.123456] myhost systemd[1]: …", "… myhost
+			// kernel: …" (a host with no digit or dot has no shape)
+			if s2, e2 := c.at(e); s2 < e2 && shapeOf(msg[s2:e2]) == shTag {
+				sh = shName
+			}
+		}
 		if sh == shNone && m.constWord(n, tok) {
 			sh = shConst
 		}

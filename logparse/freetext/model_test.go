@@ -3,6 +3,7 @@ package freetext
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -506,6 +507,36 @@ func TestUptimeColumn(t *testing.T) {
 		}
 		if r.TS != 0 {
 			t.Errorf("line %q: ts %d from seconds since boot", l, r.TS)
+		}
+	}
+}
+
+// TestUptimeHostProgram: after seconds since boot, journalctl -o
+// short-monotonic writes the host and the syslog identifier, with or
+// without a pid ("[    5.123456] myhost systemd[1]: …", "… myhost
+// kernel: …"): host and program, whatever the host's spelling (a plain
+// word has no shape of its own).
+func TestUptimeHostProgram(t *testing.T) {
+	var lines []string
+	want := []struct{ prog, pid, msg string }{{"kernel", "", "ACPI: Core revision 20220331"}, {"systemd", "1", "Started Journal Service."}, {"sshd", "812", "Server listening on 0.0.0.0 port 22."}}
+	for i := 0; i < 30; i++ {
+		w := want[i%3]
+		id := w.prog + ":"
+		if w.pid != "" {
+			id = w.prog + "[" + w.pid + "]:"
+		}
+		lines = append(lines, fmt.Sprintf("[%12s] raspberrypi %s %s", fmt.Sprintf("%d.%06d", i*37, i*7919%1000000), id, w.msg))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := minLines; i < len(lines); i++ { // once the model has lines
+		w := want[i%3]
+		if msgs[i] != w.msg {
+			t.Errorf("line %q: message %q, want %q (fields %v)", lines[i], msgs[i], w.msg, fields[i])
+		}
+		for _, f := range []string{"host=raspberrypi", "program=" + w.prog} {
+			if !slices.Contains(fields[i], f) {
+				t.Errorf("line %q: no %s in fields %v", lines[i], f, fields[i])
+			}
 		}
 	}
 }

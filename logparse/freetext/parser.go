@@ -363,6 +363,8 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 			}
 		case shName:
 			switch {
+			case q > 0 && shapes[q-1] == shUptime && !have(keyHost):
+				r.Add(keyHost, tok, event.TypeString) // journald: "[  5.123456] host ident[pid]:"
 			case p.m.paddedIDs(q) && !have(keyThread):
 				r.Add(keyThread, tok, event.TypeString) // ids: no context (idColumn)
 			case !have(keyHost) && q == 0 || !have(keyHost) && !have(keyComponent) && tokenHasDigit(tok):
@@ -419,6 +421,10 @@ func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []
 				continue
 			}
 			tok = tok[:len(tok)-1]
+			if q >= 2 && shapes[q-2] == shUptime && !have(keyProgram) {
+				r.Add(keyProgram, tok, event.TypeString) // journald's identifier with no pid: "… myhost kernel: …"
+				continue
+			}
 			if p.m.idColumn(q) && !have(keyThread) {
 				r.Add(keyThread, trimBrackets(tok), event.TypeString) // ids: no context (idColumn)
 			} else if !have(keyComponent) {
