@@ -46,7 +46,9 @@ func levelIndex(b []byte) int {
 	}
 	switch string(buf[:len(b)]) {
 	// The numbers are pino/bunyan levels (10 trace … 60 fatal).
-	case "trace", "trc", "trac", "trce", "verbose", "finest", "finer", "t", "10":
+	// "vrb": Serilog's three-letter Verbose; "trce", "dbug": .NET's
+	// console formatters (with "fail" and "crit" below).
+	case "trace", "trc", "trac", "trce", "vrb", "verbose", "finest", "finer", "t", "10":
 		return lvlTrace
 	case "debug", "dbg", "debu", "dbug", "fine", "d", "debug1", "debug2", "debug3", "debug4", "debug5", "20":
 		return lvlDebug
@@ -60,6 +62,27 @@ func levelIndex(b []byte) int {
 		return lvlFatal
 	}
 	return lvlNone
+}
+
+// HeaderLevel normalises a header's level: a level word as NormalizeLevel
+// does, or a syslog priority "<N>" written before a line with no syslog
+// header after it (sd-daemon(3)'s "<4>" prefixes for the journal, .NET's
+// systemd console formatter, the kernel's /dev/kmsg) as its severity.
+func HeaderLevel(b []byte) []byte {
+	if n := len(b); n >= 3 && n <= 5 && b[0] == '<' && b[n-1] == '>' {
+		v := 0
+		for _, c := range b[1 : n-1] {
+			if c < '0' || c > '9' {
+				return nil
+			}
+			v = v*10 + int(c-'0')
+		}
+		if v > 191 {
+			return nil
+		}
+		return syslogLevel(v & 7)
+	}
+	return NormalizeLevel(b)
 }
 
 // syslogLevel maps a syslog severity (0..7) to a level name.

@@ -469,3 +469,15 @@ func TestFormatsCountsRuns(t *testing.T) {
 		t.Errorf("formats %v", want)
 	}
 }
+
+// TestHeaderLevel: a header's "<N>" syslog priority is its severity; any
+// other level word is NormalizeLevel's, .NET's and Serilog's short words
+// included.
+func TestHeaderLevel(t *testing.T) {
+	for in, want := range map[string]string{"<4>": "warn", "<3>": "error", "<6>": "info", "<7>": "debug", "<2>": "fatal", "<134>": "info",
+		"<192>": "", "<4": "", "<x>": "", "WARN": "warn", "trce": "trace", "dbug": "debug", "VRB": "trace", "fail": "error", "crit": "fatal"} {
+		if got := string(HeaderLevel([]byte(in))); got != want {
+			t.Errorf("HeaderLevel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -157,7 +157,12 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 	// and "2024-01-05 10:15:00.123 | INFO | …" is a header of columns.
 	// So is a zone offset ("2024-01-05 10:15:00.123 +0200 …": the
 	// timestamp's).
-	if NormalizeLevel(host) != nil || indexLit(host, "=") >= 0 || !hasAlnum(host) || isZoneOffset(host) {
+	// A level word with a colon is a level closing a header ("2024-05-09T15:06:13.366000+00:00
+	// info: …": Erlang/OTP logger's default template, .NET's simple console
+	// formatter with a TimestampFormat, Python's "%(asctime)s %(levelname)s:
+	// %(message)s").
+	if NormalizeLevel(host) != nil || len(host) > 1 && host[len(host)-1] == ':' && NormalizeLevel(host[:len(host)-1]) != nil ||
+		indexLit(host, "=") >= 0 || !hasAlnum(host) || isZoneOffset(host) {
 		return r.Fail("syslog", "expected hostname, found a level, a key=value, punctuation or a zone", hs)
 	}
 	// Without a tag, the hostname is all that makes the line syslog: free

@@ -22,6 +22,10 @@ func TestSyslog3164LookAlikes(t *testing.T) {
 		`2024-01-02T15:04:06.5+01:00 INFO sshd[42]: a level where the hostname goes`,
 		`2026-12-04 11:56:14,788 ERROR app: lookup failed`,
 		`2024-03-10T13:55:00Z level=info msg="x" user=u`,
+		// a level word with its colon (Erlang/OTP logger's default, .NET's
+		// simple console formatter with a TimestampFormat)
+		`2024-05-09T15:06:13.366000+00:00 warning: node down`,
+		`2024-05-09T15:06:13.366000+00:00 info: ready`,
 		// loguru's "{time} | {level: <8} | {name}:{function}:{line} - {message}":
 		// a column bar is no hostname, tag or not
 		`2024-01-05 10:15:00.123 | INFO     | app.db:connect:42 - pool ready`,

@@ -39,6 +39,8 @@ type Header struct {
 	// ended: the header closed with a mark of its own (a component's ':'
 	// or ']', a lone dash): what follows is the message, all of it.
 	ended bool
+	// grouped: a bracketed header group opened the line (see group)
+	grouped bool
 }
 
 // Reset clears h for reuse.
@@ -180,6 +182,65 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 	tsStart, tsEnd := -1, -1
 	haveLevel, ahead := false, false
 
+	// 0a. A syslog priority before a line with no syslog header after it
+	// is its level: "<4>message" (sd-daemon(3)'s prefixes for the
+	// journal), "<6>Category[0] message" (.NET's systemd console
+	// formatter), the kernel's "<6>[    0.000000] …" (/dev/kmsg).
+	if !nested {
+		if pe := priEnd(line); pe > 0 {
+			h.Level = line[:pe]
+			haveLevel = true
+			c.pos = pe
+			s, e := c.peek()
+			if s == pe && s < e {
+				if name, id, ok := nameWithID(line[s:e]); ok {
+					h.Component, h.Source = name, id // the category and its event id
+					c.pos = e
+					h.ended = true
+					goto done
+				}
+			}
+			if s < e && !startsTime(line[s:e]) && !isTimeText(line[s:e], true) {
+				h.ended = true
+				goto done
+			}
+		}
+	}
+
+	// 0b. A bracketed group of header tokens opening with a timestamp:
+	// "[2024-08-18T08:37:49Z DEBUG app::db] …" (Rust's env_logger),
+	// "[10:10:04 INF] …" (Serilog's console sink), "[2024-12-27T09:28:39.498000
+	// #13983]" (Ruby's Logger, after its one-letter flag "I,"). With a
+	// level in it the group is the whole header.
+	if !nested && !haveLevel {
+		s, e := c.peek()
+		flag := false
+		if s < e && isFlag(line[s:e]) {
+			if s2, e2 := c.at(e); s2 < e2 && headerGroup(line[s2:e2]) {
+				flag = true
+				h.Source = trimComma(line[s:e])
+				s, e = s2, e2
+			}
+		}
+		if s < e && headerGroup(line[s:e]) {
+			if ts0, ts1, lvl := group(h, line, s, e); ts0 >= 0 {
+				h.grouped = true
+				tsStart, tsEnd = ts0, ts1
+				setTime(h, line, tsStart, tsEnd)
+				haveLevel = lvl
+				c.pos = e
+				if lvl {
+					h.ended = true
+					goto done
+				}
+				goto between
+			}
+		}
+		if flag {
+			h.Source = nil
+		}
+	}
+
 	// 0. A lone dash before the timestamp (an alert flag) is skipped; a
 	// file or source name before a date is kept as the source.
 	if !nested {
@@ -212,6 +273,7 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 
 	// 2. Between timestamp and message: pid, host/program, separators, level,
 	// threads, component.
+between:
 	for n := 0; n < 10; n++ {
 		s, e := c.peek()
 		if s >= e {
@@ -677,7 +739,7 @@ func levelKind(b []byte) int {
 	case "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "ERR", "FATAL",
 		"CRITICAL", "CRIT", "SEVERE", "EMERG", "PANIC",
 		"DBG", "WRN", "ERRO", "INFORMATION", "INF", "TRC", "FTL",
-		"DEBU", "TRAC", "FATA", "PANI", "DBUG", "EROR", "TRCE":
+		"DEBU", "TRAC", "FATA", "PANI", "DBUG", "EROR", "TRCE", "VRB":
 		return lvLevel
 	case "CONFIG", "NOTE", "FINE", "FINER", "FINEST", "ALERT", "VERBOSE", "NOTICE":
 		return lvWord
@@ -1257,4 +1319,120 @@ func dottedHost(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// priEnd returns the end of a syslog priority "<N>" (N ≤ 191) opening
+// line, or 0.
+func priEnd(line []byte) int {
+	if len(line) < 4 || line[0] != '<' {
+		return 0
+	}
+	v, i := 0, 1
+	for ; i < len(line) && i <= 4 && isDigit(line[i]); i++ {
+		v = v*10 + int(line[i]-'0')
+	}
+	if i == 1 || i > 4 || i >= len(line) || line[i] != '>' || v > 191 {
+		return 0
+	}
+	return i + 1
+}
+
+// nameWithID matches "Name[123]" (a name and a number in brackets, a colon
+// after them or not), as .NET writes a category and its event id.
+func nameWithID(tok []byte) (name, id []byte, ok bool) {
+	tok = trimColon(tok)
+	if len(tok) < 4 || tok[len(tok)-1] != ']' {
+		return nil, nil, false
+	}
+	open := -1
+	for i := len(tok) - 2; i > 0; i-- {
+		if tok[i] == '[' {
+			open = i
+			break
+		}
+	}
+	if open <= 0 || !isInt(tok[open+1:len(tok)-1]) || !isNameToken(tok[:open]) {
+		return nil, nil, false
+	}
+	return tok[:open], tok[open+1 : len(tok)-1], true
+}
+
+// isFlag: one or two upper-case letters, a comma after them or not
+// (Ruby's Logger's "I," before its bracketed group).
+func isFlag(tok []byte) bool {
+	tok = trimComma(tok)
+	if len(tok) == 0 || len(tok) > 2 {
+		return false
+	}
+	for _, c := range tok {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func trimComma(b []byte) []byte {
+	if len(b) > 0 && b[len(b)-1] == ',' {
+		return b[:len(b)-1]
+	}
+	return b
+}
+
+// headerGroup reports whether tok is a bracketed group of several tokens
+// whose first is a timestamp (a group that is a timestamp alone is
+// scanTime's).
+func headerGroup(tok []byte) bool {
+	if len(tok) < 6 || tok[0] != '[' || tok[len(tok)-1] != ']' {
+		return false
+	}
+	in := tok[1 : len(tok)-1]
+	sp := 0
+	for sp < len(in) && in[sp] != ' ' {
+		sp++
+	}
+	if sp == 0 || sp == len(in) || isBracketTime(in) {
+		return false
+	}
+	return isTimeText(in[:sp], true) && (startsTime(in[:sp]) || hasColon(in[:sp]))
+}
+
+// group reads a header group line[s:e] (see headerGroup) into h: its
+// timestamp, then a level, a pid ("#13983"), a name (a logger, a Rust
+// target) or a thread. A group with neither a level nor a pid is left to
+// the rest of the grammar (celery's "[time: LEVEL/process]" is a
+// timestamp and a thread). It returns the timestamp's bounds (-1: none,
+// and h untouched) and whether a level was found.
+func group(h *Header, line []byte, s, e int) (tsStart, tsEnd int, level bool) {
+	sub := line[:e-1]
+	gc := cursor{line: sub, pos: s + 1}
+	tsStart, tsEnd = scanTime(&gc, sub)
+	if tsStart < 0 {
+		return -1, -1, false
+	}
+	var g Header
+	for n := 0; n < 4; n++ {
+		s2, e2 := gc.peek()
+		if s2 >= e2 {
+			break
+		}
+		tok := sub[s2:e2]
+		switch {
+		case !level && levelKind(trimLevel(tok)) == lvLevel:
+			g.Level = trimLevel(tok)
+			level = true
+		case g.PID == nil && pidOf(tok) != nil:
+			g.PID = pidOf(tok)
+		case g.Component == nil && (isModulePath(tok) || isNameToken(tok)):
+			g.Component = tok
+		case g.Thread == nil:
+			g.Thread = tok
+		}
+		gc.pos = e2
+	}
+	if !level && g.PID == nil {
+		return -1, -1, false
+	}
+	h.Level, h.PID, h.Component, h.Thread = g.Level, g.PID, g.Component, g.Thread
+	return tsStart, tsEnd, level
 }

@@ -51,6 +51,22 @@ var headerCases = []struct {
 		Header{Time: b("2024-01-05 10:15:00.123 UTC"), Thread: b("147"), Message: b("db FATAL: auth failed")}},
 	{"Fri Jan 5 10:15:00 2024 [pid 27245] CONNECT: Client 10.0.0.1",
 		Header{Time: b("Fri Jan 5 10:15:00 2024"), Thread: b("pid 27245"), Message: b("CONNECT: Client 10.0.0.1")}},
+	// a bracketed group of header tokens opening with a time (env_logger,
+	// Serilog's console sink, Ruby's Logger after its "I," flag)
+	{"[2024-08-18T08:37:49Z DEBUG app::db] [limiter] dial blocked",
+		Header{Time: b("2024-08-18T08:37:49Z"), Level: b("DEBUG"), Component: b("app::db"), Message: b("[limiter] dial blocked")}},
+	{"[10:10:04 INF] login failed: exists",
+		Header{Time: b("10:10:04"), Level: b("INF"), Message: b("login failed: exists")}},
+	{"[10:10:04 VRB] cache warm",
+		Header{Time: b("10:10:04"), Level: b("VRB"), Message: b("cache warm")}},
+	{"E, [2024-12-27T09:28:39.584000 #13983] ERROR -- : request dropped",
+		Header{Source: b("E"), Time: b("2024-12-27T09:28:39.584000"), PID: b("13983"), Level: b("ERROR"), Message: b("request dropped")}},
+	// a syslog priority with no syslog header after it (.NET's systemd
+	// console formatter, sd-daemon's prefixes)
+	{"<4>Shop.Orders.Worker[1247] order 7 late",
+		Header{Level: b("<4>"), Component: b("Shop.Orders.Worker"), Source: b("1247"), Message: b("order 7 late")}},
+	{"<3>disk sda1 failed",
+		Header{Level: b("<3>"), Message: b("disk sda1 failed")}},
 	// "time - name - LEVEL - message", whatever the name looks like
 	{"2024-01-05 10:15:00,123 - billing - WARN - invoice 7 overdue",
 		Header{Time: b("2024-01-05 10:15:00,123"), Program: b("billing"), Level: b("WARN"), Message: b("invoice 7 overdue")}},

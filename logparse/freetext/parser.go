@@ -230,7 +230,7 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 	}
 	if len(h.Level) > 0 {
 		r.Add(keyLevel, h.Level, event.TypeEnum)
-		r.Level = logparse.NormalizeLevel(h.Level)
+		r.Level = logparse.HeaderLevel(h.Level)
 	}
 	if len(h.Host) > 0 {
 		r.Add(keyHost, h.Host, event.TypeString)
@@ -260,7 +260,7 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 		}
 	}
 	if p.m != nil {
-		h.Message = p.extend(h.Message, found, &h, r)
+		h.Message = p.extend(line, h.Message, found, &h, r)
 	}
 	r.Message = h.Message
 	// a header followed by logfmt pairs ("2024-03-10T13:55:00Z level=info
@@ -285,9 +285,17 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 
 // extend moves the fields the stream's header model finds at the start of
 // msg into r and returns the rest of msg.
-func (p Parser) extend(msg []byte, found bool, h *Header, r *logparse.Record) []byte {
+func (p Parser) extend(line, msg []byte, found bool, h *Header, r *logparse.Record) []byte {
 	var shapes [maxExt]shape
 	var bounds [maxExt][2]int
+	if h.grouped {
+		// a header group read the line whole: the model learns the line
+		// as it did before the group rule (a group-led line is no
+		// column of another layout interleaved with it) and takes nothing
+		_ = p.m.observe(line, false, &shapes, &bounds)
+		*p.last, *p.pre = 0, nil
+		return msg
+	}
 	ext := p.m.observe(msg, len(h.Level) > 0, &shapes, &bounds)
 	*p.last, *p.pre = ext, msg
 	if h.ended {
@@ -516,7 +524,7 @@ func Refine(r *logparse.Record) bool {
 		}
 		r.Add(keyLevel, h.Level, event.TypeEnum)
 		if r.Level == nil {
-			r.Level = logparse.NormalizeLevel(h.Level)
+			r.Level = logparse.HeaderLevel(h.Level)
 		}
 	}
 	if len(h.Thread) > 0 {
