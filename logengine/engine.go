@@ -44,6 +44,10 @@ type Config struct {
 	// MaxRecordBytes caps a multi-line record (logparse.DefaultMaxRecord
 	// when 0); MultilineWait is how long Expire waits for a record's next
 	// line (logparse.DefaultMaxWait when 0).
+	// A stream whose lines carry provisional template ids (its first
+	// lines, before its free-text header model settles) and that gets no
+	// line for MultilineWait settles them at Expire: each becomes an alias
+	// of its template (see Stream.Expire).
 	MaxRecordBytes int
 	MultilineWait  time.Duration
 	// Params fills Result.Params with each line's parameter values.
@@ -204,10 +208,17 @@ type Stream struct {
 	// provisionalFor), and the template handed out for the last of them
 	provisional int
 	tmpl        miner.Template
-	moves       []miner.Move // rehead's, reused
-	s           *logparse.Stream
-	inf         *schema.Inferrer
-	res         Result
+	// the idle clock of the provisional ids (as logparse's multi-line
+	// records': a line marks the stream fresh, the next Expire starts the
+	// wait), and how many times they were settled while the model was
+	// still unsettled (salts the ids handed out after; see settleIdle)
+	idleFresh bool
+	idleAt    int64
+	epoch     uint64
+	moves     []miner.Move // rehead's, reused
+	s         *logparse.Stream
+	inf       *schema.Inferrer
+	res       Result
 }
 
 // Format returns the stream's format: the detected one, the leader while
@@ -321,6 +332,7 @@ func (s *Stream) mine(online bool) *miner.Template {
 	if !unsettled || !online {
 		return t
 	}
+	s.idleFresh = true
 	return s.provisionalFor(t, kept)
 }
 
@@ -345,22 +357,29 @@ func (s *Stream) mine(online bool) *miner.Template {
 func (s *Stream) provisionalFor(t *miner.Template, kept int) *miner.Template {
 	m := s.e.miner
 	p := m.Render(s.res.Rec.Message)
-	id := p.ID ^ provisionalSalt
-	found := kept >= 0
-	if found {
-		s.warm[kept].tmp = id
-		s.provisional++
+	sig := p.ID ^ provisionalSalt
+	w := (*warmLine)(nil)
+	if kept >= 0 {
+		w = &s.warm[kept]
+		w.sig = sig
 	} else {
 		for i := range s.warm {
-			if s.warm[i].tmp == id {
-				found = true
+			if s.warm[i].sig == sig {
+				w = &s.warm[i]
 				break
 			}
 		}
 	}
-	if !found {
+	if w == nil {
 		return t
 	}
+	if w.tmp == 0 {
+		// its first line, or its first since the ids were settled on an
+		// idle stream: epoch 0 keeps the signature's own id
+		w.tmp = sig ^ s.epoch*0x9e3779b97f4a7c15
+		s.provisional++
+	}
+	id := w.tmp
 	s.tmpl = p
 	s.tmpl.ID, s.tmpl.Count = id, t.Count
 	return &s.tmpl
@@ -386,6 +405,35 @@ func (s *Stream) settle() {
 		w.tmp = 0
 	}
 	s.provisional = 0
+	s.epoch++
+}
+
+// settleIdle settles the provisional ids of a stream that got no line for
+// the engine's MultilineWait (the same idle clock as a multi-line record's:
+// the first call after a line starts it). A quiet input (a log that writes
+// a few lines an hour) would otherwise keep one id per distinct message,
+// for its first 32 lines, until its header model settled or the input
+// ended, however long that takes: the consumers of its ids (the Loki
+// exporter, the health engine's new_error_template) would see one id per
+// message instead of one per event meanwhile. The aliases map each id
+// handed out to the template its signature is in when the stream went
+// idle; a line of that signature read after it, while the model is still
+// unsettled, gets a new provisional id (salted by the settle count), so an
+// id still covers one signature and a later rehead that splits a template
+// moves no line already aliased.
+func (s *Stream) settleIdle(now time.Time) {
+	ns := now.UnixNano()
+	if s.idleFresh {
+		s.idleFresh, s.idleAt = false, ns
+		return
+	}
+	wait := s.e.cfg.MultilineWait
+	if wait <= 0 {
+		wait = logparse.DefaultMaxWait
+	}
+	if ns-s.idleAt >= int64(wait) {
+		s.settle()
+	}
 }
 
 // Until a stream has read warmSpan free-text messages, its first warmFirst
@@ -402,7 +450,8 @@ type warmLine struct {
 	off int    // where the message as mined starts in pre
 	ctx uint64
 	ext int    // header tokens the model took when it was mined
-	tmp uint64 // the provisional id its lines were handed, until settle
+	sig uint64 // its signature's provisional id (the salted hash), 0 if none
+	tmp uint64 // the provisional id its lines are handed, until settle
 }
 
 // rehead gives the lines kept from the start of a stream, read before the
@@ -563,10 +612,21 @@ func (s *Stream) MarkTruncated() { s.s.MarkTruncated() }
 // Pending reports whether a multi-line record waits for its next line.
 func (s *Stream) Pending() bool { return s.s.Pending() }
 
+// Provisional reports whether lines of the stream were handed provisional
+// template ids not yet recorded as aliases (an Expire after MultilineWait
+// without a line, or Flush, records them).
+func (s *Stream) Provisional() bool { return s.provisional > 0 }
+
 // Expire returns a multi-line record that got no line for MultilineWait,
 // if any (see logparse.Stream.Expire): call it periodically with the
-// current time, again while it returns true.
+// current time, again while it returns true. It also settles the
+// provisional template ids of a stream idle for MultilineWait (see
+// settleIdle): call it even when no record is pending, and take the
+// engine's aliases (TakeAliases) after it whatever it returns.
 func (s *Stream) Expire(now time.Time, mode Mode) (*Result, bool) {
+	if s.provisional > 0 {
+		s.settleIdle(now)
+	}
 	r := &s.res
 	ok, err := s.s.Expire(now, &r.Rec)
 	if !ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOneKVTokenIsNoLogfmt: a free-text stream where some lines are one
@@ -356,4 +357,74 @@ func TestOnlineOverflowColumnFoundLate(t *testing.T) {
 	}
 	one, two := onlineAndTwoPass(t, lines)
 	samePartition(t, lines, one, two)
+}
+
+// TestIdleSettlesProvisional: a quiet stream, whose header model has not
+// settled (fewer than 32 lines), hands its lines provisional ids of their
+// own signatures; once it gets no line for MultilineWait, Expire records
+// each as an alias of its template, so the consumers see one template per
+// event and not one per message. Lines read after that, while the model
+// is still unsettled, get ids of their own (none handed out before), which
+// the next idle wait aliases in turn.
+func TestIdleSettlesProvisional(t *testing.T) {
+	const wait = 3 * time.Second
+	eng := mustNew(t, Config{SingleLine: true, MultilineWait: wait})
+	st := eng.NewStream()
+	read := func(users ...string) []uint64 {
+		var ids []uint64
+		for i, u := range users {
+			r := st.Online([]byte(fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, u)))
+			if !r.HasTemplate {
+				t.Fatalf("no template for user %s", u)
+			}
+			ids = append(ids, r.Template.ID)
+		}
+		return ids
+	}
+	distinct := func(ids []uint64) int {
+		m := map[uint64]bool{}
+		for _, id := range ids {
+			m[eng.Resolve(id)] = true
+		}
+		return len(m)
+	}
+	first := read("alice", "bob", "carol", "dave", "erin")
+	if !st.Provisional() {
+		t.Fatal("no provisional id on a stream of 5 lines")
+	}
+	if n := distinct(first); n < 2 {
+		t.Fatalf("the fixture no longer exercises provisional ids: %d template", n)
+	}
+	t0 := time.Unix(1700000000, 0)
+	for _, at := range []time.Duration{0, wait - time.Nanosecond} {
+		if _, ok := st.Expire(t0.Add(at), ModeOnline); ok {
+			t.Fatal("a record from a single-line stream")
+		}
+		if n := distinct(first); n == 1 {
+			t.Fatalf("provisional ids settled %v after the last line, before the wait %v", at, wait)
+		}
+	}
+	st.Expire(t0.Add(wait), ModeOnline)
+	if n := distinct(first); n != 1 || st.Provisional() {
+		t.Fatalf("after the idle wait, 5 lines of one event resolve to %d templates (provisional left: %v)", n, st.Provisional())
+	}
+	aliases := eng.TakeAliases(nil)
+	if len(aliases) == 0 {
+		t.Fatal("no alias to take after the idle wait")
+	}
+	// the stream goes on, still unsettled: a message read before (bob)
+	// gets a new id, which the next idle wait aliases too
+	again := read("bob", "frank", "grace")
+	for _, id := range again {
+		for _, old := range first {
+			if id == old {
+				t.Fatalf("id %x handed out again after it was aliased", id)
+			}
+		}
+	}
+	st.Expire(t0.Add(2*wait), ModeOnline)
+	st.Expire(t0.Add(3*wait), ModeOnline)
+	if n := distinct(append(first, again...)); n != 1 {
+		t.Fatalf("after the second idle wait, 8 lines of one event resolve to %d templates", n)
+	}
 }

@@ -176,13 +176,21 @@ const onlineIdle = 250 * time.Millisecond
 
 func parseOnlineInput(ctx context.Context, an *logengine.Engine, st *logengine.Stream, name, src string, r io.Reader, w *jsonWriter) error {
 	var merges []miner.Alias
-	// out writes the merges the record's line brought, then the record
-	out := func(res *logengine.Result) error {
+	// writeMerges writes the merges made since the last call and reports
+	// whether there were any
+	writeMerges := func() (bool, error) {
 		merges = an.TakeAliases(merges[:0])
 		for _, m := range merges {
 			if err := w.writeMerge(src, m); err != nil {
-				return err
+				return false, err
 			}
+		}
+		return len(merges) > 0, nil
+	}
+	// out writes the merges the record's line brought, then the record
+	out := func(res *logengine.Result) error {
+		if _, err := writeMerges(); err != nil {
+			return err
 		}
 		return w.writeParsed(src, res)
 	}
@@ -235,6 +243,13 @@ func parseOnlineInput(ctx context.Context, an *logengine.Engine, st *logengine.S
 				}
 				wrote = true
 			}
+			// an input idle for the multi-line wait settles its
+			// provisional template ids even with no record to write
+			if more, err := writeMerges(); err != nil {
+				return err
+			} else if more {
+				wrote = true
+			}
 			if wrote {
 				if err := w.flush(); err != nil {
 					return err
@@ -259,6 +274,9 @@ func parseOnlineInput(ctx context.Context, an *logengine.Engine, st *logengine.S
 					if err := out(res); err != nil {
 						return err
 					}
+				}
+				if _, err := writeMerges(); err != nil { // Flush settled the provisional ids
+					return err
 				}
 				return w.flush()
 			}

@@ -865,6 +865,35 @@ func TestNewTemplateFollowsAliases(t *testing.T) {
 	}
 }
 
+// TestNewTemplateOverProvisionalIDs: the lines a log source reads before
+// its header model settles carry provisional template ids, one per distinct
+// message (logengine), until the source settles them (its 32nd line, or
+// once idle for the multi-line wait) and each becomes an alias of the
+// event's template. A burst of one new error event spread over such ids
+// counts as one new template when the aliases come within the window; left
+// unaliased, it would be as many one-line templates, no burst.
+func TestNewTemplateOverProvisionalIDs(t *testing.T) {
+	cfg := DefaultConfig()
+	for _, aliased := range []bool{true, false} {
+		s := newSim(t, cfg)
+		for w := range 2 {
+			for i := range 2 * cfg.NewErrorBurst {
+				s.e.ObserveLog(s.pid, []byte("error"), uint64(1000*(w+1)+i)) // one message each
+			}
+			if aliased {
+				for i := range 2 * cfg.NewErrorBurst {
+					s.e.AliasTemplate(uint64(1000*(w+1)+i), uint64(500+w))
+				}
+			}
+			s.healthyWindow()
+		}
+		st := s.e.Snapshot()[0]
+		if got := hasReason(st.Reasons, "new_error_template", Degraded); got != aliased {
+			t.Fatalf("aliases followed %v: new_error_template raised %v: %+v", aliased, got, st.Reasons)
+		}
+	}
+}
+
 // A drained process that goes quiet (no traffic, no symptoms) is not
 // restored before DrainHold windows; then it is.
 func TestDrainHold(t *testing.T) {

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/gopulse/gopulse/event"
+	"github.com/gopulse/gopulse/logparse"
 )
 
 // aliasSink records the template ids of the records and follows merges.
@@ -82,5 +84,64 @@ func TestLogRouterForwardsTemplateAliases(t *testing.T) {
 	// the records it sent (the Loki entries of earlier batches) records
 	if fmt.Sprint(sink.merges) != fmt.Sprint(sink.aliases) {
 		t.Fatalf("merge records %x, merges followed %x", sink.merges, sink.aliases)
+	}
+}
+
+// TestLogRouterIdleSettlesProvisional: a quiet source (5 lines, before its
+// free-text header model settles at 32) hands provisional template ids, one
+// per message; once it gets no line for the multi-line wait, the router's
+// Idle forwards their merges (to the sinks that follow them and as merge
+// records) with no record to carry them, and the source stays open.
+func TestLogRouterIdleSettlesProvisional(t *testing.T) {
+	for _, single := range []bool{true, false} {
+		t.Run(fmt.Sprintf("single-line=%v", single), func(t *testing.T) {
+			held := 4
+			if single {
+				held = 5
+			}
+			sink := &aliasSink{}
+			router, err := NewLogRouter(LogRouterOptions{Factory: LogParserFactory(LogEngineOptions{SingleLine: single}), Sinks: []event.LogSink{sink}}, slog.New(slog.DiscardHandler), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const src = "/var/log/auth.log"
+			for i, u := range []string{"alice", "bob", "carol", "dave", "erin"} {
+				router.HandleLine(src, []byte(fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, u)), false)
+			}
+			distinct := func() int {
+				m := map[uint64]bool{}
+				for _, id := range sink.ids {
+					m[sink.resolve(id)] = true
+				}
+				return len(m)
+			}
+			// multi-line, the last line waits for the wait too (a continuation)
+			if len(sink.ids) != held || distinct() < 2 {
+				t.Fatalf("%d records over %d templates: the fixture no longer exercises provisional ids", len(sink.ids), distinct())
+			}
+			t0 := time.Unix(1700000000, 0)
+			router.Idle(t0)
+			router.Idle(t0.Add(logparse.DefaultMaxWait - time.Millisecond))
+			if distinct() == 1 {
+				t.Fatal("the provisional ids were settled before the multi-line wait")
+			}
+			router.Idle(t0.Add(logparse.DefaultMaxWait))
+			if n := distinct(); n != 1 {
+				t.Fatalf("after the wait, 5 lines of one event resolve to %d templates (merges %x)", n, sink.aliases)
+			}
+			if fmt.Sprint(sink.merges) != fmt.Sprint(sink.aliases) {
+				t.Fatalf("merge records %x, merges followed %x", sink.merges, sink.aliases)
+			}
+			if len(sink.ids) != 5 {
+				t.Fatalf("%d records after the wait", len(sink.ids))
+			}
+			// and the source goes on: one more line, its record after the wait
+			router.HandleLine(src, []byte("2024-03-10 13:56:00 INFO session opened for user frank by the daemon"), false)
+			router.Idle(t0.Add(2 * logparse.DefaultMaxWait))
+			router.Idle(t0.Add(3 * logparse.DefaultMaxWait))
+			if n := distinct(); len(sink.ids) != 6 || n != 1 {
+				t.Fatalf("%d records over %d templates after a line more", len(sink.ids), n)
+			}
+		})
 	}
 }

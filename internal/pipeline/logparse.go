@@ -84,6 +84,9 @@ func (p *engineParser) Flush(now time.Time, force bool, out *event.LogRecord) (b
 		res, ok = p.st.Expire(now, logengine.ModeOnline)
 	}
 	if !ok {
+		// an idle stream's provisional template ids settled (or the input
+		// ended): the router forwards the merges with no record
+		p.stats.Aliases = p.eng.TakeAliases(p.stats.Aliases)
 		return false, nil
 	}
 	return true, p.fill(res, out)

@@ -360,6 +360,12 @@ func (r *LogRouter) flush(s *logStream, path string, now time.Time, force bool) 
 		rec := r.newRecord(s, path)
 		ok, err := s.parser.Flush(now, force, rec)
 		if !ok {
+			if st := s.parser.Stats(); len(st.Aliases) > 0 {
+				// merges with no record to come (the provisional template
+				// ids of a stream idle for the multi-line wait, or flushed)
+				rec.Line, rec.TS = s.line, now.UnixNano()
+				r.forwardAliases(s, rec, st)
+			}
 			return
 		}
 		r.deliver(s, rec, err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logengine"
+	"github.com/gopulse/gopulse/logparse"
 	"github.com/gopulse/gopulse/logparse/miner"
 	"github.com/gopulse/gopulse/schema"
 )
@@ -79,6 +80,11 @@ type stream struct {
 	res   pcommon.Resource
 	scope pcommon.InstrumentationScope
 	has   bool
+	// what the template merges found with no record to follow (an idle
+	// stream's provisional ids settled) are sent with: the times and the
+	// file of the stream's last record
+	ts, observed       pcommon.Timestamp
+	filePath, fileName string
 }
 
 type input struct {
@@ -110,17 +116,19 @@ func (p *logProcessor) Capabilities() consumer.Capabilities {
 }
 
 // Start runs the timer that sends multi-line records whose next line does
-// not come.
+// not come and settles the provisional template ids of a stream idle for
+// multiline.wait (logengine.Stream.Expire): the merge events follow.
 func (p *logProcessor) Start(context.Context, component.Host) error {
-	if !p.cfg.Multiline.Enabled {
-		return nil
+	wait := p.cfg.Multiline.Wait
+	if wait <= 0 {
+		wait = logparse.DefaultMaxWait // the engine's, multi-line off
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		t := time.NewTicker(max(p.cfg.Multiline.Wait/2, 10*time.Millisecond))
+		t := time.NewTicker(max(wait/2, 10*time.Millisecond))
 		defer t.Stop()
 		for {
 			select {
@@ -218,18 +226,24 @@ func (p *logProcessor) consume(res pcommon.Resource, scope pcommon.Instrumentati
 	}
 }
 
-// expire sends the multi-line records that waited long enough.
+// expire sends the multi-line records that waited long enough, and the
+// merge events of the provisional template ids of the streams that got no
+// line for the wait.
 func (p *logProcessor) expire(ctx context.Context, now time.Time) {
 	out := newBatch()
 	p.mu.Lock()
 	for _, st := range p.streams {
-		for st.s.Pending() {
+		if !st.s.Pending() && !st.s.Provisional() {
+			continue
+		}
+		for {
 			r, ok := st.s.Expire(now, logengine.ModeOnline)
 			if !ok {
 				break
 			}
 			p.emit(st, r, out)
 		}
+		p.settled(st, out)
 		if !st.s.Pending() {
 			clear(st.lines)
 		}
@@ -239,7 +253,7 @@ func (p *logProcessor) expire(ctx context.Context, now time.Time) {
 		return
 	}
 	if err := p.next.ConsumeLogs(ctx, out.logs); err != nil {
-		p.logger.Warn("the next consumer refused multi-line records sent after their wait", zap.Error(err))
+		p.logger.Warn("the next consumer refused multi-line records or template merges sent after their wait", zap.Error(err))
 	}
 }
 
@@ -252,7 +266,31 @@ func (p *logProcessor) flush(st *stream, out *batch) {
 		}
 		p.emit(st, r, out)
 	}
+	p.settled(st, out) // Flush settled the stream's provisional ids
 	clear(st.lines)
+}
+
+// settled sends the template merges the engine made with no record to
+// follow (an idle or flushed stream's provisional ids), with the stream's
+// resource, scope and last record's times and file.
+func (p *logProcessor) settled(st *stream, out *batch) {
+	if !st.has {
+		return
+	}
+	p.aliases = p.engine.TakeAliases(p.aliases[:0])
+	if len(p.aliases) == 0 {
+		return
+	}
+	lr := plog.NewLogRecord()
+	lr.SetTimestamp(st.ts)
+	lr.SetObservedTimestamp(st.observed)
+	if st.filePath != "" {
+		lr.Attributes().PutStr("log.file.path", st.filePath)
+	}
+	if st.fileName != "" {
+		lr.Attributes().PutStr("log.file.name", st.fileName)
+	}
+	p.send(lr, input{res: st.res, scope: st.scope}, out)
 }
 
 // stream returns the record's stream, creating it (and evicting the least
@@ -343,6 +381,13 @@ func (p *logProcessor) emit(st *stream, r *logengine.Result, out *batch) {
 	}
 	p.annotate(lr, r)
 	p.merges(lr, in, out)
+	st.ts, st.observed = lr.Timestamp(), lr.ObservedTimestamp()
+	if v, ok := lr.Attributes().Get("log.file.path"); ok && v.Str() != st.filePath {
+		st.filePath = v.Str()
+	}
+	if v, ok := lr.Attributes().Get("log.file.name"); ok && v.Str() != st.fileName {
+		st.fileName = v.Str()
+	}
 	if len(r.Changes) > 0 {
 		for _, c := range r.Changes {
 			ev := out.add(in.res, in.scope)
@@ -357,6 +402,11 @@ func (p *logProcessor) emit(st *stream, r *logengine.Result, out *batch) {
 // line brought the merge.
 func (p *logProcessor) merges(lr plog.LogRecord, in input, out *batch) {
 	p.aliases = p.engine.TakeAliases(p.aliases[:0])
+	p.send(lr, in, out)
+}
+
+// send sends an event record for each merge in p.aliases.
+func (p *logProcessor) send(lr plog.LogRecord, in input, out *batch) {
 	if !p.cfg.Templates.Enabled {
 		return
 	}

@@ -269,53 +269,88 @@ func TestSchemaDriftEvents(t *testing.T) {
 	}
 }
 
-// A template that merges into another after records went out with its id
-// is announced by an event record naming both ids, so no id sent is
-// orphaned: every id sent, followed through the merges, is the id the
-// records after the merges carry.
+// TestTemplateMergeEvents: a quiet file (5 lines, far from the 32 after
+// which the free-text header model settles) hands its lines provisional
+// template ids, one per message; once the stream gets no line for
+// multiline.wait (the processor's timer, multi-line assembly off or on), or
+// at shutdown, each becomes a merge event into the event's template, so
+// every id sent, followed through the merges, gives one template.
 func TestTemplateMergeEvents(t *testing.T) {
-	p, sink := newTest(t, func(c *Config) { c.Multiline.Enabled = false })
-	var ls []string
-	for i, user := range []string{"alice", "bob", "carol", "dave", "erin"} {
-		ls = append(ls, fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, user))
-	}
-	if err := p.ConsumeLogs(context.Background(), lines("/var/log/auth.log", ls...)); err != nil {
-		t.Fatal(err)
-	}
-	sent := map[string]bool{}
-	var merges [][2]string
-	var last string
-	for _, r := range records(sink) {
-		if r.EventName() == EventTemplateMerge {
-			to, _ := attr(r, AttrTemplateID)
-			from, _ := attr(r, AttrTemplateMergedID)
-			if path, _ := attr(r, "log.file.path"); path.Str() != "/var/log/auth.log" {
-				t.Errorf("merge event without its file: %v", r.Attributes().AsRaw())
+	for _, when := range []string{"idle", "shutdown"} {
+		t.Run(when, func(t *testing.T) {
+			p, sink := newTest(t, func(c *Config) { c.Multiline.Enabled = false })
+			var ls []string
+			for i, user := range []string{"alice", "bob", "carol", "dave", "erin"} {
+				ls = append(ls, fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, user))
 			}
-			merges = append(merges, [2]string{from.Str(), to.Str()})
-			continue
-		}
-		id, ok := attr(r, AttrTemplateID)
-		if !ok {
-			t.Fatalf("record without a template id: %v", r.Attributes().AsRaw())
-		}
-		sent[id.Str()] = true
-		last = id.Str()
-	}
-	if len(merges) == 0 {
-		t.Fatalf("no merge event; template ids sent: %v", sent)
-	}
-	follow := func(id string) string {
-		for _, m := range merges {
-			if m[0] == id {
-				id = m[1]
+			if err := p.ConsumeLogs(context.Background(), lines("/var/log/auth.log", ls...)); err != nil {
+				t.Fatal(err)
 			}
-		}
-		return id
-	}
-	for id := range sent {
-		if follow(id) != last {
-			t.Errorf("id %s sent, followed through the merges %v gives %s, not the last record's %s", id, merges, follow(id), last)
-		}
+			check := func() error {
+				sent := map[string]bool{}
+				var merges [][2]string
+				var last string
+				for _, r := range records(sink) {
+					if r.EventName() == EventTemplateMerge {
+						to, _ := attr(r, AttrTemplateID)
+						from, _ := attr(r, AttrTemplateMergedID)
+						if path, _ := attr(r, "log.file.path"); path.Str() != "/var/log/auth.log" {
+							t.Errorf("merge event without its file: %v", r.Attributes().AsRaw())
+						}
+						merges = append(merges, [2]string{from.Str(), to.Str()})
+						continue
+					}
+					id, ok := attr(r, AttrTemplateID)
+					if !ok {
+						t.Fatalf("record without a template id: %v", r.Attributes().AsRaw())
+					}
+					sent[id.Str()] = true
+					last = id.Str()
+				}
+				if len(sent) < 2 {
+					t.Fatalf("the fixture no longer exercises merges: template ids sent %v", sent)
+				}
+				if len(merges) == 0 {
+					return fmt.Errorf("no merge event; template ids sent: %v", sent)
+				}
+				follow := func(id string) string {
+					for _, m := range merges {
+						if m[0] == id {
+							id = m[1]
+						}
+					}
+					return id
+				}
+				to := follow(last)
+				for id := range sent {
+					if follow(id) != to {
+						return fmt.Errorf("id %s sent, followed through the merges %v gives %s, the last record's %s gives %s", id, merges, follow(id), last, to)
+					}
+				}
+				return nil
+			}
+			if when == "shutdown" {
+				if err := p.Shutdown(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if err := check(); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			// the processor runs on: the timer settles the stream once it
+			// has been idle for multiline.wait (50ms here)
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				err := check()
+				if err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("10s after the last line, with multiline.wait %s: %v", p.cfg.Multiline.Wait, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
 	}
 }
