@@ -288,7 +288,7 @@ func (p Parser) Parse(line []byte, r *logparse.Record) error {
 func (p Parser) extend(line, msg []byte, found bool, h *Header, r *logparse.Record) []byte {
 	var shapes [maxExt]shape
 	var bounds [maxExt][2]int
-	if h.grouped {
+	if h.grouped && h.ended {
 		// a header group read the line whole: the model learns the line
 		// as it did before the group rule (a group-led line is no
 		// column of another layout interleaved with it) and takes nothing
