@@ -3,7 +3,7 @@
 // it.
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
-//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5] [-half a|b] [-detail] [-pred DIR]
+//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
 //	logcorpus score -perturb shuffle|rotate|interleave|mix|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
@@ -20,7 +20,7 @@
 //
 // The corpus has a development part and held-back parts, split by project
 // and by header layout with rules fixed before any tuning (heldBack in
-// projects.go; r3Plan in r3.go, r4Plan in r4.go and r5Plan in r5.go: new
+// projects.go; r3Plan in r3.go, r4Plan in r4.go, r5Plan in r5.go and r6Plan in r6.go: new
 // projects in new header layouts, held back whole, never tuned on). score prints the grouping accuracy (GA) of
 // the engine in two passes (as `gopulse logs parse`) and in one pass (as
 // the agent), per dataset for the development part and only as totals for
@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
-	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4 or r5 (build, split: -part r5 names r5's sets)")
+	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5 or r6 (build, split: -part r5 or r6 names that round's sets)")
 	half := fs.String("half", "", "score: only half a or b of the development part (projects by FNV-1a-64 of the module path: even a, odd b)")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
@@ -87,12 +87,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "build":
-		if *part != partDev && *part != partR5 {
-			return fmt.Errorf("build -part %q: only -part r5 (name r5's sets) is meaningful", *part)
+		if *part != partDev && *part != partR5 && *part != partR6 {
+			return fmt.Errorf("build -part %q: only -part r5 or -part r6 (name that round's sets) is meaningful", *part)
 		}
-		return build(*cache, *lines, srcs, *part == partR5, stderr)
+		return build(*cache, *lines, srcs, *part, stderr)
 	case "score":
-		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 {
+		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 {
 			return fmt.Errorf("unknown part %q", *part)
 		}
 		if *part != partDev && *pred != "" {
@@ -102,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-half %q: want a or b, with -part dev", *half)
 		}
 		if *perturbKind != "" {
-			if *part == partR3 || *part == partR4 || *part == partR5 {
+			if *part == partR3 || *part == partR4 || *part == partR5 || *part == partR6 {
 				return errors.New("-perturb is for the dev, held and fresh parts")
 			}
 			return scorePerturbed(*cache, *part, *perturbKind, stdout)
@@ -156,12 +156,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		// the parts held back whole are named set by set only when asked
-		// for (-part r3, -part r4, -part r5): whoever works on the engine must not
+		// for (-part r3, -part r4, -part r5, -part r6): whoever works on the engine must not
 		// learn their projects and layouts from a listing of the others
 		for _, r := range []struct {
 			part string
 			sets []r3Set
-		}{{partR3, r3Plan()}, {partR4, r4Plan()}, {partR5, r5Plan()}} {
+		}{{partR3, r3Plan()}, {partR4, r4Plan()}, {partR5, r5Plan()}, {partR6, r6Plan()}} {
 			if *part != r.part {
 				fmt.Fprintf(stdout, "%-7s %d sets, held back whole (listed with -part %s)\n", r.part, len(r.sets), r.part)
 				continue
@@ -259,17 +259,17 @@ func slug(mod string) string {
 	return strings.NewReplacer("/", "_", ".", "-").Replace(mod)
 }
 
-// build writes every part of the corpus into cache. The r5 sets are named
-// on stderr only when showR5 is set (build -part r5): whoever works on the
-// engine builds the corpus too, and must not learn r5's projects and
-// layouts from its output.
-func build(cache string, lines int, srcs map[string]string, showR5 bool, stderr io.Writer) error {
-	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5} {
+// build writes every part of the corpus into cache. The r5 and r6 sets are
+// named on stderr only when show names their round (build -part r5, build
+// -part r6): whoever works on the engine builds the corpus too, and must
+// not learn their projects and layouts from its output.
+func build(cache string, lines int, srcs map[string]string, show string, stderr io.Writer) error {
+	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5, partR6} {
 		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
 			return err
 		}
 	}
-	statements := map[string][]stmt{} // by module, for the r3, r4 and r5 parts
+	statements := map[string][]stmt{} // by module, for the r3, r4, r5 and r6 parts
 	load := func(p project) ([]stmt, bool, error) {
 		if st, ok := statements[p.Module]; ok {
 			return st, true, nil
@@ -328,13 +328,13 @@ func build(cache string, lines int, srcs map[string]string, showR5 bool, stderr 
 			}
 		}
 	}
-	// the rounds held back whole (r3.go, r4.go, r5.go); r5 is named set by
-	// set only when asked for
+	// the rounds held back whole (r3.go, r4.go, r5.go, r6.go); r5 and r6
+	// are named set by set only when asked for
 	for _, r := range []struct {
 		part  string
 		sets  []r3Set
 		named bool
-	}{{partR3, r3Plan(), true}, {partR4, r4Plan(), true}, {partR5, r5Plan(), showR5}} {
+	}{{partR3, r3Plan(), true}, {partR4, r4Plan(), true}, {partR5, r5Plan(), show == partR5}, {partR6, r6Plan(), show == partR6}} {
 		written := 0
 		for _, set := range r.sets {
 			st, ok, err := load(set.Project)
