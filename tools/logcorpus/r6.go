@@ -21,9 +21,9 @@ import (
 // asynq's and quic-go's printf loggers, Vitess's glog-style log.Infof) and
 // for domains the corpus lacks. Licences read from each module's LICENSE.
 // Of the other candidates, 9 were refused by the module proxy (or offered
-// no usable version), one (a BGP
-// daemon for Kubernetes) gave 25 statements only and one repeated a style
-// already chosen: left out before anything was rendered.
+// no usable version), one (a BGP daemon for Kubernetes) gave 25 statements
+// only and one repeated a style already chosen: left out before anything
+// was rendered.
 var r6Projects = []project{
 	{"github.com/google/cadvisor", "v0.61.0", "Apache-2.0", false},             // container resource monitor, klog Infof/Warningf
 	{"github.com/inbucket/inbucket/v3", "v3.2.0", "MIT", false},                // disposable mail server (SMTP, POP3), zerolog chains
