@@ -360,63 +360,9 @@ func TestR5Plan(t *testing.T) {
 		"github.com/containerd/containerd/v2 asterisk",
 		"github.com/hashicorp/raft winston-json",
 	}
-	var got []string
-	for _, s := range r5Plan() {
-		got = append(got, s.Project.Module+" "+s.Shape.Name)
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("r5 plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	// its projects are new to every part (r3's and r4's included), its
-	// layouts new to every part (the development part's wide layouts, r3's
-	// and r4's included), and the layouts it borrows for its new projects
-	// are development layouts
-	old := map[string]bool{}
-	for _, p := range append(append(append([]project{}, projects...), r3Projects...), r4Projects...) {
-		old[p.Module] = true
-		old[slug(p.Module)] = true
-	}
-	devLayouts := map[string]bool{}
-	for _, s := range append(append([]shape{}, shapes...), wideShapes...) {
-		old[s.Name] = true
-		devLayouts[s.Name] = true
-	}
-	for _, s := range append(append([]shape{}, r3Shapes...), r4Shapes...) {
-		old[s.Name] = true
-	}
-	seen := map[string]bool{}
-	for _, p := range r5Projects {
-		if old[p.Module] || old[slug(p.Module)] || seen[p.Module] {
-			t.Errorf("r5 project %s is not new", p.Module)
-		}
-		seen[p.Module] = true
-		if p.Fresh || p.Licence == "" {
-			t.Errorf("r5 project %s: fresh %v, licence %q", p.Module, p.Fresh, p.Licence)
-		}
-	}
-	uses := map[string]int{}
-	for _, s := range r5Plan() {
-		uses[s.Shape.Name]++
-		if !seen[s.Project.Module] {
-			if part, _ := projectPart(s.Project); part != partDev {
-				t.Errorf("r5 renders %s of part %s", s.Project.Module, part)
-			}
-		}
-	}
-	for _, s := range r5Shapes {
-		if old[s.Name] || seen[s.Name] {
-			t.Errorf("r5 layout %s is not new", s.Name)
-		}
-		seen[s.Name] = true
-		if uses[s.Name] < 3 {
-			t.Errorf("r5 layout %s renders %d sets, want 3 (two new projects, one development project)", s.Name, uses[s.Name])
-		}
-	}
-	for name, n := range uses {
-		if !seen[name] && !devLayouts[name] {
-			t.Errorf("r5 borrows layout %s (%d sets), not a development layout", name, n)
-		}
-	}
+	checkHeldRound(t, "r5", r5Plan(), want, r5Projects, r5Shapes,
+		[][]project{projects, r3Projects, r4Projects},
+		[][]shape{r3Shapes, r4Shapes})
 }
 
 func TestR6Plan(t *testing.T) {
@@ -459,61 +405,75 @@ func TestR6Plan(t *testing.T) {
 		"k8s.io/client-go node-debug",
 		"github.com/hashicorp/go-plugin twisted",
 	}
+	checkHeldRound(t, "r6", r6Plan(), want, r6Projects, r6Shapes,
+		[][]project{projects, r3Projects, r4Projects, r5Projects},
+		[][]shape{r3Shapes, r4Shapes, r5Shapes})
+}
+
+// checkHeldRound checks a round held back whole (r5, r6) against its plan
+// want, set by set, and checks what heldRoundPlan's rule promises: its
+// projects are new to every earlier part (module and slug), each with its
+// licence; its layouts are new to every part (the development part's
+// layouts and wide layouts, and earlier rounds'), each rendering at least
+// three sets (two new projects, one development project); and the layouts
+// it borrows for its new projects are development layouts.
+func checkHeldRound(t *testing.T, name string, plan []r3Set, want []string, projs []project, layouts []shape, earlierProjs [][]project, earlierLayouts [][]shape) {
+	t.Helper()
 	var got []string
-	for _, s := range r6Plan() {
+	for _, s := range plan {
 		got = append(got, s.Project.Module+" "+s.Shape.Name)
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("r6 plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Fatalf("%s plan:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// its projects are new to every part (r3's, r4's and r5's included), its
-	// layouts new to every part (the development part's wide layouts, r3's,
-	// r4's and r5's included), and the layouts it borrows for its new projects
-	// are development layouts
 	old := map[string]bool{}
-	for _, p := range append(append(append(append([]project{}, projects...), r3Projects...), r4Projects...), r5Projects...) {
-		old[p.Module] = true
-		old[slug(p.Module)] = true
+	for _, ps := range earlierProjs {
+		for _, p := range ps {
+			old[p.Module] = true
+			old[slug(p.Module)] = true
+		}
 	}
 	devLayouts := map[string]bool{}
 	for _, s := range append(append([]shape{}, shapes...), wideShapes...) {
 		old[s.Name] = true
 		devLayouts[s.Name] = true
 	}
-	for _, s := range append(append(append([]shape{}, r3Shapes...), r4Shapes...), r5Shapes...) {
-		old[s.Name] = true
+	for _, ls := range earlierLayouts {
+		for _, s := range ls {
+			old[s.Name] = true
+		}
 	}
 	seen := map[string]bool{}
-	for _, p := range r6Projects {
+	for _, p := range projs {
 		if old[p.Module] || old[slug(p.Module)] || seen[p.Module] {
-			t.Errorf("r6 project %s is not new", p.Module)
+			t.Errorf("%s project %s is not new", name, p.Module)
 		}
 		seen[p.Module] = true
 		if p.Fresh || p.Licence == "" {
-			t.Errorf("r6 project %s: fresh %v, licence %q", p.Module, p.Fresh, p.Licence)
+			t.Errorf("%s project %s: fresh %v, licence %q", name, p.Module, p.Fresh, p.Licence)
 		}
 	}
 	uses := map[string]int{}
-	for _, s := range r6Plan() {
+	for _, s := range plan {
 		uses[s.Shape.Name]++
 		if !seen[s.Project.Module] {
 			if part, _ := projectPart(s.Project); part != partDev {
-				t.Errorf("r6 renders %s of part %s", s.Project.Module, part)
+				t.Errorf("%s renders %s of part %s", name, s.Project.Module, part)
 			}
 		}
 	}
-	for _, s := range r6Shapes {
+	for _, s := range layouts {
 		if old[s.Name] || seen[s.Name] {
-			t.Errorf("r6 layout %s is not new", s.Name)
+			t.Errorf("%s layout %s is not new", name, s.Name)
 		}
 		seen[s.Name] = true
 		if uses[s.Name] < 3 {
-			t.Errorf("r6 layout %s renders %d sets, want 3 (two new projects, one development project)", s.Name, uses[s.Name])
+			t.Errorf("%s layout %s renders %d sets, want 3 (two new projects, one development project)", name, s.Name, uses[s.Name])
 		}
 	}
-	for name, n := range uses {
-		if !seen[name] && !devLayouts[name] {
-			t.Errorf("r6 borrows layout %s (%d sets), not a development layout", name, n)
+	for n, k := range uses {
+		if !seen[n] && !devLayouts[n] {
+			t.Errorf("%s borrows layout %s (%d sets), not a development layout", name, n, k)
 		}
 	}
 }
