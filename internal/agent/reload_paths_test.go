@@ -3,7 +3,6 @@
 package agent
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -398,26 +397,7 @@ lifecycle: {enable_reload: true}
 		probesRes = r
 		return &selSource{}, nil
 	})
-	a, err := d.build(c, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.listen(c.Listen); err != nil {
-		t.Fatal(err)
-	}
-	defer d.closeHTTP()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		for {
-			next, err := d.runOne(ctx, a)
-			if next == nil {
-				done <- err
-				return
-			}
-			a = next
-		}
-	}()
+	stop := runReloading(t, d, c)
 	ns := func() string {
 		pod, inPod, err := probesRes.PodOf(4242)
 		if err != nil || !inPod {
@@ -435,8 +415,7 @@ lifecycle: {enable_reload: true}
 	if got := ns(); got != "ns2" {
 		t.Errorf("after the reload to the second kubelet: the probes' pod lookup says namespace %q, want ns2", got)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 }

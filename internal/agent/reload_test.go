@@ -380,26 +380,7 @@ lifecycle: {enable_reload: true}
 	src := &selSource{}
 	builds := 0
 	d := newDaemon(opts, c, func(event.RuntimeSink, *pipeline.Resolver) (RuntimeSource, error) { builds++; return src, nil })
-	a, err := d.build(c, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.listen(c.Listen); err != nil {
-		t.Fatal(err)
-	}
-	defer d.closeHTTP()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		for {
-			next, err := d.runOne(ctx, a)
-			if next == nil {
-				done <- err
-				return
-			}
-			a = next
-		}
-	}()
+	stop := runReloading(t, d, c)
 	os.WriteFile(cfgFile, []byte(cfg(`{sample_interval: 5s, min_age: 0s, discovery: {exclude: [{exe: "sleepy-*"}]}}`)), 0o644)
 	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
 		t.Fatalf("reload: %d %s", code, body)
@@ -420,8 +401,7 @@ lifecycle: {enable_reload: true}
 	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
 		t.Fatalf("second reload: %d %s", code, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	src.mu.Lock()
@@ -695,4 +675,32 @@ func firstCounts(sink *taildrill.Sink, n int) []uint16 {
 		c = append(c, 0)
 	}
 	return c[:n]
+}
+
+// runReloading builds d's agent for c, serves d's HTTP on c.Listen (closed
+// at the test's end) and runs the agent, and each agent a reload makes in
+// its place, until stop is called; stop returns the last run's error.
+func runReloading(t *testing.T, d *daemon, c *config.Config) (stop func() error) {
+	t.Helper()
+	a, err := d.build(c, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.listen(c.Listen); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.closeHTTP)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		for {
+			next, err := d.runOne(ctx, a)
+			if next == nil {
+				done <- err
+				return
+			}
+			a = next
+		}
+	}()
+	return func() error { cancel(); return <-done }
 }
