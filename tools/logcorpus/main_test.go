@@ -1029,54 +1029,69 @@ func TestBuildAndScore(t *testing.T) {
 	if !strings.Contains(out.String(), fmt.Sprintf("r4: %d datasets, mean GA two-pass", len(k8s))) || strings.Contains(out.String(), "k8s-io_kubernetes__") {
 		t.Fatalf("r4 score output (mean only):\n%s", out.String())
 	}
-	// the r5 part likewise (the fixture stands in for the development
-	// projects its plan names only where Kubernetes is one of them): every
-	// line's time reads back and never runs backwards by a millisecond or
-	// more (10 ms for SQL Server's hundredths), and the build names no r5
-	// set unless asked to
-	k8s = k8s[:0]
-	for _, s := range r5Plan() {
+	// the r5 and r6 parts likewise (the fixture stands in for the
+	// development projects their plans name only where Kubernetes is one of
+	// them): see checkBlindRound
+	checkBlindRound(t, cache, partR5, r5Plan(), r5Shapes, stderr.String(), r5TimeOf, func(name string) (bool, time.Duration) {
+		if name == "mssql-errorlog" {
+			return true, 10 * time.Millisecond // SQL Server prints hundredths
+		}
+		return name != "winston-json", time.Millisecond // winston's default prints no time
+	})
+	checkBlindRound(t, cache, partR6, r6Plan(), r6Shapes, stderr.String(), r6TimeOf, func(string) (bool, time.Duration) {
+		return true, time.Millisecond
+	})
+}
+
+// checkBlindRound checks a round built blind (r5, r6) in TestBuildAndScore:
+// the build of cache rendered the fixture only where its plan names
+// Kubernetes, and its output (buildStderr) names no set of the part unless
+// asked to; the fixture rendered in every one of the part's layouts reads
+// its time back on every line (timed tells, per layout, whether it prints a
+// time, and by how much a line's time may run behind the one before); and
+// score prints the part's mean alone, never a figure per set.
+func checkBlindRound(t *testing.T, cache, part string, plan []r3Set, layouts []shape, buildStderr string,
+	timeOf func(name, line string) (time.Time, time.Duration, bool, error), timed func(name string) (bool, time.Duration)) {
+	t.Helper()
+	var k8s []string
+	for _, s := range plan {
 		if s.Project.Module == "k8s.io/kubernetes" {
 			k8s = append(k8s, s.Shape.Name)
 		}
 	}
-	r5logs, _ := filepath.Glob(filepath.Join(cache, partR5, "*.log"))
-	if len(r5logs) != len(k8s) {
-		t.Fatalf("r5 datasets %v, want Kubernetes in %v", r5logs, k8s)
+	logs, _ := filepath.Glob(filepath.Join(cache, part, "*.log"))
+	if len(logs) != len(k8s) {
+		t.Fatalf("%s datasets %v, want Kubernetes in %v", part, logs, k8s)
 	}
-	if !strings.Contains(stderr.String(), fmt.Sprintf("r5: %d sets, held back whole", len(k8s))) || strings.Contains(stderr.String(), " r5   ") {
-		t.Fatalf("build output names r5 sets or misses their count:\n%s", stderr.String())
+	if !strings.Contains(buildStderr, fmt.Sprintf("%s: %d sets, held back whole", part, len(k8s))) || strings.Contains(buildStderr, " "+part+"   ") {
+		t.Fatalf("build output names %s sets or misses their count:\n%s", part, buildStderr)
 	}
-	// r5's own check: the fixture in every r5 layout
-	r5cache := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(r5cache, partR5), 0o755); err != nil {
+	own := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(own, part), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, sh := range r5Shapes {
+	for _, sh := range layouts {
 		st, err := extract(filepath.Join("testdata", "fixture"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := writeDataset(r5cache, partR5, projects[0], sh, st, 300); err != nil {
+		if _, err := writeDataset(own, part, projects[0], sh, st, 300); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r5logs, _ = filepath.Glob(filepath.Join(r5cache, partR5, "*.log"))
-	if len(r5logs) != len(r5Shapes) {
-		t.Fatalf("r5 layout datasets: %v", r5logs)
+	logs, _ = filepath.Glob(filepath.Join(own, part, "*.log"))
+	if len(logs) != len(layouts) {
+		t.Fatalf("%s layout datasets: %v", part, logs)
 	}
-	for _, l := range r5logs {
+	for _, l := range logs {
 		raw, _ := os.ReadFile(l)
 		name := strings.TrimSuffix(filepath.Base(l), ".log")
 		name = name[strings.Index(name, "__")+2:]
+		hasTime, slack := timed(name)
 		var last time.Time
-		slack := time.Millisecond
-		if name == "mssql-errorlog" {
-			slack = 10 * time.Millisecond
-		}
 		for i, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
-			ts, _, ok, err := r5TimeOf(name, line)
-			if err != nil || !ok && name != "winston-json" {
+			ts, _, ok, err := timeOf(name, line)
+			if err != nil || !ok && hasTime {
 				t.Fatalf("%s line %d: %q: time %v %v", name, i+1, line, ok, err)
 			}
 			if ok && i > 0 && ts.Before(last.Add(-slack)) {
@@ -1085,68 +1100,12 @@ func TestBuildAndScore(t *testing.T) {
 			last = ts
 		}
 	}
-	out.Reset()
-	if err := score(r5cache, partR5, false, "", &out); err != nil {
+	var out bytes.Buffer
+	if err := score(own, part, false, "", &out); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), fmt.Sprintf("r5: %d datasets, mean GA two-pass", len(r5Shapes))) || strings.Contains(out.String(), "k8s-io_kubernetes__") {
-		t.Fatal("r5 score output: not the mean alone") // not printed: only the coordinator reads r5 figures
-	}
-	// the r6 part likewise: the build names no r6 set unless asked to, and
-	// the fixture in every r6 layout reads its time back on every line
-	// (which never runs backwards by a millisecond or more)
-	k8s = k8s[:0]
-	for _, s := range r6Plan() {
-		if s.Project.Module == "k8s.io/kubernetes" {
-			k8s = append(k8s, s.Shape.Name)
-		}
-	}
-	r6logs, _ := filepath.Glob(filepath.Join(cache, partR6, "*.log"))
-	if len(r6logs) != len(k8s) {
-		t.Fatalf("r6 datasets %v, want Kubernetes in %v", r6logs, k8s)
-	}
-	if !strings.Contains(stderr.String(), fmt.Sprintf("r6: %d sets, held back whole", len(k8s))) || strings.Contains(stderr.String(), " r6   ") {
-		t.Fatalf("build output names r6 sets or misses their count:\n%s", stderr.String())
-	}
-	r6cache := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(r6cache, partR6), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, sh := range r6Shapes {
-		st, err := extract(filepath.Join("testdata", "fixture"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := writeDataset(r6cache, partR6, projects[0], sh, st, 300); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r6logs, _ = filepath.Glob(filepath.Join(r6cache, partR6, "*.log"))
-	if len(r6logs) != len(r6Shapes) {
-		t.Fatalf("r6 layout datasets: %v", r6logs)
-	}
-	for _, l := range r6logs {
-		raw, _ := os.ReadFile(l)
-		name := strings.TrimSuffix(filepath.Base(l), ".log")
-		name = name[strings.Index(name, "__")+2:]
-		var last time.Time
-		for i, line := range strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n") {
-			ts, _, ok, err := r6TimeOf(name, line)
-			if err != nil || !ok {
-				t.Fatalf("%s line %d: %q: time %v %v", name, i+1, line, ok, err)
-			}
-			if i > 0 && ts.Before(last.Add(-time.Millisecond)) {
-				t.Fatalf("%s line %d: time %v before %v", name, i+1, ts, last)
-			}
-			last = ts
-		}
-	}
-	out.Reset()
-	if err := score(r6cache, partR6, false, "", &out); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), fmt.Sprintf("r6: %d datasets, mean GA two-pass", len(r6Shapes))) || strings.Contains(out.String(), "k8s-io_kubernetes__") {
-		t.Fatal("r6 score output: not the mean alone") // not printed: only the coordinator reads r6 figures
+	if !strings.Contains(out.String(), fmt.Sprintf("%s: %d datasets, mean GA two-pass", part, len(layouts))) || strings.Contains(out.String(), "k8s-io_kubernetes__") {
+		t.Fatalf("%s score output: not the mean alone", part) // not printed: only the coordinator reads its figures
 	}
 }
 
