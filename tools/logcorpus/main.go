@@ -5,6 +5,7 @@
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
 //	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
+//	logcorpus wild [-seeds dev|held] [-n N] [-synth-lines N] [-detail]    # headers of token kinds no rule names (wild.go)
 //	logcorpus score -perturb shuffle|rotate|interleave|mix|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
@@ -113,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("loghub: -dir is required")
 		}
 		return scoreLoghub(*loghub, stdout)
-	case "synth":
+	case "synth", "wild":
 		st := map[string][]stmt{}
 		load := func(p project) ([]stmt, error) {
 			if s, ok := st[p.Module]; ok {
@@ -132,6 +133,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			st[p.Module] = s
 			return s, nil
+		}
+		if args[0] == "wild" {
+			n := *nSeeds
+			if n == synthSeeds {
+				n = wildSeeds
+			}
+			return wild(*seeds, n, *synthLines, *detail, *dump, load, stdout)
 		}
 		return synth(*seeds, *nSeeds, *synthLines, *detail, *dump, load, stdout)
 	case "split":

@@ -262,3 +262,80 @@ func TestSynthDocClasses(t *testing.T) {
 		t.Errorf("cri: %q", h)
 	}
 }
+
+// TestWildSeeds pins the wild layouts' seed ranges (wild.go): the
+// development range is iterated on, the held-out range only reported.
+// Changing either, or what a seed composes, invalidates every figure
+// measured before.
+func TestWildSeeds(t *testing.T) {
+	if wildDevSeed != 300001 || wildHeldSeed != 400001 || wildSeeds != 200 {
+		t.Fatalf("seed ranges moved: dev %d, held %d, %d each", wildDevSeed, wildHeldSeed, wildSeeds)
+	}
+	if wildDevSeed+wildSeeds > wildHeldSeed || wildDevSeed < synthHeldSeed+synthSeeds {
+		t.Fatal("seed ranges overlap")
+	}
+	ev := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123456789, time.UTC), Start: time.Date(2024, 3, 10, 13, 0, 0, 0, time.UTC),
+		Level: "warn", App: "demo", PID: 4242, Seq: 3, File: "a.go", Line: 7}
+	want := map[uint64]string{}
+	for _, seed := range []uint64{wildDevSeed, wildDevSeed + 17, wildHeldSeed, wildHeldSeed + 99} {
+		want[seed], _ = newWildLayout(seed).header(&ev, 5)
+	}
+	for seed, h := range want {
+		if got, _ := newWildLayout(seed).header(&ev, 5); got != h {
+			t.Errorf("seed %d: header %q, then %q", seed, h, got)
+		}
+	}
+	if want[wildDevSeed] == want[wildHeldSeed] {
+		t.Errorf("dev and held seeds compose the same header %q", want[wildDevSeed])
+	}
+}
+
+// TestWildLayouts checks what the wild generator composes: every kind
+// appears on many development layouts, every varying value is in the
+// header it is scored against, ids change from line to line, and a column
+// written on some lines only is absent from some and present on others.
+func TestWildLayouts(t *testing.T) {
+	kinds := map[string]int{}
+	ev := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123456789, time.UTC), Start: time.Date(2024, 3, 10, 13, 0, 0, 0, time.UTC),
+		Level: "error", App: "demo", PID: 4242, File: "a.go", Line: 7}
+	for seed := uint64(wildDevSeed); seed < wildDevSeed+wildSeeds; seed++ {
+		l := newWildLayout(seed)
+		if len(l.cols) == 0 {
+			t.Fatalf("seed %d: no columns", seed)
+		}
+		for ci, c := range l.cols {
+			kinds[c.kind]++
+			if strings.HasSuffix(c.name, "+sometimes") {
+				kinds["sometimes"]++
+			}
+			present, absent, distinct := 0, 0, map[string]bool{}
+			for i := 0; i < 50; i++ {
+				e := ev
+				e.Seq, e.Line, e.File, e.T = i, i%9, fmt.Sprintf("f%d.go", i%13), ev.T.Add(time.Duration(i)*1234567*time.Microsecond)
+				txt, vals := c.text(&e, i)
+				if txt == "" {
+					absent++
+					continue
+				}
+				present++
+				distinct[txt] = true
+				for _, v := range vals {
+					if !strings.Contains(txt, v) {
+						t.Errorf("seed %d column %d (%s): value %q not in %q", seed, ci, c.name, v, txt)
+					}
+				}
+			}
+			if strings.HasSuffix(c.name, "+sometimes") && (present == 0 || absent == 0) {
+				t.Errorf("seed %d column %s: present on %d lines, absent on %d", seed, c.name, present, absent)
+			}
+			if c.kind == "id" && !strings.Contains(c.name, "pool") && len(distinct) < present/8 {
+				t.Errorf("seed %d column %s: %d distinct values on %d lines", seed, c.name, len(distinct), present)
+			}
+		}
+	}
+	for _, k := range []string{"time", "id", "host", "pair", "name", "level", "word", "sometimes"} {
+		if kinds[k] < 20 {
+			t.Errorf("kind %s in %d development layouts only", k, kinds[k])
+		}
+	}
+}
