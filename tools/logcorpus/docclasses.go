@@ -83,13 +83,20 @@ func docLevelField(_ *docLevels) synthField {
 
 // fmtTS renders e's time in f's spelling.
 func fmtTS(f synthField, e *event) string {
+	if f.ts.epoch != 0 {
+		return f.ts.render(e.T)
+	}
 	t := e.T.Truncate(f.ts.prec)
 	if f.ts.zone {
 		t = t.In(synthZone)
 	} else {
 		t = t.UTC()
 	}
-	return t.Format(f.ts.layout)
+	s := t.Format(f.ts.layout)
+	if i := strings.Index(f.ts.layout, "15"); f.ts.spaceHour && i >= 0 && s[i] == '0' {
+		s = s[:i] + " " + s[i+1:]
+	}
+	return s
 }
 
 func stmtHash(e *event) uint32 { return fnv32(fmt.Sprint(e.File, e.Line)) }

@@ -76,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
 	loghub := fs.String("dir", "", "loghub: the directory of the LogHub-2k sets")
-	seeds := fs.String("seeds", "dev", "synth: the seed range, dev or held")
+	seeds := fs.String("seeds", "dev", "synth: the seed range, dev or held, or doc (every documented class on its own seeds)")
 	nSeeds := fs.Int("n", synthSeeds, "synth: layouts (seeds) to score")
 	dump := fs.String("dump", "", "synth: write each development layout's lines and messages into this directory")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")

@@ -23,7 +23,7 @@ import (
 // the seeds are split once, here, into a development range (iterate on it)
 // and a held-out range (report it, never tune on it).
 //
-//	logcorpus synth -seeds dev|held [-n N] [-synth-lines N] [-detail] [-dump DIR]
+//	logcorpus synth -seeds dev|held|doc [-n N] [-synth-lines N] [-detail] [-dump DIR]
 //
 // Ground truth of every line: its header fields and its message. Scores
 // per layout: the fraction of lines whose parsed message is the rendered
@@ -48,7 +48,10 @@ type tsSpell struct {
 	clock  bool   // time of day only: scored on the time of day
 	prec   time.Duration
 	zone   bool // rendered in a zone other than UTC
-	epoch  int  // 1 seconds, 2 milliseconds, 3 seconds with a fraction
+	// spaceHour: the hour padded with a blank, not a zero (MariaDB's
+	// "%2d:%02d:%02d"); documented classes only
+	spaceHour bool
+	epoch     int // 1 seconds, 2 milliseconds, 3 seconds with a fraction
 }
 
 var tsSpells = []tsSpell{
@@ -225,6 +228,9 @@ type synthLayout struct {
 	render     func(e *event) string
 	levelTruth func(e *event) string
 	trailer    func(e *event) string
+	// bare: the event's key/value pairs are not written on the line
+	// (pino-pretty writes them on lines of their own); not scored
+	bare bool
 	// cri: the line is wrapped in the CRI container runtime's prefix
 	cri bool
 }
@@ -308,8 +314,9 @@ func newLayout(seed uint64) *synthLayout {
 	if last := l.fields[len(l.fields)-1]; last.wrap == ":" || last.kind == "level" && strings.HasSuffix(last.level("info"), ":") {
 		l.end = " " // a colon closes the header already
 	}
-	addClasses(seed, l)
+	composed := !addClasses(seed, l)
 	addDocClasses(seed, l)
+	addDocClasses2(seed, l, composed)
 	return l
 }
 
@@ -327,7 +334,9 @@ func newLayout(seed uint64) *synthLayout {
 //   - a padded session or thread column whose values are a few words and
 //     many ids (SQL Server's ERRORLOG "spid85"/"Logon", Java's %-15t
 //     "pool-3-thread-12"/"main"): a field, no logger.
-func addClasses(seed uint64, l *synthLayout) {
+//
+// It reports whether it turned l into one of these classes.
+func addClasses(seed uint64, l *synthLayout) bool {
 	rng := rand.New(rand.NewPCG(seed, 0xc1a55))
 	levelAt := func() int {
 		for i, f := range l.fields {
@@ -349,7 +358,8 @@ func addClasses(seed uint64, l *synthLayout) {
 			}
 		}
 	}
-	switch rng.IntN(20) {
+	class := rng.IntN(20)
+	switch class {
 	case 0, 1, 2:
 		l.sep, l.end = "\t", "\t"
 		uncolon()
@@ -414,6 +424,7 @@ func addClasses(seed uint64, l *synthLayout) {
 		l.fields = append(fs[:at:at], append([]synthField{f}, fs[at:]...)...)
 		uncolon()
 	}
+	return class < 10
 }
 
 // sessionWord is the source word a session column holds for the lines of
@@ -534,6 +545,9 @@ func synthMessage(e *event) string {
 func (l *synthLayout) message(e *event) (msg, after string) {
 	if l.trailer != nil {
 		return strings.Join(strings.Fields(e.Msg), " "), l.trailer(e)
+	}
+	if l.bare {
+		return strings.Join(strings.Fields(e.Msg), " "), ""
 	}
 	if !l.kvParen {
 		return synthMessage(e), ""
@@ -701,14 +715,33 @@ func scoreSynth(s *synthSet) (synthScore, error) {
 func synth(which string, nSeeds, lines int, detail bool, dump string, load func(p project) ([]stmt, error), w io.Writer) error {
 	first := uint64(synthDevSeed)
 	switch which {
-	case "dev":
+	case "dev", "doc":
 	case "held":
 		first = synthHeldSeed
 	default:
-		return fmt.Errorf("synth: -seeds must be dev or held, not %q", which)
+		return fmt.Errorf("synth: -seeds must be dev, held or doc, not %q", which)
 	}
 	if nSeeds <= 0 || nSeeds > synthSeeds {
 		return fmt.Errorf("synth: -n must be 1 … %d", synthSeeds)
+	}
+	type seeded struct {
+		seed uint64
+		l    *synthLayout
+	}
+	var layouts []seeded
+	if which == "doc" {
+		for _, c := range append(append([]docClass(nil), docClasses...), docClasses2...) {
+			for k := 0; k < docSeeds; k++ {
+				seed := docSeed(c.name, k)
+				l := &synthLayout{doc: c.name, sep: " ", end: " "}
+				c.build(rand.New(rand.NewPCG(seed, 0xd0c)), l)
+				layouts = append(layouts, seeded{seed, l})
+			}
+		}
+	} else {
+		for i := 0; i < nSeeds; i++ {
+			layouts = append(layouts, seeded{first + uint64(i), newLayout(first + uint64(i))})
+		}
 	}
 	var devProjects []project
 	for _, p := range projects {
@@ -744,9 +777,8 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 	if detail {
 		fmt.Fprintf(w, "%-7s %6s %6s %6s %6s %7s %7s  %s\n", "seed", "msg", "ts", "level", "fields", "GA-2p", "GA-1pA", "layout (first line's header)")
 	}
-	for i := 0; i < nSeeds; i++ {
-		seed := first + uint64(i)
-		l := newLayout(seed)
+	for _, sl := range layouts {
+		seed, l := sl.seed, sl.l
 		p := devProjects[int(seed*0x9e3779b97f4a7c15>>33)%len(devProjects)]
 		st, err := load(p)
 		if err != nil {
@@ -760,7 +792,7 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 		if err != nil {
 			return err
 		}
-		if dump != "" && which == "dev" {
+		if dump != "" && which != "held" {
 			if err := dumpSynth(filepath.Join(dump, fmt.Sprintf("%d", seed)), s); err != nil {
 				return err
 			}
@@ -830,6 +862,14 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 	}
 	return nil
 }
+
+// docSeeds is how many layouts `synth -seeds doc` renders per documented
+// class, each with the development project and the class's choices its
+// seed picks (docSeed: a hash of the class's name and k, so adding a
+// class moves no other class's layouts).
+const docSeeds = 6
+
+func docSeed(name string, k int) uint64 { return 1<<40 | hash64(name+"|"+strconv.Itoa(k))>>24 }
 
 // dumpSynth writes a development layout's lines (base.log) and their
 // messages (base.msg), for looking into a layout that fails.
