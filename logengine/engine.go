@@ -106,6 +106,24 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// Successor returns an Engine for cfg that goes on with e's templates: it
+// takes over e's template miner (and the seed of the context hashes the
+// miner was given), so that a message mined before keeps its template and
+// that template's id, and cfg.MaxTemplates does not apply. It is for an
+// input whose parser settings change while it is read (a reload that pins
+// another format or pattern): what e's streams learnt about the input
+// itself — its format, free-text header model and schema — is not taken
+// over, since it does not hold under the new settings. e must not be used
+// afterwards.
+func (e *Engine) Successor(cfg Config) (*Engine, error) {
+	n, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	n.seed, n.miner = e.seed, e.miner
+	return n, nil
+}
+
 // Year returns the year used for timestamps without one (the current year
 // when Config.Year is 0).
 func (e *Engine) Year() int { return e.year }
@@ -603,6 +621,35 @@ func (s *Stream) Flush(mode Mode) (*Result, bool) {
 		return nil, false
 	}
 	return s.complete(err, mode), true
+}
+
+// FlushRecords returns a multi-line record being assembled, if any, as
+// Flush does, but the input goes on: a partial wrapper line stays pending
+// and provisional template ids stay provisional. Call it until it returns
+// false (before turning the assembly off, see SetMultiline).
+func (s *Stream) FlushRecords(mode Mode) (*Result, bool) {
+	r := &s.res
+	ok, err := s.s.FlushRecords(&r.Rec)
+	if !ok {
+		return nil, false
+	}
+	return s.complete(err, mode), true
+}
+
+// SetMultiline changes the engine's multi-line settings (Config.SingleLine,
+// MaxRecordBytes, MultilineWait) while s runs (a configuration reload):
+// s keeps what it learnt — its format, free-text header model, schema and
+// the record being assembled — and the engine its templates; the settings
+// apply from the next line on, and to the engine's next streams. Turning
+// the assembly off while a record is being assembled is refused with
+// logparse.ErrRecordPending: take it with FlushRecords first.
+func (s *Stream) SetMultiline(single bool, maxBytes int, wait time.Duration) error {
+	if err := s.s.SetMultiline(logparse.MultilineOptions{Enabled: !single, MaxBytes: maxBytes, MaxWait: wait}); err != nil {
+		return err
+	}
+	c := &s.e.cfg
+	c.SingleLine, c.MaxRecordBytes, c.MultilineWait = single, maxBytes, wait
+	return nil
 }
 
 // MarkTruncated says that the next line was cut by its reader: its record

@@ -2,6 +2,7 @@ package logparse
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	"github.com/gopulse/gopulse/event"
@@ -918,6 +919,38 @@ func (s *Stream) emit(m *mlRecord, r *Record) error {
 
 // Pending reports whether a multi-line record is being assembled.
 func (s *Stream) Pending() bool { return s.recs[0].active || s.recs[1].active }
+
+// FlushRecords emits one multi-line record being assembled, if any, as
+// Flush does, but leaves a partial wrapper line (a CRI "P" line) pending:
+// the stream goes on. It reports false when no record was pending; call it
+// until then.
+func (s *Stream) FlushRecords(r *Record) (bool, error) { return s.flushRecords(r) }
+
+// SetMultiline changes the multi-line options of a running stream (a
+// configuration reload): what the stream learnt (its wrapper, format and
+// the record being assembled) goes on, and o applies from the next line
+// on — a new MaxBytes or MaxWait to the record being assembled too. Zero
+// MaxBytes and MaxWait take their defaults. Turning the assembly off while
+// a record is pending would emit the next line before it: the pending
+// records must be emitted first (FlushRecords until it reports false);
+// SetMultiline returns ErrRecordPending otherwise and changes nothing.
+func (s *Stream) SetMultiline(o MultilineOptions) error {
+	if !o.Enabled && s.Pending() {
+		return ErrRecordPending
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxRecord
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	s.ml = o
+	return nil
+}
+
+// ErrRecordPending is returned by SetMultiline when the assembly is turned
+// off while a multi-line record is being assembled.
+var ErrRecordPending = errors.New("a multi-line record is being assembled")
 
 // Expire emits a pending record that got no line during MaxWait: call it
 // periodically (every few hundred milliseconds) with the current time, and

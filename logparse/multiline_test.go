@@ -233,6 +233,63 @@ func TestMultilineWrapped(t *testing.T) {
 	}
 }
 
+// TestSetMultiline: the options of a running stream change from the next
+// line on (a configuration reload). Turned off while a record is being
+// assembled, it is refused until FlushRecords emitted the record; a CRI
+// partial line stays pending through FlushRecords and is completed by the
+// next piece. A smaller MaxWait applies to the record being assembled;
+// turned on again, the next lines are assembled.
+func TestSetMultiline(t *testing.T) {
+	s := NewStream(StreamOptions{Year: 2024, Fallback: textFallback{}, Multiline: MultilineOptions{Enabled: true, MaxWait: time.Hour}})
+	var r Record
+	for _, l := range []string{
+		"2024-05-01T10:00:00.000000001Z stdout F panic: boom",
+		"2024-05-01T10:00:00.000000002Z stdout F goroutine 1 [running]:",
+		"2024-05-01T10:00:00.000000003Z stderr P half of a ",
+	} {
+		if err := s.Parse([]byte(l), &r); !errors.Is(err, ErrPartial) {
+			t.Fatalf("%q: %v, want ErrPartial", l, err)
+		}
+	}
+	if err := s.SetMultiline(MultilineOptions{}); !errors.Is(err, ErrRecordPending) {
+		t.Fatalf("SetMultiline off with a record pending: %v, want ErrRecordPending", err)
+	}
+	ok, err := s.FlushRecords(&r)
+	if !ok || err != nil || r.Format != FormatStackTrace || r.Line != 1 || r.Lines != 2 {
+		t.Fatalf("FlushRecords: %v %v %q line %d+%d", ok, err, r.Format, r.Line, r.Lines)
+	}
+	if ok, _ := s.FlushRecords(&r); ok || s.Pending() {
+		t.Fatalf("FlushRecords emitted a second record (%q) or left one pending", r.Body)
+	}
+	if err := s.SetMultiline(MultilineOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Parse([]byte("2024-05-01T10:00:00.000000004Z stderr F line"), &r); err != nil || string(r.Body) != "half of a line" || s.Pending() {
+		t.Fatalf("the partial line completed with the assembly off: %v %q pending %v", err, r.Body, s.Pending())
+	}
+	if err := s.Parse([]byte("2024-05-01T10:00:00.000000005Z stdout F panic: again"), &r); err != nil || string(r.Body) != "panic: again" {
+		t.Fatalf("a line with the assembly off: %v %q, want a record of its own", err, r.Body)
+	}
+	if err := s.SetMultiline(MultilineOptions{Enabled: true, MaxWait: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	s.Parse([]byte("2024-05-01T10:00:00.000000006Z stdout F panic: third"), &r)
+	if err := s.Parse([]byte("2024-05-01T10:00:00.000000007Z stdout F goroutine 1 [running]:"), &r); !errors.Is(err, ErrPartial) {
+		t.Fatalf("the assembly on again: %v, want the line joined", err)
+	}
+	t0 := time.Unix(1000, 0)
+	s.Expire(t0, &r) // starts the wait
+	if ok, _ := s.Expire(t0.Add(time.Minute), &r); ok {
+		t.Fatal("emitted before MaxWait")
+	}
+	if err := s.SetMultiline(MultilineOptions{Enabled: true, MaxWait: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Expire(t0.Add(time.Minute), &r); !ok || err != nil || r.Lines != 2 {
+		t.Fatalf("Expire after the wait shrank: %v %v %d lines", ok, err, r.Lines)
+	}
+}
+
 // TestMultilineZeroAllocs: once its buffers have grown, the assembly of
 // traces (Java, Python, Go) allocates nothing per line.
 func TestMultilineZeroAllocs(t *testing.T) {
