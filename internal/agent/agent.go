@@ -272,7 +272,7 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 	}
 
 	if kept := deps.logs; len(cfg.Logs.Paths) > 0 && kept != nil {
-		kept.router.Rebind(pipeline.LogRouterOptions{Sinks: logSinks, Observer: eng, Procs: a.resolver, Pods: pods})
+		kept.router.Rebind(pipeline.LogRouterOptions{Sinks: logSinks, Observer: eng, Procs: a.resolver, Pods: pods, Node: a.node})
 		for _, c := range append(kept.router.Collectors(), kept.tailer.Collectors()...) {
 			if err := a.reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register log metrics: %w", err)
@@ -282,13 +282,11 @@ func New(cfg *config.Config, deps Deps) (*Agent, error) {
 		a.keepLogs = true // the daemon's until this agent runs (daemon.build)
 	} else if len(cfg.Logs.Paths) > 0 {
 		ovs := logOverrides(cfg)
-		names, err := logparse.ParseNaming(cfg.Logs.FieldNames)
+		opts, err := logEngineOptions(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("logs.field_names: %w", err)
+			return nil, err
 		}
-		factory := pipeline.LogParserFactory(pipeline.LogEngineOptions{Names: names, SingleLine: cfg.Logs.Multiline.Disabled,
-			MaxRecordBytes: int(cfg.Logs.Multiline.MaxBytes), MultilineWait: cfg.Logs.Multiline.MaxWait})
-		a.router, err = pipeline.NewLogRouter(pipeline.LogRouterOptions{Factory: factory, Overrides: ovs, Sinks: logSinks,
+		a.router, err = pipeline.NewLogRouter(pipeline.LogRouterOptions{Factory: pipeline.LogParserFactory(opts), Overrides: ovs, Sinks: logSinks,
 			Observer: eng, Procs: a.resolver, Pods: pods, Node: a.node}, a.log, a.reg)
 		if err != nil {
 			return nil, err
@@ -335,6 +333,16 @@ func logOverrides(cfg *config.Config) []pipeline.LogOverride {
 		ovs = append(ovs, pipeline.LogOverride{Path: o.Path, Format: o.Format, Pattern: o.Pattern, Service: o.Service})
 	}
 	return ovs
+}
+
+// logEngineOptions are the log parsers' settings of cfg.
+func logEngineOptions(cfg *config.Config) (pipeline.LogEngineOptions, error) {
+	names, err := logparse.ParseNaming(cfg.Logs.FieldNames)
+	if err != nil {
+		return pipeline.LogEngineOptions{}, fmt.Errorf("logs.field_names: %w", err)
+	}
+	return pipeline.LogEngineOptions{Names: names, SingleLine: cfg.Logs.Multiline.Disabled,
+		MaxRecordBytes: int(cfg.Logs.Multiline.MaxBytes), MultilineWait: cfg.Logs.Multiline.MaxWait}, nil
 }
 
 // tailConfig is the log tailer's part of cfg.

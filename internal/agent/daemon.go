@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -354,38 +355,50 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 			return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
 		}
 	}
+	var parserOpts pipeline.LogEngineOptions
+	if parserOpts, err = logEngineOptions(cfg); err != nil {
+		d.refused(err)
+		return nil, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
+	}
 	start := time.Now()
 	a.grace = 0 // what is queued stays on disk for the next agent
 	var kept *logsPipeline
-	retail := false // kept, with the tailer's new settings (Reconfigure)
-	switch {
-	case a.tailer != nil && logsUnchanged(old, cfg):
-		// The log sources go on: the tailer stops and commits, and the
-		// next agent runs the same tailer and router (their files,
-		// offsets, held records and parsers: formats, header models,
-		// templates, schemas).
-		a.tailer.Continue()
-		a.keepLogs = true
-		kept = &logsPipeline{tailer: a.tailer, router: a.router}
-		d.log.Info("reload: the logs config did not change; the log sources run on with their parsers' state")
-	case a.tailer != nil && tailerSettingsOnly(old, cfg):
-		// Only what the tailer decides (which paths, how often, commits)
-		// or the overrides changed: the same tailer and router go on, the
-		// sources the new config still selects with the same override
-		// untouched; the others stop, or start again with their new
-		// override, and the new paths start (LogRouter.SetOverrides,
-		// Tailer.Reconfigure, once the next agent is built).
-		a.tailer.Continue()
-		a.keepLogs = true
-		kept = &logsPipeline{tailer: a.tailer, router: a.router}
-		retail = true
-		d.log.Info("reload: only the tailer's settings or the overrides changed; the log sources still selected run on with their parsers' state, the others stop, new paths start")
-	case a.tailer != nil:
-		// A log file the new config no longer tails is read by nobody
-		// after this stop: the record it holds is emitted, not left to a
-		// replay that will not come.
-		a.tailer.Successor(cfg.Logs.Paths, cfg.Logs.Exclude)
-		d.log.Info("reload: the logs config changed; the log sources start again from their committed offsets")
+	var changed []string // what the kept log sources apply in place
+	if a.tailer != nil {
+		var keep bool
+		changed, keep = logsChanges(old, cfg)
+		switch {
+		case keep && len(changed) == 0:
+			// The log sources go on: the tailer stops and commits, and
+			// the next agent runs the same tailer and router (their
+			// files, offsets, held records and parsers: formats, header
+			// models, templates, schemas).
+			d.log.Info("reload: the logs config did not change; the log sources run on with their parsers' state")
+		case keep:
+			// The same tailer and router go on and apply the changes in
+			// place once the next agent is built: the tailer's settings
+			// (Tailer.Reconfigure: the sources no longer selected stop,
+			// new paths start), the overrides (LogRouter.SetOverrides:
+			// a source whose format or pattern changed starts again),
+			// field_names and multiline (LogRouter.Retune) and
+			// kubernetes (LogRouter.Relabel); every other source keeps
+			// its parser's state.
+			d.log.Info("reload: the logs settings changed; the log sources run on with their parsers' state and apply the changes in place",
+				"changed", changed)
+		default:
+			// A log file the new config no longer tails is read by
+			// nobody after this stop: the record it holds is emitted,
+			// not left to a replay that will not come.
+			a.tailer.Successor(cfg.Logs.Paths, cfg.Logs.Exclude)
+			d.log.Info("reload: the logs config changed; the log sources start again from their committed offsets")
+		}
+		if keep {
+			a.tailer.Continue()
+			a.keepLogs = true
+			kept = &logsPipeline{tailer: a.tailer, router: a.router}
+		}
+	} else if len(cfg.Logs.Paths) > 0 {
+		d.log.Info("reload: logs.paths set; the log sources start")
 	}
 	stopRun()
 	if err := <-runDone; err != nil {
@@ -402,7 +415,7 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 		}
 		d.refused(err)
 		d.log.Error("reload: the new config cannot run; going back to the running one", "err", err)
-		back, berr := d.build(old, carry, kept) // kept: old's logs config is cfg's
+		back, berr := d.build(old, carry, kept) // kept: none of cfg's logs changes applied to it yet
 		if berr != nil {
 			if kept != nil {
 				kept.tailer.Close()
@@ -412,12 +425,28 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 		}
 		return back, fmt.Errorf("%w: %w", ErrReloadRefused, err), nil
 	}
-	if retail {
-		// The next agent's sinks take the records of the sources that
-		// stop, and the commit makes them durable.
-		if !reflect.DeepEqual(old.Logs.Overrides, cfg.Logs.Overrides) {
-			for _, p := range kept.router.SetOverrides(logOverrides(cfg)) {
-				d.log.Info("log source starts again: its override changed", "path", p)
+	if kept != nil && len(changed) > 0 {
+		// The next agent's sinks take the records the changes emit (of
+		// the sources that stop or start again, a record being assembled
+		// when the assembly is turned off), and the commit makes them
+		// durable.
+		if slices.Contains(changed, "overrides") {
+			restarted, relabelled := kept.router.SetOverrides(logOverrides(cfg))
+			for _, p := range restarted {
+				d.log.Info("log source starts again: its override's format or pattern changed; its templates go on", "path", p)
+			}
+			for _, p := range relabelled {
+				d.log.Info("log source relabelled: its override's service changed; its parser goes on", "path", p)
+			}
+		}
+		if slices.Contains(changed, "field_names") || slices.Contains(changed, "multiline") {
+			for _, p := range kept.router.Retune(pipeline.LogParserFactory(parserOpts), parserOpts) {
+				d.log.Info("log source starts again: its parser cannot change its settings", "path", p)
+			}
+		}
+		if slices.Contains(changed, "kubernetes") {
+			for _, p := range kept.router.Relabel() {
+				d.log.Info("log source relabelled: the kubernetes settings name it otherwise; its parser goes on", "path", p)
 			}
 		}
 		rctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -440,40 +469,60 @@ func (d *daemon) reload(a *Agent, stopRun func(), runDone <-chan error) (next *A
 	return next, nil, nil
 }
 
-// logsUnchanged reports whether a reload from running to next may keep the
-// log sources running (the same tailer and router, their parsers' state
-// included). Conservatively, everything that shapes what is read, how it
-// is parsed and labelled, where it goes and where its offsets live must be
-// equal: the whole logs section (paths, exclude, poll and rescan
-// intervals, max_line_bytes, start_at, commits, rotate_grace, overrides,
-// field_names, multiline), state_dir and the kubernetes section (the node
-// label, pod lookups naming services). Anything else (health thresholds,
-// checks, webhooks, probes, Prometheus, Jaeger, listen, and the Loki
-// exporter: its endpoints, credentials, batching, queue) is applied around
-// the kept sources: their records go to the next agent's sinks and health
-// engine (LogRouter.Rebind), which make them durable before each commit.
-func logsUnchanged(running, next *config.Config) bool {
-	return reflect.DeepEqual(running.Logs, next.Logs) && running.StateDir == next.StateDir &&
-		reflect.DeepEqual(running.Kubernetes, next.Kubernetes)
-}
-
-// tailerSettingsOnly reports whether next differs from running only in
-// what the log tailer decides by itself — logs.paths, exclude,
-// poll_interval, rescan_interval, max_line_bytes, start_at, commit_lines,
-// commit_interval, rotate_grace — and in logs.overrides (applied per
-// stream), so that the running tailer and router can go on with them
-// (LogRouter.SetOverrides, Tailer.Reconfigure) instead of every source
-// being built again. next must still tail something.
-func tailerSettingsOnly(running, next *config.Config) bool {
-	if len(next.Logs.Paths) == 0 || len(running.Logs.Paths) == 0 {
-		return false
+// logsChanges lists what a reload from running to next changes of what
+// shapes the log sources, each of which the running tailer and router
+// apply in place (keep):
+//   - "tailer": logs.paths, exclude, poll_interval, rescan_interval,
+//     max_line_bytes, start_at, commit_lines, commit_interval,
+//     rotate_grace (Tailer.Reconfigure);
+//   - "overrides": logs.overrides (LogRouter.SetOverrides);
+//   - "field_names", "multiline": the parsers' settings (LogRouter.Retune);
+//   - "kubernetes": the node label and the pod lookups naming services
+//     (LogRouter.Rebind, Relabel).
+//
+// keep is false when either config tails nothing (there is no tailer to
+// keep, or none to go on), when state_dir changed (where the offsets live;
+// a reload refuses it anyway), or when something else in the logs section
+// differs that nothing applies in place (a setting added later and not
+// listed here): the log sources are then built again from their committed
+// offsets. Anything outside logs, state_dir and kubernetes (health
+// thresholds, checks, webhooks, probes, Prometheus, Jaeger, listen, and the
+// Loki exporter: its endpoints, credentials, batching, queue) is applied
+// around the kept sources: their records go to the next agent's sinks and
+// health engine (LogRouter.Rebind), which make them durable before each
+// commit.
+func logsChanges(running, next *config.Config) (changed []string, keep bool) {
+	if len(next.Logs.Paths) == 0 || len(running.Logs.Paths) == 0 || running.StateDir != next.StateDir {
+		return nil, false
 	}
-	n := *next
-	r, l := running.Logs, &n.Logs
+	r, n := running.Logs, next.Logs
+	if !slices.Equal(r.Paths, n.Paths) || !slices.Equal(r.Exclude, n.Exclude) || r.PollInterval != n.PollInterval ||
+		r.RescanInterval != n.RescanInterval || r.MaxLineBytes != n.MaxLineBytes || r.StartAt != n.StartAt ||
+		r.CommitLines != n.CommitLines || r.CommitInterval != n.CommitInterval || r.RotateGrace != n.RotateGrace {
+		changed = append(changed, "tailer")
+	}
+	if !slices.Equal(r.Overrides, n.Overrides) {
+		changed = append(changed, "overrides")
+	}
+	if r.FieldNames != n.FieldNames {
+		changed = append(changed, "field_names")
+	}
+	if r.Multiline != n.Multiline {
+		changed = append(changed, "multiline")
+	}
+	if running.Kubernetes != next.Kubernetes {
+		changed = append(changed, "kubernetes")
+	}
+	// Everything else in logs must be equal: a setting none of the above
+	// applies in place needs the sources built again.
+	l := n
 	l.Paths, l.Exclude, l.PollInterval, l.RescanInterval, l.MaxLineBytes = r.Paths, r.Exclude, r.PollInterval, r.RescanInterval, r.MaxLineBytes
 	l.StartAt, l.CommitLines, l.CommitInterval, l.RotateGrace = r.StartAt, r.CommitLines, r.CommitInterval, r.RotateGrace
-	l.Overrides = r.Overrides
-	return logsUnchanged(running, &n)
+	l.Overrides, l.FieldNames, l.Multiline = r.Overrides, r.FieldNames, r.Multiline
+	if !reflect.DeepEqual(r, l) {
+		return nil, false
+	}
+	return changed, true
 }
 
 // selectionSetter is a runtime source whose process selection can change

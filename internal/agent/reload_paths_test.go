@@ -198,22 +198,31 @@ exporters:
 	}
 }
 
-// tailerSettingsOnly keeps the log sources (with the tailer's new settings)
-// when only what the tailer decides changed.
-func TestTailerSettingsOnly(t *testing.T) {
+// logsChanges keeps the log sources whenever both configs tail something
+// and the state dir stays, and names what they apply in place. Before,
+// field_names, multiline and kubernetes were not applied in place: a
+// change of any of them built every source again.
+func TestLogsChanges(t *testing.T) {
 	base := func() *config.Config {
 		d := config.Defaults()
 		c := &d
 		c.Logs.Paths = []string{"/var/log/*.log"}
+		c.Exporters.Loki.Endpoints = []config.Endpoint{{URL: "http://loki:3100/loki/api/v1/push"}}
 		return c
 	}
 	for _, tc := range []struct {
-		name   string
-		change func(c *config.Config)
-		keep   bool
+		name    string
+		change  func(c *config.Config)
+		keep    bool
+		changed string
 	}{
-		{"paths", func(c *config.Config) { c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log") }, true},
-		{"exclude", func(c *config.Config) { c.Logs.Exclude = []string{"*.gz"} }, true},
+		{"nothing", func(*config.Config) {}, true, ""},
+		{"health threshold", func(c *config.Config) { c.Health.NewErrorBurst++ }, true, ""},
+		{"listen", func(c *config.Config) { c.Listen = "127.0.0.1:1" }, true, ""},
+		{"jaeger", func(c *config.Config) { c.Exporters.Jaeger.Endpoints = []config.Endpoint{{URL: "http://j"}} }, true, ""},
+		{"loki", func(c *config.Config) { c.Exporters.Loki.Endpoints[0].URL += "2" }, true, ""},
+		{"paths", func(c *config.Config) { c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log") }, true, "tailer"},
+		{"exclude", func(c *config.Config) { c.Logs.Exclude = []string{"*.gz"} }, true, "tailer"},
 		{"intervals, commits, start_at", func(c *config.Config) {
 			c.Logs.PollInterval++
 			c.Logs.RescanInterval++
@@ -222,21 +231,34 @@ func TestTailerSettingsOnly(t *testing.T) {
 			c.Logs.RotateGrace++
 			c.Logs.MaxLineBytes++
 			c.Logs.StartAt = "beginning"
-		}, true},
-		{"no paths left", func(c *config.Config) { c.Logs.Paths = nil }, false},
-		{"paths and override", func(c *config.Config) {
-			c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log")
-			c.Logs.Overrides = []config.LogOverride{{Path: "*.log", Format: "json"}}
-		}, true},
-		{"paths and multiline", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.Logs.Multiline.MaxWait++ }, false},
-		{"paths and state dir", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.StateDir += "2" }, false},
-		{"paths and node", func(c *config.Config) { c.Logs.Paths[0] = "/srv/*.log"; c.Kubernetes.NodeName = "other" }, false},
+		}, true, "tailer"},
+		{"override", func(c *config.Config) { c.Logs.Overrides = []config.LogOverride{{Path: "*.log", Format: "json"}} }, true, "overrides"},
+		{"field names", func(c *config.Config) { c.Logs.FieldNames = "otel" }, true, "field_names"},
+		{"multiline wait", func(c *config.Config) { c.Logs.Multiline.MaxWait++ }, true, "multiline"},
+		{"multiline off", func(c *config.Config) { c.Logs.Multiline.Disabled = true }, true, "multiline"},
+		{"node", func(c *config.Config) { c.Kubernetes.NodeName = "other" }, true, "kubernetes"},
+		{"kubelet", func(c *config.Config) { c.Kubernetes.KubeletURL = "http://127.0.0.1:10255" }, true, "kubernetes"},
+		{"all at once", func(c *config.Config) {
+			c.Logs.Paths[0] = "/srv/*.log"
+			c.Logs.Overrides = []config.LogOverride{{Path: "*.log", Service: "api"}}
+			c.Logs.FieldNames = "otel"
+			c.Logs.Multiline.MaxBytes++
+			c.Kubernetes.Enabled = !c.Kubernetes.Enabled
+		}, true, "tailer overrides field_names multiline kubernetes"},
+		{"no paths left", func(c *config.Config) { c.Logs.Paths = nil }, false, ""},
+		{"state dir", func(c *config.Config) { c.StateDir += "2" }, false, ""},
 	} {
 		next := base()
 		tc.change(next)
-		if got := tailerSettingsOnly(base(), next); got != tc.keep {
-			t.Errorf("%s: tailerSettingsOnly = %v, want %v", tc.name, got, tc.keep)
+		changed, keep := logsChanges(base(), next)
+		if keep != tc.keep || strings.Join(changed, " ") != tc.changed {
+			t.Errorf("%s: logsChanges = %q, %v; want %q, %v", tc.name, changed, keep, tc.changed, tc.keep)
 		}
+	}
+	none := base()
+	none.Logs.Paths = nil
+	if _, keep := logsChanges(none, base()); keep {
+		t.Errorf("logsChanges keeps the sources of a config that tails nothing")
 	}
 }
 
@@ -292,12 +314,14 @@ exporters:
 }
 
 // TestReloadRebuildReadsNewPathFromReload: a reload that builds the log
-// sources again (here multiline.max_wait changes too) and adds a path, with
-// start_at: end: the new file starts at its end as of the reload's answer,
+// tailer (the running config tails nothing; the new one a path, with
+// start_at: end): the new file starts at its end as of the reload's answer,
 // so the 100 lines written right after the 200 are all read, once. Before,
 // the new tailer made its first scan only when the next agent's Run
 // started, after the answer: lines written meanwhile were skipped as
-// "before the start" (the wait timed out on 2 of 5 runs here).
+// "before the start" (the wait timed out on 2 of 5 runs here). (A reload
+// between two configs that both tail something keeps the tailer: see
+// TestReloadPathChangeKeepsOtherSources.)
 func TestReloadRebuildReadsNewPathFromReload(t *testing.T) {
 	dir := t.TempDir()
 	sink, err := taildrill.NewSink()
@@ -305,8 +329,7 @@ func TestReloadRebuildReadsNewPathFromReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
-	appendFile(t, a, "")
+	b := filepath.Join(dir, "b.log")
 	appendFile(t, b, "level=info msg=\"before the reload\" seq=200\n")
 	cfgFile := filepath.Join(dir, "agent.yaml")
 	addr := freeAddr(t)
@@ -325,11 +348,18 @@ exporters:
   loki: {endpoints: [{url: %q}]}
 `, addr, filepath.Join(dir, "state"), strings.Join(q, ", "), wait, sink.URL()+"/loki/api/v1/push")
 	}
-	os.WriteFile(cfgFile, []byte(cfg("1h", a)), 0o644)
+	os.WriteFile(cfgFile, []byte(cfg("1h")), 0o644)
 	run := startAgentRun(cfgFile, dir)
 	defer run.end(t, "agent log")
-	waitUntil(t, "a.log opened", 20*time.Second, func() bool { return strings.Contains(run.logs.String(), `msg="tailing log file"`) })
-	os.WriteFile(cfgFile, []byte(cfg("30m", a, b)), 0o644)
+	waitUntil(t, "the agent serving", 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	os.WriteFile(cfgFile, []byte(cfg("30m", b)), 0o644)
 	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
 		t.Fatalf("reload: %d %s", code, body)
 	}
@@ -338,8 +368,8 @@ exporters:
 		fmt.Fprintf(&sb, "level=info msg=\"after the reload\" seq=%d\n", i)
 	}
 	appendFile(t, b, sb.String())
-	if !strings.Contains(run.logs.String(), "the log sources start again") {
-		t.Fatalf("the reload did not build the log sources again")
+	if !strings.Contains(run.logs.String(), "logs.paths set; the log sources start") {
+		t.Fatalf("the reload did not build the log sources")
 	}
 	waitUntil(t, "b.log's lines written after the reload delivered", 10*time.Second, func() bool { return sink.Distinct(100) == 100 })
 	time.Sleep(300 * time.Millisecond)
@@ -481,13 +511,15 @@ exporters:
 	}
 }
 
-// TestReloadOverrideChangeRestartsOnlyItsSource: a reload that adds an
-// override for b.log (service billing) starts only that source again: the
-// record its parser held is emitted at the reload under its old labels,
-// and its next lines come under service="billing"; a.log's source goes on
-// (its held record comes out once, with its next line) and neither file is
-// opened again. Before, any change of logs.overrides rebuilt every source
-// (the files opened 4 times instead of 2).
+// TestReloadOverrideChangeRestartsOnlyItsSource: a reload that pins
+// a.log's format (an override with a format) starts only that source
+// again: the record its parser held is emitted at the reload under its old
+// labels, its next lines are parsed as logfmt. An override that only names
+// b.log's service (billing) keeps b.log's parser: the record it held comes
+// out with its next line, under service="billing", and nothing is learnt
+// again. Neither file is opened again. Before, any change of
+// logs.overrides rebuilt every source (the files opened 4 times instead of
+// 2), then any changed override started its source again.
 func TestReloadOverrideChangeRestartsOnlyItsSource(t *testing.T) {
 	dir := t.TempDir()
 	sink, err := taildrill.NewSink()
@@ -516,17 +548,17 @@ exporters:
 	defer run.end(t, "agent log")
 	counts := func() []uint16 { return firstCounts(sink, 20) }
 	waitUntil(t, "the lines but the held ones delivered", 20*time.Second, func() bool { c := counts(); return c[1] == 1 && c[11] == 1 })
-	os.WriteFile(cfgFile, []byte(cfg(fmt.Sprintf("{path: %q, service: billing}", b))), 0o644)
+	os.WriteFile(cfgFile, []byte(cfg(fmt.Sprintf("{path: %q, format: logfmt}, {path: %q, service: billing}", a, b))), 0o644)
 	if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
 		t.Fatalf("reload: %d %s", code, body)
 	}
-	waitUntil(t, "b.log's held record delivered at the reload", 20*time.Second, func() bool { return counts()[12] == 1 })
-	if c := counts(); c[2] != 0 {
-		t.Fatalf("a.log's held record came out at the reload (its source was started again)")
+	waitUntil(t, "a.log's held record delivered at the reload", 20*time.Second, func() bool { return counts()[2] == 1 })
+	if c := counts(); c[12] != 0 {
+		t.Fatalf("b.log's held record came out at the reload (its source was started again)")
 	}
 	appendFile(t, a, "level=info msg=\"a next\" seq=3\n")
 	appendFile(t, b, "level=info msg=\"b next\" seq=13\nlevel=info msg=\"b last\" seq=14\n")
-	waitUntil(t, "the held records delivered", 20*time.Second, func() bool { c := counts(); return c[2] == 1 && c[13] == 1 })
+	waitUntil(t, "the held records delivered", 20*time.Second, func() bool { c := counts(); return c[12] == 1 && c[13] == 1 })
 	time.Sleep(300 * time.Millisecond)
 	want := map[int]uint16{0: 1, 1: 1, 2: 1, 3: 0, 10: 1, 11: 1, 12: 1, 13: 1, 14: 0}
 	c := counts()
@@ -535,8 +567,8 @@ exporters:
 			t.Errorf("seq %d delivered %d times, want %d", seq, c[seq], w)
 		}
 	}
-	if s := sink.StreamOf(12); !strings.Contains(s, `service="b"`) {
-		t.Errorf("b.log's held record came under %s, want its old labels (service b)", s)
+	if s := sink.StreamOf(12); !strings.Contains(s, `service="billing"`) {
+		t.Errorf("b.log's held record came under %s, want the new labels (service billing): it came out after the reload", s)
 	}
 	if s := sink.StreamOf(13); !strings.Contains(s, `service="billing"`) {
 		t.Errorf("b.log's line after the reload came under %s, want service billing", s)
@@ -547,7 +579,13 @@ exporters:
 	if n := strings.Count(run.logs.String(), `msg="tailing log file"`); n != 2 {
 		t.Errorf("files opened %d times, want 2: the sources were built again", n)
 	}
-	if !strings.Contains(run.logs.String(), `msg="log source starts again: its override changed" path=`+b) {
-		t.Errorf("b.log's restart was not logged")
+	if !strings.Contains(run.logs.String(), `msg="log source starts again: its override's format or pattern changed; its templates go on" path=`+a) {
+		t.Errorf("a.log's restart was not logged")
+	}
+	if !strings.Contains(run.logs.String(), `msg="log source relabelled: its override's service changed; its parser goes on" path=`+b) {
+		t.Errorf("b.log's relabelling was not logged")
+	}
+	if strings.Contains(run.logs.String(), `its templates go on" path=`+b) {
+		t.Errorf("b.log was started again")
 	}
 }

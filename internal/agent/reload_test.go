@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -169,7 +171,9 @@ lifecycle: {enable_reload: %v, shutdown_grace: 1s}
 // and invalid alternating; of the three valid ones, one changes the poll
 // interval, so the log sources run on with the tailer's new settings, one
 // leaves the logs config alone, so they run on, and one changes the
-// multi-line wait, so they are built again): every line must arrive exactly once, each stream in order. Before, the tailer's last read at a stop committed
+// multi-line wait, the field names and the node name, so they run on with
+// their parsers' new settings and new labels): every line must arrive
+// exactly once, each stream in order. Before, the tailer's last read at a stop committed
 // through a cancelled context, the Loki batch was dropped by the failed
 // hand-over and the final commit counted its lines as delivered: a batch
 // lost per reload (and per graceful stop). Then two ways of sending twice
@@ -195,13 +199,13 @@ func TestReloadKeepsEveryLine(t *testing.T) {
 	cfgFile := filepath.Join(dir, "agent.yaml")
 	addr := freeAddr(t)
 	burst := 20
-	wait := "5s"
+	wait, names, node := "5s", "gopulse", "n1"
 	valid := func(poll string) string {
 		return fmt.Sprintf(`listen: %s
 state_dir: %s
 probes: {mode: "off"}
-logs: {paths: [%q], start_at: beginning, poll_interval: %s, multiline: {max_wait: `+wait+`}}
-kubernetes: {enabled: false}
+logs: {paths: [%q], start_at: beginning, poll_interval: %s, multiline: {max_wait: `+wait+`}, field_names: `+names+`}
+kubernetes: {enabled: false, node_name: `+node+`}
 lifecycle: {enable_reload: true, shutdown_grace: 30s}
 health: {new_error_template_burst: %d}
 exporters:
@@ -233,11 +237,12 @@ exporters:
 			// The first valid reload changes the poll interval (the
 			// tailer's own setting: the sources run on with it), the
 			// second only a health threshold (the sources run on), the
-			// third the multi-line wait (the parsers' setting: the
-			// sources are built again).
+			// third the multi-line wait, the field names (the parsers'
+			// settings) and the node (a label): the sources run on
+			// with them.
 			burst++
 			if i == 4 {
-				wait = "3s"
+				wait, names, node = "3s", "otel", "n2"
 			}
 			write(valid([]string{"50ms", "50ms", "50ms"}[i/2]))
 		}
@@ -250,9 +255,10 @@ exporters:
 	if err := <-werr; err != nil {
 		t.Fatal(err)
 	}
-	if l := run.logs.String(); strings.Count(l, "the log sources run on") != 1 || strings.Count(l, "only the tailer's settings or the overrides changed") != 1 ||
-		strings.Count(l, "the log sources start again") != 1 {
-		t.Errorf("want one reload keeping the log sources, one keeping them with the tailer's new settings and one building them again")
+	if l := run.logs.String(); strings.Count(l, "the log sources run on") != 3 || strings.Count(l, "the logs config did not change") != 1 ||
+		strings.Count(l, `changed=[tailer]`) != 1 || strings.Count(l, `changed="[field_names multiline kubernetes]"`) != 1 ||
+		strings.Count(l, "the log sources start again") != 0 || strings.Count(l, `msg="tailing log file"`) != 1 {
+		t.Errorf("want one reload keeping the log sources as they are, one with the tailer's new settings and one with the parsers' new settings and labels; none building them again nor opening the file again")
 	}
 	werr2 := taildrill.Wait(context.Background(), 60*time.Second, lines, func() (int64, error) { return int64(sink.Distinct(lines)), nil })
 	res := taildrill.Check(sink.Counts(), lines)
@@ -265,6 +271,9 @@ exporters:
 	}
 	if n := sink.Backwards(); n > 0 {
 		t.Errorf("%d lines arrived after a later line of their stream, want the stream in order", n)
+	}
+	if s0, s1 := sink.StreamOf(0), sink.StreamOf(lines-1); !strings.Contains(s0, `node="n1"`) || !strings.Contains(s1, `node="n2"`) {
+		t.Errorf("the first line came under %s, the last under %s; want node n1, then n2", s0, s1)
 	}
 	if err := run.stop(); err != nil {
 		t.Errorf("Main: %v", err)
@@ -525,24 +534,33 @@ func (r *agentRun) end(t *testing.T, title string) {
 	}
 }
 
-// TestReloadKeepsUnchangedLogSources: a reload whose logs config is the
-// running one (here only health.new_error_template_burst changes) keeps the
-// log sources running: the file is not opened again ("tailing log file"
+// TestReloadKeepsUnchangedLogSources: a reload keeps the log sources
+// running, parsers and all, whether it leaves the logs config alone (here
+// only health.new_error_template_burst changes) or changes what the
+// parsers apply in place (logs.field_names, logs.multiline) or the labels
+// (kubernetes.node_name): the file is not opened again ("tailing log file"
 // once), the templates mined before the reload are still counted by the
-// next agent (its parser goes on, nothing is detected or mined again), and
-// the record the multi-line assembler held at the reload comes out once,
-// with the next line. A reload that changes the parser options
-// (logs.field_names) builds the sources again: the file is opened again
-// from its committed offset, the held record read again (and still
-// delivered once), and the templates are mined from scratch. Before, every
-// reload took the second path.
+// next agent, and a line of a template learnt before the reload carries
+// that template's id (a parser built again learns the template from that
+// line and hands out another id: dashboards split, the health engine sees
+// a new error template). The record the multi-line assembler held at the
+// reload comes out once: with the next line, or at the reload when the
+// assembly is turned off (the next lines are then records of their own);
+// with a new node name it comes out under the new labels. Before, a change
+// of field_names, multiline or kubernetes built every source again from
+// its committed offset: the file opened twice, the held record read again
+// and the templates mined from scratch.
 func TestReloadKeepsUnchangedLogSources(t *testing.T) {
+	const base = "field_names: gopulse, multiline: {max_wait: 1h}"
 	for _, tc := range []struct {
-		name, before, after string
-		keep                bool
+		name, logs, node, extra string
+		singleLine              bool
 	}{
-		{"health threshold", "health: {new_error_template_burst: 20}\n", "health: {new_error_template_burst: 5}\n", true},
-		{"field names", "", "", false},
+		{name: "health threshold", logs: base, node: "n1", extra: "health: {new_error_template_burst: 5}\n"},
+		{name: "field names", logs: "field_names: otel, multiline: {max_wait: 1h}", node: "n1"},
+		{name: "multiline wait", logs: "field_names: gopulse, multiline: {max_wait: 30m}", node: "n1"},
+		{name: "multiline off", logs: "field_names: gopulse, multiline: {disabled: true}", node: "n1", singleLine: true},
+		{name: "node", logs: base, node: "n2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -552,35 +570,36 @@ func TestReloadKeepsUnchangedLogSources(t *testing.T) {
 			}
 			defer sink.Close()
 			logFile := filepath.Join(dir, "app.log")
-			appendFile(t, logFile, "level=error msg=\"disk full on sda1\" seq=0\n"+
-				"level=warn msg=\"retrying the upload to bucket b7\" seq=1\n"+
-				"level=info msg=\"cache warmed with 120 entries\" seq=2\n"+
-				"level=info msg=\"held until the next line\" seq=3\n")
+			appendFile(t, logFile, "level=info msg=\"user alice logged in from 10.0.0.5\" seq=0\n"+
+				"level=info msg=\"user bob logged in from 10.0.0.6\" seq=1\n"+
+				"level=info msg=\"user carol logged in from 10.0.0.7\" seq=2\n"+
+				"level=error msg=\"held until the next line\" seq=3\n")
 			cfgFile := filepath.Join(dir, "agent.yaml")
 			addr := freeAddr(t)
-			cfg := func(fieldNames, extra string) string {
+			cfg := func(logs, node, extra string) string {
 				return fmt.Sprintf(`listen: %s
 state_dir: %s
 probes: {mode: "off"}
-logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, field_names: %s, multiline: {max_wait: 1h}}
-kubernetes: {enabled: false}
+logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, %s}
+kubernetes: {enabled: false, node_name: %s}
 lifecycle: {enable_reload: true, shutdown_grace: 5s}
 exporters:
   loki: {endpoints: [{url: %q}]}
-%s`, addr, filepath.Join(dir, "state"), logFile, fieldNames, sink.URL()+"/loki/api/v1/push", extra)
+%s`, addr, filepath.Join(dir, "state"), logFile, logs, node, sink.URL()+"/loki/api/v1/push", extra)
 			}
-			os.WriteFile(cfgFile, []byte(cfg("gopulse", tc.before)), 0o644)
+			os.WriteFile(cfgFile, []byte(cfg(base, "n1", "health: {new_error_template_burst: 20}\n")), 0o644)
 			run := startAgentRun(cfgFile, dir)
 			defer run.end(t, "agent log")
-			counts := func() []uint16 { return firstCounts(sink, 5) }
-			templates := func() string {
+			counts := func() []uint16 { return firstCounts(sink, 6) }
+			templates := func() int {
 				_, body := httpDo(t, "GET", "http://"+addr+"/metrics")
 				for _, l := range strings.Split(body, "\n") {
-					if strings.HasPrefix(l, "gopulse_log_templates{") {
-						return l
+					if strings.HasPrefix(l, `gopulse_log_templates{format="logfmt"} `) {
+						n, _ := strconv.Atoi(l[strings.LastIndexByte(l, ' ')+1:])
+						return n
 					}
 				}
-				return ""
+				return -1
 			}
 			waitUntil(t, "the first three lines delivered", 20*time.Second, func() bool {
 				c := counts()
@@ -590,81 +609,53 @@ exporters:
 			if c := counts(); c[3] != 0 {
 				t.Fatalf("the held record came out before the reload: counts %v", c)
 			}
+			learnt := sink.TemplateOf(2)
+			if learnt == 0 || sink.TemplateOf(0) != learnt {
+				t.Fatalf("template ids before the reload: %x %x %x, want one (carol's line generalised alice's template)",
+					sink.TemplateOf(0), sink.TemplateOf(1), learnt)
+			}
 			before := templates()
-			if before == "" || strings.HasSuffix(before, " 0") {
-				t.Fatalf("templates mined before the reload: %q, want some", before)
+			if before != 1 {
+				t.Fatalf("templates mined before the reload: %d, want 1", before)
 			}
-			if tc.keep {
-				os.WriteFile(cfgFile, []byte(cfg("gopulse", tc.after)), 0o644)
-			} else {
-				os.WriteFile(cfgFile, []byte(cfg("otel", tc.after)), 0o644)
-			}
+			os.WriteFile(cfgFile, []byte(cfg(tc.logs, tc.node, tc.extra)), 0o644)
 			if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
 				t.Fatalf("reload: %d %s", code, body)
 			}
 			after := templates()
-			appendFile(t, logFile, "level=info msg=\"after the reload\" seq=4\n")
-			waitUntil(t, "the held record delivered", 20*time.Second, func() bool { return counts()[3] >= 1 })
+			if tc.singleLine {
+				waitUntil(t, "the held record delivered at the reload", 20*time.Second, func() bool { return counts()[3] == 1 })
+			}
+			appendFile(t, logFile, "level=info msg=\"user dave logged in from 10.0.0.8\" seq=4\nlevel=info msg=\"the last line\" seq=5\n")
+			waitUntil(t, "dave's line delivered", 20*time.Second, func() bool { return counts()[4] >= 1 })
 			time.Sleep(300 * time.Millisecond)
 			// The next agent has read since the reload: every open it made
 			// is logged by now.
 			opens := strings.Count(run.logs.String(), `msg="tailing log file"`)
-			if tc.keep {
-				if opens != 1 || after != before {
-					t.Errorf("kept source: opened %d times (want 1), templates %q after the reload, want %q (the parser goes on)", opens, after, before)
-				}
-				if !strings.Contains(run.logs.String(), "the log sources run on") {
-					t.Errorf("the kept log sources were not logged")
-				}
-			} else {
-				if opens != 2 || after == before {
-					t.Errorf("rebuilt source: opened %d times (want 2), templates %q after the reload (before %q), want mined again", opens, after, before)
-				}
-				if !strings.Contains(run.logs.String(), "the log sources start again") {
-					t.Errorf("the rebuilt log sources were not logged")
-				}
+			wantAfter := before
+			if tc.singleLine {
+				wantAfter++ // the held record, mined as it came out at the reload
 			}
-			if c := counts(); c[0] != 1 || c[1] != 1 || c[2] != 1 || c[3] != 1 || c[4] != 0 {
-				t.Fatalf("deliveries per seq %v; want 1 1 1 1 0 (seq 4 held: it may be continued)", c)
+			if opens != 1 || after != wantAfter {
+				t.Errorf("opened %d times (want 1), %d templates after the reload, want %d (the parser goes on)", opens, after, wantAfter)
+			}
+			if !strings.Contains(run.logs.String(), "the log sources run on") || strings.Contains(run.logs.String(), "start again") {
+				t.Errorf("the kept log sources were not logged")
+			}
+			if got := sink.TemplateOf(4); got != learnt {
+				t.Errorf("dave's line (after the reload) has template %x, want %x: the template learnt before the reload", got, learnt)
+			}
+			want := []uint16{1, 1, 1, 1, 1, 0} // seq 5 held: it may be continued
+			if tc.singleLine {
+				want[5] = 1
+			}
+			if c := counts(); !slices.Equal(c, want) {
+				t.Fatalf("deliveries per seq %v; want %v", c, want)
+			}
+			if s0, s3 := sink.StreamOf(0), sink.StreamOf(3); !strings.Contains(s0, `node="n1"`) || !strings.Contains(s3, `node="`+tc.node+`"`) {
+				t.Errorf("seq 0 came under %s, seq 3 (held at the reload) under %s; want node n1, then %s", s0, s3, tc.node)
 			}
 		})
-	}
-}
-
-// logsUnchanged keeps the log sources only when nothing that shapes them
-// changed.
-func TestLogsUnchanged(t *testing.T) {
-	base := func() *config.Config {
-		d := config.Defaults()
-		c := &d
-		c.Logs.Paths = []string{"/var/log/*.log"}
-		c.Exporters.Loki.Endpoints = []config.Endpoint{{URL: "http://loki:3100/loki/api/v1/push"}}
-		return c
-	}
-	for _, tc := range []struct {
-		name   string
-		change func(c *config.Config)
-		keep   bool
-	}{
-		{"nothing", func(*config.Config) {}, true},
-		{"health threshold", func(c *config.Config) { c.Health.NewErrorBurst++ }, true},
-		{"listen", func(c *config.Config) { c.Listen = "127.0.0.1:1" }, true},
-		{"jaeger", func(c *config.Config) { c.Exporters.Jaeger.Endpoints = []config.Endpoint{{URL: "http://j"}} }, true},
-		{"paths", func(c *config.Config) { c.Logs.Paths = append(c.Logs.Paths, "/srv/*.log") }, false},
-		{"exclude", func(c *config.Config) { c.Logs.Exclude = []string{"*.gz"} }, false},
-		{"poll", func(c *config.Config) { c.Logs.PollInterval++ }, false},
-		{"override", func(c *config.Config) { c.Logs.Overrides = []config.LogOverride{{Path: "*.log", Format: "json"}} }, false},
-		{"field names", func(c *config.Config) { c.Logs.FieldNames = "otel" }, false},
-		{"multiline", func(c *config.Config) { c.Logs.Multiline.MaxWait++ }, false},
-		{"state dir", func(c *config.Config) { c.StateDir += "2" }, false},
-		{"node", func(c *config.Config) { c.Kubernetes.NodeName = "other" }, false},
-		{"loki", func(c *config.Config) { c.Exporters.Loki.Endpoints[0].URL += "2" }, true},
-	} {
-		next := base()
-		tc.change(next)
-		if got := logsUnchanged(base(), next); got != tc.keep {
-			t.Errorf("%s: logsUnchanged = %v, want %v", tc.name, got, tc.keep)
-		}
 	}
 }
 
@@ -703,4 +694,116 @@ func runReloading(t *testing.T, d *daemon, c *config.Config) (stop func() error)
 		}
 	}()
 	return func() error { cancel(); return <-done }
+}
+
+// TestReloadDuringRotationAndRecord: a reload that changes the parsers'
+// settings or the labels while a multi-line record is being assembled
+// across a rotation — its first lines in the file renamed away (one
+// written there after the rename, by a writer that has not reopened), the
+// rest in the new file — loses and repeats nothing: every line arrives
+// once, and the record comes out whole, with its lines in order, unless
+// the reload turns the assembly off (then it comes out at the reload with
+// the lines read so far, and each later line is a record of its own).
+// Before, such a reload built the sources again from their committed
+// offsets (here too nothing was lost or repeated, but every format and
+// template was learnt again).
+func TestReloadDuringRotationAndRecord(t *testing.T) {
+	frames := []string{"    at handler.go:12", "    at server.go:40", "    at main.go:7"}
+	for _, tc := range []struct {
+		name, logs, node string
+		singleLine       bool
+	}{
+		{name: "field names", logs: "field_names: otel, multiline: {max_wait: 1h}", node: "n1"},
+		{name: "multiline wait", logs: "multiline: {max_wait: 30m}", node: "n1"},
+		{name: "node", logs: "multiline: {max_wait: 1h}", node: "n2"},
+		{name: "multiline off", logs: "multiline: {disabled: true}", node: "n1", singleLine: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			sink, err := taildrill.NewSink()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			sink.KeepLines()
+			logFile := filepath.Join(dir, "app.log")
+			appendFile(t, logFile, "level=info msg=\"request served\" seq=0\n"+
+				"level=info msg=\"request served\" seq=1\n"+
+				"level=info msg=\"request served\" seq=2\n"+
+				"level=error msg=\"request failed\" seq=3\n"+frames[0]+"\n")
+			cfgFile := filepath.Join(dir, "agent.yaml")
+			addr := freeAddr(t)
+			cfg := func(logs, node string) string {
+				return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, %s}
+kubernetes: {enabled: false, node_name: %s}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+`, addr, filepath.Join(dir, "state"), logFile, logs, node, sink.URL()+"/loki/api/v1/push")
+			}
+			os.WriteFile(cfgFile, []byte(cfg("multiline: {max_wait: 1h}", "n1")), 0o644)
+			run := startAgentRun(cfgFile, dir)
+			defer run.end(t, "agent log")
+			counts := func() []uint16 { return firstCounts(sink, 6) }
+			waitUntil(t, "the first three lines delivered", 20*time.Second, func() bool {
+				c := counts()
+				return c[0] == 1 && c[1] == 1 && c[2] == 1
+			})
+			time.Sleep(200 * time.Millisecond)
+			// logrotate renames the file; the writer writes one more line
+			// to the old one, then reopens.
+			if err := os.Rename(logFile, logFile+".1"); err != nil {
+				t.Fatal(err)
+			}
+			appendFile(t, logFile+".1", frames[1]+"\n")
+			appendFile(t, logFile, frames[2]+"\nlevel=info msg=\"request served\" seq=4\n")
+			os.WriteFile(cfgFile, []byte(cfg(tc.logs, tc.node)), 0o644)
+			if code, body := httpDo(t, "POST", "http://"+addr+"/-/reload"); code != http.StatusOK {
+				t.Fatalf("reload: %d %s", code, body)
+			}
+			appendFile(t, logFile, "level=info msg=\"the last line\" seq=5\n")
+			want := []uint16{1, 1, 1, 1, 1, 0} // seq 5 held: it may be continued
+			last := 4
+			if tc.singleLine {
+				want[5], last = 1, 5
+			}
+			waitUntil(t, "the lines delivered", 20*time.Second, func() bool { return counts()[last] >= 1 })
+			time.Sleep(300 * time.Millisecond)
+			if c := counts(); !slices.Equal(c, want) {
+				t.Fatalf("deliveries per seq %v; want %v", c, want)
+			}
+			// Each frame once, in order: all in seq 3's record, or (the
+			// assembly turned off) the first ones there and the others
+			// on their own.
+			var record string
+			seen := make([]int, len(frames))
+			order := []int{}
+			for _, l := range sink.Lines() {
+				if strings.Contains(l, "seq=3") {
+					record = l
+				}
+				for i, f := range frames {
+					if n := strings.Count(l, strings.TrimSpace(f)); n > 0 {
+						seen[i] += n
+						order = append(order, i)
+					}
+				}
+			}
+			if !slices.Equal(seen, []int{1, 1, 1}) || !slices.IsSorted(order) {
+				t.Fatalf("frames seen %v times in the order %v, want each once in order; lines:\n%s", seen, order, strings.Join(sink.Lines(), "\n"))
+			}
+			if !tc.singleLine && !strings.Contains(record, strings.Join(frames, "\n")) {
+				t.Fatalf("seq 3's record %q, want it whole across the rotation and the reload", record)
+			}
+			if !strings.Contains(record, frames[0]) {
+				t.Fatalf("seq 3's record %q, want it to hold its first frame", record)
+			}
+			if l := run.logs.String(); !strings.Contains(l, "the log sources run on") || strings.Contains(l, "start again") {
+				t.Errorf("the log sources were not kept")
+			}
+		})
+	}
 }

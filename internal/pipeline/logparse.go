@@ -21,6 +21,7 @@ const maxTemplatesPerSource = 1024
 type engineParser struct {
 	st    *logengine.Stream
 	eng   *logengine.Engine
+	opts  LogEngineOptions
 	stats LogStats
 }
 
@@ -48,13 +49,58 @@ func LogParserFactory(opts LogEngineOptions) ParserFactory {
 }
 
 func newEngineParser(path string, o LogOverride, opts LogEngineOptions) (LogParser, error) {
-	eng, err := logengine.New(logengine.Config{Pattern: o.Pattern, Format: o.Format,
-		MaxTemplates: maxTemplatesPerSource, Schema: true, Names: opts.Names, SingleLine: opts.SingleLine,
-		MaxRecordBytes: opts.MaxRecordBytes, MultilineWait: opts.MultilineWait})
+	// The engine reads each format's own field names, whatever opts.Names:
+	// the records are renamed on their way out (fill), so that what the
+	// engine learns (templates, whose miner context is a logger or
+	// component field, and schemas) does not depend on the naming, and a
+	// reload that changes it renames the next records and relearns
+	// nothing (Retune).
+	eng, err := logengine.New(engineConfig(o, opts))
 	if err != nil {
 		return nil, fmt.Errorf("log parser for %s: %w", path, err)
 	}
-	return &engineParser{eng: eng, st: eng.NewStream()}, nil
+	return &engineParser{eng: eng, st: eng.NewStream(), opts: opts}, nil
+}
+
+func engineConfig(o LogOverride, opts LogEngineOptions) logengine.Config {
+	return logengine.Config{Pattern: o.Pattern, Format: o.Format,
+		MaxTemplates: maxTemplatesPerSource, Schema: true, SingleLine: opts.SingleLine,
+		MaxRecordBytes: opts.MaxRecordBytes, MultilineWait: opts.MultilineWait}
+}
+
+// Successor implements successorParser: the parser of the same source
+// under the override o (its format or pattern changed), going on with p's
+// templates (logengine.Engine.Successor): a message mined before keeps its
+// template id, so the ids sent for the source and the health engine's
+// known error templates stay valid. The format, header model and schema
+// are learnt anew. p must not be used afterwards; the caller emits what p
+// holds first.
+func (p *engineParser) Successor(path string, o LogOverride) (LogParser, error) {
+	eng, err := p.eng.Successor(engineConfig(o, p.opts))
+	if err != nil {
+		return nil, fmt.Errorf("log parser for %s: %w", path, err)
+	}
+	return &engineParser{eng: eng, st: eng.NewStream(), opts: p.opts}, nil
+}
+
+// Retune implements retunableParser: o's field names apply to the records
+// that come out from now on, o's multi-line settings from the next line on
+// (to the record being assembled too). The stream's format, header model,
+// templates and schema go on. When o turns the assembly of multi-line
+// records off, the record being assembled is emitted first, into out.
+func (p *engineParser) Retune(o LogEngineOptions, out *event.LogRecord) (bool, error) {
+	p.opts.Names = o.Names
+	if o.SingleLine && p.st.Pending() {
+		res, ok := p.st.FlushRecords(logengine.ModeOnline)
+		if ok {
+			return true, p.fill(res, out)
+		}
+	}
+	if err := p.st.SetMultiline(o.SingleLine, o.MaxRecordBytes, o.MultilineWait); err != nil {
+		return false, fmt.Errorf("multi-line settings: %w", err)
+	}
+	p.opts = o
+	return false, nil
 }
 
 // Parse implements LogParser.
@@ -94,6 +140,7 @@ func (p *engineParser) Flush(now time.Time, force bool, out *event.LogRecord) (b
 
 func (p *engineParser) fill(res *logengine.Result, out *event.LogRecord) error {
 	r := &res.Rec
+	logparse.ApplyNames(r, p.opts.Names)
 	out.Format, out.Body, out.TS, out.Level = r.Format, r.Body, r.TS, r.Level
 	out.Fields = append(out.Fields[:0], r.Fields...)
 	out.Truncated = r.Truncated

@@ -173,15 +173,101 @@ func (r *LogRouter) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{r.lines, r.errs, r.changes, r.templates}
 }
 
-// Rebind points the router at the sinks, health observer and process and
-// pod lookups of o (a reload's next agent) while its streams, and their
-// parsers' state, go on. The factory, overrides and node stay: they make
-// the streams' parsers and labels, so a change of them needs a new router.
-// No line may be handled meanwhile (the tailer is stopped).
+// Rebind points the router at the sinks, health observer, process and pod
+// lookups and node name of o (a reload's next agent) while its streams,
+// and their parsers' state, go on. The streams keep their labels until
+// Relabel; the factory and overrides stay (Retune, SetOverrides). No line
+// may be handled meanwhile (the tailer is stopped).
 func (r *LogRouter) Rebind(o LogRouterOptions) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.sinks, r.observer, r.procs, r.pods = o.Sinks, o.Observer, o.Procs, o.Pods
+	r.sinks, r.observer, r.procs, r.pods, r.node = o.Sinks, o.Observer, o.Procs, o.Pods, o.Node
+}
+
+// Relabel gives every open stream the labels it would get now — its
+// service (from its override, its pod's lookup, or its file name), the
+// node, its pod placement — after a Rebind to other pod lookups or another
+// node (a reload that changed the kubernetes settings). A stream whose
+// labels change keeps its parser and its state (format, templates,
+// schema, the record being assembled): only the records that come out
+// from now on carry the new labels. A pod's stream whose lookup does not
+// answer for its pod now keeps the service it had (a lookup that fails
+// for a moment must not rename it to the pod's name). It returns the
+// paths relabelled. No line may be handled meanwhile.
+func (r *LogRouter) Relabel() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var changed []string
+	for path, s := range r.streams {
+		service, labels := r.labelsOf(path, s.ov, s.service)
+		if service == s.service && slices.Equal(labels, s.labels) {
+			continue
+		}
+		s.service, s.labels = service, labels
+		changed = append(changed, path)
+	}
+	slices.Sort(changed)
+	return changed
+}
+
+// retunableParser is a LogParser whose engine settings can change while it
+// runs (see engineParser.Retune).
+type retunableParser interface {
+	LogParser
+	// Retune applies o from now on. While it reports true it filled rec
+	// with a record it held that o does not let it hold: call it again.
+	Retune(o LogEngineOptions, rec *event.LogRecord) (bool, error)
+}
+
+// Retune makes f the factory of the streams opened from now on and gives
+// the open streams' parsers the settings o (a reload that changed
+// logs.field_names or logs.multiline; f is LogParserFactory(o)): each goes
+// on with its format, header model, templates and schema, and a record it
+// emits doing so (the one being assembled, when o turns the assembly off)
+// goes to the sinks now, under its labels. A stream whose parser cannot
+// change its settings is closed as CloseSource closes it, and its next
+// line starts it again with f; Retune returns those paths. No line may be
+// handled meanwhile (the tailer is stopped).
+func (r *LogRouter) Retune(f ParserFactory, o LogEngineOptions) (restarted []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.factory = f
+	paths := make([]string, 0, len(r.streams))
+	for path := range r.streams {
+		paths = append(paths, path)
+	}
+	slices.Sort(paths)
+	for _, path := range paths {
+		s := r.streams[path]
+		if s.failed {
+			continue
+		}
+		p, ok := s.parser.(retunableParser)
+		if !ok {
+			r.flush(s, path, time.Now(), true)
+			if s.format != "" {
+				r.templates.WithLabelValues(s.format).Sub(float64(s.templates))
+			}
+			delete(r.streams, path)
+			restarted = append(restarted, path)
+			continue
+		}
+		for {
+			rec := r.newRecord(s, path)
+			emitted, err := p.Retune(o, rec)
+			if !emitted {
+				if err != nil {
+					r.log.Warn("log source keeps its multi-line settings", "path", path, "err", err)
+				}
+				break
+			}
+			r.deliver(s, rec, err)
+			if pp, ok := s.parser.(pendingParser); !ok || !pp.Pending() {
+				s.held = 0
+			}
+		}
+	}
+	return restarted
 }
 
 var (
@@ -223,47 +309,76 @@ func (r *LogRouter) stream(path string) *logStream {
 		return s
 	}
 	ov := overrideOf(r.overrides, path)
-	s := &logStream{ov: ov}
-	if ref, ok := ParsePodLogPath(path); ok {
-		s.pod, s.inPod = ref, true
-		s.service = guessService(ref.Pod)
-		if r.pods != nil {
-			if pm, ok := r.pods.Pod(contextBackground(), ref.UID); ok {
-				s.service = pm.Service
-			}
-		}
-	}
-	if ov.Service != "" {
-		s.service = ov.Service
-	} else if !s.inPod {
-		// A plain file is named after its program more often than not
-		// (/var/log/billing.log): its lines count for the processes of that
-		// service, if any.
-		s.service = fileService(path)
-	}
-	if s.service != "" {
-		s.labels = append(s.labels, event.Label{Name: "service", Value: s.service})
-	}
-	if r.node != "" {
-		s.labels = append(s.labels, event.Label{Name: "node", Value: r.node})
-	}
-	if s.inPod {
-		s.labels = append(s.labels, event.Label{Name: "namespace", Value: s.pod.Namespace},
-			event.Label{Name: "pod", Value: s.pod.Pod}, event.Label{Name: "container", Value: s.pod.Container})
-	}
+	var p LogParser
+	var err error
 	if r.factory != nil {
-		p, err := r.factory(path, ov)
-		if err != nil {
-			r.log.Warn("log source kept unparsed: its parser could not be built", "path", path, "err", err)
-			s.failed = true
-		} else {
-			s.parser = p
-		}
-	} else {
+		p, err = r.factory(path, ov)
+	}
+	return r.open(path, ov, p, err)
+}
+
+// open starts the stream of path under the override ov with the parser p,
+// or unparsed when p is nil or err (its parser could not be built).
+func (r *LogRouter) open(path string, ov LogOverride, p LogParser, err error) *logStream {
+	s := &logStream{ov: ov}
+	s.pod, s.inPod = ParsePodLogPath(path)
+	s.service, s.labels = r.labelsOf(path, ov, "")
+	switch {
+	case err != nil:
+		r.log.Warn("log source kept unparsed: its parser could not be built", "path", path, "err", err)
 		s.failed = true
+	case p == nil:
+		s.failed = true // no factory
+	default:
+		s.parser = p
 	}
 	r.streams[path] = s
 	return s
+}
+
+// successorParser is a LogParser that can hand its source over to the
+// parser of another override while keeping what does not depend on it
+// (see engineParser.Successor).
+type successorParser interface {
+	LogParser
+	Successor(path string, o LogOverride) (LogParser, error)
+}
+
+// labelsOf returns the service and labels of the stream of path under
+// the override ov. had is the service the stream has (Relabel; "" for a
+// new stream): a pod's stream keeps it when the pod lookup does not answer
+// for its pod.
+func (r *LogRouter) labelsOf(path string, ov LogOverride, had string) (service string, labels []event.Label) {
+	pod, inPod := ParsePodLogPath(path)
+	switch {
+	case ov.Service != "":
+		service = ov.Service
+	case inPod:
+		service = guessService(pod.Pod)
+		if r.pods != nil {
+			if pm, ok := r.pods.Pod(contextBackground(), pod.UID); ok {
+				service = pm.Service
+			} else if had != "" {
+				service = had
+			}
+		}
+	default:
+		// A plain file is named after its program more often than not
+		// (/var/log/billing.log): its lines count for the processes of that
+		// service, if any.
+		service = fileService(path)
+	}
+	if service != "" {
+		labels = append(labels, event.Label{Name: "service", Value: service})
+	}
+	if r.node != "" {
+		labels = append(labels, event.Label{Name: "node", Value: r.node})
+	}
+	if inPod {
+		labels = append(labels, event.Label{Name: "namespace", Value: pod.Namespace},
+			event.Label{Name: "pod", Value: pod.Pod}, event.Label{Name: "container", Value: pod.Container})
+	}
+	return service, labels
 }
 
 // overrideOf is the first of ovs whose glob matches path (none: zero).
@@ -277,19 +392,36 @@ func overrideOf(ovs []LogOverride, path string) LogOverride {
 }
 
 // SetOverrides replaces the router's overrides (a reload that changes
-// them): a stream whose override — the first that matches its path —
-// changes is closed as CloseSource closes it (the record its parser holds
-// is emitted, with the old parser), and its next line starts it again with
-// the new override's parser and service; every other stream goes on with
-// its parser's state. It returns the paths closed. No line may be handled
+// them). A stream whose override — the first that matches its path —
+// changes its format or pattern is closed as CloseSource closes it (the
+// record its parser holds is emitted, with the old parser, under the old
+// labels) and starts again at once with the new override's parser and
+// service; when its parser can hand over (successorParser) the new one
+// goes on with its templates, so their ids stay (only the format, header
+// model and schema are learnt anew). A stream whose override changes only
+// its service keeps its parser and state and gets its new labels (as
+// Relabel); every other stream goes on untouched. It returns the paths
+// started again and the paths relabelled. No line may be handled
 // meanwhile (the tailer is stopped).
-func (r *LogRouter) SetOverrides(ovs []LogOverride) []string {
+func (r *LogRouter) SetOverrides(ovs []LogOverride) (restarted, relabelled []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.overrides = slices.Clone(ovs)
-	var closed []string
+	var handed map[string]LogParser
 	for path, s := range r.streams {
-		if overrideOf(r.overrides, path) == s.ov {
+		ov := overrideOf(r.overrides, path)
+		if ov == s.ov {
+			continue
+		}
+		if ov.Format == s.ov.Format && ov.Pattern == s.ov.Pattern {
+			// The parser is the same: only the service (and the
+			// override's glob) changed.
+			s.ov = ov
+			service, labels := r.labelsOf(path, ov, s.service)
+			if service != s.service || !slices.Equal(labels, s.labels) {
+				s.service, s.labels = service, labels
+				relabelled = append(relabelled, path)
+			}
 			continue
 		}
 		r.flush(s, path, time.Now(), true)
@@ -297,10 +429,26 @@ func (r *LogRouter) SetOverrides(ovs []LogOverride) []string {
 			r.templates.WithLabelValues(s.format).Sub(float64(s.templates))
 		}
 		delete(r.streams, path)
-		closed = append(closed, path)
+		restarted = append(restarted, path)
+		if sp, ok := s.parser.(successorParser); ok && !s.failed {
+			np, err := sp.Successor(path, ov)
+			if err != nil {
+				// its next line builds it as a new source's
+				r.log.Warn("log source's templates not handed over", "path", path, "err", err)
+				continue
+			}
+			if handed == nil {
+				handed = map[string]LogParser{}
+			}
+			handed[path] = np
+		}
 	}
-	slices.Sort(closed)
-	return closed
+	for path, np := range handed {
+		r.open(path, overrideOf(r.overrides, path), np, nil)
+	}
+	slices.Sort(restarted)
+	slices.Sort(relabelled)
+	return restarted, relabelled
 }
 
 // HandleLine implements LineHandler.

@@ -40,6 +40,12 @@ type Sink struct {
 	// last arrival (0: none yet).
 	streamOf []uint16
 	streams  []string
+	// templateOf is, per seq, the template_id (structured metadata) of
+	// its last arrival (0: none).
+	templateOf []uint64
+	// keep: every entry's line is kept, in arrival order (KeepLines).
+	keep  bool
+	lines []string
 }
 
 // NewProxy is a Sink in front of a real Loki at upstream: every push is
@@ -137,6 +143,9 @@ func (s *Sink) push(w http.ResponseWriter, r *http.Request) {
 			if !utf8.ValidString(e.Line) {
 				s.invalidUTF8++
 			}
+			if s.keep {
+				s.lines = append(s.lines, e.Line)
+			}
 			seq, ok := ParseSeq([]byte(e.Line))
 			if !ok {
 				s.noSeq++
@@ -165,6 +174,15 @@ func (s *Sink) push(w http.ResponseWriter, r *http.Request) {
 				s.streams = append(s.streams, st.Labels)
 			}
 			s.streamOf[seq] = uint16(si + 1)
+			for len(s.templateOf) < len(s.counts) {
+				s.templateOf = append(s.templateOf, make([]uint64, len(s.counts)-len(s.templateOf))...)
+			}
+			s.templateOf[seq] = 0
+			for _, md := range e.StructuredMetadata {
+				if md.Name == "template_id" {
+					s.templateOf[seq], _ = strconv.ParseUint(md.Value, 16, 64)
+				}
+			}
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -201,6 +219,32 @@ func (s *Sink) StreamOf(seq int) string {
 		return ""
 	}
 	return s.streams[s.streamOf[seq]-1]
+}
+
+// KeepLines makes the sink keep every entry's line from now on (Lines):
+// for tests of a few lines that check what records hold.
+func (s *Sink) KeepLines() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keep = true
+}
+
+// Lines returns the lines kept since KeepLines, in arrival order.
+func (s *Sink) Lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.lines)
+}
+
+// TemplateOf returns the template_id (structured metadata) with which seq
+// last arrived, 0 if it did not or had none.
+func (s *Sink) TemplateOf(seq int) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq < 0 || seq >= len(s.templateOf) {
+		return 0
+	}
+	return s.templateOf[seq]
 }
 
 // Counts returns how many times each sequence number arrived.
