@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // The perturbations of `score -perturb KIND`: each set of a part read in
@@ -98,15 +99,27 @@ func reorder(d dataset, p []int, kind string) dataset {
 	return o
 }
 
-// interleave merges sets line by line; a set's events stay its own (two
-// projects that log the same text are two events here).
+// interleave merges sets line by line. An event is a statement of one
+// project: sets of two projects keep their events apart (two projects
+// that log the same text are two events here), while one project's
+// statement logged in two of its sets' layouts is one event, as it is
+// one statement in the source (a set's truth is the statement's format
+// string, whatever the layout around it).
 func interleave(ds []dataset) dataset {
 	var o dataset
+	of := make([]string, len(ds)) // the event key of each set's project
 	for k, d := range ds {
 		if k > 0 {
 			o.name += "+"
 		}
 		o.name += d.name
+		of[k] = strconv.Itoa(k)
+		for i := range k {
+			if projectOf(ds[i].name) == projectOf(d.name) {
+				of[k] = of[i]
+				break
+			}
+		}
 	}
 	for j := 0; ; j++ {
 		more := false
@@ -114,7 +127,7 @@ func interleave(ds []dataset) dataset {
 			if j < len(d.lines) {
 				more = true
 				o.lines = append(o.lines, d.lines[j])
-				o.truth = append(o.truth, strconv.Itoa(k)+"\x00"+d.truth[j])
+				o.truth = append(o.truth, of[k]+"\x00"+d.truth[j])
 			}
 		}
 		if !more {
@@ -189,4 +202,11 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// projectOf returns the project part of a set's name (slug(module) before
+// "__"), or the whole name when it has none.
+func projectOf(name string) string {
+	p, _, _ := strings.Cut(name, "__")
+	return p
 }

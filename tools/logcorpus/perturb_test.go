@@ -81,3 +81,24 @@ func TestPerturb(t *testing.T) {
 		t.Errorf("interleaved %s: %d events", ps[0].name, distinct(ts))
 	}
 }
+
+// Interleaved sets of one project (two layouts of its statements) share
+// their events: a statement is one event whatever layout it is logged in;
+// a set of another project keeps its own.
+func TestInterleaveProjectEvents(t *testing.T) {
+	mk := func(name string) dataset {
+		d := dataset{name: name}
+		for i := 0; i < 30; i++ {
+			d.lines = append(d.lines, []byte(fmt.Sprintf("%s line %d", name, i)))
+			d.truth = append(d.truth, fmt.Sprintf("event %d", i%3))
+		}
+		return d
+	}
+	o := interleave([]dataset{mk("proj__klog"), mk("proj__log15"), mk("other__klog")})
+	if got := distinct(append([]string(nil), o.truth...)); got != 6 {
+		t.Errorf("%s: %d events, want 6 (3 of proj, 3 of other)", o.name, got)
+	}
+	if o.truth[0] != o.truth[1] || o.truth[0] == o.truth[2] {
+		t.Errorf("first lines' truths %q %q %q: want proj's two layouts alike, other's apart", o.truth[0], o.truth[1], o.truth[2])
+	}
+}
