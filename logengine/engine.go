@@ -366,7 +366,17 @@ func (s *Stream) mine(online bool) *miner.Template {
 // id for good. A provisional id covers one signature, whose lines are one
 // event. kept is the index of the line's warm entry when it was just
 // kept, else -1; a signature with no warm entry (its message was not the
-// one the model extended) keeps the template's own id.
+// one the model extended) keeps the template's own id, and so does a
+// signature whose template's id is its own (miner.Miner.OwnID): the
+// template was made for it (the miner keeps that id with it when the
+// signatures that joined the template by its tail leave it at a rehead,
+// miner.Miner.RehomeAll), or it shapes a template that is no tail
+// template (a merge or a cover joined it: one event). Its lines then
+// carry, as read, the id its later lines get, with no alias to follow (a
+// stream read with its layout from its first line, as LogHub's Zookeeper,
+// keeps every first line's id); only a signature that joined by a tail or
+// a fold, which may be another event whose text ended alike, gets a
+// provisional id.
 //
 // Independent sources it helps: every free-text layout whose header the
 // model extends only once it has seen its first lines — bunyan's long
@@ -388,7 +398,7 @@ func (s *Stream) provisionalFor(t *miner.Template, kept int) *miner.Template {
 			}
 		}
 	}
-	if w == nil {
+	if w == nil || m.OwnID() {
 		return t
 	}
 	if w.tmp == 0 {

@@ -102,9 +102,11 @@ func TestOnlineRejoinsFirstLines(t *testing.T) {
 // ends alike into one tail template ("app DBG <*> <*> on <*>: <*>"). An
 // id handed out for it could never be split by an alias: each line read
 // before the model settled carries an id of its own signature, whose
-// lines are one event, and that id becomes an alias of the event's
-// template once the layout is known. One pass then groups as two passes,
-// and no id handed out covers lines of two events.
+// lines are one event (or, for the signature a template was made for,
+// that template's id, which stays with it when the template splits), and
+// that id becomes an alias of the event's template once the layout is
+// known. One pass then groups as two passes, and no id handed out covers
+// lines that two passes group apart.
 func TestOnlineNoIDOverTwoEvents(t *testing.T) {
 	events := []string{
 		"opening the journal",
@@ -120,7 +122,6 @@ func TestOnlineNoIDOverTwoEvents(t *testing.T) {
 	levels := []string{"DBG", "INF", "WRN", "ERR"}
 	hosts := []string{"node-a.example.internal", "ip-10-0-3-17.ec2.internal", "gke-pool-1-abc"}
 	var lines []string
-	var ev []int
 	for i := 0; i < 300; i++ {
 		e := (i*5 + i/7) % len(events)
 		msg := events[e]
@@ -128,7 +129,6 @@ func TestOnlineNoIDOverTwoEvents(t *testing.T) {
 			msg = fmt.Sprintf(msg, 7+i*31%211)
 		}
 		lines = append(lines, fmt.Sprintf("appd %s %s appd/7245 on %s: %s", levels[(i+e)%len(levels)], loggers[(i*3+e)%len(loggers)], hosts[(i+i/3)%len(hosts)], msg))
-		ev = append(ev, e)
 	}
 	eng := mustNew(t, Config{SingleLine: true, Schema: true, MaxTemplates: 1024})
 	st := eng.NewStream()
@@ -140,17 +140,19 @@ func TestOnlineNoIDOverTwoEvents(t *testing.T) {
 		}
 		ids = append(ids, r.Template.ID)
 	}
+	one, two := onlineAndTwoPass(t, lines)
+	samePartition(t, lines, one, two)
+	// an id handed out covers lines that two passes group apart only
+	// where no alias could part them again
 	first := map[uint64]int{}
-	for i, id := range ids[:settledLines] {
-		if j, ok := first[id]; ok && ev[j] != ev[i] {
-			t.Fatalf("lines %d %q and %d %q, two events, were handed one id %x", j+1, lines[j], i+1, lines[i], id)
+	for i, id := range ids {
+		if j, ok := first[id]; ok && two[j] != two[i] {
+			t.Fatalf("lines %d %q and %d %q, two events in two passes, were handed one id %x", j+1, lines[j], i+1, lines[i], id)
 		}
 		if _, ok := first[id]; !ok {
 			first[id] = i
 		}
 	}
-	one, two := onlineAndTwoPass(t, lines)
-	samePartition(t, lines, one, two)
 }
 
 // settledLines is the number of lines after which the free-text header
@@ -360,8 +362,9 @@ func TestOnlineOverflowColumnFoundLate(t *testing.T) {
 }
 
 // TestIdleSettlesProvisional: a quiet stream, whose header model has not
-// settled (fewer than 32 lines), hands its lines provisional ids of their
-// own signatures; once it gets no line for MultilineWait, Expire records
+// settled (fewer than 32 lines), hands the lines whose signature joined a
+// tail template (one error's text after "failed to sync …:") provisional
+// ids of their own signatures; once it gets no line for MultilineWait, Expire records
 // each as an alias of its template, so the consumers see one template per
 // event and not one per message. Lines read after that, while the model
 // is still unsettled, get ids of their own (none handed out before), which
@@ -370,12 +373,12 @@ func TestIdleSettlesProvisional(t *testing.T) {
 	const wait = 3 * time.Second
 	eng := mustNew(t, Config{SingleLine: true, MultilineWait: wait})
 	st := eng.NewStream()
-	read := func(users ...string) []uint64 {
+	read := func(errs ...string) []uint64 {
 		var ids []uint64
-		for i, u := range users {
-			r := st.Online([]byte(fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, u)))
+		for i, e := range errs {
+			r := st.Online([]byte(fmt.Sprintf("2024-03-10 13:55:0%d INFO failed to sync the volume mounts: %s", i, e)))
 			if !r.HasTemplate {
-				t.Fatalf("no template for user %s", u)
+				t.Fatalf("no template for %q", e)
 			}
 			ids = append(ids, r.Template.ID)
 		}
@@ -388,7 +391,7 @@ func TestIdleSettlesProvisional(t *testing.T) {
 		}
 		return len(m)
 	}
-	first := read("alice", "bob", "carol", "dave", "erin")
+	first := read("permission denied", "no space left on device", "device or resource busy", "read-only file system", "input/output error")
 	if !st.Provisional() {
 		t.Fatal("no provisional id on a stream of 5 lines")
 	}
@@ -412,9 +415,9 @@ func TestIdleSettlesProvisional(t *testing.T) {
 	if len(aliases) == 0 {
 		t.Fatal("no alias to take after the idle wait")
 	}
-	// the stream goes on, still unsettled: a message read before (bob)
+	// the stream goes on, still unsettled: a message read before (no space left)
 	// gets a new id, which the next idle wait aliases too
-	again := read("bob", "frank", "grace")
+	again := read("no space left on device", "stale file handle", "too many links")
 	for _, id := range again {
 		for _, old := range first {
 			if id == old {
@@ -427,4 +430,47 @@ func TestIdleSettlesProvisional(t *testing.T) {
 	if n := distinct(append(first, again...)); n != 1 {
 		t.Fatalf("after the second idle wait, 8 lines of one event resolve to %d templates", n)
 	}
+}
+
+// TestOnlineFirstLinesKeepTemplateIDs: in a stream whose header layout is
+// read from its first line on (ISO time, level, thread, class), a line
+// read before the header model settled whose signature a template was
+// made for carries that template's id as read, not a provisional id of
+// its own: every line of an event carries one id, with no alias to
+// follow, as the lines read after the model settled do.
+func TestOnlineFirstLinesKeepTemplateIDs(t *testing.T) {
+	events := []string{
+		"Accepted socket connection from /10.0.%d.4:52110",
+		"Expiring session 0x%x, timeout of 10000ms exceeded",
+		"Processed session termination for sessionid: 0x%x",
+		"Closed socket connection for client /10.0.%d.9:40234 which had sessionid 0x15aa",
+		"Snapshotting: 0x%x to /var/lib/zk/version-2/snapshot",
+	}
+	classes := []string{"NIOServerCnxnFactory@197", "ZooKeeperServer@355", "PrepRequestProcessor@486", "NIOServerCnxn@1007", "FileTxnSnapLog@240"}
+	var lines []string
+	var ev []int
+	for i := 0; i < 120; i++ {
+		e := (i*3 + i/4) % len(events)
+		lines = append(lines, fmt.Sprintf("2024-07-29 17:%02d:%02d,%03d - INFO  [NIOServerCxn.Factory:0.0.0.0/0.0.0.0:2181:%s] - %s",
+			i/60, i%60, i*7%1000, classes[e], fmt.Sprintf(events[e], 17+i*29%200)))
+		ev = append(ev, e)
+	}
+	eng := mustNew(t, Config{SingleLine: true, Schema: true, MaxTemplates: 1024})
+	st := eng.NewStream()
+	idOf := map[int]uint64{}
+	for i, l := range lines {
+		r := st.Online([]byte(l))
+		if !r.HasTemplate {
+			t.Fatalf("no template for %q", l)
+		}
+		if id, ok := idOf[ev[i]]; ok && id != r.Template.ID {
+			t.Fatalf("line %d %q: id %x, its event's first line had %x", i+1, l, r.Template.ID, id)
+		}
+		idOf[ev[i]] = r.Template.ID
+	}
+	if len(idOf) != len(events) {
+		t.Fatalf("%d ids for %d events", len(idOf), len(events))
+	}
+	one, two := onlineAndTwoPass(t, lines)
+	samePartition(t, lines, one, two)
 }

@@ -89,7 +89,8 @@ func TestLogRouterForwardsTemplateAliases(t *testing.T) {
 
 // TestLogRouterIdleSettlesProvisional: a quiet source (5 lines, before its
 // free-text header model settles at 32) hands provisional template ids, one
-// per message; once it gets no line for the multi-line wait, the router's
+// per message that joined a tail template (one error's text after "failed
+// to sync …:"); once it gets no line for the multi-line wait, the router's
 // Idle forwards their merges (to the sinks that follow them and as merge
 // records) with no record to carry them, and the source stays open.
 func TestLogRouterIdleSettlesProvisional(t *testing.T) {
@@ -105,8 +106,8 @@ func TestLogRouterIdleSettlesProvisional(t *testing.T) {
 				t.Fatal(err)
 			}
 			const src = "/var/log/auth.log"
-			for i, u := range []string{"alice", "bob", "carol", "dave", "erin"} {
-				router.HandleLine(src, []byte(fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, u)), false)
+			for i, e := range []string{"permission denied", "no space left on device", "device or resource busy", "read-only file system", "input/output error"} {
+				router.HandleLine(src, []byte(fmt.Sprintf("2024-03-10 13:55:0%d INFO failed to sync the volume mounts: %s", i, e)), false)
 			}
 			distinct := func() int {
 				m := map[uint64]bool{}
@@ -136,7 +137,7 @@ func TestLogRouterIdleSettlesProvisional(t *testing.T) {
 				t.Fatalf("%d records after the wait", len(sink.ids))
 			}
 			// and the source goes on: one more line, its record after the wait
-			router.HandleLine(src, []byte("2024-03-10 13:56:00 INFO session opened for user frank by the daemon"), false)
+			router.HandleLine(src, []byte("2024-03-10 13:56:00 INFO failed to sync the volume mounts: stale file handle"), false)
 			router.Idle(t0.Add(2 * logparse.DefaultMaxWait))
 			router.Idle(t0.Add(3 * logparse.DefaultMaxWait))
 			if n := distinct(); len(sink.ids) != 6 || n != 1 {

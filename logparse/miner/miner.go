@@ -206,6 +206,7 @@ type cluster struct {
 	g      *group
 	folded bool // member of g by folding or tail: does not shape g's text
 	seq    uint64
+	own    uint64 // the id of the template made for it, 0 if it joined one (see OwnID)
 	// LRU list
 	prev, next *cluster
 }
@@ -268,11 +269,12 @@ type Miner struct {
 	n          int
 	ngroups    int
 	seq        uint64
-	fresh      int    // new clusters since the last Consolidate
-	last       *group // the group of the last Add or Match, for Params
-	exact      bool   // the last Match found its signature (Exact)
-	newSig     bool   // the last Add made a new signature (NewSignature)
-	ctx        uint64 // context of the line being added
+	fresh      int      // new clusters since the last Consolidate
+	last       *group   // the group of the last Add or Match, for Params
+	lastSig    *cluster // the signature of the last Add (OwnID)
+	exact      bool     // the last Match found its signature (Exact)
+	newSig     bool     // the last Add made a new signature (NewSignature)
+	ctx        uint64   // context of the line being added
 
 	// scratch, reused per line
 	toks   []token.Token
@@ -608,8 +610,23 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	c.count++
 	c.g.count++
 	c.g.handed = true
-	m.last = c.g
+	m.last, m.lastSig = c.g, c
 	return m.template(c.g)
+}
+
+// OwnID reports whether the id of the last Add's template names that
+// line's event for good: the template was made for the line's signature
+// and kept the id made for it through every merge and split since, or the
+// signature shapes a template that is no tail template (it joined by a
+// merge or a cover, the evidence that it is one event with the rest).
+// The miner keeps a template's id with the signature it was made for when
+// the signatures that joined it by its tail leave it again (RehomeAll),
+// and merges of the template are recorded as aliases of it. A signature
+// that joined by a tail or a fold (a folded member) may be another event
+// whose text ended alike: its template's id is not its own.
+func (m *Miner) OwnID() bool {
+	c := m.lastSig
+	return c != nil && c.g != nil && (c.own != 0 && c.g.id == c.own || !c.folded && !c.g.tail)
 }
 
 // Rehome tells the miner that a message it mined, old, is really the
@@ -635,7 +652,9 @@ type Move struct {
 // <*> on <*>: <*>" over "…: creating task" and "…: get snapshot mounts",
 // bunyan's "name/pid on host:" before the stream's layout was known);
 // moving all of it into the template of the first message re-read would
-// join those events for good. Any other template, or a tail template
+// join those events for good. The signature the template was made for
+// (its founder) is re-read last, so that the template's id, which its lines
+// may carry, stays with it and its event. Any other template, or a tail template
 // holding a signature that is not re-read (a message whose tail varies
 // after header and message words alike, mined since), moves whole, as
 // Rehome always did.
@@ -668,7 +687,18 @@ func (m *Miner) RehomeAll(moves []Move) {
 		}
 		split[g] = all
 	}
-	for i := range moves {
+	order := make([]int, 0, len(moves))
+	for i, c := range olds {
+		if c == nil || !split[c.g] || c.own != c.g.id {
+			order = append(order, i)
+		}
+	}
+	for i, c := range olds {
+		if c != nil && split[c.g] && c.own == c.g.id {
+			order = append(order, i) // a split template's founder, last
+		}
+	}
+	for _, i := range order {
 		oc := olds[i]
 		var og *group
 		if oc != nil {
@@ -921,6 +951,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 		g.ctx = m.ctx
 		m.join(g, c, false)
 		g.id = canonicalID(g)
+		c.own = g.id
 		m.retext(g)
 		if g.live {
 			m.absorbFolds(g)

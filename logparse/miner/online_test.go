@@ -2,6 +2,7 @@ package miner
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -101,4 +102,50 @@ func TestEvictedIDFollowed(t *testing.T) {
 		}
 	}
 	t.Errorf("id %x of the evicted line resolves to %x, no live template", early, m.Resolve(early))
+}
+
+// A tail template made of messages read with their header (several
+// events whose header ends alike) splits when every signature of it is
+// re-read (RehomeAll); the signature it was made for, whose lines carry
+// its id, keeps that id, and the others' templates get ids of their own.
+func TestSplitKeepsFounderID(t *testing.T) {
+	m := New(Config{ConsolidateEvery: -1})
+	tails := []string{"opening the journal", "journal replay done", "compaction finished", "rejected a write",
+		"lease renewed early", "dropping a stale peer", "snapshot written to disk", "pages flushed to disk", "queue drained fully"}
+	var olds [][]byte
+	var founder uint64
+	for i, tl := range tails {
+		msg := []byte("appd DBG store.Journal on node-a: " + tl)
+		tm := m.Add(msg)
+		if i == 0 {
+			founder = tm.ID
+			if !m.OwnID() {
+				t.Fatalf("%q made its template but is not its founder", msg)
+			}
+		}
+		olds = append(olds, msg)
+	}
+	tm := m.Match(olds[0])
+	if tm == nil || tm.ID != founder || !strings.HasSuffix(tm.Text, "<*>") {
+		t.Fatalf("no tail template of id %x over the messages: %+v", founder, tm)
+	}
+	if m.Add(olds[1]); m.OwnID() {
+		t.Fatalf("%q joined the template and is its founder", olds[1])
+	}
+	moves := make([]Move, len(olds))
+	for i := range olds {
+		moves[i] = Move{Old: olds[i], New: []byte(tails[i])}
+	}
+	m.RehomeAll(moves)
+	if got := m.IDOf([]byte(tails[0]), 0); got != founder {
+		t.Errorf("the founder %q is in %x, want the split template's id %x", tails[0], got, founder)
+	}
+	seen := map[uint64]string{}
+	for _, tl := range tails {
+		id := m.IDOf([]byte(tl), 0)
+		if o, ok := seen[id]; ok {
+			t.Errorf("%q and %q share %x after the split", o, tl, id)
+		}
+		seen[id] = tl
+	}
 }

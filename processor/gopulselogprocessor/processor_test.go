@@ -271,7 +271,8 @@ func TestSchemaDriftEvents(t *testing.T) {
 
 // TestTemplateMergeEvents: a quiet file (5 lines, far from the 32 after
 // which the free-text header model settles) hands its lines provisional
-// template ids, one per message; once the stream gets no line for
+// template ids, one per message that joined a tail template (one error's
+// text after "failed to sync …:"); once the stream gets no line for
 // multiline.wait (the processor's timer, multi-line assembly off or on), or
 // at shutdown, each becomes a merge event into the event's template, so
 // every id sent, followed through the merges, gives one template.
@@ -280,8 +281,8 @@ func TestTemplateMergeEvents(t *testing.T) {
 		t.Run(when, func(t *testing.T) {
 			p, sink := newTest(t, func(c *Config) { c.Multiline.Enabled = false })
 			var ls []string
-			for i, user := range []string{"alice", "bob", "carol", "dave", "erin"} {
-				ls = append(ls, fmt.Sprintf("2024-03-10 13:55:0%d INFO session opened for user %s by the daemon", i, user))
+			for i, e := range []string{"permission denied", "no space left on device", "device or resource busy", "read-only file system", "input/output error"} {
+				ls = append(ls, fmt.Sprintf("2024-03-10 13:55:0%d INFO failed to sync the volume mounts: %s", i, e))
 			}
 			if err := p.ConsumeLogs(context.Background(), lines("/var/log/auth.log", ls...)); err != nil {
 				t.Fatal(err)
