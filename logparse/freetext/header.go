@@ -20,6 +20,7 @@ package freetext
 import (
 	"encoding/binary"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // Header holds the header fields of one line as sub-slices of the line.
@@ -107,6 +108,14 @@ func scanToken(line []byte, i int) (s, e int) {
 			}
 		}
 	}
+	if i < len(line) && (line[i] == '<' || line[i] == '{' || line[i] == '|' || line[i] >= utf8.RuneSelf) {
+		// "<GC Thread#7>", "«Background Worker 3»", "|pool 4 thread 5|",
+		// "{user: acme}": a group of any brackets (groupMarks) to its
+		// closing mark when a blank follows it
+		if e, ok := groupEnd(line, i); ok {
+			return s, e
+		}
+	}
 	if i < len(line) && line[i] == '[' {
 		depth := 0
 		for j := i; j < len(line) && j-i < 512; j++ {
@@ -138,6 +147,38 @@ plain:
 
 // tokenEnd returns the index of the first blank (' ' or '\t') at or
 // after i in b, or len(b); eight bytes at a time.
+// groupEnd returns the end of a bracketed group that opens at i and
+// holds blanks, up to 64 bytes: the closing mark of the opening one (<>,
+// {}, ||, and the typographic pairs of groupMarks), followed by a blank or
+// the end of the line, with a blank inside. A group with no blank inside
+// is a token as it is.
+func groupEnd(line []byte, i int) (int, bool) {
+	end := tokenEnd(line, i)
+	if end == len(line) || end-i > 64 || isMarkRun(line[i:end]) || isPunctRun(line[i:end]) {
+		return 0, false // a separator, not a group's opening
+	}
+	if o, _ := groupMarks(line[i:end]); o > 0 {
+		return 0, false // a group of its own: "<nil>", "«main»"
+	}
+	for j := end; j < len(line) && j-i <= 64; j++ {
+		if line[j] == '\n' || line[j] == '\r' || line[j] == '"' {
+			return 0, false // a quoted text is content: '{"k": 1} …'
+		}
+		k := tokenEnd(line, j)
+		if k > j {
+			g := k
+			if line[g-1] == ':' {
+				g-- // a colon glued to the group belongs to it: "⟨main thread⟩:"
+			}
+			if o, c := groupMarks(line[i:g]); o > 0 && c > 0 && (k == len(line) || line[k] == ' ' || line[k] == '\t') && !isMarkRun(line[j:g]) {
+				return k, true
+			}
+			j = k
+		}
+	}
+	return 0, false
+}
+
 func tokenEnd(b []byte, i int) int {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(b); i += 8 {

@@ -2,6 +2,8 @@ package freetext
 
 import (
 	"math/bits"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gopulse/gopulse/logparse/token"
 )
@@ -200,14 +202,14 @@ func shapeOf(tok []byte) shape {
 	if len(tok) == 0 {
 		return shNone
 	}
-	if isPunctRun(tok) {
+	if isPunctRun(tok) || isMarkRun(tok) {
 		return shDash
 	}
 	if modelLevel(tok) {
 		return shLevel
 	}
-	if len(tok) >= 2 && isBracketPair(tok[0], tok[len(tok)-1]) {
-		in := trimSpaceRight(tok[1 : len(tok)-1])
+	if o, c := groupMarks(tok); o > 0 {
+		in := trimSpaceRight(tok[o : len(tok)-c])
 		for len(in) > 0 && in[0] == ' ' {
 			in = in[1:]
 		}
@@ -226,6 +228,9 @@ func shapeOf(tok []byte) shape {
 	if tok[len(tok)-1] == ':' {
 		if len(tok) >= 3 && isNameToken(tok[:len(tok)-1]) && letters(tok) >= 2 {
 			return shTag
+		}
+		if o, _ := groupMarks(tok[:len(tok)-1]); o > 0 && letters(tok) >= 2 {
+			return shTag // "[main]:", "⟨Signal Dispatcher⟩:": a group closing the header
 		}
 		if prog, _, ok := programToken(tok); ok && letters(prog) >= 2 {
 			// syslog's and journald's identifier with its pid,
@@ -295,6 +300,67 @@ func isPunctRun(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// isMarkRun: a separator column of marks other than isPunctRun's, one to
+// three of them and no letter or digit: "/", ";", "~", ",", "·", "¦", "»",
+// "~>". What separates a layout's columns is a type of its own, whatever
+// mark the layout chose; the model takes such a column where it is one on
+// nearly every line, as it takes "|" or "--".
+func isMarkRun(b []byte) bool {
+	if len(b) == 0 || len(b) > 9 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c < utf8.RuneSelf:
+			if c <= ' ' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '"' || c == '\'' || c == '`' || c == '_' ||
+				c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == '.' {
+				return false
+			}
+			i++
+		default:
+			r, w := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError || unicode.IsLetter(r) || unicode.IsDigit(r) || !(unicode.IsPunct(r) || unicode.IsSymbol(r)) {
+				return false
+			}
+			i += w
+		}
+		n++
+	}
+	return n <= 3
+}
+
+// groupMarks reports the bytes of the marks that open and close a
+// bracketed token (0, 0: none): a pair of [] () <> {}, one of them doubled
+// ("<<id>>", "[[main]]"), bars ("|main|") or a pair of the typographic
+// brackets «» ‹› ⟨⟩ ⟦⟧ 【】 「」. Brackets are a spelling, not a type,
+// whichever a layout chose.
+func groupMarks(tok []byte) (o, c int) {
+	if len(tok) < 2 {
+		return 0, 0
+	}
+	if isBracketPair(tok[0], tok[len(tok)-1]) || tok[0] == '|' && tok[len(tok)-1] == '|' && len(tok) >= 3 {
+		if len(tok) >= 5 && tok[1] == tok[0] && tok[len(tok)-2] == tok[len(tok)-1] {
+			return 2, 2
+		}
+		return 1, 1
+	}
+	if tok[0] < utf8.RuneSelf {
+		return 0, 0
+	}
+	r, w := utf8.DecodeRune(tok)
+	l, wl := utf8.DecodeLastRune(tok)
+	if w+wl >= len(tok) {
+		return 0, 0
+	}
+	switch {
+	case r == '«' && l == '»', r == '‹' && l == '›', r == '⟨' && l == '⟩', r == '⟦' && l == '⟧', r == '【' && l == '】', r == '「' && l == '」':
+		return w, wl
+	}
+	return 0, 0
 }
 
 func isBracketPair(o, c byte) bool {
@@ -404,7 +470,7 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		m.nz[p] |= 1 << shapes[p]
 		m.vote(hs[p], &m.word[p], &m.eq[p])
 		s, e := scanToken(msg, bounds[p][1])
-		for s < e && isPunctRun(msg[s:e]) {
+		for s < e && (isPunctRun(msg[s:e]) || isMarkRun(msg[s:e])) {
 			s, e = scanToken(msg, e)
 		}
 		m.vote(hashTok(msg[s:e]), &m.next[p], &m.eqNext[p])
@@ -732,7 +798,7 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 		if sh == shNone {
 			// go on past a word closed by a separator or by padding
 			pad := e+2 < len(msg) && (msg[e] == ' ' || msg[e] == '\t') && (msg[e+1] == ' ' || msg[e+1] == '\t')
-			if s2, e2 := c.at(e); !(s2 < e2 && isPunctRun(msg[s2:e2]) || pad) || lvl {
+			if s2, e2 := c.at(e); !(s2 < e2 && (isPunctRun(msg[s2:e2]) || isMarkRun(msg[s2:e2])) || pad) || lvl {
 				break
 			}
 		}

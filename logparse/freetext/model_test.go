@@ -540,3 +540,42 @@ func TestUptimeHostProgram(t *testing.T) {
 		}
 	}
 }
+
+// TestModelAnyMarks: a layout's separators and brackets are a type of
+// their own whatever marks it chose (isMarkRun, groupMarks), and a
+// bracketed group holding blanks is one column (groupEnd).
+func TestModelAnyMarks(t *testing.T) {
+	for _, c := range []struct {
+		tok  string
+		mark bool
+	}{{"/", true}, {";", true}, {"·", true}, {"¦", true}, {"»", true}, {"~>", true}, {"-", true}, {"a/", false}, {"é", false}, {"(", false}, {"...", false}, {"////", false}, {"", false}} {
+		if got := shapeOf([]byte(c.tok)) == shDash; got != c.mark {
+			t.Errorf("separator %q: %v", c.tok, got)
+		}
+	}
+	for _, c := range []struct {
+		tok  string
+		o, c int
+	}{{"[main]", 1, 1}, {"<<id>>", 2, 2}, {"|main|", 1, 1}, {"«main»", 2, 2}, {"⟨web7⟩", 3, 3}, {"【LOG】", 3, 3}, {"«»", 0, 0}, {"|", 0, 0}, {"«main", 0, 0}, {"main", 0, 0}} {
+		if o, cl := groupMarks([]byte(c.tok)); o != c.o || cl != c.c {
+			t.Errorf("groupMarks(%q) = %d, %d; want %d, %d", c.tok, o, cl, c.o, c.c)
+		}
+	}
+	for _, c := range []struct{ line, tok string }{
+		{"«Background Worker 3» msg", "«Background Worker 3»"},
+		{"<GC Thread#7> msg", "<GC Thread#7>"},
+		{"|pool 4 thread 5| msg", "|pool 4 thread 5|"},
+		{"{user: acme} msg", "{user: acme}"},
+		{"⟨Signal Dispatcher⟩: msg", "⟨Signal Dispatcher⟩:"},
+		{"<nil> is not > 3", "<nil>"},            // a group of its own
+		{"| main | msg", "|"},                    // a separator, no group
+		{"<- sent to peer> x", "<-"},             // an arrow opens no group
+		{"«a b»c d", "«a"},                       // no blank after the closing mark
+		{"{\"k\": 1, \"v\": 2} rest", "{\"k\":"}, // a quoted text is content
+	} {
+		s, e := scanToken([]byte(c.line), 0)
+		if got := c.line[s:e]; got != c.tok {
+			t.Errorf("scanToken(%q) = %q, want %q", c.line, got, c.tok)
+		}
+	}
+}

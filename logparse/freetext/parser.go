@@ -468,8 +468,8 @@ func (p Parser) extend(line, msg []byte, found bool, h *Header, r *logparse.Reco
 // trimPair strips a pair of brackets of any kind and the blanks inside:
 // "[INFO ]", "(main)", "<0.1.0>", "{grpc}".
 func trimPair(b []byte) []byte {
-	if len(b) >= 2 && isBracketPair(b[0], b[len(b)-1]) {
-		b = trimSpaceRight(b[1 : len(b)-1])
+	if o, c := groupMarks(b); o > 0 {
+		b = trimSpaceRight(b[o : len(b)-c])
 		for len(b) > 0 && b[0] == ' ' {
 			b = b[1:]
 		}
