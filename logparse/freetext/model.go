@@ -79,6 +79,9 @@ type model struct {
 	stems [maxExt]uint64
 	skN   uint16 // lines in the sketches
 	idc   uint16 // bit p: the values at position p are ids (idColumn)
+	// the tokens (hashTok) of the separator columns the stream's lines
+	// hold where a separator column is stable (headerSep)
+	marks [4]uint32
 	shut  uint16 // bit p: position p is a column closed by a separator or padding (closed)
 }
 
@@ -560,6 +563,11 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		m.shut = shut
 		m.gen++
 	}
+	for p := 0; p < n; p++ {
+		if shapes[p] == shDash && m.stable(p, shDash) {
+			m.addMark(hs[p])
+		}
+	}
 	return m.extent(msg, n, shapes, bounds)
 }
 
@@ -720,11 +728,75 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 			break
 		}
 	}
+	// a column the layout writes on some lines only: the header read up
+	// to a separator its columns share (a stable separator column of
+	// this line, "2024-… / info / <node49> [Linear cache] …", "… · 【LOG】
+	// » …"), the positions after it hold that column on some lines and
+	// the message on the others, and no shape is stable there. The
+	// separator and the token it closes or opens are one more column:
+	// the separator written between two columns is the layout's, whatever
+	// its mark and whatever the column holds. A plain word or a clause's
+	// opening beside it is the message's.
+	//
+	// Sources it helps: logcorpus wild's columns written on some lines
+	// only, of every kind (ids, hosts, pairs, names, words: their layouts'
+	// GA 0.53 -> 0.66); the development corpus, LogHub and synth
+	// unchanged.
+	for ext0 := ext; ext > 0 && ext+1 < n; ext += 2 {
+		if !(shapes[ext] == shDash) == !(shapes[ext+1] == shDash) {
+			break
+		}
+		sep, col := ext, ext+1
+		if shapes[ext] != shDash {
+			sep, col = ext+1, ext
+		}
+		if tok := msg[bounds[col][0]:bounds[col][1]]; letters(tok) == len(tok) || tok[len(tok)-1] == ':' {
+			// a plain word or a clause's opening beside a separator is
+			// the message's ("Connection - …", "- server targets: …",
+			// "- port: 4222")
+			break
+		}
+		if !m.headerSep(msg, msg[bounds[sep][0]:bounds[sep][1]], ext0, shapes, bounds) {
+			break
+		}
+	}
 	// the message follows the header: keep at least one token
 	if ext == n && (n == 0 || bounds[n-1][1] >= len(msg)) {
 		ext--
 	}
 	return max(ext, 0)
+}
+
+// headerSep reports whether tok is a separator of the stream's header: the
+// token of a stable separator column among the line's first ext
+// positions, or one the stream's lines hold at a stable separator column
+// (a line whose columns moved by the one it lacks or holds more reads
+// another mark there: "… · 【LOG】 » msg" beside "… · «id» · 【LOG】 » msg").
+func (m *model) headerSep(msg, tok []byte, ext int, shapes *[maxExt]shape, bounds *[maxExt][2]int) bool {
+	for q := 0; q < ext; q++ {
+		if shapes[q] == shDash && string(msg[bounds[q][0]:bounds[q][1]]) == string(tok) && m.stable(q, shDash) {
+			return true
+		}
+	}
+	h := hashTok(tok)
+	for _, k := range m.marks {
+		if k == h {
+			return true
+		}
+	}
+	return false
+}
+
+// addMark adds the token h of a stable separator column to the stream's
+// separators (the four last distinct ones).
+func (m *model) addMark(h uint32) {
+	for _, k := range m.marks {
+		if k == h {
+			return
+		}
+	}
+	copy(m.marks[1:], m.marks[:len(m.marks)-1])
+	m.marks[0] = h
 }
 
 // shapesOf fills the shapes and bounds of msg's leading tokens, up to the

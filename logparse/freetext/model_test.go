@@ -579,3 +579,28 @@ func TestModelAnyMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestModelWildHeader: a header of columns no shape names, in brackets and
+// separators of any kind, a multi-word name in one bracketed column, and a
+// column written on some lines only (the host), whose separator is the
+// layout's: every line's message is its own.
+func TestModelWildHeader(t *testing.T) {
+	msgs := []string{"connection accepted", "config reloaded from disk", "worker 7 stopped", "connection closed by peer"}
+	names := []string{"main", "Background Worker 3", "GC Thread#2", "pool 4 thread 11"}
+	var lines, want []string
+	for i := 0; i < 80; i++ {
+		host := ""
+		if i%3 == 0 {
+			host = fmt.Sprintf(" · ⟨node%02d.rack3⟩", i%7)
+		}
+		m := msgs[i*7%len(msgs)]
+		lines = append(lines, fmt.Sprintf("«2024-03-10T13:55:%02d» · 【%08x】 · «%s» · info%s » %s", i%60, i*2654435761, names[i%len(names)], host, m))
+		want = append(want, m)
+	}
+	got, fields, _ := parseAll(t, lines)
+	for i := 8; i < len(lines); i++ {
+		if got[i] != want[i] {
+			t.Errorf("line %d %q: message %q, want %q (fields %v)", i, lines[i], got[i], want[i], fields[i])
+		}
+	}
+}
