@@ -152,6 +152,11 @@ plain:
 // {}, ||, and the typographic pairs of groupMarks), followed by a blank or
 // the end of the line, with a blank inside. A group with no blank inside
 // is a token as it is.
+//
+// Sources it helps: logcorpus wild's multi-word names ("«Background
+// Worker 3»", "<GC Thread#7>"), spaced key: value pairs ("{user: acme}")
+// and times with blanks in brackets ("⟨Sun 4.14.2024 …⟩"); the development
+// corpus, LogHub and synth unchanged.
 func groupEnd(line []byte, i int) (int, bool) {
 	end := tokenEnd(line, i)
 	if end == len(line) || end-i > 64 || isMarkRun(line[i:end]) || isPunctRun(line[i:end]) {

@@ -310,6 +310,10 @@ func isPunctRun(b []byte) bool {
 // "~>". What separates a layout's columns is a type of its own, whatever
 // mark the layout chose; the model takes such a column where it is one on
 // nearly every line, as it takes "|" or "--".
+//
+// Sources it helps: the development corpus's redis layout ("44490:M 30
+// Jul 2024 19:42:12.796 # msg": two passes 0.9775 -> 0.9820) and
+// logcorpus wild's separators (" / ", " ; ", " · ", " ¦ ", " ~ ").
 func isMarkRun(b []byte) bool {
 	if len(b) == 0 || len(b) > 9 {
 		return false
@@ -341,6 +345,10 @@ func isMarkRun(b []byte) bool {
 // ("<<id>>", "[[main]]"), bars ("|main|") or a pair of the typographic
 // brackets «» ‹› ⟨⟩ ⟦⟧ 【】 「」. Brackets are a spelling, not a type,
 // whichever a layout chose.
+//
+// Sources it helps: logcorpus wild's columns of every kind in such
+// brackets (times, ids, hosts, pairs, names, levels); the development
+// corpus, LogHub and synth unchanged.
 func groupMarks(tok []byte) (o, c int) {
 	if len(tok) < 2 {
 		return 0, 0
