@@ -110,7 +110,11 @@
 // Every decision is made when the line that brings the evidence arrives,
 // so one pass (the agent) and two passes (`gopulse logs parse`, which
 // mines everything first) group alike; only the lines seen before a merge
-// carry the id of a template that was merged since.
+// carry the id of a template that was merged since. What a bounded search
+// leaves out (a signature seen before the template it folds into could
+// take it) Consolidate joins, every ConsolidateEvery new signatures and at
+// most 1,024 lines after a new signature, as two passes do once at the
+// end of their first.
 //
 // Template ids. A template's id is the 64-bit hash of its canonical text
 // when it was made (deterministic: equal input gives equal ids across
@@ -270,6 +274,7 @@ type Miner struct {
 	ngroups    int
 	seq        uint64
 	fresh      int      // new clusters since the last Consolidate
+	sinceCons  int      // lines added since the last Consolidate
 	last       *group   // the group of the last Add or Match, for Params
 	lastSig    *cluster // the signature of the last Add (OwnID)
 	exact      bool     // the last Match found its signature (Exact)
@@ -610,6 +615,9 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	c.count++
 	c.g.count++
 	c.g.handed = true
+	if m.sinceCons++; m.fresh > 0 && m.sinceCons >= consolidateLines && m.cfg.ConsolidateEvery > 0 {
+		m.Consolidate()
+	}
 	m.last, m.lastSig = c.g, c
 	return m.template(c.g)
 }
@@ -1405,11 +1413,20 @@ func (m *Miner) absorbCovered(w *group) {
 	}
 }
 
+// consolidateLines: Add also calls Consolidate after this many lines when
+// a signature was made since the last one, so that a stream that makes few
+// signatures (fewer than ConsolidateEvery) still joins, within a bounded
+// number of lines, what two passes join at the end of their first
+// (Engine.EndLearning): a signature seen before the template it folds
+// into took the word or value that lets it fold.
+const consolidateLines = 1024
+
 // Consolidate applies cover and fold to all groups: signatures seen before
 // a wider template existed join it. Add calls it every ConsolidateEvery
-// new signatures; call it before reading templates back after a batch.
+// new signatures, and after consolidateLines lines with a new signature
+// among them; call it before reading templates back after a batch.
 func (m *Miner) Consolidate() {
-	m.fresh = 0
+	m.fresh, m.sinceCons = 0, 0
 	lens := make([]int, 0, len(m.byLen))
 	for n := range m.byLen {
 		lens = append(lens, n)

@@ -149,3 +149,36 @@ func TestSplitKeepsFounderID(t *testing.T) {
 		seen[id] = tl
 	}
 }
+
+// A signature seen before the template it folds into could take it (the
+// bracketed header of one layout, "[time: INFO/MainProcess]", before a
+// message whose template another layout's lines made) joins it in one
+// pass within consolidateLines lines, as two passes join it at the end of
+// their first (Consolidate), though the stream makes far fewer than
+// ConsolidateEvery signatures.
+func TestOnePassConsolidatesFewSignatures(t *testing.T) {
+	m := New(Config{MaxClusters: 1024})
+	zones := []string{"payments", "kafka", "etcd", "checkout", "billing", "auth"}
+	plain := func(i int) []byte {
+		return []byte(fmt.Sprintf("zone-aware routing enabled zone=%s role=r%d", zones[i%len(zones)], i))
+	}
+	for i := 0; i < 20; i++ {
+		m.Add(plain(i))
+	}
+	early := m.Add([]byte("[2024-11-24 07:43:45,549: INFO/MainProcess] zone-aware routing enabled zone=coredns role=canary")).ID
+	for i := 0; i < 20; i++ {
+		m.Add(plain(i))
+	}
+	m.Add([]byte("[2024-11-24 07:43:59,668: INFO/ForkPoolWorker-2] zone-aware routing enabled zone=kafka role=billing"))
+	var later uint64
+	for i := 0; i < 2*consolidateLines; i++ {
+		later = m.Add(plain(i)).ID
+	}
+	if m.Resolve(early) != m.Resolve(later) {
+		m.Consolidate()
+		if m.Resolve(early) == m.Resolve(later) {
+			t.Fatalf("the early line's template %x joins the event's %x only at Consolidate", early, later)
+		}
+		t.Fatalf("the fixture no longer folds the early line's header into the event's template (%x, %x after Consolidate)", m.Resolve(early), m.Resolve(later))
+	}
+}
