@@ -18,6 +18,7 @@
 package freetext
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
@@ -831,16 +832,35 @@ func isHostToken(b []byte) bool {
 
 // isNameToken: a program or component name (letters first, no '=').
 func isNameToken(b []byte) bool {
-	if len(b) == 0 || len(b) > 96 || !(isDigit(b[0]) || b[0]|0x20 >= 'a' && b[0]|0x20 <= 'z') {
+	if len(b) == 0 || len(b) > 96 || nameBytes[b[0]] != nameAlnum {
 		return false
 	}
 	for _, c := range b {
-		if !(isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '.' || c == '-' || c == '_' || c == '$' || c == '/' || c == '(' || c == ')') {
+		if nameBytes[c] == 0 {
 			return false
 		}
 	}
 	return true
 }
+
+// nameBytes classes the bytes of a name (isNameToken): letters and digits
+// (nameAlnum), and the punctuation a name may hold after its first byte.
+var nameBytes = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch b := byte(c); {
+		case isDigit(b) || b|0x20 >= 'a' && b|0x20 <= 'z':
+			t[c] = nameAlnum
+		case b == '.' || b == '-' || b == '_' || b == '$' || b == '/' || b == '(' || b == ')':
+			t[c] = namePunct
+		}
+	}
+	return t
+}()
+
+const (
+	nameAlnum = 1 + iota
+	namePunct
+)
 
 // isComponent: "dfs.DataNode$PacketResponder:", "org.apache.Foo:", "main.go:42]".
 func isComponent(tok []byte) bool {
@@ -879,6 +899,9 @@ func isComponent(tok []byte) bool {
 
 // isModulePath: names joined by "::" ("tokio::net", "app::db::pool").
 func isModulePath(b []byte) bool {
+	if bytes.IndexByte(b, ':') < 0 {
+		return false // one name: no path
+	}
 	parts := 0
 	for len(b) > 0 {
 		i := 0
