@@ -386,11 +386,21 @@ func hashPiece(h uint64, b []byte) uint64 {
 		h = mix(h^binary.LittleEndian.Uint64(b)^hk1, hk0)
 		b = b[8:]
 	}
-	var t uint64
-	for i, c := range b {
-		t |= uint64(c) << (8 * i)
+	return mix(h^tail(b)^hk2, hk0^uint64(len(b)+1))
+}
+
+// tail returns the bytes of b (fewer than 8) as a little-endian word,
+// read in two overlapping loads: the bytes they share are the same.
+func tail(b []byte) uint64 {
+	switch n := len(b); {
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint32(b[n-4:]))<<(8*(n-4))
+	case n >= 2:
+		return uint64(binary.LittleEndian.Uint16(b)) | uint64(b[n-1])<<(8*(n-1))
+	case n == 1:
+		return uint64(b[0])
 	}
-	return mix(h^t^hk2, hk0^uint64(len(b)+1))
+	return 0
 }
 
 func hashSep(h uint64, sep uint64) uint64 { return mix(h^sep^hk1, hk2) }
