@@ -543,7 +543,7 @@ func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 		case isTimeText(tok, tsStart < 0):
 			// a bare 6- or 8-digit number is a date only before a clock
 			// (081109 203615); else it is a record id or a count
-			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(line, e))
+			ok = !(tsStart < 0 && isInt(tok) && (len(tok) == 6 || len(tok) == 8) && !clockAfter(c, line, e))
 			// and a bare epoch only in a plausible range
 			ok = ok && !(tsStart < 0 && isInt(tok) && (len(tok) == 10 || len(tok) == 13) && !(tok[0] == '1'))
 		case tsStart < 0:
@@ -1225,6 +1225,9 @@ func pidTidOf(tok []byte) (pid, tid []byte) {
 
 // splitPipes handles "time|field|field|message" headers.
 func splitPipes(line []byte, h *Header) bool {
+	if bytes.IndexByte(line[:min(len(line), 41)], '|') < 0 {
+		return false // no pipe where the loop below looks for the first
+	}
 	first, spaces := 0, 0
 	for first < len(line) && first < 40 && line[first] != '|' && line[first] != '\t' {
 		if line[first] == ' ' {
@@ -1327,8 +1330,8 @@ func isDateWord(b []byte) bool {
 
 // clockAfter reports whether the token after pos is a clock: "203615" or
 // a time with colons.
-func clockAfter(line []byte, pos int) bool {
-	s, e := (&cursor{line: line, pos: pos}).peek()
+func clockAfter(c *cursor, line []byte, pos int) bool {
+	s, e := c.at(pos) // the next token scanTime reads (c's memo keeps it)
 	if s >= e {
 		return false
 	}
