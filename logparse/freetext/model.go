@@ -139,6 +139,14 @@ func (m *model) sketchIDs(msg []byte, n int, bounds *[maxExt][2]int, hs *[maxExt
 	full := m.skN >= skLines
 	idc := m.idc
 	for p := range m.vals {
+		if m.vals[p] == 0 {
+			// no value in the sketch (nor stem: both are set together):
+			// fewer than four, which a full sketch clears
+			if full {
+				idc &^= 1 << p
+			}
+			continue
+		}
 		d, ds := bits.OnesCount64(m.vals[p]), bits.OnesCount64(m.stems[p])
 		switch {
 		case m.skN >= 8 && d >= 4 && d*2 >= ds*3:
@@ -509,6 +517,10 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 	// were seen, held while on two in three
 	cst := m.cst
 	for p := range m.eq {
+		if m.eq[p] == 0 {
+			cst &^= 1 << p // no line holds a word there (m.lines > 0)
+			continue
+		}
 		switch eq, nx := int(m.eq[p]), int(m.eqNext[p]); {
 		case m.lines >= 16 && eq*10 >= m.lines*9 && nx*2 < m.lines:
 			cst |= 1 << p
