@@ -1,6 +1,8 @@
 package logparse
 
 import (
+	"bytes"
+
 	"github.com/gopulse/gopulse/event"
 )
 
@@ -207,6 +209,9 @@ func parseLogfmt(name string, line []byte, r *Record) error {
 // level the level. It reports whether b was such pairs; when it was not,
 // r is left as it was.
 func ParsePairs(b []byte, r *Record) bool {
+	if bytes.IndexByte(b, '=') < 0 {
+		return false // no pair: each has its '='
+	}
 	mark, sc := len(r.Fields), len(r.scratch)
 	msg, lvl := r.Message, r.Level
 	r.Message, r.Level = nil, nil
