@@ -337,6 +337,19 @@ between:
 			h.Level = trimLevel(tok)
 			haveLevel = true
 			c.pos = e
+			if tok[len(tok)-1] == ':' {
+				// a dotted name and a number in brackets after a level's
+				// colon are a category and its id: "info: Cat.Name[1000] …"
+				// (.NET's simple console formatter), as after a priority
+				if s2, e2 := c.peek(); s2 < e2 && h.Component == nil && line[e2-1] == ']' {
+					if name, id, ok := nameWithID(line[s2:e2]); ok && hasDot(name) {
+						h.Component, h.Source = name, id
+						c.pos = e2
+						h.ended = true
+						goto done
+					}
+				}
+			}
 			if tok[len(tok)-1] == ':' && tsStart >= 0 {
 				// "… LOG:  message": a level's colon closes the header
 				// (bunyan's "INFO: name/pid on host:" after it)
@@ -347,6 +360,13 @@ between:
 				h.ended = true
 				goto done
 			}
+			continue
+		case tsStart >= 0 && !haveLevel && h.Program == nil && !nested && line[e-1] == ']' && line[s] != '[' && levelNext(&c, line, e) && isNameWithPIDThread(tok):
+			// a name and its pid (and thread) in brackets before a
+			// level: "[1712215503] unbound[19054:1] info: …" (Unbound's
+			// log file), syslog's identifier[pid] without its colon
+			h.Program, h.PID, h.Thread, _ = nameWithPIDThread(tok)
+			c.pos = e
 			continue
 		case tsStart >= 0 && !haveLevel && !nested && isPairToken(tok):
 			// metadata pairs before the level: "13:55:07.123
@@ -1427,6 +1447,47 @@ func nameWithID(tok []byte) (name, id []byte, ok bool) {
 		return nil, nil, false
 	}
 	return tok[:open], tok[open+1 : len(tok)-1], true
+}
+
+// nameWithPIDThread matches "name[pid]" and "name[pid:thread]" (no colon
+// after them).
+func nameWithPIDThread(tok []byte) (name, pid, thread []byte, ok bool) {
+	if len(tok) < 4 || tok[len(tok)-1] != ']' {
+		return nil, nil, nil, false
+	}
+	open := -1
+	for i := len(tok) - 2; i > 0; i-- {
+		if tok[i] == '[' {
+			open = i
+			break
+		}
+	}
+	if open <= 0 || !isNameToken(tok[:open]) {
+		return nil, nil, nil, false
+	}
+	in := tok[open+1 : len(tok)-1]
+	pid = in
+	for i, c := range in {
+		if c == ':' {
+			pid, thread = in[:i], in[i+1:]
+			break
+		}
+	}
+	if !isInt(pid) || len(pid) > 10 || thread != nil && (!isInt(thread) || len(thread) > 10) {
+		return nil, nil, nil, false
+	}
+	return tok[:open], pid, thread, true
+}
+
+func isNameWithPIDThread(tok []byte) bool {
+	_, _, _, ok := nameWithPIDThread(tok)
+	return ok
+}
+
+// levelNext reports whether the token after e in line is a level.
+func levelNext(c *cursor, line []byte, e int) bool {
+	s2, e2 := c.at(e)
+	return s2 < e2 && isLevel(line[s2:e2])
 }
 
 // isFlag: one or two upper-case letters, a comma after them or not

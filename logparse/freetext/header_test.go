@@ -65,6 +65,20 @@ var headerCases = []struct {
 	// console formatter, sd-daemon's prefixes)
 	{"<4>Shop.Orders.Worker[1247] order 7 late",
 		Header{Level: b("<4>"), Component: b("Shop.Orders.Worker"), Source: b("1247"), Message: b("order 7 late")}},
+	// a name and a number in brackets after a level's colon: .NET's simple
+	// console formatter, with its time of day or without
+	{"warn: Shop.Orders.Worker[1247] order 7 late",
+		Header{Level: b("warn"), Component: b("Shop.Orders.Worker"), Source: b("1247"), Message: b("order 7 late")}},
+	{"10:15:00 warn: Shop.Orders.Worker[0] order 7 lost",
+		Header{Time: b("10:15:00"), Level: b("warn"), Component: b("Shop.Orders.Worker"), Source: b("0"), Message: b("order 7 lost")}},
+	// a name with its pid and thread in brackets before a level (Unbound)
+	{"[1704449700] resolverd[4242:3] warning: zone example.org expired",
+		Header{Time: b("1704449700"), Program: b("resolverd"), PID: b("4242"), Thread: b("3"), Level: b("warning"), Message: b("zone example.org expired")}},
+	{"2024-01-05 10:15:00 resolverd[4242] info: started",
+		Header{Time: b("2024-01-05 10:15:00"), Program: b("resolverd"), PID: b("4242"), Level: b("info"), Message: b("started")}},
+	// but not a word with an index in a message
+	{"2024-01-05 10:15:00 ERROR: slot[3] out of range",
+		Header{Time: b("2024-01-05 10:15:00"), Level: b("ERROR"), Message: b("slot[3] out of range")}},
 	{"<3>disk sda1 failed",
 		Header{Level: b("<3>"), Message: b("disk sda1 failed")}},
 	// "time - name - LEVEL - message", whatever the name looks like
