@@ -138,6 +138,41 @@ func nameOnHost(line []byte, s int) (prog, pid, host []byte, end int, ok bool) {
 	return tok[:sl], tok[sl+1:], line[s3 : e3-1], e3, true
 }
 
+// parenNameOnHost: bunyan's "name/pid on host" in parentheses and closed
+// by a colon, its name and host optional, as pino-pretty writes a record's
+// name, pid and hostname: "(1234):", "(1234 on web-1):", "(app/1234 on
+// web-1):". line[s] is the '('.
+func parenNameOnHost(line []byte, s int) (prog, pid, host []byte, end int, ok bool) {
+	cl := -1
+	for i := s + 1; i < len(line) && i-s < 128; i++ {
+		if line[i] == ')' {
+			cl = i
+			break
+		}
+	}
+	if cl < 0 || cl+1 >= len(line) || line[cl+1] != ':' || cl+2 < len(line) && line[cl+2] != ' ' && line[cl+2] != '\t' {
+		return nil, nil, nil, 0, false
+	}
+	in := line[s+1 : cl]
+	id := in
+	if i := bytes.Index(in, []byte(" on ")); i > 0 {
+		id, host = in[:i], in[i+4:]
+		if !isHostToken(host) {
+			return nil, nil, nil, 0, false
+		}
+	}
+	if i := bytes.LastIndexByte(id, '/'); i >= 0 {
+		prog, id = id[:i], id[i+1:]
+		if !isNameToken(prog) {
+			return nil, nil, nil, 0, false
+		}
+	}
+	if !isInt(id) || len(id) > 9 {
+		return nil, nil, nil, 0, false
+	}
+	return prog, id, host, cl + 2, true
+}
+
 // tabCells takes the columns that tabs close at the start of msg, when the
 // header before msg ended with a tab (tab: the byte before msg): a layout
 // whose columns are defined by their separator (zap's console encoder,

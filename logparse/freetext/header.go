@@ -406,6 +406,15 @@ between:
 			h.Thread = tok // a thread id after the pid
 			c.pos = e
 			continue
+		case haveLevel && !nested && h.PID == nil && h.Program == nil && tok[0] == '(' && isParenNameOnHost(line, s):
+			// bunyan's "name/pid on host:" in parentheses closes the
+			// header: "[13:15:00.000] INFO (1234): …", "… INFO (app/1234
+			// on web-1): …" (pino-pretty)
+			prog, pid, host, end, _ := parenNameOnHost(line, s)
+			h.Program, h.PID, h.Host = prog, pid, host
+			h.ended = true
+			c.pos = end
+			goto done
 		case len(tok) >= 2 && tok[0] == '(' && tok[len(tok)-1] == ')' && haveLevel && h.Component != nil && h.Thread == nil:
 			// JBoss/WildFly: "INFO  [org.x.Category] (worker thread 3) message"
 			h.Thread = tok[1 : len(tok)-1]
@@ -1481,6 +1490,11 @@ func nameWithPIDThread(tok []byte) (name, pid, thread []byte, ok bool) {
 
 func isNameWithPIDThread(tok []byte) bool {
 	_, _, _, ok := nameWithPIDThread(tok)
+	return ok
+}
+
+func isParenNameOnHost(line []byte, s int) bool {
+	_, _, _, _, ok := parenNameOnHost(line, s)
 	return ok
 }
 

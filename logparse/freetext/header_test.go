@@ -76,7 +76,17 @@ var headerCases = []struct {
 		Header{Time: b("1704449700"), Program: b("resolverd"), PID: b("4242"), Thread: b("3"), Level: b("warning"), Message: b("zone example.org expired")}},
 	{"2024-01-05 10:15:00 resolverd[4242] info: started",
 		Header{Time: b("2024-01-05 10:15:00"), Program: b("resolverd"), PID: b("4242"), Level: b("info"), Message: b("started")}},
-	// but not a word with an index in a message
+	// bunyan's "name/pid on host" in parentheses closing the header
+	// (pino-pretty), with its name and host or without
+	{"[10:15:00.123] INFO (4242): listening on 8080",
+		Header{Time: b("10:15:00.123"), Level: b("INFO"), PID: b("4242"), Message: b("listening on 8080")}},
+	{"[1704449700123] WARN (4242 on web-7): slow request",
+		Header{Time: b("1704449700123"), Level: b("WARN"), PID: b("4242"), Host: b("web-7"), Message: b("slow request")}},
+	{"[1704449700123] WARN (api/4242 on web-7): slow request",
+		Header{Time: b("1704449700123"), Level: b("WARN"), Program: b("api"), PID: b("4242"), Host: b("web-7"), Message: b("slow request")}},
+	// neither: a parenthesised word, a bracketed array in a message
+	{"[10:15:00.123] INFO (cache): warm",
+		Header{Time: b("10:15:00.123"), Level: b("INFO"), Message: b("(cache): warm")}},
 	{"2024-01-05 10:15:00 ERROR: slot[3] out of range",
 		Header{Time: b("2024-01-05 10:15:00"), Level: b("ERROR"), Message: b("slot[3] out of range")}},
 	{"<3>disk sda1 failed",
