@@ -316,6 +316,13 @@ func split(line []byte, h *Header, nested, strict bool) bool {
 	if !nested {
 		tsStart, tsEnd = scanTime(&c, line)
 		setTime(h, line, tsStart, tsEnd)
+		if tsEnd > 0 && line[tsEnd-1] == ':' && line[tsStart] != '[' && (tsEnd == len(line) || line[tsEnd] == ' ' || line[tsEnd] == '\t') {
+			// a time closed by a colon of its own is all the header
+			// there is ("1714718446: Error getting …", Mosquitto's),
+			// as a pipe closes Squid's (splitPipes, and a name's below)
+			h.ended = true
+			goto done
+		}
 	}
 
 	// 2. Between timestamp and message: pid, host/program, separators, level,
@@ -406,6 +413,14 @@ between:
 			h.Thread = tok // a thread id after the pid
 			c.pos = e
 			continue
+		case tsStart >= 0 && !haveLevel && h.Program == nil && !nested && len(tok) >= 2 && tok[len(tok)-1] == '|' && isNameToken(tok[:len(tok)-1]):
+			// a name closed by a pipe glued to it closes the header:
+			// "2024/06/30 10:33:47 kid1| …" (Squid's cache.log, as its
+			// master's "2024/06/30 10:33:47| …" that splitPipes reads)
+			h.Program = tok[:len(tok)-1]
+			h.ended = true
+			c.pos = e
+			goto done
 		case haveLevel && !nested && h.PID == nil && h.Program == nil && tok[0] == '(' && isParenNameOnHost(line, s):
 			// bunyan's "name/pid on host:" in parentheses closes the
 			// header: "[13:15:00.000] INFO (1234): …", "… INFO (app/1234
@@ -560,6 +575,9 @@ done:
 func scanTime(c *cursor, line []byte) (tsStart, tsEnd int) {
 	tsStart, tsEnd = -1, -1
 	for n := 0; n < 6; n++ {
+		if tsEnd > 0 && line[tsEnd-1] == ':' {
+			break // a colon glued to a time closes it ("1714718446: NAT …")
+		}
 		s, e := c.peek()
 		if s >= e {
 			break
@@ -1291,6 +1309,9 @@ func splitPipes(line []byte, h *Header) bool {
 			h.Component = f
 		}
 		pos = i + 1
+	}
+	for pos < len(line) && (line[pos] == ' ' || line[pos] == '\t') {
+		pos++ // "2024/06/30 10:33:47| message"
 	}
 	h.Message = line[pos:]
 	return true

@@ -89,6 +89,16 @@ var headerCases = []struct {
 		Header{Time: b("10:15:00.123"), Level: b("INFO"), Message: b("(cache): warm")}},
 	{"2024-01-05 10:15:00 ERROR: slot[3] out of range",
 		Header{Time: b("2024-01-05 10:15:00"), Level: b("ERROR"), Message: b("slot[3] out of range")}},
+	// a mark glued to the time, or to a name after it, closes the header:
+	// Mosquitto's "epoch:", Squid's "time|" and "time kidN|"
+	{"1714718446: Error reading config",
+		Header{Time: b("1714718446"), Message: b("Error reading config")}},
+	{"1714718446: NAT mapping on port 7",
+		Header{Time: b("1714718446"), Message: b("NAT mapping on port 7")}},
+	{"2024/06/30 10:33:47| Created PID file (/run/proxy.pid)",
+		Header{Time: b("2024/06/30 10:33:47"), Message: b("Created PID file (/run/proxy.pid)")}},
+	{"2024/06/30 10:33:47 kid2| Starting cache version 4.10",
+		Header{Time: b("2024/06/30 10:33:47"), Program: b("kid2"), Message: b("Starting cache version 4.10")}},
 	{"<3>disk sda1 failed",
 		Header{Level: b("<3>"), Message: b("disk sda1 failed")}},
 	// "time - name - LEVEL - message", whatever the name looks like
