@@ -38,8 +38,11 @@ import (
 // on the way in.) An invalid config must be refused (HTTP 500,
 // gopulse_config_last_reload_successful 0, every problem logged) and a
 // valid one applied; the target's gopulse_go_gc_cycles_total must never go
-// backwards nor vanish. Then SIGTERM: the agent sends what is queued and
-// exits 0.
+// backwards nor vanish. Every valid reload changes the log poll interval,
+// the last one also logs.field_names, logs.multiline.max_wait and
+// kubernetes.node_name: each must keep the log source running (its file
+// opened once, its parser going on with the changes applied in place).
+// Then SIGTERM: the agent sends what is queued and exits 0.
 func TestReloadUnderLoad(t *testing.T) {
 	base := env(t, "GOPULSE_E2E_LOKI_URL")
 	if os.Geteuid() != 0 {
@@ -79,9 +82,14 @@ func TestReloadUnderLoad(t *testing.T) {
 	listen := freeAddr(t)
 	cfgFile := filepath.Join(dir, "agent.yaml")
 	// Valid configs differ in the health window and the log poll
-	// interval; the invalid one has three problems (a negative window, a
-	// duration that is not one, an unknown key).
-	valid := func(window string, poll string) string {
+	// interval, the last one also in the parsers' settings (field names,
+	// multi-line wait) and the node name; the invalid one has three
+	// problems (a negative window, a duration that is not one, an unknown
+	// key).
+	parsers := func(names, wait, node string) string {
+		return fmt.Sprintf("field_names: %s\n  multiline: {max_wait: %s}\nkubernetes: {enabled: false, node_name: %s}", names, wait, node)
+	}
+	valid := func(window string, poll string, parsers string) string {
 		return fmt.Sprintf(`listen: %s
 state_dir: %s
 lifecycle: {enable_reload: true, shutdown_grace: 30s}
@@ -90,15 +98,16 @@ logs:
   paths: [%q]
   poll_interval: %s
   start_at: beginning
-kubernetes: {enabled: false}
+  %s
 health: {window: %s}
 exporters:
   loki:
     endpoints: [{url: %q}]
     queue: {max_bytes: 512MiB}
-`, listen, filepath.Join(dir, "state"), filepath.Join(dir, "logs", "*.log"), poll, window, proxy.URL()+"/loki/api/v1/push")
+`, listen, filepath.Join(dir, "state"), filepath.Join(dir, "logs", "*.log"), poll, parsers, window, proxy.URL()+"/loki/api/v1/push")
 	}
-	invalid := strings.Replace(valid("-1s", "250ms"), "poll_interval: 250ms", "poll_interval: soon", 1) +
+	first := parsers("gopulse", "1s", "e2e-node-a")
+	invalid := strings.Replace(valid("-1s", "250ms", first), "poll_interval: 250ms", "poll_interval: soon", 1) +
 		"unknown_key: 1\n"
 	write := func(s string) {
 		t.Helper()
@@ -106,7 +115,7 @@ exporters:
 			t.Fatal(err)
 		}
 	}
-	write(valid("10s", "250ms"))
+	write(valid("10s", "250ms", first))
 
 	out := &lockedBuffer{}
 	agent := exec.Command(bin, "agent", "--config", cfgFile)
@@ -221,11 +230,11 @@ exporters:
 		valid bool
 		hup   bool
 	}{
-		{valid("5s", "100ms"), true, true},
+		{valid("5s", "100ms", first), true, true},
 		{invalid, false, false},
-		{valid("10s", "250ms"), true, false},
+		{valid("10s", "250ms", first), true, false},
 		{invalid, false, true},
-		{valid("7s", "200ms"), true, true},
+		{valid("7s", "200ms", parsers("otel", "2s", "e2e-node-b")), true, true},
 	}
 	reloadsDone := 0
 	for i, s := range steps {
@@ -289,6 +298,14 @@ exporters:
 		if strings.Count(logs, "reload refused") < 2 || !strings.Contains(logs, p) {
 			t.Errorf("the refused reloads did not log problem %q", p)
 		}
+	}
+	// Each applied reload kept the log source: its file opened once, its
+	// parser going on (the last one with new field names, multi-line
+	// wait and node label applied in place).
+	if n := strings.Count(logs, "the log sources run on"); n != 3 || strings.Contains(logs, "start again") ||
+		strings.Count(logs, `msg="tailing log file"`) != 1 || !strings.Contains(logs, `changed="[tailer field_names multiline kubernetes]"`) {
+		t.Errorf("the log source was not kept across the reloads (%d kept, want 3; %d opens of the file, want 1)",
+			n, strings.Count(logs, `msg="tailing log file"`))
 	}
 
 	// Every line reaches Loki, once, each stream in order.
