@@ -83,7 +83,11 @@
 //     pairs or by values only ("… by hook: <*>"). A tail template takes
 //     in the signatures seen before it that fold into it (a word where
 //     its prefix has a value) and the tail templates whose prefix is its
-//     own plus one or two pieces;
+//     own plus one or two pieces. No tail template is made over a prefix
+//     that opens three lines in four of all those added and opens with
+//     values or whose tails all open with one word: a header the caller
+//     did not strip (headerLike); it is made when other lines dilute that
+//     prefix (release: a burst of one event's errors);
 //   - cover: a signature that a wildcard template matches joins it, also
 //     when it was seen before the wildcard existed;
 //   - fold: a signature that equals a template plus one or two extra words
@@ -247,6 +251,7 @@ type star struct {
 	n      int    // a tail candidate set: the prefix's length
 	mask   uint64 // and its masked word, if any
 	weak   bool   // after a clause of one word: shared tails only
+	gone   uint64 // lines of the candidates that left the set (headerLike)
 }
 
 // Miner mines templates. It is not safe for concurrent use.
@@ -280,6 +285,8 @@ type Miner struct {
 	exact      bool     // the last Match found its signature (Exact)
 	newSig     bool     // the last Add made a new signature (NewSignature)
 	ctx        uint64   // context of the line being added
+	lines      uint64   // lines added before the one being added (headerLike)
+	held       []uint64 // tail candidate sets headerLike held back, to decide again
 
 	// scratch, reused per line
 	toks   []token.Token
@@ -627,6 +634,10 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	c.g.handed = true
 	if m.sinceCons++; m.fresh > 0 && m.sinceCons >= consolidateLines && m.cfg.ConsolidateEvery > 0 {
 		m.Consolidate()
+	}
+	m.lines++
+	if len(m.held) > 0 && m.lines%heldEvery == 0 {
+		m.release()
 	}
 	m.last, m.lastSig = c.g, c
 	return m.template(c.g)
@@ -2635,6 +2646,7 @@ func (m *Miner) unregisterTail(g *group) {
 		for j, x := range s.groups {
 			if x == g {
 				s.groups = append(s.groups[:j], s.groups[j+1:]...)
+				s.gone += g.count
 				break
 			}
 		}
@@ -2784,6 +2796,73 @@ func tailHeads(s *star) (exact, events int) {
 // dozen are one event's error texts.
 const tailDistinct = 8
 
+// headerLike reports whether the candidates of a tail template, whose
+// first n pieces agree, are lines read with a header the caller did not
+// strip: they hold three lines in four of all the lines added so far
+// (the prefix opens nearly every line, not one event among the stream's
+// others) and the prefix opens with values (a time, an id: a message's
+// first word names its event; "<*> <*> CET ; <<*>> ; main:") or every
+// tail opens with one constant word (an error's text after a clause
+// opens with any word; "Fr. <*> April <*> :: {LOG} :: span=<*> :: …":
+// the header goes on). Its tails are the stream's messages, events of
+// their own: their signatures stay apart, the header's values
+// parameters, and a later boundary decides.
+func (m *Miner) headerLike(s *star, olds []*group, n int) bool {
+	c := s.gone
+	lead, same := true, true
+	var w []byte
+	for _, g := range olds {
+		c += g.count
+		lead = lead && g.varGap[0]
+		switch {
+		case n >= len(g.pieces) || g.wild[n]:
+			same = false
+		case w == nil:
+			w = g.pieces[n]
+		case string(g.pieces[n]) != string(w):
+			same = false
+		}
+	}
+	return 4*c >= 3*m.lines && (lead || same)
+}
+
+// maxHeld bounds the candidate sets headerLike holds back; heldEvery is
+// the lines between two decisions on them.
+const (
+	maxHeld   = 64
+	heldEvery = 64
+)
+
+// hold records that headerLike held back the tail template of the set k,
+// whose evidence sufficed: when other lines dilute its prefix (a burst of
+// one event's errors, then the stream's other events) release makes it,
+// though no new tail arrives to decide again.
+func (m *Miner) hold(k uint64) {
+	for _, x := range m.held {
+		if x == k {
+			return
+		}
+	}
+	if len(m.held) < maxHeld {
+		m.held = append(m.held, k)
+	}
+}
+
+// release decides again on the sets headerLike held back.
+func (m *Miner) release() {
+	keep := m.held[:0]
+	for _, k := range m.held {
+		s := m.tails[k]
+		if s == nil || m.tailOf[k] != nil {
+			continue
+		}
+		if m.mergeTail(s, s.n, k); m.tailOf[k] == nil {
+			keep = append(keep, k)
+		}
+	}
+	m.held = keep
+}
+
 // mergeTail makes the tail template of the groups of s, whose first n
 // pieces agree.
 func (m *Miner) mergeTail(s *star, n int, k uint64) {
@@ -2801,6 +2880,10 @@ func (m *Miner) mergeTail(s *star, n int, k uint64) {
 		if olds = shared; len(olds) == 0 {
 			return
 		}
+	}
+	if m.headerLike(s, olds, n) {
+		m.hold(k)
+		return
 	}
 	first := olds[0]
 	for _, g := range olds {
