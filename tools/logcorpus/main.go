@@ -71,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
-	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5 or r6 (build, split: -part r5 or r6 names that round's sets)")
+	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5 or r6 (build, split: -part r3, r4, r5 or r6 names that round's sets)")
 	half := fs.String("half", "", "score: only half a or b of the development part (projects by FNV-1a-64 of the module path: even a, odd b)")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
@@ -88,8 +88,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "build":
-		if *part != partDev && *part != partR5 && *part != partR6 {
-			return fmt.Errorf("build -part %q: only -part r5 or -part r6 (name that round's sets) is meaningful", *part)
+		if *part != partDev && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 {
+			return fmt.Errorf("build -part %q: only -part r3, r4, r5 or r6 (name that round's sets) is meaningful", *part)
 		}
 		return build(*cache, *lines, srcs, *part, stderr)
 	case "score":
@@ -267,10 +267,11 @@ func slug(mod string) string {
 	return strings.NewReplacer("/", "_", ".", "-").Replace(mod)
 }
 
-// build writes every part of the corpus into cache. The r5 and r6 sets are
-// named on stderr only when show names their round (build -part r5, build
-// -part r6): whoever works on the engine builds the corpus too, and must
-// not learn their projects and layouts from its output.
+// build writes every part of the corpus into cache. The sets of the rounds
+// held back whole (r3 to r6) are named on stderr only when show names their
+// round (build -part r3 … -part r6): whoever works on the engine builds the
+// corpus too, or reads its log, and must not learn their projects and
+// layouts from it.
 func build(cache string, lines int, srcs map[string]string, show string, stderr io.Writer) error {
 	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5, partR6} {
 		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
@@ -336,13 +337,14 @@ func build(cache string, lines int, srcs map[string]string, show string, stderr 
 			}
 		}
 	}
-	// the rounds held back whole (r3.go, r4.go, r5.go, r6.go); r5 and r6
-	// are named set by set only when asked for
+	// the rounds held back whole (r3.go, r4.go, r5.go, r6.go), each named
+	// set by set only when asked for: a build's log is read by whoever
+	// waits for it, and a set's name names its project and layout
 	for _, r := range []struct {
 		part  string
 		sets  []r3Set
 		named bool
-	}{{partR3, r3Plan(), true}, {partR4, r4Plan(), true}, {partR5, r5Plan(), show == partR5}, {partR6, r6Plan(), show == partR6}} {
+	}{{partR3, r3Plan(), show == partR3}, {partR4, r4Plan(), show == partR4}, {partR5, r5Plan(), show == partR5}, {partR6, r6Plan(), show == partR6}} {
 		written := 0
 		for _, set := range r.sets {
 			st, ok, err := load(set.Project)

@@ -948,6 +948,13 @@ func TestBuildAndScore(t *testing.T) {
 	if err := build(cache, 300, src, "", &stderr); err != nil {
 		t.Fatal(err, stderr.String())
 	}
+	// r3 and r4 are held back whole too: a build not asked to name them
+	// prints their count alone (r5 and r6: checkBlindRound, below)
+	for _, part := range []string{partR3, partR4} {
+		if !strings.Contains(stderr.String(), part+": ") || strings.Contains(stderr.String(), " "+part+"   ") {
+			t.Fatalf("build output names %s sets or misses their count:\n%s", part, stderr.String())
+		}
+	}
 	logs, _ := filepath.Glob(filepath.Join(cache, partDev, "*.log"))
 	if len(logs) != 2+len(crossLayouts(projects[0]))+len(wideLayouts(projects[0])) || len(wideLayouts(projects[0])) == 0 {
 		t.Fatalf("datasets: %v", logs)
