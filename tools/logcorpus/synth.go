@@ -743,12 +743,7 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 			layouts = append(layouts, seeded{first + uint64(i), newLayout(first + uint64(i))})
 		}
 	}
-	var devProjects []project
-	for _, p := range projects {
-		if part, _ := projectPart(p); part == partDev {
-			devProjects = append(devProjects, p)
-		}
-	}
+	devProjects := developmentProjects()
 	type agg struct {
 		n                               int
 		msg, ts, level, fields, two, gA float64
@@ -834,14 +829,8 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 			fmt.Fprintf(w, "%-7d %6.3f %6s %6s %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.ts, sc.tsN), opt(sc.level, sc.levelN), opt(sc.fields, sc.fieldsN), sc.two, sc.onlineFinal, hdr)
 		}
 	}
-	mean := func(x float64, n int) float64 {
-		if n == 0 {
-			return 0
-		}
-		return x / float64(n)
-	}
 	fmt.Fprintf(w, "synth %s: %d layouts, message %.4f, ts %.4f (%d layouts with a date or clock), level %.4f (%d), fields %.4f (%d), GA two-pass %.4f, one-pass with aliases %.4f\n",
-		which, tot.n, mean(tot.msg, tot.n), mean(tot.ts, tot.tsN), tot.tsN, mean(tot.level, tot.levelN), tot.levelN, mean(tot.fields, tot.fieldsN), tot.fieldsN, mean(tot.two, tot.n), mean(tot.gA, tot.n))
+		which, tot.n, meanOf(tot.msg, tot.n), meanOf(tot.ts, tot.tsN), tot.tsN, meanOf(tot.level, tot.levelN), tot.levelN, meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.gA, tot.n))
 	if detail {
 		var names []string
 		for k := range per {
@@ -849,7 +838,7 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 		}
 		sort.Slice(names, func(i, j int) bool {
 			a, b := per[names[i]], per[names[j]]
-			if x, y := mean(a.msg, a.n), mean(b.msg, b.n); x != y {
+			if x, y := meanOf(a.msg, a.n), meanOf(b.msg, b.n); x != y {
 				return x < y
 			}
 			return names[i] < names[j]
@@ -857,10 +846,30 @@ func synth(which string, nSeeds, lines int, detail bool, dump string, load func(
 		fmt.Fprintf(w, "per primitive (mean over the layouts that hold it):\n%-28s %4s %6s %6s %6s %6s %7s\n", "primitive", "n", "msg", "ts", "level", "fields", "GA-2p")
 		for _, k := range names {
 			a := per[k]
-			fmt.Fprintf(w, "%-28s %4d %6.3f %6s %6s %6s %7.4f\n", k, a.n, mean(a.msg, a.n), opt(mean(a.ts, a.tsN), a.tsN), opt(mean(a.level, a.levelN), a.levelN), opt(mean(a.fields, a.fieldsN), a.fieldsN), mean(a.two, a.n))
+			fmt.Fprintf(w, "%-28s %4d %6.3f %6s %6s %6s %7.4f\n", k, a.n, meanOf(a.msg, a.n), opt(meanOf(a.ts, a.tsN), a.tsN), opt(meanOf(a.level, a.levelN), a.levelN), opt(meanOf(a.fields, a.fieldsN), a.fieldsN), meanOf(a.two, a.n))
 		}
 	}
 	return nil
+}
+
+// developmentProjects is the projects of the development part, in the
+// list's order: synth and wild draw each layout's messages from them.
+func developmentProjects() []project {
+	var ps []project
+	for _, p := range projects {
+		if part, _ := projectPart(p); part == partDev {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// meanOf is x over n, 0 when n is 0 (a figure no layout holds).
+func meanOf(x float64, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return x / float64(n)
 }
 
 // docSeeds is how many layouts `synth -seeds doc` renders per documented

@@ -574,12 +574,7 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 	if nSeeds <= 0 || nSeeds > wildSeeds {
 		return fmt.Errorf("wild: -n must be 1 … %d", wildSeeds)
 	}
-	var devProjects []project
-	for _, p := range projects {
-		if part, _ := projectPart(p); part == partDev {
-			devProjects = append(devProjects, p)
-		}
-	}
+	devProjects := developmentProjects()
 	type agg struct {
 		n                     int
 		msg, two, one, fields float64
@@ -596,12 +591,6 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 			a.fieldsN++
 			a.fields += sc.fields
 		}
-	}
-	mean := func(x float64, n int) float64 {
-		if n == 0 {
-			return 0
-		}
-		return x / float64(n)
 	}
 	if detail {
 		fmt.Fprintf(w, "%-7s %6s %6s %7s %7s  %s\n", "seed", "msg", "fields", "GA-2p", "GA-1pA", "first line")
@@ -658,7 +647,7 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 		}
 	}
 	fmt.Fprintf(w, "wild %s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",
-		which, tot.n, mean(tot.msg, tot.n), mean(tot.fields, tot.fieldsN), tot.fieldsN, mean(tot.two, tot.n), mean(tot.one, tot.n))
+		which, tot.n, meanOf(tot.msg, tot.n), meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.one, tot.n))
 	if detail {
 		var names []string
 		for k := range per {
@@ -666,7 +655,7 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 		}
 		sort.Slice(names, func(i, j int) bool {
 			a, b := per[names[i]], per[names[j]]
-			if x, y := mean(a.two, a.n), mean(b.two, b.n); x != y {
+			if x, y := meanOf(a.two, a.n), meanOf(b.two, b.n); x != y {
 				return x < y
 			}
 			return names[i] < names[j]
@@ -674,7 +663,7 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 		fmt.Fprintf(w, "per kind (mean over the layouts that hold it):\n%-34s %4s %6s %6s %7s %7s\n", "kind", "n", "msg", "fields", "GA-2p", "GA-1pA")
 		for _, k := range names {
 			a := per[k]
-			fmt.Fprintf(w, "%-34s %4d %6.3f %6s %7.4f %7.4f\n", k, a.n, mean(a.msg, a.n), opt(mean(a.fields, a.fieldsN), a.fieldsN), mean(a.two, a.n), mean(a.one, a.n))
+			fmt.Fprintf(w, "%-34s %4d %6.3f %6s %7.4f %7.4f\n", k, a.n, meanOf(a.msg, a.n), opt(meanOf(a.fields, a.fieldsN), a.fieldsN), meanOf(a.two, a.n), meanOf(a.one, a.n))
 		}
 	}
 	return nil
