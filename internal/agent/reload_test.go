@@ -577,15 +577,7 @@ func TestReloadKeepsUnchangedLogSources(t *testing.T) {
 			cfgFile := filepath.Join(dir, "agent.yaml")
 			addr := freeAddr(t)
 			cfg := func(logs, node, extra string) string {
-				return fmt.Sprintf(`listen: %s
-state_dir: %s
-probes: {mode: "off"}
-logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, %s}
-kubernetes: {enabled: false, node_name: %s}
-lifecycle: {enable_reload: true, shutdown_grace: 5s}
-exporters:
-  loki: {endpoints: [{url: %q}]}
-%s`, addr, filepath.Join(dir, "state"), logFile, logs, node, sink.URL()+"/loki/api/v1/push", extra)
+				return lokiReloadConfig(addr, dir, logFile, sink.URL(), logs, node, extra)
 			}
 			os.WriteFile(cfgFile, []byte(cfg(base, "n1", "health: {new_error_template_burst: 20}\n")), 0o644)
 			run := startAgentRun(cfgFile, dir)
@@ -734,15 +726,7 @@ func TestReloadDuringRotationAndRecord(t *testing.T) {
 			cfgFile := filepath.Join(dir, "agent.yaml")
 			addr := freeAddr(t)
 			cfg := func(logs, node string) string {
-				return fmt.Sprintf(`listen: %s
-state_dir: %s
-probes: {mode: "off"}
-logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, %s}
-kubernetes: {enabled: false, node_name: %s}
-lifecycle: {enable_reload: true, shutdown_grace: 5s}
-exporters:
-  loki: {endpoints: [{url: %q}]}
-`, addr, filepath.Join(dir, "state"), logFile, logs, node, sink.URL()+"/loki/api/v1/push")
+				return lokiReloadConfig(addr, dir, logFile, sink.URL(), logs, node, "")
 			}
 			os.WriteFile(cfgFile, []byte(cfg("multiline: {max_wait: 1h}", "n1")), 0o644)
 			run := startAgentRun(cfgFile, dir)
@@ -806,4 +790,19 @@ exporters:
 			}
 		})
 	}
+}
+
+// lokiReloadConfig is the agent config the reload tests write: one log
+// file tailed from the beginning into a Loki sink, reload enabled, with
+// the logs section's extra keys, the node name and any further sections.
+func lokiReloadConfig(addr, dir, logFile, sinkURL, logs, node, extra string) string {
+	return fmt.Sprintf(`listen: %s
+state_dir: %s
+probes: {mode: "off"}
+logs: {paths: [%q], start_at: beginning, poll_interval: 50ms, %s}
+kubernetes: {enabled: false, node_name: %s}
+lifecycle: {enable_reload: true, shutdown_grace: 5s}
+exporters:
+  loki: {endpoints: [{url: %q}]}
+%s`, addr, filepath.Join(dir, "state"), logFile, logs, node, sinkURL+"/loki/api/v1/push", extra)
 }
