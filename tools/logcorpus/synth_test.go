@@ -394,3 +394,96 @@ func wantDoc2(ev *event) map[string]string {
 		"doc-fluent-bit":  "[2024/03/10 13:55:07] [ warn] [" + docPick2(ev, "engine", "storage", "sp", "input:tail:tail.0", "output:es:es.0", "filter:kubernetes:kubernetes.0", "http_server", "upstream") + "] disk full path=/x n=3",
 	}
 }
+
+// TestWildHeaderKinds checks the second round of wild's header phenomena
+// (wildhdr.go): each is added to several development layouts; CSV
+// layouts join their columns by commas and keep an absent column as an
+// empty field; leading ids come first and change from line to line; an
+// optional first column is first on some lines and absent from others;
+// a syslog priority is the facility times 8 plus the level's severity;
+// elapsed milliseconds grow with the time; a source location is the
+// statement's.
+func TestWildHeaderKinds(t *testing.T) {
+	tags := map[string]int{}
+	base := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123456789, time.UTC), Start: time.Date(2024, 3, 10, 13, 0, 0, 0, time.UTC),
+		Level: "error", App: "demo", PID: 4242, Comp: "server"}
+	line := func(l *wildLayout, i int) (string, []string, event) {
+		e := base
+		e.Seq, e.Line, e.File, e.T = i, 10+i%9, fmt.Sprintf("f%d.go", i%13), base.T.Add(time.Duration(i)*1234567*time.Microsecond)
+		h, vals := l.header(&e, i)
+		return h, vals, e
+	}
+	for seed := uint64(wildDevSeed); seed < wildDevSeed+wildSeeds; seed++ {
+		l := newWildLayout(seed)
+		for _, tag := range l.tags {
+			kind := strings.Join(strings.SplitN(tag, "-", 3)[:2], "-")
+			tags[kind]++
+			firsts := map[string]bool{}
+			present := 0
+			for i := 0; i < 40; i++ {
+				h, vals, e := line(l, i)
+				for _, v := range vals {
+					if !strings.Contains(h, v) {
+						t.Errorf("seed %d (%s): value %q not in %q", seed, tag, v, h)
+					}
+				}
+				first, _ := l.cols[0].text(&e, i)
+				switch kind {
+				case "hdr-csv":
+					if n := strings.Count(h, l.sep); n < len(l.cols)-1 {
+						t.Errorf("seed %d (%s): %d separators %q in %q", seed, tag, n, l.sep, h)
+					}
+					if l.quote != "" && !strings.HasPrefix(h, `"`) {
+						t.Errorf("seed %d (%s): unquoted %q", seed, tag, h)
+					}
+				case "hdr-lead":
+					if !strings.HasPrefix(h, first) {
+						t.Errorf("seed %d (%s): %q does not open with its id %q", seed, tag, h, first)
+					}
+					firsts[first] = true
+				case "hdr-first":
+					if first != "" {
+						present++
+						if !strings.HasPrefix(h, first) {
+							t.Errorf("seed %d (%s): %q does not open with %q", seed, tag, h, first)
+						}
+					}
+				case "hdr-pri":
+					want := map[string]int{"error": 3}[e.Level]
+					pri, err := strconv.Atoi(strings.TrimPrefix(strings.SplitN(h, ">", 2)[0], "<"))
+					if err != nil || pri%8 != want || pri/8 > 23 {
+						t.Errorf("seed %d (%s): priority of %q", seed, tag, h)
+					}
+				case "hdr-elapsed":
+					if ms := e.T.Sub(e.Start).Milliseconds(); !strings.Contains(h, strconv.FormatInt(ms, 10)) {
+						t.Errorf("seed %d (%s): %q holds no %d", seed, tag, h, ms)
+					}
+				case "hdr-source":
+					if !strings.Contains(h, e.File+":"+strconv.Itoa(e.Line)) {
+						t.Errorf("seed %d (%s): %q holds no %s:%d", seed, tag, h, e.File, e.Line)
+					}
+				}
+			}
+			if kind == "hdr-lead" && len(firsts) < 10 {
+				t.Errorf("seed %d (%s): %d distinct leading ids on 40 lines", seed, tag, len(firsts))
+			}
+			if kind == "hdr-first" && (present == 0 || present == 40) {
+				t.Errorf("seed %d (%s): first column on %d lines of 40", seed, tag, present)
+			}
+		}
+	}
+	for _, k := range []string{"hdr-csv", "hdr-pairs", "hdr-first", "hdr-lead", "hdr-source", "hdr-pri", "hdr-elapsed"} {
+		if tags[k] < 8 {
+			t.Errorf("phenomenon %s in %d development layouts only", k, tags[k])
+		}
+	}
+	// a CSV layout keeps an absent column as an empty field
+	l := &wildLayout{sep: ",", end: ",", empty: true, quote: `"`, cols: []wildCol{
+		{text: func(*event, int) (string, []string) { return "a", nil }},
+		{text: func(*event, int) (string, []string) { return "", nil }},
+		{text: func(*event, int) (string, []string) { return "c", nil }},
+	}}
+	if h, _ := l.header(&base, 0); h != `"a","","c"` {
+		t.Errorf("csv header %q", h)
+	}
+}

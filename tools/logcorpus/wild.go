@@ -67,20 +67,35 @@ type wildLayout struct {
 	cols []wildCol
 	sep  string // between columns
 	end  string // between the header and the message
+	// the second round (wildhdr.go): each column in quote, an absent
+	// column kept as an empty field (CSV), text before the first column
+	// (a syslog priority), and the phenomena added, for the per-kind
+	// figures
+	quote string
+	empty bool
+	pre   func(e *event, i int) (string, []string)
+	tags  []string
 }
 
 func (l *wildLayout) header(e *event, i int) (string, []string) {
 	var b strings.Builder
 	var vals []string
+	if l.pre != nil {
+		t, vs := l.pre(e, i)
+		b.WriteString(t)
+		vals = append(vals, vs...)
+	}
+	n := 0
 	for _, c := range l.cols {
 		t, vs := c.text(e, i)
-		if t == "" {
+		if t == "" && !l.empty {
 			continue
 		}
-		if b.Len() > 0 {
+		if n > 0 {
 			b.WriteString(l.sep)
 		}
-		b.WriteString(t)
+		n++
+		b.WriteString(l.quote + t + l.quote)
 		vals = append(vals, vs...)
 	}
 	return b.String(), vals
@@ -493,6 +508,7 @@ func newWildLayout(seed uint64) *wildLayout {
 		cols = append(cols, wildID(seed, 0, rng))
 	}
 	l.cols = cols
+	extendWild(seed, l)
 	return l
 }
 
@@ -629,6 +645,21 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 					add(per[k], sc)
 				}
 			}
+		}
+		for _, k := range l.tags {
+			if !seen[k] {
+				seen[k] = true
+				if per[k] == nil {
+					per[k] = &agg{}
+				}
+				add(per[k], sc)
+			}
+		}
+		if len(l.tags) == 0 {
+			if per["hdr-none"] == nil {
+				per["hdr-none"] = &agg{}
+			}
+			add(per["hdr-none"], sc)
 		}
 		sk := "sep" + strconv.Quote(l.sep)
 		if per[sk] == nil {
