@@ -3,7 +3,7 @@
 // it.
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
-//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6] [-half a|b] [-detail] [-pred DIR]
+//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6|r7] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
 //	logcorpus wild [-seeds dev|held] [-n N] [-synth-lines N] [-detail]    # headers of token kinds no rule names (wild.go)
 //	logcorpus score -perturb shuffle|rotate|interleave|mix|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
@@ -21,7 +21,7 @@
 //
 // The corpus has a development part and held-back parts, split by project
 // and by header layout with rules fixed before any tuning (heldBack in
-// projects.go; r3Plan in r3.go, r4Plan in r4.go, r5Plan in r5.go and r6Plan in r6.go: new
+// projects.go; r3Plan in r3.go, r4Plan in r4.go, r5Plan in r5.go, r6Plan in r6.go and r7Plan in r7.go: new
 // projects in new header layouts, held back whole, never tuned on). score prints the grouping accuracy (GA) of
 // the engine in two passes (as `gopulse logs parse`) and in one pass (as
 // the agent), per dataset for the development part and only as totals for
@@ -71,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
-	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5 or r6 (build, split: -part r3, r4, r5 or r6 names that round's sets)")
+	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5, r6 or r7 (build, split: -part r3, r4, r5, r6 or r7 names that round's sets)")
 	half := fs.String("half", "", "score: only half a or b of the development part (projects by FNV-1a-64 of the module path: even a, odd b)")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
@@ -88,12 +88,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "build":
-		if *part != partDev && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 {
-			return fmt.Errorf("build -part %q: only -part r3, r4, r5 or r6 (name that round's sets) is meaningful", *part)
+		if *part != partDev && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 {
+			return fmt.Errorf("build -part %q: only -part r3, r4, r5, r6 or r7 (name that round's sets) is meaningful", *part)
 		}
 		return build(*cache, *lines, srcs, *part, stderr)
 	case "score":
-		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 {
+		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 {
 			return fmt.Errorf("unknown part %q", *part)
 		}
 		if *part != partDev && *pred != "" {
@@ -103,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-half %q: want a or b, with -part dev", *half)
 		}
 		if *perturbKind != "" {
-			if *part == partR3 || *part == partR4 || *part == partR5 || *part == partR6 {
+			if *part == partR3 || *part == partR4 || *part == partR5 || *part == partR6 || *part == partR7 {
 				return errors.New("-perturb is for the dev, held and fresh parts")
 			}
 			return scorePerturbed(*cache, *part, *perturbKind, stdout)
@@ -164,12 +164,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 		// the parts held back whole are named set by set only when asked
-		// for (-part r3, -part r4, -part r5, -part r6): whoever works on the engine must not
+		// for (-part r3, -part r4, -part r5, -part r6, -part r7): whoever works on the engine must not
 		// learn their projects and layouts from a listing of the others
 		for _, r := range []struct {
 			part string
 			sets []r3Set
-		}{{partR3, r3Plan()}, {partR4, r4Plan()}, {partR5, r5Plan()}, {partR6, r6Plan()}} {
+		}{{partR3, r3Plan()}, {partR4, r4Plan()}, {partR5, r5Plan()}, {partR6, r6Plan()}, {partR7, r7Plan()}} {
 			if *part != r.part {
 				fmt.Fprintf(stdout, "%-7s %d sets, held back whole (listed with -part %s)\n", r.part, len(r.sets), r.part)
 				continue
@@ -268,17 +268,17 @@ func slug(mod string) string {
 }
 
 // build writes every part of the corpus into cache. The sets of the rounds
-// held back whole (r3 to r6) are named on stderr only when show names their
-// round (build -part r3 … -part r6): whoever works on the engine builds the
+// held back whole (r3 to r7) are named on stderr only when show names their
+// round (build -part r3 … -part r7): whoever works on the engine builds the
 // corpus too, or reads its log, and must not learn their projects and
 // layouts from it.
 func build(cache string, lines int, srcs map[string]string, show string, stderr io.Writer) error {
-	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5, partR6} {
+	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5, partR6, partR7} {
 		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
 			return err
 		}
 	}
-	statements := map[string][]stmt{} // by module, for the r3, r4, r5 and r6 parts
+	statements := map[string][]stmt{} // by module, for the r3 to r7 parts
 	load := func(p project) ([]stmt, bool, error) {
 		if st, ok := statements[p.Module]; ok {
 			return st, true, nil
@@ -337,14 +337,14 @@ func build(cache string, lines int, srcs map[string]string, show string, stderr 
 			}
 		}
 	}
-	// the rounds held back whole (r3.go, r4.go, r5.go, r6.go), each named
+	// the rounds held back whole (r3.go, r4.go, r5.go, r6.go, r7.go), each named
 	// set by set only when asked for: a build's log is read by whoever
 	// waits for it, and a set's name names its project and layout
 	for _, r := range []struct {
 		part  string
 		sets  []r3Set
 		named bool
-	}{{partR3, r3Plan(), show == partR3}, {partR4, r4Plan(), show == partR4}, {partR5, r5Plan(), show == partR5}, {partR6, r6Plan(), show == partR6}} {
+	}{{partR3, r3Plan(), show == partR3}, {partR4, r4Plan(), show == partR4}, {partR5, r5Plan(), show == partR5}, {partR6, r6Plan(), show == partR6}, {partR7, r7Plan(), show == partR7}} {
 		written := 0
 		for _, set := range r.sets {
 			st, ok, err := load(set.Project)

@@ -127,6 +127,11 @@ func TestCrossLayouts(t *testing.T) {
 					t.Errorf("%s: cross layout %s is an r6 layout", p.Module, s.Name)
 				}
 			}
+			for _, r := range r7Shapes {
+				if s.Name == r.Name {
+					t.Errorf("%s: cross layout %s is an r7 layout", p.Module, s.Name)
+				}
+			}
 		}
 	}
 }
@@ -410,7 +415,74 @@ func TestR6Plan(t *testing.T) {
 		[][]shape{r3Shapes, r4Shapes, r5Shapes})
 }
 
-// checkHeldRound checks a round held back whole (r5, r6) against its plan
+func TestR7Plan(t *testing.T) {
+	// the rule was fixed before any r7 set was rendered or scored: these
+	// are its sets
+	want := []string{
+		"maunium.net/go/mautrix bind9",
+		"maunium.net/go/mautrix aerospike",
+		"github.com/osrg/gobgp/v4 scylladb",
+		"github.com/osrg/gobgp/v4 couchdb",
+		"github.com/osrg/gobgp/v4 epoch-first",
+		"github.com/dbos-inc/dbos-transact-golang trafficserver",
+		"github.com/dbos-inc/dbos-transact-golang privoxy",
+		"github.com/NVIDIA/nvidia-container-toolkit huawei-vrp",
+		"github.com/NVIDIA/nvidia-container-toolkit xorg",
+		"github.com/NVIDIA/nvidia-container-toolkit golog-shortfile-prefix",
+		"github.com/gopcua/opcua windowsupdate",
+		"github.com/gopcua/opcua srcds",
+		"github.com/schollz/croc/v10 factorio",
+		"github.com/schollz/croc/v10 actions-runner",
+		"github.com/schollz/croc/v10 host-first",
+		"github.com/dolthub/go-mysql-server bazel",
+		"github.com/dolthub/go-mysql-server nsqd",
+		"github.com/sigstore/rekor bind9",
+		"github.com/sigstore/rekor aerospike",
+		"github.com/sigstore/rekor nats",
+		"sigs.k8s.io/kube-network-policies scylladb",
+		"sigs.k8s.io/kube-network-policies couchdb",
+		"github.com/hanwen/go-fuse/v2 trafficserver",
+		"github.com/hanwen/go-fuse/v2 privoxy",
+		"github.com/hanwen/go-fuse/v2 host-first",
+		"github.com/k8snetworkplumbingwg/whereabouts huawei-vrp",
+		"github.com/k8snetworkplumbingwg/whereabouts xorg",
+		"go.podman.io/storage windowsupdate",
+		"go.podman.io/storage srcds",
+		"go.podman.io/storage zap-json",
+		"github.com/virtual-kubelet/virtual-kubelet factorio",
+		"github.com/virtual-kubelet/virtual-kubelet actions-runner",
+		"sigs.k8s.io/sig-storage-lib-external-provisioner/v13 bazel",
+		"sigs.k8s.io/sig-storage-lib-external-provisioner/v13 nsqd",
+		"sigs.k8s.io/sig-storage-lib-external-provisioner/v13 zap-console",
+		"github.com/go-zookeeper/zk bind9",
+		"go.etcd.io/etcd/server/v3 aerospike",
+		"github.com/prometheus/prometheus scylladb",
+		"github.com/hashicorp/serf couchdb",
+		"github.com/containerd/containerd/v2 trafficserver",
+		"github.com/open-policy-agent/opa privoxy",
+		"sigs.k8s.io/kind huawei-vrp",
+		"github.com/containerd/containerd/v2 xorg",
+		"github.com/k3s-io/kine windowsupdate",
+		"github.com/dgraph-io/badger/v4 srcds",
+		"github.com/dgraph-io/badger/v4 factorio",
+		"sigs.k8s.io/kind actions-runner",
+		"github.com/redis/go-redis/v9 bazel",
+		"github.com/jaegertracing/jaeger nsqd",
+	}
+	checkHeldRound(t, "r7", r7Plan(), want, r7Projects, r7Shapes,
+		[][]project{projects, r3Projects, r4Projects, r5Projects, r6Projects},
+		[][]shape{r3Shapes, r4Shapes, r5Shapes, r6Shapes})
+	// nor is an r7 layout one of synth's documented classes
+	for _, c := range append(append([]docClass(nil), docClasses...), docClasses2...) {
+		for _, s := range r7Shapes {
+			if strings.TrimPrefix(c.name, "doc-") == s.Name {
+				t.Errorf("r7 layout %s is the documented class %s", s.Name, c.name)
+			}
+		}
+	}
+}
+
+// checkHeldRound checks a round held back whole (r5, r6, r7) against its plan
 // want, set by set, and checks what heldRoundPlan's rule promises: its
 // projects are new to every earlier part (module and slug), each with its
 // licence; its layouts are new to every part (the development part's
@@ -591,6 +663,180 @@ func checkR6Time(t *testing.T, s shape, e event) {
 		got = got.AddDate(want.Year(), 0, 0)
 	}
 	if r6ClockOnly[s.Name] {
+		got = got.AddDate(want.Year(), int(want.Month())-1, want.Day()-1)
+	}
+	if !got.Equal(want) {
+		t.Errorf("%s: time %v read back from %q, want %v", s.Name, got, line, want)
+	}
+}
+
+func TestR7Shapes(t *testing.T) {
+	// each new layout as its source shows it (see the comments in r7.go)
+	e := event{T: time.Date(2024, 3, 10, 13, 55, 7, 123000000, time.UTC), Level: "warn", Comp: "raft", Class: "io.etcd.server.etcdserver.api.rafthttp.Transport",
+		File: "transport.go", Line: 211, PID: 4242, TID: 7, Host: "worker-3", Thread: "pool-2-thread-1", Seq: 42, App: "etcd",
+		Msg: "peer 8e9e05c52164694d became inactive", KVs: [][2]string{{"remote", "10.0.0.7:2380"}, {"took", "1.5s"}}}
+	e.Start = e.T.Add(-83*time.Second - 176*time.Millisecond)
+	want := map[string]string{
+		"bind9":          "10-Mar-2024 13:55:07.123 general: warning: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"aerospike":      "Mar 10 2024 13:55:07 GMT: WARNING (raft): (transport.c:211) peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"scylladb":       "WARN  2024-03-10 13:55:07,123 [shard 7:main] raft - peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"couchdb":        "[warning] 2024-03-10T13:55:07.123701Z couchdb@worker-3 <0.5359.3> c74b29ff82 peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"trafficserver":  "[Mar 10 13:55:07.123] Server {0x2ae95ffc0700} WARNING: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"privoxy":        "2024-03-10 13:55:07.123 7f3a2f9b7700 Error: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"huawei-vrp":     "Mar 10 2024 13:55:07 worker-3 %%01RAFT/4/TRANSPORT(l)[42]:peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"xorg":           "[    83.176] (WW) raft(1): peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"windowsupdate":  "2024/03/10 13:55:07.1237010 4242  4274  Setup           peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"srcds":          "L 03/10/2024 - 13:55:07: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"factorio":       "  83.176 Warning Transport.cpp:211: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"actions-runner": "[2024-03-10 13:55:07Z WARN Transport] peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"bazel":          "(13:55:07) WARNING: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+		"nsqd":           "[nsqd] 2024/03/10 13:55:07.123701 WARNING: peer 8e9e05c52164694d became inactive remote=10.0.0.7:2380 took=1.5s",
+	}
+	checkRenders(t, "r7", r7Shapes, e, want)
+	// without pairs, at info on another thread: BIND's notice, CouchDB's
+	// notice outside a request, Traffic Server's STATUS, Huawei's
+	// notification (5), a probed marker and another screen in Xorg's log,
+	// a namespace in Aerospike's line
+	noKV := e
+	noKV.KVs, noKV.TID, noKV.Level = nil, 6, "info"
+	for name, line := range map[string]string{
+		"bind9":          "10-Mar-2024 13:55:07.123 general: notice: peer 8e9e05c52164694d became inactive",
+		"aerospike":      "Mar 10 2024 13:55:07 GMT: INFO (raft): (transport.c:211) {cache} peer 8e9e05c52164694d became inactive",
+		"scylladb":       "INFO  2024-03-10 13:55:07,123 [shard 6:stmt] raft - peer 8e9e05c52164694d became inactive",
+		"couchdb":        "[notice] 2024-03-10T13:55:07.123972Z couchdb@worker-3 <0.5228.2> -------- peer 8e9e05c52164694d became inactive",
+		"trafficserver":  "[Mar 10 13:55:07.123] Server {0x2ae95ffb0600} STATUS: peer 8e9e05c52164694d became inactive",
+		"privoxy":        "2024-03-10 13:55:07.123 7f3a2f1b6700 Info: peer 8e9e05c52164694d became inactive",
+		"huawei-vrp":     "Mar 10 2024 13:55:07 worker-3 %%01RAFT/5/TRANSPORT(l)[42]:peer 8e9e05c52164694d became inactive",
+		"xorg":           "[    83.176] (II) raft(0): peer 8e9e05c52164694d became inactive",
+		"windowsupdate":  "2024/03/10 13:55:07.1239720 4242  4270  Setup           peer 8e9e05c52164694d became inactive",
+		"srcds":          "L 03/10/2024 - 13:55:07: peer 8e9e05c52164694d became inactive",
+		"factorio":       "  83.176 Info Transport.cpp:211: peer 8e9e05c52164694d became inactive",
+		"actions-runner": "[2024-03-10 13:55:07Z INFO Transport] peer 8e9e05c52164694d became inactive",
+		"bazel":          "(13:55:07) INFO: peer 8e9e05c52164694d became inactive",
+		"nsqd":           "[nsqd] 2024/03/10 13:55:07.123972 INFO: peer 8e9e05c52164694d became inactive",
+	} {
+		checkR7One(t, name, &noKV, line)
+	}
+	// trace and debug: BIND's "debug N", Traffic Server's debug tag,
+	// Huawei's debugging flag, Factorio's lines with neither level nor
+	// source, Bazel's print() with its BUILD file's location
+	trace := noKV
+	trace.Level = "trace"
+	for name, line := range map[string]string{
+		"bind9":         "10-Mar-2024 13:55:07.123 general: debug 3: peer 8e9e05c52164694d became inactive",
+		"trafficserver": "[Mar 10 13:55:07.123] Server {0x2ae95ffb0600} DIAG: (raft_transport) peer 8e9e05c52164694d became inactive",
+		"huawei-vrp":    "Mar 10 2024 13:55:07 worker-3 %%01RAFT/7/TRANSPORT(d)[42]:peer 8e9e05c52164694d became inactive",
+		"xorg":          "[    83.176] (DB) raft(0): peer 8e9e05c52164694d became inactive",
+		"factorio":      "  83.176 peer 8e9e05c52164694d became inactive",
+		"bazel":         "(13:55:07) DEBUG: /home/ci/src/etcd/raft/BUILD.bazel:12:8: peer 8e9e05c52164694d became inactive",
+	} {
+		checkR7One(t, name, &trace, line)
+	}
+	dbg := noKV
+	dbg.Level = "debug"
+	checkR7One(t, "factorio", &dbg, "  83.176 Verbose Transport.cpp:211: peer 8e9e05c52164694d became inactive")
+	checkR7One(t, "trafficserver", &dbg, "[Mar 10 13:55:07.123] Server {0x2ae95ffb0600} DEBUG: (raft_transport) peer 8e9e05c52164694d became inactive")
+	// errors: the runner's padded "ERR ", a failed Bazel action's location,
+	// Aerospike's and Privoxy's errors as their warnings; the fatal words
+	bad := noKV
+	bad.Level = "error"
+	for name, line := range map[string]string{
+		"actions-runner": "[2024-03-10 13:55:07Z ERR  Transport] peer 8e9e05c52164694d became inactive",
+		"bazel":          "(13:55:07) ERROR: /home/ci/src/etcd/raft/BUILD.bazel:12:8: peer 8e9e05c52164694d became inactive",
+		"aerospike":      "Mar 10 2024 13:55:07 GMT: WARNING (raft): (transport.c:211) {cache} peer 8e9e05c52164694d became inactive",
+		"privoxy":        "2024-03-10 13:55:07.123 7f3a2f1b6700 Error: peer 8e9e05c52164694d became inactive",
+		"huawei-vrp":     "Mar 10 2024 13:55:07 worker-3 %%01RAFT/3/TRANSPORT(l)[42]:peer 8e9e05c52164694d became inactive",
+	} {
+		checkR7One(t, name, &bad, line)
+	}
+	bad.Level = "fatal"
+	for name, line := range map[string]string{
+		"actions-runner": "[2024-03-10 13:55:07Z CRIT Transport] peer 8e9e05c52164694d became inactive",
+		"aerospike":      "Mar 10 2024 13:55:07 GMT: CRITICAL (raft): (transport.c:211) {cache} peer 8e9e05c52164694d became inactive",
+		"privoxy":        "2024-03-10 13:55:07.123 7f3a2f1b6700 Fatal error: peer 8e9e05c52164694d became inactive",
+		"couchdb":        "[critical] 2024-03-10T13:55:07.123972Z couchdb@worker-3 <0.5228.2> -------- peer 8e9e05c52164694d became inactive",
+	} {
+		checkR7One(t, name, &bad, line)
+	}
+	// the first lines of a Traffic Server start: no process tag, thread
+	// {0x1}; a single-digit day in Huawei's time
+	first := noKV
+	first.Seq = 1
+	checkR7One(t, "trafficserver", &first, "[Mar 10 13:55:07.123] {0x1} STATUS: peer 8e9e05c52164694d became inactive")
+	early := noKV
+	early.T = time.Date(2024, 3, 5, 9, 5, 7, 0, time.UTC)
+	early.Start = early.T.Add(-time.Second)
+	checkR7One(t, "huawei-vrp", &early, "Mar 5 2024 09:05:07 worker-3 %%01RAFT/5/TRANSPORT(l)[42]:peer 8e9e05c52164694d became inactive")
+	checkR7Time(t, r7Shape(t, "huawei-vrp"), early)
+	for _, s := range r7Shapes {
+		switch s.Name {
+		case "windowsupdate", "srcds": // Windows Update's and the Source engine's logs print no level
+		case "aerospike", "privoxy": // no error class of their own: an error is a warning's line
+			lines := map[string]string{}
+			for _, l := range []string{"info", "warn", "error", "fatal"} {
+				ev := e
+				ev.Level = l
+				lines[l] = s.Render(&ev)
+			}
+			if lines["info"] == lines["warn"] || lines["warn"] != lines["error"] || lines["error"] == lines["fatal"] {
+				t.Errorf("%s levels: %q", s.Name, lines)
+			}
+		default:
+			checkLevels(t, s, e)
+		}
+		// the time a layout prints reads back as the event's
+		checkR7Time(t, s, e)
+	}
+	// the uptime columns stay right-aligned past their width's seconds
+	late := noKV
+	late.Start = late.T.Add(-123456789 * time.Millisecond)
+	checkR7One(t, "xorg", &late, "[123456.789] (II) raft(0): peer 8e9e05c52164694d became inactive")
+	checkR7One(t, "factorio", &late, "123456.789 Info Transport.cpp:211: peer 8e9e05c52164694d became inactive")
+}
+
+// r7Shape is the r7 layout name.
+func r7Shape(t *testing.T, name string) shape {
+	t.Helper()
+	for _, s := range r7Shapes {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no r7 layout %s", name)
+	return shape{}
+}
+
+// checkR7One fails unless the r7 layout name renders e as want.
+func checkR7One(t *testing.T, name string, e *event, want string) {
+	t.Helper()
+	if got := r7Shape(t, name).Render(e); got != want {
+		t.Errorf("%s:\n got %q\nwant %q", name, got, want)
+	}
+}
+
+// checkR7Time fails unless the time an r7 layout prints is e's (at the
+// layout's precision; with e's year, or e's date, for the layouts that
+// print none; the time since e.Start for those that print the uptime).
+func checkR7Time(t *testing.T, s shape, e event) {
+	t.Helper()
+	line := s.Render(&e)
+	got, prec, ok, err := r7TimeOf(s.Name, line)
+	if err != nil || !ok {
+		t.Errorf("%s: time of %q: %v %v", s.Name, line, ok, err)
+		return
+	}
+	want := e.T
+	if prec < time.Millisecond {
+		want = micros(&e)
+	}
+	if r7Since[s.Name] {
+		want = time.Time{}.Add(e.T.Sub(e.Start))
+	}
+	want = want.Truncate(prec)
+	if r7YearLess[s.Name] {
+		got = got.AddDate(want.Year(), 0, 0)
+	}
+	if r7ClockOnly[s.Name] {
 		got = got.AddDate(want.Year(), int(want.Month())-1, want.Day()-1)
 	}
 	if !got.Equal(want) {
@@ -896,6 +1142,9 @@ func TestWideLayouts(t *testing.T) {
 	for _, s := range r6Shapes {
 		old[s.Name] = true
 	}
+	for _, s := range r7Shapes {
+		old[s.Name] = true
+	}
 	total := 0
 	for _, s := range wideShapes {
 		if old[s.Name] {
@@ -1048,9 +1297,12 @@ func TestBuildAndScore(t *testing.T) {
 	checkBlindRound(t, cache, partR6, r6Plan(), r6Shapes, stderr.String(), r6TimeOf, func(string) (bool, time.Duration) {
 		return true, time.Millisecond
 	})
+	checkBlindRound(t, cache, partR7, r7Plan(), r7Shapes, stderr.String(), r7TimeOf, func(string) (bool, time.Duration) {
+		return true, time.Millisecond
+	})
 }
 
-// checkBlindRound checks a round built blind (r5, r6) in TestBuildAndScore:
+// checkBlindRound checks a round built blind (r5, r6, r7) in TestBuildAndScore:
 // the build of cache rendered the fixture only where its plan names
 // Kubernetes, and its output (buildStderr) names no set of the part unless
 // asked to; the fixture rendered in every one of the part's layouts reads
