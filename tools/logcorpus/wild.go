@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -517,26 +518,41 @@ type wildSet struct {
 	layout *wildLayout
 	lines  [][]byte
 	msgs   []string
+	short  []string // the message without the context after it (wild -msg context)
 	vals   [][]string
 	truth  []string
 }
 
-func wildRender(seed uint64, l *wildLayout, st []stmt, lines int) (*wildSet, error) {
+// wildRender renders l around st's events; msg, when not nil, adds its
+// message-side phenomena (wildmsg.go).
+func wildRender(seed uint64, l *wildLayout, st []stmt, lines int, msg *wildMsg) (*wildSet, error) {
 	evs, truth, _, err := genEvents(project{Module: "wild"}, st, false, lines, seed)
 	if err != nil {
 		return nil, err
 	}
 	s := &wildSet{layout: l}
+	var logger string
+	if msg != nil && msg.kinds["column"] {
+		l = withLogger(l, &logger)
+		s.layout = l
+	}
 	for i := range evs {
 		m := synthMessage(&evs[i])
 		if m == "" || strings.Contains(strings.SplitN(m, " ", 2)[0], "=") {
 			continue // a message that is only pairs is logfmt, not a text message
 		}
+		key, after := truth[i], ""
+		var mvals []string
+		if msg != nil {
+			after, mvals, logger = msg.apply(&evs[i], &key, len(s.lines))
+			m = synthMessage(&evs[i])
+		}
 		h, vals := l.header(&evs[i], len(s.lines))
-		s.lines = append(s.lines, []byte(h+l.end+m))
-		s.msgs = append(s.msgs, m)
-		s.vals = append(s.vals, vals)
-		s.truth = append(s.truth, truth[i])
+		s.lines = append(s.lines, []byte(h+l.end+m+after))
+		s.msgs = append(s.msgs, m+after)
+		s.short = append(s.short, m)
+		s.vals = append(s.vals, append(vals, mvals...))
+		s.truth = append(s.truth, key)
 	}
 	return s, nil
 }
@@ -554,7 +570,7 @@ func scoreWild(s *wildSet) (wildScore, error) {
 	}
 	var msgOK, fOK int
 	see := func(j int, r *logengine.Result) {
-		if string(r.Rec.Message) == s.msgs[j] {
+		if string(r.Rec.Message) == s.msgs[j] || string(r.Rec.Message) == s.short[j] {
 			msgOK++
 		}
 		for _, v := range s.vals[j] {
@@ -578,7 +594,11 @@ func scoreWild(s *wildSet) (wildScore, error) {
 }
 
 // wild scores the seeds of one range.
-func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p project) ([]stmt, error), w io.Writer) error {
+func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds string, load func(p project) ([]stmt, error), w io.Writer) error {
+	kinds, err := wildMsgOpts(msgKinds)
+	if err != nil {
+		return err
+	}
 	first := uint64(wildDevSeed)
 	switch which {
 	case "dev":
@@ -619,7 +639,11 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 		if err != nil {
 			return err
 		}
-		s, err := wildRender(seed, l, st, lines)
+		var msg *wildMsg
+		if len(kinds) > 0 {
+			msg = newWildMsg(seed, kinds)
+		}
+		s, err := wildRender(seed, l, st, lines, msg)
 		if err != nil {
 			return err
 		}
@@ -629,13 +653,17 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 		}
 		if dump != "" && which == "dev" {
 			sy := &synthSet{lines: s.lines, msgs: s.msgs}
-			if err := dumpSynth(filepath.Join(dump, fmt.Sprintf("%d", seed)), sy); err != nil {
+			base := filepath.Join(dump, fmt.Sprintf("%d", seed))
+			if err := dumpSynth(base, sy); err != nil {
+				return err
+			}
+			if err := os.WriteFile(base+".truth", []byte(strings.Join(s.truth, "\n")+"\n"), 0o644); err != nil {
 				return err
 			}
 		}
 		add(&tot, sc)
 		seen := map[string]bool{}
-		for _, c := range l.cols {
+		for _, c := range s.layout.cols {
 			for _, k := range []string{c.kind, c.name} {
 				if !seen[k] {
 					seen[k] = true
@@ -677,8 +705,8 @@ func wild(which string, nSeeds, lines int, detail bool, dump string, load func(p
 			fmt.Fprintf(w, "%-7d %6.3f %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.fields, sc.fieldsN), sc.two, sc.one, first)
 		}
 	}
-	fmt.Fprintf(w, "wild %s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",
-		which, tot.n, meanOf(tot.msg, tot.n), meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.one, tot.n))
+	fmt.Fprintf(w, "wild %s%s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",
+		which, wildMsgName(kinds), tot.n, meanOf(tot.msg, tot.n), meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.one, tot.n))
 	if detail {
 		var names []string
 		for k := range per {
