@@ -73,6 +73,19 @@ func (s *Stream) assemble(body []byte, ts int64, stream []byte, partial bool, r 
 
 // splitCRI splits a CRI log line.
 func splitCRI(line []byte) (body []byte, ts int64, stream []byte, partial bool, ok bool) {
+	// The stream name follows the time's first blank (its fraction and
+	// zone hold none, and its date and clock fill 19 bytes): a line
+	// without it is no CRI line, and its time is not parsed.
+	if len(line) < 19 || line[4] != '-' || line[7] != '-' {
+		return nil, 0, nil, false, false
+	}
+	j := 19
+	for j < len(line) && line[j] != ' ' {
+		j++
+	}
+	if !hasLit(line, j+1, "stdout ") && !hasLit(line, j+1, "stderr ") {
+		return nil, 0, nil, false, false
+	}
 	t, n, ok := ParseRFC3339(line)
 	if !ok || n >= len(line) || line[n] != ' ' {
 		return nil, 0, nil, false, false
