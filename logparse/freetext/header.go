@@ -681,15 +681,15 @@ func isInt(b []byte) bool {
 // "2015-07-29T17:41:44.747Z", "10.30 16:49:06"), or, at the start of a
 // line, a 6- or 8-digit date ("081109") or an epoch.
 func isTimeText(tok []byte, first bool) bool {
-	if len(tok) < 4 || isPidTid(tok) {
-		return false // "4242:7" is a pid and a thread id
+	if len(tok) < 4 {
+		return false
+	}
+	if !isDigit(tok[0]) {
+		// klog: I1121 10:00:00.123456; no other time opens with a letter
+		return first && (tok[0] == 'I' || tok[0] == 'W' || tok[0] == 'E' || tok[0] == 'F') && len(tok) == 5 && isInt(tok[1:])
 	}
 	// epoch seconds with a fraction: 1704449700.123
 	if first && isEpochFrac(tok) {
-		return true
-	}
-	// klog: I1121 10:00:00.123456
-	if first && (tok[0] == 'I' || tok[0] == 'W' || tok[0] == 'E' || tok[0] == 'F') && len(tok) == 5 && isInt(tok[1:]) {
 		return true
 	}
 	digits, seps, colons, dashes, slashes, dots := 0, 0, 0, 0, 0, 0
@@ -720,8 +720,11 @@ func isTimeText(tok []byte, first bool) bool {
 			return false
 		}
 	}
-	if digits < 4 || !isDigit(tok[0]) || dots == 3 && colons <= 1 {
+	if digits < 4 || dots == 3 && colons <= 1 {
 		return false // 10.0.0.1:80 is an address
+	}
+	if colons == 1 && seps == 1 && isPidTid(tok) {
+		return false // "4242:7" is a pid and a thread id
 	}
 	if seps == 0 {
 		// pure digits: 081109 / 203615 (yymmdd, hhmmss), 20151018, epoch
