@@ -1097,6 +1097,9 @@ func isBracketTime(b []byte) bool {
 	clock := false
 	words := 0
 	for len(b) > 0 {
+		if b[0] >= 'a' && b[0] <= 'z' {
+			return false // none of the words below opens with a small letter ("[main]", "[pool-2-thread-1]")
+		}
 		i := 0
 		for i < len(b) && b[i] != ' ' {
 			i++

@@ -91,3 +91,68 @@ func FuzzIsTimeTextAsReference(f *testing.F) {
 		}
 	})
 }
+
+// isBracketTimeRef is isBracketTime as it was before it turned away a
+// word opening with a small letter before reading it.
+func isBracketTimeRef(b []byte) bool {
+	if isTimeText(b, true) {
+		return true
+	}
+	b0 := b
+	clock := false
+	words := 0
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] != ' ' {
+			i++
+		}
+		w := b[:i]
+		switch {
+		case len(w) == 0:
+		case isMonth(w) || isWeekday(w):
+		case isInt(w) && len(w) <= 4:
+		case isTimeText(w, true) || isDateWord(w):
+			clock = true
+		case isZone(w):
+		default:
+			return false
+		}
+		words++
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		b = b[i:]
+	}
+	return clock && (words >= 2 || isDateWord(b0))
+}
+
+var bracketTimeSamples = []string{
+	"Sun Dec 04 04:47:44 2005", "10.30 16:49:06", "2024-01-02 10:00:00.123", "main", "pool-2-thread-1", "QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181",
+	"14/Jan/2015:12:48:57.127", "02 Jan 2024 10:15:00 UTC", "Mon Jun  8 12:08:44 +0200 2020", " 12:00:00", "12:00:00 z", "12:00:00 jan",
+	"Jan 2 12:00:00", "I1121 10:00:00.123456", "12:00:00 UTC x", "x 12:00:00", "12:00:00 PST",
+}
+
+// TestIsBracketTimeAsReference: the early turn-away answers as before on
+// every prefix and suffix of the samples.
+func TestIsBracketTimeAsReference(t *testing.T) {
+	for _, s := range bracketTimeSamples {
+		for i := 0; i <= len(s); i++ {
+			for _, v := range []string{s[:i], s[i:]} {
+				if got, want := isBracketTime([]byte(v)), isBracketTimeRef([]byte(v)); got != want {
+					t.Fatalf("isBracketTime(%q) = %v, reference %v", v, got, want)
+				}
+			}
+		}
+	}
+}
+
+func FuzzIsBracketTimeAsReference(f *testing.F) {
+	for _, s := range bracketTimeSamples {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isBracketTime([]byte(s)), isBracketTimeRef([]byte(s)); got != want {
+			t.Fatalf("isBracketTime(%q) = %v, reference %v", s, got, want)
+		}
+	})
+}
