@@ -277,3 +277,55 @@ func FuzzClassifyAsReference(f *testing.F) {
 		}
 	})
 }
+
+// hasSchemeRef is hasScheme as it was before it looked for the ':' first:
+// byte by byte over at most 16 bytes.
+func hasSchemeRef(b []byte) bool {
+	for i := 0; i+2 < len(b) && i < 16; i++ {
+		c := b[i]
+		if c == ':' {
+			return i > 0 && b[i+1] == '/' && b[i+2] == '/' && isAlpha(b[0])
+		}
+		if !(isAlpha(c) || isDigit(c) || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return false
+}
+
+var schemeSamples = []string{"https://x.y:80/p?q=1", "s3://bucket/key", "git+ssh://h/r", "proxy.cse.cuhk.edu.hk:5070", "a://", "://x",
+	"1http://x", "ht_tp://x", "http:/x", "http:x//", "abcdefghijklmno://x", "abcdefghijklmnop://x", "abcdefghijklmnopq://x", "x:y://z", "C:\\x"}
+
+// TestHasSchemeAsReference: finding the ':' first answers as the byte
+// scan did, on every substring of the samples and of the test messages.
+func TestHasSchemeAsReference(t *testing.T) {
+	vals := append([]string(nil), schemeSamples...)
+	for _, m := range benchMsgs {
+		for i := range m {
+			for j := i; j <= len(m) && j <= i+24; j++ {
+				vals = append(vals, string(m[i:j]))
+			}
+		}
+	}
+	for _, s := range schemeSamples {
+		for i := 0; i <= len(s); i++ {
+			vals = append(vals, s[:i], s[i:])
+		}
+	}
+	for _, v := range vals {
+		if got, want := hasScheme([]byte(v)), hasSchemeRef([]byte(v)); got != want {
+			t.Fatalf("hasScheme(%q) = %v, reference %v", v, got, want)
+		}
+	}
+}
+
+func FuzzHasSchemeAsReference(f *testing.F) {
+	for _, s := range schemeSamples {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := hasScheme([]byte(s)), hasSchemeRef([]byte(s)); got != want {
+			t.Fatalf("hasScheme(%q) = %v, reference %v", s, got, want)
+		}
+	})
+}

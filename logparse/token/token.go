@@ -9,6 +9,7 @@
 package token
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -271,14 +272,7 @@ func lowerEq(b []byte, s string) bool {
 	return true
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
+func indexByte(b []byte, c byte) int { return bytes.IndexByte(b, c) }
 
 func allHex(b []byte) bool {
 	for _, c := range b {
@@ -290,17 +284,20 @@ func allHex(b []byte) bool {
 }
 
 // hasScheme: "scheme://…" with a letter-first scheme.
+// Its ':' is the first in the first 16 bytes, followed by "//": found
+// first, so that a token with none ("host.example.com:5070") is not read
+// byte by byte.
 func hasScheme(b []byte) bool {
-	for i := 0; i+2 < len(b) && i < 16; i++ {
-		c := b[i]
-		if c == ':' {
-			return i > 0 && b[i+1] == '/' && b[i+2] == '/' && isAlpha(b[0])
-		}
+	j := indexByte(b[:max(0, min(len(b)-2, 16))], ':')
+	if j <= 0 || b[j+1] != '/' || b[j+2] != '/' || !isAlpha(b[0]) {
+		return false
+	}
+	for _, c := range b[:j] {
 		if !(isAlpha(c) || isDigit(c) || c == '+' || c == '-' || c == '.') {
 			return false
 		}
 	}
-	return false
+	return true
 }
 
 // isPathNoDigits: an absolute or relative path without digits
