@@ -63,8 +63,8 @@ func pairsBeforeLevel(line []byte, s int) (end, ls, le int) {
 	return 0, 0, 0
 }
 
-// addMeta adds the pairs of a header's metadata run (pairsBeforeLevel) as
-// fields keyed by their own keys.
+// addMeta adds the pairs of a header's metadata run (pairsBeforeLevel,
+// pairRun) as fields keyed by their own keys: "k=v", "k:v" and "k: v".
 func addMeta(meta []byte, r *logparse.Record) {
 	pos := 0
 	for {
@@ -74,15 +74,130 @@ func addMeta(meta []byte, r *logparse.Record) {
 		}
 		pos = e
 		tok := meta[s:e]
-		if !isPairToken(tok) {
-			continue // a separator
+		switch {
+		case isPairToken(tok):
+			k := bytes.IndexByte(tok, '=')
+			addPair(r, tok[:k], tok[k+1:])
+		case isColonPair(tok):
+			k := bytes.IndexByte(tok, ':')
+			addPair(r, tok[:k], tok[k+1:])
+		case isKeyColon(tok):
+			if vs, ve := scanToken(meta, e); vs < ve {
+				addPair(r, tok[:len(tok)-1], meta[vs:ve])
+				pos = ve
+			}
 		}
-		k := 0
-		for tok[k] != '=' {
-			k++
-		}
-		addPair(r, tok[:k], tok[k+1:])
+		// anything else is a separator
 	}
+}
+
+// pairRun: a run of key/value pairs at s in a header — "k=v", "k:v", or a
+// key, its colon, a blank and one value ("pid: 123 tid: 7") — one header
+// column whatever its keys and values: two pairs or more, one pair of one
+// token, or one "k: v" closed by a separator column (a "k: v" holds a digit
+// in its value unless a pair comes before it). It returns the end of
+// the run (0: none). A lone "word: …" opening a message is a tag or the
+// message's ("serf: forgoing …", "error: 3 retries"); a pair's value is
+// what varies per line, so the pairs are fields, not template text.
+//
+// Sources it helps: logcorpus wild's pair columns of the first round
+// ("shard:7", "tenant=acme", "rid: 8812") and the second round's runs and
+// pairs in groups ("seq: 87124 conn: 160 shard: 2").
+func pairRun(line []byte, s int) int {
+	pos, n, end := s, 0, 0
+	two := false
+	for i := 0; i < maxMetaPairs; i++ {
+		ts, te := scanToken(line, pos)
+		if ts >= te {
+			break
+		}
+		tok := line[ts:te]
+		if isPairToken(tok) || isColonPair(tok) {
+			n, end, pos, two = n+1, te, te, false
+			continue
+		}
+		if isKeyColon(tok) {
+			vs, ve := scanToken(line, te)
+			if vs < ve && isPairValue(line[vs:ve]) {
+				// a word after "k: " is a pair's value in a run only, a
+				// separator column after it ("shard: 1 user: bob > …");
+				// a number in brackets is no value ("go-plugin:
+				// [grafana-1] plugin: …"), nor a pair ("flowcontrol:
+				// k=v, k2=v2": a tag, then the message's pairs); else
+				// it is an error chain's ("redis: connection pool:
+				// conn[5] …") or a tag's ("kubernetes: FindPlugin -> …")
+				if v := line[vs:ve]; bytes.IndexByte(v, '=') < 0 && (tokenHasDigit(v) && !isBracketOpen(v[0]) || n > 0 && sepAfter(line, ve)) {
+					n, end, pos, two = n+1, ve, ve, true
+					continue
+				}
+			}
+		}
+		break
+	}
+	switch {
+	case n == 0:
+		return 0
+	case n >= 2 || !two || sepAfter(line, end):
+		return end
+	}
+	return 0
+}
+
+// sepAfter: a separator column follows pos.
+func sepAfter(line []byte, pos int) bool {
+	ts, te := scanToken(line, pos)
+	return ts < te && (isPunctRun(line[ts:te]) || isMarkRun(line[ts:te]))
+}
+
+// isKeyColon: a key and its colon, "pid:", "trace_id:" (a name of
+// letters, digits, '_' and '-', not a level: "error:" opens a message; a
+// dotted name is a logger's, "main.INFO:", "o.a.Foo:").
+func isKeyColon(tok []byte) bool {
+	if len(tok) < 2 || len(tok) > 24 || tok[len(tok)-1] != ':' || modelLevel(tok) || hasDot(tok) {
+		return false
+	}
+	return isKey(tok[:len(tok)-1])
+}
+
+// isKey: letters first, then letters, digits, '_', '-', '.'.
+func isKey(k []byte) bool {
+	if len(k) == 0 || !(k[0]|0x20 >= 'a' && k[0]|0x20 <= 'z') {
+		return false
+	}
+	for _, c := range k {
+		if !(isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// isColonPair: "shard:7", "user:alice" — a key, one colon and a value
+// that is no path or URL ("http://…"), nor a port after a host
+// ("web7:8080"), nor a call site's line ("tx.go:29]": a dotted key is a
+// file's or a logger's name).
+func isColonPair(tok []byte) bool {
+	k := bytes.IndexByte(tok, ':')
+	if k <= 0 || k+1 >= len(tok) || len(tok) > 96 || bytes.IndexByte(tok[k+1:], ':') >= 0 || !isKey(tok[:k]) || hasDot(tok[:k]) {
+		return false
+	}
+	v := tok[k+1:]
+	if v[0] == '/' || isInt(v) && tokenHasDigit(tok[:k]) {
+		return false
+	}
+	if c := v[len(v)-1]; (c == ']' || c == ')' || c == '>' || c == '}') && !isBracketOpen(v[0]) {
+		return false // the close of a group opened before the key
+	}
+	return isPairValue(v)
+}
+
+// isPairValue: one token that can be a pair's value: not a key, a
+// separator or a group left open.
+func isPairValue(v []byte) bool {
+	if len(v) == 0 || len(v) > 64 || v[len(v)-1] == ':' || isPunctRun(v) || isMarkRun(v) {
+		return false
+	}
+	return true
 }
 
 func addPair(r *logparse.Record, k, v []byte) {
@@ -353,3 +468,5 @@ func hasKey(r *logparse.Record, k []byte) bool {
 	}
 	return false
 }
+
+func isBracketOpen(c byte) bool { return c == '[' || c == '(' || c == '<' || c == '{' }

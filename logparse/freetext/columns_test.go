@@ -496,3 +496,62 @@ func TestColumnSpanFields(t *testing.T) {
 		t.Errorf("BGL span: source %q, want the whole span", h.Source)
 	}
 }
+
+// TestHeaderPairRuns: a run of pairs in a header, "k: v" with a blank after
+// the colon, "k:v" or "k=v", is one column whose pairs are fields keyed by
+// their keys, whatever the keys; the message after it keeps its words. A
+// message that opens with "word: word" (an error chain) or a lone "tag:"
+// stays what it was.
+func TestHeaderPairRuns(t *testing.T) {
+	texts := []string{"connection accepted", "cache warmed up", "3 pods evicted", "connection accepted", "shutting down now"}
+	for _, layout := range []string{
+		"2024-01-05 10:15:%02d <<%s>> :: shard: %d tid: %d pid: 7626 :: %s",
+		"2024-01-05 10:15:%02d [%s] seq: %d conn: %d » %s",
+		"2024-01-05 10:15:%02d / [%s] / shard:%d conn:%d / %s",
+		"2024-01-05 10:15:%02d ~ (%s) ~ req=%d tenant=%d ~ %s",
+	} {
+		var lines []string
+		for i := 0; i < 12; i++ {
+			lines = append(lines, fmt.Sprintf(layout, i, []string{"main", "GC Thread#7", "Timer-3"}[i%3], i*7%16, 100+i*13, texts[i%len(texts)]))
+		}
+		msgs, fields, _ := parseAll(t, lines)
+		for i := 4; i < len(lines); i++ {
+			if want := texts[i%len(texts)]; msgs[i] != want {
+				t.Errorf("%q line %d: message %q, want %q (fields %v)", layout, i, msgs[i], want, fields[i])
+			}
+			if got := strings.Join(fields[i], " "); !strings.Contains(got, fmt.Sprintf("=%d", 100+i*13)) {
+				t.Errorf("%q line %d: fields %s", layout, i, got)
+			}
+		}
+	}
+	for tok, want := range map[string]int{
+		"shard: 4 tid: 97 msg":              len("shard: 4 tid: 97"),
+		"shard:7 conn:184 msg":              len("shard:7 conn:184"),
+		"req=12 msg":                        len("req=12"),
+		"user: alice | msg":                 0, // a tag's word
+		"shard: 1 user: bob > msg":          len("shard: 1 user: bob"),
+		"kubernetes: FindPlugin -> err":     0,
+		"seq: 87124 » msg":                  len("seq: 87124"),
+		"redis: connection pool: conn[5] x": 0, // an error chain
+		"serf: 2 members joined":            0, // a tag and a message
+		"error: 3 retries left":             0, // a level
+		"http://host/x y":                   0,
+		"web7:8080 up":                      0, // a host and its port
+		"main.INFO: Xid < 0":                0, // a logger and its level
+		"tx.go:29] TX BEGIN":                0, // a call site
+		"flowcontrol: a.b=3, c=5":           0, // a tag, then pairs
+	} {
+		if got := pairRun([]byte(tok), 0); got != want {
+			t.Errorf("pairRun(%q) = %d, want %d", tok, got, want)
+		}
+	}
+	var r logparse.Record
+	addMeta([]byte("shard: 4 tid:97 req=x"), &r)
+	var got []string
+	for _, f := range r.Fields {
+		got = append(got, string(f.Key)+"="+string(f.Value))
+	}
+	if strings.Join(got, " ") != "shard=4 tid=97 req=x" {
+		t.Errorf("addMeta: %v", got)
+	}
+}

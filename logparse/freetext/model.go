@@ -37,7 +37,7 @@ const (
 	shDash          // a run of punctuation: - | -- --- :: >> => — a separator column
 	shLevel         // a level in any spelling: INFO, info, I, [INFO], <info>, INFO:
 	shTime          // a date or a clock: 2024-01-05, 10:15:00.123, [10:15:00,123], and a zone after one
-	shMeta          // a run of key=value pairs before a level: request_id=F7a9 pid=<0.412.0> (one position)
+	shMeta          // a run of pairs: request_id=F7a9 pid=<0.412.0> before a level, "pid: 123 tid: 7", "shard:7" (one position)
 	shOnHost        // name/pid on host: — the header's last field (one position)
 	shConst         // a plain word that is the same on nearly every line: a program or component column of one value
 	shUptime        // [  724107.123701]: seconds since boot, with microseconds (journald's short-monotonic, the kernel's printk time)
@@ -210,14 +210,22 @@ func (m *model) constWord(p int, tok []byte) bool {
 // token ([] () <> {}) takes the shape of what it holds when that is a
 // number, an epoch, a time or a level: brackets are a spelling, not a type.
 func shapeOf(tok []byte) shape {
+	sh, _ := shapeOfMark(tok)
+	return sh
+}
+
+// shapeOfMark is shapeOf, and whether tok may open a pair (hasPairMark):
+// a name with '=' or ':' in it, or a tag. shapesOf asks pairRun of those
+// only, from the scan shapeOf makes anyway.
+func shapeOfMark(tok []byte) (shape, bool) {
 	if len(tok) == 0 {
-		return shNone
+		return shNone, false
 	}
 	if isPunctRun(tok) || isMarkRun(tok) {
-		return shDash
+		return shDash, false
 	}
 	if modelLevel(tok) {
-		return shLevel
+		return shLevel, false
 	}
 	if o, c := groupMarks(tok); o > 0 {
 		in := trimSpaceRight(tok[o : len(tok)-c])
@@ -226,57 +234,57 @@ func shapeOf(tok []byte) shape {
 		}
 		switch {
 		case isInt(in) && len(in) <= 9 || isPidTid(in):
-			return shInt
+			return shInt, false
 		case isInt(in) && (len(in) == 10 || len(in) == 13) && in[0] == '1' || isEpochFrac(in):
-			return shEpoch
+			return shEpoch, false
 		case isUptime(in) && tok[0] == '[':
-			return shUptime
+			return shUptime, false
 		case len(in) > 0 && isDigit(in[0]) && isBracketTime(in) && !isPidTid(in):
-			return shTime
+			return shTime, false
 		}
-		return shBracket
+		return shBracket, false
 	}
 	if tok[len(tok)-1] == ':' {
 		if len(tok) >= 3 && isNameToken(tok[:len(tok)-1]) && letters(tok) >= 2 {
-			return shTag
+			return shTag, true
 		}
 		if o, _ := groupMarks(tok[:len(tok)-1]); o > 0 && letters(tok) >= 2 {
-			return shTag // "[main]:", "⟨Signal Dispatcher⟩:": a group closing the header
+			return shTag, false // "[main]:", "⟨Signal Dispatcher⟩:": a group closing the header
 		}
 		if prog, _, ok := programToken(tok); ok && letters(prog) >= 2 {
 			// syslog's and journald's identifier with its pid,
 			// "restmapper[48479]:", after a header the grammar does not
 			// read (journalctl -o short-monotonic's "[10280771.214022]
 			// host"): a tag like "comp:", the header's last field
-			return shTag
+			return shTag, false
 		}
-		return shNone
+		return shNone, true
 	}
 	if tok[0] == '#' && len(tok) >= 2 && len(tok) <= 10 && isInt(tok[1:]) || isPidTid(tok) {
-		return shInt // "#4242", "4242:7": a pid, a pid and a thread id
+		return shInt, false // "#4242", "4242:7": a pid, a pid and a thread id
 	}
 	if isInt(tok) {
 		if (len(tok) == 10 || len(tok) == 13) && tok[0] == '1' {
-			return shEpoch
+			return shEpoch, false
 		}
 		if len(tok) <= 9 {
-			return shInt
+			return shInt, false
 		}
-		return shNone
+		return shNone, false
 	}
 	if isEpochFrac(tok) {
-		return shEpoch
+		return shEpoch, false
 	}
 	if startsTime(tok) || isClock(tok) {
-		return shTime
+		return shTime, false
 	}
 	if isUpperWord(tok) && len(tok) <= 16 {
-		return shUpper
+		return shUpper, false
 	}
 	// a name: letters first, letters and digits with - _ . inside, and a
 	// digit or one of those (a plain word is the message's)
 	if !(tok[0]|0x20 >= 'a' && tok[0]|0x20 <= 'z') || len(tok) > 64 {
-		return shNone
+		return shNone, false
 	}
 	mark := false
 	for _, c := range tok {
@@ -284,17 +292,19 @@ func shapeOf(tok []byte) shape {
 		case isDigit(c) || c == '-' || c == '_' || c == '.':
 			mark = true
 		case c|0x20 >= 'a' && c|0x20 <= 'z':
+		case c == ':' || c == '=':
+			return shNone, true // "shard:7", "lvl=info": a pair's
 		default:
-			return shNone
+			return shNone, false
 		}
 	}
 	if !mark || tok[len(tok)-1] == '.' {
-		return shNone
+		return shNone, false
 	}
 	if token.Classify(tok) == token.Path {
-		return shNone
+		return shNone, false
 	}
-	return shName
+	return shName, false
 }
 
 // isPunctRun: a separator token of one to three marks ("-", "--", "---",
@@ -850,7 +860,16 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 				break
 			}
 		}
-		sh := shapeOf(tok)
+		sh, pm := shapeOfMark(tok)
+		if pm {
+			// a run of pairs: one position (pairRun)
+			if end := pairRun(msg, s); end > 0 {
+				shapes[n], bounds[n] = shMeta, [2]int{s, end}
+				n++
+				c.pos = end
+				continue
+			}
+		}
 		if sh == shLevel && lvl {
 			sh = shNone
 		}
