@@ -1,6 +1,7 @@
 package freetext
 
 import (
+	"bytes"
 	"math/bits"
 	"unicode"
 	"unicode/utf8"
@@ -797,6 +798,50 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 	return max(ext, 0)
 }
 
+// wordsToMark returns the end of the words that follow a word ending at
+// e when one of the stream's separators (marks) closes them: a column
+// holding a name of a few words ("¦ Signal Dispatcher ¦", "; pool 4
+// thread 11 ;", "| HTTP Handler |"), one column whatever its words, as a
+// bracketed group holding blanks is. Up to three more words, none a
+// clause's opening ("reason:"), a pair or a group; 0 when no mark of the
+// stream closes them.
+//
+// Sources it helps: logcorpus wild's name columns of several words
+// between separators (first round's name-multiword) and the second
+// round's layouts that hold one beside a source location or a pair run.
+func wordsToMark(msg []byte, e int, m *model) int {
+	end := e
+	for k := 0; k < 4; k++ {
+		s2, e2 := scanToken(msg, end)
+		if s2 >= e2 || e2-e > 40 {
+			return 0
+		}
+		tok := msg[s2:e2]
+		if isPunctRun(tok) || isMarkRun(tok) {
+			if k == 0 {
+				return 0
+			}
+			h := hashTok(tok)
+			for _, x := range m.marks {
+				if x == h {
+					return end
+				}
+			}
+			return 0
+		}
+		if c := tok[len(tok)-1]; c == ':' || c == ',' || groupMarksAny(tok) || bytes.IndexByte(tok, '=') >= 0 {
+			return 0
+		}
+		end = e2
+	}
+	return 0
+}
+
+func groupMarksAny(tok []byte) bool {
+	o, _ := groupMarks(tok)
+	return o > 0
+}
+
 // headerSep reports whether tok is a separator of the stream's header: the
 // token of a stable separator column among the line's first ext
 // positions, or one the stream's lines hold at a stable separator column
@@ -896,6 +941,17 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 			// every line (a column padded on most lines is taken
 			// whatever its shapes: closed)
 			sh = shName
+		}
+		if (sh == shNone || family(sh) == shName) && !lvl && n > 0 && shapes[n-1] == shDash && m != nil && m.marks[0] != 0 {
+			// a name of a few words between two of the layout's
+			// separators: one column ("¦ HTTP Handler ¦", "; pool 4
+			// thread 11 ;"); words after a column closed by a blank
+			// are columns of their own ("+0200 worker-1 i.g.Auth --- ")
+			if s2, e2 := c.at(e); s2 < e2 && s2 == e+1 && !isPunctRun(msg[s2:e2]) && !isMarkRun(msg[s2:e2]) {
+				if end := wordsToMark(msg, e, m); end > 0 {
+					sh, e = shNone, end
+				}
+			}
 		}
 		if n > 0 && shapes[n-1] == shTime && sh != shTime && isZone(tok) {
 			sh = shTime // "2024-01-05 10:15:00 UTC", "… +0200"

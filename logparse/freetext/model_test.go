@@ -604,3 +604,39 @@ func TestModelWildHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestModelNameOfWordsBetweenSeparators: a column holding a name of one to
+// three words ("main", "Signal Dispatcher", "pool 4 thread 11") between
+// the layout's separators is one header field, so the messages after it
+// keep their words and the columns after it keep their positions; a
+// message's words before a separator of its own stay the message's.
+func TestModelNameOfWordsBetweenSeparators(t *testing.T) {
+	names := []string{"main", "Signal Dispatcher", "pool 4 thread 11", "reaper", "HTTP Handler", "GC Thread#7"}
+	texts := []string{"connection accepted", "cache warmed up", "3 pods evicted", "config reloaded", "shutting down now"}
+	var lines []string
+	for i := 0; i < 64; i++ {
+		lines = append(lines, fmt.Sprintf("%06d ¦ %s ¦ %08x ¦ %s", 412+i, names[i%len(names)], 0x3ab00+i*977, texts[i%len(texts)]))
+	}
+	msgs, fields, _ := parseAll(t, lines)
+	for i := 32; i < len(lines); i++ { // settled
+		if want := texts[i%len(texts)]; msgs[i] != want {
+			t.Errorf("line %d: message %q, want %q (fields %v)", i, msgs[i], want, fields[i])
+		}
+		if got := strings.Join(fields[i], " "); !strings.Contains(got, "="+names[i%len(names)]) {
+			t.Errorf("line %d: fields %s lack %q", i, got, names[i%len(names)])
+		}
+	}
+	// the words of a message before a separator no column of the stream
+	// holds stay the message's
+	m := &model{}
+	m.addMark(hashTok([]byte("¦")))
+	if end := wordsToMark([]byte("cache warmed | up"), len("cache"), m); end != 0 {
+		t.Errorf("words closed by a mark of no column: %d", end)
+	}
+	if end := wordsToMark([]byte("Signal Dispatcher ¦ x"), len("Signal"), m); end != len("Signal Dispatcher") {
+		t.Errorf("a name of two words: %d", end)
+	}
+	if end := wordsToMark([]byte("failed reason: x ¦ y"), len("failed"), m); end != 0 {
+		t.Errorf("a clause's opening taken: %d", end)
+	}
+}
