@@ -141,7 +141,8 @@ type mlState struct {
 	sub      uint8
 	traceAt  int  // offset in buf where the trace starts (-1: no trace)
 	frames   bool // a stack frame line was joined
-	logLine  bool // the first line looks like a log line (time or level first)
+	logLine  bool // the first line looks like a log line (time or level first): see looksLog
+	logLazy  bool // logLine is not read yet: looksLog reads the first line when asked
 	jul      bool // a java.util.logging record: its second line holds the level
 	fresh    bool // a line came since the last Expire
 	at       int64
@@ -179,7 +180,7 @@ func (m *mlRecord) start(line []byte, no uint64, wts int64, trunc bool, wrapper 
 	m.first, m.firstLen, m.wts, m.trunc = no, len(line), wts, trunc
 	m.wrapper, m.stream = wrapper, stream
 	m.indent = indentOf(line)
-	m.rt, m.sub, m.traceAt, m.frames, m.logLine, m.jul = rtNone, subNone, -1, false, false, false
+	m.rt, m.sub, m.traceAt, m.frames, m.logLine, m.logLazy, m.jul = rtNone, subNone, -1, false, false, false, false
 	m.fresh = true
 	m.empty = isBlank(line)
 	if m.empty {
@@ -195,7 +196,17 @@ func (m *mlRecord) start(line []byte, no uint64, wts int64, trunc bool, wrapper 
 		m.sub = julHead
 		return
 	}
-	m.logLine = looksLogLine(line)
+	m.logLazy = true // read when a later line asks (most never do)
+}
+
+// looksLog reports whether the record's first line looks like a log line
+// (looksLogLine), reading it the first time it is asked: only a line that
+// could open a trace under it asks.
+func (m *mlRecord) looksLog() bool {
+	if m.logLazy {
+		m.logLine, m.logLazy = looksLogLine(m.buf[:m.firstLen]), false
+	}
+	return m.logLine
 }
 
 // join appends a continuation line (the blank lines held before it first).
@@ -305,13 +316,13 @@ func (m *mlRecord) continues(line []byte) bool {
 		m.markTrace(rtJava)
 		return true
 	case c == 'T' && hasLit(line, 0, tracebackLine):
-		if m.logLine && !m.frames && m.rt == rtNone {
+		if !m.frames && m.rt == rtNone && m.looksLog() {
 			m.markTrace(rtPython)
 			m.sub = pyFrames
 			return true
 		}
 	case c == 'S' && hasLit(line, 0, "Stack trace:"), c == '#' && phpFrame(line):
-		if m.lines > 1 || m.logLine || m.rt == rtPHP {
+		if m.lines > 1 || m.rt == rtPHP || m.looksLog() {
 			m.markTrace(rtPHP)
 			m.frames = true
 			return true
@@ -320,12 +331,12 @@ func (m *mlRecord) continues(line []byte) bool {
 	if m.rt == rtRuby && m.traceAt == 0 && m.frames && rubyUncaught(line) {
 		return true // the cause of an uncaught exception, printed after it
 	}
-	if rubyFrame(line) && (m.rt == rtRuby || m.frames || m.logLine || m.lines > 1) {
+	if rubyFrame(line) && (m.rt == rtRuby || m.frames || m.lines > 1 || m.looksLog()) {
 		m.markTrace(rtRuby)
 		m.frames = true
 		return true
 	}
-	if !m.frames && (m.logLine || m.jul) && m.rt != rtPython && javaException(line) {
+	if !m.frames && m.rt != rtPython && javaException(line) && (m.jul || m.looksLog()) {
 		m.markTrace(rtJava)
 		return true
 	}
@@ -421,7 +432,7 @@ func (m *mlRecord) indented(line []byte, ind int) {
 		if m.rt == rtNone {
 			switch {
 			case m.traceAt >= 0:
-			case m.lines == 1 && m.logLine:
+			case m.lines == 1 && m.looksLog():
 				// frames right under a log line: the trace is these lines
 				m.markTrace(rtJava)
 			case m.lines == 1:
