@@ -63,6 +63,9 @@ var criLines = []string{
 	"2024-01-02T15:04:05.Z stdout F x",
 	"2024-01-02T15:04:05+2 stdout F x",
 	"081109 203615 148 INFO dfs.DataNode$PacketResponder: stdout F",
+	"2024-01-02T15:04:05.123456789012+07:00 stdout F a fraction past the first 32 bytes",
+	"2024-12-14 19:07:19.9313|WARN|Io.Github.Libnetwork.Agent|Failed stdout F",
+	"2024-01-02T15:04:05.1234567890123 stdout F",
 }
 
 // TestSplitCRIAsReference: looking for the stream name before parsing the
