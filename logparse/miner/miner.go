@@ -7,7 +7,11 @@
 // token carrying two or more digits are parameters. What remains, the
 // sequence of constant words, is the message's signature, so a template
 // does not depend on how many parameter tokens a line has ("403 bytes
-// sent" and "1190 bytes (1.16 KB) sent" agree).
+// sent" and "1190 bytes (1.16 KB) sent" agree). Two readings come before
+// the signature: structured context that ends the message (a JSON object,
+// a { k: v } map, Go's map[k:v]) is read as key=value pairs (foldObject),
+// and a level word written as a label near the message's start is a value
+// once the rest of the line was also seen without it (markSeverity).
 //
 // Signatures are generalised by evidence, as lines arrive:
 //   - merge: signatures equal but at one position become one template
@@ -278,18 +282,25 @@ type Miner struct {
 	n          int
 	ngroups    int
 	seq        uint64
-	fresh      int      // new clusters since the last Consolidate
-	sinceCons  int      // lines added since the last Consolidate
-	last       *group   // the group of the last Add or Match, for Params
-	lastSig    *cluster // the signature of the last Add (OwnID)
-	exact      bool     // the last Match found its signature (Exact)
-	newSig     bool     // the last Add made a new signature (NewSignature)
-	ctx        uint64   // context of the line being added
-	lines      uint64   // lines added before the one being added (headerLike)
-	held       []uint64 // tail candidate sets headerLike held back, to decide again
+	fresh      int                // new clusters since the last Consolidate
+	sinceCons  int                // lines added since the last Consolidate
+	last       *group             // the group of the last Add or Match, for Params
+	lastSig    *cluster           // the signature of the last Add (OwnID)
+	exact      bool               // the last Match found its signature (Exact)
+	newSig     bool               // the last Add made a new signature (NewSignature)
+	ctx        uint64             // context of the line being added
+	lines      uint64             // lines added before the one being added (headerLike)
+	held       []uint64           // tail candidate sets headerLike held back, to decide again
+	sev        *[sevSlots]sevSlot // the forms each rest was seen in (see markSeverity); made at the first severity word
+	sevTok     int                // the token markSeverity found, or -1
+	restH      uint64             // the signature without that token's word (restHash)
+	restN      int                // and its length
+	adding     bool               // scan is reading a line for Add
+	sevJoin    uint64             // a signature to join to the line's template (see severityForms)
 
 	// scratch, reused per line
 	toks   []token.Token
+	toks2  []token.Token // the other buffer of toks (see objectPairs)
 	pieces [][]byte
 	glue   []bool
 	varAt  []bool
@@ -426,7 +437,27 @@ func hashString(h uint64, s string) uint64 {
 // signature hash.
 func (m *Miner) scan(msg []byte) uint64 {
 	m.toks = token.Split(msg, m.toks, m.cfg.MaxTokens)
+	m.foldObject(msg)
+	form := m.markSeverity(msg)
 	h := m.collect(msg)
+	if form != 0 {
+		m.restH, m.restN = m.restHash(msg, m.toks[m.sevTok].S)
+	}
+	if form == 0 {
+		if m.adding && m.sev != nil {
+			m.severityForms(h, 1) // the rest seen without a severity word
+		}
+	} else if t := &m.toks[m.sevTok]; m.restN > 0 && m.severityForms(m.restH, form) {
+		t.Class = token.String // the word is a value of the line
+		h = m.collect(msg)
+	} else {
+		t.CS, t.CE = t.S, t.S // a word of the signature
+		if m.sev != nil && m.adding {
+			if sl := &m.sev[m.restH&(sevSlots-1)]; sl.h == m.restH {
+				sl.word = h
+			}
+		}
+	}
 	if len(m.pieces) == 0 && len(m.toks) > 0 {
 		// Only parameters: let their leading letters ("attempt_", "jetty-")
 		// tell such messages apart.
@@ -455,6 +486,336 @@ func (m *Miner) scan(msg []byte) uint64 {
 }
 
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// foldObject reads structured context that ends a message — an object in
+// braces or a Go map ("… {"user":"bob","n":3}", "… { user: 'bob', n: 3
+// }", "… map[n:3 user:bob]") whose brackets balance from a token that
+// opens with one to the end of the message — as key=value pairs are read:
+// each key a word of the signature, each value a value. Word by word, a
+// value with blanks ("error": "i/o timeout"), a word value in single
+// quotes or after a glued "key:", and compact JSON (one token for the
+// whole object) split one event per value; the keys stay, as a
+// statement's keys are its event's (zap's console encoder writes a
+// statement's fields so: another set of keys is another statement).
+//
+// Independent sources it helps: zap's console encoder (the fields as JSON
+// after the message), logform's simple format (winston: "level: message
+// {json}"), Monolog's LineFormatter (its context JSON after the message),
+// Node's util.inspect of an object (console.log), Go's %v of a map;
+// measured on wild -msg context and synth -seeds doc.
+func (m *Miner) foldObject(msg []byte) {
+	end := len(msg)
+	for end > 0 && (msg[end-1] == ' ' || msg[end-1] == '\t' || msg[end-1] == '\r') {
+		end--
+	}
+	if end < 2 || msg[end-1] != '}' && msg[end-1] != ']' {
+		return
+	}
+	depth := 0
+	for i := len(m.toks) - 1; i >= 1 && len(m.toks)-i <= 64; i-- {
+		t := &m.toks[i]
+		if t.S == t.E {
+			continue
+		}
+		for j := t.E - 1; j >= t.S; j-- {
+			switch msg[j] {
+			case '}', ']':
+				depth++
+			case '{', '[':
+				depth--
+			}
+		}
+		if depth < 0 {
+			return
+		}
+		if depth > 0 {
+			continue
+		}
+		open, sep := 0, byte(',')
+		switch {
+		case msg[t.S] == '{':
+			open = 1
+		case t.E-t.S > 4 && string(msg[t.S:t.S+4]) == "map[":
+			open, sep = 4, ' '
+		default:
+			return // a group that closes the message ("[preauth]"): no object
+		}
+		words := false
+		for k := 0; k < i; k++ {
+			if p := &m.toks[k]; p.S < p.E && p.Class == token.Word && wordy(msg[p.S:p.E]) {
+				words = true
+				break
+			}
+		}
+		if words {
+			m.objectPairs(msg, i, int(t.S), int(t.S)+open, end, sep)
+		}
+		return
+	}
+}
+
+// objectPairs replaces m.toks[i:] by the pairs of the object msg[s:end]
+// (body from b, items separated by sep), or leaves them when an item has
+// no key.
+func (m *Miner) objectPairs(msg []byte, i, s, b, end int, sep byte) {
+	out := append(m.toks2[:0], m.toks[:i]...)
+	last := end - 1 // the closing bracket
+	p := b
+	for p < last {
+		for p < last && (msg[p] == ' ' || msg[p] == '\t') {
+			p++
+		}
+		if p >= last {
+			break
+		}
+		// the item: to the next separator outside quotes and brackets
+		q, depth, inq := p, 0, byte(0)
+		for ; q < last; q++ {
+			c := msg[q]
+			if inq != 0 {
+				if c == '\\' {
+					q++
+				} else if c == inq {
+					inq = 0
+				}
+				continue
+			}
+			if c == '"' || c == '\'' {
+				inq = c
+			} else if c == '{' || c == '[' {
+				depth++
+			} else if c == '}' || c == ']' {
+				depth--
+			} else if c == sep && depth == 0 {
+				break
+			}
+		}
+		// its key: a name, perhaps quoted, and ':' or '='
+		k := p
+		if msg[k] == '"' || msg[k] == '\'' {
+			k++
+			for k < q && msg[k] != msg[p] {
+				k++
+			}
+			k++
+		} else {
+			for k < q && (isAlpha(msg[k]) || msg[k] >= '0' && msg[k] <= '9' || msg[k] == '_' || msg[k] == '-' || msg[k] == '.') {
+				k++
+			}
+		}
+		if k <= p || k >= q || msg[k] != ':' && msg[k] != '=' {
+			m.toks2 = out
+			return // an item with no key: no object of pairs
+		}
+		vs := k + 1
+		for vs < q && (msg[vs] == ' ' || msg[vs] == '\t') {
+			vs++
+		}
+		cs, ce := vs, q
+		for ce > cs && (msg[ce-1] == ' ' || msg[ce-1] == '\t') {
+			ce--
+		}
+		if ce-cs >= 2 && (msg[cs] == '"' || msg[cs] == '\'') && msg[ce-1] == msg[cs] {
+			cs, ce = cs+1, ce-1
+		}
+		ts, te := p, q
+		if len(out) == i {
+			ts = s // the first pair carries the opening bracket
+		}
+		if q >= last {
+			te = end // the last, the closing one
+		}
+		out = append(out, token.Token{S: int32(ts), E: int32(te), Key: int32(k + 1), CS: int32(cs), CE: int32(ce), Class: token.String})
+		p = q + 1
+	}
+	if len(out) == i {
+		m.toks2 = out
+		return
+	}
+	m.toks, m.toks2 = out, m.toks
+}
+
+// Severity words. A level word written as a label in a message —
+// followed by a colon ("ERROR: cannot open x", "Warning: …"), in brackets
+// or stars ("[warn] …", "*ERROR* …") or in capitals ("WARN …"), and not
+// after a plain word of a sentence ("rpc error: …", "unexpected error: …"
+// keep theirs) — is a value of the line, not a word of its signature,
+// when the rest of the line was also seen without such a word: programs
+// write the word at the start of a message on some lines of a statement
+// only (a helper whose level is decided at run time writes it for
+// warnings and errors, not for the rest). As a word of the signature it
+// split one event in two or three, and as a one-word clause before free
+// text ("Warn: <*>") it made a tail template of every event it opened. A
+// statement always written with its word keeps it ("ERROR: %v", "[WARN]
+// serf: …" are their events' words, and "ERROR:" is all that tells such
+// an event from the error texts other events report). A level column of
+// a header the caller did not strip ("~ WARN ~ …") is read the same way
+// where some lines have no level. The evidence is a small table of the
+// forms each rest was seen in (bounded: a slot per hash, the last rest
+// wins), written by Add only.
+//
+// Independent sources it helps: Squid's cache.log ("ERROR:", "WARNING:"
+// on some messages only), Go programs that write the level into a
+// log.Printf format or a logger's prefix (log.Lmsgprefix), logform's
+// simple format ("info: message"), PostgreSQL's "LOG:"/"ERROR:" after a
+// log_line_prefix; measured on wild -msg prefix and column.
+const sevSlots = 1 << 11
+
+type sevSlot struct {
+	h     uint64
+	word  uint64 // the signature of the last line that kept its word, before the evidence
+	forms uint8
+}
+
+// markSeverity finds the first severity word of m.toks (m.sevTok, its
+// bounds noted in the token, which stays a word) and returns its form (a
+// bit per level; 0 when there is none).
+func (m *Miner) markSeverity(msg []byte) uint8 {
+	m.sevTok = -1
+	toks := m.toks
+	if len(toks) > 6 {
+		toks = toks[:6] // a label opens the message, or follows a header left in it
+	}
+	prev := -1
+	for i := range toks {
+		t := &toks[i]
+		s, e := int(t.S), int(t.E)
+		if s >= e {
+			continue
+		}
+		if (msg[s]|0x20)-'a' < 26 && msg[e-1]-'a' < 26 {
+			return 0 // the sentence has begun ("retrying the flush …", "Received …")
+		}
+		if n := e - s; n >= 4 && n <= 12 && (msg[e-1] == ':' || sevOpen[msg[s]] || msg[s]-'A' < 26 && msg[s+1]-'A' < 26) && t.Class == token.Word {
+			if cs, ce, lv, ok := severityWord(msg[s:e]); ok {
+				if prev >= 0 && toks[prev].Class == token.Word && plainWord(msg[toks[prev].S:toks[prev].E]) {
+					return 0 // "rpc error: …": the sentence's word
+				}
+				t.CS, t.CE = int32(s+cs), int32(s+ce) // its bounds, should it be a value
+				m.sevTok = i
+				return 2 << lv
+			}
+		}
+		prev = i
+	}
+	return 0
+}
+
+// sevOpen: the bytes a severity word that does not end in ':' may open
+// with, but for two capitals: a bracket or a star.
+var sevOpen = func() (t [256]bool) {
+	for _, c := range "[(<*" {
+		t[c] = true
+	}
+	return t
+}()
+
+// severityForms records (when adding) that the rest of signature h was
+// seen in form, and reports whether it was seen both with a severity word
+// and without one. Two words alone are no evidence: "WARNING: %s" and
+// "Error: %s" are two statements whose rests are the error texts they
+// report.
+//
+// When adding, the line that brings the evidence also names the signature
+// that lines with the word made before it (m.sevJoin), for AddIn to join
+// to the template of the rest: one pass then groups as two passes do.
+func (m *Miner) severityForms(h uint64, form uint8) bool {
+	if m.sev == nil {
+		if form == 1 || !m.adding {
+			return false // no severity word seen yet: no table
+		}
+		m.sev = new([sevSlots]sevSlot)
+	}
+	sl := &m.sev[h&(sevSlots-1)]
+	if sl.h != h {
+		if !m.adding {
+			return false
+		}
+		sl.h, sl.forms, sl.word = h, 0, 0
+	}
+	had := sl.forms&1 != 0 && sl.forms&^1 != 0
+	if m.adding {
+		sl.forms |= form
+	}
+	f := sl.forms | form
+	now := f&1 != 0 && f&^1 != 0
+	if now && !had && m.adding && sl.word != 0 {
+		m.sevJoin, sl.word = sl.word, 0
+	}
+	return now
+}
+
+// plainWord: letters, perhaps joined by '-', '_' or '\”, ending in a
+// letter: a word of a sentence.
+func plainWord(p []byte) bool {
+	if len(p) == 0 || !isAlpha(p[len(p)-1]) {
+		return false
+	}
+	for _, c := range p {
+		if !isAlpha(c) && c != '-' && c != '_' && c != '\'' {
+			return false
+		}
+	}
+	return true
+}
+
+// severityWord reports whether p is a level word marked as a label, and
+// the bounds of the word in p.
+func severityWord(p []byte) (cs, ce, lv int, ok bool) {
+	if len(p) < 4 || len(p) > 12 {
+		return 0, 0, 0, false
+	}
+	if c, l := p[0], p[len(p)-1]; l != ':' && c != '[' && c != '(' && c != '<' && c != '*' && (c > 'Z' || p[1] > 'Z') {
+		return 0, 0, 0, false // neither a label, nor wrapped, nor in capitals
+	}
+	s, e := 0, len(p)
+	for s < e && (p[s] == '[' || p[s] == '(' || p[s] == '<' || p[s] == '*') {
+		s++
+	}
+	colon := p[e-1] == ':'
+	if colon {
+		e--
+	}
+	closed := e
+	for e > s && (p[e-1] == ']' || p[e-1] == ')' || p[e-1] == '>' || p[e-1] == '*') {
+		e--
+	}
+	wrapped := s > 0 && e < closed
+	if s > 0 != (e < closed) {
+		return 0, 0, 0, false // "[warn" or "warn]": a part of something else
+	}
+	n := e - s
+	if n < 4 || n > 8 {
+		return 0, 0, 0, false
+	}
+	var buf [8]byte
+	upper := true
+	for i, c := range p[s:e] {
+		if !isAlpha(c) {
+			return 0, 0, 0, false
+		}
+		upper = upper && c <= 'Z'
+		buf[i] = c | 0x20
+	}
+	switch string(buf[:n]) {
+	case "trace", "debug":
+		lv = 0
+	case "info", "notice":
+		lv = 1
+	case "warn", "warning":
+		lv = 2
+	case "error", "severe":
+		lv = 3
+	case "fatal", "critical", "crit", "alert", "emerg", "panic":
+		lv = 4
+	default:
+		return 0, 0, 0, false
+	}
+	if !colon && !wrapped && !upper {
+		return 0, 0, 0, false // "Error reading config", "error handling": words of the sentence
+	}
+	return s, e, lv, true
+}
 
 func (m *Miner) collect(msg []byte) uint64 {
 	m.pieces = m.pieces[:0]
@@ -520,6 +881,24 @@ func (m *Miner) collect(msg []byte) uint64 {
 		}
 	}
 	return hashSep(h, uint64(len(m.pieces)))
+}
+
+// restHash returns the signature collect made without the piece of the
+// severity word at msg[at:], and the number of its pieces (-1: no such
+// piece).
+func (m *Miner) restHash(msg []byte, at int32) (uint64, int) {
+	h, n := uint64(fnvOffset), -1
+	for _, p := range m.pieces {
+		if n < 0 && len(p) > 0 && &p[0] == &msg[at] {
+			n = 0
+			continue
+		}
+		h = hashSep(hashPiece(h, p), 0)
+	}
+	if n < 0 {
+		return 0, -1
+	}
+	return hashSep(h, uint64(len(m.pieces)-1)), len(m.pieces) - 1
 }
 
 // wordy: a piece with two letters that is not wholly in brackets ([INFO],
@@ -617,7 +996,9 @@ func (m *Miner) Add(msg []byte) *Template { return m.AddIn(msg, 0) }
 // component and "EventType: TASK_ABORT" from another are two events.
 func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	m.ctx = ctx
+	m.adding = true
 	h := m.scan(msg)
+	m.adding = false
 	c := m.lookup(h)
 	m.newSig = c == nil
 	if c == nil {
@@ -632,6 +1013,18 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	c.count++
 	c.g.count++
 	c.g.handed = true
+	if m.sevJoin != 0 {
+		// the lines that kept their severity word before the evidence
+		// join the template of their rest (see markSeverity)
+		if oc := m.clusters[m.sevJoin]; oc != nil && oc != c && oc.g != nil && oc.g.live && c.g.live && oc.g != c.g {
+			if len(oc.g.members) == 1 {
+				m.moveAll(oc.g, c.g, true)
+			} else {
+				m.detach(oc, c.g)
+			}
+		}
+		m.sevJoin = 0
+	}
 	if m.sinceCons++; m.fresh > 0 && m.sinceCons >= consolidateLines && m.cfg.ConsolidateEvery > 0 {
 		m.Consolidate()
 	}

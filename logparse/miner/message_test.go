@@ -1,0 +1,91 @@
+package miner
+
+import (
+	"strings"
+	"testing"
+)
+
+// A level word opening the message on some lines of a statement only (a
+// helper whose level is decided at run time) or with a level that varies
+// is a value: the lines are one template. A statement always written with
+// its word keeps the word, and a level word after a plain word of the
+// sentence is the sentence's.
+func TestSeverityWordWhereTheRestVaries(t *testing.T) {
+	msgs := []string{
+		"cannot open spool file /var/a", "ERROR: cannot open spool file /var/b",
+		"cannot open spool file /var/c", "WARNING: cannot open spool file /var/d",
+		"ERROR: cannot open spool file /var/e",
+	}
+	if n, got := distinctTemplates(t, msgs); n != 1 {
+		t.Errorf("a word on some lines only split the event: %q", got)
+	}
+	msgs = []string{"[warn] queue is almost full 91", "queue is almost full 40", "[error] queue is almost full 97", "[warn] queue is almost full 93"}
+	if n, got := distinctTemplates(t, msgs); n != 1 {
+		t.Errorf("a level that varies split the event: %q", got)
+	}
+	// two words and never none: two statements ("WARNING: %s", "Error:
+	// %s") whose rests are the error texts they report
+	msgs = []string{"WARNING: connection refused by peer", "Error: connection refused by peer", "WARNING: connection refused by peer"}
+	if n, got := distinctTemplates(t, msgs); n != 2 {
+		t.Errorf("two statements with a word each merged: %q", got)
+	}
+	// always written with its word: the word stays in the template
+	msgs = []string{"ERROR: disk quota exceeded for 4", "ERROR: disk quota exceeded for 9", "disk usage is 40"}
+	got := mineAll(Config{}, msgs)
+	if !strings.HasPrefix(got[0], "ERROR: disk quota") || got[0] != got[1] {
+		t.Errorf("a statement always written with its word: %q", got)
+	}
+	// a level word after a plain word is the sentence's
+	msgs = []string{"unexpected error: reading header 1", "unexpected warning: reading header 2", "unexpected error: reading header 3"}
+	if n, got := distinctTemplates(t, msgs); n != 2 {
+		t.Errorf("a sentence's level word taken for a value: %q", got)
+	}
+	// a word of the sentence in title case is no label
+	msgs = []string{"Error reading config 1", "reading config 2", "Error reading config 3"}
+	if n, got := distinctTemplates(t, msgs); n != 2 {
+		t.Errorf("\"Error reading\" taken for a label: %q", got)
+	}
+}
+
+func TestSeverityWordOnline(t *testing.T) {
+	checkOnlineMatchesTwoPass(t, [][]byte{
+		[]byte("cannot open spool file /var/a"), []byte("cannot open spool file /var/c"),
+		[]byte("ERROR: cannot open spool file /var/b"), []byte("WARNING: cannot open spool file /var/d"),
+	})
+}
+
+// Structured context after the message (JSON, a { k: v } map, Go's
+// map[k:v]) is read as key=value pairs: its keys are words of the
+// template, its values values, also with blanks or in single quotes.
+func TestObjectAfterTheMessage(t *testing.T) {
+	for _, msgs := range [][]string{
+		{`request finished {"user":"bob","error":"EOF"}`, `request finished {"user":"carol","error":"i/o timeout"}`, `request finished {"user":"dave","error":"context deadline exceeded"}`},
+		{"request finished\t{\"user\": \"bob\", \"error\": \"EOF\"}", "request finished\t{\"user\": \"alice\", \"error\": \"context deadline exceeded\"}"},
+		{"request finished { user: 'bob', error: 'EOF' }", "request finished { user: 'erin', error: 'i/o timeout' }", "request finished { user: 'dave', error: 'no such host' }"},
+		{"request finished map[error:EOF user:bob]", "request finished map[error:timeout user:erin]", "request finished map[error:reset user:dave]"},
+	} {
+		n, got := distinctTemplates(t, msgs)
+		if n != 1 {
+			t.Errorf("context split the event: %q", got)
+			continue
+		}
+		if !strings.HasPrefix(got[0], "request finished ") || strings.Count(got[0], "<*>") != 2 || !strings.Contains(got[0], "user") || !strings.Contains(got[0], "error") {
+			t.Errorf("template %q", got[0])
+		}
+	}
+	// another set of keys is another statement's
+	if n, got := distinctTemplates(t, []string{`request finished {"user":"bob"}`, `request finished {"tenant":"acme"}`, `request finished {"user":"eve"}`, `request finished {"tenant":"initech"}`}); n != 2 {
+		t.Errorf("keys taken for values: %q", got)
+	}
+	// no key in it or no word before it: no object of pairs
+	for _, msgs := range [][]string{
+		{"members {alpha beta}", "members {gamma delta}", "members {alpha beta}", "members {gamma delta}"},
+		{`{"user":"bob"}`, `{"user":"carol"}`},
+	} {
+		for _, g := range mineAll(Config{}, msgs) {
+			if strings.Contains(g, "<*>") && !strings.HasPrefix(msgs[0], "{") {
+				t.Errorf("%q read as pairs: %q", msgs, g)
+			}
+		}
+	}
+}
