@@ -586,15 +586,15 @@ func TestR6Shapes(t *testing.T) {
 		"node-debug":      "2024-03-10T13:55:07.123Z etcd:raft peer 8e9e05c52164694d became inactive",
 		"twisted":         "2024-03-10 13:55:07+0000 [HTTPChannel,2,127.0.0.1] peer 8e9e05c52164694d became inactive",
 	} {
-		checkOne(t, name, &noKV, line)
+		checkRender(t, r6Shapes, "r6", name, &noKV, line)
 	}
 	dbg := noKV
 	dbg.Level = "debug"
-	checkOne(t, "tor", &dbg, "Mar 10 13:55:07.123 [info] dns_resolve(): peer 8e9e05c52164694d became inactive")
+	checkRender(t, r6Shapes, "r6", "tor", &dbg, "Mar 10 13:55:07.123 [info] dns_resolve(): peer 8e9e05c52164694d became inactive")
 	// Twisted's system inside a protocol's connection
 	conn := noKV
 	conn.TID = 5
-	checkOne(t, "twisted", &conn, "2024-03-10 13:55:07+0000 [RaftProtocol,42,10.0.0.7] peer 8e9e05c52164694d became inactive")
+	checkRender(t, r6Shapes, "r6", "twisted", &conn, "2024-03-10 13:55:07+0000 [RaftProtocol,42,10.0.0.7] peer 8e9e05c52164694d became inactive")
 	// PostgreSQL's CSV doubles a quote inside the message; FortiGate
 	// escapes it; the JSON layout stays valid JSON whatever the message
 	// holds, and keeps it whole
@@ -625,44 +625,73 @@ func TestR6Shapes(t *testing.T) {
 			checkLevels(t, s, e)
 		}
 		// the time a layout prints reads back as the event's
-		checkR6Time(t, s, e)
+		checkRoundTime(t, r6Clock, s, e)
 	}
 }
 
-// checkOne fails unless the r6 layout name renders e as want.
-func checkOne(t *testing.T, name string, e *event, want string) {
+// shapeNamed is the layout name of a round's layouts (label names the round).
+func shapeNamed(t *testing.T, layouts []shape, label, name string) shape {
 	t.Helper()
-	for _, s := range r6Shapes {
+	for _, s := range layouts {
 		if s.Name == name {
-			if got := s.Render(e); got != want {
-				t.Errorf("%s:\n got %q\nwant %q", name, got, want)
-			}
-			return
+			return s
 		}
 	}
-	t.Errorf("no r6 layout %s", name)
+	t.Fatalf("no %s layout %s", label, name)
+	return shape{}
 }
 
-// checkR6Time fails unless the time an r6 layout prints is e's (at the
-// layout's precision; with e's year, or e's date, for the layouts that
-// print none).
-func checkR6Time(t *testing.T, s shape, e event) {
+// checkRender fails unless the layout name of a round renders e as want.
+func checkRender(t *testing.T, layouts []shape, label, name string, e *event, want string) {
+	t.Helper()
+	if got := shapeNamed(t, layouts, label, name).Render(e); got != want {
+		t.Errorf("%s:\n got %q\nwant %q", name, got, want)
+	}
+}
+
+// roundClock is how a held-back round's layouts print the time: the
+// round's reader, the layouts that print no year, no date (a clock
+// alone) or the time since the start, and those that may print none.
+type roundClock struct {
+	timeOf                           func(name, line string) (time.Time, time.Duration, bool, error)
+	yearLess, clockOnly, since, none map[string]bool
+}
+
+var (
+	r5Clock = roundClock{timeOf: r5TimeOf, yearLess: r5YearLess, none: map[string]bool{"winston-json": true}}
+	r6Clock = roundClock{timeOf: r6TimeOf, yearLess: r6YearLess, clockOnly: r6ClockOnly}
+	r7Clock = roundClock{timeOf: r7TimeOf, yearLess: r7YearLess, clockOnly: r7ClockOnly, since: r7Since}
+)
+
+// checkRoundTime fails unless the time a round's layout prints is e's (at
+// the layout's precision; with e's year, or e's date, for the layouts that
+// print none; the time since e.Start for those that print the uptime).
+func checkRoundTime(t *testing.T, c roundClock, s shape, e event) {
 	t.Helper()
 	line := s.Render(&e)
-	got, prec, ok, err := r6TimeOf(s.Name, line)
-	if err != nil || !ok {
-		t.Errorf("%s: time of %q: %v %v", s.Name, line, ok, err)
+	got, prec, ok, err := c.timeOf(s.Name, line)
+	if err != nil {
+		t.Errorf("%s: time of %q: %v", s.Name, line, err)
+		return
+	}
+	if !ok {
+		if !c.none[s.Name] {
+			t.Errorf("%s: no time read from %q", s.Name, line)
+		}
 		return
 	}
 	want := e.T
 	if prec < time.Millisecond {
 		want = micros(&e)
 	}
+	if c.since[s.Name] {
+		want = time.Time{}.Add(e.T.Sub(e.Start))
+	}
 	want = want.Truncate(prec)
-	if r6YearLess[s.Name] {
+	if c.yearLess[s.Name] {
 		got = got.AddDate(want.Year(), 0, 0)
 	}
-	if r6ClockOnly[s.Name] {
+	if c.clockOnly[s.Name] {
 		got = got.AddDate(want.Year(), int(want.Month())-1, want.Day()-1)
 	}
 	if !got.Equal(want) {
@@ -715,7 +744,7 @@ func TestR7Shapes(t *testing.T) {
 		"bazel":          "(13:55:07) INFO: peer 8e9e05c52164694d became inactive",
 		"nsqd":           "[nsqd] 2024/03/10 13:55:07.123972 INFO: peer 8e9e05c52164694d became inactive",
 	} {
-		checkR7One(t, name, &noKV, line)
+		checkRender(t, r7Shapes, "r7", name, &noKV, line)
 	}
 	// trace and debug: BIND's "debug N", Traffic Server's debug tag,
 	// Huawei's debugging flag, Factorio's lines with neither level nor
@@ -730,12 +759,12 @@ func TestR7Shapes(t *testing.T) {
 		"factorio":      "  83.176 peer 8e9e05c52164694d became inactive",
 		"bazel":         "(13:55:07) DEBUG: /home/ci/src/etcd/raft/BUILD.bazel:12:8: peer 8e9e05c52164694d became inactive",
 	} {
-		checkR7One(t, name, &trace, line)
+		checkRender(t, r7Shapes, "r7", name, &trace, line)
 	}
 	dbg := noKV
 	dbg.Level = "debug"
-	checkR7One(t, "factorio", &dbg, "  83.176 Verbose Transport.cpp:211: peer 8e9e05c52164694d became inactive")
-	checkR7One(t, "trafficserver", &dbg, "[Mar 10 13:55:07.123] Server {0x2ae95ffb0600} DEBUG: (raft_transport) peer 8e9e05c52164694d became inactive")
+	checkRender(t, r7Shapes, "r7", "factorio", &dbg, "  83.176 Verbose Transport.cpp:211: peer 8e9e05c52164694d became inactive")
+	checkRender(t, r7Shapes, "r7", "trafficserver", &dbg, "[Mar 10 13:55:07.123] Server {0x2ae95ffb0600} DEBUG: (raft_transport) peer 8e9e05c52164694d became inactive")
 	// errors: the runner's padded "ERR ", a failed Bazel action's location,
 	// Aerospike's and Privoxy's errors as their warnings; the fatal words
 	bad := noKV
@@ -747,7 +776,7 @@ func TestR7Shapes(t *testing.T) {
 		"privoxy":        "2024-03-10 13:55:07.123 7f3a2f1b6700 Error: peer 8e9e05c52164694d became inactive",
 		"huawei-vrp":     "Mar 10 2024 13:55:07 worker-3 %%01RAFT/3/TRANSPORT(l)[42]:peer 8e9e05c52164694d became inactive",
 	} {
-		checkR7One(t, name, &bad, line)
+		checkRender(t, r7Shapes, "r7", name, &bad, line)
 	}
 	bad.Level = "fatal"
 	for name, line := range map[string]string{
@@ -756,18 +785,18 @@ func TestR7Shapes(t *testing.T) {
 		"privoxy":        "2024-03-10 13:55:07.123 7f3a2f1b6700 Fatal error: peer 8e9e05c52164694d became inactive",
 		"couchdb":        "[critical] 2024-03-10T13:55:07.123972Z couchdb@worker-3 <0.5228.2> -------- peer 8e9e05c52164694d became inactive",
 	} {
-		checkR7One(t, name, &bad, line)
+		checkRender(t, r7Shapes, "r7", name, &bad, line)
 	}
 	// the first lines of a Traffic Server start: no process tag, thread
 	// {0x1}; a single-digit day in Huawei's time
 	first := noKV
 	first.Seq = 1
-	checkR7One(t, "trafficserver", &first, "[Mar 10 13:55:07.123] {0x1} STATUS: peer 8e9e05c52164694d became inactive")
+	checkRender(t, r7Shapes, "r7", "trafficserver", &first, "[Mar 10 13:55:07.123] {0x1} STATUS: peer 8e9e05c52164694d became inactive")
 	early := noKV
 	early.T = time.Date(2024, 3, 5, 9, 5, 7, 0, time.UTC)
 	early.Start = early.T.Add(-time.Second)
-	checkR7One(t, "huawei-vrp", &early, "Mar 5 2024 09:05:07 worker-3 %%01RAFT/5/TRANSPORT(l)[42]:peer 8e9e05c52164694d became inactive")
-	checkR7Time(t, r7Shape(t, "huawei-vrp"), early)
+	checkRender(t, r7Shapes, "r7", "huawei-vrp", &early, "Mar 5 2024 09:05:07 worker-3 %%01RAFT/5/TRANSPORT(l)[42]:peer 8e9e05c52164694d became inactive")
+	checkRoundTime(t, r7Clock, shapeNamed(t, r7Shapes, "r7", "huawei-vrp"), early)
 	for _, s := range r7Shapes {
 		switch s.Name {
 		case "windowsupdate", "srcds": // Windows Update's and the Source engine's logs print no level
@@ -785,63 +814,13 @@ func TestR7Shapes(t *testing.T) {
 			checkLevels(t, s, e)
 		}
 		// the time a layout prints reads back as the event's
-		checkR7Time(t, s, e)
+		checkRoundTime(t, r7Clock, s, e)
 	}
 	// the uptime columns stay right-aligned past their width's seconds
 	late := noKV
 	late.Start = late.T.Add(-123456789 * time.Millisecond)
-	checkR7One(t, "xorg", &late, "[123456.789] (II) raft(0): peer 8e9e05c52164694d became inactive")
-	checkR7One(t, "factorio", &late, "123456.789 Info Transport.cpp:211: peer 8e9e05c52164694d became inactive")
-}
-
-// r7Shape is the r7 layout name.
-func r7Shape(t *testing.T, name string) shape {
-	t.Helper()
-	for _, s := range r7Shapes {
-		if s.Name == name {
-			return s
-		}
-	}
-	t.Fatalf("no r7 layout %s", name)
-	return shape{}
-}
-
-// checkR7One fails unless the r7 layout name renders e as want.
-func checkR7One(t *testing.T, name string, e *event, want string) {
-	t.Helper()
-	if got := r7Shape(t, name).Render(e); got != want {
-		t.Errorf("%s:\n got %q\nwant %q", name, got, want)
-	}
-}
-
-// checkR7Time fails unless the time an r7 layout prints is e's (at the
-// layout's precision; with e's year, or e's date, for the layouts that
-// print none; the time since e.Start for those that print the uptime).
-func checkR7Time(t *testing.T, s shape, e event) {
-	t.Helper()
-	line := s.Render(&e)
-	got, prec, ok, err := r7TimeOf(s.Name, line)
-	if err != nil || !ok {
-		t.Errorf("%s: time of %q: %v %v", s.Name, line, ok, err)
-		return
-	}
-	want := e.T
-	if prec < time.Millisecond {
-		want = micros(&e)
-	}
-	if r7Since[s.Name] {
-		want = time.Time{}.Add(e.T.Sub(e.Start))
-	}
-	want = want.Truncate(prec)
-	if r7YearLess[s.Name] {
-		got = got.AddDate(want.Year(), 0, 0)
-	}
-	if r7ClockOnly[s.Name] {
-		got = got.AddDate(want.Year(), int(want.Month())-1, want.Day()-1)
-	}
-	if !got.Equal(want) {
-		t.Errorf("%s: time %v read back from %q, want %v", s.Name, got, line, want)
-	}
+	checkRender(t, r7Shapes, "r7", "xorg", &late, "[123456.789] (II) raft(0): peer 8e9e05c52164694d became inactive")
+	checkRender(t, r7Shapes, "r7", "factorio", &late, "123456.789 Info Transport.cpp:211: peer 8e9e05c52164694d became inactive")
 }
 
 func TestR5Shapes(t *testing.T) {
@@ -910,36 +889,7 @@ func TestR5Shapes(t *testing.T) {
 			checkLevels(t, s, e)
 		}
 		// the time a layout prints reads back as the event's
-		checkR5Time(t, s, e)
-	}
-}
-
-// checkR5Time fails unless the time an r5 layout prints is e's (at the
-// layout's precision; with e's year for the layouts that print none).
-func checkR5Time(t *testing.T, s shape, e event) {
-	t.Helper()
-	line := s.Render(&e)
-	got, prec, ok, err := r5TimeOf(s.Name, line)
-	if err != nil {
-		t.Errorf("%s: time of %q: %v", s.Name, line, err)
-		return
-	}
-	if !ok {
-		if s.Name != "winston-json" {
-			t.Errorf("%s: no time read from %q", s.Name, line)
-		}
-		return
-	}
-	want := e.T
-	if prec < time.Millisecond {
-		want = micros(&e)
-	}
-	want = want.Truncate(prec)
-	if r5YearLess[s.Name] {
-		got = got.AddDate(want.Year(), 0, 0)
-	}
-	if !got.Equal(want) {
-		t.Errorf("%s: time %v read back from %q, want %v", s.Name, got, line, want)
+		checkRoundTime(t, r5Clock, s, e)
 	}
 }
 
