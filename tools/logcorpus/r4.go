@@ -234,39 +234,42 @@ var r4Shapes = []shape{
 	}},
 }
 
+// timeAt is s read in layout, with the precision p a held-back round's
+// time reader reports for it (ok: the layout writes a time there).
+func timeAt(layout, s string, p time.Duration) (time.Time, time.Duration, bool, error) {
+	t, err := time.Parse(layout, s)
+	return t, p, true, err
+}
+
 // r4TimeOf reads the time back out of a line an r4 layout rendered, for
 // the layouts that print one (with its precision), so the renderer check
 // can compare it with the event's time: ok is false for the layouts with
 // no wall-clock time (HAProxy, log4j's TTCC).
 func r4TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err error) {
 	cut := func(from, to string) string { return between(line, from, to) }
-	parse := func(layout, s string, p time.Duration) (time.Time, time.Duration, bool, error) {
-		t, err := time.Parse(layout, s)
-		return t, p, true, err
-	}
 	switch name {
 	case "monolog":
-		return parse("2006-01-02T15:04:05.000000-07:00", cut("[", "]"), time.Microsecond)
+		return timeAt("2006-01-02T15:04:05.000000-07:00", cut("[", "]"), time.Microsecond)
 	case "elixir-phoenix":
-		return parse("15:04:05.000", line[:12], time.Millisecond)
+		return timeAt("15:04:05.000", line[:12], time.Millisecond)
 	case "pino-pretty":
 		ms, err := strconv.ParseInt(cut("[", "]"), 10, 64)
 		return time.UnixMilli(ms), time.Millisecond, true, err
 	case "bunyan-cli":
-		return parse("2006-01-02T15:04:05.000Z", cut("[", "]"), time.Millisecond)
+		return timeAt("2006-01-02T15:04:05.000Z", cut("[", "]"), time.Millisecond)
 	case "caddy-console":
-		return parse("2006/01/02 15:04:05.000", line[:23], time.Millisecond)
+		return timeAt("2006/01/02 15:04:05.000", line[:23], time.Millisecond)
 	case "akka":
-		return parse("01/02/2006 15:04:05.000", cut("] [", "]"), time.Millisecond)
+		return timeAt("01/02/2006 15:04:05.000", cut("] [", "]"), time.Millisecond)
 	case "syslog-rfc5424":
-		return parse("2006-01-02T15:04:05.000Z", strings.Fields(line)[1], time.Millisecond)
+		return timeAt("2006-01-02T15:04:05.000Z", strings.Fields(line)[1], time.Millisecond)
 	case "zabbix":
 		f := strings.Fields(line)[0]
-		return parse("20060102:150405.000", f[strings.IndexByte(f, ':')+1:], time.Millisecond)
+		return timeAt("20060102:150405.000", f[strings.IndexByte(f, ':')+1:], time.Millisecond)
 	case "clickhouse":
-		return parse("2006.01.02 15:04:05.000000", line[:26], time.Microsecond)
+		return timeAt("2006.01.02 15:04:05.000000", line[:26], time.Microsecond)
 	case "jetty-stderr":
-		return parse("2006-01-02 15:04:05.000", line[:23], time.Millisecond)
+		return timeAt("2006-01-02 15:04:05.000", line[:23], time.Millisecond)
 	}
 	return time.Time{}, 0, false, nil
 }

@@ -317,36 +317,32 @@ var r5YearLess = map[string]bool{"chromium": true, "cisco-ios": true, "asterisk"
 func r5TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err error) {
 	cut := func(from, to string) string { return between(line, from, to) }
 	head := func(n int) string { return line[:min(n, len(line))] }
-	parse := func(layout, s string, p time.Duration) (time.Time, time.Duration, bool, error) {
-		t, err := time.Parse(layout, s)
-		return t, p, true, err
-	}
 	switch name {
 	case "erlang-logger":
-		return parse("2006-01-02T15:04:05.000000-07:00", strings.Fields(line)[0], time.Microsecond)
+		return timeAt("2006-01-02T15:04:05.000000-07:00", strings.Fields(line)[0], time.Microsecond)
 	case "squid-cache", "structlog-console":
 		l := map[string]string{"squid-cache": "2006/01/02 15:04:05", "structlog-console": "2006-01-02 15:04:05"}[name]
-		return parse(l, head(19), time.Second)
+		return timeAt(l, head(19), time.Second)
 	case "chromium":
 		f := strings.SplitN(line, ":", 4)
 		if len(f) < 4 {
 			return time.Time{}, 0, true, fmt.Errorf("chromium: no time in %q", line)
 		}
-		return parse("0102/150405.000000", f[2], time.Microsecond)
+		return timeAt("0102/150405.000000", f[2], time.Microsecond)
 	case "fluent-bit":
-		return parse("2006/01/02 15:04:05", cut("[", "]"), time.Second)
+		return timeAt("2006/01/02 15:04:05", cut("[", "]"), time.Second)
 	case "mongodb-json":
-		return parse("2006-01-02T15:04:05.000-07:00", cut(`"$date":"`, `"`), time.Millisecond)
+		return timeAt("2006-01-02T15:04:05.000-07:00", cut(`"$date":"`, `"`), time.Millisecond)
 	case "sidekiq":
-		return parse("2006-01-02T15:04:05.000Z", strings.Fields(line)[0], time.Millisecond)
+		return timeAt("2006-01-02T15:04:05.000Z", strings.Fields(line)[0], time.Millisecond)
 	case "mssql-errorlog":
-		return parse("2006-01-02 15:04:05.00", head(22), 10*time.Millisecond)
+		return timeAt("2006-01-02 15:04:05.00", head(22), 10*time.Millisecond)
 	case "php-error-log":
-		return parse("02-Jan-2006 15:04:05 MST", cut("[", "]"), time.Second)
+		return timeAt("02-Jan-2006 15:04:05 MST", cut("[", "]"), time.Second)
 	case "cisco-ios":
-		return parse("Jan _2 15:04:05.000", cut("*", ": %"), time.Millisecond)
+		return timeAt("Jan _2 15:04:05.000", cut("*", ": %"), time.Millisecond)
 	case "asterisk":
-		return parse("Jan _2 15:04:05", cut("[", "]"), time.Second)
+		return timeAt("Jan _2 15:04:05", cut("[", "]"), time.Second)
 	}
 	return time.Time{}, 0, false, nil
 }

@@ -251,31 +251,27 @@ var (
 func r6TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err error) {
 	cut := func(from, to string) string { return between(line, from, to) }
 	head := func(n int) string { return line[:min(n, len(line))] }
-	parse := func(layout, s string, p time.Duration) (time.Time, time.Duration, bool, error) {
-		t, err := time.Parse(layout, s)
-		return t, p, true, err
-	}
 	switch name {
 	case "macos-log-show":
-		return parse("2006-01-02 15:04:05.000000-0700", head(31), time.Microsecond)
+		return timeAt("2006-01-02 15:04:05.000000-0700", head(31), time.Microsecond)
 	case "postgres-csvlog":
-		return parse("2006-01-02 15:04:05.000 MST", head(27), time.Millisecond)
+		return timeAt("2006-01-02 15:04:05.000 MST", head(27), time.Millisecond)
 	case "serilog-clef":
-		return parse("2006-01-02T15:04:05.0000000-07:00", cut(`"@t":"`, `"`), time.Microsecond)
+		return timeAt("2006-01-02T15:04:05.0000000-07:00", cut(`"@t":"`, `"`), time.Microsecond)
 	case "unreal-engine":
-		return parse("2006.01.02-15.04.05.000", strings.Replace(cut("[", "]"), ":", ".", 1), time.Millisecond)
+		return timeAt("2006.01.02-15.04.05.000", strings.Replace(cut("[", "]"), ":", ".", 1), time.Millisecond)
 	case "minecraft-server":
-		return parse("15:04:05", cut("[", "]"), time.Second)
+		return timeAt("15:04:05", cut("[", "]"), time.Second)
 	case "tor":
-		return parse("Jan 02 15:04:05.000", head(19), time.Millisecond)
+		return timeAt("Jan 02 15:04:05.000", head(19), time.Millisecond)
 	case "fortigate":
-		return parse("2006-01-02 15:04:05", cut("date=", " ")+" "+cut("time=", " "), time.Second)
+		return timeAt("2006-01-02 15:04:05", cut("date=", " ")+" "+cut("time=", " "), time.Second)
 	case "node-debug":
-		return parse("2006-01-02T15:04:05.000Z", strings.Fields(line)[0], time.Millisecond)
+		return timeAt("2006-01-02T15:04:05.000Z", strings.Fields(line)[0], time.Millisecond)
 	case "twisted":
-		return parse("2006-01-02 15:04:05-0700", head(24), time.Second)
+		return timeAt("2006-01-02 15:04:05-0700", head(24), time.Second)
 	case "log4rs":
-		return parse("2006-01-02T15:04:05.000000000-07:00", strings.Fields(line)[0], time.Microsecond)
+		return timeAt("2006-01-02T15:04:05.000000000-07:00", strings.Fields(line)[0], time.Microsecond)
 	}
 	return time.Time{}, 0, false, nil
 }

@@ -361,10 +361,6 @@ var (
 func r7TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err error) {
 	cut := func(from, to string) string { return between(line, from, to) }
 	head := func(n int) string { return line[:min(n, len(line))] }
-	parse := func(layout, s string, p time.Duration) (time.Time, time.Duration, bool, error) {
-		t, err := time.Parse(layout, s)
-		return t, p, true, err
-	}
 	since := func(s string) (time.Time, time.Duration, bool, error) {
 		sec, frac, found := strings.Cut(strings.TrimSpace(s), ".")
 		a, err1 := strconv.Atoi(sec)
@@ -376,38 +372,38 @@ func r7TimeOf(name, line string) (t time.Time, prec time.Duration, ok bool, err 
 	}
 	switch name {
 	case "bind9":
-		return parse("02-Jan-2006 15:04:05.000", head(24), time.Millisecond)
+		return timeAt("02-Jan-2006 15:04:05.000", head(24), time.Millisecond)
 	case "aerospike":
 		ts, _, _ := strings.Cut(line, ": ")
-		return parse("Jan 02 2006 15:04:05 MST", ts, time.Second)
+		return timeAt("Jan 02 2006 15:04:05 MST", ts, time.Second)
 	case "scylladb":
-		return parse("2006-01-02 15:04:05,000", line[6:29], time.Millisecond)
+		return timeAt("2006-01-02 15:04:05,000", line[6:29], time.Millisecond)
 	case "couchdb":
-		return parse("2006-01-02T15:04:05.000000Z", strings.Fields(line)[1], time.Microsecond)
+		return timeAt("2006-01-02T15:04:05.000000Z", strings.Fields(line)[1], time.Microsecond)
 	case "trafficserver":
-		return parse("Jan 02 15:04:05.000", cut("[", "]"), time.Millisecond)
+		return timeAt("Jan 02 15:04:05.000", cut("[", "]"), time.Millisecond)
 	case "privoxy":
-		return parse("2006-01-02 15:04:05.000", head(23), time.Millisecond)
+		return timeAt("2006-01-02 15:04:05.000", head(23), time.Millisecond)
 	case "huawei-vrp":
 		f := strings.Fields(line)
 		if len(f) < 4 {
 			return time.Time{}, 0, true, fmt.Errorf("huawei-vrp: %q", line)
 		}
-		return parse("Jan 2 2006 15:04:05", strings.Join(f[:4], " "), time.Second)
+		return timeAt("Jan 2 2006 15:04:05", strings.Join(f[:4], " "), time.Second)
 	case "xorg":
 		return since(cut("[", "]"))
 	case "windowsupdate":
-		return parse("2006/01/02 15:04:05.0000000", head(27), time.Microsecond)
+		return timeAt("2006/01/02 15:04:05.0000000", head(27), time.Microsecond)
 	case "srcds":
-		return parse("01/02/2006 - 15:04:05", cut("L ", ": "), time.Second)
+		return timeAt("01/02/2006 - 15:04:05", cut("L ", ": "), time.Second)
 	case "factorio":
 		return since(head(8))
 	case "actions-runner":
-		return parse("2006-01-02 15:04:05Z", head(21)[1:], time.Second)
+		return timeAt("2006-01-02 15:04:05Z", head(21)[1:], time.Second)
 	case "bazel":
-		return parse("15:04:05", cut("(", ")"), time.Second)
+		return timeAt("15:04:05", cut("(", ")"), time.Second)
 	case "nsqd":
-		return parse("2006/01/02 15:04:05.000000", line[7:33], time.Microsecond)
+		return timeAt("2006/01/02 15:04:05.000000", line[7:33], time.Microsecond)
 	}
 	return time.Time{}, 0, false, nil
 }
