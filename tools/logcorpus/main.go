@@ -5,7 +5,7 @@
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
 //	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6|r7] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
-//	logcorpus wild [-seeds dev|held] [-n N] [-synth-lines N] [-msg KINDS] [-detail]    # headers of token kinds no rule names (wild.go)
+//	logcorpus wild [-seeds dev|held] [-n N] [-synth-lines N] [-msg KINDS] [-hdr KINDS] [-detail]    # headers of token kinds no rule names (wild.go)
 //	logcorpus score -perturb shuffle|rotate|interleave|mix|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
@@ -81,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dump := fs.String("dump", "", "synth: write each development layout's lines and messages into this directory")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
 	msgKinds := fs.String("msg", "", "wild: message-side phenomena, prefix, context, column, fold (comma-separated) or all (wildmsg.go)")
+	hdrKinds := fs.String("hdr", "", "wild: header phenomena of the third round, colon, glued, padnum, absent (comma-separated) or all (wild_colon.go)")
 	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, mix, drop500, burst or all")
 	var srcs multiFlag
 	fs.Var(&srcs, "src", "MODULE=DIR: read a project's source from DIR instead of the module cache (repeatable)")
@@ -140,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			if n == synthSeeds {
 				n = wildSeeds
 			}
-			return wild(*seeds, n, *synthLines, *detail, *dump, *msgKinds, load, stdout)
+			return wild(*seeds, n, *synthLines, *detail, *dump, *msgKinds, *hdrKinds, load, stdout)
 		}
 		return synth(*seeds, *nSeeds, *synthLines, *detail, *dump, load, stdout)
 	case "split":

@@ -594,8 +594,12 @@ func scoreWild(s *wildSet) (wildScore, error) {
 }
 
 // wild scores the seeds of one range.
-func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds string, load func(p project) ([]stmt, error), w io.Writer) error {
+func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds, hdrKinds string, load func(p project) ([]stmt, error), w io.Writer) error {
 	kinds, err := wildMsgOpts(msgKinds)
+	if err != nil {
+		return err
+	}
+	hdr, err := wildHdrOpts(hdrKinds)
 	if err != nil {
 		return err
 	}
@@ -634,6 +638,7 @@ func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds string, l
 	for i := 0; i < nSeeds; i++ {
 		seed := first + uint64(i)
 		l := newWildLayout(seed)
+		extendWildHdr(seed, l, hdr)
 		p := devProjects[int(seed*0x9e3779b97f4a7c15>>33)%len(devProjects)]
 		st, err := load(p)
 		if err != nil {
@@ -706,7 +711,7 @@ func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds string, l
 		}
 	}
 	fmt.Fprintf(w, "wild %s%s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",
-		which, wildMsgName(kinds), tot.n, meanOf(tot.msg, tot.n), meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.one, tot.n))
+		which, wildMsgName(kinds)+wildHdrName(hdr), tot.n, meanOf(tot.msg, tot.n), meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.one, tot.n))
 	if detail {
 		var names []string
 		for k := range per {
