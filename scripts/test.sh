@@ -32,6 +32,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 14m ./...
+# logcorpus's renderer of real logging libraries (its own module, so that the
+# main module gains none of them as a dependency).
+(cd tools/logcorpus/librender && go vet ./... && go test -count=1 -timeout 5m ./...)
 # The probe tests' target (its own module, Go 1.21): its ground-truth readings.
 (cd testdata/targets/gcload && go vet ./... && go test -count=1 -timeout 5m ./...)
 for m in receiver/gopulsereceiver processor/gopulselogprocessor; do

@@ -3,7 +3,8 @@
 // it.
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
-//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6|r7] [-half a|b] [-detail] [-pred DIR]
+//	logcorpus build -part r8|libdev [-cache DIR] [-lines N]   # the eighth round alone, written by real libraries (libround.go)
+//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6|r7|r8|libdev] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
 //	logcorpus wild [-seeds dev|held] [-n N] [-synth-lines N] [-msg KINDS] [-hdr KINDS] [-detail]    # headers of token kinds no rule names (wild.go)
 //	logcorpus score -perturb shuffle|rotate|interleave|mix|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
@@ -26,6 +27,10 @@
 // the engine in two passes (as `gopulse logs parse`) and in one pass (as
 // the agent), per dataset for the development part and only as totals for
 // the held-back parts unless -detail is given.
+//
+// The eighth round (libround.go) is written by real logging libraries and
+// runtimes' loggers through the nested module librender: a held-back part
+// r8 and a development part libdev, split by libPartOf.
 package main
 
 import (
@@ -71,7 +76,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
-	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5, r6 or r7 (build, split: -part r3, r4, r5, r6 or r7 names that round's sets)")
+	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5, r6, r7, r8 or libdev (build, split: -part r3 … r7 names that round's sets; build -part r8 or libdev builds that part alone and names its sets)")
 	half := fs.String("half", "", "score: only half a or b of the development part (projects by FNV-1a-64 of the module path: even a, odd b)")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
@@ -90,12 +95,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "build":
-		if *part != partDev && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 {
-			return fmt.Errorf("build -part %q: only -part r3, r4, r5, r6 or r7 (name that round's sets) is meaningful", *part)
+		if *part != partDev && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 && *part != partR8 && *part != partLibdev {
+			return fmt.Errorf("build -part %q: only -part r3, r4, r5, r6 or r7 (name that round's sets), r8 or libdev (build that part alone) is meaningful", *part)
 		}
 		return build(*cache, *lines, srcs, *part, stderr)
 	case "score":
-		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 {
+		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 && *part != partR8 && *part != partLibdev {
 			return fmt.Errorf("unknown part %q", *part)
 		}
 		if *part != partDev && *pred != "" {
@@ -105,12 +110,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-half %q: want a or b, with -part dev", *half)
 		}
 		if *perturbKind != "" {
-			if *part == partR3 || *part == partR4 || *part == partR5 || *part == partR6 || *part == partR7 {
+			if *part == partR3 || *part == partR4 || *part == partR5 || *part == partR6 || *part == partR7 || *part == partR8 || *part == partLibdev {
 				return errors.New("-perturb is for the dev, held and fresh parts")
 			}
 			return scorePerturbed(*cache, *part, *perturbKind, stdout)
 		}
-		return scoreHalf(*cache, *part, *half, *detail || *part == partDev, *pred, stdout)
+		return scoreHalf(*cache, *part, *half, *detail || *part == partDev || *part == partLibdev, *pred, stdout)
 	case "loghub":
 		if *loghub == "" {
 			return errors.New("loghub: -dir is required")
@@ -178,6 +183,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			for _, s := range r.sets {
 				fmt.Fprintf(stdout, "%-7s %-45s %s\n", r.part, s.Project.Module, s.Shape.Name)
+			}
+		}
+		// the eighth round: libdev is a development part; r8 is named
+		// only with -part r8
+		for _, s := range libdevPlan() {
+			fmt.Fprintf(stdout, "%-7s %-45s %s\n", partLibdev, s.Project.Module, s.Config)
+		}
+		if *part != partR8 {
+			fmt.Fprintf(stdout, "%-7s %d sets, held back whole (listed with -part %s)\n", partR8, len(r8Plan()), partR8)
+		} else {
+			for _, s := range r8Plan() {
+				fmt.Fprintf(stdout, "%-7s %-45s %s\n", partR8, s.Project.Module, s.Config)
 			}
 		}
 		return nil
@@ -275,12 +292,7 @@ func slug(mod string) string {
 // corpus too, or reads its log, and must not learn their projects and
 // layouts from it.
 func build(cache string, lines int, srcs map[string]string, show string, stderr io.Writer) error {
-	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5, partR6, partR7} {
-		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
-			return err
-		}
-	}
-	statements := map[string][]stmt{} // by module, for the r3 to r7 parts
+	statements := map[string][]stmt{} // by module, for the r3 to r8 parts
 	load := func(p project) ([]stmt, bool, error) {
 		if st, ok := statements[p.Module]; ok {
 			return st, true, nil
@@ -301,6 +313,18 @@ func build(cache string, lines int, srcs map[string]string, show string, stderr 
 		}
 		statements[p.Module] = st
 		return st, true, nil
+	}
+	// the eighth round's parts are built alone when asked for by name
+	switch show {
+	case partR8:
+		return buildLibRounds(cache, lines, []libRound{{partR8, r8Plan(), true}}, load, stderr)
+	case partLibdev:
+		return buildLibRounds(cache, lines, []libRound{{partLibdev, libdevPlan(), true}}, load, stderr)
+	}
+	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5, partR6, partR7} {
+		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
+			return err
+		}
 	}
 	for _, p := range projects {
 		st, ok, err := load(p)
@@ -369,7 +393,9 @@ func build(cache string, lines int, srcs map[string]string, show string, stderr 
 			fmt.Fprintf(stderr, "%s: %d sets, held back whole (build -part %s names them)\n", r.part, written, r.part)
 		}
 	}
-	return nil
+	// the eighth round, written by real libraries (libround.go): libdev
+	// named, r8 counted
+	return buildLibRounds(cache, lines, []libRound{{partLibdev, libdevPlan(), true}, {partR8, r8Plan(), false}}, load, stderr)
 }
 
 // appName is a module's program name: its last path element that is not
