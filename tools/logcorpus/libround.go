@@ -89,6 +89,7 @@ type libConfig struct {
 type librender struct {
 	bin     string
 	configs map[string]libConfig
+	python  string // the interpreter python3 runs (a shim's target), for LIBRENDER_PYTHON
 }
 
 // librenderDir is the nested module's directory in the checkout the
@@ -135,6 +136,11 @@ func buildLibrender(tmp string) (*librender, error) {
 		}
 		lr.configs[f[0]] = libConfig{Name: f[0], Part: f[1], Structured: f[2] == "true", Library: f[3]}
 	}
+	// resolved once: without python3, the Python configurations' renders
+	// say so themselves
+	if out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		lr.python = strings.TrimSpace(string(out))
+	}
 	return lr, nil
 }
 
@@ -161,6 +167,9 @@ type libEvent struct {
 func (lr *librender) renderLib(c libConfig, evs []event) (lines []string, owner []int, err error) {
 	cmd := exec.Command(lr.bin, "render", c.Name)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
+	if lr.python != "" {
+		cmd.Env = append(cmd.Env, "LIBRENDER_PYTHON="+lr.python)
+	}
 	var in bytes.Buffer
 	enc := json.NewEncoder(&in)
 	enc.SetEscapeHTML(false)

@@ -14,7 +14,9 @@
 // entry time, hclog's TimeFn, a slog.Record's time, a Python record's
 // created, …), so that the output is deterministic. The
 // runtimes (python3, ruby, java) run once per render, reading the events
-// from their standard input.
+// from their standard input; LIBRENDER_PYTHON, when set, names the Python
+// interpreter (logcorpus sets it to sys.executable, so that a version
+// manager's shim, which takes seconds to start, runs once per build).
 package main
 
 import (

@@ -134,7 +134,11 @@ func (c pyLogging) New() (renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := startProc("", "python3", "-c", pyScript, string(cfg))
+	python := os.Getenv("LIBRENDER_PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	r, err := startProc("", python, "-c", pyScript, string(cfg))
 	if err != nil {
 		return nil, err
 	}
