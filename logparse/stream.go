@@ -95,6 +95,8 @@ type Stream struct {
 
 	ml   MultilineOptions
 	recs [2]mlRecord // multi-line records being assembled: stdout (or no wrapper), stderr
+
+	msg msgVote // the key of the message of JSON records without a known one (jsonmsg.go)
 }
 
 // NewStream returns a Stream.
@@ -267,6 +269,14 @@ func (s *Stream) finishTS(r *Record, wts int64) {
 }
 
 func (s *Stream) parseBody(body []byte, r *Record) error {
+	err := s.parseLine(body, r)
+	if r.Message == nil && err == nil && r.Format == "json" {
+		s.msg.fill(r)
+	}
+	return err
+}
+
+func (s *Stream) parseLine(body []byte, r *Record) error {
 	r.Body = body
 	if len(trimSpace(body)) == 0 {
 		r.Format = "empty"
