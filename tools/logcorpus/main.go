@@ -8,6 +8,7 @@
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
 //	logcorpus wild [-seeds dev|held] [-n N] [-synth-lines N] [-msg KINDS] [-hdr KINDS] [-detail]    # headers of token kinds no rule names (wild.go)
 //	logcorpus wildjson [-seeds dev|held] [-n N] [-synth-lines N] [-detail]    # JSON records whose message key no rule names (wildjson.go)
+//	logcorpus wildcsv [-seeds dev|held] [-n N] [-synth-lines N] [-detail]    # CSV records, the message one quoted column (wildcsv.go)
 //	logcorpus score -perturb shuffle|rotate|interleave|mix|drop500|burst|all [-part dev|held|fresh]  # one pass vs two passes on perturbed inputs (perturb.go)
 //	logcorpus loghub -dir DIR   # the same scores on LogHub-2k sets (DIR/X/X_2k.log and its _structured.csv)
 //
@@ -122,7 +123,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("loghub: -dir is required")
 		}
 		return scoreLoghub(*loghub, stdout)
-	case "synth", "wild", "wildjson":
+	case "synth", "wild", "wildjson", "wildcsv":
 		st := map[string][]stmt{}
 		load := func(p project) ([]stmt, error) {
 			if s, ok := st[p.Module]; ok {
@@ -142,13 +143,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 			st[p.Module] = s
 			return s, nil
 		}
-		if args[0] == "wild" || args[0] == "wildjson" {
+		if args[0] == "wild" || args[0] == "wildjson" || args[0] == "wildcsv" {
 			n := *nSeeds
 			if n == synthSeeds {
 				n = wildSeeds
 			}
 			if args[0] == "wildjson" {
 				return wildJSON(*seeds, n, *synthLines, *detail, *dump, load, stdout)
+			}
+			if args[0] == "wildcsv" {
+				return wildCSVRecords(*seeds, n, *synthLines, *detail, *dump, load, stdout)
 			}
 			return wild(*seeds, n, *synthLines, *detail, *dump, *msgKinds, *hdrKinds, load, stdout)
 		}
