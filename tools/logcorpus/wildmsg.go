@@ -67,11 +67,11 @@ func wildMsgOpts(s string) (map[string]bool, error) {
 			continue
 		}
 		ok := false
-		for _, x := range wildMsgKinds {
+		for _, x := range append(wildMsgKinds[:len(wildMsgKinds):len(wildMsgKinds)], wildMsgExtra...) {
 			ok = ok || x == k
 		}
 		if !ok {
-			return nil, fmt.Errorf("wild: -msg %q: want %s or all", k, strings.Join(wildMsgKinds, ", "))
+			return nil, fmt.Errorf("wild: -msg %q: want %s, %s or all", k, strings.Join(wildMsgKinds, ", "), strings.Join(wildMsgExtra, ", "))
 		}
 		m[k] = true
 	}
@@ -92,6 +92,8 @@ type wildMsg struct {
 	loggers []string
 	// fold
 	foldSep string
+	// comp (wildmsg_prefix.go)
+	comp *compMsg
 }
 
 var (
@@ -251,6 +253,12 @@ func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []stri
 			e.Level = wpick(line, []string{e.Level, "warn", "error", "info"})
 		}
 	}
+	if m.kinds["comp"] {
+		if m.comp == nil {
+			m.comp = newCompMsg(m.seed)
+		}
+		m.comp.apply(e, *key, i)
+	}
 	if m.kinds["prefix"] {
 		r := m.stmtRand(*key, 1)
 		switch x := r.IntN(20); {
@@ -330,7 +338,7 @@ func withLogger(l *wildLayout, cur *string) *wildLayout {
 // wildMsgName is how -msg's kinds are printed.
 func wildMsgName(kinds map[string]bool) string {
 	var ks []string
-	for _, k := range wildMsgKinds {
+	for _, k := range append(wildMsgKinds[:len(wildMsgKinds):len(wildMsgKinds)], wildMsgExtra...) {
 		if kinds[k] {
 			ks = append(ks, k)
 		}
