@@ -55,7 +55,11 @@
 //     become one template whose tail is one parameter when the tails do
 //     not repeat, or eight distinct tails were seen: the Go idiom "doing x:
 //     %v" with an error's text of any length. A few tails that repeat are
-//     events of their own. One word of the prefix may vary with the tail
+//     events of their own, unless two of them are wrapped errors with
+//     different operations ("open <*>: no space left on device", "dial
+//     tcp <*>: i/o timeout": one or two lower-case words, perhaps with a
+//     value, a ':', and the inner error's words), which make the tail one
+//     parameter however often each repeats. One word of the prefix may vary with the tail
 //     ("bad value 'x': <error>") when it shows the variability a single
 //     position needs and the prefix keeps three words besides it (two
 //     after a label that opens it: "<*>: btree watcher: <error>"). A tail
@@ -3202,7 +3206,8 @@ func (m *Miner) enoughTails(s *star) bool {
 	for _, g := range s.groups[:n-1] {
 		seen += g.count
 	}
-	if !(seen <= uint64(n-1) || n >= tailDistinct || m.sharedTails(s) >= 2) {
+	chains := chainTails(s)
+	if !(seen <= uint64(n-1) || n >= tailDistinct || chains >= 2 || m.sharedTails(s) >= 2) {
 		return false
 	}
 	if s.mask != 0 {
@@ -3221,7 +3226,85 @@ func (m *Miner) enoughTails(s *star) bool {
 	// tails that do not repeat are free text unless one holds a "key=":
 	// structure, an event of its own ("failed to process conn by hook:
 	// accept=<*>, err=<*>")
-	return seen <= uint64(h-1) && !keyedTails(s) || h >= tailDistinct || m.sharedTails(s) >= 2
+	return seen <= uint64(h-1) && !keyedTails(s) || h >= tailDistinct || chains >= 2 || m.sharedTails(s) >= 2
+}
+
+// chainTails counts, up to two, the distinct operations of the
+// candidates of s whose tail is a wrapped error (errChain): two are an
+// event's error values, however often each repeats and whatever the
+// other tails are ("upload of <*> aborted: open <*>: no space left on
+// device" and "…: dial tcp <*>: i/o timeout" beside "…: deadline
+// exceeded" seen fifteen times), where a few tails that repeat are
+// otherwise events of their own.
+//
+// Independent sources it helps: Go's wrapped errors (fmt.Errorf's %w
+// writes "context: " before the inner error's text, go1.16
+// src/fmt/errors_test.go; os.PathError and net.OpError read "open
+// /x: no such file or directory", "dial tcp 10.0.0.4:443: i/o
+// timeout") and the cause chains Rust's error reporters join with ": "
+// on one line (docs.rs: salvor's runtime::error_chain, geolith-cli's
+// error::report, "outer: inner: innermost"); measured on wild -msg
+// errtail.
+func chainTails(s *star) int {
+	var op uint64
+	c := 0
+	for _, g := range s.groups {
+		b := errChain(g, s.n)
+		if b < 0 {
+			continue
+		}
+		h := hashSep(prefixKey(g.pieces[s.n:b], nil), uint64(b-s.n))
+		if c == 0 {
+			op, c = h, 1
+		} else if h != op {
+			return 2
+		}
+	}
+	return c
+}
+
+// errChain returns the end of the operation that opens the tail of g
+// after n pieces when that tail is a wrapped error: one or two lower-case
+// words (perhaps with values, its operand: "open <*>:", "dial tcp <*>:",
+// "load manifest:") closed by a ':' that the inner error's text follows,
+// words of its own (not a value or "key=" pairs alone: "initializing
+// plugin: <*>", "attempting init: iss=<*>" are a component's events);
+// -1 otherwise.
+func errChain(g *group, n int) int {
+	b := -1
+	for _, x := range g.bounds {
+		if x > n {
+			b = x
+			break
+		}
+	}
+	for _, x := range g.weak {
+		if x > n && (b < 0 || x < b) {
+			b = x
+			break
+		}
+	}
+	if b < 0 || b >= len(g.pieces) || b-n > 2 {
+		return -1
+	}
+	for k := n; k < b; k++ {
+		p := g.pieces[k]
+		if g.wild[k] || isKey(p) {
+			return -1
+		}
+		if p[len(p)-1] == ':' {
+			p = p[:len(p)-1]
+		}
+		if !plainWord(p) || p[0] < 'a' || p[0] > 'z' {
+			return -1
+		}
+	}
+	for _, p := range g.pieces[b:] {
+		if !isKey(p) && wordy(p) {
+			return b
+		}
+	}
+	return -1
 }
 
 // keyedTails: a tail of s is a clause of its own followed by "key="
