@@ -398,9 +398,27 @@ func wildName(seed uint64, c int, rng *rand.Rand) wildCol {
 	}}
 }
 
-// wildLevel: a level in a spelling of its own.
-func wildLevel(rng *rand.Rand) wildCol {
+// wildSymbols are the sets of symbols console loggers write for a level
+// (trace, debug, info, warn, error, fatal), the word after the symbol
+// where the logger writes one: log-symbols (sindresorhus/log-symbols, used
+// by CLIs; its ports to Python, Ruby and Go) has four symbols, consola's
+// fancy reporter (unjs/consola src/reporters/fancy.ts) six, signale
+// (klaudiosinani/signale src/types.js) a badge and its label padded to
+// the longest label, apex/log's CLI handler and goreleaser's a bullet and
+// a cross.
+var wildSymbols = [][6]string{
+	{"ℹ", "ℹ", "ℹ", "⚠", "✖", "✖"},
+	{"→", "⚙", "ℹ", "⚠", "✖", "✖"},
+	{"›  debug   ", "›  debug   ", "ℹ  info    ", "⚠  warning ", "✖  error   ", "✖  fatal   "},
+	{"•", "•", "•", "•", "⨯", "⨯"},
+}
+
+// wildLevel: a level in a spelling of its own, or as a console logger's
+// symbol (wildSymbols, drawn by seed: the layout's other draws are the
+// ones they were before symbols had sets).
+func wildLevel(seed uint64, rng *rand.Rand) wildCol {
 	spell := wpick(rng, []string{"upper", "lower", "letter", "title", "paren", "tilde", "lvl", "num", "emoji"})
+	syms := wildSymbols[seed*0x9e3779b97f4a7c15>>40%uint64(len(wildSymbols))]
 	return wildCol{kind: "level", name: "level-" + spell, text: func(e *event, i int) (string, []string) {
 		l := synthLevel(e.Level)
 		switch spell {
@@ -421,7 +439,7 @@ func wildLevel(rng *rand.Rand) wildCol {
 		case "num":
 			return strconv.Itoa(map[string]int{"trace": 10, "debug": 20, "info": 30, "warn": 40, "error": 50, "fatal": 60}[l]), nil
 		}
-		return map[string]string{"trace": "·", "debug": "•", "info": "ℹ", "warn": "⚠", "error": "✖", "fatal": "☠"}[l], nil
+		return syms[levelIdx(l)], nil
 	}}
 }
 
@@ -494,7 +512,7 @@ func newWildLayout(seed uint64) *wildLayout {
 		cols = append(cols, c)
 	}
 	if rng.IntN(10) < 6 {
-		cols = append(cols, wildLevel(rng))
+		cols = append(cols, wildLevel(seed, rng))
 	}
 	rng.Shuffle(len(cols), func(i, j int) { cols[i], cols[j] = cols[j], cols[i] })
 	if rng.IntN(10) < 8 {

@@ -124,7 +124,7 @@ func wildCSV(l *wildLayout, rng *rand.Rand) {
 	}
 	if len(l.cols) < 3 && rng.IntN(2) == 0 {
 		// CSV logs are wide: a level when there is none, or a name
-		l.insert(wildLevel(rng), rng)
+		l.insert(wildLevel(l.seed, rng), rng)
 	}
 	l.tags = append(l.tags, tag)
 }

@@ -335,7 +335,7 @@ func withLogger(l *wildLayout, cur *string) *wildLayout {
 		out.cols = append(out.cols, c)
 	}
 	if !hasLevel {
-		lv := wildLevel(rng)
+		lv := wildLevel(l.seed, rng)
 		out.cols = append(out.cols[:1:1], append([]wildCol{lv}, out.cols[1:]...)...)
 	}
 	return &out
