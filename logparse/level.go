@@ -37,6 +37,9 @@ func levelIndex(b []byte) int {
 	if len(b) == 0 || len(b) > 13 {
 		return lvlNone
 	}
+	if b[0] >= 0x80 {
+		return symbolLevel(b)
+	}
 	var buf [13]byte
 	for i, c := range b {
 		if c >= 'A' && c <= 'Z' {
@@ -60,6 +63,33 @@ func levelIndex(b []byte) int {
 		return lvlError
 	case "fatal", "ftl", "fata", "pani", "f", "crit", "critical", "alert", "emerg", "emergency", "panic", "dpanic", "c", "a", "60":
 		return lvlFatal
+	}
+	return lvlNone
+}
+
+// symbolLevel maps a level written as a symbol to its level. Console
+// loggers write the level so, alone or before its word: log-symbols and
+// figures (Node; their ports py-log-symbols, Ruby's log-symbols, Go's
+// guumaster/logsymbols) "ℹ" "✔" "⚠" "✖" with the fallbacks "√" "‼" "×";
+// consola's fancy reporter those and "⚙" debug, "→" trace; signale's
+// badges "ℹ" "✔" "⚠" "✖", "●" note, "›" debug; apex/log's and
+// goreleaser's CLI handlers "•" and "⨯". A success is info; an emoji
+// form (a variation selector after the symbol, "⚠️") is the symbol's.
+func symbolLevel(b []byte) int {
+	if n := len(b); n > 3 && string(b[n-3:]) == "\uFE0F" {
+		b = b[:n-3]
+	}
+	switch string(b) {
+	case "ℹ", "✔", "✓", "√", "✅", "•", "●":
+		return lvlInfo
+	case "⚠", "‼":
+		return lvlWarn
+	case "✖", "✘", "✗", "×", "⨯", "❌":
+		return lvlError
+	case "⚙", "›":
+		return lvlDebug
+	case "→":
+		return lvlTrace
 	}
 	return lvlNone
 }

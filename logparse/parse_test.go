@@ -183,6 +183,9 @@ func TestNormalizeLevel(t *testing.T) {
 		"DEBUG": "debug", "trace": "trace", "E": "error", "panic": "fatal", "bogus": "", "": "",
 		"30": "info", "50": "error", "35": "",
 		"DBUG": "debug", "EROR": "error", "TRCE": "trace", // log15
+		// symbols: log-symbols and figures, consola, signale, apex/log
+		"ℹ": "info", "✔": "info", "⚠": "warn", "⚠\uFE0F": "warn", "✖": "error", "⨯": "error",
+		"⚙": "debug", "→": "trace", "•": "info", "·": "", "»": "", "✔✔": "",
 	} {
 		if got := string(NormalizeLevel([]byte(in))); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)

@@ -36,6 +36,11 @@ func TestSyslog3164LookAlikes(t *testing.T) {
 		// no syslog hostname: syslog writes one blank after it
 		`Jun 30 08:38:15 grpc-default-executor-0        [ip-10-0-45-21.ec2.internal] io.x.Balancer :: picked`,
 		`2024-04-24 17:57:17.878 gke-prod-pool-59dd8bc3-hwl5  INFO: client-go/22139 on web-1: synced`,
+		// a level written as a symbol where the hostname goes (console
+		// loggers: log-symbols, consola, signale, apex/log)
+		`2024-01-05 10:15:00.123 ✔ Nitro server built in 812 ms`,
+		`2024-01-05T10:15:00Z ⚠️ Browserslist: caniuse-lite is outdated`,
+		`2024-01-05T10:15:00Z • building binaries`,
 	} {
 		var r Record
 		if err := p.Parse([]byte(l), &r); err == nil {

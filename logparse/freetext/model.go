@@ -6,6 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gopulse/gopulse/logparse"
 	"github.com/gopulse/gopulse/logparse/token"
 )
 
@@ -84,6 +85,7 @@ type model struct {
 	// hold where a separator column is stable (headerSep)
 	marks [4]uint32
 	shut  uint16 // bit p: position p is a column closed by a separator or padding (closed)
+	sym   uint16 // bit p: position p held a symbol that is a level only (symLevel): a column of levels written as symbols
 }
 
 const skLines = 64 // lines a column's value sketches cover before they start again
@@ -221,6 +223,11 @@ func shapeOf(tok []byte) shape {
 func shapeOfMark(tok []byte) (shape, bool) {
 	if len(tok) == 0 {
 		return shNone, false
+	}
+	if tok[0] >= utf8.RuneSelf {
+		if lv, sure := symLevel(tok); lv && sure {
+			return shLevel, false
+		}
 	}
 	if isPunctRun(tok) || isMarkRun(tok) {
 		return shDash, false
@@ -436,6 +443,10 @@ func isClock(b []byte) bool {
 // single capital letter, bare or bracketed ("I", "[W]"). One such token
 // alone is no header; a column of them on nearly every line is.
 func modelLevel(tok []byte) bool {
+	if len(tok) > 0 && tok[0] >= utf8.RuneSelf {
+		lv, sure := symLevel(tok)
+		return lv && sure
+	}
 	b := trimLevel(tok)
 	if len(b) == 1 {
 		return isLetterLevel(b[0]) || b[0] == 'T'
@@ -449,6 +460,23 @@ func modelLevel(tok []byte) bool {
 		return len(b) == len(tok) && b[0] >= 'A' && b[0] <= 'Z' && b[len(b)-1] >= 'A' && b[len(b)-1] <= 'Z'
 	}
 	return true
+}
+
+// symLevel reports whether tok is a level written as a symbol
+// (logparse.NormalizeLevel maps it: console loggers' "ℹ" "✔" "⚠" "✖", see
+// symbolLevel there), and whether the symbol is a level only (sure) or
+// also a bullet, an arrow or a separator ("•" "●" "→" "›" "×" "√"): such a
+// symbol is a level in a column where the stream's lines showed a symbol
+// that is a level only (model.sym), and a separator elsewhere.
+func symLevel(tok []byte) (lv, sure bool) {
+	if len(tok) < 2 || len(tok) > 7 || tok[0] < utf8.RuneSelf || logparse.NormalizeLevel(tok) == nil {
+		return false, false
+	}
+	switch string(tok) {
+	case "•", "●", "→", "›", "×", "√":
+		return true, false
+	}
+	return true, true
 }
 
 func letters(b []byte) int {
@@ -495,6 +523,15 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		m.levels++
 	}
 	for p := 0; p < n; p++ {
+		if shapes[p] == shLevel && msg[bounds[p][0]] >= utf8.RuneSelf && m.sym&(1<<p) == 0 {
+			if _, sure := symLevel(msg[bounds[p][0]:bounds[p][1]]); sure {
+				// a column of levels written as symbols: its bullets and
+				// arrows are levels too from now on (symLevel), and lines
+				// read before may read differently
+				m.sym |= 1 << p
+				m.gen++
+			}
+		}
 		m.has[p]++
 		m.counts[p][shapes[p]]++
 		m.nz[p] |= 1 << shapes[p]
@@ -735,7 +772,9 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 			if level {
 				break // one level column: a second is the message's
 			}
-			level = true
+			// a symbol's word after it is the same level's (signale's
+			// badge and label: "✔  success   msg", "⚠  warning   msg")
+			level = msg[bounds[p][0]] < utf8.RuneSelf
 		}
 		if sh == shConst {
 			ext = p + 1 // the column of one word (constWord)
@@ -906,6 +945,11 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 			}
 		}
 		sh, pm := shapeOfMark(tok)
+		if sh == shDash && m != nil && m.sym&(1<<n) != 0 && tok[0] >= utf8.RuneSelf {
+			if lv, _ := symLevel(tok); lv {
+				sh = shLevel // "•" in a column of "ℹ" "⚠" "✖" (symLevel)
+			}
+		}
 		if pm {
 			// a run of pairs: one position (pairRun)
 			if end := pairRun(msg, s); end > 0 {

@@ -640,3 +640,89 @@ func TestModelNameOfWordsBetweenSeparators(t *testing.T) {
 		t.Errorf("a clause's opening taken: %d", end)
 	}
 }
+
+// TestModelSymbolLevels: a level written as a symbol, in a column of the
+// stream's lines, is the record's level and no part of its message: alone
+// (log-symbols' and consola's "ℹ" "✔" "⚠" "✖"), after a time, before its
+// word padded to the longest word's width (signale's badge and label), and
+// a bullet that is a level only in a column that showed a symbol of levels
+// (apex/log's and goreleaser's "•" beside "⨯"). A column of one bullet or
+// mark on every line stays a separator.
+func TestModelSymbolLevels(t *testing.T) {
+	type sym struct{ sym, word, level string }
+	set := []sym{{"ℹ", "info", "info"}, {"✔", "success", "info"}, {"⚠", "warning", "warn"}, {"✖", "error", "error"}}
+	bullets := []sym{{"•", "", "info"}, {"•", "", "info"}, {"⨯", "", "error"}, {"•", "", "info"}}
+	msgs := []string{"Nitro server built in %d ms", "listening on port %d", "retrying request %d", "cannot find module m%d"}
+	for _, c := range []struct {
+		name   string
+		set    []sym
+		format func(s sym, i int) string
+		word   bool // the level field is the symbol's word
+	}{
+		{"consola", set, func(s sym, i int) string { return s.sym + " " }, false},
+		{"time", set, func(s sym, i int) string { return fmt.Sprintf("2024-01-05 10:15:%02d.%03d %s ", i%60, i, s.sym) }, false},
+		{"signale", set, func(s sym, i int) string { return fmt.Sprintf("%s  %-8s ", s.sym, s.word) }, true},
+		{"apex", bullets, func(s sym, i int) string { return s.sym + " " }, false},
+	} {
+		var lines, want []string
+		var sy []sym
+		for i := 0; i < 64; i++ {
+			k := i * 7 % 11 % 4
+			m := fmt.Sprintf(msgs[k], i)
+			lines = append(lines, c.format(c.set[k], i)+m)
+			want = append(want, m)
+			sy = append(sy, c.set[k])
+		}
+		p := NewParser(2024)
+		var r logparse.Record
+		for i, l := range lines {
+			r.Reset()
+			if err := p.Parse([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+			if i < settled {
+				continue // the layout is learnt on the first lines (Rehead)
+			}
+			lv := sy[i].sym
+			if c.word {
+				lv = sy[i].word
+			}
+			if got := string(r.Message); got != want[i] {
+				t.Errorf("%s line %d: message %q, want %q", c.name, i, got, want[i])
+			}
+			if got := string(r.Level); got != sy[i].level {
+				t.Errorf("%s line %d %q: level %q, want %q", c.name, i, l, got, sy[i].level)
+			}
+			n := 0
+			for _, f := range r.Fields {
+				if string(f.Key) == KeyLevel {
+					n++
+					if string(f.Value) != lv {
+						t.Errorf("%s line %d: level field %q, want %q", c.name, i, f.Value, lv)
+					}
+				}
+			}
+			if n != 1 {
+				t.Errorf("%s line %d: %d level fields", c.name, i, n)
+			}
+		}
+	}
+	// one mark on every line is the layout's separator, not a level
+	for _, mark := range []string{"•", "→", "·"} {
+		var lines []string
+		for i := 0; i < 40; i++ {
+			lines = append(lines, fmt.Sprintf("web-%d %s "+msgs[i%4], i%3, mark, i))
+		}
+		got, fields, _ := parseAll(t, lines)
+		for i := settled; i < len(lines); i++ {
+			if want := lines[i][len("web-0 "+mark+" "):]; got[i] != want {
+				t.Errorf("separator %q line %d: message %q, want %q (fields %v)", mark, i, got[i], want, fields[i])
+			}
+			for _, f := range fields[i] {
+				if strings.HasPrefix(f, KeyLevel+"=") {
+					t.Errorf("separator %q line %d: a level field %q", mark, i, f)
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package freetext
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"github.com/gopulse/gopulse/event"
 	"github.com/gopulse/gopulse/logparse"
@@ -198,6 +199,14 @@ func (p Parser) Rehead(msg []byte) ([]byte, int) {
 	return msg[i:], ext
 }
 
+// symLabel reports whether the token at b in msg is a level symbol's word:
+// letters only, and padded (two blanks or more after it).
+func symLabel(msg []byte, b [2]int) bool {
+	tok := msg[b[0]:b[1]]
+	return len(tok) >= 3 && len(tok) <= 16 && letters(tok) == len(tok) &&
+		b[1]+2 < len(msg) && msg[b[1]] == ' ' && msg[b[1]+1] == ' '
+}
+
 // Name returns "freetext".
 func (Parser) Name() string { return "freetext" }
 
@@ -366,8 +375,16 @@ func (p Parser) extend(line, msg []byte, found bool, h *Header, r *logparse.Reco
 		case shLevel:
 			if r.Level == nil {
 				lv := trimLevel(tok)
-				r.Add(keyLevel, lv, event.TypeEnum)
 				r.Level = logparse.NormalizeLevel(lv)
+				if lv[0] >= utf8.RuneSelf && q+1 < ext && symLabel(msg, bounds[q+1]) {
+					// a symbol and its word, the word padded to the
+					// longest word's width (signale's badge and label,
+					// "✔  success   msg", "⚠  warning   msg"): one
+					// level, the word its value, the symbol its level
+					q++
+					lv = msg[bounds[q][0]:bounds[q][1]]
+				}
+				r.Add(keyLevel, lv, event.TypeEnum)
 			}
 		case shName:
 			switch {
