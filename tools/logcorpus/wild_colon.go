@@ -165,6 +165,26 @@ func wildColon(seed uint64, ci int, l *wildLayout, rng *rand.Rand) {
 		}
 		return s + ":", nil
 	}}
+	tag := "hdr3-" + label.name
+	if rng.IntN(2) == 0 {
+		// a plain header, as the loggers above write it: the time,
+		// perhaps a thread or an id, then the labels
+		var keep []wildCol
+		for _, kind := range []string{"time", "id", "name"} {
+			for _, c := range cols {
+				if c.kind == kind && !strings.HasSuffix(c.name, "+sometimes") {
+					keep = append(keep, c)
+					break
+				}
+			}
+			if len(keep) == 2 {
+				break
+			}
+		}
+		cols = keep
+		l.sep, l.quote, l.empty, l.pre, l.tags = " ", "", false, nil, nil
+		tag += "-plain"
+	}
 	l.cols = append(cols, label)
 	l.end = " "
 	if form == "python" {
@@ -173,7 +193,7 @@ func wildColon(seed uint64, ci int, l *wildLayout, rng *rand.Rand) {
 			l.sep = " "
 		}
 	}
-	l.tags = append(l.tags, "hdr3-"+label.name)
+	l.tags = append(l.tags, tag)
 }
 
 // wildGlued writes the message right after the header's last token, which
