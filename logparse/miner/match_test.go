@@ -27,6 +27,9 @@ func newPair(cfg Config) *pair {
 func (p *pair) add(t testing.TB, msg []byte, ctx uint64) {
 	t.Helper()
 	a, b := p.fast.AddIn(msg, ctx), p.full.AddIn(msg, ctx)
+	for _, m := range []*Miner{p.fast, p.full} {
+		checkVarSet(t, m, msg)
+	}
 	if !reflect.DeepEqual(*a, *b) {
 		t.Fatalf("AddIn(%q) = %+v, full path %+v", msg, *a, *b)
 	}
@@ -268,4 +271,58 @@ func FuzzMatchAsFullPath(f *testing.F) {
 			p.check(t, msgs)
 		}
 	})
+}
+
+// TestUnionGapsPastBit64: a known signature takes the values of a line in
+// gaps it had none in, by the bits of its first 64 gaps and past them by
+// reading each gap (unionGaps), at both ends of a line of 80 words.
+func TestUnionGapsPastBit64(t *testing.T) {
+	words := make([]string, 80)
+	for i := range words {
+		words[i] = "w" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+	}
+	line := func(vals map[int]string) []byte {
+		var b strings.Builder
+		for i, w := range words {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			if v, ok := vals[i]; ok {
+				b.WriteString(v + " ")
+			}
+			b.WriteString(w)
+		}
+		return []byte(b.String())
+	}
+	m := New(Config{MaxTokens: 200})
+	m.Add(line(map[int]string{3: "17"}))
+	m.Add(line(map[int]string{11: "42", 70: "9001"}))
+	tpl := m.Add(line(map[int]string{3: "18", 63: "0x1f", 75: "12"}))
+	if m.Len() != 1 {
+		t.Fatalf("%d signatures, want 1", m.Len())
+	}
+	for _, gap := range []int{3, 11, 63, 70, 75} {
+		want := words[gap-1] + " <*> " + words[gap]
+		if !strings.Contains(tpl.Text, want) {
+			t.Errorf("template %q lacks %q", tpl.Text, want)
+		}
+	}
+	if n := strings.Count(tpl.Text, "<*>"); n != 5 {
+		t.Errorf("template %q has %d parameters, want 5", tpl.Text, n)
+	}
+}
+
+// checkVarSet fails unless m.varSet, which unionGaps reads, holds the
+// gaps below 64 of m.varAt as bits.
+func checkVarSet(t testing.TB, m *Miner, msg []byte) {
+	t.Helper()
+	var want uint64
+	for k, v := range m.varAt {
+		if v && k < 64 {
+			want |= 1 << k
+		}
+	}
+	if m.varSet != want {
+		t.Fatalf("AddIn(%q): gap bits %#x, gaps with values %#x", msg, m.varSet, want)
+	}
 }

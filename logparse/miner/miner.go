@@ -312,6 +312,7 @@ type Miner struct {
 	pieces [][]byte
 	glue   []bool
 	varAt  []bool
+	varSet uint64 // bit k: varAt[k] (k < 64), for unionGaps
 	digit  []bool // piece k holds a digit
 	boundN []int  // piece counts at which a tail may start (see collect)
 	softN  []int  // the same without a ':' before it
@@ -861,6 +862,7 @@ func (m *Miner) sign(msg []byte) uint64 {
 func (m *Miner) pieceList(msg []byte) {
 	m.pieces = m.pieces[:0]
 	m.varAt = append(m.varAt[:0], false)
+	var set uint64
 	for i := range m.toks {
 		t := &m.toks[i]
 		if t.S == t.E {
@@ -874,10 +876,12 @@ func (m *Miner) pieceList(msg []byte) {
 		if t.Key > t.S {
 			m.pieces = append(m.pieces, msg[t.S:t.Key])
 			m.varAt = append(m.varAt, true)
-			continue
+		} else {
+			m.varAt[len(m.varAt)-1] = true
 		}
-		m.varAt[len(m.varAt)-1] = true
+		set |= 1 << uint(len(m.varAt)-1) // 0 from gap 64 on
 	}
+	m.varSet = set
 }
 
 // pieceHash returns the hash collect returns for m.pieces.
@@ -960,6 +964,7 @@ func (m *Miner) collect(msg []byte) uint64 {
 	// A tail may start after a token ending in ':' that closes a clause
 	// of at least two words ("failed to sync <*>: …", not "serf: …").
 	colon, words := false, 0
+	var set uint64
 	for i := range m.toks {
 		t := &m.toks[i]
 		if t.S == t.E {
@@ -1003,12 +1008,14 @@ func (m *Miner) collect(msg []byte) uint64 {
 		}
 		if t.Class != token.Word {
 			m.varAt[len(m.varAt)-1] = true
+			set |= 1 << uint(len(m.varAt)-1) // 0 from gap 64 on
 		}
 		colon = msg[t.E-1] == ':'
 		if colon && t.Class != token.Word && int(t.E) < len(msg) {
 			m.valClose = len(m.pieces)
 		}
 	}
+	m.varSet = set
 	return hashSep(h, uint64(len(m.pieces)))
 }
 
@@ -1425,18 +1432,25 @@ func (m *Miner) Render(msg []byte) Template {
 }
 
 func (m *Miner) unionGaps(c *cluster, msg []byte) {
-	for k, v := range m.varAt {
-		if !v || (k < 64 && c.gapSet&(1<<k) != 0) {
-			continue
+	// the gaps below 64 by their bits: most lines bring none new
+	for todo := m.varSet &^ c.gapSet; todo != 0; todo &= todo - 1 {
+		k := bits.TrailingZeros64(todo)
+		m.unionGap(c, msg, k)
+		c.gapSet |= 1 << k
+	}
+	for k := 64; k < len(m.varAt); k++ {
+		if m.varAt[k] {
+			m.unionGap(c, msg, k)
 		}
-		if c.gaps[k] == "" {
-			c.gaps[k], c.types[k] = m.gapText(msg, k)
-			if !c.folded && c.g.setGap(k, c.gaps[k], c.types[k]) {
-				m.retext(c.g)
-			}
-		}
-		if k < 64 {
-			c.gapSet |= 1 << k
+	}
+}
+
+// unionGap joins the values of msg's gap k to c's.
+func (m *Miner) unionGap(c *cluster, msg []byte, k int) {
+	if c.gaps[k] == "" {
+		c.gaps[k], c.types[k] = m.gapText(msg, k)
+		if !c.folded && c.g.setGap(k, c.gaps[k], c.types[k]) {
+			m.retext(c.g)
 		}
 	}
 }
