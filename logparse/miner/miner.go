@@ -924,10 +924,10 @@ func (m *Miner) match() *cluster {
 			}
 		}
 		if same {
-			if i > 0 {
-				copy(m.recent[1:i+1], m.recent[:i])
-				m.recent[0] = c
+			for ; i > 0; i-- { // to the front (no copy: a pointer copy calls the runtime)
+				m.recent[i] = m.recent[i-1]
 			}
+			m.recent[0] = c
 			return c
 		}
 	}
@@ -946,7 +946,9 @@ func (m *Miner) remember(c *cluster, h uint64) {
 	for i < recentN-1 && m.recent[i] != c && m.recent[i] != nil {
 		i++
 	}
-	copy(m.recent[1:i+1], m.recent[:i])
+	for ; i > 0; i-- {
+		m.recent[i] = m.recent[i-1]
+	}
 	m.recent[0] = c
 }
 
