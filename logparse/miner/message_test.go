@@ -89,3 +89,39 @@ func TestObjectAfterTheMessage(t *testing.T) {
 		}
 	}
 }
+
+// A source prefix — a driver and its instance, a C function's name, a
+// context token in braces — on some lines of an event only is a value of
+// the line; always there, it stays a word of its event's template.
+func TestSourcePrefixOnSomeLines(t *testing.T) {
+	for _, msgs := range [][]string{
+		{"ring(0): lost 3 frames on queue", "lost 7 frames on queue", "ring(2): lost 9 frames on queue", "lost 4 frames on queue"},
+		{"{blue} eviction skipped: 12 objects pinned", "eviction skipped: 4 objects pinned", "{amber} eviction skipped: 8 objects pinned"},
+		{"rx_refill(): no buffer for slot 4", "no buffer for slot 9", "rx_refill(): no buffer for slot 2"},
+	} {
+		if n, got := distinctTemplates(t, msgs); n != 1 {
+			t.Errorf("a prefix on some lines only split the event: %q", got)
+		}
+	}
+	// always written with its prefix: the prefix stays in the template
+	got := mineAll(Config{}, []string{"attach(): device busy on port 4", "attach(): device busy on port 9", "device is ready"})
+	if !strings.HasPrefix(got[0], "attach(): device busy") || got[0] != got[1] {
+		t.Errorf("a statement always written with its prefix: %q", got)
+	}
+	// words of a sentence are no prefix
+	for _, p := range []string{"close(fd):", "reading:", "{", "{a b}", "x():", "(0):", "ring(a):"} {
+		if prefixShaped([]byte(p)) {
+			t.Errorf("%q read as a source prefix", p)
+		}
+	}
+	for _, p := range []string{"ring(0):", "nvme(12):", "flush_queue():", "{blue}", "{worker-2}"} {
+		if !prefixShaped([]byte(p)) {
+			t.Errorf("%q not read as a source prefix", p)
+		}
+	}
+	checkOnlineMatchesTwoPass(t, [][]byte{
+		[]byte("lost 7 frames on queue"), []byte("ring(0): lost 3 frames on queue"),
+		[]byte("{blue} eviction skipped: 12 objects pinned"), []byte("eviction skipped: 4 objects pinned"),
+		[]byte("ring(1): lost 5 frames on queue"),
+	})
+}

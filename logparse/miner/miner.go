@@ -11,7 +11,9 @@
 // the signature: structured context that ends the message (a JSON object,
 // a { k: v } map, Go's map[k:v]) is read as key=value pairs (foldObject),
 // and a level word written as a label near the message's start is a value
-// once the rest of the line was also seen without it (markSeverity).
+// once the rest of the line was also seen without it (markSeverity), as
+// is a source prefix that opens it, "ring(0):", "func():", "{ctx}"
+// (prefixShaped).
 //
 // Signatures are generalised by evidence, as lines arrive:
 //   - merge: signatures equal but at one position become one template
@@ -298,6 +300,7 @@ type Miner struct {
 	held       []uint64           // tail candidate sets headerLike held back, to decide again
 	sev        *[sevSlots]sevSlot // the forms each rest was seen in (see markSeverity); made at the first severity word
 	sevTok     int                // the token markSeverity found, or -1
+	sevKeep    [3]int32           // a source prefix's own CS, CE and Key (see prefixShaped)
 	restH      uint64             // the signature without that token's word (restHash)
 	restN      int                // and its length
 	adding     bool               // scan is reading a line for Add
@@ -477,10 +480,13 @@ func (m *Miner) scan(msg []byte) uint64 {
 			m.severityForms(h, 1) // the rest seen without a severity word
 		}
 	} else if t := &m.toks[m.sevTok]; m.restN > 0 && m.severityForms(m.restH, form) {
-		t.Class = token.String // the word is a value of the line
+		t.Class, t.Key = token.String, t.S // the word is a value of the line
 		h = m.sign(msg)
 	} else {
 		t.CS, t.CE = t.S, t.S // a word of the signature
+		if form == formPrefix && t.Class != token.Word {
+			t.CS, t.CE, t.Key = m.sevKeep[0], m.sevKeep[1], m.sevKeep[2]
+		}
 		if m.sev != nil && m.adding {
 			if sl := &m.sev[m.restH&(sevSlots-1)]; sl.h == m.restH {
 				sl.word = h
@@ -712,6 +718,16 @@ func (m *Miner) markSeverity(msg []byte) uint8 {
 		if s >= e {
 			continue
 		}
+		if prev < 0 && prefixShaped(msg[s:e]) {
+			ce := e
+			if msg[ce-1] == ':' {
+				ce--
+			}
+			m.sevKeep = [3]int32{t.CS, t.CE, t.Key} // a value glued to its name ("ring(0):") keeps its own bounds as a word
+			t.CS, t.CE = int32(s), int32(ce)        // its bounds, should it be a value
+			m.sevTok = i
+			return formPrefix
+		}
 		if (msg[s]|0x20)-'a' < 26 && msg[e-1]-'a' < 26 {
 			return 0 // the sentence has begun ("retrying the flush …", "Received …")
 		}
@@ -728,6 +744,55 @@ func (m *Miner) markSeverity(msg []byte) uint8 {
 		prev = i
 	}
 	return 0
+}
+
+// Source prefixes. A message that opens with the name of where it comes
+// from, in a shape no sentence's word has — a driver or device and its
+// instance ("ring(0): …", "eth(1): …", as Linux's dev_printk family and
+// BSD drivers prefix a device's messages), a C function's name
+// ("flush_queue(): …", __func__ written before the message) or a context
+// token in braces ("{blue} …", a mapped diagnostic context such as
+// log4j's %X{key}, which log4j2's %notEmpty{} drops on the lines where it
+// is unset) — is read as a severity word is: a value of the line once the
+// rest of the line was also seen without it, a word of the signature
+// until then. The same event written by a helper called from code that
+// sets the context and from code that does not stays one event; a
+// statement always written with its prefix keeps it.
+const formPrefix = 1 << 7
+
+// prefixShaped: "name(N):" or "name():" (a name of two letters or more,
+// N digits), or "{word}".
+func prefixShaped(p []byte) bool {
+	n := len(p)
+	if n >= 3 && n <= 32 && p[0] == '{' && p[n-1] == '}' {
+		for _, c := range p[1 : n-1] {
+			if !isAlpha(c) && c-'0' >= 10 && c != '_' && c != '-' && c != '.' {
+				return false
+			}
+		}
+		return true
+	}
+	if n < 5 || n > 40 || p[n-1] != ':' || p[n-2] != ')' {
+		return false
+	}
+	k := n - 3
+	for k >= 0 && p[k]-'0' < 10 {
+		k--
+	}
+	if k < 2 || p[k] != '(' {
+		return false
+	}
+	letters := 0
+	for _, c := range p[:k] {
+		switch {
+		case isAlpha(c):
+			letters++
+		case c-'0' < 10 || c == '_' || c == '-' || c == '.':
+		default:
+			return false
+		}
+	}
+	return letters >= 2
 }
 
 // sevOpen: the bytes a severity word that does not end in ':' may open
