@@ -28,6 +28,9 @@ import (
 // key its later ones do; after the vote, every record takes the winning
 // key, and a record without it takes its own most text-like value, so
 // that no JSON record is left without a message (and a template).
+//
+// CSV records (csv.go) choose their message column by the same vote: a
+// column is a key like any other.
 
 const (
 	msgVoteRecords = 64 // records that vote on the message key

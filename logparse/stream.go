@@ -54,6 +54,7 @@ func DefaultParsers(year int) []Parser {
 		NewKlog(year),
 		SlogText{},
 		Logfmt{},
+		CSV{},
 	}
 }
 
@@ -270,7 +271,7 @@ func (s *Stream) finishTS(r *Record, wts int64) {
 
 func (s *Stream) parseBody(body []byte, r *Record) error {
 	err := s.parseLine(body, r)
-	if r.Message == nil && err == nil && r.Format == "json" {
+	if r.Message == nil && err == nil && (r.Format == "json" || r.Format == "csv") {
 		s.msg.fill(r)
 	}
 	return err
