@@ -611,6 +611,75 @@ func scoreWild(s *wildSet) (wildScore, error) {
 	return sc, nil
 }
 
+// wildSeedFirst is the first seed of a wild mode's range (dev or held),
+// checked with the number of seeds asked for; mode names the command in
+// the error.
+func wildSeedFirst(mode, which string, nSeeds int) (uint64, error) {
+	first := uint64(wildDevSeed)
+	switch which {
+	case "dev":
+	case "held":
+		first = wildHeldSeed
+	default:
+		return 0, fmt.Errorf("%s: -seeds must be dev or held, not %q", mode, which)
+	}
+	if nSeeds <= 0 || nSeeds > wildSeeds {
+		return 0, fmt.Errorf("%s: -n must be 1 … %d", mode, wildSeeds)
+	}
+	return first, nil
+}
+
+// wildAgg sums the scores of the layouts of one kind (or of all).
+type wildAgg struct {
+	n                     int
+	msg, two, one, fields float64
+	fieldsN               int
+}
+
+func (a *wildAgg) add(sc wildScore) {
+	a.n++
+	a.msg += sc.msg
+	a.two += sc.two
+	a.one += sc.one
+	if sc.fieldsN > 0 {
+		a.fieldsN++
+		a.fields += sc.fields
+	}
+}
+
+// addKind adds sc to the sums of kind k, made on first use.
+func addKind(per map[string]*wildAgg, k string, sc wildScore) {
+	if per[k] == nil {
+		per[k] = &wildAgg{}
+	}
+	per[k].add(sc)
+}
+
+// dumpWild writes a development seed's lines, messages and truth under
+// dump (nothing when dump is empty or the range is held).
+func dumpWild(dump, which string, seed uint64, s *wildSet) error {
+	if dump == "" || which != "dev" {
+		return nil
+	}
+	base := filepath.Join(dump, strconv.FormatUint(seed, 10))
+	if err := dumpSynth(base, &synthSet{lines: s.lines, msgs: s.msgs}); err != nil {
+		return err
+	}
+	return os.WriteFile(base+".truth", []byte(strings.Join(s.truth, "\n")+"\n"), 0o644)
+}
+
+// wildFirstLine is a set's first line, cut at 110 bytes, for -detail.
+func wildFirstLine(s *wildSet) string {
+	if len(s.lines) == 0 {
+		return ""
+	}
+	first := string(s.lines[0])
+	if len(first) > 110 {
+		first = first[:110]
+	}
+	return first
+}
+
 // wild scores the seeds of one range.
 func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds, hdrKinds string, load func(p project) ([]stmt, error), w io.Writer) error {
 	kinds, err := wildMsgOpts(msgKinds)
@@ -621,35 +690,13 @@ func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds, hdrKinds
 	if err != nil {
 		return err
 	}
-	first := uint64(wildDevSeed)
-	switch which {
-	case "dev":
-	case "held":
-		first = wildHeldSeed
-	default:
-		return fmt.Errorf("wild: -seeds must be dev or held, not %q", which)
-	}
-	if nSeeds <= 0 || nSeeds > wildSeeds {
-		return fmt.Errorf("wild: -n must be 1 … %d", wildSeeds)
+	first, err := wildSeedFirst("wild", which, nSeeds)
+	if err != nil {
+		return err
 	}
 	devProjects := developmentProjects()
-	type agg struct {
-		n                     int
-		msg, two, one, fields float64
-		fieldsN               int
-	}
-	var tot agg
-	per := map[string]*agg{}
-	add := func(a *agg, sc wildScore) {
-		a.n++
-		a.msg += sc.msg
-		a.two += sc.two
-		a.one += sc.one
-		if sc.fieldsN > 0 {
-			a.fieldsN++
-			a.fields += sc.fields
-		}
-	}
+	var tot wildAgg
+	per := map[string]*wildAgg{}
 	if detail {
 		fmt.Fprintf(w, "%-7s %6s %6s %7s %7s  %s\n", "seed", "msg", "fields", "GA-2p", "GA-1pA", "first line")
 	}
@@ -674,58 +721,31 @@ func wild(which string, nSeeds, lines int, detail bool, dump, msgKinds, hdrKinds
 		if err != nil {
 			return err
 		}
-		if dump != "" && which == "dev" {
-			sy := &synthSet{lines: s.lines, msgs: s.msgs}
-			base := filepath.Join(dump, fmt.Sprintf("%d", seed))
-			if err := dumpSynth(base, sy); err != nil {
-				return err
-			}
-			if err := os.WriteFile(base+".truth", []byte(strings.Join(s.truth, "\n")+"\n"), 0o644); err != nil {
-				return err
-			}
+		if err := dumpWild(dump, which, seed, s); err != nil {
+			return err
 		}
-		add(&tot, sc)
+		tot.add(sc)
 		seen := map[string]bool{}
 		for _, c := range s.layout.cols {
 			for _, k := range []string{c.kind, c.name} {
 				if !seen[k] {
 					seen[k] = true
-					if per[k] == nil {
-						per[k] = &agg{}
-					}
-					add(per[k], sc)
+					addKind(per, k, sc)
 				}
 			}
 		}
 		for _, k := range l.tags {
 			if !seen[k] {
 				seen[k] = true
-				if per[k] == nil {
-					per[k] = &agg{}
-				}
-				add(per[k], sc)
+				addKind(per, k, sc)
 			}
 		}
 		if len(l.tags) == 0 {
-			if per["hdr-none"] == nil {
-				per["hdr-none"] = &agg{}
-			}
-			add(per["hdr-none"], sc)
+			addKind(per, "hdr-none", sc)
 		}
-		sk := "sep" + strconv.Quote(l.sep)
-		if per[sk] == nil {
-			per[sk] = &agg{}
-		}
-		add(per[sk], sc)
+		addKind(per, "sep"+strconv.Quote(l.sep), sc)
 		if detail {
-			first := ""
-			if len(s.lines) > 0 {
-				first = string(s.lines[0])
-				if len(first) > 110 {
-					first = first[:110]
-				}
-			}
-			fmt.Fprintf(w, "%-7d %6.3f %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.fields, sc.fieldsN), sc.two, sc.one, first)
+			fmt.Fprintf(w, "%-7d %6.3f %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.fields, sc.fieldsN), sc.two, sc.one, wildFirstLine(s))
 		}
 	}
 	fmt.Fprintf(w, "wild %s%s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -212,35 +210,13 @@ func wildCSVRender(seed uint64, l *csvLayout, st []stmt, lines int) (*wildSet, e
 
 // wildCSVRecords scores the CSV layouts of one seed range.
 func wildCSVRecords(which string, nSeeds, lines int, detail bool, dump string, load func(p project) ([]stmt, error), w io.Writer) error {
-	first := uint64(wildDevSeed)
-	switch which {
-	case "dev":
-	case "held":
-		first = wildHeldSeed
-	default:
-		return fmt.Errorf("wildcsv: -seeds must be dev or held, not %q", which)
-	}
-	if nSeeds <= 0 || nSeeds > wildSeeds {
-		return fmt.Errorf("wildcsv: -n must be 1 … %d", wildSeeds)
+	first, err := wildSeedFirst("wildcsv", which, nSeeds)
+	if err != nil {
+		return err
 	}
 	devProjects := developmentProjects()
-	type agg struct {
-		n                     int
-		msg, two, one, fields float64
-		fieldsN               int
-	}
-	var tot agg
-	per := map[string]*agg{}
-	add := func(a *agg, sc wildScore) {
-		a.n++
-		a.msg += sc.msg
-		a.two += sc.two
-		a.one += sc.one
-		if sc.fieldsN > 0 {
-			a.fieldsN++
-			a.fields += sc.fields
-		}
-	}
+	var tot wildAgg
+	per := map[string]*wildAgg{}
 	if detail {
 		fmt.Fprintf(w, "%-7s %6s %6s %7s %7s  %s\n", "seed", "msg", "fields", "GA-2p", "GA-1pA", "first line")
 	}
@@ -260,31 +236,15 @@ func wildCSVRecords(which string, nSeeds, lines int, detail bool, dump string, l
 		if err != nil {
 			return err
 		}
-		if dump != "" && which == "dev" {
-			base := filepath.Join(dump, strconv.FormatUint(seed, 10))
-			if err := dumpSynth(base, &synthSet{lines: s.lines, msgs: s.msgs}); err != nil {
-				return err
-			}
-			if err := os.WriteFile(base+".truth", []byte(strings.Join(s.truth, "\n")+"\n"), 0o644); err != nil {
-				return err
-			}
+		if err := dumpWild(dump, which, seed, s); err != nil {
+			return err
 		}
-		add(&tot, sc)
+		tot.add(sc)
 		for _, k := range l.tags {
-			if per[k] == nil {
-				per[k] = &agg{}
-			}
-			add(per[k], sc)
+			addKind(per, k, sc)
 		}
 		if detail {
-			first := ""
-			if len(s.lines) > 0 {
-				first = string(s.lines[0])
-				if len(first) > 110 {
-					first = first[:110]
-				}
-			}
-			fmt.Fprintf(w, "%-7d %6.3f %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.fields, sc.fieldsN), sc.two, sc.one, first)
+			fmt.Fprintf(w, "%-7d %6.3f %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.fields, sc.fieldsN), sc.two, sc.one, wildFirstLine(s))
 		}
 	}
 	fmt.Fprintf(w, "wildcsv %s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",
