@@ -57,24 +57,23 @@ const (
 
 // model is the header model of one stream.
 type model struct {
-	lines   int
-	counts  [maxExt][numShapes]uint16
-	nz      [maxExt]uint16 // bit sh: counts[p][sh] > 0
-	has     [maxExt]uint16 // lines with a token at the position
-	pads    [maxExt]uint16 // lines whose token at the position is followed by two blanks or more (alignment)
-	width   [maxExt]uint32 // the width most padded lines pad the position's token to (token and blanks)
-	eqW     [maxExt]uint16 // padded lines whose width there is width
-	fit     [maxExt]uint16 // lines padded to width there, or whose token there fills or overflows it
-	levels  int            // lines whose grammar header held a level
-	colonLv [maxExt]uint16 // lines whose token at the position is a level written as a label ("warning:", "Info:"): a label column's (isLabel)
-	held    [maxExt]uint16 // bit sh: shape sh was found at the position on settled lines or more
-	on      [maxExt]uint16 // bit sh: shape sh is the stream's at the position now (stable)
-	gen     uint32         // counts the changes of on: the layout's generation
-	word    [maxExt]uint32 // hash of the token most lines hold at the position
-	eq      [maxExt]uint16 // lines whose token at the position is word
-	next    [maxExt]uint32 // hash of the token most lines hold after the position (separators skipped)
-	eqNext  [maxExt]uint16 // lines whose token after the position is next
-	cst     uint16         // bit p: position p holds word on nearly every line, and varying text follows it (constWord)
+	lines  int
+	counts [maxExt][numShapes]uint16
+	nz     [maxExt]uint16 // bit sh: counts[p][sh] > 0
+	has    [maxExt]uint16 // lines with a token at the position
+	pads   [maxExt]uint16 // lines whose token at the position is followed by two blanks or more (alignment)
+	width  [maxExt]uint32 // the width most padded lines pad the position's token to (token and blanks)
+	eqW    [maxExt]uint16 // padded lines whose width there is width
+	fit    [maxExt]uint16 // lines padded to width there, or whose token there fills or overflows it
+	levels int            // lines whose grammar header held a level
+	held   [maxExt]uint16 // bit sh: shape sh was found at the position on settled lines or more
+	on     [maxExt]uint16 // bit sh: shape sh is the stream's at the position now (stable)
+	gen    uint32         // counts the changes of on: the layout's generation
+	word   [maxExt]uint32 // hash of the token most lines hold at the position
+	eq     [maxExt]uint16 // lines whose token at the position is word
+	next   [maxExt]uint32 // hash of the token most lines hold after the position (separators skipped)
+	eqNext [maxExt]uint16 // lines whose token after the position is next
+	cst    uint16         // bit p: position p holds word on nearly every line, and varying text follows it (constWord)
 	// the values of a column (see idColumn): sketches of the distinct
 	// values seen at each position (bit hash%64) and of the distinct
 	// values with their digits taken out, over the last skLines lines
@@ -508,7 +507,6 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 			m.pads[p] /= 2
 			m.eqW[p] /= 2
 			m.fit[p] /= 2
-			m.colonLv[p] /= 2
 			m.nz[p] = 0
 			for k := range m.counts[p] {
 				m.counts[p][k] /= 2
@@ -536,9 +534,6 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		}
 		m.has[p]++
 		m.counts[p][shapes[p]]++
-		if shapes[p] == shLevel && isLabel(msg[bounds[p][0]:bounds[p][1]]) {
-			m.colonLv[p]++
-		}
 		m.nz[p] |= 1 << shapes[p]
 		m.vote(hs[p], &m.word[p], &m.eq[p])
 		s, e := scanToken(msg, bounds[p][1])
@@ -595,9 +590,6 @@ func (m *model) observe(msg []byte, hadLevel bool, shapes *[maxExt]shape, bounds
 		present := m.nz[p]
 		if present&(1<<shName|1<<shUpper) != 0 {
 			present |= 1<<shName | 1<<shUpper // count() adds the family
-		}
-		if m.colonLv[p] > 0 {
-			present |= 1 << shTag // count() adds the levels written as labels
 		}
 		m.held[p] &= present
 		for rest := present &^ 1; rest != 0; rest &= rest - 1 {
@@ -702,9 +694,6 @@ func (m *model) count(p int, sh shape) int {
 	if family(sh) == shName {
 		return int(m.counts[p][shName]) + int(m.counts[p][shUpper])
 	}
-	if sh == shTag {
-		return int(m.counts[p][shTag]) + int(m.colonLv[p]) // a label column (labelAt)
-	}
 	return int(m.counts[p][sh])
 }
 
@@ -715,9 +704,6 @@ func (m *model) count(p int, sh shape) int {
 func (m *model) posShape(p int, sh shape) shape {
 	if sh == shConst {
 		return shConst // the column of one word (constWord)
-	}
-	if sh == shLevel && m.colonLv[p] > 0 && !m.stable(p, shLevel) && m.stable(p, shTag) {
-		return shLevel // a level written as a label, in a column of labels (labelAt)
 	}
 	if sh == shNone || !m.stable(p, sh) {
 		// a token off its column's shape: the column's type names it
@@ -780,12 +766,8 @@ func (m *model) found(p int, sh shape) bool {
 func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt][2]int) int {
 	ext := 0
 	level := false
-	labels := 0
 	for p := 0; p < n; p++ {
 		sh := shapes[p]
-		if sh == shLevel && m.labelAt(p, msg[bounds[p][0]:bounds[p][1]]) {
-			sh = shTag // a level written as a label, in a column of labels
-		}
 		if sh == shLevel {
 			if level {
 				break // one level column: a second is the message's
@@ -812,10 +794,6 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 			break
 		}
 		ext = p + 1
-		if sh == shTag && labels == 0 && p+1 < n && m.secondLabel(p+1, shapes[p+1], msg[bounds[p+1][0]:bounds[p+1][1]]) {
-			labels++
-			continue // a second label: "storage: warning: …"
-		}
 		if sh == shTag || sh == shOnHost {
 			break
 		}
@@ -857,57 +835,6 @@ func (m *model) extent(msg []byte, n int, shapes *[maxExt]shape, bounds *[maxExt
 		ext--
 	}
 	return max(ext, 0)
-}
-
-// Labels. Many loggers end a header with one or two words each ended by a
-// colon before the message: a category or facility and a severity
-// (Postfix's "postfix/smtpd[12]: warning: …", "fatal:", "panic:"; Python
-// logging's default "WARNING:root:…"; the kernel's "eth0: link up", a
-// device or subsystem name and a colon). Such a column holds labels on
-// nearly every line of the stream, drawn from a small vocabulary, a tag
-// on some lines and a level word on others ("storage:", "notice:",
-// "warning:"): the column is read as one of labels (count adds the levels
-// written as labels to the tags), the level words in it are the line's
-// level, and a second column of labels right after the first is header
-// too when its values are few (secondLabel), as a category's and a
-// severity's are, where a message's words that open clauses
-// ("EventMemberJoin:", "reason:") are many, or are on some lines only.
-//
-// Sources it helps: logcorpus wild -hdr colon (labels ended by colons
-// before the message).
-
-// isLabel reports whether tok is a word ended by a colon: a name (letters
-// first) and ':' ("storage:", "warning:", "Info:").
-func isLabel(tok []byte) bool {
-	if len(tok) < 3 || len(tok) > 24 || tok[len(tok)-1] != ':' {
-		return false
-	}
-	w := tok[:len(tok)-1]
-	return isNameToken(w) && w[0]|0x20 >= 'a' && w[0]|0x20 <= 'z' && letters(w) >= 2
-}
-
-// labelAt reports whether tok, a level word at position p, is a label in a
-// column of labels: the column holds labels on nearly every line (tags
-// and levels with a colon) and no level column.
-func (m *model) labelAt(p int, tok []byte) bool {
-	return m.colonLv[p] > 0 && !m.stable(p, shLevel) && m.stable(p, shTag) && isLabel(tok)
-}
-
-// secondLabel reports whether tok (of shape sh) at position p, right after
-// a label, is a second label of the header: a column of labels found on
-// nearly every line now (not only held) whose values are few (eight at
-// most in the value sketch, or a quarter of its lines), after a first
-// label that is not one word on three lines in four. A severity and a
-// category vary; a constant label followed by words ended by colons is a
-// program's severity or a logger's name before its messages' own
-// prefixes (PostgreSQL's "LOG:", hclog's "main:" before go-redis' "push:
-// …", "redis: …", seven lines in ten, and bursts of one event more).
-func (m *model) secondLabel(p int, sh shape, tok []byte) bool {
-	if sh != shTag && sh != shLevel || p == 0 || int(m.eq[p-1])*4 >= m.lines*3 || !isLabel(tok) || !m.found(p, shTag) {
-		return false
-	}
-	d := bits.OnesCount64(m.vals[p])
-	return d <= 8 || d*4 <= int(m.skN)
 }
 
 // wordsToMark returns the end of the words that follow a word ending at
@@ -1077,11 +1004,7 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 		bounds[n] = [2]int{s, e}
 		n++
 		if sh == shTag {
-			// a second label may follow the first ("storage: warning:
-			// …"): extent takes it when its column is one of labels
-			if s2, e2 := c.at(e); n >= 2 && shapes[n-2] == shTag || !(s2 < e2 && isLabel(msg[s2:e2])) {
-				break
-			}
+			break
 		}
 		if sh == shNone {
 			// go on past a word closed by a separator or by padding

@@ -1,7 +1,6 @@
 package freetext
 
 import (
-	"bytes"
 	"time"
 	"unicode/utf8"
 
@@ -306,28 +305,6 @@ func (p Parser) extend(line, msg []byte, found bool, h *Header, r *logparse.Reco
 		*p.last, *p.pre = 0, nil
 		return msg
 	}
-	if h.ended {
-		if lv := levelLabel(line, msg, h.Level); lv > 0 {
-			// a level written as a label closed the header: the model
-			// reads it as the first of a column of labels, which other
-			// lines write as words no level list holds ("Request:"
-			// beside "Warning:"), and takes a second label after it
-			// ("warning: storage: …"; see Labels in model.go)
-			ext := p.m.observe(line[lv:], false, &shapes, &bounds)
-			obs := line[lv:]
-			if ext >= 1 && p.m.secondLabel(1, shapes[1], obs[bounds[1][0]:bounds[1][1]]) {
-				addLabel(obs[bounds[1][0]:bounds[1][1]], r)
-				*p.last, *p.pre = 1, msg
-				i := bounds[1][1]
-				for i < len(obs) && (obs[i] == ' ' || obs[i] == '\t') {
-					i++
-				}
-				return obs[i:]
-			}
-			*p.last, *p.pre = 0, nil
-			return msg
-		}
-	}
 	ext := p.m.observe(msg, len(h.Level) > 0, &shapes, &bounds)
 	*p.last, *p.pre = ext, msg
 	if h.ended {
@@ -575,34 +552,4 @@ func Refine(r *logparse.Record) bool {
 	}
 	r.Message = h.Message
 	return true
-}
-
-// levelLabel returns where the level of line's header starts when the
-// header, before msg, ended with its level written as a label ("…
-// warning: msg"), else 0.
-func levelLabel(line, msg, level []byte) int {
-	pre := line[:len(line)-len(msg)]
-	for len(pre) > 0 && (pre[len(pre)-1] == ' ' || pre[len(pre)-1] == '\t') {
-		pre = pre[:len(pre)-1]
-	}
-	if len(level) == 0 || len(pre) <= len(level)+1 || pre[len(pre)-1] != ':' || !bytes.HasSuffix(pre[:len(pre)-1], level) {
-		return 0
-	}
-	if c := pre[len(pre)-len(level)-2]; c != ' ' && c != '\t' {
-		return 0 // "[INFO]:", "ERROR:root:": no label of its own
-	}
-	return len(pre) - len(level) - 1
-}
-
-// addLabel adds a label of the header ("storage:") to r: its component, or
-// its category when it has one.
-func addLabel(tok []byte, r *logparse.Record) {
-	tok = tok[:len(tok)-1]
-	for i := range r.Fields {
-		if string(r.Fields[i].Key) == string(keyComponent) {
-			r.Add(keyCategory, tok, event.TypeString)
-			return
-		}
-	}
-	r.Add(keyComponent, tok, event.TypeString)
 }
