@@ -42,6 +42,7 @@ const (
 type msgVote struct {
 	key   []byte // the winner, once the vote is over
 	done  bool
+	none  bool // the vote is over and no key held several words on half its records
 	seen  int
 	cands []msgCand
 }
@@ -50,6 +51,7 @@ type msgVote struct {
 type msgCand struct {
 	key      []byte
 	text     int // the sum of its values' textWeight
+	prose    int // values of several words (textWeight 2)
 	distinct int // distinct text-like values, up to msgDistinct
 	set      [msgDistinct]uint32
 }
@@ -60,7 +62,7 @@ type msgCand struct {
 // does not), and its value is not one constant (a service or a host
 // name with a blank).
 func (c *msgCand) eligible(best, seen int) bool {
-	return c.text > 0 && c.text*4 >= best*3 && (seen < msgConstant || c.distinct > 1)
+	return c.text > 0 && c.text*4 >= best*3 && c.prose*2 >= seen && (seen < msgConstant || c.distinct > 1)
 }
 
 // msgConstant is how many records one value must fill before its key is
@@ -104,8 +106,13 @@ func (m *msgVote) fill(r *Record) {
 			}
 		}
 	}
-	// no value under the key: the record's own most text-like value
-	best, bw := -1, 0
+	if m.none {
+		return
+	}
+	// no value under the key: the record's own value of several words
+	// (none in an access log written as JSON: its method, user agent and
+	// referer are no message)
+	best, bw := -1, 1
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		if f.Type != event.TypeString || keyRole(f.Key) != RoleField {
@@ -133,6 +140,9 @@ func (m *msgVote) vote(r *Record) {
 			continue
 		}
 		c.text += w
+		if w == 2 {
+			c.prose++
+		}
 		if w > 0 {
 			c.see(f.Value)
 		}
@@ -165,6 +175,12 @@ func (m *msgVote) vote(r *Record) {
 					m.key = m.cands[j].key
 					break
 				}
+			}
+		}
+		m.none = true
+		for j := range m.cands {
+			if m.cands[j].prose*2 >= m.seen {
+				m.none = false
 			}
 		}
 		m.cands = nil
@@ -229,5 +245,53 @@ func textWeight(r *Record, v []byte) int {
 	if _, n, _, ok := r.parseAnyTime(v, 0); ok && n == len(v) {
 		return 0
 	}
+	if words, tokens := plainWords(v); words < 2 || words*2 < tokens {
+		// blanks between names and versions, not between words (a
+		// user agent: "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101")
+		return 0
+	}
 	return 2
+}
+
+// plainWords counts v's blank-separated tokens and those of them that are
+// words: two letters or more, with punctuation around them at most.
+func plainWords(v []byte) (words, tokens int) {
+	for i := 0; i < len(v); {
+		for i < len(v) && v[i] == ' ' {
+			i++
+		}
+		if i == len(v) {
+			break
+		}
+		j := i
+		for j < len(v) && v[j] != ' ' {
+			j++
+		}
+		tokens++
+		a, b := i, j
+		for a < b && isWordPunct(v[a]) {
+			a++
+		}
+		for b > a && isWordPunct(v[b-1]) {
+			b--
+		}
+		word := b-a >= 2
+		for k := a; k < b && word; k++ {
+			c := v[k]
+			word = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 || c == '-' || c == '\''
+		}
+		if word {
+			words++
+		}
+		i = j
+	}
+	return words, tokens
+}
+
+func isWordPunct(c byte) bool {
+	switch c {
+	case ',', ';', ':', '.', '!', '?', '(', ')', '[', ']', '"', '\'':
+		return true
+	}
+	return false
 }
