@@ -160,3 +160,33 @@ func TestJSONMessageZeroAllocs(t *testing.T) {
 		t.Errorf("voting: %.1f allocs per line", a)
 	}
 }
+
+// An access log written as JSON has no message: its method is one word and
+// its user agents are names and versions between blanks, so the vote
+// finds no key and no record is given one (it would be mined as one).
+func TestJSONAccessLogHasNoMessage(t *testing.T) {
+	agents := []string{
+		"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 Firefox/123.0",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Mobile/15E148 Safari/604.1",
+		"curl/8.5.0",
+	}
+	methods := []string{"GET", "PUT", "POST", "DELETE"}
+	s := NewStream(StreamOptions{Year: 2025, DetectLines: 1})
+	var r Record
+	for i := range 3 * msgVoteRecords {
+		line := fmt.Sprintf(`{"remote_addr":"10.0.0.%d","time_local":"05/Mar/2024:00:00:%02d +0000","method":%q,"path":"/api/v1/users/%d","status":200,"http_user_agent":%q}`,
+			i%250, i%60, methods[i%len(methods)], i, agents[i%len(agents)])
+		if err := s.Parse([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		if i >= msgVoteRecords && len(r.Message) > 0 {
+			t.Fatalf("record %d: message %q, want none", i, r.Message)
+		}
+	}
+	for _, a := range agents[:2] {
+		if w := textWeight(&r, []byte(a)); w != 0 {
+			t.Errorf("textWeight(%q) = %d, want 0", a, w)
+		}
+	}
+}
