@@ -76,6 +76,8 @@ type wildLayout struct {
 	empty bool
 	pre   func(e *event, i int) (string, []string)
 	tags  []string
+	// text a statement writes before its message (wild_hdrcolon.go)
+	msgPre func(e *event, i int) string
 }
 
 func (l *wildLayout) header(e *event, i int) (string, []string) {
@@ -564,6 +566,10 @@ func wildRender(seed uint64, l *wildLayout, st []stmt, lines int, msg *wildMsg) 
 		if msg != nil {
 			after, mvals, logger = msg.apply(&evs[i], &key, len(s.lines))
 			m = synthMessage(&evs[i])
+		}
+		if l.msgPre != nil {
+			pre := l.msgPre(&evs[i], len(s.lines)) // written in the format: the template's
+			m, key = pre+m, pre+key
 		}
 		h, vals := l.header(&evs[i], len(s.lines))
 		s.lines = append(s.lines, []byte(h+l.end+m+after))

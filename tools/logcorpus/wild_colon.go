@@ -59,11 +59,11 @@ func wildHdrOpts(s string) ([]string, error) {
 			ks = wildHdrKinds
 		} else {
 			ok := false
-			for _, x := range wildHdrKinds {
+			for _, x := range append(wildHdrKinds[:len(wildHdrKinds):len(wildHdrKinds)], wildHdrExtra...) {
 				ok = ok || x == k
 			}
 			if !ok {
-				return nil, fmt.Errorf("wild: -hdr %q: want %s or all", k, strings.Join(wildHdrKinds, ", "))
+				return nil, fmt.Errorf("wild: -hdr %q: want %s, %s or all", k, strings.Join(wildHdrKinds, ", "), strings.Join(wildHdrExtra, ", "))
 			}
 		}
 		for _, x := range ks {
@@ -83,7 +83,7 @@ func extendWildHdr(seed uint64, l *wildLayout, kinds []string) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0xc0107))
 	const ci = 80 // column numbers of the third round: no earlier round's
-	switch wpick(rng, kinds) {
+	switch k := wpick(rng, kinds); k {
 	case "colon":
 		wildColon(seed, ci, l, rng)
 	case "glued":
@@ -92,8 +92,10 @@ func extendWildHdr(seed uint64, l *wildLayout, kinds []string) {
 		c := wildPadNum(seed, ci, rng)
 		l.insert(c, rng)
 		l.tags = append(l.tags, "hdr3-"+c.name)
-	default:
+	case "absent":
 		wildAbsent(seed, ci, l, rng)
+	default:
+		extendWildHdrExtra(seed, ci, k, l, rng) // wild_hdrcolon.go
 	}
 }
 
