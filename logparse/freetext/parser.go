@@ -39,6 +39,7 @@ type Parser struct {
 	pre  *[]byte // and that message before the model took them
 	y    *years  // the year of the stream's year-less timestamps
 	d    *days   // the day of the stream's times of day alone
+	tm   *timeMemo
 }
 
 // LayoutClock is the TSLayout of a time of day alone ("13:55:07.123",
@@ -136,7 +137,7 @@ func NewParser(year int) *Parser {
 		y.now = now.UnixNano()
 		d = &days{day: now.UnixNano() / day * day}
 	}
-	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: y, d: d}
+	return &Parser{Year: year, m: &model{}, o: &logparse.DateOrder{}, last: new(int), pre: new([]byte), y: y, d: d, tm: &timeMemo{}}
 }
 
 // Extended returns how many leading tokens of the last line's message the
@@ -498,7 +499,7 @@ func trimPair(b []byte) []byte {
 // year-less one in the stream's inferred year, or a time of day alone on
 // the stream's reading day (see days).
 func (p Parser) setTS(text []byte, r *logparse.Record) {
-	if ts, layout, ok := logparse.ParseTimeText(text, p.Year, p.o); ok {
+	if ts, layout, ok := p.parseTime(text); ok {
 		if p.y != nil && p.Year != 0 && yearless(layout) {
 			ts = p.y.adjust(ts)
 		}
@@ -510,6 +511,15 @@ func (p Parser) setTS(text []byte, r *logparse.Record) {
 			r.TS, r.TSLayout = ts, LayoutClock
 		}
 	}
+}
+
+// parseTime is logparse.ParseTimeText(text, p.Year, p.o), from the
+// stream's memo of its last time (see timeMemo) when it has one.
+func (p Parser) parseTime(text []byte) (int64, string, bool) {
+	if p.tm == nil || p.o == nil {
+		return logparse.ParseTimeText(text, p.Year, p.o)
+	}
+	return p.tm.parse(text, p.Year, p.o)
 }
 
 func tokenHasDigit(b []byte) bool {
