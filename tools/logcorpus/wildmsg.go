@@ -300,6 +300,10 @@ func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []stri
 			vals = append(vals, vs...)
 		}
 	}
+	if m.kinds["ctxblock"] {
+		txt, vs := m.ctxblock(e, *key, i)
+		after, vals = after+txt, append(vals, vs...)
+	}
 	return after, vals, logger
 }
 
