@@ -125,3 +125,65 @@ func TestSourcePrefixOnSomeLines(t *testing.T) {
 		[]byte("ring(1): lost 5 frames on queue"),
 	})
 }
+
+// A "(k=v, k=v)" list that closes a message is one value whatever its
+// values hold (blanks, commas, colons, one word), and a second JSON block
+// after an object ("[]", an object of extra data) is one value after the
+// object's pairs: one template per statement.
+func TestContextBlockAfterTheMessage(t *testing.T) {
+	for _, msgs := range [][]string{
+		{
+			"failed to seal segment (seg=91, error=disk quota reached)",
+			"failed to seal segment (seg=7, error=write /srv/a.seg: no space left on device)",
+			"failed to seal segment (seg=12, error=EOF)",
+			"failed to seal segment (seg=3, error=open /srv/b.seg: too many open files, retrying)",
+		},
+		{
+			`could not open ledger {"error":"permission denied"} []`,
+			`could not open ledger {"error":"open /srv/l.db: too many open files"} {"req":"a91c"}`,
+			`could not open ledger {"error":"EOF"} []`,
+			`could not open ledger {"error":"dial tcp 10.0.0.1:80-\u003e10.0.0.2:90: i/o timeout"} {"req":"77fe"}`,
+		},
+	} {
+		if n, got := distinctTemplates(t, msgs); n != 1 {
+			t.Errorf("a context block split the event: %q", got)
+		}
+	}
+	// the words before the block still name the event
+	if n, got := distinctTemplates(t, []string{
+		"failed to seal segment (seg=1, error=EOF)", "failed to open segment (seg=2, error=EOF)",
+		"failed to seal segment (seg=3, error=disk full)", "failed to open segment (seg=4, error=bad file)",
+	}); n != 2 {
+		t.Errorf("events merged by their context: %q", got)
+	}
+	// a parenthesised remark is no block: its words stay the event's
+	if n, got := distinctTemplates(t, []string{"retrying later (backoff)", "retrying later (giving up)", "retrying later (backoff)", "retrying later (giving up)"}); n != 2 {
+		t.Errorf("a remark read as a context block: %q", got)
+	}
+	// nor is a list that is the whole message
+	for _, g := range mineAll(Config{}, []string{"(seg=1, error=EOF)", "(seg=2, error=disk full)"}) {
+		if g == "<*>" {
+			t.Errorf("a whole message read as a context block: %q", g)
+		}
+	}
+	checkOnlineMatchesTwoPass(t, [][]byte{
+		[]byte("failed to seal segment (seg=91, error=disk quota reached)"), []byte(`could not open ledger {"error":"EOF"} []`),
+		[]byte("failed to seal segment (seg=12, error=EOF)"), []byte(`could not open ledger {"error":"permission denied"} {"req":"a91c"}`),
+	})
+}
+
+func TestContextBlockNoAllocs(t *testing.T) {
+	msgs := [][]byte{
+		[]byte("failed to seal segment (seg=91, error=write /srv/a.seg: no space left on device)"),
+		[]byte(`could not open ledger {"error":"open /srv/l.db: too many open files","try":3} {"req":"a91c"}`),
+		[]byte(`could not open ledger {"error":"EOF"} []`),
+	}
+	m := New(Config{})
+	for _, s := range msgs {
+		m.Add(s)
+	}
+	i := 0
+	if a := testing.AllocsPerRun(1000, func() { m.Add(msgs[i%len(msgs)]); i++ }); a != 0 {
+		t.Fatalf("Add allocates %v per known message", a)
+	}
+}

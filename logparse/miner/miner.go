@@ -10,6 +10,7 @@
 // sent" and "1190 bytes (1.16 KB) sent" agree). Two readings come before
 // the signature: structured context that ends the message (a JSON object,
 // a { k: v } map, Go's map[k:v]) is read as key=value pairs (foldObject),
+// a closing "(k=v, k=v)" list is one value (foldParens),
 // and a level word written as a label near the message's start is a value
 // once the rest of the line was also seen without it (markSeverity), as
 // is a source prefix that opens it, "ring(0):", "func():", "{ctx}"
@@ -537,17 +538,54 @@ func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 // after the message), logform's simple format (winston: "level: message
 // {json}"), Monolog's LineFormatter (its context JSON after the message),
 // Node's util.inspect of an object (console.log), Go's %v of a map;
-// measured on wild -msg context and synth -seeds doc.
+// measured on wild -msg context and synth -seeds doc. A second JSON block
+// after the object ("{"error":"EOF"} []", "… {"req":"a91c"}": Monolog's
+// "%context% %extra%", which writes an empty one as "[]") is one value
+// after the pairs (wild -msg ctxblock).
 func (m *Miner) foldObject(msg []byte) {
 	end := len(msg)
 	for end > 0 && (msg[end-1] == ' ' || msg[end-1] == '\t' || msg[end-1] == '\r') {
 		end--
 	}
-	if end < 2 || msg[end-1] != '}' && msg[end-1] != ']' {
+	if end < 2 {
 		return
 	}
+	if msg[end-1] == ')' {
+		m.foldParens(msg, end)
+		return
+	}
+	if msg[end-1] != '}' && msg[end-1] != ']' {
+		return
+	}
+	i, open, sep := m.groupAt(msg, len(m.toks)-1)
+	if i < 0 {
+		return
+	}
+	tail, rest := token.Token{}, len(m.toks)
+	if t, p := &m.toks[i], &m.toks[i-1]; i >= 2 && p.S < p.E && msg[p.E-1] == '}' && jsonBlock(msg[t.S:end]) {
+		// a second block of extra data after a JSON object (Monolog's
+		// "%context% %extra%", "[]" when empty): one value, the object
+		// before it the pairs
+		if j, o, sp := m.groupAt(msg, i-1); j >= 0 && o == 1 {
+			tail = token.Token{S: t.S, E: int32(end), CS: t.S, CE: int32(end), Key: t.S, Class: token.String}
+			i, open, sep, end, rest = j, o, sp, int(p.E), i
+		}
+	}
+	if open == 0 {
+		return // a group that closes the message ("[preauth]"): no object
+	}
+	if m.wordsBefore(msg, i) {
+		m.objectPairs(msg, i, int(m.toks[i].S), int(m.toks[i].S)+open, end, sep, tail, rest)
+	}
+}
+
+// groupAt returns the token that opens the bracketed group closing with
+// token last, how many bytes open it (1 for '{', 4 for "map[", 0 for
+// another bracket) and its items' separator; i < 0 when the brackets do
+// not balance within 64 tokens.
+func (m *Miner) groupAt(msg []byte, last int) (i, open int, sep byte) {
 	depth := 0
-	for i := len(m.toks) - 1; i >= 1 && len(m.toks)-i <= 64; i-- {
+	for i = last; i >= 1 && last-i < 64; i-- {
 		t := &m.toks[i]
 		if t.S == t.E {
 			continue
@@ -561,38 +599,115 @@ func (m *Miner) foldObject(msg []byte) {
 			}
 		}
 		if depth < 0 {
-			return
+			return -1, 0, 0
 		}
 		if depth > 0 {
 			continue
 		}
-		open, sep := 0, byte(',')
 		switch {
 		case msg[t.S] == '{':
-			open = 1
+			return i, 1, ','
 		case t.E-t.S > 4 && string(msg[t.S:t.S+4]) == "map[":
-			open, sep = 4, ' '
-		default:
-			return // a group that closes the message ("[preauth]"): no object
+			return i, 4, ' '
 		}
-		words := false
-		for k := 0; k < i; k++ {
-			if p := &m.toks[k]; p.S < p.E && p.Class == token.Word && wordy(msg[p.S:p.E]) {
-				words = true
-				break
+		return i, 0, 0
+	}
+	return -1, 0, 0
+}
+
+// jsonBlock reports whether b is a JSON array or object as a logger
+// writes one: "[]", "{}", or opening with a quoted key or a nested value.
+func jsonBlock(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	switch string(b[:2]) {
+	case "[]", "{}", "{\"", "[{", "[\"", "[[":
+		return true
+	}
+	return false
+}
+
+// wordsBefore reports whether a token before i is a word of a sentence:
+// a block that is the whole message is no context of one.
+func (m *Miner) wordsBefore(msg []byte, i int) bool {
+	for k := 0; k < i; k++ {
+		if p := &m.toks[k]; p.S < p.E && p.Class == token.Word && wordy(msg[p.S:p.E]) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldParens reads a parenthesised list of pairs that closes a message
+// ("failed to seal segment (seg=91, error=write /a.seg: no space left on
+// device)": a token opening with "(", a name and "=", whose parentheses
+// balance to the message's end) as one value: the statement's extra
+// fields, written after its words. Word by word, a raw value with blanks,
+// commas or colons split one event by its values' shapes, and a one-word
+// value ("error=EOF") made a shorter signature that a sibling event's
+// took; whole, the list is the context of the event, as the error text of
+// a tail is. Messages are grouped by their words before it.
+//
+// Independent sources: Serilog's output templates that write an event's
+// remaining properties after the message ({Properties}, its wiki's
+// Formatting-Output), logback's %X without a key, which writes the whole
+// MDC as "key=value" items joined by ", " (MDCConverter; a pattern such as
+// "%m (%X)" closes the message with it), and JBoss LogManager's %X, the
+// same list in braces (jboss-logmanager pull 152); measured on wild -msg
+// ctxblock.
+func (m *Miner) foldParens(msg []byte, end int) {
+	depth := 0
+	for i := len(m.toks) - 1; i >= 1 && len(m.toks)-i <= 64; i-- {
+		t := &m.toks[i]
+		if t.S == t.E {
+			continue
+		}
+		for j := t.E - 1; j >= t.S; j-- {
+			switch msg[j] {
+			case ')':
+				depth++
+			case '(':
+				depth--
 			}
 		}
-		if words {
-			m.objectPairs(msg, i, int(t.S), int(t.S)+open, end, sep)
+		if depth < 0 {
+			return
 		}
+		if depth > 0 || msg[t.S] != '(' {
+			continue
+		}
+		if pairKey(msg, int(t.S)+1, end) < 0 || !m.wordsBefore(msg, i) {
+			return
+		}
+		m.toks = append(m.toks[:i], token.Token{S: t.S, E: int32(end), CS: t.S, CE: int32(end), Key: t.S, Class: token.String})
 		return
 	}
 }
 
+// pairKey returns the index of the '=' that ends a name at p ("seg=",
+// "error="), or -1.
+func pairKey(msg []byte, p, end int) int {
+	if p >= end || !isAlpha(msg[p]) && msg[p] != '_' {
+		return -1
+	}
+	for k := p; k < end && k-p < 64; k++ {
+		switch c := msg[k]; {
+		case c == '=':
+			return k
+		case isAlpha(c), c >= '0' && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
 // objectPairs replaces m.toks[i:] by the pairs of the object msg[s:end]
-// (body from b, items separated by sep), or leaves them when an item has
-// no key.
-func (m *Miner) objectPairs(msg []byte, i, s, b, end int, sep byte) {
+// (body from b, items separated by sep), followed by m.toks[rest:], or by
+// tail when it is a value (a block after the object), or leaves them when
+// an item has no key.
+func (m *Miner) objectPairs(msg []byte, i, s, b, end int, sep byte, tail token.Token, rest int) {
 	out := append(m.toks2[:0], m.toks[:i]...)
 	last := end - 1 // the closing bracket
 	p := b
@@ -666,6 +781,11 @@ func (m *Miner) objectPairs(msg []byte, i, s, b, end int, sep byte) {
 	if len(out) == i {
 		m.toks2 = out
 		return
+	}
+	if tail.Class != token.Word {
+		out = append(out, tail)
+	} else {
+		out = append(out, m.toks[rest:]...)
 	}
 	m.toks, m.toks2 = out, m.toks
 }
