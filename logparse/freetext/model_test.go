@@ -726,3 +726,29 @@ func TestModelSymbolLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestModelLevelPaddedInsideBrackets: a level column padded inside its
+// brackets ("<WARN   >", two tokens) beside a pid that grows a digit and
+// a column present on some lines only parses every line (a lone '>' at
+// the level's position made the parser panic).
+func TestModelLevelPaddedInsideBrackets(t *testing.T) {
+	levels := []string{"<WARN   >", "<INFO   >", "<ERROR  >", "<DEBUG  >", "<FATAL  >"}
+	msgs := []string{"cache warmed in %d steps", "lease renewed for shard %d", "queue drained after %d restarts", "snapshot %d written to disk", "peer %d joined the ring"}
+	var lines []string
+	pid := 2000
+	for i := 0; i < 140; i++ {
+		pid += 500 + (i*7919)%1000
+		ctx := ""
+		if i%10 < 3 {
+			ctx = fmt.Sprintf(" · [01HVTPRW%04dF6YJ1D64M00TNA3A]", i)
+		}
+		lines = append(lines, fmt.Sprintf("[%d] · ⟨19-April-2024_08-13-%02d GMT+2⟩ · %s%s · tenant:%d | %s",
+			pid, i%60, levels[(i*3)%len(levels)], ctx, 1+(i*104729)%30000, fmt.Sprintf(msgs[(i*7)%len(msgs)], i%97)))
+	}
+	got, _, _ := parseAll(t, lines)
+	for i, m := range got {
+		if !strings.Contains(lines[i], m) {
+			t.Errorf("line %d: message %q not in %q", i, m, lines[i])
+		}
+	}
+}

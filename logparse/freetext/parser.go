@@ -374,8 +374,11 @@ func (p Parser) extend(line, msg []byte, found bool, h *Header, r *logparse.Reco
 				}
 			}
 		case shLevel:
-			if r.Level == nil {
-				lv := trimLevel(tok)
+			// the token at the level's position may hold no word: a
+			// level padded inside its brackets ("<WARN   >") is two
+			// tokens, and a lone '>' or ']' can fall there (it made
+			// lv[0] panic, the stream's parse with it)
+			if lv := trimLevel(tok); r.Level == nil && len(lv) > 0 {
 				r.Level = logparse.NormalizeLevel(lv)
 				if lv[0] >= utf8.RuneSelf && q+1 < ext && symLabel(msg, bounds[q+1]) {
 					// a symbol and its word, the word padded to the
