@@ -88,6 +88,8 @@ func extendWildHdr(seed uint64, l *wildLayout, kinds []string) {
 		wildColon(seed, ci, l, rng)
 	case "glued":
 		wildGlued(seed, ci, l, rng)
+	case "oddlevel":
+		wildOddLevel(seed, ci, l, rng)
 	case "padnum":
 		c := wildPadNum(seed, ci, rng)
 		l.insert(c, rng)

@@ -35,7 +35,7 @@ import (
 // field, a message's own label is message text.
 
 // wildHdrExtra are -hdr's kinds that all does not name.
-var wildHdrExtra = []string{"colonctx", "colongrow"}
+var wildHdrExtra = []string{"colonctx", "colongrow", "oddlevel"}
 
 var (
 	ctxNames    = []string{"worker-3", "db", "main", "io-2", "sched", "pool-1", "net", "fsync", "gc", "http-7", "timer", "repl"}
