@@ -121,7 +121,9 @@ func scanToken(line []byte, i int) (s, e int) {
 		depth := 0
 		lim := min(len(line), i+512)
 		for j := i; j < lim; j++ {
-			j = bracketAt(line[:lim], j)
+			if j-i >= 8 {
+				j = bracketAt(line[:lim], j) // a long group: eight bytes at a time
+			}
 			switch line[j] {
 			case '[':
 				depth++

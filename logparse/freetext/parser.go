@@ -502,7 +502,15 @@ func trimPair(b []byte) []byte {
 // year-less one in the stream's inferred year, or a time of day alone on
 // the stream's reading day (see days).
 func (p Parser) setTS(text []byte, r *logparse.Record) {
-	if ts, layout, ok := p.parseTime(text); ok {
+	var ts int64
+	var layout string
+	var ok bool
+	if p.tm != nil && p.o != nil {
+		ts, layout, ok = p.tm.parse(text, p.Year, p.o) // see timeMemo
+	} else {
+		ts, layout, ok = logparse.ParseTimeText(text, p.Year, p.o)
+	}
+	if ok {
 		if p.y != nil && p.Year != 0 && yearless(layout) {
 			ts = p.y.adjust(ts)
 		}
@@ -514,15 +522,6 @@ func (p Parser) setTS(text []byte, r *logparse.Record) {
 			r.TS, r.TSLayout = ts, LayoutClock
 		}
 	}
-}
-
-// parseTime is logparse.ParseTimeText(text, p.Year, p.o), from the
-// stream's memo of its last time (see timeMemo) when it has one.
-func (p Parser) parseTime(text []byte) (int64, string, bool) {
-	if p.tm == nil || p.o == nil {
-		return logparse.ParseTimeText(text, p.Year, p.o)
-	}
-	return p.tm.parse(text, p.Year, p.o)
 }
 
 func tokenHasDigit(b []byte) bool {

@@ -51,7 +51,7 @@ func (m *timeMemo) parse(text []byte, year int, order *logparse.DateOrder) (int6
 		}
 	}
 	if m.miss++; m.miss >= 8 {
-		m.miss, m.skip = 0, 32
+		m.miss, m.skip = 7, 32 // and after them, 32 more at the first miss
 	}
 	ts, layout, ok := logparse.ParseTimeText(text, year, order)
 	m.n = 0
