@@ -87,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	nSeeds := fs.Int("n", synthSeeds, "synth: layouts (seeds) to score")
 	dump := fs.String("dump", "", "synth: write each development layout's lines and messages into this directory")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
-	msgKinds := fs.String("msg", "", "wild: message-side phenomena, prefix, context, column, fold (comma-separated) or all (wildmsg.go); comp, component prefixes (wildmsg_prefix.go), errtail, error texts (wildmsg_errtail.go), nestquote, quoted values holding quotes (wildmsg_nestquote.go), errslot, error texts with no colon before them (wildmsg_errtail2.go), and ctxblock, a block of extra fields closing the message (wildmsg_ctxblock.go), are not in all")
+	msgKinds := fs.String("msg", "", "wild: message-side phenomena, prefix, context, column, fold (comma-separated) or all (wildmsg.go); comp, component prefixes (wildmsg_prefix.go), errtail, error texts (wildmsg_errtail.go), nestquote, quoted values holding quotes (wildmsg_nestquote.go), errslot, error texts with no colon before them (wildmsg_errtail2.go), ctxblock, a block of extra fields closing the message (wildmsg_ctxblock.go), and intag, a level and component tag written in the text (wildmsg_intag.go), are not in all")
 	hdrKinds := fs.String("hdr", "", "wild: header phenomena of the third round, colon, glued, padnum, absent (comma-separated) or all (wild_colon.go); colonctx and colongrow, label cases, are not in all (wild_hdrcolon.go), nor oddlevel, a level column of words beyond the common five (wild_oddlevel.go)")
 	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, mix, drop500, burst or all")
 	var srcs multiFlag

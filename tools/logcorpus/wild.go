@@ -556,6 +556,10 @@ func wildRender(seed uint64, l *wildLayout, st []stmt, lines int, msg *wildMsg) 
 		l = withLogger(l, &logger)
 		s.layout = l
 	}
+	if msg != nil && msg.kinds["intag"] {
+		l = withoutLevel(l) // wildmsg_intag.go
+		s.layout = l
+	}
 	for i := range evs {
 		m := synthMessage(&evs[i])
 		if m == "" || strings.Contains(strings.SplitN(m, " ", 2)[0], "=") {

@@ -300,6 +300,9 @@ func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []stri
 			vals = append(vals, vs...)
 		}
 	}
+	if m.kinds["intag"] {
+		m.intag(e, key, i)
+	}
 	if m.kinds["ctxblock"] {
 		txt, vs := m.ctxblock(e, *key, i)
 		after, vals = after+txt, append(vals, vs...)
