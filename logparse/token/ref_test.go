@@ -60,7 +60,7 @@ func splitRef(msg []byte, dst []Token, max int) []Token {
 					// a string opens at the token's start (after opening
 					// punctuation) or right after a key's '='
 					if quote < 0 && (i == s || i-1 == eq || flags[msg[i-1]]&fOpen != 0 && allOpen(msg[s:i])) {
-						if j := closeQuote(msg, i+1, c); j > 0 {
+						if j := closeQuote(msg, i+1, c, eq < 0 || i-1 != eq || !msgKey(msg[s:eq])); j > 0 {
 							quote = i
 							i = j + 1
 							continue

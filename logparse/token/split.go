@@ -39,22 +39,58 @@ func Trim(b []byte, s, e int) (int, int) {
 // closeQuote returns the index of the quote q closing a string opened
 // before i (backslash escapes skipped), when it is followed by a blank,
 // the end or closing punctuation; else -1. It looks at most 4 KB ahead.
-func closeQuote(b []byte, i int, q byte) int {
+//
+// A string may hold strings of its own: a quote after a blank, '(', '[',
+// '{', '=' or a backslash and before more text opens one, and the next
+// quote before a blank, the end or closing punctuation closes it, not the
+// outer string. An error quoted whole often quotes inside (Go's
+// `Get "https://h/x": dial tcp …`, `bad char 'y' in input`), and encoders
+// escape the inner quotes once, twice or not at all (logfmt escapes '"'
+// and '\': Elixir's Logger.Backends.Logfmt.Quoter, node's logfmt 1.4
+// "quotes strings with quotes in them"; Log::Fmt 3.012 changed its rules;
+// HAProxy's +E escapes what it did not), so on a few lines of a statement
+// the strict reading closed the value at the inner quote and gave those
+// lines a template of their own. When the inner strings do not balance,
+// the strict reading stands (the first quote that may close). Without
+// nest (a message key's value: msg="…" is text, its quoted words are
+// values of their own) the strict reading is all.
+func closeQuote(b []byte, i int, q byte, nest bool) int {
 	lim := min(len(b), i+4096)
+	depth, strict := 0, 0 // strict: the strict reading's result once known (0: not yet)
 	for ; i < lim; i++ {
 		switch b[i] {
 		case '\\':
 			i++
 		case q:
 			if i+1 == len(b) || flags[b[i+1]]&(fSpace|fClose) != 0 {
-				return i
+				if depth == 0 {
+					return i
+				}
+				depth--
+				if strict == 0 {
+					strict = i
+				}
+				continue
 			}
-			if q == '"' {
-				return -1 // a quote glued to more text: not a string
+			if p := b[i-1]; nest && (p == ' ' || p == '(' || p == '[' || p == '{' || p == '=' || p == '\\') {
+				depth++ // an inner string opens
+				if strict == 0 && q == '"' {
+					strict = -1
+				}
+				continue
+			}
+			if q == '"' && depth == 0 {
+				if strict == 0 {
+					return -1 // a quote glued to more text: not a string
+				}
+				return strict
 			}
 		}
 	}
-	return -1
+	if strict == 0 {
+		return -1
+	}
+	return strict
 }
 
 // Split splits msg into tokens (appended to dst[:0]) and classifies each.
@@ -130,7 +166,7 @@ func Split(msg []byte, dst []Token, max int) []Token {
 					// a string opens at the token's start (after opening
 					// punctuation) or right after a key's '='
 					if quote < 0 && (i == s || i-1 == eq || flags[msg[i-1]]&fOpen != 0 && allOpen(msg[s:i])) {
-						if j := closeQuote(msg, i+1, c); j > 0 {
+						if j := closeQuote(msg, i+1, c, eq < 0 || i-1 != eq || !msgKey(msg[s:eq])); j > 0 {
 							quote = i
 							i = j + 1
 							continue
@@ -184,6 +220,18 @@ func allOpen(b []byte) bool {
 	return true
 }
 
+// msgKey: the key of a message, msg or message in any case (logfmt's,
+// logrus's and slog's text handlers' own).
+func msgKey(k []byte) bool {
+	switch len(k) {
+	case 3:
+		return k[0]|0x20 == 'm' && k[1]|0x20 == 's' && k[2]|0x20 == 'g'
+	case 7:
+		return lowerEq(k, "message")
+	}
+	return false
+}
+
 // isKey: a key of key=value: a letter, '_' or '@' first, and no byte of
 // a path, URL or quoted string (/ ? & " ' = \): in "/a?b=c" or
 // "http://x/?q=1" the '=' belongs to a URL, not to a key.
@@ -207,7 +255,7 @@ func classify(msg []byte, t *Token, eq, quote int) {
 		vs := eq + 1
 		t.Key = int32(vs)
 		if quote == vs {
-			cl := closingQuote(msg, quote, e)
+			cl := closingQuote(msg, quote, e, !msgKey(msg[s:eq]))
 			t.CS, t.CE = int32(quote+1), int32(cl)
 			if c := Classify(msg[quote+1 : cl]); c != Word {
 				t.Class = c
@@ -232,7 +280,7 @@ func classify(msg []byte, t *Token, eq, quote int) {
 	// a quoted string with blanks is one value, and so is a word in
 	// double quotes (Go's %q)
 	if quote >= 0 {
-		cl := closingQuote(msg, quote, e)
+		cl := closingQuote(msg, quote, e, true)
 		if objectKey(msg, s, quote, cl, e) {
 			return // a key of an object ({"id": 5, "error": "x"}): constant text
 		}
@@ -314,15 +362,10 @@ func wordBracket(b []byte) int {
 }
 
 // closingQuote finds the quote closing the string opened at q, within
-// [q+1, e).
-func closingQuote(msg []byte, q, e int) int {
-	for i := q + 1; i < e; i++ {
-		switch msg[i] {
-		case '\\':
-			i++
-		case msg[q]:
-			return i
-		}
+// [q+1, e): the one closeQuote found when Split made the token.
+func closingQuote(msg []byte, q, e int, nest bool) int {
+	if j := closeQuote(msg, q+1, msg[q], nest); j > q && j < e {
+		return j
 	}
 	return e
 }

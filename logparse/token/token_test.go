@@ -106,6 +106,18 @@ func TestSplit(t *testing.T) {
 		"listening on host:80":                         "listening on {<id:host:80>}",
 		"flag enabled=true and false":                  "flag enabled={<bool:true>} and {<bool:false>}",
 		"isn't quoted 'x":                              "isn't quoted 'x",
+		// a quoted value holding quotes of its own: escaped, bare, or
+		// after an escaped backslash, and a single-quoted error holding a
+		// single-quoted word; unbalanced inner quotes keep the strict close
+		`failed err="Get \"http://h/x\": EOF" n=2`:   `failed err={"<quoted:Get \"http://h/x\": EOF>"} n={<int:2>}`,
+		`failed err="Get "http://h/x": EOF" n=2`:     `failed err={"<quoted:Get "http://h/x": EOF>"} n={<int:2>}`,
+		`failed err="Get \\"http://h/x\\": EOF" n=2`: `failed err={"<quoted:Get \\"http://h/x\\": EOF>"} n={<int:2>}`,
+		`got 'bad char 'y' in input' here`:           `got {'<quoted:bad char 'y' in input>'} here`,
+		`got 'can't read' here`:                      `got {'<quoted:can't read>'} here`,
+		`got 'a 'b here' x' y`:                       `got {'<quoted:a 'b here' x>'} y`,
+		`got 'a 'b here' x`:                          `got {'<quoted:a 'b here>'} x`,
+		`msg="a "b" c" d`:                            `msg={"<string:a>} {"<quoted:b>"} c" d`, // a message key's text: strict
+		`got "a "b here" x`:                          `got "a {"<quoted:b here>"} x`,
 	}
 	for in, want := range cases {
 		if got := render(in); got != want {
