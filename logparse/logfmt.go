@@ -137,6 +137,12 @@ func logfmtPair(r *Record, b []byte, i int, strict bool) (int, bool) {
 		if e < 0 {
 			return 0, false
 		}
+		if e+1 < len(b) && b[e+1] != ' ' && b[e+1] != '\t' {
+			e, esc = nestedClose(b, i+1)
+			if e < 0 {
+				return 0, false
+			}
+		}
 		val = b[i+1 : e : e]
 		if esc {
 			val = unescape(r, val)
@@ -161,6 +167,52 @@ func logfmtPair(r *Record, b []byte, i int, strict bool) (int, bool) {
 	}
 	r.Add(key, val, t)
 	return i, true
+}
+
+// nestedClose finds the quote closing a value opened before s whose
+// first quote is glued to more text: a value that holds quoted
+// text of its own (a logfmt line nested in msg="…", an error quoting a
+// URL) escaped by a rule other than the reader's — inner quotes as \\"
+// (an escaped backslash, then a bare quote) or bare. A quote after a
+// blank, '(', '[', '{', '=' or a backslash and before more text opens an
+// inner string, the next quote before a blank, the end or closing
+// punctuation closes it, and the value ends at a quote before a blank or
+// the end outside them. Encoders escape differently and change their
+// rules (Log::Fmt 3.012's change log; HAProxy's +E option; node's logfmt
+// 1.4 "quotes strings with quotes in them"): read strictly, such a line
+// was no logfmt at all, and its event lost the line. It returns -1 when
+// the quotes do not balance so, and whether a backslash was seen.
+func nestedClose(b []byte, s int) (int, bool) {
+	depth, esc := 0, false
+	for i := s; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			esc = true
+			i++
+		case '"':
+			if i+1 == len(b) || b[i+1] == ' ' || b[i+1] == '\t' {
+				if depth == 0 {
+					return i, esc
+				}
+				depth--
+				continue
+			}
+			switch b[i+1] {
+			case ')', ']', '}', ',', ';', ':', '.', '"', '\'':
+				if depth > 0 {
+					depth--
+				}
+				continue
+			}
+			if i > s {
+				switch b[i-1] {
+				case ' ', '(', '[', '{', '=', '\\':
+					depth++
+				}
+			}
+		}
+	}
+	return -1, esc
 }
 
 // Logfmt parses key=value lines ("level=info msg=\"hello world\" n=3").
