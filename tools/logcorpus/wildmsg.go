@@ -284,6 +284,9 @@ func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []stri
 	if m.kinds["nestfmt"] {
 		m.nestfmt(e, *key, i)
 	}
+	if m.kinds["structdump"] {
+		m.structdump(e, key, i)
+	}
 	if m.kinds["context"] {
 		r := m.stmtRand(*key, 2)
 		if r.IntN(10) < 7 {
