@@ -72,7 +72,7 @@ func defaultCache() string {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: logcorpus build|score|split [flags]")
+		return errors.New("usage: logcorpus build|score|render|split [flags]")
 	}
 	fs := flag.NewFlagSet("logcorpus "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -87,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	nSeeds := fs.Int("n", synthSeeds, "synth: layouts (seeds) to score")
 	dump := fs.String("dump", "", "synth: write each development layout's lines and messages into this directory")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
-	msgKinds := fs.String("msg", "", "wild: message-side phenomena, prefix, context, column, fold (comma-separated) or all (wildmsg.go); comp, component prefixes (wildmsg_prefix.go), errtail, error texts (wildmsg_errtail.go), nestquote, quoted values holding quotes (wildmsg_nestquote.go), errslot, error texts with no colon before them (wildmsg_errtail2.go), ctxblock, a block of extra fields closing the message (wildmsg_ctxblock.go), intag, a level and component tag written in the text (wildmsg_intag.go), nestfmt, a logfmt line nested in a msg value (wildmsg_nestfmt.go), and structdump, a struct printed mid-message (wildmsg_structdump.go), are not in all")
+	msgKinds := fs.String("msg", "", "wild: message-side phenomena, prefix, context, column, fold (comma-separated) or all (wildmsg.go); comp, component prefixes (wildmsg_prefix.go), errtail, error texts (wildmsg_errtail.go), nestquote, quoted values holding quotes (wildmsg_nestquote.go), errslot, error texts with no colon before them (wildmsg_errtail2.go), ctxblock, a block of extra fields closing the message (wildmsg_ctxblock.go), intag, a level and component tag written in the text (wildmsg_intag.go), nestfmt, a logfmt line nested in a msg value (wildmsg_nestfmt.go), structdump, a struct printed mid-message (wildmsg_structdump.go), and subcomp, a component and subsystem clause before many events (wildmsg_merge.go), are not in all")
 	hdrKinds := fs.String("hdr", "", "wild: header phenomena of the third round, colon, glued, padnum, absent (comma-separated) or all (wild_colon.go); colonctx and colongrow, label cases, are not in all (wild_hdrcolon.go), nor oddlevel, a level column of words beyond the common five (wild_oddlevel.go)")
 	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, mix, drop500, burst or all")
 	var srcs multiFlag
@@ -118,6 +118,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return scorePerturbed(*cache, *part, *perturbKind, stdout)
 		}
 		return scoreHalf(*cache, *part, *half, *detail || *part == partDev || *part == partLibdev, *pred, stdout)
+	case "render":
+		if *part != partDev && *part != partLibdev {
+			return errors.New("render: -part dev or libdev only")
+		}
+		sets, err := loadPart(*cache, *part)
+		if err != nil {
+			return err
+		}
+		return textCheckPart(sets, *detail || *part == partDev, stdout)
 	case "loghub":
 		if *loghub == "" {
 			return errors.New("loghub: -dir is required")

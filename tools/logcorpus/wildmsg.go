@@ -94,6 +94,8 @@ type wildMsg struct {
 	foldSep string
 	// comp (wildmsg_prefix.go)
 	comp *compMsg
+	// subcomp (wildmsg_merge.go)
+	subcomp *subcompMsg
 }
 
 var (
@@ -258,6 +260,12 @@ func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []stri
 			m.comp = newCompMsg(m.seed)
 		}
 		m.comp.apply(e, *key, i)
+	}
+	if m.kinds["subcomp"] {
+		if m.subcomp == nil {
+			m.subcomp = newSubcompMsg(m.seed) // wildmsg_merge.go
+		}
+		m.subcomp.apply(e, *key)
 	}
 	if m.kinds["prefix"] {
 		r := m.stmtRand(*key, 1)
