@@ -2,6 +2,7 @@ package miner
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -534,4 +535,52 @@ func TestRepeatingWordsOnline(t *testing.T) {
 		}
 	}
 	checkOnlineMatchesTwoPass(t, msgs)
+}
+
+// Many events behind one component's prefix ("vault: peer cache: …"),
+// each a sentence that its logging call's fields follow, are the
+// component's events, not the error texts of one event: however many
+// there are, they stay apart. Error texts after a clause (no fields) still
+// make a tail template, also when the statement's own fields follow them
+// (the same keys after every tail).
+func TestFieldEventsMakeNoTail(t *testing.T) {
+	events := []string{"dropped stale entry key=%d", "refreshing entries for shard shard=%d",
+		"gave up on peer after retries peer=%d tries=3", "evicted cold entries count=%d",
+		"rebalanced slots across owners owners=%d", "skipping pinned entry key=%d",
+		"entry expired before read key=%d", "cache warmed from snapshot size=%d",
+		"write back deferred under load queue=%d", "peer handed over its entries peer=%d"}
+	var msgs []string
+	for i := 0; i < 6; i++ {
+		for j, e := range events {
+			msgs = append(msgs, "vault: peer cache: "+strings.Replace(e, "%d", strconv.Itoa(100*i+j), 1))
+		}
+	}
+	errs := []string{"connection reset by peer", "i/o timeout", "no such host", "broken pipe",
+		"permission denied", "context canceled", "too many open files", "disk quota exceeded", "unexpected EOF"}
+	for i := 0; i < 2; i++ {
+		for j, e := range errs {
+			msgs = append(msgs, "vault: failed to flush write queue: "+e)
+			// one statement's errors before its own fields: the same keys
+			msgs = append(msgs, "vault: dropping stale entry from index: "+e+" entry="+strconv.Itoa(10*i+j))
+		}
+	}
+	got := mineAll(Config{}, msgs)
+	seen := map[string]bool{}
+	flush, stale := map[string]bool{}, map[string]bool{}
+	for i, m := range msgs {
+		switch {
+		case strings.Contains(m, "peer cache:"):
+			seen[got[i]] = true
+		case strings.Contains(m, "flush"):
+			flush[got[i]] = true
+		default:
+			stale[got[i]] = true
+		}
+	}
+	if len(seen) != len(events) {
+		t.Errorf("%d templates for %d events after \"vault: peer cache:\": %q", len(seen), len(events), got)
+	}
+	if len(flush) != 1 || len(stale) != 1 {
+		t.Errorf("%d and %d templates for two events' error texts: %q", len(flush), len(stale), got)
+	}
 }

@@ -57,8 +57,12 @@
 //     closes a clause of at least two words, and different after it,
 //     become one template whose tail is one parameter when the tails do
 //     not repeat, or eight distinct tails were seen: the Go idiom "doing x:
-//     %v" with an error's text of any length. A few tails that repeat are
-//     events of their own, unless two of them are wrapped errors with
+//     %v" with an error's text of any length. Not so when the tails are a
+//     component's events: sentences that a logging call's "key=" fields
+//     follow, not all with the same keys (fieldEvents; error texts carry
+//     no fields): where they do not repeat, one such tail beside another
+//     tail, and among the eight, two with different keys. A few tails that
+//     repeat are events of their own, unless two of them are wrapped errors with
 //     different operations ("open <*>: no space left on device", "dial
 //     tcp <*>: i/o timeout": one or two lower-case words, perhaps with a
 //     value, a ':', and the inner error's words), which make the tail one
@@ -3427,7 +3431,56 @@ func (m *Miner) enoughTails(s *star) bool {
 	// tails that do not repeat are free text unless one holds a "key=":
 	// structure, an event of its own ("failed to process conn by hook:
 	// accept=<*>, err=<*>")
-	return seen <= uint64(h-1) && !keyedTails(s) || h >= tailDistinct || chains >= 2 || m.sharedTails(s) >= 2
+	some, two := fieldEvents(s)
+	return seen <= uint64(h-1) && !keyedTails(s) && !some || h >= tailDistinct && !two || chains >= 2 || m.sharedTails(s) >= 2
+}
+
+// fieldEvents tells, from the tails of s, whether they are a component's
+// events rather than one event's error texts: a logging call writes its
+// fields ("key=" pairs) after its constant message, and an error's text,
+// which fmt.Errorf and its kin write, has none. Each tail that is a
+// sentence (three words or more) followed by "key=" pairs has the set of
+// its keys; a tail without such pairs has none. some: the tails do not
+// share one set (two sets of keys, or a set and none: "hole punch
+// successful destination_peer=<*>" beside "peerstore does not support
+// signed records"); two: two different sets of keys among them, two
+// logging calls. Tails that all end in the same keys are one statement's
+// errors before its own fields ("Error removing stale entry from volume
+// db: <error> volume=<*>").
+//
+// Independent sources it helps: hclog's named sub-loggers ("[INFO]
+// agent.http: Request finished: method=GET …", the sub-logger's name
+// before the message, its pairs after), logrus' and slog's text handlers
+// and zap's console encoder (the message, then the call's fields) under a
+// component prefix written into the message (go-redis' "redis:
+// connection pool: …", libp2p's subsystem loggers); measured on wild -msg
+// subcomp.
+func fieldEvents(s *star) (some, two bool) {
+	var first uint64
+	sets, none := 0, false
+	for _, g := range s.groups {
+		k := s.n
+		for k < len(g.pieces) && !(len(g.pieces[k]) >= 2 && isKey(g.pieces[k])) {
+			k++
+		}
+		if k == len(g.pieces) || !sentence(g, s.n, k) {
+			none = true
+			continue
+		}
+		h := uint64(fnvOffset)
+		for _, p := range g.pieces[k:] {
+			if len(p) >= 2 && isKey(p) {
+				h = hashSep(hashPiece(h, p), 0)
+			}
+		}
+		switch {
+		case sets == 0:
+			first, sets = h, 1
+		case h != first:
+			sets = 2
+		}
+	}
+	return sets == 2 || sets == 1 && none, sets == 2
 }
 
 // chainTails counts, up to two, the distinct operations of the
