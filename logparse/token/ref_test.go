@@ -92,8 +92,45 @@ func splitRef(msg []byte, dst []Token, max int) []Token {
 		classify(msg, &t, eq, quote)
 		dst = append(dst, t)
 	}
-	absorb(msg, dst)
+	absorbRef(msg, dst)
 	return dst
+}
+
+// absorbRef is absorb as it was before it skipped a pair of tokens without
+// a number at once: splitRef's, so that the reference is the old lexer.
+func absorbRef(msg []byte, toks []Token) {
+	for i := 1; i < len(toks); i++ {
+		p, t := &toks[i-1], &toks[i]
+		if p.Class == Word && t.Class == Int && t.CE-t.CS <= 2 && t.Key == t.S && p.E > p.S && IsMonth(msg[p.S:p.E]) {
+			t.S, t.Key, t.CS, t.Class = p.S, p.S, p.S, Time
+			p.E = p.S
+			if i >= 2 && toks[i-2].Class == Word && IsWeekday(msg[toks[i-2].S:toks[i-2].E]) {
+				w := &toks[i-2]
+				t.S, t.Key, t.CS = w.S, w.S, w.S
+				w.E = w.S
+			}
+			continue
+		}
+		if t.Class != Word || (p.Class != Int && p.Class != Float) || p.CE != p.E || p.Key != p.S || t.E == t.S {
+			continue
+		}
+		cs, ce := Trim(msg, int(t.S), int(t.E))
+		if cs != int(t.S) || cs >= ce {
+			continue
+		}
+		u := msg[cs:ce]
+		switch {
+		case IsSizeUnit(u):
+			t.Class = Size
+		case IsTimeUnit(u):
+			t.Class = Duration
+		default:
+			continue
+		}
+		t.S, t.Key, t.CS, t.CE = p.S, p.Key, p.CS, int32(ce)
+		p.Class = Word
+		p.E = p.S // empty: skipped
+	}
 }
 
 // classifyRef is Classify as it was before it counted eight bytes at a
@@ -204,7 +241,8 @@ func TestSplitAsReference(t *testing.T) {
 	msgs := append([][]byte(nil), benchMsgs...)
 	for _, s := range []string{"a b 1", "uid=0 x", "Nov 9 x", "1 KB", "<1 sec", "[1.2.3.4]:5", "", "= = =",
 		`k="a b`, `"x" "y z"`, "'a' 'b c'", "\"\\\"\" x", "http://a?b=c", "10.0.0.1:", ":::", "0x", "-", "...",
-		"\x1b[31mERROR\x1b[0m failed", "a\x00b c\x01", "caf\xc3\xa9 na\xefve 12345678901234567890123"} {
+		"\x1b[31mERROR\x1b[0m failed", "a\x00b c\x01", "caf\xc3\xa9 na\xefve 12345678901234567890123",
+		"Sun Jul 24 x Nov 10, 5 ms 1.5 GB 2 x=3 KB 4 Jan 7 sec 0.5s Dec 123 -3 s 9 9 MB"} {
 		msgs = append(msgs, []byte(s))
 	}
 	word := []byte("abcdefghijklmnopqrstu")

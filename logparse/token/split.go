@@ -398,6 +398,9 @@ func wordColon(b []byte) int {
 func absorb(msg []byte, toks []Token) {
 	for i := 1; i < len(toks); i++ {
 		p, t := &toks[i-1], &toks[i]
+		if t.Class != Int && p.Class-Int > Float-Int {
+			continue // no number here: neither fold applies
+		}
 		if p.Class == Word && t.Class == Int && t.CE-t.CS <= 2 && t.Key == t.S && p.E > p.S && IsMonth(msg[p.S:p.E]) {
 			t.S, t.Key, t.CS, t.Class = p.S, p.S, p.S, Time
 			p.E = p.S
