@@ -2,6 +2,7 @@ package token
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -364,6 +365,86 @@ func FuzzHasSchemeAsReference(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := hasScheme([]byte(s)), hasSchemeRef([]byte(s)); got != want {
 			t.Fatalf("hasScheme(%q) = %v, reference %v", s, got, want)
+		}
+	})
+}
+
+// isIPv4Ref is isIPv4 as it was before it read an octet's digits without a
+// loop: the reference isIPv4 must agree with.
+func isIPv4Ref(b []byte) bool {
+	if len(b) > 0 && b[0] == '/' {
+		b = b[1:]
+	}
+	parts, d, val := 0, 0, 0
+	i := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if isDigit(c) {
+			d++
+			val = val*10 + int(c-'0')
+			if d > 3 || val > 255 {
+				return false
+			}
+			continue
+		}
+		if c == '.' && d > 0 && parts < 3 {
+			parts++
+			d, val = 0, 0
+			continue
+		}
+		break
+	}
+	if parts != 3 || d == 0 {
+		return false
+	}
+	return i == len(b) || isPort(b[i:])
+}
+
+// TestIsIPv4AsReference: isIPv4 agrees with isIPv4Ref on every string of up
+// to six bytes from the bytes an address and its neighbours are made of,
+// on octets of every length and value around 255 in each place, and on
+// every prefix of each.
+func TestIsIPv4AsReference(t *testing.T) {
+	alpha := []byte("0159./:a")
+	var rec func(b []byte)
+	rec = func(b []byte) {
+		if isIPv4(b) != isIPv4Ref(b) {
+			t.Fatalf("%q: %v, reference %v", b, isIPv4(b), isIPv4Ref(b))
+		}
+		if len(b) == 6 {
+			return
+		}
+		for _, c := range alpha {
+			rec(append(b, c))
+		}
+	}
+	rec(nil)
+	octets := []string{"", "0", "7", "00", "25", "99", "000", "099", "199", "249", "250", "255", "256", "260", "299", "300", "999", "0000", "1234"}
+	for _, pre := range []string{"", "/"} {
+		for k := 0; k < 4; k++ {
+			for _, o := range octets {
+				parts := []string{"10", "0", "255", "1"}
+				parts[k] = o
+				for _, post := range []string{"", ":", ":8", ":80", ":65535", ":123456", ".", ".1", "x", "1", " "} {
+					s := []byte(pre + strings.Join(parts, ".") + post)
+					for n := 0; n <= len(s); n++ {
+						if isIPv4(s[:n]) != isIPv4Ref(s[:n]) {
+							t.Fatalf("%q: %v, reference %v", s[:n], isIPv4(s[:n]), isIPv4Ref(s[:n]))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzIsIPv4AsReference(f *testing.F) {
+	for _, s := range []string{"10.251.73.220:50010", "/10.0.0.1", "1.2.3.4.5", "255.255.255.256", "01.02.03.04:1", "1.2.3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if isIPv4([]byte(s)) != isIPv4Ref([]byte(s)) {
+			t.Fatalf("%q: %v, reference %v", s, isIPv4([]byte(s)), isIPv4Ref([]byte(s)))
 		}
 	})
 }

@@ -378,27 +378,33 @@ func isIPv4(b []byte) bool {
 	if len(b) > 0 && b[0] == '/' {
 		b = b[1:]
 	}
-	parts, d, val := 0, 0, 0
+	// four octets, each one to three digits and at most 255, read digit by
+	// digit without a loop (TestIsIPv4AsReference, FuzzIsIPv4AsReference)
 	i := 0
-	for ; i < len(b); i++ {
-		c := b[i]
-		if isDigit(c) {
-			d++
-			val = val*10 + int(c-'0')
-			if d > 3 || val > 255 {
-				return false
+	for part := 0; ; part++ {
+		if i >= len(b) || b[i]-'0' > 9 {
+			return false
+		}
+		v := int(b[i] - '0')
+		i++
+		if i < len(b) && b[i]-'0' <= 9 {
+			v = v*10 + int(b[i]-'0')
+			i++
+			if i < len(b) && b[i]-'0' <= 9 {
+				v = v*10 + int(b[i]-'0')
+				i++
+				if v > 255 || i < len(b) && b[i]-'0' <= 9 {
+					return false
+				}
 			}
-			continue
 		}
-		if c == '.' && d > 0 && parts < 3 {
-			parts++
-			d, val = 0, 0
-			continue
+		if part == 3 {
+			break
 		}
-		break
-	}
-	if parts != 3 || d == 0 {
-		return false
+		if i >= len(b) || b[i] != '.' {
+			return false
+		}
+		i++
 	}
 	return i == len(b) || isPort(b[i:])
 }
