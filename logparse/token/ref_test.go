@@ -292,7 +292,9 @@ func TestClassifyAsReference(t *testing.T) {
 	vals := []string{"true", "FALSE", "http://a/b", "https://x.y:80/p?q=1", "/var/log/x", "./a", "~/x", "C:\\x\\y",
 		"HTTP/1.1", "10.0.0.1", "10.0.0.1:8080", "::1", "[fe80::1]:80", "0x1f", "deadbeef01", "123e4567-e89b-12d3-a456-426614174000",
 		"10ms", "1.5s", "3m20s", "16KB", "12MiB", "12:30:01", "2024-01-02", "2024-01-02T10:00:00Z", "blk_-123", "rack12",
-		"v1.2.3", "ssh2", "appattempt_1445144423722_0020_000001", "a/b/c1", "caf\xc3\xa9123", "ABCDEFabcdef0123456789"}
+		"v1.2.3", "ssh2", "appattempt_1445144423722_0020_000001", "a/b/c1", "caf\xc3\xa9123", "ABCDEFabcdef0123456789",
+		"-1s", "-10ms", ".5s", "-.5s", ".5KB", "-5KB", "5min", "2h3m", "1e5s", "0.5 KB", "1:2:3.4", "ab:cd::1%eth0", "[::1]",
+		"fe80::1", "1::", "a:b", "[1.2.3.4]:5", "-ab:cd::1", ".1::2", "9::a/b", "-1", "-x1"}
 	for _, m := range benchMsgs {
 		for i := range m {
 			for j := i + 1; j <= len(m) && j <= i+40; j++ {

@@ -169,7 +169,11 @@ func Classify(b []byte) Class {
 	if len(b) == 36 && IsUUID(b) {
 		return UUID
 	}
-	if isIPv6(b) {
+	// Each test below is asked only of a value it can accept: an IPv6
+	// address holds two ':' (fSpecial), in brackets too; a duration opens
+	// with a digit, '.' or '-', a size with a digit or '.'
+	// (TestClassifyAsReference, FuzzClassifyAsReference).
+	if all&fSpecial != 0 && isIPv6(b) {
 		return IP
 	}
 	switch {
@@ -178,11 +182,13 @@ func Classify(b []byte) Class {
 	case onlyHex && len(b) >= 8 && hexLetters > 0:
 		return Hex
 	}
-	if isDuration(b) {
-		return Duration
-	}
-	if isSize(b) {
-		return Size
+	if isDigit(c0) || c0 == '.' || c0 == '-' {
+		if isDuration(b) {
+			return Duration
+		}
+		if c0 != '-' && isSize(b) {
+			return Size
+		}
 	}
 	if all&fSpecial != 0 { // a URL, protocol or path holds a ':' or '/'
 		if hasScheme(b) {
