@@ -177,7 +177,13 @@ func Split(msg []byte, dst []Token, max int) []Token {
 			all |= f
 			i++
 		}
-		t := Token{S: int32(s), E: int32(i), CS: int32(s), CE: int32(s), Key: int32(s), Digit: all&fDigit != 0}
+		// the token is written in its place at the end of dst
+		if len(dst) == cap(dst) {
+			dst = append(dst, Token{})[:len(dst)]
+		}
+		dst = dst[:len(dst)+1]
+		t := &dst[len(dst)-1]
+		*t = Token{S: int32(s), E: int32(i), CS: int32(s), CE: int32(s), Key: int32(s), Digit: all&fDigit != 0}
 		// Fast path: a plain word (no digit, '=', quote, '/', ':', '\\').
 		if all&fDigit == 0 && eq < 0 && quote < 0 && !spec {
 			if l := i - s; l == 4 || l == 5 { // true, false (what Classify finds in a word without digits)
@@ -185,18 +191,15 @@ func Split(msg []byte, dst []Token, max int) []Token {
 					t.CS, t.CE, t.Class = int32(cs), int32(ce), Bool
 				}
 			}
-			dst = append(dst, t)
 			continue
 		}
 		if all == fDigit && i-s <= 19 && allDigits(msg[s:i]) {
 			// only digits: an integer (what classify finds, without its
 			// trimming and sequence of checks)
 			t.CE, t.Class = int32(i), Int
-			dst = append(dst, t)
 			continue
 		}
-		classify(msg, &t, eq, quote)
-		dst = append(dst, t)
+		classify(msg, t, eq, quote)
 	}
 	absorb(msg, dst)
 	return dst
