@@ -74,7 +74,10 @@
 //     ("failed to re-tag images %v"): such lines join the tail candidates
 //     of their prefix, and make a tail template of their own when eight
 //     distinct tails were seen whose first words are nearly as many, with
-//     three lengths or more and no "key=" in them. A tail template reads
+//     three lengths or more and no "key=" in them, or when two tails of
+//     fewer were also seen after other events' clauses (the stream's
+//     error texts) and three of their first words differ ("compaction
+//     halted, cause err <error>"). A tail template reads
 //     "prefix <*>": the values between a prefix that a word closes
 //     ("create:") and the tail's first word belong to the tail, and after
 //     a value that closes it ("dial <*>:"), those after that value. A tail seen after two
@@ -3304,8 +3307,22 @@ func (m *Miner) registerSoft(g *group) {
 // transitions of a state machine all have one) and hold no "key=" (the
 // continuations "accept connection error=<*>" and "commit logs
 // error=<*>" are structured events).
+//
+// Fewer tails do, of any lengths, when two of them are an error's text
+// by the stream's own vocabulary, not by a list of words: tails seen
+// after other events' clauses too (noteTail: "permission denied" after
+// "failed to sync <*>:" and after "lost lease on <*>:", "open <*>: no
+// such host" likewise), and three of their first words differ. The
+// error then follows a word ("… created err <error>", "… failed with
+// <error>", "… got <error>") or the event's words with nothing between,
+// and its word count varies from line to line. Go's standard library
+// writes errors so ("http: Accept error: %v; retrying in %v", net/http's
+// server.go), Python's logging with "%s error occurred: %s" and "Error
+// occurred: %s" (pylint's logging checker, logging-too-few-args,
+// logging-not-lazy); measured on wild -msg errslot and errtail.
 func (m *Miner) enoughSoft(s *star, n int) bool {
-	if len(s.groups) < tailDistinct {
+	errs := len(s.groups) >= 2 && m.errorTails(s) >= 2
+	if len(s.groups) < tailDistinct && !errs {
 		return false
 	}
 	var firsts []string
@@ -3333,7 +3350,49 @@ func (m *Miner) enoughSoft(s *star, n int) bool {
 			firsts = append(firsts, w)
 		}
 	}
+	if errs {
+		return len(firsts) >= 3 && 2*len(firsts) >= len(s.groups)
+	}
 	return 4*len(firsts) >= 3*len(s.groups) && bits.OnesCount64(lens) >= 3
+}
+
+// errorTails counts, up to two, the candidates of s whose tail is an
+// error's text of the stream: seen after other events' clauses too
+// (noteTail), and not opening with a clause of the event's own, words
+// and a ':' with no value ("… notifications before command: <error>",
+// "… before reading reply: <error>" continue the event's sentence; "open
+// <*>: <error>" has its operand).
+func (m *Miner) errorTails(s *star) int {
+	c := 0
+	for _, g := range s.groups {
+		n := s.n
+		if n >= len(g.pieces) {
+			continue
+		}
+		ok := m.sharedTail(g.pieces[n:], g.wild[n:])
+		for _, b := range g.bounds {
+			ok = ok && !(b > n && b <= n+2 && !valueIn(g, n, b))
+		}
+		for _, b := range g.weak {
+			ok = ok && !(b == n+1 && !valueIn(g, n, b))
+		}
+		if ok {
+			if c++; c == 2 {
+				break
+			}
+		}
+	}
+	return c
+}
+
+// valueIn: g has a value between its pieces n and b (gaps n+1 to b).
+func valueIn(g *group, n, b int) bool {
+	for k := n + 1; k <= b; k++ {
+		if g.varGap[k] {
+			return true
+		}
+	}
+	return false
 }
 
 // prefixWords: a prefix whose word i may vary keeps at least three words
