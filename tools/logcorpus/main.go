@@ -88,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	dump := fs.String("dump", "", "synth: write each development layout's lines and messages into this directory")
 	synthLines := fs.Int("synth-lines", 400, "synth: lines per layout")
 	msgKinds := fs.String("msg", "", "wild: message-side phenomena, prefix, context, column, fold (comma-separated) or all (wildmsg.go); comp, component prefixes (wildmsg_prefix.go), errtail, error texts (wildmsg_errtail.go), nestquote, quoted values holding quotes (wildmsg_nestquote.go), errslot, error texts with no colon before them (wildmsg_errtail2.go), ctxblock, a block of extra fields closing the message (wildmsg_ctxblock.go), intag, a level and component tag written in the text (wildmsg_intag.go), nestfmt, a logfmt line nested in a msg value (wildmsg_nestfmt.go), structdump, a struct printed mid-message (wildmsg_structdump.go), and subcomp, a component and subsystem clause before many events (wildmsg_merge.go), are not in all")
-	hdrKinds := fs.String("hdr", "", "wild: header phenomena of the third round, colon, glued, padnum, absent (comma-separated) or all (wild_colon.go); colonctx and colongrow, label cases, are not in all (wild_hdrcolon.go), nor oddlevel, a level column of words beyond the common five (wild_oddlevel.go)")
+	hdrKinds := fs.String("hdr", "", "wild: header phenomena of the third round, colon, glued, padnum, absent (comma-separated) or all (wild_colon.go); colonctx and colongrow, label cases, are not in all (wild_hdrcolon.go), nor oddlevel, a level column of words beyond the common five (wild_oddlevel.go); bracketlevel is not in all either (wild_detect.go); wildcsv: lead, a first column that reads as another format's header (wild_detect.go)")
 	perturbKind := fs.String("perturb", "", "score one pass against two passes on perturbed inputs: shuffle, rotate, interleave, mix, drop500, burst or all")
 	var srcs multiFlag
 	fs.Var(&srcs, "src", "MODULE=DIR: read a project's source from DIR instead of the module cache (repeatable)")
@@ -161,7 +161,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 				return wildJSON(*seeds, n, *synthLines, *detail, *dump, load, stdout)
 			}
 			if args[0] == "wildcsv" {
-				return wildCSVRecords(*seeds, n, *synthLines, *detail, *dump, load, stdout)
+				return wildCSVRecords(*seeds, n, *synthLines, *detail, *dump, *hdrKinds, load, stdout)
 			}
 			return wild(*seeds, n, *synthLines, *detail, *dump, *msgKinds, *hdrKinds, load, stdout)
 		}

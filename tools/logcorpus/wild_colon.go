@@ -58,12 +58,12 @@ func wildHdrOpts(s string) ([]string, error) {
 		if k == "all" {
 			ks = wildHdrKinds
 		} else {
-			ok := false
+			ok := wildHdrDetectKind(k) // wild_detect.go
 			for _, x := range append(wildHdrKinds[:len(wildHdrKinds):len(wildHdrKinds)], wildHdrExtra...) {
 				ok = ok || x == k
 			}
 			if !ok {
-				return nil, fmt.Errorf("wild: -hdr %q: want %s, %s or all", k, strings.Join(wildHdrKinds, ", "), strings.Join(wildHdrExtra, ", "))
+				return nil, fmt.Errorf("wild: -hdr %q: want %s, %s, %s or all", k, strings.Join(wildHdrKinds, ", "), strings.Join(wildHdrExtra, ", "), strings.Join(wildHdrDetect, ", "))
 			}
 		}
 		for _, x := range ks {
@@ -90,6 +90,8 @@ func extendWildHdr(seed uint64, l *wildLayout, kinds []string) {
 		wildGlued(seed, ci, l, rng)
 	case "oddlevel":
 		wildOddLevel(seed, ci, l, rng)
+	case "bracketlevel":
+		extendWildDetect(seed, ci, l, rng)
 	case "padnum":
 		c := wildPadNum(seed, ci, rng)
 		l.insert(c, rng)

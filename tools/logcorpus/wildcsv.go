@@ -209,10 +209,13 @@ func wildCSVRender(seed uint64, l *csvLayout, st []stmt, lines int) (*wildSet, e
 }
 
 // wildCSVRecords scores the CSV layouts of one seed range.
-func wildCSVRecords(which string, nSeeds, lines int, detail bool, dump string, load func(p project) ([]stmt, error), w io.Writer) error {
+func wildCSVRecords(which string, nSeeds, lines int, detail bool, dump, hdr string, load func(p project) ([]stmt, error), w io.Writer) error {
 	first, err := wildSeedFirst("wildcsv", which, nSeeds)
 	if err != nil {
 		return err
+	}
+	if hdr != "" && hdr != "lead" {
+		return fmt.Errorf("wildcsv: -hdr %q: want lead or nothing", hdr)
 	}
 	devProjects := developmentProjects()
 	var tot wildAgg
@@ -223,6 +226,9 @@ func wildCSVRecords(which string, nSeeds, lines int, detail bool, dump string, l
 	for i := 0; i < nSeeds; i++ {
 		seed := first + uint64(i)
 		l := newCSVLayout(seed)
+		if hdr == "lead" {
+			csvLead(seed, l) // wild_detect.go
+		}
 		p := devProjects[int(seed*0x9e3779b97f4a7c15>>33)%len(devProjects)]
 		st, err := load(p)
 		if err != nil {
@@ -247,8 +253,8 @@ func wildCSVRecords(which string, nSeeds, lines int, detail bool, dump string, l
 			fmt.Fprintf(w, "%-7d %6.3f %6s %7.4f %7.4f  %q\n", seed, sc.msg, opt(sc.fields, sc.fieldsN), sc.two, sc.one, wildFirstLine(s))
 		}
 	}
-	fmt.Fprintf(w, "wildcsv %s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",
-		which, tot.n, meanOf(tot.msg, tot.n), meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.one, tot.n))
+	fmt.Fprintf(w, "wildcsv %s%s: %d layouts, message %.4f, fields %.4f (%d layouts with varying values), GA two-pass %.4f, one-pass with aliases %.4f\n",
+		which, csvLeadName(hdr), tot.n, meanOf(tot.msg, tot.n), meanOf(tot.fields, tot.fieldsN), tot.fieldsN, meanOf(tot.two, tot.n), meanOf(tot.one, tot.n))
 	if detail {
 		var names []string
 		for k := range per {
