@@ -142,6 +142,22 @@ func TestFoldAndCover(t *testing.T) {
 	}
 }
 
+// TestCompactObjectKeys: in a compact JSON object after a message
+// ('{"error":"leader changed"}', no blank after the ':') the key is
+// constant and the value the parameter, as with a blank after the ':'.
+func TestCompactObjectKeys(t *testing.T) {
+	got := mineAll(Config{}, []string{
+		`could not start shelf-query {"error":"leader changed"} []`,
+		`could not start shelf-query {"error":"disk full"} []`,
+		`could not start shelf-query {"reason":"leader changed"} []`,
+	})
+	if got[0] != got[1] || got[0] == got[2] ||
+		!strings.HasPrefix(got[0], `could not start shelf-query {"error":"<*>"}`) ||
+		!strings.HasPrefix(got[2], `could not start shelf-query {"reason":"<*>"}`) {
+		t.Errorf("templates %q: want the keys constant, the values parameters", got)
+	}
+}
+
 func TestStableIDs(t *testing.T) {
 	msgs := []string{"a b c 1", "a b c 2", "x y 3 z", "Invalid user q from 1.1.1.1"}
 	ids := func() []uint64 {

@@ -67,6 +67,14 @@ func splitRef(msg []byte, dst []Token, max int) []Token {
 							continue
 						}
 					}
+					// and right after a quoted name's ':' ('{"error":"no
+					// leader"}', compact JSON): the value of that key
+					if quote >= 0 {
+						if j := valueString(msg, s, quote, i); j > 0 {
+							i = j + 1
+							continue
+						}
+					}
 				}
 			}
 			all |= f
@@ -243,6 +251,7 @@ func TestSplitAsReference(t *testing.T) {
 	for _, s := range []string{"a b 1", "uid=0 x", "Nov 9 x", "1 KB", "<1 sec", "[1.2.3.4]:5", "", "= = =",
 		`k="a b`, `"x" "y z"`, "'a' 'b c'", "\"\\\"\" x", "http://a?b=c", "10.0.0.1:", ":::", "0x", "-", "...",
 		"\x1b[31mERROR\x1b[0m failed", "a\x00b c\x01", "caf\xc3\xa9 na\xefve 12345678901234567890123",
+		`{"k":"a b"} x`, `,"k":"a b" x`,
 		"Sun Jul 24 x Nov 10, 5 ms 1.5 GB 2 x=3 KB 4 Jan 7 sec 0.5s Dec 123 -3 s 9 9 MB"} {
 		msgs = append(msgs, []byte(s))
 	}

@@ -172,6 +172,14 @@ func Split(msg []byte, dst []Token, max int) []Token {
 							continue
 						}
 					}
+					// and right after a quoted name's ':' ('{"error":"no
+					// leader"}', compact JSON): the value of that key
+					if quote >= 0 {
+						if j := valueString(msg, s, quote, i); j > 0 {
+							i = j + 1
+							continue
+						}
+					}
 				}
 			}
 			all |= f
@@ -203,6 +211,17 @@ func Split(msg []byte, dst []Token, max int) []Token {
 	}
 	absorb(msg, dst)
 	return dst
+}
+
+// valueString returns where the string that opens at i closes, when it
+// is the value of a quoted name that opens the token from s at quote
+// ('{"error":"no leader"}'), else -1. Split calls it only at a quote
+// after the token's first string, out of its loop's way.
+func valueString(msg []byte, s, quote, i int) int {
+	if msg[i] != '"' || msg[i-1] != ':' || msg[i-2] != '"' || msg[quote] != '"' || !(quote == s || quote == s+1 && msg[s] == '{') {
+		return -1
+	}
+	return closeQuote(msg, i+1, '"', true)
 }
 
 func allDigits(b []byte) bool {
@@ -287,6 +306,10 @@ func classify(msg []byte, t *Token, eq, quote int) {
 		if objectKey(msg, s, quote, cl, e) {
 			return // a key of an object ({"id": 5, "error": "x"}): constant text
 		}
+		if cl+2 < e && msg[cl+1] == ':' && objectName(msg, s, quote, cl) {
+			objectValue(msg, t, cl+2)
+			return
+		}
 		if hasBlank(msg[quote+1:cl]) || msg[quote] == '"' && cl > quote+1 {
 			t.CS, t.CE = int32(quote+1), int32(cl)
 			if t.Class = Classify(msg[quote+1 : cl]); t.Class == Word {
@@ -333,7 +356,45 @@ func classify(msg []byte, t *Token, eq, quote int) {
 // first after its '{' ('{"id":') or one after a ',' ('5, "error":'). A
 // quoted value that closes a clause ('label "web-2": …') is neither.
 func objectKey(msg []byte, s, quote, cl, e int) bool {
-	if msg[quote] != '"' || cl != e-2 || msg[e-1] != ':' || cl == quote+1 {
+	return cl == e-2 && msg[e-1] == ':' && objectName(msg, s, quote, cl)
+}
+
+// objectValue classifies the token t, a key of a compact JSON-like object
+// and its value glued to it ('{"error":"no leader"}', '{"n":3,'), as
+// key=value: the key and its ':' are constant text, the value from vs
+// (a string whole, blanks and all, or a scalar up to a ',', '}' or ']')
+// the value; a key with an empty value is constant text.
+func objectValue(msg []byte, t *Token, vs int) {
+	e := int(t.E)
+	cs, ce := vs, e
+	if msg[vs] == '"' {
+		cs, ce = vs+1, closingQuote(msg, vs, e, true)
+	} else {
+		for k := vs; k < e; k++ {
+			if c := msg[k]; c == ',' || c == '}' || c == ']' {
+				ce = k
+				break
+			}
+		}
+		cs, ce = Trim(msg, cs, ce)
+	}
+	if cs >= ce {
+		return
+	}
+	t.Key, t.CS, t.CE = int32(vs), int32(cs), int32(ce)
+	if t.Class = Classify(msg[cs:ce]); t.Class == Word {
+		t.Class = String // a key's value is a value even without digits
+		if hasBlank(msg[cs:ce]) {
+			t.Class = Quoted
+		}
+	}
+}
+
+// objectName reports whether the double-quoted name at quote..cl of the
+// token from s is where a key of a JSON-like object is: the first after
+// its '{' ('{"id"') or one after a ',' ('5, "error"').
+func objectName(msg []byte, s, quote, cl int) bool {
+	if msg[quote] != '"' || cl == quote+1 {
 		return false
 	}
 	for _, c := range msg[quote+1 : cl] {

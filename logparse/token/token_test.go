@@ -118,6 +118,9 @@ func TestSplit(t *testing.T) {
 		`got 'a 'b here' x`:                          `got {'<quoted:a 'b here>'} x`,
 		`msg="a "b" c" d`:                            `msg={"<string:a>} {"<quoted:b>"} c" d`, // a message key's text: strict
 		`got "a "b here" x`:                          `got "a {"<quoted:b here>"} x`,
+		`could not start {"error":"no leader"} []`:   `could not start {"error":{"<quoted:no leader>"}} []`,
+		`x {"n":3,"error":"EOF"} y`:                  `x {"n":{<int:3>,"error":"EOF"}} y`,
+		`x {"error":""} y`:                           `x {"error":""} y`,
 	}
 	for in, want := range cases {
 		if got := render(in); got != want {
