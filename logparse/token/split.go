@@ -363,7 +363,12 @@ func objectKey(msg []byte, s, quote, cl, e int) bool {
 // and its value glued to it ('{"error":"no leader"}', '{"n":3,'), as
 // key=value: the key and its ':' are constant text, the value from vs
 // (a string whole, blanks and all, or a scalar up to a ',', '}' or ']')
-// the value; a key with an empty value is constant text.
+// the value; a key with an empty value is constant text. Before it the
+// key's name was read as the token's quoted value ('{"<*>":"leader
+// changed"}'). Compact JSON closes messages of independent loggers:
+// Monolog's LineFormatter ("%message% %context% %extra%", json_encode,
+// '{"error":"x"} []'), logform's simple format (winston, JSON.stringify
+// of the rest), Go's json.Marshal of a struct written after a message.
 func objectValue(msg []byte, t *Token, vs int) {
 	e := int(t.E)
 	cs, ce := vs, e
