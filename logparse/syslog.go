@@ -124,14 +124,36 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 		i++
 	}
 	hs := i
-	for i < len(b) && b[i] > ' ' {
-		i++
+	// A level in brackets where the hostname goes ("Mar 10 13:55:00
+	// [INFO] loader: started"): RFC 3164 §4.1.2's HOSTNAME is a name or
+	// an address and never holds brackets, but loggers writing to a file
+	// put a bracketed level after the time (go-hclog's "[INFO ]",
+	// Python's "%(asctime)s [%(levelname)s] %(name)s: %(message)s" with a
+	// datefmt of "%b %d %H:%M:%S", log4j's "[%-5p]"), padded to a width
+	// or not. It is the record's level; the line is syslog's shape only if
+	// a tag follows (below).
+	var host, lv []byte
+	le := 0
+	if i < len(b) && b[i] == '[' {
+		le, lv = bracketLevel(b, i)
 	}
-	if i == hs || i >= len(b) {
-		return r.Fail("syslog", "expected hostname", hs)
+	if le > 0 {
+		r.Level = NormalizeLevel(lv)
+		r.Add(keyLevel, lv, event.TypeEnum)
+		i = le
+		if i >= len(b) || b[i] != ' ' {
+			return r.Fail("syslog", "expected a tag after the [level]", i)
+		}
+	} else {
+		for i < len(b) && b[i] > ' ' {
+			i++
+		}
+		if i == hs || i >= len(b) {
+			return r.Fail("syslog", "expected hostname", hs)
+		}
+		host = b[hs:i:i]
+		r.Add(keyHostname, host, event.TypeString)
 	}
-	host := b[hs:i:i]
-	r.Add(keyHostname, host, event.TypeString)
 	i++
 	// TAG[PID]: — optional. The tag may hold blanks when a pid follows
 	// ("Google Chrome Helper[412]:"), and launchd adds the job it speaks
@@ -151,33 +173,39 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 			i++
 		}
 	}
-	// A level word or a key=value where the hostname should be is a
-	// free-text or logfmt line with a timestamp first, tag or not; so is
-	// a token of punctuation alone: a hostname has a letter or a digit,
-	// and "2024-01-05 10:15:00.123 | INFO | …" is a header of columns.
-	// So is a zone offset ("2024-01-05 10:15:00.123 +0200 …": the
-	// timestamp's).
-	// A level word with a colon is a level closing a header ("2024-05-09T15:06:13.366000+00:00
-	// info: …": Erlang/OTP logger's default template, .NET's simple console
-	// formatter with a TimestampFormat, Python's "%(asctime)s %(levelname)s:
-	// %(message)s").
-	if NormalizeLevel(host) != nil || len(host) > 1 && host[len(host)-1] == ':' && NormalizeLevel(host[:len(host)-1]) != nil ||
-		indexLit(host, "=") >= 0 || !hasAlnum(host) || isZoneOffset(host) {
-		return r.Fail("syslog", "expected hostname, found a level, a key=value, punctuation or a zone", hs)
-	}
-	// Without a tag, the hostname is all that makes the line syslog: free
-	// text with a timestamp header ("2015-10-18 18:01:47,978 INFO [main] …")
-	// would otherwise pass, with its level or pid taken for a hostname.
-	if !tagged && notHostname(host) {
-		return r.Fail("syslog", "expected hostname, found a level, pid, zone or dash", hs)
-	}
-	// Nor, without a tag, is a word padded to a width: syslog daemons
-	// (rsyslog, syslog-ng, BSD syslogd, journald's forward) write one blank
-	// after the hostname; two or more are an aligned column, a thread or
-	// logger that log4j's "%-20t", logback's "%-40logger" or Python's
-	// "%(name)-12s" pads ("Jun 30 08:38:15 main        [w-1] …").
-	if !tagged && i < len(b) && b[i] == ' ' {
-		return r.Fail("syslog", "expected a tag or the message after the hostname, found a column padded to its width", i)
+	if lv != nil {
+		if !tagged {
+			return r.Fail("syslog", "expected a tag after the [level]", hs)
+		}
+	} else {
+		// A level word or a key=value where the hostname should be is a
+		// free-text or logfmt line with a timestamp first, tag or not; so is
+		// a token of punctuation alone: a hostname has a letter or a digit,
+		// and "2024-01-05 10:15:00.123 | INFO | …" is a header of columns.
+		// So is a zone offset ("2024-01-05 10:15:00.123 +0200 …": the
+		// timestamp's).
+		// A level word with a colon is a level closing a header ("2024-05-09T15:06:13.366000+00:00
+		// info: …": Erlang/OTP logger's default template, .NET's simple console
+		// formatter with a TimestampFormat, Python's "%(asctime)s %(levelname)s:
+		// %(message)s").
+		if NormalizeLevel(host) != nil || len(host) > 1 && host[len(host)-1] == ':' && NormalizeLevel(host[:len(host)-1]) != nil ||
+			indexLit(host, "=") >= 0 || !hasAlnum(host) || isZoneOffset(host) {
+			return r.Fail("syslog", "expected hostname, found a level, a key=value, punctuation or a zone", hs)
+		}
+		// Without a tag, the hostname is all that makes the line syslog: free
+		// text with a timestamp header ("2015-10-18 18:01:47,978 INFO [main] …")
+		// would otherwise pass, with its level or pid taken for a hostname.
+		if !tagged && notHostname(host) {
+			return r.Fail("syslog", "expected hostname, found a level, pid, zone or dash", hs)
+		}
+		// Nor, without a tag, is a word padded to a width: syslog daemons
+		// (rsyslog, syslog-ng, BSD syslogd, journald's forward) write one blank
+		// after the hostname; two or more are an aligned column, a thread or
+		// logger that log4j's "%-20t", logback's "%-40logger" or Python's
+		// "%(name)-12s" pads ("Jun 30 08:38:15 main        [w-1] …").
+		if !tagged && i < len(b) && b[i] == ' ' {
+			return r.Fail("syslog", "expected a tag or the message after the hostname, found a column padded to its width", i)
+		}
 	}
 	msg := b[i:len(b):len(b)]
 	r.Message = msg
@@ -185,6 +213,36 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 	r.Format = "syslog"
 	r.Body = b
 	return nil
+}
+
+// bracketLevel reads a level word of letters in square brackets at i,
+// padded with blanks inside to a width or not ("[INFO]", "[warn]",
+// "[INFO ]", "[ WARN]"). It returns the end of the closing bracket and
+// the word (0, nil when there is none).
+func bracketLevel(b []byte, i int) (int, []byte) {
+	if i >= len(b) || b[i] != '[' {
+		return 0, nil
+	}
+	j := i + 1
+	for j < len(b) && b[j] == ' ' {
+		j++
+	}
+	ws := j
+	for j < len(b) && (b[j]|0x20 >= 'a' && b[j]|0x20 <= 'z') {
+		j++
+	}
+	we := j
+	for j < len(b) && b[j] == ' ' {
+		j++
+	}
+	if we == ws || j >= len(b) || b[j] != ']' || j-i > 16 {
+		return 0, nil
+	}
+	w := b[ws:we:we]
+	if NormalizeLevel(w) == nil {
+		return 0, nil
+	}
+	return j + 1, w
 }
 
 // notHostname reports whether h, where an RFC 3164 hostname should be, is
@@ -207,6 +265,16 @@ func notHostname(h []byte) bool {
 		}
 	}
 	return digits == len(h) || upper == len(h) && len(h) <= 5
+}
+
+// quoteOrComma reports whether h holds a double quote or a comma.
+func quoteOrComma(h []byte) bool {
+	for _, c := range h {
+		if c == '"' || c == ',' {
+			return true
+		}
+	}
+	return false
 }
 
 // isZoneOffset: "+0200", "-07:00", "+02".
