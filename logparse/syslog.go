@@ -188,9 +188,14 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 		// info: …": Erlang/OTP logger's default template, .NET's simple console
 		// formatter with a TimestampFormat, Python's "%(asctime)s %(levelname)s:
 		// %(message)s").
+		// A quote or a comma is in no hostname (§4.1.2 again): a record
+		// of comma-separated columns whose first one is a time with a
+		// blank in it ("2006-01-02 15:04:05.000 UTC,\"svc\",…",
+		// PostgreSQL's csvlog; IIS's and Exchange's CSV logs) is no
+		// syslog, whatever follows.
 		if NormalizeLevel(host) != nil || len(host) > 1 && host[len(host)-1] == ':' && NormalizeLevel(host[:len(host)-1]) != nil ||
-			indexLit(host, "=") >= 0 || !hasAlnum(host) || isZoneOffset(host) {
-			return r.Fail("syslog", "expected hostname, found a level, a key=value, punctuation or a zone", hs)
+			pairOrColumns(host) || !hasAlnum(host) || isZoneOffset(host) {
+			return r.Fail("syslog", "expected hostname, found a level, a key=value, a column list, punctuation or a zone", hs)
 		}
 		// Without a tag, the hostname is all that makes the line syslog: free
 		// text with a timestamp header ("2015-10-18 18:01:47,978 INFO [main] …")
@@ -213,6 +218,17 @@ func (p Syslog3164) Parse(b []byte, r *Record) error {
 	r.Format = "syslog"
 	r.Body = b
 	return nil
+}
+
+// pairOrColumns reports whether h holds an '=' (a key=value), a double
+// quote or a comma (columns).
+func pairOrColumns(h []byte) bool {
+	for _, c := range h {
+		if c == '=' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	return false
 }
 
 // bracketLevel reads a level word of letters in square brackets at i,

@@ -42,3 +42,47 @@ func TestSyslog3164BracketLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVTimeWithZoneIsNoSyslog: a CSV record whose first column is a
+// time with a blank and a zone (PostgreSQL's csvlog writes log_time so)
+// reads up to its first blank as an RFC 3339 time and a "hostname"; a
+// hostname holds no quote or comma, so the stream is CSV, not syslog.
+func TestCSVTimeWithZoneIsNoSyslog(t *testing.T) {
+	lines := []string{
+		`2026-02-03 04:05:06.789 UTC,"app","inventory",3120,"10.1.2.3:40112",67a0c3f2.c30,12,"SELECT",2026-02-03 04:00:00 UTC,4/51,0,ERROR,42P01,"relation ""stock"" does not exist",,,,,,"SELECT * FROM stock",15,,"psql","client backend",,0`,
+		`2026-02-03 04:05:07.001 UTC,,,2911,,67a0c100.b5f,3,,2026-02-03 03:50:00 UTC,,0,LOG,00000,"checkpoint complete: wrote 41 buffers",,,,,,,,,"","checkpointer",,0`,
+		`2026-02-03 04:05:08.250 +0100,"app","inventory",3121,"10.1.2.4:40113",67a0c3f3.c31,1,"idle",2026-02-03 04:05:08 UTC,5/2,0,WARNING,01000,"slow statement, 812 ms",,,,,,,,,"api","client backend",,0`,
+	}
+	p := NewSyslog3164(2026)
+	for _, l := range lines {
+		var r Record
+		if err := p.Parse([]byte(l), &r); err == nil {
+			h, _ := r.Get("hostname")
+			t.Errorf("%q parsed as syslog with hostname %q", l, h)
+		}
+	}
+	s := NewStream(StreamOptions{DetectLines: 3})
+	var r Record
+	for i := 0; i < 2; i++ {
+		for _, l := range lines {
+			if err := s.Parse([]byte(l), &r); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			if r.Format != "csv" {
+				t.Fatalf("%q: format %q, want csv", l, r.Format)
+			}
+		}
+	}
+	if string(r.Message) != "slow statement, 812 ms" || string(r.Level) != "warn" {
+		t.Fatalf("message %q, level %q", r.Message, r.Level)
+	}
+	// a hostname with letters, digits, dots, dashes and colons still is one
+	for _, l := range []string{
+		`2026-02-03T04:05:06.789Z db-2.example.net postgres[881]: checkpoint complete`,
+		`2026-02-03T04:05:06.789Z fe80::1 kernel: eth0 up`,
+	} {
+		if err := p.Parse([]byte(l), &r); err != nil {
+			t.Errorf("%q: %v", l, err)
+		}
+	}
+}
