@@ -175,19 +175,7 @@ func wildColon(seed uint64, ci int, l *wildLayout, rng *rand.Rand) {
 	if rng.IntN(2) == 0 {
 		// a plain header, as the loggers above write it: the time,
 		// perhaps a thread or an id, then the labels
-		var keep []wildCol
-		for _, kind := range []string{"time", "id", "name"} {
-			for _, c := range cols {
-				if c.kind == kind && !strings.HasSuffix(c.name, "+sometimes") {
-					keep = append(keep, c)
-					break
-				}
-			}
-			if len(keep) == 2 {
-				break
-			}
-		}
-		cols = keep
+		cols = plainHeaderCols(cols)
 		l.sep, l.quote, l.empty, l.pre, l.tags = " ", "", false, nil, nil
 		tag += "-plain"
 	}
@@ -330,4 +318,23 @@ func wildHdrName(kinds []string) string {
 		return ""
 	}
 	return " hdr=" + strings.Join(kinds, "+")
+}
+
+// plainHeaderCols keeps the first column of each kind time, id and name
+// (never a column that appears only sometimes), at most two: the plain
+// header colon-label loggers write before their labels.
+func plainHeaderCols(cols []wildCol) []wildCol {
+	var keep []wildCol
+	for _, kind := range []string{"time", "id", "name"} {
+		for _, c := range cols {
+			if c.kind == kind && !strings.HasSuffix(c.name, "+sometimes") {
+				keep = append(keep, c)
+				break
+			}
+		}
+		if len(keep) == 2 {
+			break
+		}
+	}
+	return keep
 }

@@ -125,19 +125,7 @@ func wildColonGrow(seed uint64, ci int, l *wildLayout, rng *rand.Rand) {
 		}
 	}
 	if rng.IntN(2) == 0 {
-		var keep []wildCol
-		for _, kind := range []string{"time", "id", "name"} {
-			for _, c := range cols {
-				if c.kind == kind && !strings.HasSuffix(c.name, "+sometimes") {
-					keep = append(keep, c)
-					break
-				}
-			}
-			if len(keep) == 2 {
-				break
-			}
-		}
-		cols = keep
+		cols = plainHeaderCols(cols)
 		l.sep, l.quote, l.empty, l.pre, l.tags = " ", "", false, nil, nil
 		form += "-plain"
 	}
