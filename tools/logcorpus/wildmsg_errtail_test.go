@@ -29,14 +29,7 @@ func TestWildMsgErrtail(t *testing.T) {
 	st := wildMsgStmts()
 	var withErr, varied, recurring, chained, places, layouts int
 	for seed := uint64(wildDevSeed); seed < wildDevSeed+30; seed++ {
-		plain, err := wildRender(seed, newWildLayout(seed), st, 400, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := wildRender(seed, newWildLayout(seed), st, 400, newWildMsg(seed, kinds))
-		if err != nil {
-			t.Fatal(err)
-		}
+		plain, s := wildRenderPair(t, seed, st, kinds)
 		if len(s.lines) != len(plain.lines) {
 			t.Fatalf("seed %d: %d lines, %d without -msg", seed, len(s.lines), len(plain.lines))
 		}
@@ -109,4 +102,19 @@ func TestWildMsgErrtail(t *testing.T) {
 		t.Errorf("errtail too thin: %d statements with an error, %d varied, %d with a recurring error, %d chained lines, %d placements over %d layouts",
 			withErr, varied, recurring, chained, places, layouts)
 	}
+}
+
+// wildRenderPair renders seed's wild layout (400 lines) twice, without
+// -msg and with the message-side kinds, for the tests that compare them.
+func wildRenderPair(t *testing.T, seed uint64, st []stmt, kinds map[string]bool) (plain, s *wildSet) {
+	t.Helper()
+	plain, err := wildRender(seed, newWildLayout(seed), st, 400, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = wildRender(seed, newWildLayout(seed), st, 400, newWildMsg(seed, kinds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain, s
 }

@@ -21,14 +21,7 @@ func TestWildMsgNestfmt(t *testing.T) {
 	var picked, nested int
 	rules := map[string]int{}
 	for seed := uint64(wildDevSeed); seed < wildDevSeed+30; seed++ {
-		plain, err := wildRender(seed, newWildLayout(seed), st, 400, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := wildRender(seed, newWildLayout(seed), st, 400, newWildMsg(seed, kinds))
-		if err != nil {
-			t.Fatal(err)
-		}
+		plain, s := wildRenderPair(t, seed, st, kinds)
 		for i, m := range s.msgs {
 			if m == plain.msgs[i] {
 				continue

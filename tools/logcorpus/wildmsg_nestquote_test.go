@@ -20,14 +20,7 @@ func TestWildMsgNestquote(t *testing.T) {
 	st := wildMsgStmts()
 	var picked, nested, once, twice, bare, single, singleNested int
 	for seed := uint64(wildDevSeed); seed < wildDevSeed+30; seed++ {
-		plain, err := wildRender(seed, newWildLayout(seed), st, 400, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := wildRender(seed, newWildLayout(seed), st, 400, newWildMsg(seed, kinds))
-		if err != nil {
-			t.Fatal(err)
-		}
+		plain, s := wildRenderPair(t, seed, st, kinds)
 		changed := map[string]int{}
 		for i := range s.lines {
 			k := s.truth[i]

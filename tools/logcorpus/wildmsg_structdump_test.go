@@ -23,14 +23,7 @@ func TestWildMsgStructdump(t *testing.T) {
 	styles := map[string]int{}
 	var picked int
 	for seed := uint64(wildDevSeed); seed < wildDevSeed+30; seed++ {
-		plain, err := wildRender(seed, newWildLayout(seed), st, 400, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := wildRender(seed, newWildLayout(seed), st, 400, newWildMsg(seed, kinds))
-		if err != nil {
-			t.Fatal(err)
-		}
+		plain, s := wildRenderPair(t, seed, st, kinds)
 		layout := map[string]bool{}
 		clauses := map[string]map[string]bool{}
 		for i, m := range s.msgs {
