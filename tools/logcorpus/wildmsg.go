@@ -229,6 +229,9 @@ func (m *wildMsg) context(r *rand.Rand, keys []string) (string, []string) {
 // none).
 func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []string, logger string) {
 	line := rand.New(rand.NewPCG(m.seed*7919+uint64(i), 0x11e))
+	if m.kinds["sibling"] {
+		m.sibling(e, key, i) // wildmsg_sibling.go
+	}
 	if m.kinds["fold"] {
 		r := m.stmtRand(*key, 4)
 		if r.IntN(4) == 0 { // one statement in four has siblings sharing its text
