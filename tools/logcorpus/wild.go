@@ -78,6 +78,8 @@ type wildLayout struct {
 	tags  []string
 	// text a statement writes before its message (wild_hdrcolon.go)
 	msgPre func(e *event, i int) string
+	// text a statement writes after its message (wild_hdrlabel.go)
+	msgPost func(e *event, i int) string
 }
 
 func (l *wildLayout) header(e *event, i int) (string, []string) {
@@ -574,6 +576,10 @@ func wildRender(seed uint64, l *wildLayout, st []stmt, lines int, msg *wildMsg) 
 		if l.msgPre != nil {
 			pre := l.msgPre(&evs[i], len(s.lines)) // written in the format: the template's
 			m, key = pre+m, pre+key
+		}
+		if l.msgPost != nil {
+			post := l.msgPost(&evs[i], len(s.lines)) // written by the runtime from the call site
+			m, key = m+post, key+post
 		}
 		h, vals := l.header(&evs[i], len(s.lines))
 		s.lines = append(s.lines, []byte(h+l.end+m+after))

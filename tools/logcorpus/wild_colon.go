@@ -59,7 +59,7 @@ func wildHdrOpts(s string) ([]string, error) {
 			ks = wildHdrKinds
 		} else {
 			ok := wildHdrDetectKind(k) // wild_detect.go
-			for _, x := range append(wildHdrKinds[:len(wildHdrKinds):len(wildHdrKinds)], wildHdrExtra...) {
+			for _, x := range append(append(wildHdrKinds[:len(wildHdrKinds):len(wildHdrKinds)], wildHdrExtra...), wildHdrLabel...) {
 				ok = ok || x == k
 			}
 			if !ok {

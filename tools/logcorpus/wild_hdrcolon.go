@@ -48,7 +48,9 @@ func extendWildHdrExtra(seed uint64, ci int, k string, l *wildLayout, rng *rand.
 	case "colonctx":
 		wildColonCtx(seed, ci, l, rng)
 	default:
-		wildColonGrow(seed, ci, l, rng)
+		if !extendWildHdrLabel(seed, ci, k, l, rng) { // wild_hdrlabel.go
+			wildColonGrow(seed, ci, l, rng)
+		}
 	}
 }
 
