@@ -4,7 +4,8 @@
 //
 //	logcorpus build [-cache DIR] [-lines N] [-src MODULE=DIR …]
 //	logcorpus build -part r8|libdev [-cache DIR] [-lines N]   # the eighth round alone, written by real libraries (libround.go)
-//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6|r7|r8|libdev] [-half a|b] [-detail] [-pred DIR]
+//	logcorpus build -part r9 [-cache DIR] [-lines N]   # the ninth round alone (r9.go)
+//	logcorpus score [-cache DIR] [-part dev|held|fresh|r3|r4|r5|r6|r7|r8|r9|libdev] [-half a|b] [-detail] [-pred DIR]
 //	logcorpus synth [-seeds dev|held] [-n N] [-synth-lines N] [-detail]   # composed header layouts (synth.go)
 //	logcorpus wild [-seeds dev|held] [-n N] [-synth-lines N] [-msg KINDS] [-hdr KINDS] [-detail]    # headers of token kinds no rule names (wild.go)
 //	logcorpus wildjson [-seeds dev|held] [-n N] [-synth-lines N] [-detail]    # JSON records whose message key no rule names (wildjson.go)
@@ -78,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	cache := fs.String("cache", defaultCache(), "corpus directory")
 	lines := fs.Int("lines", 2000, "lines per dataset")
-	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5, r6, r7, r8 or libdev (build, split: -part r3 … r7 names that round's sets; build -part r8 or libdev builds that part alone and names its sets)")
+	part := fs.String("part", partDev, "part to score: dev, held, fresh, r3, r4, r5, r6, r7, r8, r9 or libdev (build, split: -part r3 … r7 names that round's sets; build -part r8, r9 or libdev builds that part alone and names its sets)")
 	half := fs.String("half", "", "score: only half a or b of the development part (projects by FNV-1a-64 of the module path: even a, odd b)")
 	detail := fs.Bool("detail", false, "print per-dataset figures for the held-back part too")
 	pred := fs.String("pred", "", "write each dataset's predicted templates beside the truth into this directory (development part only)")
@@ -97,12 +98,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "build":
-		if *part != partDev && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 && *part != partR8 && *part != partLibdev {
-			return fmt.Errorf("build -part %q: only -part r3, r4, r5, r6 or r7 (name that round's sets), r8 or libdev (build that part alone) is meaningful", *part)
+		if *part != partDev && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 && *part != partR8 && *part != partR9 && *part != partLibdev {
+			return fmt.Errorf("build -part %q: only -part r3, r4, r5, r6 or r7 (name that round's sets), r8, r9 or libdev (build that part alone) is meaningful", *part)
 		}
 		return build(*cache, *lines, srcs, *part, stderr)
 	case "score":
-		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 && *part != partR8 && *part != partLibdev {
+		if *part != partDev && *part != partHeld && *part != partFresh && *part != partR3 && *part != partR4 && *part != partR5 && *part != partR6 && *part != partR7 && *part != partR8 && *part != partR9 && *part != partLibdev {
 			return fmt.Errorf("unknown part %q", *part)
 		}
 		if *part != partDev && *pred != "" {
@@ -112,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-half %q: want a or b, with -part dev", *half)
 		}
 		if *perturbKind != "" {
-			if *part == partR3 || *part == partR4 || *part == partR5 || *part == partR6 || *part == partR7 || *part == partR8 || *part == partLibdev {
+			if *part == partR3 || *part == partR4 || *part == partR5 || *part == partR6 || *part == partR7 || *part == partR8 || *part == partR9 || *part == partLibdev {
 				return errors.New("-perturb is for the dev, held and fresh parts")
 			}
 			return scorePerturbed(*cache, *part, *perturbKind, stdout)
@@ -193,7 +194,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		for _, r := range []struct {
 			part string
 			sets []r3Set
-		}{{partR3, r3Plan()}, {partR4, r4Plan()}, {partR5, r5Plan()}, {partR6, r6Plan()}, {partR7, r7Plan()}} {
+		}{{partR3, r3Plan()}, {partR4, r4Plan()}, {partR5, r5Plan()}, {partR6, r6Plan()}, {partR7, r7Plan()}, {partR9, r9Plan()}} {
 			if *part != r.part {
 				fmt.Fprintf(stdout, "%-7s %d sets, held back whole (listed with -part %s)\n", r.part, len(r.sets), r.part)
 				continue
@@ -337,8 +338,10 @@ func build(cache string, lines int, srcs map[string]string, show string, stderr 
 		return buildLibRounds(cache, lines, []libRound{{partR8, r8Plan(), true}}, load, stderr)
 	case partLibdev:
 		return buildLibRounds(cache, lines, []libRound{{partLibdev, libdevPlan(), true}}, load, stderr)
+	case partR9:
+		return buildHeldRounds(cache, lines, []heldRound{{partR9, r9Plan(), true}}, load, stderr)
 	}
-	for _, part := range []string{partDev, partHeld, partFresh, partR3, partR4, partR5, partR6, partR7} {
+	for _, part := range []string{partDev, partHeld, partFresh} {
 		if err := os.MkdirAll(filepath.Join(cache, part), 0o755); err != nil {
 			return err
 		}
@@ -380,14 +383,32 @@ func build(cache string, lines int, srcs map[string]string, show string, stderr 
 			}
 		}
 	}
-	// the rounds held back whole (r3.go, r4.go, r5.go, r6.go, r7.go), each named
-	// set by set only when asked for: a build's log is read by whoever
-	// waits for it, and a set's name names its project and layout
-	for _, r := range []struct {
-		part  string
-		sets  []r3Set
-		named bool
-	}{{partR3, r3Plan(), show == partR3}, {partR4, r4Plan(), show == partR4}, {partR5, r5Plan(), show == partR5}, {partR6, r6Plan(), show == partR6}, {partR7, r7Plan(), show == partR7}} {
+	// the rounds held back whole (r3.go … r7.go, r9.go), each named set by
+	// set only when asked for: a build's log is read by whoever waits for
+	// it, and a set's name names its project and layout
+	if err := buildHeldRounds(cache, lines, []heldRound{{partR3, r3Plan(), show == partR3}, {partR4, r4Plan(), show == partR4},
+		{partR5, r5Plan(), show == partR5}, {partR6, r6Plan(), show == partR6}, {partR7, r7Plan(), show == partR7}, {partR9, r9Plan(), false}}, load, stderr); err != nil {
+		return err
+	}
+	// the eighth round, written by real libraries (libround.go): libdev
+	// named, r8 counted
+	return buildLibRounds(cache, lines, []libRound{{partLibdev, libdevPlan(), true}, {partR8, r8Plan(), false}}, load, stderr)
+}
+
+// heldRound is a round held back whole and its sets; named tells whether
+// the build names them set by set or prints their number alone.
+type heldRound struct {
+	part  string
+	sets  []r3Set
+	named bool
+}
+
+// buildHeldRounds writes the sets of rounds held back whole into cache.
+func buildHeldRounds(cache string, lines int, rounds []heldRound, load func(project) ([]stmt, bool, error), stderr io.Writer) error {
+	for _, r := range rounds {
+		if err := os.MkdirAll(filepath.Join(cache, r.part), 0o755); err != nil {
+			return err
+		}
 		written := 0
 		for _, set := range r.sets {
 			st, ok, err := load(set.Project)
@@ -410,9 +431,7 @@ func build(cache string, lines int, srcs map[string]string, show string, stderr 
 			fmt.Fprintf(stderr, "%s: %d sets, held back whole (build -part %s names them)\n", r.part, written, r.part)
 		}
 	}
-	// the eighth round, written by real libraries (libround.go): libdev
-	// named, r8 counted
-	return buildLibRounds(cache, lines, []libRound{{partLibdev, libdevPlan(), true}, {partR8, r8Plan(), false}}, load, stderr)
+	return nil
 }
 
 // appName is a module's program name: its last path element that is not
