@@ -19,7 +19,7 @@ import (
 // chosen for a spread of logging styles (zap's sugared printf, the standard
 // library's log.Printf with bracketed levels, klog twice, zerolog chains,
 // two leveled loggers of the projects' own, a slog wrapper with typed
-// attributes, logrus fields, logr, and slog with key/value pairs) and for
+// attributes, logrus fields, logr twice, and slog with key/value pairs) and for
 // domains the corpus lacks. Licences read from each module's LICENSE. Of
 // the other candidates, 19 were refused by the module proxy (no version
 // listed), one listed only a version from before Go modules, 6 need a newer
