@@ -15,7 +15,8 @@ import (
 // is plainly such a record: at least csvMinColumns columns joined by bare
 // commas, a quoted column of several words with letters (the message or
 // another text; a quoted time is not one), and no quote inside an
-// unquoted column. The columns become the fields
+// unquoted column (a PostgreSQL csvlog record, recognised by its columns
+// below, needs no text column). The columns become the fields
 // col.1, col.2…; the first column that reads as a time is the record's
 // time, and the first that is a level word the level. Which column holds
 // the message is decided per stream, as for JSON records without a known
@@ -93,12 +94,17 @@ func (CSV) Parse(line []byte, r *Record) error {
 		r.Fields = r.Fields[:len(r.Fields)-n]
 		return r.Fail("csv", "too few columns", 0)
 	}
-	if !text {
+	cols := r.Fields[len(r.Fields)-n:]
+	pg := isPGCSV(cols)
+	if !text && !pg {
 		r.Fields = r.Fields[:len(r.Fields)-n]
 		return r.Fail("csv", "no quoted text column", 0)
 	}
-	for k := len(r.Fields) - n; k < len(r.Fields); k++ {
-		f := &r.Fields[k]
+	for k := range cols {
+		f := &cols[k]
+		if pg {
+			f.Key = pgCSVKeys[k]
+		}
 		v := f.Value
 		if len(v) == 0 {
 			continue
@@ -110,7 +116,7 @@ func (CSV) Parse(line []byte, r *Record) error {
 				continue
 			}
 		}
-		if r.Level == nil && len(v) >= 3 {
+		if r.Level == nil && len(v) >= 3 && (!pg || k == pgSeverity) {
 			if l := NormalizeLevel(v); l != nil {
 				r.Level = l
 				f.Type = event.TypeEnum
@@ -121,9 +127,69 @@ func (CSV) Parse(line []byte, r *Record) error {
 			f.Type = t
 		}
 	}
+	if pg {
+		r.Message = cols[pgMessage].Value
+	}
 	r.Format = "csv"
 	r.Body = line
 	return nil
+}
+
+// PostgreSQL's csvlog writes a fixed list of columns, documented with the
+// table a log file loads into ("Using CSV-Format Log Output" in the
+// server's manual, runtime-config-logging): 22 up to 8.4, then
+// application_name (9.0, 23), backend_type (13, 24), leader_pid and
+// query_id (14, 26). Its message is the 14th column whatever the record's
+// other columns hold, so a record recognised as csvlog takes it from the
+// first line, where the stream's vote on a message column (jsonmsg.go)
+// has too few records to tell the message from a constant text column
+// such as backend_type's "client backend"; and its fields take the
+// manual's column names (those of its postgres_log table, which
+// Filebeat's postgresql module, parsing csvlog, mostly keeps too)
+// instead of col.N.
+var pgCSVKeys = func() [][]byte {
+	names := []string{"log_time", "user_name", "database_name", "process_id", "connection_from",
+		"session_id", "session_line_num", "command_tag", "session_start_time", "virtual_transaction_id",
+		"transaction_id", "error_severity", "sql_state_code", "message", "detail", "hint",
+		"internal_query", "internal_query_pos", "context", "query", "query_pos", "location",
+		"application_name", "backend_type", "leader_pid", "query_id"}
+	ks := make([][]byte, len(names))
+	for i, k := range names {
+		ks[i] = []byte(k)[:len(k):len(k)]
+	}
+	return ks
+}()
+
+// pgSeverity and pgMessage are the indexes of csvlog's error_severity
+// (the record's level) and message columns.
+const (
+	pgSeverity = 11
+	pgMessage  = 13
+)
+
+// isPGCSV reports whether cols are a PostgreSQL csvlog record: 22 to 26
+// columns, the 12th a severity the server writes (LOG, ERROR, FATAL,
+// PANIC, WARNING, NOTICE, INFO, DEBUG or DEBUG1-5) and the 13th a SQLSTATE
+// code (five digits or upper-case letters).
+func isPGCSV(cols []event.Field) bool {
+	if len(cols) < 22 || len(cols) > len(pgCSVKeys) {
+		return false
+	}
+	code := cols[12].Value
+	if len(code) != 5 {
+		return false
+	}
+	for _, c := range code {
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	switch sev := string(cols[11].Value); sev {
+	case "LOG", "ERROR", "FATAL", "PANIC", "WARNING", "NOTICE", "INFO", "DEBUG":
+		return true
+	default:
+		return len(sev) == 6 && sev[:5] == "DEBUG" && sev[5] >= '1' && sev[5] <= '5'
+	}
 }
 
 // csvUnquote returns v with each doubled quote made one, in r's scratch.

@@ -2,6 +2,7 @@ package logparse
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -96,5 +97,80 @@ func TestCSVZeroAllocs(t *testing.T) {
 	}
 	if string(r.Message) != `could not read "blue" block 0: timeout` {
 		t.Errorf("message %q", r.Message)
+	}
+}
+
+// pgLine writes a PostgreSQL csvlog record of cols columns (23: 9.0 to
+// 12, 24: 13, 26: 14 and later) in the manual's column order, with
+// invented values.
+func pgLine(cols, i int, sev, code, msg string) string {
+	l := fmt.Sprintf(`2025-06-01 10:00:%02d.%03d UTC,"app","shelf",%d,"10.0.0.%d:%d",6764.%x,%d,"SELECT",2025-06-01 09:59:00 UTC,3/%d,0,%s,%s,"%s",,,,,,,,`,
+		i%60, i*7%1000, 5000+i%7, 1+i%9, 40000+i, 0xe1+i%5, i+1, i, sev, code, msg)
+	if cols >= 23 {
+		l += `,"reporter"`
+	}
+	if cols >= 24 {
+		l += `,"client backend"`
+	}
+	if cols >= 26 {
+		l += `,,0`
+	}
+	return l
+}
+
+func TestCSVPostgresMessageFromTheFirstLine(t *testing.T) {
+	// The first messages are not prose (a call and a figure, a name and a
+	// number): by the stream's vote alone, the constant text column
+	// backend_type ("client backend") would be their message.
+	msgs := []string{"vacuum(3012) took 0.6614", "lease_table: 4", "checkpoint starting: time",
+		"could not receive data from client: Connection reset by peer", "vacuum(77) took 0.1", "autovacuum of table shelf.blocks skipped"}
+	for _, cols := range []int{23, 24, 26} {
+		s := NewStream(StreamOptions{Year: 2025})
+		var r Record
+		for i := range 40 {
+			m := msgs[i%len(msgs)]
+			sev, code := "LOG", "00000"
+			if i%len(msgs) == 3 {
+				sev, code = "FATAL", "08006"
+			}
+			if err := s.Parse([]byte(pgLine(cols, i, sev, code, m)), &r); err != nil {
+				t.Fatalf("%d columns, line %d: %v", cols, i+1, err)
+			}
+			if r.Format != "csv" || string(r.Message) != m {
+				t.Fatalf("%d columns, line %d: format %q, message %q, want %q", cols, i+1, r.Format, r.Message, m)
+			}
+			for k, want := range map[string]string{"error_severity": sev, "sql_state_code": code, "user_name": "app",
+				"database_name": "shelf", "command_tag": "SELECT", "message": m} {
+				if v, ok := r.Get(k); !ok || string(v) != want {
+					t.Errorf("%d columns, line %d: %s %q, want %q", cols, i+1, k, v, want)
+				}
+			}
+			if v, _ := r.Get("backend_type"); cols >= 24 && string(v) != "client backend" {
+				t.Errorf("%d columns, line %d: backend_type %q", cols, i+1, v)
+			}
+			if _, ok := r.Get("col.14"); ok {
+				t.Errorf("%d columns, line %d: a col.N key on a csvlog record", cols, i+1)
+			}
+		}
+	}
+}
+
+func TestCSVNotPostgres(t *testing.T) {
+	// One thing off and the record is a CSV record like any other: its
+	// columns keep their numbers.
+	for name, l := range map[string]string{
+		"severity":      strings.Replace(pgLine(26, 1, "LOG", "00000", "could not open file"), ",LOG,", ",NOTE,", 1),
+		"code":          pgLine(26, 1, "LOG", "0000", "could not open file"),
+		"lower-case":    pgLine(26, 1, "LOG", "0a000", "could not open file"),
+		"too many":      pgLine(26, 1, "LOG", "00000", "could not open file") + ",x",
+		"fewer than 22": `2025-06-01 10:00:00 UTC,"app","shelf",5,"h",1,1,"SELECT",2025-06-01 09:59:00 UTC,3/1,0,LOG,00000,"could not open file",,,`,
+	} {
+		var r Record
+		if err := (CSV{}).Parse([]byte(l), &r); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, ok := r.Get("col.14"); !ok {
+			t.Errorf("%s: read as csvlog", name)
+		}
 	}
 }
