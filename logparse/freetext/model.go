@@ -959,6 +959,9 @@ func shapesOf(msg []byte, lvl bool, m *model, shapes *[maxExt]shape, bounds *[ma
 				continue
 			}
 		}
+		if sh != shLevel && m.levelColumn(n) && levelWord(tok) {
+			sh = shLevel // "[DIAG]" in a column of levels (levelColumn)
+		}
 		if sh == shLevel && lvl {
 			sh = shNone
 		}
