@@ -324,6 +324,10 @@ func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []stri
 		txt, vs := m.ctxblock(e, *key, i)
 		after, vals = after+txt, append(vals, vs...)
 	}
+	if m.kinds["rawkv"] {
+		txt, vs := m.rawkv(e, *key, i, after) // wildmsg_rawkv.go
+		after, vals = after+txt, append(vals, vs...)
+	}
 	return after, vals, logger
 }
 
