@@ -338,7 +338,7 @@ func (s *Stream) mine(online bool) *miner.Template {
 	m := s.e.miner
 	t := m.AddIn(r.Rec.Message, ctx)
 	kept := -1
-	if warming && s.seen < warmSpan && len(s.warm) < warmLines && (s.seen <= warmFirst || t.Count == 1 || unsettled && m.NewSignature()) {
+	if warming && s.seen < warmSpan && len(s.warm) < warmLines && (s.seen <= warmFirst || m.Matched() == 1 || unsettled && m.NewSignature()) {
 		// the stream's first lines, the first line of every template made
 		// while its layout may still change, and the first line of every
 		// signature before the header model settled

@@ -217,7 +217,7 @@ type Template struct {
 	ID     uint64
 	Text   string
 	Params []ParamType
-	Count  uint64 // lines that matched it (while its signatures were kept)
+	Count  uint64 // lines that matched it (while its signatures were kept), each once
 }
 
 // cluster is one signature: a sequence of constant pieces.
@@ -229,6 +229,7 @@ type cluster struct {
 	types  [][]ParamType
 	gapSet uint64 // bit k: gap k (k < 64) seen
 	count  uint64
+	reread uint64 // of count, lines re-read as another message since (RehomeAll)
 	g      *group
 	folded bool // member of g by folding or tail: does not shape g's text
 	seq    uint64
@@ -250,6 +251,7 @@ type group struct {
 	members []*cluster
 	seq     uint64 // of its oldest member
 	count   uint64
+	reread  uint64 // its members' reread: count less reread is its lines
 	id      uint64
 	dirty   bool
 	live    bool
@@ -1465,6 +1467,12 @@ func (m *Miner) RehomeAll(moves []Move) {
 		}
 		m.AddIn(moves[i].New, moves[i].Ctx)
 		ng := m.last
+		if oc != nil && oc.count > oc.reread {
+			// the line was counted as oc's when it was mined, and
+			// AddIn counted it again: it is a line of its reading now
+			oc.reread++
+			oc.g.reread++
+		}
 		if og == nil || !og.live || ng == nil || !ng.live || og == ng {
 			continue
 		}
@@ -1488,6 +1496,7 @@ func (m *Miner) detach(c *cluster, to *group) {
 		}
 	}
 	from.count -= c.count
+	from.reread -= c.reread
 	from.dirty = true
 	m.join(to, c, true)
 }
@@ -1513,6 +1522,17 @@ func (m *Miner) IDOf(msg []byte, ctx uint64) uint64 {
 		return c.g.id
 	}
 	return 0
+}
+
+// Matched returns how many lines the template of the last Add has
+// matched, counting a line once more each time RehomeAll re-reads it:
+// the evidence the miner decides on (Template.Count counts each line
+// once).
+func (m *Miner) Matched() uint64 {
+	if m.last == nil {
+		return 0
+	}
+	return m.last.count
 }
 
 // NewSignature reports whether the last Add made a signature the miner
@@ -1861,6 +1881,7 @@ func (m *Miner) join(g *group, c *cluster, folded bool) {
 	c.folded = folded
 	g.members = append(g.members, c)
 	g.count += c.count
+	g.reread += c.reread
 	g.dirty = true
 	if c.seq < g.seq {
 		g.seq = c.seq
@@ -4134,7 +4155,7 @@ func canonicalID(g *group) uint64 {
 
 func (m *Miner) template(g *group) *Template {
 	if !g.dirty {
-		g.tmpl.Count = g.count
+		g.tmpl.Count = g.count - g.reread
 		return &g.tmpl
 	}
 	g.dirty = false
@@ -4175,7 +4196,7 @@ func (m *Miner) template(g *group) *Template {
 	g.tmpl.Text = b.String()
 	g.tmpl.Params = params
 	g.tmpl.ID = g.id
-	g.tmpl.Count = g.count
+	g.tmpl.Count = g.count - g.reread
 	return &g.tmpl
 }
 
@@ -4237,6 +4258,7 @@ func (m *Miner) evict(c *cluster) {
 		}
 	}
 	g.count -= c.count
+	g.reread -= c.reread
 	g.dirty = true
 	if len(g.members) == 0 {
 		if x, ok := m.byText[g.textKey]; ok && x == g {
