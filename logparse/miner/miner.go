@@ -282,6 +282,7 @@ type Miner struct {
 	stars      map[uint64]*star
 	tails      map[uint64]*star     // candidates for a tail template, by prefix
 	tailSeen   map[uint64]*tailInfo // the tails seen after boundaries, by tailHash
+	foldSeen   map[uint64]foldInfo  // the extra words of folds, by foldHash (sibling.go)
 	tailOf     map[uint64]*group    // tail templates, by prefix
 	patterns   []tailPattern        // prefixes of tail templates with a word parameter
 	patSeen    map[tailPattern]bool
@@ -344,6 +345,7 @@ func New(cfg Config) *Miner {
 		stars:    make(map[uint64]*star),
 		tails:    make(map[uint64]*star),
 		tailSeen: make(map[uint64]*tailInfo),
+		foldSeen: make(map[uint64]foldInfo),
 		tailOf:   make(map[uint64]*group),
 		patSeen:  make(map[tailPattern]bool),
 		byLen:    make(map[int][]*group),
@@ -1351,6 +1353,9 @@ func (m *Miner) AddIn(msg []byte, ctx uint64) *Template {
 	m.remember(c, h)
 	c.count++
 	c.g.count++
+	if c.folded && c.count == minSibling {
+		m.splitSibling(c) // sibling.go
+	}
 	c.g.handed = true
 	if m.sevJoin != 0 {
 		// the lines that kept their severity word before the evidence
@@ -1720,6 +1725,7 @@ func (m *Miner) newCluster(h uint64, msg []byte) *cluster {
 			break
 		}
 		if g := m.findFold(c.pieces, nil); g != nil {
+			m.noteFold(c.pieces, nil, c.gap, g)
 			m.join(g, c, true)
 			break
 		}
@@ -2174,7 +2180,7 @@ func (m *Miner) absorbFolds(g *group) {
 			continue // bound the work on pathological streams
 		}
 		for _, x := range append([]*group(nil), l...) {
-			if x.live && x != g && folds(g, x.pieces, x.wild) {
+			if x.live && x != g && folds(g, x.pieces, x.wild) && !m.siblingOf(x, g) {
 				m.moveAll(x, g, true)
 			}
 		}
@@ -2239,7 +2245,7 @@ func (m *Miner) Consolidate() {
 			if !g.live {
 				continue
 			}
-			if t := m.findFold(g.pieces, g.wild); t != nil {
+			if t := m.findFold(g.pieces, g.wild); t != nil && !m.siblingOf(g, t) {
 				m.moveAll(g, t, true)
 			}
 		}
