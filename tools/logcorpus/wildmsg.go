@@ -298,6 +298,9 @@ func (m *wildMsg) apply(e *event, key *string, i int) (after string, vals []stri
 	if m.kinds["structdump"] {
 		m.structdump(e, key, i)
 	}
+	if m.kinds["kvcolon"] {
+		m.kvcolon(e, *key, i) // wildmsg_kvcolon.go
+	}
 	if m.kinds["context"] {
 		r := m.stmtRand(*key, 2)
 		if r.IntN(10) < 7 {

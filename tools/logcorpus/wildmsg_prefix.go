@@ -36,7 +36,7 @@ import (
 
 // wildMsgExtra are -msg kinds that "all" leaves out, so that `-msg all`
 // renders as it did before they existed.
-var wildMsgExtra = []string{"comp", "errtail", "nestquote", "errslot", "ctxblock", "intag", "nestfmt", "structdump", "subcomp", "sibling", "rawkv"}
+var wildMsgExtra = []string{"comp", "errtail", "nestquote", "errslot", "ctxblock", "intag", "nestfmt", "structdump", "subcomp", "sibling", "rawkv", "kvcolon"}
 
 var compShapes = []string{"modpath", "libcat", "driver", "ctx", "func", "shared"}
 
