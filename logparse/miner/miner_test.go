@@ -142,6 +142,31 @@ func TestFoldAndCover(t *testing.T) {
 	}
 }
 
+// TestGluedColonValues: a value glued to its name by ':' ("tag:blue",
+// a Go %+v struct's "{Host:shelf-a") is a parameter after constant
+// "tag:", on lines whose values are seen once as on lines whose values
+// repeat: one template per statement, the names its words.
+func TestGluedColonValues(t *testing.T) {
+	var lines []string
+	for i := 0; i < 12; i++ {
+		v := []string{"blue", "green", "red"}[i%3]
+		if i%4 == 3 {
+			v = fmt.Sprintf("amber-%c", 'a'+i)
+		}
+		lines = append(lines, "trimming tag:"+v+" dst:/srv/t/"+v+".json",
+			"probe {Host:"+v+" Port:"+fmt.Sprint(8000+i)+"} accepted")
+	}
+	got := mineAll(Config{}, lines)
+	for i := range got {
+		if got[i] != got[i%2] {
+			t.Fatalf("line %d %q: template %q, want %q", i, lines[i], got[i], got[i%2])
+		}
+	}
+	if !strings.HasPrefix(got[0], "trimming tag:<*> dst:<*>") || !strings.HasPrefix(got[1], "probe {Host:<*> <*>} accepted") {
+		t.Errorf("templates %q, %q: want the names constant, the values parameters", got[0], got[1])
+	}
+}
+
 // TestCompactObjectKeys: in a compact JSON object after a message
 // ('{"error":"leader changed"}', no blank after the ':') the key is
 // constant and the value the parameter, as with a blank after the ':'.

@@ -42,7 +42,7 @@ func splitRef(msg []byte, dst []Token, max int) []Token {
 		}
 		// Scan to the end, noting what the fast path must rule out.
 		var all uint8
-		eq, quote, spec := -1, -1, false
+		eq, quote, spec, colon := -1, -1, false, false
 		for i < n {
 			c := msg[i]
 			f := flags[c]
@@ -51,8 +51,10 @@ func splitRef(msg []byte, dst []Token, max int) []Token {
 					break
 				}
 				switch c {
-				case '/', ':', '\\', '~':
+				case '/', '\\', '~':
 					spec = true
+				case ':':
+					spec, colon = true, true
 				case '=':
 					if eq < 0 {
 						eq = i
@@ -98,7 +100,7 @@ func splitRef(msg []byte, dst []Token, max int) []Token {
 			dst = append(dst, t)
 			continue
 		}
-		classify(msg, &t, eq, quote)
+		classify(msg, &t, eq, quote, colon)
 		dst = append(dst, t)
 	}
 	absorbRef(msg, dst)

@@ -1,6 +1,7 @@
 package token
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -127,7 +128,7 @@ func Split(msg []byte, dst []Token, max int) []Token {
 		}
 		// Scan to the end, noting what the fast path must rule out.
 		var all uint8
-		eq, quote, spec := -1, -1, false
+		eq, quote, spec, colon := -1, -1, false, false
 		// Eight bytes at a time up to the first blank or special byte (the
 		// flags of eight bytes side by side in one word): most tokens end
 		// there, without a branch per byte. The loop below goes on from
@@ -156,8 +157,10 @@ func Split(msg []byte, dst []Token, max int) []Token {
 					break
 				}
 				switch c {
-				case '/', ':', '\\', '~':
+				case '/', '\\', '~':
 					spec = true
+				case ':':
+					spec, colon = true, true
 				case '=':
 					if eq < 0 {
 						eq = i
@@ -207,7 +210,7 @@ func Split(msg []byte, dst []Token, max int) []Token {
 			t.CE, t.Class = int32(i), Int
 			continue
 		}
-		classify(msg, t, eq, quote)
+		classify(msg, t, eq, quote, colon)
 	}
 	absorb(msg, dst)
 	return dst
@@ -270,7 +273,8 @@ func isKey(b []byte) bool {
 	return true
 }
 
-func classify(msg []byte, t *Token, eq, quote int) {
+// colon: the token holds a ':' outside its strings.
+func classify(msg []byte, t *Token, eq, quote int, colon bool) {
 	s, e := int(t.S), int(t.E)
 	// key=value (not inside a URL or path: the key must be a name)
 	if eq > s && eq < e-1 && isKey(msg[s:eq]) && (quote < 0 || quote == eq+1) {
@@ -324,6 +328,9 @@ func classify(msg []byte, t *Token, eq, quote int) {
 	}
 	c := Classify(msg[cs:ce])
 	if c == Word {
+		if colon {
+			gluedValue(msg, t, cs, ce)
+		}
 		return
 	}
 	// "<1" as in "lifetime <1 sec": a comparison sign before a number
@@ -337,6 +344,8 @@ func classify(msg []byte, t *Token, eq, quote int) {
 		vs := cs + k + 1
 		if vc := Classify(msg[vs:ce]); vc != Word && !(vc == Int && ce-vs <= 5) {
 			t.Key, t.CS, t.Class = int32(vs), int32(vs), vc
+		} else if vc == Word {
+			gluedValue(msg, t, cs, ce) // "tag:green-2", as "tag:blue"
 		}
 		return
 	}
@@ -415,6 +424,79 @@ func objectName(msg []byte, s, quote, cl int) bool {
 		i--
 	}
 	return i >= 0 && msg[i] == ',' && i < s-1
+}
+
+// gluedValue classifies the token t, whose core [cs, ce) reads as a word
+// (or a name and a word: "tag:green-2"), as key=value when it is a name
+// glued by a ':' to a value ("tag:blue", "dst:/srv/t/a.json", a Go %+v
+// struct's "{Host:shelf-a" or "&{Name:web"): the name and its ':'
+// constant text, the value the value. Before it such a token was one
+// constant word, so a statement's lines split into an event per value
+// seen on few lines beside one whose token the miner made a parameter
+// whole ("trimming tag:blue <*>" beside "trimming <*> <*>"). Programs
+// write values so in their format strings and through Go's fmt: %+v
+// prints a struct's fields as {Name:value Port:80} (fmt's docs: "the
+// plus flag (%+v) adds field names"; slog's TextHandler prints struct
+// values with it); envoyproxy/go-control-plane logs "open delta watch
+// ID:%d for %s Resources:%v from nodeID: %q", moby's libnetwork
+// "failed adding service binding for %s epRec:%v err:%v". Not a name and
+// its value (kvColon, proseNext): a clause's label ending in ':'
+// ("raft:node1:"), a name followed by more ':' (Python's
+// "ERROR:root:msg", IPv6, "a::b"), a URL's "//", a drive letter (a name
+// of one letter), and a word glued to a sentence going on after it
+// ("blkdiscard is not available:invalid argument", Go's "…:%v" of an
+// error): that stays as it was.
+func gluedValue(msg []byte, t *Token, cs, ce int) {
+	if msg[t.E-1] == ':' {
+		return
+	}
+	if ce-cs > 2 && msg[cs] == '&' && msg[cs+1] == '{' {
+		cs += 2 // a struct through a pointer: "&{Name:web"
+	}
+	k := kvColon(msg[cs:ce])
+	if k == 0 || proseNext(msg, int(t.E)) {
+		return
+	}
+	vs := cs + k + 1
+	t.Key, t.CS, t.CE = int32(vs), int32(vs), int32(ce)
+	if t.Class = Classify(msg[vs:ce]); t.Class == Word {
+		t.Class = String // a key's value is a value even without digits
+	}
+}
+
+// proseNext reports whether the token after e is a word of letters
+// alone ("available:invalid argument": an error glued to its clause's
+// ':', Go's "…:%v", goes on as a sentence), not another pair, a value or
+// the end: a pair's value ends its clause.
+func proseNext(msg []byte, e int) bool {
+	for e < len(msg) && flags[msg[e]]&fSpace != 0 {
+		e++
+	}
+	s := e
+	for e < len(msg) && isAlpha(msg[e]) {
+		e++
+	}
+	return e > s && (e == len(msg) || flags[msg[e]]&fSpace != 0)
+}
+
+// kvColon returns the index of the ':' in b that ends a name (2 to 30
+// letters, '_', '.' or '-', a letter or '_' first) and opens a value
+// holding no ':' and not opening with "//" (a URL's), else 0.
+func kvColon(b []byte) int {
+	i := bytes.IndexByte(b, ':')
+	if i < 2 || i > 30 || i >= len(b)-1 {
+		return 0
+	}
+	for k, c := range b[:i] {
+		if !(isAlpha(c) || c == '_' || k > 0 && (c == '.' || c == '-')) {
+			return 0
+		}
+	}
+	v := b[i+1:]
+	if len(v) >= 2 && v[0] == '/' && v[1] == '/' || bytes.IndexByte(v, ':') >= 0 {
+		return 0
+	}
+	return i
 }
 
 // wordBracket returns the index of the '(' or '[' that follows a name of

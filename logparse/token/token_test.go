@@ -121,6 +121,17 @@ func TestSplit(t *testing.T) {
 		`could not start {"error":"no leader"} []`:   `could not start {"error":{"<quoted:no leader>"}} []`,
 		`x {"n":3,"error":"EOF"} y`:                  `x {"n":{<int:3>,"error":"EOF"}} y`,
 		`x {"error":""} y`:                           `x {"error":""} y`,
+		// a value glued to its name by ':' (Go's %+v, "tag:blue"); not a
+		// label's ':' closing the token, more ':', a URL or a drive letter
+		"trimming tag:blue dst:/srv/t/a.json": "trimming tag:{<string:blue>} dst:{<path:/srv/t/a.json>}",
+		"trimming tag:green-2 src:a/b.json":   "trimming tag:{<string:green-2>} src:{<string:a/b.json>}",
+		"probe {Host:shelf-a Port:8080} ok":   "probe {Host:{<string:shelf-a>} {<id:Port:8080>}} ok",
+		"probe &{Name:web Zone:east}":         "probe &{Name:{<string:web>} Zone:{<string:east>}}",
+		"(state:ready), user:alice.":          "(state:{<string:ready>),} user:{<string:alice>.}",
+		"raft:node: ERROR:root:hello a::b":    "raft:node: ERROR:root:hello a::b",
+		"not available:invalid argument":      "not available:invalid argument",
+		"at C:x and s:x and std::vector":      "at C:x and s:x and std::vector",
+		"see git://x/y or tag:":               "see {<url:git://x/y>} or tag:",
 	}
 	for in, want := range cases {
 		if got := render(in); got != want {
@@ -196,7 +207,7 @@ func TestSplitDigits(t *testing.T) {
 				}
 			}
 			want := Token{S: tok.S, E: tok.E, CS: tok.S, CE: tok.S, Key: tok.S, Digit: true}
-			classify(msg, &want, -1, -1)
+			classify(msg, &want, -1, -1, false)
 			if tok != want {
 				t.Errorf("%q: Split gives %+v, classify %+v", msg, tok, want)
 			}
