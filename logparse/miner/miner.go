@@ -76,8 +76,10 @@
 //     distinct tails were seen whose first words are nearly as many, with
 //     three lengths or more and no "key=" in them, or when two tails of
 //     fewer were also seen after other events' clauses (the stream's
-//     error texts) and three of their first words differ ("compaction
-//     halted, cause err <error>"). A tail template reads
+//     error texts), or after other events' words with no ':' either
+//     (noteSoft; not when one of the two prefixes opens the other: one
+//     sentence going on further), and three of their first words differ
+//     ("compaction halted, cause err <error>"). A tail template reads
 //     "prefix <*>": the values between a prefix that a word closes
 //     ("create:") and the tail's first word belong to the tail, and after
 //     a value that closes it ("dial <*>:"), those after that value. A tail seen after two
@@ -283,6 +285,7 @@ type Miner struct {
 	tails      map[uint64]*star     // candidates for a tail template, by prefix
 	tailSeen   map[uint64]*tailInfo // the tails seen after boundaries, by tailHash
 	foldSeen   map[uint64]foldInfo  // the extra words of folds, by foldHash (sibling.go)
+	softSeen   map[uint64]*tailInfo // the tails seen after boundaries without ':' (noteSoft)
 	tailOf     map[uint64]*group    // tail templates, by prefix
 	patterns   []tailPattern        // prefixes of tail templates with a word parameter
 	patSeen    map[tailPattern]bool
@@ -3317,6 +3320,7 @@ func (m *Miner) registerSoft(g *group) {
 		}
 		s.groups = append(s.groups, g)
 		g.tkeys = append(g.tkeys, k)
+		m.noteSoft(g, n)
 		if m.enoughSoft(s, n) {
 			m.mergeTail(s, n, k)
 			return
@@ -3339,7 +3343,9 @@ func (m *Miner) registerSoft(g *group) {
 // by the stream's own vocabulary, not by a list of words: tails seen
 // after other events' clauses too (noteTail: "permission denied" after
 // "failed to sync <*>:" and after "lost lease on <*>:", "open <*>: no
-// such host" likewise), and three of their first words differ. The
+// such host" likewise) or after other events' words with no ':'
+// (noteSoft: "no route to host" after "… replaced broker <*> with <*>"
+// and after "… cause err"), and three of their first words differ. The
 // error then follows a word ("… created err <error>", "… failed with
 // <error>", "… got <error>") or the event's words with nothing between,
 // and its word count varies from line to line. Go's standard library
@@ -3396,7 +3402,7 @@ func (m *Miner) errorTails(s *star) int {
 		if n >= len(g.pieces) {
 			continue
 		}
-		ok := m.sharedTail(g.pieces[n:], g.wild[n:])
+		ok := m.sharedTail(g.pieces[n:], g.wild[n:]) || m.softShared(g, n)
 		for _, b := range g.bounds {
 			ok = ok && !(b > n && b <= n+2 && !valueIn(g, n, b))
 		}
