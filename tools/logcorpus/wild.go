@@ -578,8 +578,7 @@ func wildRender(seed uint64, l *wildLayout, st []stmt, lines int, msg *wildMsg) 
 			m, key = pre+m, pre+key
 		}
 		if l.msgPost != nil {
-			post := l.msgPost(&evs[i], len(s.lines)) // written by the runtime from the call site
-			m, key = m+post, key+post
+			m += l.msgPost(&evs[i], len(s.lines)) // written by the runtime: not the statement's format
 		}
 		h, vals := l.header(&evs[i], len(s.lines))
 		s.lines = append(s.lines, []byte(h+l.end+m+after))

@@ -20,8 +20,9 @@ import (
 //     on line 10` and `PHP Fatal error:  Uncaught Error: …` in one file
 //     (the error types "Warning, Notice, Fatal error"); two blanks after
 //     the colon on some layouts, as PHP writes them. The label is the
-//     statement's, the location is written by the runtime from the call
-//     site: both the same on every line of a statement.
+//     statement's, the same on every line of it; the location is written
+//     by the runtime, not in the statement's format: two call sites of one
+//     format are one event, as everywhere in wild.
 //   - optbracket: a bracketed header field followed, on 30–50% of lines,
 //     by a second bracketed id (glued, `LEVEL[tid][C-0000001b]:`, or after
 //     a blank), present only while a context is bound: Asterisk prints

@@ -29,9 +29,11 @@ func TestWildHdrLabelOpts(t *testing.T) {
 }
 
 // TestWildSrcLabel: every line holds the layout's source word and a
-// label ended by a colon right before its message; a statement keeps one
-// label on all its lines; labels of several words are on some statements
-// (not all); the message and its template end in the location.
+// label ended by a colon right before its message; a statement (its
+// format and location) keeps one label on all its lines; labels of several
+// words are on some statements (not all); the message ends in the
+// location, which the template (the statement's format) does not hold:
+// two call sites of one format are one event, as in every wild layout.
 var srcLabelRe = regexp.MustCompile(`(?:^| )([A-Za-z]+) ((?:[A-Z][a-z]+)(?: [a-z]+){0,2}):  ?$`)
 var srcLocRe = regexp.MustCompile(` in /[a-z_/]+/[a-z_0-9]+\.[a-z]+ on line [0-9]+$`)
 
@@ -59,13 +61,14 @@ func TestWildSrcLabel(t *testing.T) {
 			} else {
 				short++
 			}
-			if was, ok := label[s.truth[i]]; ok && was != m[2] {
-				t.Fatalf("seed %d: template %q under %q and %q", seed, s.truth[i], was, m[2])
+			loc := srcLocRe.FindString(s.msgs[i])
+			if loc == "" || srcLocRe.MatchString(s.truth[i]) {
+				t.Fatalf("seed %d: %q / %q: the message without the location or the template with it", seed, s.msgs[i], s.truth[i])
 			}
-			label[s.truth[i]] = m[2]
-			if !srcLocRe.MatchString(s.msgs[i]) || !srcLocRe.MatchString(s.truth[i]) {
-				t.Fatalf("seed %d: %q / %q without the location", seed, s.msgs[i], s.truth[i])
+			if was, ok := label[s.truth[i]+loc]; ok && was != m[2] {
+				t.Fatalf("seed %d: statement %q%s under %q and %q", seed, s.truth[i], loc, was, m[2])
 			}
+			label[s.truth[i]+loc] = m[2]
 		}
 		if len(srcs) != 1 || long == 0 || short == 0 || long*10 > len(s.lines)*6 {
 			t.Fatalf("seed %d: sources %v, %d lines with a long label, %d with a short", seed, srcs, long, short)
