@@ -510,6 +510,16 @@ between:
 				}
 			}
 		}
+		// a source word and a level label of several words: "PHP
+		// Fatal error:  message" (srclabel.go)
+		if tsStart >= 0 && !haveLevel && !nested && h.Source == nil && isUpperWord(tok) {
+			if ls, le, end := srcLabel(line, e); end > 0 {
+				h.Source, h.Level = tok, line[ls:le]
+				c.pos = end
+				h.ended = true
+				goto done
+			}
+		}
 		// node names, ids and upper-case words before a level:
 		// "R02-M1-N0 RAS KERNEL INFO message"
 		if tsStart >= 0 && !haveLevel && !ahead {
