@@ -8,7 +8,7 @@ REVISION := $(shell git rev-parse HEAD 2>/dev/null)
 MODIFIED := $(shell test -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" && echo true)
 LDFLAGS := -X github.com/gopulse/gopulse/internal/version.revision=$(REVISION) -X github.com/gopulse/gopulse/internal/version.modified=$(MODIFIED)
 
-.PHONY: all build run test test-toolchains e2e drill test-kernels generate metrics-doc bench deps
+.PHONY: all build run test test-toolchains e2e drill test-kernels generate metrics-doc bench pgo deps
 
 all: build
 
@@ -59,6 +59,12 @@ metrics-doc:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
+
+# pgo: regenerate cmd/gopulse/default.pgo, the CPU profile that `go build`
+# uses for profile-guided optimization of bin/gopulse (scripts/pgo.sh: the
+# log engine on LogHub, the generated corpus and the nginx bench inputs).
+pgo:
+	scripts/pgo.sh
 
 # image: the OCI image (linux/amd64 + linux/arm64) in out/image, without a
 # container daemon; tagged with internal/version/VERSION, which the

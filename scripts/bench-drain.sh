@@ -25,7 +25,8 @@
 #
 # RUNS=N measures every cell N times, interleaved, and keeps the least CPU
 # time (the machine's other jobs only ever add to it); PARTS chooses the
-# dataset groups (default "loghub dev held").
+# dataset groups (default "loghub dev held"); PGO=off builds gopulse's side
+# without profile-guided optimization.
 #
 #   scripts/bench-drain.sh              # REPEAT=25
 #   REPEAT=5 scripts/bench-drain.sh     # quicker
@@ -34,6 +35,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEAT=${REPEAT:-25}
 RUNS=${RUNS:-1}
+# gopulse's binaries are built with the profile the shipped binary is built
+# with (cmd/gopulse/default.pgo, see scripts/pgo.sh); PGO=off builds them
+# without. Drain is built as its module builds it (no profile).
+PGO=${PGO:-$PWD/cmd/gopulse/default.pgo}
 PARTS=" ${PARTS:-loghub dev held} "
 CACHE=${GOPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gopulse}
 DATA=$CACHE/bench-drain
@@ -42,8 +47,8 @@ shared=../shared
 [ -d "$shared/data" ] || shared=../../shared
 LOGHUB=${LOGHUB_DIR:-$shared/data/loghub-dev}
 DRAIN=$(scripts/peers/drain.sh)
-go build -o "$DATA/enginebench" ./logengine/internal/enginebench
-go build -o "$DATA/gopulse" ./cmd/gopulse
+go build -pgo="$PGO" -o "$DATA/enginebench" ./logengine/internal/enginebench
+go build -pgo="$PGO" -o "$DATA/gopulse" ./cmd/gopulse
 go build -o "$DATA/logcorpus" ./tools/logcorpus
 [[ $PARTS != *" dev "* && $PARTS != *" held "* ]] || [ -n "$(ls "$CACHE"/logcorpus/dev/*.log 2>/dev/null)" ] || "$DATA/logcorpus" build -cache "$CACHE/logcorpus" >&2
 
@@ -67,7 +72,7 @@ for part in dev held; do
 done
 
 cpu_of() { sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p'; }
-echo "# $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3); REPEAT=$REPEAT RUNS=$RUNS"
+echo "# $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); $(go version | cut -d' ' -f3); REPEAT=$REPEAT RUNS=$RUNS PGO=${PGO#"$PWD"/}"
 printf "%-58s %8s %8s %8s %8s %8s %8s %8s\n" dataset drain mine online twopass cli drainmsg minemsg
 declare -A tot
 least() { awk -v a="$1" -v b="$2" 'BEGIN {print (a == "" || b + 0 < a + 0) ? b : a}'; }

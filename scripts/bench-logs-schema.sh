@@ -22,10 +22,13 @@ CACHE=${GOPULSE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gopulse}
 DATA=$CACHE/bench-logs
 mkdir -p "$DATA"
 
-go build -o "$DATA/enginebench" ./logengine/internal/enginebench
+# built with the shipped binary's profile (cmd/gopulse/default.pgo);
+# PGO=off: without
+PGO=${PGO:-$PWD/cmd/gopulse/default.pgo}
+go build -pgo="$PGO" -o "$DATA/enginebench" ./logengine/internal/enginebench
 # the engine's runs are interleaved with the receiver's, iteration by
 # iteration (bench-logs.sh runs them)
-out=$(N=$N COUNT=$COUNT ENGINEBENCH=$DATA/enginebench ENGINE_MODES="parse schema online" scripts/bench-logs.sh)
+out=$(PGO=$PGO N=$N COUNT=$COUNT ENGINEBENCH=$DATA/enginebench ENGINE_MODES="parse schema online" scripts/bench-logs.sh)
 grep -v '^engine ' <<<"$out"
 otel_combined=$(awk '/^filelog regex_parser/ {print $NF}' <<<"$out")
 otel_json=$(awk '/^filelog json_parser/ {print $NF}' <<<"$out")

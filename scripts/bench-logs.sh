@@ -35,7 +35,10 @@ free_port() {
 }
 PORT=${OTEL_METRICS_PORT:-$(free_port)}
 
-go build -o "$DATA/logbench" ./logparse/internal/logbench
+# built with the shipped binary's profile (cmd/gopulse/default.pgo);
+# PGO=off: without
+PGO=${PGO:-$PWD/cmd/gopulse/default.pgo}
+go build -pgo="$PGO" -o "$DATA/logbench" ./logparse/internal/logbench
 LOG=$DATA/nginx-combined-$N.log
 JSONL=$DATA/nginx-json-$N.jsonl
 [ -s "$LOG" ] || "$DATA/logbench" gen -n "$N" -format combined >"$LOG"
