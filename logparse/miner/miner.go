@@ -1496,6 +1496,13 @@ func (m *Miner) RehomeAll(moves []Move) {
 // member: it does not shape to's text); c's template keeps its id and
 // its other signatures.
 func (m *Miner) detach(c *cluster, to *group) {
+	unlink(c)
+	m.join(to, c, true)
+}
+
+// unlink takes the signature c out of its template's members and counts
+// (the caller joins it to another template).
+func unlink(c *cluster) {
 	from := c.g
 	for j, x := range from.members {
 		if x == c {
@@ -1506,7 +1513,6 @@ func (m *Miner) detach(c *cluster, to *group) {
 	from.count -= c.count
 	from.reread -= c.reread
 	from.dirty = true
-	m.join(to, c, true)
 }
 
 // Adopt records that from, an id its caller handed out for lines that now

@@ -171,15 +171,7 @@ func (m *Miner) splitSibling(c *cluster) {
 	if k, words := foldHash(c.pieces, nil, c.gap, from); !words || m.foldSeen[k].shared || m.wordsElsewhere(c.pieces, from, from, nil) {
 		return
 	}
-	for j, x := range from.members {
-		if x == c {
-			from.members = append(from.members[:j], from.members[j+1:]...)
-			break
-		}
-	}
-	from.count -= c.count
-	from.reread -= c.reread
-	from.dirty = true
+	unlink(c)
 	g := m.newGroup(c.pieces, c.glue, nil, c.seq)
 	g.ctx = from.ctx
 	m.join(g, c, false)
